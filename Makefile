@@ -1,0 +1,49 @@
+# Myna — `make help` lists the targets.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+help: ## list the targets
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-16s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP) ## create .venv and install Myna with its development tools
+
+demo: $(STAMP) ## set up and start the demo platform (portal, JPKI, virtual card reader)
+	$(BIN)/myna demo --host $(HOST) --port $(PORT)
+
+serve: $(STAMP) ## start the portal on an existing database
+	$(BIN)/myna serve --host $(HOST) --port $(PORT)
+
+lint: $(STAMP) ## ruff, mypy strict and the import contracts
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+test-sqlite: $(STAMP) ## the whole suite on SQLite
+	$(BIN)/pytest -n 2 -q
+
+test-postgres: $(STAMP) ## the database-facing suite on PostgreSQL (127.0.0.1:5432)
+	MYNA_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -n 2 -q -m "not browser" tests/integration tests/e2e
+
+test: $(STAMP) lint test-sqlite test-postgres ## set up and run everything: lint, SQLite suite, PostgreSQL suite
+
+bench: $(STAMP) ## the login benchmark (see docs/benchmarks.md)
+	$(BIN)/myna bench login --duration 20
+
+clean: ## remove the demo data under var/
+	rm -rf var
+
+.PHONY: help install demo serve lint test test-sqlite test-postgres bench clean

@@ -1,0 +1,5 @@
+"""`myna card ...` commands."""
+
+import typer
+
+app = typer.Typer(no_args_is_help=True, help="card commands.")

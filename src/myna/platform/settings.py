@@ -1,0 +1,78 @@
+"""Settings from the environment (``MYNA_`` prefix), via pydantic-settings."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Development-only secrets. They exist so `make demo` works with no configuration;
+# the validator below refuses them anywhere else.
+_DEV_SECRET = "development-only-secret-change-me"  # noqa: S105
+
+Environment = Literal["development", "test", "production"]
+
+
+class Settings(BaseSettings):
+    """Every knob of a Myna deployment. Read once, at the composition root."""
+
+    model_config = SettingsConfigDict(env_prefix="MYNA_", env_file=".env", extra="ignore")
+
+    environment: Environment = "development"
+    data_dir: Path = Path("var")
+    database_url: str = ""
+    secret_key: SecretStr = SecretStr(_DEV_SECRET)
+    # Protects the virtual cards' private keys at rest (the "silicon" of the chip).
+    card_secret: SecretStr = SecretStr(_DEV_SECRET)
+    # Protects the CA private keys at rest in the database.
+    ca_secret: SecretStr = SecretStr(_DEV_SECRET)
+
+    portal_url: str = "http://127.0.0.1:8000"
+    reader_url: str = "http://127.0.0.1:8001"
+    # Origins the virtual card reader will answer challenges for (anti-phishing).
+    reader_trusted_portals: list[str] = Field(default_factory=list)
+
+    challenge_ttl_seconds: int = 120
+    session_idle_minutes: int = 30
+    session_absolute_hours: int = 8
+    cookie_secure: bool = False
+    login_rate_limit: str = "30/minute"
+    rate_limit_storage_url: str = "memory://"
+    default_locale: str = "ja"
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    @model_validator(mode="after")
+    def _refuse_development_secrets(self) -> Settings:
+        if self.environment != "development":
+            for name in ("secret_key", "card_secret", "ca_secret"):
+                if getattr(self, name).get_secret_value() == _DEV_SECRET:
+                    msg = f"MYNA_{name.upper()} must be set outside development"
+                    raise ValueError(msg)
+        return self
+
+    @property
+    def effective_database_url(self) -> str:
+        """The configured database, or a SQLite file under ``data_dir``."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'myna.db').as_posix()}"
+
+    @property
+    def card_dir(self) -> Path:
+        """Where the virtual MyNumber cards live (one file each)."""
+        return self.data_dir / "cards"
+
+    @property
+    def trusted_portals(self) -> list[str]:
+        """Portal origins the reader answers for; the configured portal by default."""
+        return self.reader_trusted_portals or [self.portal_url.rstrip("/")]
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (read from the environment once)."""
+    return Settings()

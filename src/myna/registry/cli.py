@@ -1,0 +1,5 @@
+"""`myna registry ...` commands."""
+
+import typer
+
+app = typer.Typer(no_args_is_help=True, help="registry commands.")

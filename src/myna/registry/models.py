@@ -1,0 +1,5 @@
+"""registry tables."""
+
+from myna.platform.db import Base
+
+__all__ = ["Base"]

@@ -1,0 +1,104 @@
+"""Shared fixtures: one migrated database per run, a rolled-back transaction per test.
+
+The database is SQLite by default; set ``MYNA_TEST_DATABASE_URL`` to a PostgreSQL
+URL (``make test`` does, for a second pass) to run the same suite there. Each
+pytest-xdist worker gets a database of its own.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Connection, text
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from myna.bootstrap import Container, build_container
+from myna.platform.db import make_engine
+from myna.platform.migrate import upgrade_to_head
+from myna.platform.settings import Settings
+
+TEST_SECRETS = {
+    "secret_key": "test-secret-key-not-for-production",
+    "card_secret": "test-card-secret-not-for-production",
+    "ca_secret": "test-ca-secret-not-for-production",
+}
+
+
+def _worker() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+def _postgres_database(url: str) -> str:
+    """Create a fresh database for this worker next to ``url``'s and return its URL."""
+    base = make_url(url)
+    name = f"myna_test_{_worker()}"
+    admin = make_engine(base.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    configured = os.environ.get("MYNA_TEST_DATABASE_URL", "")
+    if configured.startswith("postgresql"):
+        return _postgres_database(configured)
+    path = tmp_path_factory.mktemp("db") / "myna-test.db"
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    upgrade_to_head(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def connection(engine: Engine) -> Iterator[Connection]:
+    """A connection whose outer transaction is rolled back after the test."""
+    with engine.connect() as conn:
+        transaction = conn.begin()
+        yield conn
+        if transaction.is_active:
+            transaction.rollback()
+
+
+@pytest.fixture
+def session_factory(connection: Connection) -> sessionmaker[Session]:
+    """Sessions that commit into savepoints of the test's transaction."""
+    return sessionmaker(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+
+
+@pytest.fixture
+def session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
+    with session_factory() as session:
+        yield session
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(
+        environment="test",
+        data_dir=tmp_path / "var",
+        portal_url="http://testserver",
+        log_json=False,
+        **TEST_SECRETS,  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture
+def container(settings: Settings, engine: Engine, session_factory: sessionmaker[Session]) -> Container:
+    """The composition root, built as in production, over the test's transaction."""
+    built = build_container(settings, engine=engine)
+    built.session_factory = session_factory
+    return built
