@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import gettext as _gettext
 from contextvars import ContextVar
-from datetime import date
+from datetime import date, datetime
 from functools import cache
 from io import BytesIO
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
@@ -81,6 +82,13 @@ def ngettext(singular: str, plural: str, n: int) -> str:
 _ = gettext
 
 
-def format_date(day: date) -> str:
-    """A date as residents expect it: 和暦 in Japanese, with the era in English."""
+JST = ZoneInfo("Asia/Tokyo")
+
+
+def format_date(value: date | datetime) -> str:
+    """A date as residents expect it: 和暦 in Japanese, with the era in English.
+
+    Timestamps are shown as the calendar day in Japan.
+    """
+    day = value.astimezone(JST).date() if isinstance(value, datetime) else value
     return format_wareki(day) if get_locale() == "ja" else format_wareki_en(day)

@@ -6,7 +6,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import RedirectResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.orm import Session
@@ -100,10 +101,24 @@ def get_db(request: Request) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_db)]
 
 
+PLATFORM_TEMPLATES = Path(__file__).with_name("templates")
+language_router = APIRouter(include_in_schema=False)
+
+
+@language_router.get("/language")
+def choose_language(lang: str = "ja", next: str = "/") -> Response:  # noqa: A002
+    """Remember the reader's language in a cookie and go back to the page."""
+    target = next if next.startswith("/") and not next.startswith("//") else "/"
+    response = RedirectResponse(target, status_code=303)
+    chosen = lang if lang in i18n.SUPPORTED_LOCALES else i18n.DEFAULT_LOCALE
+    response.set_cookie("myna_lang", chosen, max_age=365 * 86400, samesite="lax", path="/")
+    return response
+
+
 def make_templates(*directories: Path) -> Jinja2Templates:
     """Jinja2 templates with gettext, 和暦 dates and autoescaping."""
     env = Environment(
-        loader=ChoiceLoader([FileSystemLoader(str(d)) for d in directories]),
+        loader=ChoiceLoader([FileSystemLoader(str(d)) for d in (*directories, PLATFORM_TEMPLATES)]),
         autoescape=select_autoescape(["html", "xml"]),
         extensions=["jinja2.ext.i18n"],
         auto_reload=False,
@@ -119,3 +134,51 @@ def make_templates(*directories: Path) -> Jinja2Templates:
 def template_context(request: Request, **values: Any) -> dict[str, Any]:
     """The values every page needs, plus the page's own."""
     return {"request": request, "locale": i18n.get_locale(), **values}
+
+
+class BodySizeLimitMiddleware:
+    """Refuses request bodies larger than ``limit`` bytes with 413, before parsing."""
+
+    def __init__(self, app: ASGIApp, *, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", []):
+            if name == b"content-length" and value.isdigit() and int(value) > self.limit:
+                await _too_large(send)
+                return
+        received = 0
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    raise BodyTooLargeError
+            return message
+
+        try:
+            await self.app(scope, counting_receive, send)
+        except BodyTooLargeError:
+            await _too_large(send)
+
+
+class BodyTooLargeError(Exception):
+    """A streamed body passed the size limit."""
+
+
+async def _too_large(send: Send) -> None:
+    body = i18n.gettext("The request is too large.").encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [(b"content-type", b"text/plain; charset=utf-8")],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

@@ -1,5 +1,61 @@
-"""portal tables."""
+"""Portal tables: browser sessions, login challenges and the authentication audit."""
 
-from myna.platform.db import Base
+from __future__ import annotations
 
-__all__ = ["Base"]
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from myna.platform.db import Base, UTCDateTime
+
+
+class PortalSession(Base):
+    """A browser session; the cookie holds a token, this row only its digest."""
+
+    __tablename__ = "portal_sessions"
+
+    token_digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    resident_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    certificate_serial: Mapped[str | None] = mapped_column(String(64))
+    certificate_not_after: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    authenticated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class LoginChallenge(Base):
+    """A single-use card login challenge, bound to the session that asked for it."""
+
+    __tablename__ = "login_challenges"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    nonce: Mapped[str] = mapped_column(String(64))
+    origin: Mapped[str] = mapped_column(String(255))
+    session_digest: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    resident_id: Mapped[int | None] = mapped_column(Integer)
+    certificate_serial: Mapped[str | None] = mapped_column(String(64))
+    certificate_not_after: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class AuthEvent(Base):
+    """The authentication audit trail, written in the same transaction as the event."""
+
+    __tablename__ = "auth_events"
+    __table_args__ = (Index("ix_auth_events_resident_at", "resident_id", "occurred_at"),)
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    event: Mapped[str] = mapped_column(String(32))
+    outcome: Mapped[str] = mapped_column(String(32))
+    resident_id: Mapped[int | None] = mapped_column(Integer)
+    certificate_serial: Mapped[str | None] = mapped_column(String(64))
+    challenge_id: Mapped[str | None] = mapped_column(String(32))
+    client_ip: Mapped[str | None] = mapped_column(String(64))

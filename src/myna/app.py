@@ -1,0 +1,131 @@
+"""The portal application factory: routes of every context, one set of middleware."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from myna import __version__
+from myna.bootstrap import Container
+from myna.jpki.api import router as jpki_router
+from myna.platform import i18n
+from myna.platform.errors import MynaError
+from myna.platform.logging import get_logger
+from myna.platform.web import (
+    BodySizeLimitMiddleware,
+    LocaleMiddleware,
+    SecurityHeadersMiddleware,
+    language_router,
+    make_templates,
+    template_context,
+)
+from myna.portal.api import router as portal_api_router
+from myna.portal.domain import NotLoggedInError
+from myna.portal.ratelimit import RateLimiter
+from myna.portal.views import router as portal_router
+
+log = get_logger(__name__)
+PLATFORM_STATIC = Path(__file__).parent / "platform" / "static"
+PORTAL_STATIC = Path(__file__).parent / "portal" / "static"
+MAX_BODY_BYTES = 1 << 20
+_error_templates = make_templates()
+
+
+def create_app(container: Container) -> FastAPI:
+    """The portal with the JPKI endpoints, wired to ``container``."""
+    app = FastAPI(
+        title="Myna Portal API",
+        version=__version__,
+        description="Card login and the JPKI repository (CA certificates, CRLs, OCSP).",
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    app.state.container = container
+    app.state.login_limiter = RateLimiter(
+        limit=container.settings.login_rate_limit,
+        storage_url=container.settings.rate_limit_storage_url,
+    )
+    app.include_router(portal_router)
+    app.include_router(portal_api_router)
+    app.include_router(jpki_router)
+    app.include_router(language_router)
+    app.mount("/static/portal", StaticFiles(directory=PORTAL_STATIC), name="portal-static")
+    app.mount("/static", StaticFiles(directory=PLATFORM_STATIC), name="static")
+
+    @app.get("/healthz", tags=["operations"], summary="Liveness: the process answers")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    install_error_handlers(app)
+    app.add_middleware(LocaleMiddleware)
+    app.add_middleware(BodySizeLimitMiddleware, limit=MAX_BODY_BYTES)
+    app.add_middleware(SecurityHeadersMiddleware)
+    return app
+
+
+def wants_json(request: Request) -> bool:
+    """API and JPKI clients get JSON errors; people get pages."""
+    path = request.url.path
+    return path.startswith(("/api/", "/jpki/", "/login/status/")) or "application/json" in (
+        request.headers.get("accept", "")
+    )
+
+
+def error_response(request: Request, *, status: int, code: str, message: str) -> Response:
+    """One error, rendered for its audience, with a next step and no internals."""
+    if wants_json(request):
+        return JSONResponse({"error": code, "message": message}, status_code=status)
+    return _error_templates.TemplateResponse(
+        request,
+        "error.html",
+        template_context(request, title=i18n.gettext("Something went wrong"), message=message),
+        status_code=status,
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Map every failure to a clear, localized response; never a stack trace."""
+
+    @app.exception_handler(MynaError)
+    async def myna_error(request: Request, exc: MynaError) -> Response:
+        if isinstance(exc, NotLoggedInError) and not wants_json(request):
+            return RedirectResponse("/login", status_code=303)
+        return error_response(request, status=exc.status_code, code=exc.code, message=exc.localized())
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        return error_response(
+            request,
+            status=422,
+            code="invalid_request",
+            message=i18n.gettext("The request is not valid. Please check what you sent."),
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 404:
+            message = i18n.gettext("This page does not exist. Please check the address.")
+            code = "not_found"
+        elif exc.status_code == 405:
+            message = i18n.gettext("This method is not allowed here.")
+            code = "method_not_allowed"
+        else:
+            message = i18n.gettext("The request could not be handled.")
+            code = "http_error"
+        return error_response(request, status=exc.status_code, code=code, message=message)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled_error", path=request.url.path)
+        return error_response(
+            request,
+            status=500,
+            code="internal_error",
+            message=i18n.gettext("Something went wrong on our side. Please try again later."),
+        )

@@ -1,0 +1,139 @@
+"""The portal's JSON API: card login for any client (see docs/card-login.md)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response, status
+
+from myna import jpki, registry
+from myna.platform.web import SessionDep
+from myna.portal import service
+from myna.portal.dependencies import (
+    BrowserSession,
+    LoginLimiterDep,
+    OptionalSession,
+    ResidentSession,
+    SettingsDep,
+    clear_session_cookie,
+    client_ip,
+    set_session_cookie,
+)
+from myna.portal.domain import b64url, b64url_decode
+from myna.portal.schemas import AnswerIn, AnswerOut, ChallengeOut, ErrorOut, ResidentOut
+
+router = APIRouter(prefix="/api", tags=["card login"])
+ERRORS: dict[int | str, dict[str, object]] = {
+    code: {"model": ErrorOut} for code in (400, 401, 403, 404, 409, 410, 413, 422, 429)
+}
+
+
+def _challenge_out(view: service.ChallengeView) -> ChallengeOut:
+    return ChallengeOut(
+        challenge_id=view.challenge_id,
+        nonce=view.nonce,
+        origin=view.origin,
+        status=view.status,
+        expires_at=view.expires_at,
+        to_be_signed=b64url(view.to_be_signed),
+    )
+
+
+@router.post(
+    "/login/challenges",
+    status_code=status.HTTP_201_CREATED,
+    responses=ERRORS,
+    summary="Start a card login: a single-use challenge bound to this client's session",
+)
+def create_challenge(
+    request: Request,
+    response: Response,
+    db: SessionDep,
+    settings: SettingsDep,
+    limiter: LoginLimiterDep,
+    browser: BrowserSession,
+) -> ChallengeOut:
+    limiter.hit("login", client_ip(request))
+    view = service.start_login(
+        session=db, settings=settings, session_token=browser.token, client_ip=client_ip(request)
+    )
+    if browser.is_new:
+        set_session_cookie(response, browser, settings)
+    return _challenge_out(view)
+
+
+@router.get(
+    "/login/challenges/{challenge_id}",
+    responses=ERRORS,
+    summary="Read a challenge to answer (for the card reader)",
+)
+def read_challenge(challenge_id: str, db: SessionDep) -> ChallengeOut:
+    return _challenge_out(service.get_challenge(session=db, challenge_id=challenge_id))
+
+
+@router.post(
+    "/login/challenges/{challenge_id}/response",
+    responses=ERRORS,
+    summary="Answer a challenge with the card's certificate and signature",
+)
+def answer_challenge(
+    challenge_id: str,
+    body: AnswerIn,
+    request: Request,
+    response: Response,
+    db: SessionDep,
+    settings: SettingsDep,
+    limiter: LoginLimiterDep,
+    current: OptionalSession,
+) -> AnswerOut:
+    limiter.hit("login", client_ip(request))
+    try:
+        certificate = b64url_decode(body.certificate.replace("+", "-").replace("/", "_"))
+        signature = b64url_decode(body.signature.replace("+", "-").replace("/", "_"))
+    except ValueError as exc:
+        raise jpki.VerificationError.for_code("malformed_certificate") from exc
+    resident_id = service.answer_challenge(
+        session=db,
+        settings=settings,
+        challenge_id=challenge_id,
+        certificate_der=certificate,
+        signature=signature,
+        client_ip=client_ip(request),
+    )
+    # Same-device login: the client that asked for the challenge answered it itself.
+    if current is not None and service.is_bound(
+        session=db, challenge_id=challenge_id, session_token=current.token
+    ):
+        active = service.complete_login(
+            session=db, challenge_id=challenge_id, session_token=current.token,
+            client_ip=client_ip(request),
+        )
+        set_session_cookie(response, active, settings)
+        return AnswerOut(status="logged_in", resident=_resident_out(db, resident_id, active))
+    return AnswerOut(status="verified")
+
+
+@router.get("/me", responses=ERRORS, summary="The logged-in resident")
+def me(db: SessionDep, active: ResidentSession) -> ResidentOut:
+    assert active.resident_id is not None  # noqa: S101 - guaranteed by ResidentSession
+    return _resident_out(db, active.resident_id, active)
+
+
+@router.post(
+    "/logout", status_code=status.HTTP_204_NO_CONTENT, responses=ERRORS, summary="End the session"
+)
+def api_logout(
+    request: Request, response: Response, db: SessionDep, settings: SettingsDep,
+    active: ResidentSession,
+) -> None:
+    service.logout(session=db, session_token=active.token, client_ip=client_ip(request))
+    clear_session_cookie(response, settings)
+
+
+def _resident_out(db: SessionDep, resident_id: int, active: service.ActiveSession) -> ResidentOut:
+    resident = registry.get_resident(session=db, resident_id=resident_id)
+    return ResidentOut(
+        name=resident.full_name,
+        name_kana=resident.full_name_kana,
+        birth_date=resident.birth_date,
+        municipality=resident.municipality_name,
+        certificate_not_after=active.certificate_not_after,
+    )

@@ -1,0 +1,163 @@
+"""The card login protocol's pure rules (see docs/card-login.md).
+
+A login is a challenge-response (チャレンジ・レスポンス) over the user-authentication
+certificate (利用者証明用電子証明書): the portal issues a single-use random challenge
+bound to the browser session; the card signs the *login message* built from it with
+PKCS#1 v1.5 / SHA-256 after the PIN; the portal verifies signature and certificate.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from myna.platform.errors import MynaError, N_
+
+PROTOCOL = "myna-card-login-v1"
+NONCE_BYTES = 32
+
+
+class ChallengeStatus(StrEnum):
+    """Where a login challenge is in its single life."""
+
+    PENDING = "pending"
+    VERIFIED = "verified"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
+def b64url(data: bytes) -> str:
+    """Unpadded base64url (RFC 4648 §5), as JOSE uses it."""
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def b64url_decode(text: str) -> bytes:
+    """Decode unpadded or padded base64url; raise ``ValueError`` on anything else."""
+    cleaned = text.strip()
+    if not cleaned or any(c not in _B64URL for c in cleaned.rstrip("=")):
+        msg = "not base64url"
+        raise ValueError(msg)
+    return base64.urlsafe_b64decode(cleaned + "=" * (-len(cleaned) % 4))
+
+
+_B64URL = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+
+
+def new_challenge_id() -> str:
+    """An unguessable challenge identifier (128 bits)."""
+    return secrets.token_urlsafe(16)
+
+
+def new_nonce() -> str:
+    """The challenge's random part (256 bits), base64url."""
+    return b64url(secrets.token_bytes(NONCE_BYTES))
+
+
+def new_session_token() -> str:
+    """A session cookie value (256 bits)."""
+    return secrets.token_urlsafe(32)
+
+
+def token_digest(token: str) -> str:
+    """What the database keeps of a bearer token: its SHA-256, never the token."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def login_message(*, origin: str, challenge_id: str, nonce: str) -> bytes:
+    """The exact bytes the card signs: protocol, portal origin, challenge id and nonce.
+
+    Binding the origin means a signature made for one portal cannot be replayed at
+    another, and the reader builds these bytes itself rather than signing whatever a
+    server sends it.
+    """
+    return "\n".join((PROTOCOL, origin.rstrip("/"), challenge_id, nonce)).encode("utf-8")
+
+
+@dataclass(frozen=True, slots=True)
+class SessionTimes:
+    """A session's limits: idle timeout and absolute lifetime."""
+
+    created_at: datetime
+    last_seen_at: datetime
+    idle: timedelta
+    absolute: timedelta
+
+    def expired(self, now: datetime) -> bool:
+        """Whether the session has been idle too long or lived too long."""
+        return now - self.last_seen_at > self.idle or now - self.created_at > self.absolute
+
+
+class LoginError(MynaError):
+    """A login attempt that cannot go on."""
+
+    code = "login_failed"
+    message = N_("The login could not be completed. Please start again from the login page.")
+    status_code = 400
+
+
+class ChallengeNotFoundError(LoginError):
+    code = "challenge_not_found"
+    message = N_("This login request does not exist. Please start again from the login page.")
+    status_code = 404
+
+
+class ChallengeExpiredError(LoginError):
+    code = "challenge_expired"
+    message = N_(
+        "This login request has expired. Please reload the login page and scan the new code."
+    )
+    status_code = 410
+
+
+class ChallengeUsedError(LoginError):
+    code = "challenge_used"
+    message = N_(
+        "This login request has already been answered. Please reload the login page "
+        "to get a new one."
+    )
+    status_code = 409
+
+
+class ChallengeNotVerifiedError(LoginError):
+    code = "challenge_not_verified"
+    message = N_("The card has not answered yet. Please finish the steps in the card reader.")
+    status_code = 409
+
+
+class ChallengeBindingError(LoginError):
+    code = "challenge_wrong_session"
+    message = N_(
+        "This login request was started in another browser. Please start again here."
+    )
+    status_code = 403
+
+
+class NotLoggedInError(MynaError):
+    code = "not_logged_in"
+    message = N_("Please log in with your MyNumber card.")
+    status_code = 401
+
+
+class CsrfError(MynaError):
+    code = "csrf_failed"
+    message = N_("The form has expired. Please reload the page and try again.")
+    status_code = 403
+
+
+class RateLimitedError(MynaError):
+    code = "rate_limited"
+    message = N_("Too many attempts. Please wait a minute and try again.")
+    status_code = 429
+
+
+class ResidentUnavailableError(LoginError):
+    code = "resident_unavailable"
+    message = N_(
+        "This card's holder is not registered as a current resident. "
+        "Please contact your municipality."
+    )
+    status_code = 403

@@ -1,0 +1,62 @@
+"""JSON shapes of the portal's API (documented in OpenAPI and docs/card-login.md)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class ChallengeOut(BaseModel):
+    """A login challenge as a card reader sees it."""
+
+    challenge_id: str
+    nonce: str = Field(description="Random, base64url without padding.")
+    origin: str = Field(description="The portal origin the signature is bound to.")
+    status: str
+    expires_at: datetime
+    to_be_signed: str = Field(
+        description="base64url of the login message; readers should rebuild and compare it."
+    )
+
+
+class AnswerIn(BaseModel):
+    """A card's answer: its user-authentication certificate and the signature."""
+
+    certificate: str = Field(
+        min_length=16, max_length=8192, description="DER certificate, base64url (or base64)."
+    )
+    signature: str = Field(
+        min_length=16, max_length=2048, description="PKCS#1 v1.5 SHA-256 signature, base64url."
+    )
+
+
+class ResidentOut(BaseModel):
+    """The logged-in resident, as the portal shows them."""
+
+    name: str
+    name_kana: str
+    birth_date: date
+    municipality: str
+    certificate_not_after: datetime | None
+
+
+class AnswerOut(BaseModel):
+    """The outcome of an answer: logged in here, or verified for another device."""
+
+    status: Literal["logged_in", "verified"]
+    resident: ResidentOut | None = None
+
+
+class StatusOut(BaseModel):
+    """A challenge's status, for the browser that started it."""
+
+    status: str
+
+
+class ErrorOut(BaseModel):
+    """Every API error: a stable code and a message in the caller's language."""
+
+    error: str
+    message: str

@@ -1,0 +1,185 @@
+"""The virtual card reader web app (see the package docstring)."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+import httpx
+from cryptography.hazmat.primitives.serialization import Encoding
+from fastapi import FastAPI, Form, Request
+from fastapi.responses import HTMLResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from myna import card
+from myna.bootstrap import Container
+from myna.platform import i18n
+from myna.platform.errors import MynaError, N_
+from myna.platform.logging import get_logger
+from myna.platform.web import (
+    BodySizeLimitMiddleware,
+    LocaleMiddleware,
+    SecurityHeadersMiddleware,
+    language_router,
+    make_templates,
+    template_context,
+)
+from myna.portal.domain import b64url, b64url_decode, login_message
+
+log = get_logger(__name__)
+TEMPLATES = make_templates(Path(__file__).with_name("templates"))
+PLATFORM_STATIC = Path(__file__).parent.parent / "platform" / "static"
+CSRF_COOKIE = "myna_reader_csrf"
+CHALLENGE_PATH = "/api/login/challenges/"
+
+
+class ReaderError(MynaError):
+    """Something between the reader and the portal went wrong."""
+
+    code = "reader_error"
+
+
+class UntrustedPortalError(ReaderError):
+    code = "untrusted_portal"
+    message = N_(
+        "This login request comes from a site the card reader does not trust: {origin}. "
+        "Do not enter your PIN. Open the login page of the portal yourself."
+    )
+
+
+class PortalUnreachableError(ReaderError):
+    code = "portal_unreachable"
+    message = N_("The portal could not be reached. Check your connection and try again.")
+
+
+class PortalRefusedError(ReaderError):
+    code = "portal_refused"
+    message = N_("The portal did not accept the answer: {reason}")
+
+
+def create_reader_app(container: Container, *, http_client: httpx.Client | None = None) -> FastAPI:
+    """The reader app over the cards in ``settings.card_dir``."""
+    settings = container.settings
+    app = FastAPI(title="Myna virtual card reader", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.container = container
+    reader = card.VirtualCardReader(settings.card_dir, settings.card_secret.get_secret_value())
+    client = http_client or httpx.Client(timeout=10.0)
+    trusted = {origin.rstrip("/") for origin in settings.trusted_portals}
+
+    def render(request: Request, name: str, status_code: int = 200, **values: Any) -> Response:
+        return TEMPLATES.TemplateResponse(
+            request, name, template_context(request, **values), status_code=status_code
+        )
+
+    def challenge_from(request_uri: str) -> dict[str, Any]:
+        parts = urlsplit(request_uri)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        if origin not in trusted or not parts.path.startswith(CHALLENGE_PATH):
+            raise UntrustedPortalError(origin=origin)
+        try:
+            response = client.get(request_uri, headers={"Accept": "application/json"})
+        except httpx.HTTPError as exc:
+            raise PortalUnreachableError from exc
+        try:
+            body: dict[str, Any] = response.json()
+        except ValueError as exc:
+            raise PortalRefusedError(reason=response.status_code) from exc
+        if response.status_code != 200:
+            raise PortalRefusedError(reason=body.get("message", response.status_code))
+        expected = login_message(
+            origin=origin, challenge_id=str(body["challenge_id"]), nonce=str(body["nonce"])
+        )
+        # The reader signs only what it builds itself, for the origin it checked.
+        if body.get("origin") != origin or b64url_decode(str(body["to_be_signed"])) != expected:
+            raise UntrustedPortalError(origin=str(body.get("origin")))
+        body["origin"] = origin
+        body["message"] = expected
+        return body
+
+    @app.get("/", response_class=HTMLResponse)
+    def index(request: Request) -> Response:
+        return render(request, "reader/index.html", cards=reader.list_cards())
+
+    @app.get("/authorize", response_class=HTMLResponse)
+    def authorize_form(request: Request, request_uri: str = "") -> Response:
+        try:
+            challenge = challenge_from(request_uri)
+        except MynaError as exc:
+            return render(request, "reader/problem.html", 400, message=exc.localized())
+        token = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(24)
+        response = render(
+            request,
+            "reader/authorize.html",
+            request_uri=request_uri,
+            origin=challenge["origin"],
+            cards=reader.list_cards(),
+            csrf_token=token,
+            error=None,
+        )
+        response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="strict", path="/")
+        return response
+
+    @app.post("/authorize", response_class=HTMLResponse)
+    def authorize(
+        request: Request,
+        request_uri: Annotated[str, Form(max_length=2048)],
+        card_id: Annotated[str, Form(max_length=64)],
+        pin: Annotated[str, Form(max_length=16)],
+        csrf_token: Annotated[str, Form(max_length=64)],
+    ) -> Response:
+        expected = request.cookies.get(CSRF_COOKIE, "")
+        if not expected or not secrets.compare_digest(expected, csrf_token):
+            message = i18n.gettext("The form has expired. Please reload the page and try again.")
+            return render(request, "reader/problem.html", 403, message=message)
+        try:
+            challenge = challenge_from(request_uri)
+        except MynaError as exc:
+            return render(request, "reader/problem.html", 400, message=exc.localized())
+        try:
+            session = reader.open_session(card_id, "auth", pin)
+            signature = session.sign(challenge["message"])
+            certificate = session.certificate
+        except MynaError as exc:
+            return render(
+                request,
+                "reader/authorize.html",
+                400,
+                request_uri=request_uri,
+                origin=challenge["origin"],
+                cards=reader.list_cards(),
+                csrf_token=expected,
+                error=exc.localized(),
+                selected=card_id,
+            )
+        try:
+            answer = client.post(
+                f"{request_uri}/response",
+                json={
+                    "certificate": b64url(certificate.public_bytes(Encoding.DER)),
+                    "signature": b64url(signature),
+                },
+            )
+        except httpx.HTTPError:
+            return render(
+                request, "reader/problem.html", 502, message=PortalUnreachableError().localized()
+            )
+        if answer.status_code != 200:
+            try:
+                reason = str(answer.json().get("message", answer.status_code))
+            except ValueError:
+                reason = str(answer.status_code)
+            return render(
+                request, "reader/problem.html", 400,
+                message=PortalRefusedError(reason=reason).localized(),
+            )
+        log.info("challenge_answered", origin=challenge["origin"])
+        return render(request, "reader/done.html", origin=challenge["origin"])
+
+    app.include_router(language_router)
+    app.mount("/static", StaticFiles(directory=PLATFORM_STATIC), name="static")
+    app.add_middleware(LocaleMiddleware)
+    app.add_middleware(BodySizeLimitMiddleware, limit=64 * 1024)
+    app.add_middleware(SecurityHeadersMiddleware)
+    return app
