@@ -6,24 +6,16 @@ build the same container with their own settings and fakes.
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from myna.platform.db import make_engine, make_session_factory
+from myna.platform.db import import_all_models, make_engine, make_session_factory
 from myna.platform.settings import Settings
 
-# Every context that owns tables. Alembic and the tests import them through here.
-MODEL_MODULES = ("myna.registry.models", "myna.jpki.models", "myna.portal.models")
-
-
-def import_all_models() -> None:
-    """Register every context's tables on the shared metadata."""
-    for module in MODEL_MODULES:
-        importlib.import_module(module)
+__all__ = ["Container", "build_container", "import_all_models"]
 
 
 @dataclass

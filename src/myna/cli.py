@@ -1,19 +1,127 @@
-"""The ``myna`` command: demo, serve, seed, card, jpki, registry, bench."""
+"""The ``myna`` command: demo, serve, seed, card, jpki, registry, bench, db."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
+import os
+from pathlib import Path
+
 import typer
+from rich.console import Console
 
 from myna.card.cli import app as card_app
 from myna.jpki.cli import app as jpki_app
+from myna.platform.settings import Settings, get_settings
+from myna.reader.cli import card_login
 from myna.registry.cli import app as registry_app
 
 app = typer.Typer(no_args_is_help=True, help="Myna: an open Mynaportal platform.")
 app.add_typer(card_app, name="card", help="Virtual MyNumber cards (issue, info, sign, login).")
 app.add_typer(jpki_app, name="jpki", help="The JPKI certificate authorities (J-LIS role).")
 app.add_typer(registry_app, name="registry", help="The resident registry (住民基本台帳).")
+card_app.command("login")(card_login)
+db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
+app.add_typer(db_app, name="db")
+bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks (figures in docs/benchmarks.md).")
+app.add_typer(bench_app, name="bench")
+
+Host = Annotated[str, typer.Option(help="Address to listen on.")]
+Port = Annotated[int, typer.Option(help="Portal port; the card reader listens on the next one.")]
+
+
+def _settings_for(host: str, port: int) -> Settings:
+    """The environment's settings, with URLs following --host/--port unless configured."""
+    settings = get_settings()
+    update: dict[str, object] = {}
+    if "MYNA_PORTAL_URL" not in os.environ:
+        update["portal_url"] = f"http://{host}:{port}"
+    if "MYNA_READER_URL" not in os.environ:
+        update["reader_url"] = f"http://{host}:{port + 1}"
+    return settings.model_copy(update=update)
+
+
+@app.command()
+def demo(host: Host = "127.0.0.1", port: Port = 8000) -> None:
+    """Migrate, seed ~1,000 residents, issue the personas' cards, start portal and reader."""
+    from myna import runtime  # noqa: PLC0415 - keep `myna --help` fast
+    from myna.bootstrap import build_container  # noqa: PLC0415
+    from myna.platform.logging import configure_logging  # noqa: PLC0415
+
+    settings = _settings_for(host, port)
+    configure_logging(level=settings.log_level, json=settings.log_json)
+    console = Console()
+    container = build_container(settings)
+    cards = runtime.prepare_demo(container, console)
+    runtime.print_demo(console, cards, settings.portal_url, settings.reader_url)
+    runtime.run_servers(container, host=host, port=port, reader_port=port + 1)
+
+
+@app.command()
+def serve(
+    host: Host = "127.0.0.1",
+    port: Port = 8000,
+    reader: Annotated[bool, typer.Option(help="Also start the virtual card reader.")] = False,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Portal worker processes.")] = 1,
+) -> None:
+    """Start the portal (with the JPKI endpoints) on an existing database."""
+    import uvicorn  # noqa: PLC0415
+
+    from myna import runtime  # noqa: PLC0415
+    from myna.bootstrap import build_container  # noqa: PLC0415
+    from myna.platform.logging import configure_logging  # noqa: PLC0415
+
+    settings = _settings_for(host, port)
+    configure_logging(level=settings.log_level, json=settings.log_json)
+    container = build_container(settings)
+    runtime.prepare_database(container)
+    if workers > 1:
+        os.environ.setdefault("MYNA_PORTAL_URL", settings.portal_url)
+        os.environ.setdefault("MYNA_READER_URL", settings.reader_url)
+        uvicorn.run(
+            "myna.runtime:app_from_environment", factory=True, host=host, port=port,
+            workers=workers, log_level="warning",
+        )
+        return
+    runtime.run_servers(
+        container, host=host, port=port, reader_port=port + 1 if reader else None
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Bring the database (MYNA_DATABASE_URL) to the newest schema."""
+    from myna.bootstrap import build_container  # noqa: PLC0415
+    from myna.platform.migrate import upgrade_to_head  # noqa: PLC0415
+
+    container = build_container(get_settings())
+    upgrade_to_head(container.engine)
+    Console().print("Database is at the newest schema.")
 
 
 def main() -> None:
     """Entry point of the ``myna`` console script."""
     app()
+
+
+@bench_app.command("login")
+def bench_login(
+    duration: Annotated[float, typer.Option(min=1, help="Seconds per phase.")] = 10.0,
+    concurrency: Annotated[int, typer.Option(min=1, max=256, help="Concurrent clients.")] = 8,
+    workers: Annotated[int, typer.Option(min=1, max=32, help="Server worker processes.")] = 1,
+    database_url: Annotated[
+        str, typer.Option(help="Benchmark database (a fresh SQLite file by default).")
+    ] = "",
+    json: Annotated[Path | None, typer.Option("--json", help="Write the result here.")] = None,
+) -> None:
+    """Card logins per second and p50/p99 over HTTP, beside a trivial endpoint's rate."""
+    from myna.bench import login  # noqa: PLC0415
+
+    console = Console()
+    result = login.run(
+        duration=duration, concurrency=concurrency, workers=workers,
+        database_url=database_url, console=console,
+    )
+    if json is not None:
+        result.write(json)
+        console.print(f"Wrote {json}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -21,6 +22,17 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+# Every context that owns tables, by name: the platform registers them on the shared
+# metadata (for Alembic and the composition root) without importing the contexts.
+MODEL_MODULES = ("myna.registry.models", "myna.jpki.models", "myna.portal.models")
+
+
+def import_all_models() -> None:
+    """Register every context's tables on the shared metadata."""
+    for module in MODEL_MODULES:
+        importlib.import_module(module)
 
 
 class Base(DeclarativeBase):

@@ -5,8 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import pool
 
-from myna.bootstrap import import_all_models
-from myna.platform.db import Base, make_engine
+from myna.platform.db import Base, import_all_models, make_engine
 from myna.platform.settings import get_settings
 
 import_all_models()

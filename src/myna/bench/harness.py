@@ -1,0 +1,165 @@
+"""Shared benchmark plumbing: a server subprocess, closed and paced load loops, results."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import httpx
+
+
+@dataclass
+class Result:
+    """What every scenario reports (the JSON file's fields)."""
+
+    scenario: str
+    rate_per_s: float
+    p50_ms: float
+    p99_ms: float
+    baseline_rate_per_s: float
+    ratio: float
+    details: dict[str, object] = field(default_factory=dict)
+
+    def write(self, path: Path) -> None:
+        """Write the result as JSON."""
+        path.write_text(json.dumps(asdict(self), indent=2, ensure_ascii=False), encoding="utf-8")
+
+
+@dataclass
+class LoadStats:
+    """Completed operations, errors and latencies of one load phase."""
+
+    done: int = 0
+    errors: int = 0
+    latencies: list[float] = field(default_factory=list)
+    elapsed: float = 0.0
+
+    @property
+    def rate(self) -> float:
+        """Completed operations per second."""
+        return self.done / self.elapsed if self.elapsed else 0.0
+
+    def percentile(self, q: float) -> float:
+        """The q-th percentile latency in milliseconds (nearest rank)."""
+        if not self.latencies:
+            return 0.0
+        ordered = sorted(self.latencies)
+        index = min(len(ordered) - 1, max(0, round(q / 100 * len(ordered)) - 1))
+        return ordered[index] * 1000
+
+
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextmanager
+def server_process(env: dict[str, str], *, port: int, workers: int) -> Iterator[str]:
+    """Run the portal in a subprocess on 127.0.0.1 and stop it (by its PID) afterwards."""
+    command = [
+        sys.executable, "-m", "uvicorn", "myna.runtime:app_from_environment", "--factory",
+        "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
+        "--log-level", "warning", "--no-access-log",
+    ]
+    process = subprocess.Popen(command, env={**os.environ, **env})  # noqa: S603
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                msg = "the benchmark server exited during start-up"
+                raise RuntimeError(msg)
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1.0).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                msg = "the benchmark server did not start within 60 s"
+                raise RuntimeError(msg)
+            time.sleep(0.2)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+Operation = Callable[[httpx.AsyncClient], Awaitable[None]]
+
+
+async def closed_loop(operation: Operation, *, concurrency: int, duration: float) -> LoadStats:
+    """``concurrency`` clients each repeating ``operation`` back to back for ``duration``."""
+    stats = LoadStats()
+    stop_at = time.perf_counter() + duration
+
+    async def worker() -> None:
+        async with httpx.AsyncClient(timeout=30.0) as client:
+            while time.perf_counter() < stop_at:
+                started = time.perf_counter()
+                try:
+                    await operation(client)
+                except Exception:  # noqa: BLE001 - a benchmark counts failures, it doesn't stop
+                    stats.errors += 1
+                    continue
+                stats.latencies.append(time.perf_counter() - started)
+                stats.done += 1
+
+    began = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    stats.elapsed = time.perf_counter() - began
+    return stats
+
+
+async def paced_loop(
+    operation: Operation, *, rate: float, duration: float, concurrency: int
+) -> LoadStats:
+    """Open-loop load: operations start at ``rate`` per second whatever the latency."""
+    stats = LoadStats()
+    interval = 1.0 / rate if rate > 0 else duration
+    total = int(duration * rate)
+    queue: asyncio.Queue[float] = asyncio.Queue()
+
+    async def worker() -> None:
+        async with httpx.AsyncClient(timeout=30.0) as client:
+            while True:
+                scheduled = await queue.get()
+                if scheduled < 0:
+                    return
+                try:
+                    await operation(client)
+                except Exception:  # noqa: BLE001
+                    stats.errors += 1
+                    continue
+                # Latency counts from the scheduled start, so queueing delay shows.
+                stats.latencies.append(time.perf_counter() - scheduled)
+                stats.done += 1
+
+    workers = [asyncio.create_task(worker()) for _ in range(concurrency)]
+    began = time.perf_counter()
+    for i in range(total):
+        scheduled = began + i * interval
+        delay = scheduled - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        queue.put_nowait(scheduled)
+    for _ in workers:
+        queue.put_nowait(-1.0)
+    await asyncio.gather(*workers)
+    stats.elapsed = time.perf_counter() - began
+    return stats

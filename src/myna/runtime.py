@@ -1,0 +1,130 @@
+"""Starting Myna: the demo platform and the portal server (used by `myna demo|serve`)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass
+
+import uvicorn
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import func, select
+
+from myna import card, jpki, registry
+from myna.app import create_app
+from myna.bootstrap import Container, build_container
+from myna.platform.db import unit_of_work
+from myna.platform.migrate import upgrade_to_head
+from myna.platform.settings import get_settings
+from myna.reader.app import create_reader_app
+
+DEMO_RESIDENTS = 1000
+DEMO_SEED = 2026
+# Published on purpose: these are the demo cards' secrets, printed at every start.
+DEMO_PIN = "1234"
+DEMO_PASSWORD = "MYNA2026"  # noqa: S105
+
+
+@dataclass(frozen=True, slots=True)
+class DemoCard:
+    """A demo persona's card and how to use it."""
+
+    persona: str
+    name: str
+    card_id: str
+    pin: str
+    password: str
+
+
+def prepare_database(container: Container) -> None:
+    """Migrate to head and make sure the certificate authorities exist."""
+    upgrade_to_head(container.engine)
+    with unit_of_work(container.session_factory) as session:
+        registry.ensure_municipalities(session=session)
+        jpki.ensure_authorities(session=session, settings=container.settings)
+
+
+def prepare_demo(container: Container, console: Console) -> list[DemoCard]:
+    """Seed ~1,000 residents and issue the personas' cards, reusing what exists."""
+    prepare_database(container)
+    with unit_of_work(container.session_factory) as session:
+        existing = session.scalar(select(func.count()).select_from(registry.Resident)) or 0
+    if existing < DEMO_RESIDENTS:
+        console.print(f"Seeding {DEMO_RESIDENTS - existing} synthetic residents…")
+        registry.seed_population(
+            engine=container.engine,
+            residents=DEMO_RESIDENTS - existing,
+            seed=DEMO_SEED,
+            console=console,
+        )
+    manifest_path = container.settings.data_dir / "demo-cards.json"
+    manifest: dict[str, str] = (
+        json.loads(manifest_path.read_text(encoding="utf-8")) if manifest_path.exists() else {}
+    )
+    cards: list[DemoCard] = []
+    with unit_of_work(container.session_factory) as session:
+        personas = registry.ensure_personas(session=session)
+    for key, resident in personas.items():
+        card_id = manifest.get(key)
+        if card_id is None or not (container.settings.card_dir / f"{card_id}.json").exists():
+            with unit_of_work(container.session_factory) as session:
+                summary = card.issue_card(
+                    session=session,
+                    settings=container.settings,
+                    resident_id=resident.id,
+                    pin=DEMO_PIN,
+                    password=DEMO_PASSWORD,
+                )
+            card_id = summary.card_id
+            manifest[key] = card_id
+        cards.append(
+            DemoCard(key, resident.full_name, card_id, DEMO_PIN, DEMO_PASSWORD)
+        )
+    manifest_path.parent.mkdir(parents=True, exist_ok=True)
+    manifest_path.write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    return cards
+
+
+def print_demo(console: Console, cards: list[DemoCard], portal: str, reader: str) -> None:
+    """The personas, their secrets and the URLs."""
+    table = Table(title="Demo residents (synthetic) / デモ住民")
+    for column in ("persona", "name / 氏名", "card", "PIN (auth)", "password (sign)"):
+        table.add_column(column)
+    for c in cards:
+        table.add_row(c.persona, c.name, c.card_id, c.pin, c.password)
+    console.print(table)
+    console.print(f"Portal / ポータル:        [bold]{portal}[/bold]")
+    console.print(f"Card reader / カードリーダー: [bold]{reader}[/bold]")
+    console.print(f"JPKI CRLs, CA certificates, OCSP: {portal}/jpki/ca/")
+    console.print("Stop with Ctrl+C.")
+
+
+async def _serve_all(servers: list[uvicorn.Server]) -> None:
+    await asyncio.gather(*(server.serve() for server in servers))
+
+
+def run_servers(
+    container: Container, *, host: str, port: int, reader_port: int | None, log_level: str = "info"
+) -> None:
+    """Run the portal (and optionally the card reader) in this process until stopped."""
+    servers = [
+        uvicorn.Server(
+            uvicorn.Config(create_app(container), host=host, port=port, log_level=log_level)
+        )
+    ]
+    if reader_port is not None:
+        servers.append(
+            uvicorn.Server(
+                uvicorn.Config(
+                    create_reader_app(container), host=host, port=reader_port, log_level=log_level
+                )
+            )
+        )
+    asyncio.run(_serve_all(servers))
+
+
+def app_from_environment() -> object:
+    """The portal app built from the environment (``uvicorn --factory`` with workers)."""
+    container = build_container(get_settings())
+    return create_app(container)

@@ -1,0 +1,67 @@
+"""Every template renders in both languages and has a title (no template left broken)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from starlette.requests import Request
+
+import myna
+from myna.platform import i18n
+from myna.platform.web import make_templates, template_context
+
+SRC = Path(myna.__file__).parent
+TEMPLATE_DIRS = sorted({p.parent.parent for p in SRC.glob("*/templates/*/*.html")})
+PAGES = sorted(
+    str(p.relative_to(p.parent.parent))
+    for d in TEMPLATE_DIRS
+    for p in d.glob("*/*.html")
+    if p.name != "base.html"
+)
+
+resident = SimpleNamespace(
+    full_name="山田 太郎", full_name_kana="ヤマダ タロウ", birth_date=date(1985, 4, 12),
+    municipality_name="東京都千代田区",
+)
+card = SimpleNamespace(
+    card_id="c1", holder_name="山田 太郎", municipality="東京都千代田区",
+    expires_on=date(2030, 4, 12), auth_locked=False, auth_tries_left=3,
+)
+CONTEXT = {
+    "resident": resident,
+    "certificate_not_after": datetime(2030, 4, 12, tzinfo=UTC),
+    "events": [SimpleNamespace(occurred_at=datetime(2026, 11, 28, tzinfo=UTC), event="login")],
+    "csrf_token": "t",
+    "challenge": SimpleNamespace(challenge_id="abc"),
+    "reader_link": "http://127.0.0.1:8001/authorize?request_uri=x",
+    "ttl_minutes": 2,
+    "cards": [card],
+    "request_uri": "http://127.0.0.1:8000/api/login/challenges/abc",
+    "origin": "http://127.0.0.1:8000",
+    "error": None,
+    "message": "m",
+    "title": "t",
+}
+
+
+def _request() -> Request:
+    return Request({"type": "http", "method": "GET", "path": "/", "headers": [], "query_string": b""})
+
+
+@pytest.mark.parametrize("locale", ["ja", "en"])
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_with_a_title(page: str, locale: str) -> None:
+    i18n.set_locale(locale)
+    env = make_templates(*TEMPLATE_DIRS).env
+    html = env.get_template(page).render(template_context(_request(), **CONTEXT))
+    title = html.split("<title>", 1)[1].split("</title>", 1)[0]
+    assert title.strip(" |")
+    assert f'<html lang="{locale}">' in html
+
+
+def test_the_pages_were_found() -> None:
+    assert "portal/login.html" in PAGES
+    assert "reader/authorize.html" in PAGES

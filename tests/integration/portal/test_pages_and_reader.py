@@ -1,0 +1,185 @@
+"""The browser flow without a browser: portal pages, the reader app and CSRF."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from fastapi.testclient import TestClient
+
+from myna.bootstrap import Container
+from myna.reader.app import create_reader_app
+from tests.integration.portal.conftest import PIN, IssuedCard
+
+PORTAL = "http://testserver"
+
+
+@pytest.fixture
+def reader_app(container: Container, portal: TestClient) -> Iterator[TestClient]:
+    # The reader talks to the portal over HTTP; here that HTTP is the portal's test client.
+    api = TestClient(portal.app, base_url=PORTAL)
+    with TestClient(create_reader_app(container, http_client=api), base_url="http://reader") as c:
+        yield c
+
+
+def _start_login(browser: TestClient) -> tuple[str, str, str]:
+    page = browser.get("/login")
+    assert page.status_code == 200
+    challenge = re.search(r'data-challenge="([^"]+)"', page.text)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    link = re.search(r'href="(http://[^"]+/authorize\?request_uri=[^"]+)"', page.text)
+    assert challenge and csrf and link
+    request_uri = parse_qs(urlsplit(link.group(1).replace("&amp;", "&")).query)["request_uri"][0]
+    return challenge.group(1), csrf.group(1), request_uri
+
+
+def _reader_csrf(page_text: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page_text)
+    assert found
+    return found.group(1)
+
+
+def test_a_resident_logs_in_through_the_virtual_card_reader(
+    portal: TestClient, reader_app: TestClient, taro_card: IssuedCard
+) -> None:
+    challenge_id, csrf, request_uri = _start_login(portal)
+    assert portal.get(f"/login/status/{challenge_id}").json()["status"] == "pending"
+    assert portal.get(f"/login/qr/{challenge_id}.svg").headers["content-type"].startswith(
+        "image/svg+xml"
+    )
+
+    form = reader_app.get("/authorize", params={"request_uri": request_uri})
+    assert form.status_code == 200
+    assert "http://testserver" in form.text
+    done = reader_app.post(
+        "/authorize",
+        data={
+            "request_uri": request_uri, "card_id": taro_card.card_id, "pin": PIN,
+            "csrf_token": _reader_csrf(form.text),
+        },
+    )
+    assert done.status_code == 200, done.text
+    assert 'id="reader-done"' in done.text
+
+    assert portal.get(f"/login/status/{challenge_id}").json()["status"] == "verified"
+    home = portal.post(
+        "/login/complete", data={"challenge_id": challenge_id, "csrf_token": csrf},
+        follow_redirects=True,
+    )
+    assert home.status_code == 200
+    assert "山田 太郎" in home.text
+    assert "昭和60年4月12日" in home.text
+
+
+def test_a_wrong_pin_shows_the_tries_left_and_the_card_locks_after_three(
+    portal: TestClient, reader_app: TestClient, taro_card: IssuedCard
+) -> None:
+    _, _, request_uri = _start_login(portal)
+    form = reader_app.get("/authorize", params={"request_uri": request_uri})
+    token = _reader_csrf(form.text)
+    texts = []
+    for _ in range(3):
+        response = reader_app.post(
+            "/authorize",
+            data={"request_uri": request_uri, "card_id": taro_card.card_id, "pin": "0000",
+                  "csrf_token": token},
+        )
+        assert response.status_code == 400
+        texts.append(response.text)
+    assert "2" in texts[0] and "1" in texts[1]
+    locked = reader_app.post(
+        "/authorize",
+        data={"request_uri": request_uri, "card_id": taro_card.card_id, "pin": PIN,
+              "csrf_token": token},
+    )
+    assert locked.status_code == 400
+    assert "ロック" in locked.text
+    assert "市区町村" in locked.text
+
+
+def test_the_reader_refuses_a_portal_it_does_not_trust(reader_app: TestClient) -> None:
+    response = reader_app.get(
+        "/authorize", params={"request_uri": "https://evil.example/api/login/challenges/x"}
+    )
+    assert response.status_code == 400
+    assert "evil.example" in response.text
+    assert "暗証番号を入力しないでください" in response.text
+
+
+def test_the_reader_refuses_a_form_without_its_csrf_token(
+    portal: TestClient, reader_app: TestClient, taro_card: IssuedCard
+) -> None:
+    _, _, request_uri = _start_login(portal)
+    response = reader_app.post(
+        "/authorize",
+        data={"request_uri": request_uri, "card_id": taro_card.card_id, "pin": PIN,
+              "csrf_token": "forged"},
+    )
+    assert response.status_code == 403
+
+
+def test_completing_a_login_needs_the_pages_csrf_token(
+    portal: TestClient, taro_card: IssuedCard
+) -> None:
+    challenge_id, _, _ = _start_login(portal)
+    response = portal.post(
+        "/login/complete", data={"challenge_id": challenge_id, "csrf_token": "forged"}
+    )
+    assert response.status_code == 403
+    assert "再読み込み" in response.text
+
+
+def test_completing_before_the_card_answered_says_so(
+    portal: TestClient, taro_card: IssuedCard
+) -> None:
+    challenge_id, csrf, _ = _start_login(portal)
+    response = portal.post("/login/complete", data={"challenge_id": challenge_id, "csrf_token": csrf})
+    assert response.status_code == 409
+    assert "カードリーダー" in response.text
+
+
+def test_another_browser_cannot_see_or_complete_the_login(
+    portal: TestClient, taro_card: IssuedCard
+) -> None:
+    challenge_id, _, _ = _start_login(portal)
+    other = TestClient(portal.app, base_url=PORTAL)
+    other.get("/login")
+    assert other.get(f"/login/status/{challenge_id}").status_code == 403
+    assert other.get(f"/login/qr/{challenge_id}.svg").status_code == 404
+
+
+def test_home_sends_visitors_to_the_login(portal: TestClient) -> None:
+    response = portal.get("/home", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/login"
+
+
+def test_pages_carry_a_strict_content_security_policy(portal: TestClient) -> None:
+    response = portal.get("/")
+    policy = response.headers["content-security-policy"]
+    assert "script-src 'self'" in policy
+    assert "'unsafe-inline'" not in policy
+    assert "frame-ancestors 'none'" in policy
+    assert response.headers["x-content-type-options"] == "nosniff"
+
+
+def test_the_language_switch_shows_english(portal: TestClient) -> None:
+    assert "マイナンバーカードでログイン" in portal.get("/").text
+    switched = portal.get("/language", params={"lang": "en", "next": "/"}, follow_redirects=True)
+    assert "Log in with your MyNumber card" in switched.text
+    assert '<html lang="en">' in switched.text
+
+
+def test_the_language_switch_never_redirects_elsewhere(portal: TestClient) -> None:
+    response = portal.get(
+        "/language", params={"lang": "en", "next": "//evil.example/"}, follow_redirects=False
+    )
+    assert response.headers["location"] == "/"
+
+
+def test_unknown_pages_get_a_localized_page_not_a_trace(portal: TestClient) -> None:
+    response = portal.get("/no-such-page")
+    assert response.status_code == 404
+    assert "このページは存在しません" in response.text

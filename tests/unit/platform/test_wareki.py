@@ -1,0 +1,35 @@
+from datetime import date
+
+import pytest
+
+from myna.platform.wareki import era_of, format_wareki, format_wareki_en
+
+
+@pytest.mark.parametrize(
+    ("day", "expected"),
+    [
+        (date(2019, 5, 1), "令和元年5月1日"),
+        (date(2019, 4, 30), "平成31年4月30日"),
+        (date(1989, 1, 8), "平成元年1月8日"),
+        (date(1989, 1, 7), "昭和64年1月7日"),
+        (date(1926, 12, 25), "昭和元年12月25日"),
+        (date(1912, 7, 30), "大正元年7月30日"),
+        (date(1985, 4, 12), "昭和60年4月12日"),
+        (date(2026, 11, 28), "令和8年11月28日"),
+    ],
+)
+def test_it_formats_dates_in_the_era_residents_expect(day: date, expected: str) -> None:
+    assert format_wareki(day) == expected
+
+
+def test_the_jpki_era_codes_follow_the_eras() -> None:
+    assert [era_of(date(y, 6, 1)).code for y in (1900, 1920, 1950, 2000, 2020)] == [1, 2, 3, 4, 5]
+
+
+def test_english_shows_the_gregorian_date_with_the_era() -> None:
+    assert format_wareki_en(date(2026, 11, 28)) == "28 Nov 2026 (Reiwa 8)"
+
+
+def test_it_refuses_dates_before_meiji() -> None:
+    with pytest.raises(ValueError, match="before the Meiji era"):
+        era_of(date(1867, 12, 31))

@@ -1,0 +1,64 @@
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from myna.portal.domain import (
+    SessionTimes,
+    b64url,
+    b64url_decode,
+    login_message,
+    new_challenge_id,
+    new_nonce,
+    token_digest,
+)
+
+
+def test_the_login_message_binds_the_portal_origin() -> None:
+    here = login_message(origin="https://portal.example", challenge_id="c1", nonce="n1")
+    there = login_message(origin="https://evil.example", challenge_id="c1", nonce="n1")
+    assert here != there
+    assert here == b"myna-card-login-v1\nhttps://portal.example\nc1\nn1"
+
+
+def test_a_trailing_slash_does_not_change_the_origin() -> None:
+    assert login_message(origin="http://a/", challenge_id="c", nonce="n") == login_message(
+        origin="http://a", challenge_id="c", nonce="n"
+    )
+
+
+def test_challenges_and_nonces_are_unpredictable() -> None:
+    assert len({new_challenge_id() for _ in range(200)}) == 200
+    assert len(b64url_decode(new_nonce())) == 32
+
+
+@pytest.mark.parametrize("data", [b"\x00", b"\xff" * 33, b"hello world", bytes(range(256))])
+def test_base64url_round_trips(data: bytes) -> None:
+    assert b64url_decode(b64url(data)) == data
+
+
+@pytest.mark.parametrize("garbage", ["", "   ", "abc$", "a b c", "%%%%"])
+def test_base64url_refuses_garbage(garbage: str) -> None:
+    with pytest.raises(ValueError, match="base64url"):
+        b64url_decode(garbage)
+
+
+def test_only_a_digest_of_the_token_is_kept() -> None:
+    digest = token_digest("secret-token")
+    assert "secret-token" not in digest
+    assert len(digest) == 64
+
+
+def test_sessions_expire_when_idle_or_too_old() -> None:
+    start = datetime(2026, 11, 28, tzinfo=UTC)
+    times = SessionTimes(
+        created_at=start, last_seen_at=start, idle=timedelta(minutes=30), absolute=timedelta(hours=8)
+    )
+    assert not times.expired(start + timedelta(minutes=29))
+    assert times.expired(start + timedelta(minutes=31))
+    busy = SessionTimes(
+        created_at=start,
+        last_seen_at=start + timedelta(hours=8),
+        idle=timedelta(minutes=30),
+        absolute=timedelta(hours=8),
+    )
+    assert busy.expired(start + timedelta(hours=8, minutes=1))
