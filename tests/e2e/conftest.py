@@ -1,0 +1,111 @@
+"""A real platform on 127.0.0.1 (portal + card reader) and Debian's Chromium.
+
+The servers run in a background thread of the test process over a SQLite file, so
+the browser sees committed data exactly as a resident would; they stop at the end.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import uvicorn
+from playwright.sync_api import Browser, Playwright, sync_playwright
+
+from myna import card, registry
+from myna.app import create_app
+from myna.bench.harness import free_port
+from myna.bootstrap import build_container
+from myna.platform.db import unit_of_work
+from myna.platform.settings import Settings
+from myna.reader.app import create_reader_app
+from myna.runtime import prepare_database
+from tests.conftest import TEST_SECRETS
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+PIN = "2468"
+PASSWORD = "BROWSER2026"
+
+
+@dataclass
+class Platform:
+    """The running platform's URLs and the demo card."""
+
+    portal: str
+    reader: str
+    card_id: str
+    settings: Settings
+
+
+class _ServerThread:
+    def __init__(self, app: object, port: int) -> None:
+        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")  # type: ignore[arg-type]
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                msg = "server did not start"
+                raise RuntimeError(msg)
+            time.sleep(0.02)
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
+    data_dir: Path = tmp_path_factory.mktemp("platform")
+    portal_port, reader_port = free_port(), free_port()
+    settings = Settings(
+        environment="test",
+        data_dir=data_dir,
+        portal_url=f"http://127.0.0.1:{portal_port}",
+        reader_url=f"http://127.0.0.1:{reader_port}",
+        log_json=False,
+        **TEST_SECRETS,  # type: ignore[arg-type]
+    )
+    container = build_container(settings)
+    prepare_database(container)
+    with unit_of_work(container.session_factory) as session:
+        taro = registry.ensure_personas(session=session)["taro"]
+        summary = card.issue_card(
+            session=session, settings=settings, resident_id=taro.id, pin=PIN, password=PASSWORD
+        )
+    servers = [
+        _ServerThread(create_app(container), portal_port),
+        _ServerThread(create_reader_app(container), reader_port),
+    ]
+    for server in servers:
+        server.start()
+    try:
+        yield Platform(settings.portal_url, settings.reader_url, summary.card_id, settings)
+    finally:
+        for server in servers:
+            server.stop()
+        container.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
