@@ -1,0 +1,32 @@
+"""Every message shown to people has a Japanese translation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+
+import myna
+from myna.platform import i18n
+
+SRC = Path(myna.__file__).parent
+METHODS = [("**/templates/**.html", "jinja2"), ("**.py", "python")]
+OPTIONS = {"**/templates/**.html": {"extensions": "jinja2.ext.i18n"}}
+
+
+def _message_ids() -> set[str]:
+    keywords = {**DEFAULT_KEYWORDS, "N_": None}
+    found: set[str] = set()
+    for _file, _line, message, _comments, _context in extract_from_dir(
+        str(SRC), METHODS, options_map=OPTIONS, keywords=keywords
+    ):
+        found.add(message if isinstance(message, str) else message[0])
+    return found
+
+
+def test_every_message_has_a_japanese_translation() -> None:
+    catalog = i18n.translations("ja")
+    ids = _message_ids()
+    assert len(ids) > 50
+    missing = sorted(m for m in ids if catalog.gettext(m) == m)
+    assert missing == []
