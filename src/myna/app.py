@@ -112,6 +112,9 @@ def install_error_handlers(app: FastAPI) -> None:
         if exc.status_code == 404:
             message = i18n.gettext("This page does not exist. Please check the address.")
             code = "not_found"
+        elif exc.status_code == 400:
+            message = i18n.gettext("The request is not valid. Please check what you sent.")
+            code = "invalid_request"
         elif exc.status_code == 405:
             message = i18n.gettext("This method is not allowed here.")
             code = "method_not_allowed"

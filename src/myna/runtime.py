@@ -9,7 +9,6 @@ from dataclasses import dataclass
 import uvicorn
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import func, select
 
 from myna import card, jpki, registry
 from myna.app import create_app
@@ -49,15 +48,12 @@ def prepare_demo(container: Container, console: Console) -> list[DemoCard]:
     """Seed ~1,000 residents and issue the personas' cards, reusing what exists."""
     prepare_database(container)
     with unit_of_work(container.session_factory) as session:
-        existing = session.scalar(select(func.count()).select_from(registry.Resident)) or 0
-    if existing < DEMO_RESIDENTS:
-        console.print(f"Seeding {DEMO_RESIDENTS - existing} synthetic residents…")
-        registry.seed_population(
-            engine=container.engine,
-            residents=DEMO_RESIDENTS - existing,
-            seed=DEMO_SEED,
-            console=console,
-        )
+        existing = registry.count_residents(session=session)
+        if existing < DEMO_RESIDENTS:
+            console.print(f"Seeding {DEMO_RESIDENTS - existing} synthetic residents…")
+            registry.seed_population(
+                session=session, residents=DEMO_RESIDENTS - existing, seed=DEMO_SEED
+            )
     manifest_path = container.settings.data_dir / "demo-cards.json"
     manifest: dict[str, str] = (
         json.loads(manifest_path.read_text(encoding="utf-8")) if manifest_path.exists() else {}

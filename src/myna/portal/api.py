@@ -89,7 +89,7 @@ def answer_challenge(
         certificate = b64url_decode(body.certificate.replace("+", "-").replace("/", "_"))
         signature = b64url_decode(body.signature.replace("+", "-").replace("/", "_"))
     except ValueError as exc:
-        raise jpki.VerificationError.for_code("malformed_certificate") from exc
+        raise jpki.VerificationError("malformed_certificate") from exc
     resident_id = service.answer_challenge(
         session=db,
         settings=settings,

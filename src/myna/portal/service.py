@@ -187,7 +187,7 @@ def answer_challenge(
             raise ResidentUnavailableError
     except ValueError as exc:
         _fail(session, challenge_id, "malformed_certificate", client_ip)
-        raise jpki.VerificationError.for_code("malformed_certificate") from exc
+        raise jpki.VerificationError("malformed_certificate") from exc
     except MynaError as exc:
         _fail(session, challenge_id, exc.code, client_ip)
         raise

@@ -194,7 +194,8 @@ def test_non_json_and_oversized_bodies_are_refused(portal: TestClient) -> None:
     challenge = _challenge(portal)
     url = f"/api/login/challenges/{challenge['challenge_id']}/response"
     not_json = portal.post(url, content=b"\x00\x01garbage", headers={"content-type": "application/json"})
-    assert not_json.status_code == 422
+    assert not_json.status_code == 400
+    assert not_json.json()["error"] == "invalid_request"
     huge = portal.post(url, content=b"{" + b" " * (2 << 20) + b"}", headers={"content-type": "application/json"})
     assert huge.status_code == 413
 
