@@ -80,7 +80,7 @@ def test_a_wrong_pin_is_explained_in_the_reader(browser: Browser, platform: Plat
 
 def test_the_pages_work_on_a_phone_and_in_english(browser: Browser, platform: Platform) -> None:
     context = browser.new_context(
-        locale="en-US", viewport={"width": 375, "height": 740}, is_mobile=True, has_touch=True
+        locale="ja-JP", viewport={"width": 375, "height": 740}, is_mobile=True, has_touch=True
     )
     page = context.new_page()
     page.goto(f"{platform.portal}/")
