@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import os
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -15,12 +14,14 @@ from myna.jpki.cli import app as jpki_app
 from myna.platform.settings import Settings, get_settings
 from myna.reader.cli import card_login
 from myna.registry.cli import app as registry_app
+from myna.registry.cli import seed
 
 app = typer.Typer(no_args_is_help=True, help="Myna: an open Mynaportal platform.")
 app.add_typer(card_app, name="card", help="Virtual MyNumber cards (issue, info, sign, login).")
 app.add_typer(jpki_app, name="jpki", help="The JPKI certificate authorities (J-LIS role).")
 app.add_typer(registry_app, name="registry", help="The resident registry (住民基本台帳).")
 card_app.command("login")(card_login)
+app.command("seed", help="Add a deterministic synthetic population to the registry.")(seed)
 db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
 app.add_typer(db_app, name="db")
 bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks (figures in docs/benchmarks.md).")
@@ -79,13 +80,15 @@ def serve(
         os.environ.setdefault("MYNA_PORTAL_URL", settings.portal_url)
         os.environ.setdefault("MYNA_READER_URL", settings.reader_url)
         uvicorn.run(
-            "myna.runtime:app_from_environment", factory=True, host=host, port=port,
-            workers=workers, log_level="warning",
+            "myna.runtime:app_from_environment",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="warning",
         )
         return
-    runtime.run_servers(
-        container, host=host, port=port, reader_port=port + 1 if reader else None
-    )
+    runtime.run_servers(container, host=host, port=port, reader_port=port + 1 if reader else None)
 
 
 @db_app.command("upgrade")
@@ -119,8 +122,11 @@ def bench_login(
 
     console = Console()
     result = login.run(
-        duration=duration, concurrency=concurrency, workers=workers,
-        database_url=database_url, console=console,
+        duration=duration,
+        concurrency=concurrency,
+        workers=workers,
+        database_url=database_url,
+        console=console,
     )
     if json is not None:
         result.write(json)

@@ -1,1 +1,96 @@
-"""registry context."""
+"""The resident registry (住民基本台帳): municipalities, households, residents, MyNumbers.
+
+Other contexts import only from here. The MyNumber never leaves this package except
+through :func:`get_my_number`, reserved for the network hub's link-code issuance.
+"""
+
+from myna.registry.domain import (
+    AddressChangeReason,
+    InvalidMunicipalityCodeError,
+    InvalidMyNumberError,
+    MunicipalityFileError,
+    MyNumber,
+    Relation,
+    ResidentStatus,
+    Sex,
+    age_on,
+    municipality_check_digit,
+    my_number_check_digit,
+    validate_municipality_code,
+    validate_my_number,
+)
+from myna.registry.personas import PERSONAS, PERSONAS_BY_KEY, Persona, ensure_personas
+from myna.registry.schemas import (
+    AddressHistoryRead,
+    MunicipalityLoadResult,
+    MunicipalityRead,
+    ResidentCreate,
+    ResidentRead,
+    SeedSummary,
+)
+from myna.registry.seeding import seed_population
+from myna.registry.service import (
+    HouseholdNotFoundError,
+    InvalidMoveError,
+    InvalidResidentError,
+    MunicipalityNotFoundError,
+    ResidentNotActiveError,
+    ResidentNotFoundError,
+    address_history,
+    ensure_municipalities,
+    find_resident_by_my_number,
+    get_municipality,
+    get_my_number,
+    get_resident,
+    household_members,
+    list_municipalities,
+    load_municipalities,
+    load_municipality_file,
+    record_move,
+    register_resident,
+)
+
+__all__ = [
+    "PERSONAS",
+    "PERSONAS_BY_KEY",
+    "AddressChangeReason",
+    "AddressHistoryRead",
+    "HouseholdNotFoundError",
+    "InvalidMoveError",
+    "InvalidMunicipalityCodeError",
+    "InvalidMyNumberError",
+    "InvalidResidentError",
+    "MunicipalityFileError",
+    "MunicipalityLoadResult",
+    "MunicipalityNotFoundError",
+    "MunicipalityRead",
+    "MyNumber",
+    "Persona",
+    "Relation",
+    "ResidentCreate",
+    "ResidentNotActiveError",
+    "ResidentNotFoundError",
+    "ResidentRead",
+    "ResidentStatus",
+    "SeedSummary",
+    "Sex",
+    "address_history",
+    "age_on",
+    "ensure_municipalities",
+    "ensure_personas",
+    "find_resident_by_my_number",
+    "get_municipality",
+    "get_my_number",
+    "get_resident",
+    "household_members",
+    "list_municipalities",
+    "load_municipalities",
+    "load_municipality_file",
+    "municipality_check_digit",
+    "my_number_check_digit",
+    "record_move",
+    "register_resident",
+    "seed_population",
+    "validate_municipality_code",
+    "validate_my_number",
+]

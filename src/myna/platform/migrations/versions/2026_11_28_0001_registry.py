@@ -10,7 +10,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-
 revision: str = "0001_registry"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
@@ -43,9 +42,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_households")),
     )
-    op.create_index(
-        op.f("ix_households_municipality_code"), "households", ["municipality_code"]
-    )
+    op.create_index(op.f("ix_households_municipality_code"), "households", ["municipality_code"])
     op.create_table(
         "residents",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -97,9 +94,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_address_history")),
     )
-    op.create_index(
-        op.f("ix_address_history_resident_id"), "address_history", ["resident_id"]
-    )
+    op.create_index(op.f("ix_address_history_resident_id"), "address_history", ["resident_id"])
 
 
 def downgrade() -> None:

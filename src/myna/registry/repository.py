@@ -1,0 +1,104 @@
+"""Queries on the registry tables (select()-based, no business rules)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from myna.registry.models import AddressHistory, Household, Municipality, Resident
+
+
+def count_municipalities(session: Session) -> int:
+    """How many municipalities are registered."""
+    return session.scalar(select(func.count()).select_from(Municipality)) or 0
+
+
+def municipalities_by_code(session: Session, codes: Iterable[str]) -> dict[str, Municipality]:
+    """The municipalities among ``codes`` that exist, by code."""
+    wanted = list(codes)
+    found: dict[str, Municipality] = {}
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        for municipality in session.scalars(
+            select(Municipality).where(Municipality.code.in_(chunk))
+        ):
+            found[municipality.code] = municipality
+    return found
+
+
+def list_municipalities(session: Session, prefecture_code: str | None) -> list[Municipality]:
+    """Municipalities in code order, optionally of one prefecture."""
+    query = select(Municipality).order_by(Municipality.code)
+    if prefecture_code is not None:
+        query = query.where(Municipality.prefecture_code == prefecture_code)
+    return list(session.scalars(query))
+
+
+def resident_with_municipality(
+    session: Session, resident_id: int
+) -> tuple[Resident, Municipality] | None:
+    """A resident and their municipality, or None."""
+    row = session.execute(
+        select(Resident, Municipality)
+        .join(Municipality, Municipality.code == Resident.municipality_code)
+        .where(Resident.id == resident_id)
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+def resident_id_by_my_number(session: Session, my_number: str) -> int | None:
+    """The id of the resident holding ``my_number``, or None."""
+    return session.scalar(select(Resident.id).where(Resident.my_number == my_number))
+
+
+def residents_of_household(session: Session, household_id: int) -> list[Resident]:
+    """A household's members, head first, then by birth date."""
+    return list(
+        session.scalars(
+            select(Resident)
+            .where(Resident.household_id == household_id)
+            .order_by(Resident.relation != "世帯主", Resident.birth_date, Resident.id)
+        )
+    )
+
+
+def open_address(session: Session, resident_id: int) -> AddressHistory | None:
+    """The current (open-ended) address record of a resident."""
+    return session.scalars(
+        select(AddressHistory)
+        .where(AddressHistory.resident_id == resident_id, AddressHistory.valid_to.is_(None))
+        .order_by(AddressHistory.valid_from.desc(), AddressHistory.id.desc())
+    ).first()
+
+
+def address_history(session: Session, resident_id: int) -> list[AddressHistory]:
+    """Every address record of a resident, oldest first."""
+    return list(
+        session.scalars(
+            select(AddressHistory)
+            .where(AddressHistory.resident_id == resident_id)
+            .order_by(AddressHistory.valid_from, AddressHistory.id)
+        )
+    )
+
+
+def existing_my_numbers(session: Session, candidates: list[str]) -> set[str]:
+    """Which of ``candidates`` already belong to someone."""
+    taken: set[str] = set()
+    for start in range(0, len(candidates), 5000):
+        chunk = candidates[start : start + 5000]
+        taken.update(
+            session.scalars(select(Resident.my_number).where(Resident.my_number.in_(chunk)))
+        )
+    return taken
+
+
+def max_ids(session: Session) -> tuple[int, int, int]:
+    """The highest household, resident and address-history ids in use (0 if none)."""
+    return (
+        session.scalar(select(func.max(Household.id))) or 0,
+        session.scalar(select(func.max(Resident.id))) or 0,
+        session.scalar(select(func.max(AddressHistory.id))) or 0,
+    )

@@ -1,0 +1,355 @@
+"""Use cases of the resident registry (住民基本台帳)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+
+from sqlalchemy.orm import Session
+
+from myna.platform.errors import N_, MynaError, NotFoundError
+from myna.registry import repository
+from myna.registry.domain import (
+    AddressChangeReason,
+    MunicipalityRow,
+    Relation,
+    ResidentStatus,
+    Sex,
+    is_katakana,
+    parse_municipality_csv,
+    validate_municipality_code,
+    validate_my_number,
+)
+from myna.registry.models import AddressHistory, Household, Municipality, Resident
+from myna.registry.schemas import (
+    AddressHistoryRead,
+    MunicipalityLoadResult,
+    MunicipalityRead,
+    ResidentCreate,
+    ResidentRead,
+)
+from myna.registry.shipped import shipped_municipalities_csv
+
+
+class ResidentNotFoundError(NotFoundError):
+    """No resident matches (the message never says which number was asked for)."""
+
+    code = "resident_not_found"
+    message = N_("No resident with this record was found. Check the details and try again.")
+
+
+class MunicipalityNotFoundError(NotFoundError):
+    """A local government code that is valid but not in the registry."""
+
+    code = "municipality_not_found"
+    message = N_(
+        "The municipality {code} is not in the registry. Load the official municipality "
+        "list (myna registry municipalities load) or check the code."
+    )
+
+
+class HouseholdNotFoundError(NotFoundError):
+    """A household id that does not exist."""
+
+    code = "household_not_found"
+    message = N_("The household {household_id} does not exist. Check the household number.")
+
+
+class ResidentNotActiveError(MynaError):
+    """The record is closed (死亡 or 転出), so it cannot change."""
+
+    code = "resident_not_active"
+    message = N_(
+        "This resident's record is closed ({status}), so it cannot be changed. "
+        "Ask the municipality that holds the record."
+    )
+    status_code = 409
+
+
+class InvalidMoveError(MynaError):
+    """A move that contradicts the resident's address history."""
+
+    code = "invalid_move"
+    message = N_(
+        "A move must be dated after the current address began ({since}) and a household "
+        "joined must be at the new address. Check the date and the household."
+    )
+
+
+class InvalidResidentError(MynaError):
+    """Registration details that break a rule of the 住民票."""
+
+    code = "invalid_resident"
+    message = N_(
+        "The readings of the name must be written in katakana and the birth date must not "
+        "be after the registration date. Correct the details and try again."
+    )
+
+
+# -- municipalities ----------------------------------------------------------------------
+
+
+def _municipality_read(municipality: Municipality) -> MunicipalityRead:
+    return MunicipalityRead.model_validate(municipality)
+
+
+def load_municipalities(
+    *, session: Session, rows: Iterable[MunicipalityRow]
+) -> MunicipalityLoadResult:
+    """Insert or update municipalities from already validated rows."""
+    incoming = {row.code: row for row in rows}
+    existing = repository.municipalities_by_code(session, incoming)
+    inserted = updated = 0
+    for code, row in incoming.items():
+        values = {
+            "prefecture_code": row.prefecture_code,
+            "prefecture_name": row.prefecture_name,
+            "prefecture_name_kana": row.prefecture_name_kana,
+            "name": row.name,
+            "name_kana": row.name_kana,
+        }
+        current = existing.get(code)
+        if current is None:
+            session.add(Municipality(code=code, **values))
+            inserted += 1
+        elif any(getattr(current, key) != value for key, value in values.items()):
+            for key, value in values.items():
+                setattr(current, key, value)
+            updated += 1
+    session.flush()
+    return MunicipalityLoadResult(inserted=inserted, updated=updated)
+
+
+def load_municipality_file(*, session: Session, data: bytes) -> MunicipalityLoadResult:
+    """Load a 総務省 全国地方公共団体コード CSV: every row is checked before any is written."""
+    return load_municipalities(session=session, rows=parse_municipality_csv(data))
+
+
+def ensure_municipalities(*, session: Session) -> int:
+    """Load the shipped municipality list if the registry has none; the number loaded."""
+    if repository.count_municipalities(session):
+        return 0
+    return load_municipality_file(session=session, data=shipped_municipalities_csv()).inserted
+
+
+def list_municipalities(
+    *, session: Session, prefecture_code: str | None = None
+) -> list[MunicipalityRead]:
+    """Municipalities in code order, optionally those of one prefecture (都道府県)."""
+    return [_municipality_read(m) for m in repository.list_municipalities(session, prefecture_code)]
+
+
+def get_municipality(*, session: Session, code: str) -> MunicipalityRead:
+    """One municipality by its local government code."""
+    code = validate_municipality_code(code)
+    found = repository.municipalities_by_code(session, [code]).get(code)
+    if found is None:
+        raise MunicipalityNotFoundError(code=code)
+    return _municipality_read(found)
+
+
+def _require_municipality(session: Session, code: str) -> Municipality:
+    code = validate_municipality_code(code)
+    found = repository.municipalities_by_code(session, [code]).get(code)
+    if found is None:
+        raise MunicipalityNotFoundError(code=code)
+    return found
+
+
+# -- residents ---------------------------------------------------------------------------
+
+
+def _resident_read(resident: Resident, municipality: Municipality) -> ResidentRead:
+    municipality_name = f"{municipality.prefecture_name}{municipality.name}"
+    return ResidentRead(
+        id=resident.id,
+        family_name=resident.family_name,
+        given_name=resident.given_name,
+        family_name_kana=resident.family_name_kana,
+        given_name_kana=resident.given_name_kana,
+        birth_date=resident.birth_date,
+        sex=Sex(resident.sex),
+        municipality_code=resident.municipality_code,
+        municipality_name=municipality_name,
+        address=resident.address,
+        full_address=f"{municipality_name}{resident.address}",
+        household_id=resident.household_id,
+        relation=Relation(resident.relation),
+        status=ResidentStatus(resident.status),
+        registered_on=resident.registered_on,
+    )
+
+
+def get_resident(*, session: Session, resident_id: int) -> ResidentRead:
+    """A resident's record by id."""
+    found = repository.resident_with_municipality(session, resident_id)
+    if found is None:
+        raise ResidentNotFoundError
+    return _resident_read(*found)
+
+
+def find_resident_by_my_number(*, session: Session, my_number: str) -> ResidentRead:
+    """The resident holding ``my_number`` (validated first: a typo is told apart)."""
+    resident_id = repository.resident_id_by_my_number(session, validate_my_number(my_number))
+    if resident_id is None:
+        raise ResidentNotFoundError
+    return get_resident(session=session, resident_id=resident_id)
+
+
+def get_my_number(*, session: Session, resident_id: int) -> str:
+    """The resident's MyNumber. Only the network hub's link-code issuance may call this."""
+    found = repository.resident_with_municipality(session, resident_id)
+    if found is None:
+        raise ResidentNotFoundError
+    return found[0].my_number
+
+
+def household_members(*, session: Session, household_id: int) -> list[ResidentRead]:
+    """The members of a household (世帯), head first."""
+    members = repository.residents_of_household(session, household_id)
+    if not members:
+        raise HouseholdNotFoundError(household_id=household_id)
+    municipalities = repository.municipalities_by_code(
+        session, {m.municipality_code for m in members}
+    )
+    return [_resident_read(m, municipalities[m.municipality_code]) for m in members]
+
+
+def address_history(*, session: Session, resident_id: int) -> list[AddressHistoryRead]:
+    """Every address a resident had, oldest first."""
+    get_resident(session=session, resident_id=resident_id)
+    return [
+        AddressHistoryRead.model_validate(row)
+        for row in repository.address_history(session, resident_id)
+    ]
+
+
+def register_resident(*, session: Session, data: ResidentCreate) -> ResidentRead:
+    """Register a resident (住民登録) in a new household or in ``data.household_id``'s."""
+    my_number = validate_my_number(data.my_number)
+    municipality = _require_municipality(session, data.municipality_code)
+    if (
+        not is_katakana(data.family_name_kana)
+        or not is_katakana(data.given_name_kana)
+        or data.birth_date > data.registered_on
+    ):
+        raise InvalidResidentError
+    if data.household_id is None:
+        household = Household(municipality_code=municipality.code, address=data.address)
+        session.add(household)
+        session.flush()
+    else:
+        existing = session.get(Household, data.household_id)
+        if existing is None:
+            raise HouseholdNotFoundError(household_id=data.household_id)
+        household = existing
+    resident = Resident(
+        my_number=my_number,
+        family_name=data.family_name,
+        given_name=data.given_name,
+        family_name_kana=data.family_name_kana,
+        given_name_kana=data.given_name_kana,
+        birth_date=data.birth_date,
+        sex=int(data.sex),
+        municipality_code=municipality.code,
+        address=data.address,
+        household_id=household.id,
+        relation=data.relation.value,
+        status=ResidentStatus.ACTIVE.value,
+        registered_on=data.registered_on,
+    )
+    session.add(resident)
+    session.flush()
+    reason = (
+        AddressChangeReason.BIRTH
+        if data.birth_date == data.registered_on
+        else AddressChangeReason.MOVE_IN
+    )
+    session.add(
+        AddressHistory(
+            resident_id=resident.id,
+            municipality_code=municipality.code,
+            address=data.address,
+            valid_from=data.registered_on,
+            valid_to=None,
+            reason=reason.value,
+        )
+    )
+    session.flush()
+    return _resident_read(resident, municipality)
+
+
+def record_move(
+    *,
+    session: Session,
+    resident_id: int,
+    municipality_code: str,
+    address: str,
+    moved_on: date,
+    reason: AddressChangeReason | None = None,
+    household_id: int | None = None,
+    relation: Relation | None = None,
+) -> ResidentRead:
+    """Record a move (転入 / 転居): close the current address, open the new one.
+
+    The resident joins ``household_id`` if given; otherwise a household of one moves
+    with them, and someone leaving a larger household heads a new one. Callers move a
+    whole family by moving the head, then each member with the head's household_id.
+    """
+    found = repository.resident_with_municipality(session, resident_id)
+    if found is None:
+        raise ResidentNotFoundError
+    resident, _ = found
+    if resident.status != ResidentStatus.ACTIVE:
+        raise ResidentNotActiveError(status=resident.status)
+    municipality = _require_municipality(session, municipality_code)
+    current = repository.open_address(session, resident_id)
+    if current is not None and moved_on <= current.valid_from:
+        raise InvalidMoveError(since=current.valid_from.isoformat())
+    if reason is None:
+        same_place = municipality.code == resident.municipality_code
+        reason = AddressChangeReason.MOVE_WITHIN if same_place else AddressChangeReason.MOVE_IN
+
+    if household_id is not None:
+        household = session.get(Household, household_id)
+        if household is None:
+            raise HouseholdNotFoundError(household_id=household_id)
+        if household.municipality_code != municipality.code or household.address != address:
+            raise InvalidMoveError(since=current.valid_from.isoformat() if current else "-")
+        resident.household_id = household.id
+        resident.relation = (relation or Relation.COHABITANT).value
+    else:
+        others = [
+            m
+            for m in repository.residents_of_household(session, resident.household_id)
+            if m.id != resident.id
+        ]
+        if others:
+            household = Household(municipality_code=municipality.code, address=address)
+            session.add(household)
+            session.flush()
+            resident.household_id = household.id
+            resident.relation = Relation.HEAD.value
+        else:
+            household = session.get_one(Household, resident.household_id)
+            household.municipality_code = municipality.code
+            household.address = address
+            if relation is not None:
+                resident.relation = relation.value
+
+    if current is not None:
+        current.valid_to = moved_on
+    resident.municipality_code = municipality.code
+    resident.address = address
+    session.add(
+        AddressHistory(
+            resident_id=resident.id,
+            municipality_code=municipality.code,
+            address=address,
+            valid_from=moved_on,
+            valid_to=None,
+            reason=reason.value,
+        )
+    )
+    session.flush()
+    return _resident_read(resident, municipality)
