@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from myna.bootstrap import Container, build_container
+from myna.platform import i18n
 from myna.platform.db import make_engine
 from myna.platform.migrate import upgrade_to_head
 from myna.platform.settings import Settings
@@ -97,8 +98,18 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def container(settings: Settings, engine: Engine, session_factory: sessionmaker[Session]) -> Container:
+def container(
+    settings: Settings, engine: Engine, session_factory: sessionmaker[Session]
+) -> Container:
     """The composition root, built as in production, over the test's transaction."""
     built = build_container(settings, engine=engine)
     built.session_factory = session_factory
     return built
+
+
+@pytest.fixture(autouse=True)
+def _japanese_by_default() -> Iterator[None]:
+    """Each test starts in the default locale, whatever the previous one chose."""
+    i18n.set_locale(i18n.DEFAULT_LOCALE)
+    yield
+    i18n.set_locale(i18n.DEFAULT_LOCALE)

@@ -59,7 +59,7 @@ def create_app(container: Container) -> FastAPI:
     app.mount("/static", StaticFiles(directory=PLATFORM_STATIC), name="static")
 
     @app.get("/healthz", tags=["operations"], summary="Liveness: the process answers")
-    def healthz() -> dict[str, str]:
+    async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
     install_error_handlers(app)
@@ -96,7 +96,9 @@ def install_error_handlers(app: FastAPI) -> None:
     async def myna_error(request: Request, exc: MynaError) -> Response:
         if isinstance(exc, NotLoggedInError) and not wants_json(request):
             return RedirectResponse("/login", status_code=303)
-        return error_response(request, status=exc.status_code, code=exc.code, message=exc.localized())
+        return error_response(
+            request, status=exc.status_code, code=exc.code, message=exc.localized()
+        )
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:

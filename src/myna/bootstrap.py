@@ -32,6 +32,4 @@ def build_container(settings: Settings, *, engine: Engine | None = None) -> Cont
     """Build engine, session factory and adapters from ``settings``."""
     import_all_models()
     engine = engine or make_engine(settings.effective_database_url)
-    return Container(
-        settings=settings, engine=engine, session_factory=make_session_factory(engine)
-    )
+    return Container(settings=settings, engine=engine, session_factory=make_session_factory(engine))

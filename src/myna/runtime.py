@@ -14,6 +14,7 @@ from myna import card, jpki, registry
 from myna.app import create_app
 from myna.bootstrap import Container, build_container
 from myna.platform.db import unit_of_work
+from myna.platform.logging import configure_logging
 from myna.platform.migrate import upgrade_to_head
 from myna.platform.settings import get_settings
 from myna.reader.app import create_reader_app
@@ -74,9 +75,7 @@ def prepare_demo(container: Container, console: Console) -> list[DemoCard]:
                 )
             card_id = summary.card_id
             manifest[key] = card_id
-        cards.append(
-            DemoCard(key, resident.full_name, card_id, DEMO_PIN, DEMO_PASSWORD)
-        )
+        cards.append(DemoCard(key, resident.full_name, card_id, DEMO_PIN, DEMO_PASSWORD))
     manifest_path.parent.mkdir(parents=True, exist_ok=True)
     manifest_path.write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     return cards
@@ -122,5 +121,6 @@ def run_servers(
 
 def app_from_environment() -> object:
     """The portal app built from the environment (``uvicorn --factory`` with workers)."""
-    container = build_container(get_settings())
-    return create_app(container)
+    settings = get_settings()
+    configure_logging(level=settings.log_level, json=settings.log_json)
+    return create_app(build_container(settings))

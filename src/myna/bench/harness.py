@@ -42,6 +42,13 @@ class LoadStats:
     errors: int = 0
     latencies: list[float] = field(default_factory=list)
     elapsed: float = 0.0
+    error_samples: list[str] = field(default_factory=list)
+
+    def failed(self, exc: Exception) -> None:
+        """Count a failed operation and keep the first few reasons for the report."""
+        self.errors += 1
+        if len(self.error_samples) < 5:
+            self.error_samples.append(f"{type(exc).__name__}: {exc}")
 
     @property
     def rate(self) -> float:
@@ -69,9 +76,20 @@ def free_port() -> int:
 def server_process(env: dict[str, str], *, port: int, workers: int) -> Iterator[str]:
     """Run the portal in a subprocess on 127.0.0.1 and stop it (by its PID) afterwards."""
     command = [
-        sys.executable, "-m", "uvicorn", "myna.runtime:app_from_environment", "--factory",
-        "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
-        "--log-level", "warning", "--no-access-log",
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "myna.runtime:app_from_environment",
+        "--factory",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--log-level",
+        "warning",
+        "--no-access-log",
     ]
     process = subprocess.Popen(command, env={**os.environ, **env})  # noqa: S603
     url = f"http://127.0.0.1:{port}"
@@ -114,8 +132,8 @@ async def closed_loop(operation: Operation, *, concurrency: int, duration: float
                 started = time.perf_counter()
                 try:
                     await operation(client)
-                except Exception:  # noqa: BLE001 - a benchmark counts failures, it doesn't stop
-                    stats.errors += 1
+                except Exception as exc:
+                    stats.failed(exc)
                     continue
                 stats.latencies.append(time.perf_counter() - started)
                 stats.done += 1
@@ -143,8 +161,8 @@ async def paced_loop(
                     return
                 try:
                     await operation(client)
-                except Exception:  # noqa: BLE001
-                    stats.errors += 1
+                except Exception as exc:
+                    stats.failed(exc)
                     continue
                 # Latency counts from the scheduled start, so queueing delay shows.
                 stats.latencies.append(time.perf_counter() - scheduled)

@@ -63,17 +63,20 @@ def _prepare(data_dir: Path, database_url: str) -> tuple[dict[str, str], Signer]
         environment="production",
         data_dir=data_dir,
         database_url=database_url,
-        secret_key=BENCH_SECRETS["MYNA_SECRET_KEY"],  # type: ignore[arg-type]
-        card_secret=BENCH_SECRETS["MYNA_CARD_SECRET"],  # type: ignore[arg-type]
-        ca_secret=BENCH_SECRETS["MYNA_CA_SECRET"],  # type: ignore[arg-type]
+        secret_key=BENCH_SECRETS["MYNA_SECRET_KEY"],
+        card_secret=BENCH_SECRETS["MYNA_CARD_SECRET"],
+        ca_secret=BENCH_SECRETS["MYNA_CA_SECRET"],
     )
     container = build_container(settings)
     prepare_database(container)
     with unit_of_work(container.session_factory) as session:
         taro = registry.ensure_personas(session=session)["taro"]
         summary = card.issue_card(
-            session=session, settings=settings, resident_id=taro.id,
-            pin=DEMO_PIN, password=DEMO_PASSWORD,
+            session=session,
+            settings=settings,
+            resident_id=taro.id,
+            pin=DEMO_PIN,
+            password=DEMO_PASSWORD,
         )
     container.engine.dispose()
     reader = card.VirtualCardReader(settings.card_dir, settings.card_secret.get_secret_value())
@@ -148,13 +151,30 @@ def _print(
     table = Table(title="myna bench login")
     for column in ("phase", "rate/s", "p50 ms", "p99 ms", "errors"):
         table.add_column(column, justify="right")
-    table.add_row("trivial endpoint", f"{baseline.rate:.0f}", f"{baseline.percentile(50):.1f}",
-                  f"{baseline.percentile(99):.1f}", str(baseline.errors))
-    table.add_row("login, full load", f"{full.rate:.0f}", f"{full.percentile(50):.1f}",
-                  f"{full.percentile(99):.1f}", str(full.errors))
-    table.add_row("login, half load", f"{half.rate:.0f}", f"{half.percentile(50):.1f}",
-                  f"{half.percentile(99):.1f}", str(half.errors))
+    table.add_row(
+        "trivial endpoint",
+        f"{baseline.rate:.0f}",
+        f"{baseline.percentile(50):.1f}",
+        f"{baseline.percentile(99):.1f}",
+        str(baseline.errors),
+    )
+    table.add_row(
+        "login, full load",
+        f"{full.rate:.0f}",
+        f"{full.percentile(50):.1f}",
+        f"{full.percentile(99):.1f}",
+        str(full.errors),
+    )
+    table.add_row(
+        "login, half load",
+        f"{half.rate:.0f}",
+        f"{half.percentile(50):.1f}",
+        f"{half.percentile(99):.1f}",
+        str(half.errors),
+    )
     console.print(table)
+    for sample in {*baseline.error_samples, *full.error_samples, *half.error_samples}:
+        console.print(f"[red]error:[/red] {sample}")
     console.print(
         f"logins/s ÷ trivial req/s = {result.ratio:.1%} (goal ≥ 20 %); "
         f"p99 at half load = {result.p99_ms} ms (goal ≤ 150 ms); "

@@ -1,5 +1,60 @@
-"""jpki tables."""
+"""JPKI tables: the certificate authorities and every certificate they issued."""
 
-from myna.platform.db import Base
+from __future__ import annotations
 
-__all__ = ["Base"]
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from myna.platform.db import Base, UTCDateTime, utcnow
+
+__all__ = ["Base", "CertificateAuthority", "IssuedCertificate"]
+
+
+class CertificateAuthority(Base):
+    """A CA (root, signing or user-authentication) with its key encrypted at rest.
+
+    ``private_key`` is PKCS#8 ``EncryptedPrivateKeyInfo`` DER (RFC 5958 §3; PBES2 with
+    PBKDF2-HMAC-SHA256 and AES-256-CBC) under ``settings.ca_secret``.
+    ``crl_revision`` moves on every revocation under this CA, so every process can tell
+    that its cached CRL is stale; ``next_crl_number`` keeps RFC 5280 §5.2.3 CRL numbers
+    increasing across processes.
+    """
+
+    __tablename__ = "jpki_authorities"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8), unique=True)
+    subject: Mapped[str] = mapped_column(String(200))
+    fingerprint: Mapped[str] = mapped_column(String(64), unique=True)
+    certificate: Mapped[bytes] = mapped_column(LargeBinary)
+    private_key: Mapped[bytes] = mapped_column(LargeBinary)
+    next_crl_number: Mapped[int] = mapped_column(Integer, default=1)
+    crl_revision: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class IssuedCertificate(Base):
+    """One certificate written to a card. ``holder_id`` is the registry's opaque resident id."""
+
+    __tablename__ = "jpki_certificates"
+    __table_args__ = (Index("ix_jpki_certificates_authority_id_status", "authority_id", "status"),)
+
+    # 40 lowercase hex digits: a 159-bit serial fits, and text sorts and compares alike
+    # on every backend (no 160-bit integer type exists in SQL).
+    serial: Mapped[str] = mapped_column(String(40), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    authority_id: Mapped[int] = mapped_column(ForeignKey("jpki_authorities.id"))
+    holder_id: Mapped[int] = mapped_column(Integer, index=True)
+    card_id: Mapped[str] = mapped_column(String(64), index=True)
+    subject_cn: Mapped[str] = mapped_column(String(64))
+    not_before: Mapped[datetime] = mapped_column(UTCDateTime())
+    not_after: Mapped[datetime] = mapped_column(UTCDateTime())
+    certificate: Mapped[bytes] = mapped_column(LargeBinary)
+    status: Mapped[str] = mapped_column(String(16), default="valid")
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    revocation_reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # RFC 5280 §5.3.2: when the key is known or suspected to have become invalid.
+    invalidity_date: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -96,9 +97,29 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
+    # SQLite has one writer. IMMEDIATE takes the write lock up front: a deferred
+    # transaction that reads and then writes fails at once with SQLITE_BUSY when another
+    # writer got in between. Within this process, transactions queue on a lock instead
+    # of SQLite's busy handler, which sleeps in steps of up to 100 ms; other processes
+    # still wait through the busy timeout.
+    writer = threading.Lock()
+
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN")
+        writer.acquire()
+        conn.info["myna_writer"] = True
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            _release(conn)
+            raise
+
+    def _release(conn: Any) -> None:
+        if conn.info.pop("myna_writer", False):
+            writer.release()
+
+    event.listen(engine, "commit", _release)
+    event.listen(engine, "rollback", _release)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

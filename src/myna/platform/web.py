@@ -98,7 +98,9 @@ def get_db(request: Request) -> Iterator[Session]:
         session.close()
 
 
-SessionDep = Annotated[Session, Depends(get_db)]
+# scope="function": commit before the response is sent, so a client that acts on the
+# response (e.g. answers the challenge it just received) always finds the data.
+SessionDep = Annotated[Session, Depends(get_db, scope="function")]
 
 
 PLATFORM_TEMPLATES = Path(__file__).with_name("templates")
@@ -106,7 +108,7 @@ language_router = APIRouter(include_in_schema=False)
 
 
 @language_router.get("/language")
-def choose_language(lang: str = "ja", next: str = "/") -> Response:  # noqa: A002
+def choose_language(lang: str = "ja", next: str = "/") -> Response:
     """Remember the reader's language in a cookie and go back to the page."""
     target = next if next.startswith("/") and not next.startswith("//") else "/"
     response = RedirectResponse(target, status_code=303)

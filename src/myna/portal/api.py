@@ -103,7 +103,9 @@ def answer_challenge(
         session=db, challenge_id=challenge_id, session_token=current.token
     ):
         active = service.complete_login(
-            session=db, challenge_id=challenge_id, session_token=current.token,
+            session=db,
+            challenge_id=challenge_id,
+            session_token=current.token,
             client_ip=client_ip(request),
         )
         set_session_cookie(response, active, settings)
@@ -121,7 +123,10 @@ def me(db: SessionDep, active: ResidentSession) -> ResidentOut:
     "/logout", status_code=status.HTTP_204_NO_CONTENT, responses=ERRORS, summary="End the session"
 )
 def api_logout(
-    request: Request, response: Response, db: SessionDep, settings: SettingsDep,
+    request: Request,
+    response: Response,
+    db: SessionDep,
+    settings: SettingsDep,
     active: ResidentSession,
 ) -> None:
     service.logout(session=db, session_token=active.token, client_ip=client_ip(request))

@@ -74,7 +74,9 @@ def check_csrf(active: service.ActiveSession | None, submitted: str | None) -> N
         raise CsrfError
 
 
-def set_session_cookie(response: Response, active: service.ActiveSession, settings: Settings) -> None:
+def set_session_cookie(
+    response: Response, active: service.ActiveSession, settings: Settings
+) -> None:
     """Send the session cookie: HttpOnly, SameSite=Lax, Secure when configured."""
     response.set_cookie(
         SESSION_COOKIE,

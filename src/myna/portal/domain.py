@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from myna.platform.errors import MynaError, N_
+from myna.platform.errors import N_, MynaError
 
 PROTOCOL = "myna-card-login-v1"
 NONCE_BYTES = 32
@@ -130,9 +130,7 @@ class ChallengeNotVerifiedError(LoginError):
 
 class ChallengeBindingError(LoginError):
     code = "challenge_wrong_session"
-    message = N_(
-        "This login request was started in another browser. Please start again here."
-    )
+    message = N_("This login request was started in another browser. Please start again here.")
     status_code = 403
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from cryptography import x509
-from sqlalchemy import delete, select, update
+from sqlalchemy import CursorResult, Executable, delete, select, update
 from sqlalchemy.orm import Session
 
 from myna import jpki, registry
@@ -66,7 +66,9 @@ class ChallengeView:
         return login_message(origin=self.origin, challenge_id=self.challenge_id, nonce=self.nonce)
 
 
-def load_session(*, session: Session, settings: Settings, token: str | None) -> ActiveSession | None:
+def load_session(
+    *, session: Session, settings: Settings, token: str | None
+) -> ActiveSession | None:
     """The live session for a cookie ``token``, or None if unknown or expired."""
     if not token:
         return None
@@ -106,7 +108,10 @@ def open_anonymous_session(*, session: Session) -> ActiveSession:
     )
     session.add(row)
     return ActiveSession(
-        token=token, csrf_token=row.csrf_token, resident_id=None, certificate_not_after=None,
+        token=token,
+        csrf_token=row.csrf_token,
+        resident_id=None,
+        certificate_not_after=None,
         is_new=True,
     )
 
@@ -175,8 +180,11 @@ def answer_challenge(
     try:
         certificate = x509.load_der_x509_certificate(certificate_der)
         verified = jpki.verify_certificate(
-            session=session, settings=settings, certificate=certificate,
-            kind=jpki.CertificateKind.AUTH, at=now,
+            session=session,
+            settings=settings,
+            certificate=certificate,
+            kind=jpki.CertificateKind.AUTH,
+            at=now,
         )
         message = login_message(
             origin=challenge.origin, challenge_id=challenge.id, nonce=challenge.nonce
@@ -192,7 +200,8 @@ def answer_challenge(
         _fail(session, challenge_id, exc.code, client_ip)
         raise
     # Compare-and-set: of two concurrent answers only one can win.
-    won = session.execute(
+    won = _affected(
+        session,
         update(LoginChallenge)
         .where(LoginChallenge.id == challenge_id, LoginChallenge.status == ChallengeStatus.PENDING)
         .values(
@@ -201,13 +210,18 @@ def answer_challenge(
             certificate_serial=str(verified.serial),
             certificate_not_after=verified.not_after,
             answered_at=now,
-        )
-    ).rowcount
+        ),
+    )
     if won != 1:
         raise ChallengeUsedError
     _audit(
-        session, "card_verified", "ok", challenge_id=challenge_id, client_ip=client_ip,
-        resident_id=verified.holder_id, serial=str(verified.serial),
+        session,
+        "card_verified",
+        "ok",
+        challenge_id=challenge_id,
+        client_ip=client_ip,
+        resident_id=verified.holder_id,
+        serial=str(verified.serial),
     )
     return verified.holder_id
 
@@ -221,15 +235,18 @@ def complete_login(
         raise ChallengeNotVerifiedError
     if challenge.status != ChallengeStatus.VERIFIED or challenge.resident_id is None:
         raise ChallengeUsedError
-    won = session.execute(
+    won = _affected(
+        session,
         update(LoginChallenge)
         .where(LoginChallenge.id == challenge_id, LoginChallenge.status == ChallengeStatus.VERIFIED)
-        .values(status=ChallengeStatus.COMPLETED)
-    ).rowcount
+        .values(status=ChallengeStatus.COMPLETED),
+    )
     if won != 1:
         raise ChallengeUsedError
     # Session fixation defence: the pre-login token dies, a fresh one is issued.
-    session.execute(delete(PortalSession).where(PortalSession.token_digest == token_digest(session_token)))
+    session.execute(
+        delete(PortalSession).where(PortalSession.token_digest == token_digest(session_token))
+    )
     token = new_session_token()
     now = utcnow()
     row = PortalSession(
@@ -244,13 +261,21 @@ def complete_login(
     )
     session.add(row)
     _audit(
-        session, "login", "ok", challenge_id=challenge_id, client_ip=client_ip,
-        resident_id=challenge.resident_id, serial=challenge.certificate_serial,
+        session,
+        "login",
+        "ok",
+        challenge_id=challenge_id,
+        client_ip=client_ip,
+        resident_id=challenge.resident_id,
+        serial=challenge.certificate_serial,
     )
     log.info("login", challenge=challenge_id)
     return ActiveSession(
-        token=token, csrf_token=row.csrf_token, resident_id=row.resident_id,
-        certificate_not_after=row.certificate_not_after, is_new=True,
+        token=token,
+        csrf_token=row.csrf_token,
+        resident_id=row.resident_id,
+        certificate_not_after=row.certificate_not_after,
+        is_new=True,
     )
 
 
@@ -274,15 +299,15 @@ def logout(*, session: Session, session_token: str, client_ip: str | None) -> No
 def purge_expired(*, session: Session, settings: Settings) -> int:
     """Delete expired challenges and sessions; returns how many rows went."""
     now = utcnow()
-    gone = session.execute(
-        delete(LoginChallenge).where(LoginChallenge.expires_at < now - timedelta(hours=1))
-    ).rowcount
-    gone += session.execute(
+    gone = _affected(
+        session, delete(LoginChallenge).where(LoginChallenge.expires_at < now - timedelta(hours=1))
+    )
+    return gone + _affected(
+        session,
         delete(PortalSession).where(
             PortalSession.last_seen_at < now - timedelta(minutes=settings.session_idle_minutes)
-        )
-    ).rowcount
-    return int(gone)
+        ),
+    )
 
 
 def recent_auth_events(*, session: Session, resident_id: int, limit: int = 10) -> list[AuthEvent]:
@@ -295,6 +320,13 @@ def recent_auth_events(*, session: Session, resident_id: int, limit: int = 10) -
             .limit(limit)
         )
     )
+
+
+def _affected(session: Session, statement: Executable) -> int:
+    """Rows changed by an UPDATE or DELETE (how compare-and-set knows it won)."""
+    result = session.execute(statement)
+    assert isinstance(result, CursorResult)  # noqa: S101 - DML always yields a cursor result
+    return int(result.rowcount)
 
 
 def _bound_challenge(session: Session, challenge_id: str, session_token: str) -> LoginChallenge:
@@ -312,7 +344,9 @@ def _fail(
     if consume:
         session.execute(
             update(LoginChallenge)
-            .where(LoginChallenge.id == challenge_id, LoginChallenge.status == ChallengeStatus.PENDING)
+            .where(
+                LoginChallenge.id == challenge_id, LoginChallenge.status == ChallengeStatus.PENDING
+            )
             .values(status=ChallengeStatus.FAILED, answered_at=utcnow())
         )
     _audit(session, "card_verified", reason, challenge_id=challenge_id, client_ip=client_ip)
@@ -333,8 +367,13 @@ def _audit(
 ) -> None:
     session.add(
         AuthEvent(
-            occurred_at=utcnow(), event=event, outcome=outcome, challenge_id=challenge_id,
-            client_ip=client_ip, resident_id=resident_id, certificate_serial=serial,
+            occurred_at=utcnow(),
+            event=event,
+            outcome=outcome,
+            challenge_id=challenge_id,
+            client_ip=client_ip,
+            resident_id=resident_id,
+            certificate_serial=serial,
         )
     )
 

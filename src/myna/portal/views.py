@@ -113,7 +113,9 @@ def login_complete(
     check_csrf(current, csrf_token)
     assert current is not None  # noqa: S101 - check_csrf refuses a missing session
     active = service.complete_login(
-        session=db, challenge_id=challenge_id, session_token=current.token,
+        session=db,
+        challenge_id=challenge_id,
+        session_token=current.token,
         client_ip=client_ip(request),
     )
     response = RedirectResponse("/home", status_code=303)

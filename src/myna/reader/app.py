@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 import httpx
 from cryptography.hazmat.primitives.serialization import Encoding
-from fastapi import FastAPI, Form, Request
+from fastapi import APIRouter, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from myna import card
 from myna.bootstrap import Container
 from myna.platform import i18n
-from myna.platform.errors import MynaError, N_
+from myna.platform.errors import N_, MynaError
 from myna.platform.logging import get_logger
 from myna.platform.web import (
     BodySizeLimitMiddleware,
@@ -33,6 +34,7 @@ TEMPLATES = make_templates(Path(__file__).with_name("templates"))
 PLATFORM_STATIC = Path(__file__).parent.parent / "platform" / "static"
 CSRF_COOKIE = "myna_reader_csrf"
 CHALLENGE_PATH = "/api/login/challenges/"
+router = APIRouter()
 
 
 class ReaderError(MynaError):
@@ -59,124 +61,152 @@ class PortalRefusedError(ReaderError):
     message = N_("The portal did not accept the answer: {reason}")
 
 
-def create_reader_app(container: Container, *, http_client: httpx.Client | None = None) -> FastAPI:
-    """The reader app over the cards in ``settings.card_dir``."""
-    settings = container.settings
-    app = FastAPI(title="Myna virtual card reader", docs_url=None, redoc_url=None, openapi_url=None)
-    app.state.container = container
-    reader = card.VirtualCardReader(settings.card_dir, settings.card_secret.get_secret_value())
-    client = http_client or httpx.Client(timeout=10.0)
-    trusted = {origin.rstrip("/") for origin in settings.trusted_portals}
+@dataclass(frozen=True, slots=True)
+class Challenge:
+    """A challenge fetched from a trusted portal, with the message to sign."""
 
-    def render(request: Request, name: str, status_code: int = 200, **values: Any) -> Response:
-        return TEMPLATES.TemplateResponse(
-            request, name, template_context(request, **values), status_code=status_code
-        )
+    origin: str
+    challenge_id: str
+    message: bytes
 
-    def challenge_from(request_uri: str) -> dict[str, Any]:
+
+@dataclass
+class Reader:
+    """The reader's parts: the cards, an HTTP client, the portals it trusts."""
+
+    cards: card.CardReader
+    http: httpx.Client
+    trusted: frozenset[str]
+
+    def fetch(self, request_uri: str) -> Challenge:
+        """Fetch and check a challenge; only trusted origins, only self-built messages."""
         parts = urlsplit(request_uri)
         origin = f"{parts.scheme}://{parts.netloc}"
-        if origin not in trusted or not parts.path.startswith(CHALLENGE_PATH):
+        if origin not in self.trusted or not parts.path.startswith(CHALLENGE_PATH):
             raise UntrustedPortalError(origin=origin)
+        body = self._json(self._call("GET", request_uri))
+        expected = login_message(
+            origin=origin, challenge_id=str(body["challenge_id"]), nonce=str(body["nonce"])
+        )
+        if body.get("origin") != origin or b64url_decode(str(body["to_be_signed"])) != expected:
+            raise UntrustedPortalError(origin=str(body.get("origin")))
+        return Challenge(origin=origin, challenge_id=str(body["challenge_id"]), message=expected)
+
+    def answer(self, request_uri: str, certificate: bytes, signature: bytes) -> None:
+        """Send the card's answer to the portal."""
+        self._json(
+            self._call(
+                "POST",
+                f"{request_uri}/response",
+                json={"certificate": b64url(certificate), "signature": b64url(signature)},
+            )
+        )
+
+    def _call(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         try:
-            response = client.get(request_uri, headers={"Accept": "application/json"})
+            return self.http.request(method, url, headers={"Accept": "application/json"}, **kwargs)
         except httpx.HTTPError as exc:
             raise PortalUnreachableError from exc
+
+    @staticmethod
+    def _json(response: httpx.Response) -> dict[str, Any]:
         try:
             body: dict[str, Any] = response.json()
         except ValueError as exc:
             raise PortalRefusedError(reason=response.status_code) from exc
         if response.status_code != 200:
             raise PortalRefusedError(reason=body.get("message", response.status_code))
-        expected = login_message(
-            origin=origin, challenge_id=str(body["challenge_id"]), nonce=str(body["nonce"])
-        )
-        # The reader signs only what it builds itself, for the origin it checked.
-        if body.get("origin") != origin or b64url_decode(str(body["to_be_signed"])) != expected:
-            raise UntrustedPortalError(origin=str(body.get("origin")))
-        body["origin"] = origin
-        body["message"] = expected
         return body
 
-    @app.get("/", response_class=HTMLResponse)
-    def index(request: Request) -> Response:
-        return render(request, "reader/index.html", cards=reader.list_cards())
 
-    @app.get("/authorize", response_class=HTMLResponse)
-    def authorize_form(request: Request, request_uri: str = "") -> Response:
-        try:
-            challenge = challenge_from(request_uri)
-        except MynaError as exc:
-            return render(request, "reader/problem.html", 400, message=exc.localized())
-        token = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(24)
-        response = render(
+def _reader(request: Request) -> Reader:
+    reader: Reader = request.app.state.reader
+    return reader
+
+
+def _render(request: Request, name: str, status_code: int = 200, **values: Any) -> Response:
+    return TEMPLATES.TemplateResponse(
+        request, name, template_context(request, **values), status_code=status_code
+    )
+
+
+@router.get("/", response_class=HTMLResponse)
+def index(request: Request) -> Response:
+    return _render(request, "reader/index.html", cards=_reader(request).cards.list_cards())
+
+
+@router.get("/authorize", response_class=HTMLResponse)
+def authorize_form(request: Request, request_uri: str = "") -> Response:
+    reader = _reader(request)
+    try:
+        challenge = reader.fetch(request_uri)
+    except MynaError as exc:
+        return _render(request, "reader/problem.html", 400, message=exc.localized())
+    token = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(24)
+    response = _render(
+        request,
+        "reader/authorize.html",
+        request_uri=request_uri,
+        origin=challenge.origin,
+        cards=reader.cards.list_cards(),
+        csrf_token=token,
+        error=None,
+    )
+    response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="strict", path="/")
+    return response
+
+
+@router.post("/authorize", response_class=HTMLResponse)
+def authorize(
+    request: Request,
+    request_uri: Annotated[str, Form(max_length=2048)],
+    card_id: Annotated[str, Form(max_length=64)],
+    pin: Annotated[str, Form(max_length=16)],
+    csrf_token: Annotated[str, Form(max_length=64)],
+) -> Response:
+    reader = _reader(request)
+    expected = request.cookies.get(CSRF_COOKIE, "")
+    if not expected or not secrets.compare_digest(expected, csrf_token):
+        message = i18n.gettext("The form has expired. Please reload the page and try again.")
+        return _render(request, "reader/problem.html", 403, message=message)
+    try:
+        challenge = reader.fetch(request_uri)
+    except MynaError as exc:
+        return _render(request, "reader/problem.html", 400, message=exc.localized())
+    try:
+        session = reader.cards.open_session(card_id, "auth", pin)
+        signature = session.sign(challenge.message)
+    except MynaError as exc:
+        return _render(
             request,
             "reader/authorize.html",
+            400,
             request_uri=request_uri,
-            origin=challenge["origin"],
-            cards=reader.list_cards(),
-            csrf_token=token,
-            error=None,
+            origin=challenge.origin,
+            cards=reader.cards.list_cards(),
+            csrf_token=expected,
+            error=exc.localized(),
+            selected=card_id,
         )
-        response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="strict", path="/")
-        return response
+    try:
+        reader.answer(request_uri, session.certificate.public_bytes(Encoding.DER), signature)
+    except MynaError as exc:
+        return _render(request, "reader/problem.html", 400, message=exc.localized())
+    log.info("challenge_answered", origin=challenge.origin)
+    return _render(request, "reader/done.html", origin=challenge.origin)
 
-    @app.post("/authorize", response_class=HTMLResponse)
-    def authorize(
-        request: Request,
-        request_uri: Annotated[str, Form(max_length=2048)],
-        card_id: Annotated[str, Form(max_length=64)],
-        pin: Annotated[str, Form(max_length=16)],
-        csrf_token: Annotated[str, Form(max_length=64)],
-    ) -> Response:
-        expected = request.cookies.get(CSRF_COOKIE, "")
-        if not expected or not secrets.compare_digest(expected, csrf_token):
-            message = i18n.gettext("The form has expired. Please reload the page and try again.")
-            return render(request, "reader/problem.html", 403, message=message)
-        try:
-            challenge = challenge_from(request_uri)
-        except MynaError as exc:
-            return render(request, "reader/problem.html", 400, message=exc.localized())
-        try:
-            session = reader.open_session(card_id, "auth", pin)
-            signature = session.sign(challenge["message"])
-            certificate = session.certificate
-        except MynaError as exc:
-            return render(
-                request,
-                "reader/authorize.html",
-                400,
-                request_uri=request_uri,
-                origin=challenge["origin"],
-                cards=reader.list_cards(),
-                csrf_token=expected,
-                error=exc.localized(),
-                selected=card_id,
-            )
-        try:
-            answer = client.post(
-                f"{request_uri}/response",
-                json={
-                    "certificate": b64url(certificate.public_bytes(Encoding.DER)),
-                    "signature": b64url(signature),
-                },
-            )
-        except httpx.HTTPError:
-            return render(
-                request, "reader/problem.html", 502, message=PortalUnreachableError().localized()
-            )
-        if answer.status_code != 200:
-            try:
-                reason = str(answer.json().get("message", answer.status_code))
-            except ValueError:
-                reason = str(answer.status_code)
-            return render(
-                request, "reader/problem.html", 400,
-                message=PortalRefusedError(reason=reason).localized(),
-            )
-        log.info("challenge_answered", origin=challenge["origin"])
-        return render(request, "reader/done.html", origin=challenge["origin"])
 
+def create_reader_app(container: Container, *, http_client: httpx.Client | None = None) -> FastAPI:
+    """The reader app over the cards in ``settings.card_dir``."""
+    settings = container.settings
+    app = FastAPI(title="Myna virtual card reader", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.container = container
+    app.state.reader = Reader(
+        cards=card.VirtualCardReader(settings.card_dir, settings.card_secret.get_secret_value()),
+        http=http_client or httpx.Client(timeout=10.0),
+        trusted=frozenset(origin.rstrip("/") for origin in settings.trusted_portals),
+    )
+    app.include_router(router)
     app.include_router(language_router)
     app.mount("/static", StaticFiles(directory=PLATFORM_STATIC), name="static")
     app.add_middleware(LocaleMiddleware)

@@ -36,9 +36,14 @@ def card_login(
         console.print(f"[red]{exc.localized()}[/red]")
         raise typer.Exit(code=1) from exc
     except httpx.HTTPError as exc:
-        console.print(f"[red]{i18n.gettext('The portal could not be reached.')} ({portal_url})[/red]")
+        console.print(
+            f"[red]{i18n.gettext('The portal could not be reached.')} ({portal_url})[/red]"
+        )
         raise typer.Exit(code=1) from exc
     resident = result.resident
-    console.print(f"[green]{i18n.gettext('Logged in')}[/green]: {resident['name']} ({resident['name_kana']})")
+    console.print(
+        f"[green]{i18n.gettext('Logged in')}[/green]: {resident['name']} ({resident['name_kana']})"
+    )
     if resident.get("certificate_not_after"):
-        console.print(f"{i18n.gettext('User authentication certificate valid until')}: {resident['certificate_not_after']}")
+        label = i18n.gettext("User authentication certificate valid until")
+        console.print(f"{label}: {resident['certificate_not_after']}")

@@ -12,7 +12,7 @@ import httpx
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from myna.platform.errors import MynaError, N_
+from myna.platform.errors import N_, MynaError
 from myna.portal.domain import b64url, b64url_decode, login_message
 
 

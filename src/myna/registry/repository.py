@@ -15,6 +15,11 @@ def count_municipalities(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(Municipality)) or 0
 
 
+def count_residents(session: Session) -> int:
+    """How many residents are registered, whatever their status."""
+    return session.scalar(select(func.count()).select_from(Resident)) or 0
+
+
 def municipalities_by_code(session: Session, codes: Iterable[str]) -> dict[str, Municipality]:
     """The municipalities among ``codes`` that exist, by code."""
     wanted = list(codes)

@@ -180,6 +180,11 @@ def _resident_read(resident: Resident, municipality: Municipality) -> ResidentRe
     )
 
 
+def count_residents(*, session: Session) -> int:
+    """How many residents the registry holds (the demo reuses an existing population)."""
+    return repository.count_residents(session)
+
+
 def get_resident(*, session: Session, resident_id: int) -> ResidentRead:
     """A resident's record by id."""
     found = repository.resident_with_municipality(session, resident_id)

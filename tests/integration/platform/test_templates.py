@@ -23,12 +23,18 @@ PAGES = sorted(
 )
 
 resident = SimpleNamespace(
-    full_name="山田 太郎", full_name_kana="ヤマダ タロウ", birth_date=date(1985, 4, 12),
+    full_name="山田 太郎",
+    full_name_kana="ヤマダ タロウ",
+    birth_date=date(1985, 4, 12),
     municipality_name="東京都千代田区",
 )
 card = SimpleNamespace(
-    card_id="c1", holder_name="山田 太郎", municipality="東京都千代田区",
-    expires_on=date(2030, 4, 12), auth_locked=False, auth_tries_left=3,
+    card_id="c1",
+    holder_name="山田 太郎",
+    municipality="東京都千代田区",
+    expires_on=date(2030, 4, 12),
+    auth_locked=False,
+    auth_tries_left=3,
 )
 CONTEXT = {
     "resident": resident,
@@ -48,7 +54,9 @@ CONTEXT = {
 
 
 def _request() -> Request:
-    return Request({"type": "http", "method": "GET", "path": "/", "headers": [], "query_string": b""})
+    return Request(
+        {"type": "http", "method": "GET", "path": "/", "headers": [], "query_string": b""}
+    )
 
 
 @pytest.mark.parametrize("locale", ["ja", "en"])

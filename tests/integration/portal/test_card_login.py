@@ -11,11 +11,12 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from myna import jpki
+from myna.app import create_app
 from myna.platform.db import utcnow
 from myna.portal.domain import b64url, b64url_decode
 from myna.portal.models import AuthEvent, LoginChallenge
 from myna.reader import client as login_client
-from tests.integration.portal.conftest import PIN, PASSWORD, IssuedCard
+from tests.integration.portal.conftest import PASSWORD, PIN, IssuedCard
 
 PORTAL = "http://testserver"
 
@@ -105,7 +106,9 @@ def test_it_rejects_a_tampered_signature_and_records_the_attempt(
     signature = bytearray(card.sign(b64url_decode(challenge["to_be_signed"])))
     signature[10] ^= 0xFF
     response = _answer(
-        portal, challenge["challenge_id"], card.certificate.public_bytes(Encoding.DER),
+        portal,
+        challenge["challenge_id"],
+        card.certificate.public_bytes(Encoding.DER),
         bytes(signature),
     )
     assert response.status_code == 400
@@ -117,7 +120,9 @@ def test_it_rejects_a_tampered_signature_and_records_the_attempt(
     assert "bad_signature" in outcomes
     # The failed answer consumed the challenge: a correct one cannot follow.
     retry = _answer(
-        portal, challenge["challenge_id"], card.certificate.public_bytes(Encoding.DER),
+        portal,
+        challenge["challenge_id"],
+        card.certificate.public_bytes(Encoding.DER),
         card.sign(b64url_decode(challenge["to_be_signed"])),
     )
     assert retry.status_code == 409
@@ -130,7 +135,9 @@ def test_it_rejects_a_signature_over_another_portals_message(
     challenge = _challenge(portal)
     forged = b64url_decode(challenge["to_be_signed"]).replace(b"testserver", b"evil.example")
     response = _answer(
-        portal, challenge["challenge_id"], card.certificate.public_bytes(Encoding.DER),
+        portal,
+        challenge["challenge_id"],
+        card.certificate.public_bytes(Encoding.DER),
         card.sign(forged),
     )
     assert response.json()["error"] == "bad_signature"
@@ -149,7 +156,9 @@ def test_it_rejects_a_revoked_certificate(
     session.commit()
     challenge = _challenge(portal)
     response = _answer(
-        portal, challenge["challenge_id"], card.certificate.public_bytes(Encoding.DER),
+        portal,
+        challenge["challenge_id"],
+        card.certificate.public_bytes(Encoding.DER),
         card.sign(b64url_decode(challenge["to_be_signed"])),
     )
     assert response.status_code in (400, 403)
@@ -163,7 +172,9 @@ def test_it_rejects_the_signing_certificate_for_login(
     signing = taro_card.reader.open_session(taro_card.card_id, "sign", PASSWORD)
     challenge = _challenge(portal)
     response = _answer(
-        portal, challenge["challenge_id"], signing.certificate.public_bytes(Encoding.DER),
+        portal,
+        challenge["challenge_id"],
+        signing.certificate.public_bytes(Encoding.DER),
         signing.sign(b64url_decode(challenge["to_be_signed"])),
     )
     assert response.json()["error"] in ("wrong_key_usage", "untrusted_issuer")
@@ -193,10 +204,14 @@ def test_garbage_answers_get_a_clear_error_not_a_crash(
 def test_non_json_and_oversized_bodies_are_refused(portal: TestClient) -> None:
     challenge = _challenge(portal)
     url = f"/api/login/challenges/{challenge['challenge_id']}/response"
-    not_json = portal.post(url, content=b"\x00\x01garbage", headers={"content-type": "application/json"})
+    not_json = portal.post(
+        url, content=b"\x00\x01garbage", headers={"content-type": "application/json"}
+    )
     assert not_json.status_code == 400
     assert not_json.json()["error"] == "invalid_request"
-    huge = portal.post(url, content=b"{" + b" " * (2 << 20) + b"}", headers={"content-type": "application/json"})
+    huge = portal.post(
+        url, content=b"{" + b" " * (2 << 20) + b"}", headers={"content-type": "application/json"}
+    )
     assert huge.status_code == 413
 
 
@@ -207,7 +222,9 @@ def test_an_unknown_challenge_is_not_found(portal: TestClient) -> None:
 
 
 def test_logout_ends_the_session(portal: TestClient, taro_card: IssuedCard) -> None:
-    login_client.login(portal, PORTAL, taro_card.reader.open_session(taro_card.card_id, "auth", PIN))
+    login_client.login(
+        portal, PORTAL, taro_card.reader.open_session(taro_card.card_id, "auth", PIN)
+    )
     token = portal.cookies.get("myna_session")
     assert portal.post("/api/logout").status_code == 204
     again = TestClient(portal.app, base_url=PORTAL, cookies={"myna_session": token})
@@ -222,8 +239,6 @@ def test_errors_speak_japanese_by_default_and_english_on_request(portal: TestCli
 
 
 def test_login_attempts_are_rate_limited(container, taro_card: IssuedCard) -> None:  # type: ignore[no-untyped-def]
-    from myna.app import create_app
-
     container.settings = container.settings.model_copy(update={"login_rate_limit": "3/minute"})
     limited = TestClient(create_app(container), base_url=PORTAL)
     codes = [limited.post("/api/login/challenges").status_code for _ in range(4)]

@@ -46,8 +46,10 @@ def test_a_resident_logs_in_through_the_virtual_card_reader(
 ) -> None:
     challenge_id, csrf, request_uri = _start_login(portal)
     assert portal.get(f"/login/status/{challenge_id}").json()["status"] == "pending"
-    assert portal.get(f"/login/qr/{challenge_id}.svg").headers["content-type"].startswith(
-        "image/svg+xml"
+    assert (
+        portal.get(f"/login/qr/{challenge_id}.svg")
+        .headers["content-type"]
+        .startswith("image/svg+xml")
     )
 
     form = reader_app.get("/authorize", params={"request_uri": request_uri})
@@ -56,7 +58,9 @@ def test_a_resident_logs_in_through_the_virtual_card_reader(
     done = reader_app.post(
         "/authorize",
         data={
-            "request_uri": request_uri, "card_id": taro_card.card_id, "pin": PIN,
+            "request_uri": request_uri,
+            "card_id": taro_card.card_id,
+            "pin": PIN,
             "csrf_token": _reader_csrf(form.text),
         },
     )
@@ -65,7 +69,8 @@ def test_a_resident_logs_in_through_the_virtual_card_reader(
 
     assert portal.get(f"/login/status/{challenge_id}").json()["status"] == "verified"
     home = portal.post(
-        "/login/complete", data={"challenge_id": challenge_id, "csrf_token": csrf},
+        "/login/complete",
+        data={"challenge_id": challenge_id, "csrf_token": csrf},
         follow_redirects=True,
     )
     assert home.status_code == 200
@@ -83,16 +88,24 @@ def test_a_wrong_pin_shows_the_tries_left_and_the_card_locks_after_three(
     for _ in range(3):
         response = reader_app.post(
             "/authorize",
-            data={"request_uri": request_uri, "card_id": taro_card.card_id, "pin": "0000",
-                  "csrf_token": token},
+            data={
+                "request_uri": request_uri,
+                "card_id": taro_card.card_id,
+                "pin": "0000",
+                "csrf_token": token,
+            },
         )
         assert response.status_code == 400
         texts.append(response.text)
     assert "2" in texts[0] and "1" in texts[1]
     locked = reader_app.post(
         "/authorize",
-        data={"request_uri": request_uri, "card_id": taro_card.card_id, "pin": PIN,
-              "csrf_token": token},
+        data={
+            "request_uri": request_uri,
+            "card_id": taro_card.card_id,
+            "pin": PIN,
+            "csrf_token": token,
+        },
     )
     assert locked.status_code == 400
     assert "ロック" in locked.text
@@ -114,8 +127,12 @@ def test_the_reader_refuses_a_form_without_its_csrf_token(
     _, _, request_uri = _start_login(portal)
     response = reader_app.post(
         "/authorize",
-        data={"request_uri": request_uri, "card_id": taro_card.card_id, "pin": PIN,
-              "csrf_token": "forged"},
+        data={
+            "request_uri": request_uri,
+            "card_id": taro_card.card_id,
+            "pin": PIN,
+            "csrf_token": "forged",
+        },
     )
     assert response.status_code == 403
 
@@ -135,7 +152,9 @@ def test_completing_before_the_card_answered_says_so(
     portal: TestClient, taro_card: IssuedCard
 ) -> None:
     challenge_id, csrf, _ = _start_login(portal)
-    response = portal.post("/login/complete", data={"challenge_id": challenge_id, "csrf_token": csrf})
+    response = portal.post(
+        "/login/complete", data={"challenge_id": challenge_id, "csrf_token": csrf}
+    )
     assert response.status_code == 409
     assert "カードリーダー" in response.text
 

@@ -2,7 +2,7 @@ import pytest
 from pydantic import ValidationError
 
 from myna.platform import i18n
-from myna.platform.errors import MynaError, N_
+from myna.platform.errors import N_, MynaError
 from myna.platform.settings import Settings
 
 
@@ -38,12 +38,12 @@ def test_japanese_is_the_default_and_english_is_a_choice(
 
 
 def test_errors_are_shown_in_the_locale_in_force() -> None:
-    class Locked(MynaError):
+    class LockedError(MynaError):
         message = N_("Too many attempts. Please wait a minute and try again.")
 
     i18n.set_locale("en")
-    assert Locked().localized() == "Too many attempts. Please wait a minute and try again."
+    assert LockedError().localized() == "Too many attempts. Please wait a minute and try again."
     i18n.set_locale("ja")
-    japanese = Locked().localized()
-    assert japanese != Locked.message
+    japanese = LockedError().localized()
+    assert japanese != LockedError.message
     assert "しばらく" in japanese or "1分" in japanese

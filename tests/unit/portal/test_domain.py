@@ -51,7 +51,10 @@ def test_only_a_digest_of_the_token_is_kept() -> None:
 def test_sessions_expire_when_idle_or_too_old() -> None:
     start = datetime(2026, 11, 28, tzinfo=UTC)
     times = SessionTimes(
-        created_at=start, last_seen_at=start, idle=timedelta(minutes=30), absolute=timedelta(hours=8)
+        created_at=start,
+        last_seen_at=start,
+        idle=timedelta(minutes=30),
+        absolute=timedelta(hours=8),
     )
     assert not times.expired(start + timedelta(minutes=29))
     assert times.expired(start + timedelta(minutes=31))

@@ -61,9 +61,7 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_jpki_certificates_authority_id_status", ["authority_id", "status"], unique=False
         )
-        batch_op.create_index(
-            batch_op.f("ix_jpki_certificates_card_id"), ["card_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_jpki_certificates_card_id"), ["card_id"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_jpki_certificates_holder_id"), ["holder_id"], unique=False
         )

@@ -1,0 +1,506 @@
+"""JPKI (公的個人認証サービス) rules and value objects: no I/O, no ORM, no web.
+
+What lives here is the part of the J-LIS certificate profile that is pure data:
+certificate kinds, revocation reasons and their RFC 5280 §5.3.1 CRLReason, the
+basic 4 info (基本4情報) carried by the signing certificate (署名用電子証明書), the
+validity rule (the holder's 5th birthday after issue) and the errors people see.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, timezone
+from enum import StrEnum
+
+from cryptography import x509
+from cryptography.x509.oid import ObjectIdentifier
+from pyasn1.codec.der import decoder as der_decoder
+from pyasn1.codec.der import encoder as der_encoder
+from pyasn1.error import PyAsn1Error
+from pyasn1.type import char
+
+from myna.platform.errors import N_, MynaError, NotFoundError
+from myna.platform.wareki import ERAS, era_of
+
+# Japan has no daylight saving time, so a fixed offset is exact (and needs no tzdata).
+JST = timezone(timedelta(hours=9), "JST")
+
+# The J-LIS arc under which the signing certificate carries the basic 4 info as
+# subjectAltName otherName entries (J-LIS certificate profile).
+JLIS_BASIC_INFO_ARC = "1.2.392.200149.8.5.5"
+OID_NAME = ObjectIdentifier(f"{JLIS_BASIC_INFO_ARC}.1")
+OID_NAME_SUBSTITUTE = ObjectIdentifier(f"{JLIS_BASIC_INFO_ARC}.2")
+OID_SEX = ObjectIdentifier(f"{JLIS_BASIC_INFO_ARC}.3")
+OID_BIRTH_DATE = ObjectIdentifier(f"{JLIS_BASIC_INFO_ARC}.4")
+OID_ADDRESS = ObjectIdentifier(f"{JLIS_BASIC_INFO_ARC}.5")
+
+# Myna's own private arc: a UUID-derived OID (ITU-T X.667, the 2.25 arc), which needs
+# no registration. UUID f3d74022-529d-4602-be5a-86b7c0ff3569. See docs/jpki.md.
+MYNA_ARC = "2.25.324120047593859607022947288340813002089"
+POLICY_SIGN = ObjectIdentifier(f"{MYNA_ARC}.1.1")
+POLICY_AUTH = ObjectIdentifier(f"{MYNA_ARC}.1.2")
+
+# How long a stored CRL or OCSP answer stays fresh.
+CRL_LIFETIME = timedelta(hours=24)
+OCSP_LIFETIME = timedelta(hours=1)
+
+# RFC 6960 §4.4.1 as updated by RFC 8954 §2.1 and RFC 9654 §2.1: a nonce of 0 octets or
+# more than the limit is a malformed request.
+MAX_NONCE_LENGTH = 128
+MIN_RSA_BITS = 2048
+
+
+class CertificateKind(StrEnum):
+    """The two certificates on a MyNumber card."""
+
+    SIGN = "sign"  # 署名用電子証明書: carries the basic 4 info
+    AUTH = "auth"  # 利用者証明用電子証明書: proves "it is me", carries nothing personal
+
+
+class AuthorityKind(StrEnum):
+    """The three certificate authorities Myna runs in the role of J-LIS."""
+
+    ROOT = "root"
+    SIGN = "sign"
+    AUTH = "auth"
+
+
+class CertificateStatus(StrEnum):
+    """Whether an issued certificate still stands."""
+
+    VALID = "valid"
+    REVOKED = "revoked"
+
+
+class RevocationReason(StrEnum):
+    """Why J-LIS revokes (失効) a card certificate, mapped to RFC 5280 §5.3.1 CRLReason.
+
+    =================  ======================  ====================================
+    reason             CRLReason               why
+    =================  ======================  ====================================
+    LOSS               keyCompromise (1)       the card (and its key) left the
+                                               holder's hands (紛失・盗難)
+    DEATH              cessationOfOperation    the holder died (死亡); the key is not
+                       (5)                     compromised, it is no longer needed
+    CARD_REPLACEMENT   superseded (4)          a new card replaces this one (再交付)
+    BASIC_INFO_CHANGE  affiliationChanged (3)  name, address, ... changed (転居,
+                                               氏名変更): the certificate's subject
+                                               information is no longer true
+    =================  ======================  ====================================
+    """
+
+    LOSS = "loss"
+    DEATH = "death"
+    CARD_REPLACEMENT = "card_replacement"
+    BASIC_INFO_CHANGE = "basic_info_change"
+
+    @property
+    def crl_reason(self) -> x509.ReasonFlags:
+        """The RFC 5280 §5.3.1 reason code that goes into CRL entries and OCSP answers."""
+        return _CRL_REASONS[self]
+
+    @property
+    def revokes(self) -> frozenset[CertificateKind]:
+        """The certificates this event revokes: a change of the 4 info spares the auth one."""
+        if self is RevocationReason.BASIC_INFO_CHANGE:
+            return frozenset({CertificateKind.SIGN})
+        return frozenset({CertificateKind.SIGN, CertificateKind.AUTH})
+
+
+_CRL_REASONS = {
+    RevocationReason.LOSS: x509.ReasonFlags.key_compromise,
+    RevocationReason.DEATH: x509.ReasonFlags.cessation_of_operation,
+    RevocationReason.CARD_REPLACEMENT: x509.ReasonFlags.superseded,
+    RevocationReason.BASIC_INFO_CHANGE: x509.ReasonFlags.affiliation_changed,
+}
+
+
+# --- errors people see ------------------------------------------------------------
+
+
+class JpkiError(MynaError):
+    """Base class of the JPKI context's errors."""
+
+    code = "jpki_error"
+
+
+_VERIFICATION_MESSAGES: dict[str, str] = {
+    "malformed_certificate": N_(
+        "The certificate could not be read. Send the whole certificate, in DER or PEM form."
+    ),
+    "untrusted_issuer": N_(
+        "The certificate was not issued by the Myna JPKI certificate authority. "
+        "Use a certificate read from a MyNumber card."
+    ),
+    "bad_certificate_signature": N_(
+        "The certificate's signature does not match its issuer, so it may have been altered. "
+        "Read the certificate from the card again."
+    ),
+    "expired": N_("The certificate has expired. Ask your municipality to issue a new certificate."),
+    "not_yet_valid": N_(
+        "The certificate is not valid yet. Check the device's clock and try again later."
+    ),
+    "revoked": N_(
+        "The certificate has been revoked. "
+        "Contact your municipality to have the certificate reissued."
+    ),
+    "wrong_key_usage": N_(
+        "This certificate cannot be used for this purpose. Log in with the "
+        "user-authentication certificate and sign with the signing certificate."
+    ),
+    "weak_algorithm": N_(
+        "The certificate uses a key or algorithm that is too weak (RSA of at least "
+        "2048 bits with SHA-256 is required). Use a certificate from a current MyNumber card."
+    ),
+    "bad_signature": N_(
+        "The signature does not match the data and the certificate. "
+        "Sign the data again with the same card."
+    ),
+}
+VERIFICATION_CODES = frozenset(_VERIFICATION_MESSAGES)
+
+
+class VerificationError(JpkiError):
+    """A certificate or signature failed verification; ``code`` says exactly why."""
+
+    status_code = 400
+
+    def __init__(self, code: str) -> None:
+        if code not in _VERIFICATION_MESSAGES:
+            msg = f"unknown verification failure code {code!r}"
+            raise ValueError(msg)
+        self.code = code
+        super().__init__(_VERIFICATION_MESSAGES[code])
+
+
+class WeakKeyError(JpkiError):
+    """The key offered for a certificate is not RSA of at least 2048 bits."""
+
+    code = "weak_key"
+    message = N_(
+        "The public key must be an RSA key of at least 2048 bits. "
+        "Generate a new key on the card and try again."
+    )
+
+
+class BasicInfoRequiredError(JpkiError):
+    """A signing certificate was asked for without the basic 4 info."""
+
+    code = "basic_info_required"
+    message = N_(
+        "A signing certificate needs the holder's basic four information (name, date of "
+        "birth, sex, address). Provide them and try again."
+    )
+
+
+class BasicInfoForbiddenError(JpkiError):
+    """A user-authentication certificate was asked for with the basic 4 info."""
+
+    code = "basic_info_forbidden"
+    message = N_(
+        "A user-authentication certificate must not carry personal information. "
+        "Issue it without the basic four information."
+    )
+
+
+class InvalidBasicInfoError(JpkiError):
+    """The basic 4 info is incomplete, out of range or inconsistent."""
+
+    code = "invalid_basic_info"
+    message = N_(
+        "The basic four information is incomplete or invalid: name and address must not "
+        "be empty, sex must be 1, 2 or 3 and the date of birth must be in the Meiji era or "
+        "later and match the one given for the certificate. Correct it and try again."
+    )
+
+
+class InvalidValidityError(JpkiError):
+    """The requested validity period is empty or outlasts the issuing CA."""
+
+    code = "invalid_validity"
+    message = N_(
+        "The certificate's validity period is empty or outlasts its certificate authority. "
+        "Choose an end after the start and before the authority expires."
+    )
+
+
+class NoBasicInfoError(JpkiError):
+    """The certificate carries no basic 4 info (it is not a signing certificate)."""
+
+    code = "no_basic_info"
+    message = N_(
+        "This certificate carries no basic four information; only a signing certificate "
+        "does. Use the signing certificate instead."
+    )
+
+
+class RevocationNotApplicableError(JpkiError):
+    """The reason cannot revoke the kind asked (a move never revokes the auth cert)."""
+
+    code = "revocation_not_applicable"
+    message = N_(
+        "A change of the basic four information revokes only the signing certificate; the "
+        "user-authentication certificate stays valid. Revoke only the signing certificate."
+    )
+
+
+class InvalidSerialError(JpkiError):
+    """A serial number given by a person could not be read."""
+
+    code = "invalid_serial"
+    message = N_(
+        "The serial number could not be read. Give it in decimal, as hexadecimal with a 0x "
+        "prefix, or as colon-separated hexadecimal bytes."
+    )
+
+
+class CertificateNotFoundError(NotFoundError):
+    """No certificate with this serial number was issued."""
+
+    code = "certificate_not_found"
+    message = N_("No certificate with this serial number was issued by Myna. Check the number.")
+
+
+class AuthoritiesNotInitializedError(JpkiError):
+    """The CAs do not exist yet."""
+
+    code = "authorities_not_initialized"
+    message = N_(
+        "The JPKI certificate authorities have not been set up yet. "
+        "Run `myna jpki init` and try again."
+    )
+    status_code = 503
+
+
+class UnknownAuthorityError(NotFoundError):
+    """A CA kind that does not exist was asked for."""
+
+    code = "unknown_authority"
+    message = N_("There is no such certificate authority. Use root, sign or auth.")
+
+
+# --- the basic 4 info -------------------------------------------------------------
+
+
+def _der_string(value: str, spec: type[char.AbstractCharacterString]) -> bytes:
+    encoded: bytes = der_encoder.encode(spec(value))
+    return encoded
+
+
+def _read_string(data: bytes, spec: char.AbstractCharacterString) -> str:
+    try:
+        value, rest = der_decoder.decode(data, asn1Spec=spec)
+    except (PyAsn1Error, UnicodeError, ValueError) as exc:
+        raise VerificationError("malformed_certificate") from exc
+    if rest:
+        raise VerificationError("malformed_certificate")
+    return str(value)
+
+
+@dataclass(frozen=True, slots=True)
+class BasicInfo:
+    """The basic 4 info (基本4情報) as the signing certificate carries it.
+
+    ``name_substitute`` is the name in substitute characters (代替文字), used where the
+    name holds characters outside the common character set; it may equal ``name``.
+    ``sex`` follows the J-LIS code: 1 male, 2 female, 3 unknown.
+    """
+
+    name: str
+    name_substitute: str
+    sex: int
+    birth_date: date
+    address: str
+
+    def __post_init__(self) -> None:
+        if not self.name.strip() or not self.name_substitute.strip():
+            raise InvalidBasicInfoError
+        if not self.address.strip():
+            raise InvalidBasicInfoError
+        if isinstance(self.sex, bool) or self.sex not in (1, 2, 3):
+            raise InvalidBasicInfoError
+        if self.birth_date < ERAS[-1].starts:
+            raise InvalidBasicInfoError
+
+    def other_names(self) -> list[x509.OtherName]:
+        """subjectAltName otherName entries, J-LIS arc .1-.5 (docs/jpki.md gives the bytes)."""
+        return [
+            x509.OtherName(OID_NAME, _der_string(self.name, char.UTF8String)),
+            x509.OtherName(OID_NAME_SUBSTITUTE, _der_string(self.name_substitute, char.UTF8String)),
+            x509.OtherName(OID_SEX, _der_string(str(self.sex), char.PrintableString)),
+            x509.OtherName(
+                OID_BIRTH_DATE,
+                _der_string(encode_birth_date(self.birth_date), char.PrintableString),
+            ),
+            x509.OtherName(OID_ADDRESS, _der_string(self.address, char.UTF8String)),
+        ]
+
+    @classmethod
+    def from_other_names(cls, names: Iterable[x509.OtherName]) -> BasicInfo:
+        """Read the 4 info back from otherName entries; NoBasicInfoError if any is absent."""
+        values = {
+            entry.type_id.dotted_string: entry.value
+            for entry in names
+            if entry.type_id.dotted_string.startswith(JLIS_BASIC_INFO_ARC + ".")
+        }
+        wanted = (OID_NAME, OID_NAME_SUBSTITUTE, OID_SEX, OID_BIRTH_DATE, OID_ADDRESS)
+        if any(oid.dotted_string not in values for oid in wanted):
+            raise NoBasicInfoError
+        sex = _read_string(values[OID_SEX.dotted_string], char.PrintableString())
+        if not sex.isdigit() or len(sex) != 1:
+            raise VerificationError("malformed_certificate")
+        try:
+            return cls(
+                name=_read_string(values[OID_NAME.dotted_string], char.UTF8String()),
+                name_substitute=_read_string(
+                    values[OID_NAME_SUBSTITUTE.dotted_string], char.UTF8String()
+                ),
+                sex=int(sex),
+                birth_date=decode_birth_date(
+                    _read_string(values[OID_BIRTH_DATE.dotted_string], char.PrintableString())
+                ),
+                address=_read_string(values[OID_ADDRESS.dotted_string], char.UTF8String()),
+            )
+        except InvalidBasicInfoError as exc:
+            raise VerificationError("malformed_certificate") from exc
+
+
+_BIRTH_DATE = re.compile(r"[1-9][0-9]{8}")
+
+
+def encode_birth_date(day: date) -> str:
+    """``EYYYYMMDD``: the JPKI era digit (1 明治 .. 5 令和), then the Gregorian date."""
+    return f"{era_of(day).code}{day:%Y%m%d}"
+
+
+def decode_birth_date(text: str) -> date:
+    """Read ``EYYYYMMDD`` back, refusing an era digit that does not fit the date."""
+    if not _BIRTH_DATE.fullmatch(text):
+        raise VerificationError("malformed_certificate")
+    try:
+        day = date(int(text[1:5]), int(text[5:7]), int(text[7:9]))
+        era_code = era_of(day).code
+    except ValueError as exc:
+        raise VerificationError("malformed_certificate") from exc
+    if era_code != int(text[0]):
+        raise VerificationError("malformed_certificate")
+    return day
+
+
+# --- validity ---------------------------------------------------------------------
+
+
+def birthday_in(year: int, birth_date: date) -> date:
+    """The holder's birthday in ``year``; 29 Feb falls on 28 Feb in common years.
+
+    Japanese law reckons a period whose corresponding day does not exist as ending on
+    the last day of that month (民法 第143条第2項), so a 29 February birthday is the
+    28th in a common year — the earlier choice, so no certificate outlives the rule.
+    """
+    if birth_date.month == 2 and birth_date.day == 29:
+        try:
+            return date(year, 2, 29)
+        except ValueError:
+            return date(year, 2, 28)
+    return birth_date.replace(year=year)
+
+
+def certificate_expiry(issued_on: date, birth_date: date) -> date:
+    """The last day of validity: the holder's 5th birthday after the day of issue.
+
+    A birthday on the day of issue does not count ("after" is strict).
+    """
+    if issued_on < birth_date:
+        msg = "a certificate cannot be issued before its holder is born"
+        raise ValueError(msg)
+    first = birthday_in(issued_on.year, birth_date)
+    year = issued_on.year if first > issued_on else issued_on.year + 1
+    return birthday_in(year + 4, birth_date)
+
+
+def end_of_day_jst(day: date) -> datetime:
+    """The last second of ``day`` in Japan, in UTC (a certificate's notAfter)."""
+    return datetime.combine(day, time(23, 59, 59), tzinfo=JST).astimezone(UTC)
+
+
+# --- serial numbers ---------------------------------------------------------------
+
+
+def serial_key(serial: int) -> str:
+    """The stored form of a serial number: 40 lowercase hex digits (RFC 5280 §4.1.2.2)."""
+    return f"{serial:040x}"
+
+
+_HEX_BYTES = re.compile(r"[0-9a-fA-F]{1,2}(:[0-9a-fA-F]{1,2})+")
+
+
+def parse_serial(text: str) -> int:
+    """A serial number as people write it: decimal, ``0x``-hex or ``aa:bb:..`` (openssl)."""
+    value = text.strip()
+    try:
+        if value.lower().startswith("0x"):
+            serial = int(value[2:], 16)
+        elif _HEX_BYTES.fullmatch(value):
+            serial = int(value.replace(":", ""), 16)
+        elif value.isdigit():
+            serial = int(value, 10)
+        else:
+            raise InvalidSerialError
+    except ValueError as exc:
+        raise InvalidSerialError from exc
+    if serial <= 0 or serial.bit_length() > 160:
+        raise InvalidSerialError
+    return serial
+
+
+# --- results ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class VerifiedCertificate:
+    """What a relying party (署名検証者) learns from a certificate that verified."""
+
+    serial: int
+    kind: CertificateKind
+    holder_id: int
+    card_id: str
+    not_before: datetime
+    not_after: datetime
+    subject_cn: str
+
+
+@dataclass(frozen=True, slots=True)
+class CertificateRecord:
+    """An issued certificate as J-LIS records it (no certificate bytes, no personal data)."""
+
+    serial: int
+    kind: CertificateKind
+    holder_id: int
+    card_id: str
+    subject_cn: str
+    not_before: datetime
+    not_after: datetime
+    status: CertificateStatus
+    revoked_at: datetime | None
+    revocation_reason: RevocationReason | None
+    invalidity_date: datetime | None
+
+    def revoked_by(self, at: datetime) -> bool:
+        """Whether the revocation had taken effect at ``at``."""
+        if self.status is not CertificateStatus.REVOKED or self.revoked_at is None:
+            return False
+        effective = min(self.revoked_at, self.invalidity_date or self.revoked_at)
+        return effective <= at
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorityInfo:
+    """A CA as shown in the public index."""
+
+    kind: AuthorityKind
+    subject: str
+    not_before: datetime
+    not_after: datetime
+    sha256_fingerprint: str

@@ -1,0 +1,290 @@
+"""The JPKI certificate and CRL profile: what Myna's CAs put into what they sign.
+
+Pure construction (no I/O): the service hands in keys, times and URLs. Follows RFC
+5280 §4 (certificates) and §5 (CRLs) and the J-LIS profile for the two card
+certificates; docs/jpki.md has the profile as tables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import AuthorityInformationAccessOID, NameOID
+
+from myna.jpki.domain import (
+    POLICY_AUTH,
+    POLICY_SIGN,
+    AuthorityKind,
+    BasicInfo,
+    CertificateKind,
+)
+
+ORGANIZATION = "Myna JPKI"
+AUTHORITY_NAMES = {
+    AuthorityKind.ROOT: "Myna JPKI Root CA",
+    AuthorityKind.SIGN: "Myna JPKI Signing CA",
+    AuthorityKind.AUTH: "Myna JPKI User Authentication CA",
+}
+ROOT_LIFETIME = timedelta(days=20 * 365)
+# Longer than the longest card certificate (five birthdays, just over five years).
+ISSUING_LIFETIME = timedelta(days=10 * 365)
+# Tolerates clocks that run a little behind ours.
+BACKDATE = timedelta(hours=1)
+
+_POLICIES = {CertificateKind.SIGN: POLICY_SIGN, CertificateKind.AUTH: POLICY_AUTH}
+
+
+def authority_name(kind: AuthorityKind) -> x509.Name:
+    """The distinguished name of a Myna CA."""
+    return x509.Name(
+        [
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "JP"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, ORGANIZATION),
+            x509.NameAttribute(NameOID.COMMON_NAME, AUTHORITY_NAMES[kind]),
+        ]
+    )
+
+
+def ca_url(base: str, kind: AuthorityKind) -> str:
+    """Where a CA certificate is published (AIA caIssuers, RFC 5280 §4.2.2.1)."""
+    return f"{base.rstrip('/')}/jpki/ca/{kind.value}.crt"
+
+
+def crl_url(base: str, kind: AuthorityKind) -> str:
+    """Where a CA's CRL is published (CRL distribution point, RFC 5280 §4.2.1.13)."""
+    return f"{base.rstrip('/')}/jpki/crl/{kind.value}.crl"
+
+
+def ocsp_url(base: str) -> str:
+    """The OCSP responder (AIA id-ad-ocsp, RFC 5280 §4.2.2.1; RFC 6960 Appendix A)."""
+    return f"{base.rstrip('/')}/jpki/ocsp"
+
+
+def _distribution_point(url: str) -> x509.CRLDistributionPoints:
+    return x509.CRLDistributionPoints(
+        [
+            x509.DistributionPoint(
+                full_name=[x509.UniformResourceIdentifier(url)],
+                relative_name=None,
+                reasons=None,
+                crl_issuer=None,
+            )
+        ]
+    )
+
+
+def _key_usage(
+    *,
+    digital_signature: bool = False,
+    content_commitment: bool = False,
+    key_cert_sign: bool = False,
+    crl_sign: bool = False,
+) -> x509.KeyUsage:
+    return x509.KeyUsage(
+        digital_signature=digital_signature,
+        content_commitment=content_commitment,
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=key_cert_sign,
+        crl_sign=crl_sign,
+        encipher_only=False,
+        decipher_only=False,
+    )
+
+
+def leaf_key_usage(kind: CertificateKind) -> x509.KeyUsage:
+    """Signing: digitalSignature + nonRepudiation; user-auth: digitalSignature only."""
+    return _key_usage(digital_signature=True, content_commitment=kind is CertificateKind.SIGN)
+
+
+def build_root(*, key: rsa.RSAPrivateKey, now: datetime) -> x509.Certificate:
+    """The self-signed root CA (RFC 5280 §4.2.1.9: CA, pathLenConstraint 1)."""
+    name = authority_name(AuthorityKind.ROOT)
+    public_key = key.public_key()
+    return (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(public_key)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - BACKDATE)
+        .not_valid_after(now + ROOT_LIFETIME)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=1), critical=True)
+        .add_extension(_key_usage(key_cert_sign=True, crl_sign=True), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+
+
+def build_issuing(
+    *,
+    kind: AuthorityKind,
+    key: rsa.RSAPrivateKey,
+    root: x509.Certificate,
+    root_key: rsa.RSAPrivateKey,
+    now: datetime,
+    base_url: str,
+) -> x509.Certificate:
+    """An issuing CA under the root: CA, pathLenConstraint 0.
+
+    digitalSignature is set besides keyCertSign and cRLSign because the CA signs its
+    own OCSP responses (RFC 6960 §4.2.2.2, the CA-designated-by-itself case).
+    """
+    public_key = key.public_key()
+    policy = POLICY_SIGN if kind is AuthorityKind.SIGN else POLICY_AUTH
+    return (
+        x509.CertificateBuilder()
+        .subject_name(authority_name(kind))
+        .issuer_name(root.subject)
+        .public_key(public_key)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - BACKDATE)
+        .not_valid_after(min(now + ISSUING_LIFETIME, root.not_valid_after_utc))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            _key_usage(digital_signature=True, key_cert_sign=True, crl_sign=True), critical=True
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(root_key.public_key()),
+            critical=False,
+        )
+        .add_extension(
+            x509.CertificatePolicies([x509.PolicyInformation(policy, None)]), critical=False
+        )
+        .add_extension(_distribution_point(crl_url(base_url, AuthorityKind.ROOT)), critical=False)
+        .add_extension(
+            x509.AuthorityInformationAccess(
+                [
+                    x509.AccessDescription(
+                        AuthorityInformationAccessOID.CA_ISSUERS,
+                        x509.UniformResourceIdentifier(ca_url(base_url, AuthorityKind.ROOT)),
+                    )
+                ]
+            ),
+            critical=False,
+        )
+        .sign(root_key, hashes.SHA256())
+    )
+
+
+def leaf_subject(subject_cn: str) -> x509.Name:
+    """A card certificate's subject: the CN is an opaque identifier, never the name."""
+    return x509.Name(
+        [
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "JP"),
+            x509.NameAttribute(NameOID.COMMON_NAME, subject_cn),
+        ]
+    )
+
+
+def build_leaf(
+    *,
+    kind: CertificateKind,
+    public_key: rsa.RSAPublicKey,
+    issuer: x509.Certificate,
+    issuer_key: rsa.RSAPrivateKey,
+    serial: int,
+    subject_cn: str,
+    not_before: datetime,
+    not_after: datetime,
+    basic_info: BasicInfo | None,
+    base_url: str,
+) -> x509.Certificate:
+    """A card certificate (署名用 or 利用者証明用) per the J-LIS profile and RFC 5280 §4.2."""
+    authority = AuthorityKind(kind.value)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(leaf_subject(subject_cn))
+        .issuer_name(issuer.subject)
+        .public_key(public_key)
+        .serial_number(serial)
+        .not_valid_before(not_before)
+        .not_valid_after(not_after)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(leaf_key_usage(kind), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()),
+            critical=False,
+        )
+        .add_extension(
+            x509.CertificatePolicies([x509.PolicyInformation(_POLICIES[kind], None)]),
+            critical=False,
+        )
+        .add_extension(_distribution_point(crl_url(base_url, authority)), critical=False)
+        .add_extension(
+            x509.AuthorityInformationAccess(
+                [
+                    x509.AccessDescription(
+                        AuthorityInformationAccessOID.OCSP,
+                        x509.UniformResourceIdentifier(ocsp_url(base_url)),
+                    ),
+                    x509.AccessDescription(
+                        AuthorityInformationAccessOID.CA_ISSUERS,
+                        x509.UniformResourceIdentifier(ca_url(base_url, authority)),
+                    ),
+                ]
+            ),
+            critical=False,
+        )
+    )
+    if basic_info is not None:
+        # Non-critical: the subject DN is not empty (RFC 5280 §4.2.1.6).
+        builder = builder.add_extension(
+            x509.SubjectAlternativeName(basic_info.other_names()), critical=False
+        )
+    return builder.sign(issuer_key, hashes.SHA256())
+
+
+@dataclass(frozen=True, slots=True)
+class RevokedEntry:
+    """One CRL entry (RFC 5280 §5.3)."""
+
+    serial: int
+    revoked_at: datetime
+    reason: x509.ReasonFlags
+    invalidity_date: datetime | None
+
+
+def build_crl(
+    *,
+    issuer: x509.Certificate,
+    issuer_key: rsa.RSAPrivateKey,
+    number: int,
+    this_update: datetime,
+    next_update: datetime,
+    entries: Iterable[RevokedEntry],
+) -> x509.CertificateRevocationList:
+    """A v2 CRL with CRL number and AKI (RFC 5280 §5.2.1, §5.2.3), reasons and dates (§5.3)."""
+    builder = (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(issuer.subject)
+        .last_update(this_update)
+        .next_update(next_update)
+        .add_extension(x509.CRLNumber(number), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()),
+            critical=False,
+        )
+    )
+    for entry in entries:
+        revoked = (
+            x509.RevokedCertificateBuilder()
+            .serial_number(entry.serial)
+            .revocation_date(entry.revoked_at)
+            .add_extension(x509.CRLReason(entry.reason), critical=False)
+        )
+        if entry.invalidity_date is not None:
+            revoked = revoked.add_extension(
+                x509.InvalidityDate(entry.invalidity_date.astimezone(UTC).replace(tzinfo=None)),
+                critical=False,
+            )
+        builder = builder.add_revoked_certificate(revoked.build())
+    return builder.sign(issuer_key, hashes.SHA256())

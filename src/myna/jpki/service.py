@@ -1,0 +1,794 @@
+"""JPKI use cases, Myna playing J-LIS: CAs, issuance, revocation, CRL, OCSP, verification.
+
+Every relying party (署名検証者) — the portal's card login, the back offices that check
+signed applications, partner services — calls :func:`verify_certificate`; nothing
+else in Myna decides whether a card certificate is good.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.x509 import ocsp
+from cryptography.x509.oid import SignatureAlgorithmOID
+from sqlalchemy.orm import Session
+
+from myna.jpki import profile, repository
+from myna.jpki.domain import (
+    CRL_LIFETIME,
+    JST,
+    MAX_NONCE_LENGTH,
+    MIN_RSA_BITS,
+    OCSP_LIFETIME,
+    AuthoritiesNotInitializedError,
+    AuthorityInfo,
+    AuthorityKind,
+    BasicInfo,
+    BasicInfoForbiddenError,
+    BasicInfoRequiredError,
+    CertificateKind,
+    CertificateNotFoundError,
+    CertificateRecord,
+    CertificateStatus,
+    InvalidBasicInfoError,
+    InvalidValidityError,
+    JpkiError,
+    NoBasicInfoError,
+    RevocationNotApplicableError,
+    RevocationReason,
+    UnknownAuthorityError,
+    VerificationError,
+    VerifiedCertificate,
+    WeakKeyError,
+    certificate_expiry,
+    end_of_day_jst,
+    serial_key,
+)
+from myna.jpki.models import CertificateAuthority, IssuedCertificate
+from myna.platform.db import utcnow
+from myna.platform.errors import N_
+from myna.platform.logging import get_logger
+from myna.platform.settings import Settings
+
+log = get_logger(__name__)
+
+# The J-LIS profile signs with sha256WithRSAEncryption only (RFC 4055 §5).
+ACCEPTED_SIGNATURE_ALGORITHM = SignatureAlgorithmOID.RSA_WITH_SHA256
+
+
+class AuthorityKeyError(JpkiError):
+    """A CA private key could not be decrypted (wrong ``MYNA_CA_SECRET``)."""
+
+    code = "authority_key_unreadable"
+    message = N_(
+        "The certificate authority's private key could not be decrypted. "
+        "Check that MYNA_CA_SECRET is the secret the authorities were created with."
+    )
+    status_code = 500
+
+
+def _new_key(kind: AuthorityKind) -> rsa.RSAPrivateKey:
+    """A fresh CA key (RSA-2048, as the J-LIS CAs). Tests replace this to save time."""
+    del kind  # every CA gets the same key type; the argument lets tests key a pool
+    return rsa.generate_private_key(public_exponent=65537, key_size=MIN_RSA_BITS)
+
+
+# --- the in-process cache of CA material ------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class _Authority:
+    """A CA row, parsed once: certificate, key identifier and public key."""
+
+    kind: AuthorityKind
+    certificate: x509.Certificate
+    fingerprint: str
+    key_id: bytes
+    public_key: rsa.RSAPublicKey
+    encrypted_key: bytes
+
+    def ocsp_hashes(self, algorithm: hashes.HashAlgorithm) -> tuple[bytes, bytes]:
+        """issuerNameHash and issuerKeyHash as RFC 6960 §4.1.1 defines them."""
+        name = hashes.Hash(algorithm)
+        name.update(self.certificate.subject.public_bytes())
+        key = hashes.Hash(algorithm)
+        key.update(
+            self.public_key.public_bytes(
+                serialization.Encoding.DER, serialization.PublicFormat.PKCS1
+            )
+        )
+        return name.finalize(), key.finalize()
+
+
+@dataclass(frozen=True, slots=True)
+class _CachedCrl:
+    der: bytes
+    revision: int
+    refresh_after: datetime
+
+
+class _Cache:
+    """CA material, decrypted keys and CRLs, shared by the threads of one process.
+
+    Entries are keyed by the CA certificate's SHA-256 fingerprint, so a CA that is
+    replaced (or a database that is reset) can never be served from a stale entry.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.authorities: dict[str, _Authority] = {}
+        self.private_keys: dict[str, rsa.RSAPrivateKey] = {}
+        self.crls: dict[str, _CachedCrl] = {}
+        # Issuing CAs whose chain to the root was checked, by subjectKeyIdentifier.
+        self.issuers: dict[bytes, list[_Authority]] = {}
+
+    def material(self, row: CertificateAuthority) -> _Authority:
+        found = self.authorities.get(row.fingerprint)
+        if found is not None:
+            return found
+        certificate = x509.load_der_x509_certificate(row.certificate)
+        public_key = certificate.public_key()
+        if not isinstance(public_key, rsa.RSAPublicKey):  # pragma: no cover - we made it
+            msg = "CA keys are RSA"
+            raise TypeError(msg)
+        authority = _Authority(
+            kind=AuthorityKind(row.kind),
+            certificate=certificate,
+            fingerprint=row.fingerprint,
+            key_id=x509.SubjectKeyIdentifier.from_public_key(public_key).digest,
+            public_key=public_key,
+            encrypted_key=row.private_key,
+        )
+        with self._lock:
+            return self.authorities.setdefault(row.fingerprint, authority)
+
+    def trust(self, authority: _Authority) -> None:
+        with self._lock:
+            known = self.issuers.setdefault(authority.key_id, [])
+            if authority not in known:
+                # Newest first: it is the one the database holds now.
+                known.insert(0, authority)
+
+    def issuers_for(self, key_id: bytes | None, issuer: x509.Name) -> list[_Authority]:
+        if key_id is not None:
+            return [a for a in self.issuers.get(key_id, []) if a.certificate.subject == issuer]
+        return [
+            a for known in self.issuers.values() for a in known if a.certificate.subject == issuer
+        ]
+
+
+_cache = _Cache()
+
+
+def _material(row: CertificateAuthority) -> _Authority:
+    return _cache.material(row)
+
+
+def _private_key(authority: _Authority, settings: Settings) -> rsa.RSAPrivateKey:
+    found = _cache.private_keys.get(authority.fingerprint)
+    if found is not None:
+        return found
+    try:
+        key = serialization.load_der_private_key(
+            authority.encrypted_key, password=settings.ca_secret.get_secret_value().encode()
+        )
+    except (ValueError, TypeError) as exc:
+        raise AuthorityKeyError from exc
+    if not isinstance(key, rsa.RSAPrivateKey):  # pragma: no cover - we stored it
+        raise AuthorityKeyError
+    _cache.private_keys[authority.fingerprint] = key
+    return key
+
+
+def _register(rows: Iterable[CertificateAuthority]) -> None:
+    """Trust the issuing CAs whose certificates the root signed (RFC 5280 §6.1.3)."""
+    by_kind = {AuthorityKind(row.kind): _material(row) for row in rows}
+    root = by_kind.get(AuthorityKind.ROOT)
+    if root is None:
+        return
+    for kind in (AuthorityKind.SIGN, AuthorityKind.AUTH):
+        issuing = by_kind.get(kind)
+        if issuing is None:
+            continue
+        try:
+            issuing.certificate.verify_directly_issued_by(root.certificate)
+            constraints = issuing.certificate.extensions.get_extension_for_class(
+                x509.BasicConstraints
+            ).value
+        except (ValueError, TypeError, InvalidSignature, x509.ExtensionNotFound):
+            log.error("jpki.issuing_ca_not_under_root", kind=kind.value)
+            continue
+        if constraints.ca:
+            _cache.trust(issuing)
+
+
+def _authority(session: Session, kind: AuthorityKind) -> _Authority:
+    row = repository.authority(session, kind)
+    if row is None:
+        raise AuthoritiesNotInitializedError
+    return _material(row)
+
+
+def _authority_kind(kind: AuthorityKind | str) -> AuthorityKind:
+    try:
+        return AuthorityKind(kind)
+    except ValueError as exc:
+        raise UnknownAuthorityError from exc
+
+
+def _fingerprint(certificate: x509.Certificate) -> str:
+    return certificate.fingerprint(hashes.SHA256()).hex()
+
+
+def _now(value: datetime | None) -> datetime:
+    moment = value or utcnow()
+    if moment.tzinfo is None:
+        msg = "naive datetimes are ambiguous; pass an aware datetime"
+        raise ValueError(msg)
+    # X.509 times carry whole seconds (RFC 5280 §4.1.2.5).
+    return moment.replace(microsecond=0)
+
+
+# --- certificate authorities ------------------------------------------------------
+
+
+def _store_authority(
+    session: Session,
+    settings: Settings,
+    kind: AuthorityKind,
+    certificate: x509.Certificate,
+    key: rsa.RSAPrivateKey,
+) -> CertificateAuthority:
+    encrypted = key.private_bytes(
+        serialization.Encoding.DER,
+        serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(settings.ca_secret.get_secret_value().encode()),
+    )
+    row = CertificateAuthority(
+        kind=kind.value,
+        subject=certificate.subject.rfc4514_string(),
+        fingerprint=_fingerprint(certificate),
+        certificate=certificate.public_bytes(serialization.Encoding.DER),
+        private_key=encrypted,
+        next_crl_number=1,
+        crl_revision=0,
+    )
+    session.add(row)
+    _cache.private_keys[row.fingerprint] = key
+    return row
+
+
+def ensure_authorities(*, session: Session, settings: Settings) -> None:
+    """Create the root CA and the two issuing CAs on first use; a no-op afterwards."""
+    rows = {AuthorityKind(row.kind): row for row in repository.authorities(session)}
+    now = _now(None)
+    if AuthorityKind.ROOT not in rows:
+        if rows:
+            msg = "issuing CAs exist without their root; the JPKI tables are inconsistent"
+            raise RuntimeError(msg)
+        key = _new_key(AuthorityKind.ROOT)
+        root_certificate = profile.build_root(key=key, now=now)
+        rows[AuthorityKind.ROOT] = _store_authority(
+            session, settings, AuthorityKind.ROOT, root_certificate, key
+        )
+        log.info("jpki.authority_created", kind="root")
+    root = _material(rows[AuthorityKind.ROOT])
+    for kind in (AuthorityKind.SIGN, AuthorityKind.AUTH):
+        if kind in rows:
+            continue
+        key = _new_key(kind)
+        certificate = profile.build_issuing(
+            kind=kind,
+            key=key,
+            root=root.certificate,
+            root_key=_private_key(root, settings),
+            now=now,
+            base_url=settings.portal_url,
+        )
+        rows[kind] = _store_authority(session, settings, kind, certificate, key)
+        log.info("jpki.authority_created", kind=kind.value)
+    session.flush()
+    _register(rows.values())
+
+
+def ca_certificate(*, session: Session, kind: AuthorityKind | str) -> bytes:
+    """A CA certificate, DER (published for AIA caIssuers, RFC 5280 §4.2.2.1)."""
+    row = repository.authority(session, _authority_kind(kind))
+    if row is None:
+        raise AuthoritiesNotInitializedError
+    return row.certificate
+
+
+def list_authorities(*, session: Session) -> list[AuthorityInfo]:
+    """The CAs, root first, for the public index."""
+    result = []
+    for row in repository.authorities(session):
+        certificate = _material(row).certificate
+        result.append(
+            AuthorityInfo(
+                kind=AuthorityKind(row.kind),
+                subject=row.subject,
+                not_before=certificate.not_valid_before_utc,
+                not_after=certificate.not_valid_after_utc,
+                sha256_fingerprint=row.fingerprint,
+            )
+        )
+    return result
+
+
+# --- issuance ---------------------------------------------------------------------
+
+
+def _check_public_key(public_key: object) -> rsa.RSAPublicKey:
+    if not isinstance(public_key, rsa.RSAPublicKey) or public_key.key_size < MIN_RSA_BITS:
+        raise WeakKeyError
+    return public_key
+
+
+def issue_certificate(
+    *,
+    session: Session,
+    settings: Settings,
+    kind: CertificateKind,
+    public_key: rsa.RSAPublicKey,
+    holder_id: int,
+    card_id: str,
+    birth_date: date,
+    basic_info: BasicInfo | None,
+    now: datetime | None = None,
+    not_after: datetime | None = None,
+) -> x509.Certificate:
+    """Issue a card certificate (発行) valid until the holder's 5th birthday after issue."""
+    kind = CertificateKind(kind)
+    key = _check_public_key(public_key)
+    if kind is CertificateKind.SIGN and basic_info is None:
+        raise BasicInfoRequiredError
+    if kind is CertificateKind.AUTH and basic_info is not None:
+        raise BasicInfoForbiddenError
+    if basic_info is not None and basic_info.birth_date != birth_date:
+        raise InvalidBasicInfoError
+    issuer = _authority(session, AuthorityKind(kind.value))
+    not_before = _now(now)
+    if not_after is None:
+        expiry = certificate_expiry(not_before.astimezone(JST).date(), birth_date)
+        not_after = end_of_day_jst(expiry)
+    not_after = _now(not_after)
+    if not_after <= not_before or not_after > issuer.certificate.not_valid_after_utc:
+        raise InvalidValidityError
+    serial = x509.random_serial_number()
+    # Opaque, random and unrelated to the holder: a CN must reveal nothing (J-LIS profile).
+    subject_cn = secrets.token_hex(16).upper()
+    certificate = profile.build_leaf(
+        kind=kind,
+        public_key=key,
+        issuer=issuer.certificate,
+        issuer_key=_private_key(issuer, settings),
+        serial=serial,
+        subject_cn=subject_cn,
+        not_before=not_before,
+        not_after=not_after,
+        basic_info=basic_info,
+        base_url=settings.portal_url,
+    )
+    row = repository.authority(session, issuer.kind)
+    if row is None:  # pragma: no cover - read a moment ago
+        raise AuthoritiesNotInitializedError
+    session.add(
+        IssuedCertificate(
+            serial=serial_key(serial),
+            kind=kind.value,
+            authority_id=row.id,
+            holder_id=holder_id,
+            card_id=card_id,
+            subject_cn=subject_cn,
+            not_before=not_before,
+            not_after=not_after,
+            certificate=certificate.public_bytes(serialization.Encoding.DER),
+            status=CertificateStatus.VALID.value,
+        )
+    )
+    session.flush()
+    log.info("jpki.certificate_issued", kind=kind.value, serial=serial_key(serial))
+    return certificate
+
+
+# --- records and revocation -------------------------------------------------------
+
+
+def _record(row: IssuedCertificate) -> CertificateRecord:
+    return CertificateRecord(
+        serial=int(row.serial, 16),
+        kind=CertificateKind(row.kind),
+        holder_id=row.holder_id,
+        card_id=row.card_id,
+        subject_cn=row.subject_cn,
+        not_before=row.not_before,
+        not_after=row.not_after,
+        status=CertificateStatus(row.status),
+        revoked_at=row.revoked_at,
+        revocation_reason=(
+            RevocationReason(row.revocation_reason) if row.revocation_reason else None
+        ),
+        invalidity_date=row.invalidity_date,
+    )
+
+
+def _reason(row: IssuedCertificate) -> RevocationReason:
+    if row.revocation_reason is None:  # pragma: no cover - set with the status
+        msg = f"revoked certificate {row.serial} has no reason"
+        raise ValueError(msg)
+    return RevocationReason(row.revocation_reason)
+
+
+def certificate_status(*, session: Session, serial: int) -> CertificateRecord:
+    """What J-LIS recorded about one certificate."""
+    row = repository.certificate(session, serial_key(serial))
+    if row is None:
+        raise CertificateNotFoundError
+    return _record(row)
+
+
+def list_certificates(
+    *, session: Session, holder_id: int | None = None, card_id: str | None = None
+) -> list[CertificateRecord]:
+    """The certificates of a holder and/or a card, oldest first."""
+    return [
+        _record(row)
+        for row in repository.certificates(session, holder_id=holder_id, card_id=card_id)
+    ]
+
+
+def _revoke(
+    session: Session, row: IssuedCertificate, reason: RevocationReason, at: datetime | None
+) -> None:
+    now = _now(None)
+    row.status = CertificateStatus.REVOKED.value
+    row.revoked_at = now
+    row.revocation_reason = reason.value
+    row.invalidity_date = min(_now(at), now) if at is not None else now
+    repository.bump_crl_revision(session, row.authority_id)
+    log.info("jpki.certificate_revoked", serial=row.serial, reason=reason.value)
+
+
+def revoke_certificate(
+    *,
+    session: Session,
+    serial: int,
+    reason: RevocationReason,
+    at: datetime | None = None,
+) -> CertificateRecord:
+    """Revoke (失効) one certificate; ``at`` is when the reason arose (RFC 5280 §5.3.2).
+
+    Revoking a revoked certificate changes nothing: the first reason and date stand.
+    """
+    reason = RevocationReason(reason)
+    row = repository.certificate(session, serial_key(serial), for_update=True)
+    if row is None:
+        raise CertificateNotFoundError
+    if row.status != CertificateStatus.REVOKED.value:
+        _revoke(session, row, reason, at)
+        session.flush()
+    return _record(row)
+
+
+def revoke_for_card(
+    *,
+    session: Session,
+    card_id: str,
+    kinds: Iterable[CertificateKind] | None = None,
+    reason: RevocationReason,
+    at: datetime | None = None,
+) -> list[CertificateRecord]:
+    """Revoke a card's unexpired certificates of ``kinds`` (by default, what ``reason`` revokes).
+
+    A change of the basic 4 info (転居, 氏名変更) revokes the signing certificate only;
+    loss, death and card replacement revoke both.
+    """
+    reason = RevocationReason(reason)
+    wanted = frozenset(CertificateKind(k) for k in kinds) if kinds is not None else reason.revokes
+    if not wanted <= reason.revokes:
+        raise RevocationNotApplicableError
+    now = _now(None)
+    revoked = []
+    for row in repository.certificates(session, card_id=card_id, kinds=wanted):
+        if row.status == CertificateStatus.REVOKED.value or row.not_after <= now:
+            continue
+        _revoke(session, row, reason, at)
+        revoked.append(row)
+    session.flush()
+    return [_record(row) for row in revoked]
+
+
+# --- CRL (RFC 5280 §5) --------------------------------------------------------------
+
+
+def current_crl(*, session: Session, settings: Settings, kind: AuthorityKind | str) -> bytes:
+    """The CA's current CRL, DER; cached in-process until a revocation or half its life.
+
+    Every process compares its cached copy with the CA row's ``crl_revision`` (one
+    primary-key read), so a revocation made by any worker is published on the next GET.
+    A fresh CRL gets the next CRL number from the row (RFC 5280 §5.2.3: increasing).
+    """
+    authority_kind = _authority_kind(kind)
+    row = repository.authority(session, authority_kind)
+    if row is None:
+        raise AuthoritiesNotInitializedError
+    now = _now(None)
+    cached = _cache.crls.get(row.fingerprint)
+    if cached is not None and cached.revision == row.crl_revision and now < cached.refresh_after:
+        return cached.der
+    row = repository.authority(session, authority_kind, for_update=True)
+    if row is None:  # pragma: no cover - read a moment ago
+        raise AuthoritiesNotInitializedError
+    authority = _material(row)
+    entries = [
+        profile.RevokedEntry(
+            serial=int(revoked.serial, 16),
+            revoked_at=revoked.revoked_at or now,
+            reason=_reason(revoked).crl_reason,
+            invalidity_date=revoked.invalidity_date,
+        )
+        for revoked in repository.revoked_under(session, row.id, now=now)
+    ]
+    number = row.next_crl_number
+    row.next_crl_number = number + 1
+    crl = profile.build_crl(
+        issuer=authority.certificate,
+        issuer_key=_private_key(authority, settings),
+        number=number,
+        this_update=now,
+        next_update=now + CRL_LIFETIME,
+        entries=entries,
+    )
+    session.flush()
+    der = crl.public_bytes(serialization.Encoding.DER)
+    # Reissue at half life, so a relying party never fetches a CRL about to lapse.
+    _cache.crls[row.fingerprint] = _CachedCrl(
+        der=der, revision=row.crl_revision, refresh_after=now + CRL_LIFETIME / 2
+    )
+    return der
+
+
+# --- OCSP (RFC 6960) ----------------------------------------------------------------
+
+
+def _unsuccessful(status: ocsp.OCSPResponseStatus) -> bytes:
+    return ocsp.OCSPResponseBuilder.build_unsuccessful(status).public_bytes(
+        serialization.Encoding.DER
+    )
+
+
+def ocsp_response(*, session: Session, settings: Settings, request_der: bytes) -> bytes:
+    """Answer an OCSP request (RFC 6960 §2, §4.2) with good, revoked or unknown.
+
+    The issuing CA signs its own responses (RFC 6960 §4.2.2.2) and includes its
+    certificate. The nonce is echoed (RFC 6960 §4.4.1 as replaced by RFC 8954 and RFC
+    9654); a request that cannot be read, or carries an empty or over-long nonce, gets
+    the malformedRequest status, and one about a CA that is not ours gets unauthorized
+    (RFC 6960 §2.3) — never an exception.
+    """
+    try:
+        request = ocsp.load_der_ocsp_request(bytes(request_der))
+        serial = request.serial_number
+        algorithm = request.hash_algorithm
+        name_hash = request.issuer_name_hash
+        key_hash = request.issuer_key_hash
+        try:
+            nonce: bytes | None = request.extensions.get_extension_for_class(
+                x509.OCSPNonce
+            ).value.nonce
+        except x509.ExtensionNotFound:
+            nonce = None
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        return _unsuccessful(ocsp.OCSPResponseStatus.MALFORMED_REQUEST)
+    if nonce is not None and not 1 <= len(nonce) <= MAX_NONCE_LENGTH:
+        return _unsuccessful(ocsp.OCSPResponseStatus.MALFORMED_REQUEST)
+    authority = None
+    for row in repository.authorities(session):
+        candidate = _material(row)
+        if candidate.kind is AuthorityKind.ROOT:
+            continue
+        if candidate.ocsp_hashes(algorithm) == (name_hash, key_hash):
+            authority = candidate
+            break
+    if authority is None:
+        return _unsuccessful(ocsp.OCSPResponseStatus.UNAUTHORIZED)
+    now = _now(None)
+    record = repository.certificate(session, serial_key(serial))
+    revocation_time = None
+    revocation_reason = None
+    if record is None or record.kind != authority.kind.value:
+        status = ocsp.OCSPCertStatus.UNKNOWN
+    elif _record(record).revoked_by(now) and record.revoked_at is not None:
+        status = ocsp.OCSPCertStatus.REVOKED
+        revocation_time = record.revoked_at
+        revocation_reason = _reason(record).crl_reason
+    else:
+        status = ocsp.OCSPCertStatus.GOOD
+    builder = (
+        ocsp.OCSPResponseBuilder()
+        .add_response_by_hash(
+            issuer_name_hash=name_hash,
+            issuer_key_hash=key_hash,
+            serial_number=serial,
+            algorithm=algorithm,
+            cert_status=status,
+            this_update=now,
+            next_update=now + OCSP_LIFETIME,
+            revocation_time=revocation_time,
+            revocation_reason=revocation_reason,
+        )
+        .responder_id(ocsp.OCSPResponderEncoding.HASH, authority.certificate)
+        .certificates([authority.certificate])
+    )
+    if nonce is not None:
+        builder = builder.add_extension(x509.OCSPNonce(nonce), critical=False)
+    response = builder.sign(_private_key(authority, settings), hashes.SHA256())
+    return response.public_bytes(serialization.Encoding.DER)
+
+
+# --- verification (the relying party's routine) -----------------------------------
+
+
+def _parse(certificate: x509.Certificate | bytes) -> tuple[x509.Certificate, bytes]:
+    """The certificate and its DER; malformed_certificate if either cannot be had."""
+    try:
+        if isinstance(certificate, x509.Certificate):
+            parsed = certificate
+        elif bytes(certificate).lstrip().startswith(b"-----BEGIN"):
+            parsed = x509.load_pem_x509_certificate(bytes(certificate))
+        else:
+            parsed = x509.load_der_x509_certificate(bytes(certificate))
+        if parsed.version is not x509.Version.v3:
+            raise VerificationError("malformed_certificate")
+        # Extensions are decoded lazily; decode them now so damage shows up here.
+        parsed.extensions  # noqa: B018
+        return parsed, parsed.public_bytes(serialization.Encoding.DER)
+    except (ValueError, TypeError) as exc:
+        raise VerificationError("malformed_certificate") from exc
+
+
+def _check_algorithm(certificate: x509.Certificate) -> None:
+    if certificate.signature_algorithm_oid != ACCEPTED_SIGNATURE_ALGORITHM:
+        raise VerificationError("weak_algorithm")
+    _check_rsa(certificate)
+
+
+def _issuer_of(session: Session, certificate: x509.Certificate) -> _Authority:
+    try:
+        key_id = certificate.extensions.get_extension_for_class(
+            x509.AuthorityKeyIdentifier
+        ).value.key_identifier
+    except x509.ExtensionNotFound:
+        key_id = None
+    candidates = _cache.issuers_for(key_id, certificate.issuer)
+    if not candidates:
+        # A CA created by another process (or after a reset): learn it, once.
+        _register(repository.authorities(session))
+        candidates = _cache.issuers_for(key_id, certificate.issuer)
+    if not candidates:
+        raise VerificationError("untrusted_issuer")
+    for candidate in candidates:
+        try:
+            certificate.verify_directly_issued_by(candidate.certificate)
+        except (InvalidSignature, ValueError, TypeError):
+            continue
+        return candidate
+    raise VerificationError("bad_certificate_signature")
+
+
+def _check_key_usage(
+    certificate: x509.Certificate, issuer: _Authority, kind: CertificateKind
+) -> None:
+    if issuer.kind.value != kind.value:
+        raise VerificationError("wrong_key_usage")
+    try:
+        key_usage = certificate.extensions.get_extension_for_class(x509.KeyUsage)
+        constraints = certificate.extensions.get_extension_for_class(x509.BasicConstraints)
+    except x509.ExtensionNotFound as exc:
+        raise VerificationError("wrong_key_usage") from exc
+    if constraints.value.ca or key_usage.value != profile.leaf_key_usage(kind):
+        raise VerificationError("wrong_key_usage")
+
+
+def _check_validity(certificate: x509.Certificate, issuer: _Authority, at: datetime) -> None:
+    ca = issuer.certificate
+    if at < certificate.not_valid_before_utc or at < ca.not_valid_before_utc:
+        raise VerificationError("not_yet_valid")
+    if at > certificate.not_valid_after_utc or at > ca.not_valid_after_utc:
+        raise VerificationError("expired")
+
+
+def verify_certificate(
+    *,
+    session: Session,
+    settings: Settings,
+    certificate: x509.Certificate | bytes,
+    kind: CertificateKind,
+    at: datetime | None = None,
+) -> VerifiedCertificate:
+    """Decide whether a card certificate is good for ``kind`` at ``at`` (default: now).
+
+    Checks, in order, each failing with its own VerificationError code: the encoding
+    (malformed_certificate); sha256WithRSAEncryption and RSA >= 2048 (weak_algorithm);
+    an issuing CA of ours that chains to our root, found by authorityKeyIdentifier and
+    issuer name (untrusted_issuer) whose key verifies the signature
+    (bad_certificate_signature) — RFC 5280 §6.1.3 (a)(1)-(2), (a)(4); the purpose: the
+    CA of ``kind``, cA false and exactly the profile's keyUsage (wrong_key_usage, RFC
+    5280 §4.2.1.3); validity of the certificate and its CA at ``at`` (not_yet_valid,
+    expired; §6.1.3 (a)(2)); then one primary-key read of the issuance record for the
+    revocation status and the holder (revoked, §6.1.3 (a)(3)).
+
+    The chain is checked by hand rather than with ``cryptography.x509.verification``:
+    its client verifier applies the CA/Browser-Forum web profile, whose default
+    end-entity policy requires a subjectAltName that the user-authentication
+    certificate does not carry (an ExtensionPolicy could relax it), and every failure
+    comes back as one VerificationError whose only detail is English prose, while a
+    relying party needs the precise reason as a stable code. The JPKI path is fixed and
+    short — card certificate, issuing CA, root — and the issuing CAs are checked against
+    the root once, when first loaded, then kept in memory, so the login hot path costs
+    one database query.
+    """
+    moment = _now(at)
+    kind = CertificateKind(kind)
+    parsed, der = _parse(certificate)
+    _check_algorithm(parsed)
+    issuer = _issuer_of(session, parsed)
+    _check_key_usage(parsed, issuer, kind)
+    _check_validity(parsed, issuer, moment)
+    row = repository.certificate(session, serial_key(parsed.serial_number))
+    if row is None or row.certificate != der:
+        # Signed with our key yet unknown to us: never trust what was not recorded.
+        raise VerificationError("untrusted_issuer")
+    record = _record(row)
+    if record.revoked_by(moment):
+        raise VerificationError("revoked")
+    return VerifiedCertificate(
+        serial=parsed.serial_number,
+        kind=kind,
+        holder_id=record.holder_id,
+        card_id=record.card_id,
+        not_before=parsed.not_valid_before_utc,
+        not_after=parsed.not_valid_after_utc,
+        subject_cn=record.subject_cn,
+    )
+
+
+def verify_signature(
+    *, certificate: x509.Certificate | bytes, data: bytes, signature: bytes
+) -> None:
+    """Check a card signature: RSASSA-PKCS1-v1_5 with SHA-256 (RFC 8017 §8.2.2)."""
+    parsed, _ = _parse(certificate)
+    public_key = _check_rsa(parsed)
+    try:
+        public_key.verify(bytes(signature), bytes(data), padding.PKCS1v15(), hashes.SHA256())
+    except (InvalidSignature, ValueError, TypeError) as exc:
+        raise VerificationError("bad_signature") from exc
+
+
+def _check_rsa(certificate: x509.Certificate) -> rsa.RSAPublicKey:
+    try:
+        public_key = certificate.public_key()
+    except (ValueError, UnsupportedAlgorithm) as exc:
+        raise VerificationError("weak_algorithm") from exc
+    if not isinstance(public_key, rsa.RSAPublicKey) or public_key.key_size < MIN_RSA_BITS:
+        raise VerificationError("weak_algorithm")
+    return public_key
+
+
+def read_basic_info(certificate: x509.Certificate | bytes) -> BasicInfo:
+    """The basic 4 info from a signing certificate's subjectAltName otherName entries."""
+    parsed, _ = _parse(certificate)
+    try:
+        names = parsed.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound as exc:
+        raise NoBasicInfoError from exc
+    return BasicInfo.from_other_names(names.get_values_for_type(x509.OtherName))
