@@ -52,9 +52,7 @@ def create_challenge(
     browser: BrowserSession,
 ) -> ChallengeOut:
     limiter.hit("login", client_ip(request))
-    view = service.start_login(
-        session=db, settings=settings, session_token=browser.token, client_ip=client_ip(request)
-    )
+    view = service.start_login(session=db, settings=settings, session_token=browser.token)
     if browser.is_new:
         set_session_cookie(response, browser, settings)
     return _challenge_out(view)
@@ -90,7 +88,7 @@ def answer_challenge(
         signature = b64url_decode(body.signature.replace("+", "-").replace("/", "_"))
     except ValueError as exc:
         raise jpki.VerificationError("malformed_certificate") from exc
-    resident_id = service.answer_challenge(
+    resident = service.answer_challenge(
         session=db,
         settings=settings,
         challenge_id=challenge_id,
@@ -109,14 +107,15 @@ def answer_challenge(
             client_ip=client_ip(request),
         )
         set_session_cookie(response, active, settings)
-        return AnswerOut(status="logged_in", resident=_resident_out(db, resident_id, active))
+        return AnswerOut(status="logged_in", resident=_resident_out(resident, active))
     return AnswerOut(status="verified")
 
 
 @router.get("/me", responses=ERRORS, summary="The logged-in resident")
 def me(db: SessionDep, active: ResidentSession) -> ResidentOut:
     assert active.resident_id is not None  # noqa: S101 - guaranteed by ResidentSession
-    return _resident_out(db, active.resident_id, active)
+    resident = registry.get_resident(session=db, resident_id=active.resident_id)
+    return _resident_out(resident, active)
 
 
 @router.post(
@@ -133,8 +132,7 @@ def api_logout(
     clear_session_cookie(response, settings)
 
 
-def _resident_out(db: SessionDep, resident_id: int, active: service.ActiveSession) -> ResidentOut:
-    resident = registry.get_resident(session=db, resident_id=resident_id)
+def _resident_out(resident: registry.ResidentRead, active: service.ActiveSession) -> ResidentOut:
     return ResidentOut(
         name=resident.full_name,
         name_kana=resident.full_name_kana,

@@ -116,9 +116,7 @@ def open_anonymous_session(*, session: Session) -> ActiveSession:
     )
 
 
-def start_login(
-    *, session: Session, settings: Settings, session_token: str, client_ip: str | None
-) -> ChallengeView:
+def start_login(*, session: Session, settings: Settings, session_token: str) -> ChallengeView:
     """Issue a single-use challenge bound to the caller's session."""
     now = utcnow()
     challenge = LoginChallenge(
@@ -130,8 +128,8 @@ def start_login(
         created_at=now,
         expires_at=now + timedelta(seconds=settings.challenge_ttl_seconds),
     )
+    # The challenge row is its own record of issuance; the audit starts at the answer.
     session.add(challenge)
-    _audit(session, "challenge_issued", "ok", challenge_id=challenge.id, client_ip=client_ip)
     return _view(challenge)
 
 
@@ -161,7 +159,7 @@ def answer_challenge(
     certificate_der: bytes,
     signature: bytes,
     client_ip: str | None,
-) -> int:
+) -> registry.ResidentRead:
     """Verify a card's answer; on success the challenge becomes VERIFIED for its holder.
 
     Any answer consumes the challenge, right or wrong, so a challenge can be tried
@@ -223,7 +221,7 @@ def answer_challenge(
         resident_id=verified.holder_id,
         serial=str(verified.serial),
     )
-    return verified.holder_id
+    return resident
 
 
 def complete_login(

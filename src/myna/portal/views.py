@@ -58,9 +58,7 @@ def login_page(
     if browser.resident_id is not None:
         return RedirectResponse("/home", status_code=303)
     limiter.hit("login", client_ip(request))
-    view = service.start_login(
-        session=db, settings=settings, session_token=browser.token, client_ip=client_ip(request)
-    )
+    view = service.start_login(session=db, settings=settings, session_token=browser.token)
     response = templates.TemplateResponse(
         request,
         "portal/login.html",
