@@ -50,7 +50,9 @@ def demo(host: Host = "127.0.0.1", port: Port = 8000) -> None:
     from myna.platform.logging import configure_logging  # noqa: PLC0415
 
     settings = _settings_for(host, port)
-    configure_logging(level=settings.log_level, json=settings.log_json)
+    # The demo talks to a person: warnings only, unless a level was asked for.
+    level = settings.log_level if "MYNA_LOG_LEVEL" in os.environ else "WARNING"
+    configure_logging(level=level, json=settings.log_json)
     console = Console()
     container = build_container(settings)
     cards = runtime.prepare_demo(container, console)

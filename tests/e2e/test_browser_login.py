@@ -32,6 +32,8 @@ def test_a_resident_logs_in_through_the_card_reader(browser: Browser, platform: 
     portal.get_by_role("link", name="マイナンバーカードでログイン").click()
     expect(portal.get_by_role("heading", level=1)).to_have_text("マイナンバーカードでログイン")
     expect(portal.locator("img.qr")).to_be_visible()
+    # The QR code really decodes as an image (an SVG without its namespace would not).
+    assert portal.locator("img.qr").evaluate("img => img.complete && img.naturalWidth") > 0
     _assert_accessible(portal)
 
     link = portal.get_by_role("link", name="カードリーダーを開く")

@@ -22,6 +22,23 @@ def _redact(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> Mutabl
     return event
 
 
+class _StderrLogger:
+    """Writes each record to whatever ``sys.stderr`` is at that moment.
+
+    structlog's PrintLogger keeps the stream it was given; a CLI runner or test harness
+    that swaps and closes stderr would then break every later log call.
+    """
+
+    def msg(self, message: str) -> None:
+        print(message, file=sys.stderr, flush=True)  # noqa: T201 - this is the log sink
+
+    log = debug = info = warn = warning = error = critical = exception = fatal = msg
+
+
+def _stderr_logger(*_args: Any) -> _StderrLogger:
+    return _StderrLogger()
+
+
 def configure_logging(*, level: str = "INFO", json: bool = True) -> None:
     """Route stdlib and structlog records through one renderer on stderr."""
     renderer: Any = (
@@ -38,7 +55,7 @@ def configure_logging(*, level: str = "INFO", json: bool = True) -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=_stderr_logger,
         cache_logger_on_first_use=True,
     )
 

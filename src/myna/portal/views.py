@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import quote
@@ -85,8 +86,12 @@ def login_qr(
     ):
         return Response(status_code=404)
     qr = segno.make(reader_link(settings.reader_url, settings.portal_url, challenge_id), error="m")
-    svg = qr.svg_inline(scale=6, border=2, dark="#111", light="#fff", omitsize=True)
-    return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "no-store"})
+    buffer = io.BytesIO()
+    # A standalone SVG document (with its XML namespace), as <img> requires.
+    qr.save(buffer, kind="svg", scale=6, border=2, dark="#111", light="#fff", xmldecl=True)
+    return Response(
+        buffer.getvalue(), media_type="image/svg+xml", headers={"Cache-Control": "no-store"}
+    )
 
 
 @router.get("/login/status/{challenge_id}")

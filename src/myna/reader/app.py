@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -199,11 +201,25 @@ def authorize(
 def create_reader_app(container: Container, *, http_client: httpx.Client | None = None) -> FastAPI:
     """The reader app over the cards in ``settings.card_dir``."""
     settings = container.settings
-    app = FastAPI(title="Myna virtual card reader", docs_url=None, redoc_url=None, openapi_url=None)
+    http = http_client or httpx.Client(timeout=10.0)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if http_client is None:
+            http.close()
+
+    app = FastAPI(
+        title="Myna virtual card reader",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        lifespan=lifespan,
+    )
     app.state.container = container
     app.state.reader = Reader(
         cards=card.VirtualCardReader(settings.card_dir, settings.card_secret.get_secret_value()),
-        http=http_client or httpx.Client(timeout=10.0),
+        http=http,
         trusted=frozenset(origin.rstrip("/") for origin in settings.trusted_portals),
     )
     app.include_router(router)
