@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -38,7 +41,17 @@ _error_templates = make_templates()
 
 def create_app(container: Container) -> FastAPI:
     """The portal with the JPKI endpoints, wired to ``container``."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Route handlers run in AnyIO's thread pool; a few threads keep the CPU busy
+        # while the database works, more only contend for the GIL (and SQLite's lock).
+        limiter = anyio.to_thread.current_default_thread_limiter()
+        limiter.total_tokens = container.settings.worker_threads
+        yield
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Myna Portal API",
         version=__version__,
         description="Card login and the JPKI repository (CA certificates, CRLs, OCSP).",

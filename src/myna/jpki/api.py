@@ -21,9 +21,9 @@ from fastapi.responses import JSONResponse, Response
 from myna.jpki import profile, service
 from myna.jpki.domain import AuthorityKind, JpkiError, UnknownAuthorityError
 from myna.jpki.schemas import AuthorityIndex, AuthorityRead, ErrorRead
-from myna.platform.db import utcnow
+from myna.platform.db import unit_of_work, utcnow
 from myna.platform.errors import N_, MynaError
-from myna.platform.web import SessionDep, get_container
+from myna.platform.web import get_container, transaction
 
 router = APIRouter(tags=["jpki"])
 
@@ -72,66 +72,77 @@ def _authority(name: str) -> AuthorityKind | None:
 
 
 @router.get("/jpki/ca/", response_model=AuthorityIndex)
-def authority_index(request: Request, session: SessionDep) -> AuthorityIndex:
+def authority_index(
+    request: Request,
+) -> AuthorityIndex:
     """The CA certificates, their CRLs and the OCSP responder."""
-    base = get_container(request).settings.portal_url
-    authorities = service.list_authorities(session=session)
-    return AuthorityIndex(
-        authorities=[
-            AuthorityRead(
-                kind=authority.kind.value,
-                subject=authority.subject,
-                not_before=authority.not_before,
-                not_after=authority.not_after,
-                sha256_fingerprint=authority.sha256_fingerprint,
-                certificate_url=profile.ca_url(base, authority.kind),
-                crl_url=profile.crl_url(base, authority.kind),
-            )
-            for authority in authorities
-        ],
-        ocsp_url=profile.ocsp_url(base),
-    )
+    with transaction(request) as session:
+        base = get_container(request).settings.portal_url
+        authorities = service.list_authorities(session=session)
+        return AuthorityIndex(
+            authorities=[
+                AuthorityRead(
+                    kind=authority.kind.value,
+                    subject=authority.subject,
+                    not_before=authority.not_before,
+                    not_after=authority.not_after,
+                    sha256_fingerprint=authority.sha256_fingerprint,
+                    certificate_url=profile.ca_url(base, authority.kind),
+                    crl_url=profile.crl_url(base, authority.kind),
+                )
+                for authority in authorities
+            ],
+            ocsp_url=profile.ocsp_url(base),
+        )
 
 
 @router.get("/jpki/ca/{name}.crt", response_model=None)
-def authority_certificate(name: str, session: SessionDep) -> Response:
+def authority_certificate(
+    name: str,
+    request: Request,
+) -> Response:
     """A CA certificate, DER (RFC 5280 §4.2.2.1 caIssuers)."""
-    kind = _authority(name)
-    if kind is None:
-        return _error(UnknownAuthorityError())
-    try:
-        der = service.ca_certificate(session=session, kind=kind)
-    except MynaError as error:
-        return _error(error)
-    return Response(
-        content=der,
-        media_type=PKIX_CERT,
-        headers={"Cache-Control": "public, max-age=86400"},
-    )
+    with transaction(request) as session:
+        kind = _authority(name)
+        if kind is None:
+            return _error(UnknownAuthorityError())
+        try:
+            der = service.ca_certificate(session=session, kind=kind)
+        except MynaError as error:
+            return _error(error)
+        return Response(
+            content=der,
+            media_type=PKIX_CERT,
+            headers={"Cache-Control": "public, max-age=86400"},
+        )
 
 
 @router.get("/jpki/crl/{name}.crl", response_model=None)
-def revocation_list(request: Request, name: str, session: SessionDep) -> Response:
+def revocation_list(
+    request: Request,
+    name: str,
+) -> Response:
     """A CA's current CRL, DER, cacheable until its nextUpdate (RFC 5280 §5.1.2.5)."""
-    kind = _authority(name)
-    if kind is None:
-        return _error(UnknownAuthorityError())
-    settings = get_container(request).settings
-    try:
-        der = service.current_crl(session=session, settings=settings, kind=kind)
-    except MynaError as error:
-        return _error(error)
-    crl = x509.load_der_x509_crl(der)
-    number = crl.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number
-    headers = {
-        "Cache-Control": "public, max-age=0, must-revalidate",
-        "Last-Modified": _http_date(crl.last_update_utc),
-        "ETag": f'"{kind.value}-{number}"',
-    }
-    if crl.next_update_utc is not None:
-        headers["Cache-Control"] = f"public, max-age={_max_age(crl.next_update_utc)}"
-        headers["Expires"] = _http_date(crl.next_update_utc)
-    return Response(content=der, media_type=PKIX_CRL, headers=headers)
+    with transaction(request) as session:
+        kind = _authority(name)
+        if kind is None:
+            return _error(UnknownAuthorityError())
+        settings = get_container(request).settings
+        try:
+            der = service.current_crl(session=session, settings=settings, kind=kind)
+        except MynaError as error:
+            return _error(error)
+        crl = x509.load_der_x509_crl(der)
+        number = crl.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number
+        headers = {
+            "Cache-Control": "public, max-age=0, must-revalidate",
+            "Last-Modified": _http_date(crl.last_update_utc),
+            "ETag": f'"{kind.value}-{number}"',
+        }
+        if crl.next_update_utc is not None:
+            headers["Cache-Control"] = f"public, max-age={_max_age(crl.next_update_utc)}"
+            headers["Expires"] = _http_date(crl.next_update_utc)
+        return Response(content=der, media_type=PKIX_CRL, headers=headers)
 
 
 def _ocsp_headers(response_der: bytes) -> dict[str, str]:
@@ -148,18 +159,24 @@ def _ocsp_headers(response_der: bytes) -> dict[str, str]:
     return headers
 
 
-async def _answer(request: Request, session: SessionDep, request_der: bytes) -> Response:
-    settings = get_container(request).settings
-    response_der = await run_in_threadpool(
-        service.ocsp_response, session=session, settings=settings, request_der=request_der
-    )
+async def _answer(request: Request, request_der: bytes) -> Response:
+    container = get_container(request)
+
+    def respond() -> bytes:
+        # One thread hop holds the whole unit of work (see myna.platform.web.transaction).
+        with unit_of_work(container.session_factory) as session:
+            return service.ocsp_response(
+                session=session, settings=container.settings, request_der=request_der
+            )
+
+    response_der = await run_in_threadpool(respond)
     return Response(
         content=response_der, media_type=OCSP_RESPONSE, headers=_ocsp_headers(response_der)
     )
 
 
 @router.post("/jpki/ocsp", response_model=None)
-async def ocsp_post(request: Request, session: SessionDep) -> Response:
+async def ocsp_post(request: Request) -> Response:
     """An OCSP request by POST (RFC 6960 Appendix A.1)."""
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type != OCSP_REQUEST:
@@ -172,11 +189,11 @@ async def ocsp_post(request: Request, session: SessionDep) -> Response:
         body.extend(chunk)
         if len(body) > MAX_OCSP_REQUEST_BYTES:
             return _error(OcspRequestTooLargeError())
-    return await _answer(request, session, bytes(body))
+    return await _answer(request, bytes(body))
 
 
 @router.get("/jpki/ocsp/{encoded:path}", response_model=None)
-async def ocsp_get(request: Request, encoded: str, session: SessionDep) -> Response:
+async def ocsp_get(request: Request, encoded: str) -> Response:
     """An OCSP request by GET: the URL-encoded base64 of the DER (RFC 6960 Appendix A.1)."""
     if len(encoded) > MAX_OCSP_REQUEST_BYTES * 4 // 3 + 4:
         return _error(OcspRequestTooLargeError())
@@ -185,4 +202,4 @@ async def ocsp_get(request: Request, encoded: str, session: SessionDep) -> Respo
     except (binascii.Error, ValueError):
         # Unreadable input is an OCSP-level malformedRequest, as for a bad POST body.
         request_der = b""
-    return await _answer(request, session, request_der)
+    return await _answer(request, request_der)

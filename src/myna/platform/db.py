@@ -69,13 +69,18 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+_SQLITE_BUSY_SECONDS = 30
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for ``url``; SQLite files get WAL, foreign keys and a busy timeout."""
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": 30})
+        kwargs.setdefault(
+            "connect_args", {"check_same_thread": False, "timeout": _SQLITE_BUSY_SECONDS}
+        )
         engine = create_engine(url, **kwargs)
         _configure_sqlite(engine)
         return engine
@@ -107,7 +112,9 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        writer.acquire()
+        if not writer.acquire(timeout=_SQLITE_BUSY_SECONDS):
+            msg = "the database stayed locked by another transaction"
+            raise TimeoutError(msg)
         conn.info["myna_writer"] = True
         try:
             conn.exec_driver_sql("BEGIN IMMEDIATE")

@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     # Origins the virtual card reader will answer challenges for (anti-phishing).
     reader_trusted_portals: list[str] = Field(default_factory=list)
 
+    # Threads per portal process for request handlers (AnyIO's pool; its default is 40).
+    worker_threads: int = Field(default=8, ge=1, le=200)
     challenge_ttl_seconds: int = 120
     session_idle_minutes: int = 30
     session_absolute_hours: int = 8

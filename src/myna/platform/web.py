@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from myna.platform import i18n
+from myna.platform.db import unit_of_work
 
 if TYPE_CHECKING:
     from myna.bootstrap import Container
@@ -85,22 +86,16 @@ def get_container(request: Request) -> Container:
 ContainerDep = Annotated["Container", Depends(get_container)]
 
 
-def get_db(request: Request) -> Iterator[Session]:
-    """A database session per request: committed on success, rolled back on error."""
-    session = get_container(request).session_factory()
-    try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
+def transaction(request: Request) -> AbstractContextManager[Session]:
+    """The request's unit of work: committed on success, rolled back on any error.
 
-
-# scope="function": commit before the response is sent, so a client that acts on the
-# response (e.g. answers the challenge it just received) always finds the data.
-SessionDep = Annotated[Session, Depends(get_db, scope="function")]
+    Use it *inside* a route (``with transaction(request) as db:``), never as a
+    dependency. FastAPI runs a sync route, each sync dependency and the response's
+    validation in separate worker-thread hops; a transaction spanning hops would hold
+    its locks (SQLite's single writer) while waiting for a free thread, and under load
+    every thread could be waiting for it — a deadlock. Inside one hop it cannot.
+    """
+    return unit_of_work(get_container(request).session_factory)
 
 
 PLATFORM_TEMPLATES = Path(__file__).with_name("templates")

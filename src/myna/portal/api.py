@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response, status
+from sqlalchemy.orm import Session
 
 from myna import jpki, registry
-from myna.platform.web import SessionDep
+from myna.platform.settings import Settings
+from myna.platform.web import transaction
 from myna.portal import service
 from myna.portal.dependencies import (
-    BrowserSession,
     LoginLimiterDep,
-    OptionalSession,
-    ResidentSession,
+    SessionCookie,
     SettingsDep,
+    browser_session,
     clear_session_cookie,
     client_ip,
+    current_session,
+    resident_session,
     set_session_cookie,
 )
 from myna.portal.domain import b64url, b64url_decode
@@ -46,16 +49,17 @@ def _challenge_out(view: service.ChallengeView) -> ChallengeOut:
 def create_challenge(
     request: Request,
     response: Response,
-    db: SessionDep,
     settings: SettingsDep,
     limiter: LoginLimiterDep,
-    browser: BrowserSession,
+    cookie: SessionCookie,
 ) -> ChallengeOut:
-    limiter.hit("login", client_ip(request))
-    view = service.start_login(session=db, settings=settings, session_token=browser.token)
-    if browser.is_new:
-        set_session_cookie(response, browser, settings)
-    return _challenge_out(view)
+    with transaction(request) as db:
+        limiter.hit("login", client_ip(request))
+        browser = browser_session(db, settings, cookie)
+        view = service.start_login(session=db, settings=settings, session_token=browser.token)
+        if browser.is_new:
+            set_session_cookie(response, browser, settings)
+        return _challenge_out(view)
 
 
 @router.get(
@@ -63,8 +67,12 @@ def create_challenge(
     responses=ERRORS,
     summary="Read a challenge to answer (for the card reader)",
 )
-def read_challenge(challenge_id: str, db: SessionDep) -> ChallengeOut:
-    return _challenge_out(service.get_challenge(session=db, challenge_id=challenge_id))
+def read_challenge(
+    challenge_id: str,
+    request: Request,
+) -> ChallengeOut:
+    with transaction(request) as db:
+        return _challenge_out(service.get_challenge(session=db, challenge_id=challenge_id))
 
 
 @router.post(
@@ -77,45 +85,42 @@ def answer_challenge(
     body: AnswerIn,
     request: Request,
     response: Response,
-    db: SessionDep,
     settings: SettingsDep,
     limiter: LoginLimiterDep,
-    current: OptionalSession,
+    cookie: SessionCookie,
 ) -> AnswerOut:
-    limiter.hit("login", client_ip(request))
-    try:
-        certificate = b64url_decode(body.certificate.replace("+", "-").replace("/", "_"))
-        signature = b64url_decode(body.signature.replace("+", "-").replace("/", "_"))
-    except ValueError as exc:
-        raise jpki.VerificationError("malformed_certificate") from exc
-    resident = service.answer_challenge(
-        session=db,
-        settings=settings,
-        challenge_id=challenge_id,
-        certificate_der=certificate,
-        signature=signature,
-        client_ip=client_ip(request),
-    )
-    # Same-device login: the client that asked for the challenge answered it itself.
-    if current is not None and service.is_bound(
-        session=db, challenge_id=challenge_id, session_token=current.token
-    ):
-        active = service.complete_login(
+    with transaction(request) as db:
+        limiter.hit("login", client_ip(request))
+        try:
+            certificate = b64url_decode(body.certificate.replace("+", "-").replace("/", "_"))
+            signature = b64url_decode(body.signature.replace("+", "-").replace("/", "_"))
+        except ValueError as exc:
+            raise jpki.VerificationError("malformed_certificate") from exc
+        outcome = service.answer_challenge(
             session=db,
+            settings=settings,
             challenge_id=challenge_id,
-            session_token=current.token,
+            certificate_der=certificate,
+            signature=signature,
             client_ip=client_ip(request),
+            session_token=_live_token(db, settings, cookie),
         )
-        set_session_cookie(response, active, settings)
-        return AnswerOut(status="logged_in", resident=_resident_out(resident, active))
-    return AnswerOut(status="verified")
+        # Same-device login: the client that asked for the challenge answered it itself.
+        if outcome.logged_in is not None:
+            set_session_cookie(response, outcome.logged_in, settings)
+            return AnswerOut(
+                status="logged_in", resident=_resident_out(outcome.resident, outcome.logged_in)
+            )
+        return AnswerOut(status="verified")
 
 
 @router.get("/me", responses=ERRORS, summary="The logged-in resident")
-def me(db: SessionDep, active: ResidentSession) -> ResidentOut:
-    assert active.resident_id is not None  # noqa: S101 - guaranteed by ResidentSession
-    resident = registry.get_resident(session=db, resident_id=active.resident_id)
-    return _resident_out(resident, active)
+def me(request: Request, settings: SettingsDep, cookie: SessionCookie) -> ResidentOut:
+    with transaction(request) as db:
+        active = resident_session(db, settings, cookie)
+        assert active.resident_id is not None  # noqa: S101 - guaranteed by resident_session
+        resident = registry.get_resident(session=db, resident_id=active.resident_id)
+        return _resident_out(resident, active)
 
 
 @router.post(
@@ -124,12 +129,18 @@ def me(db: SessionDep, active: ResidentSession) -> ResidentOut:
 def api_logout(
     request: Request,
     response: Response,
-    db: SessionDep,
     settings: SettingsDep,
-    active: ResidentSession,
+    cookie: SessionCookie,
 ) -> None:
-    service.logout(session=db, session_token=active.token, client_ip=client_ip(request))
-    clear_session_cookie(response, settings)
+    with transaction(request) as db:
+        active = resident_session(db, settings, cookie)
+        service.logout(session=db, session_token=active.token, client_ip=client_ip(request))
+        clear_session_cookie(response, settings)
+
+
+def _live_token(db: Session, settings: Settings, cookie: str | None) -> str | None:
+    current = current_session(db, settings, cookie)
+    return current.token if current is not None else None
 
 
 def _resident_out(resident: registry.ResidentRead, active: service.ActiveSession) -> ResidentOut:

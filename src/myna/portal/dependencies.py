@@ -6,9 +6,10 @@ import secrets
 from typing import Annotated
 
 from fastapi import Depends, Request, Response
+from sqlalchemy.orm import Session
 
 from myna.platform.settings import Settings
-from myna.platform.web import SessionDep, get_container
+from myna.platform.web import get_container
 from myna.portal import service
 from myna.portal.domain import CsrfError, NotLoggedInError
 from myna.portal.ratelimit import RateLimiter
@@ -16,7 +17,11 @@ from myna.portal.ratelimit import RateLimiter
 SESSION_COOKIE = "myna_session"
 
 
-def get_settings_dep(request: Request) -> Settings:
+# Dependencies that do no I/O are ``async``: FastAPI runs every plain ``def``
+# dependency in the thread pool, a hop that costs more than the work itself.
+
+
+async def get_settings_dep(request: Request) -> Settings:
     """The deployment's settings."""
     return get_container(request).settings
 
@@ -24,7 +29,7 @@ def get_settings_dep(request: Request) -> Settings:
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 
 
-def get_login_limiter(request: Request) -> RateLimiter:
+async def get_login_limiter(request: Request) -> RateLimiter:
     """The login rate limiter, built once per app."""
     limiter: RateLimiter = request.app.state.login_limiter
     return limiter
@@ -38,34 +43,36 @@ def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def optional_session(
-    request: Request, db: SessionDep, settings: SettingsDep
+# The session cookie as a parameter; it is resolved inside the route, not here: a
+# dependency that queried the database would open the transaction in one thread hop
+# and the route would continue it in another, and with every pool thread waiting for
+# SQLite's single writer the route could never get one (a deadlock).
+async def session_cookie(request: Request) -> str | None:
+    """The session cookie's value, if sent."""
+    return request.cookies.get(SESSION_COOKIE)
+
+
+SessionCookie = Annotated[str | None, Depends(session_cookie)]
+
+
+def current_session(
+    db: Session, settings: Settings, token: str | None
 ) -> service.ActiveSession | None:
-    """The caller's live session, if any."""
-    return service.load_session(
-        session=db, settings=settings, token=request.cookies.get(SESSION_COOKIE)
-    )
+    """The caller's live session, if any (call inside the route)."""
+    return service.load_session(session=db, settings=settings, token=token)
 
 
-OptionalSession = Annotated[service.ActiveSession | None, Depends(optional_session)]
-
-
-def session_or_new(db: SessionDep, current: OptionalSession) -> service.ActiveSession:
+def browser_session(db: Session, settings: Settings, token: str | None) -> service.ActiveSession:
     """The caller's session, or a fresh anonymous one (the caller must set the cookie)."""
-    return current or service.open_anonymous_session(session=db)
+    return current_session(db, settings, token) or service.open_anonymous_session(session=db)
 
 
-BrowserSession = Annotated[service.ActiveSession, Depends(session_or_new)]
-
-
-def resident_session(current: OptionalSession) -> service.ActiveSession:
+def resident_session(db: Session, settings: Settings, token: str | None) -> service.ActiveSession:
     """A logged-in session, or NotLoggedInError."""
-    if current is None or current.resident_id is None:
+    active = current_session(db, settings, token)
+    if active is None or active.resident_id is None:
         raise NotLoggedInError
-    return current
-
-
-ResidentSession = Annotated[service.ActiveSession, Depends(resident_session)]
+    return active
 
 
 def check_csrf(active: service.ActiveSession | None, submitted: str | None) -> None:

@@ -151,6 +151,14 @@ def challenge_status(*, session: Session, challenge_id: str, session_token: str)
     return ChallengeStatus(challenge.status)
 
 
+@dataclass(frozen=True, slots=True)
+class AnswerOutcome:
+    """A verified answer: the holder, and the new session when it logged in at once."""
+
+    resident: registry.ResidentRead
+    logged_in: ActiveSession | None
+
+
 def answer_challenge(
     *,
     session: Session,
@@ -159,11 +167,15 @@ def answer_challenge(
     certificate_der: bytes,
     signature: bytes,
     client_ip: str | None,
-) -> registry.ResidentRead:
-    """Verify a card's answer; on success the challenge becomes VERIFIED for its holder.
+    session_token: str | None = None,
+) -> AnswerOutcome:
+    """Verify a card's answer to a challenge.
 
-    Any answer consumes the challenge, right or wrong, so a challenge can be tried
-    once. A failed attempt is committed to the audit before the error propagates.
+    When the answer comes with the session the challenge is bound to (same device),
+    the login completes at once and the session rotates. Otherwise the challenge
+    becomes VERIFIED and the browser that started it completes the login. Any answer
+    consumes the challenge, right or wrong; a failed attempt is committed to the audit
+    before the error propagates.
     """
     now = utcnow()
     challenge = session.get(LoginChallenge, challenge_id)
@@ -197,13 +209,17 @@ def answer_challenge(
     except MynaError as exc:
         _fail(session, challenge_id, exc.code, client_ip)
         raise
+    same_device = session_token is not None and secrets.compare_digest(
+        challenge.session_digest, token_digest(session_token)
+    )
+    next_status = ChallengeStatus.COMPLETED if same_device else ChallengeStatus.VERIFIED
     # Compare-and-set: of two concurrent answers only one can win.
     won = _affected(
         session,
         update(LoginChallenge)
         .where(LoginChallenge.id == challenge_id, LoginChallenge.status == ChallengeStatus.PENDING)
         .values(
-            status=ChallengeStatus.VERIFIED,
+            status=next_status,
             resident_id=verified.holder_id,
             certificate_serial=str(verified.serial),
             certificate_not_after=verified.not_after,
@@ -212,6 +228,18 @@ def answer_challenge(
     )
     if won != 1:
         raise ChallengeUsedError
+    serial = str(verified.serial)
+    if same_device and session_token is not None:
+        active = _rotate(
+            session,
+            old_token=session_token,
+            resident_id=verified.holder_id,
+            serial=serial,
+            not_after=verified.not_after,
+            challenge_id=challenge_id,
+            client_ip=client_ip,
+        )
+        return AnswerOutcome(resident=resident, logged_in=active)
     _audit(
         session,
         "card_verified",
@@ -219,9 +247,9 @@ def answer_challenge(
         challenge_id=challenge_id,
         client_ip=client_ip,
         resident_id=verified.holder_id,
-        serial=str(verified.serial),
+        serial=serial,
     )
-    return resident
+    return AnswerOutcome(resident=resident, logged_in=None)
 
 
 def complete_login(
@@ -241,18 +269,39 @@ def complete_login(
     )
     if won != 1:
         raise ChallengeUsedError
-    # Session fixation defence: the pre-login token dies, a fresh one is issued.
-    session.execute(
-        delete(PortalSession).where(PortalSession.token_digest == token_digest(session_token))
+    return _rotate(
+        session,
+        old_token=session_token,
+        resident_id=challenge.resident_id,
+        serial=challenge.certificate_serial,
+        not_after=challenge.certificate_not_after,
+        challenge_id=challenge_id,
+        client_ip=client_ip,
     )
+
+
+def _rotate(
+    session: Session,
+    *,
+    old_token: str,
+    resident_id: int,
+    serial: str | None,
+    not_after: datetime | None,
+    challenge_id: str,
+    client_ip: str | None,
+) -> ActiveSession:
+    """Log in: the pre-login token dies and a fresh one is issued (no session fixation)."""
+    old = session.get(PortalSession, token_digest(old_token))
+    if old is not None:
+        session.delete(old)
     token = new_session_token()
     now = utcnow()
     row = PortalSession(
         token_digest=token_digest(token),
         csrf_token=secrets.token_urlsafe(32),
-        resident_id=challenge.resident_id,
-        certificate_serial=challenge.certificate_serial,
-        certificate_not_after=challenge.certificate_not_after,
+        resident_id=resident_id,
+        certificate_serial=serial,
+        certificate_not_after=not_after,
         created_at=now,
         last_seen_at=now,
         authenticated_at=now,
@@ -264,15 +313,15 @@ def complete_login(
         "ok",
         challenge_id=challenge_id,
         client_ip=client_ip,
-        resident_id=challenge.resident_id,
-        serial=challenge.certificate_serial,
+        resident_id=resident_id,
+        serial=serial,
     )
     log.info("login", challenge=challenge_id)
     return ActiveSession(
         token=token,
         csrf_token=row.csrf_token,
-        resident_id=row.resident_id,
-        certificate_not_after=row.certificate_not_after,
+        resident_id=resident_id,
+        certificate_not_after=not_after,
         is_new=True,
     )
 
@@ -388,6 +437,7 @@ def _view(challenge: LoginChallenge) -> ChallengeView:
 
 __all__ = [
     "ActiveSession",
+    "AnswerOutcome",
     "ChallengeView",
     "LoginError",
     "answer_challenge",
