@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from cryptography import x509
-from sqlalchemy import CursorResult, Executable, delete, select, update
+from sqlalchemy import CursorResult, Executable, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from myna import jpki, registry
@@ -99,17 +99,20 @@ def open_anonymous_session(*, session: Session) -> ActiveSession:
     """A new session for a visitor who has not logged in yet."""
     token = new_session_token()
     now = utcnow()
-    row = PortalSession(
-        token_digest=token_digest(token),
-        csrf_token=secrets.token_urlsafe(32),
-        resident_id=None,
-        created_at=now,
-        last_seen_at=now,
+    csrf_token = secrets.token_urlsafe(32)
+    # Core inserts on the hot path: the ORM's unit of work costs more than the INSERT.
+    session.execute(
+        insert(PortalSession).values(
+            token_digest=token_digest(token),
+            csrf_token=csrf_token,
+            resident_id=None,
+            created_at=now,
+            last_seen_at=now,
+        )
     )
-    session.add(row)
     return ActiveSession(
         token=token,
-        csrf_token=row.csrf_token,
+        csrf_token=csrf_token,
         resident_id=None,
         certificate_not_after=None,
         is_new=True,
@@ -119,18 +122,26 @@ def open_anonymous_session(*, session: Session) -> ActiveSession:
 def start_login(*, session: Session, settings: Settings, session_token: str) -> ChallengeView:
     """Issue a single-use challenge bound to the caller's session."""
     now = utcnow()
-    challenge = LoginChallenge(
-        id=new_challenge_id(),
+    view = ChallengeView(
+        challenge_id=new_challenge_id(),
         nonce=new_nonce(),
         origin=settings.portal_url.rstrip("/"),
-        session_digest=token_digest(session_token),
         status=ChallengeStatus.PENDING,
-        created_at=now,
         expires_at=now + timedelta(seconds=settings.challenge_ttl_seconds),
     )
     # The challenge row is its own record of issuance; the audit starts at the answer.
-    session.add(challenge)
-    return _view(challenge)
+    session.execute(
+        insert(LoginChallenge).values(
+            id=view.challenge_id,
+            nonce=view.nonce,
+            origin=view.origin,
+            session_digest=token_digest(session_token),
+            status=view.status,
+            created_at=now,
+            expires_at=view.expires_at,
+        )
+    )
+    return view
 
 
 def get_challenge(*, session: Session, challenge_id: str) -> ChallengeView:
@@ -296,17 +307,19 @@ def _rotate(
         session.delete(old)
     token = new_session_token()
     now = utcnow()
-    row = PortalSession(
-        token_digest=token_digest(token),
-        csrf_token=secrets.token_urlsafe(32),
-        resident_id=resident_id,
-        certificate_serial=serial,
-        certificate_not_after=not_after,
-        created_at=now,
-        last_seen_at=now,
-        authenticated_at=now,
+    csrf_token = secrets.token_urlsafe(32)
+    session.execute(
+        insert(PortalSession).values(
+            token_digest=token_digest(token),
+            csrf_token=csrf_token,
+            resident_id=resident_id,
+            certificate_serial=serial,
+            certificate_not_after=not_after,
+            created_at=now,
+            last_seen_at=now,
+            authenticated_at=now,
+        )
     )
-    session.add(row)
     _audit(
         session,
         "login",
@@ -319,7 +332,7 @@ def _rotate(
     log.info("login", challenge=challenge_id)
     return ActiveSession(
         token=token,
-        csrf_token=row.csrf_token,
+        csrf_token=csrf_token,
         resident_id=resident_id,
         certificate_not_after=not_after,
         is_new=True,
@@ -412,8 +425,8 @@ def _audit(
     resident_id: int | None = None,
     serial: str | None = None,
 ) -> None:
-    session.add(
-        AuthEvent(
+    session.execute(
+        insert(AuthEvent).values(
             occurred_at=utcnow(),
             event=event,
             outcome=outcome,
