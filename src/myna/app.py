@@ -16,12 +16,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from myna import __version__
 from myna.bootstrap import Container
 from myna.jpki.api import router as jpki_router
-from myna.platform import i18n
 from myna.platform.errors import MynaError
+from myna.platform.i18n import gettext as _
 from myna.platform.logging import get_logger
 from myna.platform.web import (
     BodySizeLimitMiddleware,
     LocaleMiddleware,
+    RejectNulMiddleware,
     SecurityHeadersMiddleware,
     language_router,
     make_templates,
@@ -77,6 +78,7 @@ def create_app(container: Container) -> FastAPI:
 
     install_error_handlers(app)
     app.add_middleware(LocaleMiddleware)
+    app.add_middleware(RejectNulMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, limit=MAX_BODY_BYTES)
     app.add_middleware(SecurityHeadersMiddleware)
     return app
@@ -97,7 +99,7 @@ def error_response(request: Request, *, status: int, code: str, message: str) ->
     return _error_templates.TemplateResponse(
         request,
         "error.html",
-        template_context(request, title=i18n.gettext("Something went wrong"), message=message),
+        template_context(request, title=_("Something went wrong"), message=message),
         status_code=status,
     )
 
@@ -119,22 +121,22 @@ def install_error_handlers(app: FastAPI) -> None:
             request,
             status=422,
             code="invalid_request",
-            message=i18n.gettext("The request is not valid. Please check what you sent."),
+            message=_("The request is not valid. Please check what you sent."),
         )
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if exc.status_code == 404:
-            message = i18n.gettext("This page does not exist. Please check the address.")
+            message = _("This page does not exist. Please check the address.")
             code = "not_found"
         elif exc.status_code == 400:
-            message = i18n.gettext("The request is not valid. Please check what you sent.")
+            message = _("The request is not valid. Please check what you sent.")
             code = "invalid_request"
         elif exc.status_code == 405:
-            message = i18n.gettext("This method is not allowed here.")
+            message = _("This method is not allowed here.")
             code = "method_not_allowed"
         else:
-            message = i18n.gettext("The request could not be handled.")
+            message = _("The request could not be handled.")
             code = "http_error"
         return error_response(request, status=exc.status_code, code=code, message=message)
 
@@ -145,5 +147,5 @@ def install_error_handlers(app: FastAPI) -> None:
             request,
             status=500,
             code="internal_error",
-            message=i18n.gettext("Something went wrong on our side. Please try again later."),
+            message=_("Something went wrong on our side. Please try again later."),
         )

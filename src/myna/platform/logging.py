@@ -56,7 +56,9 @@ def configure_logging(*, level: str = "INFO", json: bool = True) -> None:
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
         logger_factory=_stderr_logger,
-        cache_logger_on_first_use=True,
+        # Not cached: the CLI, the servers and the tests reconfigure at run time, and a
+        # cached logger would keep the first configuration it saw.
+        cache_logger_on_first_use=False,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -15,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from myna.platform import i18n
 from myna.platform.db import unit_of_work
+from myna.platform.i18n import gettext as _
 
 if TYPE_CHECKING:
     from myna.bootstrap import Container
@@ -99,13 +101,15 @@ def transaction(request: Request) -> AbstractContextManager[Session]:
 
 
 PLATFORM_TEMPLATES = Path(__file__).with_name("templates")
+# Where the language switch may send a reader back to: a path on this site, nothing else.
+_LOCAL_PATH = re.compile(r"/[A-Za-z0-9/_.~%-]*")
 language_router = APIRouter(include_in_schema=False)
 
 
 @language_router.get("/language")
 def choose_language(lang: str = "ja", next: str = "/") -> Response:
     """Remember the reader's language in a cookie and go back to the page."""
-    target = next if next.startswith("/") and not next.startswith("//") else "/"
+    target = next if _LOCAL_PATH.fullmatch(next) and not next.startswith("//") else "/"
     response = RedirectResponse(target, status_code=303)
     chosen = lang if lang in i18n.SUPPORTED_LOCALES else i18n.DEFAULT_LOCALE
     response.set_cookie("myna_lang", chosen, max_age=365 * 86400, samesite="lax", path="/")
@@ -131,6 +135,33 @@ def make_templates(*directories: Path) -> Jinja2Templates:
 def template_context(request: Request, **values: Any) -> dict[str, Any]:
     """The values every page needs, plus the page's own."""
     return {"request": request, "locale": i18n.get_locale(), **values}
+
+
+class RejectNulMiddleware:
+    """Refuses a NUL character anywhere in the path or query with 400.
+
+    No legitimate request carries one, PostgreSQL text cannot store one, and refusing it
+    at the edge keeps every route from having to.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and (
+            "\x00" in scope.get("path", "") or b"%00" in scope.get("query_string", b"")
+        ):
+            body = _("The request is not valid. Please check what you sent.").encode()
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 400,
+                    "headers": [(b"content-type", b"text/plain; charset=utf-8")],
+                }
+            )
+            await send({"type": "http.response.body", "body": body})
+            return
+        await self.app(scope, receive, send)
 
 
 class BodySizeLimitMiddleware:
@@ -170,7 +201,7 @@ class BodyTooLargeError(Exception):
 
 
 async def _too_large(send: Send) -> None:
-    body = i18n.gettext("The request is too large.").encode()
+    body = _("The request is too large.").encode()
     await send(
         {
             "type": "http.response.start",

@@ -21,7 +21,14 @@ from myna.portal.dependencies import (
     set_session_cookie,
 )
 from myna.portal.domain import b64url, b64url_decode
-from myna.portal.schemas import AnswerIn, AnswerOut, ChallengeOut, ErrorOut, ResidentOut
+from myna.portal.schemas import (
+    AnswerIn,
+    AnswerOut,
+    ChallengeIdPath,
+    ChallengeOut,
+    ErrorOut,
+    ResidentOut,
+)
 
 router = APIRouter(prefix="/api", tags=["card login"])
 ERRORS: dict[int | str, dict[str, object]] = {
@@ -68,7 +75,7 @@ def create_challenge(
     summary="Read a challenge to answer (for the card reader)",
 )
 def read_challenge(
-    challenge_id: str,
+    challenge_id: ChallengeIdPath,
     request: Request,
 ) -> ChallengeOut:
     with transaction(request) as db:
@@ -81,7 +88,7 @@ def read_challenge(
     summary="Answer a challenge with the card's certificate and signature",
 )
 def answer_challenge(
-    challenge_id: str,
+    challenge_id: ChallengeIdPath,
     body: AnswerIn,
     request: Request,
     response: Response,

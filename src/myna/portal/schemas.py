@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
+from fastapi import Form, Path
 from pydantic import BaseModel, Field
+
+CHALLENGE_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+# A challenge identifier as it appears in a URL or a form (URL-safe base64 characters).
+ChallengeIdPath = Annotated[str, Path(pattern=CHALLENGE_ID_PATTERN)]
+ChallengeIdForm = Annotated[str, Form(pattern=CHALLENGE_ID_PATTERN)]
 
 
 class ChallengeOut(BaseModel):

@@ -26,6 +26,7 @@ from myna.portal.dependencies import (
     resident_session,
     set_session_cookie,
 )
+from myna.portal.schemas import ChallengeIdForm, ChallengeIdPath
 
 TEMPLATE_DIR = Path(__file__).with_name("templates")
 templates = make_templates(TEMPLATE_DIR)
@@ -85,7 +86,7 @@ def login_page(
 
 @router.get("/login/qr/{challenge_id}.svg")
 def login_qr(
-    challenge_id: str, request: Request, settings: SettingsDep, cookie: SessionCookie
+    challenge_id: ChallengeIdPath, request: Request, settings: SettingsDep, cookie: SessionCookie
 ) -> Response:
     with transaction(request) as db:
         current = current_session(db, settings, cookie)
@@ -106,7 +107,7 @@ def login_qr(
 
 @router.get("/login/status/{challenge_id}")
 def login_status(
-    challenge_id: str, request: Request, settings: SettingsDep, cookie: SessionCookie
+    challenge_id: ChallengeIdPath, request: Request, settings: SettingsDep, cookie: SessionCookie
 ) -> Response:
     with transaction(request) as db:
         current = current_session(db, settings, cookie)
@@ -123,7 +124,7 @@ def login_complete(
     request: Request,
     settings: SettingsDep,
     cookie: SessionCookie,
-    challenge_id: Annotated[str, Form(max_length=64)],
+    challenge_id: ChallengeIdForm,
     csrf_token: Annotated[str, Form(max_length=128)],
 ) -> Response:
     with transaction(request) as db:

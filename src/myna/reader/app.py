@@ -18,12 +18,13 @@ from fastapi.staticfiles import StaticFiles
 
 from myna import card
 from myna.bootstrap import Container
-from myna.platform import i18n
 from myna.platform.errors import N_, MynaError
+from myna.platform.i18n import gettext as _
 from myna.platform.logging import get_logger
 from myna.platform.web import (
     BodySizeLimitMiddleware,
     LocaleMiddleware,
+    RejectNulMiddleware,
     SecurityHeadersMiddleware,
     language_router,
     make_templates,
@@ -169,7 +170,7 @@ def authorize(
     reader = _reader(request)
     expected = request.cookies.get(CSRF_COOKIE, "")
     if not expected or not secrets.compare_digest(expected, csrf_token):
-        message = i18n.gettext("The form has expired. Please reload the page and try again.")
+        message = _("The form has expired. Please reload the page and try again.")
         return _render(request, "reader/problem.html", 403, message=message)
     try:
         challenge = reader.fetch(request_uri)
@@ -226,6 +227,7 @@ def create_reader_app(container: Container, *, http_client: httpx.Client | None 
     app.include_router(language_router)
     app.mount("/static", StaticFiles(directory=PLATFORM_STATIC), name="static")
     app.add_middleware(LocaleMiddleware)
+    app.add_middleware(RejectNulMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, limit=64 * 1024)
     app.add_middleware(SecurityHeadersMiddleware)
     return app

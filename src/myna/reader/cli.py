@@ -11,6 +11,7 @@ from rich.console import Console
 from myna import card
 from myna.platform import i18n
 from myna.platform.errors import MynaError
+from myna.platform.i18n import gettext as _
 from myna.platform.settings import get_settings
 from myna.reader import client
 
@@ -36,14 +37,12 @@ def card_login(
         console.print(f"[red]{exc.localized()}[/red]")
         raise typer.Exit(code=1) from exc
     except httpx.HTTPError as exc:
-        console.print(
-            f"[red]{i18n.gettext('The portal could not be reached.')} ({portal_url})[/red]"
-        )
+        message = _("The portal could not be reached. Check that it is running: {url}")
+        console.print(f"[red]{message.format(url=portal_url)}[/red]")
         raise typer.Exit(code=1) from exc
     resident = result.resident
-    console.print(
-        f"[green]{i18n.gettext('Logged in')}[/green]: {resident['name']} ({resident['name_kana']})"
-    )
+    logged_in = _("Logged in")
+    console.print(f"[green]{logged_in}[/green]: {resident['name']} ({resident['name_kana']})")
     if resident.get("certificate_not_after"):
-        label = i18n.gettext("User authentication certificate valid until")
+        label = _("User authentication certificate valid until")
         console.print(f"{label}: {resident['certificate_not_after']}")
