@@ -97,24 +97,34 @@ def load_session(
 
 def open_anonymous_session(*, session: Session) -> ActiveSession:
     """A new session for a visitor who has not logged in yet."""
+    return _new_session(session, resident_id=None, serial=None, not_after=None)
+
+
+def _new_session(
+    session: Session, *, resident_id: int | None, serial: str | None, not_after: datetime | None
+) -> ActiveSession:
+    """Insert a session row (only the token's digest) and hand back the token."""
     token = new_session_token()
     now = utcnow()
     csrf_token = secrets.token_urlsafe(32)
-    # Core inserts on the hot path: the ORM's unit of work costs more than the INSERT.
+    # Core insert on the hot path: the ORM's unit of work costs more than the INSERT.
     session.execute(
         insert(PortalSession).values(
             token_digest=token_digest(token),
             csrf_token=csrf_token,
-            resident_id=None,
+            resident_id=resident_id,
+            certificate_serial=serial,
+            certificate_not_after=not_after,
             created_at=now,
             last_seen_at=now,
+            authenticated_at=now if resident_id is not None else None,
         )
     )
     return ActiveSession(
         token=token,
         csrf_token=csrf_token,
-        resident_id=None,
-        certificate_not_after=None,
+        resident_id=resident_id,
+        certificate_not_after=not_after,
         is_new=True,
     )
 
@@ -305,21 +315,7 @@ def _rotate(
     old = session.get(PortalSession, token_digest(old_token))
     if old is not None:
         session.delete(old)
-    token = new_session_token()
-    now = utcnow()
-    csrf_token = secrets.token_urlsafe(32)
-    session.execute(
-        insert(PortalSession).values(
-            token_digest=token_digest(token),
-            csrf_token=csrf_token,
-            resident_id=resident_id,
-            certificate_serial=serial,
-            certificate_not_after=not_after,
-            created_at=now,
-            last_seen_at=now,
-            authenticated_at=now,
-        )
-    )
+    active = _new_session(session, resident_id=resident_id, serial=serial, not_after=not_after)
     _audit(
         session,
         "login",
@@ -330,13 +326,7 @@ def _rotate(
         serial=serial,
     )
     log.info("login", challenge=challenge_id)
-    return ActiveSession(
-        token=token,
-        csrf_token=csrf_token,
-        resident_id=resident_id,
-        certificate_not_after=not_after,
-        is_new=True,
-    )
+    return active
 
 
 def is_bound(*, session: Session, challenge_id: str, session_token: str) -> bool:
