@@ -27,7 +27,14 @@ NAMING_CONVENTION = {
 
 # Every context that owns tables, by name: the platform registers them on the shared
 # metadata (for Alembic and the composition root) without importing the contexts.
-MODEL_MODULES = ("myna.registry.models", "myna.jpki.models", "myna.portal.models")
+MODEL_MODULES = (
+    "myna.registry.models",
+    "myna.jpki.models",
+    "myna.portal.models",
+    "myna.network.transparency.models",
+    "myna.agencies.models",
+    "myna.network.models",
+)
 
 
 def import_all_models() -> None:

@@ -1,0 +1,1 @@
+"""Agencies' intermediate servers (中間サーバー): replica stores and item schemas."""

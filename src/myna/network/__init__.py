@@ -1,0 +1,1 @@
+"""The information provision network (情報提供ネットワークシステム): the hub."""

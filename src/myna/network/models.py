@@ -1,0 +1,5 @@
+"""network tables."""
+
+from myna.platform.db import Base
+
+__all__ = ["Base"]

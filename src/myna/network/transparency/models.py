@@ -1,0 +1,5 @@
+"""network/transparency tables."""
+
+from myna.platform.db import Base
+
+__all__ = ["Base"]
