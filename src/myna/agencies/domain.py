@@ -1,0 +1,1 @@
+"""Item schemas and replica rules of the agencies (pure)."""

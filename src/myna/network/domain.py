@@ -1,0 +1,1 @@
+"""Pure rules of the hub: link codes, authorization, signed messages (no I/O)."""
