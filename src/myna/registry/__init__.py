@@ -47,8 +47,10 @@ from myna.registry.service import (
     list_municipalities,
     load_municipalities,
     load_municipality_file,
+    my_numbers_of,
     record_move,
     register_resident,
+    resident_id_of,
 )
 
 __all__ = [
@@ -90,8 +92,10 @@ __all__ = [
     "load_municipality_file",
     "municipality_check_digit",
     "my_number_check_digit",
+    "my_numbers_of",
     "record_move",
     "register_resident",
+    "resident_id_of",
     "seed_population",
     "validate_municipality_code",
     "validate_my_number",

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from myna.platform.errors import N_, MynaError, NotFoundError
@@ -207,6 +208,30 @@ def get_my_number(*, session: Session, resident_id: int) -> str:
     if found is None:
         raise ResidentNotFoundError
     return found[0].my_number
+
+
+def my_numbers_of(*, session: Session, resident_ids: Sequence[int]) -> dict[int, str]:
+    """Many residents' MyNumbers at once. Only the hub's bulk link-code issuance may call this."""
+    found: dict[int, str] = {}
+    for start in range(0, len(resident_ids), 500):
+        chunk = list(resident_ids[start : start + 500])
+        found.update(
+            session.execute(
+                select(Resident.id, Resident.my_number).where(Resident.id.in_(chunk))
+            ).tuples()
+        )
+    missing = set(resident_ids) - found.keys()
+    if missing:
+        raise ResidentNotFoundError
+    return found
+
+
+def resident_id_of(*, session: Session, my_number: str) -> int:
+    """The registry id behind a MyNumber (for the hub's log subject; no validation cost)."""
+    resident_id = session.scalar(select(Resident.id).where(Resident.my_number == my_number))
+    if resident_id is None:
+        raise ResidentNotFoundError
+    return resident_id
 
 
 def household_members(*, session: Session, household_id: int) -> list[ResidentRead]:
