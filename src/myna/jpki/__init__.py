@@ -1,11 +1,13 @@
 """JPKI (公的個人認証サービス): Myna in the role of J-LIS.
 
 Certificate authorities, issuance of the two card certificates, revocation, CRLs,
-OCSP and the one verification routine every relying party uses. Other contexts
-import only from here.
+OCSP and the one verification routine every relying party uses; and the government CA
+(政府認証基盤 GPKI's role) with agencies' organisation certificates and their verifier.
+Other contexts import only from here.
 """
 
 from myna.jpki.domain import (
+    EKU_MESSAGE_SIGNING,
     AuthoritiesNotInitializedError,
     AuthorityInfo,
     AuthorityKind,
@@ -17,15 +19,22 @@ from myna.jpki.domain import (
     CertificateRecord,
     CertificateStatus,
     InvalidBasicInfoError,
+    InvalidOrganizationError,
     InvalidValidityError,
     JpkiError,
     NoBasicInfoError,
+    OrganizationCertificateNotFoundError,
+    OrganizationVerificationError,
     RevocationNotApplicableError,
     RevocationReason,
+    RevocationReasonMismatchError,
+    UnsupportedOrganizationKeyError,
     VerificationError,
     VerifiedCertificate,
+    VerifiedOrganization,
     WeakKeyError,
     certificate_expiry,
+    organization_urn,
     parse_serial,
 )
 from myna.jpki.service import (
@@ -34,17 +43,22 @@ from myna.jpki.service import (
     current_crl,
     ensure_authorities,
     issue_certificate,
+    issue_organization_certificate,
     list_authorities,
     list_certificates,
     ocsp_response,
     read_basic_info,
     revoke_certificate,
     revoke_for_card,
+    revoke_organization_certificate,
     verify_certificate,
+    verify_organization_certificate,
+    verify_organization_signature,
     verify_signature,
 )
 
 __all__ = [
+    "EKU_MESSAGE_SIGNING",
     "AuthoritiesNotInitializedError",
     "AuthorityInfo",
     "AuthorityKind",
@@ -56,13 +70,19 @@ __all__ = [
     "CertificateRecord",
     "CertificateStatus",
     "InvalidBasicInfoError",
+    "InvalidOrganizationError",
     "InvalidValidityError",
     "JpkiError",
     "NoBasicInfoError",
+    "OrganizationCertificateNotFoundError",
+    "OrganizationVerificationError",
     "RevocationNotApplicableError",
     "RevocationReason",
+    "RevocationReasonMismatchError",
+    "UnsupportedOrganizationKeyError",
     "VerificationError",
     "VerifiedCertificate",
+    "VerifiedOrganization",
     "WeakKeyError",
     "ca_certificate",
     "certificate_expiry",
@@ -70,13 +90,18 @@ __all__ = [
     "current_crl",
     "ensure_authorities",
     "issue_certificate",
+    "issue_organization_certificate",
     "list_authorities",
     "list_certificates",
     "ocsp_response",
+    "organization_urn",
     "parse_serial",
     "read_basic_info",
     "revoke_certificate",
     "revoke_for_card",
+    "revoke_organization_certificate",
     "verify_certificate",
+    "verify_organization_certificate",
+    "verify_organization_signature",
     "verify_signature",
 ]

@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from myna.bootstrap import Container, build_container
 from myna.jpki import service
-from myna.jpki.domain import AuthorityKind, RevocationReason, parse_serial
+from myna.jpki.domain import (
+    AuthorityKind,
+    JpkiError,
+    RevocationReason,
+    check_organization,
+    parse_serial,
+)
 from myna.platform.db import unit_of_work
-from myna.platform.errors import MynaError
+from myna.platform.errors import N_, MynaError
 from myna.platform.migrate import upgrade_to_head
 from myna.platform.settings import get_settings
 
@@ -25,6 +34,23 @@ def _container() -> Container:
     return container
 
 
+class KeyFileExistsError(JpkiError):
+    """``org-issue`` would overwrite a key or certificate file."""
+
+    code = "key_file_exists"
+    message = N_("{path} already exists. Move it away or choose another --key-out directory.")
+
+
+class PassphraseMissingError(JpkiError):
+    """``--passphrase-env`` names an environment variable that is unset or empty."""
+
+    code = "passphrase_missing"
+    message = N_(
+        "The environment variable {name} is not set or is empty. Put the passphrase for "
+        "the private key in it and try again."
+    )
+
+
 def _fail(error: MynaError) -> typer.Exit:
     typer.echo(f"{error.code}: {error.localized()}", err=True)
     return typer.Exit(code=1)
@@ -32,7 +58,7 @@ def _fail(error: MynaError) -> typer.Exit:
 
 @app.command()
 def init() -> None:
-    """Create the root, signing and user-authentication CAs (does nothing if they exist)."""
+    """Create the root, signing, user-authentication and government CAs that are missing."""
     container = _container()
     with unit_of_work(container.session_factory) as session:
         service.ensure_authorities(session=session, settings=container.settings)
@@ -98,9 +124,96 @@ def status(
         "status": record.status.value,
         "not_before": record.not_before.isoformat(),
         "not_after": record.not_after.isoformat(),
-        "card_id": record.card_id,
+        "card_id": record.card_id or "",
+        "organization_code": record.organization_code or "",
         "revoked_at": record.revoked_at.isoformat() if record.revoked_at else "",
         "reason": record.revocation_reason.value if record.revocation_reason else "",
     }
     for key, value in rows.items():
         typer.echo(f"{key}\t{value}")
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    """Create ``path`` with mode 0600 from the start; never overwrite (O_EXCL)."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(data)
+
+
+@app.command("org-issue")
+def org_issue(
+    code: Annotated[str, typer.Option(help="The organisation's code, e.g. nta; also the CN.")],
+    name: Annotated[str, typer.Option(help="The organisation's name, e.g. 国税庁 (O=).")],
+    key_out: Annotated[
+        Path, typer.Option(help="Directory for <code>.key.pem, <code>.crt.pem, gov-chain.pem.")
+    ],
+    passphrase_env: Annotated[
+        str | None,
+        typer.Option(help="Encrypt the key with the passphrase in this environment variable."),
+    ] = None,
+) -> None:
+    """Generate a P-256 key and issue an organisation certificate from the government CA.
+
+    For agency nodes run as their own processes: the key (PKCS#8 PEM, mode 0600,
+    encrypted when --passphrase-env is given) and the certificate go to files.
+    """
+    container = _container()
+    try:
+        code, name = check_organization(code, name)
+        passphrase = None
+        if passphrase_env is not None:
+            passphrase = os.environ.get(passphrase_env, "")
+            if not passphrase:
+                raise PassphraseMissingError(name=passphrase_env)
+        key_out.mkdir(parents=True, exist_ok=True)
+        key_path = key_out / f"{code}.key.pem"
+        cert_path = key_out / f"{code}.crt.pem"
+        for path in (key_path, cert_path):
+            if path.exists():
+                raise KeyFileExistsError(path=str(path))
+        key = ec.generate_private_key(ec.SECP256R1())
+        encryption: serialization.KeySerializationEncryption = (
+            serialization.BestAvailableEncryption(passphrase.encode())
+            if passphrase
+            else serialization.NoEncryption()
+        )
+        _write_private(
+            key_path,
+            key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption
+            ),
+        )
+        try:
+            with unit_of_work(container.session_factory) as session:
+                service.ensure_authorities(session=session, settings=container.settings)
+                certificate = service.issue_organization_certificate(
+                    session=session,
+                    settings=container.settings,
+                    organization_code=code,
+                    organization_name=name,
+                    public_key=key.public_key(),
+                )
+                chain = [
+                    x509.load_der_x509_certificate(service.ca_certificate(session=session, kind=k))
+                    for k in (AuthorityKind.GOVERNMENT, AuthorityKind.ROOT)
+                ]
+        except BaseException:
+            key_path.unlink(missing_ok=True)
+            raise
+    except MynaError as error:
+        raise _fail(error) from error
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    chain_path = key_out / "gov-chain.pem"
+    chain_path.write_bytes(b"".join(c.public_bytes(serialization.Encoding.PEM) for c in chain))
+    if passphrase is None:
+        typer.echo(
+            f"warning: {key_path} is not encrypted; keep it secret (mode 0600) "
+            "or use --passphrase-env.",
+            err=True,
+        )
+    typer.echo(f"serial\t{certificate.serial_number:#x}")
+    typer.echo(f"subject\t{certificate.subject.rfc4514_string()}")
+    typer.echo(f"not_after\t{certificate.not_valid_after_utc.isoformat()}")
+    typer.echo(f"key\t{key_path}")
+    typer.echo(f"certificate\t{cert_path}")
+    typer.echo(f"chain\t{chain_path}")

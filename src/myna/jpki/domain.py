@@ -3,16 +3,20 @@
 What lives here is the part of the J-LIS certificate profile that is pure data:
 certificate kinds, revocation reasons and their RFC 5280 §5.3.1 CRLReason, the
 basic 4 info (基本4情報) carried by the signing certificate (署名用電子証明書), the
-validity rule (the holder's 5th birthday after issue) and the errors people see.
+validity rule (the holder's 5th birthday after issue), the rules for organisation
+certificates (組織の電子証明書) issued by the government CA in the role of the
+government PKI (政府認証基盤, GPKI) and the errors people see.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+import unicodedata
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from enum import StrEnum
+from typing import ClassVar
 
 from cryptography import x509
 from cryptography.x509.oid import ObjectIdentifier
@@ -41,6 +45,20 @@ OID_ADDRESS = ObjectIdentifier(f"{JLIS_BASIC_INFO_ARC}.5")
 MYNA_ARC = "2.25.324120047593859607022947288340813002089"
 POLICY_SIGN = ObjectIdentifier(f"{MYNA_ARC}.1.1")
 POLICY_AUTH = ObjectIdentifier(f"{MYNA_ARC}.1.2")
+POLICY_ORGANIZATION = ObjectIdentifier(f"{MYNA_ARC}.1.3")
+# extendedKeyUsage (RFC 5280 §4.2.1.12) of organisation certificates: signing the
+# messages agencies exchange over the information provision network
+# (情報提供ネットワークシステム) — requests, answers, notices.
+EKU_MESSAGE_SIGNING = ObjectIdentifier(f"{MYNA_ARC}.2.1")
+
+# The URI subjectAltName of an organisation certificate: urn:myna:agency:<code>.
+ORGANIZATION_URN_PREFIX = "urn:myna:agency:"
+# Lowercase letters, digits and inner "-", "_" or "."; at most 64, the X.520 upper bound
+# of a commonName (RFC 5280 Appendix A.1, ub-common-name), where the code is carried.
+_ORGANIZATION_CODE = re.compile(r"[a-z0-9](?:[a-z0-9._-]{0,62}[a-z0-9])?")
+# ub-organization-name (RFC 5280 Appendix A.1).
+MAX_ORGANIZATION_NAME = 64
+ORGANIZATION_LIFETIME = timedelta(days=3 * 365)
 
 # How long a stored CRL or OCSP answer stays fresh.
 CRL_LIFETIME = timedelta(hours=24)
@@ -53,18 +71,41 @@ MIN_RSA_BITS = 2048
 
 
 class CertificateKind(StrEnum):
-    """The two certificates on a MyNumber card."""
+    """The two certificates on a MyNumber card, and an organisation's certificate."""
 
     SIGN = "sign"  # 署名用電子証明書: carries the basic 4 info
     AUTH = "auth"  # 利用者証明用電子証明書: proves "it is me", carries nothing personal
+    # An agency's (later a partner's) message-signing certificate, from the government CA.
+    ORGANIZATION = "organization"
+
+    @property
+    def authority(self) -> AuthorityKind:
+        """The issuing CA of this kind of certificate."""
+        return _ISSUERS[self]
+
+    @property
+    def on_card(self) -> bool:
+        """Whether the certificate lives on a MyNumber card (signing or user-auth)."""
+        return self is not CertificateKind.ORGANIZATION
 
 
 class AuthorityKind(StrEnum):
-    """The three certificate authorities Myna runs in the role of J-LIS."""
+    """The CAs: root and card CAs in the role of J-LIS, a government CA in that of GPKI."""
 
     ROOT = "root"
     SIGN = "sign"
     AUTH = "auth"
+    # 政府認証基盤 (GPKI) 官職/組織認証局: agencies' organisation certificates.
+    GOVERNMENT = "gov"
+
+
+ISSUING_AUTHORITIES = (AuthorityKind.SIGN, AuthorityKind.AUTH, AuthorityKind.GOVERNMENT)
+_ISSUERS = {
+    CertificateKind.SIGN: AuthorityKind.SIGN,
+    CertificateKind.AUTH: AuthorityKind.AUTH,
+    CertificateKind.ORGANIZATION: AuthorityKind.GOVERNMENT,
+}
+CARD_KINDS = frozenset({CertificateKind.SIGN, CertificateKind.AUTH})
 
 
 class CertificateStatus(StrEnum):
@@ -75,26 +116,38 @@ class CertificateStatus(StrEnum):
 
 
 class RevocationReason(StrEnum):
-    """Why J-LIS revokes (失効) a card certificate, mapped to RFC 5280 §5.3.1 CRLReason.
+    """Why a certificate is revoked (失効), mapped to RFC 5280 §5.3.1 CRLReason.
 
-    =================  ======================  ====================================
-    reason             CRLReason               why
-    =================  ======================  ====================================
-    LOSS               keyCompromise (1)       the card (and its key) left the
-                                               holder's hands (紛失・盗難)
-    DEATH              cessationOfOperation    the holder died (死亡); the key is not
-                       (5)                     compromised, it is no longer needed
-    CARD_REPLACEMENT   superseded (4)          a new card replaces this one (再交付)
-    BASIC_INFO_CHANGE  affiliationChanged (3)  name, address, ... changed (転居,
-                                               氏名変更): the certificate's subject
-                                               information is no longer true
-    =================  ======================  ====================================
+    The first four are J-LIS's reasons for card certificates; the last three the
+    government CA's for organisation certificates. Each applies to its own side only.
+
+    ======================  ======================  ==================================
+    reason                  CRLReason               why
+    ======================  ======================  ==================================
+    LOSS                    keyCompromise (1)       the card (and its key) left the
+                                                    holder's hands (紛失・盗難)
+    DEATH                   cessationOfOperation    the holder died (死亡); the key is
+                            (5)                     not compromised, no longer needed
+    CARD_REPLACEMENT        superseded (4)          a new card replaces this one (再交付)
+    BASIC_INFO_CHANGE       affiliationChanged (3)  name, address, ... changed (転居,
+                                                    氏名変更): the certificate's subject
+                                                    information is no longer true
+    KEY_COMPROMISE          keyCompromise (1)       an organisation's key leaked or
+                                                    may have (鍵の危殆化)
+    CESSATION_OF_OPERATION  cessationOfOperation    the organisation stopped or merged
+                            (5)                     (廃止・統合)
+    SUPERSEDED              superseded (4)          a new key and certificate replace
+                                                    this one (鍵更新)
+    ======================  ======================  ==================================
     """
 
     LOSS = "loss"
     DEATH = "death"
     CARD_REPLACEMENT = "card_replacement"
     BASIC_INFO_CHANGE = "basic_info_change"
+    KEY_COMPROMISE = "key_compromise"
+    CESSATION_OF_OPERATION = "cessation_of_operation"
+    SUPERSEDED = "superseded"
 
     @property
     def crl_reason(self) -> x509.ReasonFlags:
@@ -104,16 +157,32 @@ class RevocationReason(StrEnum):
     @property
     def revokes(self) -> frozenset[CertificateKind]:
         """The certificates this event revokes: a change of the 4 info spares the auth one."""
+        if self in ORGANIZATION_REASONS:
+            return frozenset({CertificateKind.ORGANIZATION})
         if self is RevocationReason.BASIC_INFO_CHANGE:
             return frozenset({CertificateKind.SIGN})
-        return frozenset({CertificateKind.SIGN, CertificateKind.AUTH})
+        return CARD_KINDS
+
+    def applies_to(self, kind: CertificateKind) -> bool:
+        """Whether this reason may revoke a certificate of ``kind`` (card vs organisation)."""
+        return (self in ORGANIZATION_REASONS) is (kind is CertificateKind.ORGANIZATION)
 
 
+ORGANIZATION_REASONS = frozenset(
+    {
+        RevocationReason.KEY_COMPROMISE,
+        RevocationReason.CESSATION_OF_OPERATION,
+        RevocationReason.SUPERSEDED,
+    }
+)
 _CRL_REASONS = {
     RevocationReason.LOSS: x509.ReasonFlags.key_compromise,
     RevocationReason.DEATH: x509.ReasonFlags.cessation_of_operation,
     RevocationReason.CARD_REPLACEMENT: x509.ReasonFlags.superseded,
     RevocationReason.BASIC_INFO_CHANGE: x509.ReasonFlags.affiliation_changed,
+    RevocationReason.KEY_COMPROMISE: x509.ReasonFlags.key_compromise,
+    RevocationReason.CESSATION_OF_OPERATION: x509.ReasonFlags.cessation_of_operation,
+    RevocationReason.SUPERSEDED: x509.ReasonFlags.superseded,
 }
 
 
@@ -166,13 +235,55 @@ class VerificationError(JpkiError):
     """A certificate or signature failed verification; ``code`` says exactly why."""
 
     status_code = 400
+    _messages: ClassVar[Mapping[str, str]] = _VERIFICATION_MESSAGES
 
     def __init__(self, code: str) -> None:
         if code not in _VERIFICATION_MESSAGES:
             msg = f"unknown verification failure code {code!r}"
             raise ValueError(msg)
         self.code = code
-        super().__init__(_VERIFICATION_MESSAGES[code])
+        super().__init__(self._messages.get(code, _VERIFICATION_MESSAGES[code]))
+
+
+# The same codes, told to an agency's operator rather than to a card holder.
+_ORGANIZATION_VERIFICATION_MESSAGES: dict[str, str] = {
+    "untrusted_issuer": N_(
+        "The certificate was not issued by the Myna Government CA. Use the organisation "
+        "certificate issued to the agency with `myna jpki org-issue`."
+    ),
+    "bad_certificate_signature": N_(
+        "The certificate's signature does not match the Myna Government CA, so it may have "
+        "been altered. Use the certificate file as it was issued."
+    ),
+    "expired": N_(
+        "The organisation certificate has expired. Ask the Myna Government CA for a new one."
+    ),
+    "revoked": N_(
+        "The organisation certificate has been revoked. "
+        "Ask the Myna Government CA for a new key and certificate."
+    ),
+    "wrong_key_usage": N_(
+        "This certificate is not an organisation certificate for signing exchange messages. "
+        "Use the certificate the Myna Government CA issued to the agency."
+    ),
+    "weak_algorithm": N_(
+        "The certificate uses a key or algorithm that is not accepted (ECDSA P-256 or RSA "
+        "of at least 2048 bits, with SHA-256, is required). Issue a new key and certificate."
+    ),
+    "bad_signature": N_(
+        "The message signature does not match the data and the organisation certificate. "
+        "Sign the message again with the agency's key."
+    ),
+}
+
+
+class OrganizationVerificationError(VerificationError):
+    """An organisation certificate or its signature failed verification (same codes)."""
+
+    _messages: ClassVar[Mapping[str, str]] = {
+        **_VERIFICATION_MESSAGES,
+        **_ORGANIZATION_VERIFICATION_MESSAGES,
+    }
 
 
 class WeakKeyError(JpkiError):
@@ -278,7 +389,50 @@ class UnknownAuthorityError(NotFoundError):
     """A CA kind that does not exist was asked for."""
 
     code = "unknown_authority"
-    message = N_("There is no such certificate authority. Use root, sign or auth.")
+    message = N_("There is no such certificate authority. Use root, sign, auth or gov.")
+
+
+class InvalidOrganizationError(JpkiError):
+    """An organisation code or name that cannot go into a certificate."""
+
+    code = "invalid_organization"
+    message = N_(
+        "The organisation code must be 1 to 64 lowercase letters, digits, '-', '_' or '.', "
+        "starting and ending with a letter or digit, and the name 1 to 64 characters. "
+        "Correct them and try again."
+    )
+
+
+class UnsupportedOrganizationKeyError(JpkiError):
+    """The key offered for an organisation certificate is neither P-256 nor RSA >= 2048."""
+
+    code = "unsupported_organization_key"
+    message = N_(
+        "An organisation certificate needs an ECDSA P-256 key or an RSA key of at least "
+        "2048 bits. Generate such a key and try again."
+    )
+
+
+class RevocationReasonMismatchError(JpkiError):
+    """A card reason was given for an organisation certificate, or the other way round."""
+
+    code = "revocation_reason_mismatch"
+    message = N_(
+        "This reason does not apply to this certificate: card certificates are revoked for "
+        "loss, death, card replacement or a change of the basic four information, "
+        "organisation certificates for key compromise, cessation of operation or "
+        "supersession. Choose a reason of the right kind."
+    )
+
+
+class OrganizationCertificateNotFoundError(NotFoundError):
+    """No organisation certificate with this serial number was issued."""
+
+    code = "organization_certificate_not_found"
+    message = N_(
+        "No organisation certificate with this serial number was issued by the Myna "
+        "Government CA. Check the number."
+    )
 
 
 # --- the basic 4 info -------------------------------------------------------------
@@ -425,6 +579,29 @@ def end_of_day_jst(day: date) -> datetime:
     return datetime.combine(day, time(23, 59, 59), tzinfo=JST).astimezone(UTC)
 
 
+# --- organisations ----------------------------------------------------------------
+
+
+def check_organization(code: str, name: str) -> tuple[str, str]:
+    """The code and name as they go into the certificate, or InvalidOrganizationError."""
+    if not isinstance(code, str) or not _ORGANIZATION_CODE.fullmatch(code):
+        raise InvalidOrganizationError
+    if not isinstance(name, str):
+        raise InvalidOrganizationError
+    name = name.strip()
+    if not name or len(name) > MAX_ORGANIZATION_NAME:
+        raise InvalidOrganizationError
+    # No control, format or unassigned characters (categories C*) in a DN.
+    if any(unicodedata.category(character).startswith("C") for character in name):
+        raise InvalidOrganizationError
+    return code, name
+
+
+def organization_urn(code: str) -> str:
+    """The URI subjectAltName naming an organisation: ``urn:myna:agency:<code>``."""
+    return f"{ORGANIZATION_URN_PREFIX}{code}"
+
+
 # --- serial numbers ---------------------------------------------------------------
 
 
@@ -472,13 +649,27 @@ class VerifiedCertificate:
 
 
 @dataclass(frozen=True, slots=True)
+class VerifiedOrganization:
+    """What a relying party learns from an organisation certificate that verified."""
+
+    serial: int
+    organization_code: str
+    organization_name: str
+    not_after: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class CertificateRecord:
-    """An issued certificate as J-LIS records it (no certificate bytes, no personal data)."""
+    """An issued certificate as its CA records it (no certificate bytes, no personal data).
+
+    Card certificates have ``holder_id`` and ``card_id``; organisation certificates have
+    ``organization_code`` instead.
+    """
 
     serial: int
     kind: CertificateKind
-    holder_id: int
-    card_id: str
+    holder_id: int | None
+    card_id: str | None
     subject_cn: str
     not_before: datetime
     not_after: datetime
@@ -486,6 +677,7 @@ class CertificateRecord:
     revoked_at: datetime | None
     revocation_reason: RevocationReason | None
     invalidity_date: datetime | None
+    organization_code: str | None = None
 
     def revoked_by(self, at: datetime) -> bool:
         """Whether the revocation had taken effect at ``at``."""

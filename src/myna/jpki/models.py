@@ -36,7 +36,12 @@ class CertificateAuthority(Base):
 
 
 class IssuedCertificate(Base):
-    """One certificate written to a card. ``holder_id`` is the registry's opaque resident id."""
+    """One issued certificate: written to a card, or given to an organisation.
+
+    A card certificate has ``holder_id`` (the registry's opaque resident id) and
+    ``card_id``; an organisation certificate (kind ``organization``) has
+    ``organization_code`` (the agency's code, also its subject CN) and neither of the two.
+    """
 
     __tablename__ = "jpki_certificates"
     __table_args__ = (Index("ix_jpki_certificates_authority_id_status", "authority_id", "status"),)
@@ -44,10 +49,11 @@ class IssuedCertificate(Base):
     # 40 lowercase hex digits: a 159-bit serial fits, and text sorts and compares alike
     # on every backend (no 160-bit integer type exists in SQL).
     serial: Mapped[str] = mapped_column(String(40), primary_key=True)
-    kind: Mapped[str] = mapped_column(String(8))
+    kind: Mapped[str] = mapped_column(String(16))
     authority_id: Mapped[int] = mapped_column(ForeignKey("jpki_authorities.id"))
-    holder_id: Mapped[int] = mapped_column(Integer, index=True)
-    card_id: Mapped[str] = mapped_column(String(64), index=True)
+    holder_id: Mapped[int | None] = mapped_column(Integer, index=True, nullable=True)
+    card_id: Mapped[str | None] = mapped_column(String(64), index=True, nullable=True)
+    organization_code: Mapped[str | None] = mapped_column(String(64), index=True, nullable=True)
     subject_cn: Mapped[str] = mapped_column(String(64))
     not_before: Mapped[datetime] = mapped_column(UTCDateTime())
     not_after: Mapped[datetime] = mapped_column(UTCDateTime())

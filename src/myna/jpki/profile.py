@@ -2,7 +2,8 @@
 
 Pure construction (no I/O): the service hands in keys, times and URLs. Follows RFC
 5280 §4 (certificates) and §5 (CRLs) and the J-LIS profile for the two card
-certificates; docs/jpki.md has the profile as tables.
+certificates, and the organisation-certificate profile of the government CA (the
+role of 政府認証基盤 GPKI's 官職/組織認証局); docs/jpki.md has the profiles as tables.
 """
 
 from __future__ import annotations
@@ -13,15 +14,18 @@ from datetime import UTC, datetime, timedelta
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import AuthorityInformationAccessOID, NameOID
 
 from myna.jpki.domain import (
+    EKU_MESSAGE_SIGNING,
     POLICY_AUTH,
+    POLICY_ORGANIZATION,
     POLICY_SIGN,
     AuthorityKind,
     BasicInfo,
     CertificateKind,
+    organization_urn,
 )
 
 ORGANIZATION = "Myna JPKI"
@@ -29,6 +33,7 @@ AUTHORITY_NAMES = {
     AuthorityKind.ROOT: "Myna JPKI Root CA",
     AuthorityKind.SIGN: "Myna JPKI Signing CA",
     AuthorityKind.AUTH: "Myna JPKI User Authentication CA",
+    AuthorityKind.GOVERNMENT: "Myna Government CA",
 }
 ROOT_LIFETIME = timedelta(days=20 * 365)
 # Longer than the longest card certificate (five birthdays, just over five years).
@@ -36,7 +41,16 @@ ISSUING_LIFETIME = timedelta(days=10 * 365)
 # Tolerates clocks that run a little behind ours.
 BACKDATE = timedelta(hours=1)
 
-_POLICIES = {CertificateKind.SIGN: POLICY_SIGN, CertificateKind.AUTH: POLICY_AUTH}
+_POLICIES = {
+    CertificateKind.SIGN: POLICY_SIGN,
+    CertificateKind.AUTH: POLICY_AUTH,
+    CertificateKind.ORGANIZATION: POLICY_ORGANIZATION,
+}
+_AUTHORITY_POLICIES = {
+    AuthorityKind.SIGN: POLICY_SIGN,
+    AuthorityKind.AUTH: POLICY_AUTH,
+    AuthorityKind.GOVERNMENT: POLICY_ORGANIZATION,
+}
 
 
 def authority_name(kind: AuthorityKind) -> x509.Name:
@@ -99,7 +113,7 @@ def _key_usage(
 
 
 def leaf_key_usage(kind: CertificateKind) -> x509.KeyUsage:
-    """Signing: digitalSignature + nonRepudiation; user-auth: digitalSignature only."""
+    """Signing: digitalSignature + nonRepudiation; user-auth, organisation: digitalSignature."""
     return _key_usage(digital_signature=True, content_commitment=kind is CertificateKind.SIGN)
 
 
@@ -137,7 +151,7 @@ def build_issuing(
     own OCSP responses (RFC 6960 §4.2.2.2, the CA-designated-by-itself case).
     """
     public_key = key.public_key()
-    policy = POLICY_SIGN if kind is AuthorityKind.SIGN else POLICY_AUTH
+    policy = _AUTHORITY_POLICIES[kind]
     return (
         x509.CertificateBuilder()
         .subject_name(authority_name(kind))
@@ -198,7 +212,7 @@ def build_leaf(
     base_url: str,
 ) -> x509.Certificate:
     """A card certificate (署名用 or 利用者証明用) per the J-LIS profile and RFC 5280 §4.2."""
-    authority = AuthorityKind(kind.value)
+    authority = kind.authority
     builder = (
         x509.CertificateBuilder()
         .subject_name(leaf_subject(subject_cn))
@@ -219,21 +233,7 @@ def build_leaf(
             critical=False,
         )
         .add_extension(_distribution_point(crl_url(base_url, authority)), critical=False)
-        .add_extension(
-            x509.AuthorityInformationAccess(
-                [
-                    x509.AccessDescription(
-                        AuthorityInformationAccessOID.OCSP,
-                        x509.UniformResourceIdentifier(ocsp_url(base_url)),
-                    ),
-                    x509.AccessDescription(
-                        AuthorityInformationAccessOID.CA_ISSUERS,
-                        x509.UniformResourceIdentifier(ca_url(base_url, authority)),
-                    ),
-                ]
-            ),
-            critical=False,
-        )
+        .add_extension(_access(base_url, authority), critical=False)
     )
     if basic_info is not None:
         # Non-critical: the subject DN is not empty (RFC 5280 §4.2.1.6).
@@ -241,6 +241,83 @@ def build_leaf(
             x509.SubjectAlternativeName(basic_info.other_names()), critical=False
         )
     return builder.sign(issuer_key, hashes.SHA256())
+
+
+def organization_subject(code: str, name: str) -> x509.Name:
+    """An organisation certificate's subject: ``C=JP, O=<name>, CN=<code>``."""
+    return x509.Name(
+        [
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "JP"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, name),
+            x509.NameAttribute(NameOID.COMMON_NAME, code),
+        ]
+    )
+
+
+def _access(base_url: str, authority: AuthorityKind) -> x509.AuthorityInformationAccess:
+    return x509.AuthorityInformationAccess(
+        [
+            x509.AccessDescription(
+                AuthorityInformationAccessOID.OCSP,
+                x509.UniformResourceIdentifier(ocsp_url(base_url)),
+            ),
+            x509.AccessDescription(
+                AuthorityInformationAccessOID.CA_ISSUERS,
+                x509.UniformResourceIdentifier(ca_url(base_url, authority)),
+            ),
+        ]
+    )
+
+
+def build_organization(
+    *,
+    public_key: ec.EllipticCurvePublicKey | rsa.RSAPublicKey,
+    issuer: x509.Certificate,
+    issuer_key: rsa.RSAPrivateKey,
+    serial: int,
+    code: str,
+    name: str,
+    not_before: datetime,
+    not_after: datetime,
+    base_url: str,
+) -> x509.Certificate:
+    """An organisation certificate for signing exchange messages (RFC 5280 §4.2).
+
+    keyUsage digitalSignature only (critical, §4.2.1.3) and extendedKeyUsage the Myna
+    message-signing purpose (§4.2.1.12), so the key signs messages and nothing else; the
+    subjectAltName URI ``urn:myna:agency:<code>`` names the organisation (§4.2.1.6).
+    """
+    authority = AuthorityKind.GOVERNMENT
+    return (
+        x509.CertificateBuilder()
+        .subject_name(organization_subject(code, name))
+        .issuer_name(issuer.subject)
+        .public_key(public_key)
+        .serial_number(serial)
+        .not_valid_before(not_before)
+        .not_valid_after(not_after)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(leaf_key_usage(CertificateKind.ORGANIZATION), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([EKU_MESSAGE_SIGNING]), critical=False)
+        .add_extension(
+            x509.SubjectAlternativeName([x509.UniformResourceIdentifier(organization_urn(code))]),
+            critical=False,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()),
+            critical=False,
+        )
+        .add_extension(
+            x509.CertificatePolicies(
+                [x509.PolicyInformation(_POLICIES[CertificateKind.ORGANIZATION], None)]
+            ),
+            critical=False,
+        )
+        .add_extension(_distribution_point(crl_url(base_url, authority)), critical=False)
+        .add_extension(_access(base_url, authority), critical=False)
+        .sign(issuer_key, hashes.SHA256())
+    )
 
 
 @dataclass(frozen=True, slots=True)

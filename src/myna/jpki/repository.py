@@ -60,14 +60,17 @@ def certificates(
     *,
     holder_id: int | None = None,
     card_id: str | None = None,
+    organization_code: str | None = None,
     kinds: Iterable[CertificateKind] | None = None,
 ) -> Sequence[IssuedCertificate]:
-    """Certificates of a holder and/or a card, oldest first."""
+    """Certificates of a holder, a card and/or an organisation, oldest first."""
     query = select(IssuedCertificate)
     if holder_id is not None:
         query = query.where(IssuedCertificate.holder_id == holder_id)
     if card_id is not None:
         query = query.where(IssuedCertificate.card_id == card_id)
+    if organization_code is not None:
+        query = query.where(IssuedCertificate.organization_code == organization_code)
     if kinds is not None:
         query = query.where(IssuedCertificate.kind.in_([k.value for k in kinds]))
     return session.scalars(

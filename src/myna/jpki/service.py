@@ -2,7 +2,9 @@
 
 Every relying party (署名検証者) — the portal's card login, the back offices that check
 signed applications, partner services — calls :func:`verify_certificate`; nothing
-else in Myna decides whether a card certificate is good.
+else in Myna decides whether a card certificate is good. The government CA (the role of
+政府認証基盤 GPKI) issues agencies' organisation certificates, and
+:func:`verify_organization_certificate` is the one routine that decides about those.
 """
 
 from __future__ import annotations
@@ -16,18 +18,23 @@ from datetime import date, datetime
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509 import ocsp
 from cryptography.x509.oid import SignatureAlgorithmOID
 from sqlalchemy.orm import Session
 
 from myna.jpki import profile, repository
 from myna.jpki.domain import (
+    CARD_KINDS,
     CRL_LIFETIME,
+    EKU_MESSAGE_SIGNING,
+    ISSUING_AUTHORITIES,
     JST,
     MAX_NONCE_LENGTH,
     MIN_RSA_BITS,
     OCSP_LIFETIME,
+    ORGANIZATION_LIFETIME,
+    ORGANIZATION_REASONS,
     AuthoritiesNotInitializedError,
     AuthorityInfo,
     AuthorityKind,
@@ -42,13 +49,19 @@ from myna.jpki.domain import (
     InvalidValidityError,
     JpkiError,
     NoBasicInfoError,
+    OrganizationCertificateNotFoundError,
+    OrganizationVerificationError,
     RevocationNotApplicableError,
     RevocationReason,
+    RevocationReasonMismatchError,
     UnknownAuthorityError,
+    UnsupportedOrganizationKeyError,
     VerificationError,
     VerifiedCertificate,
+    VerifiedOrganization,
     WeakKeyError,
     certificate_expiry,
+    check_organization,
     end_of_day_jst,
     serial_key,
 )
@@ -194,7 +207,7 @@ def _register(rows: Iterable[CertificateAuthority]) -> None:
     root = by_kind.get(AuthorityKind.ROOT)
     if root is None:
         return
-    for kind in (AuthorityKind.SIGN, AuthorityKind.AUTH):
+    for kind in ISSUING_AUTHORITIES:
         issuing = by_kind.get(kind)
         if issuing is None:
             continue
@@ -267,7 +280,11 @@ def _store_authority(
 
 
 def ensure_authorities(*, session: Session, settings: Settings) -> None:
-    """Create the root CA and the two issuing CAs on first use; a no-op afterwards."""
+    """Create the root CA and the issuing CAs (sign, auth, gov) that are missing; else no-op.
+
+    A database made before the government CA existed gets it on the next call, under
+    the root it already has.
+    """
     rows = {AuthorityKind(row.kind): row for row in repository.authorities(session)}
     now = _now(None)
     if AuthorityKind.ROOT not in rows:
@@ -281,7 +298,7 @@ def ensure_authorities(*, session: Session, settings: Settings) -> None:
         )
         log.info("jpki.authority_created", kind="root")
     root = _material(rows[AuthorityKind.ROOT])
-    for kind in (AuthorityKind.SIGN, AuthorityKind.AUTH):
+    for kind in ISSUING_AUTHORITIES:
         if kind in rows:
             continue
         key = _new_key(kind)
@@ -348,6 +365,9 @@ def issue_certificate(
 ) -> x509.Certificate:
     """Issue a card certificate (発行) valid until the holder's 5th birthday after issue."""
     kind = CertificateKind(kind)
+    if not kind.on_card:
+        msg = "organisation certificates come from issue_organization_certificate"
+        raise ValueError(msg)
     key = _check_public_key(public_key)
     if kind is CertificateKind.SIGN and basic_info is None:
         raise BasicInfoRequiredError
@@ -355,7 +375,7 @@ def issue_certificate(
         raise BasicInfoForbiddenError
     if basic_info is not None and basic_info.birth_date != birth_date:
         raise InvalidBasicInfoError
-    issuer = _authority(session, AuthorityKind(kind.value))
+    issuer = _authority(session, kind.authority)
     not_before = _now(now)
     if not_after is None:
         expiry = certificate_expiry(not_before.astimezone(JST).date(), birth_date)
@@ -418,6 +438,7 @@ def _record(row: IssuedCertificate) -> CertificateRecord:
             RevocationReason(row.revocation_reason) if row.revocation_reason else None
         ),
         invalidity_date=row.invalidity_date,
+        organization_code=row.organization_code,
     )
 
 
@@ -437,12 +458,18 @@ def certificate_status(*, session: Session, serial: int) -> CertificateRecord:
 
 
 def list_certificates(
-    *, session: Session, holder_id: int | None = None, card_id: str | None = None
+    *,
+    session: Session,
+    holder_id: int | None = None,
+    card_id: str | None = None,
+    organization_code: str | None = None,
 ) -> list[CertificateRecord]:
-    """The certificates of a holder and/or a card, oldest first."""
+    """The certificates of a holder, a card and/or an organisation, oldest first."""
     return [
         _record(row)
-        for row in repository.certificates(session, holder_id=holder_id, card_id=card_id)
+        for row in repository.certificates(
+            session, holder_id=holder_id, card_id=card_id, organization_code=organization_code
+        )
     ]
 
 
@@ -467,12 +494,15 @@ def revoke_certificate(
 ) -> CertificateRecord:
     """Revoke (失効) one certificate; ``at`` is when the reason arose (RFC 5280 §5.3.2).
 
-    Revoking a revoked certificate changes nothing: the first reason and date stand.
+    Revoking a revoked certificate changes nothing: the first reason and date stand. A
+    card reason cannot revoke an organisation certificate, nor the other way round.
     """
     reason = RevocationReason(reason)
     row = repository.certificate(session, serial_key(serial), for_update=True)
     if row is None:
         raise CertificateNotFoundError
+    if not reason.applies_to(CertificateKind(row.kind)):
+        raise RevocationReasonMismatchError
     if row.status != CertificateStatus.REVOKED.value:
         _revoke(session, row, reason, at)
         session.flush()
@@ -494,6 +524,8 @@ def revoke_for_card(
     """
     reason = RevocationReason(reason)
     wanted = frozenset(CertificateKind(k) for k in kinds) if kinds is not None else reason.revokes
+    if reason in ORGANIZATION_REASONS or not wanted <= CARD_KINDS:
+        raise RevocationReasonMismatchError
     if not wanted <= reason.revokes:
         raise RevocationNotApplicableError
     now = _now(None)
@@ -592,12 +624,13 @@ def ocsp_response(*, session: Session, settings: Settings, request_der: bytes) -
     if nonce is not None and not 1 <= len(nonce) <= MAX_NONCE_LENGTH:
         return _unsuccessful(ocsp.OCSPResponseStatus.MALFORMED_REQUEST)
     authority = None
+    authority_id = None
     for row in repository.authorities(session):
         candidate = _material(row)
         if candidate.kind is AuthorityKind.ROOT:
             continue
         if candidate.ocsp_hashes(algorithm) == (name_hash, key_hash):
-            authority = candidate
+            authority, authority_id = candidate, row.id
             break
     if authority is None:
         return _unsuccessful(ocsp.OCSPResponseStatus.UNAUTHORIZED)
@@ -605,7 +638,7 @@ def ocsp_response(*, session: Session, settings: Settings, request_der: bytes) -
     record = repository.certificate(session, serial_key(serial))
     revocation_time = None
     revocation_reason = None
-    if record is None or record.kind != authority.kind.value:
+    if record is None or record.authority_id != authority_id:
         status = ocsp.OCSPCertStatus.UNKNOWN
     elif _record(record).revoked_by(now) and record.revoked_at is not None:
         status = ocsp.OCSPCertStatus.REVOKED
@@ -688,7 +721,7 @@ def _issuer_of(session: Session, certificate: x509.Certificate) -> _Authority:
 def _check_key_usage(
     certificate: x509.Certificate, issuer: _Authority, kind: CertificateKind
 ) -> None:
-    if issuer.kind.value != kind.value:
+    if issuer.kind is not kind.authority:
         raise VerificationError("wrong_key_usage")
     try:
         key_usage = certificate.extensions.get_extension_for_class(x509.KeyUsage)
@@ -739,6 +772,9 @@ def verify_certificate(
     """
     moment = _now(at)
     kind = CertificateKind(kind)
+    if not kind.on_card:
+        msg = "organisation certificates are verified by verify_organization_certificate"
+        raise ValueError(msg)
     parsed, der = _parse(certificate)
     _check_algorithm(parsed)
     issuer = _issuer_of(session, parsed)
@@ -749,6 +785,8 @@ def verify_certificate(
         # Signed with our key yet unknown to us: never trust what was not recorded.
         raise VerificationError("untrusted_issuer")
     record = _record(row)
+    if record.holder_id is None or record.card_id is None:  # pragma: no cover - by the CA
+        raise VerificationError("wrong_key_usage")
     if record.revoked_by(moment):
         raise VerificationError("revoked")
     return VerifiedCertificate(
@@ -792,3 +830,205 @@ def read_basic_info(certificate: x509.Certificate | bytes) -> BasicInfo:
     except x509.ExtensionNotFound as exc:
         raise NoBasicInfoError from exc
     return BasicInfo.from_other_names(names.get_values_for_type(x509.OtherName))
+
+
+# --- organisation certificates (the government CA, GPKI's role) ------------------
+
+OrganizationPublicKey = ec.EllipticCurvePublicKey | rsa.RSAPublicKey
+
+
+def _check_organization_key(public_key: object) -> OrganizationPublicKey:
+    """ECDSA on P-256 (RFC 5480 §2.1.1.1 secp256r1) or RSA of at least 2048 bits."""
+    if isinstance(public_key, ec.EllipticCurvePublicKey) and isinstance(
+        public_key.curve, ec.SECP256R1
+    ):
+        return public_key
+    if isinstance(public_key, rsa.RSAPublicKey) and public_key.key_size >= MIN_RSA_BITS:
+        return public_key
+    raise UnsupportedOrganizationKeyError
+
+
+def issue_organization_certificate(
+    *,
+    session: Session,
+    settings: Settings,
+    organization_code: str,
+    organization_name: str,
+    public_key: OrganizationPublicKey,
+    now: datetime | None = None,
+    not_after: datetime | None = None,
+) -> x509.Certificate:
+    """Issue an agency's message-signing certificate from the government CA (3 years)."""
+    code, name = check_organization(organization_code, organization_name)
+    key = _check_organization_key(public_key)
+    issuer = _authority(session, AuthorityKind.GOVERNMENT)
+    not_before = _now(now)
+    not_after = _now(not_after or not_before + ORGANIZATION_LIFETIME)
+    if not_after <= not_before or not_after > issuer.certificate.not_valid_after_utc:
+        raise InvalidValidityError
+    serial = x509.random_serial_number()
+    certificate = profile.build_organization(
+        public_key=key,
+        issuer=issuer.certificate,
+        issuer_key=_private_key(issuer, settings),
+        serial=serial,
+        code=code,
+        name=name,
+        not_before=not_before,
+        not_after=not_after,
+        base_url=settings.portal_url,
+    )
+    row = repository.authority(session, AuthorityKind.GOVERNMENT)
+    if row is None:  # pragma: no cover - read a moment ago
+        raise AuthoritiesNotInitializedError
+    session.add(
+        IssuedCertificate(
+            serial=serial_key(serial),
+            kind=CertificateKind.ORGANIZATION.value,
+            authority_id=row.id,
+            holder_id=None,
+            card_id=None,
+            organization_code=code,
+            subject_cn=code,
+            not_before=not_before,
+            not_after=not_after,
+            certificate=certificate.public_bytes(serialization.Encoding.DER),
+            status=CertificateStatus.VALID.value,
+        )
+    )
+    session.flush()
+    log.info(
+        "jpki.certificate_issued",
+        kind=CertificateKind.ORGANIZATION.value,
+        serial=serial_key(serial),
+        organization=code,
+    )
+    return certificate
+
+
+def revoke_organization_certificate(
+    *,
+    session: Session,
+    serial: int,
+    reason: RevocationReason,
+    at: datetime | None = None,
+) -> CertificateRecord:
+    """Revoke an organisation certificate for key compromise, cessation or supersession.
+
+    Published in gov.crl and by OCSP at once (RFC 5280 §5.3.1 reason; ``at`` becomes
+    the invalidityDate, §5.3.2). Revoking twice keeps the first reason and date.
+    """
+    reason = RevocationReason(reason)
+    if reason not in ORGANIZATION_REASONS:
+        raise RevocationReasonMismatchError
+    row = repository.certificate(session, serial_key(serial), for_update=True)
+    if row is None or row.kind != CertificateKind.ORGANIZATION.value:
+        raise OrganizationCertificateNotFoundError
+    if row.status != CertificateStatus.REVOKED.value:
+        _revoke(session, row, reason, at)
+        session.flush()
+    return _record(row)
+
+
+def _check_organization_algorithm(certificate: x509.Certificate) -> None:
+    if certificate.signature_algorithm_oid != ACCEPTED_SIGNATURE_ALGORITHM:
+        raise VerificationError("weak_algorithm")
+    try:
+        _check_organization_key(certificate.public_key())
+    except (ValueError, UnsupportedAlgorithm, UnsupportedOrganizationKeyError) as exc:
+        raise VerificationError("weak_algorithm") from exc
+
+
+def _check_message_signing(certificate: x509.Certificate) -> None:
+    try:
+        usages = certificate.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    except x509.ExtensionNotFound as exc:
+        raise VerificationError("wrong_key_usage") from exc
+    if EKU_MESSAGE_SIGNING not in usages:
+        raise VerificationError("wrong_key_usage")
+
+
+def _organization_name(certificate: x509.Certificate) -> str:
+    names = certificate.subject.get_attributes_for_oid(x509.NameOID.ORGANIZATION_NAME)
+    if len(names) != 1 or not isinstance(names[0].value, str):
+        raise VerificationError("malformed_certificate")
+    return names[0].value
+
+
+def verify_organization_certificate(
+    *,
+    session: Session,
+    settings: Settings,
+    certificate: x509.Certificate | bytes,
+    at: datetime | None = None,
+) -> VerifiedOrganization:
+    """Decide whether an organisation certificate is good at ``at`` (default: now).
+
+    The same checks as :func:`verify_certificate`, for the government CA's profile, each
+    raising :class:`OrganizationVerificationError` (a VerificationError with the same
+    codes): encoding (malformed_certificate); sha256WithRSAEncryption from the CA and a
+    subject key that is ECDSA P-256 or RSA >= 2048 (weak_algorithm); the government CA,
+    chaining to the root, found by AKI and issuer name (untrusted_issuer) whose key
+    verifies the signature (bad_certificate_signature) — RFC 5280 §6.1.3 (a)(1)-(2),
+    (a)(4); cA false, keyUsage exactly digitalSignature and extendedKeyUsage including
+    Myna's message-signing purpose (wrong_key_usage: a resident's card certificate fails
+    here, §4.2.1.3, §4.2.1.12); validity of it and its CA (not_yet_valid, expired);
+    the issuance record, which must hold these very bytes (untrusted_issuer), and its
+    revocation status (revoked, §6.1.3 (a)(3)). The caller compares the code it expects
+    with ``organization_code``.
+    """
+    del settings  # the CA material comes from the database; kept for a uniform signature
+    try:
+        moment = _now(at)
+        parsed, der = _parse(certificate)
+        _check_organization_algorithm(parsed)
+        issuer = _issuer_of(session, parsed)
+        _check_key_usage(parsed, issuer, CertificateKind.ORGANIZATION)
+        _check_message_signing(parsed)
+        _check_validity(parsed, issuer, moment)
+        row = repository.certificate(session, serial_key(parsed.serial_number))
+        if (
+            row is None
+            or row.certificate != der
+            or row.kind != CertificateKind.ORGANIZATION.value
+            or row.organization_code is None
+        ):
+            raise VerificationError("untrusted_issuer")
+        if _record(row).revoked_by(moment):
+            raise VerificationError("revoked")
+        return VerifiedOrganization(
+            serial=parsed.serial_number,
+            organization_code=row.organization_code,
+            organization_name=_organization_name(parsed),
+            not_after=parsed.not_valid_after_utc,
+        )
+    except OrganizationVerificationError:
+        raise
+    except VerificationError as error:
+        raise OrganizationVerificationError(error.code) from error
+
+
+def verify_organization_signature(
+    *, certificate: x509.Certificate | bytes, data: bytes, signature: bytes
+) -> None:
+    """Check an organisation's signature over ``data`` with its certificate's key.
+
+    ECDSA P-256 with SHA-256, the signature DER ``Ecdsa-Sig-Value`` (RFC 3279 §2.2.3),
+    or RSASSA-PKCS1-v1_5 with SHA-256 (RFC 8017 §8.2.2). Call
+    :func:`verify_organization_certificate` first: this checks the signature only.
+    """
+    try:
+        parsed, _ = _parse(certificate)
+    except VerificationError as error:
+        raise OrganizationVerificationError(error.code) from error
+    try:
+        public_key = _check_organization_key(parsed.public_key())
+    except (ValueError, UnsupportedAlgorithm, UnsupportedOrganizationKeyError) as exc:
+        raise OrganizationVerificationError("weak_algorithm") from exc
+    try:
+        if isinstance(public_key, ec.EllipticCurvePublicKey):
+            public_key.verify(bytes(signature), bytes(data), ec.ECDSA(hashes.SHA256()))
+        else:
+            public_key.verify(bytes(signature), bytes(data), padding.PKCS1v15(), hashes.SHA256())
+    except (InvalidSignature, ValueError, TypeError) as exc:
+        raise OrganizationVerificationError("bad_signature") from exc

@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
@@ -86,6 +86,42 @@ def issue(
             card_id=card_id,
             birth_date=BIRTH_DATE,
             basic_info=BASIC_INFO if kind is jpki.CertificateKind.SIGN else None,
+            now=now,
+            not_after=not_after,
+        )
+
+    return _issue
+
+
+@pytest.fixture(scope="session")
+def org_keys() -> dict[str, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey]:
+    """Agencies' keys: P-256 (what `myna jpki org-issue` makes) and RSA-2048."""
+    return {"p256": ec.generate_private_key(ec.SECP256R1()), "rsa": _rsa()}
+
+
+@pytest.fixture
+def issue_org(
+    authorities: None,
+    session: Session,
+    settings: Settings,
+    org_keys: dict[str, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey],
+) -> IssueFn:
+    """Issue an organisation certificate for ``code`` with the P-256 (or ``key``) key."""
+
+    def _issue(
+        code: str = "nta",
+        *,
+        name: str = "国税庁",
+        key: str = "p256",
+        now: datetime | None = None,
+        not_after: datetime | None = None,
+    ) -> x509.Certificate:
+        return jpki.issue_organization_certificate(
+            session=session,
+            settings=settings,
+            organization_code=code,
+            organization_name=name,
+            public_key=org_keys[key].public_key(),
             now=now,
             not_after=not_after,
         )

@@ -41,15 +41,19 @@ def test_the_index_lists_the_authorities_and_their_urls(
     response = client.get("/jpki/ca/")
     assert response.status_code == 200
     body = response.json()
-    assert [a["kind"] for a in body["authorities"]] == ["root", "sign", "auth"]
+    assert [a["kind"] for a in body["authorities"]] == ["root", "sign", "auth", "gov"]
     sign = body["authorities"][1]
     assert sign["certificate_url"] == "http://testserver/jpki/ca/sign.crt"
     assert sign["crl_url"] == "http://testserver/jpki/crl/sign.crl"
     assert sign["subject"] == "CN=Myna JPKI Signing CA,O=Myna JPKI,C=JP"
     assert body["ocsp_url"] == "http://testserver/jpki/ocsp"
+    gov = body["authorities"][3]
+    assert gov["subject"] == "CN=Myna Government CA,O=Myna JPKI,C=JP"
+    assert gov["certificate_url"] == "http://testserver/jpki/ca/gov.crt"
+    assert gov["crl_url"] == "http://testserver/jpki/crl/gov.crl"
 
 
-@pytest.mark.parametrize("kind", ["root", "sign", "auth"])
+@pytest.mark.parametrize("kind", ["root", "sign", "auth", "gov"])
 def test_it_serves_each_ca_certificate_as_der(
     authorities: None, client: TestClient, session: Session, kind: str
 ) -> None:

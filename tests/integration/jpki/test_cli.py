@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import stat
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from typer.testing import CliRunner
 
 from myna import jpki
@@ -44,7 +46,7 @@ def test_the_cli_creates_publishes_revokes_and_reports(
     assert first.exit_code == 0, first.output
     again = runner.invoke(app, ["init"])
     assert _rows(again.output) == _rows(first.output)  # idempotent: the same fingerprints
-    assert [row.split("\t")[0] for row in _rows(first.output)] == ["root", "sign", "auth"]
+    assert [row.split("\t")[0] for row in _rows(first.output)] == ["root", "sign", "auth", "gov"]
 
     container = build_container(get_settings())
     with unit_of_work(container.session_factory) as session:
@@ -85,3 +87,103 @@ def test_the_cli_explains_an_unknown_serial(cli_environment: Path) -> None:
     unreadable = runner.invoke(app, ["revoke", "not-a-serial", "--reason", "death"])
     assert unreadable.exit_code == 1
     assert "invalid_serial" in unreadable.output
+
+
+def _verify_file(path: Path) -> jpki.VerifiedOrganization:
+    container = build_container(get_settings())
+    try:
+        with unit_of_work(container.session_factory) as session:
+            return jpki.verify_organization_certificate(
+                session=session,
+                settings=container.settings,
+                certificate=path.read_bytes(),
+            )
+    finally:
+        container.engine.dispose()
+
+
+def test_org_issue_writes_a_private_key_and_a_certificate_that_verifies(
+    cli_environment: Path,
+) -> None:
+    out = cli_environment / "keys"
+    result = runner.invoke(
+        app, ["org-issue", "--code", "nta", "--name", "国税庁", "--key-out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "not encrypted" in result.output  # the warning about an unencrypted key
+    key_path, cert_path = out / "nta.key.pem", out / "nta.crt.pem"
+    assert stat.S_IMODE(key_path.stat().st_mode) == 0o600
+    assert key_path.read_bytes().startswith(b"-----BEGIN PRIVATE KEY-----")  # PKCS#8
+    key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
+    assert isinstance(key, ec.EllipticCurvePrivateKey)
+    assert isinstance(key.curve, ec.SECP256R1)
+    certificate = x509.load_pem_x509_certificate(cert_path.read_bytes())
+    assert certificate.public_key() == key.public_key()
+    verified = _verify_file(cert_path)
+    assert (verified.organization_code, verified.organization_name) == ("nta", "国税庁")
+    chain = x509.load_pem_x509_certificates((out / "gov-chain.pem").read_bytes())
+    assert [c.subject.rfc4514_string() for c in chain] == [
+        "CN=Myna Government CA,O=Myna JPKI,C=JP",
+        "CN=Myna JPKI Root CA,O=Myna JPKI,C=JP",
+    ]
+    certificate.verify_directly_issued_by(chain[0])
+
+    again = runner.invoke(
+        app, ["org-issue", "--code", "nta", "--name", "国税庁", "--key-out", str(out)]
+    )
+    assert again.exit_code == 1
+    assert "key_file_exists" in again.output
+    assert x509.load_pem_x509_certificate(cert_path.read_bytes()) == certificate  # untouched
+
+    serial = f"{certificate.serial_number:#x}"
+    refused = runner.invoke(app, ["revoke", serial, "--reason", "loss"])
+    assert refused.exit_code == 1
+    assert "revocation_reason_mismatch" in refused.output
+    revoked = runner.invoke(app, ["revoke", serial, "--reason", "key_compromise"])
+    assert revoked.exit_code == 0, revoked.output
+    status = runner.invoke(app, ["status", serial])
+    assert "kind\torganization" in status.output
+    assert "organization_code\tnta" in status.output
+    assert "reason\tkey_compromise" in status.output
+    with pytest.raises(jpki.VerificationError, match="revoked"):
+        _verify_file(cert_path)
+
+
+def test_org_issue_encrypts_the_key_with_the_passphrase_from_the_environment(
+    cli_environment: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = cli_environment / "keys"
+    missing = runner.invoke(
+        app,
+        ["org-issue", "--code", "jps", "--name", "日本年金機構", "--key-out", str(out),
+         "--passphrase-env", "MYNA_TEST_ORG_PASSPHRASE"],
+    )  # fmt: skip
+    assert missing.exit_code == 1
+    assert "passphrase_missing" in missing.output
+    assert not (out / "jps.key.pem").exists()
+
+    monkeypatch.setenv("MYNA_TEST_ORG_PASSPHRASE", "correct horse battery staple")
+    result = runner.invoke(
+        app,
+        ["org-issue", "--code", "jps", "--name", "日本年金機構", "--key-out", str(out),
+         "--passphrase-env", "MYNA_TEST_ORG_PASSPHRASE"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "not encrypted" not in result.output
+    pem = (out / "jps.key.pem").read_bytes()
+    assert pem.startswith(b"-----BEGIN ENCRYPTED PRIVATE KEY-----")
+    with pytest.raises(TypeError):
+        serialization.load_pem_private_key(pem, password=None)
+    key = serialization.load_pem_private_key(pem, password=b"correct horse battery staple")
+    certificate = x509.load_pem_x509_certificate((out / "jps.crt.pem").read_bytes())
+    assert certificate.public_key() == key.public_key()
+
+
+def test_org_issue_refuses_a_code_that_is_no_file_name(cli_environment: Path) -> None:
+    out = cli_environment / "keys"
+    result = runner.invoke(
+        app, ["org-issue", "--code", "../nta", "--name", "国税庁", "--key-out", str(out)]
+    )
+    assert result.exit_code == 1
+    assert "invalid_organization" in result.output
+    assert not out.exists()

@@ -65,7 +65,12 @@ def test_it_creates_the_authorities_once(
     before = jpki.list_authorities(session=session)
     jpki.ensure_authorities(session=session, settings=settings)
     after = jpki.list_authorities(session=session)
-    assert [a.kind for a in before] == [AuthorityKind.ROOT, AuthorityKind.SIGN, AuthorityKind.AUTH]
+    assert [a.kind for a in before] == [
+        AuthorityKind.ROOT,
+        AuthorityKind.SIGN,
+        AuthorityKind.AUTH,
+        AuthorityKind.GOVERNMENT,
+    ]
     assert [a.sha256_fingerprint for a in after] == [a.sha256_fingerprint for a in before]
 
 

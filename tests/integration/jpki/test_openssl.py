@@ -20,6 +20,8 @@ from myna import jpki
 from myna.platform.settings import Settings
 from tests.integration.jpki.conftest import BASIC_INFO, IssueFn
 
+GOV = "gov"
+
 OPENSSL = shutil.which("openssl") or "/usr/bin/openssl"
 pytestmark = pytest.mark.skipif(
     not Path(OPENSSL).exists(), reason="the openssl command line is not installed"
@@ -207,3 +209,84 @@ def test_openssl_shows_the_basic_info_only_in_the_signing_certificate(
     for text in texts.values():
         assert "Signature Algorithm: sha256WithRSAEncryption" in text
         assert "Public-Key: (2048 bit)" in text
+
+
+# --- organisation certificates from the government CA --------------------------------
+
+
+def test_openssl_verifies_an_organisation_certificate_against_the_gov_chain_and_crl(
+    issue_org: IssueFn, session: Session, settings: Settings, tmp_path: Path
+) -> None:
+    result = _verify_with_crl(session, settings, tmp_path, issue_org(), GOV)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "leaf.pem: OK" in result.stdout
+
+
+def test_openssl_reports_a_revoked_organisation_certificate(
+    issue_org: IssueFn, session: Session, settings: Settings, tmp_path: Path
+) -> None:
+    certificate = issue_org(key="rsa")
+    jpki.revoke_organization_certificate(
+        session=session,
+        serial=certificate.serial_number,
+        reason=jpki.RevocationReason.KEY_COMPROMISE,
+    )
+    result = _verify_with_crl(session, settings, tmp_path, certificate, GOV)
+    assert result.returncode != 0
+    assert "certificate revoked" in result.stdout + result.stderr
+
+
+def test_openssl_reads_the_gov_crl(
+    issue_org: IssueFn, session: Session, settings: Settings, tmp_path: Path
+) -> None:
+    certificate = issue_org()
+    jpki.revoke_organization_certificate(
+        session=session, serial=certificate.serial_number, reason=jpki.RevocationReason.SUPERSEDED
+    )
+    crl = _write_crl(session, settings, tmp_path, GOV)
+    result = _openssl("crl", "-inform", "DER", "-in", crl, "-noout", "-text")
+    assert result.returncode == 0, result.stderr
+    assert "Issuer: C = JP, O = Myna JPKI, CN = Myna Government CA" in result.stdout
+    assert f"{certificate.serial_number:X}" in result.stdout.replace(":", "").upper()
+    assert "Superseded" in result.stdout
+
+
+def test_openssl_shows_the_organisation_profile(issue_org: IssueFn, tmp_path: Path) -> None:
+    path = tmp_path / "nta.pem"
+    path.write_bytes(_pem(issue_org("nta", name="国税庁")))
+    result = _openssl("x509", "-in", path, "-noout", "-text", "-nameopt", "utf8,sep_comma_plus")
+    assert result.returncode == 0, result.stderr
+    text = result.stdout
+    assert "Subject: C=JP,O=国税庁,CN=nta" in text
+    assert "URI:urn:myna:agency:nta" in text
+    assert f"{jpki.EKU_MESSAGE_SIGNING.dotted_string}" in text
+    assert "X509v3 Key Usage: critical\n                Digital Signature\n" in text
+    assert "ASN1 OID: prime256v1" in text
+    assert "Signature Algorithm: sha256WithRSAEncryption" in text
+
+
+def test_openssl_verifies_an_ocsp_answer_about_an_organisation_certificate(
+    issue_org: IssueFn, session: Session, client: TestClient, tmp_path: Path
+) -> None:
+    certificate = issue_org()
+    jpki.revoke_organization_certificate(
+        session=session,
+        serial=certificate.serial_number,
+        reason=jpki.RevocationReason.CESSATION_OF_OPERATION,
+    )
+    chain, issuer, leaf, response = _ocsp_round_trip(session, client, tmp_path, certificate, GOV)
+    status = _openssl(
+        "ocsp",
+        "-respin",
+        response,
+        "-CAfile",
+        chain,
+        "-issuer",
+        issuer,
+        "-cert",
+        leaf,
+        "-no_nonce",
+    )
+    assert "Response verify OK" in status.stdout + status.stderr
+    assert f"{leaf}: revoked" in status.stdout
+    assert "Reason: cessationOfOperation" in status.stdout
