@@ -1,0 +1,318 @@
+"""Hand-written agency records of the five personas, stable for tests and the demo.
+
+Between them they show every category of わたしの情報:
+
+* ``taro`` — employee insured by みなと電機健康保険組合, resident tax, and the child
+  allowance for 陽翔 (he is the recipient, 受給者);
+* ``hanako`` — his dependant (被扶養者), not taxable, with the pregnancy notification
+  and checkups of 2015–2016;
+* ``haruto`` — their son: infant checkups, routine vaccinations, insured as a dependant;
+* ``misaki`` — left her job in July 2026: National Health Insurance of 横浜市, the basic
+  allowance of employment insurance (300 days: holders of a certificate are
+  就職困難者) and a mental health and welfare certificate, grade 2;
+* ``ichiro`` — 77, in 札幌市: old-age pensions, 後期高齢者医療, care level 要介護1.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from myna.agencies.synthetic import (
+    ASSESSMENT_YEAR,
+    SOURCES,
+    GeneratedRecord,
+    RecordDraft,
+    ResidentFacts,
+    assess_resident_tax,
+    insurer_check_digit,
+    vaccination_schedule,
+)
+
+
+def _record(agency: str, item: str, key: str, since: date, /, **payload: Any) -> GeneratedRecord:
+    values = {k: v.isoformat() if isinstance(v, date) else v for k, v in payload.items()}
+    return agency, RecordDraft(item, key, values, SOURCES[item], since)
+
+
+def _household(facts: ResidentFacts, since: date, relations: list[str]) -> GeneratedRecord:
+    payload: dict[str, Any] = {
+        "is_head": facts.relation.value == "世帯主",
+        "relation_to_head": facts.relation.value,
+        "member_count": len(relations),
+        "member_relations": relations,
+        "since": since,
+    }
+    if facts.address:
+        payload["address"] = facts.address
+    return _record(f"muni-{facts.municipality_code}", "household", "", since, **payload)
+
+
+def _tax(municipality: str, **inputs: Any) -> GeneratedRecord:
+    tax = assess_resident_tax(**inputs)
+    return _record(
+        f"muni-{municipality}",
+        "resident-tax",
+        str(ASSESSMENT_YEAR),
+        date(ASSESSMENT_YEAR, 6, 1),
+        assessment_year=ASSESSMENT_YEAR,
+        income_year=ASSESSMENT_YEAR - 1,
+        total_income=tax.total_income,
+        taxable_income=tax.taxable_income,
+        income_levy=tax.income_levy,
+        per_capita_levy=tax.per_capita_levy,
+        tax_amount=tax.tax_amount,
+        non_taxable=tax.non_taxable,
+    )
+
+
+_MINATO = "0613512"
+_YAMADA = ["世帯主", "妻", "子"]
+_CHIYODA = "131016"
+
+
+def _minato(since: date, insured_type: str) -> GeneratedRecord:
+    return _record(
+        "kenpo-minato-denki",
+        "health-insurance",
+        "",
+        since,
+        insurer_name="みなと電機健康保険組合",
+        insurer_number=_MINATO + insurer_check_digit(_MINATO),
+        insured_type=insured_type,
+        acquired_on=since,
+        copay_percent=30,
+        limit_category="イ",
+    )
+
+
+def _taro(facts: ResidentFacts) -> list[GeneratedRecord]:
+    return [
+        _household(facts, date(2014, 4, 1), _YAMADA),
+        _tax(
+            _CHIYODA,
+            salary=6_200_000,
+            business_income=0,
+            pension=0,
+            dependants=0,
+            spouse_deduction=True,
+            social_insurance=899_000,
+        ),
+        _minato(date(2008, 4, 1), "被保険者"),
+        _record(
+            f"muni-{_CHIYODA}",
+            "child-allowance",
+            "child-1",
+            date(2016, 7, 1),
+            category="3歳以上高校生年代まで",
+            child_order=1,
+            child_birth_date=date(2016, 6, 20),
+            started_on=date(2016, 7, 1),
+            monthly_amount=10_000,
+        ),
+    ]
+
+
+def _hanako(facts: ResidentFacts) -> list[GeneratedRecord]:
+    conception = date(2015, 10, 2)
+    notified = date(2015, 11, 16)
+    records = [
+        _household(facts, date(2015, 6, 20), _YAMADA),
+        _tax(
+            _CHIYODA,
+            salary=900_000,
+            business_income=0,
+            pension=0,
+            dependants=0,
+            spouse_deduction=False,
+            social_insurance=0,
+        ),
+        _minato(date(2015, 6, 20), "被扶養者"),
+        _record(
+            f"muni-{_CHIYODA}",
+            "pregnancy-notification",
+            "2016-06-24",
+            notified,
+            notified_on=notified,
+            expected_delivery=date(2016, 6, 24),
+            handbook_issued_on=notified,
+        ),
+    ]
+    weeks = (12, 16, 20, 24, 26, 28, 30, 32, 34, 35, 36, 37, 38)
+    for visit, week in enumerate(weeks, start=1):
+        day = conception + timedelta(days=(week - 2) * 7)
+        records.append(
+            _record(
+                f"muni-{_CHIYODA}",
+                "pregnancy-checkup",
+                f"2016-06-24-{visit:02d}",
+                day,
+                visit=visit,
+                weeks=week,
+                examined_on=day,
+                result="要経過観察" if week == 28 else "異常なし",
+            )
+        )
+    return records
+
+
+def _haruto(facts: ResidentFacts) -> list[GeneratedRecord]:
+    birth = date(2016, 6, 20)
+    records = [_household(facts, birth, _YAMADA), _minato(birth, "被扶養者")]
+    checkups = (
+        ("3〜4か月児", 3, date(2016, 10, 14), "異常なし"),
+        ("9〜10か月児", 9, date(2017, 4, 7), "異常なし"),
+        ("1歳6か月児", 18, date(2018, 1, 12), "要経過観察"),
+        ("3歳児", 36, date(2019, 7, 5), "異常なし"),
+    )
+    for name, months, day, result in checkups:
+        records.append(
+            _record(
+                f"muni-{_CHIYODA}",
+                "infant-checkup",
+                name,
+                day,
+                checkup=name,
+                age_months=months,
+                examined_on=day,
+                result=result,
+            )
+        )
+    for vaccine, dose, days in vaccination_schedule(facts.as_member()):
+        day = birth + timedelta(days=days + 7)
+        records.append(
+            _record(
+                f"muni-{_CHIYODA}",
+                "vaccination",
+                f"{vaccine}-{dose}",
+                day,
+                vaccine=vaccine,
+                dose=dose,
+                vaccinated_on=day,
+                municipality="東京都千代田区",
+            )
+        )
+    return records
+
+
+def _misaki(facts: ResidentFacts) -> list[GeneratedRecord]:
+    yokohama = "141003"
+    kokuho = yokohama[:5]
+    return [
+        _household(facts, date(2018, 4, 1), ["世帯主"]),
+        _tax(
+            yokohama,
+            salary=3_800_000,
+            business_income=0,
+            pension=0,
+            dependants=0,
+            spouse_deduction=False,
+            social_insurance=551_000,
+        ),
+        _record(
+            f"kokuho-{yokohama}",
+            "health-insurance",
+            "",
+            date(2026, 8, 1),
+            insurer_name="神奈川県横浜市 国民健康保険",
+            insurer_number=kokuho + insurer_check_digit(kokuho),
+            insured_type="被保険者",
+            acquired_on=date(2026, 8, 1),
+            copay_percent=30,
+            limit_category="ウ",
+        ),
+        _record(
+            f"muni-{yokohama}",
+            "disability-mental",
+            "",
+            date(2025, 4, 15),
+            certificate_number="第214735号",
+            grade="2級",
+            issued_on=date(2025, 4, 15),
+            valid_until=date(2027, 4, 14),
+        ),
+        _record(
+            "hellowork",
+            "employment-insurance",
+            "",
+            date(2026, 8, 20),
+            qualified_on=date(2026, 8, 20),
+            benefit_days=300,
+            daily_amount=5_680,
+            remaining_days=265,
+        ),
+    ]
+
+
+def _ichiro(facts: ResidentFacts) -> list[GeneratedRecord]:
+    sapporo = "011002"
+    koki = "3901001"
+    started = date(2013, 11, 2)
+    return [
+        _household(facts, date(1975, 4, 1), ["世帯主"]),
+        _tax(
+            sapporo,
+            salary=0,
+            business_income=0,
+            pension=2_100_000,
+            dependants=0,
+            spouse_deduction=False,
+            social_insurance=150_000,
+        ),
+        _record(
+            "koki-01",
+            "health-insurance",
+            "",
+            date(2023, 11, 3),
+            insurer_name="北海道後期高齢者医療広域連合",
+            insurer_number=koki + insurer_check_digit(koki),
+            insured_type="被保険者",
+            acquired_on=date(2023, 11, 3),
+            copay_percent=10,
+            limit_category="一般",
+        ),
+        _record(
+            "jps",
+            "public-pension",
+            "老齢基礎年金",
+            started,
+            pension_type="老齢基礎年金",
+            annual_amount=780_000,
+            started_on=started,
+        ),
+        _record(
+            "jps",
+            "public-pension",
+            "老齢厚生年金",
+            started,
+            pension_type="老齢厚生年金",
+            annual_amount=1_320_000,
+            started_on=started,
+        ),
+        _record(
+            f"muni-{sapporo}",
+            "long-term-care",
+            "",
+            date(2026, 4, 1),
+            insured_number="0110028814",
+            care_level="要介護1",
+            certified_from=date(2026, 4, 1),
+            certified_until=date(2028, 3, 31),
+            copay_percent=10,
+        ),
+    ]
+
+
+_PERSONAS = {
+    "taro": _taro,
+    "hanako": _hanako,
+    "haruto": _haruto,
+    "misaki": _misaki,
+    "ichiro": _ichiro,
+}
+
+
+def persona_records(facts: ResidentFacts) -> list[GeneratedRecord] | None:
+    """The hand-written records of ``facts.persona``, or None for another name."""
+    build = _PERSONAS.get(facts.persona or "")
+    return None if build is None else build(facts)

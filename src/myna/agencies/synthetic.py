@@ -1,0 +1,1096 @@
+"""Consistent synthetic replica data for a synthetic population (pure, deterministic).
+
+For each resident the generator decides, from the seed and the resident's id only, a
+life situation — work and insurer, income, disability, care, public assistance,
+pregnancy — consistently with the other members of the household (a child is insured
+as the dependant of the parent who works for an employer; the parent receives the
+child allowance; a household on public assistance has no health insurance because
+医療扶助 covers it), then writes the records each agency would hold. The same seed
+gives the same records whatever order residents come in.
+
+Figures (sources and shares in docs/agencies.md) are rounded from public statistics
+and the rules in force in 2025–2026; amounts follow the rules of 令和7年度 where the
+2026 ones were not yet published. The five personas get hand-written, stable records
+(:mod:`myna.agencies.personas`).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from enum import StrEnum
+from typing import Any
+
+from myna.agencies.domain import (
+    koki_agency_code,
+    kokuho_agency_code,
+    municipality_agency_code,
+)
+from myna.agencies.schemas import RecordWrite
+from myna.registry import PERSONAS, Relation, ResidentRead, Sex
+
+# The day "now" is for the generator; the registry's population uses the same one.
+REFERENCE_DATE = date(2026, 10, 1)
+ASSESSMENT_YEAR = 2026  # 令和8年度 住民税, on the income of 2025
+
+SOURCES = {
+    "household": "住民基本台帳",
+    "resident-tax": "個人住民税課税台帳",
+    "health-insurance": "被保険者資格台帳",
+    "vaccination": "予防接種台帳",
+    "infant-checkup": "乳幼児健康診査記録",
+    "pregnancy-checkup": "妊婦健康診査記録",
+    "pregnancy-notification": "妊娠届出受理簿",
+    "child-allowance": "児童手当受給者台帳",
+    "child-rearing-allowance": "児童扶養手当受給者台帳",
+    "high-school-support": "就学支援金受給資格認定",
+    "disability-physical": "身体障害者手帳交付台帳",
+    "disability-mental": "精神障害者保健福祉手帳交付台帳",
+    "disability-intellectual": "療育手帳交付台帳",
+    "public-assistance": "被保護者台帳",
+    "long-term-care": "介護保険受給者台帳",
+    "employment-insurance": "雇用保険受給資格者台帳",
+    "workers-compensation": "労災保険給付台帳",
+    "public-pension": "年金受給権者台帳",
+}
+
+KYOKAI = "kyokai"
+KUMIAI = ("kenpo-minato-denki", "kenpo-sakura-shoji")
+_INSURER_NAMES = {
+    "kenpo-minato-denki": "みなと電機健康保険組合",
+    "kenpo-sakura-shoji": "さくら商事健康保険組合",
+}
+# 法別番号 06 (組合管掌健康保険), the society's prefecture and its own number.
+_KUMIAI_NUMBERS = {"kenpo-minato-denki": "0613512", "kenpo-sakura-shoji": "0627083"}
+
+_PREFECTURE = re.compile(r"^(北海道|東京都|大阪府|京都府|.{2,3}?県)")
+
+
+@dataclass(frozen=True, slots=True)
+class HouseholdMember:
+    """A member of the resident's household (世帯員), as the generator needs them."""
+
+    resident_id: int
+    relation: Relation
+    birth_date: date
+    sex: Sex
+
+
+@dataclass(frozen=True, slots=True)
+class ResidentFacts:
+    """What the generator knows of a resident. The id is an input only, never stored.
+
+    ``household`` lists every member, the resident included, head first; empty means
+    the resident lives alone. ``persona`` names a demo persona (taro, hanako ...), whose
+    records are hand-written.
+    """
+
+    resident_id: int
+    birth_date: date
+    sex: Sex
+    municipality_code: str
+    relation: Relation = Relation.HEAD
+    household_id: int = 0
+    household: tuple[HouseholdMember, ...] = ()
+    municipality_name: str = ""
+    address: str = ""
+    registered_on: date | None = None
+    persona: str | None = None
+
+    def as_member(self) -> HouseholdMember:
+        """This resident as a household member."""
+        return HouseholdMember(self.resident_id, self.relation, self.birth_date, self.sex)
+
+    @property
+    def members(self) -> tuple[HouseholdMember, ...]:
+        """Every member of the household, this resident included."""
+        return self.household or (self.as_member(),)
+
+
+@dataclass(frozen=True, slots=True)
+class RecordDraft:
+    """A record before its link code is known: the caller gets codes from the hub."""
+
+    item_code: str
+    key: str
+    payload: dict[str, Any]
+    source: str
+    valid_from: date
+
+    def bind(self, link_code: str) -> RecordWrite:
+        """The record to store under ``link_code``."""
+        return RecordWrite(
+            link_code=link_code,
+            item_code=self.item_code,
+            key=self.key,
+            payload=self.payload,
+            source=self.source,
+            valid_from=self.valid_from,
+        )
+
+
+GeneratedRecord = tuple[str, RecordDraft]
+
+
+# -- small helpers -----------------------------------------------------------------------
+
+
+def age_on(birth: date, on: date) -> int:
+    """Age in completed years on ``on`` (年齢計算ニ関スル法律: a year ends the day before)."""
+    return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
+
+
+def _add_years(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def _add_months(day: date, months: int) -> date:
+    month = day.month - 1 + months
+    year = day.year + month // 12
+    month = month % 12 + 1
+    for candidate in (day.day, 30, 29, 28):
+        try:
+            return date(year, month, candidate)
+        except ValueError:
+            continue
+    raise AssertionError(month)  # pragma: no cover - day 28 exists in every month
+
+
+def _first_of_next_month(day: date) -> date:
+    return _add_months(day.replace(day=1), 1)
+
+
+def _weighted(rng: random.Random, options: Sequence[tuple[Any, float]]) -> Any:
+    roll = rng.random() * sum(weight for _, weight in options)
+    for value, weight in options:
+        roll -= weight
+        if roll < 0:
+            return value
+    return options[-1][0]
+
+
+def _lognormal_yen(rng: random.Random, median: float, sigma: float) -> int:
+    return int(round(median * math.exp(rng.gauss(0.0, sigma)), -3))
+
+
+def insurer_check_digit(body: str) -> str:
+    """The check digit (検証番号) of a 保険者番号: weights 2,1,2... from the right, digit sums."""
+    total = 0
+    for index, char in enumerate(reversed(body)):
+        product = int(char) * (2 if index % 2 == 0 else 1)
+        total += product // 10 + product % 10
+    return str((10 - total % 10) % 10)
+
+
+def _prefecture_name(municipality_name: str) -> str:
+    found = _PREFECTURE.match(municipality_name)
+    return found.group(1) if found else ""
+
+
+def _day_between(rng: random.Random, start: date, end: date) -> date:
+    if end <= start:
+        return start
+    return start + timedelta(days=rng.randrange((end - start).days + 1))
+
+
+def _allowance_ends(birth: date) -> date:
+    """The first 31 March on or after the 18th birthday (高校生年代の終わり)."""
+    eighteen = _add_years(birth, 18)
+    year = eighteen.year if (eighteen.month, eighteen.day) <= (3, 31) else eighteen.year + 1
+    return date(year, 3, 31)
+
+
+# -- the life situation of each member --------------------------------------------------
+
+
+class Work(StrEnum):
+    """What a person does for a living, as far as the agencies see it."""
+
+    CHILD = "child"
+    STUDENT = "student"
+    EMPLOYEE = "employee"
+    SELF_EMPLOYED = "self_employed"
+    UNEMPLOYED = "unemployed"  # left a job recently, receives the basic allowance
+    NONE = "none"
+    RETIRED = "retired"
+
+
+_SPOUSES = {
+    Relation.HEAD: (Relation.WIFE, Relation.HUSBAND),
+    Relation.WIFE: (Relation.HEAD,),
+    Relation.HUSBAND: (Relation.HEAD,),
+    Relation.CHILD: (Relation.CHILDS_WIFE, Relation.CHILDS_HUSBAND),
+    Relation.CHILDS_WIFE: (Relation.CHILD,),
+    Relation.CHILDS_HUSBAND: (Relation.CHILD,),
+    Relation.FATHER: (Relation.MOTHER,),
+    Relation.MOTHER: (Relation.FATHER,),
+    Relation.WIFES_FATHER: (Relation.WIFES_MOTHER,),
+    Relation.WIFES_MOTHER: (Relation.WIFES_FATHER,),
+    Relation.HUSBANDS_FATHER: (Relation.HUSBANDS_MOTHER,),
+    Relation.HUSBANDS_MOTHER: (Relation.HUSBANDS_FATHER,),
+    Relation.GRANDFATHER: (Relation.GRANDMOTHER,),
+    Relation.GRANDMOTHER: (Relation.GRANDFATHER,),
+}
+
+# (male, female) median yearly salary of full-time employees by age band, 2025 (円).
+_SALARY_MEDIANS = ((20, 2_600_000), (25, 3_700_000), (30, 4_300_000), (40, 5_000_000),
+                   (50, 5_400_000), (60, 4_000_000), (65, 2_800_000))  # fmt: skip
+
+
+def _work_odds(age: int, sex: Sex) -> list[tuple[Work, float]]:  # noqa: PLR0911 - one per age band
+    female = sex == Sex.FEMALE
+    if age < 15:
+        return [(Work.CHILD, 1.0)]
+    if age < 18:
+        return [(Work.STUDENT, 1.0)]
+    if age < 22:
+        return [(Work.EMPLOYEE, 0.35), (Work.STUDENT, 0.6), (Work.NONE, 0.05)]
+    if age < 60:
+        if female:
+            return [(Work.EMPLOYEE, 0.66), (Work.SELF_EMPLOYED, 0.05),
+                    (Work.UNEMPLOYED, 0.012), (Work.NONE, 0.278)]  # fmt: skip
+        return [(Work.EMPLOYEE, 0.82), (Work.SELF_EMPLOYED, 0.08),
+                (Work.UNEMPLOYED, 0.014), (Work.NONE, 0.086)]  # fmt: skip
+    if age < 65:
+        if female:
+            return [(Work.EMPLOYEE, 0.48), (Work.SELF_EMPLOYED, 0.06),
+                    (Work.UNEMPLOYED, 0.015), (Work.NONE, 0.445)]  # fmt: skip
+        return [(Work.EMPLOYEE, 0.66), (Work.SELF_EMPLOYED, 0.10),
+                (Work.UNEMPLOYED, 0.025), (Work.NONE, 0.215)]  # fmt: skip
+    if age < 75:
+        share = 0.17 if female else 0.30
+        return [(Work.EMPLOYEE, share), (Work.SELF_EMPLOYED, 0.06), (Work.RETIRED, 1 - share)]
+    return [(Work.SELF_EMPLOYED, 0.04), (Work.RETIRED, 0.96)]
+
+
+@dataclass(slots=True)
+class Profile:
+    """One member's situation: work, insurer, income (of 2025) and benefits."""
+
+    member: HouseholdMember
+    age: int
+    work: Work
+    employer_insurer: str | None = None  # the employees' insurer of an employee
+    salary: int = 0  # 給与収入 of 2025
+    business_income: int = 0  # 事業所得 of 2025
+    old_age_basic: int = 0
+    old_age_employees: int = 0
+    survivors: int = 0
+    employed_since: date | None = None
+    part_time: bool = False
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def pension_income(self) -> int:
+        """Taxable pension: only the old-age pensions are (障害・遺族 are not taxed)."""
+        return self.old_age_basic + self.old_age_employees
+
+    @property
+    def low_earner(self) -> bool:
+        """Earns little enough to be a dependant (被扶養者: under 1.3 million yen)."""
+        return self.salary + self.business_income + self.pension_income < 1_300_000
+
+
+class _Household:
+    """A household's members, their profiles and household-wide facts, for one seed."""
+
+    def __init__(self, facts: ResidentFacts, seed: int, as_of: date) -> None:
+        self.facts = facts
+        self.seed = seed
+        self.as_of = as_of
+        self.members = facts.members
+        self.by_id = {m.resident_id: m for m in self.members}
+        self.ages = {m.resident_id: age_on(m.birth_date, as_of) for m in self.members}
+        household_key = facts.household_id or facts.resident_id
+        rng = random.Random(f"{seed}:household:{household_key}")  # noqa: S311
+        head = self.members[0]
+        minors = [m for m in self.members if self.ages[m.resident_id] < 18]
+        spouses = [m for m in self.members if m.relation in (Relation.WIFE, Relation.HUSBAND)]
+        self.single_parent = (
+            bool(minors)
+            and not spouses
+            and head.relation == Relation.HEAD
+            and (any(m.relation == Relation.CHILD for m in minors))
+        )
+        elderly_alone = len(self.members) == 1 and self.ages[head.resident_id] >= 65
+        odds = 0.08 if self.single_parent else 0.05 if elderly_alone else 0.009
+        self.assistance = rng.random() < odds
+        self.assistance_since = _day_between(
+            rng, _add_years(as_of, -10), as_of - timedelta(days=30)
+        )
+        self._profiles: dict[int, Profile] = {}
+
+    def profile(self, member: HouseholdMember) -> Profile:
+        """The member's situation (computed once per household)."""
+        found = self._profiles.get(member.resident_id)
+        if found is None:
+            found = self._draw(member)
+            self._profiles[member.resident_id] = found
+        return found
+
+    def _draw(self, member: HouseholdMember) -> Profile:
+        rng = random.Random(f"{self.seed}:person:{member.resident_id}")  # noqa: S311
+        age = self.ages[member.resident_id]
+        work: Work = _weighted(rng, _work_odds(age, member.sex))
+        if self.assistance and work in (Work.EMPLOYEE, Work.SELF_EMPLOYED) and rng.random() < 0.8:
+            work = Work.NONE
+        profile = Profile(member=member, age=age, work=work)
+        female = member.sex == Sex.FEMALE
+        if work is Work.EMPLOYEE or work is Work.UNEMPLOYED:
+            median: float = next((m for lo, m in reversed(_SALARY_MEDIANS) if age >= lo), 2_000_000)
+            profile.part_time = female and rng.random() < 0.45
+            if profile.part_time:
+                median = 1_250_000
+            elif female:
+                median *= 0.78
+            profile.salary = max(600_000, _lognormal_yen(rng, median, 0.42))
+            profile.employer_insurer = _weighted(
+                rng, [(KYOKAI, 0.58), (KUMIAI[0], 0.25), (KUMIAI[1], 0.17)]
+            )
+            start = max(_add_years(member.birth_date, 18), _add_years(self.as_of, -25))
+            profile.employed_since = _day_between(rng, start, self.as_of - timedelta(days=60))
+        elif work is Work.SELF_EMPLOYED:
+            profile.business_income = max(0, _lognormal_yen(rng, 2_400_000, 0.8))
+        if age >= 65:
+            self._pension(rng, profile)
+        return profile
+
+    def _pension(self, rng: random.Random, profile: Profile) -> None:
+        member = profile.member
+        full = 831_696 if member.birth_date >= date(1956, 4, 2) else 829_296
+        years_paid = rng.uniform(0.62, 1.0)
+        profile.old_age_basic = int(round(full * years_paid, -2))
+        female = member.sex == Sex.FEMALE
+        if rng.random() < (0.55 if female else 0.86):
+            median = 620_000 if female else 1_150_000
+            profile.old_age_employees = int(round(median * math.exp(rng.gauss(0, 0.35)), -2))
+        widowed = female and not self.spouse(member) and age_on(member.birth_date, self.as_of) >= 65
+        if widowed and rng.random() < 0.45:
+            profile.survivors = int(round(880_000 * math.exp(rng.gauss(0, 0.3)), -2))
+
+    def spouse(self, member: HouseholdMember) -> HouseholdMember | None:
+        """The member's spouse in the household, if any."""
+        partners = _SPOUSES.get(member.relation, ())
+        for other in self.members:
+            if other.resident_id != member.resident_id and other.relation in partners:
+                return other
+        return None
+
+    def parents(self, child: HouseholdMember) -> list[HouseholdMember]:
+        """The child's parents present in the household (head generation or the child's)."""
+        if child.relation == Relation.CHILD:
+            wanted: tuple[Relation, ...] = (Relation.HEAD, Relation.WIFE, Relation.HUSBAND)
+        elif child.relation == Relation.GRANDCHILD:
+            wanted = (Relation.CHILD, Relation.CHILDS_WIFE, Relation.CHILDS_HUSBAND)
+        else:
+            return []
+        return [
+            m
+            for m in self.members
+            if m.relation in wanted and self.ages[m.resident_id] >= 18 and m is not child
+        ]
+
+    def recipient(self, child: HouseholdMember) -> HouseholdMember | None:
+        """Who receives allowances for ``child`` (受給者): the main earner among its parents."""
+        parents = self.parents(child)
+        if not parents:
+            head = self.members[0]
+            minor = self.ages[child.resident_id] < 18
+            return head if minor and child.resident_id != head.resident_id else None
+        return max(parents, key=lambda p: (self.profile(p).salary, -p.resident_id))
+
+    def mother(self, child: HouseholdMember) -> HouseholdMember | None:
+        """The child's mother, if she lives in the household."""
+        for parent in self.parents(child):
+            if parent.sex == Sex.FEMALE:
+                return parent
+        return None
+
+    def insurer(self, member: HouseholdMember) -> tuple[str | None, bool]:
+        """The member's health insurer agency and whether they are a dependant (被扶養者)."""
+        if self.assistance:
+            return None, False  # 医療扶助 replaces health insurance
+        profile = self.profile(member)
+        age = profile.age
+        if age >= 75:
+            return koki_agency_code(self.facts.municipality_code[:2]), False
+        if profile.work is Work.EMPLOYEE:
+            return profile.employer_insurer, False
+        earners: list[HouseholdMember] = []
+        if age < 22:
+            earners = self.parents(member)
+        elif profile.low_earner:
+            partner = self.spouse(member)
+            earners = [partner] if partner is not None else []
+        for earner in sorted(earners, key=lambda e: -self.profile(e).salary):
+            earner_profile = self.profile(earner)
+            if earner_profile.work is Work.EMPLOYEE and earner_profile.age < 75:
+                return earner_profile.employer_insurer, True
+        return kokuho_agency_code(self.facts.municipality_code), False
+
+
+# -- resident tax (個人住民税) ----------------------------------------------------------------
+
+
+def salary_income(salary: int) -> int:
+    """給与所得: salary less the employment income deduction (給与所得控除, 2025 reform)."""
+    if salary <= 1_900_000:
+        deduction = 650_000
+    elif salary <= 3_600_000:
+        deduction = salary * 30 // 100 + 80_000
+    elif salary <= 6_600_000:
+        deduction = salary * 20 // 100 + 440_000
+    elif salary <= 8_500_000:
+        deduction = salary * 10 // 100 + 1_100_000
+    else:
+        deduction = 1_950_000
+    return max(0, salary - deduction)
+
+
+def pension_income(pension: int) -> int:
+    """雑所得 of public pensions at 65 or over (公的年金等控除, other income under 10 million)."""
+    if pension <= 3_300_000:
+        deduction = 1_100_000
+    elif pension <= 4_100_000:
+        deduction = pension * 25 // 100 + 275_000
+    elif pension <= 7_700_000:
+        deduction = pension * 15 // 100 + 685_000
+    else:
+        deduction = pension * 5 // 100 + 1_455_000
+    return max(0, pension - deduction)
+
+
+@dataclass(frozen=True, slots=True)
+class ResidentTax:
+    """A 住民税 assessment: 所得割 10 % of the taxable income, 均等割 5,000 yen."""
+
+    total_income: int
+    taxable_income: int
+    income_levy: int
+    per_capita_levy: int
+    non_taxable: bool
+
+    @property
+    def tax_amount(self) -> int:
+        """年税額."""
+        return self.income_levy + self.per_capita_levy
+
+
+def assess_resident_tax(
+    *,
+    salary: int,
+    business_income: int,
+    pension: int,
+    dependants: int,
+    spouse_deduction: bool,
+    social_insurance: int,
+    exempt_status: bool = False,
+) -> ResidentTax:
+    """The 住民税 of one person (地方税法 第295条, 1級地 limits; simplified deductions)."""
+    total = salary_income(salary) + business_income + pension_income(pension)
+    family = 1 + dependants + (1 if spouse_deduction else 0)
+    limit = 450_000 if family == 1 else 350_000 * family + 310_000
+    if total <= limit or (exempt_status and total <= 1_350_000):
+        return ResidentTax(total, 0, 0, 0, True)
+    deductions = 430_000 + social_insurance + 330_000 * dependants
+    deductions += 330_000 if spouse_deduction else 0
+    taxable = max(0, total - deductions) // 1000 * 1000
+    levy = max(0, taxable // 10 - 2_500) // 100 * 100
+    return ResidentTax(total, taxable, levy, 5_000, False)
+
+
+# -- the generator ----------------------------------------------------------------------
+
+
+def _draft(item: str, key: str, payload: dict[str, Any], valid_from: date) -> RecordDraft:
+    return RecordDraft(item, key, payload, SOURCES[item], valid_from)
+
+
+class _Writer:
+    """Collects one resident's records, agency by agency."""
+
+    def __init__(self, facts: ResidentFacts, household: _Household, seed: int) -> None:
+        self.facts = facts
+        self.household = household
+        self.as_of = household.as_of
+        self.me = facts.as_member()
+        for member in household.members:
+            if member.resident_id == facts.resident_id:
+                self.me = member
+        self.profile = household.profile(self.me)
+        self.age = self.profile.age
+        self.rng = random.Random(f"{seed}:records:{facts.resident_id}")  # noqa: S311
+        self.municipality = municipality_agency_code(facts.municipality_code)
+        self.place = facts.municipality_name or facts.municipality_code
+        self.out: list[GeneratedRecord] = []
+
+    def add(self, agency: str, item: str, key: str, payload: dict[str, Any], since: date) -> None:
+        self.out.append((agency, _draft(item, key, payload, since)))
+
+    def run(self) -> list[GeneratedRecord]:
+        self.household_record()
+        tax = self.resident_tax()
+        self.health_insurance(tax)
+        self.children_records()
+        self.pregnancy()
+        self.allowances()
+        self.high_school()
+        disabled = self.disabilities()
+        self.pensions(disabled)
+        self.care(tax)
+        self.assistance()
+        self.employment()
+        return self.out
+
+    # 世帯
+    def household_record(self) -> None:
+        members = self.household.members
+        payload: dict[str, Any] = {
+            "is_head": self.me.relation == Relation.HEAD,
+            "relation_to_head": self.me.relation.value,
+            "member_count": len(members),
+            "member_relations": [m.relation.value for m in members],
+        }
+        if self.facts.address:
+            payload["address"] = self.facts.address
+        since = self.facts.registered_on or self.me.birth_date
+        payload["since"] = since.isoformat()
+        self.add(self.municipality, "household", "", payload, since)
+
+    # 地方税
+    def resident_tax(self) -> ResidentTax | None:
+        profile = self.profile
+        if age_on(self.me.birth_date, date(ASSESSMENT_YEAR, 1, 1)) < 18:
+            return None
+        dependants = [
+            m
+            for m in self.household.members
+            if self.household.recipient(m) == self.me
+            and 16 <= self.household.ages[m.resident_id] < 23
+        ]
+        partner = self.household.spouse(self.me)
+        spouse_deduction = (
+            partner is not None
+            and self.household.profile(partner).low_earner
+            and profile.salary + profile.business_income > self.household.profile(partner).salary
+        )
+        social = profile.salary * 145 // 1000 + profile.business_income // 10
+        tax = assess_resident_tax(
+            salary=profile.salary,
+            business_income=profile.business_income,
+            pension=profile.pension_income,
+            dependants=len(dependants),
+            spouse_deduction=spouse_deduction,
+            social_insurance=social,
+            exempt_status=self.household.single_parent and self.me.relation == Relation.HEAD,
+        )
+        if self.household.assistance:
+            tax = ResidentTax(tax.total_income, 0, 0, 0, True)
+        payload = {
+            "assessment_year": ASSESSMENT_YEAR,
+            "income_year": ASSESSMENT_YEAR - 1,
+            "total_income": tax.total_income,
+            "taxable_income": tax.taxable_income,
+            "income_levy": tax.income_levy,
+            "per_capita_levy": tax.per_capita_levy,
+            "tax_amount": tax.tax_amount,
+            "non_taxable": tax.non_taxable,
+        }
+        self.add(
+            self.municipality,
+            "resident-tax",
+            str(ASSESSMENT_YEAR),
+            payload,
+            date(ASSESSMENT_YEAR, 6, 1),
+        )
+        return tax
+
+    # 健康・医療
+    def health_insurance(self, tax: ResidentTax | None) -> None:
+        insurer, dependant = self.household.insurer(self.me)
+        if insurer is None:
+            return
+        pref_code = self.facts.municipality_code[:2]
+        prefecture = _prefecture_name(self.place)
+        if insurer == KYOKAI:
+            name = f"全国健康保険協会 {prefecture}支部" if prefecture else "全国健康保険協会"
+            body = f"01{pref_code}001"
+        elif insurer in _INSURER_NAMES:
+            name, body = _INSURER_NAMES[insurer], _KUMIAI_NUMBERS[insurer]
+        elif insurer.startswith("koki-"):
+            name, body = f"{prefecture}後期高齢者医療広域連合", f"39{pref_code}001"
+        else:
+            name, body = f"{self.place} 国民健康保険", self.facts.municipality_code[:5]
+        earner = self.profile
+        if dependant or self.age < 18:
+            candidates = self.household.parents(self.me) or [
+                m for m in [self.household.spouse(self.me)] if m is not None
+            ]
+            if candidates:
+                earner = max(
+                    (self.household.profile(c) for c in candidates), key=lambda p: p.salary
+                )
+        if dependant or self.profile.work is Work.EMPLOYEE:
+            start = earner.employed_since or self.me.birth_date
+            acquired = max(start, self.me.birth_date)
+        elif self.age >= 75:
+            acquired = _add_years(self.me.birth_date, 75)
+        else:
+            acquired = max(
+                self.me.birth_date,
+                _day_between(
+                    self.rng, _add_years(self.as_of, -15), self.as_of - timedelta(days=30)
+                ),
+            )
+        self.add(
+            insurer,
+            "health-insurance",
+            "",
+            {
+                "insurer_name": name,
+                "insurer_number": body + insurer_check_digit(body),
+                "insured_type": "被扶養者" if dependant else "被保険者",
+                "acquired_on": acquired.isoformat(),
+                "copay_percent": self._copay(tax),
+                "limit_category": self._limit_category(earner, tax, insurer),
+            },
+            acquired,
+        )
+
+    def _copay(self, tax: ResidentTax | None) -> int:
+        if self.age < 6:
+            return 20
+        if self.age < 70:
+            return 30
+        taxable = tax.taxable_income if tax else 0
+        if taxable >= 1_450_000:
+            return 30
+        if self.age < 75:
+            return 20
+        return 20 if taxable >= 280_000 and (tax and tax.total_income >= 2_000_000) else 10
+
+    def _limit_category(  # noqa: PLR0911 - one return per category
+        self, earner: Profile, tax: ResidentTax | None, insurer: str
+    ) -> str:
+        if self.age >= 70:
+            taxable = tax.taxable_income if tax else 0
+            if taxable >= 6_900_000:
+                return "現役並みⅢ"
+            if taxable >= 3_800_000:
+                return "現役並みⅡ"
+            if taxable >= 1_450_000:
+                return "現役並みⅠ"
+            if tax is None or tax.non_taxable:
+                return "低所得Ⅰ" if self.profile.pension_income <= 800_000 else "低所得Ⅱ"
+            return "一般"
+        if earner.member == self.me and tax is not None and tax.non_taxable:
+            return "オ"
+        # dependants and children share the category of the person who supports them
+        if earner.member != self.me and earner.salary + earner.business_income < 1_000_000:
+            return "オ"
+        if insurer.startswith("kokuho-"):
+            base = salary_income(earner.salary) + earner.business_income - 430_000
+            bands = ((9_010_000, "ア"), (6_000_000, "イ"), (2_100_000, "ウ"))
+        else:
+            base = earner.salary // 12
+            bands = ((810_000, "ア"), (515_000, "イ"), (270_000, "ウ"))
+        for floor, category in bands:
+            if base > floor:
+                return category
+        return "エ"
+
+    def children_records(self) -> None:
+        if self.age >= 17:
+            return
+        birth = self.me.birth_date
+        if self.age < 6:
+            for checkup, months in (
+                ("3〜4か月児", 3),
+                ("9〜10か月児", 9),
+                ("1歳6か月児", 18),
+                ("3歳児", 36),
+            ):
+                day = _add_months(birth, months) + timedelta(days=self.rng.randrange(5, 40))
+                if day > self.as_of or self.rng.random() < 0.04:
+                    continue
+                result = _weighted(
+                    self.rng, [("異常なし", 0.85), ("要経過観察", 0.12), ("要精密検査", 0.03)]
+                )
+                payload = {
+                    "checkup": checkup,
+                    "age_months": (day.year - birth.year) * 12
+                    + day.month
+                    - birth.month
+                    - (day.day < birth.day),
+                    "examined_on": day.isoformat(),
+                    "result": result,
+                }
+                self.add(self.municipality, "infant-checkup", checkup, payload, day)
+        for vaccine, dose, days in vaccination_schedule(self.me):
+            if self.rng.random() < (0.6 if vaccine == "HPV" else 0.015):
+                continue
+            day = birth + timedelta(days=days + self.rng.randrange(0, 28))
+            if day > self.as_of:
+                continue
+            payload = {
+                "vaccine": vaccine,
+                "dose": dose,
+                "vaccinated_on": day.isoformat(),
+                "municipality": self.place,
+            }
+            self.add(self.municipality, "vaccination", f"{vaccine}-{dose}", payload, day)
+
+    # 子育て
+    def pregnancy(self) -> None:
+        if self.me.sex != Sex.FEMALE or not 16 <= self.age <= 46:
+            return
+        pregnancies: list[date] = []  # conception dates
+        for member in self.household.members:
+            months = (self.as_of - member.birth_date).days / 30.4
+            if months < 12 and self.household.mother(member) == self.me:
+                pregnancies.append(member.birth_date - timedelta(days=266))
+        odds = {20: 0.02, 25: 0.05, 30: 0.06, 35: 0.035, 40: 0.008}
+        chance = next((p for lo, p in sorted(odds.items(), reverse=True) if self.age >= lo), 0.003)
+        married = self.household.spouse(self.me) is not None
+        if self.rng.random() < chance * (1.0 if married else 0.15):
+            pregnancies.append(self.as_of - timedelta(days=self.rng.randrange(60, 265)))
+        for conception in pregnancies:
+            notified = conception + timedelta(days=self.rng.randrange(45, 80))
+            expected = conception + timedelta(days=266)
+            key = expected.isoformat()
+            payload: dict[str, Any] = {
+                "notified_on": notified.isoformat(),
+                "expected_delivery": expected.isoformat(),
+                "handbook_issued_on": notified.isoformat(),
+            }
+            self.add(self.municipality, "pregnancy-notification", key, payload, notified)
+            for visit, week in enumerate(_CHECKUP_WEEKS, start=1):
+                day = conception + timedelta(days=(week - 2) * 7 + self.rng.randrange(0, 5))
+                if day > self.as_of or day <= notified:
+                    continue
+                result = _weighted(
+                    self.rng, [("異常なし", 0.9), ("要経過観察", 0.08), ("要精密検査", 0.02)]
+                )
+                payload = {
+                    "visit": visit,
+                    "weeks": week,
+                    "examined_on": day.isoformat(),
+                    "result": result,
+                }
+                self.add(self.municipality, "pregnancy-checkup", f"{key}-{visit:02d}", payload, day)
+
+    def allowances(self) -> None:
+        household = self.household
+        kids = sorted(
+            (m for m in household.members if household.recipient(m) == self.me and m != self.me),
+            key=lambda m: m.birth_date,
+        )
+        supported = [k for k in kids if household.ages[k.resident_id] < 22]
+        eligible = [k for k in supported if self.as_of <= _allowance_ends(k.birth_date)]
+        for order, kid in enumerate(supported, start=1):
+            if kid not in eligible:
+                continue
+            if order >= 3:
+                category, amount = "第3子以降", 30_000
+            elif age_on(kid.birth_date, self.as_of) < 3:
+                category, amount = "3歳未満", 15_000
+            else:
+                category, amount = "3歳以上高校生年代まで", 10_000
+            started = _first_of_next_month(kid.birth_date)
+            if age_on(kid.birth_date, date(2024, 10, 1)) >= 15:
+                started = max(started, date(2024, 10, 1))  # high-school age joined in 2024
+            payload = {
+                "category": category,
+                "child_order": order,
+                "child_birth_date": kid.birth_date.isoformat(),
+                "started_on": started.isoformat(),
+                "monthly_amount": amount,
+            }
+            self.add(self.municipality, "child-allowance", f"child-{order}", payload, started)
+        if household.single_parent and self.me.relation == Relation.HEAD and eligible:
+            self._child_rearing(len(eligible), eligible[-1].birth_date)
+
+    def _child_rearing(self, children: int, youngest: date) -> None:
+        income = salary_income(self.profile.salary) + self.profile.business_income
+        full_limit, partial_limit = (
+            690_000 + 380_000 * (children - 1),
+            2_080_000 + 380_000 * (children - 1),
+        )
+        if income >= partial_limit or self.rng.random() < 0.12:
+            return
+        if income < full_limit:
+            category, first, extra = "全部支給", 46_690, 11_030
+        else:
+            share = (income - full_limit) / (partial_limit - full_limit)
+            category = "一部支給"
+            first = int(round(46_680 - share * (46_680 - 11_010), -1))
+            extra = int(round(11_020 - share * (11_020 - 5_520), -1))
+        started = max(_first_of_next_month(youngest), _add_years(self.as_of, -8)).replace(day=1)
+        payload = {
+            "category": category,
+            "children": children,
+            "started_on": started.isoformat(),
+            "monthly_amount": first + extra * (children - 1),
+        }
+        self.add(self.municipality, "child-rearing-allowance", "", payload, started)
+
+    def high_school(self) -> None:
+        school_year = self.as_of.year if self.as_of.month >= 4 else self.as_of.year - 1
+        on_april_first = age_on(self.me.birth_date, date(school_year, 4, 1))
+        if not 15 <= on_april_first <= 17 or self.rng.random() < 0.015:
+            return
+        earner = self.household.recipient(self.me)
+        income = self.household.profile(earner).salary if earner else 0
+        private = self.rng.random() < 0.33
+        amount = 396_000 if private and income < 5_900_000 else 118_800
+        payload = {
+            "eligible": True,
+            "school_year": school_year,
+            "school_type": "私立" if private else "国公立",
+            "annual_amount": amount,
+        }
+        self.add("mext", "high-school-support", str(school_year), payload, date(school_year, 4, 1))
+
+    # 福祉・介護
+    def disabilities(self) -> str | None:
+        """Write the certificates; the grade that entitles to a disability pension, if any."""
+        age, rng, pension_grade = self.age, self.rng, None
+        physical = 0.004 if age < 18 else 0.012 if age < 65 else 0.04 if age < 75 else 0.09
+        if rng.random() < physical:
+            grade = _weighted(
+                rng, [("1級", 26), ("2級", 15), ("3級", 17), ("4級", 26), ("5級", 9), ("6級", 7)]
+            )
+            kind = _weighted(
+                rng,
+                [("肢体不自由", 45), ("内部障害", 30), ("聴覚・平衡機能障害", 9),
+                 ("視覚障害", 7), ("音声・言語・そしゃく機能障害", 2)],
+            )  # fmt: skip
+            issued = _day_between(
+                rng, max(self.me.birth_date, _add_years(self.as_of, -30)), self.as_of
+            )
+            payload = {
+                "certificate_number": f"第{rng.randrange(10**5, 10**6)}号",
+                "grade": grade,
+                "disability": kind,
+                "issued_on": issued.isoformat(),
+            }
+            self.add(self.municipality, "disability-physical", "", payload, issued)
+            pension_grade = grade if grade in ("1級", "2級") else pension_grade
+        mental = 0.0 if age < 15 else 0.004 if age < 20 else 0.017 if age < 65 else 0.006
+        if rng.random() < mental:
+            grade = _weighted(rng, [("1級", 11), ("2級", 55), ("3級", 34)])
+            issued = _day_between(rng, self.as_of - timedelta(days=700), self.as_of)
+            payload = {
+                "certificate_number": f"第{rng.randrange(10**5, 10**6)}号",
+                "grade": grade,
+                "issued_on": issued.isoformat(),
+                "valid_until": (_add_years(issued, 2) - timedelta(days=1)).isoformat(),
+            }
+            self.add(self.municipality, "disability-mental", "", payload, issued)
+            pension_grade = pension_grade or (grade if grade != "3級" else None)
+        intellectual = 0.015 if age < 20 else 0.008 if age < 65 else 0.002
+        if rng.random() < intellectual:
+            grade = _weighted(rng, [("A", 40), ("B", 60)])
+            issued = _day_between(rng, _add_years(self.me.birth_date, 2), self.as_of)
+            issued = min(max(issued, self.me.birth_date), self.as_of)
+            payload = {
+                "certificate_number": f"第{rng.randrange(10**5, 10**6)}号",
+                "grade": grade,
+                "issued_on": issued.isoformat(),
+            }
+            if age < 18:
+                payload["valid_until"] = _add_years(self.as_of.replace(day=1), 2).isoformat()
+            self.add(self.municipality, "disability-intellectual", "", payload, issued)
+            pension_grade = pension_grade or ("1級" if grade == "A" else "2級")
+        return pension_grade
+
+    def pensions(self, disability_grade: str | None) -> None:
+        profile, jps = self.profile, "jps"
+        if self.age >= 65:
+            start = _add_years(self.me.birth_date, 65) - timedelta(days=1)
+            for kind, amount in (
+                ("老齢基礎年金", profile.old_age_basic),
+                ("老齢厚生年金", profile.old_age_employees),
+                ("遺族厚生年金", profile.survivors),
+            ):
+                if amount:
+                    payload = {
+                        "pension_type": kind,
+                        "annual_amount": amount,
+                        "started_on": start.isoformat(),
+                    }
+                    self.add(jps, "public-pension", kind, payload, start)
+        elif self.age >= 20 and disability_grade is not None and self.rng.random() < 0.75:
+            amount = 1_039_625 if disability_grade == "1級" else 831_700
+            start = _add_years(self.me.birth_date, 20)
+            payload = {
+                "pension_type": "障害基礎年金",
+                "annual_amount": amount,
+                "started_on": start.isoformat(),
+                "grade": disability_grade,
+            }
+            self.add(jps, "public-pension", "障害基礎年金", payload, start)
+
+    def care(self, tax: ResidentTax | None) -> None:
+        if self.age < 65:
+            return
+        odds = ((90, 0.72), (85, 0.48), (80, 0.26), (75, 0.12), (70, 0.06), (65, 0.03))
+        if self.rng.random() >= next(p for lo, p in odds if self.age >= lo):
+            return
+        level = _weighted(
+            self.rng,
+            [("要支援1", 14), ("要支援2", 14), ("要介護1", 21), ("要介護2", 17),
+             ("要介護3", 13), ("要介護4", 12), ("要介護5", 9)],
+        )  # fmt: skip
+        months = 12 if level.startswith("要支援") else 36
+        start = _add_months(self.as_of.replace(day=1), -self.rng.randrange(0, months))
+        income = tax.total_income if tax else 0
+        copay = 30 if income >= 3_400_000 else 20 if income >= 2_200_000 else 10
+        payload = {
+            "insured_number": f"{self.rng.randrange(10**9, 10**10)}",
+            "care_level": level,
+            "certified_from": start.isoformat(),
+            "certified_until": (_add_months(start, months) - timedelta(days=1)).isoformat(),
+            "copay_percent": copay,
+        }
+        self.profile.extras["care"] = True
+        self.add(self.municipality, "long-term-care", "", payload, start)
+
+    def assistance(self) -> None:
+        if not self.household.assistance:
+            return
+        kinds = ["生活扶助", "住宅扶助", "医療扶助"]
+        if 6 <= self.age <= 15:
+            kinds.append("教育扶助")
+        if self.profile.extras.get("care"):
+            kinds.append("介護扶助")
+        since = max(self.household.assistance_since, self.me.birth_date)
+        office = f"{self.place}福祉事務所"
+        payload = {
+            "started_on": since.isoformat(),
+            "assistance_types": kinds,
+            "welfare_office": office,
+        }
+        self.add(self.municipality, "public-assistance", "", payload, since)
+
+    # 雇用・年金
+    def employment(self) -> None:
+        profile, rng = self.profile, self.rng
+        if profile.work is Work.UNEMPLOYED:
+            qualified = self.as_of - timedelta(days=rng.randrange(10, 85))
+            dismissed = rng.random() < 0.3
+            days = (
+                _weighted(rng, [(180, 3), (210, 2), (240, 2), (270, 1), (330, 1)])
+                if dismissed
+                else (_weighted(rng, [(90, 6), (120, 3), (150, 2)]))
+            )
+            rate = rng.uniform(0.5, 0.8)
+            daily = min(8_870, max(2_411, int(profile.salary / 365 * rate)))
+            used = max(0, (self.as_of - qualified).days - 7)
+            payload = {
+                "qualified_on": qualified.isoformat(),
+                "benefit_days": days,
+                "daily_amount": daily,
+                "remaining_days": max(0, days - used),
+            }
+            self.add("hellowork", "employment-insurance", "", payload, qualified)
+        if profile.work is Work.EMPLOYEE and rng.random() < 0.004:
+            kind = _weighted(
+                rng, [("休業補償等給付", 7), ("障害補償等年金", 2), ("傷病補償等年金", 1)]
+            )
+            started = self.as_of - timedelta(days=rng.randrange(10, 700))
+            if kind == "休業補償等給付":
+                amount, basis = int(profile.salary / 365 * 0.8), "日額"
+            else:
+                amount, basis = int(round(profile.salary * rng.uniform(0.3, 0.8), -2)), "年額"
+            payload = {
+                "benefit_type": kind,
+                "started_on": started.isoformat(),
+                "amount": amount,
+                "amount_basis": basis,
+            }
+            self.add("mhlw", "workers-compensation", "", payload, started)
+
+
+_CHECKUP_WEEKS = (12, 16, 20, 24, 26, 28, 30, 32, 34, 35, 36, 37, 38, 39)
+
+
+def vaccination_schedule(child: HouseholdMember) -> list[tuple[str, int, int]]:
+    """Routine vaccinations (定期接種) as (vaccine, dose, age in days), by birth date."""
+    birth = child.birth_date
+    doses: list[tuple[str, int, int]] = [
+        ("小児用肺炎球菌", 1, 61), ("小児用肺炎球菌", 2, 89), ("小児用肺炎球菌", 3, 117),
+        ("小児用肺炎球菌", 4, 395), ("BCG", 1, 150), ("MR（麻しん風しん）", 1, 372),
+        ("MR（麻しん風しん）", 2, 5 * 365 + 150), ("水痘", 1, 380), ("水痘", 2, 560),
+        ("日本脳炎", 1, 3 * 365 + 30), ("日本脳炎", 2, 3 * 365 + 60),
+        ("日本脳炎", 3, 4 * 365 + 60), ("日本脳炎", 4, 9 * 365 + 100),
+    ]  # fmt: skip
+    if birth >= date(2024, 2, 1):  # 五種混合 (with Hib) became routine in April 2024
+        doses += [("五種混合", n, d) for n, d in ((1, 61), (2, 89), (3, 117), (4, 540))]
+    else:
+        doses += [("四種混合", n, d) for n, d in ((1, 89), (2, 117), (3, 145), (4, 540))]
+        doses += [("Hib", n, d) for n, d in ((1, 61), (2, 89), (3, 117), (4, 395))]
+    if birth >= date(2016, 4, 1):  # B型肝炎 routine from October 2016
+        doses += [("B型肝炎", 1, 61), ("B型肝炎", 2, 89), ("B型肝炎", 3, 230)]
+    if birth >= date(2020, 8, 1):  # ロタウイルス routine from October 2020
+        doses += [("ロタウイルス", 1, 61), ("ロタウイルス", 2, 89)]
+    if child.sex == Sex.FEMALE:
+        doses += [("HPV", 1, 12 * 365 + 200), ("HPV", 2, 12 * 365 + 380)]
+    return doses
+
+
+PersonaRecords = Callable[[ResidentFacts], list[GeneratedRecord]]
+
+
+def generate_records(
+    *, resident: ResidentFacts, seed: int, as_of: date = REFERENCE_DATE
+) -> list[GeneratedRecord]:
+    """Every record the agencies hold about ``resident``, as (agency code, draft) pairs.
+
+    Pure and deterministic: the same facts and seed give the same records. Personas get
+    their hand-written records whatever the seed.
+    """
+    if resident.persona is not None:
+        from myna.agencies.personas import persona_records  # noqa: PLC0415 - avoids a cycle
+
+        found = persona_records(resident)
+        if found is not None:
+            return found
+    household = _Household(resident, seed, as_of)
+    return _Writer(resident, household, seed).run()
+
+
+_PERSONA_KEYS = {(p.family_name, p.given_name, p.birth_date): p.key for p in PERSONAS}
+
+
+def facts_from_members(members: Sequence[ResidentRead]) -> list[ResidentFacts]:
+    """The generator's view of each member of one household (registry records, head first).
+
+    A member who is one of the registry's personas (same name and birth date) is marked
+    with the persona's key, so their hand-written records are used.
+    """
+    ordered = sorted(members, key=lambda m: (m.relation != Relation.HEAD, m.id))
+    household = tuple(HouseholdMember(m.id, m.relation, m.birth_date, m.sex) for m in ordered)
+    return [
+        ResidentFacts(
+            resident_id=m.id,
+            birth_date=m.birth_date,
+            sex=m.sex,
+            municipality_code=m.municipality_code,
+            relation=m.relation,
+            household_id=m.household_id,
+            household=household,
+            municipality_name=m.municipality_name,
+            address=m.full_address,
+            registered_on=m.registered_on,
+            persona=_PERSONA_KEYS.get((m.family_name, m.given_name, m.birth_date)),
+        )
+        for m in ordered
+    ]
