@@ -11,6 +11,7 @@ from rich.console import Console
 
 from myna.card.cli import app as card_app
 from myna.jpki.cli import app as jpki_app
+from myna.network.transparency.cli import app as log_app
 from myna.platform.settings import Settings, get_settings
 from myna.reader.cli import card_login
 from myna.registry.cli import app as registry_app
@@ -20,6 +21,9 @@ app = typer.Typer(no_args_is_help=True, help="Myna: an open Mynaportal platform.
 app.add_typer(card_app, name="card", help="Virtual MyNumber cards (issue, info, sign, login).")
 app.add_typer(jpki_app, name="jpki", help="The JPKI certificate authorities (J-LIS role).")
 app.add_typer(registry_app, name="registry", help="The resident registry (住民基本台帳).")
+app.add_typer(
+    log_app, name="log", help="The exchange log (やりとり履歴): signed heads, proofs, checks."
+)
 card_app.command("login")(card_login)
 app.command("seed", help="Add a deterministic synthetic population to the registry.")(seed)
 db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
@@ -127,6 +131,34 @@ def bench_login(
         duration=duration,
         concurrency=concurrency,
         workers=workers,
+        database_url=database_url,
+        console=console,
+    )
+    if json is not None:
+        result.write(json)
+        console.print(f"Wrote {json}")
+
+
+@bench_app.command("log")
+def bench_log(
+    duration: Annotated[float, typer.Option(min=1, help="Seconds of appending.")] = 10.0,
+    threads: Annotated[int, typer.Option(min=1, max=64, help="Appending threads.")] = 4,
+    subject_entries: Annotated[
+        int, typer.Option(min=50, help="Entries of the resident whose first page is read.")
+    ] = 10_000,
+    database_url: Annotated[
+        str, typer.Option(help="Benchmark database (a fresh SQLite file by default).")
+    ] = "",
+    json: Annotated[Path | None, typer.Option("--json", help="Write the result here.")] = None,
+) -> None:
+    """Exchange-log appends per second with signed heads each second; the resident's page."""
+    from myna.bench import log  # noqa: PLC0415
+
+    console = Console()
+    result = log.run(
+        duration=duration,
+        threads=threads,
+        subject_entries=subject_entries,
         database_url=database_url,
         console=console,
     )

@@ -1,1 +1,94 @@
-"""The exchange log (やりとり履歴) as an RFC 9162 transparency log."""
+"""The exchange log (やりとり履歴) as an RFC 9162 transparency log.
+
+Every exchange the hub (情報提供ネットワークシステム) makes is appended as a leaf of an
+append-only Merkle tree, in the same transaction as the exchange; the log signs tree
+heads; a resident gets an inclusion proof for each of their entries, anyone can check
+consistency between two heads, and ``myna log verify`` checks all of it offline.
+Other contexts import only from here (the hub re-exports what it needs).
+"""
+
+from myna.network.transparency.domain import (
+    EMPTY_ROOT,
+    ConsistencyProof,
+    InclusionBundle,
+    InclusionProof,
+    InvalidEntryError,
+    InvalidProofError,
+    LeafIndexOutOfRangeError,
+    LogEntry,
+    NewEntry,
+    NoTreeHeadError,
+    Outcome,
+    Page,
+    Problem,
+    ProofVerificationError,
+    SignedTreeHead,
+    TransparencyError,
+    TreeSizeError,
+    VerificationReport,
+    leaf_hash,
+    merkle_tree_hash,
+    node_hash,
+    verify_consistency,
+    verify_entry_inclusion,
+    verify_heads_consistent,
+    verify_inclusion,
+)
+from myna.network.transparency.service import (
+    append,
+    consistency_proof,
+    entries_for_subject,
+    get_entry,
+    inclusion_bundle,
+    inclusion_proof,
+    latest_tree_head,
+    publish_tree_head,
+    root_hash,
+    tree_head,
+    tree_size,
+    verify_log,
+)
+from myna.network.transparency.signing import LogSigner, public_key, verify_tree_head
+
+__all__ = [
+    "EMPTY_ROOT",
+    "ConsistencyProof",
+    "InclusionBundle",
+    "InclusionProof",
+    "InvalidEntryError",
+    "InvalidProofError",
+    "LeafIndexOutOfRangeError",
+    "LogEntry",
+    "LogSigner",
+    "NewEntry",
+    "NoTreeHeadError",
+    "Outcome",
+    "Page",
+    "Problem",
+    "ProofVerificationError",
+    "SignedTreeHead",
+    "TransparencyError",
+    "TreeSizeError",
+    "VerificationReport",
+    "append",
+    "consistency_proof",
+    "entries_for_subject",
+    "get_entry",
+    "inclusion_bundle",
+    "inclusion_proof",
+    "latest_tree_head",
+    "leaf_hash",
+    "merkle_tree_hash",
+    "node_hash",
+    "public_key",
+    "publish_tree_head",
+    "root_hash",
+    "tree_head",
+    "tree_size",
+    "verify_consistency",
+    "verify_entry_inclusion",
+    "verify_heads_consistent",
+    "verify_inclusion",
+    "verify_log",
+    "verify_tree_head",
+]

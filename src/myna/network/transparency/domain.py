@@ -1,1 +1,847 @@
-"""RFC 9162 Merkle tree hashing and proofs (pure)."""
+"""RFC 9162 Merkle tree hashing, proofs and the exchange-log entry format (pure).
+
+The exchange log (やりとり履歴) is an append-only Merkle tree as defined by RFC 9162
+(Certificate Transparency Version 2.0), §2.1, with SHA-256:
+
+* leaf hash ``SHA-256(0x00 || entry)`` and node hash ``SHA-256(0x01 || left || right)``
+  (§2.1.1, the domain separation that rules out second-preimage tricks);
+* the Merkle Tree Hash MTH of a list, ``MTH({}) = SHA-256()`` (§2.1.1);
+* inclusion proofs PATH(m, D[n]) and their verification (§2.1.3.1, §2.1.3.2);
+* consistency proofs PROOF(m, D[n]) and their verification (§2.1.4.1, §2.1.4.2).
+
+Proof generation is written over *ranges* of leaves, ``[lo, hi)``, so the same code
+serves an in-memory list and the database (which keeps the hash of every complete
+perfect subtree and answers a range from at most log2(n) of them).
+
+Nothing here touches a database, a file or the network.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from myna.platform import i18n
+from myna.platform.errors import N_, MynaError
+
+HASH_SIZE = 32
+LEAF_PREFIX = b"\x00"
+NODE_PREFIX = b"\x01"
+#: MTH({}) — RFC 9162 §2.1.1: the hash of an empty string.
+EMPTY_ROOT = hashlib.sha256(b"").digest()
+
+Range = tuple[int, int]
+#: A perfect subtree: (level, index) covers leaves [index * 2**level, (index + 1) * 2**level).
+Node = tuple[int, int]
+
+
+# ---------------------------------------------------------------------------------------
+# Errors
+# ---------------------------------------------------------------------------------------
+
+
+class TransparencyError(MynaError):
+    """Base of the exchange log's errors."""
+
+    code = "exchange_log_error"
+
+
+class InvalidEntryError(TransparencyError):
+    """An exchange-log entry that does not follow the entry format."""
+
+    code = "invalid_log_entry"
+    message = N_("The exchange log entry is not valid: {reason}")
+
+
+class LeafIndexOutOfRangeError(TransparencyError):
+    """An inclusion proof asked for a leaf outside the tree."""
+
+    code = "leaf_index_out_of_range"
+    message = N_("Entry {index} is not in a tree of {tree_size} entries.")
+    status_code = 404
+
+
+class TreeSizeError(TransparencyError):
+    """A tree size the log has not reached (or a first size beyond the second)."""
+
+    code = "tree_size_unavailable"
+    message = N_("The exchange log has {log_size} entries; a tree of {tree_size} is not available.")
+    status_code = 404
+
+
+class NoTreeHeadError(TransparencyError):
+    """Nobody has published a signed tree head yet."""
+
+    code = "no_tree_head"
+    message = N_("No signed tree head of the exchange log has been published yet.")
+    status_code = 404
+
+
+class ProofVerificationError(TransparencyError):
+    """A proof, an entry or a tree head that does not verify."""
+
+    code = "proof_not_verified"
+    message = N_("Verification failed: {reason}")
+
+    def localized(self) -> str:
+        """The message and its reason (an English message id too) in the locale in force."""
+        reason = i18n.gettext(str(self.params.get("reason", "")))
+        return i18n.gettext(self.message).format(reason=reason)
+
+
+class InvalidProofError(TransparencyError):
+    """A proof document that cannot even be read."""
+
+    code = "invalid_proof_document"
+    message = N_("The document is not a valid {kind}: {reason}")
+
+
+# ---------------------------------------------------------------------------------------
+# Hashing — RFC 9162 §2.1.1
+# ---------------------------------------------------------------------------------------
+
+
+def leaf_hash(data: bytes) -> bytes:
+    """The hash of a leaf: SHA-256(0x00 || data) (RFC 9162 §2.1.1)."""
+    return hashlib.sha256(LEAF_PREFIX + data).digest()
+
+
+def node_hash(left: bytes, right: bytes) -> bytes:
+    """The hash of an interior node: SHA-256(0x01 || left || right) (RFC 9162 §2.1.1)."""
+    return hashlib.sha256(NODE_PREFIX + left + right).digest()
+
+
+def largest_power_of_two_below(n: int) -> int:
+    """k, the largest power of two smaller than n (n > 1), as in RFC 9162 §2.1.1."""
+    return 1 << ((n - 1).bit_length() - 1)
+
+
+def root_from_leaf_hashes(hashes: Sequence[bytes]) -> bytes:
+    """MTH of a list given its leaf hashes (RFC 9162 §2.1.1), in O(n) via a frontier."""
+    frontier = Frontier()
+    for value in hashes:
+        frontier.append(value)
+    return frontier.root()
+
+
+def merkle_tree_hash(entries: Iterable[bytes]) -> bytes:
+    """MTH(D[n]) of a list of entries (RFC 9162 §2.1.1)."""
+    return root_from_leaf_hashes([leaf_hash(entry) for entry in entries])
+
+
+# ---------------------------------------------------------------------------------------
+# Perfect subtrees and the frontier
+# ---------------------------------------------------------------------------------------
+
+
+def perfect_subtrees(lo: int, hi: int) -> list[Node]:
+    """The perfect subtrees that make up ``[lo, hi)``, left to right.
+
+    Valid for the ranges RFC 9162's recursion produces: ``lo`` is a multiple of a power
+    of two at least ``hi - lo``, so each greedy piece is aligned to its own size.
+    """
+    nodes: list[Node] = []
+    while lo < hi:
+        size = 1 << ((hi - lo).bit_length() - 1)
+        level = size.bit_length() - 1
+        if lo % size:
+            msg = f"range [{lo}, {hi}) is not a subtree of an RFC 9162 tree"
+            raise ValueError(msg)
+        nodes.append((level, lo >> level))
+        lo += size
+    return nodes
+
+
+def fold_subtrees(hashes: Sequence[bytes]) -> bytes:
+    """Combine perfect-subtree hashes (left to right, decreasing size) into their MTH."""
+    if not hashes:
+        return EMPTY_ROOT
+    result = hashes[-1]
+    for value in reversed(hashes[:-1]):
+        result = node_hash(value, result)
+    return result
+
+
+def range_hash(lo: int, hi: int, nodes: Mapping[Node, bytes]) -> bytes:
+    """MTH(D[lo:hi]) from the stored hashes of its perfect subtrees."""
+    return fold_subtrees([nodes[node] for node in perfect_subtrees(lo, hi)])
+
+
+@dataclass
+class Frontier:
+    """The roots of the perfect subtrees of a tree of ``size`` leaves, left to right.
+
+    There is one per set bit of ``size`` (largest first), so the root of the whole tree
+    is ``fold_subtrees(hashes)`` and appending a leaf touches O(log n) hashes. Appending
+    returns the interior nodes it completed, which the log stores so that any proof is
+    answered from O(log n) stored hashes.
+    """
+
+    size: int = 0
+    hashes: list[bytes] = field(default_factory=list)
+
+    def levels(self) -> list[int]:
+        """The level (log2 of the leaf count) of each subtree, left to right."""
+        return [bit for bit in range(self.size.bit_length() - 1, -1, -1) if self.size >> bit & 1]
+
+    def append(self, value: bytes) -> list[tuple[Node, bytes]]:
+        """Add a leaf hash; return the interior nodes ((level, index), hash) it completed."""
+        completed: list[tuple[Node, bytes]] = []
+        index = self.size
+        self.hashes.append(value)
+        level = 0
+        # Each trailing 1 bit of the old size is a subtree the new leaf completes a pair for.
+        while index & 1:
+            right = self.hashes.pop()
+            left = self.hashes.pop()
+            merged = node_hash(left, right)
+            self.hashes.append(merged)
+            level += 1
+            index >>= 1
+            completed.append(((level, index), merged))
+        self.size += 1
+        return completed
+
+    def root(self) -> bytes:
+        """MTH of the tree (RFC 9162 §2.1.1)."""
+        return fold_subtrees(self.hashes)
+
+    def to_bytes(self) -> bytes:
+        """The concatenated hashes (the size is kept beside them)."""
+        return b"".join(self.hashes)
+
+    @classmethod
+    def from_bytes(cls, size: int, data: bytes) -> Frontier:
+        """Rebuild from :meth:`to_bytes` and the tree size."""
+        if len(data) != HASH_SIZE * size.bit_count():
+            msg = "frontier does not match the tree size"
+            raise ValueError(msg)
+        hashes = [data[i : i + HASH_SIZE] for i in range(0, len(data), HASH_SIZE)]
+        return cls(size=size, hashes=hashes)
+
+    @classmethod
+    def subtrees_of(cls, size: int) -> list[Node]:
+        """The perfect subtrees of a tree of ``size`` leaves (the frontier's nodes)."""
+        return perfect_subtrees(0, size)
+
+
+# ---------------------------------------------------------------------------------------
+# Inclusion proofs — RFC 9162 §2.1.3
+# ---------------------------------------------------------------------------------------
+
+
+def inclusion_ranges(m: int, n: int) -> list[Range]:
+    """The leaf ranges whose MTH make up PATH(m, D[n]), leaf upwards (RFC 9162 §2.1.3.1)."""
+    if not 0 <= m < n:
+        raise LeafIndexOutOfRangeError(index=m, tree_size=n)
+    outer_first: list[Range] = []
+    lo, hi = 0, n
+    while hi - lo > 1:
+        k = largest_power_of_two_below(hi - lo)
+        if m - lo < k:
+            outer_first.append((lo + k, hi))
+            hi = lo + k
+        else:
+            outer_first.append((lo, lo + k))
+            lo += k
+    return outer_first[::-1]
+
+
+def inclusion_path(m: int, n: int, subtree_hash: Callable[[int, int], bytes]) -> list[bytes]:
+    """PATH(m, D[n]) (RFC 9162 §2.1.3.1), asking ``subtree_hash(lo, hi)`` for each MTH."""
+    return [subtree_hash(lo, hi) for lo, hi in inclusion_ranges(m, n)]
+
+
+def root_from_inclusion_proof(
+    leaf_index: int, tree_size: int, leaf: bytes, path: Sequence[bytes]
+) -> bytes:
+    """The root an inclusion proof leads to (RFC 9162 §2.1.3.2), or ProofVerificationError."""
+    if leaf_index >= tree_size or leaf_index < 0:
+        raise ProofVerificationError(reason=N_("the leaf index is not inside the tree"))
+    fn, sn = leaf_index, tree_size - 1
+    r = leaf
+    for p in path:
+        if sn == 0:
+            raise ProofVerificationError(reason=N_("the inclusion proof is too long"))
+        if fn & 1 or fn == sn:
+            r = node_hash(p, r)
+            if not fn & 1:
+                while fn and not fn & 1:
+                    fn >>= 1
+                    sn >>= 1
+        else:
+            r = node_hash(r, p)
+        fn >>= 1
+        sn >>= 1
+    if sn != 0:
+        raise ProofVerificationError(reason=N_("the inclusion proof is too short"))
+    return r
+
+
+def verify_inclusion(
+    *, leaf_index: int, tree_size: int, leaf: bytes, path: Sequence[bytes], root: bytes
+) -> None:
+    """Check an inclusion proof against a root (RFC 9162 §2.1.3.2); raise if it fails."""
+    if root_from_inclusion_proof(leaf_index, tree_size, leaf, path) != root:
+        raise ProofVerificationError(
+            reason=N_("the inclusion proof does not lead to the root hash")
+        )
+
+
+# ---------------------------------------------------------------------------------------
+# Consistency proofs — RFC 9162 §2.1.4
+# ---------------------------------------------------------------------------------------
+
+
+def consistency_ranges(m: int, n: int) -> list[Range]:
+    """The leaf ranges whose MTH make up PROOF(m, D[n]), innermost first (§2.1.4.1)."""
+    if not 0 <= m <= n:
+        raise TreeSizeError(log_size=n, tree_size=m)
+    if m in {0, n}:
+        return []
+    outer_first: list[Range] = []
+    lo, hi, whole = 0, n, True
+    while True:
+        if hi - lo == m - lo:
+            # SUBPROOF(m, D[m], b): nothing if b, else MTH(D[m]) itself.
+            if not whole:
+                outer_first.append((lo, hi))
+            break
+        k = largest_power_of_two_below(hi - lo)
+        if m - lo <= k:
+            outer_first.append((lo + k, hi))
+            hi = lo + k
+        else:
+            outer_first.append((lo, lo + k))
+            lo += k
+            whole = False
+    return outer_first[::-1]
+
+
+def consistency_path(m: int, n: int, subtree_hash: Callable[[int, int], bytes]) -> list[bytes]:
+    """PROOF(m, D[n]) (RFC 9162 §2.1.4.1), asking ``subtree_hash(lo, hi)`` for each MTH."""
+    return [subtree_hash(lo, hi) for lo, hi in consistency_ranges(m, n)]
+
+
+def _trivially_consistent(
+    first: int, second: int, first_root: bytes, second_root: bytes, path: Sequence[bytes]
+) -> bool:
+    """The cases RFC 9162 §2.1.4.2 leaves to the caller: equal sizes, the empty tree."""
+    if not 0 <= first <= second:
+        raise ProofVerificationError(reason=N_("the first tree is larger than the second"))
+    if first == second:
+        if path or first_root != second_root:
+            raise ProofVerificationError(reason=N_("two heads of one size must have one root"))
+        return True
+    if first == 0:
+        # Every tree extends the empty tree; RFC 9162 defines no proof for it.
+        if path:
+            raise ProofVerificationError(reason=N_("a proof from the empty tree must be empty"))
+        return True
+    return False
+
+
+def verify_consistency(  # noqa: PLR0912 - the steps of RFC 9162 §2.1.4.2, in order
+    *, first: int, second: int, first_root: bytes, second_root: bytes, path: Sequence[bytes]
+) -> None:
+    """Check a consistency proof between two tree heads (RFC 9162 §2.1.4.2); raise if not."""
+    if _trivially_consistent(first, second, first_root, second_root, path):
+        return
+    if not path:
+        raise ProofVerificationError(reason=N_("the consistency proof is empty"))
+    values = list(path)
+    if first & (first - 1) == 0:
+        values.insert(0, first_root)
+    fn, sn = first - 1, second - 1
+    while fn & 1:
+        fn >>= 1
+        sn >>= 1
+    fr = sr = values[0]
+    for c in values[1:]:
+        if sn == 0:
+            raise ProofVerificationError(reason=N_("the consistency proof is too long"))
+        if fn & 1 or fn == sn:
+            fr = node_hash(c, fr)
+            sr = node_hash(c, sr)
+            if not fn & 1:
+                while fn and not fn & 1:
+                    fn >>= 1
+                    sn >>= 1
+        else:
+            sr = node_hash(sr, c)
+        fn >>= 1
+        sn >>= 1
+    if sn != 0:
+        raise ProofVerificationError(reason=N_("the consistency proof is too short"))
+    if fr != first_root:
+        raise ProofVerificationError(reason=N_("the proof does not lead to the first root hash"))
+    if sr != second_root:
+        raise ProofVerificationError(reason=N_("the proof does not lead to the second root hash"))
+
+
+# ---------------------------------------------------------------------------------------
+# The entry format
+# ---------------------------------------------------------------------------------------
+
+
+class Outcome(StrEnum):
+    """How an exchange ended."""
+
+    SUCCESS = "success"
+    DENIED = "denied"
+    FAILED = "failed"
+    TIMEOUT = "timeout"
+
+
+_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
+_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z")
+_TEXT_LIMIT = 200
+_FIELDS = {"index", "time", "requester", "provider", "procedure", "item", "subject", "outcome"}
+_OPTIONAL = {"purpose", "detail"}
+
+
+def format_time(moment: datetime) -> str:
+    """RFC 3339 UTC with microseconds, e.g. ``2026-11-28T00:15:02.123456Z``."""
+    if moment.tzinfo is None:
+        raise InvalidEntryError(reason="the time has no time zone")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_time(text: str) -> datetime:
+    """Read the entry time format back (exactly that format, nothing looser)."""
+    if not _TIME.fullmatch(text):
+        raise InvalidEntryError(reason="time must look like 2026-11-28T00:15:02.123456Z")
+    try:
+        return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    except ValueError as error:
+        raise InvalidEntryError(reason="time is not a real date and time") from error
+
+
+def _check_code(name: str, value: object) -> str:
+    if not isinstance(value, str) or not _CODE.fullmatch(value):
+        raise InvalidEntryError(reason=f"{name} must be a code of 1-64 letters, digits or ._:-")
+    return value
+
+
+def _check_text(name: str, value: object) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value or len(value) > _TEXT_LIMIT:
+        raise InvalidEntryError(reason=f"{name} must be text of 1-{_TEXT_LIMIT} characters")
+    if any(ord(char) < 0x20 or ord(char) == 0x7F for char in value):
+        raise InvalidEntryError(reason=f"{name} must not contain control characters")
+    return value
+
+
+def canonical_json(value: Mapping[str, Any]) -> bytes:
+    """Sorted keys, no spaces, UTF-8 (RFC 8785 JCS for strings and integers)."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+@dataclass(frozen=True, slots=True)
+class NewEntry:
+    """One exchange to record: who asked whom for which item about whom, and how it ended.
+
+    ``subject`` is opaque: the registry's resident id as a string, never a MyNumber.
+    ``time`` defaults to the moment of appending.
+    """
+
+    requester: str
+    provider: str
+    procedure: str
+    item: str
+    subject: str
+    outcome: Outcome
+    time: datetime | None = None
+    purpose: str | None = None
+    detail: str | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("requester", "provider", "procedure", "item", "subject"):
+            _check_code(name, getattr(self, name))
+        if not isinstance(self.outcome, Outcome):
+            try:
+                object.__setattr__(self, "outcome", Outcome(self.outcome))
+            except ValueError as error:
+                raise InvalidEntryError(reason="unknown outcome") from error
+        _check_text("purpose", self.purpose)
+        _check_text("detail", self.detail)
+        if self.time is not None:
+            format_time(self.time)
+
+
+@dataclass(frozen=True, slots=True)
+class LogEntry:
+    """A recorded entry (やりとり履歴の1件); the leaf data is :meth:`canonical_bytes`."""
+
+    index: int
+    time: datetime
+    requester: str
+    provider: str
+    procedure: str
+    item: str
+    subject: str
+    outcome: Outcome
+    purpose: str | None = None
+    detail: str | None = None
+
+    @classmethod
+    def record(cls, index: int, entry: NewEntry, time: datetime) -> LogEntry:
+        """The entry ``entry`` becomes at position ``index``."""
+        return cls(
+            index=index,
+            time=time,
+            requester=entry.requester,
+            provider=entry.provider,
+            procedure=entry.procedure,
+            item=entry.item,
+            subject=entry.subject,
+            outcome=entry.outcome,
+            purpose=entry.purpose,
+            detail=entry.detail,
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """The entry as a JSON object (optional fields left out when absent)."""
+        value: dict[str, Any] = {
+            "index": self.index,
+            "time": format_time(self.time),
+            "requester": self.requester,
+            "provider": self.provider,
+            "procedure": self.procedure,
+            "item": self.item,
+            "subject": self.subject,
+            "outcome": self.outcome.value,
+        }
+        if self.purpose is not None:
+            value["purpose"] = self.purpose
+        if self.detail is not None:
+            value["detail"] = self.detail
+        return value
+
+    def canonical_bytes(self) -> bytes:
+        """The leaf data: canonical JSON of :meth:`to_json`."""
+        return canonical_json(self.to_json())
+
+    def leaf_hash(self) -> bytes:
+        """SHA-256(0x00 || canonical bytes) (RFC 9162 §2.1.1)."""
+        return leaf_hash(self.canonical_bytes())
+
+    @classmethod
+    def from_json(cls, value: object) -> LogEntry:
+        """Read and validate an entry object (as shown to a resident)."""
+        if not isinstance(value, dict):
+            raise InvalidEntryError(reason="an entry is a JSON object")
+        keys = set(value)
+        if not keys >= _FIELDS or not keys <= _FIELDS | _OPTIONAL:
+            raise InvalidEntryError(reason="unexpected or missing fields")
+        index = value["index"]
+        if not isinstance(index, int) or isinstance(index, bool) or index < 0:
+            raise InvalidEntryError(reason="index must be a non-negative integer")
+        time = value["time"]
+        if not isinstance(time, str):
+            raise InvalidEntryError(reason="time must be a string")
+        try:
+            outcome = Outcome(value["outcome"])
+        except ValueError as error:
+            raise InvalidEntryError(reason="unknown outcome") from error
+        return cls(
+            index=index,
+            time=parse_time(time),
+            requester=_check_code("requester", value["requester"]),
+            provider=_check_code("provider", value["provider"]),
+            procedure=_check_code("procedure", value["procedure"]),
+            item=_check_code("item", value["item"]),
+            subject=_check_code("subject", value["subject"]),
+            outcome=outcome,
+            purpose=_check_text("purpose", value.get("purpose")),
+            detail=_check_text("detail", value.get("detail")),
+        )
+
+
+# ---------------------------------------------------------------------------------------
+# Tree heads and proofs as documents
+# ---------------------------------------------------------------------------------------
+
+
+def tree_head_payload(*, tree_size: int, timestamp: int, root_hash: bytes) -> bytes:
+    """The signed bytes of a tree head: canonical JSON of its three fields (RFC 9162 §4.10).
+
+    ``timestamp`` is milliseconds since the Unix epoch, as in RFC 9162; ``root_hash`` is
+    standard base64.
+    """
+    return canonical_json(
+        {"root_hash": b64(root_hash), "timestamp": timestamp, "tree_size": tree_size}
+    )
+
+
+def b64(data: bytes) -> str:
+    """Standard base64 with padding (RFC 4648 §4)."""
+    return base64.b64encode(data).decode("ascii")
+
+
+def unb64(text: object, *, kind: str) -> bytes:
+    """Decode a 32-byte hash from standard base64, or InvalidProofError."""
+    if not isinstance(text, str):
+        raise InvalidProofError(kind=kind, reason="a hash must be a base64 string")
+    try:
+        data = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError) as error:
+        raise InvalidProofError(kind=kind, reason="a hash is not valid base64") from error
+    if len(data) != HASH_SIZE:
+        raise InvalidProofError(kind=kind, reason="a hash must be 32 bytes")
+    return data
+
+
+def _count(value: Mapping[str, Any], name: str, kind: str) -> int:
+    number = value.get(name)
+    if not isinstance(number, int) or isinstance(number, bool) or number < 0:
+        raise InvalidProofError(kind=kind, reason=f"{name} must be a non-negative integer")
+    return number
+
+
+def _hashes(value: Mapping[str, Any], name: str, kind: str) -> list[bytes]:
+    items = value.get(name)
+    if not isinstance(items, list):
+        raise InvalidProofError(kind=kind, reason=f"{name} must be a list")
+    return [unb64(item, kind=kind) for item in items]
+
+
+@dataclass(frozen=True, slots=True)
+class InclusionProof:
+    """An inclusion proof (RFC 9162 §4.12 InclusionProofDataV2, as JSON)."""
+
+    leaf_index: int
+    tree_size: int
+    path: tuple[bytes, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        """``{"leaf_index", "tree_size", "inclusion_path": [base64...]}``."""
+        return {
+            "leaf_index": self.leaf_index,
+            "tree_size": self.tree_size,
+            "inclusion_path": [b64(value) for value in self.path],
+        }
+
+    @classmethod
+    def from_json(cls, value: object) -> InclusionProof:
+        """Read an inclusion proof document."""
+        kind = "inclusion proof"
+        if not isinstance(value, dict):
+            raise InvalidProofError(kind=kind, reason="expected a JSON object")
+        return cls(
+            leaf_index=_count(value, "leaf_index", kind),
+            tree_size=_count(value, "tree_size", kind),
+            path=tuple(_hashes(value, "inclusion_path", kind)),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ConsistencyProof:
+    """A consistency proof (RFC 9162 §4.13 ConsistencyProofDataV2, as JSON)."""
+
+    first: int
+    second: int
+    path: tuple[bytes, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        """``{"first", "second", "consistency_path": [base64...]}``."""
+        return {
+            "first": self.first,
+            "second": self.second,
+            "consistency_path": [b64(value) for value in self.path],
+        }
+
+    @classmethod
+    def from_json(cls, value: object) -> ConsistencyProof:
+        """Read a consistency proof document."""
+        kind = "consistency proof"
+        if not isinstance(value, dict):
+            raise InvalidProofError(kind=kind, reason="expected a JSON object")
+        return cls(
+            first=_count(value, "first", kind),
+            second=_count(value, "second", kind),
+            path=tuple(_hashes(value, "consistency_path", kind)),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SignedTreeHead:
+    """A signed tree head (RFC 9162 §4.10 TreeHeadDataV2 + §4.9 signature), as JSON.
+
+    ``signature`` is a JWS compact serialization (RFC 7515 §7.1, ES256) whose payload is
+    exactly :func:`tree_head_payload` of the other fields.
+    """
+
+    tree_size: int
+    timestamp: int
+    root_hash: bytes
+    key_id: str
+    signature: str
+
+    @property
+    def time(self) -> datetime:
+        """The timestamp as an aware UTC datetime."""
+        return datetime.fromtimestamp(self.timestamp / 1000, tz=UTC)
+
+    def payload(self) -> bytes:
+        """The bytes the signature covers."""
+        return tree_head_payload(
+            tree_size=self.tree_size, timestamp=self.timestamp, root_hash=self.root_hash
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """``{"tree_size", "timestamp", "root_hash", "key_id", "signature"}``."""
+        return {
+            "tree_size": self.tree_size,
+            "timestamp": self.timestamp,
+            "root_hash": b64(self.root_hash),
+            "key_id": self.key_id,
+            "signature": self.signature,
+        }
+
+    @classmethod
+    def from_json(cls, value: object) -> SignedTreeHead:
+        """Read a signed tree head document (the signature is checked separately)."""
+        kind = "signed tree head"
+        if not isinstance(value, dict):
+            raise InvalidProofError(kind=kind, reason="expected a JSON object")
+        key_id, signature = value.get("key_id"), value.get("signature")
+        if not isinstance(key_id, str) or not isinstance(signature, str):
+            raise InvalidProofError(kind=kind, reason="key_id and signature must be strings")
+        return cls(
+            tree_size=_count(value, "tree_size", kind),
+            timestamp=_count(value, "timestamp", kind),
+            root_hash=unb64(value.get("root_hash"), kind=kind),
+            key_id=key_id,
+            signature=signature,
+        )
+
+
+def timestamp_ms(moment: datetime) -> int:
+    """Milliseconds since the Unix epoch (RFC 9162 §4.10 ``timestamp``)."""
+    return int(moment.timestamp() * 1000)
+
+
+def verify_entry_inclusion(*, entry: LogEntry, proof: InclusionProof, head: SignedTreeHead) -> None:
+    """Check that ``entry`` is leaf ``proof.leaf_index`` of the tree ``head`` signs.
+
+    The caller checks the head's signature (:func:`signing.verify_tree_head`).
+    """
+    if entry.index != proof.leaf_index:
+        raise ProofVerificationError(reason=N_("the entry's index is not the proof's leaf index"))
+    if proof.tree_size != head.tree_size:
+        raise ProofVerificationError(reason=N_("the proof is for another tree size than the head"))
+    verify_inclusion(
+        leaf_index=proof.leaf_index,
+        tree_size=proof.tree_size,
+        leaf=entry.leaf_hash(),
+        path=proof.path,
+        root=head.root_hash,
+    )
+
+
+def verify_heads_consistent(
+    *, first: SignedTreeHead, second: SignedTreeHead, proof: ConsistencyProof
+) -> None:
+    """Check that ``second``'s tree extends ``first``'s (RFC 9162 §2.1.4.2)."""
+    if (proof.first, proof.second) != (first.tree_size, second.tree_size):
+        raise ProofVerificationError(reason=N_("the proof is for other tree sizes than the heads"))
+    verify_consistency(
+        first=first.tree_size,
+        second=second.tree_size,
+        first_root=first.root_hash,
+        second_root=second.root_hash,
+        path=proof.path,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class InclusionBundle:
+    """What a resident downloads for one entry: the entry, its proof and the signed head."""
+
+    entry: LogEntry
+    proof: InclusionProof
+    head: SignedTreeHead
+
+    def to_json(self) -> dict[str, Any]:
+        """``{"entry", "inclusion_proof", "tree_head"}``."""
+        return {
+            "entry": self.entry.to_json(),
+            "inclusion_proof": self.proof.to_json(),
+            "tree_head": self.head.to_json(),
+        }
+
+    @classmethod
+    def from_json(cls, value: object) -> InclusionBundle:
+        """Read a bundle document."""
+        if not isinstance(value, dict):
+            raise InvalidProofError(kind="proof bundle", reason="expected a JSON object")
+        return cls(
+            entry=LogEntry.from_json(value.get("entry")),
+            proof=InclusionProof.from_json(value.get("inclusion_proof")),
+            head=SignedTreeHead.from_json(value.get("tree_head")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page of a resident's やりとり履歴, newest first."""
+
+    items: list[LogEntry]
+    page: int
+    page_size: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        """How many pages there are (at least one)."""
+        return max(1, -(-self.total // self.page_size))
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing :func:`verify_log` found wrong; ``message`` is an English message id."""
+
+    code: str
+    message: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def localized(self) -> str:
+        """The message in the locale in force."""
+        return i18n.gettext(self.message).format(**self.params)
+
+    def __str__(self) -> str:
+        return self.message.format(**self.params)
+
+
+@dataclass
+class VerificationReport:
+    """What a full recomputation of the log found."""
+
+    tree_size: int = 0
+    entries_checked: int = 0
+    nodes_checked: int = 0
+    heads_checked: int = 0
+    consistency_checked: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    problem_count: int = 0
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing was found wrong."""
+        return self.problem_count == 0
+
+    def add(self, problem: Problem, *, keep: int = 50) -> None:
+        """Count a problem; keep the first ``keep`` for the report."""
+        self.problem_count += 1
+        if len(self.problems) < keep:
+            self.problems.append(problem)

@@ -1,0 +1,360 @@
+"""`myna bench log`: exchange-log appends per second and the resident's first page.
+
+Phases, all in one process against a fresh database:
+
+1. setup — a resident with ``subject_entries`` entries among four times as many of
+   other residents, spread over the past year (bulk appends, not timed);
+2. baseline — the same rows in the same transaction sizes from the same threads,
+   inserted plainly (no lock, no Merkle tree), into a range of negative indices that
+   is deleted afterwards: what the database does with no transparency at all;
+3. log — ``threads`` threads each committing exchanges of 1–8 entries (the entries
+   one exchange writes) through :func:`myna.network.transparency.append`, while a
+   publisher signs a tree head every half second and a reader asks for the resident's
+   first page 20 times a second;
+4. page — the resident's first page (50 newest) read back to back, idle;
+5. verify — :func:`verify_log` over the whole log.
+"""
+
+from __future__ import annotations
+
+import random
+import statistics
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import delete, insert
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from myna.bench.harness import LoadStats, Result
+from myna.network import transparency as tlog
+from myna.network.transparency.models import LogEntryRow
+from myna.platform.db import make_engine, make_session_factory, unit_of_work, utcnow
+from myna.platform.migrate import upgrade_to_head
+
+SUBJECT = "100000"
+PAGE_SIZE = 50
+HEAD_INTERVAL = 0.5
+READER_RATE = 20.0
+MAX_ENTRIES_PER_EXCHANGE = 8
+PROVIDERS = ("nta", "mhlw", "jpn-pension", "mext", "hellowork", "131016", "271004", "kyokai")
+ITEMS = (
+    "household",
+    "resident-tax.income",
+    "health.insurance",
+    "vaccination",
+    "child-allowance",
+    "pension.benefit",
+    "care-insurance",
+    "disability.certificate",
+)
+
+
+def _entry(rng: random.Random, subject: str, **extra: Any) -> tlog.NewEntry:
+    return tlog.NewEntry(
+        requester=rng.choice(("portal", "131016", "nta", "mhlw")),
+        provider=rng.choice(PROVIDERS),
+        procedure=f"proc-{rng.randrange(1, 120)}",
+        item=rng.choice(ITEMS),
+        subject=subject,
+        outcome=tlog.Outcome.SUCCESS if rng.random() < 0.97 else tlog.Outcome.DENIED,
+        **extra,
+    )
+
+
+def _setup(factory: sessionmaker[Session], subject_entries: int, console: Console) -> int:
+    """The resident's entries among 4x as many others', over the past year."""
+    rng = random.Random(1)  # noqa: S311 - synthetic data, not secrets
+    total = subject_entries * 5
+    now = utcnow()
+    console.print(f"Setup: {total:,} entries ({subject_entries:,} for one resident)…")
+    batch: list[tlog.NewEntry] = []
+    for i in range(total):
+        subject = SUBJECT if i % 5 == 0 else str(200_000 + rng.randrange(100_000))
+        when = now - timedelta(days=365) + timedelta(seconds=i * 365 * 86400 / total)
+        batch.append(_entry(rng, subject, time=when))
+        if len(batch) == 2000 or i == total - 1:
+            with unit_of_work(factory) as session:
+                tlog.append(session=session, entries=batch)
+            batch = []
+    return total
+
+
+def _pool(size: int = 4000) -> list[tlog.NewEntry]:
+    rng = random.Random(2)  # noqa: S311
+    return [_entry(rng, str(200_000 + rng.randrange(100_000))) for _ in range(size)]
+
+
+def _sizes(seed: int) -> Callable[[], int]:
+    rng = random.Random(seed)  # noqa: S311
+    return lambda: rng.randint(1, MAX_ENTRIES_PER_EXCHANGE)
+
+
+def _threaded(
+    threads: int, duration: float, operation: Callable[[int, Callable[[], int]], int]
+) -> tuple[LoadStats, int]:
+    """Run ``operation(thread, sizes)`` back to back; latencies per call, rows counted."""
+    stats = LoadStats()
+    rows = [0] * threads
+    lock = threading.Lock()
+    barrier = threading.Barrier(threads + 1)
+
+    def worker(number: int) -> None:
+        sizes = _sizes(number)
+        latencies: list[float] = []
+        barrier.wait()
+        while time.perf_counter() < stop_at:
+            started = time.perf_counter()
+            try:
+                rows[number] += operation(number, sizes)
+            except Exception as exc:
+                with lock:
+                    stats.failed(exc)
+                continue
+            latencies.append(time.perf_counter() - started)
+        with lock:
+            stats.latencies.extend(latencies)
+            stats.done += len(latencies)
+
+    workers = [threading.Thread(target=worker, args=(n,)) for n in range(threads)]
+    for thread in workers:
+        thread.start()
+    stop_at = time.perf_counter() + duration
+    began = time.perf_counter()
+    barrier.wait()
+    for thread in workers:
+        thread.join()
+    stats.elapsed = time.perf_counter() - began
+    return stats, sum(rows)
+
+
+def _baseline(
+    factory: sessionmaker[Session], threads: int, duration: float, pool: list[tlog.NewEntry]
+) -> tuple[LoadStats, int]:
+    """Plain inserts of the same rows, no lock and no tree, at negative indices."""
+    counter = iter(range(-1, -(10**12), -1))
+    counter_lock = threading.Lock()
+    table = LogEntryRow.__table__
+
+    def operation(number: int, sizes: Callable[[], int]) -> int:
+        count = sizes()
+        now = utcnow()
+        with counter_lock:
+            indices = [next(counter) for _ in range(count)]
+        rows = []
+        for index in indices:
+            new = pool[index % len(pool)]
+            entry = tlog.LogEntry.record(index, new, now)
+            rows.append(
+                {
+                    "leaf_index": index,
+                    "leaf_hash": b"\x00" * 32,
+                    "occurred_at": now,
+                    "requester": entry.requester,
+                    "provider": entry.provider,
+                    "procedure": entry.procedure,
+                    "item": entry.item,
+                    "subject": entry.subject,
+                    "outcome": entry.outcome.value,
+                    "purpose": None,
+                    "detail": None,
+                }
+            )
+        with unit_of_work(factory) as session:
+            session.execute(insert(table), rows)  # type: ignore[arg-type]
+        return count
+
+    result = _threaded(threads, duration, operation)
+    with unit_of_work(factory) as session:
+        session.execute(delete(LogEntryRow).where(LogEntryRow.leaf_index < 0))
+    return result
+
+
+class _Background:
+    """A thread repeating ``action`` every ``interval`` seconds until stopped."""
+
+    def __init__(self, action: Callable[[], None], interval: float) -> None:
+        self.action = action
+        self.interval = interval
+        self.stopped = threading.Event()
+        self.latencies: list[float] = []
+        self.starts: list[float] = []
+        self.errors: list[str] = []
+        self.thread = threading.Thread(target=self._run)
+
+    def _run(self) -> None:
+        next_at = time.perf_counter()
+        while not self.stopped.is_set():
+            started = time.perf_counter()
+            try:
+                self.action()
+            except Exception as exc:
+                self.errors.append(f"{type(exc).__name__}: {exc}")
+            self.starts.append(started)
+            self.latencies.append(time.perf_counter() - started)
+            next_at += self.interval
+            self.stopped.wait(max(0.0, next_at - time.perf_counter()))
+
+    def __enter__(self) -> _Background:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stopped.set()
+        self.thread.join()
+
+
+def _percentile(values: list[float], q: float) -> float:
+    stats = LoadStats(latencies=values)
+    return stats.percentile(q)
+
+
+def _pages(factory: sessionmaker[Session], count: int) -> list[float]:
+    latencies = []
+    for _ in range(count):
+        started = time.perf_counter()
+        with unit_of_work(factory) as session:
+            page = tlog.entries_for_subject(session=session, subject=SUBJECT, page_size=PAGE_SIZE)
+        latencies.append(time.perf_counter() - started)
+        if len(page.items) != PAGE_SIZE:
+            msg = "the resident's first page is short"
+            raise RuntimeError(msg)
+    return latencies
+
+
+def _measure(
+    engine: Engine, *, duration: float, threads: int, subject_entries: int, console: Console
+) -> Result:
+    factory = make_session_factory(engine)
+    with unit_of_work(factory) as session:
+        if tlog.tree_size(session=session):
+            msg = "the benchmark needs an empty exchange log (a fresh database)"
+            raise RuntimeError(msg)
+    signer = tlog.LogSigner.generate()
+    setup_started = time.perf_counter()
+    setup_total = _setup(factory, subject_entries, console)
+    setup_seconds = time.perf_counter() - setup_started
+    pool = _pool()
+
+    console.print(f"Baseline: plain inserts, {threads} threads, {duration:.0f} s…")
+    baseline, baseline_rows = _baseline(factory, threads, duration, pool)
+
+    def append(number: int, sizes: Callable[[], int]) -> int:
+        count = sizes()
+        start = (number * 7919 + len(pool)) % len(pool)
+        entries = [pool[(start + i) % len(pool)] for i in range(count)]
+        with unit_of_work(factory) as session:
+            tlog.append(session=session, entries=entries)
+        return count
+
+    def publish() -> None:
+        with unit_of_work(factory) as session:
+            tlog.publish_tree_head(session=session, signer=signer)
+
+    def read_page() -> None:
+        with unit_of_work(factory) as session:
+            tlog.entries_for_subject(session=session, subject=SUBJECT, page_size=PAGE_SIZE)
+
+    console.print(
+        f"Exchange log: {threads} threads, heads every {HEAD_INTERVAL} s, {duration:.0f} s…"
+    )
+    with (
+        _Background(publish, HEAD_INTERVAL) as publisher,
+        _Background(read_page, 1 / READER_RATE) as reader,
+    ):
+        stats, appended = _threaded(threads, duration, append)
+    publish()
+    head_gaps = [b - a for a, b in zip(publisher.starts, publisher.starts[1:], strict=False)]
+
+    console.print("Resident's first page, idle, 1,000 reads…")
+    pages = _pages(factory, 1000)
+    console.print("verify_log over the whole log…")
+    verify_started = time.perf_counter()
+    with unit_of_work(factory) as session:
+        report = tlog.verify_log(session=session, public_key=signer.public_jwk)
+    verify_seconds = time.perf_counter() - verify_started
+
+    rate = appended / stats.elapsed if stats.elapsed else 0.0
+    baseline_rate = baseline_rows / baseline.elapsed if baseline.elapsed else 0.0
+    details: dict[str, object] = {
+        "database": engine.dialect.name,
+        "threads": threads,
+        "entries_per_exchange": f"1-{MAX_ENTRIES_PER_EXCHANGE} (uniform)",
+        "exchanges_per_s": round(stats.rate, 1),
+        "entries_appended": appended,
+        "append_errors": stats.errors,
+        "error_samples": stats.error_samples + publisher.errors + reader.errors,
+        "tree_heads_published": len(publisher.starts) + 1,
+        "max_seconds_between_heads": round(max(head_gaps, default=0.0), 3),
+        "head_publish_p99_ms": round(_percentile(publisher.latencies, 99), 2),
+        "page_under_load_p50_ms": round(_percentile(reader.latencies, 50), 2),
+        "page_under_load_p99_ms": round(_percentile(reader.latencies, 99), 2),
+        "page_p50_ms": round(_percentile(pages, 50), 2),
+        "page_p99_ms": round(_percentile(pages, 99), 2),
+        "page_mean_ms": round(statistics.fmean(pages) * 1000, 2),
+        "subject_entries": subject_entries,
+        "setup_entries": setup_total,
+        "setup_entries_per_s": round(setup_total / setup_seconds),
+        "log_size": report.tree_size,
+        "verify_log_seconds": round(verify_seconds, 2),
+        "verify_log_ok": report.ok,
+    }
+    return Result(
+        scenario="log",
+        rate_per_s=round(rate, 1),
+        p50_ms=round(stats.percentile(50), 2),
+        p99_ms=round(stats.percentile(99), 2),
+        baseline_rate_per_s=round(baseline_rate, 1),
+        ratio=round(rate / baseline_rate, 3) if baseline_rate else 0.0,
+        details=details,
+    )
+
+
+def _print(console: Console, result: Result) -> None:
+    table = Table(title="myna bench log")
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    table.add_row("appends/s (entries)", f"{result.rate_per_s:,.0f}")
+    table.add_row("append transaction p50 / p99", f"{result.p50_ms} / {result.p99_ms} ms")
+    table.add_row("plain inserts/s (baseline)", f"{result.baseline_rate_per_s:,.0f}")
+    table.add_row("ratio", f"{result.ratio:.0%}")
+    for key, value in result.details.items():
+        if key != "error_samples":
+            table.add_row(key, str(value))
+    console.print(table)
+    for sample in result.details.get("error_samples", []):  # type: ignore[attr-defined]
+        console.print(f"[red]{sample}[/red]")
+
+
+def run(
+    *,
+    duration: float,
+    threads: int,
+    subject_entries: int,
+    database_url: str,
+    console: Console,
+) -> Result:
+    """Run the exchange-log scenario and return its result."""
+    with tempfile.TemporaryDirectory(prefix="myna-bench-log-") as tmp:
+        url = database_url or f"sqlite:///{(Path(tmp) / 'bench.db').as_posix()}"
+        engine = make_engine(url)
+        try:
+            upgrade_to_head(engine)
+            result = _measure(
+                engine,
+                duration=duration,
+                threads=threads,
+                subject_entries=subject_entries,
+                console=console,
+            )
+        finally:
+            engine.dispose()
+    _print(console, result)
+    return result

@@ -1,0 +1,179 @@
+"""Queries of the exchange log (select()-based; the service decides what they mean)."""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Iterable, Sequence
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import Table, bindparam, func, insert, select, tuple_, update
+from sqlalchemy.orm import Session
+
+from myna.network.transparency.domain import Node
+from myna.network.transparency.models import LogEntryRow, LogNode, LogState, LogTreeHead
+
+STATE_ID = 1
+_ENTRIES = cast(Table, LogEntryRow.__table__)
+_NODES = cast(Table, LogNode.__table__)
+_STATE = cast(Table, LogState.__table__)
+# Keep IN lists well below every driver's parameter limit.
+_CHUNK = 500
+
+_READ_STATE = select(_STATE.c.tree_size, _STATE.c.frontier).where(_STATE.c.id == STATE_ID)
+_LOCK_STATE = _READ_STATE.with_for_update()
+_SAVE_STATE = (
+    update(_STATE)
+    .where(_STATE.c.id == STATE_ID)
+    .values(tree_size=bindparam("new_size"), frontier=bindparam("new_frontier"))
+)
+_INSERT_ENTRY = insert(_ENTRIES)
+_INSERT_NODE = insert(_NODES)
+
+
+def lock_state(session: Session) -> tuple[int, bytes]:
+    """Tree size and frontier, locking the row until the transaction ends.
+
+    PostgreSQL takes a row lock (``SELECT ... FOR UPDATE``); SQLite has one writer and
+    Myna begins every transaction with ``BEGIN IMMEDIATE``, so the lock is implied.
+    Core statements on the session's connection: this is the hot path of every append.
+    """
+    row = session.connection().execute(_LOCK_STATE).one()
+    return row.tree_size, row.frontier
+
+
+def read_state(session: Session) -> tuple[int, bytes]:
+    """Tree size and frontier as this transaction sees them (no lock)."""
+    row = session.connection().execute(_READ_STATE).one()
+    return row.tree_size, row.frontier
+
+
+def save_state(session: Session, *, tree_size: int, frontier: bytes) -> None:
+    """Record the new tree size and frontier."""
+    session.connection().execute(_SAVE_STATE, {"new_size": tree_size, "new_frontier": frontier})
+
+
+def insert_entries(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert entry rows (one executemany)."""
+    session.connection().execute(_INSERT_ENTRY, list(rows))
+
+
+def insert_nodes(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert completed subtree hashes."""
+    if rows:
+        session.connection().execute(_INSERT_NODE, list(rows))
+
+
+def fetch_nodes(session: Session, nodes: Iterable[Node]) -> dict[Node, bytes]:
+    """Hashes of perfect subtrees; level 0 is the entries' leaf hashes."""
+    wanted = set(nodes)
+    leaves = sorted(index for level, index in wanted if level == 0)
+    inner = sorted(node for node in wanted if node[0] > 0)
+    found: dict[Node, bytes] = {}
+    for start in range(0, len(leaves), _CHUNK):
+        chunk = leaves[start : start + _CHUNK]
+        for leaf_index, value in session.execute(
+            select(LogEntryRow.leaf_index, LogEntryRow.leaf_hash).where(
+                LogEntryRow.leaf_index.in_(chunk)
+            )
+        ):
+            found[(0, leaf_index)] = value
+    for start in range(0, len(inner), _CHUNK):
+        chunk_nodes = inner[start : start + _CHUNK]
+        for level, node_index, value in session.execute(
+            select(LogNode.level, LogNode.node_index, LogNode.hash).where(
+                tuple_(LogNode.level, LogNode.node_index).in_(chunk_nodes)
+            )
+        ):
+            found[(level, node_index)] = value
+    return found
+
+
+def get_entry(session: Session, index: int) -> LogEntryRow | None:
+    """One entry by its leaf index."""
+    return session.get(LogEntryRow, index)
+
+
+def stream_entries(session: Session, *, batch: int = 5000) -> Generator[LogEntryRow, None, None]:
+    """Every entry in leaf order, fetched in batches."""
+    result = session.scalars(
+        select(LogEntryRow).order_by(LogEntryRow.leaf_index).execution_options(yield_per=batch)
+    )
+    try:
+        yield from result
+    finally:
+        # A caller that stops early must not leave PostgreSQL's server-side cursor open.
+        result.close()
+
+
+def stream_nodes(
+    session: Session, *, batch: int = 5000
+) -> Generator[tuple[int, int, bytes], None, None]:
+    """Every stored node in the order appends complete them: by right edge, then level."""
+    right_edge = (LogNode.node_index + 1).op("<<")(LogNode.level)
+    result = session.execute(
+        select(LogNode.level, LogNode.node_index, LogNode.hash)
+        .order_by(right_edge, LogNode.level)
+        .execution_options(yield_per=batch)
+    )
+    try:
+        for row in result:
+            yield row.level, row.node_index, row.hash
+    finally:
+        result.close()
+
+
+def insert_head(session: Session, head: LogTreeHead) -> None:
+    """Store a signed tree head."""
+    session.add(head)
+    session.flush()
+
+
+def head_for_size(session: Session, tree_size: int) -> LogTreeHead | None:
+    """The head published for ``tree_size``, if any."""
+    return session.get(LogTreeHead, tree_size)
+
+
+def latest_head(session: Session) -> LogTreeHead | None:
+    """The head with the largest tree size."""
+    return session.scalars(
+        select(LogTreeHead).order_by(LogTreeHead.tree_size.desc()).limit(1)
+    ).first()
+
+
+def all_heads(session: Session) -> list[LogTreeHead]:
+    """Every head, smallest tree first."""
+    return list(session.scalars(select(LogTreeHead).order_by(LogTreeHead.tree_size)))
+
+
+def subject_page(
+    session: Session,
+    *,
+    subject: str,
+    since: datetime | None,
+    until: datetime | None,
+    provider: str | None,
+    item: str | None,
+    offset: int,
+    limit: int,
+) -> tuple[list[LogEntryRow], int]:
+    """One page of a subject's entries, newest first, and how many match in all."""
+    conditions = [LogEntryRow.subject == subject]
+    if since is not None:
+        conditions.append(LogEntryRow.occurred_at >= since)
+    if until is not None:
+        conditions.append(LogEntryRow.occurred_at < until)
+    if provider is not None:
+        conditions.append(LogEntryRow.provider == provider)
+    if item is not None:
+        conditions.append(LogEntryRow.item == item)
+    rows = list(
+        session.scalars(
+            select(LogEntryRow)
+            .where(*conditions)
+            .order_by(LogEntryRow.occurred_at.desc(), LogEntryRow.leaf_index.desc())
+            .offset(offset)
+            .limit(limit)
+        )
+    )
+    total = session.execute(select(func.count()).select_from(_ENTRIES).where(*conditions))
+    return rows, int(total.scalar_one())

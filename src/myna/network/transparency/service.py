@@ -1,0 +1,387 @@
+"""Exchange-log use cases: append, sign tree heads, prove, page, verify (RFC 9162).
+
+The hub appends in the caller's transaction, so an exchange and its log entries
+commit or roll back together (the log is complete by construction). Indices are
+consecutive and gapless: every append locks the single ``exchange_log_state`` row
+(PostgreSQL ``SELECT ... FOR UPDATE``; on SQLite the transaction's ``BEGIN IMMEDIATE``
+already holds the one write lock), takes the next indices from it, and stores the new
+size and frontier before the lock is released at commit. A rolled-back append
+releases its indices with everything else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import closing
+from datetime import datetime
+from typing import Any
+
+from joserfc.jwk import ECKey
+from sqlalchemy.orm import Session
+
+from myna.network.transparency import repository, signing
+from myna.network.transparency.domain import (
+    ConsistencyProof,
+    Frontier,
+    InclusionBundle,
+    InclusionProof,
+    LeafIndexOutOfRangeError,
+    LogEntry,
+    NewEntry,
+    Node,
+    NoTreeHeadError,
+    Outcome,
+    Page,
+    Problem,
+    ProofVerificationError,
+    SignedTreeHead,
+    TreeSizeError,
+    VerificationReport,
+    consistency_ranges,
+    inclusion_ranges,
+    perfect_subtrees,
+    range_hash,
+    timestamp_ms,
+    verify_consistency,
+)
+from myna.network.transparency.models import LogEntryRow, LogTreeHead
+from myna.network.transparency.signing import LogSigner
+from myna.platform.db import utcnow
+from myna.platform.errors import N_
+from myna.platform.logging import get_logger
+
+log = get_logger(__name__)
+
+MAX_PAGE_SIZE = 200
+
+
+def append(*, session: Session, entries: Sequence[NewEntry]) -> list[int]:
+    """Append entries in the caller's transaction; return their leaf indices."""
+    if not entries:
+        return []
+    size, blob = repository.lock_state(session)
+    frontier = Frontier.from_bytes(size, blob)
+    now = utcnow()
+    rows: list[dict[str, Any]] = []
+    nodes: list[dict[str, Any]] = []
+    for new in entries:
+        entry = LogEntry.record(frontier.size, new, new.time or now)
+        digest = entry.leaf_hash()
+        rows.append(
+            {
+                "leaf_index": entry.index,
+                "leaf_hash": digest,
+                "occurred_at": entry.time,
+                "requester": entry.requester,
+                "provider": entry.provider,
+                "procedure": entry.procedure,
+                "item": entry.item,
+                "subject": entry.subject,
+                "outcome": entry.outcome.value,
+                "purpose": entry.purpose,
+                "detail": entry.detail,
+            }
+        )
+        for (level, index), value in frontier.append(digest):
+            nodes.append({"level": level, "node_index": index, "hash": value})
+    repository.insert_entries(session, rows)
+    repository.insert_nodes(session, nodes)
+    repository.save_state(session, tree_size=frontier.size, frontier=frontier.to_bytes())
+    return list(range(size, frontier.size))
+
+
+def tree_size(*, session: Session) -> int:
+    """How many entries the log holds (as this transaction sees it)."""
+    return repository.read_state(session)[0]
+
+
+def _head(row: LogTreeHead) -> SignedTreeHead:
+    return SignedTreeHead(
+        tree_size=row.tree_size,
+        timestamp=row.timestamp,
+        root_hash=row.root_hash,
+        key_id=row.key_id,
+        signature=row.signature,
+    )
+
+
+def publish_tree_head(
+    *, session: Session, signer: LogSigner, now: datetime | None = None
+) -> SignedTreeHead:
+    """Sign the current tree (RFC 9162 §4.10); a tree already signed keeps its head."""
+    size, blob = repository.lock_state(session)
+    existing = repository.head_for_size(session, size)
+    if existing is not None:
+        return _head(existing)
+    moment = now or utcnow()
+    head = signer.sign_tree_head(
+        tree_size=size,
+        timestamp=timestamp_ms(moment),
+        root_hash=Frontier.from_bytes(size, blob).root(),
+    )
+    repository.insert_head(
+        session,
+        LogTreeHead(
+            tree_size=head.tree_size,
+            timestamp=head.timestamp,
+            published_at=moment,
+            root_hash=head.root_hash,
+            key_id=head.key_id,
+            signature=head.signature,
+        ),
+    )
+    log.debug("exchange_log.tree_head_published", tree_size=size, key_id=head.key_id)
+    return head
+
+
+def latest_tree_head(*, session: Session) -> SignedTreeHead:
+    """The most recent signed tree head, or NoTreeHeadError."""
+    row = repository.latest_head(session)
+    if row is None:
+        raise NoTreeHeadError
+    return _head(row)
+
+
+def tree_head(*, session: Session, tree_size: int) -> SignedTreeHead:
+    """The signed head published for ``tree_size``, or NoTreeHeadError."""
+    row = repository.head_for_size(session, tree_size)
+    if row is None:
+        raise NoTreeHeadError
+    return _head(row)
+
+
+def _ranges_hashes(session: Session, ranges: Sequence[tuple[int, int]]) -> list[bytes]:
+    """MTH of each range from stored subtree hashes: one query per kind of node."""
+    needed: set[Node] = set()
+    for lo, hi in ranges:
+        needed.update(perfect_subtrees(lo, hi))
+    nodes = repository.fetch_nodes(session, needed)
+    if len(nodes) != len(needed):
+        raise ProofVerificationError(reason=N_("the log's stored tree is incomplete"))
+    return [range_hash(lo, hi, nodes) for lo, hi in ranges]
+
+
+def _check_size(session: Session, size: int) -> None:
+    log_size = tree_size(session=session)
+    if size > log_size:
+        raise TreeSizeError(log_size=log_size, tree_size=size)
+
+
+def root_hash(*, session: Session, tree_size: int) -> bytes:
+    """MTH of the first ``tree_size`` entries, from at most log2(n) stored hashes."""
+    _check_size(session, tree_size)
+    return _ranges_hashes(session, [(0, tree_size)])[0]
+
+
+def inclusion_proof(*, session: Session, index: int, tree_size: int) -> InclusionProof:
+    """PATH(index, D[tree_size]) from storage (RFC 9162 §2.1.3.1), O(log n) reads."""
+    if not 0 <= index < tree_size:
+        raise LeafIndexOutOfRangeError(index=index, tree_size=tree_size)
+    _check_size(session, tree_size)
+    path = _ranges_hashes(session, inclusion_ranges(index, tree_size))
+    return InclusionProof(leaf_index=index, tree_size=tree_size, path=tuple(path))
+
+
+def consistency_proof(*, session: Session, first: int, second: int) -> ConsistencyProof:
+    """PROOF(first, D[second]) from storage (RFC 9162 §2.1.4.1), O(log n) reads."""
+    if not 0 <= first <= second:
+        raise TreeSizeError(log_size=second, tree_size=first)
+    _check_size(session, second)
+    path = _ranges_hashes(session, consistency_ranges(first, second))
+    return ConsistencyProof(first=first, second=second, path=tuple(path))
+
+
+def _entry(row: LogEntryRow) -> LogEntry:
+    return LogEntry(
+        index=row.leaf_index,
+        time=row.occurred_at,
+        requester=row.requester,
+        provider=row.provider,
+        procedure=row.procedure,
+        item=row.item,
+        subject=row.subject,
+        outcome=Outcome(row.outcome),
+        purpose=row.purpose,
+        detail=row.detail,
+    )
+
+
+def get_entry(*, session: Session, index: int) -> LogEntry:
+    """One entry as stored, or LeafIndexOutOfRangeError."""
+    row = repository.get_entry(session, index)
+    if row is None:
+        raise LeafIndexOutOfRangeError(index=index, tree_size=tree_size(session=session))
+    return _entry(row)
+
+
+def inclusion_bundle(*, session: Session, index: int) -> InclusionBundle | None:
+    """The entry with its proof against the latest signed head (None until one covers it)."""
+    entry = get_entry(session=session, index=index)
+    try:
+        head = latest_tree_head(session=session)
+    except NoTreeHeadError:
+        return None
+    if index >= head.tree_size:
+        return None
+    proof = inclusion_proof(session=session, index=index, tree_size=head.tree_size)
+    return InclusionBundle(entry=entry, proof=proof, head=head)
+
+
+def entries_for_subject(
+    *,
+    session: Session,
+    subject: str,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    provider: str | None = None,
+    item: str | None = None,
+    page: int = 1,
+    page_size: int = 50,
+) -> Page:
+    """A resident's entries, newest first, filtered by period [since, until), provider, item."""
+    page = max(1, page)
+    page_size = min(max(1, page_size), MAX_PAGE_SIZE)
+    rows, total = repository.subject_page(
+        session,
+        subject=subject,
+        since=since,
+        until=until,
+        provider=provider,
+        item=item,
+        offset=(page - 1) * page_size,
+        limit=page_size,
+    )
+    return Page(items=[_entry(row) for row in rows], page=page, page_size=page_size, total=total)
+
+
+def _problem(code: str, message: str, **params: Any) -> Problem:
+    return Problem(code=code, message=message, params=params)
+
+
+def _replay(
+    report: VerificationReport,
+    frontier: Frontier,
+    stored_entries: Iterator[LogEntryRow],
+    stored_nodes: Iterator[tuple[int, int, bytes]],
+    wanted_roots: set[int],
+    roots: dict[int, bytes],
+) -> None:
+    """Rebuild the tree from the entries' contents, comparing with what is stored."""
+    for row in stored_entries:
+        if row.leaf_index != frontier.size:
+            report.add(
+                _problem(
+                    "entries_missing",
+                    N_("Entries {first} to {last} are missing."),
+                    first=frontier.size,
+                    last=row.leaf_index - 1,
+                )
+            )
+            return
+        try:
+            digest = _entry(row).leaf_hash()
+        except ValueError:
+            digest = b""
+        if digest != row.leaf_hash:
+            report.add(
+                _problem(
+                    "entry_altered",
+                    N_("Entry {index} does not match its leaf hash."),
+                    index=row.leaf_index,
+                )
+            )
+        # The tree is rebuilt from what the entries say, not from the stored hashes.
+        for (level, index), value in frontier.append(digest or row.leaf_hash):
+            report.nodes_checked += 1
+            stored = next(stored_nodes, None)
+            if stored is None or stored[:2] != (level, index) or stored[2] != value:
+                report.add(
+                    _problem(
+                        "node_mismatch",
+                        N_("The stored hash of subtree ({level}, {index}) is wrong or missing."),
+                        level=level,
+                        index=index,
+                    )
+                )
+        report.entries_checked += 1
+        if frontier.size in wanted_roots:
+            roots[frontier.size] = frontier.root()
+    if next(stored_nodes, None) is not None:
+        report.add(_problem("extra_nodes", N_("The log stores subtrees that no entry explains.")))
+
+
+def verify_log(*, session: Session, public_key: Mapping[str, Any] | ECKey) -> VerificationReport:
+    """Recompute leaves, nodes, frontier and every head's root, signature and consistency."""
+    key = public_key if isinstance(public_key, ECKey) else signing.public_key(public_key)
+    report = VerificationReport()
+    heads = repository.all_heads(session)
+    wanted_roots = {head.tree_size for head in heads}
+    roots: dict[int, bytes] = {}
+    if 0 in wanted_roots:
+        roots[0] = Frontier().root()
+    frontier = Frontier()
+    with (
+        closing(repository.stream_nodes(session)) as stored_nodes,
+        closing(repository.stream_entries(session)) as stored_entries,
+    ):
+        _replay(report, frontier, stored_entries, stored_nodes, wanted_roots, roots)
+    size, blob = repository.read_state(session)
+    report.tree_size = size
+    if size != frontier.size or blob != frontier.to_bytes():
+        report.add(
+            _problem(
+                "state_mismatch",
+                N_(
+                    "The log's recorded size ({recorded}) or frontier does not match its "
+                    "{counted} entries."
+                ),
+                recorded=size,
+                counted=frontier.size,
+            )
+        )
+    previous: SignedTreeHead | None = None
+    for head_row in heads:
+        head = _head(head_row)
+        report.heads_checked += 1
+        try:
+            signing.verify_tree_head(head, key)
+        except ProofVerificationError:
+            report.add(
+                _problem(
+                    "head_signature",
+                    N_("The signature of the tree head of size {tree_size} is not valid."),
+                    tree_size=head.tree_size,
+                )
+            )
+        if roots.get(head.tree_size) != head.root_hash:
+            report.add(
+                _problem(
+                    "head_root",
+                    N_("The tree head of size {tree_size} does not match the entries."),
+                    tree_size=head.tree_size,
+                )
+            )
+        if previous is not None and head.tree_size <= size:
+            try:
+                proof = consistency_proof(
+                    session=session, first=previous.tree_size, second=head.tree_size
+                )
+                verify_consistency(
+                    first=previous.tree_size,
+                    second=head.tree_size,
+                    first_root=previous.root_hash,
+                    second_root=head.root_hash,
+                    path=proof.path,
+                )
+                report.consistency_checked += 1
+            except (ProofVerificationError, TreeSizeError):
+                report.add(
+                    _problem(
+                        "heads_inconsistent",
+                        N_("The tree heads of sizes {first} and {second} are not consistent."),
+                        first=previous.tree_size,
+                        second=head.tree_size,
+                    )
+                )
+        previous = head
+    return report
