@@ -93,6 +93,9 @@ def settings(tmp_path: Path) -> Settings:
         data_dir=tmp_path / "var",
         portal_url="http://testserver",
         log_json=False,
+        # Tests publish tree heads themselves; a background publisher would share the
+        # test's connection from another thread.
+        tree_head_interval_seconds=3600,
         **TEST_SECRETS,  # type: ignore[arg-type]
     )
 

@@ -13,9 +13,10 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from myna import __version__
+from myna import __version__, network
 from myna.bootstrap import Container
 from myna.jpki.api import router as jpki_router
+from myna.platform.db import unit_of_work
 from myna.platform.errors import MynaError
 from myna.platform.i18n import gettext as _
 from myna.platform.logging import get_logger
@@ -49,7 +50,10 @@ def create_app(container: Container) -> FastAPI:
         # while the database works, more only contend for the GIL (and SQLite's lock).
         limiter = anyio.to_thread.current_default_thread_limiter()
         limiter.total_tokens = container.settings.worker_threads
-        yield
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(_publish_tree_heads, container)
+            yield
+            tasks.cancel_scope.cancel()
 
     app = FastAPI(
         lifespan=lifespan,
@@ -82,6 +86,21 @@ def create_app(container: Container) -> FastAPI:
     app.add_middleware(BodySizeLimitMiddleware, limit=MAX_BODY_BYTES)
     app.add_middleware(SecurityHeadersMiddleware)
     return app
+
+
+async def _publish_tree_heads(container: Container) -> None:
+    """Sign a new exchange-log tree head every interval, so entries become provable."""
+
+    def publish() -> None:
+        with unit_of_work(container.session_factory) as session:
+            network.publish_head(session=session, settings=container.settings)
+
+    while True:
+        await anyio.sleep(container.settings.tree_head_interval_seconds)
+        try:
+            await anyio.to_thread.run_sync(publish)
+        except Exception:
+            log.exception("tree_head_failed")
 
 
 def wants_json(request: Request) -> bool:

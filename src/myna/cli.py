@@ -15,7 +15,7 @@ from myna.network.transparency.cli import app as log_app
 from myna.platform.settings import Settings, get_settings
 from myna.reader.cli import card_login
 from myna.registry.cli import app as registry_app
-from myna.registry.cli import seed
+from myna.registry.cli import seed as seed_registry
 
 app = typer.Typer(no_args_is_help=True, help="Myna: an open Mynaportal platform.")
 app.add_typer(card_app, name="card", help="Virtual MyNumber cards (issue, info, sign, login).")
@@ -25,7 +25,30 @@ app.add_typer(
     log_app, name="log", help="The exchange log (やりとり履歴): signed heads, proofs, checks."
 )
 card_app.command("login")(card_login)
-app.command("seed", help="Add a deterministic synthetic population to the registry.")(seed)
+
+
+@app.command()
+def seed(
+    residents: Annotated[int, typer.Option("--residents", "-n", min=1, help="how many")] = 1000,
+    seed_value: Annotated[int, typer.Option("--seed", "-s", help="same seed, same people")] = 0,
+    agency_data: Annotated[
+        bool, typer.Option(help="Also generate the agencies' records and link codes.")
+    ] = True,
+) -> None:
+    """Add a deterministic synthetic population, with the agencies' data about it."""
+    from myna import registry, runtime  # noqa: PLC0415
+    from myna.bootstrap import build_container  # noqa: PLC0415
+    from myna.platform.db import unit_of_work  # noqa: PLC0415
+
+    container = build_container(get_settings())
+    runtime.prepare_database(container)
+    with unit_of_work(container.session_factory) as session:
+        before = registry.max_household_id(session=session)
+    seed_registry(residents=residents, seed_value=seed_value)
+    if agency_data:
+        runtime.seed_agency_data(container, Console(), after_household_id=before, seed=seed_value)
+
+
 db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
 app.add_typer(db_app, name="db")
 bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks (figures in docs/benchmarks.md).")

@@ -8,9 +8,10 @@ from dataclasses import dataclass
 
 import uvicorn
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 from rich.table import Table
 
-from myna import card, jpki, registry
+from myna import card, jpki, network, registry
 from myna.app import create_app
 from myna.bootstrap import Container, build_container
 from myna.platform.db import unit_of_work
@@ -45,16 +46,50 @@ def prepare_database(container: Container) -> None:
         jpki.ensure_authorities(session=session, settings=container.settings)
 
 
+def seed_agency_data(
+    container: Container, console: Console, *, after_household_id: int, seed: int
+) -> network.AgencySeedReport:
+    """The agencies' records (and the hub's link codes) for households after the given id."""
+    with unit_of_work(container.session_factory) as session:
+        total = registry.count_residents(session=session)
+    with (
+        Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        ) as progress,
+        unit_of_work(container.session_factory) as session,
+    ):
+        task = progress.add_task("agency data", total=total)
+        report = network.seed_agency_data(
+            session=session,
+            seed=seed,
+            after_household_id=after_household_id,
+            on_progress=lambda count: progress.advance(task, count),
+        )
+    console.print(
+        f"agency data: {report.records:,} records for {report.residents:,} residents, "
+        f"{report.link_codes:,} link codes"
+    )
+    return report
+
+
 def prepare_demo(container: Container, console: Console) -> list[DemoCard]:
     """Seed ~1,000 residents and issue the personas' cards, reusing what exists."""
     prepare_database(container)
     with unit_of_work(container.session_factory) as session:
         existing = registry.count_residents(session=session)
+        before = registry.max_household_id(session=session)
         if existing < DEMO_RESIDENTS:
             console.print(f"Seeding {DEMO_RESIDENTS - existing} synthetic residents…")
             registry.seed_population(
                 session=session, residents=DEMO_RESIDENTS - existing, seed=DEMO_SEED
             )
+        registry.ensure_personas(session=session)
+    seed_agency_data(container, console, after_household_id=before, seed=DEMO_SEED)
     manifest_path = container.settings.data_dir / "demo-cards.json"
     manifest: dict[str, str] = (
         json.loads(manifest_path.read_text(encoding="utf-8")) if manifest_path.exists() else {}

@@ -1,1 +1,73 @@
-"""The information provision network (情報提供ネットワークシステム): the hub."""
+"""The information provision network (情報提供ネットワークシステム): the hub.
+
+Link codes per (person, agency), signed exchange messages, the authorization check
+on every request, delivery to providers through a transport, and the exchange log
+written in the same transaction. Other contexts import only from here.
+"""
+
+from myna.network import transparency
+from myna.network.credentials import credential_for
+from myna.network.domain import (
+    HUB,
+    PORTAL,
+    SELF_DISCLOSURE,
+    BadMessageSignatureError,
+    ExchangeError,
+    ExchangeRequest,
+    ItemRecord,
+    ItemResult,
+    MalformedMessageError,
+    Outcome,
+    ReplayedMessageError,
+    SenderMismatchError,
+    StaleMessageError,
+    UnknownAgencyError,
+    UnknownLinkCodeError,
+    UnsignedMessageError,
+)
+from myna.network.hub import ExchangeOutcome, Hub
+from myna.network.interfaces import AgencyTransport, Directory
+from myna.network.linkcodes import issue_many, link_code_for_resident
+from myna.network.messages import Credential, open_signed, sign
+from myna.network.provider import InProcessTransport, answer
+from myna.network.seeding import AgencySeedReport, seed_agency_data
+from myna.network.service import request_self_information
+from myna.network.wiring import hub_for, log_signer, publish_head
+
+__all__ = [
+    "HUB",
+    "PORTAL",
+    "SELF_DISCLOSURE",
+    "AgencySeedReport",
+    "AgencyTransport",
+    "BadMessageSignatureError",
+    "Credential",
+    "Directory",
+    "ExchangeError",
+    "ExchangeOutcome",
+    "ExchangeRequest",
+    "Hub",
+    "InProcessTransport",
+    "ItemRecord",
+    "ItemResult",
+    "MalformedMessageError",
+    "Outcome",
+    "ReplayedMessageError",
+    "SenderMismatchError",
+    "StaleMessageError",
+    "UnknownAgencyError",
+    "UnknownLinkCodeError",
+    "UnsignedMessageError",
+    "answer",
+    "credential_for",
+    "hub_for",
+    "issue_many",
+    "link_code_for_resident",
+    "log_signer",
+    "open_signed",
+    "publish_head",
+    "request_self_information",
+    "seed_agency_data",
+    "sign",
+    "transparency",
+]

@@ -1,1 +1,270 @@
-"""Pure rules of the hub: link codes, authorization, signed messages (no I/O)."""
+"""Pure rules of the hub (情報提供ネットワークシステム): link codes, messages, limits.
+
+Messages between agencies and the hub are JWS compact serialisations (RFC 7515 §7.1)
+signed with ES256 (RFC 7518 §3.4) by the sender's organisation key, whose certificate
+from the government CA travels in the ``x5c`` header (RFC 7515 §4.1.6). This module
+holds the shapes and the rules; signing and verifying live in ``messages.py``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from myna.network.transparency.domain import Outcome
+from myna.platform.errors import N_, MynaError
+
+__all__ = ["Outcome"]  # re-exported: the hub's outcomes are the log's outcomes
+
+HUB = "hub"
+PORTAL = "portal"
+SELF_DISCLOSURE = "self-disclosure"
+# How far a message's time may be from the hub's clock, and how long request ids are
+# remembered to refuse a replay.
+MAX_CLOCK_SKEW = timedelta(minutes=5)
+LINK_CODE_BYTES = 20
+
+
+def new_link_code() -> str:
+    """A link code (機関別符号): 160 random bits in base32, meaningless outside the hub."""
+    return base64.b32encode(secrets.token_bytes(LINK_CODE_BYTES)).decode("ascii").rstrip("=")
+
+
+def new_request_id() -> str:
+    """A unique identifier for one exchange request."""
+    return str(uuid.uuid4())
+
+
+@dataclass(frozen=True, slots=True)
+class ExchangeRequest:
+    """An agency asks the hub for items about a person it knows by its own link code."""
+
+    request_id: str
+    requester: str
+    procedure: str
+    subject: str
+    items: tuple[str, ...]
+    issued_at: datetime
+
+    def to_json(self) -> bytes:
+        """Canonical JSON for signing."""
+        body = asdict(self)
+        body["items"] = list(self.items)
+        body["issued_at"] = self.issued_at.isoformat()
+        return canonical(body)
+
+    @classmethod
+    def from_json(cls, data: bytes) -> ExchangeRequest:
+        """Parse and check the shape; MalformedMessageError on anything else."""
+        body = _object(data)
+        try:
+            items = body["items"]
+            if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+                raise TypeError
+            return cls(
+                request_id=_text(body["request_id"], 64),
+                requester=_text(body["requester"], 64),
+                procedure=_text(body["procedure"], 64),
+                subject=_text(body["subject"], 64),
+                items=tuple(_text(i, 64) for i in items),
+                issued_at=datetime.fromisoformat(_text(body["issued_at"], 40)),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise MalformedMessageError from exc
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderQuery:
+    """The hub asks one provider for items about a person by the provider's link code."""
+
+    request_id: str
+    requester: str
+    procedure: str
+    provider: str
+    link_code: str
+    items: tuple[str, ...]
+    issued_at: datetime
+
+    def to_json(self) -> bytes:
+        """Canonical JSON for signing."""
+        body = asdict(self)
+        body["items"] = list(self.items)
+        body["issued_at"] = self.issued_at.isoformat()
+        return canonical(body)
+
+    @classmethod
+    def from_json(cls, data: bytes) -> ProviderQuery:
+        """Parse and check the shape; MalformedMessageError on anything else."""
+        body = _object(data)
+        try:
+            items = body["items"]
+            if not isinstance(items, list):
+                raise TypeError
+            return cls(
+                request_id=_text(body["request_id"], 64),
+                requester=_text(body["requester"], 64),
+                procedure=_text(body["procedure"], 64),
+                provider=_text(body["provider"], 64),
+                link_code=_text(body["link_code"], 64),
+                items=tuple(_text(i, 64) for i in items),
+                issued_at=datetime.fromisoformat(_text(body["issued_at"], 40)),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise MalformedMessageError from exc
+
+
+@dataclass(frozen=True, slots=True)
+class ItemRecord:
+    """One replica record a provider returns."""
+
+    item: str
+    provider: str
+    payload: dict[str, Any]
+    updated_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderAnswer:
+    """A provider's answer to a ProviderQuery."""
+
+    request_id: str
+    provider: str
+    records: tuple[ItemRecord, ...] = field(default_factory=tuple)
+
+    def to_json(self) -> bytes:
+        """Canonical JSON for signing."""
+        return canonical(
+            {
+                "request_id": self.request_id,
+                "provider": self.provider,
+                "records": [asdict(r) for r in self.records],
+            }
+        )
+
+    @classmethod
+    def from_json(cls, data: bytes) -> ProviderAnswer:
+        """Parse and check the shape; MalformedMessageError on anything else."""
+        body = _object(data)
+        try:
+            records = body["records"]
+            if not isinstance(records, list):
+                raise TypeError
+            parsed = []
+            for r in records:
+                if not isinstance(r, dict) or not isinstance(r["payload"], dict):
+                    raise TypeError
+                parsed.append(
+                    ItemRecord(
+                        item=_text(r["item"], 64),
+                        provider=_text(r["provider"], 64),
+                        payload=r["payload"],
+                        updated_at=_text(r["updated_at"], 40),
+                    )
+                )
+            return cls(
+                request_id=_text(body["request_id"], 64),
+                provider=_text(body["provider"], 64),
+                records=tuple(parsed),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise MalformedMessageError from exc
+
+
+@dataclass(frozen=True, slots=True)
+class ItemResult:
+    """What the hub tells the requester about one (item, provider) pair."""
+
+    item: str
+    provider: str
+    outcome: Outcome
+    records: tuple[ItemRecord, ...] = ()
+    detail: str | None = None
+
+
+def canonical(value: Any) -> bytes:
+    """Sorted-key, compact UTF-8 JSON: the bytes that are signed and logged."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def is_fresh(issued_at: datetime, now: datetime) -> bool:
+    """Whether a message's time is within the allowed clock skew of ``now``."""
+    if issued_at.tzinfo is None:
+        return False
+    return abs(now - issued_at) <= MAX_CLOCK_SKEW
+
+
+def _object(data: bytes) -> dict[str, Any]:
+    try:
+        body = json.loads(data)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise MalformedMessageError from exc
+    if not isinstance(body, dict):
+        raise MalformedMessageError
+    return body
+
+
+def _text(value: object, limit: int) -> str:
+    if not isinstance(value, str) or not value or len(value) > limit or "\x00" in value:
+        raise ValueError
+    return value
+
+
+class ExchangeError(MynaError):
+    """An exchange the hub refuses or cannot complete."""
+
+    code = "exchange_failed"
+    message = N_("The exchange could not be completed. Please try again later.")
+
+
+class MalformedMessageError(ExchangeError):
+    code = "malformed_message"
+    message = N_("The message is not a well-formed exchange message. Check its format.")
+
+
+class UnsignedMessageError(ExchangeError):
+    code = "unsigned_message"
+    message = N_("The message is not signed. Sign it with your agency key (JWS, ES256).")
+    status_code = 401
+
+
+class BadMessageSignatureError(ExchangeError):
+    code = "bad_message_signature"
+    message = N_(
+        "The message signature does not verify with the sender's certificate. "
+        "Sign it again with the key of that certificate."
+    )
+    status_code = 401
+
+
+class UnknownAgencyError(ExchangeError):
+    code = "unknown_agency"
+    message = N_("The agency {agency} is not part of the network.")
+    status_code = 403
+
+
+class SenderMismatchError(ExchangeError):
+    code = "sender_mismatch"
+    message = N_("The message names {claimed} as sender but is signed by {signer}.")
+    status_code = 403
+
+
+class StaleMessageError(ExchangeError):
+    code = "stale_message"
+    message = N_("The message time is too far from the hub's clock. Check your clock and resend.")
+
+
+class ReplayedMessageError(ExchangeError):
+    code = "replayed_message"
+    message = N_("This request was already received. Send a new request with a new id.")
+    status_code = 409
+
+
+class UnknownLinkCodeError(ExchangeError):
+    code = "unknown_link_code"
+    message = N_("The link code is not known to the hub for your agency.")
+    status_code = 404

@@ -1,5 +1,51 @@
-"""network tables."""
+"""Hub tables: link codes (the only place besides the registry with MyNumbers), agency
+credentials held in embedded mode, and request ids seen (replay protection)."""
 
-from myna.platform.db import Base
+from __future__ import annotations
 
-__all__ = ["Base"]
+from datetime import datetime
+
+from sqlalchemy import Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from myna.platform.db import Base, UTCDateTime
+
+
+class LinkCode(Base):
+    """情報提供用個人識別符号: one random code per (person, agency)."""
+
+    __tablename__ = "network_link_codes"
+    __table_args__ = (
+        UniqueConstraint("my_number", "agency_code", name="uq_network_link_codes_person_agency"),
+        Index("ix_network_link_codes_agency_link", "agency_code", "link_code", unique=True),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    my_number: Mapped[str] = mapped_column(String(12))
+    agency_code: Mapped[str] = mapped_column(String(64))
+    link_code: Mapped[str] = mapped_column(String(64))
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class AgencyCredential(Base):
+    """An agency's signing key and certificate, kept here in embedded mode only.
+
+    In distributed mode each agency node keeps its own key; the hub then holds none.
+    """
+
+    __tablename__ = "network_agency_credentials"
+
+    agency_code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    certificate_der: Mapped[bytes] = mapped_column(LargeBinary)
+    private_key_pem: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SeenRequest(Base):
+    """Request ids the hub has accepted: the same id twice is a replay."""
+
+    __tablename__ = "network_seen_requests"
+
+    request_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    requester: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

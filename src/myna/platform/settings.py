@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     # Threads per portal process for request handlers (AnyIO's pool; its default is 40).
     worker_threads: int = Field(default=8, ge=1, le=200)
     challenge_ttl_seconds: int = 120
+    # How often the exchange log signs a new tree head (RFC 9162 §4.10) when it grew.
+    tree_head_interval_seconds: float = Field(default=1.0, gt=0)
     session_idle_minutes: int = 30
     session_absolute_hours: int = 8
     cookie_secure: bool = False

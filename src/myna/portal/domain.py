@@ -159,3 +159,17 @@ class ResidentUnavailableError(LoginError):
         "Please contact your municipality."
     )
     status_code = 403
+
+
+class NoCategoryChosenError(MynaError):
+    code = "no_category"
+    message = N_("Choose at least one category to retrieve.")
+    status_code = 400
+
+
+class NoTreeHeadYetError(MynaError):
+    code = "no_tree_head"
+    message = N_(
+        "The log has not signed a tree head covering this entry yet. Try again in a minute."
+    )
+    status_code = 404

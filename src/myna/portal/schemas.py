@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from typing import Annotated, Literal
+from urllib.parse import urlencode
 
 from fastapi import Form, Path
 from pydantic import BaseModel, Field
+
+from myna.platform.i18n import JST
 
 CHALLENGE_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 # A challenge identifier as it appears in a URL or a form (URL-safe base64 characters).
@@ -66,3 +69,31 @@ class ErrorOut(BaseModel):
 
     error: str
     message: str
+
+
+class ExchangeFilters(BaseModel):
+    """やりとり履歴 filters from the query string."""
+
+    since: date | None = None
+    until: date | None = None
+    agency: str = Field(default="", max_length=64, pattern=r"^[A-Za-z0-9._:-]*$")
+    item: str = Field(default="", max_length=64, pattern=r"^[A-Za-z0-9._:-]*$")
+    page: int = Field(default=1, ge=1, le=100_000)
+
+    def since_at(self) -> datetime | None:
+        """The start of ``since`` in Japan, as an instant."""
+        return datetime.combine(self.since, time(), JST) if self.since else None
+
+    def until_at(self) -> datetime | None:
+        """The end of ``until`` in Japan (exclusive), as an instant."""
+        return datetime.combine(self.until + timedelta(days=1), time(), JST) if self.until else None
+
+    def query_string(self) -> str:
+        """The filters (without the page) for links."""
+        values = {
+            "since": self.since.isoformat() if self.since else "",
+            "until": self.until.isoformat() if self.until else "",
+            "agency": self.agency,
+            "item": self.item,
+        }
+        return urlencode({k: v for k, v in values.items() if v})

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import io
-from pathlib import Path
+from pathlib import Path as PathLib
 from typing import Annotated
 from urllib.parse import quote
 
 import segno
-from fastapi import APIRouter, Form, Request, Response
+from fastapi import APIRouter, Form, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from sqlalchemy.orm import Session
 
-from myna import registry
+from myna import network, registry
+from myna.network import transparency
+from myna.platform.errors import NotFoundError
 from myna.platform.web import make_templates, template_context, transaction
-from myna.portal import service
+from myna.portal import presenters, service
 from myna.portal.dependencies import (
     LoginLimiterDep,
     SessionCookie,
@@ -26,9 +29,10 @@ from myna.portal.dependencies import (
     resident_session,
     set_session_cookie,
 )
-from myna.portal.schemas import ChallengeIdForm, ChallengeIdPath
+from myna.portal.domain import NoCategoryChosenError, NoTreeHeadYetError
+from myna.portal.schemas import ChallengeIdForm, ChallengeIdPath, ExchangeFilters
 
-TEMPLATE_DIR = Path(__file__).with_name("templates")
+TEMPLATE_DIR = PathLib(__file__).with_name("templates")
 templates = make_templates(TEMPLATE_DIR)
 router = APIRouter(include_in_schema=False)
 
@@ -178,3 +182,203 @@ def logout(
         response = RedirectResponse("/?logged_out=1", status_code=303)
         clear_session_cookie(response, settings)
         return response
+
+
+@router.get("/my-info", response_class=HTMLResponse)
+def my_info(request: Request, settings: SettingsDep, cookie: SessionCookie) -> Response:
+    with transaction(request) as db:
+        active = resident_session(db, settings, cookie)
+    options = presenters.categories()
+    return templates.TemplateResponse(
+        request,
+        "portal/my_info.html",
+        template_context(
+            request,
+            categories=options,
+            selected={c.code for c in options},
+            result=None,
+            csrf_token=active.csrf_token,
+        ),
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+@router.post("/my-info")
+def my_info_retrieve(
+    request: Request,
+    settings: SettingsDep,
+    cookie: SessionCookie,
+    csrf_token: Annotated[str, Form(max_length=128)],
+    category: Annotated[list[str], Form(max_length=64)] = [],  # noqa: B006 - FastAPI form default
+    format: Annotated[str, Form(pattern="^(html|json|csv)$")] = "html",
+) -> Response:
+    selected = list(dict.fromkeys(category))[:20]
+    with transaction(request) as db:
+        active = resident_session(db, settings, cookie)
+        check_csrf(active, csrf_token)
+        assert active.resident_id is not None  # noqa: S101 - guaranteed by resident_session
+        items = presenters.items_of(selected)
+        if not items:
+            raise NoCategoryChosenError
+        outcome = network.request_self_information(
+            session=db,
+            hub=network.hub_for(session=db, settings=settings),
+            resident_id=active.resident_id,
+            items=items,
+        )
+        view = presenters.self_info_view(db, outcome, selected)
+    if format == "json":
+        return JSONResponse(
+            presenters.self_info_json(view),
+            headers=_download("my-information.json"),
+        )
+    if format == "csv":
+        return Response(
+            presenters.self_info_csv(view),
+            media_type="text/csv; charset=utf-8",
+            headers=_download("my-information.csv"),
+        )
+    return templates.TemplateResponse(
+        request,
+        "portal/my_info.html",
+        template_context(
+            request,
+            categories=presenters.categories(),
+            selected=set(selected),
+            result=view,
+            csrf_token=active.csrf_token,
+        ),
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+@router.get("/exchanges", response_class=HTMLResponse)
+def exchanges(
+    request: Request,
+    settings: SettingsDep,
+    cookie: SessionCookie,
+    filters: Annotated[ExchangeFilters, Query()],
+) -> Response:
+    with transaction(request) as db:
+        active = resident_session(db, settings, cookie)
+        page = _exchange_page(db, active, filters, page_size=20)
+        head = _latest_head(db)
+        rows = presenters.exchange_rows(db, page.items, head.tree_size if head else 0)
+        agencies_seen = sorted(
+            {(e.provider, presenters.agency_label(db, e.provider)) for e in page.items},
+            key=lambda pair: pair[1],
+        )
+    return templates.TemplateResponse(
+        request,
+        "portal/exchanges.html",
+        template_context(
+            request,
+            rows=rows,
+            head=head,
+            filters=filters,
+            agencies=agencies_seen,
+            items=[
+                (c, presenters.item_label(c))
+                for c in presenters.items_of(c.code for c in presenters.categories())
+            ],
+            page=page.page,
+            has_next=page.page < page.pages,
+            query=filters.query_string(),
+        ),
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+@router.get("/exchanges.csv")
+def exchanges_csv(
+    request: Request,
+    settings: SettingsDep,
+    cookie: SessionCookie,
+    filters: Annotated[ExchangeFilters, Query()],
+) -> Response:
+    with transaction(request) as db:
+        active = resident_session(db, settings, cookie)
+        entries = []
+        number = 1
+        while True:
+            page = _exchange_page(db, active, filters, page_size=500, number=number)
+            entries.extend(page.items)
+            if page.page >= page.pages or number >= MAX_EXPORT_PAGES:
+                break
+            number += 1
+        head = _latest_head(db)
+        rows = presenters.exchange_rows(db, entries, head.tree_size if head else 0)
+    return Response(
+        presenters.exchanges_csv(rows),
+        media_type="text/csv; charset=utf-8",
+        headers=_download("exchange-history.csv"),
+    )
+
+
+@router.get("/exchanges/tree-head.json")
+def exchange_tree_head(request: Request, settings: SettingsDep, cookie: SessionCookie) -> Response:
+    with transaction(request) as db:
+        resident_session(db, settings, cookie)
+        head = _latest_head(db)
+    if head is None:
+        raise NoTreeHeadYetError
+    return JSONResponse(head.to_json(), headers=_download("tree-head.json"))
+
+
+@router.get("/exchanges/{index}/proof.json")
+def exchange_proof(
+    index: Annotated[int, Path(ge=0)],
+    request: Request,
+    settings: SettingsDep,
+    cookie: SessionCookie,
+) -> Response:
+    with transaction(request) as db:
+        active = resident_session(db, settings, cookie)
+        try:
+            entry = transparency.get_entry(session=db, index=index)
+        except transparency.TransparencyError as exc:
+            raise NotFoundError from exc
+        # One resident never sees another's entry, not even that it exists.
+        if entry.subject != str(active.resident_id):
+            raise NotFoundError
+        bundle = transparency.inclusion_bundle(session=db, index=index)
+    if bundle is None:
+        raise NoTreeHeadYetError
+    return JSONResponse(bundle.to_json(), headers=_download(f"inclusion-proof-{index}.json"))
+
+
+MAX_EXPORT_PAGES = 40
+
+
+def _download(filename: str) -> dict[str, str]:
+    return {
+        "Content-Disposition": f'attachment; filename="{filename}"',
+        "Cache-Control": "no-store",
+    }
+
+
+def _latest_head(db: Session) -> transparency.SignedTreeHead | None:
+    try:
+        return transparency.latest_tree_head(session=db)
+    except transparency.NoTreeHeadError:
+        return None
+
+
+def _exchange_page(
+    db: Session,
+    active: service.ActiveSession,
+    filters: ExchangeFilters,
+    *,
+    page_size: int,
+    number: int | None = None,
+) -> transparency.Page:
+    return transparency.entries_for_subject(
+        session=db,
+        subject=str(active.resident_id),
+        since=filters.since_at(),
+        until=filters.until_at(),
+        provider=filters.agency or None,
+        item=filters.item or None,
+        page=number or filters.page,
+        page_size=page_size,
+    )

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from myna.platform.errors import N_, MynaError, NotFoundError
@@ -215,11 +215,10 @@ def my_numbers_of(*, session: Session, resident_ids: Sequence[int]) -> dict[int,
     found: dict[int, str] = {}
     for start in range(0, len(resident_ids), 500):
         chunk = list(resident_ids[start : start + 500])
-        found.update(
-            session.execute(
-                select(Resident.id, Resident.my_number).where(Resident.id.in_(chunk))
-            ).tuples()
+        rows = session.execute(
+            select(Resident.id, Resident.my_number).where(Resident.id.in_(chunk))
         )
+        found.update((resident_id, number) for resident_id, number in rows)
     missing = set(resident_ids) - found.keys()
     if missing:
         raise ResidentNotFoundError
@@ -243,6 +242,44 @@ def household_members(*, session: Session, household_id: int) -> list[ResidentRe
         session, {m.municipality_code for m in members}
     )
     return [_resident_read(m, municipalities[m.municipality_code]) for m in members]
+
+
+def iter_households(
+    *, session: Session, after_household_id: int = 0, batch_size: int = 5_000
+) -> Iterator[list[list[ResidentRead]]]:
+    """Every household after ``after_household_id``, members head first, in batches.
+
+    For bulk work over the whole population (seeding the agencies' data).
+    """
+    municipalities = {m.code: m for m in repository.list_municipalities(session, None)}
+    last = after_household_id
+    while True:
+        ids = list(
+            session.scalars(
+                select(Household.id)
+                .where(Household.id > last)
+                .order_by(Household.id)
+                .limit(batch_size)
+            )
+        )
+        if not ids:
+            return
+        members: dict[int, list[ResidentRead]] = {household_id: [] for household_id in ids}
+        for resident in session.scalars(
+            select(Resident)
+            .where(Resident.household_id.in_(ids))
+            .order_by(Resident.household_id, Resident.id)
+        ):
+            members[resident.household_id].append(
+                _resident_read(resident, municipalities[resident.municipality_code])
+            )
+        yield [group for group in members.values() if group]
+        last = ids[-1]
+
+
+def max_household_id(*, session: Session) -> int:
+    """The newest household's id (0 when there are none)."""
+    return session.scalar(select(func.max(Household.id))) or 0
 
 
 def address_history(*, session: Session, resident_id: int) -> list[AddressHistoryRead]:

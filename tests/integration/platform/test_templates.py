@@ -50,6 +50,44 @@ CONTEXT = {
     "error": None,
     "message": "m",
     "title": "t",
+    "categories": [SimpleNamespace(code="local-tax", label="地方税")],
+    "selected": {"local-tax"},
+    "result": SimpleNamespace(
+        unavailable=["健康・医療"],
+        sections=[
+            SimpleNamespace(
+                code="local-tax",
+                label="地方税",
+                records=[
+                    SimpleNamespace(
+                        item_label="住民税",
+                        provider_label="千代田区",
+                        updated_at=datetime(2026, 6, 1, tzinfo=UTC),
+                        fields=[("課税年度", "2026")],
+                    )
+                ],
+            )
+        ],
+    ),
+    "head": SimpleNamespace(tree_size=3, time=datetime(2026, 11, 28, tzinfo=UTC)),
+    "filters": SimpleNamespace(since=None, until=None, agency="", item=""),
+    "agencies": [("muni-131016", "千代田区")],
+    "items": [("resident-tax", "住民税")],
+    "rows": [
+        SimpleNamespace(
+            index=0,
+            time=datetime(2026, 11, 28, tzinfo=UTC),
+            requester="マイナポータル",
+            provider="千代田区",
+            procedure="自己情報開示",
+            item="住民税",
+            outcome="提供済み",
+            proven=True,
+        )
+    ],
+    "page": 1,
+    "has_next": False,
+    "query": "",
 }
 
 

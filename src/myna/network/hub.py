@@ -1,0 +1,203 @@
+"""The hub: verifies, authorizes, routes and logs every exchange of personal data.
+
+Per request (情報照会): the sender's JWS and certificate are verified, the message is
+fresh and not a replay; the requester's link code is mapped to the person and then to
+each provider's link code; every requested item is checked against the authorization
+table (別表) — a denied item is logged as denied and never reaches a provider; the
+allowed items go, one signed query per provider, through the transport; each (item,
+provider) pair is appended to the exchange log in the caller's transaction with its
+real outcome, so nothing is logged as a success that did not succeed.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from myna import registry
+from myna.network import linkcodes
+from myna.network.credentials import credential_for
+from myna.network.domain import (
+    HUB,
+    ExchangeRequest,
+    ItemResult,
+    MalformedMessageError,
+    Outcome,
+    ProviderAnswer,
+    ProviderQuery,
+    ReplayedMessageError,
+    SenderMismatchError,
+    StaleMessageError,
+    UnknownAgencyError,
+    is_fresh,
+)
+from myna.network.interfaces import AgencyTransport, Directory
+from myna.network.messages import open_signed, sign
+from myna.network.models import SeenRequest
+from myna.network.transparency import NewEntry
+from myna.network.transparency import append as append_entries
+from myna.platform.db import utcnow
+from myna.platform.errors import MynaError
+from myna.platform.logging import get_logger
+from myna.platform.settings import Settings
+
+log = get_logger(__name__)
+HUB_NAME = "情報提供ネットワークシステム"
+
+
+@dataclass(frozen=True, slots=True)
+class ExchangeOutcome:
+    """What the hub did with one request: a result per (item, provider)."""
+
+    request_id: str
+    requester: str
+    procedure: str
+    results: tuple[ItemResult, ...]
+
+    def unavailable_items(self) -> list[str]:
+        """Items that could not be fetched from at least one provider (retry later)."""
+        return sorted(
+            {r.item for r in self.results if r.outcome in (Outcome.FAILED, Outcome.TIMEOUT)}
+        )
+
+
+@dataclass
+class Hub:
+    """The information provision network's hub, wired with its catalog and transport."""
+
+    settings: Settings
+    directory: Directory
+    transport: AgencyTransport
+
+    def exchange(self, *, session: Session, token: str) -> ExchangeOutcome:
+        """Handle one signed ExchangeRequest end to end (see the module docstring)."""
+        opened = open_signed(token, session=session, settings=self.settings)
+        request = ExchangeRequest.from_json(opened.payload)
+        if request.requester != opened.sender:
+            raise SenderMismatchError(claimed=request.requester, signer=opened.sender)
+        if not self.directory.knows(request.requester):
+            raise UnknownAgencyError(agency=request.requester)
+        if not is_fresh(request.issued_at, utcnow()):
+            raise StaleMessageError
+        if not request.items:
+            raise MalformedMessageError
+        self._remember(session, request)
+        my_number = linkcodes.my_number_of(
+            session=session, agency_code=request.requester, link_code=request.subject
+        )
+        subject = str(registry.resident_id_of(session=session, my_number=my_number))
+        holders = linkcodes.agencies_holding(session=session, my_number=my_number)
+
+        results: list[ItemResult] = []
+        wanted: dict[str, list[str]] = defaultdict(list)
+        for item in dict.fromkeys(request.items):
+            if not self.directory.allows(request.requester, request.procedure, item):
+                results.append(
+                    ItemResult(
+                        item=item,
+                        provider=HUB,
+                        outcome=Outcome.DENIED,
+                        detail="not in the authorization table",
+                    )
+                )
+                continue
+            # An agency does not ask itself over the network (it has its own records).
+            providers = [
+                a for a in holders if a != request.requester and self.directory.provides(a, item)
+            ]
+            for provider in providers:
+                wanted[provider].append(item)
+        hub = credential_for(session=session, settings=self.settings, code=HUB, name=HUB_NAME)
+        for provider, items in sorted(wanted.items()):
+            query = ProviderQuery(
+                request_id=request.request_id,
+                requester=request.requester,
+                procedure=request.procedure,
+                provider=provider,
+                link_code=holders[provider],
+                items=tuple(items),
+                issued_at=utcnow(),
+            )
+            results.extend(self._ask(session, provider, items, sign(query.to_json(), hub)))
+        self._log(session, request, subject, results)
+        return ExchangeOutcome(
+            request_id=request.request_id,
+            requester=request.requester,
+            procedure=request.procedure,
+            results=tuple(results),
+        )
+
+    def _ask(
+        self, session: Session, provider: str, items: Sequence[str], signed_query: str
+    ) -> list[ItemResult]:
+        try:
+            answer_token = self.transport.query(provider, signed_query)
+            opened = open_signed(
+                answer_token, session=session, settings=self.settings, expected_sender=provider
+            )
+            answer = ProviderAnswer.from_json(opened.payload)
+            if answer.provider != provider:
+                raise MalformedMessageError
+        except TimeoutError:
+            log.warning("provider_timeout", provider=provider)
+            return [
+                ItemResult(item=i, provider=provider, outcome=Outcome.TIMEOUT, detail="timeout")
+                for i in items
+            ]
+        except (MynaError, ConnectionError, OSError) as exc:
+            reason = exc.code if isinstance(exc, MynaError) else "unreachable"
+            log.warning("provider_failed", provider=provider, reason=reason)
+            return [
+                ItemResult(item=i, provider=provider, outcome=Outcome.FAILED, detail=reason)
+                for i in items
+            ]
+        return [
+            ItemResult(
+                item=i,
+                provider=provider,
+                outcome=Outcome.SUCCESS,
+                records=tuple(r for r in answer.records if r.item == i),
+            )
+            for i in items
+        ]
+
+    @staticmethod
+    def _remember(session: Session, request: ExchangeRequest) -> None:
+        try:
+            with session.begin_nested():
+                session.execute(
+                    insert(SeenRequest).values(
+                        request_id=request.request_id,
+                        requester=request.requester,
+                        received_at=utcnow(),
+                    )
+                )
+        except IntegrityError as exc:
+            raise ReplayedMessageError from exc
+
+    @staticmethod
+    def _log(
+        session: Session, request: ExchangeRequest, subject: str, results: Sequence[ItemResult]
+    ) -> None:
+        now = utcnow()
+        append_entries(
+            session=session,
+            entries=[
+                NewEntry(
+                    time=now,
+                    requester=request.requester,
+                    provider=r.provider,
+                    procedure=request.procedure,
+                    item=r.item,
+                    subject=subject,
+                    outcome=r.outcome,
+                    detail=r.detail,
+                )
+                for r in results
+            ],
+        )

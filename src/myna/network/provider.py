@@ -1,0 +1,64 @@
+"""The provider side of an exchange: what an agency's intermediate server does with a
+query from the hub. Used in-process (embedded) and by an agency node (distributed)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from myna import agencies
+from myna.network.credentials import credential_for
+from myna.network.domain import HUB, ItemRecord, ProviderAnswer, ProviderQuery
+from myna.network.messages import Credential, open_signed, sign
+from myna.platform.settings import Settings
+
+
+def answer(
+    *, session: Session, settings: Settings, token: str, provider: str, credential: Credential
+) -> str:
+    """Verify the hub's signed query, read the replica store, sign the answer."""
+    opened = open_signed(token, session=session, settings=settings, expected_sender=HUB)
+    query = ProviderQuery.from_json(opened.payload)
+    if query.provider != provider:
+        raise agencies.ItemNotProvidedError(item=",".join(query.items), agency=provider)
+    records = agencies.answer_query(
+        session=session, agency_code=provider, link_code=query.link_code, items=query.items
+    )
+    reply = ProviderAnswer(
+        request_id=query.request_id,
+        provider=provider,
+        records=tuple(
+            ItemRecord(
+                item=r.item_code,
+                provider=provider,
+                payload=dict(r.payload),
+                updated_at=r.updated_at.isoformat(),
+            )
+            for r in records
+        ),
+    )
+    return sign(reply.to_json(), credential)
+
+
+@dataclass
+class InProcessTransport:
+    """Embedded mode: every agency answers in this process, over the same session.
+
+    Same messages, same signatures as over HTTP; only the delivery differs. The session
+    is the hub's own, because in embedded mode the replica stores share its database.
+    """
+
+    session: Session
+    settings: Settings
+
+    def query(self, provider: str, signed_query: str) -> str:
+        """Deliver ``signed_query`` to ``provider`` and return its signed answer."""
+        credential = credential_for(session=self.session, settings=self.settings, code=provider)
+        return answer(
+            session=self.session,
+            settings=self.settings,
+            token=signed_query,
+            provider=provider,
+            credential=credential,
+        )

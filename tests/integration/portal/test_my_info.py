@@ -1,0 +1,124 @@
+"""わたしの情報 and やりとり履歴 in the portal, for the logged-in resident only."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from myna import network
+from myna.network import transparency
+from myna.platform.settings import Settings
+from myna.reader import client as login_client
+from tests.integration.portal.conftest import PIN, IssuedCard, issue
+
+PORTAL = "http://testserver"
+
+
+@pytest.fixture
+def logged_in(portal: TestClient, taro_card: IssuedCard, session: Session) -> TestClient:
+    network.seed_agency_data(session=session, seed=1)
+    session.commit()
+    login_client.login(
+        portal, PORTAL, taro_card.reader.open_session(taro_card.card_id, "auth", PIN)
+    )
+    return portal
+
+
+def _csrf(page: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert found
+    return found.group(1)
+
+
+def _retrieve(client: TestClient, fmt: str = "html", categories: tuple[str, ...] = ()) -> str:
+    page = client.get("/my-info")
+    assert page.status_code == 200
+    chosen = categories or tuple(re.findall(r'name="category" value="([^"]+)"', page.text))
+    response = client.post(
+        "/my-info", data={"csrf_token": _csrf(page.text), "category": list(chosen), "format": fmt}
+    )
+    assert response.status_code == 200, response.text
+    return response.text
+
+
+def test_a_resident_sees_their_information_with_source_and_date(logged_in: TestClient) -> None:
+    page = _retrieve(logged_in)
+    assert "住民税" in page
+    assert "千代田区" in page  # the providing municipality, by name
+    assert "令和" in page  # dates in 和暦
+
+
+def test_the_information_downloads_as_json_and_csv(logged_in: TestClient) -> None:
+    document = logged_in.post(
+        "/my-info",
+        data={
+            "csrf_token": _csrf(logged_in.get("/my-info").text),
+            "category": ["local-tax"],
+            "format": "json",
+        },
+    )
+    assert document.headers["content-disposition"].startswith("attachment")
+    records = [r for c in document.json()["categories"] for r in c["records"]]
+    assert records and all(r["provider"] and r["updated_at"] for r in records)
+    rows = list(csv.reader(io.StringIO(_retrieve(logged_in, "csv", ("local-tax",)))))
+    assert rows[0][0] == "分類"
+    assert len(rows) > 1
+
+
+def test_retrieval_needs_the_pages_csrf_token(logged_in: TestClient) -> None:
+    response = logged_in.post("/my-info", data={"csrf_token": "forged", "category": ["tax"]})
+    assert response.status_code == 403
+
+
+def test_my_information_needs_a_login(portal: TestClient) -> None:
+    response = portal.get("/my-info", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/login"
+
+
+def test_the_exchange_history_lists_the_retrievals_and_proves_them(
+    logged_in: TestClient, session: Session, settings: Settings
+) -> None:
+    _retrieve(logged_in, categories=("local-tax",))
+    pending = logged_in.get("/exchanges")
+    assert "住民税" in pending.text
+    assert "次のツリーヘッドを待っています" in pending.text
+    head = network.publish_head(session=session, settings=settings)
+    session.commit()
+    proven = logged_in.get("/exchanges")
+    index = re.search(r"/exchanges/(\d+)/proof\.json", proven.text)
+    assert index, proven.text
+    bundle = logged_in.get(f"/exchanges/{index.group(1)}/proof.json").json()
+    parsed = transparency.InclusionBundle.from_json(bundle)
+    transparency.verify_entry_inclusion(entry=parsed.entry, proof=parsed.proof, head=parsed.head)
+    public = transparency.public_key(network.log_signer(settings).public_jwk)
+    transparency.verify_tree_head(parsed.head, public)
+    assert parsed.head.tree_size == head.tree_size
+    exported = list(csv.reader(io.StringIO(logged_in.get("/exchanges.csv").text)))
+    assert len(exported) >= 2
+
+
+def test_one_resident_can_never_see_anothers_entries_or_proofs(
+    logged_in: TestClient, session: Session, settings: Settings
+) -> None:
+    _retrieve(logged_in, categories=("local-tax",))
+    network.publish_head(session=session, settings=settings)
+    session.commit()
+    index = re.search(r"/exchanges/(\d+)/proof\.json", logged_in.get("/exchanges").text)
+    assert index
+    misaki = issue(session, settings, _reader(settings), "misaki")
+    other = TestClient(logged_in.app, base_url=PORTAL)
+    login_client.login(other, PORTAL, misaki.reader.open_session(misaki.card_id, "auth", PIN))
+    assert "該当するやりとりはありません" in other.get("/exchanges").text
+    assert other.get(f"/exchanges/{index.group(1)}/proof.json").status_code == 404
+
+
+def _reader(settings: Settings):  # type: ignore[no-untyped-def]
+    from myna import card  # noqa: PLC0415
+
+    return card.VirtualCardReader(settings.card_dir, settings.card_secret.get_secret_value())
