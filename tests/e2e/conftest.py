@@ -16,10 +16,10 @@ import pytest
 import uvicorn
 from playwright.sync_api import Browser, Playwright, sync_playwright
 
-from myna import card, registry
+from myna import card, network, registry
 from myna.app import create_app
 from myna.bench.harness import free_port
-from myna.bootstrap import build_container
+from myna.bootstrap import Container, build_container
 from myna.platform.db import unit_of_work
 from myna.platform.settings import Settings
 from myna.reader.app import create_reader_app
@@ -48,6 +48,7 @@ class Platform:
     reader: str
     card_id: str
     settings: Settings
+    container: Container
 
 
 class _ServerThread:
@@ -80,6 +81,8 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
         portal_url=f"http://127.0.0.1:{portal_port}",
         reader_url=f"http://127.0.0.1:{reader_port}",
         log_json=False,
+        # The test publishes tree heads itself when it needs one.
+        tree_head_interval_seconds=3600,
         **TEST_SECRETS,  # type: ignore[arg-type]
     )
     container = build_container(settings)
@@ -89,6 +92,7 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
         summary = card.issue_card(
             session=session, settings=settings, resident_id=taro.id, pin=PIN, password=PASSWORD
         )
+        network.seed_agency_data(session=session, seed=1)
     servers = [
         _ServerThread(create_app(container), portal_port),
         _ServerThread(create_reader_app(container), reader_port),
@@ -96,7 +100,9 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     for server in servers:
         server.start()
     try:
-        yield Platform(settings.portal_url, settings.reader_url, summary.card_id, settings)
+        yield Platform(
+            settings.portal_url, settings.reader_url, summary.card_id, settings, container
+        )
     finally:
         for server in servers:
             server.stop()

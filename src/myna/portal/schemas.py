@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from urllib.parse import urlencode
 
 from fastapi import Form, Path
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from myna.platform.i18n import JST
 
@@ -79,6 +79,12 @@ class ExchangeFilters(BaseModel):
     agency: str = Field(default="", max_length=64, pattern=r"^[A-Za-z0-9._:-]*$")
     item: str = Field(default="", max_length=64, pattern=r"^[A-Za-z0-9._:-]*$")
     page: int = Field(default=1, ge=1, le=100_000)
+
+    @field_validator("since", "until", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: object) -> object:
+        # An empty date input is submitted as "": no bound, not an error.
+        return None if value == "" else value
 
     def since_at(self) -> datetime | None:
         """The start of ``since`` in Japan, as an instant."""
