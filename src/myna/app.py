@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from myna import __version__, network
 from myna.bootstrap import Container
 from myna.jpki.api import router as jpki_router
+from myna.network.api import router as network_router
 from myna.platform.db import unit_of_work
 from myna.platform.errors import MynaError
 from myna.platform.i18n import gettext as _
@@ -72,6 +73,7 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(portal_router)
     app.include_router(portal_api_router)
     app.include_router(jpki_router)
+    app.include_router(network_router)
     app.include_router(language_router)
     app.mount("/static/portal", StaticFiles(directory=PORTAL_STATIC), name="portal-static")
     app.mount("/static", StaticFiles(directory=PLATFORM_STATIC), name="static")
@@ -106,9 +108,9 @@ async def _publish_tree_heads(container: Container) -> None:
 def wants_json(request: Request) -> bool:
     """API and JPKI clients get JSON errors; people get pages."""
     path = request.url.path
-    return path.startswith(("/api/", "/jpki/", "/login/status/")) or "application/json" in (
-        request.headers.get("accept", "")
-    )
+    return path.startswith(
+        ("/api/", "/jpki/", "/network/", "/login/status/")
+    ) or "application/json" in (request.headers.get("accept", ""))
 
 
 def error_response(request: Request, *, status: int, code: str, message: str) -> Response:

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 from rich.table import Table
 
-from myna import card, jpki, network, registry
+from myna import agencies, card, jpki, network, registry
 from myna.app import create_app
 from myna.bootstrap import Container, build_container
 from myna.platform.db import unit_of_work
@@ -41,6 +41,8 @@ class DemoCard:
 def prepare_database(container: Container) -> None:
     """Migrate to head and make sure the certificate authorities exist."""
     upgrade_to_head(container.engine)
+    # A broken catalog or authorization table stops the start, with the entry named.
+    agencies.load_catalog()
     with unit_of_work(container.session_factory) as session:
         registry.ensure_municipalities(session=session)
         jpki.ensure_authorities(session=session, settings=container.settings)

@@ -186,6 +186,25 @@ class ItemResult:
     detail: str | None = None
 
 
+def exchange_response_json(request_id: str, results: tuple[ItemResult, ...]) -> bytes:
+    """The hub's answer to a requester, as canonical JSON for signing."""
+    return canonical(
+        {
+            "request_id": request_id,
+            "results": [
+                {
+                    "item": r.item,
+                    "provider": r.provider,
+                    "outcome": r.outcome.value,
+                    "detail": r.detail,
+                    "records": [asdict(record) for record in r.records],
+                }
+                for r in results
+            ],
+        }
+    )
+
+
 def canonical(value: Any) -> bytes:
     """Sorted-key, compact UTF-8 JSON: the bytes that are signed and logged."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()

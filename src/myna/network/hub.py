@@ -34,6 +34,7 @@ from myna.network.domain import (
     SenderMismatchError,
     StaleMessageError,
     UnknownAgencyError,
+    exchange_response_json,
     is_fresh,
 )
 from myna.network.interfaces import AgencyTransport, Directory
@@ -76,6 +77,21 @@ class Hub:
 
     def exchange(self, *, session: Session, token: str) -> ExchangeOutcome:
         """Handle one signed ExchangeRequest end to end (see the module docstring)."""
+        try:
+            request, my_number = self._admit(session, token)
+        except MynaError as exc:
+            # Refused before any personal data moved: the reason goes to the operations
+            # log (the exchange log records exchanges of a known person only).
+            log.warning("exchange_refused", reason=exc.code)
+            raise
+        return self._route(session, request, my_number)
+
+    def respond(self, *, session: Session, outcome: ExchangeOutcome) -> str:
+        """The hub-signed answer to the requester (JWS, ES256, the hub's certificate)."""
+        hub = credential_for(session=session, settings=self.settings, code=HUB, name=HUB_NAME)
+        return sign(exchange_response_json(outcome.request_id, outcome.results), hub)
+
+    def _admit(self, session: Session, token: str) -> tuple[ExchangeRequest, str]:
         opened = open_signed(token, session=session, settings=self.settings)
         request = ExchangeRequest.from_json(opened.payload)
         if request.requester != opened.sender:
@@ -90,6 +106,9 @@ class Hub:
         my_number = linkcodes.my_number_of(
             session=session, agency_code=request.requester, link_code=request.subject
         )
+        return request, my_number
+
+    def _route(self, session: Session, request: ExchangeRequest, my_number: str) -> ExchangeOutcome:
         subject = str(registry.resident_id_of(session=session, my_number=my_number))
         holders = linkcodes.agencies_holding(session=session, my_number=my_number)
 
