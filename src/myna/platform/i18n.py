@@ -92,3 +92,8 @@ def format_date(value: date | datetime) -> str:
     """
     day = value.astimezone(JST).date() if isinstance(value, datetime) else value
     return format_wareki(day) if get_locale() == "ja" else format_wareki_en(day)
+
+
+def format_datetime(value: datetime) -> str:
+    """A moment as residents expect it: the 和暦 date and the time in Japan."""
+    return f"{format_date(value)} {value.astimezone(JST):%H:%M}"

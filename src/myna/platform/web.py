@@ -128,6 +128,7 @@ def make_templates(*directories: Path) -> Jinja2Templates:
         i18n.gettext, i18n.ngettext, newstyle=True
     )
     env.filters["wareki"] = i18n.format_date
+    env.filters["wareki_time"] = i18n.format_datetime
     env.globals["current_locale"] = i18n.get_locale
     return Jinja2Templates(env=env)
 

@@ -7,7 +7,7 @@ import csv
 import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -120,14 +120,20 @@ def item_label(code: str) -> str:
     return _name(schema.name_ja, schema.name_en)
 
 
-def _value(value: object, unit: str) -> str:
+def _value(value: object, spec: agencies.FieldSpec) -> str:
     if value is None:
         return "—"
     if isinstance(value, bool):
         return _("Yes") if value else _("No")
     if isinstance(value, list):
         return "、".join(str(v) for v in value)
-    return f"{value}{unit}" if unit else str(value)
+    if spec.type is agencies.FieldType.DATE and isinstance(value, str):
+        try:
+            return i18n.format_date(date.fromisoformat(value))
+        except ValueError:
+            return value
+    text = f"{value:,}" if isinstance(value, int) else str(value)
+    return f"{text}{spec.unit}" if spec.unit else text
 
 
 def self_info_view(
@@ -146,7 +152,7 @@ def self_info_view(
             fields = [
                 (
                     _name(spec.label_ja, spec.label_en),
-                    _value(record.payload.get(spec.name), spec.unit),
+                    _value(record.payload.get(spec.name), spec),
                 )
                 for spec in schema.fields
                 if spec.name in record.payload
