@@ -40,6 +40,28 @@ def new_request_id() -> str:
     return str(uuid.uuid4())
 
 
+def _query_json(message: ExchangeRequest | ProviderQuery) -> bytes:
+    body = asdict(message)
+    body["items"] = list(message.items)
+    body["issued_at"] = message.issued_at.isoformat()
+    return canonical(body)
+
+
+def _query_fields(data: bytes, names: tuple[str, ...]) -> dict[str, Any]:
+    """The text fields ``names`` plus ``items`` and ``issued_at``, checked."""
+    body = _object(data)
+    try:
+        items = body["items"]
+        if not isinstance(items, list):
+            raise TypeError
+        fields: dict[str, Any] = {name: _text(body[name], 64) for name in names}
+        fields["items"] = tuple(_text(i, 64) for i in items)
+        fields["issued_at"] = datetime.fromisoformat(_text(body["issued_at"], 40))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise MalformedMessageError from exc
+    return fields
+
+
 @dataclass(frozen=True, slots=True)
 class ExchangeRequest:
     """An agency asks the hub for items about a person it knows by its own link code."""
@@ -53,29 +75,12 @@ class ExchangeRequest:
 
     def to_json(self) -> bytes:
         """Canonical JSON for signing."""
-        body = asdict(self)
-        body["items"] = list(self.items)
-        body["issued_at"] = self.issued_at.isoformat()
-        return canonical(body)
+        return _query_json(self)
 
     @classmethod
     def from_json(cls, data: bytes) -> ExchangeRequest:
         """Parse and check the shape; MalformedMessageError on anything else."""
-        body = _object(data)
-        try:
-            items = body["items"]
-            if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
-                raise TypeError
-            return cls(
-                request_id=_text(body["request_id"], 64),
-                requester=_text(body["requester"], 64),
-                procedure=_text(body["procedure"], 64),
-                subject=_text(body["subject"], 64),
-                items=tuple(_text(i, 64) for i in items),
-                issued_at=datetime.fromisoformat(_text(body["issued_at"], 40)),
-            )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise MalformedMessageError from exc
+        return cls(**_query_fields(data, ("request_id", "requester", "procedure", "subject")))
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,30 +97,13 @@ class ProviderQuery:
 
     def to_json(self) -> bytes:
         """Canonical JSON for signing."""
-        body = asdict(self)
-        body["items"] = list(self.items)
-        body["issued_at"] = self.issued_at.isoformat()
-        return canonical(body)
+        return _query_json(self)
 
     @classmethod
     def from_json(cls, data: bytes) -> ProviderQuery:
         """Parse and check the shape; MalformedMessageError on anything else."""
-        body = _object(data)
-        try:
-            items = body["items"]
-            if not isinstance(items, list):
-                raise TypeError
-            return cls(
-                request_id=_text(body["request_id"], 64),
-                requester=_text(body["requester"], 64),
-                procedure=_text(body["procedure"], 64),
-                provider=_text(body["provider"], 64),
-                link_code=_text(body["link_code"], 64),
-                items=tuple(_text(i, 64) for i in items),
-                issued_at=datetime.fromisoformat(_text(body["issued_at"], 40)),
-            )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise MalformedMessageError from exc
+        names = ("request_id", "requester", "procedure", "provider", "link_code")
+        return cls(**_query_fields(data, names))
 
 
 @dataclass(frozen=True, slots=True)
