@@ -11,6 +11,7 @@ from rich.console import Console
 
 from myna.card.cli import app as card_app
 from myna.jpki.cli import app as jpki_app
+from myna.network.cli import app as agency_app
 from myna.network.transparency.cli import app as log_app
 from myna.platform.settings import Settings, get_settings
 from myna.reader.cli import card_login
@@ -21,6 +22,7 @@ app = typer.Typer(no_args_is_help=True, help="Myna: an open Mynaportal platform.
 app.add_typer(card_app, name="card", help="Virtual MyNumber cards (issue, info, sign, login).")
 app.add_typer(jpki_app, name="jpki", help="The JPKI certificate authorities (J-LIS role).")
 app.add_typer(registry_app, name="registry", help="The resident registry (住民基本台帳).")
+app.add_typer(agency_app, name="agency", help="Agency nodes (中間サーバー) in distributed mode.")
 app.add_typer(
     log_app, name="log", help="The exchange log (やりとり履歴): signed heads, proofs, checks."
 )
@@ -183,6 +185,44 @@ def bench_log(
         threads=threads,
         subject_entries=subject_entries,
         database_url=database_url,
+        console=console,
+    )
+    if json is not None:
+        result.write(json)
+        console.print(f"Wrote {json}")
+
+
+@bench_app.command("selfinfo")
+def bench_selfinfo(
+    residents: Annotated[
+        int, typer.Option("--residents", "-n", min=1, help="Population to seed (with agency data).")
+    ] = 100_000,
+    duration: Annotated[float, typer.Option(min=1, help="Seconds per phase.")] = 10.0,
+    concurrency: Annotated[int, typer.Option(min=1, max=256, help="Concurrent clients.")] = 8,
+    workers: Annotated[int, typer.Option(min=1, max=32, help="Server worker processes.")] = 1,
+    cards: Annotated[
+        int, typer.Option(min=1, max=1000, help="Random residents given a card and logged in.")
+    ] = 50,
+    database_url: Annotated[
+        str, typer.Option(help="Benchmark database (a fresh SQLite file by default).")
+    ] = "",
+    reuse: Annotated[
+        bool, typer.Option(help="Skip seeding if the database already has --residents people.")
+    ] = False,
+    json: Annotated[Path | None, typer.Option("--json", help="Write the result here.")] = None,
+) -> None:
+    """Full わたしの情報 retrievals (every category) per second and p50/p99 over HTTP."""
+    from myna.bench import selfinfo  # noqa: PLC0415
+
+    console = Console()
+    result = selfinfo.run(
+        residents=residents,
+        duration=duration,
+        concurrency=concurrency,
+        workers=workers,
+        cards=cards,
+        database_url=database_url,
+        reuse=reuse,
         console=console,
     )
     if json is not None:

@@ -142,7 +142,7 @@ class Hub:
                 items=tuple(items),
                 issued_at=utcnow(),
             )
-            results.extend(self._ask(session, provider, items, sign(query.to_json(), hub)))
+            results.extend(self._ask(session, query, sign(query.to_json(), hub)))
         self._log(session, request, subject, results)
         return ExchangeOutcome(
             request_id=request.request_id,
@@ -151,16 +151,16 @@ class Hub:
             results=tuple(results),
         )
 
-    def _ask(
-        self, session: Session, provider: str, items: Sequence[str], signed_query: str
-    ) -> list[ItemResult]:
+    def _ask(self, session: Session, query: ProviderQuery, signed_query: str) -> list[ItemResult]:
+        provider, items = query.provider, query.items
         try:
             answer_token = self.transport.query(provider, signed_query)
             opened = open_signed(
                 answer_token, session=session, settings=self.settings, expected_sender=provider
             )
             answer = ProviderAnswer.from_json(opened.payload)
-            if answer.provider != provider:
+            # An answer to another query (an old one replayed, say) is not this answer.
+            if answer.provider != provider or answer.request_id != query.request_id:
                 raise MalformedMessageError
         except TimeoutError:
             log.warning("provider_timeout", provider=provider)

@@ -17,9 +17,16 @@ from myna.platform.settings import Settings
 def answer(
     *, session: Session, settings: Settings, token: str, provider: str, credential: Credential
 ) -> str:
-    """Verify the hub's signed query, read the replica store, sign the answer."""
+    """Verify the hub's signed query with the JPKI tables, then :func:`respond` (embedded)."""
     opened = open_signed(token, session=session, settings=settings, expected_sender=HUB)
     query = ProviderQuery.from_json(opened.payload)
+    return respond(session=session, query=query, provider=provider, credential=credential)
+
+
+def respond(
+    *, session: Session, query: ProviderQuery, provider: str, credential: Credential
+) -> str:
+    """情報提供: read the replica store for a verified query and sign the answer."""
     if query.provider != provider:
         raise agencies.ItemNotProvidedError(item=",".join(query.items), agency=provider)
     records = agencies.answer_query(

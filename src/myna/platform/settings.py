@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Development-only secrets. They exist so `make demo` works with no configuration;
@@ -48,6 +48,28 @@ class Settings(BaseSettings):
     default_locale: str = "ja"
     log_level: str = "INFO"
     log_json: bool = True
+
+    # Distributed mode (docs/network.md): agencies whose intermediate server runs as a
+    # node of its own, as a JSON object of agency code -> node base URL, e.g.
+    # {"muni-131016": "http://127.0.0.1:9101"}. The hub reaches those over HTTP and every
+    # other agency in-process.
+    agency_nodes: dict[str, str] = Field(default_factory=dict)
+    # How long the hub waits on an agency node (to connect, to send, between bytes of
+    # the answer) before that provider's items are reported unavailable.
+    agency_timeout_seconds: float = Field(default=5.0, gt=0, le=120)
+    # How often an agency node fetches the government CA's CRL again (it keeps the last
+    # one until its nextUpdate if a fetch fails): a revoked hub certificate is refused
+    # by every node within this time.
+    node_crl_max_age_seconds: int = Field(default=300, ge=1, le=86_400)
+
+    @field_validator("agency_nodes")
+    @classmethod
+    def _node_urls(cls, nodes: dict[str, str]) -> dict[str, str]:
+        for code, url in nodes.items():
+            if not code or not url.startswith(("http://", "https://")):
+                msg = f"MYNA_AGENCY_NODES: {code!r} needs an http:// or https:// base URL"
+                raise ValueError(msg)
+        return {code: url.rstrip("/") for code, url in nodes.items()}
 
     @model_validator(mode="after")
     def _refuse_development_secrets(self) -> Settings:

@@ -19,6 +19,8 @@ class RecordingTransport:
     calls: list[str] = field(default_factory=list)
     failing: dict[str, Exception] = field(default_factory=dict)
     garbage: set[str] = field(default_factory=set)
+    replaying: set[str] = field(default_factory=set)
+    answers: dict[str, str] = field(default_factory=dict)
 
     def query(self, provider: str, signed_query: str) -> str:
         self.calls.append(provider)
@@ -26,7 +28,10 @@ class RecordingTransport:
             raise self.failing[provider]
         if provider in self.garbage:
             return "not.a.jws"
-        return self.inner.query(provider, signed_query)
+        if provider in self.replaying:
+            return self.answers[provider]
+        self.answers[provider] = self.inner.query(provider, signed_query)
+        return self.answers[provider]
 
 
 @dataclass

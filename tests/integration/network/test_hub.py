@@ -154,6 +154,20 @@ def test_a_malformed_provider_answer_is_a_failure_not_a_success(
     assert [e.outcome for e in _entries(session, world)] == [network.Outcome.FAILED]
 
 
+def test_an_old_answer_replayed_for_a_new_query_is_a_failure(
+    session: Session, world: World
+) -> None:
+    taro = world.residents["taro"].id
+    network.request_self_information(
+        session=session, hub=world.hub, resident_id=taro, items=["resident-tax"]
+    )
+    world.transport.replaying.add("muni-131016")
+    outcome = network.request_self_information(
+        session=session, hub=world.hub, resident_id=taro, items=["resident-tax"]
+    )
+    assert [(r.outcome, r.records) for r in outcome.results] == [(network.Outcome.FAILED, ())]
+
+
 def test_an_unsigned_request_is_rejected(session: Session, world: World) -> None:
     with pytest.raises(network.UnsignedMessageError):
         world.hub.exchange(session=session, token='{"requester": "nta"}')

@@ -1,0 +1,136 @@
+"""`myna agency ...` commands: run an agency node (中間サーバー) of the distributed mode.
+
+``serve`` starts one agency's node on its own database; ``load`` fills that database
+with the agency's records from an embedded database (docs/network.md, step by step).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from myna.platform.errors import MynaError
+from myna.platform.settings import Settings, get_settings
+
+app = typer.Typer(no_args_is_help=True, help="Agency nodes (中間サーバー) in distributed mode.")
+
+Agency = Annotated[str, typer.Option(help="The agency code, e.g. muni-131016.")]
+DatabaseUrl = Annotated[
+    str, typer.Option(help="The node's own database (default: MYNA_DATABASE_URL).")
+]
+
+
+def _fail(error: MynaError) -> typer.Exit:
+    typer.echo(f"{error.code}: {error.localized()}", err=True)
+    return typer.Exit(code=1)
+
+
+def _settings(database_url: str) -> Settings:
+    settings = get_settings()
+    if database_url:
+        settings = settings.model_copy(update={"database_url": database_url})
+    return settings
+
+
+@app.command()
+def serve(
+    agency: Agency,
+    key: Annotated[Path, typer.Option(help="The agency's private key (PKCS#8 PEM).")],
+    cert: Annotated[Path, typer.Option(help="The agency's certificate (PEM) from org-issue.")],
+    ca_chain: Annotated[
+        Path, typer.Option(help="The government CA and root (gov-chain.pem from org-issue).")
+    ],
+    database_url: DatabaseUrl = "",
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 9100,
+    crl_url: Annotated[
+        str, typer.Option(help="The government CA's CRL (default: from the certificate).")
+    ] = "",
+    passphrase_env: Annotated[
+        str | None, typer.Option(help="Environment variable holding the key's passphrase.")
+    ] = None,
+) -> None:
+    """Start one agency's node: migrate its database, check its key, answer the hub."""
+    import httpx  # noqa: PLC0415 - keep `myna --help` fast
+    import uvicorn  # noqa: PLC0415
+    from cryptography import x509  # noqa: PLC0415
+    from cryptography.hazmat.primitives import serialization  # noqa: PLC0415
+    from cryptography.hazmat.primitives.asymmetric import ec  # noqa: PLC0415
+
+    from myna.bootstrap import build_container  # noqa: PLC0415
+    from myna.network import node  # noqa: PLC0415
+    from myna.network.messages import Credential  # noqa: PLC0415
+    from myna.platform.logging import configure_logging  # noqa: PLC0415
+    from myna.platform.migrate import upgrade_to_head  # noqa: PLC0415
+
+    settings = _settings(database_url)
+    configure_logging(level=settings.log_level, json=settings.log_json)
+    try:
+        passphrase = os.environ.get(passphrase_env, "").encode() if passphrase_env else None
+        try:
+            private_key = serialization.load_pem_private_key(
+                key.read_bytes(), password=passphrase or None
+            )
+            certificate = x509.load_pem_x509_certificate(cert.read_bytes())
+            trust = node.HubTrust.from_pem(ca_chain.read_bytes())
+        except (OSError, ValueError, TypeError) as exc:
+            raise node.NodeConfigurationError(reason=str(exc)) from exc
+        if not isinstance(private_key, ec.EllipticCurvePrivateKey):
+            raise node.NodeConfigurationError(reason="the key is not an EC P-256 key")
+        client = httpx.Client(timeout=settings.agency_timeout_seconds, trust_env=False)
+        agency_node = node.AgencyNode(
+            agency_code=agency,
+            credential=Credential(code=agency, certificate=certificate, private_key=private_key),
+            trust=trust,
+            revocation=node.CrlCache(
+                url=crl_url or node.crl_url_of(certificate),
+                client=client,
+            ),
+        )
+        node.check_own_credential(agency_node)
+    except MynaError as error:
+        raise _fail(error) from error
+    container = build_container(settings)
+    upgrade_to_head(container.engine)
+    typer.echo(f"agency node {agency} on http://{host}:{port}", err=True)
+    uvicorn.run(
+        node.create_node_app(container, agency_node),
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+    )
+
+
+@app.command()
+def load(
+    agency: Agency,
+    from_database: Annotated[
+        str, typer.Option(help="The embedded (hub) database holding the agency's records.")
+    ],
+    database_url: DatabaseUrl = "",
+) -> None:
+    """Copy one agency's replica records from an embedded database into its node's."""
+    from myna.bootstrap import build_container  # noqa: PLC0415
+    from myna.network import node  # noqa: PLC0415
+    from myna.platform.db import make_engine, make_session_factory, unit_of_work  # noqa: PLC0415
+    from myna.platform.migrate import upgrade_to_head  # noqa: PLC0415
+
+    settings = _settings(database_url)
+    container = build_container(settings)
+    upgrade_to_head(container.engine)
+    source_engine = make_engine(from_database)
+    try:
+        with (
+            unit_of_work(make_session_factory(source_engine)) as source,
+            unit_of_work(container.session_factory) as target,
+        ):
+            written = node.copy_agency_records(source=source, target=target, agency_code=agency)
+    except MynaError as error:
+        raise _fail(error) from error
+    finally:
+        source_engine.dispose()
+    typer.echo(f"{agency}: {written} records loaded")

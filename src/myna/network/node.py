@@ -1,0 +1,658 @@
+"""Distributed mode: an agency node (中間サーバー) as its own process, and the hub's HTTP
+transport to it.
+
+The node answers ``POST /network/query``: the body is the hub's signed ProviderQuery,
+a JWS compact serialisation (RFC 7515 §7.1) sent as ``application/jose`` (RFC 7515
+§9.2.1); the answer is the node's signed ProviderAnswer in the same media type. The
+node has a database of its own holding only its replica records (副本), so it cannot
+look the hub's certificate up in the JPKI tables as the hub does: it verifies the
+``x5c`` certificate against the government CA chain it was configured with (RFC 5280
+§6.1: signature, names, validity, key usage) and against the government CA's CRL
+(RFC 5280 §5), fetched from the CA's distribution point and cached
+(:func:`verify_hub_message`). The hub verifies the node's answers with the JPKI tables,
+where ``myna jpki org-issue`` recorded the node's certificate. docs/network.md has the
+protocol for integrators.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import threading
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Protocol
+
+import anyio
+import anyio.to_thread
+import httpx
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID, SignatureAlgorithmOID
+from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from joserfc import jws
+from joserfc.errors import JoseError
+from joserfc.jwk import ECKey
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from myna import __version__, agencies, jpki
+from myna.bootstrap import Container
+from myna.network.domain import (
+    HUB,
+    ExchangeError,
+    MalformedMessageError,
+    ProviderQuery,
+    ReplayedMessageError,
+    SenderMismatchError,
+    StaleMessageError,
+    UnsignedMessageError,
+    is_fresh,
+)
+from myna.network.interfaces import AgencyTransport
+from myna.network.messages import (
+    ALGORITHM,
+    MAX_TOKEN_BYTES,
+    REGISTRY,
+    Credential,
+    OpenedMessage,
+)
+from myna.network.models import LinkCode, SeenRequest
+from myna.network.provider import respond
+from myna.platform.db import unit_of_work, utcnow
+from myna.platform.errors import N_, MynaError
+from myna.platform.logging import get_logger
+from myna.platform.web import RejectNulMiddleware, SecurityHeadersMiddleware
+
+log = get_logger(__name__)
+
+MEDIA_TYPE = "application/jose"  # RFC 7515 §9.2.1: a JWS in compact serialisation
+QUERY_PATH = "/network/query"
+HEALTH_PATH = "/healthz"
+
+
+# -- errors ---------------------------------------------------------------------------
+
+
+class NodeMediaTypeError(ExchangeError):
+    """The query was not sent as application/jose."""
+
+    code = "unsupported_media_type"
+    message = N_("Send the signed query with the content type application/jose.")
+    status_code = 415
+
+
+class MessageTooLargeError(ExchangeError):
+    """The query body is over the limit."""
+
+    code = "message_too_large"
+    message = N_("The message is too large. An exchange message is at most 256 KiB.")
+    status_code = 413
+
+
+class WrongProviderError(ExchangeError):
+    """A query addressed to another agency reached this node."""
+
+    code = "wrong_provider"
+    message = N_("This node answers for {agency} only; the query is addressed to {provider}.")
+    status_code = 421
+
+
+class RevocationUnavailableError(ExchangeError):
+    """The node has no current CRL of the government CA, so it cannot trust a certificate."""
+
+    code = "revocation_unavailable"
+    message = N_(
+        "The node could not obtain a current revocation list of the government CA, so it "
+        "cannot accept the message. Check that the CRL address is reachable and try again."
+    )
+    status_code = 503
+
+
+class NodeConfigurationError(ExchangeError):
+    """An agency node cannot start with the files or options it was given."""
+
+    code = "node_configuration"
+    message = N_("The agency node cannot start: {reason}")
+
+
+class ProviderRefusedError(ExchangeError):
+    """An agency node answered the hub's query with an error instead of an answer."""
+
+    code = "provider_refused"
+    message = N_("The agency node {provider} refused the query ({reason}).")
+    status_code = 502
+
+
+# -- trust: the government CA chain and its CRL ------------------------------------------
+
+
+def _verification(code: str) -> jpki.OrganizationVerificationError:
+    return jpki.OrganizationVerificationError(code)
+
+
+def _check_validity(certificate: x509.Certificate, at: datetime) -> None:
+    if at < certificate.not_valid_before_utc:
+        raise _verification("not_yet_valid")
+    if at > certificate.not_valid_after_utc:
+        raise _verification("expired")
+
+
+def _is_ca(certificate: x509.Certificate) -> bool:
+    try:
+        constraints = certificate.extensions.get_extension_for_class(x509.BasicConstraints)
+    except x509.ExtensionNotFound:
+        return False
+    return constraints.value.ca
+
+
+def _issued_by(certificate: x509.Certificate, issuer: x509.Certificate) -> bool:
+    try:
+        certificate.verify_directly_issued_by(issuer)
+    except (ValueError, TypeError, InvalidSignature):
+        return False
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class HubTrust:
+    """What an agency node trusts: the government CA under its root, and the hub's code.
+
+    Loaded from ``gov-chain.pem`` (written by ``myna jpki org-issue``, also served at
+    ``/jpki/ca/gov.crt`` and ``/jpki/ca/root.crt``); the root is the trust anchor of
+    RFC 5280 §6.1.1 (d), configured out of band.
+    """
+
+    root: x509.Certificate
+    government: x509.Certificate
+    hub_code: str = HUB
+
+    @classmethod
+    def from_pem(cls, data: bytes, *, hub_code: str = HUB) -> HubTrust:
+        """The government CA and the root from a PEM bundle; NodeConfigurationError if not."""
+        try:
+            certificates = x509.load_pem_x509_certificates(data)
+        except ValueError as exc:
+            raise NodeConfigurationError(
+                reason="the CA chain file holds no PEM certificate"
+            ) from exc
+        roots = [c for c in certificates if c.subject == c.issuer and _issued_by(c, c)]
+        if len(roots) != 1 or not _is_ca(roots[0]):
+            raise NodeConfigurationError(reason="the CA chain file must hold exactly one root CA")
+        root = roots[0]
+        issuing = [c for c in certificates if c is not root and _is_ca(c) and _issued_by(c, root)]
+        if len(issuing) != 1:
+            raise NodeConfigurationError(
+                reason="the CA chain file must hold the government CA issued by its root"
+            )
+        return cls(root=root, government=issuing[0], hub_code=hub_code)
+
+    def check_certificate(
+        self, certificate: x509.Certificate, *, organization: str, at: datetime
+    ) -> None:
+        """RFC 5280 §6.1.3 for the chain certificate → government CA → root, without
+        revocation: issuer and signature, validity of all three, the organisation
+        profile (P-256 or RSA key, SHA-256 with RSA from the CA, not a CA, keyUsage
+        exactly digitalSignature, the message-signing EKU) and the subject's code."""
+        if certificate.signature_algorithm_oid != SignatureAlgorithmOID.RSA_WITH_SHA256:
+            raise _verification("weak_algorithm")
+        key = certificate.public_key()
+        if not isinstance(key, ec.EllipticCurvePublicKey) or not isinstance(
+            key.curve, ec.SECP256R1
+        ):
+            raise _verification("weak_algorithm")
+        if certificate.issuer != self.government.subject:
+            raise _verification("untrusted_issuer")
+        if not _issued_by(certificate, self.government):
+            raise _verification("bad_certificate_signature")
+        for authority in (self.root, self.government):
+            _check_validity(authority, at)
+        _check_validity(certificate, at)
+        _check_profile(certificate)
+        names = certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+        if len(names) != 1 or names[0].value != organization:
+            signer = str(names[0].value) if len(names) == 1 else "?"
+            raise SenderMismatchError(claimed=organization, signer=signer)
+
+
+def _check_profile(certificate: x509.Certificate) -> None:
+    try:
+        extensions = certificate.extensions
+        usage = extensions.get_extension_for_class(x509.KeyUsage).value
+        purposes = extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    except x509.ExtensionNotFound as exc:
+        raise _verification("wrong_key_usage") from exc
+    # RFC 5280 §4.2.1.3: digitalSignature and nothing else (no cert or CRL signing).
+    if (
+        _is_ca(certificate)
+        or not usage.digital_signature
+        or usage.content_commitment
+        or usage.key_encipherment
+        or usage.data_encipherment
+        or usage.key_agreement
+        or usage.key_cert_sign
+        or usage.crl_sign
+        or jpki.EKU_MESSAGE_SIGNING not in purposes
+    ):
+        raise _verification("wrong_key_usage")
+
+
+class RevocationSource(Protocol):
+    """Where a node gets the government CA's current CRL (RFC 5280 §5)."""
+
+    def revocation_list(self) -> x509.CertificateRevocationList:
+        """The newest CRL the source has; RevocationUnavailableError if none."""
+        ...
+
+    def refresh(self) -> None:
+        """Fetch a newer CRL now, keeping the one held if that fails."""
+        ...
+
+
+def _current(crl: x509.CertificateRevocationList, at: datetime) -> bool:
+    next_update = crl.next_update_utc
+    return next_update is None or at < next_update
+
+
+@dataclass
+class CrlCache:
+    """The government CA's CRL fetched over HTTP (its distribution point, RFC 5280
+    §4.2.1.13) and kept while current (before nextUpdate, §5.1.2.5).
+
+    The node refreshes it in the background every ``MYNA_NODE_CRL_MAX_AGE_SECONDS``
+    (:func:`create_node_app`),
+    so a revocation reaches the node within that time, and a query never waits for a
+    fetch unless the node holds no current CRL at all. The CRL's issuer and signature
+    are checked by :func:`verify_hub_message`, not here.
+    """
+
+    url: str
+    client: httpx.Client
+    _crl: x509.CertificateRevocationList | None = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def revocation_list(self) -> x509.CertificateRevocationList:
+        """The CRL held, or one fetched now when none is held or it has lapsed."""
+        crl = self._crl
+        if crl is not None and _current(crl, utcnow()):
+            return crl
+        return self._fetch()
+
+    def refresh(self) -> None:
+        """Fetch the CRL again; on failure keep the one held (until its nextUpdate)."""
+        # Logged by _fetch; the CRL held serves until it lapses.
+        with contextlib.suppress(RevocationUnavailableError):
+            self._fetch()
+
+    def _fetch(self) -> x509.CertificateRevocationList:
+        with self._lock:
+            try:
+                response = self.client.get(self.url)
+                response.raise_for_status()
+                crl = x509.load_der_x509_crl(response.content)
+            except (httpx.HTTPError, ValueError) as exc:
+                log.warning("node_crl_unavailable", url=self.url)
+                raise RevocationUnavailableError from exc
+            self._crl = crl
+            return crl
+
+
+def _check_revocation(
+    certificate: x509.Certificate,
+    trust: HubTrust,
+    crl: x509.CertificateRevocationList,
+    at: datetime,
+) -> None:
+    # RFC 5280 §6.3.3: the CRL must come from the certificate's issuer, verify with its
+    # key and be current; then the serial must not be listed.
+    if crl.issuer != trust.government.subject or not crl.is_signature_valid(
+        trust.government.public_key()  # type: ignore[arg-type]  # the CA key is RSA
+    ):
+        raise RevocationUnavailableError
+    next_update = crl.next_update_utc
+    if at < crl.last_update_utc - timedelta(minutes=5) or (
+        next_update is not None and at > next_update
+    ):
+        raise RevocationUnavailableError
+    if crl.get_revoked_certificate_by_serial_number(certificate.serial_number) is not None:
+        raise _verification("revoked")
+
+
+def _certificate_of(token: str) -> tuple[str, x509.Certificate]:
+    """The ``kid`` and the ``x5c`` certificate of a JWS header (RFC 7515 §4.1.4, §4.1.6)."""
+    if not token or len(token) > MAX_TOKEN_BYTES or token.count(".") != 2:
+        raise UnsignedMessageError
+    try:
+        header = jws.extract_compact(token.encode("ascii"), registry=REGISTRY).headers()
+    except (JoseError, ValueError, UnicodeError) as exc:
+        raise MalformedMessageError from exc
+    sender = header.get("kid")
+    chain = header.get("x5c")
+    if header.get("alg") != ALGORITHM or not isinstance(sender, str) or not chain:
+        raise UnsignedMessageError
+    if not isinstance(chain, list) or not isinstance(chain[0], str):
+        raise MalformedMessageError
+    try:
+        der = base64.b64decode(chain[0], validate=True)
+        return sender, x509.load_der_x509_certificate(der)
+    except (ValueError, binascii.Error) as exc:
+        raise _verification("malformed_certificate") from exc
+
+
+def verify_hub_message(
+    token: str, *, trust: HubTrust, revocation: RevocationSource, at: datetime | None = None
+) -> OpenedMessage:
+    """Verify a message from the hub without the JPKI database: the node's one verifier.
+
+    In order: the JWS shape and ES256 (RFC 7515 §4.1.1, RFC 7518 §3.4); ``kid`` names the
+    hub; the ``x5c`` certificate chains to the configured government CA and root with
+    the organisation profile and names the hub (:meth:`HubTrust.check_certificate`); it
+    is not on a current, CA-signed CRL (RFC 5280 §6.3); the signature verifies with its
+    key (RFC 7515 §5.2). Raises ``OrganizationVerificationError`` with the JPKI code
+    (untrusted_issuer, revoked, ...), SenderMismatchError, RevocationUnavailableError or
+    BadMessageSignatureError; returns the sender and the payload.
+    """
+    moment = at or utcnow()
+    sender, certificate = _certificate_of(token)
+    if sender != trust.hub_code:
+        raise SenderMismatchError(claimed=trust.hub_code, signer=sender)
+    trust.check_certificate(certificate, organization=trust.hub_code, at=moment)
+    _check_revocation(certificate, trust, revocation.revocation_list(), moment)
+    key = certificate.public_key()
+    if not isinstance(key, ec.EllipticCurvePublicKey):  # pragma: no cover - checked above
+        raise _verification("weak_algorithm")
+    try:
+        opened = jws.deserialize_compact(token, ECKey.import_key(key), registry=REGISTRY)
+    except (JoseError, ValueError) as exc:
+        raise _verification("bad_signature") from exc
+    return OpenedMessage(sender=sender, payload=opened.payload)
+
+
+# -- the node ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AgencyNode:
+    """One agency's intermediate server: its code, signing credential and trust."""
+
+    agency_code: str
+    credential: Credential
+    trust: HubTrust
+    revocation: RevocationSource
+
+
+def answer_on_node(*, session: Session, node: AgencyNode, token: str) -> str:
+    """情報提供 on a node: verify the hub's query, refuse stale or replayed ones, answer.
+
+    The node keeps the request ids it answered (its own ``network_seen_requests``), so a
+    captured query cannot be played again within the clock-skew window.
+    """
+    opened = verify_hub_message(token, trust=node.trust, revocation=node.revocation)
+    query = ProviderQuery.from_json(opened.payload)
+    if query.provider != node.agency_code:
+        raise WrongProviderError(agency=node.agency_code, provider=query.provider)
+    if not is_fresh(query.issued_at, utcnow()):
+        raise StaleMessageError
+    try:
+        with session.begin_nested():
+            session.execute(
+                insert(SeenRequest).values(
+                    request_id=query.request_id, requester=query.requester, received_at=utcnow()
+                )
+            )
+    except IntegrityError as exc:
+        raise ReplayedMessageError from exc
+    return respond(
+        session=session, query=query, provider=node.agency_code, credential=node.credential
+    )
+
+
+def _error(error: MynaError) -> JSONResponse:
+    # A certificate the node cannot trust is an authentication failure (401).
+    status = 401 if isinstance(error, jpki.VerificationError) else error.status_code
+    return JSONResponse({"error": error.code, "message": error.localized()}, status_code=status)
+
+
+async def _body(request: Request) -> str:
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type != MEDIA_TYPE:
+        raise NodeMediaTypeError
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_TOKEN_BYTES:
+        raise MessageTooLargeError
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > MAX_TOKEN_BYTES:
+            raise MessageTooLargeError
+    try:
+        return body.decode("ascii").strip()
+    except UnicodeDecodeError as exc:
+        raise MalformedMessageError from exc
+
+
+def create_node_app(container: Container, node: AgencyNode) -> FastAPI:
+    """The agency node's HTTP face: ``POST /network/query`` and ``GET /healthz``.
+
+    At start-up the node fetches the government CA's CRL, then again every
+    ``MYNA_NODE_CRL_MAX_AGE_SECONDS`` in the background.
+    """
+    interval = container.settings.node_crl_max_age_seconds
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await anyio.to_thread.run_sync(node.revocation.refresh)
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(_refresh_revocation, node.revocation, interval)
+            yield
+            tasks.cancel_scope.cancel()
+
+    app = FastAPI(
+        lifespan=lifespan,
+        title=f"Myna agency node {node.agency_code}",
+        version=__version__,
+        description="An agency's intermediate server (中間サーバー): answers the hub's signed "
+        "queries from its replica store. See docs/network.md.",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/network/openapi.json",
+    )
+
+    def answer(token: str) -> str:
+        with unit_of_work(container.session_factory) as session:
+            return answer_on_node(session=session, node=node, token=token)
+
+    @app.post(QUERY_PATH, response_model=None, summary="Answer the hub's signed query")
+    async def query(request: Request) -> Response:
+        try:
+            token = await _body(request)
+            answer_token = await run_in_threadpool(answer, token)
+        except MynaError as error:
+            log.warning("node_query_refused", agency=node.agency_code, reason=error.code)
+            return _error(error)
+        return Response(content=answer_token, media_type=MEDIA_TYPE)
+
+    @app.get(HEALTH_PATH, summary="Liveness: the node answers")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok", "agency": node.agency_code}
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = "not_found" if exc.status_code == 404 else "bad_request"
+        if exc.status_code == 405:
+            code = "method_not_allowed"
+        return JSONResponse(
+            {"error": code, "message": str(exc.detail)},
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_request: Request, _exc: RequestValidationError) -> JSONResponse:
+        return _error(MalformedMessageError())
+
+    app.add_middleware(RejectNulMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)
+    return app
+
+
+async def _refresh_revocation(source: RevocationSource, interval: float) -> None:
+    while True:
+        await anyio.sleep(interval)
+        await anyio.to_thread.run_sync(source.refresh)
+
+
+def check_own_credential(node: AgencyNode, *, at: datetime | None = None) -> None:
+    """Refuse to start with a certificate that is not the agency's, or a key not its own."""
+    moment = at or utcnow()
+    certificate = node.credential.certificate
+    try:
+        node.trust.check_certificate(certificate, organization=node.agency_code, at=moment)
+    except MynaError as exc:
+        raise NodeConfigurationError(
+            reason=f"the certificate does not verify as {node.agency_code} ({exc.code})"
+        ) from exc
+    if node.credential.private_key.public_key() != certificate.public_key():
+        raise NodeConfigurationError(reason="the key file does not belong to the certificate")
+    if not agencies.load_catalog().knows(node.agency_code):
+        raise NodeConfigurationError(reason=f"{node.agency_code} is not in the agency catalog")
+
+
+def crl_url_of(certificate: x509.Certificate) -> str:
+    """The CRL distribution point (RFC 5280 §4.2.1.13) of a government-CA certificate."""
+    try:
+        points = certificate.extensions.get_extension_for_class(x509.CRLDistributionPoints)
+    except x509.ExtensionNotFound as exc:
+        raise NodeConfigurationError(reason="the certificate names no CRL; pass --crl-url") from exc
+    for point in points.value:
+        for name in point.full_name or []:
+            if isinstance(name, x509.UniformResourceIdentifier):
+                return name.value
+    raise NodeConfigurationError(reason="the certificate names no CRL; pass --crl-url")
+
+
+def copy_agency_records(*, source: Session, target: Session, agency_code: str) -> int:
+    """Fill a node's replica store with ``agency_code``'s records from an embedded database.
+
+    Reads through the replica store's public queries, person by person (the source's
+    link codes for the agency), and writes through ``upsert_records``: the node's rows
+    are the agency's rows, checked again on the way in. Returns how many were written.
+    """
+    catalog = agencies.load_catalog()
+    agency = catalog.resolve(agency_code)
+    if agency is None:
+        raise NodeConfigurationError(reason=f"{agency_code} is not in the agency catalog")
+    items = [item.code for item in catalog.items_provided_by(agency)]
+    codes = source.scalars(
+        select(LinkCode.link_code)
+        .where(LinkCode.agency_code == agency_code)
+        .order_by(LinkCode.link_code)
+    ).all()
+    written = 0
+    batch: list[agencies.RecordWrite] = []
+    for link_code in codes:
+        for record in agencies.answer_query(
+            session=source, agency_code=agency_code, link_code=link_code, items=items
+        ):
+            batch.append(
+                agencies.RecordWrite(
+                    link_code=link_code,
+                    item_code=record.item_code,
+                    key=record.key,
+                    payload=record.payload,
+                    source=record.source,
+                    valid_from=record.valid_from,
+                )
+            )
+        if len(batch) >= 1000:
+            written += agencies.upsert_records(
+                session=target, agency_code=agency_code, records=batch
+            )
+            batch = []
+    written += agencies.upsert_records(session=target, agency_code=agency_code, records=batch)
+    return written
+
+
+# -- the hub's side: HTTP transport -----------------------------------------------------
+
+
+def _error_code(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return f"http_{response.status_code}"
+    code = body.get("error") if isinstance(body, dict) else None
+    if isinstance(code, str) and code.isascii() and 0 < len(code) <= 64:
+        return code
+    return f"http_{response.status_code}"
+
+
+class HttpTransport:
+    """Distributed mode: the hub posts each signed query to the provider's node.
+
+    ``nodes`` maps agency codes to node base URLs. A node that does not answer within
+    ``timeout`` seconds (connect, send, or between bytes of the answer) raises
+    ``TimeoutError``; one that cannot be reached, ``ConnectionError``; one that answers
+    with an error, :class:`ProviderRefusedError` carrying the node's error code.
+    """
+
+    def __init__(
+        self, nodes: Mapping[str, str], *, timeout: float, client: httpx.Client | None = None
+    ) -> None:
+        self.nodes = {code: url.rstrip("/") for code, url in nodes.items()}
+        self._client = client or httpx.Client(timeout=httpx.Timeout(timeout), trust_env=False)
+
+    def serves(self, provider: str) -> bool:
+        """Whether ``provider`` has a node of its own."""
+        return provider in self.nodes
+
+    def query(self, provider: str, signed_query: str) -> str:
+        """POST ``signed_query`` to the provider's node; its signed answer."""
+        base = self.nodes.get(provider)
+        if base is None:
+            msg = f"no node is configured for {provider}"
+            raise ConnectionError(msg)
+        try:
+            response = self._client.post(
+                base + QUERY_PATH,
+                content=signed_query.encode("ascii"),
+                headers={"content-type": MEDIA_TYPE, "accept": MEDIA_TYPE},
+            )
+        except httpx.TimeoutException as exc:
+            raise TimeoutError(provider) from exc
+        except httpx.HTTPError as exc:
+            raise ConnectionError(provider) from exc
+        if response.status_code != 200:
+            reason = _error_code(response)
+            log.warning("node_refused", provider=provider, reason=reason)
+            raise ProviderRefusedError(provider=provider, reason=reason)
+        if len(response.content) > MAX_TOKEN_BYTES:
+            raise MessageTooLargeError
+        return response.text.strip()
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._client.close()
+
+
+@dataclass
+class RoutingTransport:
+    """Some agencies over HTTP (those with a node), the others in-process."""
+
+    remote: HttpTransport
+    local: AgencyTransport
+
+    def query(self, provider: str, signed_query: str) -> str:
+        """Deliver through the provider's node if it has one, else in-process."""
+        if self.remote.serves(provider):
+            return self.remote.query(provider, signed_query)
+        return self.local.query(provider, signed_query)
