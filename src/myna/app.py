@@ -55,6 +55,7 @@ def create_app(container: Container) -> FastAPI:
             tasks.start_soon(_publish_tree_heads, container)
             yield
             tasks.cancel_scope.cancel()
+        network.close_http_transports()
 
     app = FastAPI(
         lifespan=lifespan,

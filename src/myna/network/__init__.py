@@ -32,7 +32,7 @@ from myna.network.messages import Credential, open_signed, sign
 from myna.network.provider import InProcessTransport, answer
 from myna.network.seeding import AgencySeedReport, seed_agency_data
 from myna.network.service import request_self_information
-from myna.network.wiring import hub_for, log_signer, publish_head
+from myna.network.wiring import close_http_transports, hub_for, log_signer, publish_head
 
 __all__ = [
     "HUB",
@@ -59,6 +59,7 @@ __all__ = [
     "UnknownLinkCodeError",
     "UnsignedMessageError",
     "answer",
+    "close_http_transports",
     "credential_for",
     "hub_for",
     "issue_many",
