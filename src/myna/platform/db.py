@@ -34,6 +34,8 @@ MODEL_MODULES = (
     "myna.network.transparency.models",
     "myna.agencies.models",
     "myna.network.models",
+    "myna.notices.models",
+    "myna.services.models",
 )
 
 

@@ -1,0 +1,1 @@
+"""Pure rules of notices (no I/O)."""

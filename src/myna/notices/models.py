@@ -1,0 +1,5 @@
+"""notices tables."""
+
+from myna.platform.db import Base
+
+__all__ = ["Base"]

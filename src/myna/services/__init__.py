@@ -1,0 +1,1 @@
+"""ぴったりサービス: the procedure catalog, search, e-applications and the back office."""

@@ -1,0 +1,1 @@
+"""Pure rules of services (no I/O)."""

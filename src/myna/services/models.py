@@ -1,0 +1,5 @@
+"""services tables."""
+
+from myna.platform.db import Base
+
+__all__ = ["Base"]
