@@ -27,9 +27,9 @@ def _request(
     settings: Settings,
     world: World,
     *,
-    requester: str,
-    procedure: str,
-    items: tuple[str, ...],
+    requester: str = YOKOHAMA,
+    procedure: str = "child-allowance",
+    items: tuple[str, ...] = ("resident-tax",),
     about: str = "taro",
     issued_at_shift: timedelta = timedelta(0),
 ) -> tuple[Credential, ExchangeRequest]:
@@ -91,14 +91,7 @@ def test_every_exchange_is_logged_with_its_real_outcome(session: Session, world:
 def test_an_authorized_agency_request_reaches_the_provider(
     session: Session, settings: Settings, world: World
 ) -> None:
-    credential, request = _request(
-        session,
-        settings,
-        world,
-        requester=YOKOHAMA,
-        procedure="child-allowance",
-        items=("resident-tax",),
-    )
+    credential, request = _request(session, settings, world)
     outcome = world.hub.exchange(session=session, token=sign(request.to_json(), credential))
     assert [(r.provider, r.outcome) for r in outcome.results] == [
         ("muni-131016", network.Outcome.SUCCESS)
@@ -176,14 +169,7 @@ def test_an_unsigned_request_is_rejected(session: Session, world: World) -> None
 def test_a_request_signed_with_another_key_is_rejected(
     session: Session, settings: Settings, world: World
 ) -> None:
-    credential, request = _request(
-        session,
-        settings,
-        world,
-        requester=YOKOHAMA,
-        procedure="child-allowance",
-        items=("resident-tax",),
-    )
+    credential, request = _request(session, settings, world)
     impostor = Credential(
         code=credential.code,
         certificate=credential.certificate,
@@ -194,14 +180,7 @@ def test_a_request_signed_with_another_key_is_rejected(
 
 
 def test_a_tampered_payload_is_rejected(session: Session, settings: Settings, world: World) -> None:
-    credential, request = _request(
-        session,
-        settings,
-        world,
-        requester=YOKOHAMA,
-        procedure="child-allowance",
-        items=("resident-tax",),
-    )
+    credential, request = _request(session, settings, world)
     header, payload, signature = sign(request.to_json(), credential).split(".")
     body = json.loads(base64.urlsafe_b64decode(payload + "=="))
     body["items"] = ["resident-tax", "disability-mental"]
@@ -213,14 +192,7 @@ def test_a_tampered_payload_is_rejected(session: Session, settings: Settings, wo
 def test_a_request_claiming_another_sender_is_rejected(
     session: Session, settings: Settings, world: World
 ) -> None:
-    _credential, request = _request(
-        session,
-        settings,
-        world,
-        requester=YOKOHAMA,
-        procedure="child-allowance",
-        items=("resident-tax",),
-    )
+    _credential, request = _request(session, settings, world)
     nta = network.credential_for(session=session, settings=settings, code="nta")
     with pytest.raises(network.SenderMismatchError):
         world.hub.exchange(session=session, token=sign(request.to_json(), nta))
@@ -242,14 +214,7 @@ def test_an_agency_outside_the_network_is_rejected(
 
 
 def test_a_replayed_request_is_rejected(session: Session, settings: Settings, world: World) -> None:
-    credential, request = _request(
-        session,
-        settings,
-        world,
-        requester=YOKOHAMA,
-        procedure="child-allowance",
-        items=("resident-tax",),
-    )
+    credential, request = _request(session, settings, world)
     token = sign(request.to_json(), credential)
     world.hub.exchange(session=session, token=token)
     with pytest.raises(network.ReplayedMessageError):
@@ -257,15 +222,7 @@ def test_a_replayed_request_is_rejected(session: Session, settings: Settings, wo
 
 
 def test_a_stale_request_is_rejected(session: Session, settings: Settings, world: World) -> None:
-    credential, request = _request(
-        session,
-        settings,
-        world,
-        requester=YOKOHAMA,
-        procedure="child-allowance",
-        items=("resident-tax",),
-        issued_at_shift=-timedelta(hours=1),
-    )
+    credential, request = _request(session, settings, world, issued_at_shift=-timedelta(hours=1))
     with pytest.raises(network.StaleMessageError):
         world.hub.exchange(session=session, token=sign(request.to_json(), credential))
 
@@ -273,14 +230,7 @@ def test_a_stale_request_is_rejected(session: Session, settings: Settings, world
 def test_an_unknown_link_code_is_rejected(
     session: Session, settings: Settings, world: World
 ) -> None:
-    credential, request = _request(
-        session,
-        settings,
-        world,
-        requester=YOKOHAMA,
-        procedure="child-allowance",
-        items=("resident-tax",),
-    )
+    credential, request = _request(session, settings, world)
     forged = ExchangeRequest(
         request_id=request.request_id,
         requester=request.requester,
