@@ -30,10 +30,13 @@ from myna.platform.web import (
     make_templates,
     template_context,
 )
+from myna.portal.account_views import router as account_router
 from myna.portal.api import router as portal_api_router
 from myna.portal.domain import NotLoggedInError
 from myna.portal.ratelimit import RateLimiter
 from myna.portal.views import router as portal_router
+from myna.services.api import router as services_api_router
+from myna.services.views import router as services_router
 
 log = get_logger(__name__)
 PLATFORM_STATIC = Path(__file__).parent / "platform" / "static"
@@ -73,8 +76,11 @@ def create_app(container: Container) -> FastAPI:
     )
     app.include_router(portal_router)
     app.include_router(portal_api_router)
+    app.include_router(account_router)
     app.include_router(jpki_router)
     app.include_router(network_router)
+    app.include_router(services_router)
+    app.include_router(services_api_router)
     app.include_router(language_router)
     app.mount("/static/portal", StaticFiles(directory=PORTAL_STATIC), name="portal-static")
     app.mount("/static", StaticFiles(directory=PLATFORM_STATIC), name="static")

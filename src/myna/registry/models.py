@@ -77,3 +77,6 @@ class AddressHistory(Base):
     valid_from: Mapped[date] = mapped_column(Date)
     valid_to: Mapped[date | None] = mapped_column(Date)
     reason: Mapped[str] = mapped_column(String(16))
+
+
+import myna.registry.account_models  # noqa: E402, F401 - registers the accounts' tables

@@ -88,6 +88,104 @@ CONTEXT = {
     "page": 1,
     "has_next": False,
     "query": "",
+    "account": SimpleNamespace(
+        bank_code="0001",
+        bank_name="みずほ銀行",
+        branch_code="123",
+        account_type=SimpleNamespace(value="普通"),
+        number="0012345",
+        holder_kana="ヤマダ　タロウ",
+        updated_at=datetime(2026, 11, 28, tzinfo=UTC),
+    ),
+    "history": [SimpleNamespace(action="registered", at=datetime(2026, 11, 28, tzinfo=UTC))],
+    "notice": "saved",
+    "form": SimpleNamespace(
+        bank_code="0001",
+        branch_code="12",
+        account_type="普通",
+        number="12345",
+        holder_kana="ヤマダ タロウ",
+        symbol="",
+        symbol_number="",
+    ),
+    "errors": {"branch_code": "支店コードは3桁の数字です。"},
+    "account_types": ["普通", "当座", "貯蓄"],
+    "changing": False,
+    # notices: the inbox and one notice
+    "inbox": SimpleNamespace(
+        items=[
+            SimpleNamespace(
+                id=1,
+                sender="muni-131016",
+                title="児童手当の現況確認",
+                category="child-rearing",
+                deadline=date(2027, 6, 30),
+                published_at=datetime(2026, 11, 28, tzinfo=UTC),
+                read=False,
+                archived=True,
+            )
+        ],
+        page=1,
+        pages=2,
+        total=21,
+        unread=1,
+    ),
+    "senders": {"muni-131016": "千代田区"},
+    "category_label": lambda category: "子育て",
+    "show_archived": True,
+    "notice_view": SimpleNamespace(
+        notice=SimpleNamespace(
+            id=1,
+            sender="muni-131016",
+            title="児童手当の現況確認",
+            category="child-rearing",
+            deadline=date(2027, 6, 30),
+            published_at=datetime(2026, 11, 28, tzinfo=UTC),
+            action_url="/services/child-allowance",
+            attachments=[
+                SimpleNamespace(id=1, name="案内.pdf", media_type="application/pdf", size=2048)
+            ],
+        ),
+        archived_at=None,
+    ),
+    "body_paragraphs": [["一行目", "二行目"], ["次の段落"]],
+    "catalog_form": {"query": "じどう", "category": "", "life_event": "", "municipality": "131016"},
+    "catalog_labels": {
+        "categories": {"child-rearing": "子育て"},
+        "life_events": {"birth": "出産"},
+    },
+    "catalog_municipalities": [("131016", "東京都千代田区")],
+    "catalog_result": SimpleNamespace(
+        items=[
+            SimpleNamespace(
+                code="pregnancy-notification",
+                name_ja="妊娠の届出",
+                name_en="Notification of pregnancy",
+                category="child-rearing",
+                summary="妊娠がわかったら届け出ます。",
+                online=True,
+                offered_by=[SimpleNamespace(code="131016", name="東京都千代田区")],
+            )
+        ],
+        total=30,
+        page=2,
+        pages=3,
+        has_next=True,
+    ),
+    "procedure": SimpleNamespace(
+        code="pregnancy-notification",
+        name_ja="妊娠の届出",
+        name_en="Notification of pregnancy",
+        category="child-rearing",
+        life_events=["birth"],
+        summary="妊娠がわかったら届け出ます。",
+        eligibility="妊婦の方。",
+        documents=["分娩予定日の情報"],
+        signature_required=True,
+        online=True,
+        department="母子保健課",
+        municipality=SimpleNamespace(code="131016", name="東京都千代田区"),
+    ),
 }
 
 
