@@ -17,6 +17,8 @@ from myna import __version__, network
 from myna.bootstrap import Container
 from myna.jpki.api import router as jpki_router
 from myna.network.api import router as network_router
+from myna.notices.api import router as notices_api_router
+from myna.notices.views import make_router as notice_pages
 from myna.platform.db import unit_of_work
 from myna.platform.errors import MynaError
 from myna.platform.i18n import gettext as _
@@ -32,6 +34,7 @@ from myna.platform.web import (
 )
 from myna.portal.account_views import router as account_router
 from myna.portal.api import router as portal_api_router
+from myna.portal.dependencies import SESSION_COOKIE, check_csrf, resident_session
 from myna.portal.domain import NotLoggedInError
 from myna.portal.ratelimit import RateLimiter
 from myna.portal.views import router as portal_router
@@ -79,6 +82,12 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(account_router)
     app.include_router(jpki_router)
     app.include_router(network_router)
+    app.include_router(
+        notice_pages(
+            resident_session=resident_session, check_csrf=check_csrf, cookie_name=SESSION_COOKIE
+        )
+    )
+    app.include_router(notices_api_router)
     app.include_router(services_router)
     app.include_router(services_api_router)
     app.include_router(language_router)

@@ -228,3 +228,37 @@ def bench_selfinfo(
     if json is not None:
         result.write(json)
         console.print(f"Wrote {json}")
+
+
+@bench_app.command("notices")
+def bench_notices(
+    residents: Annotated[
+        int, typer.Option("--residents", "-n", min=1, help="Population.")
+    ] = 100_000,
+    duration: Annotated[float, typer.Option(min=1, help="Seconds of inbox reads.")] = 10.0,
+    segments: Annotated[
+        int, typer.Option(min=1, max=1000, help="Segment notices live during the reads.")
+    ] = 20,
+    database_url: Annotated[
+        str, typer.Option(help="Benchmark database (a fresh SQLite file by default).")
+    ] = "",
+    reuse: Annotated[
+        bool, typer.Option(help="Skip seeding if the database already has --residents people.")
+    ] = False,
+    json: Annotated[Path | None, typer.Option("--json", help="Write the result here.")] = None,
+) -> None:
+    """A segment notice to everyone: time to visible, then inbox first page p50/p99."""
+    from myna.bench import notices as bench  # noqa: PLC0415
+
+    console = Console()
+    result = bench.run(
+        residents=residents,
+        duration=duration,
+        segments=segments,
+        database_url=database_url,
+        reuse=reuse,
+        console=console,
+    )
+    if json is not None:
+        result.write(json)
+        console.print(f"Wrote {json}")

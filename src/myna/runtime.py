@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 from rich.table import Table
 
-from myna import agencies, card, jpki, network, registry
+from myna import agencies, card, jpki, network, notices, registry
 from myna.app import create_app
 from myna.bootstrap import Container, build_container
 from myna.platform.db import unit_of_work
@@ -92,6 +92,9 @@ def prepare_demo(container: Container, console: Console) -> list[DemoCard]:
             )
         registry.ensure_personas(session=session)
     seed_agency_data(container, console, after_household_id=before, seed=DEMO_SEED)
+    with unit_of_work(container.session_factory) as session:
+        if notices.count_notices(session=session) == 0:
+            notices.seed_demo_notices(session=session)
     manifest_path = container.settings.data_dir / "demo-cards.json"
     manifest: dict[str, str] = (
         json.loads(manifest_path.read_text(encoding="utf-8")) if manifest_path.exists() else {}

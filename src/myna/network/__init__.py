@@ -72,3 +72,7 @@ __all__ = [
     "sign",
     "transparency",
 ]
+
+from myna.network.lookup import resident_of_link_code
+
+__all__ += ["resident_of_link_code"]

@@ -1,0 +1,309 @@
+"""Use cases of notices (お知らせ): send, preview, inbox, read, archive."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from myna import agencies, network, registry
+from myna.notices import repository
+from myna.notices.domain import (
+    MAX_ATTACHMENTS,
+    Audience,
+    Category,
+    Facts,
+    InvalidNoticeError,
+    Segment,
+    ToResident,
+    ToSegment,
+    check_action_url,
+    check_attachment,
+)
+from myna.notices.models import Notice, NoticeAttachment, NoticeState
+from myna.notices.schemas import (
+    AttachmentRead,
+    InboxItem,
+    InboxPage,
+    NoticeCreate,
+    NoticeRead,
+    NoticeView,
+)
+from myna.platform.db import utcnow
+from myna.platform.errors import N_, NotFoundError
+
+PAGE_SIZE = 20
+_JST = timedelta(hours=9)
+
+
+class NoticeNotFoundError(NotFoundError):
+    """A notice that does not exist or is not addressed to the caller (never told apart)."""
+
+    code = "notice_not_found"
+    message = N_("This notice was not found. Please go back to your notices.")
+
+
+def _today(now: datetime) -> date:
+    # Ages turn over at midnight in Japan, not in UTC.
+    return (now.astimezone(UTC) + _JST).date()
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        raise InvalidNoticeError(detail="times must carry a time zone")
+    return value
+
+
+def _read(notice: Notice, attachments: list[NoticeAttachment]) -> NoticeRead:
+    return NoticeRead(
+        id=notice.id,
+        sender=notice.sender,
+        title=notice.title,
+        body=notice.body,
+        category=Category(notice.category),
+        deadline=notice.deadline,
+        action_url=notice.action_url,
+        published_at=notice.published_at,
+        expires_at=notice.expires_at,
+        audience="resident" if notice.resident_id is not None else "segment",
+        segment=notice.segment,
+        attachments=[AttachmentRead.model_validate(a) for a in attachments],
+    )
+
+
+def parse_content(data: dict[str, Any]) -> NoticeCreate:
+    """Validate a notice's content from JSON-like data, with one clear error."""
+    try:
+        return NoticeCreate.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "notice"
+        raise InvalidNoticeError(detail=f"{where}: {first['msg']}") from exc
+
+
+def send_notice(
+    *, session: Session, sender: str, audience: Audience, content: NoticeCreate
+) -> NoticeRead:
+    """Send a notice from agency ``sender`` to one resident or to a segment (stored once)."""
+    agencies.resolve_agency(session=session, code=sender)
+    now = utcnow()
+    published_at = _aware(content.publish_at) or now
+    expires_at = _aware(content.expires_at)
+    if expires_at is not None and expires_at <= published_at:
+        raise InvalidNoticeError(detail="expires_at must be after the publication time")
+    if len(content.attachments) > MAX_ATTACHMENTS:
+        raise InvalidNoticeError(detail=f"at most {MAX_ATTACHMENTS} attachments")
+    action_url = None if content.action_url is None else check_action_url(content.action_url)
+    checked = [
+        (check_attachment(a.name, a.media_type, a.data), a.data) for a in content.attachments
+    ]
+    resident_id: int | None = None
+    segment: dict[str, Any] | None = None
+    if isinstance(audience, ToResident):
+        resident_id = network.resident_of_link_code(
+            session=session, agency_code=sender, link_code=audience.link_code
+        )
+    elif isinstance(audience, ToSegment):
+        if audience.segment.is_empty:
+            Segment.from_dict({})  # raises EmptySegmentError, the one message for it
+        segment = audience.segment.to_dict()
+    notice = Notice(
+        sender=sender,
+        title=content.title,
+        body=content.body,
+        category=content.category.value,
+        deadline=content.deadline,
+        action_url=action_url,
+        published_at=published_at,
+        expires_at=expires_at,
+        resident_id=resident_id,
+        segment=segment,
+        created_at=now,
+    )
+    session.add(notice)
+    session.flush()
+    rows = [
+        NoticeAttachment(
+            notice_id=notice.id,
+            name=meta.name,
+            media_type=meta.media_type,
+            size=meta.size,
+            sha256=meta.sha256,
+            data=data,
+        )
+        for meta, data in checked
+    ]
+    session.add_all(rows)
+    session.flush()
+    return _read(notice, rows)
+
+
+def facts_of(
+    members: list[registry.ResidentRead], resident: registry.ResidentRead, on: date
+) -> Facts:
+    """What a segment may see of ``resident`` among their household ``members``."""
+    return Facts(
+        birth_date=resident.birth_date,
+        sex=int(resident.sex),
+        municipality_code=resident.municipality_code,
+        is_head=resident.relation == registry.Relation.HEAD,
+        household_birth_dates=tuple(m.birth_date for m in members),
+        on=on,
+    )
+
+
+def _resident_facts(session: Session, resident_id: int, now: datetime) -> Facts:
+    resident = registry.get_resident(session=session, resident_id=resident_id)
+    members = registry.household_members(session=session, household_id=resident.household_id)
+    return facts_of(members, resident, _today(now))
+
+
+def preview_audience(*, session: Session, segment: Segment, now: datetime | None = None) -> int:
+    """How many registered residents ``segment`` matches today (household by household)."""
+    if segment.is_empty:
+        Segment.from_dict({})
+    on = _today(now or utcnow())
+    count = 0
+    for batch in registry.iter_households(session=session):
+        for members in batch:
+            for resident in members:
+                if resident.status != registry.ResidentStatus.ACTIVE:
+                    continue
+                if segment.matches(facts_of(members, resident, on)):
+                    count += 1
+    return count
+
+
+def _addressed(session: Session, resident_id: int, now: datetime) -> list[tuple[int, datetime]]:
+    """Every visible notice addressed to the resident, directly or by a matching segment."""
+    found = repository.direct_notices(session, resident_id, now)
+    segments = repository.segment_notices(session, now)
+    if segments:
+        facts = _resident_facts(session, resident_id, now)
+        found += [(i, p) for i, p, rules in segments if Segment.from_dict(rules).matches(facts)]
+    return found
+
+
+def inbox(
+    *,
+    session: Session,
+    resident_id: int,
+    page: int = 1,
+    include_archived: bool = False,
+    page_size: int = PAGE_SIZE,
+    now: datetime | None = None,
+) -> InboxPage:
+    """The resident's notices, newest first, paginated, with the unread count."""
+    now = now or utcnow()
+    states = repository.states_of(session, resident_id)
+    addressed = _addressed(session, resident_id, now)
+    unread = sum(1 for i, _ in addressed if states.get(i, (None, None))[0] is None)
+    listed = [
+        (i, p) for i, p in addressed if include_archived or states.get(i, (None, None))[1] is None
+    ]
+    listed.sort(key=lambda pair: (pair[1], pair[0]), reverse=True)
+    pages = max(1, math.ceil(len(listed) / page_size))
+    page = min(max(1, page), pages)
+    chosen = [i for i, _ in listed[(page - 1) * page_size : page * page_size]]
+    notices = repository.notices_by_ids(session, chosen)
+    items = [
+        InboxItem(
+            id=n.id,
+            sender=n.sender,
+            title=n.title,
+            category=Category(n.category),
+            deadline=n.deadline,
+            published_at=n.published_at,
+            read=states.get(n.id, (None, None))[0] is not None,
+            archived=states.get(n.id, (None, None))[1] is not None,
+        )
+        for n in (notices[i] for i in chosen)
+    ]
+    return InboxPage(items=items, page=page, pages=pages, total=len(listed), unread=unread)
+
+
+def unread_count(*, session: Session, resident_id: int, now: datetime | None = None) -> int:
+    """Notices addressed to the resident that they have not opened yet."""
+    now = now or utcnow()
+    states = repository.states_of(session, resident_id)
+    return sum(
+        1
+        for i, _ in _addressed(session, resident_id, now)
+        if states.get(i, (None, None))[0] is None
+    )
+
+
+def _addressed_notice(session: Session, resident_id: int, notice_id: int) -> Notice:
+    now = utcnow()
+    notice = session.get(Notice, notice_id)
+    if notice is None or notice.published_at > now:
+        raise NoticeNotFoundError
+    if notice.expires_at is not None and notice.expires_at <= now:
+        raise NoticeNotFoundError
+    if notice.resident_id is not None:
+        if notice.resident_id != resident_id:
+            raise NoticeNotFoundError
+        return notice
+    if notice.segment is None or not Segment.from_dict(notice.segment).matches(
+        _resident_facts(session, resident_id, now)
+    ):
+        raise NoticeNotFoundError
+    return notice
+
+
+def _state(session: Session, notice_id: int, resident_id: int) -> NoticeState:
+    row = repository.state(session, notice_id, resident_id)
+    if row is None:
+        row = NoticeState(notice_id=notice_id, resident_id=resident_id)
+        session.add(row)
+    return row
+
+
+def get_notice(*, session: Session, resident_id: int, notice_id: int) -> NoticeView:
+    """A notice addressed to the resident (404 for anyone else's), without marking it read."""
+    notice = _addressed_notice(session, resident_id, notice_id)
+    row = repository.state(session, notice_id, resident_id)
+    return NoticeView(
+        notice=_read(notice, repository.attachments_of(session, notice_id)),
+        read_at=row.read_at if row else None,
+        archived_at=row.archived_at if row else None,
+    )
+
+
+def mark_read(*, session: Session, resident_id: int, notice_id: int) -> None:
+    """Record that the resident opened the notice (the first time counts)."""
+    _addressed_notice(session, resident_id, notice_id)
+    row = _state(session, notice_id, resident_id)
+    if row.read_at is None:
+        row.read_at = utcnow()
+    session.flush()
+
+
+def archive(*, session: Session, resident_id: int, notice_id: int, archived: bool = True) -> None:
+    """Move the notice out of (or back into) the resident's inbox; archiving also reads it."""
+    _addressed_notice(session, resident_id, notice_id)
+    row = _state(session, notice_id, resident_id)
+    now = utcnow()
+    row.archived_at = now if archived else None
+    if row.read_at is None:
+        row.read_at = now
+    session.flush()
+
+
+def get_attachment(
+    *, session: Session, resident_id: int, notice_id: int, attachment_id: int
+) -> tuple[AttachmentRead, bytes]:
+    """An attachment of a notice addressed to the resident, with its bytes."""
+    _addressed_notice(session, resident_id, notice_id)
+    row = session.get(NoticeAttachment, attachment_id)
+    if row is None or row.notice_id != notice_id:
+        raise NoticeNotFoundError
+    return AttachmentRead.model_validate(row), row.data
+
+
+def count_notices(*, session: Session) -> int:
+    """How many notices are stored (a segment notice counts once)."""
+    return repository.count_notices(session)

@@ -1,0 +1,170 @@
+"""The agency API: signed notices and audience previews, refused when not signed right."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from myna import jpki, network, notices, registry
+from myna.app import create_app
+from myna.bootstrap import Container
+from myna.platform.settings import Settings
+from tests.integration.notices.conftest import CHIYODA, YOKOHAMA, link_code
+
+JOSE = {"content-type": "application/jose"}
+NOTICE = {"title": "児童手当の現況確認", "body": "ご提出ください。", "category": "child-rearing"}
+
+
+@pytest.fixture
+def api(container: Container) -> Iterator[TestClient]:
+    with TestClient(create_app(container), base_url="http://testserver") as client:
+        yield client
+
+
+@pytest.fixture
+def residents(session: Session, settings: Settings) -> dict[str, registry.ResidentRead]:
+    registry.ensure_municipalities(session=session)
+    found = registry.ensure_personas(session=session)
+    jpki.ensure_authorities(session=session, settings=settings)
+    session.commit()
+    return found
+
+
+def _signed(session: Session, settings: Settings, payload: dict[str, Any], agency: str) -> str:
+    credential = network.credential_for(session=session, settings=settings, code=agency)
+    session.commit()
+    return network.sign(json.dumps(payload).encode(), credential)
+
+
+def _post(api: TestClient, token: str, path: str = "/api/agency/notices") -> Any:
+    return api.post(path, content=token, headers=JOSE)
+
+
+def test_an_agency_sends_a_signed_notice_to_one_resident(
+    api: TestClient, session: Session, settings: Settings, residents: dict[str, Any]
+) -> None:
+    code = link_code(session, residents["taro"])
+    token = _signed(session, settings, {**NOTICE, "audience": {"link_code": code}}, CHIYODA)
+    response = _post(api, token)
+    assert response.status_code == 201, response.text
+    assert response.json()["sender"] == CHIYODA
+    assert response.json()["audience"] == "resident"
+    items = notices.inbox(session=session, resident_id=residents["taro"].id).items
+    assert [i.id for i in items] == [response.json()["id"]]
+
+
+def test_an_agency_sends_a_segment_notice_with_an_attachment(
+    api: TestClient, session: Session, settings: Settings, residents: dict[str, Any]
+) -> None:
+    png = b"\x89PNG\r\n\x1a\n" + b"\0" * 8
+    attachment = {
+        "name": "a.png",
+        "media_type": "image/png",
+        "content": base64.b64encode(png).decode(),
+    }
+    payload = {
+        **NOTICE,
+        "audience": {"segment": {"municipality_codes": ["131016"], "child_under": 15}},
+        "deadline": "2027-06-30",
+        "action_url": "/services/child-allowance",
+        "attachments": [attachment],
+    }
+    response = _post(api, _signed(session, settings, payload, CHIYODA))
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["segment"] == {"municipality_codes": ["131016"], "child_under": 15}
+    assert body["attachments"][0]["size"] == len(png)
+
+
+def test_the_preview_tells_the_audience_size(
+    api: TestClient, session: Session, settings: Settings, residents: dict[str, Any]
+) -> None:
+    payload = {"segment": {"municipality_codes": ["011002"], "age_from": 75}}
+    response = _post(
+        api, _signed(session, settings, payload, CHIYODA), "/api/agency/notices/preview"
+    )
+    assert response.status_code == 200, response.text
+    assert response.json() == {"audience_size": 1}
+
+
+def test_an_unsigned_request_is_refused(api: TestClient, residents: dict[str, Any]) -> None:
+    response = api.post("/api/agency/notices", json={**NOTICE, "audience": {"link_code": "x"}})
+    assert response.status_code == 401
+    assert response.json()["error"] == "unsigned_message"
+    assert response.json()["message"]
+
+
+def test_a_request_with_a_wrong_signature_is_refused(
+    api: TestClient, session: Session, settings: Settings, residents: dict[str, Any]
+) -> None:
+    real = network.credential_for(session=session, settings=settings, code=CHIYODA)
+    session.commit()
+    impostor = network.Credential(
+        code=CHIYODA,
+        certificate=real.certificate,
+        private_key=ec.generate_private_key(ec.SECP256R1()),
+    )
+    payload = json.dumps({**NOTICE, "audience": {"segment": {"age_from": 1}}}).encode()
+    response = _post(api, network.sign(payload, impostor))
+    assert response.status_code == 401, response.text
+    assert response.json()["error"] == "bad_message_signature"
+    assert notices.count_notices(session=session) == 0
+
+
+def test_an_unknown_link_code_is_refused(
+    api: TestClient, session: Session, settings: Settings, residents: dict[str, Any]
+) -> None:
+    yokohama_code = link_code(session, residents["taro"], YOKOHAMA)
+    payload = {**NOTICE, "audience": {"link_code": yokohama_code}}
+    response = _post(api, _signed(session, settings, payload, CHIYODA))
+    assert response.status_code == 404
+    assert response.json()["error"] == "unknown_link_code"
+
+
+@pytest.mark.parametrize(
+    ("segment", "error"),
+    [({}, "empty_segment"), ({"income_over": 5}, "unknown_segment_rule")],
+)
+def test_an_empty_or_unknown_segment_is_refused(
+    api: TestClient,
+    session: Session,
+    settings: Settings,
+    residents: dict[str, Any],
+    segment: dict[str, Any],
+    error: str,
+) -> None:
+    payload = {**NOTICE, "audience": {"segment": segment}}
+    response = _post(api, _signed(session, settings, payload, CHIYODA))
+    assert response.status_code == 400
+    assert response.json()["error"] == error
+    assert "条件" in response.json()["message"]
+
+
+def test_an_oversized_attachment_is_refused(
+    api: TestClient, session: Session, settings: Settings, residents: dict[str, Any]
+) -> None:
+    payload = {
+        **NOTICE,
+        "audience": {"segment": {"age_from": 1}},
+        "attachments": [{"name": "a.png", "media_type": "text/plain", "content": "aGk="}],
+    }
+    response = _post(api, _signed(session, settings, payload, CHIYODA))
+    assert response.status_code == 415
+    assert response.json()["error"] == "attachment_type"
+
+
+def test_invalid_content_is_refused_with_the_field_named(
+    api: TestClient, session: Session, settings: Settings, residents: dict[str, Any]
+) -> None:
+    payload = {**NOTICE, "category": "lottery", "audience": {"segment": {"age_from": 1}}}
+    response = _post(api, _signed(session, settings, payload, CHIYODA))
+    assert response.status_code == 422
+    assert response.json()["error"] == "invalid_notice"
+    assert "category" in response.json()["message"]
