@@ -15,8 +15,6 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import insert
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from myna import registry
@@ -30,16 +28,13 @@ from myna.network.domain import (
     Outcome,
     ProviderAnswer,
     ProviderQuery,
-    ReplayedMessageError,
     SenderMismatchError,
-    StaleMessageError,
     UnknownAgencyError,
     exchange_response_json,
-    is_fresh,
 )
 from myna.network.interfaces import AgencyTransport, Directory
 from myna.network.messages import open_signed, sign
-from myna.network.models import SeenRequest
+from myna.network.replay import admit_once
 from myna.network.transparency import NewEntry
 from myna.network.transparency import append as append_entries
 from myna.platform.db import utcnow
@@ -98,11 +93,14 @@ class Hub:
             raise SenderMismatchError(claimed=request.requester, signer=opened.sender)
         if not self.directory.knows(request.requester):
             raise UnknownAgencyError(agency=request.requester)
-        if not is_fresh(request.issued_at, utcnow()):
-            raise StaleMessageError
         if not request.items:
             raise MalformedMessageError
-        self._remember(session, request)
+        admit_once(
+            session=session,
+            request_id=request.request_id,
+            requester=request.requester,
+            issued_at=request.issued_at,
+        )
         my_number = linkcodes.my_number_of(
             session=session, agency_code=request.requester, link_code=request.subject
         )
@@ -184,20 +182,6 @@ class Hub:
             )
             for i in items
         ]
-
-    @staticmethod
-    def _remember(session: Session, request: ExchangeRequest) -> None:
-        try:
-            with session.begin_nested():
-                session.execute(
-                    insert(SeenRequest).values(
-                        request_id=request.request_id,
-                        requester=request.requester,
-                        received_at=utcnow(),
-                    )
-                )
-        except IntegrityError as exc:
-            raise ReplayedMessageError from exc
 
     @staticmethod
     def _log(

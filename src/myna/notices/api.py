@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -54,6 +55,19 @@ def _payload(raw: bytes) -> dict[str, Any]:
     return data
 
 
+def _once(data: dict[str, Any]) -> tuple[str, datetime]:
+    """The request's id and time (required: a signed notice must not be sendable twice)."""
+    request_id = data.pop("request_id", None)
+    issued_at = data.pop("issued_at", None)
+    if not isinstance(request_id, str) or not 0 < len(request_id) <= 64:
+        raise InvalidNoticeError(detail="request_id (a unique id of up to 64 characters)")
+    try:
+        moment = datetime.fromisoformat(str(issued_at))
+    except ValueError as exc:
+        raise InvalidNoticeError(detail="issued_at (an ISO 8601 time with its zone)") from exc
+    return request_id, moment
+
+
 def _audience(data: Any) -> Audience:
     if isinstance(data, dict) and set(data) == {"link_code"} and isinstance(data["link_code"], str):
         return ToResident(data["link_code"][:64])
@@ -91,6 +105,10 @@ async def send(request: Request) -> JSONResponse:
         with unit_of_work(container.session_factory) as session:
             opened = network.open_signed(token, session=session, settings=container.settings)
             data = _payload(opened.payload)
+            request_id, issued_at = _once(data)
+            network.admit_once(
+                session=session, request_id=request_id, requester=opened.sender, issued_at=issued_at
+            )
             audience = _audience(data.pop("audience", None))
             if "attachments" in data:
                 data["attachments"] = _attachments(data["attachments"])
@@ -118,6 +136,9 @@ async def preview(request: Request) -> JSONResponse:
         with unit_of_work(container.session_factory) as session:
             opened = network.open_signed(token, session=session, settings=container.settings)
             data = _payload(opened.payload)
+            # A preview changes nothing, so it needs no request id (one is tolerated).
+            data.pop("request_id", None)
+            data.pop("issued_at", None)
             if set(data) != {"segment"}:
                 raise InvalidNoticeError(detail='the preview body is {"segment": {...}}')
             segment = Segment.from_dict(data["segment"])

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import base64
 import json
+import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -15,6 +17,7 @@ from sqlalchemy.orm import Session
 from myna import jpki, network, notices, registry
 from myna.app import create_app
 from myna.bootstrap import Container
+from myna.platform.db import utcnow
 from myna.platform.settings import Settings
 from tests.integration.notices.conftest import CHIYODA, YOKOHAMA, link_code
 
@@ -40,7 +43,8 @@ def residents(session: Session, settings: Settings) -> dict[str, registry.Reside
 def _signed(session: Session, settings: Settings, payload: dict[str, Any], agency: str) -> str:
     credential = network.credential_for(session=session, settings=settings, code=agency)
     session.commit()
-    return network.sign(json.dumps(payload).encode(), credential)
+    once = {"request_id": str(uuid.uuid4()), "issued_at": utcnow().isoformat()}
+    return network.sign(json.dumps({**once, **payload}).encode(), credential)
 
 
 def _post(api: TestClient, token: str, path: str = "/api/agency/notices") -> Any:
@@ -168,3 +172,28 @@ def test_invalid_content_is_refused_with_the_field_named(
     assert response.status_code == 422
     assert response.json()["error"] == "invalid_notice"
     assert "category" in response.json()["message"]
+
+
+def test_a_signed_notice_cannot_be_sent_twice(
+    api: TestClient, session: Session, settings: Settings, residents: dict[str, Any]
+) -> None:
+    code = link_code(session, residents["taro"])
+    token = _signed(session, settings, {**NOTICE, "audience": {"link_code": code}}, CHIYODA)
+    assert _post(api, token).status_code == 201
+    again = _post(api, token)
+    assert again.status_code == 409
+    assert again.json()["error"] == "replayed_message"
+    assert len(notices.inbox(session=session, resident_id=residents["taro"].id).items) == 1
+
+
+def test_an_old_signed_notice_is_refused(
+    api: TestClient, session: Session, settings: Settings, residents: dict[str, Any]
+) -> None:
+    code = link_code(session, residents["taro"])
+    stale = (utcnow() - timedelta(hours=1)).isoformat()
+    token = _signed(
+        session, settings, {**NOTICE, "audience": {"link_code": code}, "issued_at": stale}, CHIYODA
+    )
+    response = _post(api, token)
+    assert response.status_code == 400
+    assert response.json()["error"] == "stale_message"

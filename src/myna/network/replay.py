@@ -1,0 +1,33 @@
+"""Fresh and once: the rule every signed request to the network follows.
+
+A signed request carries its own id and time; the hub (and every endpoint that takes
+signed requests from agencies) refuses one that is too far from its clock, or whose id
+it has already accepted — so a captured request cannot be sent again.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from myna.network.domain import ReplayedMessageError, StaleMessageError, is_fresh
+from myna.network.models import SeenRequest
+from myna.platform.db import utcnow
+
+
+def admit_once(*, session: Session, request_id: str, requester: str, issued_at: datetime) -> None:
+    """Accept a request id once, and only when ``issued_at`` is within the clock skew."""
+    if not is_fresh(issued_at, utcnow()):
+        raise StaleMessageError
+    try:
+        with session.begin_nested():
+            session.execute(
+                insert(SeenRequest).values(
+                    request_id=request_id, requester=requester, received_at=utcnow()
+                )
+            )
+    except IntegrityError as exc:
+        raise ReplayedMessageError from exc
