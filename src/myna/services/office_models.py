@@ -1,0 +1,5 @@
+"""Back-office (申請管理) tables: staff accounts."""
+
+from myna.platform.db import Base
+
+__all__ = ["Base"]
