@@ -39,6 +39,7 @@ from myna.portal.domain import NotLoggedInError
 from myna.portal.ratelimit import RateLimiter
 from myna.portal.views import router as portal_router
 from myna.services.api import router as services_api_router
+from myna.services.office_views import router as office_router
 from myna.services.views import router as services_router
 
 log = get_logger(__name__)
@@ -90,6 +91,7 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(notices_api_router)
     app.include_router(services_router)
     app.include_router(services_api_router)
+    app.include_router(office_router)
     app.include_router(language_router)
     app.mount("/static/portal", StaticFiles(directory=PORTAL_STATIC), name="portal-static")
     app.mount("/static", StaticFiles(directory=PLATFORM_STATIC), name="static")

@@ -17,6 +17,7 @@ from myna.platform.settings import Settings, get_settings
 from myna.reader.cli import card_login
 from myna.registry.cli import app as registry_app
 from myna.registry.cli import seed as seed_registry
+from myna.services.office_cli import app as office_app
 
 app = typer.Typer(no_args_is_help=True, help="Myna: an open Mynaportal platform.")
 app.add_typer(card_app, name="card", help="Virtual MyNumber cards (issue, info, sign, login).")
@@ -26,6 +27,7 @@ app.add_typer(agency_app, name="agency", help="Agency nodes (中間サーバー)
 app.add_typer(
     log_app, name="log", help="The exchange log (やりとり履歴): signed heads, proofs, checks."
 )
+app.add_typer(office_app, name="office", help="Back-office staff accounts (申請管理).")
 card_app.command("login")(card_login)
 
 

@@ -1,5 +1,53 @@
-"""Back-office (申請管理) tables: staff accounts."""
+"""Back-office (申請管理) tables: municipal staff accounts and their browser sessions."""
 
-from myna.platform.db import Base
+from __future__ import annotations
 
-__all__ = ["Base"]
+from datetime import datetime
+
+from sqlalchemy import Boolean, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from myna.platform.db import Base, UTCDateTime
+
+
+class StaffMember(Base):
+    """A municipality's staff member (職員); secrets are stored hashed or encrypted only.
+
+    ``password_hash`` is an scrypt record (see ``office.hash_password``); ``totp_secret``
+    is the RFC 6238 secret sealed with AES-GCM under a key derived from the deployment's
+    secret key; ``totp_last_step`` is the newest accepted time step, so a code is
+    accepted once.
+    """
+
+    __tablename__ = "office_staff"
+    __table_args__ = (UniqueConstraint("login_id", name="uq_office_staff_login_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    municipality_code: Mapped[str] = mapped_column(String(6), index=True)
+    login_id: Mapped[str] = mapped_column(String(64))
+    display_name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    totp_secret: Mapped[str] = mapped_column(String(255))
+    totp_last_step: Mapped[int] = mapped_column(Integer, default=0)
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class StaffSession(Base):
+    """A back-office browser session; the cookie holds a token, this row only its digest.
+
+    Before the password is checked ``staff_id`` is empty (the row only carries the
+    login form's CSRF token); after the password it is set; ``mfa_passed`` turns true
+    once the one-time code is accepted, and only then does the session open pages.
+    """
+
+    __tablename__ = "office_sessions"
+
+    token_digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    staff_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    mfa_passed: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -12,6 +12,7 @@ from starlette.requests import Request
 import myna
 from myna.platform import i18n
 from myna.platform.web import make_templates, template_context
+from myna.services import forms
 
 SRC = Path(myna.__file__).parent
 TEMPLATE_DIRS = sorted({p.parent.parent for p in SRC.glob("*/templates/*/*.html")})
@@ -172,6 +173,16 @@ CONTEXT = {
         pages=3,
         has_next=True,
     ),
+    "apply_procedure_name": "妊娠の届出",
+    "apply_municipality_name": "東京都千代田区",
+    "apply_action": "/apply/131016/pregnancy-notification",
+    "apply_groups": forms.view(
+        forms.shipped_forms()["pregnancy-notification"],
+        {"weeks": "x", "interview": True, "multiple": "single"},
+        [forms.FieldError("weeks", "妊娠週数を半角数字で入力してください。")],
+    ),
+    "apply_errors": [forms.FieldError("weeks", "妊娠週数を半角数字で入力してください。")],
+    "apply_status": "",
     "procedure": SimpleNamespace(
         code="pregnancy-notification",
         name_ja="妊娠の届出",
@@ -185,6 +196,15 @@ CONTEXT = {
         online=True,
         department="母子保健課",
         municipality=SimpleNamespace(code="131016", name="東京都千代田区"),
+    ),
+    "staff": SimpleNamespace(display_name="山本", login_id="yamamoto", role="clerk"),
+    "staff_role": "担当者",
+    "role_labels": {"clerk": "担当者"},
+    "dashboard": SimpleNamespace(
+        municipality_code="131016",
+        municipality_name="東京都千代田区",
+        applications=(),
+        colleagues=[SimpleNamespace(display_name="山本", login_id="yamamoto", role="clerk")],
     ),
 }
 
