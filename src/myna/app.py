@@ -39,6 +39,7 @@ from myna.portal.domain import NotLoggedInError
 from myna.portal.ratelimit import RateLimiter
 from myna.portal.views import router as portal_router
 from myna.services.api import router as services_api_router
+from myna.services.application_views import make_router as application_pages
 from myna.services.office_views import router as office_router
 from myna.services.views import router as services_router
 
@@ -89,6 +90,11 @@ def create_app(container: Container) -> FastAPI:
         )
     )
     app.include_router(notices_api_router)
+    app.include_router(
+        application_pages(
+            resident_session=resident_session, check_csrf=check_csrf, cookie_name=SESSION_COOKIE
+        )
+    )
     app.include_router(services_router)
     app.include_router(services_api_router)
     app.include_router(office_router)

@@ -1,0 +1,226 @@
+"""E-application pages: the form of one procedure, its draft and its check.
+
+``GET /apply/{municipality}/{code}`` shows the form (resuming the resident's draft),
+``POST .../draft`` keeps whatever is filled in, ``POST .../check`` validates against the
+JSON Schema and shows each error beside its field. Signing and submission come later.
+
+The portal owns the login session and sits above this context, so the router is built
+by :func:`make_router` with the portal's session functions handed in, as for notices.
+"""
+
+# No `from __future__ import annotations`: FastAPI reads the closures' annotations at
+# definition time, and they name local dependencies.
+
+from pathlib import Path as PathLib
+from typing import Annotated, Any, Protocol
+
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy.orm import Session
+from starlette.datastructures import UploadFile
+
+from myna.platform.errors import N_, MynaError
+from myna.platform.settings import Settings
+from myna.platform.web import get_container, make_templates, template_context, transaction
+from myna.services import forms
+from myna.services.api import CODE_PATTERN, MUNICIPALITY_PATTERN
+
+TEMPLATE_DIR = PathLib(__file__).with_name("templates")
+templates = make_templates(TEMPLATE_DIR)
+NO_STORE = {"Cache-Control": "no-store"}
+MAX_FIELDS = 100
+Municipality = Annotated[str, Path(pattern=MUNICIPALITY_PATTERN)]
+Code = Annotated[str, Path(pattern=CODE_PATTERN)]
+
+
+class InvalidFormInputError(MynaError):
+    """A posted form that no page of ours produces (files, NUL, too many fields)."""
+
+    code = "invalid_form"
+    message = N_("The form could not be read. Please reload the page and fill it in again.")
+    status_code = 400
+
+
+class LoggedIn(Protocol):
+    """What the pages need of the portal's session."""
+
+    @property
+    def resident_id(self) -> int | None: ...
+    @property
+    def csrf_token(self) -> str: ...
+
+
+class ResidentSession(Protocol):
+    """The portal's ``resident_session``: a logged-in session or NotLoggedInError."""
+
+    def __call__(self, db: Session, settings: Settings, token: str | None, /) -> LoggedIn: ...
+
+
+class CsrfCheck(Protocol):
+    """The portal's ``check_csrf``: raises unless the token is the session's."""
+
+    def __call__(self, active: Any, submitted: str | None, /) -> None: ...
+
+
+async def _settings(request: Request) -> Settings:
+    return get_container(request).settings
+
+
+async def _posted(request: Request) -> dict[str, str]:
+    """The posted fields as text; reading the body touches no database."""
+    try:
+        posted = await request.form(max_files=0, max_fields=MAX_FIELDS)
+    except Exception as error:  # Starlette raises its own parser errors on garbage
+        raise InvalidFormInputError from error
+    values: dict[str, str] = {}
+    for name, value in posted.multi_items():
+        if isinstance(value, UploadFile) or "\x00" in value or "\x00" in name:
+            raise InvalidFormInputError
+        values.setdefault(name, value)
+    return values
+
+
+SettingsDep = Annotated[Settings, Depends(_settings)]
+Posted = Annotated[dict[str, str], Depends(_posted)]
+
+
+def _resident(active: LoggedIn) -> int:
+    assert active.resident_id is not None  # noqa: S101 - guaranteed by resident_session
+    return active.resident_id
+
+
+def make_router(
+    *, resident_session: ResidentSession, check_csrf: CsrfCheck, cookie_name: str
+) -> APIRouter:
+    """The e-application pages, over the portal's login session."""
+    router = APIRouter(include_in_schema=False)
+
+    async def session_cookie(request: Request) -> str | None:
+        return request.cookies.get(cookie_name)
+
+    SessionCookie = Annotated[str | None, Depends(session_cookie)]  # noqa: N806 - a type alias
+
+    def page(
+        request: Request,
+        *,
+        municipality: str,
+        code: str,
+        data: dict[str, Any],
+        csrf_token: str,
+        procedure_name: str,
+        municipality_name: str,
+        errors: list[forms.FieldError] | None = None,
+        status: str = "",
+        status_code: int = 200,
+    ) -> Response:
+        form = forms.shipped_forms()[code]
+        return templates.TemplateResponse(
+            request,
+            "services/apply.html",
+            template_context(
+                request,
+                apply_procedure_name=procedure_name,
+                apply_municipality_name=municipality_name,
+                apply_action=f"/apply/{municipality}/{code}",
+                apply_groups=forms.view(form, data, errors),
+                apply_errors=errors or [],
+                apply_status=status,
+                csrf_token=csrf_token,
+            ),
+            status_code=status_code,
+            headers=NO_STORE,
+        )
+
+    @router.get("/apply/{municipality}/{code}", response_class=HTMLResponse)
+    def apply_page(
+        request: Request,
+        settings: SettingsDep,
+        cookie: SessionCookie,
+        municipality: Municipality,
+        code: Code,
+        saved: Annotated[bool, Query()] = False,
+    ) -> Response:
+        with transaction(request) as db:
+            active = resident_session(db, settings, cookie)
+            procedure, municipality_name = forms.form_for(
+                session=db, municipality_code=municipality, code=code
+            )
+            draft = forms.load_draft(
+                session=db,
+                resident_id=_resident(active),
+                municipality_code=municipality,
+                code=code,
+            )
+        return page(
+            request,
+            municipality=municipality,
+            code=code,
+            data=draft or {},
+            csrf_token=active.csrf_token,
+            procedure_name=procedure.name_ja,
+            municipality_name=municipality_name,
+            status="saved" if saved else "resumed" if draft is not None else "",
+        )
+
+    @router.post("/apply/{municipality}/{code}/draft")
+    def save_draft(
+        request: Request,
+        settings: SettingsDep,
+        cookie: SessionCookie,
+        municipality: Municipality,
+        code: Code,
+        posted: Posted,
+    ) -> Response:
+        with transaction(request) as db:
+            active = resident_session(db, settings, cookie)
+            check_csrf(active, posted.get("csrf_token"))
+            forms.form_for(session=db, municipality_code=municipality, code=code)
+            data = forms.coerce(forms.shipped_forms()[code], posted)
+            forms.save_draft(
+                session=db,
+                resident_id=_resident(active),
+                municipality_code=municipality,
+                code=code,
+                data=data,
+            )
+        return RedirectResponse(f"/apply/{municipality}/{code}?saved=1", status_code=303)
+
+    @router.post("/apply/{municipality}/{code}/check", response_class=HTMLResponse)
+    def check(
+        request: Request,
+        settings: SettingsDep,
+        cookie: SessionCookie,
+        municipality: Municipality,
+        code: Code,
+        posted: Posted,
+    ) -> Response:
+        with transaction(request) as db:
+            active = resident_session(db, settings, cookie)
+            check_csrf(active, posted.get("csrf_token"))
+            procedure, municipality_name = forms.form_for(
+                session=db, municipality_code=municipality, code=code
+            )
+            form = forms.shipped_forms()[code]
+            data = forms.coerce(form, posted)
+            errors = forms.validate(form, data)
+            forms.save_draft(
+                session=db,
+                resident_id=_resident(active),
+                municipality_code=municipality,
+                code=code,
+                data=data,
+            )
+        return page(
+            request,
+            municipality=municipality,
+            code=code,
+            data=data,
+            csrf_token=active.csrf_token,
+            procedure_name=procedure.name_ja,
+            municipality_name=municipality_name,
+            errors=errors,
+            status="" if errors else "ready",
+            status_code=422 if errors else 200,
+        )
+
+    return router
