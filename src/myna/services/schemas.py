@@ -43,7 +43,7 @@ class ProcedureRead(ProcedureSummary):
     documents: list[str] = Field(description="What to prepare (Japanese).")
     department: str = Field(description="The handling department (担当課).")
     apply_url: str | None = Field(
-        description="Where the online application will start; null when not online."
+        description="The online application form of this municipality; null when there is none."
     )
 
 

@@ -8,6 +8,7 @@ from myna import registry
 from myna.services import domain
 from myna.services.catalog import shipped_catalog
 from myna.services.domain import DEFAULT_PAGE_SIZE, Procedure, ProcedureNotFoundError
+from myna.services.forms import shipped_forms
 from myna.services.schemas import (
     MunicipalityRef,
     ProcedureRead,
@@ -62,7 +63,11 @@ def get_procedure(*, session: Session, municipality_code: str, code: str) -> Pro
         eligibility=procedure.eligibility,
         documents=list(procedure.documents),
         department=procedure.department,
-        apply_url=f"/apply/{procedure.code}" if procedure.online else None,
+        apply_url=(
+            f"/apply/{municipality.code}/{procedure.code}"
+            if procedure.online and procedure.code in shipped_forms()
+            else None
+        ),
     )
 
 

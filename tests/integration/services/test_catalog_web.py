@@ -52,7 +52,8 @@ def test_the_api_shows_a_procedure_with_its_requirements(client: TestClient) -> 
     assert body["municipality"] == {"code": CHIYODA, "name": "東京都千代田区"}
     assert body["documents"] and body["eligibility"] and body["department"]
     assert body["signature_required"] is True
-    assert body["apply_url"] == "/apply/disaster-certificate"
+    assert body["apply_url"] == f"/apply/{CHIYODA}/disaster-certificate"
+    assert client.get(body["apply_url"], follow_redirects=False).status_code in (200, 303)
 
 
 def test_a_local_procedure_is_not_found_in_another_municipality(client: TestClient) -> None:
