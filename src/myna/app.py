@@ -32,6 +32,7 @@ from myna.platform.web import (
     make_templates,
     template_context,
 )
+from myna.portal import service as portal_service
 from myna.portal.account_views import router as account_router
 from myna.portal.api import router as portal_api_router
 from myna.portal.dependencies import SESSION_COOKIE, check_csrf, resident_session
@@ -117,14 +118,21 @@ def create_app(container: Container) -> FastAPI:
 async def _publish_tree_heads(container: Container) -> None:
     """Sign a new exchange-log tree head every interval, so entries become provable."""
 
+    rounds = 0
+
     def publish() -> None:
         with unit_of_work(container.session_factory) as session:
             network.publish_head(session=session, settings=container.settings)
+            # Housekeeping about once a minute: expired sessions and old request ids.
+            if rounds % 60 == 0:
+                portal_service.purge_expired(session=session, settings=container.settings)
+                network.forget_old_requests(session=session)
 
     while True:
         await anyio.sleep(container.settings.tree_head_interval_seconds)
         try:
             await anyio.to_thread.run_sync(publish)
+            rounds += 1
         except Exception:
             log.exception("tree_head_failed")
 

@@ -30,7 +30,7 @@ from myna.network.interfaces import AgencyTransport, Directory
 from myna.network.linkcodes import issue_many, link_code_for_resident
 from myna.network.messages import Credential, open_signed, sign
 from myna.network.provider import InProcessTransport, answer
-from myna.network.replay import admit_once
+from myna.network.replay import admit_once, forget_old_requests
 from myna.network.seeding import AgencySeedReport, seed_agency_data
 from myna.network.service import request_self_information
 from myna.network.wiring import close_http_transports, hub_for, log_signer, publish_head
@@ -63,6 +63,7 @@ __all__ = [
     "answer",
     "close_http_transports",
     "credential_for",
+    "forget_old_requests",
     "hub_for",
     "issue_many",
     "link_code_for_resident",

@@ -9,11 +9,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import insert
+from sqlalchemy import delete, insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from myna.network.domain import ReplayedMessageError, StaleMessageError, is_fresh
+from myna.network.domain import (
+    MAX_CLOCK_SKEW,
+    ReplayedMessageError,
+    StaleMessageError,
+    is_fresh,
+)
 from myna.network.models import SeenRequest
 from myna.platform.db import utcnow
 
@@ -31,3 +36,14 @@ def admit_once(*, session: Session, request_id: str, requester: str, issued_at: 
             )
     except IntegrityError as exc:
         raise ReplayedMessageError from exc
+
+
+def forget_old_requests(*, session: Session) -> int:
+    """Drop remembered request ids past any replay window; how many went.
+
+    A request older than the clock skew is refused as stale whatever its id, so an id
+    only has to be remembered for that long (twice it, for margin).
+    """
+    cutoff = utcnow() - 2 * MAX_CLOCK_SKEW
+    result = session.execute(delete(SeenRequest).where(SeenRequest.received_at < cutoff))
+    return int(getattr(result, "rowcount", 0) or 0)

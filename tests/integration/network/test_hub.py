@@ -8,13 +8,14 @@ from datetime import timedelta
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
-from sqlalchemy import inspect, select, text
+from sqlalchemy import inspect, select, text, update
 from sqlalchemy.orm import Session
 
 from myna import network, registry
 from myna.network import transparency
 from myna.network.domain import ExchangeRequest, new_request_id
 from myna.network.messages import Credential, sign
+from myna.network.models import SeenRequest
 from myna.platform.db import utcnow
 from myna.platform.settings import Settings
 from tests.integration.network.conftest import World
@@ -284,3 +285,17 @@ def test_no_my_number_is_stored_outside_the_registry_and_the_link_code_table(
         for row in connection.execute(select(text("*")).select_from(text(table))):
             flat = " ".join(str(value) for value in row)
             assert not any(number in flat for number in numbers), table
+
+
+def test_request_ids_are_forgotten_only_after_the_replay_window(
+    session: Session, settings: Settings, world: World
+) -> None:
+    credential, request = _request(session, settings, world)
+    world.hub.exchange(session=session, token=sign(request.to_json(), credential))
+    assert network.forget_old_requests(session=session) == 0
+    session.execute(
+        update(SeenRequest)
+        .where(SeenRequest.request_id == request.request_id)
+        .values(received_at=utcnow() - timedelta(minutes=11))
+    )
+    assert network.forget_old_requests(session=session) == 1
