@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from myna.bench.harness import Result
 from myna.card.cli import app as card_app
 from myna.jpki.cli import app as jpki_app
 from myna.network.cli import app as agency_app
@@ -140,15 +141,30 @@ def main() -> None:
     app()
 
 
+# Options every `myna bench` scenario shares.
+BenchDatabase = Annotated[
+    str, typer.Option(help="Benchmark database (a fresh SQLite file by default).")
+]
+BenchJson = Annotated[Path | None, typer.Option("--json", help="Write the result here.")]
+BenchReuse = Annotated[
+    bool, typer.Option(help="Skip seeding if the database already has --residents people.")
+]
+
+
+def _report(console: Console, result: Result, json: Path | None) -> None:
+    """Write a scenario's result as JSON when asked."""
+    if json is not None:
+        result.write(json)
+        console.print(f"Wrote {json}")
+
+
 @bench_app.command("login")
 def bench_login(
     duration: Annotated[float, typer.Option(min=1, help="Seconds per phase.")] = 10.0,
     concurrency: Annotated[int, typer.Option(min=1, max=256, help="Concurrent clients.")] = 8,
     workers: Annotated[int, typer.Option(min=1, max=32, help="Server worker processes.")] = 1,
-    database_url: Annotated[
-        str, typer.Option(help="Benchmark database (a fresh SQLite file by default).")
-    ] = "",
-    json: Annotated[Path | None, typer.Option("--json", help="Write the result here.")] = None,
+    database_url: BenchDatabase = "",
+    json: BenchJson = None,
 ) -> None:
     """Card logins per second and p50/p99 over HTTP, beside a trivial endpoint's rate."""
     from myna.bench import login  # noqa: PLC0415
@@ -161,9 +177,7 @@ def bench_login(
         database_url=database_url,
         console=console,
     )
-    if json is not None:
-        result.write(json)
-        console.print(f"Wrote {json}")
+    _report(console, result, json)
 
 
 @bench_app.command("log")
@@ -173,10 +187,8 @@ def bench_log(
     subject_entries: Annotated[
         int, typer.Option(min=50, help="Entries of the resident whose first page is read.")
     ] = 10_000,
-    database_url: Annotated[
-        str, typer.Option(help="Benchmark database (a fresh SQLite file by default).")
-    ] = "",
-    json: Annotated[Path | None, typer.Option("--json", help="Write the result here.")] = None,
+    database_url: BenchDatabase = "",
+    json: BenchJson = None,
 ) -> None:
     """Exchange-log appends per second with signed heads each second; the resident's page."""
     from myna.bench import log  # noqa: PLC0415
@@ -189,9 +201,7 @@ def bench_log(
         database_url=database_url,
         console=console,
     )
-    if json is not None:
-        result.write(json)
-        console.print(f"Wrote {json}")
+    _report(console, result, json)
 
 
 @bench_app.command("selfinfo")
@@ -205,13 +215,9 @@ def bench_selfinfo(
     cards: Annotated[
         int, typer.Option(min=1, max=1000, help="Random residents given a card and logged in.")
     ] = 50,
-    database_url: Annotated[
-        str, typer.Option(help="Benchmark database (a fresh SQLite file by default).")
-    ] = "",
-    reuse: Annotated[
-        bool, typer.Option(help="Skip seeding if the database already has --residents people.")
-    ] = False,
-    json: Annotated[Path | None, typer.Option("--json", help="Write the result here.")] = None,
+    database_url: BenchDatabase = "",
+    reuse: BenchReuse = False,
+    json: BenchJson = None,
 ) -> None:
     """Full わたしの情報 retrievals (every category) per second and p50/p99 over HTTP."""
     from myna.bench import selfinfo  # noqa: PLC0415
@@ -227,9 +233,7 @@ def bench_selfinfo(
         reuse=reuse,
         console=console,
     )
-    if json is not None:
-        result.write(json)
-        console.print(f"Wrote {json}")
+    _report(console, result, json)
 
 
 @bench_app.command("notices")
@@ -241,13 +245,9 @@ def bench_notices(
     segments: Annotated[
         int, typer.Option(min=1, max=1000, help="Segment notices live during the reads.")
     ] = 20,
-    database_url: Annotated[
-        str, typer.Option(help="Benchmark database (a fresh SQLite file by default).")
-    ] = "",
-    reuse: Annotated[
-        bool, typer.Option(help="Skip seeding if the database already has --residents people.")
-    ] = False,
-    json: Annotated[Path | None, typer.Option("--json", help="Write the result here.")] = None,
+    database_url: BenchDatabase = "",
+    reuse: BenchReuse = False,
+    json: BenchJson = None,
 ) -> None:
     """A segment notice to everyone: time to visible, then inbox first page p50/p99."""
     from myna.bench import notices as bench  # noqa: PLC0415
@@ -261,6 +261,4 @@ def bench_notices(
         reuse=reuse,
         console=console,
     )
-    if json is not None:
-        result.write(json)
-        console.print(f"Wrote {json}")
+    _report(console, result, json)
