@@ -6,6 +6,7 @@ OCSP and the one verification routine every relying party uses; and the governme
 Other contexts import only from here.
 """
 
+from myna.jpki.cms import SignedContent, verify_detached_signature
 from myna.jpki.domain import (
     EKU_MESSAGE_SIGNING,
     AuthoritiesNotInitializedError,
@@ -79,6 +80,7 @@ __all__ = [
     "RevocationNotApplicableError",
     "RevocationReason",
     "RevocationReasonMismatchError",
+    "SignedContent",
     "UnsupportedOrganizationKeyError",
     "VerificationError",
     "VerifiedCertificate",
@@ -101,6 +103,7 @@ __all__ = [
     "revoke_for_card",
     "revoke_organization_certificate",
     "verify_certificate",
+    "verify_detached_signature",
     "verify_organization_certificate",
     "verify_organization_signature",
     "verify_signature",

@@ -227,6 +227,10 @@ _VERIFICATION_MESSAGES: dict[str, str] = {
         "The signature does not match the data and the certificate. "
         "Sign the data again with the same card."
     ),
+    "malformed_signature": N_(
+        "The signature could not be read as a CMS signature of a MyNumber card. "
+        "Sign again with the card's signing certificate."
+    ),
 }
 VERIFICATION_CODES = frozenset(_VERIFICATION_MESSAGES)
 
