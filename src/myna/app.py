@@ -41,7 +41,13 @@ from myna.portal.ratelimit import RateLimiter
 from myna.portal.views import router as portal_router
 from myna.services.api import router as services_api_router
 from myna.services.application_views import make_router as application_pages
+from myna.services.filings_api import router as filings_api_router
+from myna.services.move_views import make_router as move_pages
+from myna.services.office_application_views import router as office_application_router
+from myna.services.office_move_views import router as office_move_router
+from myna.services.office_notice_views import router as office_notice_router
 from myna.services.office_views import router as office_router
+from myna.services.resident_application_views import make_router as resident_application_pages
 from myna.services.views import router as services_router
 
 log = get_logger(__name__)
@@ -96,9 +102,21 @@ def create_app(container: Container) -> FastAPI:
             resident_session=resident_session, check_csrf=check_csrf, cookie_name=SESSION_COOKIE
         )
     )
+    for pages in (resident_application_pages, move_pages):
+        app.include_router(
+            pages(
+                resident_session=resident_session,
+                check_csrf=check_csrf,
+                cookie_name=SESSION_COOKIE,
+            )
+        )
     app.include_router(services_router)
     app.include_router(services_api_router)
+    app.include_router(filings_api_router)
     app.include_router(office_router)
+    app.include_router(office_application_router)
+    app.include_router(office_move_router)
+    app.include_router(office_notice_router)
     app.include_router(language_router)
     app.mount("/static/portal", StaticFiles(directory=PORTAL_STATIC), name="portal-static")
     app.mount("/static", StaticFiles(directory=PLATFORM_STATIC), name="static")

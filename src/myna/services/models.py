@@ -19,7 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from myna.platform.db import Base, UTCDateTime, utcnow
-from myna.services import office_models  # noqa: F401 - registers the back-office tables
+from myna.services import filing_models, move_models, office_models  # noqa: F401 - registers tables
 
 __all__ = [
     "Application",

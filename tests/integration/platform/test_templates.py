@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from datetime import UTC, date, datetime
 from pathlib import Path
 from types import SimpleNamespace
@@ -13,6 +15,7 @@ import myna
 from myna.platform import i18n
 from myna.platform.web import make_templates, template_context
 from myna.services import forms
+from tests.integration.platform import template_contexts
 
 SRC = Path(myna.__file__).parent
 TEMPLATE_DIRS = sorted({p.parent.parent for p in SRC.glob("*/templates/*/*.html")})
@@ -207,6 +210,12 @@ CONTEXT = {
         colleagues=[SimpleNamespace(display_name="山本", login_id="yamamoto", role="clerk")],
     ),
 }
+
+
+for _module in sorted(pkgutil.iter_modules(template_contexts.__path__), key=lambda m: m.name):
+    CONTEXT.update(
+        importlib.import_module(f"{template_contexts.__name__}.{_module.name}").CONTEXT
+    )
 
 
 def _request() -> Request:

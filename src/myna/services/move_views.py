@@ -1,0 +1,13 @@
+"""Residents' move pages: 転出届 and 転入予約 in one submission (placeholder until built)."""
+
+# No `from __future__ import annotations`: FastAPI reads the closures' annotations.
+
+from typing import Any
+
+from fastapi import APIRouter
+
+
+def make_router(*, resident_session: Any, check_csrf: Any, cookie_name: str) -> APIRouter:
+    """The resident's move pages, over the portal's login session."""
+    del resident_session, check_csrf, cookie_name
+    return APIRouter(include_in_schema=False)
