@@ -17,12 +17,18 @@ PORTAL_NAME = "マイナポータル"
 
 
 def request_self_information(
-    *, session: Session, hub: Hub, resident_id: int, items: Sequence[str]
+    *,
+    session: Session,
+    hub: Hub,
+    resident_id: int,
+    items: Sequence[str],
+    procedure: str = SELF_DISCLOSURE,
 ) -> ExchangeOutcome:
     """自己情報開示: the portal asks, through the hub, for the logged-in resident's items.
 
-    The portal signs as an agency of its own under the self-disclosure procedure, and
-    only ever with the link code of the resident whose session it serves.
+    The portal signs as an agency of its own, under the self-disclosure procedure or a
+    self-only procedure of the same kind (pre-filling an e-application), and only ever
+    with the link code of the resident whose session it serves.
     """
     credential = credential_for(
         session=session, settings=hub.settings, code=PORTAL, name=PORTAL_NAME
@@ -30,7 +36,7 @@ def request_self_information(
     request = ExchangeRequest(
         request_id=new_request_id(),
         requester=PORTAL,
-        procedure=SELF_DISCLOSURE,
+        procedure=procedure,
         subject=link_code_for_resident(
             session=session, resident_id=resident_id, agency_code=PORTAL
         ),

@@ -10,6 +10,7 @@ error into a message naming the field, so the page can show it next to that fiel
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -19,7 +20,7 @@ from jsonschema import Draft202012Validator, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from myna import registry
+from myna import agencies, registry
 from myna.platform.db import utcnow
 from myna.platform.errors import N_, MynaError, NotFoundError
 from myna.platform.i18n import gettext as _
@@ -81,11 +82,24 @@ class FieldSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class Prefill:
+    """Where a fieldset may be filled from: one item of わたしの情報 and its field mapping.
+
+    ``fields`` maps a form field to the item's payload field. The values are fetched
+    through the hub only after the resident agrees to this group (入力補助の同意).
+    """
+
+    item: str
+    fields: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
 class GroupSpec:
-    """A fieldset: its legend and its fields in order."""
+    """A fieldset: its legend, its fields in order, and where it may be pre-filled from."""
 
     title: str
     fields: tuple[FieldSpec, ...]
+    prefill: Prefill | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,10 +184,33 @@ def load_form(procedure: str, raw: Any) -> FormDefinition:
                     max_length=prop.get("maxLength"),
                 )
             )
-        groups.append(GroupSpec(title=group["title"], fields=tuple(fields)))
+        groups.append(
+            GroupSpec(
+                title=group["title"],
+                fields=tuple(fields),
+                prefill=_prefill(group.get("prefill"), [f.name for f in fields], broken),
+            )
+        )
     if set(seen) != set(properties):
         raise broken("every schema property must appear in exactly one group")
     return FormDefinition(procedure=procedure, schema=schema, groups=tuple(groups))
+
+
+def _prefill(
+    raw: Any, names: list[str], broken: Callable[[str], FormDefinitionError]
+) -> Prefill | None:
+    """A group's pre-fill source, checked: a known item and only this group's text fields."""
+    if raw is None:
+        return None
+    if not isinstance(raw, dict) or not isinstance(raw.get("fields"), dict):
+        raise broken("a prefill needs an item and a fields mapping")
+    item = raw.get("item")
+    if not isinstance(item, str) or item not in agencies.load_catalog().items:
+        raise broken(f"prefill names an unknown item {item!r}")
+    pairs = tuple((str(k), str(v)) for k, v in raw["fields"].items())
+    if not pairs or any(name not in names for name, _ in pairs):
+        raise broken("a prefill may only fill fields of its own group")
+    return Prefill(item=item, fields=pairs)
 
 
 @cache

@@ -11,6 +11,7 @@ from myna.services import forms, shipped_catalog
 
 VALID: dict[str, dict[str, Any]] = {
     "child-allowance-claim": {
+        "address": "東京都千代田区千代田1-1",
         "pension": "employees",
         "phone": "03-1234-5678",
         "child_name": "山田 陽翔",
