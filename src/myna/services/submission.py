@@ -31,7 +31,7 @@ from myna import jpki, network, registry
 from myna.platform.db import utcnow
 from myna.platform.errors import N_, MynaError, NotFoundError
 from myna.platform.settings import Settings
-from myna.services import applications, forms
+from myna.services import applications, forms, moves
 from myna.services.application_domain import (
     MAX_APPLICATION_ATTACHMENT_BYTES,
     MAX_APPLICATION_ATTACHMENTS,
@@ -546,6 +546,7 @@ def complete(
         now=now,
     )
     row.application_id = application.id
+    moves.on_filed(session, application)
     _clear_draft(session, row.resident_id, row.municipality_code, row.procedure_code)
     applications.notify_resident(session, application, status=ApplicationStatus.RECEIVED)
     session.flush()
