@@ -40,20 +40,26 @@ from myna.portal.domain import NotLoggedInError
 from myna.portal.ratelimit import RateLimiter
 from myna.portal.views import router as portal_router
 from myna.services.api import router as services_api_router
+from myna.services.application_domain import MAX_APPLICATION_ATTACHMENT_BYTES
+from myna.services.application_views import ATTACHMENT_UPLOAD_PATH
 from myna.services.application_views import make_router as application_pages
 from myna.services.filings_api import router as filings_api_router
 from myna.services.move_views import make_router as move_pages
 from myna.services.office_application_views import router as office_application_router
 from myna.services.office_move_views import router as office_move_router
+from myna.services.office_notice_views import NOTICE_FORM_MAX_BYTES, NOTICE_FORM_PATH
 from myna.services.office_notice_views import router as office_notice_router
 from myna.services.office_views import router as office_router
 from myna.services.resident_application_views import make_router as resident_application_pages
+from myna.services.submission_api import router as submission_api_router
 from myna.services.views import router as services_router
 
 log = get_logger(__name__)
 PLATFORM_STATIC = Path(__file__).parent / "platform" / "static"
 PORTAL_STATIC = Path(__file__).parent / "portal" / "static"
 MAX_BODY_BYTES = 1 << 20
+# An e-application's attachment: the file plus the multipart envelope.
+MAX_UPLOAD_BYTES = MAX_APPLICATION_ATTACHMENT_BYTES + (64 << 10)
 _error_templates = make_templates()
 
 
@@ -97,12 +103,8 @@ def create_app(container: Container) -> FastAPI:
         )
     )
     app.include_router(notices_api_router)
-    app.include_router(
-        application_pages(
-            resident_session=resident_session, check_csrf=check_csrf, cookie_name=SESSION_COOKIE
-        )
-    )
-    for pages in (resident_application_pages, move_pages):
+    # The signing pages first: /apply/sign/{id} would otherwise match /apply/{m}/{code}.
+    for pages in (resident_application_pages, application_pages, move_pages):
         app.include_router(
             pages(
                 resident_session=resident_session,
@@ -113,6 +115,7 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(services_router)
     app.include_router(services_api_router)
     app.include_router(filings_api_router)
+    app.include_router(submission_api_router)
     app.include_router(office_router)
     app.include_router(office_application_router)
     app.include_router(office_move_router)
@@ -128,7 +131,14 @@ def create_app(container: Container) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(LocaleMiddleware)
     app.add_middleware(RejectNulMiddleware)
-    app.add_middleware(BodySizeLimitMiddleware, limit=MAX_BODY_BYTES)
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        limit=MAX_BODY_BYTES,
+        uploads=[
+            (ATTACHMENT_UPLOAD_PATH, MAX_UPLOAD_BYTES),
+            (NOTICE_FORM_PATH, NOTICE_FORM_MAX_BYTES),
+        ],
+    )
     app.add_middleware(SecurityHeadersMiddleware)
     return app
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -166,18 +167,34 @@ class RejectNulMiddleware:
 
 
 class BodySizeLimitMiddleware:
-    """Refuses request bodies larger than ``limit`` bytes with 413, before parsing."""
+    """Refuses request bodies larger than ``limit`` bytes with 413, before parsing.
 
-    def __init__(self, app: ASGIApp, *, limit: int) -> None:
+    ``uploads`` gives larger limits to the few POST paths that take files, by a regular
+    expression over the whole path (e.g. an e-application's attachments).
+    """
+
+    def __init__(
+        self, app: ASGIApp, *, limit: int, uploads: Sequence[tuple[str, int]] = ()
+    ) -> None:
         self.app = app
         self.limit = limit
+        self.uploads = [(re.compile(pattern), size) for pattern, size in uploads]
+
+    def _limit(self, scope: Scope) -> int:
+        if scope.get("method") == "POST":
+            path = str(scope.get("path", ""))
+            for pattern, size in self.uploads:
+                if pattern.fullmatch(path):
+                    return size
+        return self.limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self._limit(scope)
         for name, value in scope.get("headers", []):
-            if name == b"content-length" and value.isdigit() and int(value) > self.limit:
+            if name == b"content-length" and value.isdigit() and int(value) > limit:
                 await _too_large(send)
                 return
         received = 0
@@ -187,7 +204,7 @@ class BodySizeLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.limit:
+                if received > limit:
                     raise BodyTooLargeError
             return message
 

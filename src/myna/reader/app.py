@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -31,12 +33,14 @@ from myna.platform.web import (
     template_context,
 )
 from myna.portal.domain import b64url, b64url_decode, login_message
+from myna.services import forms
 
 log = get_logger(__name__)
 TEMPLATES = make_templates(Path(__file__).with_name("templates"))
 PLATFORM_STATIC = Path(__file__).parent.parent / "platform" / "static"
 CSRF_COOKIE = "myna_reader_csrf"
 CHALLENGE_PATH = "/api/login/challenges/"
+SIGNING_PATH = "/api/signing-requests/"
 router = APIRouter()
 
 
@@ -62,6 +66,26 @@ class PortalUnreachableError(ReaderError):
 class PortalRefusedError(ReaderError):
     code = "portal_refused"
     message = N_("The portal did not accept the answer: {reason}")
+
+
+@dataclass(frozen=True, slots=True)
+class SigningRequest:
+    """A signing request fetched from a trusted portal: the document, checked and parsed."""
+
+    origin: str
+    request_id: str
+    content: bytes
+    document: dict[str, Any]
+
+    @property
+    def answers(self) -> list[forms.ReadableGroup]:
+        """The document's data as the resident reads it, with the form's labels."""
+        form = forms.shipped_forms().get(str(self.document["procedure"]["code"]))
+        data = self.document.get("data", {})
+        if form is None or not isinstance(data, dict):
+            pairs = tuple((str(k), str(v)) for k, v in dict(data).items())
+            return [forms.ReadableGroup(title="", answers=pairs)]
+        return forms.readable(form, data)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +118,35 @@ class Reader:
         if body.get("origin") != origin or b64url_decode(str(body["to_be_signed"])) != expected:
             raise UntrustedPortalError(origin=str(body.get("origin")))
         return Challenge(origin=origin, challenge_id=str(body["challenge_id"]), message=expected)
+
+    def fetch_signing(self, request_uri: str) -> SigningRequest:
+        """Fetch a signing request; the reader shows and signs only what it parsed itself."""
+        parts = urlsplit(request_uri)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        if origin not in self.trusted or not parts.path.startswith(SIGNING_PATH):
+            raise UntrustedPortalError(origin=origin)
+        body = self._json(self._call("GET", request_uri))
+        try:
+            content = b64url_decode(str(body["to_be_signed"]))
+            document = json.loads(content)
+        except (KeyError, ValueError) as exc:
+            raise PortalRefusedError(reason="to_be_signed") from exc
+        digest_ok = hashlib.sha256(content).hexdigest() == body.get("content_sha256")
+        if body.get("origin") != origin or not digest_ok or not isinstance(document, dict):
+            raise UntrustedPortalError(origin=str(body.get("origin")))
+        return SigningRequest(
+            origin=origin,
+            request_id=str(body.get("request_id")),
+            content=content,
+            document=document,
+        )
+
+    def answer_signing(self, request_uri: str, signature: bytes) -> str:
+        """Send the CMS signature; the portal answers with the receipt number."""
+        body = self._json(
+            self._call("POST", f"{request_uri}/response", json={"signature": b64url(signature)})
+        )
+        return str(body.get("receipt_number", ""))
 
     def answer(self, request_uri: str, certificate: bytes, signature: bytes) -> None:
         """Send the card's answer to the portal."""
@@ -197,6 +250,66 @@ def authorize(
         return _render(request, "reader/problem.html", 400, message=exc.localized())
     log.info("challenge_answered", origin=challenge.origin)
     return _render(request, "reader/done.html", origin=challenge.origin)
+
+
+@router.get("/sign", response_class=HTMLResponse)
+def sign_form(request: Request, request_uri: str = "") -> Response:
+    reader = _reader(request)
+    try:
+        signing = reader.fetch_signing(request_uri)
+    except MynaError as exc:
+        return _render(request, "reader/problem.html", 400, message=exc.localized())
+    token = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(24)
+    response = _render(
+        request,
+        "reader/sign.html",
+        request_uri=request_uri,
+        signing=signing,
+        cards=reader.cards.list_cards(),
+        csrf_token=token,
+        error=None,
+    )
+    response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="strict", path="/")
+    return response
+
+
+@router.post("/sign", response_class=HTMLResponse)
+def sign(
+    request: Request,
+    request_uri: Annotated[str, Form(max_length=2048)],
+    card_id: Annotated[str, Form(max_length=64)],
+    password: Annotated[str, Form(max_length=32)],
+    csrf_token: Annotated[str, Form(max_length=64)],
+) -> Response:
+    reader = _reader(request)
+    expected = request.cookies.get(CSRF_COOKIE, "")
+    if not expected or not secrets.compare_digest(expected, csrf_token):
+        message = _("The form has expired. Please reload the page and try again.")
+        return _render(request, "reader/problem.html", 403, message=message)
+    try:
+        signing = reader.fetch_signing(request_uri)
+    except MynaError as exc:
+        return _render(request, "reader/problem.html", 400, message=exc.localized())
+    try:
+        signature = reader.cards.open_session(card_id, "sign", password).sign_cms(signing.content)
+    except MynaError as exc:
+        return _render(
+            request,
+            "reader/sign.html",
+            400,
+            request_uri=request_uri,
+            signing=signing,
+            cards=reader.cards.list_cards(),
+            csrf_token=expected,
+            error=exc.localized(),
+            selected=card_id,
+        )
+    try:
+        receipt = reader.answer_signing(request_uri, signature)
+    except MynaError as exc:
+        return _render(request, "reader/problem.html", 400, message=exc.localized())
+    log.info("application_signed", origin=signing.origin)
+    return _render(request, "reader/signed.html", origin=signing.origin, receipt_number=receipt)
 
 
 def create_reader_app(container: Container, *, http_client: httpx.Client | None = None) -> FastAPI:

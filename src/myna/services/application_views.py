@@ -1,8 +1,11 @@
-"""E-application pages: the form of one procedure, its draft and its check.
+"""E-application pages: the form of one procedure, its draft, check, files and pre-fill.
 
 ``GET /apply/{municipality}/{code}`` shows the form (resuming the resident's draft),
 ``POST .../draft`` keeps whatever is filled in, ``POST .../check`` validates against the
-JSON Schema and shows each error beside its field. Signing and submission come later.
+JSON Schema and shows each error beside its field, ``POST .../prefill`` fills the groups
+the resident agreed to from わたしの情報 (through the hub), ``POST .../attachments`` adds
+a file and ``POST .../sign`` freezes the checked draft into a signing request (see
+:mod:`myna.services.submission`; the signing pages are in resident_application_views).
 
 The portal owns the login session and sits above this context, so the router is built
 by :func:`make_router` with the portal's session functions handed in, as for notices.
@@ -22,13 +25,19 @@ from starlette.datastructures import UploadFile
 from myna.platform.errors import N_, MynaError
 from myna.platform.settings import Settings
 from myna.platform.web import get_container, make_templates, template_context, transaction
-from myna.services import forms
+from myna.services import forms, submission
 from myna.services.api import CODE_PATTERN, MUNICIPALITY_PATTERN
+from myna.services.application_domain import (
+    MAX_APPLICATION_ATTACHMENT_BYTES,
+    MAX_APPLICATION_ATTACHMENTS,
+)
 
 TEMPLATE_DIR = PathLib(__file__).with_name("templates")
 templates = make_templates(TEMPLATE_DIR)
 NO_STORE = {"Cache-Control": "no-store"}
 MAX_FIELDS = 100
+# POST paths that carry a file: the app allows them a larger body (see create_app).
+ATTACHMENT_UPLOAD_PATH = r"/apply/[0-9]{6}/[a-z0-9-]{1,64}/attachments"
 Municipality = Annotated[str, Path(pattern=MUNICIPALITY_PATTERN)]
 Code = Annotated[str, Path(pattern=CODE_PATTERN)]
 
@@ -80,8 +89,42 @@ async def _posted(request: Request) -> dict[str, str]:
     return values
 
 
+async def _upload(request: Request) -> tuple[dict[str, str], UploadFile | None]:
+    """A multipart post with one file (``file``) and text fields; read before the database."""
+    try:
+        posted = await request.form(max_files=1, max_fields=5)
+    except Exception as error:  # Starlette raises its own parser errors on garbage
+        raise InvalidFormInputError from error
+    values: dict[str, str] = {}
+    upload: UploadFile | None = None
+    for name, value in posted.multi_items():
+        if isinstance(value, UploadFile):
+            upload = value if name == "file" else upload
+        elif "\x00" in value:
+            raise InvalidFormInputError
+        else:
+            values.setdefault(name, value)
+    return values, upload
+
+
+async def _posted_many(request: Request) -> dict[str, list[str]]:
+    """The posted fields, keeping every value of repeated names (checkbox groups)."""
+    try:
+        posted = await request.form(max_files=0, max_fields=MAX_FIELDS)
+    except Exception as error:  # Starlette raises its own parser errors on garbage
+        raise InvalidFormInputError from error
+    values: dict[str, list[str]] = {}
+    for name, value in posted.multi_items():
+        if isinstance(value, UploadFile) or "\x00" in value or "\x00" in name:
+            raise InvalidFormInputError
+        values.setdefault(name, []).append(value)
+    return values
+
+
 SettingsDep = Annotated[Settings, Depends(_settings)]
 Posted = Annotated[dict[str, str], Depends(_posted)]
+Upload = Annotated[tuple[dict[str, str], UploadFile | None], Depends(_upload)]
+PostedMany = Annotated[dict[str, list[str]], Depends(_posted_many)]
 
 
 def _resident(active: LoggedIn) -> int:
@@ -109,9 +152,11 @@ def make_router(
         csrf_token: str,
         procedure_name: str,
         municipality_name: str,
+        attachments: list[submission.DraftAttachmentView],
         errors: list[forms.FieldError] | None = None,
         status: str = "",
         status_code: int = 200,
+        problem: str = "",
     ) -> Response:
         form = forms.shipped_forms()[code]
         return templates.TemplateResponse(
@@ -125,10 +170,21 @@ def make_router(
                 apply_groups=forms.view(form, data, errors),
                 apply_errors=errors or [],
                 apply_status=status,
+                apply_problem=problem,
+                apply_prefill=[g for g in form.groups if g.prefill is not None],
+                apply_attachments=attachments,
+                apply_max_attachments=MAX_APPLICATION_ATTACHMENTS,
+                apply_max_attachment_mb=MAX_APPLICATION_ATTACHMENT_BYTES >> 20,
+                submission_key=submission.new_submission_key() if status == "ready" else "",
                 csrf_token=csrf_token,
             ),
             status_code=status_code,
             headers=NO_STORE,
+        )
+
+    def files(db: Session, resident_id: int, municipality: str, code: str) -> Any:
+        return submission.draft_attachments(
+            session=db, resident_id=resident_id, municipality_code=municipality, code=code
         )
 
     @router.get("/apply/{municipality}/{code}", response_class=HTMLResponse)
@@ -139,18 +195,21 @@ def make_router(
         municipality: Municipality,
         code: Code,
         saved: Annotated[bool, Query()] = False,
+        done: Annotated[str, Query(max_length=16)] = "",
     ) -> Response:
         with transaction(request) as db:
             active = resident_session(db, settings, cookie)
+            resident_id = _resident(active)
             procedure, municipality_name = forms.form_for(
                 session=db, municipality_code=municipality, code=code
             )
             draft = forms.load_draft(
-                session=db,
-                resident_id=_resident(active),
-                municipality_code=municipality,
-                code=code,
+                session=db, resident_id=resident_id, municipality_code=municipality, code=code
             )
+            attachments = files(db, resident_id, municipality, code)
+        status = "saved" if saved else "resumed" if draft is not None else ""
+        if done in {"prefilled", "attached", "removed"}:
+            status = done
         return page(
             request,
             municipality=municipality,
@@ -159,7 +218,8 @@ def make_router(
             csrf_token=active.csrf_token,
             procedure_name=procedure.name_ja,
             municipality_name=municipality_name,
-            status="saved" if saved else "resumed" if draft is not None else "",
+            attachments=attachments,
+            status=status,
         )
 
     @router.post("/apply/{municipality}/{code}/draft")
@@ -197,6 +257,7 @@ def make_router(
         with transaction(request) as db:
             active = resident_session(db, settings, cookie)
             check_csrf(active, posted.get("csrf_token"))
+            resident_id = _resident(active)
             procedure, municipality_name = forms.form_for(
                 session=db, municipality_code=municipality, code=code
             )
@@ -205,11 +266,12 @@ def make_router(
             errors = forms.validate(form, data)
             forms.save_draft(
                 session=db,
-                resident_id=_resident(active),
+                resident_id=resident_id,
                 municipality_code=municipality,
                 code=code,
                 data=data,
             )
+            attachments = files(db, resident_id, municipality, code)
         return page(
             request,
             municipality=municipality,
@@ -218,6 +280,7 @@ def make_router(
             csrf_token=active.csrf_token,
             procedure_name=procedure.name_ja,
             municipality_name=municipality_name,
+            attachments=attachments,
             errors=errors,
             status="" if errors else "ready",
             status_code=422 if errors else 200,

@@ -361,3 +361,29 @@ def load_draft(
     """The resident's own draft for the procedure, or None (never another resident's)."""
     draft = _find(session, resident_id, municipality_code, code)
     return None if draft is None else dict(draft.data)
+
+
+@dataclass(frozen=True, slots=True)
+class ReadableGroup:
+    """A fieldset's answers as words: (label, shown value) pairs, for review pages."""
+
+    title: str
+    answers: tuple[tuple[str, str], ...]
+
+
+def readable(form: FormDefinition, data: dict[str, Any]) -> list[ReadableGroup]:
+    """The data as the resident and the staff read it: labels, option labels, yes/no."""
+    groups: list[ReadableGroup] = []
+    for group in form.groups:
+        answers: list[tuple[str, str]] = []
+        for spec in group.fields:
+            value = data.get(spec.name)
+            if value is None or value == "":
+                continue
+            if isinstance(value, bool):
+                shown = _("Yes") if value else _("No")
+            else:
+                shown = dict(spec.options).get(str(value), str(value))
+            answers.append((spec.label, shown))
+        groups.append(ReadableGroup(title=group.title, answers=tuple(answers)))
+    return groups

@@ -70,7 +70,6 @@ def test_the_form_needs_a_login(portal: TestClient) -> None:
         "/apply/131016/chiyoda-next-generation-allowance",  # not online
         "/apply/131016/setagaya-childcare-voucher",  # offered by 世田谷区 only
         "/apply/131016/no-such-procedure",
-        "/apply/131016/child-allowance-revision",  # online, but no form yet
     ],
 )
 def test_a_procedure_without_an_online_form_here_is_not_found(

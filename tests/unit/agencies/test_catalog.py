@@ -170,6 +170,8 @@ def test_the_error_reads_in_japanese(data_copy: Path) -> None:
     assert "「local-taxes」は定義されていません" in text
 
 
-def test_every_item_rule_uses_the_wildcard_only_for_self_disclosure() -> None:
+def test_every_item_rule_uses_the_wildcard_only_for_the_residents_own_information() -> None:
     rules = load_catalog().authorization.rules
-    assert {r.procedure for r in rules if r.item == EVERY_ITEM} == {"self-disclosure"}
+    wildcard = [r for r in rules if r.item == EVERY_ITEM]
+    assert {r.procedure for r in wildcard} == {"self-disclosure", "e-application-prefill"}
+    assert all(r.self_only for r in wildcard)

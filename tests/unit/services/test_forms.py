@@ -76,7 +76,8 @@ def _breakers(prop: dict[str, Any], required: bool) -> list[tuple[str, Any, str]
 
 def _rule_cases() -> list[tuple[str, str, str, Any, str]]:
     cases = []
-    for code, form in forms.shipped_forms().items():
+    for code in sorted(VALID):
+        form = forms.shipped_forms()[code]
         required = set(form.schema["required"])
         for name, prop in form.schema["properties"].items():
             for rule, value, fragment in _breakers(prop, name in required):
@@ -84,9 +85,9 @@ def _rule_cases() -> list[tuple[str, str, str, Any, str]]:
     return cases
 
 
-def test_the_three_forms_ship_and_their_schemas_are_valid_draft_2020_12() -> None:
+def test_the_forms_ship_and_their_schemas_are_valid_draft_2020_12() -> None:
     shipped = forms.shipped_forms()
-    assert set(shipped) == set(VALID)
+    assert set(shipped) >= set(VALID)
     for code, form in shipped.items():
         Draft202012Validator.check_schema(form.schema)
         procedure = shipped_catalog().get(code)

@@ -1,0 +1,29 @@
+// Polls a signing request and opens the receipt once the card has signed.
+(function () {
+  "use strict";
+  var root = document.getElementById("signing");
+  if (!root) { return; }
+  var id = root.getAttribute("data-request");
+  var status = document.getElementById("signing-status");
+  var messages = document.getElementById("signing-messages");
+  var done = false;
+
+  function say(key) { status.textContent = messages.getAttribute("data-" + key); }
+
+  function poll() {
+    if (done) { return; }
+    fetch("/apply/sign/" + encodeURIComponent(id) + "/status", {
+      credentials: "same-origin", headers: { "Accept": "application/json" }
+    }).then(function (response) { return response.json(); }).then(function (body) {
+      if (body.state === "signed") {
+        done = true; say("signed");
+        window.location.assign("/applications/" + encodeURIComponent(body.receipt_number));
+      } else if (body.state === "expired") {
+        done = true; say("expired");
+      } else {
+        window.setTimeout(poll, 1000);
+      }
+    }).catch(function () { window.setTimeout(poll, 2000); });
+  }
+  window.setTimeout(poll, 1000);
+}());
