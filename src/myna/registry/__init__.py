@@ -153,3 +153,8 @@ __all__ += [
     "normalize_kana",
     "register_account",
 ]
+
+# Moves between municipalities (転入 of several people at once).
+from myna.registry.moves import record_move_in  # noqa: E402 - kept beside its export
+
+__all__ += ["record_move_in"]

@@ -25,7 +25,7 @@ from starlette.datastructures import UploadFile
 from myna.platform.errors import N_, MynaError
 from myna.platform.settings import Settings
 from myna.platform.web import get_container, make_templates, template_context, transaction
-from myna.services import forms, submission
+from myna.services import forms, moves, submission
 from myna.services.api import CODE_PATTERN, MUNICIPALITY_PATTERN
 from myna.services.application_domain import (
     MAX_APPLICATION_ATTACHMENT_BYTES,
@@ -264,6 +264,8 @@ def make_router(
             form = forms.shipped_forms()[code]
             data = forms.coerce(form, posted)
             errors = forms.validate(form, data)
+            if not errors and code == moves.MOVE_OUT:
+                errors = moves.check_draft(session=db, resident_id=resident_id, data=data)
             forms.save_draft(
                 session=db,
                 resident_id=resident_id,

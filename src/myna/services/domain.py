@@ -24,15 +24,17 @@ MAX_QUERY_LENGTH = 100
 
 
 class Category(StrEnum):
-    """The four groups of the 31 priority procedures (deck p28).
+    """The four groups of the 31 priority procedures (deck p28), and moves.
 
-    子育て, 介護, 被災者支援 and 自動車保有.
+    子育て, 介護, 被災者支援 and 自動車保有; 引越し for the move-out notification and
+    move-in reservation (引越しワンストップサービス, deck p27).
     """
 
     CHILD_REARING = "child-rearing"
     LONG_TERM_CARE = "long-term-care"
     DISASTER = "disaster"
     VEHICLE = "vehicle"
+    MOVING = "moving"
 
 
 CATEGORY_LABELS: dict[Category, str] = {
@@ -40,6 +42,7 @@ CATEGORY_LABELS: dict[Category, str] = {
     Category.LONG_TERM_CARE: N_("Long-term care"),
     Category.DISASTER: N_("Disaster victim support"),
     Category.VEHICLE: N_("Vehicle ownership"),
+    Category.MOVING: N_("Moving house"),
 }
 
 

@@ -398,6 +398,10 @@ def prepare(
     )
     if data is None or forms.validate(form, data):
         raise ApplicationIncompleteError
+    if code == moves.MOVE_OUT and moves.check_draft(
+        session=session, resident_id=resident_id, data=data, today=moves.today_in_japan(now)
+    ):
+        raise ApplicationIncompleteError
     resident = registry.get_resident(session=session, resident_id=resident_id)
     files = _draft_attachment_rows(session, resident_id, municipality_code, code)
     document = ApplicationDocument(

@@ -10,6 +10,16 @@ from jsonschema import Draft202012Validator
 from myna.services import forms, shipped_catalog
 
 VALID: dict[str, dict[str, Any]] = {
+    "moving-out": {
+        "move_out_date": "2027-03-20",
+        "new_municipality_code": "271004",
+        "new_address": "北区梅田1-1-1",
+        "move_in_date": "2027-03-25",
+        "movers": "household",
+        "new_head_name": "山田 太郎",
+        "phone": "03-1234-5678",
+        "declaration": True,
+    },
     "child-allowance-claim": {
         "address": "東京都千代田区千代田1-1",
         "pension": "employees",

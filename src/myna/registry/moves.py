@@ -1,0 +1,58 @@
+"""Registry side of a move between municipalities (転入): several people, one new address."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from sqlalchemy.orm import Session
+
+from myna.registry.domain import AddressChangeReason, Relation
+from myna.registry.schemas import ResidentRead
+from myna.registry.service import get_resident, record_move
+
+
+def record_move_in(
+    *,
+    session: Session,
+    resident_ids: Sequence[int],
+    municipality_code: str,
+    address: str,
+    moved_on: date,
+) -> list[ResidentRead]:
+    """Record a 転入 for the people moving together, the first heading the new household.
+
+    The first person moves first (a new household when others stay behind), then each
+    other person joins that household keeping their relation to the head. Everyone's
+    current address closes on ``moved_on`` and the new one opens, in the caller's
+    transaction: a refusal for anyone leaves nobody moved once the caller rolls back.
+    """
+    if not resident_ids:
+        return []
+    first, *others = resident_ids
+    head = record_move(
+        session=session,
+        resident_id=first,
+        municipality_code=municipality_code,
+        address=address,
+        moved_on=moved_on,
+        reason=AddressChangeReason.MOVE_IN,
+        relation=Relation.HEAD,
+    )
+    moved = [head]
+    for resident_id in others:
+        before = get_resident(session=session, resident_id=resident_id)
+        relation = Relation.COHABITANT if before.relation is Relation.HEAD else before.relation
+        moved.append(
+            record_move(
+                session=session,
+                resident_id=resident_id,
+                municipality_code=municipality_code,
+                address=address,
+                moved_on=moved_on,
+                reason=AddressChangeReason.MOVE_IN,
+                household_id=head.household_id,
+                relation=relation,
+            )
+        )
+    return moved
