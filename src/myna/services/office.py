@@ -22,7 +22,7 @@ import pyotp
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from myna import registry
@@ -30,6 +30,10 @@ from myna.platform.db import utcnow
 from myna.platform.errors import N_, MynaError
 from myna.platform.logging import get_logger
 from myna.platform.settings import Settings
+from myna.services import applications
+from myna.services.application_domain import STATUS_LABELS
+from myna.services.applications import ApplicationRead
+from myna.services.models import Application
 from myna.services.office_models import StaffMember, StaffSession
 
 log = get_logger(__name__)
@@ -42,6 +46,7 @@ MIN_PASSWORD_LENGTH = 12
 TOTP_ISSUER = "Myna 申請管理"
 TOTP_STEP_SECONDS = 30
 TOTP_DRIFT_STEPS = 1
+DASHBOARD_RECENT = 5
 
 # scrypt (RFC 7914) parameters: N=2**14, r=8, p=1 use 16 MiB and ~50 ms per check,
 # the interactive-login setting RFC 7914 section 2 suggests; 16-byte random salt per
@@ -177,8 +182,10 @@ class Dashboard:
 
     municipality_code: str
     municipality_name: str
-    applications: tuple[object, ...]
+    applications: tuple[ApplicationRead, ...]
     colleagues: tuple[StaffRead, ...]
+    # (status, English label id, count) for every status, in the flow's order.
+    status_counts: tuple[tuple[str, str, int], ...] = ()
 
 
 # --- secrets -----------------------------------------------------------------------
@@ -497,10 +504,23 @@ def dashboard(
         .where(StaffMember.municipality_code == code)
         .order_by(StaffMember.login_id)
     )
+    counts: dict[str, int] = {}
+    for status, count in session.execute(
+        select(Application.status, func.count())
+        .where(Application.municipality_code == code)
+        .group_by(Application.status)
+    ):
+        counts[status] = count
+    recent = applications.list_applications(
+        session=session, municipality_code=code, page_size=DASHBOARD_RECENT
+    )
     return Dashboard(
         municipality_code=code,
         municipality_name=municipality.full_name,
-        # Applications arrive with the e-application flow; none are received yet.
-        applications=(),
+        applications=tuple(recent.items),
         colleagues=tuple(_read(c) for c in colleagues),
+        status_counts=tuple(
+            (status.value, label, counts.get(status.value, 0))
+            for status, label in STATUS_LABELS.items()
+        ),
     )

@@ -1,8 +1,11 @@
-"""``myna office``: back-office (申請管理) staff accounts."""
+"""``myna office``: back-office (申請管理) staff accounts and filing API clients."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+import json
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -73,3 +76,69 @@ def add_staff(
         _("Add this to an authenticator app now; it is not shown again:"), highlight=False
     )
     console.print(created.provisioning_uri, highlight=False, soft_wrap=True)
+
+
+@app.command("add-api-client")
+def add_api_client(
+    municipality: Annotated[str, typer.Option(help="Local government code, e.g. 131016.")],
+    name: Annotated[str, typer.Option(help="What the client is, e.g. 千代田区 基幹系連携.")],
+    jwk_file: Annotated[
+        Path | None,
+        typer.Option(help="The client's ES256 public key as a JWK (JSON), to register."),
+    ] = None,
+    generate: Annotated[
+        bool,
+        typer.Option(
+            "--generate",
+            help="Create a key pair, write the private JWK to --jwk-file (mode 0600) and "
+            "register its public part (for the demo).",
+        ),
+    ] = False,
+) -> None:
+    """Register a municipality's filing API client and print its client_id."""
+    from myna import registry  # noqa: PLC0415
+    from myna.services import filings  # noqa: PLC0415
+
+    if jwk_file is None:
+        errors.print(_("Give --jwk-file: the public key to register, or where --generate writes."))
+        raise typer.Exit(2)
+    if generate and jwk_file.exists():
+        errors.print(_("{path} exists already; choose a new file.").format(path=jwk_file))
+        raise typer.Exit(1)
+    public_jwk: dict[str, Any] = {}
+    if not generate:
+        try:
+            public_jwk = json.loads(jwk_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            errors.print(_("{path} could not be read as a JSON JWK.").format(path=jwk_file))
+            raise typer.Exit(1) from None
+    container = _container()
+    try:
+        with unit_of_work(container.session_factory) as session:
+            registry.ensure_municipalities(session=session)
+            if generate:
+                client, private_jwk = filings.generate_client(
+                    session=session, municipality_code=municipality, name=name
+                )
+                # Created 0600 before anything is written: the private key is never readable
+                # by others, even for a moment.
+                descriptor = os.open(jwk_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+                    json.dump(private_jwk, handle, indent=2)
+            else:
+                client = filings.register_client(
+                    session=session,
+                    municipality_code=municipality,
+                    name=name,
+                    public_jwk=public_jwk,
+                )
+    except MynaError as error:
+        errors.print(error.localized())
+        raise typer.Exit(1) from None
+    console.print(_("Registered the API client {name}.").format(name=client.name), highlight=False)
+    if generate:
+        console.print(
+            _("The private key was written to {path}; keep it secret.").format(path=jwk_file),
+            highlight=False,
+        )
+    console.print(client.client_id, highlight=False)

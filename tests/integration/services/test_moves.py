@@ -417,16 +417,20 @@ def _csrf(page: str) -> str:
 
 
 def _staff_login(
-    client: TestClient, session: Session, settings: Settings, municipality: str
+    client: TestClient,
+    session: Session,
+    settings: Settings,
+    municipality: str,
+    role: office.StaffRole = office.StaffRole.CLERK,
 ) -> None:
-    login_id = f"clerk-{municipality}"
+    login_id = f"{role.value}-{municipality}"
     office.create_staff(
         session=session,
         settings=settings,
         municipality_code=municipality,
         login_id=login_id,
         display_name="担当",
-        role=office.StaffRole.CLERK,
+        role=role,
         password=STAFF_PASSWORD,
     )
     session.commit()
@@ -549,3 +553,24 @@ def test_the_back_office_move_pages_need_a_staff_login(client: TestClient) -> No
     assert response.status_code == 303
     assert response.headers["location"] == "/office/login"
     assert client.post("/office/moves/1/complete", data={"csrf_token": "x"}).status_code == 403
+
+
+def test_completing_a_move_out_on_the_application_page_sends_the_certificate_information(
+    client: TestClient, session: Session, settings: Settings, signer: Signer, today: date
+) -> None:
+    filed = _file(session, settings, signer, _data(today))
+    session.commit()
+    _staff_login(client, session, settings, CHIYODA, office.StaffRole.SUPERVISOR)
+    url = f"/office/applications/{filed.receipt_number}"
+    for status in ("under-review", "completed"):
+        page = client.get(url)
+        answer = client.post(
+            f"{url}/status",
+            data={"csrf_token": _csrf(page.text), "status": status},
+            follow_redirects=False,
+        )
+        assert answer.status_code == 303, answer.text
+    session.expire_all()
+    (move,) = moves.moves_of_resident(session=session, resident_id=signer.resident_id)
+    assert move.status != "filed"
+    assert _log(session, signer.resident_id, "move-out-certificate")
