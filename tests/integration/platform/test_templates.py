@@ -213,9 +213,7 @@ CONTEXT = {
 
 
 for _module in sorted(pkgutil.iter_modules(template_contexts.__path__), key=lambda m: m.name):
-    CONTEXT.update(
-        importlib.import_module(f"{template_contexts.__name__}.{_module.name}").CONTEXT
-    )
+    CONTEXT.update(importlib.import_module(f"{template_contexts.__name__}.{_module.name}").CONTEXT)
 
 
 def _request() -> Request:

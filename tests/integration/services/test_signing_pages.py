@@ -57,7 +57,7 @@ def _ready(client: TestClient) -> str:
     """Check a complete form; the ready page carries the sign form with its key."""
     csrf = _csrf(client.get(FORM).text)
     page = client.post(f"{FORM}/check", data={**_posted(VALID_DISASTER), "csrf_token": csrf})
-    assert page.status_code == 200, re.findall(r'field-error[^>]*>([^<]+)', page.text)
+    assert page.status_code == 200, re.findall(r"field-error[^>]*>([^<]+)", page.text)
     assert f'action="{FORM}/sign"' in page.text
     return page.text
 
