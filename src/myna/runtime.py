@@ -19,12 +19,21 @@ from myna.platform.logging import configure_logging
 from myna.platform.migrate import upgrade_to_head
 from myna.platform.settings import get_settings
 from myna.reader.app import create_reader_app
+from myna.services import office
 
 DEMO_RESIDENTS = 1000
 DEMO_SEED = 2026
 # Published on purpose: these are the demo cards' secrets, printed at every start.
 DEMO_PIN = "1234"
 DEMO_PASSWORD = "MYNA2026"  # noqa: S105
+# Back-office accounts of the demo (千代田区 and 横浜市, where the personas live); their
+# one-time codes come from `myna office code`, which works in development only.
+DEMO_STAFF_PASSWORD = "myna-office-2026"  # noqa: S105
+DEMO_STAFF: tuple[tuple[str, str, str, str], ...] = (
+    ("chiyoda-supervisor", "131016", "千代田 監督者", "supervisor"),
+    ("chiyoda-clerk", "131016", "千代田 担当者", "clerk"),
+    ("yokohama-supervisor", "141003", "横浜 監督者", "supervisor"),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +104,7 @@ def prepare_demo(container: Container, console: Console) -> list[DemoCard]:
     with unit_of_work(container.session_factory) as session:
         if notices.count_notices(session=session) == 0:
             notices.seed_demo_notices(session=session)
+    ensure_demo_staff(container)
     manifest_path = container.settings.data_dir / "demo-cards.json"
     manifest: dict[str, str] = (
         json.loads(manifest_path.read_text(encoding="utf-8")) if manifest_path.exists() else {}
@@ -121,6 +131,24 @@ def prepare_demo(container: Container, console: Console) -> list[DemoCard]:
     return cards
 
 
+def ensure_demo_staff(container: Container) -> None:
+    """The demo's back-office accounts, created once with the demo password."""
+    for login_id, municipality, name, role in DEMO_STAFF:
+        try:
+            with unit_of_work(container.session_factory) as session:
+                office.create_staff(
+                    session=session,
+                    settings=container.settings,
+                    municipality_code=municipality,
+                    login_id=login_id,
+                    display_name=name,
+                    role=office.StaffRole(role),
+                    password=DEMO_STAFF_PASSWORD,
+                )
+        except office.StaffExistsError:
+            continue
+
+
 def print_demo(console: Console, cards: list[DemoCard], portal: str, reader: str) -> None:
     """The personas, their secrets and the URLs."""
     table = Table(title="Demo residents (synthetic) / デモ住民")
@@ -129,6 +157,13 @@ def print_demo(console: Console, cards: list[DemoCard], portal: str, reader: str
     for c in cards:
         table.add_row(c.persona, c.name, c.card_id, c.pin, c.password)
     console.print(table)
+    staff = Table(title="Back office / 申請管理 (" + portal + "/office)")
+    for column in ("login", "municipality / 市区町村", "role", "password"):
+        staff.add_column(column)
+    for login_id, municipality, name, role in DEMO_STAFF:
+        staff.add_row(login_id, f"{municipality} {name}", role, DEMO_STAFF_PASSWORD)
+    console.print(staff)
+    console.print("One-time code / ワンタイムコード: [bold]myna office code --login <login>[/bold]")
     console.print(f"Portal / ポータル:        [bold]{portal}[/bold]")
     console.print(f"Card reader / カードリーダー: [bold]{reader}[/bold]")
     console.print(f"JPKI CRLs, CA certificates, OCSP: {portal}/jpki/ca/")

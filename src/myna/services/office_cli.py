@@ -142,3 +142,27 @@ def add_api_client(
             highlight=False,
         )
     console.print(client.client_id, highlight=False)
+
+
+@app.command("code")
+def show_code(
+    login: Annotated[str, typer.Option(help="Login ID of a staff account.")],
+) -> None:
+    """Print the account's current one-time code — in a development deployment only.
+
+    Stands in for the authenticator app in the demo; anywhere else it would turn two
+    factors into one, so it refuses.
+    """
+    from myna.services import office  # noqa: PLC0415
+
+    container = _container()
+    if container.settings.environment != "development":
+        errors.print(_("One-time codes are shown only in a development deployment."))
+        raise typer.Exit(1)
+    try:
+        with unit_of_work(container.session_factory) as session:
+            code = office.current_code(session=session, settings=container.settings, login_id=login)
+    except MynaError as error:
+        errors.print(error.localized())
+        raise typer.Exit(1) from None
+    console.print(code, highlight=False)
