@@ -236,6 +236,37 @@ def bench_selfinfo(
     _report(console, result, json)
 
 
+@bench_app.command("apply")
+def bench_apply(
+    residents: Annotated[
+        int, typer.Option("--residents", "-n", min=1, help="Population to seed.")
+    ] = 10_000,
+    duration: Annotated[float, typer.Option(min=1, help="Seconds per phase.")] = 10.0,
+    concurrency: Annotated[int, typer.Option(min=1, max=256, help="Concurrent clients.")] = 4,
+    workers: Annotated[int, typer.Option(min=1, max=32, help="Server worker processes.")] = 1,
+    cards: Annotated[
+        int, typer.Option(min=1, max=1000, help="Random residents given a card and logged in.")
+    ] = 40,
+    database_url: BenchDatabase = "",
+    json: BenchJson = None,
+) -> None:
+    """Signed e-application submissions per second (CMS verified, filed) over HTTP."""
+    from myna.bench import apply  # noqa: PLC0415
+
+    console = Console()
+    result = apply.run(
+        residents=residents,
+        duration=duration,
+        concurrency=concurrency,
+        workers=workers,
+        cards=cards,
+        database_url=database_url,
+        console=console,
+    )
+    apply.print_result(console, result)
+    _report(console, result, json)
+
+
 @bench_app.command("notices")
 def bench_notices(
     residents: Annotated[
