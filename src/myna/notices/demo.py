@@ -25,15 +25,18 @@ def seed_demo_notices(*, session: Session) -> list[NoticeRead]:
             Segment.from_dict({"municipality_codes": ["131016"], "child_under": 15})
         ),
         content=NoticeCreate(
-            title="児童手当の現況確認のお願い",
+            title="児童手当の届出内容の確認のお願い",
             body=(
                 "中学生以下のお子さんを養育している世帯の方へ。\n"
-                "児童手当を引き続き受給するため、現況の確認にご協力ください。\n\n"
-                "期限までに、下のリンクから手続きをお願いします。"
+                "児童手当を引き続き受給するため、住所や加入している年金に変更があった方は"
+                "届出をお願いします。\n\n"
+                "下のリンクから申請書を開くと、あなたが同意した項目は、わたしの情報から"
+                "入力されます。マイナンバーカードで署名して提出できます。"
             ),
             category=Category.CHILD_REARING,
             deadline=date(2027, 6, 30),
-            action_url="/services/child-allowance",
+            # Turnaround (deck p30): the notice opens the application, ready to pre-fill.
+            action_url="/apply/131016/child-allowance-change-notice",
         ),
     )
     pension = send_notice(

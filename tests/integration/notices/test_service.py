@@ -194,3 +194,5 @@ def test_the_demo_notices_reach_the_personas(session: Session, personas: Persona
     assert set(_ids(session, personas["taro"])) >= {allowance.id, direct.id}
     assert pension.id in _ids(session, personas["ichiro"])
     assert _ids(session, personas["misaki"]) == []
+    # The child-allowance notice opens the application form itself (turnaround, deck p30).
+    assert allowance.action_url == "/apply/131016/child-allowance-change-notice"
