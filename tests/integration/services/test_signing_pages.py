@@ -253,3 +253,20 @@ def test_prefill_fills_only_the_agreed_group_and_is_logged(
     assert (session.scalar(select(func.count()).select_from(LogEntry)) or 0) > before
     history = logged_in.get("/exchanges").text
     assert "電子申請の入力補助" in history
+
+
+def test_five_wrong_passwords_lock_the_signing_certificate_and_file_nothing(
+    logged_in: TestClient, reader_app: TestClient, taro_card: IssuedCard, session: Session
+) -> None:
+    _request_id, request_uri = _sign_request(logged_in)
+    for _ in range(5):
+        page = _reader_sign(reader_app, request_uri, taro_card.card_id, "WRONG999")
+        assert page.startswith("400:")
+    assert "ロック" in page
+    locked = _reader_sign(reader_app, request_uri, taro_card.card_id, PASSWORD)
+    assert locked.startswith("400:")
+    assert "ロック" in locked
+    summary = taro_card.reader.summary(taro_card.card_id)
+    assert summary.sign_locked
+    assert not summary.auth_locked  # the authentication certificate still logs in
+    assert _applications(session) == 0
