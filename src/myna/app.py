@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from urllib.parse import quote
 
 import anyio.to_thread
 from fastapi import FastAPI, Request
@@ -191,7 +192,10 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(MynaError)
     async def myna_error(request: Request, exc: MynaError) -> Response:
         if isinstance(exc, NotLoggedInError) and not wants_json(request):
-            return RedirectResponse("/login", status_code=303)
+            # A page opened from a notice or a partner comes back to itself after login.
+            after = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            target = f"/login?next={quote(after, safe='')}" if request.method == "GET" else "/login"
+            return RedirectResponse(target, status_code=303)
         return error_response(
             request, status=exc.status_code, code=exc.code, message=exc.localized()
         )

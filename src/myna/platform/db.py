@@ -36,6 +36,7 @@ MODEL_MODULES = (
     "myna.network.models",
     "myna.notices.models",
     "myna.services.models",
+    "myna.partners.models",
 )
 
 

@@ -43,6 +43,17 @@ def reader_link(reader_url: str, portal_url: str, challenge_id: str) -> str:
     return f"{reader_url.rstrip('/')}/authorize?request_uri={quote(request_uri, safe='')}"
 
 
+def local_path(value: str, default: str = "/home") -> str:
+    """Where to go after logging in: a path of this site only (no open redirect)."""
+    ok = (
+        value.startswith("/")
+        and not value.startswith("//")
+        and "\\" not in value
+        and not any(c.isspace() or ord(c) < 0x20 for c in value)
+    )
+    return value if ok else default
+
+
 @router.get("/", response_class=HTMLResponse)
 def index(request: Request, settings: SettingsDep, cookie: SessionCookie) -> Response:
     with transaction(request) as db:
@@ -62,11 +73,13 @@ def login_page(
     settings: SettingsDep,
     limiter: LoginLimiterDep,
     cookie: SessionCookie,
+    next: Annotated[str, Query(max_length=500)] = "",
 ) -> Response:
+    after = local_path(next)
     with transaction(request) as db:
         browser = browser_session(db, settings, cookie)
         if browser.resident_id is not None:
-            return RedirectResponse("/home", status_code=303)
+            return RedirectResponse(after, status_code=303)
         limiter.hit("login", client_ip(request))
         view = service.start_login(session=db, settings=settings, session_token=browser.token)
         response = templates.TemplateResponse(
@@ -80,6 +93,7 @@ def login_page(
                 ),
                 csrf_token=browser.csrf_token,
                 ttl_minutes=max(1, settings.challenge_ttl_seconds // 60),
+                next_path=after,
             ),
             headers={"Cache-Control": "no-store"},
         )
@@ -130,6 +144,7 @@ def login_complete(
     cookie: SessionCookie,
     challenge_id: ChallengeIdForm,
     csrf_token: Annotated[str, Form(max_length=128)],
+    next: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
     with transaction(request) as db:
         current = current_session(db, settings, cookie)
@@ -141,7 +156,7 @@ def login_complete(
             session_token=current.token,
             client_ip=client_ip(request),
         )
-        response = RedirectResponse("/home", status_code=303)
+        response = RedirectResponse(local_path(next), status_code=303)
         set_session_cookie(response, active, settings)
         return response
 

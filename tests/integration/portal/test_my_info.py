@@ -78,7 +78,7 @@ def test_retrieval_needs_the_pages_csrf_token(logged_in: TestClient) -> None:
 def test_my_information_needs_a_login(portal: TestClient) -> None:
     response = portal.get("/my-info", follow_redirects=False)
     assert response.status_code == 303
-    assert response.headers["location"] == "/login"
+    assert response.headers["location"] == "/login?next=%2Fmy-info"
 
 
 def test_the_exchange_history_lists_the_retrievals_and_proves_them(

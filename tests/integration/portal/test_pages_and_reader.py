@@ -172,7 +172,7 @@ def test_another_browser_cannot_see_or_complete_the_login(
 def test_home_sends_visitors_to_the_login(portal: TestClient) -> None:
     response = portal.get("/home", follow_redirects=False)
     assert response.status_code == 303
-    assert response.headers["location"] == "/login"
+    assert response.headers["location"] == "/login?next=%2Fhome"
 
 
 def test_pages_carry_a_strict_content_security_policy(portal: TestClient) -> None:
@@ -202,3 +202,48 @@ def test_unknown_pages_get_a_localized_page_not_a_trace(portal: TestClient) -> N
     response = portal.get("/no-such-page")
     assert response.status_code == 404
     assert "このページは存在しません" in response.text
+
+
+def _answer_with_the_card(reader_app: TestClient, request_uri: str, card_id: str) -> None:
+    form = reader_app.get("/authorize", params={"request_uri": request_uri})
+    done = reader_app.post(
+        "/authorize",
+        data={
+            "request_uri": request_uri,
+            "card_id": card_id,
+            "pin": PIN,
+            "csrf_token": _reader_csrf(form.text),
+        },
+    )
+    assert done.status_code == 200, done.text
+
+
+@pytest.mark.parametrize(
+    ("asked", "landed"),
+    [
+        ("/applications", "/applications"),
+        ("//evil.example/x", "/home"),
+        ("https://evil.example/", "/home"),
+        ("/\\evil.example", "/home"),
+    ],
+)
+def test_the_login_returns_to_the_page_that_asked_for_it_on_this_site_only(
+    portal: TestClient, reader_app: TestClient, taro_card: IssuedCard, asked: str, landed: str
+) -> None:
+    page = portal.get("/login", params={"next": asked})
+    assert page.status_code == 200
+    challenge = re.search(r'data-challenge="([^"]+)"', page.text)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    link = re.search(r'href="(http://[^"]+/authorize\?request_uri=[^"]+)"', page.text)
+    assert challenge and csrf and link
+    request_uri = parse_qs(urlsplit(link.group(1).replace("&amp;", "&")).query)["request_uri"][0]
+    _answer_with_the_card(reader_app, request_uri, taro_card.card_id)
+    hidden = re.search(r'name="next" value="([^"]*)"', page.text)
+    assert hidden
+    done = portal.post(
+        "/login/complete",
+        data={"challenge_id": challenge.group(1), "csrf_token": csrf.group(1), "next": asked},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    assert done.headers["location"] == landed

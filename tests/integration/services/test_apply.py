@@ -61,7 +61,7 @@ def test_the_form_renders_every_field_with_its_label(logged_in: TestClient) -> N
 def test_the_form_needs_a_login(portal: TestClient) -> None:
     response = portal.get(FORM, follow_redirects=False)
     assert response.status_code == 303
-    assert response.headers["location"] == "/login"
+    assert response.headers["location"] == "/login?next=" + FORM.replace("/", "%2F")
 
 
 @pytest.mark.parametrize(
