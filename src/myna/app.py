@@ -20,6 +20,9 @@ from myna.jpki.api import router as jpki_router
 from myna.network.api import router as network_router
 from myna.notices.api import router as notices_api_router
 from myna.notices.views import make_router as notice_pages
+from myna.partners.consent_views import make_router as consent_pages
+from myna.partners.oauth_api import router as oauth_router
+from myna.partners.organization_views import make_router as organization_pages
 from myna.platform.db import unit_of_work
 from myna.platform.errors import MynaError
 from myna.platform.i18n import gettext as _
@@ -105,7 +108,13 @@ def create_app(container: Container) -> FastAPI:
     )
     app.include_router(notices_api_router)
     # The signing pages first: /apply/sign/{id} would otherwise match /apply/{m}/{code}.
-    for pages in (resident_application_pages, application_pages, move_pages):
+    for pages in (
+        resident_application_pages,
+        application_pages,
+        move_pages,
+        consent_pages,
+        organization_pages,
+    ):
         app.include_router(
             pages(
                 resident_session=resident_session,
@@ -117,6 +126,7 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(services_api_router)
     app.include_router(filings_api_router)
     app.include_router(submission_api_router)
+    app.include_router(oauth_router)
     app.include_router(office_router)
     app.include_router(office_application_router)
     app.include_router(office_move_router)

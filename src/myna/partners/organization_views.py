@@ -1,0 +1,13 @@
+"""Organisation pages: linked services and the registration API (being built)."""
+
+# No `from __future__ import annotations`: FastAPI reads the closures' annotations.
+
+from typing import Any
+
+from fastapi import APIRouter
+
+
+def make_router(*, resident_session: Any, check_csrf: Any, cookie_name: str) -> APIRouter:
+    """The pages, over the portal's login session."""
+    del resident_session, check_csrf, cookie_name
+    return APIRouter(include_in_schema=False)
