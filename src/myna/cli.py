@@ -272,10 +272,28 @@ def bench_notices(
     residents: Annotated[
         int, typer.Option("--residents", "-n", min=1, help="Population.")
     ] = 100_000,
-    duration: Annotated[float, typer.Option(min=1, help="Seconds of inbox reads.")] = 10.0,
+    duration: Annotated[
+        float, typer.Option(min=1, help="Seconds of inbox reads (per phase).")
+    ] = 10.0,
     segments: Annotated[
         int, typer.Option(min=1, max=1000, help="Segment notices live during the reads.")
     ] = 20,
+    http: Annotated[
+        bool,
+        typer.Option(
+            "--http", help="Over HTTP against a server process (agency API, card logins)."
+        ),
+    ] = False,
+    concurrency: Annotated[
+        int, typer.Option(min=1, max=256, help="Concurrent clients (--http).")
+    ] = 8,
+    workers: Annotated[
+        int, typer.Option(min=1, max=32, help="Server worker processes (--http).")
+    ] = 1,
+    cards: Annotated[
+        int,
+        typer.Option(min=1, max=1000, help="Random adults given a card and logged in (--http)."),
+    ] = 50,
     database_url: BenchDatabase = "",
     reuse: BenchReuse = False,
     json: BenchJson = None,
@@ -284,12 +302,25 @@ def bench_notices(
     from myna.bench import notices as bench  # noqa: PLC0415
 
     console = Console()
-    result = bench.run(
-        residents=residents,
-        duration=duration,
-        segments=segments,
-        database_url=database_url,
-        reuse=reuse,
-        console=console,
-    )
+    if http:
+        result = bench.run_http(
+            residents=residents,
+            duration=duration,
+            segments=segments,
+            concurrency=concurrency,
+            workers=workers,
+            cards=cards,
+            database_url=database_url,
+            reuse=reuse,
+            console=console,
+        )
+    else:
+        result = bench.run(
+            residents=residents,
+            duration=duration,
+            segments=segments,
+            database_url=database_url,
+            reuse=reuse,
+            console=console,
+        )
     _report(console, result, json)

@@ -1,32 +1,70 @@
 """`myna bench notices`: a segment notice to a whole population, then inbox first pages.
 
-Measures, in process (the service layer, no HTTP):
+A segment notice (対象者の条件付きのお知らせ) is one row whatever its audience, resolved
+when a resident opens the inbox (docs/notices.md). Two modes measure it:
+
+In process (the service layer, no HTTP), :func:`run`:
 
 1. how long a segment notice to every adult takes to become visible — one row written
-   and committed, whatever the population (docs/notices.md);
+   and committed, whatever the population;
 2. the inbox first page (``notices.inbox``, page 1) for random residents, back to back,
-   with ``segments`` segment notices live: p50 and p99.
+   with ``segments`` segment notices live (more if a reused database already holds
+   more): p50 and p99.
+
+Over HTTP against a real server process (``--http``), :func:`run_http`:
+
+1. setup (not timed): the population seeded (or reused), ``segments - 1`` other segment
+   notices live (earlier runs' are counted), cards issued to ``cards`` random adults,
+   the portal started in a subprocess on 127.0.0.1, each card holder logged in once by
+   card and their inbox read once (warm-up);
+2. visibility: the agency signs a segment notice to everyone aged 18 or more (JWS,
+   ES256) and sends it with ``POST /api/agency/notices``; the clock runs from the send
+   until a logged-in resident's ``GET /notices`` lists it (polled every few
+   milliseconds); then every logged-in resident's first page is checked for it;
+3. the trivial endpoint (``GET /healthz``) back to back at ``concurrency`` clients;
+4. inbox first pages (``GET /notices``) back to back at ``concurrency`` clients, each
+   by a random logged-in resident (a page without the new notice counts as an error);
+5. inbox first pages paced at half the rate phase 4 reached (open loop).
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
 import random
 import tempfile
 import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+from rich.table import Table
 
-from myna import notices, registry, runtime
-from myna.bench.harness import LoadStats, Result
+from myna import card, network, notices, registry, runtime
+from myna.bench.harness import LoadStats, Result, closed_loop, free_port, paced_loop, server_process
 from myna.bench.login import BENCH_SECRETS
-from myna.bootstrap import build_container
-from myna.platform.db import unit_of_work
+from myna.bootstrap import Container, build_container
+from myna.platform.db import unit_of_work, utcnow
 from myna.platform.logging import configure_logging
 from myna.platform.settings import Settings
+from myna.reader.client import Signer, login_async
 
 SEED = 1
 SENDER = "muni-131016"
+SESSION_COOKIE = "myna_session"
+# Everyone aged 18 or more: the audience of the measured notice in both modes.
+EVERY_ADULT = {"age_from": 18}
+# Card holders are a year older than the segment's bound, so a birthday that turns
+# over between choosing them and reading (JST midnight) cannot drop one out of it.
+_HOLDER_MIN_AGE = 19
+_JST = timedelta(hours=9)
+POLL_INTERVAL_S = 0.005
+GOAL_P99_S = 0.050  # the issue's bound for the inbox first page
+VISIBILITY_TIMEOUT_S = 30.0
 
 
 def _settings(data_dir: Path, database_url: str) -> Settings:
@@ -46,6 +84,67 @@ def _content(title: str) -> notices.NoticeCreate:
     )
 
 
+def _database(url: str) -> str:
+    return "postgresql" if url.startswith("postgresql") else "sqlite"
+
+
+def _populate(
+    container: Container, console: Console, *, residents: int, reuse: bool
+) -> tuple[int, bool]:
+    """Migrate and seed the registry (no agency data: notices need none).
+
+    Returns the population and whether the existing data was reused as it was.
+    """
+    runtime.prepare_database(container)
+    with unit_of_work(container.session_factory) as session:
+        existing = registry.count_residents(session=session)
+    if reuse and existing >= residents:
+        console.print(f"Reusing the database: {existing:,} residents, no seeding.")
+        return existing, True
+    console.print(f"Seeding {residents:,} residents…")
+    started = time.perf_counter()
+    with (
+        Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        ) as progress,
+        unit_of_work(container.session_factory) as session,
+    ):
+        task = progress.add_task("residents", total=residents)
+        registry.seed_population(
+            session=session,
+            residents=residents,
+            seed=SEED,
+            on_progress=lambda count: progress.advance(task, count),
+        )
+    console.print(f"registry: {residents:,} residents in {time.perf_counter() - started:.1f} s")
+    with unit_of_work(container.session_factory) as session:
+        return registry.count_residents(session=session), False
+
+
+def _other_segments(container: Container, segments: int) -> None:
+    """Top the database up to ``segments - 1`` segment notices before the measured one.
+
+    The inbox resolves every live segment notice, so their number is what its cost
+    depends on. A reused database keeps earlier runs' notices (the bench sends only
+    segment notices), so only the missing ones are added; the count live during the
+    reads is reported from the database.
+    """
+    with unit_of_work(container.session_factory) as session:
+        existing = notices.count_notices(session=session)
+        for n in range(existing, segments - 1):
+            notices.send_notice(
+                session=session,
+                sender=SENDER,
+                audience=notices.ToSegment(notices.Segment.from_dict({"age_from": 20 + n % 60})),
+                content=_content(f"条件付きのお知らせ {n}"),
+            )
+
+
 def run(
     *,
     residents: int,
@@ -60,31 +159,16 @@ def run(
     with tempfile.TemporaryDirectory(prefix="myna-bench-notices-") as tmp:
         url = database_url or f"sqlite:///{tmp}/bench.db"
         container = build_container(_settings(Path(tmp), url))
-        runtime.prepare_database(container)
-        with unit_of_work(container.session_factory) as session:
-            existing = registry.count_residents(session=session)
-        if not (reuse and existing >= residents):
-            console.print(f"Seeding {residents:,} residents…")
-            with unit_of_work(container.session_factory) as session:
-                registry.seed_population(session=session, residents=residents, seed=SEED)
-        with unit_of_work(container.session_factory) as session:
-            population = registry.count_residents(session=session)
-            for n in range(segments - 1):
-                notices.send_notice(
-                    session=session,
-                    sender=SENDER,
-                    audience=notices.ToSegment(notices.Segment.from_dict({"age_from": 20 + n})),
-                    content=_content(f"条件付きのお知らせ {n}"),
-                )
+        population, _reused = _populate(container, console, residents=residents, reuse=reuse)
+        _other_segments(container, segments)
         with unit_of_work(container.session_factory) as session:
             rows_before = notices.count_notices(session=session)
         started = time.perf_counter()
         with unit_of_work(container.session_factory) as session:
-            everyone = notices.ToSegment(notices.Segment.from_dict({"age_from": 18}))
             sent = notices.send_notice(
                 session=session,
                 sender=SENDER,
-                audience=everyone,
+                audience=notices.ToSegment(notices.Segment.from_dict(EVERY_ADULT)),
                 content=_content("18歳以上の全員へのお知らせ"),
             )
         visible_ms = (time.perf_counter() - started) * 1000
@@ -118,12 +202,13 @@ def run(
         baseline_rate_per_s=0.0,
         ratio=0.0,
         details={
+            "mode": "in-process",
             "residents": population,
-            "segment_notices_live": segments,
+            "segment_notices_live": rows_before + rows_added,
             "visible_after_ms": round(visible_ms, 2),
             "notice_rows_added": rows_added,
             "inbox_errors": stats.errors,
-            "database": "postgresql" if url.startswith("postgresql") else "sqlite",
+            "database": _database(url),
         },
     )
     console.print(
@@ -131,3 +216,362 @@ def run(
         f"p99 {result.p99_ms:.2f} ms over {stats.done} reads"
     )
     return result
+
+
+# --- over HTTP ------------------------------------------------------------------------
+
+
+class NoticeMissingError(Exception):
+    """An inbox first page that does not list the segment notice (counted as an error)."""
+
+
+def _issue_cards_to_adults(container: Container, *, cards: int, rng: random.Random) -> list[str]:
+    """Cards (known PIN) for random active residents inside the segment; their card ids."""
+    today = (utcnow().astimezone(UTC) + _JST).date()
+    with unit_of_work(container.session_factory) as session:
+        last_household = registry.max_household_id(session=session)
+    chosen: set[int] = set()
+    card_ids: list[str] = []
+    attempts = 0
+    while len(card_ids) < cards and attempts < cards * 20:
+        attempts += 1
+        with unit_of_work(container.session_factory) as session:
+            members = registry.household_members(
+                session=session, household_id=rng.randint(1, last_household)
+            )
+            candidates = [
+                m
+                for m in members
+                if m.status == registry.ResidentStatus.ACTIVE
+                and m.id not in chosen
+                and registry.age_on(m.birth_date, today) >= _HOLDER_MIN_AGE
+            ]
+            if not candidates:
+                continue
+            resident = rng.choice(candidates)
+            summary = card.issue_card(
+                session=session,
+                settings=container.settings,
+                resident_id=resident.id,
+                pin=runtime.DEMO_PIN,
+                password=runtime.DEMO_PASSWORD,
+            )
+        chosen.add(resident.id)
+        card_ids.append(summary.card_id)
+    if not card_ids:
+        msg = "no active adult found to give a card to"
+        raise RuntimeError(msg)
+    return card_ids
+
+
+def _cookie(value: str) -> dict[str, str]:
+    return {"Cookie": f"{SESSION_COOKIE}={value}"}
+
+
+def _listed(page: str, notice_id: int) -> bool:
+    return f'href="/notices/{notice_id}"' in page
+
+
+async def _log_in(url: str, signers: list[Signer]) -> tuple[list[str], LoadStats]:
+    """Each card logs in once over HTTP and reads its inbox once (the warm-up)."""
+    cookies: list[str] = []
+    warm_up = LoadStats()
+    async with httpx.AsyncClient(timeout=30.0) as client:
+        for signer in signers:
+            client.cookies.clear()
+            await login_async(client, url, signer)
+            cookie = client.cookies.get(SESSION_COOKIE)
+            if cookie is None:
+                msg = "the portal set no session cookie"
+                raise RuntimeError(msg)
+            client.cookies.clear()
+            began = time.perf_counter()
+            page = await client.get(f"{url}/notices", headers=_cookie(cookie))
+            page.raise_for_status()
+            warm_up.latencies.append(time.perf_counter() - began)
+            warm_up.done += 1
+            cookies.append(cookie)
+    return cookies, warm_up
+
+
+@dataclass(frozen=True, slots=True)
+class Visibility:
+    """The measured send: how long until the first resident saw it, and who saw it."""
+
+    notice_id: int
+    send_ms: float
+    visible_ms: float
+    polls: int
+    seen_by: int
+    checked: int
+
+
+async def _send_and_watch(url: str, token: str, cookies: list[str]) -> Visibility:
+    """Send the signed notice, poll the first resident's inbox until it is listed."""
+    watcher = _cookie(cookies[0])
+    async with httpx.AsyncClient(timeout=30.0) as client:
+        started = time.perf_counter()
+        response = await client.post(
+            f"{url}/api/agency/notices",
+            content=token,
+            headers={"content-type": "application/jose"},
+        )
+        send_ms = (time.perf_counter() - started) * 1000
+        if response.status_code != 201:
+            msg = f"the agency API refused the notice: {response.status_code} {response.text}"
+            raise RuntimeError(msg)
+        notice_id = int(response.json()["id"])
+        polls = 0
+        while True:
+            polls += 1
+            page = await client.get(f"{url}/notices", headers=watcher)
+            page.raise_for_status()
+            if _listed(page.text, notice_id):
+                visible_ms = (time.perf_counter() - started) * 1000
+                break
+            if time.perf_counter() - started > VISIBILITY_TIMEOUT_S:
+                msg = f"notice {notice_id} not listed after {VISIBILITY_TIMEOUT_S:.0f} s"
+                raise RuntimeError(msg)
+            # Polling is the measurement's resolution only; a resident does not poll.
+            await asyncio.sleep(POLL_INTERVAL_S)
+        seen_by = 0
+        for cookie in cookies:
+            page = await client.get(f"{url}/notices", headers=_cookie(cookie))
+            page.raise_for_status()
+            seen_by += _listed(page.text, notice_id)
+    return Visibility(notice_id, send_ms, visible_ms, polls, seen_by, len(cookies))
+
+
+@dataclass
+class _InboxReads:
+    """The inbox first page for the load loops, as random logged-in residents."""
+
+    url: str
+    cookies: list[str]
+    notice_id: int
+    rng: random.Random
+
+    async def __call__(self, client: httpx.AsyncClient) -> None:
+        response = await client.get(
+            f"{self.url}/notices", headers=_cookie(self.rng.choice(self.cookies))
+        )
+        response.raise_for_status()
+        if not _listed(response.text, self.notice_id):
+            raise NoticeMissingError(f"notice {self.notice_id} not on the first page")
+
+
+@dataclass(frozen=True, slots=True)
+class _Phases:
+    warm_up: LoadStats
+    visibility: Visibility
+    baseline: LoadStats
+    full: LoadStats
+    half: LoadStats
+
+
+def _signed_notice(container: Container) -> str:
+    """The agency's signed request: a notice to every adult, with a fresh request id."""
+    with unit_of_work(container.session_factory) as session:
+        credential = network.credential_for(
+            session=session, settings=container.settings, code=SENDER
+        )
+    payload = {
+        "request_id": str(uuid.uuid4()),
+        "issued_at": datetime.now(UTC).isoformat(),
+        "title": "18歳以上の全員へのお知らせ",
+        "body": "ベンチマーク用のお知らせです。",
+        "category": notices.Category.PROCEDURE.value,
+        "audience": {"segment": EVERY_ADULT},
+    }
+    return network.sign(json.dumps(payload, ensure_ascii=False).encode(), credential)
+
+
+def _measure(
+    url: str,
+    signers: list[Signer],
+    token: str,
+    *,
+    duration: float,
+    concurrency: int,
+    console: Console,
+) -> _Phases:
+    console.print(f"Logging {len(signers)} residents in by card…")
+    cookies, warm_up = asyncio.run(_log_in(url, signers))
+    console.print("Sending the segment notice through the agency API…")
+    visibility = asyncio.run(_send_and_watch(url, token, cookies))
+    reads = _InboxReads(url, cookies, visibility.notice_id, random.Random(SEED))  # noqa: S311
+
+    async def trivial(client: httpx.AsyncClient) -> None:
+        response = await client.get(f"{url}/healthz")
+        response.raise_for_status()
+
+    console.print(f"Trivial endpoint, {concurrency} clients, {duration:.0f} s…")
+    baseline = asyncio.run(closed_loop(trivial, concurrency=concurrency, duration=duration))
+    console.print(f"Inbox first pages, {concurrency} clients, {duration:.0f} s…")
+    full = asyncio.run(closed_loop(reads, concurrency=concurrency, duration=duration))
+    half_rate = max(1.0, full.rate / 2)
+    console.print(f"Inbox first pages paced at half load ({half_rate:.0f}/s), {duration:.0f} s…")
+    half = asyncio.run(
+        paced_loop(reads, rate=half_rate, duration=duration, concurrency=concurrency * 4)
+    )
+    return _Phases(warm_up, visibility, baseline, full, half)
+
+
+def run_http(
+    *,
+    residents: int,
+    duration: float,
+    segments: int,
+    concurrency: int,
+    workers: int,
+    cards: int,
+    database_url: str,
+    reuse: bool,
+    console: Console,
+) -> Result:
+    """Seed (unless reused), then over HTTP: time the notice to visible and inbox pages."""
+    # Seeding and card issuance log at INFO: the console is for the figures.
+    configure_logging(json=False, level="WARNING")
+    rng = random.Random(SEED)  # noqa: S311 - choosing benchmark residents, not secrets
+    with tempfile.TemporaryDirectory(prefix="myna-bench-notices-") as tmp:
+        data_dir = Path(tmp)
+        url_db = database_url or f"sqlite:///{(data_dir / 'bench.db').as_posix()}"
+        settings = _settings(data_dir, url_db)
+        container = build_container(settings)
+        started = time.perf_counter()
+        population, reused = _populate(container, console, residents=residents, reuse=reuse)
+        setup_s = time.perf_counter() - started
+        _other_segments(container, segments)
+        console.print(f"Issuing {cards} cards to random adults…")
+        card_ids = _issue_cards_to_adults(container, cards=cards, rng=rng)
+        token = _signed_notice(container)
+        with unit_of_work(container.session_factory) as session:
+            rows_before = notices.count_notices(session=session)
+        reader = card.VirtualCardReader(settings.card_dir, settings.card_secret.get_secret_value())
+        signers: list[Signer] = [
+            reader.open_session(card_id, "auth", runtime.DEMO_PIN) for card_id in card_ids
+        ]
+        port = free_port()
+        env = {
+            **BENCH_SECRETS,
+            "MYNA_ENVIRONMENT": "production",
+            "MYNA_DATA_DIR": str(data_dir),
+            "MYNA_DATABASE_URL": url_db,
+            "MYNA_LOGIN_RATE_LIMIT": "10000000/minute",
+            "MYNA_LOG_LEVEL": "WARNING",
+            "MYNA_PORTAL_URL": f"http://127.0.0.1:{port}",
+        }
+        with server_process(env, port=port, workers=workers) as url:
+            phases = _measure(
+                url, signers, token, duration=duration, concurrency=concurrency, console=console
+            )
+        with unit_of_work(container.session_factory) as session:
+            rows_after = notices.count_notices(session=session)
+        container.engine.dispose()
+    return _http_result(
+        phases,
+        population=population,
+        reused=reused,
+        setup_s=setup_s,
+        database=_database(url_db),
+        live=rows_after,
+        rows_added=rows_after - rows_before,
+        settings={"duration_s": duration, "concurrency": concurrency, "workers": workers},
+        console=console,
+    )
+
+
+def _http_result(
+    phases: _Phases,
+    *,
+    population: int,
+    reused: bool,
+    setup_s: float,
+    database: str,
+    live: int,
+    rows_added: int,
+    settings: dict[str, object],
+    console: Console,
+) -> Result:
+    full, half, baseline, seen = phases.full, phases.half, phases.baseline, phases.visibility
+    result = Result(
+        scenario="notices",
+        rate_per_s=round(full.rate, 1),
+        p50_ms=round(half.percentile(50), 1),
+        p99_ms=round(half.percentile(99), 1),
+        baseline_rate_per_s=round(baseline.rate, 1),
+        ratio=round(full.rate / baseline.rate, 3) if baseline.rate else 0.0,
+        details={
+            "mode": "http",
+            "residents": population,
+            "database": database,
+            "reused_database": reused,
+            "setup_s": round(setup_s, 1),
+            **settings,
+            "segment_notices_live": live,
+            "notice_id": seen.notice_id,
+            "notice_rows_added": rows_added,
+            "send_ms": round(seen.send_ms, 1),
+            "visible_after_ms": round(seen.visible_ms, 1),
+            "visibility_polls": seen.polls,
+            "residents_logged_in": seen.checked,
+            "residents_who_see_it": seen.seen_by,
+            "full_load_p50_ms": round(full.percentile(50), 1),
+            "full_load_p99_ms": round(full.percentile(99), 1),
+            "full_load_reads": full.done,
+            "half_load_rate_per_s": round(half.rate, 1),
+            "half_load_reads": half.done,
+            # A high p99 from a few stalls (other work on the machine) and one from
+            # every page being slow read the same; these two tell them apart.
+            "half_load_over_50ms": sum(1 for t in half.latencies if t > GOAL_P99_S),
+            "half_load_max_ms": round(max(half.latencies, default=0.0) * 1000, 1),
+            "baseline_p50_ms": round(baseline.percentile(50), 1),
+            "baseline_p99_ms": round(baseline.percentile(99), 1),
+            "first_inbox_p50_ms": round(phases.warm_up.percentile(50), 1),
+            "errors": full.errors + half.errors + baseline.errors,
+            "error_samples": sorted(
+                {*baseline.error_samples, *full.error_samples, *half.error_samples}
+            ),
+        },
+    )
+    _print(
+        console,
+        result,
+        {
+            "trivial endpoint": baseline,
+            "inbox first page, full load": full,
+            "inbox first page, half load": half,
+            "first inbox (warm-up)": phases.warm_up,
+        },
+    )
+    return result
+
+
+def _print(console: Console, result: Result, phases: dict[str, LoadStats]) -> None:
+    table = Table(title="myna bench notices --http")
+    for column in ("phase", "rate/s", "p50 ms", "p99 ms", "errors"):
+        table.add_column(column, justify="right")
+    for name, stats in phases.items():
+        table.add_row(
+            name,
+            f"{stats.rate:.0f}" if stats.elapsed else "—",
+            f"{stats.percentile(50):.1f}",
+            f"{stats.percentile(99):.1f}",
+            str(stats.errors),
+        )
+    console.print(table)
+    for sample in {s for stats in phases.values() for s in stats.error_samples}:
+        console.print(f"[red]error:[/red] {sample}")
+    details = result.details
+    console.print(
+        f"population {details['residents']:,} ({details['database']}); segment notice "
+        f"{details['notice_id']} ({details['notice_rows_added']} row) sent in "
+        f"{details['send_ms']} ms, visible after {details['visible_after_ms']} ms "
+        f"(goal < 1 s); seen by {details['residents_who_see_it']} of "
+        f"{details['residents_logged_in']} logged-in adults"
+    )
+    console.print(
+        f"inbox first page: p99 at half load = {result.p99_ms} ms (goal < 50 ms; "
+        f"{details['half_load_over_50ms']} of {details['half_load_reads']} reads above); "
+        f"pages/s ÷ trivial req/s = {result.ratio:.1%}"
+    )
