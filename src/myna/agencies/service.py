@@ -17,6 +17,8 @@ from sqlalchemy.orm import Session
 from myna.agencies import repository
 from myna.agencies.catalog import Catalog, load_catalog
 from myna.agencies.domain import (
+    KOKUHO_PREFIX,
+    MUNICIPALITY_PREFIX,
     Agency,
     AgencyKind,
     ItemNotProvidedError,
@@ -34,7 +36,14 @@ from myna.agencies.synthetic import (
     generate_records,
 )
 from myna.platform.db import utcnow
-from myna.registry import MunicipalityRead, household_members, list_municipalities
+from myna.registry import (
+    InvalidMunicipalityCodeError,
+    MunicipalityNotFoundError,
+    MunicipalityRead,
+    get_municipality,
+    household_members,
+    list_municipalities,
+)
 
 # -- the directory of agencies -----------------------------------------------------------
 
@@ -81,10 +90,20 @@ def resolve_agency(*, session: Session, code: str) -> Agency:
     static = load_catalog().agencies.get(code)
     if static is not None:
         return static
-    if load_catalog().kind_of(code) is not None:
-        for agency in agency_directory(session=session):
-            if agency.code == code:
-                return agency
+    if load_catalog().kind_of(code) is None:
+        raise UnknownAgencyError(agency=code)
+    # A municipality's own agencies: one registry read, not the whole directory (this runs
+    # on every inbox page to name the senders).
+    for prefix in (MUNICIPALITY_PREFIX, KOKUHO_PREFIX):
+        if code.startswith(prefix):
+            try:
+                municipality = get_municipality(session=session, code=code.removeprefix(prefix))
+            except (MunicipalityNotFoundError, InvalidMunicipalityCodeError) as exc:
+                raise UnknownAgencyError(agency=code) from exc
+            return next(a for a in _municipal_agencies(municipality) if a.code == code)
+    for agency in agency_directory(session=session):
+        if agency.code == code:
+            return agency
     raise UnknownAgencyError(agency=code)
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import math
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from pydantic import ValidationError
@@ -183,8 +185,18 @@ def _addressed(session: Session, resident_id: int, now: datetime) -> list[tuple[
     segments = repository.segment_notices(session, now)
     if segments:
         facts = _resident_facts(session, resident_id, now)
-        found += [(i, p) for i, p, rules in segments if Segment.from_dict(rules).matches(facts)]
+        found += [(i, p) for i, p, rules in segments if _segment(rules).matches(facts)]
     return found
+
+
+def _segment(rules: dict[str, Any]) -> Segment:
+    """A stored segment's rules, parsed once per process (every inbox page needs them)."""
+    return _parsed_segment(json.dumps(rules, sort_keys=True, separators=(",", ":")))
+
+
+@lru_cache(maxsize=4096)
+def _parsed_segment(rules: str) -> Segment:
+    return Segment.from_dict(json.loads(rules))
 
 
 def inbox(
