@@ -28,6 +28,7 @@ SELF_DISCLOSURE = "self-disclosure"
 # remembered to refuse a replay.
 MAX_CLOCK_SKEW = timedelta(minutes=5)
 LINK_CODE_BYTES = 20
+MAX_PURPOSE = 200
 
 
 def new_link_code() -> str:
@@ -42,6 +43,8 @@ def new_request_id() -> str:
 
 def _query_json(message: ExchangeRequest | ProviderQuery) -> bytes:
     body = asdict(message)
+    if body.get("purpose", "") is None:
+        del body["purpose"]
     body["items"] = list(message.items)
     body["issued_at"] = message.issued_at.isoformat()
     return canonical(body)
@@ -72,6 +75,9 @@ class ExchangeRequest:
     subject: str
     items: tuple[str, ...]
     issued_at: datetime
+    # Why, in words the resident reads in やりとり履歴 (e.g. the organisation a consent
+    # was given to); optional, and absent from the signed JSON when not set.
+    purpose: str | None = None
 
     def to_json(self) -> bytes:
         """Canonical JSON for signing."""
@@ -80,7 +86,14 @@ class ExchangeRequest:
     @classmethod
     def from_json(cls, data: bytes) -> ExchangeRequest:
         """Parse and check the shape; MalformedMessageError on anything else."""
-        return cls(**_query_fields(data, ("request_id", "requester", "procedure", "subject")))
+        fields = _query_fields(data, ("request_id", "requester", "procedure", "subject"))
+        purpose = _object(data).get("purpose")
+        if purpose is not None:
+            try:
+                fields["purpose"] = _text(purpose, MAX_PURPOSE)
+            except (TypeError, ValueError) as exc:
+                raise MalformedMessageError from exc
+        return cls(**fields)
 
 
 @dataclass(frozen=True, slots=True)

@@ -200,6 +200,7 @@ class Hub:
                     subject=subject,
                     outcome=r.outcome,
                     detail=r.detail,
+                    purpose=request.purpose,
                 )
                 for r in results
             ],

@@ -23,6 +23,7 @@ def request_self_information(
     resident_id: int,
     items: Sequence[str],
     procedure: str = SELF_DISCLOSURE,
+    purpose: str | None = None,
 ) -> ExchangeOutcome:
     """自己情報開示: the portal asks, through the hub, for the logged-in resident's items.
 
@@ -42,5 +43,6 @@ def request_self_information(
         ),
         items=tuple(items),
         issued_at=utcnow(),
+        purpose=purpose,
     )
     return hub.exchange(session=session, token=sign(request.to_json(), credential))

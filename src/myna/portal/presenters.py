@@ -241,6 +241,7 @@ class ExchangeRow:
     item: str
     outcome: str
     proven: bool
+    purpose: str = ""
 
 
 def outcome_label(outcome: str) -> str:
@@ -276,6 +277,7 @@ def exchange_rows(
             item=item_label(e.item),
             outcome=outcome_label(e.outcome),
             proven=e.index < tree_size,
+            purpose=e.purpose or "",
         )
         for e in entries
     ]
@@ -294,10 +296,20 @@ def exchanges_csv(rows: Sequence[ExchangeRow]) -> str:
             _("Procedure"),
             _("Information"),
             _("Result"),
+            _("Purpose"),
         ]
     )
     for r in rows:
         writer.writerow(
-            [r.index, r.time.isoformat(), r.requester, r.provider, r.procedure, r.item, r.outcome]
+            [
+                r.index,
+                r.time.isoformat(),
+                r.requester,
+                r.provider,
+                r.procedure,
+                r.item,
+                r.outcome,
+                r.purpose,
+            ]
         )
     return buffer.getvalue()
