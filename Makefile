@@ -27,8 +27,8 @@ serve: $(STAMP) ## start the portal on an existing database
 	$(BIN)/myna serve --host $(HOST) --port $(PORT)
 
 lint: $(STAMP) ## ruff, mypy strict and the import contracts
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests examples
+	$(BIN)/ruff format --check src tests examples
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 

@@ -20,9 +20,11 @@ from myna.jpki.api import router as jpki_router
 from myna.network.api import router as network_router
 from myna.notices.api import router as notices_api_router
 from myna.notices.views import make_router as notice_pages
+from myna.partners import authorization
 from myna.partners.consent_views import make_router as consent_pages
 from myna.partners.oauth_api import router as oauth_router
 from myna.partners.organization_views import make_router as organization_pages
+from myna.partners.resource_api import router as partner_resource_router
 from myna.platform.db import unit_of_work
 from myna.platform.errors import MynaError
 from myna.platform.i18n import gettext as _
@@ -127,6 +129,7 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(filings_api_router)
     app.include_router(submission_api_router)
     app.include_router(oauth_router)
+    app.include_router(partner_resource_router)
     app.include_router(office_router)
     app.include_router(office_application_router)
     app.include_router(office_move_router)
@@ -166,6 +169,7 @@ async def _publish_tree_heads(container: Container) -> None:
             if rounds % 60 == 0:
                 portal_service.purge_expired(session=session, settings=container.settings)
                 network.forget_old_requests(session=session)
+                authorization.forget_expired(session=session)
 
     while True:
         await anyio.sleep(container.settings.tree_head_interval_seconds)

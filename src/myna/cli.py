@@ -14,6 +14,7 @@ from myna.card.cli import app as card_app
 from myna.jpki.cli import app as jpki_app
 from myna.network.cli import app as agency_app
 from myna.network.transparency.cli import app as log_app
+from myna.partners.cli import app as partners_app
 from myna.platform.settings import Settings, get_settings
 from myna.reader.cli import card_login
 from myna.registry.cli import app as registry_app
@@ -29,6 +30,11 @@ app.add_typer(
     log_app, name="log", help="The exchange log (やりとり履歴): signed heads, proofs, checks."
 )
 app.add_typer(office_app, name="office", help="Back-office staff accounts (申請管理).")
+app.add_typer(
+    partners_app,
+    name="partners",
+    help="Organisations using the Mynaportal API (連携する民間事業者).",
+)
 card_app.command("login")(card_login)
 
 

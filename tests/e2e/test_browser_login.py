@@ -55,7 +55,7 @@ def test_a_resident_logs_in_through_the_card_reader(browser: Browser, platform: 
     portal.get_by_role("button", name="ログアウト").click()
     expect(portal.get_by_text("ログアウトしました。")).to_be_visible()
     portal.goto(f"{platform.portal}/home")
-    portal.wait_for_url(f"{platform.portal}/login")
+    portal.wait_for_url(f"{platform.portal}/login?next=%2Fhome")
     context.close()
 
 

@@ -1,13 +1,286 @@
-"""Consent pages: consent, receipts, the list of consents, revocation (being built)."""
+"""Consent pages: consent to an organisation, the receipts, the list, revocation.
 
-# No `from __future__ import annotations`: FastAPI reads the closures' annotations.
+``GET /consent/{pending_id}`` shows what a pending authorization asks for — the
+organisation, its purpose, every item with its source agency and how long it may be
+kept — with a checkbox per item; ``POST`` consents (a signed receipt is kept and the
+browser goes back to the organisation with a code) or refuses (``access_denied``).
+``/consents`` lists the resident's consents with every use, ``/consents/{id}`` shows one
+and its receipt (``/consents/{id}/receipt``), ``POST /consents/{id}/revoke`` withdraws
+it and its tokens die at once.
 
-from typing import Any
+The portal owns the login session and sits above this context, so the router is built
+by :func:`make_router` with the portal's session functions handed in.
+"""
 
-from fastapi import APIRouter
+# No `from __future__ import annotations`: FastAPI reads the closures' annotations at
+# definition time, and they name local dependencies.
+
+from pathlib import Path as PathLib
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+from limits import RateLimitItem, parse
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter
+from sqlalchemy.orm import Session
+
+from myna.partners import authorization, consents
+from myna.platform.errors import N_, MynaError
+from myna.platform.settings import Settings
+from myna.platform.web import (
+    csp_allowing_form_targets,
+    make_templates,
+    template_context,
+    transaction,
+)
+from myna.services.application_views import (
+    CsrfCheck,
+    InvalidFormInputError,
+    Posted,
+    PostedMany,
+    ResidentSession,
+    SettingsDep,
+    _resident,
+)
+
+TEMPLATE_DIR = PathLib(__file__).with_name("templates")
+templates = make_templates(TEMPLATE_DIR)
+NO_STORE = {"Cache-Control": "no-store"}
+# Consenting is a deliberate act: a few a minute is plenty, more is a script.
+CONSENT_RATE_LIMIT = "10/minute"
+RETRY_AFTER_SECONDS = 60
+PendingId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+ConsentId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 
 
-def make_router(*, resident_session: Any, check_csrf: Any, cookie_name: str) -> APIRouter:
-    """The pages, over the portal's login session."""
-    del resident_session, check_csrf, cookie_name
-    return APIRouter(include_in_schema=False)
+class ConsentRateLimitedError(MynaError):
+    code = "consent_rate_limited"
+    message = N_("You have sent too many consent answers in a short time. Please wait a minute.")
+    status_code = 429
+
+
+class UnsafeRedirectError(MynaError):
+    code = "unsafe_redirect"
+    message = N_("The organisation's return address could not be confirmed.")
+    status_code = 400
+
+
+class ConsentLimiter:
+    """Consent answers per resident in a moving window (shared storage when distributed)."""
+
+    def __init__(self, *, limit: str, storage_url: str) -> None:
+        self._item: RateLimitItem = parse(limit)
+        self._limiter = MovingWindowRateLimiter(storage_from_string(storage_url))
+
+    def hit(self, resident_id: int) -> None:
+        """Count one answer; ConsentRateLimitedError past the limit."""
+        if not self._limiter.hit(self._item, "consent", str(resident_id)):
+            raise ConsentRateLimitedError
+
+
+def _limiter(request: Request, settings: Settings) -> ConsentLimiter:
+    # Built once per app, like the login limiter, so the window outlives a request.
+    limiter: ConsentLimiter | None = getattr(request.app.state, "consent_limiter", None)
+    if limiter is None:
+        limiter = ConsentLimiter(
+            limit=CONSENT_RATE_LIMIT, storage_url=settings.rate_limit_storage_url
+        )
+        request.app.state.consent_limiter = limiter
+    return limiter
+
+
+def _checked_redirect(url: str, redirect_uri: str) -> str:
+    """The authorization server's answer, but only towards the registered redirect URI."""
+    target, registered = urlsplit(url), urlsplit(redirect_uri)
+    same = (target.scheme, target.netloc, target.path) == (
+        registered.scheme,
+        registered.netloc,
+        registered.path,
+    )
+    if not same or target.fragment:
+        raise UnsafeRedirectError
+    return url
+
+
+def _download(filename: str) -> dict[str, str]:
+    return {
+        **NO_STORE,
+        "Content-Disposition": f'attachment; filename="{filename}"',
+        "X-Content-Type-Options": "nosniff",
+    }
+
+
+def _origin(url: str) -> str:
+    """The scheme and host of a registered redirect URI (its CSP source)."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def make_router(
+    *, resident_session: ResidentSession, check_csrf: CsrfCheck, cookie_name: str
+) -> APIRouter:
+    """The consent pages, over the portal's login session."""
+    router = APIRouter(include_in_schema=False)
+
+    async def session_cookie(request: Request) -> str | None:
+        return request.cookies.get(cookie_name)
+
+    SessionCookie = Annotated[str | None, Depends(session_cookie)]  # noqa: N806 - a type alias
+
+    def logged_in(db: Session, settings: Settings, cookie: str | None) -> tuple[Any, int]:
+        active = resident_session(db, settings, cookie)
+        return active, _resident(active)
+
+    def consent_form(
+        request: Request,
+        settings: Settings,
+        cookie: str | None,
+        pending_id: str,
+        error: MynaError | None = None,
+    ) -> Response:
+        with transaction(request) as db:
+            active, _resident_id = logged_in(db, settings, cookie)
+            pending = authorization.pending_request(session=db, pending_id=pending_id)
+            offered = consents.offers(pending.client, pending.scopes)
+        return templates.TemplateResponse(
+            request,
+            "partners/consent.html",
+            template_context(
+                request,
+                csrf_token=active.csrf_token,
+                consent_pending_id=pending_id,
+                consent_client=pending.client,
+                consent_offers=offered,
+                consent_expires_at=pending.expires_at,
+                consent_error=None if error is None else error.localized(),
+            ),
+            status_code=200 if error is None else error.status_code,
+            headers={
+                **NO_STORE,
+                "Content-Security-Policy": csp_allowing_form_targets(_origin(pending.redirect_uri)),
+            },
+        )
+
+    @router.get("/consent/{pending_id}", response_class=HTMLResponse)
+    def consent_page(
+        request: Request, settings: SettingsDep, cookie: SessionCookie, pending_id: PendingId
+    ) -> Response:
+        return consent_form(request, settings, cookie, pending_id)
+
+    @router.post("/consent/{pending_id}")
+    def answer(
+        request: Request,
+        settings: SettingsDep,
+        cookie: SessionCookie,
+        pending_id: PendingId,
+        posted: PostedMany,
+    ) -> Response:
+        """Consent to the ticked items (a receipt is signed) or refuse; back to the organisation."""
+        try:
+            with transaction(request) as db:
+                active, resident_id = logged_in(db, settings, cookie)
+                check_csrf(active, next(iter(posted.get("csrf_token", [])), None))
+                _limiter(request, settings).hit(resident_id)
+                decision = next(iter(posted.get("decision", [])), "")
+                if decision not in ("consent", "refuse"):
+                    raise InvalidFormInputError
+                pending = authorization.pending_request(session=db, pending_id=pending_id)
+                if decision == "refuse":
+                    url = authorization.deny(session=db, settings=settings, pending_id=pending_id)
+                else:
+                    consent = consents.create_consent(
+                        session=db,
+                        settings=settings,
+                        resident_id=resident_id,
+                        client=pending.client,
+                        scopes=pending.scopes,
+                        chosen=posted.get("item", []),
+                    )
+                    url = authorization.approve(
+                        session=db,
+                        settings=settings,
+                        pending_id=pending_id,
+                        resident_id=resident_id,
+                        consent_id=consent.id,
+                        scopes=list(consent.scopes),
+                    )
+                target = _checked_redirect(url, pending.redirect_uri)
+        except ConsentRateLimitedError as error:
+            return templates.TemplateResponse(
+                request,
+                "partners/consent_limited.html",
+                template_context(request, message=error.localized()),
+                status_code=429,
+                headers={**NO_STORE, "Retry-After": str(RETRY_AFTER_SECONDS)},
+            )
+        except consents.NothingChosenError as error:
+            return consent_form(request, settings, cookie, pending_id, error)
+        return RedirectResponse(target, status_code=303, headers=NO_STORE)
+
+    @router.get("/consents", response_class=HTMLResponse)
+    def consent_list(request: Request, settings: SettingsDep, cookie: SessionCookie) -> Response:
+        with transaction(request) as db:
+            _active, resident_id = logged_in(db, settings, cookie)
+            found = consents.list_consents(session=db, resident_id=resident_id)
+        return templates.TemplateResponse(
+            request,
+            "partners/consents.html",
+            template_context(request, consent_list=found),
+            headers=NO_STORE,
+        )
+
+    @router.get("/consents/{consent_id}", response_class=HTMLResponse)
+    def consent_detail(
+        request: Request, settings: SettingsDep, cookie: SessionCookie, consent_id: ConsentId
+    ) -> Response:
+        with transaction(request) as db:
+            active, resident_id = logged_in(db, settings, cookie)
+            consent = consents.get_consent(
+                session=db, resident_id=resident_id, consent_id=consent_id
+            )
+        return templates.TemplateResponse(
+            request,
+            "partners/consent_detail.html",
+            template_context(
+                request,
+                csrf_token=active.csrf_token,
+                consent=consent,
+                consent_jwks_url=f"{settings.portal_url.rstrip('/')}/oauth/jwks",
+                consent_done=request.query_params.get("done", "")[:20],
+            ),
+            headers=NO_STORE,
+        )
+
+    @router.get("/consents/{consent_id}/receipt")
+    def receipt(
+        request: Request, settings: SettingsDep, cookie: SessionCookie, consent_id: ConsentId
+    ) -> Response:
+        with transaction(request) as db:
+            _active, resident_id = logged_in(db, settings, cookie)
+            consent = consents.get_consent(
+                session=db, resident_id=resident_id, consent_id=consent_id
+            )
+        return Response(
+            consent.receipt,
+            media_type="application/jwt",
+            headers=_download("consent-receipt.jwt"),
+        )
+
+    @router.post("/consents/{consent_id}/revoke")
+    def revoke(
+        request: Request,
+        settings: SettingsDep,
+        cookie: SessionCookie,
+        consent_id: ConsentId,
+        posted: Posted,
+    ) -> Response:
+        """Withdraw the consent; the organisation's tokens stop working at once."""
+        with transaction(request) as db:
+            active, resident_id = logged_in(db, settings, cookie)
+            check_csrf(active, posted.get("csrf_token"))
+            consents.revoke_consent(session=db, resident_id=resident_id, consent_id=consent_id)
+        return RedirectResponse(f"/consents/{consent_id}?done=revoked", status_code=303)
+
+    return router

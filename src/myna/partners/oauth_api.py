@@ -1,7 +1,329 @@
-"""The authorization server's endpoints: discovery, JWKS, PAR, authorize, token (being built)."""
+"""The authorization server's endpoints: discovery, JWKS, PAR, authorize, token.
+
+JSON endpoints answer errors as RFC 6749 §5.2 objects (``error``, ``error_description``)
+with ``Cache-Control: no-store``; the authorization endpoint, which a browser opens,
+shows an error page and never redirects to a URI it has not verified. Form bodies are
+parsed by hand so a repeated parameter can be refused (RFC 6749 §3.1, §3.2).
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qsl
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from limits import RateLimitItem, parse
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter
+
+from myna.partners import authorization, discovery, dpop
+from myna.partners.client_auth import authenticate_client
+from myna.partners.domain import PartnerError
+from myna.platform.db import unit_of_work, utcnow
+from myna.platform.errors import N_, MynaError
+from myna.platform.web import get_container, transaction
 
 router = APIRouter(tags=["authorization server"])
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+FORM = "application/x-www-form-urlencoded"
+MAX_FORM_BYTES = 64 * 1024
+# Back-channel calls per organisation (PAR and token together), counted once the
+# organisation is authenticated so no one can spend another's allowance.
+ORGANIZATION_RATE_LIMIT = "600/minute"
+RETRY_AFTER_SECONDS = 60
+
+
+class OrganizationRateLimitedError(PartnerError):
+    code = "rate_limited"
+    message = N_("Too many requests from this organisation. Please wait a minute and try again.")
+    status_code = 429
+
+
+class OrganizationLimiter:
+    """A moving-window limit per organisation, in the deployment's rate-limit storage."""
+
+    def __init__(self, *, limit: str, storage_url: str) -> None:
+        self._item: RateLimitItem = parse(limit)
+        self._limiter = MovingWindowRateLimiter(storage_from_string(storage_url))
+
+    def hit(self, client_id: str) -> None:
+        """Count one call; OrganizationRateLimitedError past the limit."""
+        if not self._limiter.hit(self._item, "partner-oauth", client_id):
+            raise OrganizationRateLimitedError
+
+
+def organization_limiter(request: Request) -> OrganizationLimiter:
+    """The app's limiter, made on first use (on the event loop, so made once)."""
+    state = request.app.state
+    limiter: OrganizationLimiter | None = getattr(state, "partner_limiter", None)
+    if limiter is None:
+        storage_url = get_container(request).settings.rate_limit_storage_url
+        limiter = OrganizationLimiter(limit=ORGANIZATION_RATE_LIMIT, storage_url=storage_url)
+        state.partner_limiter = limiter
+    return limiter
+
+
+def _form_body(fields: dict[str, str]) -> dict[str, Any]:
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                FORM: {
+                    "schema": {
+                        "type": "object",
+                        "properties": {
+                            name: {"type": "string", "description": text}
+                            for name, text in fields.items()
+                        },
+                    }
+                }
+            },
+        },
+        "parameters": [
+            {
+                "name": "DPoP",
+                "in": "header",
+                "required": False,
+                "schema": {"type": "string"},
+                "description": "A DPoP proof JWT (RFC 9449 §4).",
+            }
+        ],
+    }
+
+
+_CLIENT_AUTH = {
+    "client_id": "The organisation's client ID (optional; must match the assertion).",
+    "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+    "client_assertion": "A JWT signed with a registered key (PS256 or ES256), aud = issuer.",
+}
+_PAR_FIELDS = {
+    **_CLIENT_AUTH,
+    "response_type": "code",
+    "redirect_uri": "One of the registered redirect URIs, exactly.",
+    "scope": "Space-separated scopes, within those approved.",
+    "state": "Returned unchanged on the redirect.",
+    "nonce": "Returned in the ID token.",
+    "code_challenge": "BASE64URL(SHA256(code_verifier)).",
+    "code_challenge_method": "S256",
+    "dpop_jkt": "Optional: the thumbprint of the DPoP key the code is bound to.",
+}
+_TOKEN_FIELDS = {
+    **_CLIENT_AUTH,
+    "grant_type": "authorization_code",
+    "code": "The code from the redirect (single use, 60 seconds).",
+    "redirect_uri": "The redirect URI of the authorization request.",
+    "code_verifier": "The PKCE verifier.",
+}
+_OAUTH_ERROR = {
+    "description": "An RFC 6749 §5.2 error",
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "properties": {
+                    "error": {"type": "string"},
+                    "error_description": {"type": "string"},
+                },
+            }
+        }
+    },
+}
+
+
+def oauth_error(exc: MynaError, *, status: int | None = None) -> JSONResponse:
+    """An RFC 6749 §5.2 error response; DPoP errors are 400 here (RFC 9449 §5)."""
+    code = exc.code if isinstance(exc, PartnerError) else "invalid_request"
+    if status is None:
+        status = 400 if isinstance(exc, dpop.InvalidDPoPProofError) else exc.status_code
+        status = status if status in {400, 401, 429} else 400
+    headers = {**NO_STORE, "Retry-After": str(RETRY_AFTER_SECONDS)} if status == 429 else NO_STORE
+    return JSONResponse(
+        {"error": code, "error_description": exc.localized()}, status_code=status, headers=headers
+    )
+
+
+async def _form(request: Request) -> dict[str, str]:
+    """The urlencoded body as a dict; a repeated or oversized parameter is refused."""
+    if request.headers.get("content-type", "").split(";")[0].strip().lower() != FORM:
+        raise authorization.InvalidRequestError(reason="send application/x-www-form-urlencoded")
+    body = await request.body()
+    if len(body) > MAX_FORM_BYTES:
+        raise authorization.InvalidRequestError(reason="the request is too large")
+    try:
+        pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=40)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise authorization.InvalidRequestError(reason="the form is malformed") from exc
+    params = dict(pairs)
+    if len(params) != len(pairs):
+        raise authorization.InvalidRequestError(reason="a parameter is repeated")
+    return params
+
+
+def _dpop_header(request: Request) -> str | None:
+    values = request.headers.getlist("dpop")
+    if len(values) > 1:
+        raise dpop.InvalidDPoPProofError(reason="send exactly one DPoP header")
+    return values[0] if values else None
+
+
+async def _protocol(
+    request: Request, work: Callable[[dict[str, str], str | None], tuple[int, dict[str, Any]]]
+) -> Response:
+    """Read the form, run ``work`` in a worker thread, answer JSON either way."""
+    try:
+        params = await _form(request)
+        proof = _dpop_header(request)
+        status, body = await run_in_threadpool(work, params, proof)
+    except MynaError as exc:
+        return oauth_error(exc)
+    return JSONResponse(body, status_code=status, headers=NO_STORE)
+
+
+@router.get(
+    "/.well-known/openid-configuration",
+    summary="OpenID Provider metadata (OIDC Discovery §4, RFC 8414)",
+)
+def openid_configuration(request: Request) -> JSONResponse:
+    return JSONResponse(discovery.metadata(get_container(request).settings))
+
+
+@router.get(
+    "/.well-known/oauth-authorization-server",
+    summary="Authorization server metadata (RFC 8414 §3)",
+)
+def authorization_server_metadata(request: Request) -> JSONResponse:
+    return JSONResponse(discovery.metadata(get_container(request).settings))
+
+
+@router.get(discovery.JWKS_PATH, summary="The platform's public signing keys (JWKS)")
+def jwks(request: Request) -> JSONResponse:
+    settings = get_container(request).settings
+    with transaction(request) as db:
+        keys = discovery.public_jwks(session=db, settings=settings)
+    return JSONResponse(
+        keys, media_type="application/jwk-set+json", headers={"Cache-Control": "max-age=300"}
+    )
+
+
+@router.post(
+    discovery.PAR_PATH,
+    status_code=201,
+    summary="Pushed authorization request (RFC 9126 §2)",
+    openapi_extra=_form_body(_PAR_FIELDS),
+    responses={
+        201: {
+            "description": "The request_uri to send the browser with",
+            "content": {
+                "application/json": {
+                    "example": {
+                        "request_uri": "urn:ietf:params:oauth:request_uri:…",
+                        "expires_in": 60,
+                    }
+                }
+            },
+        },
+        400: _OAUTH_ERROR,
+        401: _OAUTH_ERROR,
+        429: _OAUTH_ERROR,
+    },
+)
+async def pushed_authorization_request(request: Request) -> Response:
+    container = get_container(request)
+    settings = container.settings
+    limiter = organization_limiter(request)
+
+    def work(params: dict[str, str], proof: str | None) -> tuple[int, dict[str, Any]]:
+        failure: MynaError | None = None
+        with unit_of_work(container.session_factory) as db:
+            try:
+                now = utcnow()
+                client = authenticate_client(session=db, settings=settings, params=params, now=now)
+                limiter.hit(client.client_id)
+                jkt = None
+                if proof is not None:
+                    url = discovery.endpoint(settings, discovery.PAR_PATH)
+                    checked = dpop.check_proof(
+                        session=db, proof=proof, method="POST", url=url, now=now
+                    )
+                    jkt = checked.jkt
+                pushed = authorization.push_request(
+                    session=db, client=client, params=params, dpop_jkt=jkt
+                )
+            except MynaError as exc:
+                # Keep what was written (used jtis): a refused request spends its proofs.
+                failure = exc
+        if failure is not None:
+            raise failure
+        return 201, {"request_uri": pushed.request_uri, "expires_in": pushed.expires_in}
+
+    return await _protocol(request, work)
+
+
+@router.get(
+    discovery.AUTHORIZE_PATH,
+    summary="Authorization endpoint: opens a pushed request (RFC 9126 §4)",
+    response_class=RedirectResponse,
+    responses={303: {"description": "To the consent page"}, 400: {"description": "Error page"}},
+)
+def authorize(
+    request: Request, client_id: str | None = None, request_uri: str | None = None
+) -> RedirectResponse:
+    with transaction(request) as db:
+        pending_id = authorization.open_request(
+            session=db, client_id=client_id, request_uri=request_uri
+        )
+    return RedirectResponse(f"/consent/{pending_id}", status_code=303, headers=NO_STORE)
+
+
+@router.post(
+    discovery.TOKEN_PATH,
+    summary="Token endpoint: a code for a DPoP-bound access token and an ID token",
+    openapi_extra=_form_body(_TOKEN_FIELDS),
+    responses={
+        200: {
+            "description": "RFC 6749 §5.1 with token_type DPoP",
+            "content": {
+                "application/json": {
+                    "example": {
+                        "access_token": "…",
+                        "token_type": "DPoP",
+                        "expires_in": 300,
+                        "scope": "openid name",
+                        "id_token": "eyJ…",
+                    }
+                }
+            },
+        },
+        400: _OAUTH_ERROR,
+        401: _OAUTH_ERROR,
+        429: _OAUTH_ERROR,
+    },
+)
+async def token(request: Request) -> Response:
+    container = get_container(request)
+    settings = container.settings
+    limiter = organization_limiter(request)
+
+    def work(params: dict[str, str], proof: str | None) -> tuple[int, dict[str, Any]]:
+        failure: MynaError | None = None
+        with unit_of_work(container.session_factory) as db:
+            try:
+                now = utcnow()
+                client = authenticate_client(session=db, settings=settings, params=params, now=now)
+                limiter.hit(client.client_id)
+                url = discovery.endpoint(settings, discovery.TOKEN_PATH)
+                checked = dpop.check_proof(session=db, proof=proof, method="POST", url=url, now=now)
+                issued = authorization.exchange_code(
+                    session=db, settings=settings, client=client, params=params, proof=checked
+                )
+            except MynaError as exc:
+                # Commit anyway: a replayed code's revocation must outlive this error.
+                failure = exc
+        if failure is not None:
+            raise failure
+        return 200, issued
+
+    return await _protocol(request, work)

@@ -1,17 +1,160 @@
-"""Organisations (連携する民間事業者): registration, review, keys; the client lookup."""
+"""Organisations (連携する民間事業者): registration, review, keys; the client lookup.
+
+An organisation registers its name, purpose, retention, redirect URIs, signing keys and
+the scopes it asks for, each with a reason; it starts *pending* (審査待ち). A reviewer
+approves a subset of the requested scopes, or rejects it; an approved organisation can be
+suspended (its access tokens die at once) and resumed. The checks follow the specs the
+authorization server relies on:
+
+* redirect URIs are absolute, compared as exact strings and carry no fragment
+  (`RFC 6749 §3.1.2`_); ``https`` only (`FAPI 2.0 Security Profile §5.3.2.2`_), except
+  ``http`` on the loopback interface for a sandbox integrator (`RFC 8252 §7.3`_);
+* keys are public signing keys only, EC P-256 or RSA of at least 2048 bits
+  (`FAPI 2.0 Security Profile §5.4`_), each with a ``kid`` and ``use: sig``
+  (`RFC 7517 §4`_), given inline (``jwks``) or by an ``https`` ``jwks_uri``
+  (`RFC 7591 §2`_), never both.
+
+.. _`RFC 6749 §3.1.2`: https://www.rfc-editor.org/rfc/rfc6749#section-3.1.2
+.. _`RFC 8252 §7.3`: https://www.rfc-editor.org/rfc/rfc8252#section-7.3
+.. _`RFC 7517 §4`: https://www.rfc-editor.org/rfc/rfc7517#section-4
+.. _`RFC 7591 §2`: https://www.rfc-editor.org/rfc/rfc7591#section-2
+.. _`FAPI 2.0 Security Profile §5.3.2.2`: https://openid.net/specs/fapi-security-profile-2_0-final.html#section-5.3.2.2
+.. _`FAPI 2.0 Security Profile §5.4`: https://openid.net/specs/fapi-security-profile-2_0-final.html#section-5.4
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import base64
+import json
+import secrets
+import threading
+import time
+from collections.abc import Sequence
+from ipaddress import ip_address
+from typing import Any, cast
+from urllib.parse import SplitResult, urlsplit
+
+import httpx
+from joserfc.errors import JoseError
+from joserfc.jwk import ECKey, KeySet, KeySetSerialization, RSAKey
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from myna import agencies
 from myna.partners.domain import (
+    MYINFO_PREFIX,
+    NOTICES_SCOPE,
+    OPENID,
     OrganizationNotFoundError,
     OrganizationStatus,
+    PartnerError,
     RegisteredClient,
     RequestedScope,
+    check_scope,
 )
-from myna.partners.models import Organization
+from myna.partners.models import AccessToken, Organization
+from myna.platform.db import utcnow
+from myna.platform.errors import N_
+from myna.platform.i18n import get_locale
+from myna.platform.i18n import gettext as _
+from myna.platform.logging import get_logger
+
+log = get_logger(__name__)
+
+MAX_NAME_LENGTH = 200
+MAX_PURPOSE_LENGTH = 2000
+MAX_CONTACT_LENGTH = 200
+MAX_RETENTION_LENGTH = 200
+MAX_REASON_LENGTH = 500
+MAX_NOTE_LENGTH = 2000
+MAX_REDIRECT_URIS = 10
+MAX_URI_LENGTH = 500
+MAX_KEYS = 10
+MAX_KID_LENGTH = 128
+MIN_RSA_BITS = 2048
+# Larger RSA keys only make every signature check slower; nobody needs them.
+MAX_RSA_BITS = 8192
+# A jwks_uri answers a few keys; more than this is a mistake or an attack.
+MAX_JWKS_BYTES = 64 * 1024
+JWKS_FETCH_TIMEOUT_SECONDS = 3.0
+# Fetched key sets are kept this long, so a rotation at the organisation shows soon.
+JWKS_CACHE_SECONDS = 60.0
+# An unknown kid refetches the set, but not more often than this (no fetch storms).
+JWKS_REFETCH_SECONDS = 10.0
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+# RFC 7517 §9.2 / RFC 7518 §6: members that only a private or symmetric key has.
+PRIVATE_MEMBERS = ("d", "p", "q", "dp", "dq", "qi", "oth", "k")
+ALGORITHM_FOR_KTY = {"EC": "ES256", "RSA": "PS256"}
+
+# How each scope reads on the list of linked services and on the consent page.
+SCOPE_LABELS = {
+    OPENID: N_("Who you are at this service (a pseudonymous ID, never your My Number)"),
+    "name": N_("Name"),
+    "address": N_("Address"),
+    "birthdate": N_("Date of birth"),
+    "gender": N_("Gender"),
+    NOTICES_SCOPE: N_("Notices from public agencies (お知らせ)"),
+}
+MYINFO_LABEL = N_("My information: {category}")
+STATUS_LABELS = {
+    OrganizationStatus.PENDING: N_("Awaiting review"),
+    OrganizationStatus.APPROVED: N_("Approved"),
+    OrganizationStatus.REJECTED: N_("Not approved"),
+    OrganizationStatus.SUSPENDED: N_("Suspended"),
+}
+
+
+# --- errors --------------------------------------------------------------------------
+
+
+class InvalidRegistrationError(PartnerError):
+    """A registration field is missing or malformed (RFC 7591 ``invalid_client_metadata``)."""
+
+    code = "invalid_client_metadata"
+    message = N_("The registration is not valid.")
+    status_code = 400
+
+
+class InvalidRedirectUriError(InvalidRegistrationError):
+    """A redirect URI is not acceptable (RFC 7591 §3.2.2 ``invalid_redirect_uri``)."""
+
+    code = "invalid_redirect_uri"
+    message = N_("A redirect URI is not acceptable.")
+
+
+class InvalidJwksError(InvalidRegistrationError):
+    code = "invalid_jwks"
+    message = N_("The JWKS is not acceptable.")
+
+
+class InvalidScopeRequestError(InvalidRegistrationError):
+    code = "invalid_scope_request"
+    message = N_("The requested scopes are not acceptable.")
+
+
+class OrganizationStateError(PartnerError):
+    """The change does not fit where the registration stands (e.g. approving twice)."""
+
+    code = "organization_state"
+    message = N_("This organisation is {status}; it cannot be {action}.")
+    status_code = 409
+
+
+class InvalidReviewError(PartnerError):
+    code = "invalid_review"
+    message = N_("The review is not valid.")
+    status_code = 400
+
+
+class JwksUnavailableError(PartnerError):
+    """The organisation's jwks_uri could not be read as a key set just now."""
+
+    code = "jwks_unavailable"
+    message = N_("The organisation's keys could not be fetched from its jwks_uri.")
+    status_code = 502
+
+
+# --- views ---------------------------------------------------------------------------
 
 
 def client_view(row: Organization) -> RegisteredClient:
@@ -31,14 +174,512 @@ def client_view(row: Organization) -> RegisteredClient:
         approved_scopes=tuple(row.approved_scopes),
         retention=row.retention,
         contact=row.contact,
+        extra={
+            "created_at": row.created_at,
+            "reviewed_at": row.reviewed_at,
+            "review_note": row.review_note,
+        },
     )
 
 
-def get_client(*, session: Session, client_id: str) -> RegisteredClient:
-    """The registered organisation with this client id, whatever its status; else 404."""
+def scope_label(scope: str) -> str:
+    """What a scope gives, in the reader's language (e.g. 「わたしの情報: 地方税」)."""
+    if scope.startswith(MYINFO_PREFIX):
+        code = scope.removeprefix(MYINFO_PREFIX)
+        category = agencies.load_catalog().categories.get(code)
+        name = code if category is None else _category_name(category)
+        return _(MYINFO_LABEL).format(category=name)
+    label = SCOPE_LABELS.get(scope)
+    return scope if label is None else _(label)
+
+
+def _category_name(category: agencies.Category) -> str:
+    return category.name_ja if get_locale() == "ja" else category.name_en
+
+
+def status_label(status: OrganizationStatus) -> str:
+    """The registration's state in the reader's language."""
+    return _(STATUS_LABELS[status])
+
+
+# --- lookups -------------------------------------------------------------------------
+
+
+def _row(session: Session, client_id: str) -> Organization:
     row = session.scalars(
         select(Organization).where(Organization.client_id == client_id[:64])
     ).one_or_none()
     if row is None:
         raise OrganizationNotFoundError
+    return row
+
+
+def get_client(*, session: Session, client_id: str) -> RegisteredClient:
+    """The registered organisation with this client id, whatever its status; else 404."""
+    return client_view(_row(session, client_id))
+
+
+def list_approved(*, session: Session) -> list[RegisteredClient]:
+    """The organisations residents may link with now, by name."""
+    return list_organizations(session=session, status=OrganizationStatus.APPROVED)
+
+
+def list_organizations(
+    *, session: Session, status: OrganizationStatus | None = None
+) -> list[RegisteredClient]:
+    """Every registered organisation (or those in one state), by name."""
+    query = select(Organization).order_by(Organization.name, Organization.client_id)
+    if status is not None:
+        query = query.where(Organization.status == status.value)
+    return [client_view(row) for row in session.scalars(query)]
+
+
+# --- checks --------------------------------------------------------------------------
+
+
+def _text(value: str, *, field: str, limit: int) -> str:
+    """A required free-text field, trimmed, within its length."""
+    text = value.strip() if isinstance(value, str) else ""
+    if not text or len(text) > limit:
+        raise InvalidRegistrationError(
+            N_("{field} is required and may be at most {limit} characters."),
+            field=field,
+            limit=limit,
+        )
+    if any(ord(c) < 0x20 and c not in "\n\t" for c in text):
+        raise InvalidRegistrationError(
+            N_("{field} must not contain control characters."), field=field
+        )
+    return text
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _is_internal_address(host: str) -> bool:
+    """An IP literal of a private, link-local or reserved network (the loopback excepted)."""
+    try:
+        address = ip_address(host)
+    except ValueError:
+        return False
+    return not address.is_loopback and not address.is_global
+
+
+def _split(uri: str) -> SplitResult | None:
+    """The URL's parts, or None when it cannot be parsed (a bad port, a bad IPv6 host)."""
+    try:
+        parts = urlsplit(uri)
+        _ = parts.port  # parsed lazily: read it here so a malformed port is refused
+    except ValueError:
+        return None
+    return parts
+
+
+def check_redirect_uri(uri: str) -> str:
+    """One redirect URI as it will be compared: exact, absolute, https, no fragment."""
+    if not isinstance(uri, str) or not 0 < len(uri) <= MAX_URI_LENGTH:
+        raise InvalidRedirectUriError(
+            N_("A redirect URI must be given and at most {limit} characters."),
+            limit=MAX_URI_LENGTH,
+        )
+    if any(c.isspace() or ord(c) < 0x20 or ord(c) == 0x7F for c in uri):
+        raise InvalidRedirectUriError(N_("A redirect URI must not contain spaces."))
+    if "#" in uri:
+        raise InvalidRedirectUriError(
+            N_("A redirect URI must not have a fragment (#): {uri}"), uri=uri
+        )
+    parts = _split(uri)
+    if parts is None:
+        raise InvalidRedirectUriError(N_("This is not an absolute URL: {uri}"), uri=uri)
+    host = parts.hostname or ""
+    if not host or "@" in parts.netloc or "*" in host:
+        raise InvalidRedirectUriError(
+            N_("A redirect URI needs a host name and no user name or wildcard: {uri}"), uri=uri
+        )
+    if parts.scheme == "https":
+        return uri
+    if parts.scheme == "http" and _is_loopback(host):
+        return uri
+    raise InvalidRedirectUriError(
+        N_(
+            "A redirect URI must use https (http only on 127.0.0.1 or localhost, "
+            "for testing): {uri}"
+        ),
+        uri=uri,
+    )
+
+
+def check_redirect_uris(uris: Sequence[str]) -> list[str]:
+    """The redirect URIs, each checked, none twice, at least one."""
+    if isinstance(uris, str) or not 0 < len(uris) <= MAX_REDIRECT_URIS:
+        raise InvalidRedirectUriError(
+            N_("Give between 1 and {limit} redirect URIs."), limit=MAX_REDIRECT_URIS
+        )
+    checked = [check_redirect_uri(uri) for uri in uris]
+    if len(set(checked)) != len(checked):
+        raise InvalidRedirectUriError(N_("A redirect URI is listed twice."))
+    return checked
+
+
+def check_jwks_uri(uri: str) -> str:
+    """A jwks_uri we may fetch: https (http only on the loopback, for a sandbox)."""
+    if not isinstance(uri, str) or not 0 < len(uri) <= MAX_URI_LENGTH or "#" in uri:
+        raise InvalidJwksError(
+            N_("jwks_uri must be a URL of at most {limit} characters without a fragment."),
+            limit=MAX_URI_LENGTH,
+        )
+    parts = _split(uri)
+    host = "" if parts is None else parts.hostname or ""
+    if parts is None or any(c.isspace() for c in uri) or not host or "@" in parts.netloc:
+        raise InvalidJwksError(N_("jwks_uri is not an absolute URL."))
+    if _is_internal_address(host):
+        # The platform fetches this URL: it must not be pointed at the operator's own network.
+        raise InvalidJwksError(N_("jwks_uri must not name a private network address."))
+    if parts.scheme == "https" or (parts.scheme == "http" and _is_loopback(host)):
+        return uri
+    raise InvalidJwksError(
+        N_("jwks_uri must use https (http only on 127.0.0.1 or localhost, for testing).")
+    )
+
+
+def _check_key(raw: Any, number: int) -> dict[str, Any]:
+    """One JWK: a public signing key of an allowed type, normalised to its public members."""
+    if not isinstance(raw, dict):
+        raise InvalidJwksError(N_("Key {number} of the JWKS is not a JSON object."), number=number)
+    if any(member in raw for member in PRIVATE_MEMBERS):
+        raise InvalidJwksError(
+            N_(
+                "Key {number} of the JWKS contains a private or secret part; send public keys only."
+            ),
+            number=number,
+        )
+    kid = raw.get("kid")
+    if not isinstance(kid, str) or not 0 < len(kid) <= MAX_KID_LENGTH:
+        raise InvalidJwksError(
+            N_("Key {number} of the JWKS needs a kid of at most {limit} characters."),
+            number=number,
+            limit=MAX_KID_LENGTH,
+        )
+    if raw.get("use") != "sig":
+        raise InvalidJwksError(
+            N_('Key {number} of the JWKS must have "use": "sig".'), number=number
+        )
+    kty = raw.get("kty")
+    if kty not in ALGORITHM_FOR_KTY:
+        raise InvalidJwksError(
+            N_("Key {number} of the JWKS must be an EC P-256 or an RSA key."), number=number
+        )
+    alg = raw.get("alg")
+    if alg is not None and alg != ALGORITHM_FOR_KTY[kty]:
+        raise InvalidJwksError(
+            N_("Key {number} of the JWKS: alg must be ES256 for EC keys and PS256 for RSA keys."),
+            number=number,
+        )
+    key_ops = raw.get("key_ops")
+    if key_ops is not None and key_ops != ["verify"]:
+        raise InvalidJwksError(
+            N_('Key {number} of the JWKS: key_ops may only be ["verify"].'), number=number
+        )
+    public = _import_public(raw, kty, number)
+    return {**public, "kid": kid, "use": "sig", **({"alg": alg} if alg else {})}
+
+
+def _import_public(raw: dict[str, Any], kty: str, number: int) -> dict[str, Any]:
+    """The key's public members, after the library has checked them (curve point, size)."""
+    try:
+        if kty == "EC":
+            if raw.get("crv") != "P-256":
+                raise InvalidJwksError(
+                    N_("Key {number} of the JWKS: EC keys must be on the curve P-256."),
+                    number=number,
+                )
+            ec = ECKey.import_key({k: raw[k] for k in ("kty", "crv", "x", "y")})
+            return ec.as_dict(private=False)
+        # The size is read from n before importing: the library only warns on small keys.
+        if not MIN_RSA_BITS <= _modulus_bits(raw.get("n")) <= MAX_RSA_BITS:
+            raise InvalidJwksError(
+                N_("Key {number} of the JWKS: RSA keys must have 2048 to 8192 bits."),
+                number=number,
+            )
+        rsa = RSAKey.import_key({k: raw[k] for k in ("kty", "n", "e")})
+    except (JoseError, KeyError, ValueError, TypeError) as exc:
+        raise InvalidJwksError(
+            N_("Key {number} of the JWKS is not a valid public key."), number=number
+        ) from exc
+    return rsa.as_dict(private=False)
+
+
+def _modulus_bits(n: Any) -> int:
+    """The bit length of a base64url RSA modulus (0 when it is not one)."""
+    if not isinstance(n, str) or len(n) > MAX_RSA_BITS:
+        return 0
+    try:
+        raw = base64.urlsafe_b64decode(n + "=" * (-len(n) % 4))
+    except ValueError:
+        return 0
+    return int.from_bytes(raw, "big").bit_length()
+
+
+def check_jwks(jwks: Any) -> dict[str, Any]:
+    """A JWK Set of public signing keys (RFC 7517 §5), normalised; kids unique."""
+    keys = jwks.get("keys") if isinstance(jwks, dict) else None
+    if not isinstance(keys, list) or not 0 < len(keys) <= MAX_KEYS:
+        raise InvalidJwksError(
+            N_('The JWKS must be an object with "keys": a list of 1 to {limit} keys.'),
+            limit=MAX_KEYS,
+        )
+    checked = [_check_key(raw, number) for number, raw in enumerate(keys, start=1)]
+    kids = [key["kid"] for key in checked]
+    if len(set(kids)) != len(kids):
+        raise InvalidJwksError(N_("Two keys of the JWKS have the same kid."))
+    return {"keys": checked}
+
+
+def check_requested_scopes(requested: Sequence[RequestedScope]) -> list[dict[str, str]]:
+    """Known scopes, each once and with a reason; openid among them."""
+    seen: dict[str, str] = {}
+    for item in requested:
+        scope = check_scope(item.scope)
+        if scope in seen:
+            raise InvalidScopeRequestError(
+                N_("The scope “{scope}” is requested twice."), scope=scope
+            )
+        reason = item.reason.strip() if isinstance(item.reason, str) else ""
+        if not reason or len(reason) > MAX_REASON_LENGTH:
+            raise InvalidScopeRequestError(
+                N_("Say why you need the scope “{scope}” (at most {limit} characters)."),
+                scope=scope,
+                limit=MAX_REASON_LENGTH,
+            )
+        seen[scope] = reason
+    if OPENID not in seen:
+        raise InvalidScopeRequestError(
+            N_("Request the scope “openid”: every link with Myna is an OpenID Connect login.")
+        )
+    return [{"scope": scope, "reason": reason} for scope, reason in seen.items()]
+
+
+# --- use cases -----------------------------------------------------------------------
+
+
+def register_organization(
+    *,
+    session: Session,
+    name: str,
+    purpose: str,
+    contact: str,
+    retention: str,
+    redirect_uris: Sequence[str],
+    jwks: dict[str, Any] | None = None,
+    jwks_uri: str | None = None,
+    requested_scopes: Sequence[RequestedScope],
+) -> RegisteredClient:
+    """Register an organisation as a client awaiting review (審査待ち)."""
+    fields = {
+        "name": _text(name, field="name", limit=MAX_NAME_LENGTH),
+        "purpose": _text(purpose, field="purpose", limit=MAX_PURPOSE_LENGTH),
+        "contact": _text(contact, field="contact", limit=MAX_CONTACT_LENGTH),
+        "retention": _text(retention, field="retention", limit=MAX_RETENTION_LENGTH),
+    }
+    uris = check_redirect_uris(redirect_uris)
+    if (jwks is None) == (jwks_uri is None):
+        raise InvalidJwksError(N_("Give either jwks (the keys) or jwks_uri, not both."))
+    keys = None if jwks is None else check_jwks(jwks)
+    uri = None if jwks_uri is None else check_jwks_uri(jwks_uri)
+    scopes = check_requested_scopes(requested_scopes)
+    row = Organization(
+        client_id=f"org-{secrets.token_hex(12)}",
+        **fields,
+        status=OrganizationStatus.PENDING.value,
+        redirect_uris=uris,
+        jwks=keys,
+        jwks_uri=uri,
+        requested_scopes=scopes,
+        approved_scopes=[],
+        created_at=utcnow(),
+        reviewed_at=None,
+        review_note="",
+    )
+    session.add(row)
+    session.flush()
+    log.info("partner_registered", client_id=row.client_id)
     return client_view(row)
+
+
+def _note(note: str, *, required: bool) -> str:
+    text = note.strip() if isinstance(note, str) else ""
+    if len(text) > MAX_NOTE_LENGTH or (required and not text):
+        raise InvalidReviewError(
+            N_("Write a note for the organisation (at most {limit} characters)."),
+            limit=MAX_NOTE_LENGTH,
+        )
+    return text
+
+
+def _refuse_change(row: Organization, action: str) -> OrganizationStateError:
+    # Both parts are message ids: the sentence is put together in the reader's language.
+    return OrganizationStateError(
+        status=_(STATUS_LABELS[OrganizationStatus(row.status)]), action=_(action)
+    )
+
+
+def review(
+    *, session: Session, client_id: str, approve: bool, scopes: Sequence[str], note: str
+) -> RegisteredClient:
+    """Approve a pending organisation for some of the scopes it asked for, or reject it."""
+    row = _row(session, client_id)
+    if row.status != OrganizationStatus.PENDING:
+        raise _refuse_change(row, N_("reviewed"))
+    # The organisation is owed a reason when it is turned down.
+    text = _note(note, required=not approve)
+    if approve:
+        requested = [s["scope"] for s in row.requested_scopes]
+        chosen = list(dict.fromkeys(scopes))
+        extra = [scope for scope in chosen if scope not in requested]
+        if extra:
+            raise InvalidReviewError(
+                N_("Only requested scopes can be approved; not requested: {scopes}."),
+                scopes=" ".join(extra)[:200],
+            )
+        if OPENID not in chosen:
+            raise InvalidReviewError(N_("An approval must include the scope “openid”."))
+        # Kept in the order the organisation asked, so every page lists them alike.
+        row.approved_scopes = [scope for scope in requested if scope in chosen]
+        row.status = OrganizationStatus.APPROVED.value
+    else:
+        row.approved_scopes = []
+        row.status = OrganizationStatus.REJECTED.value
+    row.review_note = text
+    row.reviewed_at = utcnow()
+    session.flush()
+    log.info("partner_reviewed", client_id=row.client_id, status=row.status)
+    return client_view(row)
+
+
+def suspend(*, session: Session, client_id: str, note: str) -> RegisteredClient:
+    """Stop an approved organisation: no new authorizations, its access tokens die now."""
+    row = _row(session, client_id)
+    if row.status != OrganizationStatus.APPROVED:
+        raise _refuse_change(row, N_("suspended"))
+    text = _note(note, required=True)
+    row.status = OrganizationStatus.SUSPENDED.value
+    row.review_note = text
+    now = utcnow()
+    revoked = session.execute(
+        update(AccessToken)
+        .where(AccessToken.client_id == row.client_id, AccessToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    session.flush()
+    log.info(
+        "partner_suspended",
+        client_id=row.client_id,
+        tokens_revoked=getattr(revoked, "rowcount", 0),
+    )
+    return client_view(row)
+
+
+def resume(*, session: Session, client_id: str, note: str) -> RegisteredClient:
+    """Let a suspended organisation work again with the scopes it was approved for."""
+    row = _row(session, client_id)
+    if row.status != OrganizationStatus.SUSPENDED:
+        raise _refuse_change(row, N_("resumed"))
+    text = _note(note, required=False)
+    row.status = OrganizationStatus.APPROVED.value
+    row.review_note = text
+    session.flush()
+    log.info("partner_resumed", client_id=row.client_id)
+    return client_view(row)
+
+
+def rotate_keys(*, session: Session, client_id: str, jwks: dict[str, Any]) -> RegisteredClient:
+    """Replace the organisation's keys with a new inline JWKS (a jwks_uri is dropped)."""
+    row = _row(session, client_id)
+    if row.status == OrganizationStatus.REJECTED:
+        raise _refuse_change(row, N_("given new keys"))
+    row.jwks = check_jwks(jwks)
+    if row.jwks_uri is not None:
+        _forget_fetched(row.jwks_uri)
+    row.jwks_uri = None
+    session.flush()
+    log.info("partner_keys_rotated", client_id=row.client_id, keys=len(row.jwks["keys"]))
+    return client_view(row)
+
+
+# --- keys ----------------------------------------------------------------------------
+
+# jwks_uri → (monotonic time fetched, the checked set); shared by the worker threads.
+_fetched: dict[str, tuple[float, dict[str, Any]]] = {}
+_fetched_lock = threading.Lock()
+
+
+def _forget_fetched(uri: str) -> None:
+    with _fetched_lock:
+        _fetched.pop(uri, None)
+
+
+def client_keys(*, session: Session, client_id: str, kid: str | None = None) -> KeySet:
+    """The organisation's public signing keys, to check its client assertions.
+
+    From the registered JWKS, or fetched from its jwks_uri (kept a minute; an unknown
+    ``kid`` refetches at most every ten seconds, so a rotation there is seen at once).
+    """
+    row = _row(session, client_id)
+    if row.jwks is not None:
+        return _key_set(row.jwks)
+    if row.jwks_uri is None:  # registration requires one of the two
+        raise JwksUnavailableError
+    return _key_set(_keys_from_uri(row.jwks_uri, kid))
+
+
+def _key_set(jwks: dict[str, Any]) -> KeySet:
+    # Checked by check_jwks when it was stored or fetched: {"keys": [public JWKs]}.
+    return KeySet.import_key_set(cast("KeySetSerialization", jwks))
+
+
+def _keys_from_uri(uri: str, kid: str | None) -> dict[str, Any]:
+    now = time.monotonic()
+    with _fetched_lock:
+        cached = _fetched.get(uri)
+    if cached is not None:
+        fetched_at, keys = cached
+        fresh = now - fetched_at < JWKS_CACHE_SECONDS
+        known = kid is None or any(key["kid"] == kid for key in keys["keys"])
+        if fresh and (known or now - fetched_at < JWKS_REFETCH_SECONDS):
+            return keys
+    keys = fetch_jwks(uri)
+    with _fetched_lock:
+        _fetched[uri] = (now, keys)
+    return keys
+
+
+def fetch_jwks(uri: str) -> dict[str, Any]:
+    """GET a jwks_uri: a short timeout, no redirects, at most 64 KiB, then the same checks."""
+    check_jwks_uri(uri)
+    body = bytearray()
+    try:
+        with (
+            httpx.Client(timeout=JWKS_FETCH_TIMEOUT_SECONDS, follow_redirects=False) as client,
+            client.stream("GET", uri, headers={"Accept": "application/json"}) as response,
+        ):
+            if response.status_code != httpx.codes.OK:
+                raise JwksUnavailableError
+            for chunk in response.iter_bytes():
+                body.extend(chunk)
+                if len(body) > MAX_JWKS_BYTES:
+                    raise JwksUnavailableError
+    except httpx.HTTPError as exc:
+        log.warning("partner_jwks_unreachable", uri=uri, error=type(exc).__name__)
+        raise JwksUnavailableError from exc
+    try:
+        document = json.loads(bytes(body))
+        return check_jwks(document)
+    except (ValueError, InvalidJwksError) as exc:
+        log.warning("partner_jwks_invalid", uri=uri)
+        raise JwksUnavailableError from exc

@@ -28,6 +28,19 @@ CONTENT_SECURITY_POLICY = (
     "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; "
     "object-src 'none'"
 )
+
+
+def csp_allowing_form_targets(*origins: str) -> str:
+    """The policy, letting forms go (or be redirected) to these origins too.
+
+    ``form-action`` also governs where a form's answer redirects, so a page whose form
+    ends in a redirect to another site (an organisation's redirect URI after consent)
+    must name that site.
+    """
+    allowed = " ".join(["'self'", *origins])
+    return CONTENT_SECURITY_POLICY.replace("form-action 'self'", f"form-action {allowed}")
+
+
 SECURITY_HEADERS = {
     b"content-security-policy": CONTENT_SECURITY_POLICY.encode(),
     b"x-content-type-options": b"nosniff",

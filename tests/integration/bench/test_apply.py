@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from rich.console import Console
 
 from myna.bench import apply
 
 
-def test_the_apply_benchmark_files_signed_applications_without_errors() -> None:
-    result = apply.run(
+def test_the_apply_benchmark_files_signed_applications_without_errors(
+    off_loop: Callable[..., Any],
+) -> None:
+    result = off_loop(
+        apply.run,
         residents=300,
         duration=1.0,
         concurrency=2,

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from rich.console import Console
@@ -30,11 +31,13 @@ def _quiet() -> Console:
 
 
 def test_the_http_mode_sends_a_segment_notice_that_every_logged_in_adult_sees(
+    off_loop: Callable[..., Any],
     tmp_path: Path,
 ) -> None:
     out = tmp_path / "result.json"
     database = f"sqlite:///{(tmp_path / 'bench.db').as_posix()}"
-    result = CliRunner().invoke(
+    result = off_loop(
+        CliRunner().invoke,
         app,
         [
             "bench", "notices", "--http", "-n", "300", "--duration", "1", "--segments", "3",
@@ -66,10 +69,11 @@ def test_the_http_mode_sends_a_segment_notice_that_every_logged_in_adult_sees(
 
 
 def test_the_http_mode_reuses_a_population_seeded_by_the_in_process_mode(
-    tmp_path: Path,
+    tmp_path: Path, off_loop: Callable[..., Any]
 ) -> None:
     database = f"sqlite:///{(tmp_path / 'bench.db').as_posix()}"
-    in_process = bench.run(
+    in_process = off_loop(
+        bench.run,
         residents=200,
         duration=1,
         segments=2,
@@ -84,7 +88,8 @@ def test_the_http_mode_reuses_a_population_seeded_by_the_in_process_mode(
     assert in_process.details["inbox_errors"] == 0
     assert in_process.rate_per_s > 0
 
-    over_http = bench.run_http(
+    over_http = off_loop(
+        bench.run_http,
         residents=200,
         duration=1,
         segments=2,

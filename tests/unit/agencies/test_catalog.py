@@ -173,5 +173,9 @@ def test_the_error_reads_in_japanese(data_copy: Path) -> None:
 def test_every_item_rule_uses_the_wildcard_only_for_the_residents_own_information() -> None:
     rules = load_catalog().authorization.rules
     wildcard = [r for r in rules if r.item == EVERY_ITEM]
-    assert {r.procedure for r in wildcard} == {"self-disclosure", "e-application-prefill"}
+    assert {r.procedure for r in wildcard} == {
+        "self-disclosure",
+        "e-application-prefill",
+        "partner-disclosure",
+    }
     assert all(r.self_only for r in wildcard)

@@ -1,0 +1,624 @@
+"""The authorization server's use cases (FAPI 2.0 Security Profile, authorization code flow).
+
+A client pushes its request (PAR, RFC 9126), the browser opens it at the authorization
+endpoint, the resident consents (:mod:`myna.partners.consents` calls :func:`approve` or
+:func:`deny`), the client exchanges the single-use code for a DPoP-bound access token
+and an ID token (RFC 6749 §4.1.3, RFC 7636, RFC 9449 §5), and resource APIs check the
+token with :func:`authenticate_resource_request`. Secrets (codes, tokens) are stored as
+SHA-256 digests only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, cast
+from urllib.parse import urlencode
+
+from sqlalchemy import ColumnElement, CursorResult, delete, select, update
+from sqlalchemy.orm import Session
+
+from myna.partners import discovery
+from myna.partners import dpop as proofs
+from myna.partners.domain import (
+    ACCESS_TOKEN_LIFETIME_SECONDS,
+    CODE_LIFETIME_SECONDS,
+    OPENID,
+    PAR_LIFETIME_SECONDS,
+    SIGNING_ALGORITHMS,
+    PartnerError,
+    RegisteredClient,
+    UnknownScopeError,
+    pairwise_subject,
+    parse_scopes,
+)
+from myna.partners.models import (
+    AccessToken,
+    AuthorizationCode,
+    Consent,
+    PushedRequest,
+    SeenProof,
+)
+from myna.partners.organizations import get_client
+from myna.platform import i18n
+from myna.platform.db import utcnow
+from myna.platform.errors import N_, NotFoundError
+from myna.platform.settings import Settings
+
+REQUEST_URI_PREFIX = "urn:ietf:params:oauth:request_uri:"
+# After the browser opens a pushed request, the resident may need to log in with the
+# card first; the pending authorization waits this long for the consent.
+PENDING_LIFETIME = timedelta(minutes=10)
+ID_TOKEN_LIFETIME_SECONDS = 300
+# RFC 7636 §4.1: 43 to 128 unreserved characters; the S256 challenge is 43 (§4.2).
+_VERIFIER = re.compile(r"[A-Za-z0-9._~-]{43,128}")
+_CHALLENGE = re.compile(r"[A-Za-z0-9_-]{43}")
+_TOKEN = re.compile(r"[A-Za-z0-9._~+/-]+=*")
+MAX_STATE_LENGTH = 500
+MAX_NONCE_LENGTH = 255
+MAX_REDIRECT_URI_LENGTH = 500
+
+
+# --- errors (RFC 6749 §5.2 codes; the message is the error_description) ---------------
+
+
+class OAuthError(PartnerError):
+    """An error of the OAuth protocol; ``code`` is the RFC 6749 §5.2 ``error`` value."""
+
+    code = "invalid_request"
+    message = N_("The request is not valid: {reason}.")
+    status_code = 400
+
+
+class InvalidRequestError(OAuthError):
+    code = "invalid_request"
+
+
+class InvalidClientError(OAuthError):
+    code = "invalid_client"
+    message = N_("Client authentication failed: {reason}.")
+    status_code = 401
+
+
+class UnauthorizedClientError(OAuthError):
+    code = "unauthorized_client"
+    message = N_("This organisation is not approved to use the API.")
+    status_code = 400
+
+
+class InvalidGrantError(OAuthError):
+    code = "invalid_grant"
+    message = N_("The authorization code is not valid: {reason}.")
+
+
+class UnsupportedGrantTypeError(OAuthError):
+    code = "unsupported_grant_type"
+    message = N_("Only the authorization_code grant is supported.")
+
+
+class InvalidScopeError(OAuthError):
+    code = "invalid_scope"
+    message = N_("The scope is not allowed: {reason}.")
+
+
+class InvalidTokenError(OAuthError):
+    """RFC 6750 §3.1 ``invalid_token``: sent back in WWW-Authenticate."""
+
+    code = "invalid_token"
+    message = N_("The access token is not valid: {reason}.")
+    status_code = 401
+
+
+class PendingAuthorizationNotFoundError(NotFoundError):
+    code = "authorization_request_not_found"
+    message = N_(
+        "This authorization request does not exist or has ended. "
+        "Please start again from the service you came from."
+    )
+
+
+class InvalidAuthorizationRequestError(PartnerError):
+    """Shown to the resident at the authorization endpoint; never redirected."""
+
+    code = "invalid_authorization_request"
+    message = N_(
+        "This authorization request cannot be used: {reason}. "
+        "Please start again from the service you came from."
+    )
+    status_code = 400
+
+    def localized(self) -> str:
+        # A resident reads this page: the reason is a message id of its own.
+        reason = i18n.gettext(str(self.params.get("reason", "")))
+        return i18n.gettext(self.message).format(reason=reason)
+
+
+# --- values ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PendingAuthorization:
+    """A pushed request the browser has opened, waiting for the resident's consent."""
+
+    pending_id: str
+    client: RegisteredClient
+    scopes: tuple[str, ...]
+    redirect_uri: str
+    state: str | None
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PushedAuthorization:
+    """The PAR response (RFC 9126 §2.2)."""
+
+    request_uri: str
+    expires_in: int
+
+
+@dataclass(frozen=True, slots=True)
+class TokenContext:
+    """Who may get what with an access token that passed every check."""
+
+    client_id: str
+    resident_id: int
+    consent_id: str
+    scopes: tuple[str, ...]
+
+
+def digest(secret: str) -> str:
+    """How codes and tokens are stored: SHA-256, hex."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _bounded(params: Mapping[str, str], name: str, limit: int) -> str | None:
+    value = params.get(name)
+    if value is None or value == "":
+        return None
+    if len(value) > limit:
+        raise InvalidRequestError(reason=f"{name} is too long")
+    return value
+
+
+def _require_active(client: RegisteredClient) -> RegisteredClient:
+    if not client.is_active:
+        raise UnauthorizedClientError
+    return client
+
+
+# --- PAR (RFC 9126 §2) -------------------------------------------------------------------
+
+
+def push_request(
+    *,
+    session: Session,
+    client: RegisteredClient,
+    params: Mapping[str, str],
+    dpop_jkt: str | None = None,
+) -> PushedAuthorization:
+    """Store an authenticated client's authorization request; return its request_uri.
+
+    Per `Section 2.1`_ the parameters are those of RFC 6749 §4.1.1, checked now: a
+    ``request_uri`` is refused, the redirect URI must be registered (exact string), PKCE
+    S256 is required (FAPI 2.0 §5.3.2.2) and scopes must be approved for the client.
+    ``dpop_jkt`` binds the code to a key (RFC 9449 §10), from the parameter or a DPoP
+    header's proof.
+
+    .. _`Section 2.1`: https://www.rfc-editor.org/rfc/rfc9126#section-2.1
+    """
+    _require_active(client)
+    if "request_uri" in params:
+        raise InvalidRequestError(reason="request_uri is not allowed in a pushed request")
+    if "request" in params:
+        raise InvalidRequestError(reason="request objects are not supported")
+    if params.get("client_id", client.client_id) != client.client_id:
+        raise InvalidRequestError(reason="client_id does not match the authenticated client")
+    if params.get("response_type") != "code":
+        raise InvalidRequestError(reason="response_type must be code")
+    redirect_uri = _bounded(params, "redirect_uri", MAX_REDIRECT_URI_LENGTH)
+    if redirect_uri is None or redirect_uri not in client.redirect_uris:
+        raise InvalidRequestError(reason="redirect_uri is not registered for this client")
+    method = params.get("code_challenge_method")
+    challenge = params.get("code_challenge", "")
+    if method != "S256" or not _CHALLENGE.fullmatch(challenge):
+        raise InvalidRequestError(reason="PKCE with code_challenge_method S256 is required")
+    try:
+        scopes = parse_scopes(params.get("scope", "")[:1000])
+    except UnknownScopeError as exc:
+        raise InvalidScopeError(reason="unknown scope") from exc
+    allowed = {OPENID, *client.approved_scopes}
+    if not scopes:
+        raise InvalidScopeError(reason="scope is required")
+    if not set(scopes) <= allowed:
+        raise InvalidScopeError(reason="beyond what this organisation was approved for")
+    bound = params.get("dpop_jkt") or None
+    if bound is not None and dpop_jkt is not None and bound != dpop_jkt:
+        raise proofs.InvalidDPoPProofError(reason="dpop_jkt does not match the DPoP proof")
+    jkt = bound or dpop_jkt
+    if jkt is not None and len(jkt) > 64:
+        raise InvalidRequestError(reason="dpop_jkt is too long")
+    now = utcnow()
+    pending_id = secrets.token_urlsafe(32)
+    stored = {
+        "scope": " ".join(scopes),
+        "redirect_uri": redirect_uri,
+        "state": _bounded(params, "state", MAX_STATE_LENGTH),
+        "nonce": _bounded(params, "nonce", MAX_NONCE_LENGTH),
+        "code_challenge": challenge,
+        "opened": False,
+    }
+    session.add(
+        PushedRequest(
+            id=pending_id,
+            client_id=client.client_id,
+            parameters=stored,
+            dpop_jkt=jkt,
+            created_at=now,
+            expires_at=now + timedelta(seconds=PAR_LIFETIME_SECONDS),
+        )
+    )
+    session.flush()
+    return PushedAuthorization(REQUEST_URI_PREFIX + pending_id, PAR_LIFETIME_SECONDS)
+
+
+# --- the authorization endpoint (RFC 9126 §4) -------------------------------------------
+
+
+def open_request(*, session: Session, client_id: str | None, request_uri: str | None) -> str:
+    """Accept a pushed request at the authorization endpoint; return its pending id.
+
+    Only pushed requests are accepted (FAPI 2.0 §5.3.2.2 item 2); the client_id must be
+    the one that pushed it (`Section 4`_). Errors are shown here, never redirected: the
+    redirect URI is not known to be the client's until the request is found.
+
+    .. _`Section 4`: https://www.rfc-editor.org/rfc/rfc9126#section-4
+    """
+    if not request_uri or not client_id:
+        raise InvalidAuthorizationRequestError(reason=N_("only pushed requests are accepted"))
+    if not request_uri.startswith(REQUEST_URI_PREFIX) or len(request_uri) > 200:
+        raise InvalidAuthorizationRequestError(reason=N_("the request address is not one of ours"))
+    row = session.get(PushedRequest, request_uri.removeprefix(REQUEST_URI_PREFIX))
+    if row is None or row.client_id != client_id:
+        raise InvalidAuthorizationRequestError(reason=N_("the request is unknown"))
+    now = utcnow()
+    if row.used_at is not None or row.parameters.get("opened") or row.expires_at <= now:
+        raise InvalidAuthorizationRequestError(
+            reason=N_("the request has expired or was already used")
+        )
+    _require_client(session, row.client_id)
+    row.parameters = {**row.parameters, "opened": True}
+    row.expires_at = now + PENDING_LIFETIME
+    return row.id
+
+
+def _require_client(session: Session, client_id: str) -> RegisteredClient:
+    client = get_client(session=session, client_id=client_id)
+    if not client.is_active:
+        raise InvalidAuthorizationRequestError(reason=N_("the organisation is not approved"))
+    return client
+
+
+def _pending_row(session: Session, pending_id: str) -> PushedRequest:
+    row = session.get(PushedRequest, pending_id[:64])
+    if (
+        row is None
+        or not row.parameters.get("opened")
+        or row.used_at is not None
+        or row.expires_at <= utcnow()
+    ):
+        raise PendingAuthorizationNotFoundError
+    return row
+
+
+def pending_request(*, session: Session, pending_id: str) -> PendingAuthorization:
+    """The opened, unexpired, unused request waiting for consent; else 404."""
+    row = _pending_row(session, pending_id)
+    client = get_client(session=session, client_id=row.client_id)
+    if not client.is_active:
+        raise PendingAuthorizationNotFoundError
+    return PendingAuthorization(
+        pending_id=row.id,
+        client=client,
+        scopes=tuple(row.parameters["scope"].split()),
+        redirect_uri=row.parameters["redirect_uri"],
+        state=row.parameters.get("state"),
+        expires_at=row.expires_at,
+    )
+
+
+def _claim(
+    session: Session,
+    model: type[PushedRequest] | type[AuthorizationCode],
+    where: ColumnElement[bool],
+    now: datetime,
+) -> bool:
+    """Mark a request or code used, only if no one else did: one conditional UPDATE, so
+    two concurrent redemptions cannot both succeed (the row lock decides)."""
+    result = session.execute(
+        update(model)
+        .where(where, model.used_at.is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session="fetch")
+    )
+    return cast("CursorResult[Any]", result).rowcount == 1
+
+
+def _redirect(settings: Settings, redirect_uri: str, params: dict[str, str | None]) -> str:
+    """The redirect with ``iss`` (RFC 9207 §2), appended to any query the URI has."""
+    query = {k: v for k, v in params.items() if v is not None}
+    query["iss"] = discovery.issuer(settings)
+    separator = "&" if "?" in redirect_uri else "?"
+    return redirect_uri + separator + urlencode(query)
+
+
+def approve(
+    *,
+    session: Session,
+    settings: Settings,
+    pending_id: str,
+    resident_id: int,
+    consent_id: str,
+    scopes: list[str] | tuple[str, ...],
+) -> str:
+    """Issue the single-use code for a consent; return the redirect (code, state, iss).
+
+    ``scopes`` are those the resident consented to: a subset of the request's.
+    """
+    pending = pending_request(session=session, pending_id=pending_id)
+    granted = tuple(dict.fromkeys(scopes))
+    if not granted or not set(granted) <= set(pending.scopes):
+        raise InvalidScopeError(reason="the consent goes beyond the request")
+    consent = session.get(Consent, consent_id)
+    if (
+        consent is None
+        or consent.resident_id != resident_id
+        or consent.client_id != pending.client.client_id
+        or consent.revoked_at is not None
+    ):
+        raise PendingAuthorizationNotFoundError
+    row = _pending_row(session, pending_id)
+    now = utcnow()
+    code = secrets.token_urlsafe(32)
+    session.add(
+        AuthorizationCode(
+            digest=digest(code),
+            client_id=pending.client.client_id,
+            resident_id=resident_id,
+            consent_id=consent_id,
+            redirect_uri=pending.redirect_uri,
+            scope=" ".join(granted),
+            code_challenge=row.parameters["code_challenge"],
+            nonce=row.parameters.get("nonce"),
+            dpop_jkt=row.dpop_jkt,
+            created_at=now,
+            expires_at=now + timedelta(seconds=CODE_LIFETIME_SECONDS),
+        )
+    )
+    if not _claim(session, PushedRequest, PushedRequest.id == row.id, now):
+        raise PendingAuthorizationNotFoundError
+    session.flush()
+    return _redirect(settings, pending.redirect_uri, {"code": code, "state": pending.state})
+
+
+def deny(*, session: Session, settings: Settings, pending_id: str) -> str:
+    """End the request refused; return the redirect with ``access_denied`` (RFC 6749 §4.1.2.1)."""
+    pending = pending_request(session=session, pending_id=pending_id)
+    if not _claim(session, PushedRequest, PushedRequest.id == pending.pending_id, utcnow()):
+        raise PendingAuthorizationNotFoundError
+    return _redirect(
+        settings, pending.redirect_uri, {"error": "access_denied", "state": pending.state}
+    )
+
+
+# --- the token endpoint (RFC 6749 §4.1.3, RFC 7636 §4.6, RFC 9449 §5) --------------------
+
+
+def revoke_consent_tokens(*, session: Session, consent_id: str) -> int:
+    """Revoke every live token of a consent (and burn its unused codes); the count revoked."""
+    now = utcnow()
+    session.execute(
+        update(AuthorizationCode)
+        .where(AuthorizationCode.consent_id == consent_id, AuthorizationCode.used_at.is_(None))
+        .values(used_at=now)
+    )
+    tokens = session.scalars(
+        select(AccessToken).where(
+            AccessToken.consent_id == consent_id, AccessToken.revoked_at.is_(None)
+        )
+    ).all()
+    for token in tokens:
+        token.revoked_at = now
+    session.flush()
+    return len(tokens)
+
+
+def _live_consent(session: Session, consent_id: str, client_id: str) -> Consent | None:
+    consent = session.get(Consent, consent_id)
+    if consent is None or consent.client_id != client_id or consent.revoked_at is not None:
+        return None
+    return consent
+
+
+def exchange_code(
+    *,
+    session: Session,
+    settings: Settings,
+    client: RegisteredClient,
+    params: Mapping[str, str],
+    proof: proofs.DPoPProof,
+) -> dict[str, Any]:
+    """The token response for a code, a PKCE verifier and a DPoP proof (RFC 6749 §5.1).
+
+    A code is used once; using it again revokes what it gave (RFC 6749 §4.1.2, "SHOULD
+    revoke"): all tokens of its consent, since a consent yields exactly one code.
+    """
+    _require_active(client)
+    if params.get("grant_type") != "authorization_code":
+        raise UnsupportedGrantTypeError
+    code = params.get("code", "")
+    if not code or len(code) > 128:
+        raise InvalidRequestError(reason="code is required")
+    row = session.get(AuthorizationCode, digest(code))
+    if row is None or row.client_id != client.client_id:
+        raise InvalidGrantError(reason="unknown code")
+    if row.used_at is not None:
+        revoke_consent_tokens(session=session, consent_id=row.consent_id)
+        raise InvalidGrantError(reason="the code was already used; its tokens are revoked")
+    now = utcnow()
+    if row.expires_at <= now:
+        raise InvalidGrantError(reason="the code has expired")
+    if params.get("redirect_uri") != row.redirect_uri:
+        raise InvalidGrantError(reason="redirect_uri differs from the authorization request")
+    verifier = params.get("code_verifier", "")
+    if not _VERIFIER.fullmatch(verifier):
+        raise InvalidGrantError(reason="a PKCE code_verifier is required")
+    if not hmac.compare_digest(proofs.b64url_sha256(verifier), row.code_challenge):
+        raise InvalidGrantError(reason="the PKCE code_verifier does not match")
+    if row.dpop_jkt is not None and row.dpop_jkt != proof.jkt:
+        raise proofs.InvalidDPoPProofError(
+            reason="the proof's key is not the one bound to the code"
+        )
+    consent = _live_consent(session, row.consent_id, client.client_id)
+    if consent is None:
+        raise InvalidGrantError(reason="the consent was revoked")
+    if not _claim(session, AuthorizationCode, AuthorizationCode.digest == row.digest, now):
+        # Another request redeemed it between our read and now: the same as a replay.
+        revoke_consent_tokens(session=session, consent_id=row.consent_id)
+        raise InvalidGrantError(reason="the code was already used; its tokens are revoked")
+    access_token = secrets.token_urlsafe(32)
+    session.add(
+        AccessToken(
+            digest=digest(access_token),
+            client_id=client.client_id,
+            resident_id=row.resident_id,
+            consent_id=row.consent_id,
+            scope=row.scope,
+            jkt=proof.jkt,
+            created_at=now,
+            expires_at=now + timedelta(seconds=ACCESS_TOKEN_LIFETIME_SECONDS),
+        )
+    )
+    response: dict[str, Any] = {
+        "access_token": access_token,
+        "token_type": "DPoP",
+        "expires_in": ACCESS_TOKEN_LIFETIME_SECONDS,
+        "scope": row.scope,
+    }
+    if OPENID in row.scope.split():
+        response["id_token"] = id_token(
+            session=session,
+            settings=settings,
+            client_id=client.client_id,
+            resident_id=row.resident_id,
+            nonce=row.nonce,
+            auth_time=row.created_at,
+            now=now,
+        )
+    session.flush()
+    return response
+
+
+def id_token(
+    *,
+    session: Session,
+    settings: Settings,
+    client_id: str,
+    resident_id: int,
+    nonce: str | None,
+    auth_time: datetime,
+    now: datetime,
+) -> str:
+    """The ID token (OIDC Core §2), ES256, its subject the pairwise pseudonym (§8.1)."""
+    issued = int(now.timestamp())
+    claims: dict[str, Any] = {
+        "iss": discovery.issuer(settings),
+        "sub": subject(settings=settings, client_id=client_id, resident_id=resident_id),
+        "aud": client_id,
+        "iat": issued,
+        "exp": issued + ID_TOKEN_LIFETIME_SECONDS,
+        # The consent, given in a card-login session, is the authentication event.
+        "auth_time": int(auth_time.timestamp()),
+        "acr": discovery.ACR_CARD,
+    }
+    if nonce is not None:
+        claims["nonce"] = nonce
+    return discovery.sign_jwt(session=session, settings=settings, claims=claims)
+
+
+def subject(*, settings: Settings, client_id: str, resident_id: int) -> str:
+    """The resident's pairwise ``sub`` for one organisation."""
+    secret = settings.secret_key.get_secret_value().encode()
+    return pairwise_subject(secret, client_id, resident_id)
+
+
+# --- resource requests (RFC 9449 §7) -------------------------------------------------
+
+
+def authenticate_resource_request(
+    *,
+    session: Session,
+    settings: Settings,
+    authorization: str | None,
+    dpop: str | None,
+    method: str,
+    url: str,
+) -> TokenContext:
+    """The token's context, if the DPoP-bound token and its proof pass `Section 7.1`_.
+
+    A bearer presentation of a DPoP-bound token is refused (§7.2); so are tokens of a
+    revoked consent or a suspended organisation. ``url`` is the URI the resource is
+    published at (the issuer's), not what a proxy forwarded.
+
+    .. _`Section 7.1`: https://www.rfc-editor.org/rfc/rfc9449#section-7.1
+    """
+    del settings  # The issuer's URL is in ``url``; kept for symmetry with the others.
+    scheme, _, token = (authorization or "").partition(" ")
+    token = token.strip()
+    if scheme.lower() != "dpop" or not token or not _TOKEN.fullmatch(token) or len(token) > 256:
+        raise InvalidTokenError(reason="send the access token as “Authorization: DPoP …”")
+    now = utcnow()
+    checked = proofs.verify_proof(dpop, method=method, url=url, now=now, access_token=token)
+    row = session.get(AccessToken, digest(token))
+    if row is None or row.revoked_at is not None or row.expires_at <= now:
+        raise InvalidTokenError(reason="unknown, expired or revoked")
+    if row.jkt != checked.jkt:
+        raise InvalidTokenError(reason="the token is bound to another key")
+    if _live_consent(session, row.consent_id, row.client_id) is None:
+        raise InvalidTokenError(reason="the consent was revoked")
+    if not get_client(session=session, client_id=row.client_id).is_active:
+        raise InvalidTokenError(reason="the organisation is not approved")
+    until = checked.issued_at + 2 * proofs.MAX_PROOF_AGE
+    if not proofs.remember(
+        session=session, kind="dpop", scope=checked.jkt, jti=checked.jti, until=until
+    ):
+        raise proofs.InvalidDPoPProofError(reason="the proof was already used")
+    return TokenContext(
+        client_id=row.client_id,
+        resident_id=row.resident_id,
+        consent_id=row.consent_id,
+        scopes=tuple(row.scope.split()),
+    )
+
+
+def www_authenticate(error: PartnerError) -> str:
+    """The WWW-Authenticate challenge for a refused resource request (RFC 9449 §7.1).
+
+    Header values are Latin-1: the challenge names the error; the JSON body explains it.
+    """
+    algs = " ".join(SIGNING_ALGORITHMS)
+    return f'DPoP error="{error.code}", algs="{algs}"'
+
+
+def forget_expired(*, session: Session) -> None:
+    """Housekeeping: pushed requests and codes long past their lifetime, old jtis."""
+    now = utcnow()
+    session.execute(delete(SeenProof).where(SeenProof.expires_at < now))
+    cutoff = now - timedelta(hours=1)
+    for model in (PushedRequest, AuthorizationCode):
+        for row in session.scalars(select(model).where(model.expires_at < cutoff)).all():
+            session.delete(row)

@@ -1,0 +1,96 @@
+"""The resource APIs for organisations: 自己情報取得API and お知らせ情報取得API (docs/api/).
+
+Both need a DPoP-bound access token (``Authorization: DPoP <token>`` and a ``DPoP`` proof
+for this method and URL, RFC 9449 §7) and answer with a JWT signed by the platform, or a
+JWE around it for organisations that registered an encryption key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
+
+from myna import network
+from myna.partners import authorization, discovery, resources
+from myna.partners.authorization import TokenContext
+from myna.partners.domain import PartnerError
+from myna.platform.settings import Settings
+from myna.platform.web import get_container, transaction
+
+PREFIX = "/api/partners/v1"
+MYINFO_PATH = f"{PREFIX}/myinfo"
+NOTICES_PATH = f"{PREFIX}/notices"
+router = APIRouter(tags=["resource APIs"])
+NO_STORE = {"Cache-Control": "no-store"}
+_SIGNED = {
+    200: {
+        "description": "A JWT signed by the platform (application/jwt), or a compact JWE "
+        "around it (application/jose) when the organisation registered an encryption key.",
+        "content": {"application/jwt": {}, "application/jose": {}},
+    },
+    401: {"description": "invalid_token or invalid_dpop_proof, with a WWW-Authenticate challenge"},
+    403: {"description": "insufficient_scope: not consented or not in the token"},
+}
+
+Answer = Callable[[Session, Settings, TokenContext], resources.SignedAnswer]
+
+
+def _challenge(error: PartnerError) -> str:
+    # Header values are Latin-1: the challenge names the error only; the body explains.
+    algs = " ".join(("PS256", "ES256"))
+    return f'DPoP error="{error.code}", algs="{algs}"'
+
+
+def _serve(request: Request, path: str, answer: Answer) -> Response:
+    settings = get_container(request).settings
+    with transaction(request) as db:
+        try:
+            context = authorization.authenticate_resource_request(
+                session=db,
+                settings=settings,
+                authorization=request.headers.get("authorization"),
+                dpop=request.headers.get("dpop"),
+                method=request.method,
+                url=discovery.endpoint(settings, path),
+            )
+            result = answer(db, settings, context)
+        except PartnerError as error:
+            # Returned, not raised: a refused use is still recorded on its consent.
+            return JSONResponse(
+                {"error": error.code, "error_description": error.localized()},
+                status_code=error.status_code,
+                headers={**NO_STORE, "WWW-Authenticate": _challenge(error)},
+            )
+    return Response(result.body, media_type=result.media_type, headers=NO_STORE)
+
+
+@router.get(
+    MYINFO_PATH,
+    responses=_SIGNED,  # type: ignore[arg-type]
+    summary="自己情報取得API: the consented items of わたしの情報, signed item by item",
+)
+def my_information(request: Request) -> Response:
+    def answer(db: Session, settings: Settings, context: TokenContext) -> resources.SignedAnswer:
+        return resources.self_information(
+            session=db,
+            settings=settings,
+            hub=network.hub_for(session=db, settings=settings),
+            context=context,
+        )
+
+    return _serve(request, MYINFO_PATH, answer)
+
+
+@router.get(
+    NOTICES_PATH,
+    responses=_SIGNED,  # type: ignore[arg-type]
+    summary="お知らせ情報取得API: the resident's notices, when they agreed to share them",
+)
+def shared_notices(request: Request) -> Response:
+    def answer(db: Session, settings: Settings, context: TokenContext) -> resources.SignedAnswer:
+        return resources.shared_notices(session=db, settings=settings, context=context)
+
+    return _serve(request, NOTICES_PATH, answer)

@@ -1,0 +1,249 @@
+"""The resource APIs' use cases: 自己情報取得API and お知らせ情報取得API.
+
+Every use goes through the consent it was given under:
+
+* the items are the consent's, narrowed to the token's scopes; nothing else is asked;
+* agencies' items are fetched through the hub for the consenting resident only, under
+  the self-only procedure 本人同意に基づく民間事業者への提供 (``partner-disclosure``),
+  with the organisation's name as the purpose — so each use is in the resident's
+  やりとり履歴 and the exchange log; the basic 4 info come from the registry (J-LIS's
+  本人確認情報), as the signing certificate would carry them;
+* each use is written as a ConsentUse row where it happens.
+
+The answer is a JWT signed by the platform (ES256, the key at ``/oauth/jwks``); each
+item inside is itself a signed JWT, so an organisation can keep or forward one item and
+anyone can verify it alone (its source agency and last update date travel with it). When
+the organisation registered an encryption key (``use: enc``), the signed answer is
+encrypted to it as a compact JWE (RFC 7516).
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from joserfc import jwe
+from joserfc.jwk import ECKey, RSAKey
+from sqlalchemy.orm import Session
+
+from myna import agencies, network, notices, registry
+from myna.partners import consents, discovery
+from myna.partners.authorization import TokenContext, subject
+from myna.partners.domain import BASIC_INFO_SCOPES, NOTICES_SCOPE, PartnerError
+from myna.partners.models import Consent
+from myna.partners.organizations import get_client
+from myna.platform.db import utcnow
+from myna.platform.errors import N_
+from myna.platform.settings import Settings
+
+PARTNER_DISCLOSURE = "partner-disclosure"
+RESULT_TYPE = "myinfo+jwt"
+ITEM_TYPE = "myinfo-item+jwt"
+NOTICES_TYPE = "notices+jwt"
+RESULT_LIFETIME_SECONDS = 300
+MAX_NOTICES = 50
+# JWE algorithms by the organisation's key type (RFC 7518 §4.3, §4.6; §5.3 A256GCM).
+_KEY_WRAP = {"EC": "ECDH-ES+A256KW", "RSA": "RSA-OAEP-256"}
+_CONTENT_ENCRYPTION = "A256GCM"
+
+
+class InsufficientScopeError(PartnerError):
+    """The token or its consent does not cover what the request needs (RFC 6750 §3.1)."""
+
+    code = "insufficient_scope"
+    message = N_(
+        "The resident has not consented to this information for your organisation. "
+        "Ask for the scope in a new authorization request."
+    )
+    status_code = 403
+
+
+@dataclass(frozen=True, slots=True)
+class SignedAnswer:
+    """A resource answer: the compact JWS, or the JWE around it, and its media type."""
+
+    body: str
+    media_type: str
+    items: tuple[str, ...]
+
+
+def _consented(session: Session, context: TokenContext) -> tuple[Consent, set[str]]:
+    consent = session.get(Consent, context.consent_id)
+    if consent is None or consent.revoked_at is not None:  # pragma: no cover - the token check
+        raise InsufficientScopeError
+    return consent, set(context.scopes) & set(consent.scopes)
+
+
+def _basic_info(session: Session, resident_id: int, scopes: set[str]) -> dict[str, Any]:
+    resident = registry.get_resident(session=session, resident_id=resident_id)
+    values: dict[str, Any] = {
+        "name": {"name": resident.full_name, "name_kana": resident.full_name_kana},
+        "address": {"address": resident.full_address},
+        "birthdate": {"birthdate": resident.birth_date.isoformat()},
+        "gender": {"gender": int(resident.sex)},
+    }
+    return {scope: values[scope] for scope in BASIC_INFO_SCOPES if scope in scopes}
+
+
+def _agency_name(session: Session, code: str) -> str:
+    try:
+        return agencies.resolve_agency(session=session, code=code).name_ja
+    except agencies.UnknownAgencyError:
+        return code
+
+
+def _encrypt_if_asked(jwks: dict[str, Any] | None, signed: str) -> tuple[str, str]:
+    """The JWE around ``signed`` when the organisation registered an encryption key."""
+    for raw in (jwks or {}).get("keys", []):
+        if raw.get("use") != "enc" or raw.get("kty") not in _KEY_WRAP:
+            continue
+        key = ECKey.import_key(raw) if raw["kty"] == "EC" else RSAKey.import_key(raw)
+        header = {
+            "alg": _KEY_WRAP[raw["kty"]],
+            "enc": _CONTENT_ENCRYPTION,
+            "cty": "JWT",
+            "kid": raw.get("kid", ""),
+        }
+        return jwe.encrypt_compact(header, signed, key), "application/jose"
+    return signed, "application/jwt"
+
+
+def self_information(
+    *, session: Session, settings: Settings, hub: network.Hub, context: TokenContext
+) -> SignedAnswer:
+    """自己情報取得API: the consented items, fetched through the hub, signed item by item."""
+    consent, scopes = _consented(session, context)
+    client = get_client(session=session, client_id=context.client_id)
+    wanted = [
+        item
+        for item in consent.items
+        if item["scope"] in scopes and str(item["source"]).startswith(("kind:", "agency:"))
+    ]
+    basic = _basic_info(session, context.resident_id, scopes)
+    if not wanted and not basic:
+        consents.record_use(
+            session=session, consent_id=consent.id, api="myinfo", items=[], succeeded=False
+        )
+        raise InsufficientScopeError
+    now = utcnow()
+    issued = int(now.timestamp())
+    sub = subject(settings=settings, client_id=context.client_id, resident_id=context.resident_id)
+    common = {"iss": discovery.issuer(settings), "aud": context.client_id, "sub": sub}
+    outcome = (
+        network.request_self_information(
+            session=session,
+            hub=hub,
+            resident_id=context.resident_id,
+            items=sorted({str(item["item"]) for item in wanted}),
+            procedure=PARTNER_DISCLOSURE,
+            purpose=f"{client.name}への提供（本人の同意）"[:200],
+        )
+        if wanted
+        else None
+    )
+    names = {str(item["item"]): str(item["name_ja"]) for item in wanted}
+    entries: list[dict[str, Any]] = []
+
+    def item_jwt(claims: dict[str, Any]) -> str:
+        return discovery.sign_jwt(
+            session=session,
+            settings=settings,
+            claims={**common, "iat": issued, "consent_id": consent.id, **claims},
+            typ=ITEM_TYPE,
+        )
+
+    for scope, data in basic.items():
+        source = {"agency": "registry", "name": "住民基本台帳"}
+        entries.append(
+            {
+                "item": scope,
+                "data": data,
+                "source": source,
+                "jwt": item_jwt({"item": scope, "data": data, "source": source}),
+            }
+        )
+    unavailable: list[str] = []
+    for result in outcome.results if outcome is not None else ():
+        if result.outcome is not network.Outcome.SUCCESS:
+            unavailable.append(result.item)
+            continue
+        for record in result.records:
+            source = {"agency": record.provider, "name": _agency_name(session, record.provider)}
+            claims = {
+                "item": record.item,
+                "name": names.get(record.item, record.item),
+                "data": record.payload,
+                "source": source,
+                "updated_at": record.updated_at,
+            }
+            entries.append({**claims, "jwt": item_jwt(claims)})
+    signed = discovery.sign_jwt(
+        session=session,
+        settings=settings,
+        claims={
+            **common,
+            "iat": issued,
+            "exp": issued + RESULT_LIFETIME_SECONDS,
+            "jti": secrets.token_urlsafe(16),
+            "consent_id": consent.id,
+            "items": entries,
+            "unavailable": sorted(set(unavailable)),
+        },
+        typ=RESULT_TYPE,
+    )
+    delivered = tuple(dict.fromkeys(str(e["item"]) for e in entries))
+    consents.record_use(
+        session=session,
+        consent_id=consent.id,
+        api="myinfo",
+        items=list(delivered),
+        succeeded=not unavailable,
+    )
+    body, media_type = _encrypt_if_asked(client.jwks, signed)
+    return SignedAnswer(body=body, media_type=media_type, items=delivered)
+
+
+def shared_notices(*, session: Session, settings: Settings, context: TokenContext) -> SignedAnswer:
+    """お知らせ情報取得API: the resident's notices, when they agreed to share them."""
+    consent, scopes = _consented(session, context)
+    if NOTICES_SCOPE not in scopes:
+        consents.record_use(
+            session=session, consent_id=consent.id, api="notices", items=[], succeeded=False
+        )
+        raise InsufficientScopeError
+    client = get_client(session=session, client_id=context.client_id)
+    page = notices.inbox(session=session, resident_id=context.resident_id, page_size=MAX_NOTICES)
+    listed = [
+        {
+            "id": item.id,
+            "title": item.title,
+            "sender": {"agency": item.sender, "name": _agency_name(session, item.sender)},
+            "category": item.category.value,
+            "deadline": None if item.deadline is None else item.deadline.isoformat(),
+            "published_at": item.published_at.isoformat(),
+        }
+        for item in page.items
+    ]
+    issued = int(utcnow().timestamp())
+    signed = discovery.sign_jwt(
+        session=session,
+        settings=settings,
+        claims={
+            "iss": discovery.issuer(settings),
+            "aud": context.client_id,
+            "sub": subject(
+                settings=settings, client_id=context.client_id, resident_id=context.resident_id
+            ),
+            "iat": issued,
+            "exp": issued + RESULT_LIFETIME_SECONDS,
+            "consent_id": consent.id,
+            "notices": listed,
+        },
+        typ=NOTICES_TYPE,
+    )
+    consents.record_use(
+        session=session, consent_id=consent.id, api="notices", items=["notices"], succeeded=True
+    )
+    body, media_type = _encrypt_if_asked(client.jwks, signed)
+    return SignedAnswer(body=body, media_type=media_type, items=("notices",))
