@@ -133,4 +133,5 @@ def load(
         raise _fail(error) from error
     finally:
         source_engine.dispose()
+        container.engine.dispose()
     typer.echo(f"{agency}: {written} records loaded")
