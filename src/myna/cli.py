@@ -273,6 +273,37 @@ def bench_apply(
     _report(console, result, json)
 
 
+@bench_app.command("api")
+def bench_api(
+    residents: Annotated[
+        int, typer.Option("--residents", "-n", min=1, help="Population to seed (with agency data).")
+    ] = 2_000,
+    duration: Annotated[float, typer.Option(min=1, help="Seconds per phase.")] = 10.0,
+    concurrency: Annotated[int, typer.Option(min=1, max=256, help="Concurrent clients.")] = 4,
+    workers: Annotated[int, typer.Option(min=1, max=32, help="Server worker processes.")] = 1,
+    codes: Annotated[
+        int, typer.Option(min=1, max=100_000, help="Single-use codes prepared for the token phase.")
+    ] = 2_000,
+    database_url: BenchDatabase = "",
+    json: BenchJson = None,
+) -> None:
+    """Partner API: tokens per second and DPoP-checked, signed resource calls per second."""
+    from myna.bench import api  # noqa: PLC0415
+
+    console = Console()
+    result = api.run(
+        residents=residents,
+        duration=duration,
+        concurrency=concurrency,
+        workers=workers,
+        codes=codes,
+        database_url=database_url,
+        console=console,
+    )
+    api.print_result(console, result)
+    _report(console, result, json)
+
+
 @bench_app.command("notices")
 def bench_notices(
     residents: Annotated[

@@ -131,13 +131,23 @@ async def _close(clients: list[httpx.AsyncClient]) -> None:
     await asyncio.gather(*(client.aclose() for client in clients))
 
 
-async def closed_loop(operation: Operation, *, concurrency: int, duration: float) -> LoadStats:
-    """``concurrency`` clients each repeating ``operation`` back to back for ``duration``."""
+async def closed_loop(
+    operation: Operation,
+    *,
+    concurrency: int,
+    duration: float,
+    exhausted: Callable[[], bool] | None = None,
+) -> LoadStats:
+    """``concurrency`` clients each repeating ``operation`` back to back for ``duration``.
+
+    ``exhausted`` ends the phase early when the operations' supply runs out (e.g. the
+    single-use codes of a token phase).
+    """
     stats = LoadStats()
     clients = _clients(concurrency)
 
     async def worker(client: httpx.AsyncClient) -> None:
-        while time.perf_counter() < stop_at:
+        while time.perf_counter() < stop_at and not (exhausted is not None and exhausted()):
             started = time.perf_counter()
             try:
                 await operation(client)

@@ -235,7 +235,8 @@ def test_a_node_signing_with_a_wrong_key_is_logged_as_failed(deployment: Deploym
     node_settings = deployment.settings.model_copy(
         update={"database_url": deployment.node_databases[MINATO]}
     )
-    server = ServerThread(create_node_app(build_container(node_settings), impostor), free_port())
+    node_container = build_container(node_settings)
+    server = ServerThread(create_node_app(node_container, impostor), free_port())
     server.start()
     try:
         before = deployment.logged()
@@ -243,6 +244,7 @@ def test_a_node_signing_with_a_wrong_key_is_logged_as_failed(deployment: Deploym
     finally:
         server.stop()
         crl_client.close()
+        node_container.engine.dispose()
 
     results = _by_item(outcome)
     assert results["health-insurance"].outcome is FAILED

@@ -1,0 +1,388 @@
+"""`myna bench api`: token issuance and resource calls of the partner API over HTTP.
+
+A registered, approved organisation (ES256 key) and ``residents`` people with their
+agencies' data. For each timed token request a single-use code is prepared beforehand the
+way the consent page makes one (pushed request, opened, consented item by item with a
+signed receipt, approved), because codes live 60 seconds and only the token endpoint is
+measured:
+
+1. the trivial endpoint (``GET /healthz``) back to back;
+2. ``POST /oauth/token`` back to back: ``private_key_jwt`` client assertion (ES256, new
+   ``jti``), PKCE S256 verifier, DPoP proof; the server checks all three, redeems the code
+   once, and signs an ID token;
+3. ``GET /api/partners/v1/myinfo`` back to back with random tokens of phase 2, each with
+   a fresh DPoP proof: the token and proof checks, the consent, a signed exchange through
+   the hub with its log entries, per-item signed JWTs and the signed answer;
+4. the same paced at half the rate phase 3 reached.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import random
+import secrets
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+from joserfc import jwt
+from joserfc.jwk import ECKey
+from rich.console import Console
+from rich.table import Table
+
+from myna import registry
+from myna.bench.harness import (
+    LoadStats,
+    Result,
+    closed_loop,
+    free_port,
+    paced_loop,
+    server_process,
+)
+from myna.bench.login import BENCH_SECRETS
+from myna.bench.selfinfo import _seed, _settings
+from myna.bootstrap import Container, build_container
+from myna.partners import authorization, consents, organizations
+from myna.partners.domain import RequestedScope
+from myna.platform.db import unit_of_work
+from myna.platform.logging import configure_logging
+
+SEED = 1
+SCOPES = ("openid", "name", "myinfo.local-tax")
+REDIRECT_URI = "https://bank.example/callback"
+ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+MAX_CONSENTING = 5000  # residents the prepared consents are spread over
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedCode:
+    """A code waiting at the token endpoint, with what the client must show for it."""
+
+    code: str
+    verifier: str
+    dpop_key: ECKey
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    """An access token and the key it is bound to."""
+
+    token: str
+    dpop_key: ECKey
+
+
+def _b64url_sha256(value: str) -> str:
+    return base64.urlsafe_b64encode(hashlib.sha256(value.encode()).digest()).rstrip(b"=").decode()
+
+
+def _proof(key: ECKey, method: str, url: str, access_token: str | None = None) -> str:
+    header = {"typ": "dpop+jwt", "alg": "ES256", "jwk": key.as_dict(private=False)}
+    claims: dict[str, object] = {
+        "jti": secrets.token_urlsafe(12),
+        "htm": method,
+        "htu": url,
+        "iat": int(time.time()),
+    }
+    if access_token is not None:
+        claims["ath"] = _b64url_sha256(access_token)
+    return jwt.encode(header, claims, key, algorithms=["ES256"])
+
+
+def _assertion(client_id: str, key: ECKey, issuer: str) -> str:
+    now = int(time.time())
+    claims = {
+        "iss": client_id,
+        "sub": client_id,
+        "aud": issuer,
+        "iat": now,
+        "exp": now + 60,
+        "jti": secrets.token_urlsafe(16),
+    }
+    return jwt.encode({"alg": "ES256", "kid": key.kid}, claims, key, algorithms=["ES256"])
+
+
+def _organization(container: Container) -> tuple[str, ECKey]:
+    key = ECKey.generate_key("P-256")
+    key = ECKey.import_key(key.as_dict(private=True, kid="bench-1", use="sig", alg="ES256"))
+    with unit_of_work(container.session_factory) as session:
+        created = organizations.register_organization(
+            session=session,
+            name="ベンチマーク銀行",
+            purpose="性能測定",
+            contact="bench@bank.example",
+            retention="測定の終了まで",
+            redirect_uris=[REDIRECT_URI],
+            jwks={"keys": [key.as_dict(private=False)]},
+            requested_scopes=[RequestedScope(scope, "性能測定") for scope in SCOPES],
+        )
+        organizations.review(
+            session=session,
+            client_id=created.client_id,
+            approve=True,
+            scopes=list(SCOPES),
+            note="ベンチマーク",
+        )
+    return created.client_id, key
+
+
+def _prepare_codes(
+    container: Container, client_id: str, resident_ids: list[int], count: int
+) -> list[PreparedCode]:
+    """Codes made as the consent page makes them (push, open, consent, approve)."""
+    settings = container.settings
+    rng = random.Random(SEED)  # noqa: S311 - choosing residents, not secrets
+    prepared: list[PreparedCode] = []
+    with unit_of_work(container.session_factory) as session:
+        client = organizations.get_client(session=session, client_id=client_id)
+        for _ in range(count):
+            verifier = secrets.token_urlsafe(48)
+            key = ECKey.generate_key("P-256")
+            pushed = authorization.push_request(
+                session=session,
+                client=client,
+                params={
+                    "response_type": "code",
+                    "client_id": client_id,
+                    "redirect_uri": REDIRECT_URI,
+                    "scope": " ".join(SCOPES),
+                    "state": secrets.token_urlsafe(8),
+                    "nonce": secrets.token_urlsafe(8),
+                    "code_challenge": _b64url_sha256(verifier),
+                    "code_challenge_method": "S256",
+                },
+                dpop_jkt=key.thumbprint(),
+            )
+            pending_id = authorization.open_request(
+                session=session, client_id=client_id, request_uri=pushed.request_uri
+            )
+            resident_id = rng.choice(resident_ids)
+            consent = consents.create_consent(
+                session=session,
+                settings=settings,
+                resident_id=resident_id,
+                client=client,
+                scopes=SCOPES,
+                chosen=[i.key for s in SCOPES for i in consents.items_of_scope(s)],
+            )
+            url = authorization.approve(
+                session=session,
+                settings=settings,
+                pending_id=pending_id,
+                resident_id=resident_id,
+                consent_id=consent.id,
+                scopes=list(consent.scopes),
+            )
+            code = parse_qs(urlsplit(url).query)["code"][0]
+            prepared.append(PreparedCode(code=code, verifier=verifier, dpop_key=key))
+    return prepared
+
+
+@dataclass
+class _TokenRequests:
+    url: str
+    issuer: str
+    client_id: str
+    client_key: ECKey
+    codes: list[PreparedCode]
+    issued: list[IssuedToken]
+
+    async def __call__(self, client: httpx.AsyncClient) -> None:
+        if not self.codes:
+            msg = "no prepared codes left"
+            raise RuntimeError(msg)
+        prepared = self.codes.pop()
+        token_url = f"{self.issuer}/oauth/token"
+        answer = await client.post(
+            f"{self.url}/oauth/token",
+            data={
+                "grant_type": "authorization_code",
+                "code": prepared.code,
+                "redirect_uri": REDIRECT_URI,
+                "code_verifier": prepared.verifier,
+                "client_id": self.client_id,
+                "client_assertion_type": ASSERTION_TYPE,
+                "client_assertion": _assertion(self.client_id, self.client_key, self.issuer),
+            },
+            headers={"DPoP": _proof(prepared.dpop_key, "POST", token_url)},
+        )
+        answer.raise_for_status()
+        self.issued.append(IssuedToken(answer.json()["access_token"], prepared.dpop_key))
+
+
+@dataclass
+class _ResourceCalls:
+    url: str
+    issuer: str
+    tokens: list[IssuedToken]
+    rng: random.Random
+
+    async def __call__(self, client: httpx.AsyncClient) -> None:
+        chosen = self.rng.choice(self.tokens)
+        path = "/api/partners/v1/myinfo"
+        answer = await client.get(
+            f"{self.url}{path}",
+            headers={
+                "Authorization": f"DPoP {chosen.token}",
+                "DPoP": _proof(chosen.dpop_key, "GET", f"{self.issuer}{path}", chosen.token),
+            },
+        )
+        answer.raise_for_status()
+
+
+@dataclass(frozen=True, slots=True)
+class _Phases:
+    baseline: LoadStats
+    tokens: LoadStats
+    full: LoadStats
+    half: LoadStats
+
+
+def _measure(
+    container: Container,
+    url: str,
+    client_id: str,
+    key: ECKey,
+    resident_ids: list[int],
+    *,
+    duration: float,
+    concurrency: int,
+    codes: int,
+    console: Console,
+) -> _Phases:
+    issuer = container.settings.portal_url
+
+    async def trivial(client: httpx.AsyncClient) -> None:
+        response = await client.get(f"{url}/healthz")
+        response.raise_for_status()
+
+    console.print(f"Trivial endpoint, {concurrency} clients, {duration:.0f} s…")
+    baseline = asyncio.run(closed_loop(trivial, concurrency=concurrency, duration=duration))
+    console.print(f"Preparing {codes} single-use codes (push, consent, approve)…")
+    prepared = _prepare_codes(container, client_id, resident_ids, codes)
+    issued: list[IssuedToken] = []
+    token_requests = _TokenRequests(url, issuer, client_id, key, prepared, issued)
+    console.print(f"Token requests, {concurrency} clients, up to {duration:.0f} s…")
+    tokens = asyncio.run(
+        closed_loop(
+            token_requests,
+            concurrency=concurrency,
+            duration=duration,
+            exhausted=lambda: not token_requests.codes,
+        )
+    )
+    calls = _ResourceCalls(url, issuer, issued, random.Random(SEED))  # noqa: S311
+    console.print(f"Resource calls, {concurrency} clients, {duration:.0f} s…")
+    full = asyncio.run(closed_loop(calls, concurrency=concurrency, duration=duration))
+    half_rate = max(1.0, full.rate / 2)
+    console.print(f"Resource calls paced at half load ({half_rate:.0f}/s), {duration:.0f} s…")
+    half = asyncio.run(
+        paced_loop(calls, rate=half_rate, duration=duration, concurrency=concurrency * 4)
+    )
+    return _Phases(baseline, tokens, full, half)
+
+
+def run(
+    *,
+    residents: int,
+    duration: float,
+    concurrency: int,
+    workers: int,
+    codes: int,
+    database_url: str,
+    console: Console,
+) -> Result:
+    """Run the partner-API scenario and return its result."""
+    configure_logging(level="WARNING", json=False)
+    with tempfile.TemporaryDirectory(prefix="myna-bench-api-") as tmp:
+        data_dir = Path(tmp)
+        port = free_port()
+        url_db = database_url or f"sqlite:///{(data_dir / 'bench.db').as_posix()}"
+        settings = _settings(data_dir, url_db).model_copy(
+            update={"portal_url": f"http://127.0.0.1:{port}"}
+        )
+        container = build_container(settings)
+        console.print(f"Preparing the database ({residents:,} residents with agency data)…")
+        started = time.perf_counter()
+        population, _reused = _seed(container, console, residents=residents, reuse=False)
+        resident_ids: list[int] = []
+        with unit_of_work(container.session_factory) as session:
+            for batch in registry.iter_households(session=session):
+                resident_ids += [
+                    m.id
+                    for members in batch
+                    for m in members
+                    if m.status == registry.ResidentStatus.ACTIVE
+                ]
+                if len(resident_ids) >= MAX_CONSENTING:
+                    break
+        client_id, key = _organization(container)
+        setup_s = time.perf_counter() - started
+        env = {
+            **BENCH_SECRETS,
+            "MYNA_ENVIRONMENT": "production",
+            "MYNA_DATA_DIR": str(data_dir),
+            "MYNA_DATABASE_URL": url_db,
+            "MYNA_LOG_LEVEL": "WARNING",
+            "MYNA_PORTAL_URL": settings.portal_url,
+        }
+        with server_process(env, port=port, workers=workers) as url:
+            phases = _measure(
+                container,
+                url,
+                client_id,
+                key,
+                resident_ids[:MAX_CONSENTING],
+                duration=duration,
+                concurrency=concurrency,
+                codes=codes,
+                console=console,
+            )
+        container.engine.dispose()
+    baseline, tokens, full, half = phases.baseline, phases.tokens, phases.full, phases.half
+    return Result(
+        scenario="api",
+        rate_per_s=round(full.rate, 1),
+        p50_ms=round(half.percentile(50), 1),
+        p99_ms=round(half.percentile(99), 1),
+        baseline_rate_per_s=round(baseline.rate, 1),
+        ratio=round(full.rate / baseline.rate, 3) if baseline.rate else 0.0,
+        details={
+            "population": population,
+            "database": "postgresql" if url_db.startswith("postgresql") else "sqlite",
+            "setup_s": round(setup_s, 1),
+            "duration_s": duration,
+            "concurrency": concurrency,
+            "workers": workers,
+            "tokens_per_s": round(tokens.rate, 1),
+            "tokens_issued": tokens.done,
+            "token_p50_ms": round(tokens.percentile(50), 1),
+            "token_p99_ms": round(tokens.percentile(99), 1),
+            "resource_full_load_p50_ms": round(full.percentile(50), 1),
+            "resource_full_load_p99_ms": round(full.percentile(99), 1),
+            "errors": baseline.errors + tokens.errors + full.errors + half.errors,
+            "error_samples": tokens.error_samples + full.error_samples + half.error_samples,
+        },
+    )
+
+
+def print_result(console: Console, result: Result) -> None:
+    """The figures as a table."""
+    details = result.details
+    table = Table(title="Partner API (over HTTP)")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    for name, value in (
+        ("trivial endpoint req/s", f"{result.baseline_rate_per_s:,.1f}"),
+        ("tokens/s (full load)", str(details["tokens_per_s"])),
+        ("token p50 / p99 (ms)", f"{details['token_p50_ms']} / {details['token_p99_ms']}"),
+        ("resource calls/s (full load)", f"{result.rate_per_s:,.1f}"),
+        ("resource call p50 / p99 at half load (ms)", f"{result.p50_ms} / {result.p99_ms}"),
+        ("errors", str(details["errors"])),
+    ):
+        table.add_row(name, value)
+    console.print(table)
