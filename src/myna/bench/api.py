@@ -329,6 +329,7 @@ def run(
             "MYNA_DATABASE_URL": url_db,
             "MYNA_LOG_LEVEL": "WARNING",
             "MYNA_PORTAL_URL": settings.portal_url,
+            "MYNA_PARTNER_RATE_LIMIT": "10000000/minute",
         }
         with server_process(env, port=port, workers=workers) as url:
             phases = _measure(

@@ -13,6 +13,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from myna import jpki
@@ -45,25 +46,40 @@ def credential_for(
     row = session.get(AgencyCredential, code)
     passphrase = _passphrase(settings, code)
     if row is None:
-        key = ec.generate_private_key(ec.SECP256R1())
-        certificate = jpki.issue_organization_certificate(
-            session=session,
-            settings=settings,
-            organization_code=code,
-            organization_name=name or code,
-            public_key=key.public_key(),
-        )
-        pem = key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.BestAvailableEncryption(passphrase),
-        ).decode()
-        row = AgencyCredential(
-            agency_code=code,
-            certificate_der=certificate.public_bytes(serialization.Encoding.DER),
-            private_key_pem=pem,
-            created_at=utcnow(),
-        )
-        session.add(row)
-        session.flush()
+        try:
+            # A savepoint: when a concurrent request made the credential first, its
+            # certificate and row stand and this attempt leaves nothing behind.
+            with session.begin_nested():
+                row = _create(session, settings, code, name, passphrase)
+        except IntegrityError:
+            row = session.get(AgencyCredential, code, populate_existing=True)
+            if row is None:  # pragma: no cover - the unique key said it exists
+                raise
     return _decode(code, row.certificate_der, row.private_key_pem, passphrase)
+
+
+def _create(
+    session: Session, settings: Settings, code: str, name: str | None, passphrase: bytes
+) -> AgencyCredential:
+    key = ec.generate_private_key(ec.SECP256R1())
+    certificate = jpki.issue_organization_certificate(
+        session=session,
+        settings=settings,
+        organization_code=code,
+        organization_name=name or code,
+        public_key=key.public_key(),
+    )
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(passphrase),
+    ).decode()
+    row = AgencyCredential(
+        agency_code=code,
+        certificate_der=certificate.public_bytes(serialization.Encoding.DER),
+        private_key_pem=pem,
+        created_at=utcnow(),
+    )
+    session.add(row)
+    session.flush()
+    return row

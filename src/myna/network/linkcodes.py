@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from myna import registry
@@ -32,11 +33,23 @@ def _ensure(session: Session, my_number: str, agency_code: str) -> str:
     if existing is not None:
         return existing
     code = new_link_code()
-    session.execute(
-        insert(LinkCode).values(
-            my_number=my_number, agency_code=agency_code, link_code=code, issued_at=utcnow()
+    try:
+        # A savepoint: two first uses at once (PostgreSQL, several workers) issue one code.
+        with session.begin_nested():
+            session.execute(
+                insert(LinkCode).values(
+                    my_number=my_number, agency_code=agency_code, link_code=code, issued_at=utcnow()
+                )
+            )
+    except IntegrityError:
+        issued = session.scalar(
+            select(LinkCode.link_code).where(
+                LinkCode.my_number == my_number, LinkCode.agency_code == agency_code
+            )
         )
-    )
+        if issued is None:  # pragma: no cover - the unique key said it exists
+            raise
+        return issued
     return code
 
 

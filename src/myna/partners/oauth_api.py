@@ -32,7 +32,6 @@ FORM = "application/x-www-form-urlencoded"
 MAX_FORM_BYTES = 64 * 1024
 # Back-channel calls per organisation (PAR and token together), counted once the
 # organisation is authenticated so no one can spend another's allowance.
-ORGANIZATION_RATE_LIMIT = "600/minute"
 RETRY_AFTER_SECONDS = 60
 
 
@@ -61,7 +60,9 @@ def organization_limiter(request: Request) -> OrganizationLimiter:
     limiter: OrganizationLimiter | None = getattr(state, "partner_limiter", None)
     if limiter is None:
         storage_url = get_container(request).settings.rate_limit_storage_url
-        limiter = OrganizationLimiter(limit=ORGANIZATION_RATE_LIMIT, storage_url=storage_url)
+        limiter = OrganizationLimiter(
+            limit=get_container(request).settings.partner_rate_limit, storage_url=storage_url
+        )
         state.partner_limiter = limiter
     return limiter
 

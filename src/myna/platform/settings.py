@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     session_absolute_hours: int = 8
     cookie_secure: bool = False
     login_rate_limit: str = "30/minute"
+    # PAR and token requests per organisation (the partner API's authorization server).
+    partner_rate_limit: str = "600/minute"
     rate_limit_storage_url: str = "memory://"
     default_locale: str = "ja"
     log_level: str = "INFO"

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from myna import jpki
 from myna.app import create_app
 from myna.bootstrap import Container
-from myna.partners import authorization, discovery, oauth_api
+from myna.partners import authorization, discovery
 from myna.partners.domain import OrganizationStatus, pairwise_subject
 from myna.partners.dpop import REGISTRY, InvalidDPoPProofError, b64url_sha256
 from myna.partners.models import (
@@ -882,9 +882,10 @@ def test_the_challenge_names_the_error_for_www_authenticate() -> None:
 
 
 def test_an_organisation_past_its_rate_limit_gets_a_clear_429(
-    api: TestClient, session: Session, monkeypatch: pytest.MonkeyPatch
+    api: TestClient, session: Session, container: Container, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(oauth_api, "ORGANIZATION_RATE_LIMIT", "2/minute")
+    # The limiter is made on first use, from the deployment's setting.
+    monkeypatch.setattr(container.settings, "partner_rate_limit", "2/minute")
     busy, other = register(session), register(session)
     for _ in range(2):
         assert push(api, busy, pkce()[1]).status_code == 201
