@@ -11,8 +11,9 @@ import re
 from collections.abc import Iterator
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from joserfc.jwk import ECKey
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, Page, expect
 
 from examples.minato_bank.bank import Bank, create_bank_app
 from myna.bench.harness import free_port
@@ -24,6 +25,12 @@ from tests.e2e.conftest import PIN, Platform, _ServerThread
 PIN_LABEL = "利用者証明用電子証明書の暗証番号（数字4桁）"
 TARO = "山田 太郎"
 pytestmark = pytest.mark.browser
+axe = Axe()
+
+
+def _assert_accessible(page: Page) -> None:
+    results = axe.run(page, options={"runOnly": ["wcag2a", "wcag2aa", "wcag21aa", "wcag22aa"]})
+    assert results.violations_count == 0, results.generate_report()
 
 
 @pytest.fixture(scope="module")
@@ -85,12 +92,17 @@ def test_a_bank_gets_the_consented_income_through_myna(
     reader.close()
     page.wait_for_url(re.compile(r".*/consent/.*"))
     expect(page.get_by_text("みなと銀行").first).to_be_visible()
+    _assert_accessible(page)
     for box in page.get_by_role("checkbox").all():
         if not box.is_disabled():
             box.check()
-    page.get_by_role("button", name=re.compile("同意")).first.click()
+    page.get_by_role("button", name="同意して、チェックした項目を提供する").click()
     page.wait_for_url(re.compile(re.escape(bank.base_url) + ".*"))
     assert page.url == f"{bank.base_url}/result", page.content()[:3000]
     expect(page.locator("#name")).to_have_text(TARO)
     expect(page.get_by_text("住民税の課税情報")).to_be_visible()
+    # The portal lists the consent with the use the bank just made.
+    page.goto(f"{platform.portal}/consents")
+    expect(page.get_by_text("みなと銀行").first).to_be_visible()
+    _assert_accessible(page)
     context.close()
