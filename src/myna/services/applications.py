@@ -317,6 +317,15 @@ def add_comment(
     session.flush()
 
 
+def record_export(
+    *, session: Session, receipt_number: str, municipality_code: str, actor: str
+) -> None:
+    """Note in the history that someone took the application out as a package (internal)."""
+    row = _row(session, receipt_number, municipality_code=municipality_code)
+    record_event(session, row, kind="export", actor=actor, visible_to_resident=False)
+    session.flush()
+
+
 _STATUS_TEXT: dict[ApplicationStatus, str] = {
     ApplicationStatus.RECEIVED: "申請を受け付けました",
     ApplicationStatus.UNDER_REVIEW: "申請の審査を開始しました",

@@ -453,6 +453,12 @@ def export(request: Request, cookie: OfficeCookie, receipt_number: str) -> Respo
             receipt_number=receipt_number,
             municipality_code=staff.municipality_code,
         )
+        applications.record_export(
+            session=db,
+            receipt_number=receipt_number,
+            municipality_code=staff.municipality_code,
+            actor=f"staff:{staff.id}",
+        )
     return Response(
         data,
         media_type="application/zip",

@@ -482,3 +482,21 @@ def test_the_history_names_who_acted_staff_and_api_clients_alike(
     assert "千代田区 基幹系" in page
     assert "職員suzuki" in page
     assert "申請者" in page
+
+
+def test_an_export_is_noted_in_the_history_for_staff_only(
+    session: Session, filed: ApplicationRead, supervisor: TestClient
+) -> None:
+    assert (
+        supervisor.get(f"/office/applications/{filed.receipt_number}/export.zip").status_code == 200
+    )
+    session.expire_all()
+    staff_view = applications.history(session=session, application_id=filed.id)
+    assert [e.kind for e in staff_view] == ["status", "export"]
+    assert staff_view[-1].actor.startswith("staff:")
+    resident_view = applications.history(
+        session=session, application_id=filed.id, for_resident=True
+    )
+    assert [e.kind for e in resident_view] == ["status"]
+    page = supervisor.get(f"/office/applications/{filed.receipt_number}")
+    assert "パッケージとして書き出し" in page.text
