@@ -27,7 +27,7 @@ from myna.app import create_app
 from myna.bootstrap import Container
 from myna.platform.db import make_engine, utcnow
 from myna.platform.settings import Settings, get_settings
-from myna.services import applications, filings, office_cli, submission
+from myna.services import applications, filings, filings_api, office_cli, submission
 from myna.services.application_domain import ApplicationStatus
 from myna.services.applications import ApplicationRead
 from myna.services.filing_models import MunicipalityApiClient, MunicipalityApiToken
@@ -487,3 +487,19 @@ def test_the_cli_generates_a_key_pair_writes_the_private_half_0600_and_registers
         assert "d" not in row.public_jwk
         assert row.public_jwk["x"] == private["x"]
     engine.dispose()
+
+
+def test_a_flood_of_token_requests_gets_a_clear_429(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(filings_api, "TOKEN_RATE_LIMIT", "3/minute")
+    answers = [
+        client.post(TOKEN_URL, data={"grant_type": "client_credentials"}).status_code
+        for _ in range(4)
+    ]
+    assert all(answer in (400, 401) for answer in answers[:3])  # refused, but answered
+    refused = client.post(TOKEN_URL, data={"grant_type": "client_credentials"})
+    assert refused.status_code == 429
+    assert refused.json()["error"] == "rate_limited"
+    assert refused.headers["retry-after"] == "60"
+    assert answers[3] == 429
