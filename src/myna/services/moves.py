@@ -74,12 +74,14 @@ class MoveStatus(StrEnum):
     FILED = "filed"  # 転出届・転入予約 received
     CERTIFICATE_SENT = "certificate-sent"  # 転出証明書情報 delivered to the arriving side
     COMPLETED = "completed"  # 転入 recorded
+    CANCELLED = "cancelled"  # the 転出届 was rejected; the reservation went with it
 
 
 STATUS_LABELS: dict[MoveStatus, str] = {
     MoveStatus.FILED: N_("Move-out notification filed"),
     MoveStatus.CERTIFICATE_SENT: N_("Move-out certificate information sent"),
     MoveStatus.COMPLETED: N_("Move-in completed"),
+    MoveStatus.CANCELLED: N_("Cancelled: the move-out notification was rejected"),
 }
 
 _UNKNOWN_MUNICIPALITY = N_(
@@ -145,6 +147,15 @@ class BeforeReservedDayError(MoveError):
 class MoveAlreadyCompletedError(MoveError):
     code = "move_already_completed"
     message = N_("This move-in has already been completed.")
+    status_code = 409
+
+
+class MoveCancelledError(MoveError):
+    code = "move_cancelled"
+    message = N_(
+        "This move was cancelled because its move-out notification was rejected. "
+        "Nothing is left to complete."
+    )
     status_code = 409
 
 
@@ -761,6 +772,54 @@ def _notify_member(
     )
 
 
+def reject_move_out(
+    *,
+    session: Session,
+    receipt_number: str,
+    municipality_code: str,
+    actor: str,
+    comment: str,
+) -> MoveView:
+    """The departing municipality rejects the 転出届; the move-in reservation goes with it.
+
+    Both applications become "rejected" (each with its notice: the reason to the
+    resident, and the arriving municipality's own message) and the move is cancelled, in
+    the caller's transaction. Only a move whose certificate information has not left can
+    be rejected.
+    """
+    found = applications.get_application(
+        session=session, receipt_number=receipt_number, municipality_code=municipality_code
+    )
+    move = session.scalars(
+        select(Move).where(Move.move_out_application_id == found.id)
+    ).one_or_none()
+    if found.procedure_code != MOVE_OUT or move is None:
+        raise MoveNotFoundError
+    if move.status != MoveStatus.FILED.value:
+        raise MoveOutAlreadyDoneError
+    applications.change_status(
+        session=session,
+        receipt_number=found.receipt_number,
+        municipality_code=municipality_code,
+        target=ApplicationStatus.REJECTED,
+        actor=actor,
+        comment=comment,
+    )
+    reservation = session.get(Application, move.move_in_application_id)
+    if reservation is not None and reservation.status != ApplicationStatus.REJECTED.value:
+        applications.change_status(
+            session=session,
+            receipt_number=reservation.receipt_number,
+            municipality_code=move.to_municipality_code,
+            target=ApplicationStatus.REJECTED,
+            actor=applications.SYSTEM,
+            comment="転出届が受理されなかったため、この転入予約は取り消されました。",
+        )
+    move.status = MoveStatus.CANCELLED.value
+    session.flush()
+    return _view(session, move)
+
+
 def complete_move_in(
     *,
     session: Session,
@@ -782,6 +841,8 @@ def complete_move_in(
     today = today or today_in_japan()
     if move.status == MoveStatus.COMPLETED.value:
         raise MoveAlreadyCompletedError
+    if move.status == MoveStatus.CANCELLED.value:
+        raise MoveCancelledError
     if move.status != MoveStatus.CERTIFICATE_SENT.value:
         raise CertificateNotArrivedError
     if today < move.move_in_date:

@@ -346,6 +346,14 @@ def change_status(
                         actor=f"staff:{staff.id}",
                         comment=comment.strip(),
                     )
+                elif item.procedure_code == moves.MOVE_OUT and target is ApplicationStatus.REJECTED:
+                    moves.reject_move_out(
+                        session=db,
+                        receipt_number=item.receipt_number,
+                        municipality_code=staff.municipality_code,
+                        actor=f"staff:{staff.id}",
+                        comment=comment.strip(),
+                    )
                 else:
                     applications.change_status(
                         session=db,

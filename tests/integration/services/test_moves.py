@@ -574,3 +574,43 @@ def test_completing_a_move_out_on_the_application_page_sends_the_certificate_inf
     (move,) = moves.moves_of_resident(session=session, resident_id=signer.resident_id)
     assert move.status != "filed"
     assert _log(session, signer.resident_id, "move-out-certificate")
+
+
+def test_rejecting_the_move_out_cancels_the_reservation_and_tells_both_sides(
+    client: TestClient,
+    session: Session,
+    settings: Settings,
+    signer: Signer,
+    today: date,
+    hub: network.Hub,
+) -> None:
+    filed = _file(session, settings, signer, _data(today))
+    session.commit()
+    _staff_login(client, session, settings, CHIYODA, office.StaffRole.SUPERVISOR)
+    url = f"/office/applications/{filed.receipt_number}"
+    page = client.get(url)
+    answer = client.post(
+        f"{url}/status",
+        data={
+            "csrf_token": _csrf(page.text),
+            "status": "rejected",
+            "comment": "転出日が不明です。",
+        },
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303, answer.text
+    session.expire_all()
+    (move,) = moves.moves_of_resident(session=session, resident_id=signer.resident_id)
+    assert move.status == "cancelled"
+    reservation = session.scalars(
+        select(Application).where(Application.procedure_code == "moving-in-reservation")
+    ).one()
+    assert reservation.status == "rejected"
+    with pytest.raises(moves.MoveCancelledError):
+        moves.complete_move_in(
+            session=session, hub=hub, move_id=move.id, municipality_code=OSAKA, actor="staff:2"
+        )
+    assert (
+        registry.get_resident(session=session, resident_id=signer.resident_id).municipality_code
+        == CHIYODA
+    )
