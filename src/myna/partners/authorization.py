@@ -364,10 +364,12 @@ def approve(
     resident_id: int,
     consent_id: str,
     scopes: list[str] | tuple[str, ...],
+    auth_time: datetime | None = None,
 ) -> str:
     """Issue the single-use code for a consent; return the redirect (code, state, iss).
 
-    ``scopes`` are those the resident consented to: a subset of the request's.
+    ``scopes`` are those the resident consented to: a subset of the request's;
+    ``auth_time`` is when the resident logged in with the card (the ID token's).
     """
     pending = pending_request(session=session, pending_id=pending_id)
     granted = tuple(dict.fromkeys(scopes))
@@ -395,6 +397,7 @@ def approve(
             code_challenge=row.parameters["code_challenge"],
             nonce=row.parameters.get("nonce"),
             dpop_jkt=row.dpop_jkt,
+            auth_time=auth_time,
             created_at=now,
             expires_at=now + timedelta(seconds=CODE_LIFETIME_SECONDS),
         )
@@ -516,7 +519,7 @@ def exchange_code(
             client_id=client.client_id,
             resident_id=row.resident_id,
             nonce=row.nonce,
-            auth_time=row.created_at,
+            auth_time=row.auth_time or row.created_at,
             now=now,
         )
     session.flush()
@@ -541,7 +544,7 @@ def id_token(
         "aud": client_id,
         "iat": issued,
         "exp": issued + ID_TOKEN_LIFETIME_SECONDS,
-        # The consent, given in a card-login session, is the authentication event.
+        # The card login the consent was given in (the code's time for older codes).
         "auth_time": int(auth_time.timestamp()),
         "acr": discovery.ACR_CARD,
     }

@@ -205,6 +205,7 @@ def make_router(
                         resident_id=resident_id,
                         consent_id=consent.id,
                         scopes=list(consent.scopes),
+                        auth_time=getattr(active, "authenticated_at", None),
                     )
                 target = _checked_redirect(url, pending.redirect_uri)
         except ConsentRateLimitedError as error:

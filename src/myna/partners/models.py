@@ -66,6 +66,8 @@ class AuthorizationCode(Base):
     code_challenge: Mapped[str] = mapped_column(String(128))
     nonce: Mapped[str | None] = mapped_column(String(255))
     dpop_jkt: Mapped[str | None] = mapped_column(String(64))
+    # The card login the consent was given in (the ID token's ``auth_time``).
+    auth_time: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

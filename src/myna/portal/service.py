@@ -48,6 +48,8 @@ class ActiveSession:
     resident_id: int | None
     certificate_not_after: datetime | None
     is_new: bool = False
+    # When the card login that this session rests on happened (OIDC ``auth_time``).
+    authenticated_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +94,7 @@ def load_session(
         csrf_token=row.csrf_token,
         resident_id=row.resident_id,
         certificate_not_after=row.certificate_not_after,
+        authenticated_at=row.authenticated_at,
     )
 
 

@@ -13,7 +13,7 @@ import secrets
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -200,6 +200,7 @@ def grant(
     settings: Settings,
     org: Org,
     scopes: tuple[str, ...] = ("openid", "name"),
+    auth_time: datetime | None = None,
     **extra: str,
 ) -> Granted:
     verifier, challenge = pkce()
@@ -212,6 +213,7 @@ def grant(
         resident_id=RESIDENT,
         consent_id=consent_id,
         scopes=scopes,
+        auth_time=auth_time,
     )
     session.commit()
     code = parse_qs(urlsplit(redirect).query)["code"][0]
@@ -350,6 +352,19 @@ def test_the_code_flow_issues_a_dpop_bound_token_and_a_pairwise_id_token(
         consent_id=granted.consent_id,
         scopes=("openid", "name"),
     )
+
+
+def test_the_id_token_says_when_the_resident_logged_in_with_the_card(
+    api: TestClient, session: Session, settings: Settings
+) -> None:
+    org = register(session)
+    logged_in = datetime(2026, 11, 28, 3, 0, 5, tzinfo=UTC)
+    granted = grant(api, session, settings, org, auth_time=logged_in)
+    response = exchange(api, org, granted, key=ECKey.generate_key("P-256"))
+    assert response.status_code == 200, response.text
+    jwks = KeySet.import_key_set(api.get("/oauth/jwks").json())
+    claims = jwt.decode(response.json()["id_token"], jwks, algorithms=["ES256"]).claims
+    assert claims["auth_time"] == int(logged_in.timestamp())
 
 
 def test_two_organisations_see_different_subjects_for_the_same_resident(
