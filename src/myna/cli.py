@@ -152,6 +152,9 @@ BenchDatabase = Annotated[
     str, typer.Option(help="Benchmark database (a fresh SQLite file by default).")
 ]
 BenchJson = Annotated[Path | None, typer.Option("--json", help="Write the result here.")]
+BenchDuration = Annotated[float, typer.Option(min=1, help="Seconds per phase.")]
+BenchConcurrency = Annotated[int, typer.Option(min=1, max=256, help="Concurrent clients.")]
+BenchWorkers = Annotated[int, typer.Option(min=1, max=32, help="Server worker processes.")]
 BenchReuse = Annotated[
     bool, typer.Option(help="Skip seeding if the database already has --residents people.")
 ]
@@ -166,9 +169,9 @@ def _report(console: Console, result: Result, json: Path | None) -> None:
 
 @bench_app.command("login")
 def bench_login(
-    duration: Annotated[float, typer.Option(min=1, help="Seconds per phase.")] = 10.0,
-    concurrency: Annotated[int, typer.Option(min=1, max=256, help="Concurrent clients.")] = 8,
-    workers: Annotated[int, typer.Option(min=1, max=32, help="Server worker processes.")] = 1,
+    duration: BenchDuration = 10.0,
+    concurrency: BenchConcurrency = 8,
+    workers: BenchWorkers = 1,
     database_url: BenchDatabase = "",
     json: BenchJson = None,
 ) -> None:
@@ -215,9 +218,9 @@ def bench_selfinfo(
     residents: Annotated[
         int, typer.Option("--residents", "-n", min=1, help="Population to seed (with agency data).")
     ] = 100_000,
-    duration: Annotated[float, typer.Option(min=1, help="Seconds per phase.")] = 10.0,
-    concurrency: Annotated[int, typer.Option(min=1, max=256, help="Concurrent clients.")] = 8,
-    workers: Annotated[int, typer.Option(min=1, max=32, help="Server worker processes.")] = 1,
+    duration: BenchDuration = 10.0,
+    concurrency: BenchConcurrency = 8,
+    workers: BenchWorkers = 1,
     cards: Annotated[
         int, typer.Option(min=1, max=1000, help="Random residents given a card and logged in.")
     ] = 50,
@@ -247,9 +250,9 @@ def bench_apply(
     residents: Annotated[
         int, typer.Option("--residents", "-n", min=1, help="Population to seed.")
     ] = 10_000,
-    duration: Annotated[float, typer.Option(min=1, help="Seconds per phase.")] = 10.0,
-    concurrency: Annotated[int, typer.Option(min=1, max=256, help="Concurrent clients.")] = 4,
-    workers: Annotated[int, typer.Option(min=1, max=32, help="Server worker processes.")] = 1,
+    duration: BenchDuration = 10.0,
+    concurrency: BenchConcurrency = 4,
+    workers: BenchWorkers = 1,
     cards: Annotated[
         int, typer.Option(min=1, max=1000, help="Random residents given a card and logged in.")
     ] = 40,
@@ -278,9 +281,9 @@ def bench_api(
     residents: Annotated[
         int, typer.Option("--residents", "-n", min=1, help="Population to seed (with agency data).")
     ] = 2_000,
-    duration: Annotated[float, typer.Option(min=1, help="Seconds per phase.")] = 10.0,
-    concurrency: Annotated[int, typer.Option(min=1, max=256, help="Concurrent clients.")] = 4,
-    workers: Annotated[int, typer.Option(min=1, max=32, help="Server worker processes.")] = 1,
+    duration: BenchDuration = 10.0,
+    concurrency: BenchConcurrency = 4,
+    workers: BenchWorkers = 1,
     codes: Annotated[
         int, typer.Option(min=1, max=100_000, help="Single-use codes prepared for the token phase.")
     ] = 2_000,

@@ -37,15 +37,16 @@ from rich.table import Table
 
 from myna import registry
 from myna.bench.harness import (
+    BENCH_SECRETS,
     LoadStats,
     Result,
+    bench_settings,
     closed_loop,
     free_port,
     paced_loop,
     server_process,
 )
-from myna.bench.login import BENCH_SECRETS
-from myna.bench.selfinfo import _seed, _settings
+from myna.bench.selfinfo import seed_with_agency_data
 from myna.bootstrap import Container, build_container
 from myna.partners import authorization, consents, organizations
 from myna.partners.domain import RequestedScope
@@ -302,13 +303,15 @@ def run(
         data_dir = Path(tmp)
         port = free_port()
         url_db = database_url or f"sqlite:///{(data_dir / 'bench.db').as_posix()}"
-        settings = _settings(data_dir, url_db).model_copy(
+        settings = bench_settings(data_dir, url_db).model_copy(
             update={"portal_url": f"http://127.0.0.1:{port}"}
         )
         container = build_container(settings)
         console.print(f"Preparing the database ({residents:,} residents with agency data)…")
         started = time.perf_counter()
-        population, _reused = _seed(container, console, residents=residents, reuse=False)
+        population, _reused = seed_with_agency_data(
+            container, console, residents=residents, reuse=False
+        )
         resident_ids: list[int] = []
         with unit_of_work(container.session_factory) as session:
             for batch in registry.iter_households(session=session):

@@ -31,9 +31,17 @@ from rich.console import Console
 from rich.table import Table
 
 from myna import card, jpki, registry, runtime
-from myna.bench.harness import LoadStats, Result, closed_loop, free_port, paced_loop, server_process
-from myna.bench.login import BENCH_SECRETS
-from myna.bench.selfinfo import SESSION_COOKIE, _issue_cards, _settings
+from myna.bench.harness import (
+    BENCH_SECRETS,
+    LoadStats,
+    Result,
+    bench_settings,
+    closed_loop,
+    free_port,
+    paced_loop,
+    server_process,
+)
+from myna.bench.selfinfo import SESSION_COOKIE, issue_cards
 from myna.bootstrap import build_container
 from myna.platform.db import unit_of_work
 from myna.platform.logging import configure_logging
@@ -229,7 +237,7 @@ def run(
     with tempfile.TemporaryDirectory(prefix="myna-bench-apply-") as tmp:
         data_dir = Path(tmp)
         url_db = database_url or f"sqlite:///{(data_dir / 'bench.db').as_posix()}"
-        settings = _settings(data_dir, url_db)
+        settings = bench_settings(data_dir, url_db)
         container = build_container(settings)
         console.print(f"Preparing the database ({residents:,} residents)…")
         started = time.perf_counter()
@@ -238,7 +246,7 @@ def run(
             registry.seed_population(session=session, residents=residents, seed=SEED)
         setup_s = time.perf_counter() - started
         console.print(f"Issuing {cards} cards to random residents…")
-        card_ids = _issue_cards(container, cards=cards, rng=rng)
+        card_ids = issue_cards(container, cards=cards, rng=rng)
         reader = card.VirtualCardReader(settings.card_dir, settings.card_secret.get_secret_value())
         chosen: list[tuple[str, card.CardSession, card.CardSession]] = []
         with unit_of_work(container.session_factory) as session:

@@ -15,6 +15,17 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import httpx
+from rich.console import Console
+from rich.table import Table
+
+from myna.platform.settings import Settings
+
+# The deployment secrets of every benchmark's throw-away platform (never a real one).
+BENCH_SECRETS = {
+    "MYNA_SECRET_KEY": "bench-secret-key",
+    "MYNA_CARD_SECRET": "bench-card-secret",
+    "MYNA_CA_SECRET": "bench-ca-secret",
+}
 
 
 @dataclass
@@ -203,3 +214,33 @@ async def paced_loop(
     stats.elapsed = time.perf_counter() - began
     await _close(clients)
     return stats
+
+
+def bench_settings(data_dir: Path, database_url: str) -> Settings:
+    """The settings of a benchmark's platform: production mode, the bench secrets."""
+    return Settings(
+        environment="production",
+        data_dir=data_dir,
+        database_url=database_url,
+        secret_key=BENCH_SECRETS["MYNA_SECRET_KEY"],
+        card_secret=BENCH_SECRETS["MYNA_CARD_SECRET"],
+        ca_secret=BENCH_SECRETS["MYNA_CA_SECRET"],
+    )
+
+
+def print_phases(console: Console, title: str, phases: dict[str, LoadStats]) -> None:
+    """One line per phase (rate, p50, p99, errors), then the distinct error samples."""
+    table = Table(title=title)
+    for column in ("phase", "rate/s", "p50 ms", "p99 ms", "errors"):
+        table.add_column(column, justify="right")
+    for name, stats in phases.items():
+        table.add_row(
+            name,
+            f"{stats.rate:.0f}" if stats.elapsed else "—",
+            f"{stats.percentile(50):.1f}",
+            f"{stats.percentile(99):.1f}",
+            str(stats.errors),
+        )
+    console.print(table)
+    for sample in {s for stats in phases.values() for s in stats.error_samples}:
+        console.print(f"[red]error:[/red] {sample}")

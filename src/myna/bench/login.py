@@ -20,18 +20,20 @@ from rich.console import Console
 from rich.table import Table
 
 from myna import card, registry
-from myna.bench.harness import LoadStats, Result, closed_loop, free_port, paced_loop, server_process
+from myna.bench.harness import (
+    BENCH_SECRETS,
+    LoadStats,
+    Result,
+    closed_loop,
+    free_port,
+    paced_loop,
+    server_process,
+)
 from myna.bootstrap import build_container
 from myna.platform.db import unit_of_work
 from myna.platform.settings import Settings
 from myna.reader.client import Signer, login_async
 from myna.runtime import DEMO_PASSWORD, DEMO_PIN, prepare_database
-
-BENCH_SECRETS = {
-    "MYNA_SECRET_KEY": "bench-secret-key",
-    "MYNA_CARD_SECRET": "bench-card-secret",
-    "MYNA_CA_SECRET": "bench-ca-secret",
-}
 
 
 def rsa_verify_rate(seconds: float = 1.0) -> float:

@@ -42,15 +42,22 @@ from pathlib import Path
 import httpx
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-from rich.table import Table
 
 from myna import card, network, notices, registry, runtime
-from myna.bench.harness import LoadStats, Result, closed_loop, free_port, paced_loop, server_process
-from myna.bench.login import BENCH_SECRETS
+from myna.bench.harness import (
+    BENCH_SECRETS,
+    LoadStats,
+    Result,
+    bench_settings,
+    closed_loop,
+    free_port,
+    paced_loop,
+    print_phases,
+    server_process,
+)
 from myna.bootstrap import Container, build_container
 from myna.platform.db import unit_of_work, utcnow
 from myna.platform.logging import configure_logging
-from myna.platform.settings import Settings
 from myna.reader.client import Signer, login_async
 
 SEED = 1
@@ -65,17 +72,6 @@ _JST = timedelta(hours=9)
 POLL_INTERVAL_S = 0.005
 GOAL_P99_S = 0.050  # the bound for the inbox first page
 VISIBILITY_TIMEOUT_S = 30.0
-
-
-def _settings(data_dir: Path, database_url: str) -> Settings:
-    return Settings(
-        environment="production",
-        data_dir=data_dir,
-        database_url=database_url,
-        secret_key=BENCH_SECRETS["MYNA_SECRET_KEY"],
-        card_secret=BENCH_SECRETS["MYNA_CARD_SECRET"],
-        ca_secret=BENCH_SECRETS["MYNA_CA_SECRET"],
-    )
 
 
 def _content(title: str) -> notices.NoticeCreate:
@@ -158,7 +154,7 @@ def run(
     configure_logging(json=False, level="WARNING")
     with tempfile.TemporaryDirectory(prefix="myna-bench-notices-") as tmp:
         url = database_url or f"sqlite:///{tmp}/bench.db"
-        container = build_container(_settings(Path(tmp), url))
+        container = build_container(bench_settings(Path(tmp), url))
         population, _reused = _populate(container, console, residents=residents, reuse=reuse)
         _other_segments(container, segments)
         with unit_of_work(container.session_factory) as session:
@@ -436,7 +432,7 @@ def run_http(
     with tempfile.TemporaryDirectory(prefix="myna-bench-notices-") as tmp:
         data_dir = Path(tmp)
         url_db = database_url or f"sqlite:///{(data_dir / 'bench.db').as_posix()}"
-        settings = _settings(data_dir, url_db)
+        settings = bench_settings(data_dir, url_db)
         container = build_container(settings)
         started = time.perf_counter()
         population, reused = _populate(container, console, residents=residents, reuse=reuse)
@@ -548,20 +544,7 @@ def _http_result(
 
 
 def _print(console: Console, result: Result, phases: dict[str, LoadStats]) -> None:
-    table = Table(title="myna bench notices --http")
-    for column in ("phase", "rate/s", "p50 ms", "p99 ms", "errors"):
-        table.add_column(column, justify="right")
-    for name, stats in phases.items():
-        table.add_row(
-            name,
-            f"{stats.rate:.0f}" if stats.elapsed else "—",
-            f"{stats.percentile(50):.1f}",
-            f"{stats.percentile(99):.1f}",
-            str(stats.errors),
-        )
-    console.print(table)
-    for sample in {s for stats in phases.values() for s in stats.error_samples}:
-        console.print(f"[red]error:[/red] {sample}")
+    print_phases(console, "myna bench notices --http", phases)
     details = result.details
     console.print(
         f"population {details['residents']:,} ({details['database']}); segment notice "

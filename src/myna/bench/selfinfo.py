@@ -33,15 +33,22 @@ from pathlib import Path
 import httpx
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-from rich.table import Table
 
 from myna import card, registry, runtime
-from myna.bench.harness import LoadStats, Result, closed_loop, free_port, paced_loop, server_process
-from myna.bench.login import BENCH_SECRETS
+from myna.bench.harness import (
+    BENCH_SECRETS,
+    LoadStats,
+    Result,
+    bench_settings,
+    closed_loop,
+    free_port,
+    paced_loop,
+    print_phases,
+    server_process,
+)
 from myna.bootstrap import Container, build_container
 from myna.platform.db import unit_of_work
 from myna.platform.logging import configure_logging
-from myna.platform.settings import Settings
 from myna.reader.client import Signer, login_async
 
 SEED = 1
@@ -74,18 +81,7 @@ class RetrievalFailedError(Exception):
     """A retrieval that did not return every category (counted as an error)."""
 
 
-def _settings(data_dir: Path, database_url: str) -> Settings:
-    return Settings(
-        environment="production",
-        data_dir=data_dir,
-        database_url=database_url,
-        secret_key=BENCH_SECRETS["MYNA_SECRET_KEY"],
-        card_secret=BENCH_SECRETS["MYNA_CARD_SECRET"],
-        ca_secret=BENCH_SECRETS["MYNA_CA_SECRET"],
-    )
-
-
-def _seed(
+def seed_with_agency_data(
     container: Container, console: Console, *, residents: int, reuse: bool
 ) -> tuple[int, bool]:
     """Seed the population and its agency data (the ``myna seed`` path).
@@ -127,7 +123,7 @@ def _seed(
         return registry.count_residents(session=session), False
 
 
-def _issue_cards(container: Container, *, cards: int, rng: random.Random) -> list[str]:
+def issue_cards(container: Container, *, cards: int, rng: random.Random) -> list[str]:
     """Cards (known PIN) for randomly chosen active residents; their card ids."""
     with unit_of_work(container.session_factory) as session:
         last_household = registry.max_household_id(session=session)
@@ -281,14 +277,16 @@ def run(
     with tempfile.TemporaryDirectory(prefix="myna-bench-selfinfo-") as tmp:
         data_dir = Path(tmp)
         url_db = database_url or f"sqlite:///{(data_dir / 'bench.db').as_posix()}"
-        settings = _settings(data_dir, url_db)
+        settings = bench_settings(data_dir, url_db)
         container = build_container(settings)
         console.print(f"Preparing the database ({residents:,} residents with agency data)…")
         started = time.perf_counter()
-        population, reused = _seed(container, console, residents=residents, reuse=reuse)
+        population, reused = seed_with_agency_data(
+            container, console, residents=residents, reuse=reuse
+        )
         setup_s = time.perf_counter() - started
         console.print(f"Issuing {cards} cards to random residents…")
-        card_ids = _issue_cards(container, cards=cards, rng=rng)
+        card_ids = issue_cards(container, cards=cards, rng=rng)
         container.engine.dispose()
         reader = card.VirtualCardReader(settings.card_dir, settings.card_secret.get_secret_value())
         signers: list[Signer] = [
@@ -355,20 +353,7 @@ def run(
 
 
 def _print(console: Console, result: Result, phases: dict[str, LoadStats]) -> None:
-    table = Table(title="myna bench selfinfo")
-    for column in ("phase", "rate/s", "p50 ms", "p99 ms", "errors"):
-        table.add_column(column, justify="right")
-    for name, stats in phases.items():
-        table.add_row(
-            name,
-            f"{stats.rate:.0f}" if stats.elapsed else "—",
-            f"{stats.percentile(50):.1f}",
-            f"{stats.percentile(99):.1f}",
-            str(stats.errors),
-        )
-    console.print(table)
-    for sample in {s for stats in phases.values() for s in stats.error_samples}:
-        console.print(f"[red]error:[/red] {sample}")
+    print_phases(console, "myna bench selfinfo", phases)
     console.print(
         f"population {result.details['population']} ({result.details['database']}); "
         f"{result.details['records_per_retrieval']} records per retrieval; "
