@@ -24,6 +24,7 @@ from myna.bench.harness import (
     BENCH_SECRETS,
     LoadStats,
     Result,
+    bench_settings,
     closed_loop,
     free_port,
     paced_loop,
@@ -31,7 +32,6 @@ from myna.bench.harness import (
 )
 from myna.bootstrap import build_container
 from myna.platform.db import unit_of_work
-from myna.platform.settings import Settings
 from myna.reader.client import Signer, login_async
 from myna.runtime import DEMO_PASSWORD, DEMO_PIN, prepare_database
 
@@ -61,14 +61,7 @@ def _prepare(data_dir: Path, database_url: str) -> tuple[dict[str, str], Signer]
         "MYNA_LOGIN_RATE_LIMIT": "10000000/minute",
         "MYNA_LOG_LEVEL": "WARNING",
     }
-    settings = Settings(
-        environment="production",
-        data_dir=data_dir,
-        database_url=database_url,
-        secret_key=BENCH_SECRETS["MYNA_SECRET_KEY"],
-        card_secret=BENCH_SECRETS["MYNA_CARD_SECRET"],
-        ca_secret=BENCH_SECRETS["MYNA_CA_SECRET"],
-    )
+    settings = bench_settings(data_dir, database_url)
     container = build_container(settings)
     prepare_database(container)
     with unit_of_work(container.session_factory) as session:

@@ -186,6 +186,19 @@ def _render(request: Request, name: str, status_code: int = 200, **values: Any) 
     )
 
 
+def _form(request: Request, name: str, **values: Any) -> Response:
+    """A page with a form: its CSRF token in the page and in a strict cookie."""
+    token = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(24)
+    response = _render(request, name, csrf_token=token, error=None, **values)
+    response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="strict", path="/")
+    return response
+
+
+def _expired(request: Request) -> Response:
+    message = _("The form has expired. Please reload the page and try again.")
+    return _render(request, "reader/problem.html", 403, message=message)
+
+
 @router.get("/", response_class=HTMLResponse)
 def index(request: Request) -> Response:
     return _render(request, "reader/index.html", cards=_reader(request).cards.list_cards())
@@ -198,18 +211,13 @@ def authorize_form(request: Request, request_uri: str = "") -> Response:
         challenge = reader.fetch(request_uri)
     except MynaError as exc:
         return _render(request, "reader/problem.html", 400, message=exc.localized())
-    token = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(24)
-    response = _render(
+    return _form(
         request,
         "reader/authorize.html",
         request_uri=request_uri,
         origin=challenge.origin,
         cards=reader.cards.list_cards(),
-        csrf_token=token,
-        error=None,
     )
-    response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="strict", path="/")
-    return response
 
 
 @router.post("/authorize", response_class=HTMLResponse)
@@ -223,8 +231,7 @@ def authorize(
     reader = _reader(request)
     expected = request.cookies.get(CSRF_COOKIE, "")
     if not expected or not secrets.compare_digest(expected, csrf_token):
-        message = _("The form has expired. Please reload the page and try again.")
-        return _render(request, "reader/problem.html", 403, message=message)
+        return _expired(request)
     try:
         challenge = reader.fetch(request_uri)
     except MynaError as exc:
@@ -259,18 +266,13 @@ def sign_form(request: Request, request_uri: str = "") -> Response:
         signing = reader.fetch_signing(request_uri)
     except MynaError as exc:
         return _render(request, "reader/problem.html", 400, message=exc.localized())
-    token = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(24)
-    response = _render(
+    return _form(
         request,
         "reader/sign.html",
         request_uri=request_uri,
         signing=signing,
         cards=reader.cards.list_cards(),
-        csrf_token=token,
-        error=None,
     )
-    response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="strict", path="/")
-    return response
 
 
 @router.post("/sign", response_class=HTMLResponse)
@@ -284,8 +286,7 @@ def sign(
     reader = _reader(request)
     expected = request.cookies.get(CSRF_COOKIE, "")
     if not expected or not secrets.compare_digest(expected, csrf_token):
-        message = _("The form has expired. Please reload the page and try again.")
-        return _render(request, "reader/problem.html", 403, message=message)
+        return _expired(request)
     try:
         signing = reader.fetch_signing(request_uri)
     except MynaError as exc:

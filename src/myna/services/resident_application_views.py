@@ -303,30 +303,24 @@ def _history_routes(router: APIRouter, logged_in: LoggedInFn, SessionCookie: Any
             headers=NO_STORE,
         )
 
-    @router.get("/applications/{receipt}/application.json")
-    def signed_content(
-        request: Request, settings: SettingsDep, cookie: SessionCookie, receipt: Receipt
+    @router.get("/applications/{receipt}/application.{extension}")
+    def signed_file(
+        request: Request,
+        settings: SettingsDep,
+        cookie: SessionCookie,
+        receipt: Receipt,
+        extension: Annotated[str, Path(pattern="^(json|p7s)$")],
     ) -> Response:
+        """The signed document (``.json``) or its detached CMS signature (``.p7s``)."""
         with transaction(request) as db:
             _active, resident_id = logged_in(db, settings, cookie)
             filed = applications.get_application(
                 session=db, receipt_number=receipt, resident_id=resident_id
             )
-            content, _signature = applications.signed_parts(session=db, application_id=filed.id)
-        name = parse_receipt_number(receipt)
-        return Response(content, media_type="application/json", headers=_download(f"{name}.json"))
-
-    @router.get("/applications/{receipt}/application.p7s")
-    def signature_file(
-        request: Request, settings: SettingsDep, cookie: SessionCookie, receipt: Receipt
-    ) -> Response:
-        with transaction(request) as db:
-            _active, resident_id = logged_in(db, settings, cookie)
-            filed = applications.get_application(
-                session=db, receipt_number=receipt, resident_id=resident_id
-            )
-            _content, signature = applications.signed_parts(session=db, application_id=filed.id)
-        name = parse_receipt_number(receipt)
+            content, signature = applications.signed_parts(session=db, application_id=filed.id)
+        name = f"{parse_receipt_number(receipt)}.{extension}"
+        if extension == "json":
+            return Response(content, media_type="application/json", headers=_download(name))
         return Response(
-            signature, media_type="application/pkcs7-signature", headers=_download(f"{name}.p7s")
+            signature, media_type="application/pkcs7-signature", headers=_download(name)
         )
