@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
-from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.serialization import Encoding, pkcs7
 from sqlalchemy.orm import Session
 
 from myna import card, jpki, registry
 from myna.platform.settings import Settings
+from tests.openssl import cms_verify, jpki_signing_chain_pem
 
 PASSWORD = "SIGN2026"
 CONTENT = '{"procedure":"child-allowance-claim","data":{"child_name":"山田 陽翔"}}'.encode()
@@ -136,33 +135,6 @@ def test_openssl_verifies_the_same_signature(
     signing = signer[0]
     (tmp_path / "content").write_bytes(CONTENT)
     (tmp_path / "sig.der").write_bytes(signing.sign_cms(CONTENT))
-    chain = b"".join(
-        x509.load_der_x509_certificate(
-            jpki.ca_certificate(session=session, kind=kind)
-        ).public_bytes(Encoding.PEM)
-        for kind in ("root", "sign")
-    )
-    (tmp_path / "ca.pem").write_bytes(chain)
-    result = subprocess.run(
-        [
-            "openssl",
-            "cms",
-            "-verify",
-            "-binary",
-            "-inform",
-            "DER",
-            "-in",
-            str(tmp_path / "sig.der"),
-            "-content",
-            str(tmp_path / "content"),
-            "-CAfile",
-            str(tmp_path / "ca.pem"),
-            "-purpose",
-            "any",
-            "-out",
-            "/dev/null",
-        ],
-        capture_output=True,
-        check=False,
-    )
+    (tmp_path / "ca.pem").write_bytes(jpki_signing_chain_pem(session))
+    result = cms_verify(tmp_path / "sig.der", tmp_path / "content", tmp_path / "ca.pem")
     assert result.returncode == 0, result.stderr.decode()

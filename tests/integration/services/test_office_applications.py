@@ -6,7 +6,6 @@ import hashlib
 import io
 import json
 import re
-import subprocess
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +22,7 @@ from myna.services import applications, filings, office, submission
 from myna.services.application_domain import ApplicationStatus
 from myna.services.applications import ApplicationRead
 from tests.integration.services.filing import Signer, file_application, signer_for
+from tests.openssl import cms_verify
 
 PASSWORD = "correct-horse-2026"
 CHIYODA = "131016"
@@ -413,52 +413,14 @@ def test_the_export_package_holds_the_signed_bytes_and_openssl_verifies_it(
     assert [e["status"] for e in manifest["history"]] == ["received"]
     assert "openssl cms -verify" in archive.read("README.txt").decode()
     archive.extractall(tmp_path)
-    result = subprocess.run(
-        [
-            "openssl",
-            "cms",
-            "-verify",
-            "-binary",
-            "-inform",
-            "DER",
-            "-in",
-            str(tmp_path / "application.p7s"),
-            "-content",
-            str(tmp_path / "application.json"),
-            "-CAfile",
-            str(tmp_path / "ca.pem"),
-            "-purpose",
-            "any",
-            "-out",
-            "/dev/null",
-        ],
-        capture_output=True,
-        check=False,
+    result = cms_verify(
+        tmp_path / "application.p7s", tmp_path / "application.json", tmp_path / "ca.pem"
     )
     assert result.returncode == 0, result.stderr.decode()
     # A changed byte is refused by the same command.
     (tmp_path / "application.json").write_bytes(content.replace(b"storm", b"flood"))
-    tampered = subprocess.run(
-        [
-            "openssl",
-            "cms",
-            "-verify",
-            "-binary",
-            "-inform",
-            "DER",
-            "-in",
-            str(tmp_path / "application.p7s"),
-            "-content",
-            str(tmp_path / "application.json"),
-            "-CAfile",
-            str(tmp_path / "ca.pem"),
-            "-purpose",
-            "any",
-            "-out",
-            "/dev/null",
-        ],
-        capture_output=True,
-        check=False,
+    tampered = cms_verify(
+        tmp_path / "application.p7s", tmp_path / "application.json", tmp_path / "ca.pem"
     )
     assert tampered.returncode != 0
 

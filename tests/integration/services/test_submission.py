@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-import subprocess
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives.serialization import Encoding
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -29,6 +26,7 @@ from tests.integration.services.filing import (
     file_application,
     signer_for,
 )
+from tests.openssl import cms_verify, jpki_signing_chain_pem
 
 PDF = b"%PDF-1.7\n" + b"0" * 100
 
@@ -101,35 +99,9 @@ def test_openssl_verifies_a_filed_application(
     content, signature = applications.signed_parts(session=session, application_id=filed.id)
     (tmp_path / "application.json").write_bytes(content)
     (tmp_path / "application.p7s").write_bytes(signature)
-    (tmp_path / "ca.pem").write_bytes(
-        b"".join(
-            x509.load_der_x509_certificate(
-                jpki.ca_certificate(session=session, kind=kind)
-            ).public_bytes(Encoding.PEM)
-            for kind in ("root", "sign")
-        )
-    )
-    result = subprocess.run(
-        [
-            "openssl",
-            "cms",
-            "-verify",
-            "-binary",
-            "-inform",
-            "DER",
-            "-in",
-            str(tmp_path / "application.p7s"),
-            "-content",
-            str(tmp_path / "application.json"),
-            "-CAfile",
-            str(tmp_path / "ca.pem"),
-            "-purpose",
-            "any",
-            "-out",
-            "/dev/null",
-        ],
-        capture_output=True,
-        check=False,
+    (tmp_path / "ca.pem").write_bytes(jpki_signing_chain_pem(session))
+    result = cms_verify(
+        tmp_path / "application.p7s", tmp_path / "application.json", tmp_path / "ca.pem"
     )
     assert result.returncode == 0, result.stderr.decode()
 
