@@ -164,12 +164,14 @@ def self_information(
             }
         )
     unavailable: list[str] = []
-    for result in outcome.results if outcome is not None else ():
+    results = outcome.results if outcome is not None else ()
+    agency_names = {code: _agency_name(session, code) for code in {r.provider for r in results}}
+    for result in results:
         if result.outcome is not network.Outcome.SUCCESS:
             unavailable.append(result.item)
             continue
         for record in result.records:
-            source = {"agency": record.provider, "name": _agency_name(session, record.provider)}
+            source = {"agency": record.provider, "name": agency_names[record.provider]}
             claims = {
                 "item": record.item,
                 "name": names.get(record.item, record.item),
@@ -214,11 +216,12 @@ def shared_notices(*, session: Session, settings: Settings, context: TokenContex
         raise InsufficientScopeError
     client = get_client(session=session, client_id=context.client_id)
     page = notices.inbox(session=session, resident_id=context.resident_id, page_size=MAX_NOTICES)
+    senders = {code: _agency_name(session, code) for code in {i.sender for i in page.items}}
     listed = [
         {
             "id": item.id,
             "title": item.title,
-            "sender": {"agency": item.sender, "name": _agency_name(session, item.sender)},
+            "sender": {"agency": item.sender, "name": senders[item.sender]},
             "category": item.category.value,
             "deadline": None if item.deadline is None else item.deadline.isoformat(),
             "published_at": item.published_at.isoformat(),

@@ -153,8 +153,7 @@ class SigningRequestView:
 
     @property
     def document(self) -> dict[str, Any]:
-        parsed: dict[str, Any] = json.loads(self.content)
-        return parsed
+        return _parse(self.content)
 
 
 @dataclass(frozen=True, slots=True)
@@ -304,17 +303,19 @@ def prefill(
         items=items,
         procedure=PREFILL_PROCEDURE,
     )
-    latest: dict[str, dict[str, Any]] = {}
+    # The newest record of each item (an item may have several, e.g. one per year).
+    newest: dict[str, network.ItemRecord] = {}
     for result in outcome.results:
         for record in result.records:
-            known = latest.get(record.item)
-            if known is None or record.updated_at > known["__updated_at"]:
-                latest[record.item] = {**record.payload, "__updated_at": record.updated_at}
+            known = newest.get(record.item)
+            if known is None or record.updated_at > known.updated_at:
+                newest[record.item] = record
     values: dict[str, Any] = {}
     missing: list[str] = []
     for group in chosen:
         assert group.prefill is not None  # noqa: S101 - filtered above
-        payload = latest.get(group.prefill.item)
+        found = newest.get(group.prefill.item)
+        payload = None if found is None else found.payload
         filled = False
         for field_name, source in group.prefill.fields:
             value = None if payload is None else payload.get(source)
@@ -364,7 +365,7 @@ def _view(session: Session, row: SigningRequest) -> SigningRequestView:
 
 
 def _document_names(content: bytes) -> tuple[str, str]:
-    document = json.loads(content)
+    document = _parse(content)
     return str(document["procedure"]["name"]), str(document["municipality"]["name"])
 
 
