@@ -35,6 +35,7 @@ from myna.agencies.domain import (
     koki_agency_code,
     kokuho_agency_code,
     municipality_agency_code,
+    served_area,
     validate_payload,
 )
 from myna.agencies.schemas import ItemRecord, RecordWrite, SeedReport
@@ -102,6 +103,7 @@ __all__ = [
     "remove_records",
     "resolve_agency",
     "seed_agency_data",
+    "served_area",
     "upsert_records",
     "validate_payload",
 ]

@@ -139,6 +139,20 @@ def agency_kind_of_dynamic_code(code: str) -> AgencyKind | None:
     return None
 
 
+def served_area(code: str) -> tuple[str | None, str | None]:
+    """The (municipality code, prefecture code) a generated agency code serves.
+
+    ``muni-131016`` and ``kokuho-131016`` serve municipality 131016; ``koki-13`` serves
+    prefecture 13; any other code serves no single area: ``(None, None)``.
+    """
+    if agency_kind_of_dynamic_code(code) is None:
+        return None, None
+    for prefix in (MUNICIPALITY_PREFIX, KOKUHO_PREFIX):
+        if code.startswith(prefix):
+            return code.removeprefix(prefix), None
+    return None, code.removeprefix(KOKI_PREFIX)
+
+
 def municipality_agency_code(municipality_code: str) -> str:
     """The agency code of a municipality: ``muni-131016``."""
     return f"{MUNICIPALITY_PREFIX}{municipality_code}"

@@ -61,7 +61,9 @@ from myna.platform.logging import configure_logging
 from myna.reader.client import Signer, login_async
 
 SEED = 1
-SENDER = "muni-131016"
+# A national agency: a notice to every adult in the country is within its mandate (a
+# municipality reaches its own residents only; docs/notices.md).
+SENDER = "digital"
 SESSION_COOKIE = "myna_session"
 # Everyone aged 18 or more: the audience of the measured notice in both modes.
 EVERY_ADULT = {"age_from": 18}

@@ -142,6 +142,10 @@ async def preview(request: Request) -> JSONResponse:
             if set(data) != {"segment"}:
                 raise InvalidNoticeError(detail='the preview body is {"segment": {...}}')
             segment = Segment.from_dict(data["segment"])
-            return {"audience_size": service.preview_audience(session=session, segment=segment)}
+            return {
+                "audience_size": service.preview_audience(
+                    session=session, sender=opened.sender, segment=segment
+                )
+            }
 
     return JSONResponse(await run_in_threadpool(run))

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from enum import StrEnum
 from typing import Any
 
 from myna.platform.errors import N_, MynaError
+from myna.platform.urls import is_allowed_external, is_site_path
 
 MAX_ATTACHMENT_BYTES = 2 * 1024 * 1024
 MAX_ATTACHMENTS = 5
@@ -249,6 +250,72 @@ class Segment:
         return all(checks)
 
 
+class AudienceNotAllowedError(MynaError):
+    """A sender addressing residents outside its mandate (another municipality's, say)."""
+
+    code = "audience_not_allowed"
+    message = N_("This sender may not address this audience.")
+    status_code = 403
+
+
+_ONE_BY_ONE = N_("This sender addresses residents one by one by their link code, not by a segment.")
+_NOT_YOURS = N_(
+    "Municipality {code} is not among this sender's ({allowed}). A municipality addresses "
+    "its own residents only."
+)
+_NAME_THEM = N_("Name the municipalities of prefecture {prefecture} that the notice is for.")
+_OUTSIDE_PREFECTURE = N_(
+    "Municipality {code} is outside prefecture {prefecture}, the only one this sender serves."
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Reach:
+    """Which residents a sender may address with a segment notice (its mandate).
+
+    * ``nationwide`` — a national agency (国の機関): any segment.
+    * ``municipalities`` — a municipality or its National Health Insurance: its own
+      residents only; a segment without municipality codes is narrowed to them.
+    * ``prefecture`` — a prefecture's 後期高齢者医療広域連合: municipalities of that
+      prefecture, named explicitly.
+    * none of them — an insurer or the police, whose audience (their insured, licence
+      holders) no segment can describe: they address residents one by one by link code.
+    """
+
+    nationwide: bool = False
+    municipalities: frozenset[str] = frozenset()
+    prefecture: str | None = None
+
+    @property
+    def segments_allowed(self) -> bool:
+        """Whether this sender may send segment notices at all."""
+        return self.nationwide or bool(self.municipalities) or self.prefecture is not None
+
+    def narrow(self, segment: Segment) -> Segment:
+        """``segment`` limited to this reach, or :class:`AudienceNotAllowedError`."""
+        if self.nationwide:
+            return segment
+        if not self.segments_allowed:
+            raise AudienceNotAllowedError(_ONE_BY_ONE)
+        codes = segment.municipality_codes
+        if self.municipalities:
+            if not codes:
+                return replace(segment, municipality_codes=tuple(sorted(self.municipalities)))
+            outside = [c for c in codes if c not in self.municipalities]
+            if outside:
+                allowed = ", ".join(sorted(self.municipalities))
+                raise AudienceNotAllowedError(_NOT_YOURS, code=outside[0], allowed=allowed)
+            return segment
+        if not codes:
+            raise AudienceNotAllowedError(_NAME_THEM, prefecture=self.prefecture)
+        outside = [c for c in codes if not c.startswith(self.prefecture or "")]
+        if outside:
+            raise AudienceNotAllowedError(
+                _OUTSIDE_PREFECTURE, code=outside[0], prefecture=self.prefecture
+            )
+        return segment
+
+
 @dataclass(frozen=True, slots=True)
 class AttachmentMeta:
     """What a resident sees of an attachment before downloading it."""
@@ -275,15 +342,17 @@ def check_attachment(name: str, media_type: str, data: bytes) -> AttachmentMeta:
 
 
 def check_action_url(url: str) -> str:
-    """A notice links to a page of this site (``/services/...``) or to an https address."""
-    local = url.startswith("/") and not url.startswith("//")
-    if (
-        (local or url.startswith("https://"))
-        and len(url) <= 500
-        and not any(c.isspace() or ord(c) < 0x20 for c in url)
-    ):
+    """A notice links to a page of this site (``/services/...``) or a government site.
+
+    The same rule as the login's ``next`` (:func:`myna.platform.urls.is_site_path`), or
+    an https address on a government domain (``*.go.jp``, ``*.lg.jp``): a notice is read
+    as the government speaking, so it never sends a resident to any other site.
+    """
+    if is_site_path(url) or is_allowed_external(url):
         return url
-    raise InvalidNoticeError(detail="action_url must be a path of this site or an https address")
+    raise InvalidNoticeError(
+        detail="action_url must be a path of this site (/...) or an https address on go.jp or lg.jp"
+    )
 
 
 def paragraphs(body: str) -> list[list[str]]:

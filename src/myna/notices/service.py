@@ -19,6 +19,7 @@ from myna.notices.domain import (
     Category,
     Facts,
     InvalidNoticeError,
+    Reach,
     Segment,
     ToResident,
     ToSegment,
@@ -86,11 +87,31 @@ def parse_content(data: dict[str, Any]) -> NoticeCreate:
         raise InvalidNoticeError(detail=f"{where}: {first['msg']}") from exc
 
 
+def reach_of(*, session: Session, sender: str) -> Reach:
+    """Which residents agency ``sender`` may address by segment (docs/notices.md).
+
+    National agencies reach everyone; a municipality and its National Health Insurance
+    their own residents; a prefecture's 後期高齢者医療広域連合 that prefecture's
+    municipalities; other insurers and the police address residents one by one.
+    """
+    agency = agencies.resolve_agency(session=session, code=sender)
+    if agency.kind is agencies.AgencyKind.NATIONAL:
+        return Reach(nationwide=True)
+    municipality, prefecture = agencies.served_area(agency.code)
+    if municipality is not None:
+        return Reach(municipalities=frozenset({municipality}))
+    return Reach(prefecture=prefecture)
+
+
 def send_notice(
     *, session: Session, sender: str, audience: Audience, content: NoticeCreate
 ) -> NoticeRead:
-    """Send a notice from agency ``sender`` to one resident or to a segment (stored once)."""
-    agencies.resolve_agency(session=session, code=sender)
+    """Send a notice from agency ``sender`` to one resident or to a segment (stored once).
+
+    Every door (the agency API, the back office, the platform's own notices) comes
+    here, so a segment is held to the sender's :func:`reach_of` in one place.
+    """
+    reach = reach_of(session=session, sender=sender)
     now = utcnow()
     published_at = _aware(content.publish_at) or now
     expires_at = _aware(content.expires_at)
@@ -111,7 +132,7 @@ def send_notice(
     elif isinstance(audience, ToSegment):
         if audience.segment.is_empty:
             Segment.from_dict({})  # raises EmptySegmentError, the one message for it
-        segment = audience.segment.to_dict()
+        segment = reach.narrow(audience.segment).to_dict()
     notice = Notice(
         sender=sender,
         title=content.title,
@@ -163,10 +184,17 @@ def _resident_facts(session: Session, resident_id: int, now: datetime) -> Facts:
     return facts_of(members, resident, _today(now))
 
 
-def preview_audience(*, session: Session, segment: Segment, now: datetime | None = None) -> int:
-    """How many registered residents ``segment`` matches today (household by household)."""
+def preview_audience(
+    *, session: Session, sender: str, segment: Segment, now: datetime | None = None
+) -> int:
+    """How many registered residents ``segment`` from ``sender`` reaches today.
+
+    Held to the sender's reach like a sent notice, so a count of another
+    municipality's residents is refused, not told.
+    """
     if segment.is_empty:
         Segment.from_dict({})
+    segment = reach_of(session=session, sender=sender).narrow(segment)
     on = _today(now or utcnow())
     count = 0
     for batch in registry.iter_households(session=session):

@@ -374,7 +374,9 @@ def preview_notice(
 ) -> NoticePreview:
     """Check the form and count the residents it would reach today; nothing is written."""
     checked = check_form(form, municipality_code=staff.municipality_code, now=now or utcnow())
-    size = notices.preview_audience(session=session, segment=checked.segment, now=now)
+    size = notices.preview_audience(
+        session=session, sender=sender_of(staff), segment=checked.segment, now=now
+    )
     return NoticePreview(notice=checked, audience_size=size, sender=sender_of(staff))
 
 

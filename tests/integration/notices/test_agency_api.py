@@ -21,6 +21,8 @@ from myna.platform.db import utcnow
 from myna.platform.settings import Settings
 from tests.integration.notices.conftest import CHIYODA, YOKOHAMA, link_code
 
+PENSION_SERVICE = "jps"
+
 JOSE = {"content-type": "application/jose"}
 NOTICE = {"title": "児童手当の現況確認", "body": "ご提出ください。", "category": "child-rearing"}
 
@@ -92,10 +94,85 @@ def test_the_preview_tells_the_audience_size(
 ) -> None:
     payload = {"segment": {"municipality_codes": ["011002"], "age_from": 75}}
     response = _post(
-        api, _signed(session, settings, payload, CHIYODA), "/api/agency/notices/preview"
+        api, _signed(session, settings, payload, PENSION_SERVICE), "/api/agency/notices/preview"
     )
     assert response.status_code == 200, response.text
     assert response.json() == {"audience_size": 1}
+
+
+def test_a_municipality_cannot_address_another_municipalitys_residents(
+    api: TestClient, session: Session, settings: Settings, residents: dict[str, Any]
+) -> None:
+    payload = {**NOTICE, "audience": {"segment": {"municipality_codes": ["141003"]}}}
+    response = _post(api, _signed(session, settings, payload, CHIYODA))
+    assert response.status_code == 403, response.text
+    assert response.json()["error"] == "audience_not_allowed"
+    assert "141003" in response.json()["message"]
+    assert "自らの住民" in response.json()["message"]
+    assert notices.count_notices(session=session) == 0
+    assert notices.inbox(session=session, resident_id=residents["misaki"].id).items == []
+
+
+def test_a_mixed_list_of_municipalities_is_refused_whole(
+    api: TestClient, session: Session, settings: Settings, residents: dict[str, Any]
+) -> None:
+    segment = {"municipality_codes": ["131016", "141003"]}
+    response = _post(
+        api, _signed(session, settings, {**NOTICE, "audience": {"segment": segment}}, CHIYODA)
+    )
+    assert response.status_code == 403, response.text
+    assert notices.count_notices(session=session) == 0
+
+
+def test_a_municipality_cannot_count_another_municipalitys_residents(
+    api: TestClient, session: Session, settings: Settings, residents: dict[str, Any]
+) -> None:
+    payload = {"segment": {"municipality_codes": ["011002"], "age_from": 75}}
+    response = _post(
+        api, _signed(session, settings, payload, CHIYODA), "/api/agency/notices/preview"
+    )
+    assert response.status_code == 403, response.text
+    assert "audience_size" not in response.json()
+
+
+def test_a_municipality_segment_without_codes_reaches_its_own_residents_only(
+    api: TestClient, session: Session, settings: Settings, residents: dict[str, Any]
+) -> None:
+    payload = {**NOTICE, "audience": {"segment": {"age_from": 1}}}
+    response = _post(api, _signed(session, settings, payload, CHIYODA))
+    assert response.status_code == 201, response.text
+    assert response.json()["segment"] == {"municipality_codes": ["131016"], "age_from": 1}
+    sent = response.json()["id"]
+    assert sent in [
+        i.id for i in notices.inbox(session=session, resident_id=residents["taro"].id).items
+    ]
+    for other in ("misaki", "ichiro"):
+        items = notices.inbox(session=session, resident_id=residents[other].id).items
+        assert sent not in [i.id for i in items]
+
+
+def test_a_national_agency_addresses_residents_anywhere(
+    api: TestClient, session: Session, settings: Settings, residents: dict[str, Any]
+) -> None:
+    segment = {"municipality_codes": ["141003", "011002"]}
+    payload = {**NOTICE, "audience": {"segment": segment}}
+    response = _post(api, _signed(session, settings, payload, PENSION_SERVICE))
+    assert response.status_code == 201, response.text
+    for person in ("misaki", "ichiro"):
+        items = notices.inbox(session=session, resident_id=residents[person].id).items
+        assert response.json()["id"] in [i.id for i in items]
+
+
+@pytest.mark.parametrize("sender", ["police", "kyokai"])
+def test_an_insurer_or_the_police_cannot_send_segment_notices(
+    api: TestClient, session: Session, settings: Settings, residents: dict[str, Any], sender: str
+) -> None:
+    payload = {**NOTICE, "audience": {"segment": {"age_from": 20}}}
+    response = _post(api, _signed(session, settings, payload, sender))
+    assert response.status_code == 403, response.text
+    assert response.json()["error"] == "audience_not_allowed"
+    assert "符号" in response.json()["message"]
+    assert notices.count_notices(session=session) == 0
 
 
 def test_an_unsigned_request_is_refused(api: TestClient, residents: dict[str, Any]) -> None:

@@ -87,7 +87,9 @@ def test_a_segment_notice_is_one_row_seen_by_every_matching_resident(
         assert sent.id not in _ids(session, personas[key])
     assert (
         notices.preview_audience(
-            session=session, segment=notices.Segment.from_dict(sent.segment or {})
+            session=session,
+            sender=CHIYODA,
+            segment=notices.Segment.from_dict(sent.segment or {}),
         )
         >= 3
     )
@@ -95,7 +97,7 @@ def test_a_segment_notice_is_one_row_seen_by_every_matching_resident(
 
 def test_the_preview_counts_the_matching_residents(session: Session, personas: Personas) -> None:
     only_ichiro = notices.Segment.from_dict({"municipality_codes": ["011002"], "age_from": 75})
-    assert notices.preview_audience(session=session, segment=only_ichiro) == 1
+    assert notices.preview_audience(session=session, sender="jps", segment=only_ichiro) == 1
 
 
 def test_reading_and_archiving_change_the_inbox(session: Session, personas: Personas) -> None:

@@ -10,10 +10,12 @@ from myna.notices.domain import (
     MAX_ATTACHMENT_BYTES,
     AttachmentTooLargeError,
     AttachmentTypeError,
+    AudienceNotAllowedError,
     EmptySegmentError,
     Facts,
     InvalidNoticeError,
     InvalidSegmentError,
+    Reach,
     Segment,
     UnknownSegmentRuleError,
     check_action_url,
@@ -178,3 +180,38 @@ def test_other_action_links_are_refused(url: str) -> None:
 
 def test_a_body_splits_into_paragraphs_of_lines() -> None:
     assert paragraphs("一行目\n二行目\n\n\n次の段落\r\n") == [["一行目", "二行目"], ["次の段落"]]
+
+
+# -- reach: who may address whom -------------------------------------------------------
+
+
+def test_a_municipality_segment_is_narrowed_to_its_own_residents() -> None:
+    reach = Reach(municipalities=frozenset({"131016"}))
+    narrowed = reach.narrow(Segment.from_dict({"age_from": 65}))
+    assert narrowed.municipality_codes == ("131016",)
+    assert narrowed.age_from == 65
+
+
+def test_a_municipality_cannot_name_another_municipality() -> None:
+    reach = Reach(municipalities=frozenset({"131016"}))
+    with pytest.raises(AudienceNotAllowedError) as caught:
+        reach.narrow(Segment.from_dict({"municipality_codes": ["131016", "141003"]}))
+    assert caught.value.params["code"] == "141003"
+
+
+def test_a_prefecture_union_names_municipalities_of_its_prefecture_only() -> None:
+    reach = Reach(prefecture="13")
+    inside = Segment.from_dict({"municipality_codes": ["131016", "132012"], "age_from": 75})
+    assert reach.narrow(inside) == inside
+    with pytest.raises(AudienceNotAllowedError):
+        reach.narrow(Segment.from_dict({"municipality_codes": ["141003"]}))
+    with pytest.raises(AudienceNotAllowedError):
+        reach.narrow(Segment.from_dict({"age_from": 75}))
+
+
+def test_a_national_agency_reaches_everyone_and_others_no_segment() -> None:
+    segment = Segment.from_dict({"age_from": 20})
+    assert Reach(nationwide=True).narrow(segment) == segment
+    assert not Reach().segments_allowed
+    with pytest.raises(AudienceNotAllowedError):
+        Reach().narrow(segment)
