@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from myna.platform.errors import N_, MynaError
 from myna.platform.web import get_container, transaction
-from myna.services import applications, filings
+from myna.services import applications, filings, procedures
 from myna.services.application_domain import ApplicationStatus
 from myna.services.applications import ApplicationRead
 from myna.services.filing_schemas import (
@@ -306,8 +306,11 @@ def change_status(
     try:
         with transaction(request) as db:
             caller = _caller(db, credentials)
-            changed = applications.change_status(
+            # The same procedure logic as the back office's page (a move-out sends its
+            # certificate information; a move-in reservation completes the move).
+            changed = procedures.change_status(
                 session=db,
+                settings=get_container(request).settings,
                 receipt_number=receipt_number,
                 municipality_code=caller.municipality_code,
                 target=update.status,

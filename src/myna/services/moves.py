@@ -178,6 +178,15 @@ class CertificateExchangeFailedError(MoveError):
     status_code = 503
 
 
+class ReservationNotRejectableError(MoveError):
+    code = "reservation_not_rejectable"
+    message = N_(
+        "A move-in reservation is not rejected on its own: it is cancelled with its "
+        "move-out notification, which only the departing municipality can reject."
+    )
+    status_code = 409
+
+
 class LicenseUpdateFailedError(MoveError):
     code = "license_update_failed"
     message = N_(
@@ -493,6 +502,14 @@ def _move_for(session: Session, move_id: int, municipality_code: str) -> Move:
     if move is None or move.to_municipality_code != municipality_code:
         raise MoveNotFoundError
     return move
+
+
+def move_of_reservation(*, session: Session, application_id: int) -> int:
+    """The id of the move whose move-in reservation is application ``application_id``."""
+    move_id = session.scalar(select(Move.id).where(Move.move_in_application_id == application_id))
+    if move_id is None:
+        raise MoveNotFoundError
+    return move_id
 
 
 def get_move_in(*, session: Session, move_id: int, municipality_code: str) -> MoveView:

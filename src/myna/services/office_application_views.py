@@ -17,13 +17,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from myna import network, registry
+from myna import registry
 from myna.platform.errors import N_, MynaError
 from myna.platform.i18n import format_date
 from myna.platform.i18n import gettext as _
 from myna.platform.settings import Settings
 from myna.platform.web import get_container, template_context, transaction
-from myna.services import applications, filings, forms, moves, office
+from myna.services import applications, filings, forms, moves, office, procedures
 from myna.services.application_domain import (
     MAX_COMMENT_LENGTH,
     NEEDS_REASON,
@@ -334,35 +334,17 @@ def change_status(
             target = ApplicationStatus(status)
             if target in APPROVAL_STATUSES and not can_approve(staff):
                 raise ApprovalRequiredError
-            # A move-out is completed with its certificate information sent to the
-            # arriving municipality, in a savepoint: a failed delivery leaves nothing.
-            with db.begin_nested():
-                if item.procedure_code == moves.MOVE_OUT and target is ApplicationStatus.COMPLETED:
-                    moves.complete_move_out(
-                        session=db,
-                        hub=network.hub_for(session=db, settings=get_container(request).settings),
-                        receipt_number=item.receipt_number,
-                        municipality_code=staff.municipality_code,
-                        actor=f"staff:{staff.id}",
-                        comment=comment.strip(),
-                    )
-                elif item.procedure_code == moves.MOVE_OUT and target is ApplicationStatus.REJECTED:
-                    moves.reject_move_out(
-                        session=db,
-                        receipt_number=item.receipt_number,
-                        municipality_code=staff.municipality_code,
-                        actor=f"staff:{staff.id}",
-                        comment=comment.strip(),
-                    )
-                else:
-                    applications.change_status(
-                        session=db,
-                        receipt_number=item.receipt_number,
-                        municipality_code=staff.municipality_code,
-                        target=target,
-                        actor=f"staff:{staff.id}",
-                        comment=comment.strip(),
-                    )
+            # The procedure's own logic (a move-out sends its certificate information),
+            # in a savepoint: a failed step leaves nothing.
+            procedures.change_status(
+                session=db,
+                settings=get_container(request).settings,
+                receipt_number=item.receipt_number,
+                municipality_code=staff.municipality_code,
+                target=target,
+                actor=f"staff:{staff.id}",
+                comment=comment,
+            )
         except (ApplicationError, OfficeError, moves.MoveError) as error:
             # Raised before anything is written (the flow's checks come first).
             return _detail_page(

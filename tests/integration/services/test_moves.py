@@ -4,6 +4,8 @@ hub, the move-in on the reserved day — registry, certificates, police node and
 from __future__ import annotations
 
 import re
+import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -11,6 +13,8 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from joserfc import jwt
+from joserfc.jwk import ECKey
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -20,7 +24,7 @@ from myna.bootstrap import Container
 from myna.network import transparency
 from myna.platform.settings import Settings
 from myna.reader import client as login_client
-from myna.services import applications, moves, office, submission
+from myna.services import applications, filings, moves, office, submission
 from myna.services.application_domain import ApplicationStatus
 from myna.services.models import Application
 from myna.services.office_views import OFFICE_COOKIE
@@ -610,6 +614,120 @@ def test_rejecting_the_move_out_cancels_the_reservation_and_tells_both_sides(
         moves.complete_move_in(
             session=session, hub=hub, move_id=move.id, municipality_code=OSAKA, actor="staff:2"
         )
+    assert (
+        registry.get_resident(session=session, resident_id=signer.resident_id).municipality_code
+        == CHIYODA
+    )
+
+
+# --- the filing API is a second door: the same move logic -----------------------------------
+
+
+def _api_headers(client: TestClient, session: Session, municipality: str) -> dict[str, str]:
+    created, private = filings.generate_client(
+        session=session, municipality_code=municipality, name=f"{municipality} 基幹系"
+    )
+    session.commit()
+    now = int(time.time())
+    claims = {
+        "iss": created.client_id,
+        "sub": created.client_id,
+        "aud": f"{PORTAL}/api/municipality/token",
+        "exp": now + 120,
+        "iat": now,
+        "jti": str(uuid.uuid4()),
+    }
+    assertion = jwt.encode(
+        {"alg": "ES256", "kid": created.client_id}, claims, ECKey.import_key(private)
+    )
+    response = client.post(
+        "/api/municipality/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            "client_assertion": assertion,
+        },
+    )
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+def test_the_filing_api_completes_a_move_out_through_the_move_flow(
+    client: TestClient, session: Session, settings: Settings, signer: Signer, today: date
+) -> None:
+    filed = _file(session, settings, signer, _data(today))
+    session.commit()
+    departing = _api_headers(client, session, CHIYODA)
+    url = f"/api/municipality/applications/{filed.receipt_number}/status"
+    assert client.post(url, headers=departing, json={"status": "under-review"}).status_code == 200
+    completed = client.post(url, headers=departing, json={"status": "completed"})
+    assert completed.status_code == 200, completed.text
+    assert completed.json()["status"] == "completed"
+    session.expire_all()
+    (move,) = moves.moves_of_resident(session=session, resident_id=signer.resident_id)
+    # The certificate information went to the arriving municipality, through the hub.
+    assert move.status is moves.MoveStatus.CERTIFICATE_SENT
+    assert all(m.certificate is not None for m in move.members)
+    assert _log(session, signer.resident_id, moves.CERTIFICATE_ITEM)
+
+    arriving = _api_headers(client, session, OSAKA)
+    reservation = f"/api/municipality/applications/{move.move_in_receipt}/status"
+    refused = client.post(
+        reservation, headers=arriving, json={"status": "rejected", "comment": "不明"}
+    )
+    assert refused.status_code == 409
+    assert refused.json()["error"] == "reservation_not_rejectable"
+    done = client.post(reservation, headers=arriving, json={"status": "completed"})
+    assert done.status_code == 200, done.text
+    session.expire_all()
+    (move,) = moves.moves_of_resident(session=session, resident_id=signer.resident_id)
+    assert move.status is moves.MoveStatus.COMPLETED
+    moved = registry.get_resident(session=session, resident_id=signer.resident_id)
+    assert moved.municipality_code == OSAKA
+
+
+def test_the_filing_api_rejects_a_move_out_with_its_reservation(
+    client: TestClient, session: Session, settings: Settings, signer: Signer, today: date
+) -> None:
+    filed = _file(session, settings, signer, _data(today))
+    session.commit()
+    url = f"/api/municipality/applications/{filed.receipt_number}/status"
+    response = client.post(
+        url,
+        headers=_api_headers(client, session, CHIYODA),
+        json={"status": "rejected", "comment": "転出先の住所が確認できません。"},
+    )
+    assert response.status_code == 200, response.text
+    session.expire_all()
+    (move,) = moves.moves_of_resident(session=session, resident_id=signer.resident_id)
+    assert move.status is moves.MoveStatus.CANCELLED
+    reservation = applications.get_application(
+        session=session, receipt_number=move.move_in_receipt, municipality_code=OSAKA
+    )
+    assert reservation.status is ApplicationStatus.REJECTED
+
+
+def test_a_move_in_completed_early_through_the_api_changes_nothing(
+    client: TestClient,
+    session: Session,
+    settings: Settings,
+    signer: Signer,
+    hub: network.Hub,
+    today: date,
+) -> None:
+    move = _moved_out(session, settings, signer, hub, _data(today, move_in_after=3))
+    session.commit()
+    url = f"/api/municipality/applications/{move.move_in_receipt}/status"
+    response = client.post(
+        url, headers=_api_headers(client, session, OSAKA), json={"status": "completed"}
+    )
+    assert response.status_code == 409
+    assert response.json()["error"] == "before_reserved_day"
+    session.expire_all()
+    reservation = applications.get_application(
+        session=session, receipt_number=move.move_in_receipt, municipality_code=OSAKA
+    )
+    assert reservation.status is ApplicationStatus.RECEIVED
     assert (
         registry.get_resident(session=session, resident_id=signer.resident_id).municipality_code
         == CHIYODA
