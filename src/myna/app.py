@@ -13,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from myna import __version__, network
 from myna.bootstrap import Container
@@ -29,11 +30,14 @@ from myna.platform.db import unit_of_work
 from myna.platform.errors import MynaError
 from myna.platform.i18n import gettext as _
 from myna.platform.logging import get_logger
+from myna.platform.ratelimit import RateLimiter
 from myna.platform.web import (
     BodySizeLimitMiddleware,
     LocaleMiddleware,
     RejectNulMiddleware,
     SecurityHeadersMiddleware,
+    UploadGate,
+    UploadRule,
     language_router,
     make_templates,
     template_context,
@@ -43,8 +47,8 @@ from myna.portal.account_views import router as account_router
 from myna.portal.api import router as portal_api_router
 from myna.portal.dependencies import SESSION_COOKIE, check_csrf, resident_session
 from myna.portal.domain import NotLoggedInError
-from myna.portal.ratelimit import RateLimiter
 from myna.portal.views import router as portal_router
+from myna.services import office
 from myna.services.api import router as services_api_router
 from myna.services.application_domain import MAX_APPLICATION_ATTACHMENT_BYTES
 from myna.services.application_views import ATTACHMENT_UPLOAD_PATH
@@ -55,6 +59,7 @@ from myna.services.office_application_views import router as office_application_
 from myna.services.office_move_views import router as office_move_router
 from myna.services.office_notice_views import NOTICE_FORM_MAX_BYTES, NOTICE_FORM_PATH
 from myna.services.office_notice_views import router as office_notice_router
+from myna.services.office_views import OFFICE_COOKIE
 from myna.services.office_views import router as office_router
 from myna.services.resident_application_views import make_router as resident_application_pages
 from myna.services.submission_api import router as submission_api_router
@@ -149,12 +154,41 @@ def create_app(container: Container) -> FastAPI:
         BodySizeLimitMiddleware,
         limit=MAX_BODY_BYTES,
         uploads=[
-            (ATTACHMENT_UPLOAD_PATH, MAX_UPLOAD_BYTES),
-            (NOTICE_FORM_PATH, NOTICE_FORM_MAX_BYTES),
+            UploadRule(ATTACHMENT_UPLOAD_PATH, MAX_UPLOAD_BYTES, _resident_gate(container)),
+            UploadRule(NOTICE_FORM_PATH, NOTICE_FORM_MAX_BYTES, _staff_gate(container)),
         ],
     )
-    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware, public_prefixes=("/static/",))
+    if container.settings.trusted_proxies:
+        # Outermost: every limit and log below sees the client a trusted proxy names.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=container.settings.trusted_proxies)
     return app
+
+
+def _resident_gate(container: Container) -> UploadGate:
+    """Admits an upload only from a logged-in resident's session."""
+
+    def admitted(cookies: dict[str, str]) -> bool:
+        with unit_of_work(container.session_factory) as db:
+            active = portal_service.load_session(
+                session=db, settings=container.settings, token=cookies.get(SESSION_COOKIE)
+            )
+            return active is not None and active.resident_id is not None
+
+    return admitted
+
+
+def _staff_gate(container: Container) -> UploadGate:
+    """Admits an upload only from a staff member past the second factor."""
+
+    def admitted(cookies: dict[str, str]) -> bool:
+        with unit_of_work(container.session_factory) as db:
+            active = office.load_session(
+                session=db, settings=container.settings, token=cookies.get(OFFICE_COOKIE)
+            )
+            return active is not None and active.staff is not None and active.mfa_passed
+
+    return admitted
 
 
 async def _publish_tree_heads(container: Container) -> None:

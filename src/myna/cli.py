@@ -111,6 +111,7 @@ def serve(
     from myna import runtime  # noqa: PLC0415
     from myna.bootstrap import build_container  # noqa: PLC0415
     from myna.platform.logging import configure_logging  # noqa: PLC0415
+    from myna.platform.web import SERVER_OPTIONS  # noqa: PLC0415
 
     settings = _settings_for(host, port)
     configure_logging(level=settings.log_level, json=settings.log_json)
@@ -126,6 +127,7 @@ def serve(
             port=port,
             workers=workers,
             log_level="warning",
+            **SERVER_OPTIONS,
         )
         return
     runtime.run_servers(container, host=host, port=port, reader_port=port + 1 if reader else None)

@@ -18,6 +18,7 @@ from myna.platform.db import unit_of_work
 from myna.platform.logging import configure_logging
 from myna.platform.migrate import upgrade_to_head
 from myna.platform.settings import get_settings
+from myna.platform.web import SERVER_OPTIONS
 from myna.reader.app import create_reader_app
 from myna.services import office
 
@@ -180,14 +181,20 @@ def run_servers(
     """Run the portal (and optionally the card reader) in this process until stopped."""
     servers = [
         uvicorn.Server(
-            uvicorn.Config(create_app(container), host=host, port=port, log_level=log_level)
+            uvicorn.Config(
+                create_app(container), host=host, port=port, log_level=log_level, **SERVER_OPTIONS
+            )
         )
     ]
     if reader_port is not None:
         servers.append(
             uvicorn.Server(
                 uvicorn.Config(
-                    create_reader_app(container), host=host, port=reader_port, log_level=log_level
+                    create_reader_app(container),
+                    host=host,
+                    port=reader_port,
+                    log_level=log_level,
+                    **SERVER_OPTIONS,
                 )
             )
         )

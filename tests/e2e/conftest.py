@@ -22,6 +22,7 @@ from myna.bench.harness import free_port
 from myna.bootstrap import Container, build_container
 from myna.platform.db import unit_of_work
 from myna.platform.settings import Settings
+from myna.platform.web import SERVER_OPTIONS
 from myna.reader.app import create_reader_app
 from myna.runtime import prepare_database
 from tests.conftest import TEST_SECRETS
@@ -51,9 +52,17 @@ class Platform:
     container: Container
 
 
-class _ServerThread:
+class ServerThread:
+    """A uvicorn server on 127.0.0.1 in a thread, started as `myna serve` starts one."""
+
     def __init__(self, app: object, port: int) -> None:
-        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")  # type: ignore[arg-type]
+        config = uvicorn.Config(
+            app,  # type: ignore[arg-type]
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            **SERVER_OPTIONS,
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
@@ -94,8 +103,8 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
         )
         network.seed_agency_data(session=session, seed=1)
     servers = [
-        _ServerThread(create_app(container), portal_port),
-        _ServerThread(create_reader_app(container), reader_port),
+        ServerThread(create_app(container), portal_port),
+        ServerThread(create_reader_app(container), reader_port),
     ]
     for server in servers:
         server.start()

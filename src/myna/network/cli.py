@@ -65,6 +65,7 @@ def serve(
     from myna.network.messages import Credential  # noqa: PLC0415
     from myna.platform.logging import configure_logging  # noqa: PLC0415
     from myna.platform.migrate import upgrade_to_head  # noqa: PLC0415
+    from myna.platform.web import SERVER_OPTIONS  # noqa: PLC0415
 
     settings = _settings(database_url)
     configure_logging(level=settings.log_level, json=settings.log_json)
@@ -102,6 +103,7 @@ def serve(
         port=port,
         log_level="warning",
         access_log=False,
+        **SERVER_OPTIONS,
     )
 
 

@@ -45,3 +45,11 @@ class NotFoundError(MynaError):
     code = "not_found"
     message = N_("Not found.")
     status_code = 404
+
+
+class RateLimitedError(MynaError):
+    """Too many attempts from one client within the limit's window."""
+
+    code = "rate_limited"
+    message = N_("Too many attempts. Please wait a minute and try again.")
+    status_code = 429

@@ -1,4 +1,4 @@
-"""Rate limits on login (and, later, consent), via the ``limits`` library.
+"""Rate limits (login, the back office's login), via the ``limits`` library.
 
 In-process memory in embedded mode; ``MYNA_RATE_LIMIT_STORAGE_URL=redis://...`` shares
 the counters across workers in a distributed deployment.
@@ -10,7 +10,7 @@ from limits import RateLimitItem, parse
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
-from myna.portal.domain import RateLimitedError
+from myna.platform.errors import RateLimitedError
 
 
 class RateLimiter:

@@ -47,6 +47,16 @@ class Settings(BaseSettings):
     # PAR and token requests per organisation (the partner API's authorization server).
     partner_rate_limit: str = "600/minute"
     rate_limit_storage_url: str = "memory://"
+    # Reverse proxies (IP addresses or CIDR ranges) whose X-Forwarded-For and
+    # X-Forwarded-Proto the portal believes. Empty: the peer address is the client's,
+    # whatever headers it sends (rate limits cannot be dodged by forging them).
+    trusted_proxies: list[str] = Field(default_factory=list)
+    # Whether the platform may fetch an organisation's jwks_uri from the loopback
+    # interface (127.0.0.1, ::1, a name resolving there). Always allowed in development
+    # (the sandbox, where an integrator's key server runs on the same machine); elsewhere
+    # only when set, as tests do for a local key server. Private, link-local and other
+    # non-public addresses are refused whatever this says; production refuses it.
+    partner_jwks_allow_loopback: bool = False
     default_locale: str = "ja"
     log_level: str = "INFO"
     log_json: bool = True
@@ -80,6 +90,13 @@ class Settings(BaseSettings):
                 if getattr(self, name).get_secret_value() == _DEV_SECRET:
                     msg = f"MYNA_{name.upper()} must be set outside development"
                     raise ValueError(msg)
+        return self
+
+    @model_validator(mode="after")
+    def _refuse_loopback_jwks_in_production(self) -> Settings:
+        if self.environment == "production" and self.partner_jwks_allow_loopback:
+            msg = "MYNA_PARTNER_JWKS_ALLOW_LOOPBACK must not be set in production"
+            raise ValueError(msg)
         return self
 
     @property

@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
+import anyio.to_thread
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import RedirectResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.orm import Session
+from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from myna.platform import i18n
 from myna.platform.db import unit_of_work
 from myna.platform.i18n import gettext as _
+from myna.platform.urls import is_site_path
 
 if TYPE_CHECKING:
     from myna.bootstrap import Container
@@ -41,6 +45,18 @@ def csp_allowing_form_targets(*origins: str) -> str:
     return CONTENT_SECURITY_POLICY.replace("form-action 'self'", f"form-action {allowed}")
 
 
+# Options for every uvicorn server Myna starts. uvicorn would believe X-Forwarded-For
+# from 127.0.0.1 by default, so any local client could choose the address its rate
+# limits count against; Myna trusts forwarded headers only from the proxies named in
+# MYNA_TRUSTED_PROXIES (:func:`trusted_proxy_middleware`).
+SERVER_OPTIONS: dict[str, Any] = {"proxy_headers": False, "server_header": False}
+
+
+def client_address(request: Request) -> str:
+    """The caller's address: the peer, or what a trusted proxy forwarded for it."""
+    return request.client.host if request.client else "unknown"
+
+
 SECURITY_HEADERS = {
     b"content-security-policy": CONTENT_SECURITY_POLICY.encode(),
     b"x-content-type-options": b"nosniff",
@@ -52,15 +68,23 @@ SECURITY_HEADERS = {
 
 
 class SecurityHeadersMiddleware:
-    """Adds the security headers to every HTTP response (pure ASGI: cheap)."""
+    """Adds the security headers to every HTTP response (pure ASGI: cheap).
 
-    def __init__(self, app: ASGIApp) -> None:
+    A response that says nothing about caching gets ``Cache-Control: no-store``: pages
+    and JSON answers carry personal data by default, so only what declares itself
+    cacheable (CRLs, CA certificates, the static files under ``public_prefixes``) may be
+    kept by a browser or a proxy.
+    """
+
+    def __init__(self, app: ASGIApp, *, public_prefixes: tuple[str, ...] = ()) -> None:
         self.app = app
+        self.public_prefixes = public_prefixes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        public = str(scope.get("path", "")).startswith(self.public_prefixes)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -69,6 +93,8 @@ class SecurityHeadersMiddleware:
                 headers.extend(
                     (name, value) for name, value in SECURITY_HEADERS.items() if name not in present
                 )
+                if b"cache-control" not in present and not public:
+                    headers.append((b"cache-control", b"no-store"))
                 message["headers"] = headers
             await send(message)
 
@@ -115,15 +141,13 @@ def transaction(request: Request) -> AbstractContextManager[Session]:
 
 
 PLATFORM_TEMPLATES = Path(__file__).with_name("templates")
-# Where the language switch may send a reader back to: a path on this site, nothing else.
-_LOCAL_PATH = re.compile(r"/[A-Za-z0-9/_.~%-]*")
 language_router = APIRouter(include_in_schema=False)
 
 
 @language_router.get("/language")
 def choose_language(lang: str = "ja", next: str = "/") -> Response:
     """Remember the reader's language in a cookie and go back to the page."""
-    target = next if _LOCAL_PATH.fullmatch(next) and not next.startswith("//") else "/"
+    target = next if is_site_path(next) else "/"
     response = RedirectResponse(target, status_code=303)
     chosen = lang if lang in i18n.SUPPORTED_LOCALES else i18n.DEFAULT_LOCALE
     response.set_cookie("myna_lang", chosen, max_age=365 * 86400, samesite="lax", path="/")
@@ -179,46 +203,87 @@ class RejectNulMiddleware:
         await self.app(scope, receive, send)
 
 
+# Whether a request's cookies carry a valid session allowed to upload (run in a thread).
+UploadGate = Callable[[dict[str, str]], bool]
+
+
+@dataclass(frozen=True, slots=True)
+class UploadRule:
+    """A POST path (regular expression over the whole path) that takes files.
+
+    ``limit`` is its larger body limit; with a ``gate``, a body above the general limit
+    is accepted only from a caller the gate admits (a valid session), decided from the
+    cookies before a byte of the body is read.
+    """
+
+    pattern: str
+    limit: int
+    gate: UploadGate | None = None
+
+
 class BodySizeLimitMiddleware:
     """Refuses request bodies larger than ``limit`` bytes with 413, before parsing.
 
-    ``uploads`` gives larger limits to the few POST paths that take files, by a regular
-    expression over the whole path (e.g. an e-application's attachments).
+    ``uploads`` gives larger limits to the few POST paths that take files (an
+    e-application's attachments, a staff notice with attachments); a gated path lets a
+    large body through only for a logged-in caller, so an anonymous client cannot make
+    the server read megabytes before its session is even looked at.
     """
 
-    def __init__(
-        self, app: ASGIApp, *, limit: int, uploads: Sequence[tuple[str, int]] = ()
-    ) -> None:
+    def __init__(self, app: ASGIApp, *, limit: int, uploads: Sequence[UploadRule] = ()) -> None:
         self.app = app
         self.limit = limit
-        self.uploads = [(re.compile(pattern), size) for pattern, size in uploads]
+        self.uploads = [(re.compile(rule.pattern), rule) for rule in uploads]
 
-    def _limit(self, scope: Scope) -> int:
+    def _rule(self, scope: Scope) -> UploadRule | None:
         if scope.get("method") == "POST":
             path = str(scope.get("path", ""))
-            for pattern, size in self.uploads:
+            for pattern, rule in self.uploads:
                 if pattern.fullmatch(path):
-                    return size
-        return self.limit
+                    return rule
+        return None
+
+    async def _admitted(self, rule: UploadRule, scope: Scope) -> bool:
+        if rule.gate is None:
+            return True
+        raw = b"; ".join(v for n, v in scope.get("headers", []) if n == b"cookie")
+        cookies = cookie_parser(raw.decode("latin-1"))
+        gate = rule.gate
+        return bool(await anyio.to_thread.run_sync(lambda: gate(cookies)))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self._limit(scope)
-        for name, value in scope.get("headers", []):
-            if name == b"content-length" and value.isdigit() and int(value) > limit:
+        rule = self._rule(scope)
+        limit = self.limit
+        declared = next(
+            (int(v) for n, v in scope.get("headers", []) if n == b"content-length" and v.isdigit()),
+            None,
+        )
+        if declared is not None and declared > self.limit:
+            if rule is None or declared > rule.limit or not await self._admitted(rule, scope):
                 await _too_large(send)
                 return
+            limit = rule.limit
         received = 0
 
         async def counting_receive() -> Message:
-            nonlocal received
+            nonlocal received, limit
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
-                    raise BodyTooLargeError
+                    # A streamed body without a length: the gate is asked when it grows
+                    # past the general limit, once.
+                    if (
+                        limit == self.limit
+                        and rule is not None
+                        and await self._admitted(rule, scope)
+                    ):
+                        limit = rule.limit
+                    if received > limit:
+                        raise BodyTooLargeError
             return message
 
         try:

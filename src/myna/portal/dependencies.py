@@ -8,11 +8,11 @@ from typing import Annotated
 from fastapi import Depends, Request, Response
 from sqlalchemy.orm import Session
 
+from myna.platform.ratelimit import RateLimiter
 from myna.platform.settings import Settings
-from myna.platform.web import get_container
+from myna.platform.web import client_address, get_container
 from myna.portal import service
 from myna.portal.domain import CsrfError, NotLoggedInError
-from myna.portal.ratelimit import RateLimiter
 
 SESSION_COOKIE = "myna_session"
 
@@ -40,7 +40,7 @@ LoginLimiterDep = Annotated[RateLimiter, Depends(get_login_limiter)]
 
 def client_ip(request: Request) -> str:
     """The peer address (a proxy in front must be trusted explicitly to change it)."""
-    return request.client.host if request.client else "unknown"
+    return client_address(request)
 
 
 # The session cookie as a parameter; it is resolved inside the route, not here: a

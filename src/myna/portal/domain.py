@@ -146,12 +146,6 @@ class CsrfError(MynaError):
     status_code = 403
 
 
-class RateLimitedError(MynaError):
-    code = "rate_limited"
-    message = N_("Too many attempts. Please wait a minute and try again.")
-    status_code = 429
-
-
 class ResidentUnavailableError(LoginError):
     code = "resident_unavailable"
     message = N_(

@@ -8,13 +8,15 @@ from typing import Annotated
 from urllib.parse import quote
 
 import segno
-from fastapi import APIRouter, Form, Path, Query, Request, Response
+from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
 from myna import network, registry
 from myna.network import transparency
 from myna.platform.errors import NotFoundError
+from myna.platform.params import LogIndex
+from myna.platform.urls import is_site_path
 from myna.platform.web import make_templates, template_context, transaction
 from myna.portal import presenters, service
 from myna.portal.dependencies import (
@@ -45,13 +47,7 @@ def reader_link(reader_url: str, portal_url: str, challenge_id: str) -> str:
 
 def local_path(value: str, default: str = "/home") -> str:
     """Where to go after logging in: a path of this site only (no open redirect)."""
-    ok = (
-        value.startswith("/")
-        and not value.startswith("//")
-        and "\\" not in value
-        and not any(c.isspace() or ord(c) < 0x20 for c in value)
-    )
-    return value if ok else default
+    return value if is_site_path(value) else default
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -342,7 +338,7 @@ def exchange_tree_head(request: Request, settings: SettingsDep, cookie: SessionC
 
 @router.get("/exchanges/{index}/proof.json")
 def exchange_proof(
-    index: Annotated[int, Path(ge=0)],
+    index: LogIndex,
     request: Request,
     settings: SettingsDep,
     cookie: SessionCookie,

@@ -12,9 +12,17 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from myna.platform.errors import RateLimitedError
 from myna.platform.i18n import gettext as _
+from myna.platform.ratelimit import RateLimiter
 from myna.platform.settings import Settings
-from myna.platform.web import get_container, make_templates, template_context, transaction
+from myna.platform.web import (
+    client_address,
+    get_container,
+    make_templates,
+    template_context,
+    transaction,
+)
 from myna.services import office
 from myna.services.office import ROLE_LABELS, OfficeError, OfficeSession
 
@@ -34,8 +42,17 @@ FormText = Annotated[str, Form(max_length=256)]
 CsrfField = Annotated[str, Form(max_length=128)]
 
 
+LOGIN_SCOPE = "office-login"
+
+
 def _settings(request: Request) -> Settings:
     return get_container(request).settings
+
+
+def _login_limiter(request: Request) -> RateLimiter:
+    # The app's login limiter (MYNA_LOGIN_RATE_LIMIT), counted apart from residents'.
+    limiter: RateLimiter = request.app.state.login_limiter
+    return limiter
 
 
 def _set_cookie(response: Response, active: OfficeSession, settings: Settings) -> None:
@@ -106,6 +123,11 @@ def login_submit(
         office.check_csrf(active, csrf_token)
         assert active is not None  # noqa: S101 - check_csrf refuses None
         try:
+            # Per address as well as per account: many logins tried from one place.
+            _login_limiter(request).hit(LOGIN_SCOPE, client_address(request))
+        except RateLimitedError as error:
+            return _login_page(request, active, error=error.localized(), status=429)
+        try:
             pending = office.password_step(
                 session=db, session_token=active.token, login_id=login_id, password=password
             )
@@ -142,6 +164,10 @@ def code_submit(
         assert active is not None  # noqa: S101 - check_csrf refuses None
         if active.staff is None or active.mfa_passed:
             return _redirect("/office/login")
+        try:
+            _login_limiter(request).hit(LOGIN_SCOPE, client_address(request))
+        except RateLimitedError as error:
+            return _code_page(request, active, error=error.localized(), status=429)
         try:
             full = office.code_step(session=db, settings=settings, active=active, code=code)
         except OfficeError as error:

@@ -282,3 +282,45 @@ def test_forms_need_the_sessions_csrf_token(
     )
     assert logout.status_code == 303
     assert client.get("/office", follow_redirects=False).status_code == 303
+
+
+def test_many_logins_from_one_address_are_limited_whatever_the_account(
+    container: Container, staff: office.StaffRead
+) -> None:
+    container.settings = container.settings.model_copy(update={"login_rate_limit": "5/minute"})
+    with TestClient(create_app(container), base_url="http://testserver") as client:
+        statuses = []
+        for n in range(6):
+            page = client.get("/office/login")
+            response = client.post(
+                "/office/login",
+                data={
+                    "csrf_token": _csrf(page.text),
+                    "login_id": f"guess{n}",
+                    "password": "x" * 12,
+                },
+            )
+            statuses.append(response.status_code)
+        assert statuses == [401] * 5 + [429]
+        assert "試行回数が多すぎます" in response.text
+        # The right password from the same address waits too; no session is made.
+        assert _password(client) == 429
+        assert client.get("/office", follow_redirects=False).headers["location"] == "/office/login"
+
+
+def test_a_forwarded_for_header_does_not_reset_the_limit(
+    container: Container, staff: office.StaffRead
+) -> None:
+    container.settings = container.settings.model_copy(update={"login_rate_limit": "3/minute"})
+    with TestClient(create_app(container), base_url="http://testserver") as client:
+        statuses = []
+        for n in range(4):
+            page = client.get("/office/login")
+            statuses.append(
+                client.post(
+                    "/office/login",
+                    data={"csrf_token": _csrf(page.text), "login_id": "x", "password": "y" * 12},
+                    headers={"X-Forwarded-For": f"198.51.100.{n}"},
+                ).status_code
+            )
+    assert statuses == [401, 401, 401, 429]
