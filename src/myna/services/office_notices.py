@@ -327,7 +327,8 @@ def check_form(form: NoticeForm, *, municipality_code: str, now: datetime) -> Ch
                     "action_url",
                     N_(
                         "The link must be a page of this site starting with / (for example "
-                        "/services) or an address starting with https://, without spaces."
+                        "/services) or an address starting with https:// on a government site "
+                        "(go.jp or lg.jp), without spaces or backslashes."
                     ),
                 )
             )

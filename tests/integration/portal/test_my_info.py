@@ -122,3 +122,32 @@ def _reader(settings: Settings):  # type: ignore[no-untyped-def]
     from myna import card  # noqa: PLC0415
 
     return card.VirtualCardReader(settings.card_dir, settings.card_secret.get_secret_value())
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/me",
+        "/home",
+        "/my-info",
+        "/exchanges",
+        "/exchanges.csv",
+        "/notices",
+        "/applications",
+        "/account",
+        "/consents",
+        "/moves",
+    ],
+)
+def test_personal_answers_are_never_stored_by_a_browser_or_a_proxy(
+    logged_in: TestClient, path: str
+) -> None:
+    response = logged_in.get(path)
+    assert response.status_code == 200, path
+    assert response.headers["cache-control"] == "no-store"
+
+
+def test_static_files_may_be_cached(portal: TestClient) -> None:
+    response = portal.get("/static/myna.css")
+    assert response.status_code == 200
+    assert "no-store" not in response.headers.get("cache-control", "")

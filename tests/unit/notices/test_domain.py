@@ -167,12 +167,37 @@ def test_an_attachment_name_with_a_slash_is_refused() -> None:
         check_attachment("../x.png", "image/png", PNG)
 
 
-@pytest.mark.parametrize("url", ["/services/child-allowance", "https://example.jp/a"])
-def test_an_action_link_may_be_local_or_https(url: str) -> None:
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/services/child-allowance",
+        "/apply/131016/child-allowance?step=1",
+        "https://www.digital.go.jp/policies/mynumber",
+        "https://www.city.chiyoda.lg.jp/koho/index.html",
+    ],
+)
+def test_an_action_link_may_be_local_or_a_government_site(url: str) -> None:
     assert check_action_url(url) == url
 
 
-@pytest.mark.parametrize("url", ["//evil.example/", "javascript:alert(1)", "http://x.jp", "/a b"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "//evil.example/",
+        "/\\evil.example",
+        "/\\/evil.example",
+        "\\\\evil.example",
+        "javascript:alert(1)",
+        "http://www.digital.go.jp/",
+        "https://evil.example/",
+        "https://go.jp.evil.example/",
+        "https://evilgo.jp/",
+        "https://www.digital.go.jp@evil.example/",
+        "https://www.digital.go.jp:bad/",
+        "/a b",
+        "/a\tb",
+    ],
+)
 def test_other_action_links_are_refused(url: str) -> None:
     with pytest.raises(InvalidNoticeError):
         check_action_url(url)
