@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -41,6 +42,24 @@ PLATFORM_STATIC = Path(__file__).parent.parent / "platform" / "static"
 CSRF_COOKIE = "myna_reader_csrf"
 CHALLENGE_PATH = "/api/login/challenges/"
 SIGNING_PATH = "/api/signing-requests/"
+# One id after the prefix: no dot segments, no further path, no query (the reader posts
+# its answer to ``<request_uri>/response``, so the URI must name exactly one request).
+_REQUEST_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
+
+
+def _portal_origin(request_uri: str, prefix: str, trusted: frozenset[str]) -> str:
+    """The trusted origin ``request_uri`` names, if it is exactly ``<origin><prefix><id>``."""
+    parts = urlsplit(request_uri)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    exact = (
+        parts.path.startswith(prefix)
+        and _REQUEST_ID.fullmatch(parts.path.removeprefix(prefix)) is not None
+        and not parts.query
+        and not parts.fragment
+    )
+    if origin not in trusted or not exact:
+        raise UntrustedPortalError(origin=origin)
+    return origin
 router = APIRouter()
 
 
@@ -107,10 +126,7 @@ class Reader:
 
     def fetch(self, request_uri: str) -> Challenge:
         """Fetch and check a challenge; only trusted origins, only self-built messages."""
-        parts = urlsplit(request_uri)
-        origin = f"{parts.scheme}://{parts.netloc}"
-        if origin not in self.trusted or not parts.path.startswith(CHALLENGE_PATH):
-            raise UntrustedPortalError(origin=origin)
+        origin = _portal_origin(request_uri, CHALLENGE_PATH, self.trusted)
         body = self._json(self._call("GET", request_uri))
         expected = login_message(
             origin=origin, challenge_id=str(body["challenge_id"]), nonce=str(body["nonce"])
@@ -121,10 +137,7 @@ class Reader:
 
     def fetch_signing(self, request_uri: str) -> SigningRequest:
         """Fetch a signing request; the reader shows and signs only what it parsed itself."""
-        parts = urlsplit(request_uri)
-        origin = f"{parts.scheme}://{parts.netloc}"
-        if origin not in self.trusted or not parts.path.startswith(SIGNING_PATH):
-            raise UntrustedPortalError(origin=origin)
+        origin = _portal_origin(request_uri, SIGNING_PATH, self.trusted)
         body = self._json(self._call("GET", request_uri))
         try:
             content = b64url_decode(str(body["to_be_signed"]))

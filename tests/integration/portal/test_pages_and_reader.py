@@ -247,3 +247,20 @@ def test_the_login_returns_to_the_page_that_asked_for_it_on_this_site_only(
     )
     assert done.status_code == 303
     assert done.headers["location"] == landed
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/login/challenges/../../partners/x",
+        "/api/login/challenges/x/response",
+        "/api/login/challenges/x?next=/y",
+        "/api/login/challenges/",
+    ],
+)
+def test_the_reader_fetches_only_one_challenge_of_a_trusted_portal(
+    reader_app: TestClient, path: str
+) -> None:
+    response = reader_app.get("/authorize", params={"request_uri": f"{PORTAL}{path}"})
+    assert response.status_code == 400
+    assert "暗証番号を入力しないでください" in response.text
