@@ -48,26 +48,37 @@ def _claimed_client(assertion: str) -> tuple[dict[str, Any], dict[str, Any]]:
     return dict(compact.protected), claims
 
 
-def _registered_keys(*, session: Session, client: RegisteredClient, kid: Any) -> KeySet:
-    """The organisation's registered public keys (its JWKS, or those at its jwks_uri)."""
+def _registered_keys(
+    *, session: Session, settings: Settings, client: RegisteredClient, kid: Any
+) -> KeySet:
+    """The organisation's registered signing keys (its JWKS, or those at its jwks_uri)."""
     try:
         return organizations.client_keys(
-            session=session, client_id=client.client_id, kid=kid if isinstance(kid, str) else None
+            session=session,
+            settings=settings,
+            client_id=client.client_id,
+            kid=kid if isinstance(kid, str) else None,
         )
     except organizations.JwksUnavailableError as exc:
-        raise _fail("the organisation's keys could not be read") from exc
+        # The organisation's integrator needs to know why (an address, a size, a status).
+        why = str(exc).rstrip(".")
+        raise _fail(why[:1].lower() + why[1:]) from exc
     except (JoseError, ValueError, TypeError, KeyError) as exc:
         raise _fail("the organisation's registered keys cannot be used") from exc
 
 
 def _verification_keys(keys: KeySet, header: Mapping[str, Any]) -> list[ECKey | RSAKey]:
-    """Keys that may have signed: by ``kid`` when given; only of the ``alg``'s type."""
+    """Keys that may have signed: signing keys only (never the encryption key), by
+    ``kid`` when given, only of the ``alg``'s type."""
     wanted = ECKey if header.get("alg") == "ES256" else RSAKey
     kid = header.get("kid")
     return [
         key
         for key in keys.keys
-        if isinstance(key, wanted) and (kid is None or key.kid == kid) and not key.is_private
+        if isinstance(key, wanted)
+        and key.get("use") == organizations.SIGNING
+        and (kid is None or key.kid == kid)
+        and not key.is_private
     ]
 
 
@@ -89,7 +100,10 @@ def authenticate_client(  # noqa: PLR0912 - one branch per check of RFC 7523 §3
     ``iss`` and ``sub`` are the client id (and match ``client_id`` if sent), ``aud`` is
     the issuer, ``exp`` is near and not past, and the ``jti`` is new. ``alg: none``, HMAC
     and any algorithm other than PS256/ES256 are refused before a key is looked at, so an
-    RSA public key can never be used as an HMAC secret (algorithm confusion).
+    RSA public key can never be used as an HMAC secret (algorithm confusion). An
+    organisation that is not approved is refused before its keys are looked up: the
+    assertion is not verified yet, and a registration anyone may make must not make the
+    platform fetch its jwks_uri.
 
     .. _`Section 3`: https://www.rfc-editor.org/rfc/rfc7523#section-3
     """
@@ -113,7 +127,11 @@ def authenticate_client(  # noqa: PLR0912 - one branch per check of RFC 7523 §3
         client = organizations.get_client(session=session, client_id=client_id)
     except OrganizationNotFoundError as exc:
         raise _fail("unknown client") from exc
-    keys = _registered_keys(session=session, client=client, kid=header.get("kid"))
+    if not client.is_active:
+        raise UnauthorizedClientError
+    keys = _registered_keys(
+        session=session, settings=settings, client=client, kid=header.get("kid")
+    )
     candidates = _verification_keys(keys, header)
     for key in candidates:
         try:
@@ -138,8 +156,6 @@ def authenticate_client(  # noqa: PLR0912 - one branch per check of RFC 7523 §3
     jti = claims.get("jti")
     if not isinstance(jti, str) or not 0 < len(jti) <= 128:
         raise _fail("the client assertion needs a jti")
-    if not client.is_active:
-        raise UnauthorizedClientError
     until = expires + CLOCK_SKEW
     if not dpop.remember(session=session, kind="assertion", scope=client_id, jti=jti, until=until):
         raise _fail("the client assertion was already used")

@@ -9,14 +9,21 @@ authorization server relies on:
 * redirect URIs are absolute, compared as exact strings and carry no fragment
   (`RFC 6749 §3.1.2`_); ``https`` only (`FAPI 2.0 Security Profile §5.3.2.2`_), except
   ``http`` on the loopback interface for a sandbox integrator (`RFC 8252 §7.3`_);
-* keys are public signing keys only, EC P-256 or RSA of at least 2048 bits
-  (`FAPI 2.0 Security Profile §5.4`_), each with a ``kid`` and ``use: sig``
-  (`RFC 7517 §4`_), given inline (``jwks``) or by an ``https`` ``jwks_uri``
-  (`RFC 7591 §2`_), never both.
+* keys are public keys only, EC P-256 or RSA of at least 2048 bits
+  (`FAPI 2.0 Security Profile §5.4`_), each with a ``kid`` and a ``use``
+  (`RFC 7517 §4`_): at least one ``sig`` key, to sign client assertions, and at most
+  one ``enc`` key, to which the resource APIs encrypt their answers (ECDH-ES+A256KW or
+  ECDH-ES for EC, RSA-OAEP-256 for RSA, `RFC 7518 §4`_); given inline (``jwks``) or by
+  an ``https`` ``jwks_uri`` (`RFC 7591 §2`_), never both;
+* a ``jwks_uri`` is fetched only for an approved organisation, only from a public
+  address (the host name is resolved, every address checked, and the connection made
+  to the address that was checked), with no redirects, a size limit and a deadline:
+  whoever registers must not be able to make the platform call into its own network.
 
 .. _`RFC 6749 §3.1.2`: https://www.rfc-editor.org/rfc/rfc6749#section-3.1.2
 .. _`RFC 8252 §7.3`: https://www.rfc-editor.org/rfc/rfc8252#section-7.3
 .. _`RFC 7517 §4`: https://www.rfc-editor.org/rfc/rfc7517#section-4
+.. _`RFC 7518 §4`: https://www.rfc-editor.org/rfc/rfc7518#section-4
 .. _`RFC 7591 §2`: https://www.rfc-editor.org/rfc/rfc7591#section-2
 .. _`FAPI 2.0 Security Profile §5.3.2.2`: https://openid.net/specs/fapi-security-profile-2_0-final.html#section-5.3.2.2
 .. _`FAPI 2.0 Security Profile §5.4`: https://openid.net/specs/fapi-security-profile-2_0-final.html#section-5.4
@@ -27,12 +34,13 @@ from __future__ import annotations
 import base64
 import json
 import secrets
+import socket
 import threading
 import time
 from collections.abc import Sequence
-from ipaddress import ip_address
+from ipaddress import IPv4Address, IPv6Address, IPv6Network, ip_address
 from typing import Any, cast
-from urllib.parse import SplitResult, urlsplit
+from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 import httpx
 from joserfc.errors import JoseError
@@ -58,6 +66,7 @@ from myna.platform.errors import N_
 from myna.platform.i18n import get_locale
 from myna.platform.i18n import gettext as _
 from myna.platform.logging import get_logger
+from myna.platform.settings import Settings
 
 log = get_logger(__name__)
 
@@ -76,7 +85,12 @@ MIN_RSA_BITS = 2048
 MAX_RSA_BITS = 8192
 # A jwks_uri answers a few keys; more than this is a mistake or an attack.
 MAX_JWKS_BYTES = 64 * 1024
-JWKS_FETCH_TIMEOUT_SECONDS = 3.0
+# Each connect or read of a jwks_uri may take this long...
+JWKS_FETCH_TIMEOUT_SECONDS = 2.0
+# ...and the whole fetch this long, so a server that drips its answer byte by byte
+# cannot hold a worker (checked between reads: a worker is held at most the deadline
+# and one read timeout).
+JWKS_FETCH_DEADLINE_SECONDS = 3.0
 # Fetched key sets are kept this long, so a rotation at the organisation shows soon.
 JWKS_CACHE_SECONDS = 60.0
 # An unknown kid refetches the set, but not more often than this (no fetch storms).
@@ -84,7 +98,17 @@ JWKS_REFETCH_SECONDS = 10.0
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 # RFC 7517 §9.2 / RFC 7518 §6: members that only a private or symmetric key has.
 PRIVATE_MEMBERS = ("d", "p", "q", "dp", "dq", "qi", "oth", "k")
+# A signing key's algorithm, by key type (FAPI 2.0 Security Profile §5.4).
 ALGORITHM_FOR_KTY = {"EC": "ES256", "RSA": "PS256"}
+# An encryption key's key management algorithms, by key type (RFC 7518 §4.6, §4.3); the
+# first is used when the key names none. The content is always A256GCM (RFC 7518 §5.3).
+ENCRYPTION_ALGORITHMS_FOR_KTY = {"EC": ("ECDH-ES+A256KW", "ECDH-ES"), "RSA": ("RSA-OAEP-256",)}
+CONTENT_ENCRYPTION = "A256GCM"
+SIGNING, ENCRYPTION = "sig", "enc"
+# What key_ops (RFC 7517 §4.3) may say for each use; RFC 7517 prefers "use" alone.
+KEY_OPS_FOR_USE = {SIGNING: {"verify"}, ENCRYPTION: {"encrypt", "wrapKey", "deriveKey"}}
+# NAT64's well-known prefix (RFC 6052 §2.1): the IPv4 address it carries is what counts.
+_NAT64 = IPv6Network("64:ff9b::/96")
 
 # How each scope reads on the list of linked services and on the consent page.
 SCOPE_LABELS = {
@@ -349,7 +373,7 @@ def check_jwks_uri(uri: str) -> str:
 
 
 def _check_key(raw: Any, number: int) -> dict[str, Any]:
-    """One JWK: a public signing key of an allowed type, normalised to its public members."""
+    """One JWK: a public key of an allowed type and use, normalised to its public members."""
     if not isinstance(raw, dict):
         raise InvalidJwksError(N_("Key {number} of the JWKS is not a JSON object."), number=number)
     if any(member in raw for member in PRIVATE_MEMBERS):
@@ -366,9 +390,14 @@ def _check_key(raw: Any, number: int) -> dict[str, Any]:
             number=number,
             limit=MAX_KID_LENGTH,
         )
-    if raw.get("use") != "sig":
+    use = raw.get("use")
+    if use not in KEY_OPS_FOR_USE:
         raise InvalidJwksError(
-            N_('Key {number} of the JWKS must have "use": "sig".'), number=number
+            N_(
+                'Key {number} of the JWKS needs "use": "sig" (a signing key) '
+                'or "enc" (the encryption key).'
+            ),
+            number=number,
         )
     kty = raw.get("kty")
     if kty not in ALGORITHM_FOR_KTY:
@@ -376,18 +405,50 @@ def _check_key(raw: Any, number: int) -> dict[str, Any]:
             N_("Key {number} of the JWKS must be an EC P-256 or an RSA key."), number=number
         )
     alg = raw.get("alg")
-    if alg is not None and alg != ALGORITHM_FOR_KTY[kty]:
+    if use == SIGNING:
+        if alg is not None and alg != ALGORITHM_FOR_KTY[kty]:
+            raise InvalidJwksError(
+                N_(
+                    "Key {number} of the JWKS: alg must be ES256 for EC keys "
+                    "and PS256 for RSA keys."
+                ),
+                number=number,
+            )
+    elif alg is not None and alg not in ENCRYPTION_ALGORITHMS_FOR_KTY[kty]:
         raise InvalidJwksError(
-            N_("Key {number} of the JWKS: alg must be ES256 for EC keys and PS256 for RSA keys."),
+            N_(
+                "Key {number} of the JWKS: an encryption key's alg must be ECDH-ES+A256KW "
+                "or ECDH-ES for EC keys and RSA-OAEP-256 for RSA keys."
+            ),
             number=number,
         )
-    key_ops = raw.get("key_ops")
-    if key_ops is not None and key_ops != ["verify"]:
+    _check_key_ops(raw.get("key_ops"), use, number)
+    public = _import_public(raw, kty, number)
+    return {**public, "kid": kid, "use": use, **({"alg": alg} if alg else {})}
+
+
+def _check_key_ops(key_ops: Any, use: str, number: int) -> None:
+    """key_ops, when given, may only name what the key's use allows (RFC 7517 §4.3)."""
+    if key_ops is None:
+        return
+    allowed = KEY_OPS_FOR_USE[use]
+    if (
+        isinstance(key_ops, list)
+        and key_ops
+        and all(isinstance(op, str) and op in allowed for op in key_ops)
+    ):
+        return
+    if use == SIGNING:
         raise InvalidJwksError(
             N_('Key {number} of the JWKS: key_ops may only be ["verify"].'), number=number
         )
-    public = _import_public(raw, kty, number)
-    return {**public, "kid": kid, "use": "sig", **({"alg": alg} if alg else {})}
+    raise InvalidJwksError(
+        N_(
+            'Key {number} of the JWKS: key_ops of an encryption key may only name "encrypt", '
+            '"wrapKey" or "deriveKey".'
+        ),
+        number=number,
+    )
 
 
 def _import_public(raw: dict[str, Any], kty: str, number: int) -> dict[str, Any]:
@@ -427,7 +488,7 @@ def _modulus_bits(n: Any) -> int:
 
 
 def check_jwks(jwks: Any) -> dict[str, Any]:
-    """A JWK Set of public signing keys (RFC 7517 §5), normalised; kids unique."""
+    """A JWK Set (RFC 7517 §5) of signing keys and at most one encryption key; kids unique."""
     keys = jwks.get("keys") if isinstance(jwks, dict) else None
     if not isinstance(keys, list) or not 0 < len(keys) <= MAX_KEYS:
         raise InvalidJwksError(
@@ -438,6 +499,14 @@ def check_jwks(jwks: Any) -> dict[str, Any]:
     kids = [key["kid"] for key in checked]
     if len(set(kids)) != len(kids):
         raise InvalidJwksError(N_("Two keys of the JWKS have the same kid."))
+    uses = [key["use"] for key in checked]
+    if SIGNING not in uses:
+        raise InvalidJwksError(
+            N_('The JWKS needs at least one signing key ("use": "sig") for client assertions.')
+        )
+    if uses.count(ENCRYPTION) > 1:
+        # Which key would the answers be encrypted to? One, so there is no guessing.
+        raise InvalidJwksError(N_('The JWKS may hold at most one encryption key ("use": "enc").'))
     return {"keys": checked}
 
 
@@ -618,24 +687,69 @@ def rotate_keys(*, session: Session, client_id: str, jwks: dict[str, Any]) -> Re
 _fetched: dict[str, tuple[float, dict[str, Any]]] = {}
 _fetched_lock = threading.Lock()
 
+# Why a jwks_uri gave no keys: the integrator reads these in the client authentication
+# error, the operator in the log.
+NOT_APPROVED = N_("Keys are fetched from a jwks_uri only for an approved organisation.")
+UNRESOLVED = N_("The host name of the organisation's jwks_uri does not resolve.")
+NOT_PUBLIC = N_(
+    "The organisation's jwks_uri leads to a private, loopback or link-local address; "
+    "keys are fetched only from public addresses."
+)
+UNREACHABLE = N_("The organisation's jwks_uri could not be reached.")
+TOO_SLOW = N_("The organisation's jwks_uri did not answer within {seconds} seconds.")
+NOT_OK = N_(
+    "The organisation's jwks_uri answered HTTP {status}; it must answer 200 with the keys "
+    "(redirects are not followed)."
+)
+TOO_LARGE = N_("The organisation's jwks_uri answered more than {limit} KiB.")
+NOT_A_KEY_SET = N_("The organisation's jwks_uri did not answer a valid JWK Set.")
+
 
 def _forget_fetched(uri: str) -> None:
     with _fetched_lock:
         _fetched.pop(uri, None)
 
 
-def client_keys(*, session: Session, client_id: str, kid: str | None = None) -> KeySet:
+def loopback_allowed(settings: Settings) -> bool:
+    """Whether a jwks_uri may be fetched from the loopback: in the sandbox, or when set."""
+    return settings.environment == "development" or settings.partner_jwks_allow_loopback
+
+
+def client_keys(
+    *, session: Session, settings: Settings, client_id: str, kid: str | None = None
+) -> KeySet:
     """The organisation's public signing keys, to check its client assertions.
 
     From the registered JWKS, or fetched from its jwks_uri (kept a minute; an unknown
     ``kid`` refetches at most every ten seconds, so a rotation there is seen at once).
+    The encryption key is left out: it never verifies anything.
     """
+    keys = _registered_keys(session, settings, client_id, kid)
+    signing = [key for key in keys["keys"] if key.get("use") == SIGNING]
+    return _key_set({"keys": signing}) if signing else KeySet([])
+
+
+def encryption_key(
+    *, session: Session, settings: Settings, client_id: str
+) -> dict[str, Any] | None:
+    """The organisation's public encryption key (``use: enc``), or None if it has none."""
+    keys = _registered_keys(session, settings, client_id, None)
+    return next((key for key in keys["keys"] if key.get("use") == ENCRYPTION), None)
+
+
+def _registered_keys(
+    session: Session, settings: Settings, client_id: str, kid: str | None
+) -> dict[str, Any]:
     row = _row(session, client_id)
     if row.jwks is not None:
-        return _key_set(row.jwks)
+        return row.jwks
     if row.jwks_uri is None:  # registration requires one of the two
         raise JwksUnavailableError
-    return _key_set(_keys_from_uri(row.jwks_uri, kid))
+    if row.status != OrganizationStatus.APPROVED:
+        # Anyone may register: an organisation nobody has approved must not be able to
+        # make the platform call a URL of its choosing.
+        raise JwksUnavailableError(NOT_APPROVED)
+    return _keys_from_uri(row.jwks_uri, kid, allow_loopback=loopback_allowed(settings))
 
 
 def _key_set(jwks: dict[str, Any]) -> KeySet:
@@ -643,7 +757,7 @@ def _key_set(jwks: dict[str, Any]) -> KeySet:
     return KeySet.import_key_set(cast("KeySetSerialization", jwks))
 
 
-def _keys_from_uri(uri: str, kid: str | None) -> dict[str, Any]:
+def _keys_from_uri(uri: str, kid: str | None, *, allow_loopback: bool) -> dict[str, Any]:
     now = time.monotonic()
     with _fetched_lock:
         cached = _fetched.get(uri)
@@ -653,33 +767,135 @@ def _keys_from_uri(uri: str, kid: str | None) -> dict[str, Any]:
         known = kid is None or any(key["kid"] == kid for key in keys["keys"])
         if fresh and (known or now - fetched_at < JWKS_REFETCH_SECONDS):
             return keys
-    keys = fetch_jwks(uri)
+    keys = fetch_jwks(uri, allow_loopback=allow_loopback)
     with _fetched_lock:
         _fetched[uri] = (now, keys)
     return keys
 
 
-def fetch_jwks(uri: str) -> dict[str, Any]:
-    """GET a jwks_uri: a short timeout, no redirects, at most 64 KiB, then the same checks."""
-    check_jwks_uri(uri)
-    body = bytearray()
+def fetch_jwks(uri: str, *, allow_loopback: bool = False) -> dict[str, Any]:
+    """GET a jwks_uri from a checked public address: no redirects, 64 KiB, a deadline.
+
+    The host name is resolved here and every address it has must be public (the loopback
+    is refused too unless ``allow_loopback``). The request then goes to an address that
+    was checked, with the name in ``Host`` and, for https, in SNI, so TLS still checks
+    the certificate against the name and a DNS answer that changes between the check and
+    the connection (DNS rebinding) cannot send it elsewhere. Proxies from the environment
+    are not used: they would do their own resolution.
+    """
     try:
-        with (
-            httpx.Client(timeout=JWKS_FETCH_TIMEOUT_SECONDS, follow_redirects=False) as client,
-            client.stream("GET", uri, headers={"Accept": "application/json"}) as response,
-        ):
-            if response.status_code != httpx.codes.OK:
-                raise JwksUnavailableError
-            for chunk in response.iter_bytes():
-                body.extend(chunk)
-                if len(body) > MAX_JWKS_BYTES:
-                    raise JwksUnavailableError
+        check_jwks_uri(uri)
+    except InvalidJwksError as exc:  # stored before a rule was tightened
+        raise JwksUnavailableError(exc.message, **exc.params) from exc
+    parts = urlsplit(uri)
+    host = parts.hostname or ""
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    addresses = _public_addresses(host, port, allow_loopback=allow_loopback)
+    headers = {"Host": parts.netloc, "Accept": "application/json", "Accept-Encoding": "identity"}
+    extensions = {"sni_hostname": host} if parts.scheme == "https" and not _is_ip(host) else {}
+    deadline = time.monotonic() + JWKS_FETCH_DEADLINE_SECONDS
+    try:
+        for address in addresses[:-1]:  # as a resolver would: the next one if one is down
+            try:
+                return _parsed(uri, _read(_pinned(parts, address), headers, extensions, deadline))
+            except httpx.ConnectError:
+                continue
+        return _parsed(uri, _read(_pinned(parts, addresses[-1]), headers, extensions, deadline))
+    except httpx.TimeoutException as exc:
+        log.warning("partner_jwks_too_slow", uri=uri)
+        raise JwksUnavailableError(TOO_SLOW, seconds=JWKS_FETCH_DEADLINE_SECONDS) from exc
     except httpx.HTTPError as exc:
         log.warning("partner_jwks_unreachable", uri=uri, error=type(exc).__name__)
-        raise JwksUnavailableError from exc
+        raise JwksUnavailableError(UNREACHABLE) from exc
+
+
+def _read(url: str, headers: dict[str, str], extensions: dict[str, Any], deadline: float) -> bytes:
+    """The body of a 200 answer, at most MAX_JWKS_BYTES, before the deadline."""
+    body = bytearray()
+    with (
+        httpx.Client(
+            timeout=JWKS_FETCH_TIMEOUT_SECONDS, follow_redirects=False, trust_env=False
+        ) as client,
+        client.stream("GET", url, headers=headers, extensions=extensions) as response,
+    ):
+        if response.status_code != httpx.codes.OK:
+            raise JwksUnavailableError(NOT_OK, status=response.status_code)
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > MAX_JWKS_BYTES:
+            raise JwksUnavailableError(TOO_LARGE, limit=MAX_JWKS_BYTES // 1024)
+        # Raw bytes: nothing is decompressed (a small compressed answer may be huge).
+        for chunk in response.iter_raw():
+            body.extend(chunk)
+            if len(body) > MAX_JWKS_BYTES:
+                raise JwksUnavailableError(TOO_LARGE, limit=MAX_JWKS_BYTES // 1024)
+            if time.monotonic() > deadline:
+                raise JwksUnavailableError(TOO_SLOW, seconds=JWKS_FETCH_DEADLINE_SECONDS)
+    return bytes(body)
+
+
+def _parsed(uri: str, body: bytes) -> dict[str, Any]:
     try:
-        document = json.loads(bytes(body))
-        return check_jwks(document)
+        return check_jwks(json.loads(body))
     except (ValueError, InvalidJwksError) as exc:
         log.warning("partner_jwks_invalid", uri=uri)
-        raise JwksUnavailableError from exc
+        raise JwksUnavailableError(NOT_A_KEY_SET) from exc
+
+
+def _public_addresses(
+    host: str, port: int, *, allow_loopback: bool
+) -> list[IPv4Address | IPv6Address]:
+    """Every address ``host`` resolves to, in order; refused if any of them is not public."""
+    try:
+        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        addresses = list(dict.fromkeys(ip_address(info[4][0]) for info in found))
+    except (OSError, UnicodeError, ValueError) as exc:
+        raise JwksUnavailableError(UNRESOLVED) from exc
+    if not addresses:
+        raise JwksUnavailableError(UNRESOLVED)
+    refused = [str(a) for a in addresses if not _may_fetch_from(a, allow_loopback=allow_loopback)]
+    if refused:
+        log.warning("partner_jwks_address_refused", host=host, addresses=refused)
+        raise JwksUnavailableError(NOT_PUBLIC)
+    return addresses
+
+
+def _may_fetch_from(address: IPv4Address | IPv6Address, *, allow_loopback: bool) -> bool:
+    """A public unicast address, or the loopback when allowed; never the operator's network."""
+    address = _embedded_ipv4(address) or address
+    if address.is_loopback:
+        return allow_loopback
+    return address.is_global and not (
+        address.is_private
+        or address.is_link_local
+        or address.is_multicast
+        or address.is_reserved
+        or address.is_unspecified
+    )
+
+
+def _embedded_ipv4(address: IPv4Address | IPv6Address) -> IPv4Address | None:
+    """The IPv4 address an IPv6 one stands for (mapped, 6to4, NAT64), which is the one reached."""
+    if isinstance(address, IPv4Address):
+        return None
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if address in _NAT64:
+        return IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def _pinned(parts: SplitResult, address: IPv4Address | IPv6Address) -> str:
+    """The URL with the checked address in place of the host name."""
+    literal = f"[{address}]" if isinstance(address, IPv6Address) else str(address)
+    netloc = literal if parts.port is None else f"{literal}:{parts.port}"
+    return urlunsplit(parts._replace(netloc=netloc))

@@ -33,6 +33,10 @@ _SIGNED = {
     },
     401: {"description": "invalid_token or invalid_dpop_proof, with a WWW-Authenticate challenge"},
     403: {"description": "insufficient_scope: not consented or not in the token"},
+    502: {
+        "description": "jwks_unavailable: the encryption key at the organisation's jwks_uri "
+        "could not be read (nothing is sent in the clear instead)"
+    },
 }
 
 Answer = Callable[[Session, Settings, TokenContext], resources.SignedAnswer]

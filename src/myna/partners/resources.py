@@ -14,7 +14,10 @@ The answer is a JWT signed by the platform (ES256, the key at ``/oauth/jwks``); 
 item inside is itself a signed JWT, so an organisation can keep or forward one item and
 anyone can verify it alone (its source agency and last update date travel with it). When
 the organisation registered an encryption key (``use: enc``), the signed answer is
-encrypted to it as a compact JWE (RFC 7516).
+encrypted to it as a compact JWE (RFC 7516): ECDH-ES+A256KW (or the key's ``alg``,
+ECDH-ES) for an EC key, RSA-OAEP-256 for an RSA key, the content A256GCM (RFC 7518 §4.6,
+§4.3, §5.3). The key is looked up before anything is fetched, so an answer is never sent
+in the clear to an organisation whose key could not be read.
 """
 
 from __future__ import annotations
@@ -32,7 +35,12 @@ from myna.partners import consents, discovery
 from myna.partners.authorization import TokenContext, subject
 from myna.partners.domain import BASIC_INFO_SCOPES, NOTICES_SCOPE, PartnerError
 from myna.partners.models import Consent
-from myna.partners.organizations import get_client
+from myna.partners.organizations import (
+    CONTENT_ENCRYPTION,
+    ENCRYPTION_ALGORITHMS_FOR_KTY,
+    encryption_key,
+    get_client,
+)
 from myna.platform.db import utcnow
 from myna.platform.errors import N_
 from myna.platform.settings import Settings
@@ -43,9 +51,6 @@ ITEM_TYPE = "myinfo-item+jwt"
 NOTICES_TYPE = "notices+jwt"
 RESULT_LIFETIME_SECONDS = 300
 MAX_NOTICES = 50
-# JWE algorithms by the organisation's key type (RFC 7518 §4.3, §4.6; §5.3 A256GCM).
-_KEY_WRAP = {"EC": "ECDH-ES+A256KW", "RSA": "RSA-OAEP-256"}
-_CONTENT_ENCRYPTION = "A256GCM"
 
 
 class InsufficientScopeError(PartnerError):
@@ -93,20 +98,17 @@ def _agency_name(session: Session, code: str) -> str:
         return code
 
 
-def _encrypt_if_asked(jwks: dict[str, Any] | None, signed: str) -> tuple[str, str]:
+def _encrypt_if_asked(enc_key: dict[str, Any] | None, signed: str) -> tuple[str, str]:
     """The JWE around ``signed`` when the organisation registered an encryption key."""
-    for raw in (jwks or {}).get("keys", []):
-        if raw.get("use") != "enc" or raw.get("kty") not in _KEY_WRAP:
-            continue
-        key = ECKey.import_key(raw) if raw["kty"] == "EC" else RSAKey.import_key(raw)
-        header = {
-            "alg": _KEY_WRAP[raw["kty"]],
-            "enc": _CONTENT_ENCRYPTION,
-            "cty": "JWT",
-            "kid": raw.get("kid", ""),
-        }
-        return jwe.encrypt_compact(header, signed, key), "application/jose"
-    return signed, "application/jwt"
+    if enc_key is None:
+        return signed, "application/jwt"
+    kty = enc_key["kty"]
+    alg = enc_key.get("alg") or ENCRYPTION_ALGORITHMS_FOR_KTY[kty][0]
+    key = ECKey.import_key(enc_key) if kty == "EC" else RSAKey.import_key(enc_key)
+    header = {"alg": alg, "enc": CONTENT_ENCRYPTION, "cty": "JWT", "kid": enc_key.get("kid", "")}
+    # joserfc holds back RSA-OAEP-256 unless asked: name exactly the two algorithms used.
+    body = jwe.encrypt_compact(header, signed, key, algorithms=[alg, CONTENT_ENCRYPTION])
+    return body, "application/jose"
 
 
 def self_information(
@@ -115,6 +117,7 @@ def self_information(
     """自己情報取得API: the consented items, fetched through the hub, signed item by item."""
     consent, scopes = _consented(session, context)
     client = get_client(session=session, client_id=context.client_id)
+    enc_key = encryption_key(session=session, settings=settings, client_id=client.client_id)
     wanted = [
         item
         for item in consent.items
@@ -202,7 +205,7 @@ def self_information(
         items=list(delivered),
         succeeded=not unavailable,
     )
-    body, media_type = _encrypt_if_asked(client.jwks, signed)
+    body, media_type = _encrypt_if_asked(enc_key, signed)
     return SignedAnswer(body=body, media_type=media_type, items=delivered)
 
 
@@ -215,6 +218,7 @@ def shared_notices(*, session: Session, settings: Settings, context: TokenContex
         )
         raise InsufficientScopeError
     client = get_client(session=session, client_id=context.client_id)
+    enc_key = encryption_key(session=session, settings=settings, client_id=client.client_id)
     page = notices.inbox(session=session, resident_id=context.resident_id, page_size=MAX_NOTICES)
     senders = {code: _agency_name(session, code) for code in {i.sender for i in page.items}}
     listed = [
@@ -248,5 +252,5 @@ def shared_notices(*, session: Session, settings: Settings, context: TokenContex
     consents.record_use(
         session=session, consent_id=consent.id, api="notices", items=["notices"], succeeded=True
     )
-    body, media_type = _encrypt_if_asked(client.jwks, signed)
+    body, media_type = _encrypt_if_asked(enc_key, signed)
     return SignedAnswer(body=body, media_type=media_type, items=("notices",))

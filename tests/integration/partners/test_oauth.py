@@ -590,6 +590,36 @@ def test_it_accepts_a_ps256_assertion_from_a_registered_rsa_key(
     assert api.post("/oauth/par", data=par_params(org, pkce()[1])).status_code == 401
 
 
+@pytest.mark.parametrize("kid", ["enc-1", None])
+def test_an_encryption_key_never_verifies_a_client_assertion(
+    api: TestClient, session: Session, kid: str | None
+) -> None:
+    # The organisation's encryption key is an EC P-256 key like its signing key: an
+    # assertion signed with it (by whoever holds it) must not authenticate the client.
+    org = register(session)
+    enc = ECKey.generate_key("P-256", parameters={"kid": "enc-1", "use": "enc"})
+    row = session.scalars(select(Organization).where(Organization.client_id == org.client_id)).one()
+    row.jwks = {"keys": [*row.jwks["keys"], enc.as_dict(private=False)]}
+    session.commit()
+    header = {"alg": "ES256", **({"kid": kid} if kid else {})}
+    claims = {
+        "iss": org.client_id,
+        "sub": org.client_id,
+        "aud": ISSUER,
+        "jti": str(uuid.uuid4()),
+        "exp": int(utcnow().timestamp()) + 60,
+    }
+    # Whoever holds the private key can sign with it, whatever its JWK says it is for.
+    signer = ECKey.import_key({k: v for k, v in enc.as_dict(private=True).items() if k != "use"})
+    assertion = jwt.encode(header, claims, signer, algorithms=["ES256"])
+    data = {**par_params(org, pkce()[1]), "client_assertion": assertion}
+    refused = api.post("/oauth/par", data=data)
+    assert refused.status_code == 401
+    assert refused.json()["error"] == "invalid_client"
+    # The signing key beside it still works.
+    assert api.post("/oauth/par", data=par_params(org, pkce()[1])).status_code == 201
+
+
 def test_it_refuses_a_replayed_client_assertion(api: TestClient, session: Session) -> None:
     org = register(session)
     data = par_params(org, pkce()[1])

@@ -3,19 +3,31 @@
 from __future__ import annotations
 
 import base64
+import contextlib
+import gzip
+import ipaddress
 import json
+import socket
+import ssl
+import tempfile
 import threading
+import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509.oid import NameOID
 from fastapi.testclient import TestClient
-from joserfc.jwk import ECKey
+from joserfc import jwt
+from joserfc.jwk import ECKey, KeySet
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
@@ -32,8 +44,10 @@ from myna.partners.domain import (
     UnknownScopeError,
 )
 from myna.partners.models import AccessToken, Organization
+from myna.platform import i18n
 from myna.platform.db import make_engine, utcnow
-from myna.platform.settings import get_settings
+from myna.platform.settings import Settings, get_settings
+from tests.integration.partners.conftest import Answer, KeyServer
 
 API = "/api/partners/organizations"
 CALLBACK = "https://mirai-bank.example/myna/callback"
@@ -205,18 +219,48 @@ def _off_curve() -> dict[str, Any]:
             lambda: _public_jwks({k: v for k, v in _ec_jwk().items() if k != "kid"}),
             id="no-kid",
         ),
-        pytest.param(lambda: _public_jwks(_ec_jwk(use="enc")), id="an-encryption-key"),
+        pytest.param(lambda: _public_jwks(_ec_jwk(use="enc")), id="only-an-encryption-key"),
         pytest.param(
             lambda: _public_jwks({k: v for k, v in _ec_jwk().items() if k != "use"}),
             id="no-use",
         ),
+        pytest.param(lambda: _public_jwks(_ec_jwk(use="wrap")), id="an-unknown-use"),
+        pytest.param(
+            lambda: _public_jwks(_ec_jwk(), _ec_jwk("e1", use="enc"), _ec_jwk("e2", use="enc")),
+            id="two-encryption-keys",
+        ),
+        pytest.param(
+            lambda: _public_jwks(_ec_jwk(), _ec_jwk("e1", use="enc", alg="ES256")),
+            id="encryption-key-with-a-signing-alg",
+        ),
+        pytest.param(
+            lambda: _public_jwks(_ec_jwk(), _rsa(2048, kid="e1", use="enc", alg="RSA-OAEP")),
+            id="rsa-oaep-with-sha-1",
+        ),
+        pytest.param(
+            lambda: _public_jwks(_ec_jwk(), _rsa(2048, kid="e1", use="enc", alg="RSA1_5")),
+            id="rsa1-5",
+        ),
+        pytest.param(
+            lambda: _public_jwks(_ec_jwk(), _rsa(2048, kid="e1", use="enc", alg="ECDH-ES")),
+            id="rsa-with-an-ec-alg",
+        ),
+        pytest.param(
+            lambda: _public_jwks(_ec_jwk(), _rsa(1024, kid="e1", use="enc")),
+            id="rsa-1024-encryption-key",
+        ),
+        pytest.param(
+            lambda: _public_jwks(_ec_jwk(), _ec_jwk("e1", use="enc", key_ops=["verify"])),
+            id="encryption-key-ops-verify",
+        ),
         pytest.param(lambda: _public_jwks(_ec_jwk(key_ops=["sign"])), id="key-ops-sign"),
+        pytest.param(lambda: _public_jwks(_ec_jwk(key_ops=["encrypt"])), id="key-ops-encrypt"),
         pytest.param(lambda: _public_jwks(_ec_jwk("same"), _ec_jwk("same")), id="kid-twice"),
         pytest.param(_public_jwks, id="no-keys"),
         pytest.param(lambda: [_ec_jwk()], id="a-list-not-a-set"),
     ],
 )
-def test_it_refuses_keys_that_are_not_public_signing_keys_of_an_allowed_kind(
+def test_it_refuses_keys_that_are_not_public_keys_of_an_allowed_kind_and_use(
     session: Session, jwks: Any
 ) -> None:
     with pytest.raises(organizations.InvalidJwksError):
@@ -230,6 +274,56 @@ def test_it_keeps_only_the_public_members_of_an_rsa_or_ec_key(session: Session) 
     ec_key, rsa_key = created.jwks["keys"]
     assert set(ec_key) == {"kty", "crv", "x", "y", "kid", "use", "alg"}
     assert set(rsa_key) == {"kty", "n", "e", "kid", "use", "alg"}
+
+
+@pytest.mark.parametrize(
+    ("enc", "alg"),
+    [
+        pytest.param(lambda: _ec_jwk("e1", use="enc"), None, id="ec"),
+        pytest.param(
+            lambda: _ec_jwk("e1", use="enc", alg="ECDH-ES+A256KW"), "ECDH-ES+A256KW", id="ec-kw"
+        ),
+        pytest.param(lambda: _ec_jwk("e1", use="enc", alg="ECDH-ES"), "ECDH-ES", id="ec-direct"),
+        pytest.param(
+            lambda: _rsa(2048, kid="e1", use="enc", alg="RSA-OAEP-256"), "RSA-OAEP-256", id="rsa"
+        ),
+        pytest.param(
+            lambda: _rsa(3072, kid="e1", use="enc", key_ops=["wrapKey"]), None, id="rsa-key-ops"
+        ),
+    ],
+)
+def test_it_accepts_one_encryption_key_beside_the_signing_keys(
+    session: Session, settings: Settings, enc: Any, alg: str | None
+) -> None:
+    created = _register(session, jwks=_public_jwks(_ec_jwk("k1"), enc()))
+    assert created.jwks is not None
+    signing, encryption = created.jwks["keys"]
+    assert (signing["use"], encryption["use"]) == ("sig", "enc")
+    assert encryption.get("alg") == alg
+    assert "key_ops" not in encryption
+    # An encryption key is never a key to check a client assertion with.
+    keys = organizations.client_keys(
+        session=session, settings=settings, client_id=created.client_id
+    )
+    assert [key.kid for key in keys.keys] == ["k1"]
+    found = organizations.encryption_key(
+        session=session, settings=settings, client_id=created.client_id
+    )
+    assert found == encryption
+
+
+def test_a_key_without_a_known_use_is_refused_with_a_clear_message(session: Session) -> None:
+    no_use = {k: v for k, v in _ec_jwk().items() if k != "use"}
+    with pytest.raises(organizations.InvalidJwksError) as refused:
+        _register(session, jwks=_public_jwks(_ec_jwk("k1"), {**no_use, "kid": "k2"}))
+    assert refused.value.localized() == (
+        'JWKS の 2 番目の鍵には "use": "sig"（署名用の鍵）または "enc"（暗号化用の鍵）が必要です。'
+    )
+    with pytest.raises(organizations.InvalidJwksError) as only_enc:
+        _register(session, jwks=_public_jwks(_ec_jwk(use="enc")))
+    assert "署名用の鍵" in only_enc.value.localized()
+    i18n.set_locale("en")
+    assert 'at least one signing key ("use": "sig")' in only_enc.value.localized()
 
 
 def test_it_wants_either_keys_or_an_https_jwks_uri(session: Session) -> None:
@@ -392,9 +486,13 @@ def test_only_approved_organisations_are_suspended_and_only_suspended_ones_resum
         organizations.suspend(session=session, client_id="org-unknown", note="調査")
 
 
-def test_rotating_keys_replaces_them_and_refuses_a_private_key(session: Session) -> None:
+def test_rotating_keys_replaces_them_and_refuses_a_private_key(
+    session: Session, settings: Settings
+) -> None:
     approved = _approved(session)
-    keys = organizations.client_keys(session=session, client_id=approved.client_id)
+    keys = organizations.client_keys(
+        session=session, settings=settings, client_id=approved.client_id
+    )
     assert [key.kid for key in keys.keys] == ["k1"]
     with pytest.raises(organizations.InvalidJwksError):
         organizations.rotate_keys(
@@ -405,105 +503,409 @@ def test_rotating_keys_replaces_them_and_refuses_a_private_key(session: Session)
         client_id=approved.client_id,
         jwks=_public_jwks(_ec_jwk("k2"), _rsa(2048)),
     )
-    keys = organizations.client_keys(session=session, client_id=approved.client_id)
+    keys = organizations.client_keys(
+        session=session, settings=settings, client_id=approved.client_id
+    )
     assert sorted(key.kid or "" for key in keys.keys) == ["k2", "r1"]
     assert all(not key.is_private for key in keys.keys)
 
 
 # --- keys from a jwks_uri ------------------------------------------------------------
+# The platform fetches what an organisation names: never for one nobody approved, never
+# from the operator's own network, never more than a few KiB for a few seconds.
 
 
-class _KeyServer:
-    """A jwks_uri on 127.0.0.1: answers what a test puts at a path, and counts requests."""
-
-    def __init__(self) -> None:
-        self.answers: dict[str, tuple[int, bytes]] = {}
-        self.hits: dict[str, int] = {}
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                server.hits[self.path] = server.hits.get(self.path, 0) + 1
-                status, body = server.answers.get(self.path, (404, b""))
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                del format, args
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
-
-    def put(self, body: Any, *, status: int = 200) -> str:
-        """Serve ``body`` at a new path; its URL."""
-        path = f"/{uuid.uuid4().hex}/jwks.json"
-        raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-        self.answers[path] = (status, raw)
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}{path}"
-
-    def count(self, url: str) -> int:
-        return self.hits.get("/" + url.split("/", 3)[3], 0)
-
-
-@pytest.fixture
-def key_server() -> Iterator[_KeyServer]:
-    server = _KeyServer()
-    yield server
-    server.httpd.shutdown()
-    server.httpd.server_close()
-    server.thread.join()
+def _keys(session: Session, settings: Settings, org: RegisteredClient, **kid: str) -> KeySet:
+    return organizations.client_keys(
+        session=session, settings=settings, client_id=org.client_id, **kid
+    )
 
 
 def test_keys_behind_a_jwks_uri_are_fetched_checked_and_kept_a_while(
-    session: Session, key_server: _KeyServer
+    session: Session, sandbox_settings: Settings, key_server: KeyServer
 ) -> None:
     url = key_server.put(_public_jwks(_ec_jwk("k1")))
     approved = _approved(session, jwks=None, jwks_uri=url)
-    keys = organizations.client_keys(session=session, client_id=approved.client_id, kid="k1")
+    keys = _keys(session, sandbox_settings, approved, kid="k1")
     assert [key.kid for key in keys.keys] == ["k1"]
-    organizations.client_keys(session=session, client_id=approved.client_id, kid="k1")
+    _keys(session, sandbox_settings, approved, kid="k1")
     assert key_server.count(url) == 1  # the second call used the kept set
     # The organisation rotates at its end: an unknown kid refetches once the set is
     # older than the refetch interval (backdated here instead of waiting).
-    key_server.answers["/" + url.split("/", 3)[3]] = (
-        200,
-        json.dumps(_public_jwks(_ec_jwk("k2"))).encode(),
+    key_server.answers[key_server.path_of(url)] = Answer(
+        200, json.dumps(_public_jwks(_ec_jwk("k2"))).encode()
     )
     fetched_at, kept = organizations._fetched[url]
     organizations._fetched[url] = (fetched_at - organizations.JWKS_REFETCH_SECONDS - 1, kept)
-    keys = organizations.client_keys(session=session, client_id=approved.client_id, kid="k2")
+    keys = _keys(session, sandbox_settings, approved, kid="k2")
     assert [key.kid for key in keys.keys] == ["k2"]
     assert key_server.count(url) == 2
+    # The connection went to the address, the request named the host it was for.
+    assert key_server.hosts == [f"127.0.0.1:{key_server.port}"] * 2
 
 
 @pytest.mark.parametrize(
-    ("body", "status"),
+    "status",
+    [OrganizationStatus.PENDING, OrganizationStatus.REJECTED, OrganizationStatus.SUSPENDED],
+)
+def test_nothing_is_fetched_for_an_organisation_that_is_not_approved(
+    session: Session, sandbox_settings: Settings, key_server: KeyServer, status: OrganizationStatus
+) -> None:
+    url = key_server.put(_public_jwks(_ec_jwk("k1")))
+    created = _register(session, jwks=None, jwks_uri=url)
+    row = session.scalars(
+        select(Organization).where(Organization.client_id == created.client_id)
+    ).one()
+    row.status = status.value
+    session.flush()
+    with pytest.raises(organizations.JwksUnavailableError) as refused:
+        _keys(session, sandbox_settings, created, kid="k1")
+    assert "approved organisation" in str(refused.value)
+    with pytest.raises(organizations.JwksUnavailableError):
+        organizations.encryption_key(
+            session=session, settings=sandbox_settings, client_id=created.client_id
+        )
+    assert key_server.total == 0
+
+
+def test_a_jwks_uri_on_the_loopback_is_fetched_only_in_the_sandbox(
+    session: Session, settings: Settings, key_server: KeyServer
+) -> None:
+    url = key_server.put(_public_jwks(_ec_jwk("k1")))
+    approved = _approved(session, jwks=None, jwks_uri=url)
+    named = _approved(session, jwks=None, jwks_uri=url.replace("127.0.0.1", "localhost"))
+    assert settings.environment == "test"
+    for org in (approved, named):
+        with pytest.raises(organizations.JwksUnavailableError) as refused:
+            _keys(session, settings, org)
+        assert str(refused.value) == (
+            "The organisation's jwks_uri leads to a private, loopback or link-local address; "
+            "keys are fetched only from public addresses."
+        )
+        assert "プライベート、ループバック" in refused.value.localized()
+    assert key_server.total == 0
+    development = settings.model_copy(update={"environment": "development"})
+    assert [key.kid for key in _keys(session, development, approved).keys] == ["k1"]
+
+
+def _resolving_to(*addresses: str) -> Any:
+    """A getaddrinfo that answers ``addresses`` for a name and leaves IP literals alone."""
+    real = socket.getaddrinfo
+
+    def fake(host: str, port: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            ipaddress.ip_address(host)
+        except ValueError:
+            family = {4: socket.AF_INET, 6: socket.AF_INET6}
+            return [
+                (family[ipaddress.ip_address(a).version], socket.SOCK_STREAM, 6, "", (a, port))
+                for a in addresses
+            ]
+        return real(host, port, *args, **kwargs)
+
+    return fake
+
+
+@pytest.mark.parametrize(
+    "addresses",
     [
-        pytest.param(_public_jwks(_private_ec()), 200, id="a-private-key"),
-        pytest.param(b"{" + b" " * (70 * 1024) + b"}", 200, id="too-large"),
-        pytest.param(b"not json", 200, id="not-json"),
-        pytest.param(_public_jwks(_ec_jwk()), 404, id="not-found"),
+        pytest.param(("10.0.0.5",), id="private"),
+        pytest.param(("192.168.1.10",), id="private-192-168"),
+        pytest.param(("169.254.169.254",), id="link-local-metadata"),
+        pytest.param(("127.0.0.1",), id="loopback"),
+        pytest.param(("::1",), id="ipv6-loopback"),
+        pytest.param(("fd00::5",), id="ipv6-unique-local"),
+        pytest.param(("fe80::1",), id="ipv6-link-local"),
+        pytest.param(("::ffff:10.0.0.5",), id="ipv4-mapped-private"),
+        pytest.param(("64:ff9b::a00:5",), id="nat64-private"),
+        pytest.param(("0.0.0.0",), id="unspecified"),  # noqa: S104 - refused, not bound
+        pytest.param(("224.0.0.1",), id="multicast"),
+        pytest.param(("240.0.0.1",), id="reserved"),
+        pytest.param(("100.64.0.1",), id="carrier-grade-nat"),
+        pytest.param(("93.184.215.14", "10.0.0.5"), id="one-public-one-private"),
+    ],
+)
+def test_a_host_name_resolving_to_a_non_public_address_is_refused(
+    session: Session,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    addresses: tuple[str, ...],
+) -> None:
+    monkeypatch.setattr(socket, "getaddrinfo", _resolving_to(*addresses))
+    approved = _approved(session, jwks=None, jwks_uri="https://keys.mirai-bank.example/jwks.json")
+    with pytest.raises(organizations.JwksUnavailableError) as refused:
+        _keys(session, settings, approved)
+    assert refused.value.message == organizations.NOT_PUBLIC
+
+
+def test_the_connection_goes_to_the_address_that_was_checked(
+    session: Session,
+    sandbox_settings: Settings,
+    key_server: KeyServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # DNS rebinding: the name answers the loopback when checked, then a private address.
+    answers = iter([("127.0.0.1",), ("10.255.255.1",), ("10.255.255.1",)])
+    real = socket.getaddrinfo
+
+    def rebinding(host: str, port: Any, *args: Any, **kwargs: Any) -> Any:
+        if host != "localhost":
+            return real(host, port, *args, **kwargs)
+        return _resolving_to(*next(answers))(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    url = key_server.put(_public_jwks(_ec_jwk("k1"))).replace("127.0.0.1", "localhost")
+    approved = _approved(session, jwks=None, jwks_uri=url)
+    assert [key.kid for key in _keys(session, sandbox_settings, approved).keys] == ["k1"]
+    assert key_server.hosts == [f"localhost:{key_server.port}"]
+
+
+def test_tls_names_the_host_not_the_address_and_checks_its_certificate(
+    session: Session, sandbox_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    host = "keys.mirai-bank.example"
+    seen: list[str | None] = []
+    with _tls_listener(host, seen) as port:
+        monkeypatch.setattr(socket, "getaddrinfo", _resolving_to("127.0.0.1"))
+        approved = _approved(session, jwks=None, jwks_uri=f"https://{host}:{port}/jwks.json")
+        with pytest.raises(organizations.JwksUnavailableError) as refused:
+            _keys(session, sandbox_settings, approved)
+    # The handshake asked for the name (SNI), and the self-signed certificate for it was
+    # not trusted: TLS is checked against the name although the address was dialled.
+    assert seen == [host]
+    assert refused.value.message == organizations.UNREACHABLE
+
+
+@contextmanager
+def _tls_listener(host: str, seen: list[str | None]) -> Iterator[int]:
+    """A TLS listener on 127.0.0.1 with a self-signed certificate for ``host``."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)])
+    now = utcnow()
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(hours=1))
+        .not_valid_after(now + timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(host)]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        pem = Path(folder) / "server.pem"
+        pem.write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+            + certificate.public_bytes(serialization.Encoding.PEM)
+        )
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(pem)
+
+    def remember(_socket: Any, name: str | None, _context: Any) -> None:
+        seen.append(name)
+
+    context.sni_callback = remember
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        connection, _ = listener.accept()
+        with connection, contextlib.suppress(OSError):
+            context.wrap_socket(connection, server_side=True).close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        thread.join(timeout=5)
+        listener.close()
+
+
+def test_redirects_are_not_followed(
+    session: Session, sandbox_settings: Settings, key_server: KeyServer
+) -> None:
+    target = key_server.put(_public_jwks(_ec_jwk("k1")))
+    url = key_server.put(b"", status=302, headers={"Location": target})
+    approved = _approved(session, jwks=None, jwks_uri=url)
+    with pytest.raises(organizations.JwksUnavailableError) as refused:
+        _keys(session, sandbox_settings, approved)
+    assert str(refused.value) == (
+        "The organisation's jwks_uri answered HTTP 302; it must answer 200 with the keys "
+        "(redirects are not followed)."
+    )
+    assert key_server.count(target) == 0
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "options", "message"),
+    [
+        pytest.param(
+            _public_jwks(_private_ec()), 200, {}, organizations.NOT_A_KEY_SET, id="a-private-key"
+        ),
+        pytest.param(
+            b"{" + b" " * (70 * 1024) + b"}", 200, {}, organizations.TOO_LARGE, id="too-large"
+        ),
+        pytest.param(
+            b"{" + b" " * (70 * 1024) + b"}",
+            200,
+            {"unsized": True},
+            organizations.TOO_LARGE,
+            id="too-large-without-a-length",
+        ),
+        pytest.param(
+            gzip.compress(json.dumps(_public_jwks(_ec_jwk())).encode()),
+            200,
+            {"headers": {"Content-Encoding": "gzip"}},
+            organizations.NOT_A_KEY_SET,
+            id="compressed",
+        ),
+        pytest.param(b"not json", 200, {}, organizations.NOT_A_KEY_SET, id="not-json"),
+        pytest.param(_public_jwks(_ec_jwk()), 404, {}, organizations.NOT_OK, id="not-found"),
     ],
 )
 def test_a_jwks_uri_that_answers_badly_gives_no_keys(
-    session: Session, key_server: _KeyServer, body: Any, status: int
+    session: Session,
+    sandbox_settings: Settings,
+    key_server: KeyServer,
+    body: Any,
+    status: int,
+    options: dict[str, Any],
+    message: str,
 ) -> None:
-    url = key_server.put(body, status=status)
+    url = key_server.put(body, status=status, **options)
     approved = _approved(session, jwks=None, jwks_uri=url)
-    with pytest.raises(organizations.JwksUnavailableError):
-        organizations.client_keys(session=session, client_id=approved.client_id)
+    with pytest.raises(organizations.JwksUnavailableError) as refused:
+        _keys(session, sandbox_settings, approved)
+    assert refused.value.message == message
 
 
-def test_an_unreachable_jwks_uri_gives_no_keys(session: Session) -> None:
+def test_a_jwks_uri_that_drips_its_answer_is_cut_off_at_the_deadline(
+    session: Session,
+    sandbox_settings: Settings,
+    key_server: KeyServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(organizations, "JWKS_FETCH_DEADLINE_SECONDS", 0.5)
+    # Each byte comes well within the read timeout; the whole would take minutes.
+    url = key_server.put(_public_jwks(_ec_jwk()), drip_seconds=0.05)
+    approved = _approved(session, jwks=None, jwks_uri=url)
+    started = time.monotonic()
+    with pytest.raises(organizations.JwksUnavailableError) as refused:
+        _keys(session, sandbox_settings, approved)
+    assert time.monotonic() - started < organizations.JWKS_FETCH_TIMEOUT_SECONDS
+    assert refused.value.message == organizations.TOO_SLOW
+    assert "0.5" in str(refused.value)
+
+
+def test_an_unreachable_jwks_uri_gives_no_keys(
+    session: Session, sandbox_settings: Settings
+) -> None:
     with ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler) as closed:
         port = closed.server_address[1]
     approved = _approved(session, jwks=None, jwks_uri=f"http://127.0.0.1:{port}/jwks.json")
-    with pytest.raises(organizations.JwksUnavailableError):
-        organizations.client_keys(session=session, client_id=approved.client_id)
+    with pytest.raises(organizations.JwksUnavailableError) as refused:
+        _keys(session, sandbox_settings, approved)
+    assert refused.value.message == organizations.UNREACHABLE
+
+
+def test_an_encryption_key_behind_a_jwks_uri_is_found_but_never_verifies(
+    session: Session, sandbox_settings: Settings, key_server: KeyServer
+) -> None:
+    enc = _rsa(2048, kid="e1", use="enc", alg="RSA-OAEP-256")
+    url = key_server.put(_public_jwks(_ec_jwk("k1"), enc))
+    approved = _approved(session, jwks=None, jwks_uri=url)
+    assert [key.kid for key in _keys(session, sandbox_settings, approved, kid="e1").keys] == ["k1"]
+    found = organizations.encryption_key(
+        session=session, settings=sandbox_settings, client_id=approved.client_id
+    )
+    assert found is not None
+    assert (found["kid"], found["use"], found["n"]) == ("e1", "enc", enc["n"])
+    assert key_server.count(url) == 1
+
+
+# --- client authentication against a jwks_uri (the probe's request) ------------------
+
+
+@pytest.fixture
+def sandbox_client(sandbox_container: Container) -> Iterator[TestClient]:
+    with TestClient(create_app(sandbox_container), base_url="http://testserver") as client:
+        yield client
+
+
+def _par(client: TestClient, client_id: str, assertion: str) -> Any:
+    return client.post(
+        "/oauth/par",
+        data={
+            "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            "client_assertion": assertion,
+            "client_id": client_id,
+            "response_type": "code",
+            "redirect_uri": CALLBACK,
+            "scope": "openid name",
+            "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+            "code_challenge_method": "S256",
+            "state": "st-123",
+            "nonce": "n-456",
+        },
+    )
+
+
+def _assertion(client_id: str, key: ECKey, kid: str = "k1") -> str:
+    now = int(utcnow().timestamp())
+    claims = {
+        "iss": client_id,
+        "sub": client_id,
+        "aud": "http://testserver",
+        "jti": uuid.uuid4().hex,
+        "exp": now + 60,
+    }
+    return jwt.encode({"alg": "ES256", "kid": kid}, claims, key, algorithms=["ES256"])
+
+
+def test_an_assertion_naming_a_pending_organisation_makes_the_platform_fetch_nothing(
+    session: Session, sandbox_client: TestClient, key_server: KeyServer
+) -> None:
+    # The probe: register with a jwks_uri on a loopback listener, then send an assertion
+    # nobody could verify. Even where the loopback is allowed, nothing is fetched.
+    url = key_server.put(_public_jwks(_ec_jwk("k1")))
+    body = sandbox_client.post(API, json=_body(jwks=None, jwks_uri=url)).json()
+    assert body["status"] == "pending"
+    stranger = ECKey.generate_key("P-256")
+    response = _par(sandbox_client, body["client_id"], _assertion(body["client_id"], stranger))
+    assert response.status_code == 400
+    assert response.json()["error"] == "unauthorized_client"
+    assert key_server.total == 0
+
+
+def test_an_approved_organisation_with_a_jwks_uri_authenticates_in_the_sandbox(
+    session: Session, sandbox_client: TestClient, key_server: KeyServer
+) -> None:
+    key = ECKey.generate_key("P-256", parameters={"kid": "k1", "use": "sig"})
+    url = key_server.put(_public_jwks(key.as_dict(private=False)))
+    approved = _approved(session, jwks=None, jwks_uri=url)
+    session.commit()
+    pushed = _par(sandbox_client, approved.client_id, _assertion(approved.client_id, key))
+    assert pushed.status_code == 201, pushed.text
+    assert key_server.count(url) == 1
+
+
+def test_outside_the_sandbox_a_loopback_jwks_uri_fails_authentication_and_says_why(
+    session: Session, client: TestClient, key_server: KeyServer
+) -> None:
+    key = ECKey.generate_key("P-256", parameters={"kid": "k1", "use": "sig"})
+    url = key_server.put(_public_jwks(key.as_dict(private=False)))
+    approved = _approved(session, jwks=None, jwks_uri=url)
+    session.commit()
+    refused = _par(client, approved.client_id, _assertion(approved.client_id, key))
+    assert refused.status_code == 401
+    assert refused.json()["error"] == "invalid_client"
+    assert "private, loopback or link-local" in refused.json()["error_description"]
+    assert key_server.total == 0
 
 
 # --- the registration API ------------------------------------------------------------

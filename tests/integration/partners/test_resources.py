@@ -7,16 +7,22 @@ key's thumbprint and a consent); every request carries a real DPoP proof.
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 import time
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
 from joserfc import jwe, jwt
 from joserfc.jwk import ECKey, KeySet
+from jwcrypto import jwe as cjwe
+from jwcrypto import jwk as cjwk
+from jwcrypto import jws as cjws
+from jwcrypto import jwt as cjwt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -24,11 +30,12 @@ from myna import jpki, network, registry
 from myna.app import create_app
 from myna.bootstrap import Container
 from myna.network.transparency.models import LogEntryRow
-from myna.partners import consents
+from myna.partners import authorization, consents, organizations
 from myna.partners.dpop import b64url_sha256
 from myna.partners.models import AccessToken, Consent, ConsentUse, Organization
 from myna.platform.db import utcnow
 from myna.platform.settings import Settings
+from tests.integration.partners.conftest import Answer, KeyServer
 
 PORTAL = "http://testserver"
 MYINFO = "/api/partners/v1/myinfo"
@@ -277,3 +284,237 @@ def test_scopes_beyond_the_consent_give_nothing_more(
     assert answer.status_code == 200
     claims = jwt.decode(answer.text, _platform_keys(client), algorithms=["ES256"]).claims
     assert [entry["item"] for entry in claims["items"]] == ["name"]
+
+
+# --- encrypted answers, end to end, read with another JOSE library -------------------
+# The organisation's side is written with jwcrypto, not the joserfc the platform uses, so
+# the JWE and the JWS inside it are checked against an independent implementation.
+
+REDIRECT = "https://minato-bank.example/callback"
+
+
+def _jwcrypto_assertion(client_id: str, key: cjwk.JWK) -> str:
+    now = int(time.time())
+    token = cjwt.JWT(
+        header={"alg": "ES256", "kid": key.get("kid")},
+        claims={
+            "iss": client_id,
+            "sub": client_id,
+            "aud": PORTAL,
+            "jti": secrets.token_urlsafe(16),
+            "iat": now,
+            "exp": now + 60,
+        },
+    )
+    token.make_signed_token(key)
+    return str(token.serialize())
+
+
+def _token_proof(key: ECKey, url: str) -> str:
+    header = {"typ": "dpop+jwt", "alg": "ES256", "jwk": key.as_dict(private=False)}
+    claims = {"jti": secrets.token_urlsafe(12), "htm": "POST", "htu": url, "iat": int(time.time())}
+    return jwt.encode(header, claims, key, algorithms=["ES256"])
+
+
+def _verified(compact: str, platform: cjwk.JWKSet) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The header and claims of a JWT signed by the platform, checked by jwcrypto."""
+    checked = cjwt.JWT(jwt=compact, key=platform, algs=["ES256"], expected_type="JWS")
+    token = checked.token
+    assert isinstance(token, cjws.JWS)
+    return dict(token.jose_header), json.loads(checked.claims)
+
+
+@pytest.mark.parametrize(
+    ("make_enc_key", "alg"),
+    [
+        pytest.param(
+            lambda: cjwk.JWK.generate(kty="EC", crv="P-256", kid="enc-1", use="enc"),
+            "ECDH-ES+A256KW",
+            id="ec-p256",
+        ),
+        pytest.param(
+            lambda: cjwk.JWK.generate(kty="EC", crv="P-256", kid="enc-1", use="enc", alg="ECDH-ES"),
+            "ECDH-ES",
+            id="ec-p256-direct",
+        ),
+        pytest.param(
+            lambda: cjwk.JWK.generate(
+                kty="RSA", size=2048, kid="enc-1", use="enc", alg="RSA-OAEP-256"
+            ),
+            "RSA-OAEP-256",
+            id="rsa-2048",
+        ),
+    ],
+)
+def test_an_organisation_that_registered_an_encryption_key_alone_can_read_its_answers(
+    client: TestClient,
+    session: Session,
+    settings: Settings,
+    taro: int,
+    make_enc_key: Any,
+    alg: str,
+) -> None:
+    signing = cjwk.JWK.generate(kty="EC", crv="P-256", kid="sig-1", use="sig")
+    encryption = make_enc_key()
+    # 1. Registration through the API, with a signing key and the encryption key.
+    registered = client.post(
+        "/api/partners/organizations",
+        json={
+            "name": "みなと銀行",
+            "purpose": "住宅ローンの審査",
+            "contact": "api@minato-bank.example",
+            "retention": "審査終了後1年",
+            "redirect_uris": [REDIRECT],
+            "jwks": {
+                "keys": [
+                    signing.export_public(as_dict=True),
+                    encryption.export_public(as_dict=True),
+                ]
+            },
+            "requested_scopes": [
+                {"scope": "openid", "reason": "ログイン"},
+                {"scope": "name", "reason": "口座名義の確認"},
+                {"scope": "notices", "reason": "手続のご案内"},
+            ],
+        },
+    )
+    assert registered.status_code == 201, registered.text
+    client_id = registered.json()["client_id"]
+    organizations.review(
+        session=session,
+        client_id=client_id,
+        approve=True,
+        scopes=["openid", "name", "notices"],
+        note="",
+    )
+    session.commit()
+    # 2. PAR, then the browser opens the request.
+    verifier = secrets.token_urlsafe(48)
+    pushed = client.post(
+        "/oauth/par",
+        data={
+            "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            "client_assertion": _jwcrypto_assertion(client_id, signing),
+            "client_id": client_id,
+            "response_type": "code",
+            "redirect_uri": REDIRECT,
+            "scope": "openid name notices",
+            "state": "st-1",
+            "nonce": "n-1",
+            "code_challenge": b64url_sha256(verifier),
+            "code_challenge_method": "S256",
+        },
+    )
+    assert pushed.status_code == 201, pushed.text
+    opened = client.get(
+        "/oauth/authorize",
+        params={"client_id": client_id, "request_uri": pushed.json()["request_uri"]},
+        follow_redirects=False,
+    )
+    assert opened.status_code == 303, opened.text
+    pending_id = opened.headers["location"].removeprefix("/consent/")
+    # 3. The resident consents (what the consent page does once they tick the items).
+    pending = authorization.pending_request(session=session, pending_id=pending_id)
+    consent = consents.create_consent(
+        session=session,
+        settings=settings,
+        resident_id=taro,
+        client=pending.client,
+        scopes=pending.scopes,
+        chosen=["name:name", "notices:notices"],
+    )
+    back = authorization.approve(
+        session=session,
+        settings=settings,
+        pending_id=pending_id,
+        resident_id=taro,
+        consent_id=consent.id,
+        scopes=list(consent.scopes),
+    )
+    session.commit()
+    code = parse_qs(urlsplit(back).query)["code"][0]
+    # 4. The code for a DPoP-bound token.
+    dpop_key = ECKey.generate_key("P-256")
+    issued = client.post(
+        "/oauth/token",
+        data={
+            "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            "client_assertion": _jwcrypto_assertion(client_id, signing),
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": REDIRECT,
+            "code_verifier": verifier,
+        },
+        headers={"DPoP": _token_proof(dpop_key, PORTAL + "/oauth/token")},
+    )
+    assert issued.status_code == 200, issued.text
+    token = issued.json()["access_token"]
+    platform = cjwk.JWKSet.from_json(client.get("/oauth/jwks").text)
+    _, id_token = _verified(issued.json()["id_token"], platform)
+    # 5. Both resource APIs answer a JWE only the organisation's key opens.
+    for path, typ in ((MYINFO, "myinfo+jwt"), (NOTICES, "notices+jwt")):
+        answer = _call(client, path, token, dpop_key)
+        assert answer.status_code == 200, answer.text
+        assert answer.headers["content-type"].startswith("application/jose")
+        assert answer.text.count(".") == 4  # compact JWE: five parts
+        sealed = cjwe.JWE()
+        sealed.deserialize(answer.text, key=encryption)
+        assert sealed.jose_header["alg"] == alg
+        assert sealed.jose_header["enc"] == "A256GCM"
+        assert sealed.jose_header["cty"] == "JWT"
+        assert sealed.jose_header["kid"] == "enc-1"
+        header, claims = _verified(sealed.payload.decode(), platform)
+        assert header["typ"] == typ
+        assert claims["aud"] == client_id
+        assert claims["sub"] == id_token["sub"]
+        assert claims["consent_id"] == consent.id
+        if path == MYINFO:
+            assert [entry["item"] for entry in claims["items"]] == ["name"]
+            _, item = _verified(claims["items"][0]["jwt"], platform)
+            assert item["data"] == claims["items"][0]["data"]
+        else:
+            assert isinstance(claims["notices"], list)
+        # Another key of the same kind opens nothing.
+        stranger = cjwk.JWK.generate(**_same_kind(encryption))
+        with pytest.raises(cjwe.InvalidJWEData):
+            cjwe.JWE().deserialize(answer.text, key=stranger)
+
+
+def _same_kind(key: cjwk.JWK) -> dict[str, Any]:
+    if key.get("kty") == "EC":
+        return {"kty": "EC", "crv": "P-256"}
+    return {"kty": "RSA", "size": 2048}
+
+
+def test_an_encryption_key_behind_a_jwks_uri_is_used_and_its_absence_sends_nothing(
+    sandbox_container: Container, session: Session, taro: int, key_server: KeyServer
+) -> None:
+    enc = ECKey.generate_key("P-256")
+    sig = ECKey.generate_key("P-256")
+    url = key_server.put(
+        {
+            "keys": [
+                sig.as_dict(private=False, kid="sig-1", use="sig"),
+                enc.as_dict(private=False, kid="enc-1", use="enc"),
+            ]
+        }
+    )
+    _organization(session)
+    row = session.scalars(select(Organization).where(Organization.client_id == CLIENT)).one()
+    row.jwks, row.jwks_uri = None, url
+    consent_id = _consent(session, taro, ["openid", "name"])
+    key = ECKey.generate_key("P-256")
+    token = _token(session, taro, consent_id, "openid name", key)
+    with TestClient(create_app(sandbox_container), base_url=PORTAL) as sandbox:
+        answer = _call(sandbox, MYINFO, token, key)
+        assert answer.status_code == 200, answer.text
+        assert answer.headers["content-type"].startswith("application/jose")
+        assert jwe.decrypt_compact(answer.text, enc).plaintext
+        # The keys cannot be read now: no answer at all rather than one in the clear.
+        key_server.answers[key_server.path_of(url)] = Answer(503, b"")
+        organizations._fetched.clear()
+        failed = _call(sandbox, MYINFO, token, key)
+    assert failed.status_code == 502
+    assert failed.json()["error"] == "jwks_unavailable"
+    uses = session.scalars(select(ConsentUse).where(ConsentUse.consent_id == consent_id)).all()
+    assert [(u.api, u.succeeded) for u in uses] == [("myinfo", True)]
