@@ -685,6 +685,9 @@ def rotate_keys(*, session: Session, client_id: str, jwks: dict[str, Any]) -> Re
 
 # jwks_uri → (monotonic time fetched, the checked set); shared by the worker threads.
 _fetched: dict[str, tuple[float, dict[str, Any]]] = {}
+# jwks_uri → (monotonic time it failed, why): not fetched again for JWKS_REFETCH_SECONDS.
+# Keyed with the loopback policy the fetch ran under (a refusal depends on it).
+_failed: dict[tuple[str, bool], tuple[float, JwksUnavailableError]] = {}
 _fetched_lock = threading.Lock()
 
 # Why a jwks_uri gave no keys: the integrator reads these in the client authentication
@@ -708,6 +711,8 @@ NOT_A_KEY_SET = N_("The organisation's jwks_uri did not answer a valid JWK Set."
 def _forget_fetched(uri: str) -> None:
     with _fetched_lock:
         _fetched.pop(uri, None)
+        for policy in (False, True):
+            _failed.pop((uri, policy), None)
 
 
 def loopback_allowed(settings: Settings) -> bool:
@@ -767,9 +772,21 @@ def _keys_from_uri(uri: str, kid: str | None, *, allow_loopback: bool) -> dict[s
         known = kid is None or any(key["kid"] == kid for key in keys["keys"])
         if fresh and (known or now - fetched_at < JWKS_REFETCH_SECONDS):
             return keys
-    keys = fetch_jwks(uri, allow_loopback=allow_loopback)
+    with _fetched_lock:
+        failed = _failed.get((uri, allow_loopback))
+    if failed is not None and now - failed[0] < JWKS_REFETCH_SECONDS:
+        # A failing jwks_uri is not asked again at once: unauthenticated callers naming
+        # the organisation must not be able to hold a worker per request on it.
+        raise JwksUnavailableError(failed[1].message, **failed[1].params)
+    try:
+        keys = fetch_jwks(uri, allow_loopback=allow_loopback)
+    except JwksUnavailableError as error:
+        with _fetched_lock:
+            _failed[uri, allow_loopback] = (now, error)
+        raise
     with _fetched_lock:
         _fetched[uri] = (now, keys)
+        _failed.pop((uri, allow_loopback), None)
     return keys
 
 

@@ -110,8 +110,10 @@ def key_server() -> Iterator[KeyServer]:
 def _no_keys_kept_between_tests() -> Iterator[None]:
     """The fetched-keys cache is process-wide: each test starts and ends without it."""
     organizations._fetched.clear()
+    organizations._failed.clear()
     yield
     organizations._fetched.clear()
+    organizations._failed.clear()
 
 
 @pytest.fixture
