@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -284,25 +285,23 @@ def test_forms_need_the_sessions_csrf_token(
     assert client.get("/office", follow_redirects=False).status_code == 303
 
 
+def _try_login(client: TestClient, login_id: str, headers: dict[str, str] | None = None) -> Any:
+    page = client.get("/office/login")
+    return client.post(
+        "/office/login",
+        data={"csrf_token": _csrf(page.text), "login_id": login_id, "password": "x" * 12},
+        headers=headers,
+    )
+
+
 def test_many_logins_from_one_address_are_limited_whatever_the_account(
     container: Container, staff: office.StaffRead
 ) -> None:
     container.settings = container.settings.model_copy(update={"login_rate_limit": "5/minute"})
     with TestClient(create_app(container), base_url="http://testserver") as client:
-        statuses = []
-        for n in range(6):
-            page = client.get("/office/login")
-            response = client.post(
-                "/office/login",
-                data={
-                    "csrf_token": _csrf(page.text),
-                    "login_id": f"guess{n}",
-                    "password": "x" * 12,
-                },
-            )
-            statuses.append(response.status_code)
-        assert statuses == [401] * 5 + [429]
-        assert "試行回数が多すぎます" in response.text
+        responses = [_try_login(client, f"guess{n}") for n in range(6)]
+        assert [r.status_code for r in responses] == [401] * 5 + [429]
+        assert "試行回数が多すぎます" in responses[-1].text
         # The right password from the same address waits too; no session is made.
         assert _password(client) == 429
         assert client.get("/office", follow_redirects=False).headers["location"] == "/office/login"
@@ -313,14 +312,8 @@ def test_a_forwarded_for_header_does_not_reset_the_limit(
 ) -> None:
     container.settings = container.settings.model_copy(update={"login_rate_limit": "3/minute"})
     with TestClient(create_app(container), base_url="http://testserver") as client:
-        statuses = []
-        for n in range(4):
-            page = client.get("/office/login")
-            statuses.append(
-                client.post(
-                    "/office/login",
-                    data={"csrf_token": _csrf(page.text), "login_id": "x", "password": "y" * 12},
-                    headers={"X-Forwarded-For": f"198.51.100.{n}"},
-                ).status_code
-            )
+        statuses = [
+            _try_login(client, "guess", {"X-Forwarded-For": f"198.51.100.{n}"}).status_code
+            for n in range(4)
+        ]
     assert statuses == [401, 401, 401, 429]
