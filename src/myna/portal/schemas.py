@@ -10,6 +10,7 @@ from fastapi import Form, Path
 from pydantic import BaseModel, Field, field_validator
 
 from myna.platform.i18n import JST
+from myna.platform.params import PageNumber, check_date
 
 CHALLENGE_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 # A challenge identifier as it appears in a URL or a form (URL-safe base64 characters).
@@ -78,7 +79,7 @@ class ExchangeFilters(BaseModel):
     until: date | None = None
     agency: str = Field(default="", max_length=64, pattern=r"^[A-Za-z0-9._:-]*$")
     item: str = Field(default="", max_length=64, pattern=r"^[A-Za-z0-9._:-]*$")
-    page: int = Field(default=1, ge=1, le=100_000)
+    page: PageNumber = 1
 
     @field_validator("since", "until", mode="before")
     @classmethod
@@ -87,12 +88,16 @@ class ExchangeFilters(BaseModel):
         return None if value == "" else value
 
     def since_at(self) -> datetime | None:
-        """The start of ``since`` in Japan, as an instant."""
-        return datetime.combine(self.since, time(), JST) if self.since else None
+        """The start of ``since`` in Japan, as an instant; DateOutOfRangeError if absurd."""
+        if self.since is None:
+            return None
+        return datetime.combine(check_date(self.since), time(), JST)
 
     def until_at(self) -> datetime | None:
-        """The end of ``until`` in Japan (exclusive), as an instant."""
-        return datetime.combine(self.until + timedelta(days=1), time(), JST) if self.until else None
+        """The end of ``until`` in Japan (exclusive); DateOutOfRangeError if absurd."""
+        if self.until is None:
+            return None
+        return datetime.combine(check_date(self.until) + timedelta(days=1), time(), JST)
 
     def query_string(self) -> str:
         """The filters (without the page) for links."""

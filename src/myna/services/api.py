@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
 
+from myna.platform.params import PageNumber
 from myna.platform.web import transaction
 from myna.services import service
 from myna.services.domain import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_QUERY_LENGTH
@@ -40,7 +41,7 @@ def search_procedures(
     municipality: Annotated[
         str, Query(max_length=6, description="Local government code (6 digits).")
     ] = "",
-    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+    page: Annotated[PageNumber, Query()] = 1,
     page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
 ) -> SearchResultRead:
     with transaction(request) as db:

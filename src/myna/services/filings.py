@@ -28,7 +28,7 @@ import posixpath
 import secrets
 import zipfile
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -45,6 +45,7 @@ from myna import jpki, registry
 from myna.platform.db import utcnow
 from myna.platform.errors import N_, MynaError, NotFoundError
 from myna.platform.i18n import gettext as _
+from myna.platform.params import EARLIEST_DATE, LATEST_DATE, DateOutOfRangeError, from_epoch
 from myna.platform.settings import Settings
 from myna.services import applications
 from myna.services.applications import ApplicationRead
@@ -120,6 +121,15 @@ class NaiveSinceError(MynaError):
         "e.g. 2026-11-28T09:00:00+09:00 or 2026-11-28T00:00:00Z."
     )
     status_code = 422
+
+
+class SinceOutOfRangeError(MynaError):
+    code = "invalid_since"
+    message = N_("since must be a time from {earliest} to {latest}.")
+    status_code = 422
+
+    def __init__(self) -> None:
+        super().__init__(earliest=EARLIEST_DATE.isoformat(), latest=LATEST_DATE.isoformat())
 
 
 class InvalidClientKeyError(MynaError):
@@ -286,7 +296,15 @@ def _epoch(claims: dict[str, Any], name: str) -> datetime | None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise _refuse(N_("{name} must be a number of seconds since the epoch"), name=name)
-    return datetime.fromtimestamp(value, tz=UTC)
+    try:
+        return from_epoch(value)
+    except DateOutOfRangeError as exc:
+        raise _refuse(
+            N_("{name} must be a time from {earliest} to {latest}"),
+            name=name,
+            earliest=EARLIEST_DATE.isoformat(),
+            latest=LATEST_DATE.isoformat(),
+        ) from exc
 
 
 def _check_claims(claims: dict[str, Any], *, client_id: str, audience: str, now: datetime) -> str:

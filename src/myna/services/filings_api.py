@@ -21,6 +21,7 @@ from limits.strategies import MovingWindowRateLimiter
 from sqlalchemy.orm import Session
 
 from myna.platform.errors import N_, MynaError
+from myna.platform.params import PageNumber, RowId, plausible_date
 from myna.platform.web import get_container, transaction
 from myna.services import applications, filings, procedures
 from myna.services.application_domain import ApplicationStatus
@@ -173,11 +174,14 @@ def list_applications(
     since: Annotated[
         datetime | None, Query(description="Only those changed at or after this time.")
     ] = None,
-    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    page: Annotated[PageNumber, Query()] = 1,
     page_size: Annotated[int, Query(ge=1, le=applications.MAX_PAGE_SIZE)] = 20,
 ) -> Response | ApplicationPageRead:
     if since is not None and since.tzinfo is None:
         raise filings.NaiveSinceError
+    if since is not None and not plausible_date(since.date()):
+        # Far from any filing, and a zone away from the calendar's ends (year 1, 9999).
+        raise filings.SinceOutOfRangeError
     try:
         with transaction(request) as db:
             caller = _caller(db, credentials)
@@ -263,7 +267,7 @@ def get_application(
     responses={200: {"content": {"application/octet-stream": {}}}, **_UNAUTHORIZED},
 )
 def get_attachment(
-    request: Request, credentials: Bearer, receipt_number: str, attachment_id: int
+    request: Request, credentials: Bearer, receipt_number: str, attachment_id: RowId
 ) -> Response:
     try:
         with transaction(request) as db:

@@ -10,8 +10,10 @@ error into a message naming the field, so the page can show it next to that fiel
 from __future__ import annotations
 
 import json
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -24,6 +26,7 @@ from myna import agencies, registry
 from myna.platform.db import utcnow
 from myna.platform.errors import N_, MynaError, NotFoundError
 from myna.platform.i18n import gettext as _
+from myna.platform.params import EARLIEST_DATE, LATEST_DATE, plausible_date
 from myna.services.catalog import shipped_catalog
 from myna.services.domain import Procedure, ProcedureNotFoundError
 from myna.services.models import ApplicationDraft
@@ -40,6 +43,10 @@ _TOO_LONG = N_("{label} must be at most {limit} characters.")
 _TOO_SHORT = N_("{label} must be at least {limit} characters.")
 _PATTERN = N_("{label} is not in the expected form ({hint}).")
 _DATE = N_("Enter {label} as a date.")
+_DATE_RANGE = N_("{label} must be a date from {earliest} to {latest}.")
+_CONTROL = N_("{label} must not contain control characters.")
+# Line breaks and tabs are text (a textarea has them); other control characters are not.
+_ALLOWED_CONTROLS = frozenset("\t\n\r")
 _INTEGER = N_("Enter {label} as a whole number in half-width digits.")
 _MINIMUM = N_("{label} must be {limit} or more.")
 _MAXIMUM = N_("{label} must be {limit} or less.")
@@ -272,7 +279,44 @@ def validate(form: FormDefinition, data: dict[str, Any]) -> list[FieldError]:
         name = _field_of(error)
         if name in form.fields and name not in found:
             found[name] = FieldError(name, _message(form.fields[name], error))
+    for name, spec in form.fields.items():
+        if name not in found and _has_control(data.get(name)):
+            found[name] = FieldError(name, _(_CONTROL).format(label=spec.label))
+        if name not in found and _is_date(form, spec) and not _plausible(data.get(name)):
+            found[name] = FieldError(
+                name,
+                _(_DATE_RANGE).format(
+                    label=spec.label,
+                    earliest=EARLIEST_DATE.isoformat(),
+                    latest=LATEST_DATE.isoformat(),
+                ),
+            )
     return [found[n] for n in form.fields if n in found]
+
+
+def _has_control(value: Any) -> bool:
+    return isinstance(value, str) and any(
+        unicodedata.category(c) == "Cc" and c not in _ALLOWED_CONTROLS for c in value
+    )
+
+
+def _is_date(form: FormDefinition, spec: FieldSpec) -> bool:
+    return spec.widget == "date" or form.schema["properties"][spec.name].get("format") == "date"
+
+
+def _plausible(value: Any) -> bool:
+    """Whether a date field's value lies from 1900 to 2100 (other values: not this rule's).
+
+    The schema checks only the form of a date (``9999-12-31`` is one); a day that far off
+    means nothing to any procedure and would overflow a deadline counted from it.
+    """
+    if not isinstance(value, str):
+        return True
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        return True  # not a date at all: the schema's format rule reports it
+    return plausible_date(day)
 
 
 def _field_of(error: ValidationError) -> str:

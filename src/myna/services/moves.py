@@ -311,13 +311,14 @@ def check_draft(
                 errors.append(FieldError("new_municipality_code", _(_SAME_MUNICIPALITY)))
     move_out, move_in = _date(data.get("move_out_date")), _date(data.get("move_in_date"))
     if move_out is not None:
-        if move_out > today + timedelta(days=MAX_DAYS_BEFORE_MOVE_OUT):
+        # Differences, not sums: a far date stays a field error, never an overflow.
+        if (move_out - today).days > MAX_DAYS_BEFORE_MOVE_OUT:
             errors.append(
                 FieldError(
                     "move_out_date", _(_MOVE_OUT_TOO_EARLY).format(days=MAX_DAYS_BEFORE_MOVE_OUT)
                 )
             )
-        elif move_out < today - timedelta(days=MAX_DAYS_AFTER_MOVE_OUT):
+        elif (today - move_out).days > MAX_DAYS_AFTER_MOVE_OUT:
             errors.append(
                 FieldError(
                     "move_out_date", _(_MOVE_OUT_TOO_LATE).format(days=MAX_DAYS_AFTER_MOVE_OUT)
@@ -326,7 +327,7 @@ def check_draft(
     if move_in is not None:
         if move_out is not None and move_in < move_out:
             errors.append(FieldError("move_in_date", _(_MOVE_IN_BEFORE_MOVE_OUT)))
-        elif move_out is not None and move_in > move_out + timedelta(days=MAX_DAYS_TO_MOVE_IN):
+        elif move_out is not None and (move_in - move_out).days > MAX_DAYS_TO_MOVE_IN:
             errors.append(
                 FieldError("move_in_date", _(_MOVE_IN_TOO_LATE).format(days=MAX_DAYS_TO_MOVE_IN))
             )

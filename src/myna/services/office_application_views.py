@@ -21,6 +21,7 @@ from myna import registry
 from myna.platform.errors import N_, MynaError
 from myna.platform.i18n import format_date
 from myna.platform.i18n import gettext as _
+from myna.platform.params import PageNumber, RowId
 from myna.platform.settings import Settings
 from myna.platform.web import get_container, template_context, transaction
 from myna.services import applications, filings, forms, moves, office, procedures
@@ -260,7 +261,7 @@ def list_page(
     request: Request,
     cookie: OfficeCookie,
     status: Annotated[str, Query(max_length=32)] = "",
-    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    page: Annotated[PageNumber, Query()] = 1,
 ) -> Response:
     chosen = status if status in {s.value for s in ApplicationStatus} else ""
     with transaction(request) as db:
@@ -404,7 +405,7 @@ def add_comment(
 
 @router.get(BASE + "/{receipt_number}/attachments/{attachment_id}")
 def attachment(
-    request: Request, cookie: OfficeCookie, receipt_number: str, attachment_id: int
+    request: Request, cookie: OfficeCookie, receipt_number: str, attachment_id: RowId
 ) -> Response:
     with transaction(request) as db:
         active = _logged_in(db, request, cookie)

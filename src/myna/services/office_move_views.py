@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
 from myna import network, registry
+from myna.platform.params import RowId
 from myna.platform.web import get_container, template_context, transaction
 from myna.services import moves, office
 from myna.services.office import OfficeSession
@@ -24,7 +25,7 @@ from myna.services.office_views import OfficeCookie, templates
 router = APIRouter(include_in_schema=False)
 NO_STORE = {"Cache-Control": "no-store"}
 LOGIN = "/office/login"
-MoveId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+MoveId = Annotated[RowId, Path()]
 CsrfField = Annotated[str, Form(max_length=128)]
 
 

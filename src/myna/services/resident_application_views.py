@@ -21,6 +21,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
 from myna import network
+from myna.platform.params import PageNumber, RowId
 from myna.platform.settings import Settings
 from myna.platform.web import template_context, transaction
 from myna.services import applications, forms, submission
@@ -158,7 +159,7 @@ def _draft_routes(
         cookie: SessionCookie,
         municipality: Municipality,
         code: Code,
-        attachment_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+        attachment_id: Annotated[RowId, Path()],
         posted: Posted,
     ) -> Response:
         with transaction(request) as db:
@@ -266,7 +267,7 @@ def _history_routes(router: APIRouter, logged_in: LoggedInFn, SessionCookie: Any
         request: Request,
         settings: SettingsDep,
         cookie: SessionCookie,
-        page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+        page: Annotated[PageNumber, Query()] = 1,
     ) -> Response:
         with transaction(request) as db:
             _active, resident_id = logged_in(db, settings, cookie)

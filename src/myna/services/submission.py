@@ -20,6 +20,7 @@ import base64
 import hashlib
 import json
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -58,6 +59,7 @@ ATTACHMENT_SIGNATURES: dict[str, tuple[bytes, ...]] = {
     "image/jpeg": (b"\xff\xd8\xff",),
 }
 MAX_ATTACHMENT_NAME = 120
+_UNPRINTABLE = frozenset({"Cc", "Cf", "Cs"})
 
 
 class SubmissionError(MynaError):
@@ -127,7 +129,9 @@ class TooManyAttachmentsError(SubmissionError):
 
 class AttachmentNameError(SubmissionError):
     code = "attachment_name"
-    message = N_("Give the file a name of at most 120 characters, without slashes.")
+    message = N_(
+        "Give the file a name of at most 120 characters, without slashes or control characters."
+    )
     status_code = 422
 
 
@@ -175,6 +179,11 @@ def _check_file(name: str, media_type: str, data: bytes) -> str:
     shown = name[:60]
     clean = name.strip()
     if not clean or len(clean) > MAX_ATTACHMENT_NAME or "/" in clean or "\\" in clean:
+        raise AttachmentNameError
+    # Control characters (NUL, which PostgreSQL cannot store; newlines), invisible format
+    # characters (a right-to-left override makes a name ending in "fdp.exe" read as one
+    # ending in "exe.pdf") and lone surrogates have no place in a name staff read.
+    if any(unicodedata.category(c) in _UNPRINTABLE for c in clean):
         raise AttachmentNameError
     limit_mb = MAX_APPLICATION_ATTACHMENT_BYTES // (1024 * 1024)
     if len(data) > MAX_APPLICATION_ATTACHMENT_BYTES or not data:

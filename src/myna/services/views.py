@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse
 
 from myna import registry
 from myna.platform.i18n import gettext as _
+from myna.platform.params import PageNumber
 from myna.platform.web import make_templates, template_context, transaction
 from myna.services import service
 from myna.services.api import CODE_PATTERN, MUNICIPALITY_PATTERN
@@ -39,7 +40,7 @@ def search_page(
     category: Annotated[str, Query(max_length=32)] = "",
     life_event: Annotated[str, Query(max_length=32)] = "",
     municipality: Annotated[str, Query(max_length=6)] = "",
-    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+    page: Annotated[PageNumber, Query()] = 1,
 ) -> Response:
     with transaction(request) as db:
         result = service.search(

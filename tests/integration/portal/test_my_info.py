@@ -151,3 +151,36 @@ def test_static_files_may_be_cached(portal: TestClient) -> None:
     response = portal.get("/static/myna.css")
     assert response.status_code == 200
     assert "no-store" not in response.headers.get("cache-control", "")
+
+
+@pytest.mark.parametrize("path", ["/exchanges", "/exchanges.csv"])
+@pytest.mark.parametrize(
+    "query", ["until=9999-12-31", "since=0001-01-01", "since=1899-12-31", "until=2101-01-01"]
+)
+def test_an_absurd_date_filter_is_refused_with_the_range_it_may_take(
+    logged_in: TestClient, path: str, query: str
+) -> None:
+    response = logged_in.get(f"{path}?{query}")
+    assert response.status_code == 422
+    assert "日付は1900-01-01から2100-12-31までの範囲で指定してください" in response.text
+
+
+def test_the_widest_date_filter_still_lists_the_history(logged_in: TestClient) -> None:
+    _retrieve(logged_in, categories=("local-tax",))
+    response = logged_in.get("/exchanges?since=1900-01-01&until=2100-12-31")
+    assert response.status_code == 200
+    assert "住民税" in response.text
+
+
+@pytest.mark.parametrize("index", [2**31, 2**63 - 1])
+def test_a_proof_of_a_large_but_possible_index_is_not_found(
+    logged_in: TestClient, index: int
+) -> None:
+    assert logged_in.get(f"/exchanges/{index}/proof.json").status_code == 404
+
+
+@pytest.mark.parametrize("index", [2**63, 10**30])
+def test_a_proof_index_no_log_can_reach_is_refused(logged_in: TestClient, index: int) -> None:
+    response = logged_in.get(f"/exchanges/{index}/proof.json")
+    assert response.status_code == 422
+    assert "リクエストの内容が正しくありません" in response.text

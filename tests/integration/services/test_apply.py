@@ -141,6 +141,35 @@ def test_a_post_without_the_csrf_token_is_refused(logged_in: TestClient) -> None
     assert "下書きの続き" not in logged_in.get(FORM).text
 
 
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01", "1899-12-31", "2101-01-01"])
+def test_a_date_outside_the_range_is_a_field_error_not_a_server_error(
+    logged_in: TestClient, day: str
+) -> None:
+    form = "/apply/131016/moving-out"
+    response = logged_in.post(
+        f"{form}/check",
+        data={
+            "csrf_token": _csrf(logged_in, form),
+            "move_out_date": day,
+            "move_in_date": day,
+            "movers": "self",
+            "new_municipality_code": "271004",
+            "new_address": "北区梅田1-1-1",
+            "phone": "03-1234-5678",
+            "declaration": "on",
+        },
+    )
+    assert response.status_code == 422
+    html = response.text
+    expected = "は1900-01-01から2100-12-31までの日付で入力してください。"
+    for field, label in [
+        ("move_out_date", "転出予定日"),
+        ("move_in_date", "転入予定日（来庁予定日）"),
+    ]:
+        assert f'<a href="#field-{field}">{label}{expected}</a>' in html
+        assert re.search(rf'id="field-{field}"[^>]*aria-invalid="true"', html)
+
+
 @pytest.mark.parametrize(
     ("data", "files"),
     [

@@ -503,3 +503,77 @@ def test_a_flood_of_token_requests_gets_a_clear_429(
     assert refused.json()["error"] == "rate_limited"
     assert refused.headers["retry-after"] == "60"
     assert answers[3] == 429
+
+
+@pytest.mark.parametrize(
+    "since",
+    [
+        "0001-01-01T00:00:00+09:00",  # a day before year 1 in UTC
+        "9999-12-31T23:59:59-14:00",  # a day after 9999 in UTC
+        "1899-12-31T23:59:59Z",
+        "2101-01-01T00:00:00Z",
+    ],
+)
+def test_a_since_outside_the_calendar_we_keep_is_refused_with_the_range(
+    client: TestClient, registered: tuple[filings.ApiClientRead, ECKey], since: str
+) -> None:
+    client.headers["Accept-Language"] = "en"
+    headers = _bearer(_token(client, registered))
+    response = client.get(API, headers=headers, params={"since": since})
+    assert response.status_code == 422
+    assert response.json() == {
+        "error": "invalid_since",
+        "message": "since must be a time from 1900-01-01 to 2100-12-31.",
+    }
+
+
+@pytest.mark.parametrize("attachment_id", [0, 2**31, 2**63, 10**30])
+def test_an_attachment_id_no_table_can_hold_is_refused(
+    client: TestClient,
+    registered: tuple[filings.ApiClientRead, ECKey],
+    filed: ApplicationRead,
+    attachment_id: int,
+) -> None:
+    headers = _bearer(_token(client, registered))
+    url = f"{API}/{filed.receipt_number}/attachments/{attachment_id}"
+    response = client.get(url, headers=headers)
+    assert response.status_code == 422
+    assert response.json()["error"] == "invalid_request"
+
+
+def test_the_largest_attachment_id_is_simply_not_found(
+    client: TestClient,
+    registered: tuple[filings.ApiClientRead, ECKey],
+    filed: ApplicationRead,
+) -> None:
+    headers = _bearer(_token(client, registered))
+    url = f"{API}/{filed.receipt_number}/attachments/{2**31 - 1}"
+    assert client.get(url, headers=headers).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("claim", "value"),
+    [
+        ("exp", 10**20),
+        ("exp", -(10**20)),
+        ("exp", 1e300),
+        ("exp", 253402300800),  # 10000-01-01T00:00:00Z
+        ("nbf", 10**20),
+    ],
+)
+def test_a_client_assertion_time_beyond_any_calendar_is_refused_as_invalid_client(
+    client: TestClient,
+    registered: tuple[filings.ApiClientRead, ECKey],
+    claim: str,
+    value: float,
+) -> None:
+    created, key = registered
+    client.headers["Accept-Language"] = "en"
+    assertion = _assertion(key, _claims(created.client_id, **{claim: value}))
+    response = _token_response(client, assertion)
+    assert response.status_code == 401
+    assert response.json()["error"] == "invalid_client"
+    assert (
+        f"{claim} must be a time from 1900-01-01 to 2100-12-31"
+        in (response.json()["error_description"])
+    )

@@ -301,6 +301,17 @@ def test_it_refuses_dates_out_of_order_or_beyond_fourteen_days(
     )
 
 
+@pytest.mark.parametrize("day", [date.max, date.min])
+def test_dates_at_the_ends_of_the_calendar_are_field_errors_not_overflows(
+    session: Session, signer: Signer, today: date, day: date
+) -> None:
+    data = {**_data(today), "move_out_date": day.isoformat(), "move_in_date": day.isoformat()}
+    errors = _field_messages(
+        moves.check_draft(session=session, resident_id=signer.resident_id, data=data)
+    )
+    assert "move_out_date" in errors
+
+
 def test_a_move_to_an_unknown_municipality_is_never_filed(
     session: Session, settings: Settings, signer: Signer, today: date
 ) -> None:

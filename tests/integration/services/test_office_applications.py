@@ -256,6 +256,17 @@ def test_an_attachment_downloads_as_a_file_of_its_type(
     assert missing.status_code == 404
 
 
+@pytest.mark.parametrize("attachment_id", [2**31, 2**63, 10**30])
+def test_an_attachment_id_no_table_can_hold_gets_the_error_page_not_a_server_error(
+    filed: ApplicationRead, supervisor: TestClient, attachment_id: int
+) -> None:
+    response = supervisor.get(
+        f"/office/applications/{filed.receipt_number}/attachments/{attachment_id}"
+    )
+    assert response.status_code == 422
+    assert "リクエストの内容が正しくありません" in response.text
+
+
 # --- status flow -----------------------------------------------------------------------
 
 

@@ -229,6 +229,49 @@ def test_attachments_are_uploaded_listed_refused_and_removed(logged_in: TestClie
     assert "被害写真.pdf" not in logged_in.get(FORM).text
 
 
+def _raw_upload(csrf: str, filename: bytes, data: bytes) -> tuple[bytes, dict[str, str]]:
+    """A multipart body written by hand: HTTP clients escape control bytes in file names."""
+    boundary = b"myna-test-boundary"
+    body = b"".join(
+        [
+            b"--" + boundary + b"\r\n",
+            b'Content-Disposition: form-data; name="csrf_token"\r\n\r\n',
+            csrf.encode() + b"\r\n",
+            b"--" + boundary + b"\r\n",
+            b'Content-Disposition: form-data; name="file"; filename="' + filename + b'"\r\n',
+            b"Content-Type: application/pdf\r\n\r\n",
+            data + b"\r\n",
+            b"--" + boundary + b"--\r\n",
+        ]
+    )
+    return body, {"content-type": f"multipart/form-data; boundary={boundary.decode()}"}
+
+
+@pytest.mark.parametrize(
+    "filename",
+    [
+        "証拠\x00写真.pdf".encode(),  # a raw NUL byte, as a hand-made request sends it
+        "証拠\x1b写真.pdf".encode(),
+        "\u202e証拠写真.pdf".encode(),  # right-to-left override
+    ],
+)
+def test_an_attachment_name_with_a_control_character_is_refused_and_not_kept(
+    logged_in: TestClient, filename: bytes
+) -> None:
+    body, headers = _raw_upload(_csrf(logged_in.get(FORM).text), filename, PDF)
+    refused = logged_in.post(f"{FORM}/attachments", content=body, headers=headers)
+    assert refused.status_code == 422
+    assert "ファイル名は120文字以内で、スラッシュや制御文字を含めないでください。" in refused.text
+    assert "証拠" not in logged_in.get(FORM).text
+
+
+def test_a_hand_made_upload_with_a_plain_name_is_kept(logged_in: TestClient) -> None:
+    body, headers = _raw_upload(_csrf(logged_in.get(FORM).text), "証拠写真.pdf".encode(), PDF)
+    added = logged_in.post(f"{FORM}/attachments", content=body, headers=headers)
+    assert added.status_code == 200
+    assert "証拠写真.pdf" in logged_in.get(FORM).text
+
+
 def test_an_upload_without_the_csrf_token_is_refused(logged_in: TestClient) -> None:
     answer = logged_in.post(
         f"{FORM}/attachments", files={"file": ("a.pdf", PDF, "application/pdf")}

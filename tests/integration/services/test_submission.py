@@ -300,6 +300,38 @@ def test_a_wrong_type_or_oversized_attachment_is_refused(
     assert _count(session, DraftAttachment) == 0
 
 
+@pytest.mark.parametrize(
+    "name",
+    [
+        "写真\x00.pdf",  # NUL: PostgreSQL text cannot hold it
+        "a\nb.pdf",
+        "tab\there.pdf",
+        "del\x7f.pdf",
+        "c1\x85.pdf",
+        "\u202eexe.pdf",  # right-to-left override: shows a name other than the real one
+        "zero\u200bwidth.pdf",
+        "lone\udc80.pdf",
+        "dir/a.pdf",
+        "",
+        "あ" * 121,
+    ],
+)
+def test_an_attachment_name_with_control_characters_or_slashes_is_refused(
+    session: Session, taro: Signer, name: str
+) -> None:
+    with pytest.raises(submission.AttachmentNameError):
+        submission.add_attachment(
+            session=session,
+            resident_id=taro.resident_id,
+            municipality_code=taro.municipality_code,
+            code=DISASTER,
+            name=name,
+            media_type="application/pdf",
+            data=PDF,
+        )
+    assert _count(session, DraftAttachment) == 0
+
+
 def test_at_most_five_attachments(session: Session, taro: Signer) -> None:
     for number in range(5):
         submission.add_attachment(

@@ -140,6 +140,36 @@ def test_the_rule_cases_cover_every_keyword_of_the_schemas() -> None:
     assert rules >= {"type", "minimum", "maximum", "const"}
 
 
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01", "1899-12-31", "2101-01-01"])
+def test_a_date_outside_1900_to_2100_is_an_error_on_its_field(day: str) -> None:
+    form = forms.shipped_forms()["pregnancy-notification"]
+    errors = forms.validate(form, {**VALID["pregnancy-notification"], "due_date": day})
+    assert [e.field for e in errors] == ["due_date"]
+    assert "1900-01-01から2100-12-31まで" in errors[0].message
+    assert form.fields["due_date"].label in errors[0].message
+
+
+@pytest.mark.parametrize("day", ["1900-01-01", "2100-12-31"])
+def test_the_ends_of_the_date_range_are_accepted(day: str) -> None:
+    form = forms.shipped_forms()["pregnancy-notification"]
+    assert forms.validate(form, {**VALID["pregnancy-notification"], "due_date": day}) == []
+
+
+@pytest.mark.parametrize("text", ["千代田\x1b産婦人科", "bell\x07", "c1\x85", "del\x7f"])
+def test_a_control_character_in_text_is_an_error_on_its_field(text: str) -> None:
+    form = forms.shipped_forms()["pregnancy-notification"]
+    errors = forms.validate(form, {**VALID["pregnancy-notification"], "clinic_name": text})
+    assert [e.field for e in errors] == ["clinic_name"]
+    label = form.fields["clinic_name"].label
+    assert errors[0].message == f"{label}に制御文字を含めないでください。"
+
+
+def test_line_breaks_and_tabs_are_text() -> None:
+    form = forms.shipped_forms()["pregnancy-notification"]
+    data = {**VALID["pregnancy-notification"], "notes": "一行目\r\n二行目\tタブ"}
+    assert forms.validate(form, data) == []
+
+
 def test_posted_text_becomes_json_values() -> None:
     form = forms.shipped_forms()["pregnancy-notification"]
     data = forms.coerce(
