@@ -37,6 +37,7 @@ from myna.notices.schemas import (
 )
 from myna.platform.db import utcnow
 from myna.platform.errors import N_, NotFoundError
+from myna.platform.params import EARLIEST_DATE, LATEST_DATE, plausible_date
 
 PAGE_SIZE = 20
 _JST = timedelta(hours=9)
@@ -113,6 +114,12 @@ def send_notice(
     """
     reach = reach_of(session=session, sender=sender)
     now = utcnow()
+    for name in ("deadline", "publish_at", "expires_at"):
+        value = getattr(content, name)
+        day = value.date() if isinstance(value, datetime) else value
+        if day is not None and not plausible_date(day):
+            earliest, latest = EARLIEST_DATE.isoformat(), LATEST_DATE.isoformat()
+            raise InvalidNoticeError(detail=f"{name} must be from {earliest} to {latest}")
     published_at = _aware(content.publish_at) or now
     expires_at = _aware(content.expires_at)
     if expires_at is not None and expires_at <= published_at:

@@ -21,12 +21,13 @@ from myna import agencies
 from myna.notices import service
 from myna.notices.domain import CATEGORY_LABELS, Category, paragraphs
 from myna.platform.i18n import gettext as _
+from myna.platform.params import BigRowId, PageNumber
 from myna.platform.settings import Settings
 from myna.platform.web import get_container, make_templates, template_context, transaction
 
 TEMPLATE_DIR = PathLib(__file__).with_name("templates")
 templates = make_templates(TEMPLATE_DIR)
-NoticeId = Annotated[int, Path(ge=1, le=2**62)]
+NoticeId = Annotated[BigRowId, Path()]
 NO_STORE = {"Cache-Control": "no-store"}
 
 
@@ -94,7 +95,7 @@ def make_router(
         request: Request,
         settings: SettingsDep,
         cookie: SessionCookie,
-        page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+        page: Annotated[PageNumber, Query()] = 1,
         archived: Annotated[bool, Query()] = False,
     ) -> Response:
         with transaction(request) as db:

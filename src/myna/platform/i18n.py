@@ -91,7 +91,11 @@ def format_date(value: date | datetime) -> str:
     Timestamps are shown as the calendar day in Japan.
     """
     day = value.astimezone(JST).date() if isinstance(value, datetime) else value
-    return format_wareki(day) if get_locale() == "ja" else format_wareki_en(day)
+    try:
+        return format_wareki(day) if get_locale() == "ja" else format_wareki_en(day)
+    except ValueError:
+        # Before 明治 there is no era to write it in: the Gregorian date, not an error.
+        return day.isoformat()
 
 
 def format_datetime(value: datetime) -> str:

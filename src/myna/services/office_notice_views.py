@@ -28,6 +28,7 @@ from myna.notices.domain import (
 )
 from myna.platform.errors import N_
 from myna.platform.i18n import gettext as _
+from myna.platform.params import PageNumber
 from myna.platform.web import get_container, template_context, transaction
 from myna.services import office, office_notices
 from myna.services.office import OfficeSession, StaffRead
@@ -327,7 +328,7 @@ def _preview_page(
 def notices_page(
     request: Request,
     cookie: OfficeCookie,
-    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+    page: Annotated[PageNumber, Query()] = 1,
     sent: Annotated[str, Query(max_length=16)] = "",
 ) -> Response:
     with transaction(request) as db:

@@ -35,6 +35,7 @@ from myna.notices.models import Notice
 from myna.platform.db import utcnow
 from myna.platform.errors import N_, MynaError
 from myna.platform.logging import get_logger
+from myna.platform.params import EARLIEST_DATE, LATEST_DATE, plausible_date
 from myna.services.office import OfficeError, StaffRead, StaffRole
 
 log = get_logger(__name__)
@@ -161,6 +162,17 @@ class SentNoticePage:
 # --- checking the form ---------------------------------------------------------------
 
 
+_DATE_RANGE = N_("Enter a date from {earliest} to {latest}.")
+
+
+def _out_of_range(field: str) -> FieldError:
+    return FieldError(
+        field,
+        _DATE_RANGE,
+        {"earliest": EARLIEST_DATE.isoformat(), "latest": LATEST_DATE.isoformat()},
+    )
+
+
 def _local_time(value: str) -> datetime:
     """A ``datetime-local`` value (no zone), taken as Japan time."""
     parsed = datetime.fromisoformat(value)
@@ -220,6 +232,20 @@ def acceptable_files(form: NoticeForm) -> list[UploadedFile]:
     return kept
 
 
+def _check_deadline(form: NoticeForm, errors: list[FieldError]) -> date | None:
+    if not form.deadline.strip():
+        return None
+    try:
+        deadline = date.fromisoformat(form.deadline.strip())
+    except ValueError:
+        errors.append(FieldError("deadline", N_("Enter the deadline as a date.")))
+        return None
+    if not plausible_date(deadline):
+        errors.append(_out_of_range("deadline"))
+        return None
+    return deadline
+
+
 def _check_times(
     form: NoticeForm, now: datetime, errors: list[FieldError]
 ) -> tuple[datetime | None, datetime | None]:
@@ -233,8 +259,11 @@ def _check_times(
                 FieldError("publish_at", N_("Enter the publication time as a date and time."))
             )
         else:
+            if not plausible_date(publish_at.date()):
+                errors.append(_out_of_range("publish_at"))
+                publish_at = None
             # The form has minutes only: the minute that is running now is not past.
-            if publish_at < now.replace(second=0, microsecond=0):
+            elif publish_at < now.replace(second=0, microsecond=0):
                 errors.append(
                     FieldError(
                         "publish_at",
@@ -247,7 +276,9 @@ def _check_times(
         except ValueError:
             errors.append(FieldError("expires_at", N_("Enter the expiry time as a date and time.")))
         else:
-            if expires_at <= (publish_at or now):
+            if not plausible_date(expires_at.date()):
+                errors.append(_out_of_range("expires_at"))
+            elif expires_at <= (publish_at or now):
                 errors.append(
                     FieldError(
                         "expires_at",
@@ -311,12 +342,7 @@ def check_form(form: NoticeForm, *, municipality_code: str, now: datetime) -> Ch
         )
     if form.category not in {c.value for c in notices.Category}:
         errors.append(FieldError("category", N_("Choose a category.")))
-    deadline: date | None = None
-    if form.deadline.strip():
-        try:
-            deadline = date.fromisoformat(form.deadline.strip())
-        except ValueError:
-            errors.append(FieldError("deadline", N_("Enter the deadline as a date.")))
+    deadline = _check_deadline(form, errors)
     action_url = form.action_url.strip() or None
     if action_url is not None:
         try:

@@ -274,3 +274,28 @@ def test_an_old_signed_notice_is_refused(
     response = _post(api, token)
     assert response.status_code == 400
     assert response.json()["error"] == "stale_message"
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"deadline": "1500-01-01"},
+        {"deadline": "9999-12-31"},
+        {"publish_at": "0001-01-01T00:00:00+09:00"},
+        {"expires_at": "9999-12-31T23:59:59-14:00"},
+    ],
+)
+def test_a_date_beyond_any_calendar_the_platform_keeps_is_refused(
+    api: TestClient,
+    session: Session,
+    settings: Settings,
+    residents: dict[str, Any],
+    changes: dict[str, str],
+) -> None:
+    code = link_code(session, residents["taro"])
+    payload = {**NOTICE, **changes, "audience": {"link_code": code}}
+    response = _post(api, _signed(session, settings, payload, CHIYODA))
+    assert response.status_code == 422, response.text
+    assert response.json()["error"] == "invalid_notice"
+    assert next(iter(changes)) in response.json()["message"]
+    assert notices.count_notices(session=session) == 0

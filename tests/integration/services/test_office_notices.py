@@ -380,6 +380,9 @@ def test_the_send_is_logged_without_its_text(
         ({"action_url": "https://evil.example/"}, "action_url", "政府・自治体のサイト"),
         ({"publish_at": "2020-01-01T09:00"}, "publish_at", "公開日時が過去になっています。"),
         ({"publish_at": "明日"}, "publish_at", "公開日時を日付と時刻で入力してください。"),
+        ({"publish_at": "9999-12-31T23:59"}, "publish_at", "2100-12-31までの日付"),
+        ({"expires_at": "9999-12-31T23:59"}, "expires_at", "2100-12-31までの日付"),
+        ({"deadline": "1500-01-01"}, "deadline", "1900-01-01から"),
         (
             {"expires_at": "2020-01-01T09:00"},
             "expires_at",

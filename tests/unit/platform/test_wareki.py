@@ -33,3 +33,9 @@ def test_english_shows_the_gregorian_date_with_the_era() -> None:
 def test_it_refuses_dates_before_meiji() -> None:
     with pytest.raises(ValueError, match="before the Meiji era"):
         era_of(date(1867, 12, 31))
+
+
+def test_a_day_before_meiji_is_shown_as_a_gregorian_date_not_an_error() -> None:
+    from myna.platform.i18n import format_date  # noqa: PLC0415
+
+    assert format_date(date(1500, 1, 1)) == "1500-01-01"
