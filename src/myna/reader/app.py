@@ -60,6 +60,8 @@ def _portal_origin(request_uri: str, prefix: str, trusted: frozenset[str]) -> st
     if origin not in trusted or not exact:
         raise UntrustedPortalError(origin=origin)
     return origin
+
+
 router = APIRouter()
 
 
