@@ -6,14 +6,11 @@ the browser sees committed data exactly as a resident would; they stop at the en
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, Playwright, sync_playwright
 
 from myna import card, network, registry
@@ -22,10 +19,12 @@ from myna.bench.harness import free_port
 from myna.bootstrap import Container, build_container
 from myna.platform.db import unit_of_work
 from myna.platform.settings import Settings
-from myna.platform.web import SERVER_OPTIONS
 from myna.reader.app import create_reader_app
 from myna.runtime import prepare_database
 from tests.conftest import TEST_SECRETS
+from tests.integration.network.nodekit import ServerThread
+
+__all__ = ["ServerThread"]  # the e2e tests' servers start like the network tests'
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -50,34 +49,6 @@ class Platform:
     card_id: str
     settings: Settings
     container: Container
-
-
-class ServerThread:
-    """A uvicorn server on 127.0.0.1 in a thread, started as `myna serve` starts one."""
-
-    def __init__(self, app: object, port: int) -> None:
-        config = uvicorn.Config(
-            app,  # type: ignore[arg-type]
-            host="127.0.0.1",
-            port=port,
-            log_level="warning",
-            **SERVER_OPTIONS,
-        )
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def start(self) -> None:
-        self.thread.start()
-        deadline = time.monotonic() + 30
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                msg = "server did not start"
-                raise RuntimeError(msg)
-            time.sleep(0.02)
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
 
 
 @pytest.fixture(scope="session")

@@ -22,7 +22,7 @@ from myna.platform.settings import Settings
 from myna.reader.client import login
 from myna.runtime import prepare_database
 from tests.conftest import TEST_SECRETS
-from tests.e2e.conftest import PASSWORD, PIN, _ServerThread
+from tests.e2e.conftest import PASSWORD, PIN, ServerThread
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +47,7 @@ def single_thread_portal(
             session=session, settings=settings, resident_id=taro.id, pin=PIN, password=PASSWORD
         )
     reader = card.VirtualCardReader(settings.card_dir, settings.card_secret.get_secret_value())
-    server = _ServerThread(create_app(container), port)
+    server = ServerThread(create_app(container), port)
     server.start()
     try:
         yield settings.portal_url, reader.open_session(issued.card_id, "auth", PIN)

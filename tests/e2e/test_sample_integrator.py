@@ -20,7 +20,7 @@ from myna.bench.harness import free_port
 from myna.partners import organizations
 from myna.partners.domain import RequestedScope
 from myna.platform.db import unit_of_work
-from tests.e2e.conftest import PIN, Platform, _ServerThread
+from tests.e2e.conftest import PIN, Platform, ServerThread
 
 PIN_LABEL = "利用者証明用電子証明書の暗証番号（数字4桁）"
 TARO = "山田 太郎"
@@ -64,7 +64,7 @@ def bank(platform: Platform) -> Iterator[Bank]:
     state = Bank(
         issuer=platform.portal, base_url=base_url, client_id=registered.client_id, client_key=key
     )
-    server = _ServerThread(create_bank_app(state), port)
+    server = ServerThread(create_bank_app(state), port)
     server.start()
     try:
         yield state

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from myna import jpki
 from myna.network.node import HubTrust
+from myna.platform.web import SERVER_OPTIONS
 
 START_SECONDS = 60
 
@@ -118,7 +119,10 @@ class ServerThread:
     """An ASGI app served by uvicorn on 127.0.0.1 in a thread of the test process."""
 
     def __init__(self, app: FastAPI, port: int) -> None:
-        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+        # Started as `myna serve` starts one (forwarded headers not believed, etc.).
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=port, log_level="warning", **SERVER_OPTIONS
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.url = f"http://127.0.0.1:{port}"

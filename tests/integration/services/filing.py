@@ -7,14 +7,19 @@ the submission — the same service calls the pages make.
 
 from __future__ import annotations
 
+import time
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from fastapi.testclient import TestClient
+from joserfc import jwt
+from joserfc.jwk import ECKey
 from sqlalchemy.orm import Session
 
 from myna import card, jpki, registry
 from myna.platform.settings import Settings
-from myna.services import applications, forms, submission
+from myna.services import applications, filings, forms, submission
 
 PASSWORD = "SIGN2026"
 PIN = "4321"
@@ -92,3 +97,33 @@ def file_application(
         request_id=request.id,
         signature=signer.sign(request.content),
     )
+
+
+def filing_api_headers(client: TestClient, session: Session, municipality: str) -> dict[str, str]:
+    """A new filing-API client of ``municipality`` and a bearer token for it, as headers."""
+    created, private = filings.generate_client(
+        session=session, municipality_code=municipality, name=f"{municipality} 基幹系"
+    )
+    session.commit()
+    now = int(time.time())
+    claims = {
+        "iss": created.client_id,
+        "sub": created.client_id,
+        "aud": f"{client.base_url}/api/municipality/token",
+        "exp": now + 120,
+        "iat": now,
+        "jti": str(uuid.uuid4()),
+    }
+    assertion = jwt.encode(
+        {"alg": "ES256", "kid": created.client_id}, claims, ECKey.import_key(private)
+    )
+    response = client.post(
+        "/api/municipality/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            "client_assertion": assertion,
+        },
+    )
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}

@@ -4,8 +4,6 @@ hub, the move-in on the reserved day — registry, certificates, police node and
 from __future__ import annotations
 
 import re
-import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -13,8 +11,6 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from joserfc import jwt
-from joserfc.jwk import ECKey
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -24,11 +20,17 @@ from myna.bootstrap import Container
 from myna.network import transparency
 from myna.platform.settings import Settings
 from myna.reader import client as login_client
-from myna.services import applications, filings, moves, office, submission
+from myna.services import applications, moves, office, submission
 from myna.services.application_domain import ApplicationStatus
 from myna.services.models import Application
 from myna.services.office_views import OFFICE_COOKIE
-from tests.integration.services.filing import PIN, Signer, file_application, signer_for
+from tests.integration.services.filing import (
+    PIN,
+    Signer,
+    file_application,
+    filing_api_headers,
+    signer_for,
+)
 
 CHIYODA = "131016"
 OSAKA = "271004"
@@ -634,41 +636,12 @@ def test_rejecting_the_move_out_cancels_the_reservation_and_tells_both_sides(
 # --- the filing API is a second door: the same move logic -----------------------------------
 
 
-def _api_headers(client: TestClient, session: Session, municipality: str) -> dict[str, str]:
-    created, private = filings.generate_client(
-        session=session, municipality_code=municipality, name=f"{municipality} 基幹系"
-    )
-    session.commit()
-    now = int(time.time())
-    claims = {
-        "iss": created.client_id,
-        "sub": created.client_id,
-        "aud": f"{PORTAL}/api/municipality/token",
-        "exp": now + 120,
-        "iat": now,
-        "jti": str(uuid.uuid4()),
-    }
-    assertion = jwt.encode(
-        {"alg": "ES256", "kid": created.client_id}, claims, ECKey.import_key(private)
-    )
-    response = client.post(
-        "/api/municipality/token",
-        data={
-            "grant_type": "client_credentials",
-            "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-            "client_assertion": assertion,
-        },
-    )
-    assert response.status_code == 200, response.text
-    return {"Authorization": f"Bearer {response.json()['access_token']}"}
-
-
 def test_the_filing_api_completes_a_move_out_through_the_move_flow(
     client: TestClient, session: Session, settings: Settings, signer: Signer, today: date
 ) -> None:
     filed = _file(session, settings, signer, _data(today))
     session.commit()
-    departing = _api_headers(client, session, CHIYODA)
+    departing = filing_api_headers(client, session, CHIYODA)
     url = f"/api/municipality/applications/{filed.receipt_number}/status"
     assert client.post(url, headers=departing, json={"status": "under-review"}).status_code == 200
     completed = client.post(url, headers=departing, json={"status": "completed"})
@@ -681,7 +654,7 @@ def test_the_filing_api_completes_a_move_out_through_the_move_flow(
     assert all(m.certificate is not None for m in move.members)
     assert _log(session, signer.resident_id, moves.CERTIFICATE_ITEM)
 
-    arriving = _api_headers(client, session, OSAKA)
+    arriving = filing_api_headers(client, session, OSAKA)
     reservation = f"/api/municipality/applications/{move.move_in_receipt}/status"
     refused = client.post(
         reservation, headers=arriving, json={"status": "rejected", "comment": "不明"}
@@ -705,7 +678,7 @@ def test_the_filing_api_rejects_a_move_out_with_its_reservation(
     url = f"/api/municipality/applications/{filed.receipt_number}/status"
     response = client.post(
         url,
-        headers=_api_headers(client, session, CHIYODA),
+        headers=filing_api_headers(client, session, CHIYODA),
         json={"status": "rejected", "comment": "転出先の住所が確認できません。"},
     )
     assert response.status_code == 200, response.text
@@ -730,7 +703,7 @@ def test_a_move_in_completed_early_through_the_api_changes_nothing(
     session.commit()
     url = f"/api/municipality/applications/{move.move_in_receipt}/status"
     response = client.post(
-        url, headers=_api_headers(client, session, OSAKA), json={"status": "completed"}
+        url, headers=filing_api_headers(client, session, OSAKA), json={"status": "completed"}
     )
     assert response.status_code == 409
     assert response.json()["error"] == "before_reserved_day"
