@@ -19,8 +19,6 @@ measured:
 from __future__ import annotations
 
 import asyncio
-import base64
-import hashlib
 import random
 import secrets
 import tempfile
@@ -41,9 +39,10 @@ from myna.bench.harness import (
     LoadStats,
     Result,
     bench_settings,
+    bound_socket,
     closed_loop,
-    free_port,
     paced_loop,
+    port_of,
     server_process,
 )
 from myna.bench.selfinfo import seed_with_agency_data
@@ -51,6 +50,7 @@ from myna.bootstrap import Container, build_container
 from myna.partners import authorization, consents, organizations
 from myna.partners.domain import RequestedScope
 from myna.platform.db import unit_of_work
+from myna.platform.encoding import b64url_sha256
 from myna.platform.logging import configure_logging
 
 SEED = 1
@@ -77,10 +77,6 @@ class IssuedToken:
     dpop_key: ECKey
 
 
-def _b64url_sha256(value: str) -> str:
-    return base64.urlsafe_b64encode(hashlib.sha256(value.encode()).digest()).rstrip(b"=").decode()
-
-
 def _proof(key: ECKey, method: str, url: str, access_token: str | None = None) -> str:
     header = {"typ": "dpop+jwt", "alg": "ES256", "jwk": key.as_dict(private=False)}
     claims: dict[str, object] = {
@@ -90,7 +86,7 @@ def _proof(key: ECKey, method: str, url: str, access_token: str | None = None) -
         "iat": int(time.time()),
     }
     if access_token is not None:
-        claims["ath"] = _b64url_sha256(access_token)
+        claims["ath"] = b64url_sha256(access_token)
     return jwt.encode(header, claims, key, algorithms=["ES256"])
 
 
@@ -153,7 +149,7 @@ def _prepare_codes(
                     "scope": " ".join(SCOPES),
                     "state": secrets.token_urlsafe(8),
                     "nonce": secrets.token_urlsafe(8),
-                    "code_challenge": _b64url_sha256(verifier),
+                    "code_challenge": b64url_sha256(verifier),
                     "code_challenge_method": "S256",
                 },
                 dpop_jkt=key.thumbprint(),
@@ -301,7 +297,8 @@ def run(
     configure_logging(level="WARNING", json=False)
     with tempfile.TemporaryDirectory(prefix="myna-bench-api-") as tmp:
         data_dir = Path(tmp)
-        port = free_port()
+        sock = bound_socket()
+        port = port_of(sock)
         url_db = database_url or f"sqlite:///{(data_dir / 'bench.db').as_posix()}"
         settings = bench_settings(data_dir, url_db).model_copy(
             update={"portal_url": f"http://127.0.0.1:{port}"}
@@ -334,7 +331,7 @@ def run(
             "MYNA_PORTAL_URL": settings.portal_url,
             "MYNA_PARTNER_RATE_LIMIT": "10000000/minute",
         }
-        with server_process(env, port=port, workers=workers) as url:
+        with server_process(env, sock=sock, workers=workers) as url:
             phases = _measure(
                 container,
                 url,

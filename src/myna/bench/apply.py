@@ -36,14 +36,16 @@ from myna.bench.harness import (
     LoadStats,
     Result,
     bench_settings,
+    bound_socket,
     closed_loop,
-    free_port,
     paced_loop,
+    port_of,
     server_process,
 )
 from myna.bench.selfinfo import SESSION_COOKIE, issue_cards
 from myna.bootstrap import build_container
 from myna.platform.db import unit_of_work
+from myna.platform.encoding import b64url
 from myna.platform.logging import configure_logging
 from myna.reader.client import login_async
 
@@ -131,7 +133,7 @@ class _Submissions:
         began = time.perf_counter()
         answer = await client.post(
             f"{api}/response",
-            json={"signature": base64.urlsafe_b64encode(signature).rstrip(b"=").decode()},
+            json={"signature": b64url(signature)},
         )
         self.verify.latencies.append(time.perf_counter() - began)
         if answer.status_code != 200 or answer.json().get("status") != "received":
@@ -263,7 +265,8 @@ def run(
                     )
                 )
         container.engine.dispose()
-        port = free_port()
+        sock = bound_socket()
+        port = port_of(sock)
         env = {
             **BENCH_SECRETS,
             "MYNA_ENVIRONMENT": "production",
@@ -273,7 +276,7 @@ def run(
             "MYNA_LOG_LEVEL": "WARNING",
             "MYNA_PORTAL_URL": f"http://127.0.0.1:{port}",
         }
-        with server_process(env, port=port, workers=workers) as url:
+        with server_process(env, sock=sock, workers=workers) as url:
             phases = _measure(
                 url, chosen, duration=duration, concurrency=concurrency, console=console
             )

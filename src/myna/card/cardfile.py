@@ -15,7 +15,6 @@ in silicon is emulated with keys derived from the deployment's ``card_secret``:
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import fcntl
 import hashlib
@@ -32,6 +31,8 @@ from typing import Any
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from myna.platform.encoding import b64, unb64
 
 FORMAT_NAME = "myna-virtual-card"
 FORMAT_VERSION = 1
@@ -80,14 +81,6 @@ def pin_pepper(card_secret: str, card_id: str, kind: str) -> bytes:
     return _hkdf(card_secret, f"myna/card/v1/pin-pepper/{card_id}/{kind}")
 
 
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
-
-
-def _unb64(text: str) -> bytes:
-    return base64.b64decode(text.encode("ascii"), validate=True)
-
-
 def _scrypt(secret: str, salt: bytes, n: int, r: int, p: int) -> bytes:
     return hashlib.scrypt(secret.encode(), salt=salt, n=n, r=r, p=p, dklen=32)
 
@@ -101,8 +94,8 @@ def make_verifier(secret: str, pepper: bytes) -> dict[str, Any]:
         "n": SCRYPT_N,
         "r": SCRYPT_R,
         "p": SCRYPT_P,
-        "salt": _b64(salt),
-        "hash": _b64(digest),
+        "salt": b64(salt),
+        "hash": b64(digest),
     }
 
 
@@ -117,8 +110,8 @@ def check_verifier(verifier: dict[str, Any], secret: str, pepper: bytes) -> bool
     if not (2**10 <= n <= 2**20 and 1 <= r <= 32 and 1 <= p <= 16):
         msg = "verifier parameters out of range"
         raise ValueError(msg)
-    salt = _unb64(verifier["salt"])
-    expected = _unb64(verifier["hash"])
+    salt = unb64(verifier["salt"])
+    expected = unb64(verifier["hash"])
     digest = hmac.digest(pepper, _scrypt(secret, salt, n, r, p), "sha256")
     return hmac.compare_digest(digest, expected)
 
@@ -151,7 +144,7 @@ def canonical_json(document: dict[str, Any]) -> bytes:
 def compute_mac(document: dict[str, Any], key: bytes) -> str:
     """HMAC-SHA256 over the canonical JSON of ``document`` without its ``mac`` member."""
     body = {name: value for name, value in document.items() if name != "mac"}
-    return _b64(hmac.digest(key, canonical_json(body), "sha256"))
+    return b64(hmac.digest(key, canonical_json(body), "sha256"))
 
 
 def seal(document: dict[str, Any], key: bytes) -> dict[str, Any]:

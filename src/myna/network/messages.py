@@ -27,6 +27,7 @@ from myna.network.domain import (
     SenderMismatchError,
     UnsignedMessageError,
 )
+from myna.platform.encoding import b64
 from myna.platform.errors import MynaError
 from myna.platform.settings import Settings
 
@@ -63,7 +64,7 @@ class OpenedMessage:
 
 def sign(payload: bytes, credential: Credential) -> str:
     """Sign ``payload`` as ``credential``'s agency."""
-    certificate = base64.b64encode(credential.certificate.public_bytes(Encoding.DER)).decode()
+    certificate = b64(credential.certificate.public_bytes(Encoding.DER))
     header = {"alg": ALGORITHM, "kid": credential.code, "x5c": [certificate]}
     key = ECKey.import_key(credential.private_key)
     return jws.serialize_compact(header, payload, key, registry=REGISTRY)

@@ -47,6 +47,7 @@ from myna.partners.models import (
 from myna.partners.organizations import get_client
 from myna.platform import i18n
 from myna.platform.db import utcnow
+from myna.platform.encoding import b64url_sha256
 from myna.platform.errors import N_, NotFoundError
 from myna.platform.settings import Settings
 
@@ -480,7 +481,7 @@ def exchange_code(
     verifier = params.get("code_verifier", "")
     if not _VERIFIER.fullmatch(verifier):
         raise InvalidGrantError(reason="a PKCE code_verifier is required")
-    if not hmac.compare_digest(proofs.b64url_sha256(verifier), row.code_challenge):
+    if not hmac.compare_digest(b64url_sha256(verifier), row.code_challenge):
         raise InvalidGrantError(reason="the PKCE code_verifier does not match")
     if row.dpop_jkt is not None and row.dpop_jkt != proof.jkt:
         raise proofs.InvalidDPoPProofError(

@@ -12,7 +12,6 @@ certificate in ``x5c`` so an integrator can also chain it to the CA.
 
 from __future__ import annotations
 
-import base64
 from typing import Any
 
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -22,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from myna import network
 from myna.partners.domain import ALL_SCOPES, SIGNING_ALGORITHMS
+from myna.platform.encoding import b64
 from myna.platform.settings import Settings
 
 PLATFORM_ALGORITHM = "ES256"
@@ -92,7 +92,7 @@ def public_jwks(*, session: Session, settings: Settings) -> dict[str, Any]:
         session=session, settings=settings, code=network.PORTAL, name=PLATFORM_NAME
     )
     key = ECKey.import_key(credential.private_key)
-    certificate = base64.b64encode(credential.certificate.public_bytes(Encoding.DER)).decode()
+    certificate = b64(credential.certificate.public_bytes(Encoding.DER))
     public = key.as_dict(
         private=False, kid=key.thumbprint(), use="sig", alg=PLATFORM_ALGORITHM, x5c=[certificate]
     )

@@ -7,13 +7,13 @@ birthdate gender``), ``openid`` and ``notices`` (お知らせ情報取得API).
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from myna.platform.encoding import b64url
 from myna.platform.errors import N_, MynaError, NotFoundError
 
 OPENID = "openid"
@@ -111,4 +111,4 @@ def pairwise_subject(secret: bytes, client_id: str, resident_id: int) -> str:
     never the MyNumber.
     """
     digest = hmac.new(secret, f"{client_id}\x00{resident_id}".encode(), hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+    return b64url(digest)

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from myna.partners.domain import SIGNING_ALGORITHMS, PartnerError
 from myna.partners.models import SeenProof
+from myna.platform.encoding import b64url_sha256
 from myna.platform.errors import N_
 
 DPOP_TYPE = "dpop+jwt"
@@ -64,12 +65,6 @@ class DPoPProof:
     jkt: str
     jti: str
     issued_at: datetime
-
-
-def b64url_sha256(value: str) -> str:
-    """base64url(SHA-256(value)) without padding: ``ath`` (§4.2) and the S256 challenge."""
-    digest = hashlib.sha256(value.encode("ascii")).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
 def normalize_htu(url: str) -> str:

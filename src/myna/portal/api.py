@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request, Response, status
 from sqlalchemy.orm import Session
 
 from myna import jpki, registry
+from myna.platform.encoding import b64url, b64url_decode
 from myna.platform.settings import Settings
 from myna.platform.web import transaction
 from myna.portal import service
@@ -20,7 +21,6 @@ from myna.portal.dependencies import (
     resident_session,
     set_session_cookie,
 )
-from myna.portal.domain import b64url, b64url_decode
 from myna.portal.schemas import (
     AnswerIn,
     AnswerOut,

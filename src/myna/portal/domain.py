@@ -8,16 +8,15 @@ PKCS#1 v1.5 / SHA-256 after the PIN; the portal verifies signature and certifica
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from myna.platform.encoding import b64url
 from myna.platform.errors import N_, MynaError
 
-PROTOCOL = "myna-card-login-v1"
 NONCE_BYTES = 32
 
 
@@ -28,23 +27,6 @@ class ChallengeStatus(StrEnum):
     VERIFIED = "verified"
     COMPLETED = "completed"
     FAILED = "failed"
-
-
-def b64url(data: bytes) -> str:
-    """Unpadded base64url (RFC 4648 §5), as JOSE uses it."""
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def b64url_decode(text: str) -> bytes:
-    """Decode unpadded or padded base64url; raise ``ValueError`` on anything else."""
-    cleaned = text.strip()
-    if not cleaned or any(c not in _B64URL for c in cleaned.rstrip("=")):
-        msg = "not base64url"
-        raise ValueError(msg)
-    return base64.urlsafe_b64decode(cleaned + "=" * (-len(cleaned) % 4))
-
-
-_B64URL = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 
 
 def new_challenge_id() -> str:
@@ -65,16 +47,6 @@ def new_session_token() -> str:
 def token_digest(token: str) -> str:
     """What the database keeps of a bearer token: its SHA-256, never the token."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
-def login_message(*, origin: str, challenge_id: str, nonce: str) -> bytes:
-    """The exact bytes the card signs: protocol, portal origin, challenge id and nonce.
-
-    Binding the origin means a signature made for one portal cannot be replayed at
-    another, and the reader builds these bytes itself rather than signing whatever a
-    server sends it.
-    """
-    return "\n".join((PROTOCOL, origin.rstrip("/"), challenge_id, nonce)).encode("utf-8")
 
 
 @dataclass(frozen=True, slots=True)

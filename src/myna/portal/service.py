@@ -11,6 +11,7 @@ from sqlalchemy import CursorResult, Executable, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from myna import jpki, registry
+from myna.card.protocol import login_message
 from myna.platform.db import utcnow
 from myna.platform.errors import MynaError
 from myna.platform.logging import get_logger
@@ -25,7 +26,6 @@ from myna.portal.domain import (
     LoginError,
     ResidentUnavailableError,
     SessionTimes,
-    login_message,
     new_challenge_id,
     new_nonce,
     new_session_token,

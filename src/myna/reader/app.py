@@ -21,6 +21,8 @@ from fastapi.staticfiles import StaticFiles
 
 from myna import card
 from myna.bootstrap import Container
+from myna.card.protocol import login_message
+from myna.platform.encoding import b64url, b64url_decode
 from myna.platform.errors import N_, MynaError
 from myna.platform.i18n import gettext as _
 from myna.platform.logging import get_logger
@@ -33,7 +35,6 @@ from myna.platform.web import (
     make_templates,
     template_context,
 )
-from myna.portal.domain import b64url, b64url_decode, login_message
 from myna.services import forms
 
 log = get_logger(__name__)

@@ -12,8 +12,9 @@ import httpx
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
+from myna.card.protocol import login_message
+from myna.platform.encoding import b64url, b64url_decode
 from myna.platform.errors import N_, MynaError
-from myna.portal.domain import b64url, b64url_decode, login_message
 
 
 class Signer(Protocol):

@@ -20,7 +20,6 @@ The signature check of an application (:func:`check_signature`) and the export p
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import io
 import json
@@ -626,8 +625,3 @@ def content_disposition(name: str) -> str:
     """``attachment`` with an ASCII fallback and the UTF-8 name (RFC 6266 §4.3, RFC 8187)."""
     fallback = "".join(c if (c.isascii() and c.isalnum()) or c in "._-" else "_" for c in name)
     return f"attachment; filename=\"{fallback or 'file'}\"; filename*=UTF-8''{quote(name, safe='')}"
-
-
-def b64(data: bytes) -> str:
-    """Standard base64 text of bytes, for JSON."""
-    return base64.b64encode(data).decode("ascii")

@@ -20,6 +20,7 @@ from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 from sqlalchemy.orm import Session
 
+from myna.platform.encoding import b64
 from myna.platform.errors import N_, MynaError
 from myna.platform.params import PageNumber, RowId, plausible_date
 from myna.platform.web import get_container, transaction
@@ -254,8 +255,8 @@ def get_application(
             )
             for f in files
         ],
-        content=filings.b64(content),
-        signature=filings.b64(signature),
+        content=b64(content),
+        signature=b64(signature),
         verification=VerificationRead(**check.to_dict()),
     )
 

@@ -9,7 +9,6 @@ service, so no page or API can forget to.
 
 from __future__ import annotations
 
-import base64
 import enum
 import hashlib
 import secrets
@@ -27,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from myna import registry
 from myna.platform.db import utcnow
+from myna.platform.encoding import b64, unb64
 from myna.platform.errors import N_, MynaError
 from myna.platform.logging import get_logger
 from myna.platform.settings import Settings
@@ -195,7 +195,7 @@ def hash_password(password: str) -> str:
     """An scrypt record: ``scrypt$N$r$p$salt$key`` (base64 salt and key)."""
     salt = secrets.token_bytes(16)
     key = _scrypt(password, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P)
-    return "$".join(("scrypt", str(SCRYPT_N), str(SCRYPT_R), str(SCRYPT_P), _b64(salt), _b64(key)))
+    return "$".join(("scrypt", str(SCRYPT_N), str(SCRYPT_R), str(SCRYPT_P), b64(salt), b64(key)))
 
 
 def check_password(password: str, record: str) -> bool:
@@ -203,8 +203,8 @@ def check_password(password: str, record: str) -> bool:
     scheme, n, r, p, salt, key = record.split("$")
     if scheme != "scrypt":
         return False
-    candidate = _scrypt(password, _unb64(salt), int(n), int(r), int(p))
-    return secrets.compare_digest(candidate, _unb64(key))
+    candidate = _scrypt(password, unb64(salt), int(n), int(r), int(p))
+    return secrets.compare_digest(candidate, unb64(key))
 
 
 def _scrypt(password: str, salt: bytes, n: int, r: int, p: int) -> bytes:
@@ -231,22 +231,14 @@ def seal_secret(secret: str, *, settings: Settings, login_id: str) -> str:
     sealed = AESGCM(_totp_key(settings)).encrypt(
         nonce, secret.encode("ascii"), login_id.encode("utf-8")
     )
-    return _b64(nonce + sealed)
+    return b64(nonce + sealed)
 
 
 def open_secret(sealed: str, *, settings: Settings, login_id: str) -> str:
     """Decrypt a TOTP secret sealed by ``seal_secret``."""
-    raw = _unb64(sealed)
+    raw = unb64(sealed)
     plain = AESGCM(_totp_key(settings)).decrypt(raw[:12], raw[12:], login_id.encode("utf-8"))
     return plain.decode("ascii")
-
-
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
-
-
-def _unb64(text: str) -> bytes:
-    return base64.b64decode(text.encode("ascii"))
 
 
 # --- accounts ----------------------------------------------------------------------

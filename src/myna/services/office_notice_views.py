@@ -26,6 +26,7 @@ from myna.notices.domain import (
     Category,
     paragraphs,
 )
+from myna.platform.encoding import b64
 from myna.platform.errors import N_
 from myna.platform.i18n import gettext as _
 from myna.platform.params import PageNumber
@@ -222,7 +223,7 @@ def _kept(form: NoticeForm | list[UploadedFile]) -> list[dict[str, Any]]:
             "name": f.name,
             "media_type": f.media_type,
             "size": len(f.data),
-            "data": base64.b64encode(f.data).decode("ascii"),
+            "data": b64(f.data),
         }
         for f in files
     ]

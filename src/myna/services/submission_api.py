@@ -8,13 +8,13 @@ to the resident's page and their reader, like a login challenge's.
 
 from __future__ import annotations
 
-import base64
 from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from myna.platform.encoding import b64url
 from myna.platform.web import get_container, transaction
 from myna.services import submission
 
@@ -66,10 +66,6 @@ class ReceiptOut(BaseModel):
     procedure_name: str
 
 
-def _b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
 @router.get(
     "/{request_id}",
     responses=ERRORS,
@@ -84,7 +80,7 @@ def read_signing_request(request: Request, request_id: RequestId) -> SigningRequ
         origin=settings.portal_url.rstrip("/"),
         procedure_name=view.procedure_name,
         municipality_name=view.municipality_name,
-        to_be_signed=_b64url(view.content),
+        to_be_signed=b64url(view.content),
         content_sha256=view.content_sha256,
         expires_at=view.expires_at,
     )

@@ -30,7 +30,7 @@ from myna.app import create_app
 from myna.bootstrap import Container
 from myna.partners import authorization, discovery
 from myna.partners.domain import OrganizationStatus, pairwise_subject
-from myna.partners.dpop import REGISTRY, InvalidDPoPProofError, b64url_sha256
+from myna.partners.dpop import REGISTRY, InvalidDPoPProofError
 from myna.partners.models import (
     AccessToken,
     AuthorizationCode,
@@ -40,6 +40,7 @@ from myna.partners.models import (
     SeenProof,
 )
 from myna.platform.db import utcnow
+from myna.platform.encoding import b64url_sha256
 from myna.platform.settings import Settings
 
 ISSUER = "http://testserver"

@@ -31,9 +31,9 @@ from myna.app import create_app
 from myna.bootstrap import Container
 from myna.network.transparency.models import LogEntryRow
 from myna.partners import authorization, consents, organizations
-from myna.partners.dpop import b64url_sha256
 from myna.partners.models import AccessToken, Consent, ConsentUse, Organization
 from myna.platform.db import utcnow
+from myna.platform.encoding import b64url_sha256
 from myna.platform.settings import Settings
 from tests.integration.partners.conftest import Answer, KeyServer
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from myna import jpki
 from myna.app import create_app
 from myna.platform.db import utcnow
-from myna.portal.domain import b64url, b64url_decode
+from myna.platform.encoding import b64url, b64url_decode
 from myna.portal.models import AuthEvent, LoginChallenge
 from myna.reader import client as login_client
 from tests.integration.portal.conftest import PASSWORD, PIN, IssuedCard

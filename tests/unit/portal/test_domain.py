@@ -2,11 +2,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from myna.card.protocol import login_message
+from myna.platform.encoding import b64url, b64url_decode
 from myna.portal.domain import (
     SessionTimes,
-    b64url,
-    b64url_decode,
-    login_message,
     new_challenge_id,
     new_nonce,
     token_digest,

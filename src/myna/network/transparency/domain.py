@@ -30,6 +30,7 @@ from enum import StrEnum
 from typing import Any
 
 from myna.platform import i18n
+from myna.platform.encoding import b64
 from myna.platform.errors import N_, MynaError
 
 HASH_SIZE = 32
@@ -581,11 +582,6 @@ def tree_head_payload(*, tree_size: int, timestamp: int, root_hash: bytes) -> by
     return canonical_json(
         {"root_hash": b64(root_hash), "timestamp": timestamp, "tree_size": tree_size}
     )
-
-
-def b64(data: bytes) -> str:
-    """Standard base64 with padding (RFC 4648 §4)."""
-    return base64.b64encode(data).decode("ascii")
 
 
 def unb64(text: object, *, kind: str) -> bytes:

@@ -1,0 +1,20 @@
+"""What the card (and the reader software) and the portal agree on, and nothing else.
+
+The card login's message (docs/card-login.md) is built by both sides from the
+challenge, never taken from the server as bytes: the reader signs only what it built.
+Pure: no I/O, no database, so a client imports it without the server's parts.
+"""
+
+from __future__ import annotations
+
+PROTOCOL = "myna-card-login-v1"
+
+
+def login_message(*, origin: str, challenge_id: str, nonce: str) -> bytes:
+    """The exact bytes the card signs: protocol, portal origin, challenge id and nonce.
+
+    Binding the origin means a signature made for one portal cannot be replayed at
+    another, and the reader builds these bytes itself rather than signing whatever a
+    server sends it.
+    """
+    return "\n".join((PROTOCOL, origin.rstrip("/"), challenge_id, nonce)).encode("utf-8")
