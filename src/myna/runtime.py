@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 from dataclasses import dataclass
 
 import uvicorn
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 from rich.table import Table
+from uvicorn.supervisors import Multiprocess
 
 from myna import agencies, card, jpki, network, notices, registry
 from myna.app import create_app
@@ -206,3 +208,28 @@ def app_from_environment() -> object:
     settings = get_settings()
     configure_logging(level=settings.log_level, json=settings.log_json)
     return create_app(build_container(settings))
+
+
+PORTAL_FACTORY = "myna.runtime:app_from_environment"
+
+
+def serve_on_socket(fd: int, *, workers: int = 1, factory: str = PORTAL_FACTORY) -> None:
+    """Serve an app (the portal) on an already bound socket (descriptor ``fd``) until stopped.
+
+    A parent that bound the socket (the benchmark harness, on port 0) hands it over, so
+    no other process can take the port between choosing it and listening on it.
+    """
+    sock = socket.socket(fileno=fd)  # family and type read from the descriptor
+    config = uvicorn.Config(
+        factory,
+        factory=True,
+        workers=workers,
+        log_level="warning",
+        access_log=False,
+        **SERVER_OPTIONS,
+    )
+    server = uvicorn.Server(config)
+    if workers > 1:
+        Multiprocess(config, sockets=[sock]).run()
+    else:
+        server.run(sockets=[sock])

@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from myna.platform.settings import Settings
+from myna.runtime import PORTAL_FACTORY
 
 # The deployment secrets of every benchmark's throw-away platform (never a real one).
 BENCH_SECRETS = {
@@ -76,33 +77,45 @@ class LoadStats:
 
 
 def free_port() -> int:
-    """A free TCP port on 127.0.0.1."""
+    """A free TCP port on 127.0.0.1 (for servers in this process; subprocesses get a socket)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
 
 
+def bound_socket() -> socket.socket:
+    """A TCP socket bound to a free port of 127.0.0.1, to hand to a server subprocess."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+def port_of(sock: socket.socket) -> int:
+    """The port ``sock`` is bound to."""
+    port: int = sock.getsockname()[1]
+    return port
+
+
 @contextmanager
-def server_process(env: dict[str, str], *, port: int, workers: int) -> Iterator[str]:
-    """Run the portal in a subprocess on 127.0.0.1 and stop it (by its PID) afterwards."""
-    command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "myna.runtime:app_from_environment",
-        "--factory",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-        "--log-level",
-        "warning",
-        "--no-access-log",
-    ]
-    process = subprocess.Popen(command, env={**os.environ, **env})  # noqa: S603
+def server_process(
+    env: dict[str, str], *, sock: socket.socket, workers: int, factory: str = PORTAL_FACTORY
+) -> Iterator[str]:
+    """Run the portal (or ``factory``'s app) in a subprocess on ``sock``; stop it by its PID.
+
+    The socket is bound here and inherited by the server, so the port cannot be taken by
+    another process (a parallel test run, say) between choosing it and listening on it.
+    """
+    fd, port = sock.fileno(), port_of(sock)
+    code = (
+        "from myna.runtime import serve_on_socket; "
+        f"serve_on_socket({fd}, workers={workers}, factory={factory!r})"
+    )
+    process = subprocess.Popen(  # noqa: S603
+        [sys.executable, "-c", code], env={**os.environ, **env}, pass_fds=(fd,)
+    )
+    sock.close()  # the server holds its own copy
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60

@@ -49,9 +49,10 @@ from myna.bench.harness import (
     LoadStats,
     Result,
     bench_settings,
+    bound_socket,
     closed_loop,
-    free_port,
     paced_loop,
+    port_of,
     print_phases,
     server_process,
 )
@@ -449,7 +450,8 @@ def run_http(
         signers: list[Signer] = [
             reader.open_session(card_id, "auth", runtime.DEMO_PIN) for card_id in card_ids
         ]
-        port = free_port()
+        sock = bound_socket()
+        port = port_of(sock)
         env = {
             **BENCH_SECRETS,
             "MYNA_ENVIRONMENT": "production",
@@ -459,7 +461,7 @@ def run_http(
             "MYNA_LOG_LEVEL": "WARNING",
             "MYNA_PORTAL_URL": f"http://127.0.0.1:{port}",
         }
-        with server_process(env, port=port, workers=workers) as url:
+        with server_process(env, sock=sock, workers=workers) as url:
             phases = _measure(
                 url, signers, token, duration=duration, concurrency=concurrency, console=console
             )
