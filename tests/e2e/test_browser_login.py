@@ -33,7 +33,11 @@ def test_a_resident_logs_in_through_the_card_reader(browser: Browser, platform: 
     expect(portal.get_by_role("heading", level=1)).to_have_text("マイナンバーカードでログイン")
     expect(portal.locator("img.qr")).to_be_visible()
     # The QR code really decodes as an image (an SVG without its namespace would not).
-    assert portal.locator("img.qr").evaluate("img => img.complete && img.naturalWidth") > 0
+    # Visible is not loaded: wait for the image itself, then read its decoded width.
+    portal.wait_for_function(
+        "() => { const img = document.querySelector('img.qr'); return img && img.complete; }"
+    )
+    assert portal.locator("img.qr").evaluate("img => img.naturalWidth") > 0
     _assert_accessible(portal)
 
     link = portal.get_by_role("link", name="カードリーダーを開く")
