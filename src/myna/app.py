@@ -30,7 +30,6 @@ from myna.platform.db import unit_of_work
 from myna.platform.errors import MynaError
 from myna.platform.i18n import gettext as _
 from myna.platform.logging import get_logger
-from myna.platform.ratelimit import RateLimiter
 from myna.platform.web import (
     BodySizeLimitMiddleware,
     LocaleMiddleware,
@@ -99,10 +98,7 @@ def create_app(container: Container) -> FastAPI:
         openapi_url="/api/openapi.json",
     )
     app.state.container = container
-    app.state.login_limiter = RateLimiter(
-        limit=container.settings.login_rate_limit,
-        storage_url=container.settings.rate_limit_storage_url,
-    )
+    _ = container.rate_limiter  # built now, before requests race to build it
     app.include_router(portal_router)
     app.include_router(portal_api_router)
     app.include_router(account_router)

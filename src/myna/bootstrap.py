@@ -7,12 +7,14 @@ build the same container with their own settings and fakes.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from myna.platform.db import import_all_models, make_engine, make_session_factory
+from myna.platform.ratelimit import RateLimiter
 from myna.platform.settings import Settings
 
 __all__ = ["Container", "build_container", "import_all_models"]
@@ -26,6 +28,11 @@ class Container:
     engine: Engine
     session_factory: sessionmaker[Session]
     extras: dict[str, Any] = field(default_factory=dict)
+
+    @cached_property
+    def rate_limiter(self) -> RateLimiter:
+        """The process's one rate limiter, built from the settings on first use."""
+        return RateLimiter.from_settings(self.settings)
 
 
 def build_container(settings: Settings, *, engine: Engine | None = None) -> Container:

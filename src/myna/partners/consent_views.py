@@ -21,16 +21,15 @@ from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Path, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
-from limits import RateLimitItem, parse
-from limits.storage import storage_from_string
-from limits.strategies import MovingWindowRateLimiter
 from sqlalchemy.orm import Session
 
 from myna.partners import authorization, consents
 from myna.platform.errors import N_, MynaError
+from myna.platform.ratelimit import Limit
 from myna.platform.settings import Settings
 from myna.platform.web import (
     csp_allowing_form_targets,
+    get_container,
     make_templates,
     template_context,
     transaction,
@@ -48,8 +47,6 @@ from myna.services.application_views import (
 TEMPLATE_DIR = PathLib(__file__).with_name("templates")
 templates = make_templates(TEMPLATE_DIR)
 NO_STORE = {"Cache-Control": "no-store"}
-# Consenting is a deliberate act: a few a minute is plenty, more is a script.
-CONSENT_RATE_LIMIT = "10/minute"
 RETRY_AFTER_SECONDS = 60
 PendingId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 ConsentId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
@@ -65,30 +62,6 @@ class UnsafeRedirectError(MynaError):
     code = "unsafe_redirect"
     message = N_("The organisation's return address could not be confirmed.")
     status_code = 400
-
-
-class ConsentLimiter:
-    """Consent answers per resident in a moving window (shared storage when distributed)."""
-
-    def __init__(self, *, limit: str, storage_url: str) -> None:
-        self._item: RateLimitItem = parse(limit)
-        self._limiter = MovingWindowRateLimiter(storage_from_string(storage_url))
-
-    def hit(self, resident_id: int) -> None:
-        """Count one answer; ConsentRateLimitedError past the limit."""
-        if not self._limiter.hit(self._item, "consent", str(resident_id)):
-            raise ConsentRateLimitedError
-
-
-def _limiter(request: Request, settings: Settings) -> ConsentLimiter:
-    # Built once per app, like the login limiter, so the window outlives a request.
-    limiter: ConsentLimiter | None = getattr(request.app.state, "consent_limiter", None)
-    if limiter is None:
-        limiter = ConsentLimiter(
-            limit=CONSENT_RATE_LIMIT, storage_url=settings.rate_limit_storage_url
-        )
-        request.app.state.consent_limiter = limiter
-    return limiter
 
 
 def _checked_redirect(url: str, redirect_uri: str) -> str:
@@ -116,6 +89,12 @@ def _origin(url: str) -> str:
     """The scheme and host of a registered redirect URI (its CSP source)."""
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"
+
+
+def _count_consent(request: Request, resident_id: int) -> None:
+    # Consenting is a deliberate act: a few a minute is plenty, more is a script.
+    if not get_container(request).rate_limiter.allow(Limit.CONSENT, str(resident_id)):
+        raise ConsentRateLimitedError
 
 
 def make_router(
@@ -182,7 +161,7 @@ def make_router(
             with transaction(request) as db:
                 active, resident_id = logged_in(db, settings, cookie)
                 check_csrf(active, next(iter(posted.get("csrf_token", [])), None))
-                _limiter(request, settings).hit(resident_id)
+                _count_consent(request, resident_id)
                 decision = next(iter(posted.get("decision", [])), "")
                 if decision not in ("consent", "refuse"):
                     raise InvalidFormInputError

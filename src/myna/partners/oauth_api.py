@@ -15,15 +15,13 @@ from urllib.parse import parse_qsl
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from limits import RateLimitItem, parse
-from limits.storage import storage_from_string
-from limits.strategies import MovingWindowRateLimiter
 
 from myna.partners import authorization, discovery, dpop
 from myna.partners.client_auth import authenticate_client
 from myna.partners.domain import PartnerError
 from myna.platform.db import unit_of_work, utcnow
 from myna.platform.errors import N_, MynaError
+from myna.platform.ratelimit import Limit
 from myna.platform.web import get_container, transaction
 
 router = APIRouter(tags=["authorization server"])
@@ -41,30 +39,10 @@ class OrganizationRateLimitedError(PartnerError):
     status_code = 429
 
 
-class OrganizationLimiter:
-    """A moving-window limit per organisation, in the deployment's rate-limit storage."""
-
-    def __init__(self, *, limit: str, storage_url: str) -> None:
-        self._item: RateLimitItem = parse(limit)
-        self._limiter = MovingWindowRateLimiter(storage_from_string(storage_url))
-
-    def hit(self, client_id: str) -> None:
-        """Count one call; OrganizationRateLimitedError past the limit."""
-        if not self._limiter.hit(self._item, "partner-oauth", client_id):
-            raise OrganizationRateLimitedError
-
-
-def organization_limiter(request: Request) -> OrganizationLimiter:
-    """The app's limiter, made on first use (on the event loop, so made once)."""
-    state = request.app.state
-    limiter: OrganizationLimiter | None = getattr(state, "partner_limiter", None)
-    if limiter is None:
-        storage_url = get_container(request).settings.rate_limit_storage_url
-        limiter = OrganizationLimiter(
-            limit=get_container(request).settings.partner_rate_limit, storage_url=storage_url
-        )
-        state.partner_limiter = limiter
-    return limiter
+def _count_call(request: Request, client_id: str) -> None:
+    """Count one back-channel call of the organisation (MYNA_PARTNER_RATE_LIMIT)."""
+    if not get_container(request).rate_limiter.allow(Limit.PARTNER_TOKEN, client_id):
+        raise OrganizationRateLimitedError
 
 
 def _form_body(fields: dict[str, str]) -> dict[str, Any]:
@@ -234,7 +212,6 @@ def jwks(request: Request) -> JSONResponse:
 async def pushed_authorization_request(request: Request) -> Response:
     container = get_container(request)
     settings = container.settings
-    limiter = organization_limiter(request)
 
     def work(params: dict[str, str], proof: str | None) -> tuple[int, dict[str, Any]]:
         failure: MynaError | None = None
@@ -242,7 +219,7 @@ async def pushed_authorization_request(request: Request) -> Response:
             try:
                 now = utcnow()
                 client = authenticate_client(session=db, settings=settings, params=params, now=now)
-                limiter.hit(client.client_id)
+                _count_call(request, client.client_id)
                 jkt = None
                 if proof is not None:
                     url = discovery.endpoint(settings, discovery.PAR_PATH)
@@ -306,7 +283,6 @@ def authorize(
 async def token(request: Request) -> Response:
     container = get_container(request)
     settings = container.settings
-    limiter = organization_limiter(request)
 
     def work(params: dict[str, str], proof: str | None) -> tuple[int, dict[str, Any]]:
         failure: MynaError | None = None
@@ -314,7 +290,7 @@ async def token(request: Request) -> Response:
             try:
                 now = utcnow()
                 client = authenticate_client(session=db, settings=settings, params=params, now=now)
-                limiter.hit(client.client_id)
+                _count_call(request, client.client_id)
                 url = discovery.endpoint(settings, discovery.TOKEN_PATH)
                 checked = dpop.check_proof(session=db, proof=proof, method="POST", url=url, now=now)
                 issued = authorization.exchange_code(

@@ -14,21 +14,24 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
-from limits import RateLimitItem, parse
-from limits.storage import storage_from_string
-from limits.strategies import MovingWindowRateLimiter
 from pydantic import BaseModel, ConfigDict, Field
 
 from myna.partners import organizations
 from myna.partners.domain import ALL_SCOPES, PartnerError, RegisteredClient, RequestedScope
 from myna.platform.errors import N_
-from myna.platform.web import get_container, make_templates, template_context, transaction
+from myna.platform.ratelimit import Limit
+from myna.platform.web import (
+    client_address,
+    get_container,
+    make_templates,
+    template_context,
+    transaction,
+)
 
 TEMPLATE_DIR = Path(__file__).with_name("templates")
 templates = make_templates(TEMPLATE_DIR)
 API_PATH = "/api/partners/organizations"
 # Registration is open (a person reviews every one), so one address may not flood it.
-REGISTRATION_RATE_LIMIT = "10/hour"
 NO_STORE = {"Cache-Control": "no-store"}
 
 
@@ -213,16 +216,10 @@ def make_router(*, resident_session: Any, check_csrf: Any, cookie_name: str) -> 
     """連携サービス一覧 and the registration API (neither needs the portal's login)."""
     del resident_session, check_csrf, cookie_name
     router = APIRouter()
-    # One limiter per app, made on first use: its storage comes from the settings.
-    limiter: list[tuple[MovingWindowRateLimiter, RateLimitItem]] = []
 
     def count_registration(request: Request) -> None:
-        if not limiter:
-            storage = storage_from_string(get_container(request).settings.rate_limit_storage_url)
-            limiter.append((MovingWindowRateLimiter(storage), parse(REGISTRATION_RATE_LIMIT)))
-        strategy, item = limiter[0]
-        client = request.client.host if request.client else "unknown"
-        if not strategy.hit(item, "partner-registration", client):
+        limiter = get_container(request).rate_limiter
+        if not limiter.allow(Limit.PARTNER_REGISTRATION, client_address(request)):
             raise RegistrationRateLimitedError
 
     @router.post(

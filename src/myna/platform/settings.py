@@ -46,6 +46,11 @@ class Settings(BaseSettings):
     login_rate_limit: str = "30/minute"
     # PAR and token requests per organisation (the partner API's authorization server).
     partner_rate_limit: str = "600/minute"
+    # Consent answers per resident, organisation registrations per address, and the
+    # municipality filing API's token requests per address.
+    consent_rate_limit: str = "10/minute"
+    partner_registration_rate_limit: str = "10/hour"
+    filing_token_rate_limit: str = "60/minute"  # noqa: S105 - a rate, not a secret
     rate_limit_storage_url: str = "memory://"
     # Reverse proxies (IP addresses or CIDR ranges) whose X-Forwarded-For and
     # X-Forwarded-Proto the portal believes. Empty: the peer address is the client's,

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from myna import jpki, registry
 from myna.platform.encoding import b64url, b64url_decode
+from myna.platform.ratelimit import Limit
 from myna.platform.settings import Settings
 from myna.platform.web import transaction
 from myna.portal import service
@@ -61,7 +62,7 @@ def create_challenge(
     cookie: SessionCookie,
 ) -> ChallengeOut:
     with transaction(request) as db:
-        limiter.hit("login", client_ip(request))
+        limiter.hit(Limit.LOGIN, client_ip(request))
         browser = browser_session(db, settings, cookie)
         view = service.start_login(session=db, settings=settings, session_token=browser.token)
         if browser.is_new:
@@ -97,7 +98,7 @@ def answer_challenge(
     cookie: SessionCookie,
 ) -> AnswerOut:
     with transaction(request) as db:
-        limiter.hit("login", client_ip(request))
+        limiter.hit(Limit.LOGIN, client_ip(request))
         try:
             certificate = b64url_decode(body.certificate.replace("+", "-").replace("/", "_"))
             signature = b64url_decode(body.signature.replace("+", "-").replace("/", "_"))

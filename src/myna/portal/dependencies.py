@@ -30,9 +30,8 @@ SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 
 
 async def get_login_limiter(request: Request) -> RateLimiter:
-    """The login rate limiter, built once per app."""
-    limiter: RateLimiter = request.app.state.login_limiter
-    return limiter
+    """The process's rate limiter (the card login counts against ``Limit.LOGIN``)."""
+    return get_container(request).rate_limiter
 
 
 LoginLimiterDep = Annotated[RateLimiter, Depends(get_login_limiter)]

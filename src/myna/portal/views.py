@@ -16,6 +16,7 @@ from myna import network, registry
 from myna.network import transparency
 from myna.platform.errors import NotFoundError
 from myna.platform.params import LogIndex
+from myna.platform.ratelimit import Limit
 from myna.platform.urls import is_site_path
 from myna.platform.web import make_templates, template_context, transaction
 from myna.portal import presenters, service
@@ -76,7 +77,7 @@ def login_page(
         browser = browser_session(db, settings, cookie)
         if browser.resident_id is not None:
             return RedirectResponse(after, status_code=303)
-        limiter.hit("login", client_ip(request))
+        limiter.hit(Limit.LOGIN, client_ip(request))
         view = service.start_login(session=db, settings=settings, session_token=browser.token)
         response = templates.TemplateResponse(
             request,

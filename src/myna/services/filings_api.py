@@ -15,15 +15,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Query, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from limits import RateLimitItem, parse
-from limits.storage import storage_from_string
-from limits.strategies import MovingWindowRateLimiter
 from sqlalchemy.orm import Session
 
 from myna.platform.encoding import b64
 from myna.platform.errors import N_, MynaError
 from myna.platform.params import PageNumber, RowId, plausible_date
-from myna.platform.web import get_container, transaction
+from myna.platform.ratelimit import Limit
+from myna.platform.web import client_address, get_container, transaction
 from myna.services import applications, filings, procedures
 from myna.services.application_domain import ApplicationStatus
 from myna.services.applications import ApplicationRead
@@ -43,9 +41,8 @@ from myna.services.filings import ApiCaller
 router = APIRouter(tags=["municipalities"])
 PREFIX = "/api/municipality"
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
-# Token requests per client address: a client needs one token per 10 minutes, so this
-# only stops guessing and floods (answered 429 with Retry-After).
-TOKEN_RATE_LIMIT = "60/minute"  # noqa: S105 - a rate, not a secret
+# Token requests per client address (MYNA_FILING_TOKEN_RATE_LIMIT): a client needs one
+# token per 10 minutes, so the limit only stops guessing and floods (429, Retry-After).
 RETRY_AFTER_SECONDS = 60
 
 
@@ -53,19 +50,6 @@ class TokenRateLimitedError(MynaError):
     code = "rate_limited"
     message = N_("Too many token requests from this address. Wait a minute and try again.")
     status_code = 429
-
-
-def _token_limiter(request: Request) -> tuple[MovingWindowRateLimiter, RateLimitItem]:
-    """The app's limiter for the token endpoint, made on first use."""
-    state = request.app.state
-    found: tuple[MovingWindowRateLimiter, RateLimitItem] | None = getattr(
-        state, "filing_token_limiter", None
-    )
-    if found is None:
-        storage = storage_from_string(get_container(request).settings.rate_limit_storage_url)
-        found = (MovingWindowRateLimiter(storage), parse(TOKEN_RATE_LIMIT))
-        state.filing_token_limiter = found
-    return found
 
 
 _bearer = HTTPBearer(auto_error=False, description="The access token from the token endpoint.")
@@ -118,9 +102,8 @@ def token(
     client_assertion: FormValue = "",
     scope: FormValue = "",
 ) -> Response:
-    limiter, limit = _token_limiter(request)
-    address = request.client.host if request.client else "unknown"
-    if not limiter.hit(limit, "filing-token", address):
+    limiter = get_container(request).rate_limiter
+    if not limiter.allow(Limit.FILING_TOKEN, client_address(request)):
         error = TokenRateLimitedError()
         return JSONResponse(
             {"error": error.code, "error_description": error.localized()},

@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from myna.platform.errors import RateLimitedError
 from myna.platform.i18n import gettext as _
-from myna.platform.ratelimit import RateLimiter
+from myna.platform.ratelimit import Limit
 from myna.platform.settings import Settings
 from myna.platform.web import (
     client_address,
@@ -42,17 +42,13 @@ FormText = Annotated[str, Form(max_length=256)]
 CsrfField = Annotated[str, Form(max_length=128)]
 
 
-LOGIN_SCOPE = "office-login"
-
-
 def _settings(request: Request) -> Settings:
     return get_container(request).settings
 
 
-def _login_limiter(request: Request) -> RateLimiter:
-    # The app's login limiter (MYNA_LOGIN_RATE_LIMIT), counted apart from residents'.
-    limiter: RateLimiter = request.app.state.login_limiter
-    return limiter
+def _count_login(request: Request) -> None:
+    # MYNA_LOGIN_RATE_LIMIT per address, counted apart from residents' card logins.
+    get_container(request).rate_limiter.hit(Limit.OFFICE_LOGIN, client_address(request))
 
 
 def _set_cookie(response: Response, active: OfficeSession, settings: Settings) -> None:
@@ -124,7 +120,7 @@ def login_submit(
         assert active is not None  # noqa: S101 - check_csrf refuses None
         try:
             # Per address as well as per account: many logins tried from one place.
-            _login_limiter(request).hit(LOGIN_SCOPE, client_address(request))
+            _count_login(request)
         except RateLimitedError as error:
             return _login_page(request, active, error=error.localized(), status=429)
         try:
@@ -165,7 +161,7 @@ def code_submit(
         if active.staff is None or active.mfa_passed:
             return _redirect("/office/login")
         try:
-            _login_limiter(request).hit(LOGIN_SCOPE, client_address(request))
+            _count_login(request)
         except RateLimitedError as error:
             return _code_page(request, active, error=error.localized(), status=429)
         try:

@@ -41,6 +41,7 @@ from myna.partners.models import (
 )
 from myna.platform.db import utcnow
 from myna.platform.encoding import b64url_sha256
+from myna.platform.ratelimit import RateLimiter
 from myna.platform.settings import Settings
 
 ISSUER = "http://testserver"
@@ -930,8 +931,9 @@ def test_the_challenge_names_the_error_for_www_authenticate() -> None:
 def test_an_organisation_past_its_rate_limit_gets_a_clear_429(
     api: TestClient, session: Session, container: Container, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # The limiter is made on first use, from the deployment's setting.
-    monkeypatch.setattr(container.settings, "partner_rate_limit", "2/minute")
+    # The container's limiter, as the deployment's setting would make it.
+    tight = container.settings.model_copy(update={"partner_rate_limit": "2/minute"})
+    container.rate_limiter = RateLimiter.from_settings(tight)
     busy, other = register(session), register(session)
     for _ in range(2):
         assert push(api, busy, pkce()[1]).status_code == 201

@@ -26,8 +26,9 @@ from myna import notices, registry
 from myna.app import create_app
 from myna.bootstrap import Container
 from myna.platform.db import make_engine, utcnow
+from myna.platform.ratelimit import RateLimiter
 from myna.platform.settings import Settings, get_settings
-from myna.services import applications, filings, filings_api, office_cli, submission
+from myna.services import applications, filings, office_cli, submission
 from myna.services.application_domain import ApplicationStatus
 from myna.services.applications import ApplicationRead
 from myna.services.filing_models import MunicipalityApiClient, MunicipalityApiToken
@@ -490,9 +491,10 @@ def test_the_cli_generates_a_key_pair_writes_the_private_half_0600_and_registers
 
 
 def test_a_flood_of_token_requests_gets_a_clear_429(
-    client: TestClient, monkeypatch: pytest.MonkeyPatch
+    client: TestClient, container: Container
 ) -> None:
-    monkeypatch.setattr(filings_api, "TOKEN_RATE_LIMIT", "3/minute")
+    tight = container.settings.model_copy(update={"filing_token_rate_limit": "3/minute"})
+    container.rate_limiter = RateLimiter.from_settings(tight)
     answers = [
         client.post(TOKEN_URL, data={"grant_type": "client_credentials"}).status_code
         for _ in range(4)
