@@ -6,9 +6,8 @@ build the same container with their own settings and fakes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -27,7 +26,6 @@ class Container:
     settings: Settings
     engine: Engine
     session_factory: sessionmaker[Session]
-    extras: dict[str, Any] = field(default_factory=dict)
 
     @cached_property
     def rate_limiter(self) -> RateLimiter:
