@@ -10,7 +10,7 @@ cookie_name=...)``.
 # definition time, and they name local dependencies.
 
 from pathlib import Path as PathLib
-from typing import Annotated, Any, Protocol
+from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request, Response
@@ -20,36 +20,16 @@ from sqlalchemy.orm import Session
 from myna import agencies
 from myna.notices import service
 from myna.notices.domain import CATEGORY_LABELS, Category, paragraphs
+from myna.platform.forms import CsrfCheck, ResidentSession, SettingsDep
+from myna.platform.forms import resident_of as _resident
 from myna.platform.i18n import gettext as _
 from myna.platform.params import BigRowId, PageNumber
-from myna.platform.settings import Settings
-from myna.platform.web import get_container, make_templates, template_context, transaction
+from myna.platform.web import make_templates, template_context, transaction
 
 TEMPLATE_DIR = PathLib(__file__).with_name("templates")
 templates = make_templates(TEMPLATE_DIR)
 NoticeId = Annotated[BigRowId, Path()]
 NO_STORE = {"Cache-Control": "no-store"}
-
-
-class LoggedIn(Protocol):
-    """What the pages need of the portal's session."""
-
-    @property
-    def resident_id(self) -> int | None: ...
-    @property
-    def csrf_token(self) -> str: ...
-
-
-class ResidentSession(Protocol):
-    """The portal's ``resident_session``: a logged-in session or NotLoggedInError."""
-
-    def __call__(self, db: Session, settings: Settings, token: str | None, /) -> LoggedIn: ...
-
-
-class CsrfCheck(Protocol):
-    """The portal's ``check_csrf``: raises unless the token is the session's."""
-
-    def __call__(self, active: Any, submitted: str | None, /) -> None: ...
 
 
 def category_label(category: Category) -> str:
@@ -65,18 +45,6 @@ def _sender_names(db: Session, codes: set[str]) -> dict[str, str]:
         except agencies.UnknownAgencyError:
             names[code] = code
     return names
-
-
-async def _settings(request: Request) -> Settings:
-    return get_container(request).settings
-
-
-SettingsDep = Annotated[Settings, Depends(_settings)]
-
-
-def _resident(active: LoggedIn) -> int:
-    assert active.resident_id is not None  # noqa: S101 - guaranteed by resident_session
-    return active.resident_id
 
 
 def make_router(

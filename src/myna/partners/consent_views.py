@@ -25,6 +25,15 @@ from sqlalchemy.orm import Session
 
 from myna.partners import authorization, consents
 from myna.platform.errors import N_, MynaError
+from myna.platform.forms import (
+    CsrfCheck,
+    InvalidFormInputError,
+    Posted,
+    PostedMany,
+    ResidentSession,
+    SettingsDep,
+)
+from myna.platform.forms import resident_of as _resident
 from myna.platform.ratelimit import Limit
 from myna.platform.settings import Settings
 from myna.platform.web import (
@@ -33,15 +42,6 @@ from myna.platform.web import (
     make_templates,
     template_context,
     transaction,
-)
-from myna.services.application_views import (
-    CsrfCheck,
-    InvalidFormInputError,
-    Posted,
-    PostedMany,
-    ResidentSession,
-    SettingsDep,
-    _resident,
 )
 
 TEMPLATE_DIR = PathLib(__file__).with_name("templates")

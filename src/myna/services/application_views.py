@@ -15,16 +15,20 @@ by :func:`make_router` with the portal's session functions handed in, as for not
 # definition time, and they name local dependencies.
 
 from pathlib import Path as PathLib
-from typing import Annotated, Any, Protocol
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
-from starlette.datastructures import UploadFile
 
-from myna.platform.errors import N_, MynaError
-from myna.platform.settings import Settings
-from myna.platform.web import get_container, make_templates, template_context, transaction
+from myna.platform.forms import (
+    CsrfCheck,
+    Posted,
+    ResidentSession,
+    SettingsDep,
+)
+from myna.platform.forms import resident_of as _resident
+from myna.platform.web import make_templates, template_context, transaction
 from myna.services import forms, moves, submission
 from myna.services.api import CODE_PATTERN, MUNICIPALITY_PATTERN
 from myna.services.application_domain import (
@@ -35,101 +39,10 @@ from myna.services.application_domain import (
 TEMPLATE_DIR = PathLib(__file__).with_name("templates")
 templates = make_templates(TEMPLATE_DIR)
 NO_STORE = {"Cache-Control": "no-store"}
-MAX_FIELDS = 100
 # POST paths that carry a file: the app allows them a larger body (see create_app).
 ATTACHMENT_UPLOAD_PATH = r"/apply/[0-9]{6}/[a-z0-9-]{1,64}/attachments"
 Municipality = Annotated[str, Path(pattern=MUNICIPALITY_PATTERN)]
 Code = Annotated[str, Path(pattern=CODE_PATTERN)]
-
-
-class InvalidFormInputError(MynaError):
-    """A posted form that no page of ours produces (files, NUL, too many fields)."""
-
-    code = "invalid_form"
-    message = N_("The form could not be read. Please reload the page and fill it in again.")
-    status_code = 400
-
-
-class LoggedIn(Protocol):
-    """What the pages need of the portal's session."""
-
-    @property
-    def resident_id(self) -> int | None: ...
-    @property
-    def csrf_token(self) -> str: ...
-
-
-class ResidentSession(Protocol):
-    """The portal's ``resident_session``: a logged-in session or NotLoggedInError."""
-
-    def __call__(self, db: Session, settings: Settings, token: str | None, /) -> LoggedIn: ...
-
-
-class CsrfCheck(Protocol):
-    """The portal's ``check_csrf``: raises unless the token is the session's."""
-
-    def __call__(self, active: Any, submitted: str | None, /) -> None: ...
-
-
-async def _settings(request: Request) -> Settings:
-    return get_container(request).settings
-
-
-async def _posted(request: Request) -> dict[str, str]:
-    """The posted fields as text; reading the body touches no database."""
-    try:
-        posted = await request.form(max_files=0, max_fields=MAX_FIELDS)
-    except Exception as error:  # Starlette raises its own parser errors on garbage
-        raise InvalidFormInputError from error
-    values: dict[str, str] = {}
-    for name, value in posted.multi_items():
-        if isinstance(value, UploadFile) or "\x00" in value or "\x00" in name:
-            raise InvalidFormInputError
-        values.setdefault(name, value)
-    return values
-
-
-async def _upload(request: Request) -> tuple[dict[str, str], UploadFile | None]:
-    """A multipart post with one file (``file``) and text fields; read before the database."""
-    try:
-        posted = await request.form(max_files=1, max_fields=5)
-    except Exception as error:  # Starlette raises its own parser errors on garbage
-        raise InvalidFormInputError from error
-    values: dict[str, str] = {}
-    upload: UploadFile | None = None
-    for name, value in posted.multi_items():
-        if isinstance(value, UploadFile):
-            upload = value if name == "file" else upload
-        elif "\x00" in value:
-            raise InvalidFormInputError
-        else:
-            values.setdefault(name, value)
-    return values, upload
-
-
-async def _posted_many(request: Request) -> dict[str, list[str]]:
-    """The posted fields, keeping every value of repeated names (checkbox groups)."""
-    try:
-        posted = await request.form(max_files=0, max_fields=MAX_FIELDS)
-    except Exception as error:  # Starlette raises its own parser errors on garbage
-        raise InvalidFormInputError from error
-    values: dict[str, list[str]] = {}
-    for name, value in posted.multi_items():
-        if isinstance(value, UploadFile) or "\x00" in value or "\x00" in name:
-            raise InvalidFormInputError
-        values.setdefault(name, []).append(value)
-    return values
-
-
-SettingsDep = Annotated[Settings, Depends(_settings)]
-Posted = Annotated[dict[str, str], Depends(_posted)]
-Upload = Annotated[tuple[dict[str, str], UploadFile | None], Depends(_upload)]
-PostedMany = Annotated[dict[str, list[str]], Depends(_posted_many)]
-
-
-def _resident(active: LoggedIn) -> int:
-    assert active.resident_id is not None  # noqa: S101 - guaranteed by resident_session
-    return active.resident_id
 
 
 def make_router(

@@ -14,9 +14,11 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import HTMLResponse
 
 from myna import registry
+from myna.platform.forms import SettingsDep
+from myna.platform.forms import resident_of as _resident
 from myna.platform.web import template_context, transaction
 from myna.services import moves
-from myna.services.application_views import NO_STORE, SettingsDep, _resident, templates
+from myna.services.application_views import NO_STORE, templates
 
 
 def make_router(*, resident_session: Any, check_csrf: Any, cookie_name: str) -> APIRouter:

@@ -21,6 +21,15 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
 from myna import network
+from myna.platform.forms import (
+    CsrfCheck,
+    Posted,
+    PostedMany,
+    ResidentSession,
+    SettingsDep,
+    Upload,
+)
+from myna.platform.forms import resident_of as _resident
 from myna.platform.params import PageNumber, RowId
 from myna.platform.settings import Settings
 from myna.platform.web import template_context, transaction
@@ -30,19 +39,7 @@ from myna.services.application_domain import (
     ApplicationStatus,
     parse_receipt_number,
 )
-from myna.services.application_views import (
-    NO_STORE,
-    Code,
-    CsrfCheck,
-    Municipality,
-    Posted,
-    PostedMany,
-    ResidentSession,
-    SettingsDep,
-    Upload,
-    _resident,
-    templates,
-)
+from myna.services.application_views import NO_STORE, Code, Municipality, templates
 
 RequestId = Annotated[str, Path(min_length=20, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 Receipt = Annotated[str, Path(min_length=16, max_length=24)]
