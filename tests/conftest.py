@@ -12,11 +12,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import Connection, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from myna.bootstrap import Container, build_container
+from myna.jpki import service as jpki_service
+from myna.jpki.domain import AuthorityKind
 from myna.platform import i18n
 from myna.platform.db import make_engine
 from myna.platform.migrate import upgrade_to_head
@@ -116,3 +119,21 @@ def _japanese_by_default() -> Iterator[None]:
     i18n.set_locale(i18n.DEFAULT_LOCALE)
     yield
     i18n.set_locale(i18n.DEFAULT_LOCALE)
+
+
+@pytest.fixture(scope="session")
+def pooled_ca_keys() -> dict[AuthorityKind, rsa.RSAPrivateKey]:
+    """One key per CA kind for the whole run: RSA key generation is the slow part."""
+    return {
+        kind: rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        for kind in AuthorityKind
+    }
+
+
+@pytest.fixture(autouse=True)
+def _pooled_ca_keys(
+    monkeypatch: pytest.MonkeyPatch, pooled_ca_keys: dict[AuthorityKind, rsa.RSAPrivateKey]
+) -> None:
+    """Each test's certificate authorities are new (serials, certificates, database rows)
+    but share the run's CA keys, made once (the CAs of different kinds never share one)."""
+    monkeypatch.setattr(jpki_service, "_new_key", lambda kind: pooled_ca_keys[kind])
