@@ -18,6 +18,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from myna.bootstrap import Container, build_container
+from myna.card import service as card_service
 from myna.jpki import service as jpki_service
 from myna.jpki.domain import AuthorityKind
 from myna.platform import i18n
@@ -137,3 +138,24 @@ def _pooled_ca_keys(
     """Each test's certificate authorities are new (serials, certificates, database rows)
     but share the run's CA keys, made once (the CAs of different kinds never share one)."""
     monkeypatch.setattr(jpki_service, "_new_key", lambda kind: pooled_ca_keys[kind])
+
+
+# Distinct chip keys handed out in turn: no two of the last dozen cards share a key, so
+# a test that tells one card's signature from another's still can.
+CHIP_KEY_POOL = 24
+
+
+@pytest.fixture(scope="session")
+def pooled_chip_keys() -> list[rsa.RSAPrivateKey]:
+    """Chip keys made once per run (two per card are otherwise made at each issuance)."""
+    return [
+        rsa.generate_private_key(public_exponent=65537, key_size=2048) for _ in range(CHIP_KEY_POOL)
+    ]
+
+
+@pytest.fixture(autouse=True)
+def _pooled_chip_keys(
+    monkeypatch: pytest.MonkeyPatch, pooled_chip_keys: list[rsa.RSAPrivateKey]
+) -> None:
+    turn = iter(pooled_chip_keys * 4)  # a test issuing more than 48 cards fails loudly
+    monkeypatch.setattr(card_service, "generate_chip_key", lambda: next(turn))
