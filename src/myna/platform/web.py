@@ -48,7 +48,7 @@ def csp_allowing_form_targets(*origins: str) -> str:
 # Options for every uvicorn server Myna starts. uvicorn would believe X-Forwarded-For
 # from 127.0.0.1 by default, so any local client could choose the address its rate
 # limits count against; Myna trusts forwarded headers only from the proxies named in
-# MYNA_TRUSTED_PROXIES (:func:`trusted_proxy_middleware`).
+# MYNA_TRUSTED_PROXIES (uvicorn's ProxyHeadersMiddleware, added by ``create_app``).
 SERVER_OPTIONS: dict[str, Any] = {"proxy_headers": False, "server_header": False}
 
 

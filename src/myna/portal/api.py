@@ -9,7 +9,7 @@ from myna import jpki, registry
 from myna.platform.encoding import b64url, b64url_decode
 from myna.platform.ratelimit import Limit
 from myna.platform.settings import Settings
-from myna.platform.web import transaction
+from myna.platform.web import client_address, transaction
 from myna.portal import service
 from myna.portal.dependencies import (
     LoginLimiterDep,
@@ -17,7 +17,6 @@ from myna.portal.dependencies import (
     SettingsDep,
     browser_session,
     clear_session_cookie,
-    client_ip,
     current_session,
     resident_session,
     set_session_cookie,
@@ -62,7 +61,7 @@ def create_challenge(
     cookie: SessionCookie,
 ) -> ChallengeOut:
     with transaction(request) as db:
-        limiter.hit(Limit.LOGIN, client_ip(request))
+        limiter.hit(Limit.LOGIN, client_address(request))
         browser = browser_session(db, settings, cookie)
         view = service.start_login(session=db, settings=settings, session_token=browser.token)
         if browser.is_new:
@@ -98,7 +97,7 @@ def answer_challenge(
     cookie: SessionCookie,
 ) -> AnswerOut:
     with transaction(request) as db:
-        limiter.hit(Limit.LOGIN, client_ip(request))
+        limiter.hit(Limit.LOGIN, client_address(request))
         try:
             certificate = b64url_decode(body.certificate.replace("+", "-").replace("/", "_"))
             signature = b64url_decode(body.signature.replace("+", "-").replace("/", "_"))
@@ -110,7 +109,7 @@ def answer_challenge(
             challenge_id=challenge_id,
             certificate_der=certificate,
             signature=signature,
-            client_ip=client_ip(request),
+            client_ip=client_address(request),
             session_token=_live_token(db, settings, cookie),
         )
         # Same-device login: the client that asked for the challenge answered it itself.
@@ -142,7 +141,7 @@ def api_logout(
 ) -> None:
     with transaction(request) as db:
         active = resident_session(db, settings, cookie)
-        service.logout(session=db, session_token=active.token, client_ip=client_ip(request))
+        service.logout(session=db, session_token=active.token, client_ip=client_address(request))
         clear_session_cookie(response, settings)
 
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from myna.platform.ratelimit import RateLimiter
 from myna.platform.settings import Settings
-from myna.platform.web import client_address, get_container
+from myna.platform.web import get_container
 from myna.portal import service
 from myna.portal.domain import CsrfError, NotLoggedInError
 
@@ -35,11 +35,6 @@ async def get_login_limiter(request: Request) -> RateLimiter:
 
 
 LoginLimiterDep = Annotated[RateLimiter, Depends(get_login_limiter)]
-
-
-def client_ip(request: Request) -> str:
-    """The peer address (a proxy in front must be trusted explicitly to change it)."""
-    return client_address(request)
 
 
 # The session cookie as a parameter; it is resolved inside the route, not here: a

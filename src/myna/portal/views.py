@@ -18,7 +18,7 @@ from myna.platform.errors import NotFoundError
 from myna.platform.params import LogIndex
 from myna.platform.ratelimit import Limit
 from myna.platform.urls import is_site_path
-from myna.platform.web import make_templates, template_context, transaction
+from myna.platform.web import client_address, make_templates, template_context, transaction
 from myna.portal import presenters, service
 from myna.portal.dependencies import (
     LoginLimiterDep,
@@ -27,7 +27,6 @@ from myna.portal.dependencies import (
     browser_session,
     check_csrf,
     clear_session_cookie,
-    client_ip,
     current_session,
     resident_session,
     set_session_cookie,
@@ -77,7 +76,7 @@ def login_page(
         browser = browser_session(db, settings, cookie)
         if browser.resident_id is not None:
             return RedirectResponse(after, status_code=303)
-        limiter.hit(Limit.LOGIN, client_ip(request))
+        limiter.hit(Limit.LOGIN, client_address(request))
         view = service.start_login(session=db, settings=settings, session_token=browser.token)
         response = templates.TemplateResponse(
             request,
@@ -151,7 +150,7 @@ def login_complete(
             session=db,
             challenge_id=challenge_id,
             session_token=current.token,
-            client_ip=client_ip(request),
+            client_ip=client_address(request),
         )
         response = RedirectResponse(local_path(next), status_code=303)
         set_session_cookie(response, active, settings)
@@ -190,7 +189,7 @@ def logout(
         current = current_session(db, settings, cookie)
         check_csrf(current, csrf_token)
         assert current is not None  # noqa: S101 - check_csrf refuses a missing session
-        service.logout(session=db, session_token=current.token, client_ip=client_ip(request))
+        service.logout(session=db, session_token=current.token, client_ip=client_address(request))
         response = RedirectResponse("/?logged_out=1", status_code=303)
         clear_session_cookie(response, settings)
         return response

@@ -317,3 +317,16 @@ def test_a_forwarded_for_header_does_not_reset_the_limit(
             for n in range(4)
         ]
     assert statuses == [401, 401, 401, 429]
+
+
+def test_one_time_codes_from_one_address_count_against_the_same_limit(
+    container: Container, session: Session, settings: Settings, staff: office.StaffRead
+) -> None:
+    container.settings = container.settings.model_copy(update={"login_rate_limit": "3/minute"})
+    with TestClient(create_app(container), base_url="http://testserver") as client:
+        assert _password(client) == 303  # the first of three attempts
+        assert _enter_code(client, "000000") == 401
+        assert _enter_code(client, "111111") == 401
+        # The limit is reached: even the right code waits, and no session is made.
+        assert _enter_code(client, _code(session, settings)) == 429
+        assert client.get("/office", follow_redirects=False).headers["location"] == "/office/login"
