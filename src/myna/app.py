@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 import anyio.to_thread
@@ -16,11 +17,26 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from myna import __version__, network
-from myna.bootstrap import Container
+from myna.applications.domain import MAX_APPLICATION_ATTACHMENT_BYTES
+from myna.applications.resident_views import make_router as resident_application_pages
+from myna.applications.submission_api import router as submission_api_router
+from myna.applications.views import ATTACHMENT_UPLOAD_PATH
+from myna.applications.views import make_router as application_pages
+from myna.catalog.api import router as services_api_router
+from myna.catalog.views import router as services_router
 from myna.jpki.api import router as jpki_router
+from myna.moves.views import make_router as move_pages
 from myna.network.api import router as network_router
 from myna.notices.api import router as notices_api_router
 from myna.notices.views import make_router as notice_pages
+from myna.office import service as office
+from myna.office.application_views import router as office_application_router
+from myna.office.filings_api import router as filings_api_router
+from myna.office.move_views import router as office_move_router
+from myna.office.notice_views import NOTICE_FORM_MAX_BYTES, NOTICE_FORM_PATH
+from myna.office.notice_views import router as office_notice_router
+from myna.office.views import OFFICE_COOKIE
+from myna.office.views import router as office_router
 from myna.partners import authorization
 from myna.partners.consent_views import make_router as consent_pages
 from myna.partners.oauth_api import router as oauth_router
@@ -47,22 +63,9 @@ from myna.portal.api import router as portal_api_router
 from myna.portal.dependencies import SESSION_COOKIE, check_csrf, resident_session
 from myna.portal.domain import NotLoggedInError
 from myna.portal.views import router as portal_router
-from myna.services import office
-from myna.services.api import router as services_api_router
-from myna.services.application_domain import MAX_APPLICATION_ATTACHMENT_BYTES
-from myna.services.application_views import ATTACHMENT_UPLOAD_PATH
-from myna.services.application_views import make_router as application_pages
-from myna.services.filings_api import router as filings_api_router
-from myna.services.move_views import make_router as move_pages
-from myna.services.office_application_views import router as office_application_router
-from myna.services.office_move_views import router as office_move_router
-from myna.services.office_notice_views import NOTICE_FORM_MAX_BYTES, NOTICE_FORM_PATH
-from myna.services.office_notice_views import router as office_notice_router
-from myna.services.office_views import OFFICE_COOKIE
-from myna.services.office_views import router as office_router
-from myna.services.resident_application_views import make_router as resident_application_pages
-from myna.services.submission_api import router as submission_api_router
-from myna.services.views import router as services_router
+
+if TYPE_CHECKING:
+    from myna.bootstrap import Container
 
 log = get_logger(__name__)
 PLATFORM_STATIC = Path(__file__).parent / "platform" / "static"

@@ -1,7 +1,10 @@
 """The composition root: the one place that builds engines, adapters and services.
 
-Embedded mode (the default) wires everything in-process over one database. Tests
-build the same container with their own settings and fakes.
+It sits at the top of the layers: it imports the contexts and wires them; no context
+imports it (the web layer reaches it through ``request.app.state``, typed only).
+Embedded mode (the default) wires everything in-process over one database; agencies
+named in ``MYNA_AGENCY_NODES`` are reached over HTTP. Tests build the same container
+with their own settings and swap adapters on it (fakes, not mocks).
 """
 
 from __future__ import annotations
@@ -12,6 +15,9 @@ from functools import cached_property
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from myna import network
+from myna.applications.procedures import Procedures
+from myna.moves import service as moves
 from myna.platform.db import import_all_models, make_engine, make_session_factory
 from myna.platform.ratelimit import RateLimiter
 from myna.platform.settings import Settings
@@ -31,6 +37,15 @@ class Container:
     def rate_limiter(self) -> RateLimiter:
         """The process's one rate limiter, built from the settings on first use."""
         return RateLimiter.from_settings(self.settings)
+
+    @cached_property
+    def procedures(self) -> Procedures:
+        """The e-application procedure handlers (a move's saga is the moves context's)."""
+        return Procedures(moves.procedure_handlers())
+
+    def hub_for(self, session: Session) -> network.Hub:
+        """The hub for one unit of work (in-process agencies share ``session``)."""
+        return network.hub_for(session=session, settings=self.settings)
 
 
 def build_container(settings: Settings, *, engine: Engine | None = None) -> Container:

@@ -16,13 +16,13 @@ from uvicorn.supervisors import Multiprocess
 from myna import agencies, card, jpki, network, notices, registry
 from myna.app import create_app
 from myna.bootstrap import Container, build_container
+from myna.office import service as office
 from myna.platform.db import unit_of_work
 from myna.platform.logging import configure_logging
 from myna.platform.migrate import upgrade_to_head
 from myna.platform.settings import get_settings
 from myna.platform.web import SERVER_OPTIONS
 from myna.reader.app import create_reader_app
-from myna.services import office
 
 DEMO_RESIDENTS = 1000
 DEMO_SEED = 2026

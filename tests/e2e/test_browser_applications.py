@@ -12,11 +12,12 @@ from playwright.sync_api import Browser, BrowserContext, FilePayload, Page, expe
 from sqlalchemy import func, select
 
 from myna import agencies, card, network, notices, registry
+from myna.applications import forms, submission
+from myna.applications.models import Application
+from myna.office import service as office
 from myna.platform.db import unit_of_work
-from myna.services import forms, office, submission
-from myna.services.models import Application
 from tests.e2e.conftest import PASSWORD, PIN, Platform
-from tests.integration.services.filing import DISASTER, VALID_DISASTER
+from tests.integration.applications.filing import DISASTER, PROCEDURES, VALID_DISASTER
 
 pytestmark = pytest.mark.browser
 axe = Axe()
@@ -114,6 +115,7 @@ def _file_directly(platform: Platform) -> str:
         )
         request = submission.prepare(
             session=session,
+            procedures=PROCEDURES,
             resident_id=taro.id,
             municipality_code=MUNICIPALITY,
             code=DISASTER,
@@ -126,7 +128,11 @@ def _file_directly(platform: Platform) -> str:
             request.content
         )
         filed = submission.complete(
-            session=session, settings=platform.settings, request_id=request.id, signature=signature
+            session=session,
+            procedures=PROCEDURES,
+            settings=platform.settings,
+            request_id=request.id,
+            signature=signature,
         )
         return filed.receipt_number
 
@@ -144,6 +150,7 @@ def _signing_request(platform: Platform) -> str:
         )
         return submission.prepare(
             session=session,
+            procedures=PROCEDURES,
             resident_id=taro.id,
             municipality_code=MUNICIPALITY,
             code=DISASTER,

@@ -11,8 +11,10 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from myna import card, jpki, registry
+from myna.moves import service as moves
+from myna.office import service as office
+from myna.platform.clock import today_in_japan
 from myna.platform.db import unit_of_work
-from myna.services import moves, office
 from tests.e2e.conftest import PASSWORD, PIN, Platform
 from tests.e2e.test_browser_applications import (
     RECEIPT_URL,
@@ -66,7 +68,7 @@ def mover(platform: Platform) -> Iterator[Mover]:
 
 def _file_the_move(context: BrowserContext, platform: Platform) -> tuple[Page, str]:
     """The resident files the 転出届 and reserves the move-in, signed with the card."""
-    today = moves.today_in_japan().isoformat()
+    today = today_in_japan().isoformat()
     page = _login(context, platform, holder=MISAKI)
     page.goto(f"{platform.portal}/moves")
     expect(page.get_by_text("引越しの手続はまだありません。")).to_be_visible()

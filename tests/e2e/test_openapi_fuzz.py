@@ -25,12 +25,13 @@ from sqlalchemy.orm import Session
 
 from myna import jpki, registry
 from myna.app import create_app
+from myna.applications import submission
+from myna.applications.service import ApplicationRead
 from myna.bootstrap import Container, build_container
+from myna.office import filings
 from myna.platform.settings import Settings
-from myna.services import filings, submission
-from myna.services.applications import ApplicationRead
 from tests.conftest import TEST_SECRETS
-from tests.integration.services.filing import file_application, signer_for
+from tests.integration.applications.filing import file_application, signer_for
 
 CHIYODA = "131016"
 MUNICIPALITY_API = "/api/municipality/"

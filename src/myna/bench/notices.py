@@ -36,7 +36,7 @@ import tempfile
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -57,7 +57,8 @@ from myna.bench.harness import (
     server_process,
 )
 from myna.bootstrap import Container, build_container
-from myna.platform.db import unit_of_work, utcnow
+from myna.platform.clock import today_in_japan
+from myna.platform.db import unit_of_work
 from myna.platform.logging import configure_logging
 from myna.reader.client import Signer, login_async
 
@@ -71,7 +72,6 @@ EVERY_ADULT = {"age_from": 18}
 # Card holders are a year older than the segment's bound, so a birthday that turns
 # over between choosing them and reading (JST midnight) cannot drop one out of it.
 _HOLDER_MIN_AGE = 19
-_JST = timedelta(hours=9)
 POLL_INTERVAL_S = 0.005
 GOAL_P99_S = 0.050  # the issue's bound for the inbox first page
 VISIBILITY_TIMEOUT_S = 30.0
@@ -226,7 +226,7 @@ class NoticeMissingError(Exception):
 
 def _issue_cards_to_adults(container: Container, *, cards: int, rng: random.Random) -> list[str]:
     """Cards (known PIN) for random active residents inside the segment; their card ids."""
-    today = (utcnow().astimezone(UTC) + _JST).date()
+    today = today_in_japan()
     with unit_of_work(container.session_factory) as session:
         last_household = registry.max_household_id(session=session)
     chosen: set[int] = set()

@@ -24,7 +24,7 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import anyio
 import anyio.to_thread
@@ -46,7 +46,6 @@ from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from myna import __version__, agencies, jpki
-from myna.bootstrap import Container
 from myna.network.domain import (
     HUB,
     ExchangeError,
@@ -72,6 +71,9 @@ from myna.platform.db import unit_of_work, utcnow
 from myna.platform.errors import N_, MynaError
 from myna.platform.logging import get_logger
 from myna.platform.web import RejectNulMiddleware, SecurityHeadersMiddleware
+
+if TYPE_CHECKING:
+    from myna.bootstrap import Container
 
 log = get_logger(__name__)
 

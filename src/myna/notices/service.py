@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -35,12 +35,12 @@ from myna.notices.schemas import (
     NoticeRead,
     NoticeView,
 )
+from myna.platform.clock import today_in_japan
 from myna.platform.db import utcnow
 from myna.platform.errors import N_, NotFoundError
 from myna.platform.params import EARLIEST_DATE, LATEST_DATE, plausible_date
 
 PAGE_SIZE = 20
-_JST = timedelta(hours=9)
 
 
 class NoticeNotFoundError(NotFoundError):
@@ -48,11 +48,6 @@ class NoticeNotFoundError(NotFoundError):
 
     code = "notice_not_found"
     message = N_("This notice was not found. Please go back to your notices.")
-
-
-def _today(now: datetime) -> date:
-    # Ages turn over at midnight in Japan, not in UTC.
-    return (now.astimezone(UTC) + _JST).date()
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -188,7 +183,7 @@ def facts_of(
 def _resident_facts(session: Session, resident_id: int, now: datetime) -> Facts:
     resident = registry.get_resident(session=session, resident_id=resident_id)
     members = registry.household_members(session=session, household_id=resident.household_id)
-    return facts_of(members, resident, _today(now))
+    return facts_of(members, resident, today_in_japan(now))
 
 
 def preview_audience(
@@ -202,7 +197,7 @@ def preview_audience(
     if segment.is_empty:
         Segment.from_dict({})
     segment = reach_of(session=session, sender=sender).narrow(segment)
-    on = _today(now or utcnow())
+    on = today_in_japan(now or utcnow())
     count = 0
     for batch in registry.iter_households(session=session):
         for members in batch:

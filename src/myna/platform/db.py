@@ -35,7 +35,10 @@ MODEL_MODULES = (
     "myna.agencies.models",
     "myna.network.models",
     "myna.notices.models",
-    "myna.services.models",
+    "myna.applications.models",
+    "myna.moves.models",
+    "myna.office.models",
+    "myna.office.filing_models",
     "myna.partners.models",
 )
 

@@ -14,13 +14,13 @@ from datetime import date, datetime
 from functools import cache
 from io import BytesIO
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
 
+from myna.platform.clock import JST
 from myna.platform.wareki import format_wareki, format_wareki_en
 
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
@@ -80,9 +80,6 @@ def ngettext(singular: str, plural: str, n: int) -> str:
 
 
 _ = gettext
-
-
-JST = ZoneInfo("Asia/Tokyo")
 
 
 def format_date(value: date | datetime) -> str:

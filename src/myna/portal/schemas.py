@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from fastapi import Form, Path
 from pydantic import BaseModel, Field, field_validator
 
-from myna.platform.i18n import JST
+from myna.platform.clock import JST
 from myna.platform.params import PageNumber, check_date
 
 CHALLENGE_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"

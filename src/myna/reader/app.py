@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -19,8 +19,7 @@ from fastapi import APIRouter, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from myna import card
-from myna.bootstrap import Container
+from myna import card, forms
 from myna.card.protocol import login_message
 from myna.platform.encoding import b64url, b64url_decode
 from myna.platform.errors import N_, MynaError
@@ -35,7 +34,9 @@ from myna.platform.web import (
     make_templates,
     template_context,
 )
-from myna.services import forms
+
+if TYPE_CHECKING:
+    from myna.bootstrap import Container
 
 log = get_logger(__name__)
 TEMPLATES = make_templates(Path(__file__).with_name("templates"))

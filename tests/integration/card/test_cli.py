@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from myna import jpki
 from myna.card import KeyKind, VirtualCardReader
-from myna.card.cli import app
+from myna.cli.card import app
 from myna.platform.db import make_engine
 from myna.platform.settings import get_settings
 

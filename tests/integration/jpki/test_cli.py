@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from myna import jpki
 from myna.bootstrap import build_container
-from myna.jpki.cli import app
+from myna.cli.jpki import app
 from myna.platform.db import unit_of_work
 from myna.platform.settings import get_settings
 

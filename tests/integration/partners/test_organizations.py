@@ -33,7 +33,7 @@ from typer.testing import CliRunner
 
 from myna.app import create_app
 from myna.bootstrap import Container
-from myna.partners import cli as partners_cli
+from myna.cli import partners as partners_cli
 from myna.partners import organizations
 from myna.partners.domain import (
     OrganizationNotFoundError,

@@ -12,9 +12,9 @@ import pytest
 from starlette.requests import Request
 
 import myna
+from myna.applications import forms
 from myna.platform import i18n
 from myna.platform.web import make_templates, template_context
-from myna.services import forms
 from tests.integration.platform import template_contexts
 
 SRC = Path(myna.__file__).parent

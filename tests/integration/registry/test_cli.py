@@ -10,10 +10,10 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from myna.cli.registry import app as registry_app
+from myna.cli.registry import seed
 from myna.platform import i18n
 from myna.platform.settings import get_settings
-from myna.registry.cli import app as registry_app
-from myna.registry.cli import seed
 
 HEADER = "団体コード,都道府県名（漢字）,市区町村名（漢字）,都道府県名（カナ）,市区町村名（カナ）\n"
 

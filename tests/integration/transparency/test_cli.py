@@ -11,8 +11,8 @@ from sqlalchemy import update
 from typer.testing import CliRunner
 
 from myna.bootstrap import build_container
+from myna.cli.transparency import app
 from myna.network import transparency as tlog
-from myna.network.transparency.cli import app
 from myna.network.transparency.models import LogEntryRow
 from myna.platform.db import unit_of_work
 from myna.platform.migrate import upgrade_to_head

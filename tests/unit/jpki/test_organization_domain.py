@@ -6,7 +6,7 @@ import pytest
 from babel.messages.pofile import read_po
 from cryptography import x509
 
-from myna.jpki import cli
+from myna.cli import jpki as cli
 from myna.jpki.domain import (
     _ORGANIZATION_VERIFICATION_MESSAGES,
     _VERIFICATION_MESSAGES,

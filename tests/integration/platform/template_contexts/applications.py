@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from types import SimpleNamespace
 
-from myna.services.forms import ReadableGroup
+from myna.applications.forms import ReadableGroup
 
 AT = datetime(2026, 11, 28, 3, 0, tzinfo=UTC)
 _application = SimpleNamespace(

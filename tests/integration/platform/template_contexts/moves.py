@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from myna.services.moves import MemberView, MoveStatus, MoveView
+from myna.moves.service import MemberView, MoveStatus, MoveView
 
 _MOVE = MoveView(
     id=1,

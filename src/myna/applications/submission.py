@@ -1,0 +1,598 @@
+"""Signing and filing an e-application (電子署名付き申請), with attachments and pre-fill.
+
+The flow, like the card login's (docs/applications.md):
+
+1. :func:`prepare` turns the resident's checked draft into the canonical document of
+   :mod:`myna.applications.domain` and a single-use signing request, keyed by
+   the page's ``submission_key`` so that a second click finds the same request;
+2. the card reader fetches the request (:func:`request_for_reader`), shows the
+   resident what they sign, and the card signs it with the signing key (password);
+3. :func:`complete` verifies the detached CMS signature, checks the signer is the
+   resident, and in ONE transaction writes the application, moves the attachments,
+   records "received", removes the draft and sends the receipt notice. A crash at any
+   point leaves the whole application or nothing; a repeated answer returns the same
+   receipt.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import secrets
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from myna import jpki, network, registry
+from myna.applications import forms
+from myna.applications import service as applications
+from myna.applications.domain import (
+    MAX_APPLICATION_ATTACHMENT_BYTES,
+    MAX_APPLICATION_ATTACHMENTS,
+    SIGNING_REQUEST_MINUTES,
+    ApplicationDocument,
+    ApplicationStatus,
+    AttachmentDigest,
+    new_receipt_number,
+)
+from myna.applications.models import (
+    Application,
+    ApplicationAttachment,
+    ApplicationDraft,
+    DraftAttachment,
+    SigningRequest,
+)
+from myna.applications.procedures import Procedures
+from myna.platform.clock import today_in_japan
+from myna.platform.db import utcnow
+from myna.platform.errors import N_, MynaError, NotFoundError
+from myna.platform.settings import Settings
+
+PREFILL_PROCEDURE = "e-application-prefill"
+SUBMISSION_KEY_LENGTH = 43
+# File types accepted as attachments, recognised by their first bytes, not their name.
+ATTACHMENT_SIGNATURES: dict[str, tuple[bytes, ...]] = {
+    "application/pdf": (b"%PDF-",),
+    "image/png": (b"\x89PNG\r\n\x1a\n",),
+    "image/jpeg": (b"\xff\xd8\xff",),
+}
+MAX_ATTACHMENT_NAME = 120
+_UNPRINTABLE = frozenset({"Cc", "Cf", "Cs"})
+
+
+class SubmissionError(MynaError):
+    """Base of signing and submission errors."""
+
+    code = "submission_error"
+
+
+class ApplicationIncompleteError(SubmissionError):
+    code = "application_incomplete"
+    message = N_("The form still has errors. Correct the fields shown and check it again.")
+    status_code = 422
+
+
+class SigningRequestNotFoundError(NotFoundError):
+    code = "signing_request_not_found"
+    message = N_("This signing request does not exist. Start again from the application form.")
+
+
+class SigningRequestExpiredError(SubmissionError):
+    code = "signing_request_expired"
+    message = N_(
+        "The time to sign this application has run out. "
+        "Open the form again and press “Sign and submit”."
+    )
+    status_code = 410
+
+
+class AlreadySignedError(SubmissionError):
+    code = "already_signed"
+    message = N_(
+        "This application has already been signed and submitted. "
+        "See its receipt under “My applications”."
+    )
+    status_code = 409
+
+
+class SignerMismatchError(SubmissionError):
+    code = "signer_mismatch"
+    message = N_(
+        "The application was signed with a card that is not yours. "
+        "Sign with your own MyNumber card."
+    )
+    status_code = 403
+
+
+class InvalidSignatureEncodingError(SubmissionError):
+    code = "invalid_signature_encoding"
+    message = N_("The signature was not sent as base64url text. Sign again with the card reader.")
+    status_code = 400
+
+
+class AttachmentRefusedError(SubmissionError):
+    code = "attachment_refused"
+    message = N_(
+        "「{name}」 cannot be attached: only PDF, PNG and JPEG files up to {limit} MB are "
+        "accepted. Choose another file."
+    )
+    status_code = 422
+
+
+class TooManyAttachmentsError(SubmissionError):
+    code = "too_many_attachments"
+    message = N_("At most {limit} files can be attached. Remove one before adding another.")
+    status_code = 422
+
+
+class AttachmentNameError(SubmissionError):
+    code = "attachment_name"
+    message = N_(
+        "Give the file a name of at most 120 characters, without slashes or control characters."
+    )
+    status_code = 422
+
+
+class NothingToPrefillError(SubmissionError):
+    code = "nothing_to_prefill"
+    message = N_("Choose at least one part of the form to fill in from your information.")
+    status_code = 422
+
+
+@dataclass(frozen=True, slots=True)
+class SigningRequestView:
+    """A signing request as the portal page and the card reader see it."""
+
+    id: str
+    municipality_code: str
+    procedure_code: str
+    procedure_name: str
+    municipality_name: str
+    content: bytes
+    content_sha256: str
+    expires_at: datetime
+    receipt_number: str | None
+
+    @property
+    def document(self) -> dict[str, Any]:
+        return _parse(self.content)
+
+
+@dataclass(frozen=True, slots=True)
+class DraftAttachmentView:
+    """A file waiting on a draft."""
+
+    id: int
+    name: str
+    media_type: str
+    size: int
+    sha256: str
+
+
+# --- attachments -----------------------------------------------------------------------
+
+
+def _check_file(name: str, media_type: str, data: bytes) -> str:
+    """The file's real type, from its first bytes; the size and name within limits."""
+    shown = name[:60]
+    clean = name.strip()
+    if not clean or len(clean) > MAX_ATTACHMENT_NAME or "/" in clean or "\\" in clean:
+        raise AttachmentNameError
+    # Control characters (NUL, which PostgreSQL cannot store; newlines), invisible format
+    # characters (a right-to-left override makes a name ending in "fdp.exe" read as one
+    # ending in "exe.pdf") and lone surrogates have no place in a name staff read.
+    if any(unicodedata.category(c) in _UNPRINTABLE for c in clean):
+        raise AttachmentNameError
+    limit_mb = MAX_APPLICATION_ATTACHMENT_BYTES // (1024 * 1024)
+    if len(data) > MAX_APPLICATION_ATTACHMENT_BYTES or not data:
+        raise AttachmentRefusedError(name=shown, limit=limit_mb)
+    for kind, magics in ATTACHMENT_SIGNATURES.items():
+        if data.startswith(magics) and (media_type in (kind, "application/octet-stream", "")):
+            return kind
+    raise AttachmentRefusedError(name=shown, limit=limit_mb)
+
+
+def add_attachment(
+    *,
+    session: Session,
+    resident_id: int,
+    municipality_code: str,
+    code: str,
+    name: str,
+    media_type: str,
+    data: bytes,
+) -> DraftAttachmentView:
+    """Attach a file to the resident's draft, after checking its type, size and count."""
+    forms.form_for(session=session, municipality_code=municipality_code, code=code)
+    kind = _check_file(name, media_type, data)
+    existing = draft_attachments(
+        session=session, resident_id=resident_id, municipality_code=municipality_code, code=code
+    )
+    if len(existing) >= MAX_APPLICATION_ATTACHMENTS:
+        raise TooManyAttachmentsError(limit=MAX_APPLICATION_ATTACHMENTS)
+    row = DraftAttachment(
+        resident_id=resident_id,
+        municipality_code=municipality_code,
+        procedure_code=code,
+        name=name.strip(),
+        media_type=kind,
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        data=data,
+        created_at=utcnow(),
+    )
+    session.add(row)
+    session.flush()
+    return _attachment_view(row)
+
+
+def _attachment_view(row: DraftAttachment) -> DraftAttachmentView:
+    return DraftAttachmentView(
+        id=row.id, name=row.name, media_type=row.media_type, size=row.size, sha256=row.sha256
+    )
+
+
+def _draft_attachment_rows(
+    session: Session, resident_id: int, municipality_code: str, code: str
+) -> list[DraftAttachment]:
+    return list(
+        session.scalars(
+            select(DraftAttachment)
+            .where(
+                DraftAttachment.resident_id == resident_id,
+                DraftAttachment.municipality_code == municipality_code,
+                DraftAttachment.procedure_code == code,
+            )
+            .order_by(DraftAttachment.id)
+        )
+    )
+
+
+def draft_attachments(
+    *, session: Session, resident_id: int, municipality_code: str, code: str
+) -> list[DraftAttachmentView]:
+    """The files on the resident's draft, oldest first (never another resident's)."""
+    return [
+        _attachment_view(row)
+        for row in _draft_attachment_rows(session, resident_id, municipality_code, code)
+    ]
+
+
+def remove_attachment(
+    *, session: Session, resident_id: int, municipality_code: str, code: str, attachment_id: int
+) -> None:
+    """Take a file off the resident's own draft; another resident's id changes nothing."""
+    session.execute(
+        delete(DraftAttachment).where(
+            DraftAttachment.id == attachment_id,
+            DraftAttachment.resident_id == resident_id,
+            DraftAttachment.municipality_code == municipality_code,
+            DraftAttachment.procedure_code == code,
+        )
+    )
+
+
+# --- pre-fill --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PrefillResult:
+    """What the pre-fill brought: the values by field, and the groups it could not fill."""
+
+    values: dict[str, Any]
+    missing_groups: list[str]
+
+
+def prefill(
+    *,
+    session: Session,
+    hub: network.Hub,
+    resident_id: int,
+    municipality_code: str,
+    code: str,
+    group_titles: list[str],
+) -> PrefillResult:
+    """Fill the agreed groups from わたしの情報, fetched through the hub (and so logged).
+
+    Only the items of the groups the resident agreed to are asked for, under the
+    self-only procedure 電子申請の入力補助; the exchange appears in やりとり履歴.
+    """
+    forms.form_for(session=session, municipality_code=municipality_code, code=code)
+    form = forms.checked_forms()[code]
+    chosen = [g for g in form.groups if g.prefill is not None and g.title in group_titles]
+    if not chosen:
+        raise NothingToPrefillError
+    items = sorted({g.prefill.item for g in chosen if g.prefill is not None})
+    outcome = network.request_self_information(
+        session=session,
+        hub=hub,
+        resident_id=resident_id,
+        items=items,
+        procedure=PREFILL_PROCEDURE,
+    )
+    # The newest record of each item (an item may have several, e.g. one per year).
+    newest: dict[str, network.ItemRecord] = {}
+    for result in outcome.results:
+        for record in result.records:
+            known = newest.get(record.item)
+            if known is None or record.updated_at > known.updated_at:
+                newest[record.item] = record
+    values: dict[str, Any] = {}
+    missing: list[str] = []
+    for group in chosen:
+        assert group.prefill is not None  # noqa: S101 - filtered above
+        found = newest.get(group.prefill.item)
+        payload = None if found is None else found.payload
+        filled = False
+        for field_name, source in group.prefill.fields:
+            value = None if payload is None else payload.get(source)
+            if isinstance(value, str | int) and not isinstance(value, bool) and value != "":
+                values[field_name] = value
+                filled = True
+        if not filled:
+            missing.append(group.title)
+    draft = forms.load_draft(
+        session=session, resident_id=resident_id, municipality_code=municipality_code, code=code
+    )
+    forms.save_draft(
+        session=session,
+        resident_id=resident_id,
+        municipality_code=municipality_code,
+        code=code,
+        data={**(draft or {}), **values},
+    )
+    return PrefillResult(values=values, missing_groups=missing)
+
+
+# --- signing ---------------------------------------------------------------------------
+
+
+def new_submission_key() -> str:
+    """A fresh idempotency key for one rendering of the submit button."""
+    return secrets.token_urlsafe(32)
+
+
+def _view(session: Session, row: SigningRequest) -> SigningRequestView:
+    receipt = None
+    if row.application_id is not None:
+        application = session.get(Application, row.application_id)
+        receipt = None if application is None else application.receipt_number
+    document = _document_names(row.content)
+    return SigningRequestView(
+        id=row.id,
+        municipality_code=row.municipality_code,
+        procedure_code=row.procedure_code,
+        procedure_name=document[0],
+        municipality_name=document[1],
+        content=row.content,
+        content_sha256=row.content_sha256,
+        expires_at=row.expires_at,
+        receipt_number=receipt,
+    )
+
+
+def _document_names(content: bytes) -> tuple[str, str]:
+    document = _parse(content)
+    return str(document["procedure"]["name"]), str(document["municipality"]["name"])
+
+
+def prepare(
+    *,
+    session: Session,
+    procedures: Procedures,
+    resident_id: int,
+    municipality_code: str,
+    code: str,
+    submission_key: str,
+    now: datetime | None = None,
+) -> SigningRequestView:
+    """Freeze the checked draft into the document to sign; the same key, the same request."""
+    now = now or utcnow()
+    key = submission_key.strip()
+    if not key or len(key) > 64 or not key.replace("-", "").replace("_", "").isalnum():
+        raise SigningRequestNotFoundError
+    existing = session.scalars(
+        select(SigningRequest).where(
+            SigningRequest.resident_id == resident_id, SigningRequest.submission_key == key
+        )
+    ).one_or_none()
+    if existing is not None and (existing.application_id is not None or existing.expires_at > now):
+        return _view(session, existing)
+    procedure, municipality_name = forms.form_for(
+        session=session, municipality_code=municipality_code, code=code
+    )
+    form = forms.checked_forms()[code]
+    data = forms.load_draft(
+        session=session, resident_id=resident_id, municipality_code=municipality_code, code=code
+    )
+    if data is None or forms.validate(form, data):
+        raise ApplicationIncompleteError
+    if procedures.of(code).check_draft(
+        session=session, resident_id=resident_id, data=data, today=today_in_japan(now)
+    ):
+        raise ApplicationIncompleteError
+    resident = registry.get_resident(session=session, resident_id=resident_id)
+    files = _draft_attachment_rows(session, resident_id, municipality_code, code)
+    document = ApplicationDocument(
+        procedure_code=code,
+        procedure_name=procedure.name_ja,
+        municipality_code=municipality_code,
+        municipality_name=municipality_name,
+        applicant_name=resident.full_name,
+        data=data,
+        attachments=tuple(
+            AttachmentDigest(name=f.name, media_type=f.media_type, size=f.size, sha256=f.sha256)
+            for f in files
+        ),
+        submission_key=key,
+        prepared_at=now,
+    )
+    content = document.canonical()
+    if existing is not None:  # expired and never signed: prepare it afresh
+        session.delete(existing)
+        session.flush()
+    row = SigningRequest(
+        id=secrets.token_urlsafe(32),
+        resident_id=resident_id,
+        submission_key=key,
+        municipality_code=municipality_code,
+        procedure_code=code,
+        content=content,
+        content_sha256=hashlib.sha256(content).hexdigest(),
+        created_at=now,
+        expires_at=now + timedelta(minutes=SIGNING_REQUEST_MINUTES),
+        failures=0,
+    )
+    session.add(row)
+    session.flush()
+    return _view(session, row)
+
+
+def _request_row(session: Session, request_id: str) -> SigningRequest:
+    if not request_id or len(request_id) > 64:
+        raise SigningRequestNotFoundError
+    row = session.get(SigningRequest, request_id)
+    if row is None:
+        raise SigningRequestNotFoundError
+    return row
+
+
+def request_for_resident(
+    *, session: Session, request_id: str, resident_id: int
+) -> SigningRequestView:
+    """The resident's own signing request (another resident's is "not found")."""
+    row = _request_row(session, request_id)
+    if row.resident_id != resident_id:
+        raise SigningRequestNotFoundError
+    return _view(session, row)
+
+
+def request_for_reader(
+    *, session: Session, request_id: str, now: datetime | None = None
+) -> SigningRequestView:
+    """What the card reader fetches: the bytes to sign, while the request is open.
+
+    The id is 256 random bits known only to the resident's page and reader, as for
+    login challenges.
+    """
+    now = now or utcnow()
+    row = _request_row(session, request_id)
+    if row.application_id is not None:
+        raise AlreadySignedError
+    if row.expires_at <= now:
+        raise SigningRequestExpiredError
+    return _view(session, row)
+
+
+def decode_signature(text: str) -> bytes:
+    """The base64url signature of the reader's answer."""
+    try:
+        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (ValueError, TypeError) as exc:
+        raise InvalidSignatureEncodingError from exc
+
+
+def complete(
+    *,
+    session: Session,
+    procedures: Procedures,
+    settings: Settings,
+    request_id: str,
+    signature: bytes,
+    now: datetime | None = None,
+) -> applications.ApplicationRead:
+    """Verify the signature and file the application, all in the caller's transaction."""
+    now = now or utcnow()
+    row = _request_row(session, request_id)
+    if row.application_id is not None:
+        filed = session.get(Application, row.application_id)
+        if filed is not None and filed.signature == signature:
+            return applications.read(filed)  # the same answer again: the same receipt
+        raise AlreadySignedError
+    if row.expires_at <= now:
+        raise SigningRequestExpiredError
+    signed = jpki.verify_detached_signature(
+        session=session, settings=settings, signature=signature, content=row.content
+    )
+    if signed.certificate.holder_id != row.resident_id:
+        raise SignerMismatchError
+    files = _draft_attachment_rows(
+        session, row.resident_id, row.municipality_code, row.procedure_code
+    )
+    document = _parse(row.content)
+    signed_digests = [a["sha256"] for a in document["attachments"]]
+    files = [f for f in files if f.sha256 in signed_digests]
+    application = Application(
+        receipt_number=new_receipt_number(),
+        signing_request_id=row.id,
+        resident_id=row.resident_id,
+        municipality_code=row.municipality_code,
+        procedure_code=row.procedure_code,
+        status=ApplicationStatus.RECEIVED.value,
+        data=document["data"],
+        content=row.content,
+        signature=signature,
+        certificate_serial=format(signed.certificate.serial, "x"),
+        signer_name=signed.basic_info.name,
+        signed_at=signed.signing_time or now,
+        submitted_at=now,
+        updated_at=now,
+    )
+    session.add(application)
+    session.flush()
+    session.add_all(
+        ApplicationAttachment(
+            application_id=application.id,
+            name=f.name,
+            media_type=f.media_type,
+            size=f.size,
+            sha256=f.sha256,
+            data=f.data,
+        )
+        for f in files
+    )
+    applications.record_event(
+        session,
+        application,
+        kind="status",
+        actor=applications.RESIDENT,
+        status=ApplicationStatus.RECEIVED,
+        now=now,
+    )
+    row.application_id = application.id
+    procedures.of(application.procedure_code).on_filed(session=session, application=application)
+    _clear_draft(session, row.resident_id, row.municipality_code, row.procedure_code)
+    applications.notify_resident(session, application, status=ApplicationStatus.RECEIVED)
+    session.flush()
+    return applications.read(application)
+
+
+def _parse(content: bytes) -> dict[str, Any]:
+    parsed: dict[str, Any] = json.loads(content)
+    return parsed
+
+
+def _clear_draft(session: Session, resident_id: int, municipality_code: str, code: str) -> None:
+    for table in (ApplicationDraft, DraftAttachment):
+        session.execute(
+            delete(table).where(
+                table.resident_id == resident_id,
+                table.municipality_code == municipality_code,
+                table.procedure_code == code,
+            )
+        )
+
+
+def status(*, session: Session, request_id: str, resident_id: int) -> dict[str, str]:
+    """For the waiting page: pending, expired, or signed with the receipt number."""
+    view = request_for_resident(session=session, request_id=request_id, resident_id=resident_id)
+    if view.receipt_number is not None:
+        return {"state": "signed", "receipt_number": view.receipt_number}
+    if view.expires_at <= utcnow():
+        return {"state": "expired"}
+    return {"state": "pending"}

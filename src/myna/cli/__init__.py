@@ -1,0 +1,368 @@
+"""The ``myna`` command: demo, serve, seed, card, jpki, registry, bench, db."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from myna.bench.harness import Result
+from myna.cli.card import app as card_app
+from myna.cli.jpki import app as jpki_app
+from myna.cli.network import app as agency_app
+from myna.cli.office import app as office_app
+from myna.cli.partners import app as partners_app
+from myna.cli.reader import card_login
+from myna.cli.registry import app as registry_app
+from myna.cli.registry import seed as seed_registry
+from myna.cli.transparency import app as log_app
+from myna.platform.settings import Settings, get_settings
+
+app = typer.Typer(no_args_is_help=True, help="Myna: an open Mynaportal platform.")
+app.add_typer(card_app, name="card", help="Virtual MyNumber cards (issue, info, sign, login).")
+app.add_typer(jpki_app, name="jpki", help="The JPKI certificate authorities (J-LIS role).")
+app.add_typer(registry_app, name="registry", help="The resident registry (住民基本台帳).")
+app.add_typer(agency_app, name="agency", help="Agency nodes (中間サーバー) in distributed mode.")
+app.add_typer(
+    log_app, name="log", help="The exchange log (やりとり履歴): signed heads, proofs, checks."
+)
+app.add_typer(office_app, name="office", help="Back-office staff accounts (申請管理).")
+app.add_typer(
+    partners_app,
+    name="partners",
+    help="Organisations using the Mynaportal API (連携する民間事業者).",
+)
+card_app.command("login")(card_login)
+
+
+@app.command()
+def seed(
+    residents: Annotated[int, typer.Option("--residents", "-n", min=1, help="how many")] = 1000,
+    seed_value: Annotated[int, typer.Option("--seed", "-s", help="same seed, same people")] = 0,
+    agency_data: Annotated[
+        bool, typer.Option(help="Also generate the agencies' records and link codes.")
+    ] = True,
+) -> None:
+    """Add a deterministic synthetic population, with the agencies' data about it."""
+    from myna import registry, runtime  # noqa: PLC0415
+    from myna.bootstrap import build_container  # noqa: PLC0415
+    from myna.platform.db import unit_of_work  # noqa: PLC0415
+
+    container = build_container(get_settings())
+    runtime.prepare_database(container)
+    with unit_of_work(container.session_factory) as session:
+        before = registry.max_household_id(session=session)
+    seed_registry(residents=residents, seed_value=seed_value)
+    if agency_data:
+        runtime.seed_agency_data(container, Console(), after_household_id=before, seed=seed_value)
+
+
+db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
+app.add_typer(db_app, name="db")
+bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks (figures in docs/benchmarks.md).")
+app.add_typer(bench_app, name="bench")
+
+Host = Annotated[str, typer.Option(help="Address to listen on.")]
+Port = Annotated[int, typer.Option(help="Portal port; the card reader listens on the next one.")]
+
+
+def _settings_for(host: str, port: int) -> Settings:
+    """The environment's settings, with URLs following --host/--port unless configured."""
+    settings = get_settings()
+    update: dict[str, object] = {}
+    if "MYNA_PORTAL_URL" not in os.environ:
+        update["portal_url"] = f"http://{host}:{port}"
+    if "MYNA_READER_URL" not in os.environ:
+        update["reader_url"] = f"http://{host}:{port + 1}"
+    return settings.model_copy(update=update)
+
+
+@app.command()
+def demo(host: Host = "127.0.0.1", port: Port = 8000) -> None:
+    """Migrate, seed ~1,000 residents, issue the personas' cards, start portal and reader."""
+    from myna import runtime  # noqa: PLC0415 - keep `myna --help` fast
+    from myna.bootstrap import build_container  # noqa: PLC0415
+    from myna.platform.logging import configure_logging  # noqa: PLC0415
+
+    settings = _settings_for(host, port)
+    # The demo talks to a person: warnings only, unless a level was asked for.
+    level = settings.log_level if "MYNA_LOG_LEVEL" in os.environ else "WARNING"
+    configure_logging(level=level, json=settings.log_json)
+    console = Console()
+    container = build_container(settings)
+    cards = runtime.prepare_demo(container, console)
+    runtime.print_demo(console, cards, settings.portal_url, settings.reader_url)
+    runtime.run_servers(container, host=host, port=port, reader_port=port + 1)
+
+
+@app.command()
+def serve(
+    host: Host = "127.0.0.1",
+    port: Port = 8000,
+    reader: Annotated[bool, typer.Option(help="Also start the virtual card reader.")] = False,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Portal worker processes.")] = 1,
+) -> None:
+    """Start the portal (with the JPKI endpoints) on an existing database."""
+    import uvicorn  # noqa: PLC0415
+
+    from myna import runtime  # noqa: PLC0415
+    from myna.bootstrap import build_container  # noqa: PLC0415
+    from myna.platform.logging import configure_logging  # noqa: PLC0415
+    from myna.platform.web import SERVER_OPTIONS  # noqa: PLC0415
+
+    settings = _settings_for(host, port)
+    configure_logging(level=settings.log_level, json=settings.log_json)
+    container = build_container(settings)
+    runtime.prepare_database(container)
+    if workers > 1:
+        os.environ.setdefault("MYNA_PORTAL_URL", settings.portal_url)
+        os.environ.setdefault("MYNA_READER_URL", settings.reader_url)
+        uvicorn.run(
+            "myna.runtime:app_from_environment",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="warning",
+            **SERVER_OPTIONS,
+        )
+        return
+    runtime.run_servers(container, host=host, port=port, reader_port=port + 1 if reader else None)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Bring the database (MYNA_DATABASE_URL) to the newest schema."""
+    from myna.bootstrap import build_container  # noqa: PLC0415
+    from myna.platform.migrate import upgrade_to_head  # noqa: PLC0415
+
+    container = build_container(get_settings())
+    upgrade_to_head(container.engine)
+    Console().print("Database is at the newest schema.")
+
+
+def main() -> None:
+    """Entry point of the ``myna`` console script."""
+    app()
+
+
+# Options every `myna bench` scenario shares.
+BenchDatabase = Annotated[
+    str, typer.Option(help="Benchmark database (a fresh SQLite file by default).")
+]
+BenchJson = Annotated[Path | None, typer.Option("--json", help="Write the result here.")]
+BenchDuration = Annotated[float, typer.Option(min=1, help="Seconds per phase.")]
+BenchConcurrency = Annotated[int, typer.Option(min=1, max=256, help="Concurrent clients.")]
+BenchWorkers = Annotated[int, typer.Option(min=1, max=32, help="Server worker processes.")]
+BenchReuse = Annotated[
+    bool, typer.Option(help="Skip seeding if the database already has --residents people.")
+]
+
+
+def _report(console: Console, result: Result, json: Path | None) -> None:
+    """Write a scenario's result as JSON when asked."""
+    if json is not None:
+        result.write(json)
+        console.print(f"Wrote {json}")
+
+
+@bench_app.command("login")
+def bench_login(
+    duration: BenchDuration = 10.0,
+    concurrency: BenchConcurrency = 8,
+    workers: BenchWorkers = 1,
+    database_url: BenchDatabase = "",
+    json: BenchJson = None,
+) -> None:
+    """Card logins per second and p50/p99 over HTTP, beside a trivial endpoint's rate."""
+    from myna.bench import login  # noqa: PLC0415
+
+    console = Console()
+    result = login.run(
+        duration=duration,
+        concurrency=concurrency,
+        workers=workers,
+        database_url=database_url,
+        console=console,
+    )
+    _report(console, result, json)
+
+
+@bench_app.command("log")
+def bench_log(
+    duration: Annotated[float, typer.Option(min=1, help="Seconds of appending.")] = 10.0,
+    threads: Annotated[int, typer.Option(min=1, max=64, help="Appending threads.")] = 4,
+    subject_entries: Annotated[
+        int, typer.Option(min=50, help="Entries of the resident whose first page is read.")
+    ] = 10_000,
+    database_url: BenchDatabase = "",
+    json: BenchJson = None,
+) -> None:
+    """Exchange-log appends per second with signed heads each second; the resident's page."""
+    from myna.bench import log  # noqa: PLC0415
+
+    console = Console()
+    result = log.run(
+        duration=duration,
+        threads=threads,
+        subject_entries=subject_entries,
+        database_url=database_url,
+        console=console,
+    )
+    _report(console, result, json)
+
+
+@bench_app.command("selfinfo")
+def bench_selfinfo(
+    residents: Annotated[
+        int, typer.Option("--residents", "-n", min=1, help="Population to seed (with agency data).")
+    ] = 100_000,
+    duration: BenchDuration = 10.0,
+    concurrency: BenchConcurrency = 8,
+    workers: BenchWorkers = 1,
+    cards: Annotated[
+        int, typer.Option(min=1, max=1000, help="Random residents given a card and logged in.")
+    ] = 50,
+    database_url: BenchDatabase = "",
+    reuse: BenchReuse = False,
+    json: BenchJson = None,
+) -> None:
+    """Full わたしの情報 retrievals (every category) per second and p50/p99 over HTTP."""
+    from myna.bench import selfinfo  # noqa: PLC0415
+
+    console = Console()
+    result = selfinfo.run(
+        residents=residents,
+        duration=duration,
+        concurrency=concurrency,
+        workers=workers,
+        cards=cards,
+        database_url=database_url,
+        reuse=reuse,
+        console=console,
+    )
+    _report(console, result, json)
+
+
+@bench_app.command("apply")
+def bench_apply(
+    residents: Annotated[
+        int, typer.Option("--residents", "-n", min=1, help="Population to seed.")
+    ] = 10_000,
+    duration: BenchDuration = 10.0,
+    concurrency: BenchConcurrency = 4,
+    workers: BenchWorkers = 1,
+    cards: Annotated[
+        int, typer.Option(min=1, max=1000, help="Random residents given a card and logged in.")
+    ] = 40,
+    database_url: BenchDatabase = "",
+    json: BenchJson = None,
+) -> None:
+    """Signed e-application submissions per second (CMS verified, filed) over HTTP."""
+    from myna.bench import apply  # noqa: PLC0415
+
+    console = Console()
+    result = apply.run(
+        residents=residents,
+        duration=duration,
+        concurrency=concurrency,
+        workers=workers,
+        cards=cards,
+        database_url=database_url,
+        console=console,
+    )
+    apply.print_result(console, result)
+    _report(console, result, json)
+
+
+@bench_app.command("api")
+def bench_api(
+    residents: Annotated[
+        int, typer.Option("--residents", "-n", min=1, help="Population to seed (with agency data).")
+    ] = 2_000,
+    duration: BenchDuration = 10.0,
+    concurrency: BenchConcurrency = 4,
+    workers: BenchWorkers = 1,
+    codes: Annotated[
+        int, typer.Option(min=1, max=100_000, help="Single-use codes prepared for the token phase.")
+    ] = 2_000,
+    database_url: BenchDatabase = "",
+    json: BenchJson = None,
+) -> None:
+    """Partner API: tokens per second and DPoP-checked, signed resource calls per second."""
+    from myna.bench import api  # noqa: PLC0415
+
+    console = Console()
+    result = api.run(
+        residents=residents,
+        duration=duration,
+        concurrency=concurrency,
+        workers=workers,
+        codes=codes,
+        database_url=database_url,
+        console=console,
+    )
+    api.print_result(console, result)
+    _report(console, result, json)
+
+
+@bench_app.command("notices")
+def bench_notices(
+    residents: Annotated[
+        int, typer.Option("--residents", "-n", min=1, help="Population.")
+    ] = 100_000,
+    duration: Annotated[
+        float, typer.Option(min=1, help="Seconds of inbox reads (per phase).")
+    ] = 10.0,
+    segments: Annotated[
+        int, typer.Option(min=1, max=1000, help="Segment notices live during the reads.")
+    ] = 20,
+    http: Annotated[
+        bool,
+        typer.Option(
+            "--http", help="Over HTTP against a server process (agency API, card logins)."
+        ),
+    ] = False,
+    concurrency: Annotated[
+        int, typer.Option(min=1, max=256, help="Concurrent clients (--http).")
+    ] = 8,
+    workers: Annotated[
+        int, typer.Option(min=1, max=32, help="Server worker processes (--http).")
+    ] = 1,
+    cards: Annotated[
+        int,
+        typer.Option(min=1, max=1000, help="Random adults given a card and logged in (--http)."),
+    ] = 50,
+    database_url: BenchDatabase = "",
+    reuse: BenchReuse = False,
+    json: BenchJson = None,
+) -> None:
+    """A segment notice to everyone: time to visible, then inbox first page p50/p99."""
+    from myna.bench import notices as bench  # noqa: PLC0415
+
+    console = Console()
+    if http:
+        result = bench.run_http(
+            residents=residents,
+            duration=duration,
+            segments=segments,
+            concurrency=concurrency,
+            workers=workers,
+            cards=cards,
+            database_url=database_url,
+            reuse=reuse,
+            console=console,
+        )
+    else:
+        result = bench.run(
+            residents=residents,
+            duration=duration,
+            segments=segments,
+            database_url=database_url,
+            reuse=reuse,
+            console=console,
+        )
+    _report(console, result, json)

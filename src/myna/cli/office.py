@@ -1,0 +1,168 @@
+"""``myna office``: back-office (申請管理) staff accounts and filing API clients."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.console import Console
+
+from myna.office.service import StaffRole
+from myna.platform.db import unit_of_work
+from myna.platform.errors import MynaError
+from myna.platform.i18n import gettext as _
+
+if TYPE_CHECKING:
+    from myna.bootstrap import Container
+
+app = typer.Typer(no_args_is_help=True, help="Back-office staff accounts (申請管理).")
+console = Console()
+errors = Console(stderr=True)
+
+
+def _container() -> Container:
+    """The configured deployment, migrated to the newest schema."""
+    from myna.bootstrap import build_container  # noqa: PLC0415
+    from myna.platform.migrate import upgrade_to_head  # noqa: PLC0415
+    from myna.platform.settings import get_settings  # noqa: PLC0415
+
+    container = build_container(get_settings())
+    upgrade_to_head(container.engine)
+    return container
+
+
+@app.command("add-staff")
+def add_staff(
+    municipality: Annotated[str, typer.Option(help="Local government code, e.g. 131016.")],
+    login: Annotated[str, typer.Option(help="Login ID (letters, digits, . _ -).")],
+    name: Annotated[str, typer.Option(help="Display name, e.g. 山本.")],
+    role: Annotated[StaffRole, typer.Option(help="clerk, supervisor or admin.")] = StaffRole.CLERK,
+    password: Annotated[
+        str,
+        typer.Option(
+            prompt=True,
+            hide_input=True,
+            confirmation_prompt=True,
+            envvar="MYNA_OFFICE_PASSWORD",
+            help="At least 12 characters (asked for when not given).",
+        ),
+    ] = "",
+) -> None:
+    """Create a staff account and print its TOTP provisioning URI, once."""
+    from myna import registry  # noqa: PLC0415
+    from myna.office import service as office  # noqa: PLC0415
+
+    container = _container()
+    try:
+        with unit_of_work(container.session_factory) as session:
+            registry.ensure_municipalities(session=session)
+            created = office.create_staff(
+                session=session,
+                settings=container.settings,
+                municipality_code=municipality,
+                login_id=login,
+                display_name=name,
+                role=role,
+                password=password,
+            )
+    except MynaError as error:
+        errors.print(error.localized())
+        raise typer.Exit(1) from None
+    console.print(_("Created the staff account {login}.").format(login=created.staff.login_id))
+    console.print(
+        _("Add this to an authenticator app now; it is not shown again:"), highlight=False
+    )
+    console.print(created.provisioning_uri, highlight=False, soft_wrap=True)
+
+
+@app.command("add-api-client")
+def add_api_client(
+    municipality: Annotated[str, typer.Option(help="Local government code, e.g. 131016.")],
+    name: Annotated[str, typer.Option(help="What the client is, e.g. 千代田区 基幹系連携.")],
+    jwk_file: Annotated[
+        Path | None,
+        typer.Option(help="The client's ES256 public key as a JWK (JSON), to register."),
+    ] = None,
+    generate: Annotated[
+        bool,
+        typer.Option(
+            "--generate",
+            help="Create a key pair, write the private JWK to --jwk-file (mode 0600) and "
+            "register its public part (for the demo).",
+        ),
+    ] = False,
+) -> None:
+    """Register a municipality's filing API client and print its client_id."""
+    from myna import registry  # noqa: PLC0415
+    from myna.office import filings  # noqa: PLC0415
+
+    if jwk_file is None:
+        errors.print(_("Give --jwk-file: the public key to register, or where --generate writes."))
+        raise typer.Exit(2)
+    if generate and jwk_file.exists():
+        errors.print(_("{path} exists already; choose a new file.").format(path=jwk_file))
+        raise typer.Exit(1)
+    public_jwk: dict[str, Any] = {}
+    if not generate:
+        try:
+            public_jwk = json.loads(jwk_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            errors.print(_("{path} could not be read as a JSON JWK.").format(path=jwk_file))
+            raise typer.Exit(1) from None
+    container = _container()
+    try:
+        with unit_of_work(container.session_factory) as session:
+            registry.ensure_municipalities(session=session)
+            if generate:
+                client, private_jwk = filings.generate_client(
+                    session=session, municipality_code=municipality, name=name
+                )
+                # Created 0600 before anything is written: the private key is never readable
+                # by others, even for a moment.
+                descriptor = os.open(jwk_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+                    json.dump(private_jwk, handle, indent=2)
+            else:
+                client = filings.register_client(
+                    session=session,
+                    municipality_code=municipality,
+                    name=name,
+                    public_jwk=public_jwk,
+                )
+    except MynaError as error:
+        errors.print(error.localized())
+        raise typer.Exit(1) from None
+    console.print(_("Registered the API client {name}.").format(name=client.name), highlight=False)
+    if generate:
+        console.print(
+            _("The private key was written to {path}; keep it secret.").format(path=jwk_file),
+            highlight=False,
+        )
+    console.print(client.client_id, highlight=False)
+
+
+@app.command("code")
+def show_code(
+    login: Annotated[str, typer.Option(help="Login ID of a staff account.")],
+) -> None:
+    """Print the account's current one-time code — in a development deployment only.
+
+    Stands in for the authenticator app in the demo; anywhere else it would turn two
+    factors into one, so it refuses.
+    """
+    from myna.office import service as office  # noqa: PLC0415
+
+    container = _container()
+    if container.settings.environment != "development":
+        errors.print(_("One-time codes are shown only in a development deployment."))
+        raise typer.Exit(1)
+    try:
+        with unit_of_work(container.session_factory) as session:
+            code = office.current_code(session=session, settings=container.settings, login_id=login)
+    except MynaError as error:
+        errors.print(error.localized())
+        raise typer.Exit(1) from None
+    console.print(code, highlight=False)

@@ -1,0 +1,1 @@
+"""申請管理 (the back office): staff, the municipality's case handling, notices, the filing API."""

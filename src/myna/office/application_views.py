@@ -1,0 +1,466 @@
+"""Back-office application pages: list, detail, status changes, comments, export (申請管理).
+
+Every page is scoped to the logged-in staff member's municipality through the
+``municipality_code`` given to :mod:`myna.applications.service`: another municipality's
+receipt number is "not found", not "forbidden", so its existence is not disclosed.
+Completing or rejecting an application (決裁) needs a supervisor or an administrator.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Query, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from myna import registry
+from myna.applications import forms
+from myna.applications import service as applications
+from myna.applications.domain import (
+    MAX_COMMENT_LENGTH,
+    NEEDS_REASON,
+    STATUS_LABELS,
+    TRANSITIONS,
+    ApplicationError,
+    ApplicationStatus,
+)
+from myna.applications.service import ApplicationRead, EventRead
+from myna.moves import service as moves
+from myna.office import filings
+from myna.office import service as office
+from myna.office.filing_models import MunicipalityApiClient
+from myna.office.models import StaffMember
+from myna.office.service import OfficeError, OfficeSession, StaffRead, StaffRole
+from myna.office.views import OfficeCookie, templates
+from myna.platform.errors import N_, MynaError
+from myna.platform.i18n import format_date
+from myna.platform.i18n import gettext as _
+from myna.platform.params import PageNumber, RowId
+from myna.platform.settings import Settings
+from myna.platform.web import get_container, template_context, transaction
+
+router = APIRouter(include_in_schema=False)
+NO_STORE = {"Cache-Control": "no-store"}
+LOGIN = "/office/login"
+BASE = "/office/applications"
+PAGE_SIZE = 20
+# A decision (決裁) that ends the application is the supervisor's.
+APPROVAL_STATUSES = frozenset({ApplicationStatus.COMPLETED, ApplicationStatus.REJECTED})
+APPROVER_ROLES = frozenset({StaffRole.SUPERVISOR, StaffRole.ADMIN})
+CsrfField = Annotated[str, Form(max_length=128)]
+# Longer comments get the domain's own message; this only stops absurd bodies.
+CommentField = Annotated[str, Form(max_length=MAX_COMMENT_LENGTH * 4)]
+ChoiceField = Annotated[str, Form(max_length=64)]
+ACTOR_LABELS = {
+    applications.RESIDENT: N_("Applicant"),
+    applications.SYSTEM: N_("System"),
+}
+
+
+class ApprovalRequiredError(OfficeError):
+    code = "approval_required"
+    message = N_(
+        "Completing or rejecting an application needs a supervisor or an administrator. "
+        "Please ask one of them to make this decision."
+    )
+    status_code = 403
+
+
+class StatusRequiredError(OfficeError):
+    code = "status_required"
+    message = N_("Choose the new status.")
+    status_code = 422
+
+
+class CommentRequiredError(OfficeError):
+    code = "comment_required"
+    message = N_("Enter a comment.")
+    status_code = 422
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """A status the application may move to from where it is."""
+
+    value: str
+    label: str
+    needs_reason: bool
+    needs_approval: bool
+
+
+# --- helpers ---------------------------------------------------------------------------
+
+
+def _settings(request: Request) -> Settings:
+    return get_container(request).settings
+
+
+def _logged_in(db: Session, request: Request, cookie: str | None) -> OfficeSession | None:
+    """The session when both factors have passed, else None (the page redirects)."""
+    active = office.load_session(session=db, settings=_settings(request), token=cookie)
+    if active is None or active.staff is None or not active.mfa_passed:
+        return None
+    return active
+
+
+def _redirect(path: str) -> RedirectResponse:
+    return RedirectResponse(path, status_code=303)
+
+
+def can_approve(staff: StaffRead) -> bool:
+    """Whether the staff member may complete or reject applications."""
+    return staff.role in APPROVER_ROLES
+
+
+def _targets(current: ApplicationStatus) -> list[Target]:
+    order = list(ApplicationStatus)
+    return [
+        Target(
+            value=status.value,
+            label=_(STATUS_LABELS[status]),
+            needs_reason=status in NEEDS_REASON,
+            needs_approval=status in APPROVAL_STATUSES,
+        )
+        for status in sorted(TRANSITIONS[current], key=order.index)
+    ]
+
+
+def _display(spec: forms.FieldSpec | None, value: Any) -> str:
+    """A filed value as staff read it: option labels, はい/いいえ, lists joined."""
+    options = dict(spec.options) if spec is not None else {}
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    if isinstance(value, list):
+        return "、".join(_display(spec, v) for v in value)
+    if value is None or value == "":
+        return _("(not entered)")
+    text = str(value)
+    if spec is not None and spec.widget == "date":
+        try:
+            return format_date(date.fromisoformat(text))
+        except ValueError:
+            return text
+    return options.get(text, text)
+
+
+def _data_groups(item: ApplicationRead) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The form's fieldsets with their Japanese labels; fields the form lacks come last."""
+    definition = forms.checked_forms().get(item.procedure_code)
+    shown: set[str] = set()
+    groups: list[tuple[str, list[tuple[str, str]]]] = []
+    if definition is not None:
+        for group in definition.groups:
+            rows = []
+            for spec in group.fields:
+                if spec.name in item.data:
+                    rows.append((spec.label, _display(spec, item.data[spec.name])))
+                    shown.add(spec.name)
+            if rows:
+                groups.append((group.title, rows))
+    rest = [(name, _display(None, value)) for name, value in item.data.items() if name not in shown]
+    if rest:
+        groups.append((_("Other items"), rest))
+    return groups
+
+
+def _actors(db: Session, events: list[EventRead], municipality_code: str) -> dict[str, str]:
+    """Who did each step, by name: staff of this municipality, the applicant, the API."""
+    ids = [
+        int(e.actor.removeprefix("staff:"))
+        for e in events
+        if e.actor.startswith("staff:") and e.actor.removeprefix("staff:").isdigit()
+    ]
+    names = {}
+    if ids:
+        rows = db.execute(
+            select(StaffMember.id, StaffMember.display_name).where(
+                StaffMember.id.in_(ids), StaffMember.municipality_code == municipality_code
+            )
+        )
+        names = {f"staff:{row.id}": row.display_name for row in rows}
+    client_ids = [e.actor.removeprefix("api:") for e in events if e.actor.startswith("api:")]
+    clients: dict[str, str] = {}
+    if client_ids:
+        found = db.execute(
+            select(MunicipalityApiClient.client_id, MunicipalityApiClient.name).where(
+                MunicipalityApiClient.client_id.in_(client_ids),
+                MunicipalityApiClient.municipality_code == municipality_code,
+            )
+        )
+        clients = {row.client_id: row.name for row in found}
+    labels: dict[str, str] = {}
+    for event in events:
+        actor = event.actor
+        if actor in ACTOR_LABELS:
+            labels[actor] = _(ACTOR_LABELS[actor])
+        elif actor in names:
+            labels[actor] = names[actor]
+        elif actor.startswith("api:"):
+            client = clients.get(actor.removeprefix("api:"), actor.removeprefix("api:"))
+            labels[actor] = _("API client {client}").format(client=client)
+        else:
+            labels[actor] = actor
+    return labels
+
+
+def _municipality_name(db: Session, code: str) -> str:
+    try:
+        return registry.get_municipality(session=db, code=code).full_name
+    except registry.MunicipalityNotFoundError:
+        return code
+
+
+def _detail_page(
+    request: Request,
+    db: Session,
+    active: OfficeSession,
+    receipt_number: str,
+    *,
+    done: str = "",
+    error: MynaError | None = None,
+    error_field: str = "",
+    values: dict[str, str] | None = None,
+) -> Response:
+    staff = office.require_staff(active)
+    item = applications.get_application(
+        session=db, receipt_number=receipt_number, municipality_code=staff.municipality_code
+    )
+    check = filings.check_signature(session=db, settings=_settings(request), application=item)
+    events = applications.history(session=db, application_id=item.id)
+    return templates.TemplateResponse(
+        request,
+        "office/applications_detail.html",
+        template_context(
+            request,
+            csrf_token=active.csrf_token,
+            office_app_staff=staff,
+            office_app_municipality=_municipality_name(db, staff.municipality_code),
+            office_app=item,
+            office_app_check=check,
+            office_app_groups=_data_groups(item),
+            office_app_files=applications.attachments(session=db, application_id=item.id),
+            office_app_history=events,
+            office_app_actors=_actors(db, events, staff.municipality_code),
+            office_app_targets=_targets(item.status),
+            office_app_can_approve=can_approve(staff),
+            office_app_done=done,
+            office_app_error=None if error is None else error.localized(),
+            office_app_error_field=error_field,
+            office_app_values=values or {},
+        ),
+        status_code=200 if error is None else error.status_code,
+        headers=NO_STORE,
+    )
+
+
+# --- pages -----------------------------------------------------------------------------
+
+
+@router.get(BASE, response_class=HTMLResponse)
+def list_page(
+    request: Request,
+    cookie: OfficeCookie,
+    status: Annotated[str, Query(max_length=32)] = "",
+    page: Annotated[PageNumber, Query()] = 1,
+) -> Response:
+    chosen = status if status in {s.value for s in ApplicationStatus} else ""
+    with transaction(request) as db:
+        active = _logged_in(db, request, cookie)
+        if active is None:
+            return _redirect(LOGIN)
+        staff = office.require_staff(active)
+        found = applications.list_applications(
+            session=db,
+            municipality_code=staff.municipality_code,
+            status=ApplicationStatus(chosen) if chosen else None,
+            page=page,
+            page_size=PAGE_SIZE,
+        )
+        municipality = _municipality_name(db, staff.municipality_code)
+    return templates.TemplateResponse(
+        request,
+        "office/applications.html",
+        template_context(
+            request,
+            csrf_token=active.csrf_token,
+            office_app_staff=staff,
+            office_app_municipality=municipality,
+            office_app_page=found,
+            office_app_status=chosen,
+            office_app_statuses=[(s.value, _(STATUS_LABELS[s])) for s in ApplicationStatus],
+        ),
+        headers=NO_STORE,
+    )
+
+
+@router.get(BASE + "/{receipt_number}", response_class=HTMLResponse)
+def detail_page(
+    request: Request,
+    cookie: OfficeCookie,
+    receipt_number: str,
+    done: Annotated[str, Query(max_length=16)] = "",
+) -> Response:
+    with transaction(request) as db:
+        active = _logged_in(db, request, cookie)
+        if active is None:
+            return _redirect(LOGIN)
+        return _detail_page(
+            request, db, active, receipt_number, done=done if done in ("status", "comment") else ""
+        )
+
+
+@router.post(BASE + "/{receipt_number}/status", response_class=HTMLResponse)
+def change_status(
+    request: Request,
+    cookie: OfficeCookie,
+    receipt_number: str,
+    csrf_token: CsrfField = "",
+    status: ChoiceField = "",
+    comment: CommentField = "",
+) -> Response:
+    with transaction(request) as db:
+        active = _logged_in(db, request, cookie)
+        if active is None:
+            return _redirect(LOGIN)
+        office.check_csrf(active, csrf_token)
+        staff = office.require_staff(active)
+        # The municipality's scope first: a foreign receipt number is "not found".
+        item = applications.get_application(
+            session=db, receipt_number=receipt_number, municipality_code=staff.municipality_code
+        )
+        values = {"status": status, "comment": comment}
+        try:
+            if status not in {s.value for s in ApplicationStatus}:
+                raise StatusRequiredError
+            target = ApplicationStatus(status)
+            if target in APPROVAL_STATUSES and not can_approve(staff):
+                raise ApprovalRequiredError
+            # The procedure's own logic (a move-out sends its certificate information),
+            # in a savepoint: a failed step leaves nothing.
+            container = get_container(request)
+            container.procedures.change_status(
+                session=db,
+                hub=container.hub_for(db),
+                receipt_number=item.receipt_number,
+                municipality_code=staff.municipality_code,
+                target=target,
+                actor=f"staff:{staff.id}",
+                comment=comment,
+            )
+        except (ApplicationError, OfficeError, moves.MoveError) as error:
+            # Raised before anything is written (the flow's checks come first).
+            return _detail_page(
+                request,
+                db,
+                active,
+                item.receipt_number,
+                error=error,
+                error_field="status",
+                values=values,
+            )
+    return _redirect(f"{BASE}/{item.receipt_number}?done=status")
+
+
+@router.post(BASE + "/{receipt_number}/comments", response_class=HTMLResponse)
+def add_comment(
+    request: Request,
+    cookie: OfficeCookie,
+    receipt_number: str,
+    csrf_token: CsrfField = "",
+    note: CommentField = "",
+    share: ChoiceField = "",
+) -> Response:
+    with transaction(request) as db:
+        active = _logged_in(db, request, cookie)
+        if active is None:
+            return _redirect(LOGIN)
+        office.check_csrf(active, csrf_token)
+        staff = office.require_staff(active)
+        item = applications.get_application(
+            session=db, receipt_number=receipt_number, municipality_code=staff.municipality_code
+        )
+        values = {"note": note, "share": share}
+        try:
+            if not note.strip():
+                raise CommentRequiredError
+            applications.add_comment(
+                session=db,
+                receipt_number=item.receipt_number,
+                municipality_code=staff.municipality_code,
+                actor=f"staff:{staff.id}",
+                comment=note.strip(),
+                visible_to_resident=share == "on",
+            )
+        except (ApplicationError, OfficeError) as error:
+            return _detail_page(
+                request,
+                db,
+                active,
+                item.receipt_number,
+                error=error,
+                error_field="note",
+                values=values,
+            )
+    return _redirect(f"{BASE}/{item.receipt_number}?done=comment")
+
+
+@router.get(BASE + "/{receipt_number}/attachments/{attachment_id}")
+def attachment(
+    request: Request, cookie: OfficeCookie, receipt_number: str, attachment_id: RowId
+) -> Response:
+    with transaction(request) as db:
+        active = _logged_in(db, request, cookie)
+        if active is None:
+            return _redirect(LOGIN)
+        staff = office.require_staff(active)
+        item = applications.get_application(
+            session=db, receipt_number=receipt_number, municipality_code=staff.municipality_code
+        )
+        data = applications.attachment_data(
+            session=db, application_id=item.id, attachment_id=attachment_id
+        )
+        info = {f.id: f for f in applications.attachments(session=db, application_id=item.id)}
+    found = info[attachment_id]
+    return Response(
+        data,
+        media_type=found.media_type,
+        headers={
+            "Content-Disposition": filings.content_disposition(found.name),
+            "X-Content-Type-Options": "nosniff",
+            **NO_STORE,
+        },
+    )
+
+
+@router.get(BASE + "/{receipt_number}/export.zip")
+def export(request: Request, cookie: OfficeCookie, receipt_number: str) -> Response:
+    with transaction(request) as db:
+        active = _logged_in(db, request, cookie)
+        if active is None:
+            return _redirect(LOGIN)
+        staff = office.require_staff(active)
+        name, data = filings.export_package(
+            session=db,
+            settings=_settings(request),
+            receipt_number=receipt_number,
+            municipality_code=staff.municipality_code,
+        )
+        applications.record_export(
+            session=db,
+            receipt_number=receipt_number,
+            municipality_code=staff.municipality_code,
+            actor=f"staff:{staff.id}",
+        )
+    return Response(
+        data,
+        media_type="application/zip",
+        headers={
+            "Content-Disposition": filings.content_disposition(name),
+            "X-Content-Type-Options": "nosniff",
+            **NO_STORE,
+        },
+    )

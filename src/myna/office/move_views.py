@@ -1,0 +1,162 @@
+"""Back-office pages for moves: reservations of move-in and their completion (転入予約).
+
+``GET /office/moves`` lists the move-in reservations made to the staff member's
+municipality, ``GET /office/moves/{id}`` shows one with the move-out certificate
+information (転出証明書情報) once it arrived, and ``POST /office/moves/{id}/complete``
+completes the move-in in one transaction (:func:`myna.moves.service.complete_move_in`).
+Another municipality's move is "not found".
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Path, Query, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy.orm import Session
+
+from myna import network, registry
+from myna.moves import service as moves
+from myna.office import service as office
+from myna.office.service import OfficeSession
+from myna.office.views import OfficeCookie, templates
+from myna.platform.clock import today_in_japan
+from myna.platform.params import RowId
+from myna.platform.web import get_container, template_context, transaction
+
+router = APIRouter(include_in_schema=False)
+NO_STORE = {"Cache-Control": "no-store"}
+LOGIN = "/office/login"
+MoveId = Annotated[RowId, Path()]
+CsrfField = Annotated[str, Form(max_length=128)]
+
+
+def _logged_in(db: Session, request: Request, cookie: str | None) -> OfficeSession | None:
+    """The session when both factors have passed, else None (the page redirects)."""
+    active = office.load_session(session=db, settings=get_container(request).settings, token=cookie)
+    if active is None or active.staff is None or not active.mfa_passed:
+        return None
+    return active
+
+
+def _redirect(path: str) -> RedirectResponse:
+    return RedirectResponse(path, status_code=303)
+
+
+@router.get("/office/moves", response_class=HTMLResponse)
+def moves_page(request: Request, cookie: OfficeCookie) -> Response:
+    with transaction(request) as db:
+        active = _logged_in(db, request, cookie)
+        if active is None:
+            return _redirect(LOGIN)
+        staff = office.require_staff(active)
+        municipality_name = registry.get_municipality(
+            session=db, code=staff.municipality_code
+        ).full_name
+        listed = moves.move_ins_for(session=db, municipality_code=staff.municipality_code)
+    return templates.TemplateResponse(
+        request,
+        "office/moves.html",
+        template_context(
+            request,
+            csrf_token=active.csrf_token,
+            office_move_municipality=municipality_name,
+            office_moves=listed,
+        ),
+        headers=NO_STORE,
+    )
+
+
+def _detail(
+    request: Request,
+    active: OfficeSession,
+    municipality_name: str,
+    move: moves.MoveView,
+    *,
+    error: str = "",
+    done: bool = False,
+    status_code: int = 200,
+) -> Response:
+    return templates.TemplateResponse(
+        request,
+        "office/moves_detail.html",
+        template_context(
+            request,
+            csrf_token=active.csrf_token,
+            office_move_municipality=municipality_name,
+            office_move=move,
+            office_move_error=error,
+            office_move_done=done,
+            office_move_can_complete=(
+                move.status is moves.MoveStatus.CERTIFICATE_SENT
+                and today_in_japan() >= move.move_in_date
+            ),
+        ),
+        status_code=status_code,
+        headers=NO_STORE,
+    )
+
+
+@router.get("/office/moves/{move_id}", response_class=HTMLResponse)
+def move_page(
+    request: Request,
+    cookie: OfficeCookie,
+    move_id: MoveId,
+    done: Annotated[str, Query(max_length=16)] = "",
+) -> Response:
+    with transaction(request) as db:
+        active = _logged_in(db, request, cookie)
+        if active is None:
+            return _redirect(LOGIN)
+        staff = office.require_staff(active)
+        municipality_name = registry.get_municipality(
+            session=db, code=staff.municipality_code
+        ).full_name
+        move = moves.get_move_in(
+            session=db, move_id=move_id, municipality_code=staff.municipality_code
+        )
+    return _detail(request, active, municipality_name, move, done=done == "completed")
+
+
+@router.post("/office/moves/{move_id}/complete", response_class=HTMLResponse)
+def complete_move(
+    request: Request,
+    cookie: OfficeCookie,
+    move_id: MoveId,
+    csrf_token: Annotated[str, Form(max_length=128)] = "",
+) -> Response:
+    settings = get_container(request).settings
+    with transaction(request) as db:
+        active = _logged_in(db, request, cookie)
+        office.check_csrf(active, csrf_token)
+        staff = office.require_staff(active)
+        # The hub shares this transaction: the exchanges it logs commit with the move-in
+        # or roll back with it.
+        hub = network.hub_for(session=db, settings=settings)
+        try:
+            # A savepoint: a refusal half-way undoes every step, and the page still renders.
+            with db.begin_nested():
+                moves.complete_move_in(
+                    session=db,
+                    hub=hub,
+                    move_id=move_id,
+                    municipality_code=staff.municipality_code,
+                    actor=f"staff:{staff.id}",
+                )
+        except moves.MoveError as error:
+            assert active is not None  # noqa: S101 - check_csrf refuses None
+            municipality_name = registry.get_municipality(
+                session=db, code=staff.municipality_code
+            ).full_name
+            move = moves.get_move_in(
+                session=db, move_id=move_id, municipality_code=staff.municipality_code
+            )
+            return _detail(
+                request,
+                active,
+                municipality_name,
+                move,
+                error=error.localized(),
+                status_code=error.status_code,
+            )
+    return _redirect(f"/office/moves/{move_id}?done=completed")
