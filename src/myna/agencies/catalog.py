@@ -66,6 +66,7 @@ class Catalog:
     items: Mapping[str, ItemSchema]
     procedures: Mapping[str, Procedure]
     authorization: AuthorizationTable
+    updates: tuple[UpdateRule, ...] = ()
 
     def item(self, code: str) -> ItemSchema:
         """The item schema ``code``, or :class:`UnknownItemError`."""
@@ -100,6 +101,25 @@ class Catalog:
     def allows(self, requester: str, procedure: str, item: str) -> bool:
         """Whether the authorization table allows the request (別表)."""
         return self.authorization.allows(requester, procedure, item)
+
+    def may_update(self, publisher: str, owner: str, procedure: str, item: str) -> bool:
+        """Whether ``publisher`` may write ``item`` into ``owner``'s store (the update table).
+
+        The owner must provide the item; an item every agency of a kind provides (a
+        municipality's records) is written only by that agency itself.
+        """
+        agency, target = self.resolve(publisher), self.resolve(owner)
+        schema = self.items.get(item)
+        if agency is None or target is None or schema is None:
+            return False
+        if not schema.provider.matches(target):
+            return False
+        if schema.provider.agency is None and owner != publisher:
+            return False
+        return any(
+            rule.procedure == procedure and rule.item == item and rule.publisher.matches(agency)
+            for rule in self.updates
+        )
 
     def category_of(self, item: str) -> str:
         """The category (わたしの情報 section) of ``item``."""
@@ -324,9 +344,40 @@ def _parse_items(
     return categories, items
 
 
+@dataclass(frozen=True, slots=True)
+class UpdateRule:
+    """One row of the update table: ``publisher`` may write ``item`` under ``procedure``."""
+
+    publisher: Requester
+    procedure: str
+    item: str
+
+
+def _parse_updates(
+    document: Mapping[str, Any],
+    agencies: Mapping[str, Agency],
+    items: Mapping[str, ItemSchema],
+    procedures: Mapping[str, Procedure],
+) -> tuple[UpdateRule, ...]:
+    rules: list[UpdateRule] = []
+    keys = ("publisher", "procedure", "items")
+    for index, raw in enumerate(_entries(AUTHORIZATION_FILE, document, "update"), start=1):
+        entry = _Entry(AUTHORIZATION_FILE, f"[[update]] #{index}", raw, keys)
+        procedure = entry.text("procedure")
+        if procedure not in procedures:
+            raise entry.error(_NO_SUCH, key="procedure", value=procedure)
+        kind, agency = _party(entry, "publisher", agencies)
+        publisher = Requester(kind=AgencyKind(kind) if kind else None, agency=agency)
+        for code in entry.texts("items"):
+            if code not in items:
+                raise entry.error(_NO_SUCH, key="item", value=code)
+            rules.append(UpdateRule(publisher, procedure, code))
+    return tuple(rules)
+
+
 def _parse_authorization(
     text: str, agencies: Mapping[str, Agency], items: Mapping[str, ItemSchema]
-) -> tuple[dict[str, Procedure], list[AuthorizationRule]]:
+) -> tuple[dict[str, Procedure], list[AuthorizationRule], tuple[UpdateRule, ...]]:
     document = _read(AUTHORIZATION_FILE, text)
     procedures: dict[str, Procedure] = {}
     keys = ("code", "name_ja", "name_en", "law_row", "law")
@@ -362,14 +413,14 @@ def _parse_authorization(
             if provider is not None and code != EVERY_ITEM and items[code].provider != provider:
                 raise entry.error(_PROVIDER_MISMATCH, expected=str(items[code].provider))
             rules.append(AuthorizationRule(requester, procedure, code, provider, self_only))
-    return procedures, rules
+    return procedures, rules, _parse_updates(document, agencies, items, procedures)
 
 
 def parse_catalog(texts: Mapping[str, str]) -> Catalog:
     """A catalog from the text of the three data files, keyed by file name."""
     agencies = _parse_agencies(texts[AGENCIES_FILE])
     categories, items = _parse_items(texts[ITEMS_FILE], agencies)
-    procedures, rules = _parse_authorization(texts[AUTHORIZATION_FILE], agencies, items)
+    procedures, rules, updates = _parse_authorization(texts[AUTHORIZATION_FILE], agencies, items)
 
     table = AuthorizationTable(
         rules,
@@ -383,6 +434,7 @@ def parse_catalog(texts: Mapping[str, str]) -> Catalog:
         items=items,
         procedures=procedures,
         authorization=table,
+        updates=updates,
     )
 
 

@@ -25,7 +25,6 @@ The flow (deck p27, p33; docs/moves.md):
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -51,6 +50,7 @@ MOVE_OUT = "moving-out"
 MOVE_IN = "moving-in-reservation"
 CERTIFICATE_ITEM = "move-out-certificate"
 MOVE_IN_PROCEDURE = "resident-move-in"
+MOVE_OUT_PROCEDURE = "resident-move-out"
 HOUSEHOLD_ITEM = "household"
 LICENSE_ITEM = "license-address"
 LICENSE_PROCEDURE = "driver-license"
@@ -186,6 +186,15 @@ class ReservationNotRejectableError(MoveError):
         "move-out notification, which only the departing municipality can reject."
     )
     status_code = 409
+
+
+class HouseholdUpdateFailedError(MoveError):
+    code = "household_update_failed"
+    message = N_(
+        "The arriving municipality's household records could not be updated through the "
+        "information provision network. The move-in was not recorded; please try again later."
+    )
+    status_code = 503
 
 
 class LicenseUpdateFailedError(MoveError):
@@ -515,30 +524,6 @@ def get_move_in(*, session: Session, move_id: int, municipality_code: str) -> Mo
 # --- the hub -----------------------------------------------------------------------------
 
 
-def _ask(
-    session: Session,
-    hub: network.Hub,
-    *,
-    requester: str,
-    resident_id: int,
-    procedure: str,
-    items: Sequence[str],
-) -> network.ExchangeOutcome:
-    """An agency asks the hub about one person it knows by its own link code."""
-    credential = network.credential_for(session=session, settings=hub.settings, code=requester)
-    request = network.ExchangeRequest(
-        request_id=str(uuid.uuid4()),
-        requester=requester,
-        procedure=procedure,
-        subject=network.link_code_for_resident(
-            session=session, resident_id=resident_id, agency_code=requester
-        ),
-        items=tuple(items),
-        issued_at=utcnow(),
-    )
-    return hub.exchange(session=session, token=network.sign(request.to_json(), credential))
-
-
 def _full_address(session: Session, municipality_code: str, address: str) -> str:
     return f"{_municipality_name(session, municipality_code)}{address}"
 
@@ -613,26 +598,26 @@ def complete_move_out(
     members = _member_rows(session, move.id)
     for member in members:
         person = registry.get_resident(session=session, resident_id=member.resident_id)
-        agencies.upsert_records(
-            session=session,
-            agency_code=departing,
-            records=[
-                agencies.RecordWrite(
-                    link_code=network.link_code_for_resident(
-                        session=session, resident_id=member.resident_id, agency_code=departing
-                    ),
-                    item_code=CERTIFICATE_ITEM,
-                    key=found.receipt_number,
-                    payload=_certificate(session, move, found.receipt_number, person),
-                    source="住民基本台帳（転出証明書情報）",
-                    valid_from=move.move_out_date,
-                )
-            ],
-        )
-    for member in members:
-        outcome = _ask(
+        # Into the departing municipality's own replica store, through the hub (logged).
+        _update(
             session,
             hub,
+            agency=departing,
+            resident_id=member.resident_id,
+            procedure=MOVE_OUT_PROCEDURE,
+            record=network.RecordUpdate(
+                item=CERTIFICATE_ITEM,
+                key=found.receipt_number,
+                payload=_certificate(session, move, found.receipt_number, person),
+                source="住民基本台帳（転出証明書情報）",
+                valid_from=move.move_out_date,
+            ),
+            failure=CertificateExchangeFailedError,
+        )
+    for member in members:
+        outcome = network.ask(
+            session=session,
+            hub=hub,
             requester=arriving,
             resident_id=member.resident_id,
             procedure=MOVE_IN_PROCEDURE,
@@ -677,32 +662,35 @@ def _revoke_signing_certificates(session: Session, resident_id: int, at: datetim
 
 
 def _publish_household(
-    session: Session, arriving: str, moved: Sequence[registry.ResidentRead], since: date
+    session: Session,
+    hub: network.Hub,
+    arriving: str,
+    moved: Sequence[registry.ResidentRead],
+    since: date,
 ) -> None:
     """The arriving municipality's household record (世帯情報) of each newcomer."""
     relations = [p.relation.value for p in moved]
     for person in moved:
-        agencies.upsert_records(
-            session=session,
-            agency_code=arriving,
-            records=[
-                agencies.RecordWrite(
-                    link_code=network.link_code_for_resident(
-                        session=session, resident_id=person.id, agency_code=arriving
-                    ),
-                    item_code=HOUSEHOLD_ITEM,
-                    payload={
-                        "is_head": person.relation is registry.Relation.HEAD,
-                        "relation_to_head": person.relation.value,
-                        "member_count": len(moved),
-                        "member_relations": relations,
-                        "address": person.full_address,
-                        "since": since.isoformat(),
-                    },
-                    source="住民基本台帳",
-                    valid_from=since,
-                )
-            ],
+        _update(
+            session,
+            hub,
+            agency=arriving,
+            resident_id=person.id,
+            procedure=MOVE_IN_PROCEDURE,
+            record=network.RecordUpdate(
+                item=HOUSEHOLD_ITEM,
+                payload={
+                    "is_head": person.relation is registry.Relation.HEAD,
+                    "relation_to_head": person.relation.value,
+                    "member_count": len(moved),
+                    "member_relations": relations,
+                    "address": person.full_address,
+                    "since": since.isoformat(),
+                },
+                source="住民基本台帳",
+                valid_from=since,
+            ),
+            failure=HouseholdUpdateFailedError,
         )
 
 
@@ -710,9 +698,9 @@ def _update_license(
     session: Session, hub: network.Hub, arriving: str, person: registry.ResidentRead
 ) -> None:
     """The license system reads the new address through the hub and keeps it (deck p33)."""
-    outcome = _ask(
-        session,
-        hub,
+    outcome = network.ask(
+        session=session,
+        hub=hub,
         requester=POLICE,
         resident_id=person.id,
         procedure=LICENSE_PROCEDURE,
@@ -726,21 +714,45 @@ def _update_license(
     ]
     if not fresh or not isinstance(fresh[0].get("address"), str):
         raise LicenseUpdateFailedError
-    agencies.upsert_records(
-        session=session,
-        agency_code=POLICE,
-        records=[
-            agencies.RecordWrite(
-                link_code=network.link_code_for_resident(
-                    session=session, resident_id=person.id, agency_code=POLICE
-                ),
-                item_code=LICENSE_ITEM,
-                payload={"address": fresh[0]["address"], "since": fresh[0]["since"]},
-                source="運転免許管理システム（住所変更）",
-                valid_from=date.fromisoformat(str(fresh[0]["since"])),
-            )
-        ],
+    _update(
+        session,
+        hub,
+        agency=POLICE,
+        resident_id=person.id,
+        procedure=LICENSE_PROCEDURE,
+        record=network.RecordUpdate(
+            item=LICENSE_ITEM,
+            payload={"address": fresh[0]["address"], "since": fresh[0]["since"]},
+            source="運転免許管理システム（住所変更）",
+            valid_from=date.fromisoformat(str(fresh[0]["since"])),
+        ),
+        failure=LicenseUpdateFailedError,
     )
+
+
+def _update(
+    session: Session,
+    hub: network.Hub,
+    *,
+    agency: str,
+    resident_id: int,
+    procedure: str,
+    record: network.RecordUpdate,
+    failure: type[MoveError],
+) -> None:
+    """An agency writes one record about a person into its own store, through the hub."""
+    try:
+        network.update_records(
+            session=session,
+            hub=hub,
+            publisher=agency,
+            owner=agency,
+            resident_id=resident_id,
+            procedure=procedure,
+            records=[record],
+        )
+    except network.ExchangeError as error:
+        raise failure from error
 
 
 def _notify_member(
@@ -871,7 +883,7 @@ def complete_move_in(
     )
     for person in moved:
         _revoke_signing_certificates(session, person.id, now)
-    _publish_household(session, arriving, moved, move.move_out_date)
+    _publish_household(session, hub, arriving, moved, move.move_out_date)
     for person in moved:
         if registry.age_on(person.birth_date, today) >= LICENSE_MIN_AGE:
             _update_license(session, hub, arriving, person)

@@ -18,12 +18,15 @@ from myna.network.domain import (
     ItemResult,
     MalformedMessageError,
     Outcome,
+    RecordUpdate,
     ReplayedMessageError,
     SenderMismatchError,
     StaleMessageError,
     UnknownAgencyError,
     UnknownLinkCodeError,
     UnsignedMessageError,
+    UpdateFailedError,
+    UpdateNotAllowedError,
 )
 from myna.network.hub import ExchangeOutcome, Hub
 from myna.network.interfaces import AgencyTransport, Directory
@@ -32,7 +35,7 @@ from myna.network.messages import Credential, open_signed, sign
 from myna.network.provider import InProcessTransport, answer
 from myna.network.replay import admit_once, forget_old_requests
 from myna.network.seeding import AgencySeedReport, seed_agency_data
-from myna.network.service import request_self_information
+from myna.network.service import ask, request_self_information, update_records
 from myna.network.wiring import close_http_transports, hub_for, log_signer, publish_head
 
 __all__ = [
@@ -53,14 +56,18 @@ __all__ = [
     "ItemResult",
     "MalformedMessageError",
     "Outcome",
+    "RecordUpdate",
     "ReplayedMessageError",
     "SenderMismatchError",
     "StaleMessageError",
     "UnknownAgencyError",
     "UnknownLinkCodeError",
     "UnsignedMessageError",
+    "UpdateFailedError",
+    "UpdateNotAllowedError",
     "admit_once",
     "answer",
+    "ask",
     "close_http_transports",
     "credential_for",
     "forget_old_requests",
@@ -74,6 +81,7 @@ __all__ = [
     "seed_agency_data",
     "sign",
     "transparency",
+    "update_records",
 ]
 
 from myna.network.lookup import resident_of_link_code

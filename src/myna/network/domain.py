@@ -13,7 +13,7 @@ import json
 import secrets
 import uuid
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from myna.network.transparency.domain import Outcome
@@ -29,6 +29,8 @@ SELF_DISCLOSURE = "self-disclosure"
 MAX_CLOCK_SKEW = timedelta(minutes=5)
 LINK_CODE_BYTES = 20
 MAX_PURPOSE = 200
+# Records one update may carry (a household moves together; one request per person).
+MAX_UPDATE_RECORDS = 16
 
 
 def new_link_code() -> str:
@@ -177,6 +179,150 @@ class ProviderAnswer:
 
 
 @dataclass(frozen=True, slots=True)
+class RecordUpdate:
+    """One record to write into the owner's replica store (副本の更新).
+
+    ``key`` tells apart records of one item (a certificate per receipt number); the
+    owner validates ``payload`` against the item's schema before it writes anything. A
+    record without a payload withdraws the person's records of the item (an account
+    deleted).
+    """
+
+    item: str
+    payload: dict[str, Any] | None  # None: withdraw the person's records of the item
+    source: str
+    valid_from: date
+    key: str = ""
+
+
+def _updates_json(records: tuple[RecordUpdate, ...]) -> list[dict[str, Any]]:
+    return [{**asdict(r), "valid_from": r.valid_from.isoformat()} for r in records]
+
+
+def _updates(body: dict[str, Any]) -> tuple[RecordUpdate, ...]:
+    records = body["records"]
+    if not isinstance(records, list) or not records or len(records) > MAX_UPDATE_RECORDS:
+        raise TypeError
+    parsed: list[RecordUpdate] = []
+    for r in records:
+        if not isinstance(r, dict) or not isinstance(r["payload"], dict | None):
+            raise TypeError
+        key = r.get("key", "")
+        if not isinstance(key, str) or len(key) > 64:
+            raise TypeError
+        parsed.append(
+            RecordUpdate(
+                item=_text(r["item"], 64),
+                payload=r["payload"],
+                source=_text(r["source"], 128),
+                valid_from=date.fromisoformat(_text(r["valid_from"], 10)),
+                key=key,
+            )
+        )
+    return tuple(parsed)
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateRequest:
+    """An agency asks the hub to write records about a person into ``owner``'s store.
+
+    The publisher knows the person by its own link code (``subject``); the hub maps it
+    to the owner's, checks the update table and delivers a :class:`ProviderUpdate`.
+    The owner may be the publisher itself (its own replica store on its own node).
+    """
+
+    request_id: str
+    publisher: str
+    owner: str
+    procedure: str
+    subject: str
+    records: tuple[RecordUpdate, ...]
+    issued_at: datetime
+
+    def to_json(self) -> bytes:
+        """Canonical JSON for signing."""
+        return _update_json(self)
+
+    @classmethod
+    def from_json(cls, data: bytes) -> UpdateRequest:
+        """Parse and check the shape; MalformedMessageError on anything else."""
+        names = ("request_id", "publisher", "owner", "procedure", "subject")
+        return cls(**_update_fields(data, names))
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderUpdate:
+    """The hub delivers an update to the owner, by the owner's link code of the person."""
+
+    request_id: str
+    publisher: str
+    owner: str
+    procedure: str
+    link_code: str
+    records: tuple[RecordUpdate, ...]
+    issued_at: datetime
+
+    def to_json(self) -> bytes:
+        """Canonical JSON for signing."""
+        return _update_json(self)
+
+    @classmethod
+    def from_json(cls, data: bytes) -> ProviderUpdate:
+        """Parse and check the shape; MalformedMessageError on anything else."""
+        names = ("request_id", "publisher", "owner", "procedure", "link_code")
+        return cls(**_update_fields(data, names))
+
+
+def _update_json(message: UpdateRequest | ProviderUpdate) -> bytes:
+    body = asdict(message)
+    body["records"] = _updates_json(message.records)
+    body["issued_at"] = message.issued_at.isoformat()
+    return canonical(body)
+
+
+def _update_fields(data: bytes, names: tuple[str, ...]) -> dict[str, Any]:
+    body = _object(data)
+    try:
+        fields: dict[str, Any] = {name: _text(body[name], 64) for name in names}
+        fields["records"] = _updates(body)
+        fields["issued_at"] = datetime.fromisoformat(_text(body["issued_at"], 40))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise MalformedMessageError from exc
+    return fields
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateReceipt:
+    """The owner's signed word that it wrote the records of one :class:`ProviderUpdate`."""
+
+    request_id: str
+    owner: str
+    items: tuple[str, ...]
+
+    def to_json(self) -> bytes:
+        """Canonical JSON for signing."""
+        return canonical(
+            {"request_id": self.request_id, "owner": self.owner, "items": list(self.items)}
+        )
+
+    @classmethod
+    def from_json(cls, data: bytes) -> UpdateReceipt:
+        """Parse and check the shape; MalformedMessageError on anything else."""
+        body = _object(data)
+        try:
+            items = body["items"]
+            if not isinstance(items, list):
+                raise TypeError
+            return cls(
+                request_id=_text(body["request_id"], 64),
+                owner=_text(body["owner"], 64),
+                items=tuple(_text(i, 64) for i in items),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise MalformedMessageError from exc
+
+
+@dataclass(frozen=True, slots=True)
 class ItemResult:
     """What the hub tells the requester about one (item, provider) pair."""
 
@@ -259,6 +405,24 @@ class BadMessageSignatureError(ExchangeError):
         "Sign it again with the key of that certificate."
     )
     status_code = 401
+
+
+class UpdateNotAllowedError(ExchangeError):
+    code = "update_not_allowed"
+    message = N_(
+        "The agency {publisher} may not write {item} into the records of {owner} "
+        "under this procedure. Check the update table."
+    )
+    status_code = 403
+
+
+class UpdateFailedError(ExchangeError):
+    code = "update_failed"
+    message = N_(
+        "The records of {owner} could not be updated ({reason}). Nothing was changed; "
+        "please try again later."
+    )
+    status_code = 502
 
 
 class UnknownAgencyError(ExchangeError):

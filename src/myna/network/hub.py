@@ -28,8 +28,13 @@ from myna.network.domain import (
     Outcome,
     ProviderAnswer,
     ProviderQuery,
+    ProviderUpdate,
     SenderMismatchError,
     UnknownAgencyError,
+    UpdateFailedError,
+    UpdateNotAllowedError,
+    UpdateReceipt,
+    UpdateRequest,
     exchange_response_json,
 )
 from myna.network.interfaces import AgencyTransport, Directory
@@ -80,6 +85,103 @@ class Hub:
             log.warning("exchange_refused", reason=exc.code)
             raise
         return self._route(session, request, my_number)
+
+    def update(self, *, session: Session, token: str) -> ExchangeOutcome:
+        """Handle one signed UpdateRequest end to end: 副本の更新 through the hub.
+
+        Verified, fresh and not replayed like a query; every record's item is checked
+        against the update table before anything is delivered (one refused item refuses
+        the whole update); the owner gets one signed ProviderUpdate through the transport
+        and answers with a signed receipt naming what it wrote. Each item is appended to
+        the exchange log with its real outcome. Anything short of a receipt for every
+        item raises, so the caller's transaction (a move, an account registration)
+        writes nothing of its own either.
+        """
+        try:
+            request, my_number = self._admit_update(session, token)
+        except MynaError as exc:
+            log.warning("update_refused", reason=exc.code)
+            raise
+        items = tuple(dict.fromkeys(r.item for r in request.records))
+        subject = str(registry.resident_id_of(session=session, my_number=my_number))
+        owner_code = linkcodes.ensure_link_code(
+            session=session, my_number=my_number, agency_code=request.owner
+        )
+        update = ProviderUpdate(
+            request_id=request.request_id,
+            publisher=request.publisher,
+            owner=request.owner,
+            procedure=request.procedure,
+            link_code=owner_code,
+            records=request.records,
+            issued_at=utcnow(),
+        )
+        hub = credential_for(session=session, settings=self.settings, code=HUB, name=HUB_NAME)
+        results = self._deliver(session, update, items, sign(update.to_json(), hub))
+        self._log(session, request.publisher, request.procedure, None, subject, results)
+        failed = next((r for r in results if r.outcome is not Outcome.SUCCESS), None)
+        if failed is not None:
+            raise UpdateFailedError(owner=request.owner, reason=failed.detail or "failed")
+        return ExchangeOutcome(
+            request_id=request.request_id,
+            requester=request.publisher,
+            procedure=request.procedure,
+            results=results,
+        )
+
+    def _admit_update(self, session: Session, token: str) -> tuple[UpdateRequest, str]:
+        opened = open_signed(token, session=session, settings=self.settings)
+        request = UpdateRequest.from_json(opened.payload)
+        if request.publisher != opened.sender:
+            raise SenderMismatchError(claimed=request.publisher, signer=opened.sender)
+        for agency in (request.publisher, request.owner):
+            if not self.directory.knows(agency):
+                raise UnknownAgencyError(agency=agency)
+        for record in request.records:
+            if not self.directory.may_update(
+                request.publisher, request.owner, request.procedure, record.item
+            ):
+                raise UpdateNotAllowedError(
+                    publisher=request.publisher, owner=request.owner, item=record.item
+                )
+        admit_once(
+            session=session,
+            request_id=request.request_id,
+            requester=request.publisher,
+            issued_at=request.issued_at,
+        )
+        my_number = linkcodes.my_number_of(
+            session=session, agency_code=request.publisher, link_code=request.subject
+        )
+        return request, my_number
+
+    def _deliver(
+        self, session: Session, update: ProviderUpdate, items: tuple[str, ...], signed: str
+    ) -> tuple[ItemResult, ...]:
+        owner = update.owner
+
+        def each(outcome: Outcome, detail: str | None = None) -> tuple[ItemResult, ...]:
+            return tuple(ItemResult(i, owner, outcome, detail=detail) for i in items)
+
+        try:
+            receipt_token = self.transport.publish(owner, signed)
+            opened = open_signed(
+                receipt_token, session=session, settings=self.settings, expected_sender=owner
+            )
+            receipt = UpdateReceipt.from_json(opened.payload)
+            # A receipt for another update, or for fewer items, is no receipt.
+            if receipt.owner != owner or receipt.request_id != update.request_id:
+                raise MalformedMessageError
+            if set(receipt.items) != set(items):
+                raise MalformedMessageError
+        except TimeoutError:
+            log.warning("owner_timeout", owner=owner)
+            return each(Outcome.TIMEOUT, "timeout")
+        except (MynaError, ConnectionError, OSError) as exc:
+            reason = exc.code if isinstance(exc, MynaError) else "unreachable"
+            log.warning("owner_failed", owner=owner, reason=reason)
+            return each(Outcome.FAILED, reason)
+        return each(Outcome.SUCCESS)
 
     def respond(self, *, session: Session, outcome: ExchangeOutcome) -> str:
         """The hub-signed answer to the requester (JWS, ES256, the hub's certificate)."""
@@ -141,7 +243,7 @@ class Hub:
                 issued_at=utcnow(),
             )
             results.extend(self._ask(session, query, sign(query.to_json(), hub)))
-        self._log(session, request, subject, results)
+        self._log(session, request.requester, request.procedure, request.purpose, subject, results)
         return ExchangeOutcome(
             request_id=request.request_id,
             requester=request.requester,
@@ -185,7 +287,12 @@ class Hub:
 
     @staticmethod
     def _log(
-        session: Session, request: ExchangeRequest, subject: str, results: Sequence[ItemResult]
+        session: Session,
+        requester: str,
+        procedure: str,
+        purpose: str | None,
+        subject: str,
+        results: Sequence[ItemResult],
     ) -> None:
         now = utcnow()
         append_entries(
@@ -193,14 +300,14 @@ class Hub:
             entries=[
                 NewEntry(
                     time=now,
-                    requester=request.requester,
+                    requester=requester,
                     provider=r.provider,
-                    procedure=request.procedure,
+                    procedure=procedure,
                     item=r.item,
                     subject=subject,
                     outcome=r.outcome,
                     detail=r.detail,
-                    purpose=request.purpose,
+                    purpose=purpose,
                 )
                 for r in results
             ],

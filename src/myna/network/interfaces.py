@@ -6,7 +6,7 @@ from typing import Protocol
 
 
 class AgencyTransport(Protocol):
-    """Delivers a signed ProviderQuery to a provider and returns its signed answer.
+    """Delivers the hub's signed messages to agencies: queries and updates (副本の更新).
 
     In embedded mode the provider runs in-process; in distributed mode the query goes
     over HTTP to the agency's node. Either may raise ``TimeoutError`` (slow or down)
@@ -15,6 +15,10 @@ class AgencyTransport(Protocol):
 
     def query(self, provider: str, signed_query: str) -> str:
         """Send ``signed_query`` to ``provider``; its signed answer."""
+        ...
+
+    def publish(self, owner: str, signed_update: str) -> str:
+        """Deliver a signed ProviderUpdate to ``owner``; its signed UpdateReceipt."""
         ...
 
 
@@ -31,6 +35,10 @@ class Directory(Protocol):
 
     def provides(self, agency: str, item: str) -> bool:
         """Whether ``agency`` keeps ``item`` in its replica store."""
+        ...
+
+    def may_update(self, publisher: str, owner: str, procedure: str, item: str) -> bool:
+        """Whether ``publisher`` may write ``item`` into ``owner``'s store (update table)."""
         ...
 
     def category_of(self, item: str) -> str:

@@ -24,6 +24,11 @@ def link_code_for_resident(*, session: Session, resident_id: int, agency_code: s
     return _ensure(session, my_number, agency_code)
 
 
+def ensure_link_code(*, session: Session, my_number: str, agency_code: str) -> str:
+    """The agency's link code for the person, issued on first use (hub-internal only)."""
+    return _ensure(session, my_number, agency_code)
+
+
 def _ensure(session: Session, my_number: str, agency_code: str) -> str:
     existing = session.scalar(
         select(LinkCode.link_code).where(

@@ -20,7 +20,7 @@ import base64
 import binascii
 import contextlib
 import threading
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -51,6 +51,7 @@ from myna.network.domain import (
     ExchangeError,
     MalformedMessageError,
     ProviderQuery,
+    ProviderUpdate,
     ReplayedMessageError,
     SenderMismatchError,
     StaleMessageError,
@@ -66,7 +67,7 @@ from myna.network.messages import (
     OpenedMessage,
 )
 from myna.network.models import LinkCode, SeenRequest
-from myna.network.provider import respond
+from myna.network.provider import apply_update, respond
 from myna.platform.db import unit_of_work, utcnow
 from myna.platform.errors import N_, MynaError
 from myna.platform.logging import get_logger
@@ -79,6 +80,7 @@ log = get_logger(__name__)
 
 MEDIA_TYPE = "application/jose"  # RFC 7515 §9.2.1: a JWS in compact serialisation
 QUERY_PATH = "/network/query"
+UPDATE_PATH = "/network/update"
 HEALTH_PATH = "/healthz"
 
 
@@ -402,20 +404,37 @@ def answer_on_node(*, session: Session, node: AgencyNode, token: str) -> str:
     query = ProviderQuery.from_json(opened.payload)
     if query.provider != node.agency_code:
         raise WrongProviderError(agency=node.agency_code, provider=query.provider)
-    if not is_fresh(query.issued_at, utcnow()):
+    _admit_fresh(session, query.request_id, query.requester, query.issued_at)
+    return respond(
+        session=session, query=query, provider=node.agency_code, credential=node.credential
+    )
+
+
+def update_on_node(*, session: Session, node: AgencyNode, token: str) -> str:
+    """副本の更新 on a node: verify the hub's update, refuse stale or replayed ones, write."""
+    opened = verify_hub_message(token, trust=node.trust, revocation=node.revocation)
+    update = ProviderUpdate.from_json(opened.payload)
+    if update.owner != node.agency_code:
+        raise WrongProviderError(agency=node.agency_code, provider=update.owner)
+    _admit_fresh(session, update.request_id, update.publisher, update.issued_at)
+    return apply_update(
+        session=session, update=update, owner=node.agency_code, credential=node.credential
+    )
+
+
+def _admit_fresh(session: Session, request_id: str, sender: str, issued_at: datetime) -> None:
+    """Refuse a stale message, or one whose request id this node has seen (a replay)."""
+    if not is_fresh(issued_at, utcnow()):
         raise StaleMessageError
     try:
         with session.begin_nested():
             session.execute(
                 insert(SeenRequest).values(
-                    request_id=query.request_id, requester=query.requester, received_at=utcnow()
+                    request_id=request_id, requester=sender, received_at=utcnow()
                 )
             )
     except IntegrityError as exc:
         raise ReplayedMessageError from exc
-    return respond(
-        session=session, query=query, provider=node.agency_code, credential=node.credential
-    )
 
 
 def _error(error: MynaError) -> JSONResponse:
@@ -473,15 +492,28 @@ def create_node_app(container: Container, node: AgencyNode) -> FastAPI:
         with unit_of_work(container.session_factory) as session:
             return answer_on_node(session=session, node=node, token=token)
 
-    @app.post(QUERY_PATH, response_model=None, summary="Answer the hub's signed query")
-    async def query(request: Request) -> Response:
+    def write(token: str) -> str:
+        with unit_of_work(container.session_factory) as session:
+            return update_on_node(session=session, node=node, token=token)
+
+    async def handle(request: Request, work: Callable[[str], str], event: str) -> Response:
         try:
             token = await _body(request)
-            answer_token = await run_in_threadpool(answer, token)
+            signed = await run_in_threadpool(work, token)
         except MynaError as error:
-            log.warning("node_query_refused", agency=node.agency_code, reason=error.code)
+            log.warning(event, agency=node.agency_code, reason=error.code)
             return _error(error)
-        return Response(content=answer_token, media_type=MEDIA_TYPE)
+        return Response(content=signed, media_type=MEDIA_TYPE)
+
+    @app.post(QUERY_PATH, response_model=None, summary="Answer the hub's signed query")
+    async def query(request: Request) -> Response:
+        return await handle(request, answer, "node_query_refused")
+
+    @app.post(
+        UPDATE_PATH, response_model=None, summary="Write the hub's signed update (副本の更新)"
+    )
+    async def update(request: Request) -> Response:
+        return await handle(request, write, "node_update_refused")
 
     @app.get(HEALTH_PATH, summary="Liveness: the node answers")
     async def healthz() -> dict[str, str]:
@@ -619,14 +651,21 @@ class HttpTransport:
 
     def query(self, provider: str, signed_query: str) -> str:
         """POST ``signed_query`` to the provider's node; its signed answer."""
+        return self._post(provider, QUERY_PATH, signed_query)
+
+    def publish(self, owner: str, signed_update: str) -> str:
+        """POST ``signed_update`` to the owner's node; its signed receipt."""
+        return self._post(owner, UPDATE_PATH, signed_update)
+
+    def _post(self, provider: str, path: str, message: str) -> str:
         base = self.nodes.get(provider)
         if base is None:
             msg = f"no node is configured for {provider}"
             raise ConnectionError(msg)
         try:
             response = self._client.post(
-                base + QUERY_PATH,
-                content=signed_query.encode("ascii"),
+                base + path,
+                content=message.encode("ascii"),
                 headers={"content-type": MEDIA_TYPE, "accept": MEDIA_TYPE},
             )
         except httpx.TimeoutException as exc:
@@ -658,3 +697,9 @@ class RoutingTransport:
         if self.remote.serves(provider):
             return self.remote.query(provider, signed_query)
         return self.local.query(provider, signed_query)
+
+    def publish(self, owner: str, signed_update: str) -> str:
+        """Deliver through the owner's node if it has one, else in-process."""
+        if self.remote.serves(owner):
+            return self.remote.publish(owner, signed_update)
+        return self.local.publish(owner, signed_update)

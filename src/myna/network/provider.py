@@ -1,5 +1,6 @@
 """The provider side of an exchange: what an agency's intermediate server does with a
-query from the hub. Used in-process (embedded) and by an agency node (distributed)."""
+query or an update from the hub. Used in-process (embedded) and by an agency node
+(distributed)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,14 @@ from sqlalchemy.orm import Session
 
 from myna import agencies
 from myna.network.credentials import credential_for
-from myna.network.domain import HUB, ItemRecord, ProviderAnswer, ProviderQuery
+from myna.network.domain import (
+    HUB,
+    ItemRecord,
+    ProviderAnswer,
+    ProviderQuery,
+    ProviderUpdate,
+    UpdateReceipt,
+)
 from myna.network.messages import Credential, open_signed, sign
 from myna.platform.settings import Settings
 
@@ -48,6 +56,42 @@ def respond(
     return sign(reply.to_json(), credential)
 
 
+def apply_update(
+    *, session: Session, update: ProviderUpdate, owner: str, credential: Credential
+) -> str:
+    """副本の更新: write a verified update into the owner's store and sign the receipt.
+
+    Every payload is checked against its item's schema before anything is written; a
+    record without a payload withdraws the person's records of that item.
+    """
+    if update.owner != owner:
+        raise agencies.ItemNotProvidedError(item=update.records[0].item, agency=owner)
+    writes = [r for r in update.records if r.payload is not None]
+    agencies.upsert_records(
+        session=session,
+        agency_code=owner,
+        records=[
+            agencies.RecordWrite(
+                link_code=update.link_code,
+                item_code=r.item,
+                key=r.key,
+                payload=r.payload or {},
+                source=r.source,
+                valid_from=r.valid_from,
+            )
+            for r in writes
+        ],
+    )
+    withdrawn = [r.item for r in update.records if r.payload is None]
+    if withdrawn:
+        agencies.remove_records(
+            session=session, agency_code=owner, link_code=update.link_code, items=withdrawn
+        )
+    items = tuple(dict.fromkeys(r.item for r in update.records))
+    receipt = UpdateReceipt(request_id=update.request_id, owner=owner, items=items)
+    return sign(receipt.to_json(), credential)
+
+
 @dataclass
 class InProcessTransport:
     """Embedded mode: every agency answers in this process, over the same session.
@@ -67,5 +111,18 @@ class InProcessTransport:
             settings=self.settings,
             token=signed_query,
             provider=provider,
+            credential=credential,
+        )
+
+    def publish(self, owner: str, signed_update: str) -> str:
+        """Deliver ``signed_update`` to ``owner``'s store; its signed receipt."""
+        opened = open_signed(
+            signed_update, session=self.session, settings=self.settings, expected_sender=HUB
+        )
+        credential = credential_for(session=self.session, settings=self.settings, code=owner)
+        return apply_update(
+            session=self.session,
+            update=ProviderUpdate.from_json(opened.payload),
+            owner=owner,
             credential=credential,
         )

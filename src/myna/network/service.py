@@ -1,4 +1,9 @@
-"""Use cases of the network for the rest of Myna (the portal's self-information)."""
+"""Use cases of the network for the rest of Myna: asking (情報照会) and updating (副本の更新).
+
+An agency acting in this process (a municipality's back office, the portal, the license
+system) signs its own message with its own credential and knows the person only by its
+own link code; the hub does the rest and logs it.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +12,17 @@ from collections.abc import Sequence
 from sqlalchemy.orm import Session
 
 from myna.network.credentials import credential_for
-from myna.network.domain import PORTAL, SELF_DISCLOSURE, ExchangeRequest, new_request_id
+from myna.network.domain import (
+    PORTAL,
+    SELF_DISCLOSURE,
+    ExchangeRequest,
+    RecordUpdate,
+    UpdateRequest,
+    new_request_id,
+)
 from myna.network.hub import ExchangeOutcome, Hub
 from myna.network.linkcodes import link_code_for_resident
-from myna.network.messages import sign
+from myna.network.messages import Credential, sign
 from myna.platform.db import utcnow
 
 PORTAL_NAME = "マイナポータル"
@@ -31,18 +43,73 @@ def request_self_information(
     self-only procedure of the same kind (pre-filling an e-application), and only ever
     with the link code of the resident whose session it serves.
     """
-    credential = credential_for(
-        session=session, settings=hub.settings, code=PORTAL, name=PORTAL_NAME
+    return ask(
+        session=session,
+        hub=hub,
+        requester=PORTAL,
+        resident_id=resident_id,
+        procedure=procedure,
+        items=items,
+        purpose=purpose,
     )
+
+
+def ask(
+    *,
+    session: Session,
+    hub: Hub,
+    requester: str,
+    resident_id: int,
+    procedure: str,
+    items: Sequence[str],
+    purpose: str | None = None,
+) -> ExchangeOutcome:
+    """情報照会: ``requester`` asks the hub for items about a person it knows."""
     request = ExchangeRequest(
         request_id=new_request_id(),
-        requester=PORTAL,
+        requester=requester,
         procedure=procedure,
         subject=link_code_for_resident(
-            session=session, resident_id=resident_id, agency_code=PORTAL
+            session=session, resident_id=resident_id, agency_code=requester
         ),
         items=tuple(items),
         issued_at=utcnow(),
         purpose=purpose,
     )
-    return hub.exchange(session=session, token=sign(request.to_json(), credential))
+    token = sign(request.to_json(), _credential(session, hub, requester))
+    return hub.exchange(session=session, token=token)
+
+
+def update_records(
+    *,
+    session: Session,
+    hub: Hub,
+    publisher: str,
+    owner: str,
+    resident_id: int,
+    procedure: str,
+    records: Sequence[RecordUpdate],
+) -> ExchangeOutcome:
+    """副本の更新: ``publisher`` writes records about a person into ``owner``'s store.
+
+    Raises :class:`~myna.network.domain.UpdateFailedError` (or the refusal) unless the
+    owner wrote every record, so the caller's transaction can roll back as a whole.
+    """
+    request = UpdateRequest(
+        request_id=new_request_id(),
+        publisher=publisher,
+        owner=owner,
+        procedure=procedure,
+        subject=link_code_for_resident(
+            session=session, resident_id=resident_id, agency_code=publisher
+        ),
+        records=tuple(records),
+        issued_at=utcnow(),
+    )
+    token = sign(request.to_json(), _credential(session, hub, publisher))
+    return hub.update(session=session, token=token)
+
+
+def _credential(session: Session, hub: Hub, code: str) -> Credential:
+    name = PORTAL_NAME if code == PORTAL else None
+    return credential_for(session=session, settings=hub.settings, code=code, name=name)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from myna import registry
-from myna.platform.web import template_context, transaction
+from myna.platform.web import get_container, template_context, transaction
 from myna.portal import accounts_service
 from myna.portal.dependencies import SessionCookie, SettingsDep, check_csrf, resident_session
 from myna.portal.views import templates
@@ -86,7 +86,12 @@ def account_save(
         assert active.resident_id is not None  # noqa: S101 - guaranteed by resident_session
         changing = registry.get_account(session=db, resident_id=active.resident_id) is not None
         try:
-            accounts_service.save_account(session=db, resident_id=active.resident_id, form=form)
+            accounts_service.save_account(
+                session=db,
+                hub=get_container(request).hub_for(db),
+                resident_id=active.resident_id,
+                form=form,
+            )
         except registry.InvalidAccountError as error:
             invalid = error
         else:
@@ -125,7 +130,9 @@ def account_delete(
         active = resident_session(db, settings, cookie)
         check_csrf(active, csrf_token)
         assert active.resident_id is not None  # noqa: S101 - guaranteed by resident_session
-        accounts_service.remove_account(session=db, resident_id=active.resident_id)
+        accounts_service.remove_account(
+            session=db, hub=get_container(request).hub_for(db), resident_id=active.resident_id
+        )
     return RedirectResponse("/account?done=deleted", status_code=303)
 
 

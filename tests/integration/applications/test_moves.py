@@ -74,6 +74,11 @@ class FailingTransport:
             raise ConnectionError(provider)
         return self.inner.query(provider, signed_query)
 
+    def publish(self, owner: str, signed_update: str) -> str:
+        if owner in self.failing:
+            raise ConnectionError(owner)
+        return self.inner.publish(owner, signed_update)
+
 
 @pytest.fixture
 def today() -> date:
@@ -142,12 +147,25 @@ def _assert_the_police_node_has_the_new_address(
     assert police_records[0].payload["address"] == taro.full_address
     # The hub asks every municipality holding the person; the arriving one answers.
     (license_exchange,) = [
-        e for e in _log(session, taro.id, moves.HOUSEHOLD_ITEM) if e.provider == f"muni-{OSAKA}"
+        e
+        for e in _log(session, taro.id, moves.HOUSEHOLD_ITEM)
+        if e.provider == f"muni-{OSAKA}" and e.requester == moves.POLICE
     ]
-    assert license_exchange.requester == moves.POLICE
     assert license_exchange.procedure == moves.LICENSE_PROCEDURE
-    # A child of ten holds no license: the police node is not asked about him.
-    assert _log(session, child_id, moves.HOUSEHOLD_ITEM) == []
+    # The license system then writes the address into its own store, through the hub.
+    (written,) = _log(session, taro.id, moves.LICENSE_ITEM)
+    assert (written.requester, written.provider, written.procedure, written.outcome) == (
+        moves.POLICE,
+        moves.POLICE,
+        moves.LICENSE_PROCEDURE,
+        "success",
+    )
+    # A child of ten holds no license: the police node is not asked about him; only the
+    # arriving municipality's household record of him is written (and logged).
+    assert [(e.requester, e.provider) for e in _log(session, child_id, moves.HOUSEHOLD_ITEM)] == [
+        (f"muni-{OSAKA}", f"muni-{OSAKA}")
+    ]
+    assert _log(session, child_id, moves.LICENSE_ITEM) == []
 
 
 def test_a_household_moves_from_filing_to_the_completed_move_in(
@@ -196,9 +214,13 @@ def test_a_household_moves_from_filing_to_the_completed_move_in(
     assert applications.get_application(
         session=session, receipt_number=filed.receipt_number
     ).status is (ApplicationStatus.COMPLETED)
-    (delivery,) = _log(session, signer.resident_id, moves.CERTIFICATE_ITEM)
-    assert (delivery.requester, delivery.provider) == (f"muni-{OSAKA}", f"muni-{CHIYODA}")
-    assert delivery.outcome == "success"
+    # Two logged exchanges: the departing municipality writes the certificate into its
+    # own store through the hub, then the arriving one receives it.
+    logged = _log(session, signer.resident_id, moves.CERTIFICATE_ITEM)
+    assert sorted((e.requester, e.provider, e.procedure, e.outcome) for e in logged) == [
+        (f"muni-{CHIYODA}", f"muni-{CHIYODA}", moves.MOVE_OUT_PROCEDURE, "success"),
+        (f"muni-{OSAKA}", f"muni-{CHIYODA}", moves.MOVE_IN_PROCEDURE, "success"),
+    ]
 
     # The arriving municipality completes the move-in on the reserved day.
     done = moves.complete_move_in(
@@ -372,18 +394,31 @@ def test_another_municipality_cannot_see_or_complete_the_move_in(
     assert moves.move_ins_for(session=session, municipality_code=CHIYODA) == []
 
 
+@pytest.mark.parametrize(
+    ("unreachable", "error"),
+    [
+        ("police", moves.LicenseUpdateFailedError),
+        (f"muni-{OSAKA}", moves.HouseholdUpdateFailedError),
+    ],
+)
 def test_nothing_changes_when_the_police_node_cannot_be_updated(
-    session: Session, settings: Settings, signer: Signer, hub: network.Hub, today: date
+    session: Session,
+    settings: Settings,
+    signer: Signer,
+    hub: network.Hub,
+    today: date,
+    unreachable: str,
+    error: type[moves.MoveError],
 ) -> None:
     move = _moved_out(session, settings, signer, hub, _data(today))
     broken = network.Hub(
         settings=settings,
         directory=agencies.load_catalog(),
         transport=FailingTransport(
-            network.InProcessTransport(session=session, settings=settings), {f"muni-{OSAKA}"}
+            network.InProcessTransport(session=session, settings=settings), {unreachable}
         ),
     )
-    with pytest.raises(moves.LicenseUpdateFailedError), session.begin_nested():
+    with pytest.raises(error), session.begin_nested():
         moves.complete_move_in(
             session=session, hub=broken, move_id=move.id, municipality_code=OSAKA, actor="x"
         )

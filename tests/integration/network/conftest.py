@@ -13,7 +13,7 @@ from myna.platform.settings import Settings
 
 @dataclass
 class RecordingTransport:
-    """The in-process transport, recording who was asked; can fail one provider."""
+    """The in-process transport, recording who was asked or written to; can fail one."""
 
     inner: network.AgencyTransport
     calls: list[str] = field(default_factory=list)
@@ -32,6 +32,14 @@ class RecordingTransport:
             return self.answers[provider]
         self.answers[provider] = self.inner.query(provider, signed_query)
         return self.answers[provider]
+
+    def publish(self, owner: str, signed_update: str) -> str:
+        self.calls.append(owner)
+        if owner in self.failing:
+            raise self.failing[owner]
+        if owner in self.garbage:
+            return "not.a.jws"
+        return self.inner.publish(owner, signed_update)
 
 
 @dataclass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy.orm import Session
 
 from myna import network, registry
@@ -48,7 +49,7 @@ def test_a_municipality_paying_the_child_allowance_gets_the_account_and_it_is_lo
     session: Session, settings: Settings, world: World
 ) -> None:
     accounts_service.save_account(
-        session=session, resident_id=world.residents["taro"].id, form=FORM
+        session=session, hub=world.hub, resident_id=world.residents["taro"].id, form=FORM
     )
     outcome = _ask(session, settings, world, "muni-131016", "child-allowance")
     [result] = outcome.results
@@ -56,12 +57,13 @@ def test_a_municipality_paying_the_child_allowance_gets_the_account_and_it_is_lo
     [record] = result.records
     assert record.payload["account_number"] == "1234567"
     assert record.payload["bank_name"] == "三菱UFJ銀行"
-    [entry] = _entries(session, world)
-    assert (entry.requester, entry.provider, entry.item, entry.procedure) == (
-        "muni-131016",
-        "digital",
-        "public-fund-account",
-        "child-allowance",
+    entries = [(e.requester, e.provider, e.item, e.procedure) for e in _entries(session, world)]
+    assert sorted(entries) == sorted(
+        [
+            # The registration itself: the portal wrote the Digital Agency's register.
+            ("portal", "digital", "public-fund-account", "public-fund-account-registration"),
+            ("muni-131016", "digital", "public-fund-account", "child-allowance"),
+        ]
     )
 
 
@@ -69,7 +71,7 @@ def test_the_pension_service_gets_the_account_for_a_pension(
     session: Session, settings: Settings, world: World
 ) -> None:
     accounts_service.save_account(
-        session=session, resident_id=world.residents["taro"].id, form=FORM
+        session=session, hub=world.hub, resident_id=world.residents["taro"].id, form=FORM
     )
     outcome = _ask(session, settings, world, "jps", "national-pension")
     assert outcome.results[0].records
@@ -79,21 +81,58 @@ def test_an_agency_without_a_benefit_to_pay_is_denied_and_logged(
     session: Session, settings: Settings, world: World
 ) -> None:
     accounts_service.save_account(
-        session=session, resident_id=world.residents["taro"].id, form=FORM
+        session=session, hub=world.hub, resident_id=world.residents["taro"].id, form=FORM
     )
     outcome = _ask(session, settings, world, "police", "driver-license")
     [result] = outcome.results
     assert result.outcome is not network.Outcome.SUCCESS
     assert not result.records
-    assert "digital" not in world.transport.calls
-    assert [e.outcome for e in _entries(session, world)] == [result.outcome]
+    # Only the registration reached the Digital Agency; the police's query did not.
+    assert world.transport.calls == ["digital"]
+    assert [e.outcome for e in _entries(session, world) if e.requester == "police"] == [
+        result.outcome
+    ]
 
 
 def test_a_deleted_account_is_no_longer_given(
     session: Session, settings: Settings, world: World
 ) -> None:
     taro = world.residents["taro"].id
-    accounts_service.save_account(session=session, resident_id=taro, form=FORM)
-    accounts_service.remove_account(session=session, resident_id=taro)
+    accounts_service.save_account(session=session, hub=world.hub, resident_id=taro, form=FORM)
+    accounts_service.remove_account(session=session, hub=world.hub, resident_id=taro)
     outcome = _ask(session, settings, world, "jps", "national-pension")
     assert not outcome.results[0].records
+
+
+def test_the_registration_goes_through_the_hub_and_is_refused_when_the_register_is_down(
+    session: Session, world: World
+) -> None:
+    taro = world.residents["taro"].id
+    world.transport.failing["digital"] = ConnectionError("digital")
+    with pytest.raises(network.UpdateFailedError):
+        accounts_service.save_account(session=session, hub=world.hub, resident_id=taro, form=FORM)
+    assert world.transport.calls == ["digital"]
+
+
+def test_an_agency_may_not_write_the_register_of_another(
+    session: Session, settings: Settings, world: World
+) -> None:
+    taro = world.residents["taro"].id
+    with pytest.raises(network.UpdateNotAllowedError):
+        network.update_records(
+            session=session,
+            hub=world.hub,
+            publisher="muni-131016",
+            owner="digital",
+            resident_id=taro,
+            procedure="public-fund-account-registration",
+            records=[
+                network.RecordUpdate(
+                    item="public-fund-account",
+                    payload=None,
+                    source="x",
+                    valid_from=utcnow().date(),
+                )
+            ],
+        )
+    assert world.transport.calls == []
