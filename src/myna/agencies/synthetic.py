@@ -37,7 +37,9 @@ from myna.registry import PERSONAS, Relation, ResidentRead, Sex
 REFERENCE_DATE = date(2026, 10, 1)
 ASSESSMENT_YEAR = 2026  # 令和8年度 住民税, on the income of 2025
 
+JLIS = "jlis"
 SOURCES = {
+    "basic-info": "住民基本台帳ネットワークシステム（本人確認情報）",
     "household": "住民基本台帳",
     "resident-tax": "個人住民税課税台帳",
     "health-insurance": "被保険者資格台帳",
@@ -100,6 +102,8 @@ class ResidentFacts:
     address: str = ""
     registered_on: date | None = None
     persona: str | None = None
+    name: str = ""
+    name_kana: str = ""
 
     def as_member(self) -> HouseholdMember:
         """This resident as a household member."""
@@ -1057,14 +1061,30 @@ def generate_records(
     Pure and deterministic: the same facts and seed give the same records. Personas get
     their hand-written records whatever the seed.
     """
+    identity = _identity(resident)
     if resident.persona is not None:
         from myna.agencies.personas import persona_records  # noqa: PLC0415 - avoids a cycle
 
         found = persona_records(resident)
         if found is not None:
-            return found
+            return identity + found
     household = _Household(resident, seed, as_of)
-    return _Writer(resident, household, seed).run()
+    return identity + _Writer(resident, household, seed).run()
+
+
+def _identity(resident: ResidentFacts) -> list[GeneratedRecord]:
+    """J-LIS's 本人確認情報 of the resident: the four facts the municipality sent."""
+    if not resident.name:
+        return []
+    payload = {
+        "name": resident.name,
+        "name_kana": resident.name_kana,
+        "address": resident.address,
+        "birth_date": resident.birth_date.isoformat(),
+        "sex": int(resident.sex),
+    }
+    since = resident.registered_on or resident.birth_date
+    return [(JLIS, _draft("basic-info", "", payload, since))]
 
 
 _PERSONA_KEYS = {(p.family_name, p.given_name, p.birth_date): p.key for p in PERSONAS}
@@ -1091,6 +1111,8 @@ def facts_from_members(members: Sequence[ResidentRead]) -> list[ResidentFacts]:
             address=m.full_address,
             registered_on=m.registered_on,
             persona=_PERSONA_KEYS.get((m.family_name, m.given_name, m.birth_date)),
+            name=m.full_name,
+            name_kana=m.full_name_kana,
         )
         for m in ordered
     ]

@@ -52,6 +52,8 @@ CERTIFICATE_ITEM = "move-out-certificate"
 MOVE_IN_PROCEDURE = "resident-move-in"
 MOVE_OUT_PROCEDURE = "resident-move-out"
 HOUSEHOLD_ITEM = "household"
+IDENTITY_ITEM = "basic-info"
+JLIS = "jlis"
 LICENSE_ITEM = "license-address"
 LICENSE_PROCEDURE = "driver-license"
 POLICE = "police"
@@ -668,9 +670,34 @@ def _publish_household(
     moved: Sequence[registry.ResidentRead],
     since: date,
 ) -> None:
-    """The arriving municipality's household record (世帯情報) of each newcomer."""
+    """The arriving municipality's records of each newcomer: household and J-LIS's.
+
+    Its own household record (世帯情報), and the new address in J-LIS's 本人確認情報
+    (住民基本台帳法 第30条の6), both through the hub.
+    """
     relations = [p.relation.value for p in moved]
     for person in moved:
+        _update(
+            session,
+            hub,
+            agency=arriving,
+            owner=JLIS,
+            resident_id=person.id,
+            procedure=MOVE_IN_PROCEDURE,
+            record=network.RecordUpdate(
+                item=IDENTITY_ITEM,
+                payload={
+                    "name": person.full_name,
+                    "name_kana": person.full_name_kana,
+                    "address": person.full_address,
+                    "birth_date": person.birth_date.isoformat(),
+                    "sex": int(person.sex),
+                },
+                source="住民基本台帳ネットワークシステム（本人確認情報）",
+                valid_from=since,
+            ),
+            failure=HouseholdUpdateFailedError,
+        )
         _update(
             session,
             hub,
@@ -739,14 +766,15 @@ def _update(
     procedure: str,
     record: network.RecordUpdate,
     failure: type[MoveError],
+    owner: str | None = None,
 ) -> None:
-    """An agency writes one record about a person into its own store, through the hub."""
+    """An agency writes one record about a person into a store (its own by default)."""
     try:
         network.update_records(
             session=session,
             hub=hub,
             publisher=agency,
-            owner=agency,
+            owner=owner or agency,
             resident_id=resident_id,
             procedure=procedure,
             records=[record],

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from myna import agencies
 from myna.partners import authorization, discovery
 from myna.partners.domain import (
+    BASIC_INFO_ITEM,
     BASIC_INFO_SCOPES,
     MYINFO_PREFIX,
     NOTICES_SCOPE,
@@ -86,7 +87,7 @@ class ConsentItem:
     item: str
     name_ja: str
     name_en: str
-    source: str  # "registry", "portal", "kind:<agency kind>" or "agency:<code>"
+    source: str  # "jlis" (the basic 4), "portal", "kind:<agency kind>" or "agency:<code>"
     source_ja: str
     source_en: str
 
@@ -178,9 +179,9 @@ _KIND_SOURCES = {
     agencies.AgencyKind.POLICE: ("警察庁", "National Police Agency"),
     agencies.AgencyKind.NATIONAL: ("国の行政機関", "A national agency"),
 }
-_REGISTRY_SOURCE = (
-    "住民基本台帳（お住まいの市区町村）",
-    "Basic resident register (your municipality)",
+_JLIS_SOURCE = (
+    "地方公共団体情報システム機構（本人確認情報）",
+    "J-LIS (identity information from the resident register)",
 )
 _PORTAL_SOURCE = ("マイナポータル", "Mynaportal")
 
@@ -216,7 +217,7 @@ def items_of_scope(scope: str) -> tuple[ConsentItem, ...]:
         )
     if scope in BASIC_INFO_SCOPES:
         ja, en = _BASIC_NAMES[scope]
-        return (ConsentItem(scope, scope, ja, en, "registry", *_REGISTRY_SOURCE),)
+        return (ConsentItem(scope, scope, ja, en, "jlis", *_JLIS_SOURCE),)
     if scope == NOTICES_SCOPE:
         return (
             ConsentItem(
@@ -233,6 +234,8 @@ def items_of_scope(scope: str) -> tuple[ConsentItem, ...]:
     catalog = agencies.load_catalog()
     found: list[ConsentItem] = []
     for schema in catalog.items_in(scope.removeprefix(MYINFO_PREFIX)):
+        if schema.code == BASIC_INFO_ITEM:
+            continue  # the basic 4 info are consented to scope by scope (name, address...)
         provider = schema.provider
         if provider.agency is not None:
             agency = catalog.agencies.get(provider.agency)

@@ -18,6 +18,8 @@ from myna.platform.errors import N_, MynaError, NotFoundError
 
 OPENID = "openid"
 BASIC_INFO_SCOPES = ("name", "address", "birthdate", "gender")
+# J-LIS's 本人確認情報 (agencies/data/items.toml): the item behind the basic-4 scopes.
+BASIC_INFO_ITEM = "basic-info"
 NOTICES_SCOPE = "notices"
 MYINFO_PREFIX = "myinfo."
 # わたしの情報 categories (agencies/data/items.toml), one scope each.

@@ -6,8 +6,8 @@ Every use goes through the consent it was given under:
 * agencies' items are fetched through the hub for the consenting resident only, under
   the self-only procedure 本人同意に基づく民間事業者への提供 (``partner-disclosure``),
   with the organisation's name as the purpose — so each use is in the resident's
-  やりとり履歴 and the exchange log; the basic 4 info come from the registry (J-LIS's
-  本人確認情報), as the signing certificate would carry them;
+  やりとり履歴 and the exchange log; the basic 4 info too, from J-LIS's 本人確認情報
+  (the ``basic-info`` item, as the signing certificate would carry them);
 * each use is written as a ConsentUse row where it happens.
 
 The answer is a JWT signed by the platform (ES256, the key at ``/oauth/jwks``); each
@@ -30,10 +30,10 @@ from joserfc import jwe
 from joserfc.jwk import ECKey, RSAKey
 from sqlalchemy.orm import Session
 
-from myna import agencies, network, notices, registry
+from myna import agencies, network, notices
 from myna.partners import consents, discovery
 from myna.partners.authorization import TokenContext, subject
-from myna.partners.domain import BASIC_INFO_SCOPES, NOTICES_SCOPE, PartnerError
+from myna.partners.domain import BASIC_INFO_ITEM, BASIC_INFO_SCOPES, NOTICES_SCOPE, PartnerError
 from myna.partners.models import Consent
 from myna.partners.organizations import (
     CONTENT_ENCRYPTION,
@@ -80,13 +80,14 @@ def _consented(session: Session, context: TokenContext) -> tuple[Consent, set[st
     return consent, set(context.scopes) & set(consent.scopes)
 
 
-def _basic_info(session: Session, resident_id: int, scopes: set[str]) -> dict[str, Any]:
-    resident = registry.get_resident(session=session, resident_id=resident_id)
-    values: dict[str, Any] = {
-        "name": {"name": resident.full_name, "name_kana": resident.full_name_kana},
-        "address": {"address": resident.full_address},
-        "birthdate": {"birthdate": resident.birth_date.isoformat()},
-        "gender": {"gender": int(resident.sex)},
+def _basic_info(record: network.ItemRecord, scopes: set[str]) -> dict[str, dict[str, Any]]:
+    """The consented basic-4 scopes from J-LIS's 本人確認情報 record, as partners get them."""
+    info = record.payload
+    values: dict[str, dict[str, Any]] = {
+        "name": {"name": info["name"], "name_kana": info["name_kana"]},
+        "address": {"address": info["address"]},
+        "birthdate": {"birthdate": info["birth_date"]},
+        "gender": {"gender": info["sex"]},
     }
     return {scope: values[scope] for scope in BASIC_INFO_SCOPES if scope in scopes}
 
@@ -123,7 +124,7 @@ def self_information(
         for item in consent.items
         if item["scope"] in scopes and str(item["source"]).startswith(("kind:", "agency:"))
     ]
-    basic = _basic_info(session, context.resident_id, scopes)
+    basic = [scope for scope in BASIC_INFO_SCOPES if scope in scopes]
     if not wanted and not basic:
         consents.record_use(
             session=session, consent_id=consent.id, api="myinfo", items=[], succeeded=False
@@ -133,17 +134,14 @@ def self_information(
     issued = int(now.timestamp())
     sub = subject(settings=settings, client_id=context.client_id, resident_id=context.resident_id)
     common = {"iss": discovery.issuer(settings), "aud": context.client_id, "sub": sub}
-    outcome = (
-        network.request_self_information(
-            session=session,
-            hub=hub,
-            resident_id=context.resident_id,
-            items=sorted({str(item["item"]) for item in wanted}),
-            procedure=PARTNER_DISCLOSURE,
-            purpose=f"{client.name}への提供（本人の同意）"[:200],
-        )
-        if wanted
-        else None
+    items = {str(item["item"]) for item in wanted} | ({BASIC_INFO_ITEM} if basic else set())
+    outcome = network.request_self_information(
+        session=session,
+        hub=hub,
+        resident_id=context.resident_id,
+        items=sorted(items),
+        procedure=PARTNER_DISCLOSURE,
+        purpose=f"{client.name}への提供（本人の同意）"[:200],
     )
     names = {str(item["item"]): str(item["name_ja"]) for item in wanted}
     entries: list[dict[str, Any]] = []
@@ -156,25 +154,20 @@ def self_information(
             typ=ITEM_TYPE,
         )
 
-    for scope, data in basic.items():
-        source = {"agency": "registry", "name": "住民基本台帳"}
-        entries.append(
-            {
-                "item": scope,
-                "data": data,
-                "source": source,
-                "jwt": item_jwt({"item": scope, "data": data, "source": source}),
-            }
-        )
     unavailable: list[str] = []
-    results = outcome.results if outcome is not None else ()
+    results = outcome.results
     agency_names = {code: _agency_name(session, code) for code in {r.provider for r in results}}
     for result in results:
         if result.outcome is not network.Outcome.SUCCESS:
-            unavailable.append(result.item)
+            unavailable.extend(basic if result.item == BASIC_INFO_ITEM else [result.item])
             continue
         for record in result.records:
             source = {"agency": record.provider, "name": agency_names[record.provider]}
+            if record.item == BASIC_INFO_ITEM:
+                for scope, data in _basic_info(record, scopes).items():
+                    claims = {"item": scope, "data": data, "source": source}
+                    entries.append({**claims, "jwt": item_jwt(claims)})
+                continue
             claims = {
                 "item": record.item,
                 "name": names.get(record.item, record.item),

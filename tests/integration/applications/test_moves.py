@@ -145,6 +145,16 @@ def _assert_the_police_node_has_the_new_address(
         items=[moves.LICENSE_ITEM],
     )
     assert police_records[0].payload["address"] == taro.full_address
+    # J-LIS's 本人確認情報 (what partners read as the basic 4 info) has it too.
+    identity = agencies.answer_query(
+        session=session,
+        agency_code=moves.JLIS,
+        link_code=network.link_code_for_resident(
+            session=session, resident_id=taro.id, agency_code=moves.JLIS
+        ),
+        items=[moves.IDENTITY_ITEM],
+    )
+    assert [r.payload["address"] for r in identity] == [taro.full_address]
     # The hub asks every municipality holding the person; the arriving one answers.
     (license_exchange,) = [
         e

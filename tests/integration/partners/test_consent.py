@@ -129,7 +129,7 @@ def test_the_page_shows_the_organisation_each_item_its_source_and_the_retention(
     assert "審査終了から7年間" in html
     assert "住民税（個人住民税）課税情報" in html
     assert "お住まいの市区町村" in html  # the source agency of the tax items
-    assert "住民基本台帳（お住まいの市区町村）" in html  # the basic 4 info's source
+    assert "地方公共団体情報システム機構（本人確認情報）" in html  # the basic 4 info's source
     assert "年収の確認" in html  # the organisation's reason
     assert f'value="{RESIDENT_TAX}"' in html
     assert 'value="name:name"' in html
@@ -215,7 +215,7 @@ def test_the_page_speaks_english_on_request(logged_in: TestClient, session: Sess
     assert "さくら銀行 asks for your information" in html
     assert "Individual resident tax assessment" in html
     assert "Your municipality" in html
-    assert "Basic resident register (your municipality)" in html
+    assert "J-LIS (identity information from the resident register)" in html
 
 
 def test_consenting_to_nothing_asks_the_resident_to_choose(

@@ -176,6 +176,13 @@ def test_the_consented_items_come_signed_one_by_one_and_the_use_is_logged(
     assert entries
     assert {e.procedure for e in entries} == {"partner-disclosure"}
     assert all("みなと銀行" in (e.purpose or "") for e in entries)
+    # The basic 4 info too came through the hub, from J-LIS's 本人確認情報, logged.
+    assert items["name"]["source"]["agency"] == "jlis"
+    assert items["name"]["data"] == {"name": "山田 太郎", "name_kana": "ヤマダ タロウ"}
+    assert ("portal", "jlis", "basic-info", "success") in {
+        (e.requester, e.provider, e.item, e.outcome) for e in entries
+    }
+    assert {e.subject for e in entries} == {str(taro)}
     uses = session.scalars(select(ConsentUse).where(ConsentUse.consent_id == consent_id)).all()
     assert [(u.api, u.succeeded) for u in uses] == [("myinfo", True)]
 
