@@ -89,7 +89,7 @@ def create_app(container: Container) -> FastAPI:
             tasks.start_soon(_publish_tree_heads, container)
             yield
             tasks.cancel_scope.cancel()
-        network.close_http_transports()
+        container.close()
 
     app = FastAPI(
         lifespan=lifespan,
@@ -197,7 +197,7 @@ async def _publish_tree_heads(container: Container) -> None:
 
     def publish() -> None:
         with unit_of_work(container.session_factory) as session:
-            network.publish_head(session=session, settings=container.settings)
+            container.publish_tree_head(session)
             # Housekeeping about once a minute: expired sessions and old request ids.
             if rounds % 60 == 0:
                 portal_service.purge_expired(session=session, settings=container.settings)

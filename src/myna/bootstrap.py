@@ -18,6 +18,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from myna import network
 from myna.applications.procedures import Procedures
 from myna.moves import service as moves
+from myna.network import transparency
+from myna.network.node import HttpTransport
 from myna.platform.db import import_all_models, make_engine, make_session_factory
 from myna.platform.ratelimit import RateLimiter
 from myna.platform.settings import Settings
@@ -43,9 +45,31 @@ class Container:
         """The e-application procedure handlers (a move's saga is the moves context's)."""
         return Procedures(moves.procedure_handlers())
 
+    @cached_property
+    def agency_transport(self) -> HttpTransport | None:
+        """The one connection pool to the agency nodes (None in embedded mode)."""
+        return network.http_transport(self.settings)
+
+    @cached_property
+    def log_signer(self) -> transparency.LogSigner:
+        """The exchange log's signing key (read, or made on first use, under the data dir)."""
+        return network.load_log_signer(self.settings)
+
     def hub_for(self, session: Session) -> network.Hub:
         """The hub for one unit of work (in-process agencies share ``session``)."""
-        return network.hub_for(session=session, settings=self.settings)
+        return network.build_hub(
+            session=session, settings=self.settings, remote=self.agency_transport
+        )
+
+    def publish_tree_head(self, session: Session) -> transparency.SignedTreeHead:
+        """Sign a tree head over every exchange logged so far (RFC 9162 §4.10)."""
+        return transparency.publish_tree_head(session=session, signer=self.log_signer)
+
+    def close(self) -> None:
+        """Release what the container holds open (the pool to the agency nodes)."""
+        if "agency_transport" in self.__dict__ and self.agency_transport is not None:
+            self.agency_transport.close()
+            del self.__dict__["agency_transport"]
 
 
 def build_container(settings: Settings, *, engine: Engine | None = None) -> Container:

@@ -8,7 +8,6 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from myna import network
 from myna.platform.db import unit_of_work
 from tests.e2e.conftest import PIN, Platform
 
@@ -55,7 +54,7 @@ def test_a_resident_retrieves_their_information_and_sees_the_exchanges(
     expect(page.get_by_role("cell", name="住民税").first).to_be_visible()
     expect(page.get_by_text("次のツリーヘッドを待っています").first).to_be_visible()
     with unit_of_work(platform.container.session_factory) as session:
-        network.publish_head(session=session, settings=platform.settings)
+        platform.container.publish_tree_head(session)
     page.reload()
     expect(page.get_by_role("link", name="包含証明").first).to_be_visible()
     _assert_accessible(page)

@@ -36,7 +36,7 @@ from myna.network.provider import InProcessTransport, answer
 from myna.network.replay import admit_once, forget_old_requests
 from myna.network.seeding import AgencySeedReport, seed_agency_data
 from myna.network.service import ask, request_self_information, update_records
-from myna.network.wiring import close_http_transports, hub_for, log_signer, publish_head
+from myna.network.wiring import build_hub, http_transport, load_log_signer
 
 __all__ = [
     "HUB",
@@ -68,15 +68,14 @@ __all__ = [
     "admit_once",
     "answer",
     "ask",
-    "close_http_transports",
+    "build_hub",
     "credential_for",
     "forget_old_requests",
-    "hub_for",
+    "http_transport",
     "issue_many",
     "link_code_for_resident",
-    "log_signer",
+    "load_log_signer",
     "open_signed",
-    "publish_head",
     "request_self_information",
     "seed_agency_data",
     "sign",

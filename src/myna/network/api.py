@@ -14,7 +14,6 @@ from fastapi.responses import Response
 
 from myna.network.domain import UnsignedMessageError
 from myna.network.messages import MAX_TOKEN_BYTES
-from myna.network.wiring import hub_for
 from myna.platform.db import unit_of_work
 from myna.platform.web import get_container
 
@@ -40,7 +39,7 @@ async def exchange(request: Request) -> Response:
 
     def run() -> str:
         with unit_of_work(container.session_factory) as session:
-            hub = hub_for(session=session, settings=container.settings)
+            hub = container.hub_for(session)
             outcome = hub.exchange(session=session, token=token)
             return hub.respond(session=session, outcome=outcome)
 

@@ -92,7 +92,7 @@ def signer(session: Session, settings: Settings) -> Signer:
 
 @pytest.fixture
 def hub(session: Session, settings: Settings) -> network.Hub:
-    return network.hub_for(session=session, settings=settings)
+    return network.build_hub(session=session, settings=settings, remote=None)
 
 
 def _file(

@@ -74,7 +74,7 @@ def test_a_completed_move_reaches_the_departing_municipality_and_police_nodes(
     with unit_of_work(deployment.container.session_factory) as session:
         sent = moves.complete_move_out(
             session=session,
-            hub=network.hub_for(session=session, settings=settings),
+            hub=deployment.hub_for(session, settings),
             receipt_number=filed.receipt_number,
             municipality_code="131016",
             actor="staff:1",
@@ -87,7 +87,7 @@ def test_a_completed_move_reaches_the_departing_municipality_and_police_nodes(
     with unit_of_work(deployment.container.session_factory) as session:
         done = moves.complete_move_in(
             session=session,
-            hub=network.hub_for(session=session, settings=settings),
+            hub=deployment.hub_for(session, settings),
             move_id=sent.id,
             municipality_code=OSAKA,
             actor="staff:2",
@@ -133,7 +133,7 @@ def test_a_move_out_is_not_completed_when_the_departing_node_is_down(
     ):
         moves.complete_move_out(
             session=session,
-            hub=network.hub_for(session=session, settings=settings),
+            hub=deployment.hub_for(session, settings),
             receipt_number=filed.receipt_number,
             municipality_code="131016",
             actor="staff:1",

@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
 from myna import network, registry
 from myna.app import create_app
@@ -19,8 +20,7 @@ from myna.bench.harness import free_port
 from myna.bootstrap import Container, build_container
 from myna.network import transparency
 from myna.network.models import SeenRequest
-from myna.network.node import HubTrust
-from myna.network.wiring import close_http_transports
+from myna.network.node import HttpTransport, HubTrust
 from myna.platform.db import make_engine, unit_of_work
 from myna.platform.settings import Settings
 from myna.runtime import prepare_database
@@ -55,6 +55,14 @@ class Deployment:
     keys: Path
     node_databases: dict[str, str]
     nodes: dict[str, NodeProcess] = field(default_factory=dict)
+    transports: list[HttpTransport] = field(default_factory=list)
+
+    def hub_for(self, session: Session, settings: Settings) -> network.Hub:
+        """A hub reaching the nodes named in ``settings`` (its pool closed at the end)."""
+        remote = network.http_transport(settings)
+        if remote is not None:
+            self.transports.append(remote)
+        return network.build_hub(session=session, settings=settings, remote=remote)
 
     def serve_args(self, agency: str) -> list[str]:
         return [
@@ -85,7 +93,7 @@ class Deployment:
             update={"agency_nodes": nodes, "agency_timeout_seconds": timeout}
         )
         with unit_of_work(self.container.session_factory) as session:
-            hub = network.hub_for(session=session, settings=settings)
+            hub = self.hub_for(session, settings)
             return network.request_self_information(
                 session=session, hub=hub, resident_id=self.taro_id, items=items
             )
@@ -166,5 +174,6 @@ def deploy(tmp: Path, nodes: Mapping[str, str]) -> Iterator[Deployment]:
         for node in deployment.nodes.values():
             node.stop()
         portal.stop()
-        close_http_transports()
+        for transport in deployment.transports:
+            transport.close()
         container.engine.dispose()

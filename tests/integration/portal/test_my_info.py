@@ -88,7 +88,7 @@ def test_the_exchange_history_lists_the_retrievals_and_proves_them(
     pending = logged_in.get("/exchanges")
     assert "住民税" in pending.text
     assert "次のツリーヘッドを待っています" in pending.text
-    head = network.publish_head(session=session, settings=settings)
+    head = transparency.publish_tree_head(session=session, signer=network.load_log_signer(settings))
     session.commit()
     proven = logged_in.get("/exchanges")
     index = re.search(r"/exchanges/(\d+)/proof\.json", proven.text)
@@ -96,7 +96,7 @@ def test_the_exchange_history_lists_the_retrievals_and_proves_them(
     bundle = logged_in.get(f"/exchanges/{index.group(1)}/proof.json").json()
     parsed = transparency.InclusionBundle.from_json(bundle)
     transparency.verify_entry_inclusion(entry=parsed.entry, proof=parsed.proof, head=parsed.head)
-    public = transparency.public_key(network.log_signer(settings).public_jwk)
+    public = transparency.public_key(network.load_log_signer(settings).public_jwk)
     transparency.verify_tree_head(parsed.head, public)
     assert parsed.head.tree_size == head.tree_size
     exported = list(csv.reader(io.StringIO(logged_in.get("/exchanges.csv").text)))
@@ -107,7 +107,7 @@ def test_one_resident_can_never_see_anothers_entries_or_proofs(
     logged_in: TestClient, session: Session, settings: Settings
 ) -> None:
     _retrieve(logged_in, categories=("local-tax",))
-    network.publish_head(session=session, settings=settings)
+    transparency.publish_tree_head(session=session, signer=network.load_log_signer(settings))
     session.commit()
     index = re.search(r"/exchanges/(\d+)/proof\.json", logged_in.get("/exchanges").text)
     assert index
