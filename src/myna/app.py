@@ -46,6 +46,7 @@ from myna.platform.db import unit_of_work
 from myna.platform.errors import MynaError
 from myna.platform.i18n import gettext as _
 from myna.platform.logging import get_logger
+from myna.platform.routing import index_routes
 from myna.platform.web import (
     BodySizeLimitMiddleware,
     LocaleMiddleware,
@@ -147,6 +148,8 @@ def create_app(container: Container) -> FastAPI:
         return {"status": "ok"}
 
     install_error_handlers(app)
+    # Each context's routes are asked only about paths of their own first segment.
+    index_routes(app)
     app.add_middleware(LocaleMiddleware)
     app.add_middleware(RejectNulMiddleware)
     app.add_middleware(
