@@ -43,7 +43,6 @@ from myna.agencies.service import (
     agency_directory,
     answer_query,
     count_records,
-    facts_for_household,
     remove_records,
     resolve_agency,
     seed_agency_data,
@@ -55,7 +54,6 @@ from myna.agencies.synthetic import (
     HouseholdMember,
     RecordDraft,
     ResidentFacts,
-    facts_from_members,
     generate_records,
 )
 
@@ -92,8 +90,6 @@ __all__ = [
     "agency_directory",
     "answer_query",
     "count_records",
-    "facts_for_household",
-    "facts_from_members",
     "generate_records",
     "koki_agency_code",
     "kokuho_agency_code",

@@ -32,16 +32,14 @@ from myna.agencies.schemas import ItemRecord, RecordWrite, SeedReport
 from myna.agencies.synthetic import (
     REFERENCE_DATE,
     ResidentFacts,
-    facts_from_members,
     generate_records,
 )
 from myna.platform.db import utcnow
-from myna.registry import (
+from myna.reference import (
     InvalidMunicipalityCodeError,
     MunicipalityNotFoundError,
     MunicipalityRead,
     get_municipality,
-    household_members,
     list_municipalities,
 )
 
@@ -183,11 +181,6 @@ def count_records(*, session: Session, agency_code: str | None = None) -> int:
 
 
 # -- synthetic data ----------------------------------------------------------------------
-
-
-def facts_for_household(*, session: Session, household_id: int) -> list[ResidentFacts]:
-    """The generator's view of every member of a household, from the registry."""
-    return facts_from_members(household_members(session=session, household_id=household_id))
 
 
 def seed_agency_data(

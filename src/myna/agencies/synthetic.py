@@ -31,7 +31,7 @@ from myna.agencies.domain import (
     municipality_agency_code,
 )
 from myna.agencies.schemas import RecordWrite
-from myna.registry import PERSONAS, Relation, ResidentRead, Sex
+from myna.reference import Relation, Sex
 
 # The day "now" is for the generator; the registry's population uses the same one.
 REFERENCE_DATE = date(2026, 10, 1)
@@ -1085,34 +1085,3 @@ def _identity(resident: ResidentFacts) -> list[GeneratedRecord]:
     }
     since = resident.registered_on or resident.birth_date
     return [(JLIS, _draft("basic-info", "", payload, since))]
-
-
-_PERSONA_KEYS = {(p.family_name, p.given_name, p.birth_date): p.key for p in PERSONAS}
-
-
-def facts_from_members(members: Sequence[ResidentRead]) -> list[ResidentFacts]:
-    """The generator's view of each member of one household (registry records, head first).
-
-    A member who is one of the registry's personas (same name and birth date) is marked
-    with the persona's key, so their hand-written records are used.
-    """
-    ordered = sorted(members, key=lambda m: (m.relation != Relation.HEAD, m.id))
-    household = tuple(HouseholdMember(m.id, m.relation, m.birth_date, m.sex) for m in ordered)
-    return [
-        ResidentFacts(
-            resident_id=m.id,
-            birth_date=m.birth_date,
-            sex=m.sex,
-            municipality_code=m.municipality_code,
-            relation=m.relation,
-            household_id=m.household_id,
-            household=household,
-            municipality_name=m.municipality_name,
-            address=m.full_address,
-            registered_on=m.registered_on,
-            persona=_PERSONA_KEYS.get((m.family_name, m.given_name, m.birth_date)),
-            name=m.full_name,
-            name_kana=m.full_name_kana,
-        )
-        for m in ordered
-    ]

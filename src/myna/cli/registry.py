@@ -57,7 +57,7 @@ def list_(
     prefecture: Annotated[str | None, typer.Option(help="2-digit prefecture code")] = None,
 ) -> None:
     """List the registered municipalities."""
-    from myna.registry.service import list_municipalities  # noqa: PLC0415
+    from myna.reference import list_municipalities  # noqa: PLC0415
 
     container = _container()
     with unit_of_work(container.session_factory) as session:

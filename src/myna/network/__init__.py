@@ -34,7 +34,12 @@ from myna.network.linkcodes import issue_many, link_code_for_resident
 from myna.network.messages import Credential, open_signed, sign
 from myna.network.provider import InProcessTransport, answer
 from myna.network.replay import admit_once, forget_old_requests
-from myna.network.seeding import AgencySeedReport, seed_agency_data
+from myna.network.seeding import (
+    AgencySeedReport,
+    facts_for_household,
+    facts_from_members,
+    seed_agency_data,
+)
 from myna.network.service import ask, request_self_information, update_records
 from myna.network.wiring import build_hub, http_transport, load_log_signer
 
@@ -70,6 +75,8 @@ __all__ = [
     "ask",
     "build_hub",
     "credential_for",
+    "facts_for_household",
+    "facts_from_members",
     "forget_old_requests",
     "http_transport",
     "issue_many",

@@ -7,7 +7,7 @@ agencies that hold data on a person.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import insert, select
@@ -80,7 +80,7 @@ def seed_agency_data(
     """Generate and store every agency's records for households after the given id."""
     residents = records = codes = 0
     for batch in registry.iter_households(session=session, after_household_id=after_household_id):
-        facts = [f for members in batch for f in agencies.facts_from_members(members)]
+        facts = [f for members in batch for f in facts_from_members(members)]
         book = LinkCodeBook(session, [f.resident_id for f in facts])
         report = agencies.seed_agency_data(
             session=session, residents=facts, link_code_for=book, seed=seed
@@ -94,3 +94,46 @@ def seed_agency_data(
         if on_progress is not None:
             on_progress(len(facts))
     return AgencySeedReport(residents=residents, records=records, link_codes=codes)
+
+
+# -- the registry's people as the generator sees them -----------------------------------
+
+
+_PERSONA_KEYS = {(p.family_name, p.given_name, p.birth_date): p.key for p in registry.PERSONAS}
+
+
+def facts_from_members(members: Sequence[registry.ResidentRead]) -> list[agencies.ResidentFacts]:
+    """The generator's view of each member of one household (registry records, head first).
+
+    A member who is one of the registry's personas (same name and birth date) is marked
+    with the persona's key, so their hand-written records are used.
+    """
+    ordered = sorted(members, key=lambda m: (m.relation != registry.Relation.HEAD, m.id))
+    household = tuple(
+        agencies.HouseholdMember(m.id, m.relation, m.birth_date, m.sex) for m in ordered
+    )
+    return [
+        agencies.ResidentFacts(
+            resident_id=m.id,
+            birth_date=m.birth_date,
+            sex=m.sex,
+            municipality_code=m.municipality_code,
+            relation=m.relation,
+            household_id=m.household_id,
+            household=household,
+            municipality_name=m.municipality_name,
+            address=m.full_address,
+            registered_on=m.registered_on,
+            persona=_PERSONA_KEYS.get((m.family_name, m.given_name, m.birth_date)),
+            name=m.full_name,
+            name_kana=m.full_name_kana,
+        )
+        for m in ordered
+    ]
+
+
+def facts_for_household(*, session: Session, household_id: int) -> list[agencies.ResidentFacts]:
+    """The generator's view of every member of a household, from the registry."""
+    return facts_from_members(
+        registry.household_members(session=session, household_id=household_id)
+    )

@@ -4,26 +4,31 @@ Other contexts import only from here. The MyNumber never leaves this package exc
 through :func:`get_my_number`, reserved for the network hub's link-code issuance.
 """
 
+from myna.reference import (
+    InvalidMunicipalityCodeError,
+    MunicipalityNotFoundError,
+    MunicipalityRead,
+    Relation,
+    Sex,
+    get_municipality,
+    list_municipalities,
+    municipality_check_digit,
+    validate_municipality_code,
+)
 from myna.registry.domain import (
     AddressChangeReason,
-    InvalidMunicipalityCodeError,
     InvalidMyNumberError,
     MunicipalityFileError,
     MyNumber,
-    Relation,
     ResidentStatus,
-    Sex,
     age_on,
-    municipality_check_digit,
     my_number_check_digit,
-    validate_municipality_code,
     validate_my_number,
 )
 from myna.registry.personas import PERSONAS, PERSONAS_BY_KEY, Persona, ensure_personas
 from myna.registry.schemas import (
     AddressHistoryRead,
     MunicipalityLoadResult,
-    MunicipalityRead,
     ResidentCreate,
     ResidentRead,
     SeedSummary,
@@ -33,19 +38,16 @@ from myna.registry.service import (
     HouseholdNotFoundError,
     InvalidMoveError,
     InvalidResidentError,
-    MunicipalityNotFoundError,
     ResidentNotActiveError,
     ResidentNotFoundError,
     address_history,
     count_residents,
     ensure_municipalities,
     find_resident_by_my_number,
-    get_municipality,
     get_my_number,
     get_resident,
     household_members,
     iter_households,
-    list_municipalities,
     load_municipalities,
     load_municipality_file,
     max_household_id,

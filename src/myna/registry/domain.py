@@ -16,17 +16,18 @@ import io
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
-from enum import IntEnum, StrEnum
+from enum import StrEnum
 
 from myna.platform import i18n
 from myna.platform.errors import N_, MynaError
+from myna.reference.domain import (
+    InvalidMunicipalityCodeError,
+    is_ascii_digits,
+    normalise_digits,
+    validate_municipality_code,
+)
 
 MY_NUMBER_LENGTH = 12
-MUNICIPALITY_CODE_LENGTH = 6
-
-# Separators people type inside a number: ASCII and full-width spaces and hyphens, the
-# minus sign and the katakana prolonged sound mark that IMEs often put in place of "-".
-_NUMBER_SEPARATORS = dict.fromkeys(map(ord, " \t\u3000-‐‑‒–—―−ーｰ－"), None)
 
 _KANJI_NUMERALS = "〇一二三四五六七八九"
 
@@ -38,16 +39,6 @@ class InvalidMyNumberError(MynaError):
     message = N_(
         "This MyNumber is not valid. Check the 12-digit number printed on the back of "
         "the MyNumber card and enter it again."
-    )
-
-
-class InvalidMunicipalityCodeError(MynaError):
-    """A local government code (全国地方公共団体コード) that fails its format or check digit."""
-
-    code = "invalid_municipality_code"
-    message = N_(
-        'The local government code "{code}" is not valid: it must be 6 digits whose last '
-        "digit is the check digit. Check the code against the official list."
     )
 
 
@@ -64,45 +55,6 @@ class MunicipalityFileError(MynaError):
         """The message with its ``reason`` (itself a message id) translated too."""
         reason = i18n.gettext(str(self.params.get("reason", "")))
         return i18n.gettext(self.message).format(**{**self.params, "reason": reason})
-
-
-class Sex(IntEnum):
-    """Sex (性別) coded as in ISO/IEC 5218, which JPKI's signing certificate also uses.
-
-    1 and 2 are the values carried in the 基本4情報 of the 署名用電子証明書. No
-    published JPKI profile documents a value for "unknown", so ISO 5218's 0 ("not
-    known") and 9 ("not applicable") are kept for records that lack the fact.
-    """
-
-    NOT_KNOWN = 0
-    MALE = 1
-    FEMALE = 2
-    NOT_APPLICABLE = 9
-
-
-class Relation(StrEnum):
-    """Relation to the head of household (世帯主との続柄) as written on a 住民票."""
-
-    HEAD = "世帯主"
-    WIFE = "妻"
-    HUSBAND = "夫"
-    CHILD = "子"
-    CHILDS_WIFE = "子の妻"
-    CHILDS_HUSBAND = "子の夫"
-    FATHER = "父"
-    MOTHER = "母"
-    WIFES_FATHER = "妻の父"
-    WIFES_MOTHER = "妻の母"
-    HUSBANDS_FATHER = "夫の父"
-    HUSBANDS_MOTHER = "夫の母"
-    GRANDCHILD = "孫"
-    GRANDFATHER = "祖父"
-    GRANDMOTHER = "祖母"
-    ELDER_BROTHER = "兄"
-    ELDER_SISTER = "姉"
-    YOUNGER_BROTHER = "弟"
-    YOUNGER_SISTER = "妹"
-    COHABITANT = "同居人"
 
 
 class ResidentStatus(StrEnum):
@@ -122,15 +74,6 @@ class AddressChangeReason(StrEnum):
     EX_OFFICIO = "職権記載"
 
 
-def normalise_digits(value: str) -> str:
-    """``value`` with full-width digits made ASCII (NFKC) and spaces and hyphens removed."""
-    return unicodedata.normalize("NFKC", value).translate(_NUMBER_SEPARATORS)
-
-
-def _is_ascii_digits(value: str) -> bool:
-    return value.isascii() and value.isdigit()
-
-
 def my_number_check_digit(first_eleven: str) -> int:
     """The check digit (検査用数字) of a MyNumber from its first 11 digits.
 
@@ -138,7 +81,7 @@ def my_number_check_digit(first_eleven: str) -> int:
     eleven (n = 1..11) and Q_n = n + 1 for n <= 6, n - 5 for n >= 7, let
     r = sum(P_n * Q_n) mod 11; the check digit is 0 when r <= 1, otherwise 11 - r.
     """
-    if len(first_eleven) != MY_NUMBER_LENGTH - 1 or not _is_ascii_digits(first_eleven):
+    if len(first_eleven) != MY_NUMBER_LENGTH - 1 or not is_ascii_digits(first_eleven):
         raise InvalidMyNumberError
     total = 0
     for n, digit in enumerate(reversed(first_eleven), start=1):
@@ -154,7 +97,7 @@ def validate_my_number(value: str) -> str:
     number from the card in many ways. The messages never repeat the number.
     """
     digits = normalise_digits(value)
-    if digits and not _is_ascii_digits(digits):
+    if digits and not is_ascii_digits(digits):
         raise InvalidMyNumberError(
             N_(
                 "A MyNumber contains only digits (spaces and hyphens are ignored). "
@@ -197,30 +140,6 @@ class MyNumber:
         return "MyNumber('************')"
 
     __str__ = __repr__
-
-
-def municipality_check_digit(first_five: str) -> int:
-    """The check digit of a 全国地方公共団体コード from its first five digits.
-
-    Weights 6, 5, 4, 3, 2 from the left; the check digit is (11 - sum mod 11) mod 10
-    (so remainder 0 gives 1 and remainder 1 gives 0).
-    """
-    if len(first_five) != MUNICIPALITY_CODE_LENGTH - 1 or not _is_ascii_digits(first_five):
-        raise InvalidMunicipalityCodeError(code=first_five)
-    total = sum(int(d) * w for d, w in zip(first_five, (6, 5, 4, 3, 2), strict=True))
-    return (11 - total % 11) % 10
-
-
-def validate_municipality_code(value: str) -> str:
-    """The 6-digit local government code in ``value``, check digit verified."""
-    code = normalise_digits(value)
-    if (
-        len(code) != MUNICIPALITY_CODE_LENGTH
-        or not _is_ascii_digits(code)
-        or municipality_check_digit(code[:-1]) != int(code[-1])
-    ):
-        raise InvalidMunicipalityCodeError(code=value)
-    return code
 
 
 def is_katakana(text: str) -> bool:

@@ -11,21 +11,11 @@ from sqlalchemy import Date, ForeignKey, Index, Integer, SmallInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from myna.platform.db import Base
+from myna.reference.models import Municipality
 
 __all__ = ["AddressHistory", "Base", "Household", "Municipality", "Resident"]
 
-
-class Municipality(Base):
-    """A municipality (市区町村) keyed by its 全国地方公共団体コード."""
-
-    __tablename__ = "municipalities"
-
-    code: Mapped[str] = mapped_column(String(6), primary_key=True)
-    prefecture_code: Mapped[str] = mapped_column(String(2), index=True)
-    prefecture_name: Mapped[str] = mapped_column(String(8))
-    prefecture_name_kana: Mapped[str] = mapped_column(String(16))
-    name: Mapped[str] = mapped_column(String(32))
-    name_kana: Mapped[str] = mapped_column(String(64))
+# The municipalities table is the reference data's (myna.reference); residents point at it.
 
 
 class Household(Base):

@@ -7,7 +7,8 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
-from myna.registry.domain import AddressChangeReason, Relation
+from myna.reference import Relation
+from myna.registry.domain import AddressChangeReason
 from myna.registry.schemas import ResidentRead
 from myna.registry.service import get_resident, record_move
 

@@ -17,8 +17,8 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
+from myna.reference import Relation, Sex
 from myna.registry import repository
-from myna.registry.domain import Relation, Sex
 from myna.registry.schemas import ResidentCreate, ResidentRead
 from myna.registry.service import ensure_municipalities, get_resident, register_resident
 

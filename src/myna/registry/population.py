@@ -31,7 +31,11 @@ from datetime import date, timedelta
 from enum import StrEnum
 from functools import cache
 
-from myna.registry.domain import AddressChangeReason, Relation, Sex, street_address
+from myna.reference import Relation, Sex
+from myna.registry.domain import (
+    AddressChangeReason,
+    street_address,
+)
 
 # Ages are "as of" this day, so a seed gives the same birth dates whenever it runs.
 REFERENCE_DATE = date(2026, 10, 1)

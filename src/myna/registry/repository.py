@@ -1,8 +1,8 @@
 """Queries on the registry tables (select()-based, no business rules)."""
 
-from __future__ import annotations
+# municipalities_by_code: the reference data's query, used for the registry's loads too.
 
-from collections.abc import Iterable
+from __future__ import annotations
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -18,27 +18,6 @@ def count_municipalities(session: Session) -> int:
 def count_residents(session: Session) -> int:
     """How many residents are registered, whatever their status."""
     return session.scalar(select(func.count()).select_from(Resident)) or 0
-
-
-def municipalities_by_code(session: Session, codes: Iterable[str]) -> dict[str, Municipality]:
-    """The municipalities among ``codes`` that exist, by code."""
-    wanted = list(codes)
-    found: dict[str, Municipality] = {}
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start : start + 500]
-        for municipality in session.scalars(
-            select(Municipality).where(Municipality.code.in_(chunk))
-        ):
-            found[municipality.code] = municipality
-    return found
-
-
-def list_municipalities(session: Session, prefecture_code: str | None) -> list[Municipality]:
-    """Municipalities in code order, optionally of one prefecture."""
-    query = select(Municipality).order_by(Municipality.code)
-    if prefecture_code is not None:
-        query = query.where(Municipality.prefecture_code == prefecture_code)
-    return list(session.scalars(query))
 
 
 def resident_with_municipality(

@@ -18,6 +18,8 @@ from typing import Any
 from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 
+from myna import reference
+from myna.reference import MunicipalityNotFoundError
 from myna.registry import repository
 from myna.registry.domain import ResidentStatus, make_my_number
 from myna.registry.population import (
@@ -27,7 +29,7 @@ from myna.registry.population import (
     generate_population,
 )
 from myna.registry.schemas import SeedSummary
-from myna.registry.service import MunicipalityNotFoundError, ensure_municipalities
+from myna.registry.service import ensure_municipalities
 from myna.registry.shipped import shipped_weights
 
 _BODY_SPACE = 10**11
@@ -187,7 +189,7 @@ def seed_population(
     started = time.perf_counter()
     ensure_municipalities(session=session)
     session.flush()
-    present = repository.municipalities_by_code(session, [w.code for w in shipped_weights()])
+    present = reference.municipalities_by_code(session, [w.code for w in shipped_weights()])
     weights: list[MunicipalityWeight] = [w for w in shipped_weights() if w.code in present]
     if not weights:
         raise MunicipalityNotFoundError(code=shipped_weights()[0].code)

@@ -8,24 +8,22 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from myna import reference
 from myna.platform.errors import N_, MynaError, NotFoundError
+from myna.reference import MunicipalityRead, Relation, Sex
 from myna.registry import repository
 from myna.registry.domain import (
     AddressChangeReason,
     MunicipalityRow,
-    Relation,
     ResidentStatus,
-    Sex,
     is_katakana,
     parse_municipality_csv,
-    validate_municipality_code,
     validate_my_number,
 )
 from myna.registry.models import AddressHistory, Household, Municipality, Resident
 from myna.registry.schemas import (
     AddressHistoryRead,
     MunicipalityLoadResult,
-    MunicipalityRead,
     ResidentCreate,
     ResidentRead,
 )
@@ -37,16 +35,6 @@ class ResidentNotFoundError(NotFoundError):
 
     code = "resident_not_found"
     message = N_("No resident with this record was found. Check the details and try again.")
-
-
-class MunicipalityNotFoundError(NotFoundError):
-    """A local government code that is valid but not in the registry."""
-
-    code = "municipality_not_found"
-    message = N_(
-        "The municipality {code} is not in the registry. Load the official municipality "
-        "list (myna registry municipalities load) or check the code."
-    )
 
 
 class HouseholdNotFoundError(NotFoundError):
@@ -99,7 +87,7 @@ def load_municipalities(
 ) -> MunicipalityLoadResult:
     """Insert or update municipalities from already validated rows."""
     incoming = {row.code: row for row in rows}
-    existing = repository.municipalities_by_code(session, incoming)
+    existing = reference.municipalities_by_code(session, incoming)
     inserted = updated = 0
     for code, row in incoming.items():
         values = {
@@ -133,34 +121,16 @@ def ensure_municipalities(*, session: Session) -> int:
     return load_municipality_file(session=session, data=shipped_municipalities_csv()).inserted
 
 
-def list_municipalities(
-    *, session: Session, prefecture_code: str | None = None
-) -> list[MunicipalityRead]:
-    """Municipalities in code order, optionally those of one prefecture (都道府県)."""
-    return [_municipality_read(m) for m in repository.list_municipalities(session, prefecture_code)]
-
-
-def get_municipality(*, session: Session, code: str) -> MunicipalityRead:
-    """One municipality by its local government code."""
-    code = validate_municipality_code(code)
-    found = repository.municipalities_by_code(session, [code]).get(code)
-    if found is None:
-        raise MunicipalityNotFoundError(code=code)
-    return _municipality_read(found)
-
-
 def _require_municipality(session: Session, code: str) -> Municipality:
-    code = validate_municipality_code(code)
-    found = repository.municipalities_by_code(session, [code]).get(code)
-    if found is None:
-        raise MunicipalityNotFoundError(code=code)
-    return found
+    return reference.require_municipality(session=session, code=code)
 
 
 # -- residents ---------------------------------------------------------------------------
 
 
-def _resident_read(resident: Resident, municipality: Municipality) -> ResidentRead:
+def _resident_read(
+    resident: Resident, municipality: Municipality | MunicipalityRead
+) -> ResidentRead:
     municipality_name = f"{municipality.prefecture_name}{municipality.name}"
     return ResidentRead(
         id=resident.id,
@@ -238,7 +208,7 @@ def household_members(*, session: Session, household_id: int) -> list[ResidentRe
     members = repository.residents_of_household(session, household_id)
     if not members:
         raise HouseholdNotFoundError(household_id=household_id)
-    municipalities = repository.municipalities_by_code(
+    municipalities = reference.municipalities_by_code(
         session, {m.municipality_code for m in members}
     )
     return [_resident_read(m, municipalities[m.municipality_code]) for m in members]
@@ -251,7 +221,7 @@ def iter_households(
 
     For bulk work over the whole population (seeding the agencies' data).
     """
-    municipalities = {m.code: m for m in repository.list_municipalities(session, None)}
+    municipalities = {m.code: m for m in reference.list_municipalities(session=session)}
     last = after_household_id
     while True:
         ids = list(

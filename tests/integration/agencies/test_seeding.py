@@ -11,11 +11,11 @@ from sqlalchemy.orm import Session
 from myna.agencies import (
     answer_query,
     count_records,
-    facts_for_household,
     load_catalog,
     seed_agency_data,
 )
 from myna.agencies.models import AgencyRecord
+from myna.network import facts_for_household
 from myna.registry import (
     count_residents,
     ensure_personas,

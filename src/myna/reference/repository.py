@@ -1,0 +1,33 @@
+"""Queries on the municipalities table (select()-based, no rules)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from myna.reference.models import Municipality
+
+__all__ = ["municipalities_by_code", "ordered"]
+
+
+def municipalities_by_code(session: Session, codes: Iterable[str]) -> dict[str, Municipality]:
+    """The municipalities among ``codes`` that exist, by code."""
+    wanted = list(codes)
+    found: dict[str, Municipality] = {}
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        for municipality in session.scalars(
+            select(Municipality).where(Municipality.code.in_(chunk))
+        ):
+            found[municipality.code] = municipality
+    return found
+
+
+def ordered(session: Session, prefecture_code: str | None) -> list[Municipality]:
+    """Municipalities in code order, optionally of one prefecture."""
+    query = select(Municipality).order_by(Municipality.code)
+    if prefecture_code is not None:
+        query = query.where(Municipality.prefecture_code == prefecture_code)
+    return list(session.scalars(query))
