@@ -3,10 +3,11 @@
 A municipality's system is an OAuth 2.0 client that authenticates with ``private_key_jwt``
 (`RFC 7523 §2.2`_, `OpenID Connect Core §9`_): it signs a short JWT with its ES256 key
 and posts it to the token endpoint with ``grant_type=client_credentials``
-(`RFC 6749 §4.4`_). The checks follow `RFC 7523 §3`_: ``iss`` and ``sub`` are the
-client_id, ``aud`` names the token endpoint, ``exp`` is present and near, and the
-``jti`` is accepted once. What comes back is a random bearer token (`RFC 6750`_) for
-ten minutes, of which only the SHA-256 digest is stored.
+(`RFC 6749 §4.4`_). The checks are the platform's, those of `RFC 7523 §3`_
+(:mod:`myna.platform.oauth.rfc7523`): ``iss`` and ``sub`` are the client_id, ``aud`` is
+the token endpoint (this server publishes no issuer identifier), ``exp`` is present and
+near, and the ``jti`` is accepted once. What comes back is a random bearer token
+(`RFC 6750`_) for ten minutes, of which only the SHA-256 digest is stored.
 
 The signature check of an application (:func:`check_signature`) and the export package
 (:func:`export_package`) are shared by the back-office pages and the API.
@@ -33,11 +34,8 @@ from urllib.parse import quote
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
-from joserfc import jws, jwt
-from joserfc.errors import JoseError
-from joserfc.jwk import ECKey
+from joserfc.jwk import ECKey, RSAKey
 from sqlalchemy import delete
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from myna import jpki, registry
@@ -48,69 +46,40 @@ from myna.office.filing_models import (
     MunicipalityApiClient,
     MunicipalityApiToken,
 )
-from myna.platform.db import utcnow
+from myna.platform.db import add_once, utcnow
 from myna.platform.errors import N_, MynaError, NotFoundError
 from myna.platform.i18n import gettext as _
-from myna.platform.params import EARLIEST_DATE, LATEST_DATE, DateOutOfRangeError, from_epoch
+from myna.platform.oauth import rfc7518, rfc7523
+from myna.platform.oauth.errors import (
+    InvalidClientError,
+    InvalidRequestError,
+    InvalidScopeError,
+    InvalidTokenError,
+    UnsupportedGrantTypeError,
+)
+from myna.platform.oauth.rfc7523 import ASSERTION_TYPE
+from myna.platform.params import EARLIEST_DATE, LATEST_DATE
 from myna.platform.settings import Settings
 
 TOKEN_PATH = "/api/municipality/token"  # noqa: S105 - a URL path, not a secret
 GRANT_TYPE = "client_credentials"
-ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 SCOPE = "applications"
 TOKEN_LIFETIME = timedelta(minutes=10)
-# An assertion is made for one request: refuse any that lives longer than this.
-MAX_ASSERTION_LIFETIME = timedelta(minutes=5)
-# Clocks differ a little between the municipality and us.
-CLOCK_SKEW = timedelta(seconds=30)
 ALGORITHM = "ES256"
-MAX_ASSERTION_BYTES = 8 * 1024
 MAX_NAME_LENGTH = 200
 
 
 # --- errors --------------------------------------------------------------------------
+# The token endpoint answers the platform's OAuth errors (myna.platform.oauth.errors), in
+# its own words where those are more helpful to a municipality's developer.
 
-
-class OAuthError(MynaError):
-    """A token request refused, answered as RFC 6749 §5.2 ``{"error", "error_description"}``."""
-
-    code = "invalid_request"
-    message = N_("The token request is missing a parameter or has one twice.")
-    status_code = 400
-
-
-class InvalidRequestError(OAuthError):
-    code = "invalid_request"
-    message = N_(
-        "The token request needs grant_type, client_assertion_type "
-        "(urn:ietf:params:oauth:client-assertion-type:jwt-bearer) and client_assertion."
-    )
-
-
-class UnsupportedGrantTypeError(OAuthError):
-    code = "unsupported_grant_type"
-    message = N_("Only grant_type=client_credentials is supported.")
-
-
-class InvalidClientError(OAuthError):
-    """The client assertion did not authenticate a known, enabled client (RFC 7523 §3.2)."""
-
-    code = "invalid_client"
-    message = N_("Client authentication failed: {reason}")
-    status_code = 401
-
-
-class InvalidScopeError(OAuthError):
-    code = "invalid_scope"
-    message = N_("The only scope is “applications”.")
-
-
-class InvalidTokenError(MynaError):
-    """A bearer token missing, unknown or expired (RFC 6750 §3.1 ``invalid_token``)."""
-
-    code = "invalid_token"
-    message = N_("The access token is missing, unknown or expired. Get a new one.")
-    status_code = 401
+INCOMPLETE_REQUEST = N_(
+    "The token request needs grant_type, client_assertion_type "
+    "(urn:ietf:params:oauth:client-assertion-type:jwt-bearer) and client_assertion."
+)
+ONLY_CLIENT_CREDENTIALS = N_("Only grant_type=client_credentials is supported.")
+ONLY_APPLICATIONS_SCOPE = N_("The only scope is “applications”.")
+TOKEN_REFUSED = N_("The access token is missing, unknown or expired. Get a new one.")
 
 
 class NaiveSinceError(MynaError):
@@ -175,15 +144,11 @@ def _client_read(row: MunicipalityApiClient) -> ApiClientRead:
     )
 
 
-def _public_key(jwk: dict[str, Any]) -> ECKey:
-    """The client's ES256 verification key; private parts and other curves are refused."""
-    if not isinstance(jwk, dict) or jwk.get("kty") != "EC" or jwk.get("crv") != "P-256":
-        raise InvalidClientKeyError
-    if "d" in jwk:
-        raise InvalidClientKeyError
+def _public_key(jwk: dict[str, Any]) -> ECKey | RSAKey:
+    """The client's ES256 verification key: the platform's rule for keys, EC only."""
     try:
-        return ECKey.import_key({k: jwk[k] for k in ("kty", "crv", "x", "y")})
-    except (JoseError, KeyError, ValueError, TypeError) as exc:
+        return rfc7518.public_key(jwk, key_types=("EC",))
+    except rfc7518.UnacceptableKeyError as exc:
         raise InvalidClientKeyError from exc
 
 
@@ -268,66 +233,21 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def _refuse(reason: str, **params: str) -> InvalidClientError:
-    """invalid_client with the reason in the reader's language (``reason`` is an N_ id)."""
-    text = _(reason)
-    return InvalidClientError(reason=text.format(**params) if params else text)
+def _client_keys(session: Session, client_id: str) -> list[ECKey | RSAKey]:
+    """The enabled client's registered key, for :func:`rfc7523.verify_client_assertion`."""
+    row = session.get(MunicipalityApiClient, client_id)
+    if row is None:
+        raise rfc7523.unknown_client()
+    if not row.enabled:
+        raise InvalidClientError(reason=N_("the client is disabled"))
+    return [_public_key(row.public_jwk)]
 
 
-def _unverified(assertion: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The header and claims before the signature is checked, to find the client's key."""
-    if len(assertion) > MAX_ASSERTION_BYTES:
-        raise _refuse(N_("the client assertion is too long"))
-    try:
-        compact = jws.extract_compact(assertion.encode("ascii"))
-        claims = json.loads(compact.payload)
-    except (JoseError, ValueError, UnicodeError) as exc:
-        raise _refuse(N_("the client assertion is not a compact JWS")) from exc
-    header = dict(compact.protected)
-    if not isinstance(claims, dict):
-        raise _refuse(N_("the client assertion's payload is not a JSON object"))
-    return header, claims
-
-
-def _epoch(claims: dict[str, Any], name: str) -> datetime | None:
-    value = claims.get(name)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise _refuse(N_("{name} must be a number of seconds since the epoch"), name=name)
-    try:
-        return from_epoch(value)
-    except DateOutOfRangeError as exc:
-        raise _refuse(
-            N_("{name} must be a time from {earliest} to {latest}"),
-            name=name,
-            earliest=EARLIEST_DATE.isoformat(),
-            latest=LATEST_DATE.isoformat(),
-        ) from exc
-
-
-def _check_claims(claims: dict[str, Any], *, client_id: str, audience: str, now: datetime) -> str:
-    """RFC 7523 §3 items 1-7 for a client assertion; the ``jti`` to remember."""
-    if claims.get("iss") != client_id or claims.get("sub") != client_id:
-        raise _refuse(N_("iss and sub must both be the client_id"))
-    aud = claims.get("aud")
-    audiences = aud if isinstance(aud, list) else [aud]
-    if audience not in audiences:
-        raise _refuse(N_("aud must be the token endpoint {audience}"), audience=audience)
-    expires = _epoch(claims, "exp")
-    if expires is None:
-        raise _refuse(N_("exp is required"))
-    if expires <= now - CLOCK_SKEW:
-        raise _refuse(N_("the client assertion has expired"))
-    if expires > now + MAX_ASSERTION_LIFETIME + CLOCK_SKEW:
-        raise _refuse(N_("exp may be at most 5 minutes ahead"))
-    not_before = _epoch(claims, "nbf")
-    if not_before is not None and not_before > now + CLOCK_SKEW:
-        raise _refuse(N_("the client assertion is not valid yet (nbf)"))
-    jti = claims.get("jti")
-    if not isinstance(jti, str) or not 0 < len(jti) <= 255:
-        raise _refuse(N_("jti (a unique id of up to 255 characters) is required"))
-    return jti
+def _remember(session: Session, client_id: str, jti: str, until: datetime) -> bool:
+    """Record the client's ``jti`` until ``until``; False if it was used before."""
+    return add_once(
+        session, MunicipalityApiAssertion(client_id=client_id, jti=jti, expires_at=until)
+    )
 
 
 def issue_token(
@@ -341,41 +261,26 @@ def issue_token(
 ) -> IssuedToken:
     """Authenticate a client by its signed assertion and issue a 10-minute bearer token."""
     if not grant_type or not client_assertion_type or not client_assertion:
-        raise InvalidRequestError
+        raise InvalidRequestError(INCOMPLETE_REQUEST)
     if grant_type != GRANT_TYPE:
-        raise UnsupportedGrantTypeError
+        raise UnsupportedGrantTypeError(ONLY_CLIENT_CREDENTIALS)
     if client_assertion_type != ASSERTION_TYPE:
-        raise InvalidRequestError
+        raise InvalidRequestError(INCOMPLETE_REQUEST)
     if scope and scope.split() != [SCOPE]:
-        raise InvalidScopeError
-    header, claims = _unverified(client_assertion.strip())
-    # Only ES256: "none" and HMAC (whose secret could be taken to be the public key)
-    # are refused before any key is looked at.
-    if header.get("alg") != ALGORITHM:
-        raise _refuse(N_("the client assertion must be signed with ES256"))
-    client_id = claims.get("iss")
-    row = session.get(MunicipalityApiClient, client_id) if isinstance(client_id, str) else None
-    if row is None:
-        raise _refuse(N_("unknown client"))
-    if not row.enabled:
-        raise _refuse(N_("the client is disabled"))
-    try:
-        jwt.decode(client_assertion.strip(), _public_key(row.public_jwk), algorithms=[ALGORITHM])
-    except JoseError as exc:
-        raise _refuse(N_("the signature does not match the client's registered key")) from exc
+        raise InvalidScopeError(ONLY_APPLICATIONS_SCOPE)
     now = utcnow()
-    jti = _check_claims(claims, client_id=row.client_id, audience=token_endpoint(settings), now=now)
-    expires = _epoch(claims, "exp")
-    assert expires is not None  # noqa: S101 - checked by _check_claims
     _forget_expired(session, now)
-    if session.get(MunicipalityApiAssertion, (row.client_id, jti)) is not None:
-        raise _refuse(N_("this client assertion (jti) was already used"))
-    session.add(MunicipalityApiAssertion(client_id=row.client_id, jti=jti, expires_at=expires))
-    try:
-        session.flush()
-    except IntegrityError as exc:
-        # The same assertion sent twice at once: the primary key lets one through.
-        raise _refuse(N_("this client assertion (jti) was already used")) from exc
+    verified = rfc7523.verify_client_assertion(
+        client_assertion.strip(),
+        audience=rfc7523.token_endpoint_audience(token_endpoint(settings)),
+        algorithms=[ALGORITHM],
+        client_keys=lambda client_id, _kid: _client_keys(session, client_id),
+        remember=lambda client_id, jti, until: _remember(session, client_id, jti, until),
+        now=now,
+    )
+    row = session.get(MunicipalityApiClient, verified.client_id)  # loaded by _client_keys
+    if row is None:
+        raise rfc7523.unknown_client()
     token = secrets.token_urlsafe(32)
     session.add(
         MunicipalityApiToken(
@@ -395,11 +300,9 @@ def issue_token(
 
 def _forget_expired(session: Session, now: datetime) -> None:
     """Used jtis past their assertion's expiry can no longer be replayed; old tokens neither."""
-    # Kept a little past exp, as long as the skew lets an expired assertion through.
+    # Each is kept until the skew no longer lets its assertion through (rfc7523).
     session.execute(
-        delete(MunicipalityApiAssertion).where(
-            MunicipalityApiAssertion.expires_at < now - CLOCK_SKEW
-        )
+        delete(MunicipalityApiAssertion).where(MunicipalityApiAssertion.expires_at < now)
     )
     session.execute(delete(MunicipalityApiToken).where(MunicipalityApiToken.expires_at < now))
 
@@ -407,13 +310,13 @@ def _forget_expired(session: Session, now: datetime) -> None:
 def authenticate(*, session: Session, token: str | None) -> ApiCaller:
     """The caller of a bearer token that is known, unexpired and of an enabled client."""
     if not token:
-        raise InvalidTokenError
+        raise InvalidTokenError(TOKEN_REFUSED)
     row = session.get(MunicipalityApiToken, _digest(token))
     if row is None or row.expires_at <= utcnow():
-        raise InvalidTokenError
+        raise InvalidTokenError(TOKEN_REFUSED)
     client = session.get(MunicipalityApiClient, row.client_id)
     if client is None or not client.enabled:
-        raise InvalidTokenError
+        raise InvalidTokenError(TOKEN_REFUSED)
     return ApiCaller(client_id=row.client_id, municipality_code=row.municipality_code)
 
 

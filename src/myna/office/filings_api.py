@@ -35,6 +35,8 @@ from myna.office.filing_schemas import (
 from myna.office.filings import ApiCaller
 from myna.platform.encoding import b64
 from myna.platform.errors import N_, MynaError
+from myna.platform.oauth.errors import InvalidTokenError, OAuthError
+from myna.platform.oauth.rfc7523 import MAX_ASSERTION_BYTES
 from myna.platform.params import PageNumber, RowId, plausible_date
 from myna.platform.ratelimit import Limit
 from myna.platform.web import client_address, get_container, transaction
@@ -58,10 +60,10 @@ Bearer = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 _UNAUTHORIZED: dict[int | str, dict[str, Any]] = {
     401: {"model": OAuthErrorRead, "description": "Missing or expired token."}
 }
-FormValue = Annotated[str, Form(max_length=filings.MAX_ASSERTION_BYTES)]
+FormValue = Annotated[str, Form(max_length=MAX_ASSERTION_BYTES)]
 
 
-def _oauth_error(error: filings.OAuthError) -> JSONResponse:
+def _oauth_error(error: OAuthError) -> JSONResponse:
     """RFC 6749 §5.2: the error code and a description, never cached."""
     return JSONResponse(
         {"error": error.code, "error_description": error.localized()},
@@ -70,7 +72,7 @@ def _oauth_error(error: filings.OAuthError) -> JSONResponse:
     )
 
 
-def _unauthorized(error: filings.InvalidTokenError, *, sent: bool) -> JSONResponse:
+def _unauthorized(error: InvalidTokenError, *, sent: bool) -> JSONResponse:
     """RFC 6750 §3: a challenge; ``error="invalid_token"`` only when a token was sent."""
     challenge = 'Bearer realm="myna-municipality"'
     if sent:
@@ -121,7 +123,7 @@ def token(
                 client_assertion=client_assertion,
                 scope=scope,
             )
-    except filings.OAuthError as error:
+    except OAuthError as error:
         return _oauth_error(error)
     body = TokenRead(
         access_token=issued.access_token,
@@ -178,7 +180,7 @@ def list_applications(
                 page=page,
                 page_size=page_size,
             )
-    except filings.InvalidTokenError as error:
+    except InvalidTokenError as error:
         return _unauthorized(error, sent=credentials is not None)
     return ApplicationPageRead(
         items=[_summary(item) for item in found.items],
@@ -211,7 +213,7 @@ def get_application(
             check = filings.check_signature(session=db, settings=settings, application=item)
             events = applications.history(session=db, application_id=item.id)
             files = applications.attachments(session=db, application_id=item.id)
-    except filings.InvalidTokenError as error:
+    except InvalidTokenError as error:
         return _unauthorized(error, sent=credentials is not None)
     base = f"{PREFIX}/applications/{item.receipt_number}/attachments"
     return ApplicationDetailRead(
@@ -266,7 +268,7 @@ def get_attachment(
             data = applications.attachment_data(
                 session=db, application_id=item.id, attachment_id=attachment_id
             )
-    except filings.InvalidTokenError as error:
+    except InvalidTokenError as error:
         return _unauthorized(error, sent=credentials is not None)
     return Response(
         data,
@@ -307,6 +309,6 @@ def change_status(
                 actor=caller.actor,
                 comment=update.comment,
             )
-    except filings.InvalidTokenError as error:
+    except InvalidTokenError as error:
         return _unauthorized(error, sent=credentials is not None)
     return _summary(changed)

@@ -24,7 +24,6 @@ from sqlalchemy import ColumnElement, CursorResult, delete, select, update
 from sqlalchemy.orm import Session
 
 from myna.partners import discovery
-from myna.partners import dpop as proofs
 from myna.partners.domain import (
     ACCESS_TOKEN_LIFETIME_SECONDS,
     CODE_LIFETIME_SECONDS,
@@ -37,6 +36,7 @@ from myna.partners.domain import (
     pairwise_subject,
     parse_scopes,
 )
+from myna.partners.dpop import remembering
 from myna.partners.models import (
     AccessToken,
     AuthorizationCode,
@@ -48,10 +48,20 @@ from myna.partners.organizations import get_client
 from myna.platform import i18n
 from myna.platform.db import utcnow
 from myna.platform.encoding import b64url_sha256
-from myna.platform.errors import N_, NotFoundError
+from myna.platform.errors import N_, MynaError, NotFoundError
+from myna.platform.oauth import rfc7638, rfc9126, rfc9449
+from myna.platform.oauth.errors import (
+    InvalidDPoPProofError,
+    InvalidGrantError,
+    InvalidRequestError,
+    InvalidScopeError,
+    InvalidTokenError,
+    UnauthorizedClientError,
+    UnsupportedGrantTypeError,
+)
+from myna.platform.oauth.rfc9126 import PushedAuthorization
 from myna.platform.settings import Settings
 
-REQUEST_URI_PREFIX = "urn:ietf:params:oauth:request_uri:"
 # After the browser opens a pushed request, the resident may need to log in with the
 # card first; the pending authorization waits this long for the consent.
 PENDING_LIFETIME = timedelta(minutes=10)
@@ -65,54 +75,10 @@ MAX_NONCE_LENGTH = 255
 MAX_REDIRECT_URI_LENGTH = 500
 
 
-# --- errors (RFC 6749 §5.2 codes; the message is the error_description) ---------------
+# --- errors (the OAuth ones are the platform's: myna.platform.oauth.errors) ------------
 
-
-class OAuthError(PartnerError):
-    """An error of the OAuth protocol; ``code`` is the RFC 6749 §5.2 ``error`` value."""
-
-    code = "invalid_request"
-    message = N_("The request is not valid: {reason}.")
-    status_code = 400
-
-
-class InvalidRequestError(OAuthError):
-    code = "invalid_request"
-
-
-class InvalidClientError(OAuthError):
-    code = "invalid_client"
-    message = N_("Client authentication failed: {reason}.")
-    status_code = 401
-
-
-class UnauthorizedClientError(OAuthError):
-    code = "unauthorized_client"
-    message = N_("This organisation is not approved to use the API.")
-    status_code = 400
-
-
-class InvalidGrantError(OAuthError):
-    code = "invalid_grant"
-    message = N_("The authorization code is not valid: {reason}.")
-
-
-class UnsupportedGrantTypeError(OAuthError):
-    code = "unsupported_grant_type"
-    message = N_("Only the authorization_code grant is supported.")
-
-
-class InvalidScopeError(OAuthError):
-    code = "invalid_scope"
-    message = N_("The scope is not allowed: {reason}.")
-
-
-class InvalidTokenError(OAuthError):
-    """RFC 6750 §3.1 ``invalid_token``: sent back in WWW-Authenticate."""
-
-    code = "invalid_token"
-    message = N_("The access token is not valid: {reason}.")
-    status_code = 401
+NOT_APPROVED = N_("This organisation is not approved to use the API.")
+ONLY_AUTHORIZATION_CODE = N_("Only the authorization_code grant is supported.")
 
 
 class PendingAuthorizationNotFoundError(NotFoundError):
@@ -155,14 +121,6 @@ class PendingAuthorization:
 
 
 @dataclass(frozen=True, slots=True)
-class PushedAuthorization:
-    """The PAR response (RFC 9126 §2.2)."""
-
-    request_uri: str
-    expires_in: int
-
-
-@dataclass(frozen=True, slots=True)
 class TokenContext:
     """Who may get what with an access token that passed every check."""
 
@@ -186,9 +144,10 @@ def _bounded(params: Mapping[str, str], name: str, limit: int) -> str | None:
     return value
 
 
-def _require_active(client: RegisteredClient) -> RegisteredClient:
+def require_active(client: RegisteredClient) -> RegisteredClient:
+    """The client, if its organisation is approved; else ``unauthorized_client``."""
     if not client.is_active:
-        raise UnauthorizedClientError
+        raise UnauthorizedClientError(NOT_APPROVED)
     return client
 
 
@@ -212,13 +171,10 @@ def push_request(
 
     .. _`Section 2.1`: https://www.rfc-editor.org/rfc/rfc9126#section-2.1
     """
-    _require_active(client)
-    if "request_uri" in params:
-        raise InvalidRequestError(reason="request_uri is not allowed in a pushed request")
+    require_active(client)
+    rfc9126.check_pushed_parameters(params, client_id=client.client_id)
     if "request" in params:
         raise InvalidRequestError(reason="request objects are not supported")
-    if params.get("client_id", client.client_id) != client.client_id:
-        raise InvalidRequestError(reason="client_id does not match the authenticated client")
     if params.get("response_type") != "code":
         raise InvalidRequestError(reason="response_type must be code")
     redirect_uri = _bounded(params, "redirect_uri", MAX_REDIRECT_URI_LENGTH)
@@ -239,10 +195,10 @@ def push_request(
         raise InvalidScopeError(reason="beyond what this organisation was approved for")
     bound = params.get("dpop_jkt") or None
     if bound is not None and dpop_jkt is not None and bound != dpop_jkt:
-        raise proofs.InvalidDPoPProofError(reason="dpop_jkt does not match the DPoP proof")
+        raise InvalidDPoPProofError(reason="dpop_jkt does not match the DPoP proof")
     jkt = bound or dpop_jkt
-    if jkt is not None and len(jkt) > 64:
-        raise InvalidRequestError(reason="dpop_jkt is too long")
+    if jkt is not None and not rfc7638.is_thumbprint(jkt):
+        raise InvalidRequestError(reason="dpop_jkt is not a JWK thumbprint")
     now = utcnow()
     pending_id = secrets.token_urlsafe(32)
     stored = {
@@ -264,7 +220,7 @@ def push_request(
         )
     )
     session.flush()
-    return PushedAuthorization(REQUEST_URI_PREFIX + pending_id, PAR_LIFETIME_SECONDS)
+    return PushedAuthorization(rfc9126.request_uri(pending_id), PAR_LIFETIME_SECONDS)
 
 
 # --- the authorization endpoint (RFC 9126 §4) -------------------------------------------
@@ -281,9 +237,10 @@ def open_request(*, session: Session, client_id: str | None, request_uri: str | 
     """
     if not request_uri or not client_id:
         raise InvalidAuthorizationRequestError(reason=N_("only pushed requests are accepted"))
-    if not request_uri.startswith(REQUEST_URI_PREFIX) or len(request_uri) > 200:
+    reference = rfc9126.reference(request_uri)
+    if reference is None:
         raise InvalidAuthorizationRequestError(reason=N_("the request address is not one of ours"))
-    row = session.get(PushedRequest, request_uri.removeprefix(REQUEST_URI_PREFIX))
+    row = session.get(PushedRequest, reference)
     if row is None or row.client_id != client_id:
         raise InvalidAuthorizationRequestError(reason=N_("the request is unknown"))
     now = utcnow()
@@ -454,16 +411,16 @@ def exchange_code(
     settings: Settings,
     client: RegisteredClient,
     params: Mapping[str, str],
-    proof: proofs.DPoPProof,
+    proof: rfc9449.DPoPProof,
 ) -> dict[str, Any]:
     """The token response for a code, a PKCE verifier and a DPoP proof (RFC 6749 §5.1).
 
     A code is used once; using it again revokes what it gave (RFC 6749 §4.1.2, "SHOULD
     revoke"): all tokens of its consent, since a consent yields exactly one code.
     """
-    _require_active(client)
+    require_active(client)
     if params.get("grant_type") != "authorization_code":
-        raise UnsupportedGrantTypeError
+        raise UnsupportedGrantTypeError(ONLY_AUTHORIZATION_CODE)
     code = params.get("code", "")
     if not code or len(code) > 128:
         raise InvalidRequestError(reason="code is required")
@@ -484,9 +441,7 @@ def exchange_code(
     if not hmac.compare_digest(b64url_sha256(verifier), row.code_challenge):
         raise InvalidGrantError(reason="the PKCE code_verifier does not match")
     if row.dpop_jkt is not None and row.dpop_jkt != proof.jkt:
-        raise proofs.InvalidDPoPProofError(
-            reason="the proof's key is not the one bound to the code"
-        )
+        raise InvalidDPoPProofError(reason="the proof's key is not the one bound to the code")
     consent = _live_consent(session, row.consent_id, client.client_id)
     if consent is None:
         raise InvalidGrantError(reason="the consent was revoked")
@@ -586,7 +541,7 @@ def authenticate_resource_request(
     if scheme.lower() != "dpop" or not token or not _TOKEN.fullmatch(token) or len(token) > 256:
         raise InvalidTokenError(reason="send the access token as “Authorization: DPoP …”")
     now = utcnow()
-    checked = proofs.verify_proof(dpop, method=method, url=url, now=now, access_token=token)
+    checked = rfc9449.verify_proof(dpop, method=method, url=url, now=now, access_token=token)
     row = session.get(AccessToken, digest(token))
     if row is None or row.revoked_at is not None or row.expires_at <= now:
         raise InvalidTokenError(reason="unknown, expired or revoked")
@@ -596,11 +551,7 @@ def authenticate_resource_request(
         raise InvalidTokenError(reason="the consent was revoked")
     if not get_client(session=session, client_id=row.client_id).is_active:
         raise InvalidTokenError(reason="the organisation is not approved")
-    until = checked.issued_at + 2 * proofs.MAX_PROOF_AGE
-    if not proofs.remember(
-        session=session, kind="dpop", scope=checked.jkt, jti=checked.jti, until=until
-    ):
-        raise proofs.InvalidDPoPProofError(reason="the proof was already used")
+    rfc9449.remember_proof(checked, remembering(session, "dpop"))
     return TokenContext(
         client_id=row.client_id,
         resident_id=row.resident_id,
@@ -609,7 +560,7 @@ def authenticate_resource_request(
     )
 
 
-def www_authenticate(error: PartnerError) -> str:
+def www_authenticate(error: MynaError) -> str:
     """The WWW-Authenticate challenge for a refused resource request (RFC 9449 §7.1).
 
     Header values are Latin-1: the challenge names the error; the JSON body explains it.

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from myna import network
 from myna.partners.domain import ALL_SCOPES, SIGNING_ALGORITHMS
 from myna.platform.encoding import b64
+from myna.platform.oauth.rfc7638 import thumbprint
 from myna.platform.settings import Settings
 
 PLATFORM_ALGORITHM = "ES256"
@@ -83,7 +84,7 @@ def signing_key(*, session: Session, settings: Settings) -> ECKey:
         session=session, settings=settings, code=network.PORTAL, name=PLATFORM_NAME
     )
     key = ECKey.import_key(credential.private_key)
-    return ECKey.import_key(key.as_dict(private=True, kid=key.thumbprint()))
+    return ECKey.import_key(key.as_dict(private=True, kid=thumbprint(key)))
 
 
 def public_jwks(*, session: Session, settings: Settings) -> dict[str, Any]:
@@ -94,7 +95,7 @@ def public_jwks(*, session: Session, settings: Settings) -> dict[str, Any]:
     key = ECKey.import_key(credential.private_key)
     certificate = b64(credential.certificate.public_bytes(Encoding.DER))
     public = key.as_dict(
-        private=False, kid=key.thumbprint(), use="sig", alg=PLATFORM_ALGORITHM, x5c=[certificate]
+        private=False, kid=thumbprint(key), use="sig", alg=PLATFORM_ALGORITHM, x5c=[certificate]
     )
     return {"keys": [public]}
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from myna.platform.encoding import b64url
 from myna.platform.errors import N_, MynaError, NotFoundError
+from myna.platform.oauth import rfc7515
 
 OPENID = "openid"
 BASIC_INFO_SCOPES = ("name", "address", "birthdate", "gender")
@@ -30,8 +31,8 @@ ALL_SCOPES = (
     NOTICES_SCOPE,
     *(MYINFO_PREFIX + category for category in MYINFO_CATEGORIES),
 )
-# FAPI 2.0 Security Profile §5.4: PS256, ES256 (and EdDSA) only; Myna takes the first two.
-SIGNING_ALGORITHMS = ("PS256", "ES256")
+# FAPI 2.0 Security Profile §5.4: the platform's (PS256 and ES256) for assertions and DPoP.
+SIGNING_ALGORITHMS = rfc7515.SIGNING_ALGORITHMS
 CODE_LIFETIME_SECONDS = 60
 ACCESS_TOKEN_LIFETIME_SECONDS = 300
 PAR_LIFETIME_SECONDS = 60

@@ -9,18 +9,22 @@ parsed by hand so a repeated parameter can be refused (RFC 6749 §3.1, §3.2).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from myna.partners import authorization, discovery, dpop
 from myna.partners.client_auth import authenticate_client
-from myna.partners.domain import PartnerError
+from myna.partners.domain import PartnerError, RegisteredClient
 from myna.platform.db import unit_of_work, utcnow
 from myna.platform.errors import N_, MynaError
+from myna.platform.oauth.errors import InvalidDPoPProofError, InvalidRequestError, OAuthError
 from myna.platform.ratelimit import Limit
 from myna.platform.web import get_container, transaction
 
@@ -114,9 +118,9 @@ _OAUTH_ERROR = {
 
 def oauth_error(exc: MynaError, *, status: int | None = None) -> JSONResponse:
     """An RFC 6749 §5.2 error response; DPoP errors are 400 here (RFC 9449 §5)."""
-    code = exc.code if isinstance(exc, PartnerError) else "invalid_request"
+    code = exc.code if isinstance(exc, OAuthError | PartnerError) else "invalid_request"
     if status is None:
-        status = 400 if isinstance(exc, dpop.InvalidDPoPProofError) else exc.status_code
+        status = 400 if isinstance(exc, InvalidDPoPProofError) else exc.status_code
         status = status if status in {400, 401, 429} else 400
     headers = {**NO_STORE, "Retry-After": str(RETRY_AFTER_SECONDS)} if status == 429 else NO_STORE
     return JSONResponse(
@@ -127,35 +131,70 @@ def oauth_error(exc: MynaError, *, status: int | None = None) -> JSONResponse:
 async def _form(request: Request) -> dict[str, str]:
     """The urlencoded body as a dict; a repeated or oversized parameter is refused."""
     if request.headers.get("content-type", "").split(";")[0].strip().lower() != FORM:
-        raise authorization.InvalidRequestError(reason="send application/x-www-form-urlencoded")
+        raise InvalidRequestError(reason="send application/x-www-form-urlencoded")
     body = await request.body()
     if len(body) > MAX_FORM_BYTES:
-        raise authorization.InvalidRequestError(reason="the request is too large")
+        raise InvalidRequestError(reason="the request is too large")
     try:
         pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=40)
     except (UnicodeDecodeError, ValueError) as exc:
-        raise authorization.InvalidRequestError(reason="the form is malformed") from exc
+        raise InvalidRequestError(reason="the form is malformed") from exc
     params = dict(pairs)
     if len(params) != len(pairs):
-        raise authorization.InvalidRequestError(reason="a parameter is repeated")
+        raise InvalidRequestError(reason="a parameter is repeated")
     return params
 
 
 def _dpop_header(request: Request) -> str | None:
     values = request.headers.getlist("dpop")
     if len(values) > 1:
-        raise dpop.InvalidDPoPProofError(reason="send exactly one DPoP header")
+        raise InvalidDPoPProofError(reason="send exactly one DPoP header")
     return values[0] if values else None
 
 
-async def _protocol(
-    request: Request, work: Callable[[dict[str, str], str | None], tuple[int, dict[str, Any]]]
-) -> Response:
-    """Read the form, run ``work`` in a worker thread, answer JSON either way."""
+@dataclass(frozen=True, slots=True)
+class BackChannelCall:
+    """An authenticated call of an organisation's server, for the endpoint to answer."""
+
+    db: Session
+    client: RegisteredClient
+    params: dict[str, str]
+    proof: str | None
+    now: datetime
+
+
+BackChannelWork = Callable[[BackChannelCall], tuple[int, dict[str, Any]]]
+
+
+async def _back_channel(request: Request, work: BackChannelWork) -> Response:
+    """A call of an organisation's server (PAR, token): read the form, authenticate the
+    organisation and count its call, then let ``work`` answer it.
+
+    All of it runs in a worker thread, in one unit of work that is committed even when
+    ``work`` refuses the request: a refused request still spends its ``jti`` values, and
+    a replayed code's revocation must outlive the error. Either way the answer is JSON.
+    """
+    container = get_container(request)
+    settings = container.settings
+
+    def run(params: dict[str, str], proof: str | None) -> tuple[int, dict[str, Any]]:
+        failure: MynaError | None = None
+        with unit_of_work(container.session_factory) as db:
+            try:
+                now = utcnow()
+                client = authenticate_client(session=db, settings=settings, params=params, now=now)
+                _count_call(request, client.client_id)
+                answer = work(BackChannelCall(db, client, params, proof, now))
+            except MynaError as exc:
+                failure = exc
+        if failure is not None:
+            raise failure
+        return answer
+
     try:
         params = await _form(request)
         proof = _dpop_header(request)
-        status, body = await run_in_threadpool(work, params, proof)
+        status, body = await run_in_threadpool(run, params, proof)
     except MynaError as exc:
         return oauth_error(exc)
     return JSONResponse(body, status_code=status, headers=NO_STORE)
@@ -210,34 +249,22 @@ def jwks(request: Request) -> JSONResponse:
     },
 )
 async def pushed_authorization_request(request: Request) -> Response:
-    container = get_container(request)
-    settings = container.settings
+    settings = get_container(request).settings
 
-    def work(params: dict[str, str], proof: str | None) -> tuple[int, dict[str, Any]]:
-        failure: MynaError | None = None
-        with unit_of_work(container.session_factory) as db:
-            try:
-                now = utcnow()
-                client = authenticate_client(session=db, settings=settings, params=params, now=now)
-                _count_call(request, client.client_id)
-                jkt = None
-                if proof is not None:
-                    url = discovery.endpoint(settings, discovery.PAR_PATH)
-                    checked = dpop.check_proof(
-                        session=db, proof=proof, method="POST", url=url, now=now
-                    )
-                    jkt = checked.jkt
-                pushed = authorization.push_request(
-                    session=db, client=client, params=params, dpop_jkt=jkt
-                )
-            except MynaError as exc:
-                # Keep what was written (used jtis): a refused request spends its proofs.
-                failure = exc
-        if failure is not None:
-            raise failure
-        return 201, {"request_uri": pushed.request_uri, "expires_in": pushed.expires_in}
+    def work(call: BackChannelCall) -> tuple[int, dict[str, Any]]:
+        jkt = None
+        if call.proof is not None:
+            url = discovery.endpoint(settings, discovery.PAR_PATH)
+            checked = dpop.check_proof(
+                session=call.db, proof=call.proof, method="POST", url=url, now=call.now
+            )
+            jkt = checked.jkt
+        pushed = authorization.push_request(
+            session=call.db, client=call.client, params=call.params, dpop_jkt=jkt
+        )
+        return 201, pushed.response()
 
-    return await _protocol(request, work)
+    return await _back_channel(request, work)
 
 
 @router.get(
@@ -281,26 +308,20 @@ def authorize(
     },
 )
 async def token(request: Request) -> Response:
-    container = get_container(request)
-    settings = container.settings
+    settings = get_container(request).settings
 
-    def work(params: dict[str, str], proof: str | None) -> tuple[int, dict[str, Any]]:
-        failure: MynaError | None = None
-        with unit_of_work(container.session_factory) as db:
-            try:
-                now = utcnow()
-                client = authenticate_client(session=db, settings=settings, params=params, now=now)
-                _count_call(request, client.client_id)
-                url = discovery.endpoint(settings, discovery.TOKEN_PATH)
-                checked = dpop.check_proof(session=db, proof=proof, method="POST", url=url, now=now)
-                issued = authorization.exchange_code(
-                    session=db, settings=settings, client=client, params=params, proof=checked
-                )
-            except MynaError as exc:
-                # Commit anyway: a replayed code's revocation must outlive this error.
-                failure = exc
-        if failure is not None:
-            raise failure
+    def work(call: BackChannelCall) -> tuple[int, dict[str, Any]]:
+        url = discovery.endpoint(settings, discovery.TOKEN_PATH)
+        checked = dpop.check_proof(
+            session=call.db, proof=call.proof, method="POST", url=url, now=call.now
+        )
+        issued = authorization.exchange_code(
+            session=call.db,
+            settings=settings,
+            client=call.client,
+            params=call.params,
+            proof=checked,
+        )
         return 200, issued
 
-    return await _protocol(request, work)
+    return await _back_channel(request, work)

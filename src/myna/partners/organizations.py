@@ -31,7 +31,6 @@ authorization server relies on:
 
 from __future__ import annotations
 
-import base64
 import json
 import secrets
 import socket
@@ -43,8 +42,7 @@ from typing import Any, cast
 from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 import httpx
-from joserfc.errors import JoseError
-from joserfc.jwk import ECKey, KeySet, KeySetSerialization, RSAKey
+from joserfc.jwk import KeySet, KeySetSerialization
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -66,6 +64,7 @@ from myna.platform.errors import N_
 from myna.platform.i18n import get_locale
 from myna.platform.i18n import gettext as _
 from myna.platform.logging import get_logger
+from myna.platform.oauth import rfc7518
 from myna.platform.settings import Settings
 
 log = get_logger(__name__)
@@ -80,9 +79,6 @@ MAX_REDIRECT_URIS = 10
 MAX_URI_LENGTH = 500
 MAX_KEYS = 10
 MAX_KID_LENGTH = 128
-MIN_RSA_BITS = 2048
-# Larger RSA keys only make every signature check slower; nobody needs them.
-MAX_RSA_BITS = 8192
 # A jwks_uri answers a few keys; more than this is a mistake or an attack.
 MAX_JWKS_BYTES = 64 * 1024
 # Each connect or read of a jwks_uri may take this long...
@@ -96,8 +92,6 @@ JWKS_CACHE_SECONDS = 60.0
 # An unknown kid refetches the set, but not more often than this (no fetch storms).
 JWKS_REFETCH_SECONDS = 10.0
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
-# RFC 7517 §9.2 / RFC 7518 §6: members that only a private or symmetric key has.
-PRIVATE_MEMBERS = ("d", "p", "q", "dp", "dq", "qi", "oth", "k")
 # A signing key's algorithm, by key type (FAPI 2.0 Security Profile §5.4).
 ALGORITHM_FOR_KTY = {"EC": "ES256", "RSA": "PS256"}
 # An encryption key's key management algorithms, by key type (RFC 7518 §4.6, §4.3); the
@@ -376,7 +370,7 @@ def _check_key(raw: Any, number: int) -> dict[str, Any]:
     """One JWK: a public key of an allowed type and use, normalised to its public members."""
     if not isinstance(raw, dict):
         raise InvalidJwksError(N_("Key {number} of the JWKS is not a JSON object."), number=number)
-    if any(member in raw for member in PRIVATE_MEMBERS):
+    if rfc7518.PRIVATE_MEMBERS & set(raw):
         raise InvalidJwksError(
             N_(
                 "Key {number} of the JWKS contains a private or secret part; send public keys only."
@@ -423,7 +417,7 @@ def _check_key(raw: Any, number: int) -> dict[str, Any]:
             number=number,
         )
     _check_key_ops(raw.get("key_ops"), use, number)
-    public = _import_public(raw, kty, number)
+    public = _import_public(raw, number)
     return {**public, "kid": kid, "use": use, **({"alg": alg} if alg else {})}
 
 
@@ -451,40 +445,23 @@ def _check_key_ops(key_ops: Any, use: str, number: int) -> None:
     )
 
 
-def _import_public(raw: dict[str, Any], kty: str, number: int) -> dict[str, Any]:
-    """The key's public members, after the library has checked them (curve point, size)."""
+def _import_public(raw: dict[str, Any], number: int) -> dict[str, Any]:
+    """The key's public members, once the platform's key rule and the library have
+    checked them (curve, size, the point on the curve)."""
     try:
-        if kty == "EC":
-            if raw.get("crv") != "P-256":
-                raise InvalidJwksError(
-                    N_("Key {number} of the JWKS: EC keys must be on the curve P-256."),
-                    number=number,
-                )
-            ec = ECKey.import_key({k: raw[k] for k in ("kty", "crv", "x", "y")})
-            return ec.as_dict(private=False)
-        # The size is read from n before importing: the library only warns on small keys.
-        if not MIN_RSA_BITS <= _modulus_bits(raw.get("n")) <= MAX_RSA_BITS:
-            raise InvalidJwksError(
-                N_("Key {number} of the JWKS: RSA keys must have 2048 to 8192 bits."),
-                number=number,
-            )
-        rsa = RSAKey.import_key({k: raw[k] for k in ("kty", "n", "e")})
-    except (JoseError, KeyError, ValueError, TypeError) as exc:
+        return rfc7518.public_key(raw).as_dict(private=False)
+    except rfc7518.CurveError as exc:
+        raise InvalidJwksError(
+            N_("Key {number} of the JWKS: EC keys must be on the curve P-256."), number=number
+        ) from exc
+    except rfc7518.KeySizeError as exc:
+        raise InvalidJwksError(
+            N_("Key {number} of the JWKS: RSA keys must have 2048 to 8192 bits."), number=number
+        ) from exc
+    except rfc7518.UnacceptableKeyError as exc:
         raise InvalidJwksError(
             N_("Key {number} of the JWKS is not a valid public key."), number=number
         ) from exc
-    return rsa.as_dict(private=False)
-
-
-def _modulus_bits(n: Any) -> int:
-    """The bit length of a base64url RSA modulus (0 when it is not one)."""
-    if not isinstance(n, str) or len(n) > MAX_RSA_BITS:
-        return 0
-    try:
-        raw = base64.urlsafe_b64decode(n + "=" * (-len(n) % 4))
-    except ValueError:
-        return 0
-    return int.from_bytes(raw, "big").bit_length()
 
 
 def check_jwks(jwks: Any) -> dict[str, Any]:

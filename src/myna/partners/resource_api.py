@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from myna.partners import authorization, discovery, resources
 from myna.partners.authorization import TokenContext
 from myna.partners.domain import PartnerError
+from myna.platform.oauth.errors import OAuthError
 from myna.platform.settings import Settings
 from myna.platform.web import get_container, transaction
 
@@ -41,12 +42,6 @@ _SIGNED = {
 Answer = Callable[[Session, Settings, TokenContext], resources.SignedAnswer]
 
 
-def _challenge(error: PartnerError) -> str:
-    # Header values are Latin-1: the challenge names the error only; the body explains.
-    algs = " ".join(("PS256", "ES256"))
-    return f'DPoP error="{error.code}", algs="{algs}"'
-
-
 def _serve(request: Request, path: str, answer: Answer) -> Response:
     settings = get_container(request).settings
     with transaction(request) as db:
@@ -60,12 +55,12 @@ def _serve(request: Request, path: str, answer: Answer) -> Response:
                 url=discovery.endpoint(settings, path),
             )
             result = answer(db, settings, context)
-        except PartnerError as error:
+        except (OAuthError, PartnerError) as error:
             # Returned, not raised: a refused use is still recorded on its consent.
             return JSONResponse(
                 {"error": error.code, "error_description": error.localized()},
                 status_code=error.status_code,
-                headers={**NO_STORE, "WWW-Authenticate": _challenge(error)},
+                headers={**NO_STORE, "WWW-Authenticate": authorization.www_authenticate(error)},
             )
     return Response(result.body, media_type=result.media_type, headers=NO_STORE)
 

@@ -10,8 +10,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, create_engine, event
+from sqlalchemy import DateTime, MetaData, create_engine, event, inspect
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -161,3 +162,20 @@ def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def add_once(session: Session, row: Base) -> bool:
+    """Add ``row`` unless a row with its primary key exists: False if one does.
+
+    For "accept once" tables (used ``jti`` values): the insert is made in a savepoint, so
+    when two requests race with the same key the loser fails alone and gets False.
+    """
+    key = inspect(type(row)).primary_key_from_instance(row)
+    if session.get(type(row), tuple(key)) is not None:
+        return False
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        return False
+    return True

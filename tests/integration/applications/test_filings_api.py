@@ -582,3 +582,64 @@ def test_a_client_assertion_time_beyond_any_calendar_is_refused_as_invalid_clien
         f"{claim} must be a time from 1900-01-01 to 2100-12-31"
         in (response.json()["error_description"])
     )
+
+
+@pytest.mark.parametrize(
+    ("claim", "value", "reason"),
+    [
+        ("exp", 10**20, "exp must be a time from"),
+        ("iat", -(10**20), "iat must be a time from"),
+        ("iat", 10**20, "iat must be a time from"),
+        ("exp", float("nan"), "exp must be a time from"),
+        ("iat", float("-inf"), "iat must be a time from"),
+        ("exp", "1900000000", "exp must be a number of seconds"),
+        ("iat", "now", "iat must be a number of seconds"),
+        ("exp", True, "exp must be a number of seconds"),
+        ("nbf", False, "nbf must be a number of seconds"),
+    ],
+)
+def test_a_client_assertion_time_that_is_no_time_is_refused_never_a_500(
+    client: TestClient,
+    registered: tuple[filings.ApiClientRead, ECKey],
+    claim: str,
+    value: Any,
+    reason: str,
+) -> None:
+    created, key = registered
+    client.headers["Accept-Language"] = "en"
+    response = _token_response(
+        client, _assertion(key, _claims(created.client_id, **{claim: value}))
+    )
+    assert response.status_code == 401
+    assert response.json()["error"] == "invalid_client"
+    assert reason in response.json()["error_description"]
+    assert response.headers["cache-control"] == "no-store"
+
+
+def test_a_client_assertion_may_have_a_fractional_exp(
+    client: TestClient, registered: tuple[filings.ApiClientRead, ECKey]
+) -> None:
+    created, key = registered
+    claims = _claims(created.client_id, exp=time.time() + 60.5)
+    assert _token_response(client, _assertion(key, claims)).status_code == 200
+
+
+def test_a_client_assertion_from_the_future_is_refused(
+    client: TestClient, registered: tuple[filings.ApiClientRead, ECKey]
+) -> None:
+    created, key = registered
+    client.headers["Accept-Language"] = "en"
+    claims = _claims(created.client_id, iat=int(time.time()) + 3600)
+    response = _token_response(client, _assertion(key, claims))
+    assert response.status_code == 401
+    assert "issued in the future" in response.json()["error_description"]
+
+
+def test_a_client_assertion_whose_aud_is_a_list_is_refused(
+    client: TestClient, registered: tuple[filings.ApiClientRead, ECKey]
+) -> None:
+    # One string: an array could carry another server's audience along (audience injection).
+    created, key = registered
+    response = _token_response(client, _assertion(key, _claims(created.client_id, aud=[AUDIENCE])))
+    assert response.status_code == 401
+    assert response.json()["error"] == "invalid_client"

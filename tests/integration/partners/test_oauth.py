@@ -30,7 +30,6 @@ from myna.app import create_app
 from myna.bootstrap import Container
 from myna.partners import authorization, discovery
 from myna.partners.domain import OrganizationStatus, pairwise_subject
-from myna.partners.dpop import REGISTRY, InvalidDPoPProofError
 from myna.partners.models import (
     AccessToken,
     AuthorizationCode,
@@ -41,6 +40,9 @@ from myna.partners.models import (
 )
 from myna.platform.db import utcnow
 from myna.platform.encoding import b64url_sha256
+from myna.platform.oauth import rfc9126
+from myna.platform.oauth.errors import InvalidDPoPProofError, InvalidScopeError, InvalidTokenError
+from myna.platform.oauth.rfc7515 import REGISTRY
 from myna.platform.ratelimit import RateLimiter
 from myna.platform.settings import Settings
 
@@ -451,7 +453,7 @@ def test_a_request_uri_opens_once_and_only_for_its_client(
 def test_an_expired_pushed_request_cannot_be_opened(api: TestClient, session: Session) -> None:
     org = register(session)
     request_uri = push(api, org, pkce()[1]).json()["request_uri"]
-    row = session.get(PushedRequest, request_uri.removeprefix(authorization.REQUEST_URI_PREFIX))
+    row = session.get(PushedRequest, request_uri.removeprefix(rfc9126.REQUEST_URI_PREFIX))
     assert row is not None
     row.expires_at = utcnow() - timedelta(seconds=1)
     session.commit()
@@ -643,6 +645,61 @@ def test_it_refuses_a_client_secret(api: TestClient, session: Session) -> None:
     assert response.json()["error"] == "invalid_client"
 
 
+# Numbers no calendar holds, and claims that are no numbers: refused, never a 500.
+NOT_A_TIME = [
+    ("exp", 10**20),
+    ("exp", -(10**20)),
+    ("iat", -(10**20)),
+    ("iat", 10**20),
+    ("nbf", 10**20),
+    ("exp", 1e300),
+    ("exp", float("nan")),
+    ("iat", float("inf")),
+    ("exp", "1900000000"),
+    ("iat", "now"),
+    ("exp", True),
+    ("iat", False),
+]
+
+
+@pytest.mark.parametrize(("claim", "value"), NOT_A_TIME)
+def test_a_client_assertion_time_that_is_no_time_is_refused_at_the_token_endpoint(
+    api: TestClient, session: Session, claim: str, value: Any
+) -> None:
+    org = register(session)
+    data = {
+        **org.auth(**{claim: value}),
+        "grant_type": "authorization_code",
+        "code": "c",
+        "redirect_uri": REDIRECT,
+        "code_verifier": "v" * 43,
+    }
+    proof = dpop_proof(ECKey.generate_key("P-256"), TOKEN)
+    api.headers["Accept-Language"] = "en"
+    response = api.post("/oauth/token", data=data, headers={"DPoP": proof})
+    assert response.status_code == 401
+    assert response.json()["error"] == "invalid_client"
+    assert claim in response.json()["error_description"]
+    assert response.headers["cache-control"] == "no-store"
+
+
+@pytest.mark.parametrize(
+    "iat", [10**20, -(10**20), 1e300, float("nan"), str(int(utcnow().timestamp())), True]
+)
+def test_a_dpop_proof_time_that_is_no_time_is_refused_at_the_token_endpoint(
+    api: TestClient, session: Session, iat: Any
+) -> None:
+    org = register(session)
+    key = ECKey.generate_key("P-256")
+    claims = {"jti": str(uuid.uuid4()), "htm": "POST", "htu": TOKEN, "iat": iat}
+    header = {"typ": "dpop+jwt", "alg": "ES256", "jwk": key.as_dict(private=False)}
+    proof = jws.serialize_compact(header, json.dumps(claims).encode(), key, registry=REGISTRY)
+    response = exchange(api, org, Granted("c", "v" * 43, "", ""), key=key, proof=proof)
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_dpop_proof"
+    assert "iat" in response.json()["error_description"]
+
+
 # --- the token endpoint ---------------------------------------------------------------
 
 
@@ -667,7 +724,7 @@ def test_a_replayed_code_fails_and_revokes_the_token_it_gave(
     assert replay.status_code == 400
     assert replay.json()["error"] == "invalid_grant"
     session.expire_all()
-    with pytest.raises(authorization.InvalidTokenError):
+    with pytest.raises(InvalidTokenError):
         resource(session, settings, first.json()["access_token"], key)
 
 
@@ -738,7 +795,7 @@ def test_a_dpop_header_at_par_binds_the_code_to_its_key(
     assert pushed.status_code == 201
     row = session.get(
         PushedRequest,
-        pushed.json()["request_uri"].removeprefix(authorization.REQUEST_URI_PREFIX),
+        pushed.json()["request_uri"].removeprefix(rfc9126.REQUEST_URI_PREFIX),
     )
     assert row is not None
     assert row.dpop_jkt == key.thumbprint()
@@ -818,7 +875,7 @@ def test_approval_cannot_go_beyond_the_request(
     org = register(session)
     pending_id = open_pending(api, org, pkce()[1])
     consent_id = give_consent(session, org, ("openid", "myinfo.local-tax"))
-    with pytest.raises(authorization.InvalidScopeError):
+    with pytest.raises(InvalidScopeError):
         authorization.approve(
             session=session,
             settings=settings,
@@ -847,7 +904,7 @@ def test_a_dpop_token_sent_as_bearer_is_refused(
     session: Session, settings: Settings, issued: tuple[str, ECKey, Granted]
 ) -> None:
     token, key, _ = issued
-    with pytest.raises(authorization.InvalidTokenError):
+    with pytest.raises(InvalidTokenError):
         resource(session, settings, token, key, authorization=f"Bearer {token}")
 
 
@@ -855,7 +912,7 @@ def test_a_stolen_token_with_another_key_is_refused(
     session: Session, settings: Settings, issued: tuple[str, ECKey, Granted]
 ) -> None:
     token, _, _ = issued
-    with pytest.raises(authorization.InvalidTokenError, match="another key"):
+    with pytest.raises(InvalidTokenError, match="another key"):
         resource(session, settings, token, ECKey.generate_key("P-256"))
 
 
@@ -891,7 +948,7 @@ def test_revoking_a_consent_kills_its_tokens_at_once(
     token, key, granted = issued
     assert resource(session, settings, token, key).consent_id == granted.consent_id
     assert authorization.revoke_consent_tokens(session=session, consent_id=granted.consent_id) == 1
-    with pytest.raises(authorization.InvalidTokenError):
+    with pytest.raises(InvalidTokenError):
         resource(session, settings, token, key)
 
 
@@ -906,7 +963,7 @@ def test_a_suspended_organisation_loses_its_tokens(
     ).one()
     row.status = OrganizationStatus.SUSPENDED.value
     session.flush()
-    with pytest.raises(authorization.InvalidTokenError):
+    with pytest.raises(InvalidTokenError):
         resource(session, settings, token, key)
 
 
@@ -918,12 +975,12 @@ def test_an_expired_token_is_refused(
     assert row is not None
     row.expires_at = utcnow() - timedelta(seconds=1)
     session.flush()
-    with pytest.raises(authorization.InvalidTokenError):
+    with pytest.raises(InvalidTokenError):
         resource(session, settings, token, key)
 
 
 def test_the_challenge_names_the_error_for_www_authenticate() -> None:
-    challenge = authorization.www_authenticate(authorization.InvalidTokenError(reason="x"))
+    challenge = authorization.www_authenticate(InvalidTokenError(reason="x"))
     assert challenge.startswith('DPoP error="invalid_token"')
     assert 'algs="PS256 ES256"' in challenge
 
@@ -950,7 +1007,7 @@ def test_housekeeping_forgets_spent_proofs_and_old_requests(
 ) -> None:
     org = register(session)
     request_uri = push(api, org, pkce()[1]).json()["request_uri"]
-    row = session.get(PushedRequest, request_uri.removeprefix(authorization.REQUEST_URI_PREFIX))
+    row = session.get(PushedRequest, request_uri.removeprefix(rfc9126.REQUEST_URI_PREFIX))
     assert row is not None
     row.expires_at = utcnow() - timedelta(hours=2)
     for seen in session.scalars(select(SeenProof)).all():

@@ -12,13 +12,11 @@ import pytest
 from joserfc import jws
 from joserfc.jwk import ECKey, OctKey, RSAKey
 
-from myna.partners.dpop import (
-    REGISTRY,
-    InvalidDPoPProofError,
-    b64url_sha256,
-    normalize_htu,
-    verify_proof,
-)
+from myna.platform.encoding import b64url_sha256
+from myna.platform.oauth.errors import InvalidDPoPProofError
+from myna.platform.oauth.rfc7515 import REGISTRY
+from myna.platform.oauth.rfc9449 import MAX_PROOF_AGE, normalize_htu, remember_proof, verify_proof
+from tests.unit.platform.oauth.conftest import SeenJtis
 
 NOW = datetime(2026, 11, 28, 4, 0, tzinfo=UTC)
 URL = "https://portal.example.jp/oauth/token"
@@ -44,11 +42,6 @@ def proof(
         **(claims or {}),
     }
     return jws.serialize_compact(head, json.dumps(body).encode(), key, registry=REGISTRY)
-
-
-@pytest.fixture(scope="module")
-def ec_key() -> ECKey:
-    return ECKey.generate_key("P-256")
 
 
 def test_it_accepts_a_good_proof_and_returns_the_key_thumbprint(ec_key: ECKey) -> None:
@@ -178,3 +171,46 @@ def test_it_refuses_garbage_and_several_proofs(ec_key: ECKey) -> None:
         verify_proof("not.a.jws", method="POST", url=URL, now=NOW)
     with pytest.raises(InvalidDPoPProofError, match="exactly one"):
         verify_proof(f"{proof(ec_key)},{proof(ec_key)}", method="POST", url=URL, now=NOW)
+
+
+@pytest.mark.parametrize(
+    ("iat", "reason"),
+    [
+        (10**20, "1900-01-01 to 2100-12-31"),
+        (-(10**20), "1900-01-01 to 2100-12-31"),
+        (1e300, "1900-01-01 to 2100-12-31"),
+        (float("nan"), "1900-01-01 to 2100-12-31"),
+        (float("inf"), "1900-01-01 to 2100-12-31"),
+        (str(int(NOW.timestamp())), "number of seconds"),
+        (True, "number of seconds"),
+    ],
+)
+def test_an_iat_that_is_no_time_is_refused_not_overflowed(
+    ec_key: ECKey, iat: Any, reason: str
+) -> None:
+    with pytest.raises(InvalidDPoPProofError, match=reason):
+        verify_proof(proof(ec_key, claims={"iat": iat}), method="POST", url=URL, now=NOW)
+
+
+def test_it_refuses_a_jti_too_long_to_keep(ec_key: ECKey) -> None:
+    with pytest.raises(InvalidDPoPProofError, match="jti"):
+        verify_proof(proof(ec_key, claims={"jti": "j" * 256}), method="POST", url=URL, now=NOW)
+
+
+def test_a_proof_is_accepted_once_per_key(ec_key: ECKey, seen: SeenJtis) -> None:
+    sent = proof(ec_key, claims={"jti": "once"})
+    checked = remember_proof(verify_proof(sent, method="POST", url=URL, now=NOW), seen)
+    assert seen.kept == {(ec_key.thumbprint(), "once"): NOW + 2 * MAX_PROOF_AGE}
+    assert checked.forget_after == NOW + 2 * MAX_PROOF_AGE
+    with pytest.raises(InvalidDPoPProofError, match="already used"):
+        remember_proof(verify_proof(sent, method="POST", url=URL, now=NOW), seen)
+    # The same jti from another key is another proof.
+    other = proof(ECKey.generate_key("P-256"), claims={"jti": "once"})
+    assert remember_proof(verify_proof(other, method="POST", url=URL, now=NOW), seen)
+
+
+def test_it_refuses_an_ec_key_on_another_curve() -> None:
+    p384 = ECKey.generate_key("P-384").as_dict(private=False)
+    sent = _unsigned({"typ": "dpop+jwt", "alg": "ES256", "jwk": p384})
+    with pytest.raises(InvalidDPoPProofError, match="P-256"):
+        verify_proof(sent, method="POST", url=URL, now=NOW)
