@@ -20,6 +20,7 @@ from myna.applications.procedures import Procedures
 from myna.moves import service as moves
 from myna.network import transparency
 from myna.network.node import HttpTransport
+from myna.partners import organizations
 from myna.platform.db import import_all_models, make_engine, make_session_factory
 from myna.platform.ratelimit import RateLimiter
 from myna.platform.settings import Settings
@@ -54,6 +55,11 @@ class Container:
     def log_signer(self) -> transparency.LogSigner:
         """The exchange log's signing key (read, or made on first use, under the data dir)."""
         return network.load_log_signer(self.settings)
+
+    @cached_property
+    def jwks_cache(self) -> organizations.JwksCache:
+        """Partners' key sets fetched from their jwks_uris, shared by the worker threads."""
+        return organizations.JwksCache()
 
     def hub_for(self, session: Session) -> network.Hub:
         """The hub for one unit of work (in-process agencies share ``session``)."""

@@ -173,8 +173,10 @@ def rotate_keys(
     jwks = _read_json(jwks_file)
     _show(
         _run(
+            # A fresh cache: this process has fetched nothing; a server's own cache
+            # keeps a dropped jwks_uri's set at most JWKS_CACHE_SECONDS.
             lambda session: organizations.rotate_keys(
-                session=session, client_id=client_id, jwks=jwks
+                session=session, cache=organizations.JwksCache(), client_id=client_id, jwks=jwks
             )
         )
     )

@@ -27,7 +27,11 @@ from myna.platform.settings import Settings
 
 
 def _registered_keys(
-    session: Session, settings: Settings, client_id: str, kid: str | None
+    session: Session,
+    settings: Settings,
+    cache: organizations.JwksCache,
+    client_id: str,
+    kid: str | None,
 ) -> Sequence[ECKey | RSAKey]:
     """The approved organisation's signing keys (its JWKS, or those at its jwks_uri).
 
@@ -42,7 +46,7 @@ def _registered_keys(
     require_active(client)
     try:
         keys = organizations.client_keys(
-            session=session, settings=settings, client_id=client_id, kid=kid
+            session=session, settings=settings, cache=cache, client_id=client_id, kid=kid
         )
     except organizations.JwksUnavailableError as exc:
         # The organisation's integrator needs to know why (an address, a size, a status).
@@ -56,7 +60,12 @@ def _registered_keys(
 
 
 def authenticate_client(
-    *, session: Session, settings: Settings, params: Mapping[str, str], now: datetime
+    *,
+    session: Session,
+    settings: Settings,
+    cache: organizations.JwksCache,
+    params: Mapping[str, str],
+    now: datetime,
 ) -> RegisteredClient:
     """The approved organisation that signed ``client_assertion`` (RFC 7523 §3)."""
     if params.get("client_assertion_type") != rfc7523.ASSERTION_TYPE:
@@ -67,7 +76,7 @@ def authenticate_client(
         raise InvalidClientError(reason=N_("client secrets are not accepted"))
 
     def client_keys(client_id: str, kid: str | None) -> Sequence[ECKey | RSAKey]:
-        return _registered_keys(session, settings, client_id, kid)
+        return _registered_keys(session, settings, cache, client_id, kid)
 
     verified = rfc7523.verify_client_assertion(
         params.get("client_assertion", ""),

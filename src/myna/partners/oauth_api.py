@@ -182,7 +182,13 @@ async def _back_channel(request: Request, work: BackChannelWork) -> Response:
         with unit_of_work(container.session_factory) as db:
             try:
                 now = utcnow()
-                client = authenticate_client(session=db, settings=settings, params=params, now=now)
+                client = authenticate_client(
+                    session=db,
+                    settings=settings,
+                    cache=container.jwks_cache,
+                    params=params,
+                    now=now,
+                )
                 _count_call(request, client.client_id)
                 answer = work(BackChannelCall(db, client, params, proof, now))
             except MynaError as exc:

@@ -36,7 +36,7 @@ import secrets
 import socket
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from ipaddress import IPv4Address, IPv6Address, IPv6Network, ip_address
 from typing import Any, cast
 from urllib.parse import SplitResult, urlsplit, urlunsplit
@@ -644,14 +644,16 @@ def resume(*, session: Session, client_id: str, note: str) -> RegisteredClient:
     return client_view(row)
 
 
-def rotate_keys(*, session: Session, client_id: str, jwks: dict[str, Any]) -> RegisteredClient:
+def rotate_keys(
+    *, session: Session, cache: JwksCache, client_id: str, jwks: dict[str, Any]
+) -> RegisteredClient:
     """Replace the organisation's keys with a new inline JWKS (a jwks_uri is dropped)."""
     row = _row(session, client_id)
     if row.status == OrganizationStatus.REJECTED:
         raise _refuse_change(row, N_("given new keys"))
     row.jwks = check_jwks(jwks)
     if row.jwks_uri is not None:
-        _forget_fetched(row.jwks_uri)
+        cache.forget(row.jwks_uri)
     row.jwks_uri = None
     session.flush()
     log.info("partner_keys_rotated", client_id=row.client_id, keys=len(row.jwks["keys"]))
@@ -660,12 +662,6 @@ def rotate_keys(*, session: Session, client_id: str, jwks: dict[str, Any]) -> Re
 
 # --- keys ----------------------------------------------------------------------------
 
-# jwks_uri → (monotonic time fetched, the checked set); shared by the worker threads.
-_fetched: dict[str, tuple[float, dict[str, Any]]] = {}
-# jwks_uri → (monotonic time it failed, why): not fetched again for JWKS_REFETCH_SECONDS.
-# Keyed with the loopback policy the fetch ran under (a refusal depends on it).
-_failed: dict[tuple[str, bool], tuple[float, JwksUnavailableError]] = {}
-_fetched_lock = threading.Lock()
 
 # Why a jwks_uri gave no keys: the integrator reads these in the client authentication
 # error, the operator in the log.
@@ -685,20 +681,18 @@ TOO_LARGE = N_("The organisation's jwks_uri answered more than {limit} KiB.")
 NOT_A_KEY_SET = N_("The organisation's jwks_uri did not answer a valid JWK Set.")
 
 
-def _forget_fetched(uri: str) -> None:
-    with _fetched_lock:
-        _fetched.pop(uri, None)
-        for policy in (False, True):
-            _failed.pop((uri, policy), None)
-
-
 def loopback_allowed(settings: Settings) -> bool:
     """Whether a jwks_uri may be fetched from the loopback: in the sandbox, or when set."""
     return settings.environment == "development" or settings.partner_jwks_allow_loopback
 
 
 def client_keys(
-    *, session: Session, settings: Settings, client_id: str, kid: str | None = None
+    *,
+    session: Session,
+    settings: Settings,
+    cache: JwksCache,
+    client_id: str,
+    kid: str | None = None,
 ) -> KeySet:
     """The organisation's public signing keys, to check its client assertions.
 
@@ -706,21 +700,21 @@ def client_keys(
     ``kid`` refetches at most every ten seconds, so a rotation there is seen at once).
     The encryption key is left out: it never verifies anything.
     """
-    keys = _registered_keys(session, settings, client_id, kid)
+    keys = _registered_keys(session, settings, cache, client_id, kid)
     signing = [key for key in keys["keys"] if key.get("use") == SIGNING]
     return _key_set({"keys": signing}) if signing else KeySet([])
 
 
 def encryption_key(
-    *, session: Session, settings: Settings, client_id: str
+    *, session: Session, settings: Settings, cache: JwksCache, client_id: str
 ) -> dict[str, Any] | None:
     """The organisation's public encryption key (``use: enc``), or None if it has none."""
-    keys = _registered_keys(session, settings, client_id, None)
+    keys = _registered_keys(session, settings, cache, client_id, None)
     return next((key for key in keys["keys"] if key.get("use") == ENCRYPTION), None)
 
 
 def _registered_keys(
-    session: Session, settings: Settings, client_id: str, kid: str | None
+    session: Session, settings: Settings, cache: JwksCache, client_id: str, kid: str | None
 ) -> dict[str, Any]:
     row = _row(session, client_id)
     if row.jwks is not None:
@@ -731,7 +725,7 @@ def _registered_keys(
         # Anyone may register: an organisation nobody has approved must not be able to
         # make the platform call a URL of its choosing.
         raise JwksUnavailableError(NOT_APPROVED)
-    return _keys_from_uri(row.jwks_uri, kid, allow_loopback=loopback_allowed(settings))
+    return cache.keys(row.jwks_uri, kid, allow_loopback=loopback_allowed(settings))
 
 
 def _key_set(jwks: dict[str, Any]) -> KeySet:
@@ -739,32 +733,55 @@ def _key_set(jwks: dict[str, Any]) -> KeySet:
     return KeySet.import_key_set(cast("KeySetSerialization", jwks))
 
 
-def _keys_from_uri(uri: str, kid: str | None, *, allow_loopback: bool) -> dict[str, Any]:
-    now = time.monotonic()
-    with _fetched_lock:
-        cached = _fetched.get(uri)
-    if cached is not None:
-        fetched_at, keys = cached
-        fresh = now - fetched_at < JWKS_CACHE_SECONDS
-        known = kid is None or any(key["kid"] == kid for key in keys["keys"])
-        if fresh and (known or now - fetched_at < JWKS_REFETCH_SECONDS):
-            return keys
-    with _fetched_lock:
-        failed = _failed.get((uri, allow_loopback))
-    if failed is not None and now - failed[0] < JWKS_REFETCH_SECONDS:
-        # A failing jwks_uri is not asked again at once: unauthenticated callers naming
-        # the organisation must not be able to hold a worker per request on it.
-        raise JwksUnavailableError(failed[1].message, **failed[1].params)
-    try:
-        keys = fetch_jwks(uri, allow_loopback=allow_loopback)
-    except JwksUnavailableError as error:
-        with _fetched_lock:
-            _failed[uri, allow_loopback] = (now, error)
-        raise
-    with _fetched_lock:
-        _fetched[uri] = (now, keys)
-        _failed.pop((uri, allow_loopback), None)
-    return keys
+class JwksCache:
+    """Key sets fetched from jwks_uris, shared by the worker threads of one process.
+
+    A set is kept for JWKS_CACHE_SECONDS; an unknown ``kid`` refetches once the set is
+    older than JWKS_REFETCH_SECONDS, so a rotation at the organisation's end is seen at
+    once. A jwks_uri that failed is not asked again for JWKS_REFETCH_SECONDS:
+    unauthenticated callers naming the organisation must not be able to hold a worker
+    per request on it. The composition root owns one; ``clock`` is a monotonic clock.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        # jwks_uri → (time fetched, the checked set).
+        self._fetched: dict[str, tuple[float, dict[str, Any]]] = {}
+        # (jwks_uri, loopback policy) → (time it failed, why): a refusal depends on it.
+        self._failed: dict[tuple[str, bool], tuple[float, JwksUnavailableError]] = {}
+        self._lock = threading.Lock()
+
+    def keys(self, uri: str, kid: str | None, *, allow_loopback: bool) -> dict[str, Any]:
+        """The checked key set at ``uri``: kept, or fetched now (:func:`fetch_jwks`)."""
+        now = self._clock()
+        with self._lock:
+            cached = self._fetched.get(uri)
+            failed = self._failed.get((uri, allow_loopback))
+        if cached is not None:
+            fetched_at, keys = cached
+            fresh = now - fetched_at < JWKS_CACHE_SECONDS
+            known = kid is None or any(key["kid"] == kid for key in keys["keys"])
+            if fresh and (known or now - fetched_at < JWKS_REFETCH_SECONDS):
+                return keys
+        if failed is not None and now - failed[0] < JWKS_REFETCH_SECONDS:
+            raise JwksUnavailableError(failed[1].message, **failed[1].params)
+        try:
+            keys = fetch_jwks(uri, allow_loopback=allow_loopback)
+        except JwksUnavailableError as error:
+            with self._lock:
+                self._failed[uri, allow_loopback] = (now, error)
+            raise
+        with self._lock:
+            self._fetched[uri] = (now, keys)
+            self._failed.pop((uri, allow_loopback), None)
+        return keys
+
+    def forget(self, uri: str) -> None:
+        """Drop what is kept about ``uri`` (its organisation changed its keys)."""
+        with self._lock:
+            self._fetched.pop(uri, None)
+            for policy in (False, True):
+                self._failed.pop((uri, policy), None)
 
 
 def fetch_jwks(uri: str, *, allow_loopback: bool = False) -> dict[str, Any]:

@@ -76,6 +76,7 @@ def my_information(request: Request) -> Response:
             session=db,
             settings=settings,
             hub=get_container(request).hub_for(db),
+            cache=get_container(request).jwks_cache,
             context=context,
         )
 
@@ -89,6 +90,8 @@ def my_information(request: Request) -> Response:
 )
 def shared_notices(request: Request) -> Response:
     def answer(db: Session, settings: Settings, context: TokenContext) -> resources.SignedAnswer:
-        return resources.shared_notices(session=db, settings=settings, context=context)
+        return resources.shared_notices(
+            session=db, settings=settings, cache=get_container(request).jwks_cache, context=context
+        )
 
     return _serve(request, NOTICES_PATH, answer)

@@ -38,6 +38,7 @@ from myna.partners.models import Consent
 from myna.partners.organizations import (
     CONTENT_ENCRYPTION,
     ENCRYPTION_ALGORITHMS_FOR_KTY,
+    JwksCache,
     encryption_key,
     get_client,
 )
@@ -113,12 +114,19 @@ def _encrypt_if_asked(enc_key: dict[str, Any] | None, signed: str) -> tuple[str,
 
 
 def self_information(
-    *, session: Session, settings: Settings, hub: network.Hub, context: TokenContext
+    *,
+    session: Session,
+    settings: Settings,
+    hub: network.Hub,
+    cache: JwksCache,
+    context: TokenContext,
 ) -> SignedAnswer:
     """自己情報取得API: the consented items, fetched through the hub, signed item by item."""
     consent, scopes = _consented(session, context)
     client = get_client(session=session, client_id=context.client_id)
-    enc_key = encryption_key(session=session, settings=settings, client_id=client.client_id)
+    enc_key = encryption_key(
+        session=session, settings=settings, cache=cache, client_id=client.client_id
+    )
     wanted = [
         item
         for item in consent.items
@@ -202,7 +210,9 @@ def self_information(
     return SignedAnswer(body=body, media_type=media_type, items=delivered)
 
 
-def shared_notices(*, session: Session, settings: Settings, context: TokenContext) -> SignedAnswer:
+def shared_notices(
+    *, session: Session, settings: Settings, cache: JwksCache, context: TokenContext
+) -> SignedAnswer:
     """お知らせ情報取得API: the resident's notices, when they agreed to share them."""
     consent, scopes = _consented(session, context)
     if NOTICES_SCOPE not in scopes:
@@ -211,7 +221,9 @@ def shared_notices(*, session: Session, settings: Settings, context: TokenContex
         )
         raise InsufficientScopeError
     client = get_client(session=session, client_id=context.client_id)
-    enc_key = encryption_key(session=session, settings=settings, client_id=client.client_id)
+    enc_key = encryption_key(
+        session=session, settings=settings, cache=cache, client_id=client.client_id
+    )
     page = notices.inbox(session=session, resident_id=context.resident_id, page_size=MAX_NOTICES)
     senders = {code: _agency_name(session, code) for code in {i.sender for i in page.items}}
     listed = [

@@ -106,14 +106,25 @@ def key_server() -> Iterator[KeyServer]:
     server.thread.join()
 
 
-@pytest.fixture(autouse=True)
-def _no_keys_kept_between_tests() -> Iterator[None]:
-    """The fetched-keys cache is process-wide: each test starts and ends without it."""
-    organizations._fetched.clear()
-    organizations._failed.clear()
-    yield
-    organizations._fetched.clear()
-    organizations._failed.clear()
+@dataclass
+class Clock:
+    """A monotonic clock the test moves forward (no sleeping)."""
+
+    now: float = 1_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def jwks_cache(clock: Clock) -> organizations.JwksCache:
+    """This test's own cache of fetched key sets (the container owns one per process)."""
+    return organizations.JwksCache(clock)
 
 
 @pytest.fixture

@@ -46,7 +46,7 @@ from myna.partners.models import AccessToken, Organization
 from myna.platform import i18n
 from myna.platform.db import make_engine, utcnow
 from myna.platform.settings import Settings, get_settings
-from tests.integration.partners.conftest import Answer, KeyServer
+from tests.integration.partners.conftest import Answer, Clock, KeyServer
 
 API = "/api/partners/organizations"
 CALLBACK = "https://mirai-bank.example/myna/callback"
@@ -302,11 +302,17 @@ def test_it_accepts_one_encryption_key_beside_the_signing_keys(
     assert "key_ops" not in encryption
     # An encryption key is never a key to check a client assertion with.
     keys = organizations.client_keys(
-        session=session, settings=settings, client_id=created.client_id
+        session=session,
+        settings=settings,
+        cache=organizations.JwksCache(),
+        client_id=created.client_id,
     )
     assert [key.kid for key in keys.keys] == ["k1"]
     found = organizations.encryption_key(
-        session=session, settings=settings, client_id=created.client_id
+        session=session,
+        settings=settings,
+        cache=organizations.JwksCache(),
+        client_id=created.client_id,
     )
     assert found == encryption
 
@@ -490,20 +496,30 @@ def test_rotating_keys_replaces_them_and_refuses_a_private_key(
 ) -> None:
     approved = _approved(session)
     keys = organizations.client_keys(
-        session=session, settings=settings, client_id=approved.client_id
+        session=session,
+        settings=settings,
+        cache=organizations.JwksCache(),
+        client_id=approved.client_id,
     )
     assert [key.kid for key in keys.keys] == ["k1"]
     with pytest.raises(organizations.InvalidJwksError):
         organizations.rotate_keys(
-            session=session, client_id=approved.client_id, jwks=_public_jwks(_private_ec())
+            session=session,
+            cache=organizations.JwksCache(),
+            client_id=approved.client_id,
+            jwks=_public_jwks(_private_ec()),
         )
     organizations.rotate_keys(
         session=session,
+        cache=organizations.JwksCache(),
         client_id=approved.client_id,
         jwks=_public_jwks(_ec_jwk("k2"), _rsa(2048)),
     )
     keys = organizations.client_keys(
-        session=session, settings=settings, client_id=approved.client_id
+        session=session,
+        settings=settings,
+        cache=organizations.JwksCache(),
+        client_id=approved.client_id,
     )
     assert sorted(key.kid or "" for key in keys.keys) == ["k2", "r1"]
     assert all(not key.is_private for key in keys.keys)
@@ -514,29 +530,45 @@ def test_rotating_keys_replaces_them_and_refuses_a_private_key(
 # from the operator's own network, never more than a few KiB for a few seconds.
 
 
-def _keys(session: Session, settings: Settings, org: RegisteredClient, **kid: str) -> KeySet:
+def _keys(
+    session: Session,
+    settings: Settings,
+    org: RegisteredClient,
+    cache: organizations.JwksCache | None = None,
+    **kid: str,
+) -> KeySet:
     return organizations.client_keys(
-        session=session, settings=settings, client_id=org.client_id, **kid
+        session=session,
+        settings=settings,
+        cache=cache or organizations.JwksCache(),
+        client_id=org.client_id,
+        **kid,
     )
 
 
 def test_keys_behind_a_jwks_uri_are_fetched_checked_and_kept_a_while(
-    session: Session, sandbox_settings: Settings, key_server: KeyServer
+    session: Session,
+    sandbox_settings: Settings,
+    key_server: KeyServer,
+    jwks_cache: organizations.JwksCache,
+    clock: Clock,
 ) -> None:
     url = key_server.put(_public_jwks(_ec_jwk("k1")))
     approved = _approved(session, jwks=None, jwks_uri=url)
-    keys = _keys(session, sandbox_settings, approved, kid="k1")
+    keys = _keys(session, sandbox_settings, approved, jwks_cache, kid="k1")
     assert [key.kid for key in keys.keys] == ["k1"]
-    _keys(session, sandbox_settings, approved, kid="k1")
+    _keys(session, sandbox_settings, approved, jwks_cache, kid="k1")
     assert key_server.count(url) == 1  # the second call used the kept set
     # The organisation rotates at its end: an unknown kid refetches once the set is
-    # older than the refetch interval (backdated here instead of waiting).
+    # older than the refetch interval (the cache's clock moved on, no waiting).
     key_server.answers[key_server.path_of(url)] = Answer(
         200, json.dumps(_public_jwks(_ec_jwk("k2"))).encode()
     )
-    fetched_at, kept = organizations._fetched[url]
-    organizations._fetched[url] = (fetched_at - organizations.JWKS_REFETCH_SECONDS - 1, kept)
-    keys = _keys(session, sandbox_settings, approved, kid="k2")
+    keys = _keys(session, sandbox_settings, approved, jwks_cache, kid="k2")
+    assert [key.kid for key in keys.keys] == ["k1"]  # too soon: the kept set answers
+    assert key_server.count(url) == 1
+    clock.now += organizations.JWKS_REFETCH_SECONDS + 1
+    keys = _keys(session, sandbox_settings, approved, jwks_cache, kid="k2")
     assert [key.kid for key in keys.keys] == ["k2"]
     assert key_server.count(url) == 2
     # The connection went to the address, the request named the host it was for.
@@ -562,7 +594,10 @@ def test_nothing_is_fetched_for_an_organisation_that_is_not_approved(
     assert "approved organisation" in str(refused.value)
     with pytest.raises(organizations.JwksUnavailableError):
         organizations.encryption_key(
-            session=session, settings=sandbox_settings, client_id=created.client_id
+            session=session,
+            settings=sandbox_settings,
+            cache=organizations.JwksCache(),
+            client_id=created.client_id,
         )
     assert key_server.total == 0
 
@@ -784,15 +819,24 @@ def test_a_jwks_uri_that_answers_badly_gives_no_keys(
 
 
 def test_a_failing_jwks_uri_is_not_asked_again_at_once(
-    session: Session, sandbox_settings: Settings, key_server: KeyServer
+    session: Session,
+    sandbox_settings: Settings,
+    key_server: KeyServer,
+    jwks_cache: organizations.JwksCache,
+    clock: Clock,
 ) -> None:
     url = key_server.put(_public_jwks(_ec_jwk()), status=500)
     approved = _approved(session, jwks=None, jwks_uri=url)
     for _ in range(3):
         with pytest.raises(organizations.JwksUnavailableError) as refused:
-            _keys(session, sandbox_settings, approved)
+            _keys(session, sandbox_settings, approved, jwks_cache)
         assert refused.value.message == organizations.NOT_OK
     assert key_server.count(url) == 1
+    # Asked again once the refetch interval has passed.
+    clock.now += organizations.JWKS_REFETCH_SECONDS + 1
+    with pytest.raises(organizations.JwksUnavailableError):
+        _keys(session, sandbox_settings, approved, jwks_cache)
+    assert key_server.count(url) == 2
 
 
 def test_a_jwks_uri_that_drips_its_answer_is_cut_off_at_the_deadline(
@@ -824,14 +868,18 @@ def test_an_unreachable_jwks_uri_gives_no_keys(
 
 
 def test_an_encryption_key_behind_a_jwks_uri_is_found_but_never_verifies(
-    session: Session, sandbox_settings: Settings, key_server: KeyServer
+    session: Session,
+    sandbox_settings: Settings,
+    key_server: KeyServer,
+    jwks_cache: organizations.JwksCache,
 ) -> None:
     enc = _rsa(2048, kid="e1", use="enc", alg="RSA-OAEP-256")
     url = key_server.put(_public_jwks(_ec_jwk("k1"), enc))
     approved = _approved(session, jwks=None, jwks_uri=url)
-    assert [key.kid for key in _keys(session, sandbox_settings, approved, kid="e1").keys] == ["k1"]
+    signing = _keys(session, sandbox_settings, approved, jwks_cache, kid="e1")
+    assert [key.kid for key in signing.keys] == ["k1"]
     found = organizations.encryption_key(
-        session=session, settings=sandbox_settings, client_id=approved.client_id
+        session=session, settings=sandbox_settings, cache=jwks_cache, client_id=approved.client_id
     )
     assert found is not None
     assert (found["kid"], found["use"], found["n"]) == ("e1", "enc", enc["n"])

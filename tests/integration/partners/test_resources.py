@@ -519,7 +519,7 @@ def test_an_encryption_key_behind_a_jwks_uri_is_used_and_its_absence_sends_nothi
         assert jwe.decrypt_compact(answer.text, enc).plaintext
         # The keys cannot be read now: no answer at all rather than one in the clear.
         key_server.answers[key_server.path_of(url)] = Answer(503, b"")
-        organizations._fetched.clear()
+        sandbox_container.jwks_cache.forget(url)
         failed = _call(sandbox, MYINFO, token, key)
     assert failed.status_code == 502
     assert failed.json()["error"] == "jwks_unavailable"
