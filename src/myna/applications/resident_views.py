@@ -20,7 +20,6 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
-from myna import network
 from myna.applications import forms, submission
 from myna.applications import service as applications
 from myna.applications.domain import (
@@ -112,7 +111,7 @@ def _draft_routes(
             check_csrf(active, next(iter(posted.get("csrf_token", [])), None))
             submission.prefill(
                 session=db,
-                hub=network.hub_for(session=db, settings=settings),
+                hub=get_container(request).hub_for(db),
                 resident_id=resident_id,
                 municipality_code=municipality,
                 code=code,

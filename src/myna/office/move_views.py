@@ -15,7 +15,7 @@ from fastapi import APIRouter, Form, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
-from myna import network, registry
+from myna import registry
 from myna.moves import service as moves
 from myna.office import service as office
 from myna.office.service import OfficeSession
@@ -125,14 +125,13 @@ def complete_move(
     move_id: MoveId,
     csrf_token: Annotated[str, Form(max_length=128)] = "",
 ) -> Response:
-    settings = get_container(request).settings
     with transaction(request) as db:
         active = _logged_in(db, request, cookie)
         office.check_csrf(active, csrf_token)
         staff = office.require_staff(active)
         # The hub shares this transaction: the exchanges it logs commit with the move-in
         # or roll back with it.
-        hub = network.hub_for(session=db, settings=settings)
+        hub = get_container(request).hub_for(db)
         try:
             # A savepoint: a refusal half-way undoes every step, and the page still renders.
             with db.begin_nested():

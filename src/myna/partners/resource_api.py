@@ -13,7 +13,6 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
-from myna import network
 from myna.partners import authorization, discovery, resources
 from myna.partners.authorization import TokenContext
 from myna.partners.domain import PartnerError
@@ -81,7 +80,7 @@ def my_information(request: Request) -> Response:
         return resources.self_information(
             session=db,
             settings=settings,
-            hub=network.hub_for(session=db, settings=settings),
+            hub=get_container(request).hub_for(db),
             context=context,
         )
 

@@ -18,7 +18,13 @@ from myna.platform.errors import NotFoundError
 from myna.platform.params import LogIndex
 from myna.platform.ratelimit import Limit
 from myna.platform.urls import is_site_path
-from myna.platform.web import client_address, make_templates, template_context, transaction
+from myna.platform.web import (
+    client_address,
+    get_container,
+    make_templates,
+    template_context,
+    transaction,
+)
 from myna.portal import presenters, service
 from myna.portal.dependencies import (
     LoginLimiterDep,
@@ -233,7 +239,7 @@ def my_info_retrieve(
             raise NoCategoryChosenError
         outcome = network.request_self_information(
             session=db,
-            hub=network.hub_for(session=db, settings=settings),
+            hub=get_container(request).hub_for(db),
             resident_id=active.resident_id,
             items=items,
         )
