@@ -28,6 +28,7 @@ NAMING_CONVENTION = {
 # Every context that owns tables, by name: the platform registers them on the shared
 # metadata (for Alembic and the composition root) without importing the contexts.
 MODEL_MODULES = (
+    "myna.platform.sessions.models",
     "myna.registry.models",
     "myna.jpki.models",
     "myna.portal.models",
