@@ -18,41 +18,39 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from myna import __version__, network
 from myna.applications.domain import MAX_APPLICATION_ATTACHMENT_BYTES
-from myna.applications.resident_views import make_router as resident_application_pages
+from myna.applications.resident_views import router as resident_application_router
 from myna.applications.submission_api import router as submission_api_router
 from myna.applications.views import ATTACHMENT_UPLOAD_PATH
-from myna.applications.views import make_router as application_pages
+from myna.applications.views import router as application_router
 from myna.catalog.api import router as services_api_router
 from myna.catalog.views import router as services_router
 from myna.jpki.api import router as jpki_router
-from myna.moves.views import make_router as move_pages
+from myna.moves.views import router as move_router
 from myna.network.api import router as network_router
 from myna.notices.api import router as notices_api_router
-from myna.notices.views import make_router as notice_pages
-from myna.office import service as office
+from myna.notices.views import router as notice_router
 from myna.office.application_views import router as office_application_router
 from myna.office.filings_api import router as filings_api_router
 from myna.office.move_views import router as office_move_router
 from myna.office.notice_views import NOTICE_FORM_MAX_BYTES, NOTICE_FORM_PATH
 from myna.office.notice_views import router as office_notice_router
-from myna.office.views import OFFICE_COOKIE
 from myna.office.views import router as office_router
 from myna.partners import authorization
-from myna.partners.consent_views import make_router as consent_pages
+from myna.partners.consent_views import router as consent_router
 from myna.partners.oauth_api import router as oauth_router
-from myna.partners.organization_views import make_router as organization_pages
+from myna.partners.organization_views import router as organization_router
 from myna.partners.resource_api import router as partner_resource_router
 from myna.platform.db import unit_of_work
 from myna.platform.errors import MynaError
 from myna.platform.i18n import gettext as _
 from myna.platform.logging import get_logger
 from myna.platform.routing import index_routes
+from myna.platform.sessions import RESIDENT, STAFF, LoginRequiredError, login_gate
 from myna.platform.web import (
     BodySizeLimitMiddleware,
     LocaleMiddleware,
     RejectNulMiddleware,
     SecurityHeadersMiddleware,
-    UploadGate,
     UploadRule,
     language_router,
     make_templates,
@@ -61,8 +59,6 @@ from myna.platform.web import (
 from myna.portal import service as portal_service
 from myna.portal.account_views import router as account_router
 from myna.portal.api import router as portal_api_router
-from myna.portal.dependencies import SESSION_COOKIE, check_csrf, resident_session
-from myna.portal.domain import NotLoggedInError
 from myna.portal.views import router as portal_router
 
 if TYPE_CHECKING:
@@ -108,27 +104,14 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(account_router)
     app.include_router(jpki_router)
     app.include_router(network_router)
-    app.include_router(
-        notice_pages(
-            resident_session=resident_session, check_csrf=check_csrf, cookie_name=SESSION_COOKIE
-        )
-    )
+    app.include_router(notice_router)
     app.include_router(notices_api_router)
     # The signing pages first: /apply/sign/{id} would otherwise match /apply/{m}/{code}.
-    for pages in (
-        resident_application_pages,
-        application_pages,
-        move_pages,
-        consent_pages,
-        organization_pages,
-    ):
-        app.include_router(
-            pages(
-                resident_session=resident_session,
-                check_csrf=check_csrf,
-                cookie_name=SESSION_COOKIE,
-            )
-        )
+    app.include_router(resident_application_router)
+    app.include_router(application_router)
+    app.include_router(move_router)
+    app.include_router(consent_router)
+    app.include_router(organization_router)
     app.include_router(services_router)
     app.include_router(services_api_router)
     app.include_router(filings_api_router)
@@ -156,8 +139,8 @@ def create_app(container: Container) -> FastAPI:
         BodySizeLimitMiddleware,
         limit=MAX_BODY_BYTES,
         uploads=[
-            UploadRule(ATTACHMENT_UPLOAD_PATH, MAX_UPLOAD_BYTES, _resident_gate(container)),
-            UploadRule(NOTICE_FORM_PATH, NOTICE_FORM_MAX_BYTES, _staff_gate(container)),
+            UploadRule(ATTACHMENT_UPLOAD_PATH, MAX_UPLOAD_BYTES, login_gate(container, RESIDENT)),
+            UploadRule(NOTICE_FORM_PATH, NOTICE_FORM_MAX_BYTES, login_gate(container, STAFF)),
         ],
     )
     app.add_middleware(SecurityHeadersMiddleware, public_prefixes=("/static/",))
@@ -165,32 +148,6 @@ def create_app(container: Container) -> FastAPI:
         # Outermost: every limit and log below sees the client a trusted proxy names.
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=container.settings.trusted_proxies)
     return app
-
-
-def _resident_gate(container: Container) -> UploadGate:
-    """Admits an upload only from a logged-in resident's session."""
-
-    def admitted(cookies: dict[str, str]) -> bool:
-        with unit_of_work(container.session_factory) as db:
-            active = portal_service.load_session(
-                session=db, settings=container.settings, token=cookies.get(SESSION_COOKIE)
-            )
-            return active is not None and active.resident_id is not None
-
-    return admitted
-
-
-def _staff_gate(container: Container) -> UploadGate:
-    """Admits an upload only from a staff member past the second factor."""
-
-    def admitted(cookies: dict[str, str]) -> bool:
-        with unit_of_work(container.session_factory) as db:
-            active = office.load_session(
-                session=db, settings=container.settings, token=cookies.get(OFFICE_COOKIE)
-            )
-            return active is not None and active.staff is not None and active.mfa_passed
-
-    return admitted
 
 
 async def _publish_tree_heads(container: Container) -> None:
@@ -203,7 +160,8 @@ async def _publish_tree_heads(container: Container) -> None:
             container.publish_tree_head(session)
             # Housekeeping about once a minute: expired sessions and old request ids.
             if rounds % 60 == 0:
-                portal_service.purge_expired(session=session, settings=container.settings)
+                container.sessions.purge_expired(session)
+                portal_service.forget_expired_challenges(session=session)
                 network.forget_old_requests(session=session)
                 authorization.forget_expired(session=session)
 
@@ -241,10 +199,12 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(MynaError)
     async def myna_error(request: Request, exc: MynaError) -> Response:
-        if isinstance(exc, NotLoggedInError) and not wants_json(request):
-            # A page opened from a notice or a partner comes back to itself after login.
-            after = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-            target = f"/login?next={quote(after, safe='')}" if request.method == "GET" else "/login"
+        if isinstance(exc, LoginRequiredError) and not wants_json(request):
+            target = exc.login_path
+            if exc.comes_back and request.method == "GET":
+                # A page opened from a notice or a partner comes back to itself after login.
+                after = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+                target = f"{target}?next={quote(after, safe='')}"
             return RedirectResponse(target, status_code=303)
         return error_response(
             request, status=exc.status_code, code=exc.code, message=exc.localized()

@@ -23,6 +23,7 @@ from myna.network.node import HttpTransport
 from myna.partners import organizations
 from myna.platform.db import import_all_models, make_engine, make_session_factory
 from myna.platform.ratelimit import RateLimiter
+from myna.platform.sessions import SessionStore
 from myna.platform.settings import Settings
 
 __all__ = ["Container", "build_container", "import_all_models"]
@@ -40,6 +41,11 @@ class Container:
     def rate_limiter(self) -> RateLimiter:
         """The process's one rate limiter, built from the settings on first use."""
         return RateLimiter.from_settings(self.settings)
+
+    @cached_property
+    def sessions(self) -> SessionStore:
+        """Residents' and staff's browser sessions (tests may swap in one with their clock)."""
+        return SessionStore.from_settings(self.settings)
 
     @cached_property
     def procedures(self) -> Procedures:

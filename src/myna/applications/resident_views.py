@@ -4,21 +4,20 @@
 ``.../attachments`` adds or removes a file, ``.../sign`` freezes the checked draft into a
 signing request; ``/apply/sign/{id}`` waits for the card reader (QR code or link, like
 the login) and moves on to the receipt; ``/applications`` lists the resident's filings
-and ``/applications/{receipt}`` shows one with its history and the signed files.
+and ``/applications/{receipt}`` shows one with its history and the signed files. Every
+page needs the resident's login (``CurrentResident``) and shows only their own filings.
 """
 
-# No `from __future__ import annotations`: FastAPI reads the closures' annotations at
-# definition time, and they name local dependencies.
+# No `from __future__ import annotations`: FastAPI reads the routes' annotations at
+# definition time.
 
 import io
-from collections.abc import Callable
 from typing import Annotated, Any
 from urllib.parse import quote
 
 import segno
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
-from sqlalchemy.orm import Session
 
 from myna.applications import forms, submission
 from myna.applications import service as applications
@@ -28,21 +27,14 @@ from myna.applications.domain import (
     parse_receipt_number,
 )
 from myna.applications.views import NO_STORE, Code, Municipality, templates
-from myna.platform.forms import (
-    CsrfCheck,
-    Posted,
-    PostedMany,
-    ResidentSession,
-    SettingsDep,
-    Upload,
-)
-from myna.platform.forms import resident_of as _resident
+from myna.platform.forms import Posted, PostedMany, SettingsDep, Upload
 from myna.platform.params import PageNumber, RowId
-from myna.platform.settings import Settings
+from myna.platform.sessions import CurrentResident, check_csrf
 from myna.platform.web import get_container, template_context, transaction
 
 RequestId = Annotated[str, Path(min_length=20, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 Receipt = Annotated[str, Path(min_length=16, max_length=24)]
+router = APIRouter(include_in_schema=False)
 
 
 def signing_link(reader_url: str, portal_url: str, request_id: str) -> str:
@@ -64,262 +56,217 @@ def _readable(code: str, data: dict[str, Any]) -> list[forms.ReadableGroup]:
     return [] if form is None else forms.readable(form, data)
 
 
-def make_router(
-    *, resident_session: ResidentSession, check_csrf: CsrfCheck, cookie_name: str
-) -> APIRouter:
-    """The resident's pre-fill, files, signing and application-history pages."""
-    router = APIRouter(include_in_schema=False)
-
-    async def session_cookie(request: Request) -> str | None:
-        return request.cookies.get(cookie_name)
-
-    def logged_in(db: Session, settings: Settings, cookie: str | None) -> tuple[Any, int]:
-        active = resident_session(db, settings, cookie)
-        return active, _resident(active)
-
-    cookie_dependency = Annotated[str | None, Depends(session_cookie)]
-    _draft_routes(router, logged_in, check_csrf, cookie_dependency)
-    _signing_routes(router, logged_in, check_csrf, cookie_dependency)
-    _history_routes(router, logged_in, cookie_dependency)
-    return router
+# --- pre-fill and attachments of a draft ------------------------------------------
 
 
-# (session, settings, cookie) → (the portal's session, the resident's id)
-LoggedInFn = Callable[[Session, Settings, str | None], tuple[Any, int]]
-
-
-def _draft_routes(
-    router: APIRouter,
-    logged_in: LoggedInFn,
-    check_csrf: CsrfCheck,
-    SessionCookie: Any,  # noqa: N803 - a type alias
-) -> None:
-    """Pre-fill and attachments of a draft."""
-
-    @router.post("/apply/{municipality}/{code}/prefill")
-    def prefill(
-        request: Request,
-        settings: SettingsDep,
-        cookie: SessionCookie,
-        municipality: Municipality,
-        code: Code,
-        posted: PostedMany,
-    ) -> Response:
-        """Fill the agreed groups through the hub; the exchange shows in やりとり履歴."""
-        with transaction(request) as db:
-            active, resident_id = logged_in(db, settings, cookie)
-            check_csrf(active, next(iter(posted.get("csrf_token", [])), None))
-            submission.prefill(
-                session=db,
-                hub=get_container(request).hub_for(db),
-                resident_id=resident_id,
-                municipality_code=municipality,
-                code=code,
-                group_titles=posted.get("group", [])[:20],
-            )
-        return RedirectResponse(f"/apply/{municipality}/{code}?done=prefilled", status_code=303)
-
-    @router.post("/apply/{municipality}/{code}/attachments")
-    def attach(
-        request: Request,
-        settings: SettingsDep,
-        cookie: SessionCookie,
-        municipality: Municipality,
-        code: Code,
-        upload: Upload,
-    ) -> Response:
-        values, file = upload
-        data = b""
-        if file is not None:
-            with file.file:  # the spooled temporary file is ours to close
-                data = file.file.read(MAX_APPLICATION_ATTACHMENT_BYTES + 1)
-        with transaction(request) as db:
-            active, resident_id = logged_in(db, settings, cookie)
-            check_csrf(active, values.get("csrf_token"))
-            submission.add_attachment(
-                session=db,
-                resident_id=resident_id,
-                municipality_code=municipality,
-                code=code,
-                name="" if file is None else (file.filename or ""),
-                media_type="" if file is None else (file.content_type or ""),
-                data=data,
-            )
-        return RedirectResponse(
-            f"/apply/{municipality}/{code}?done=attached#attachments", status_code=303
+@router.post("/apply/{municipality}/{code}/prefill")
+def prefill(
+    request: Request,
+    current: CurrentResident,
+    municipality: Municipality,
+    code: Code,
+    posted: PostedMany,
+) -> Response:
+    """Fill the agreed groups through the hub; the exchange shows in やりとり履歴."""
+    check_csrf(current, next(iter(posted.get("csrf_token", [])), None))
+    with transaction(request) as db:
+        submission.prefill(
+            session=db,
+            hub=get_container(request).hub_for(db),
+            resident_id=current.resident_id,
+            municipality_code=municipality,
+            code=code,
+            group_titles=posted.get("group", [])[:20],
         )
+    return RedirectResponse(f"/apply/{municipality}/{code}?done=prefilled", status_code=303)
 
-    @router.post("/apply/{municipality}/{code}/attachments/{attachment_id}/delete")
-    def detach(
-        request: Request,
-        settings: SettingsDep,
-        cookie: SessionCookie,
-        municipality: Municipality,
-        code: Code,
-        attachment_id: Annotated[RowId, Path()],
-        posted: Posted,
-    ) -> Response:
-        with transaction(request) as db:
-            active, resident_id = logged_in(db, settings, cookie)
-            check_csrf(active, posted.get("csrf_token"))
-            submission.remove_attachment(
-                session=db,
-                resident_id=resident_id,
-                municipality_code=municipality,
-                code=code,
-                attachment_id=attachment_id,
-            )
-        return RedirectResponse(
-            f"/apply/{municipality}/{code}?done=removed#attachments", status_code=303
+
+@router.post("/apply/{municipality}/{code}/attachments")
+def attach(
+    request: Request,
+    current: CurrentResident,
+    municipality: Municipality,
+    code: Code,
+    upload: Upload,
+) -> Response:
+    values, file = upload
+    data = b""
+    if file is not None:
+        with file.file:  # the spooled temporary file is ours to close
+            data = file.file.read(MAX_APPLICATION_ATTACHMENT_BYTES + 1)
+    check_csrf(current, values.get("csrf_token"))
+    with transaction(request) as db:
+        submission.add_attachment(
+            session=db,
+            resident_id=current.resident_id,
+            municipality_code=municipality,
+            code=code,
+            name="" if file is None else (file.filename or ""),
+            media_type="" if file is None else (file.content_type or ""),
+            data=data,
         )
+    return RedirectResponse(
+        f"/apply/{municipality}/{code}?done=attached#attachments", status_code=303
+    )
 
 
-def _signing_routes(
-    router: APIRouter,
-    logged_in: LoggedInFn,
-    check_csrf: CsrfCheck,
-    SessionCookie: Any,  # noqa: N803 - a type alias
-) -> None:
-    """From the checked draft to the card's signature."""
+@router.post("/apply/{municipality}/{code}/attachments/{attachment_id}/delete")
+def detach(
+    request: Request,
+    current: CurrentResident,
+    municipality: Municipality,
+    code: Code,
+    attachment_id: Annotated[RowId, Path()],
+    posted: Posted,
+) -> Response:
+    check_csrf(current, posted.get("csrf_token"))
+    with transaction(request) as db:
+        submission.remove_attachment(
+            session=db,
+            resident_id=current.resident_id,
+            municipality_code=municipality,
+            code=code,
+            attachment_id=attachment_id,
+        )
+    return RedirectResponse(
+        f"/apply/{municipality}/{code}?done=removed#attachments", status_code=303
+    )
 
-    @router.post("/apply/{municipality}/{code}/sign")
-    def sign(
-        request: Request,
-        settings: SettingsDep,
-        cookie: SessionCookie,
-        municipality: Municipality,
-        code: Code,
-        posted: Posted,
-    ) -> Response:
-        """Freeze the checked draft; the same submission key always leads to one request."""
-        with transaction(request) as db:
-            active, resident_id = logged_in(db, settings, cookie)
-            check_csrf(active, posted.get("csrf_token"))
-            view = submission.prepare(
-                session=db,
-                procedures=get_container(request).procedures,
-                resident_id=resident_id,
-                municipality_code=municipality,
-                code=code,
-                submission_key=posted.get("submission_key", ""),
-            )
-        if view.receipt_number is not None:
-            return RedirectResponse(f"/applications/{view.receipt_number}", status_code=303)
-        return RedirectResponse(f"/apply/sign/{view.id}", status_code=303)
 
-    @router.get("/apply/sign/{request_id}", response_class=HTMLResponse)
-    def signing_page(
-        request: Request, settings: SettingsDep, cookie: SessionCookie, request_id: RequestId
-    ) -> Response:
-        with transaction(request) as db:
-            _active, resident_id = logged_in(db, settings, cookie)
-            view = submission.request_for_resident(
-                session=db, request_id=request_id, resident_id=resident_id
-            )
-        if view.receipt_number is not None:
-            return RedirectResponse(f"/applications/{view.receipt_number}", status_code=303)
-        document = view.document
-        return templates.TemplateResponse(
+# --- from the checked draft to the card's signature --------------------------------
+
+
+@router.post("/apply/{municipality}/{code}/sign")
+def sign(
+    request: Request,
+    current: CurrentResident,
+    municipality: Municipality,
+    code: Code,
+    posted: Posted,
+) -> Response:
+    """Freeze the checked draft; the same submission key always leads to one request."""
+    check_csrf(current, posted.get("csrf_token"))
+    with transaction(request) as db:
+        view = submission.prepare(
+            session=db,
+            procedures=get_container(request).procedures,
+            resident_id=current.resident_id,
+            municipality_code=municipality,
+            code=code,
+            submission_key=posted.get("submission_key", ""),
+        )
+    if view.receipt_number is not None:
+        return RedirectResponse(f"/applications/{view.receipt_number}", status_code=303)
+    return RedirectResponse(f"/apply/sign/{view.id}", status_code=303)
+
+
+@router.get("/apply/sign/{request_id}", response_class=HTMLResponse)
+def signing_page(
+    request: Request, settings: SettingsDep, current: CurrentResident, request_id: RequestId
+) -> Response:
+    with transaction(request) as db:
+        view = submission.request_for_resident(
+            session=db, request_id=request_id, resident_id=current.resident_id
+        )
+    if view.receipt_number is not None:
+        return RedirectResponse(f"/applications/{view.receipt_number}", status_code=303)
+    document = view.document
+    return templates.TemplateResponse(
+        request,
+        "applications/signing.html",
+        template_context(
             request,
-            "applications/signing.html",
-            template_context(
-                request,
-                signing=view,
-                signing_answers=_readable(view.procedure_code, document["data"]),
-                signing_attachments=document["attachments"],
-                signing_applicant=document["applicant"]["name"],
-                signing_link=signing_link(settings.reader_url, settings.portal_url, view.id),
-            ),
-            headers=NO_STORE,
+            signing=view,
+            signing_answers=_readable(view.procedure_code, document["data"]),
+            signing_attachments=document["attachments"],
+            signing_applicant=document["applicant"]["name"],
+            signing_link=signing_link(settings.reader_url, settings.portal_url, view.id),
+        ),
+        headers=NO_STORE,
+    )
+
+
+@router.get("/apply/sign/{request_id}/qr.svg")
+def signing_qr(
+    request: Request, settings: SettingsDep, current: CurrentResident, request_id: RequestId
+) -> Response:
+    with transaction(request) as db:
+        submission.request_for_resident(
+            session=db, request_id=request_id, resident_id=current.resident_id
         )
-
-    @router.get("/apply/sign/{request_id}/qr.svg")
-    def signing_qr(
-        request: Request, settings: SettingsDep, cookie: SessionCookie, request_id: RequestId
-    ) -> Response:
-        with transaction(request) as db:
-            _active, resident_id = logged_in(db, settings, cookie)
-            submission.request_for_resident(
-                session=db, request_id=request_id, resident_id=resident_id
-            )
-        qr = segno.make(signing_link(settings.reader_url, settings.portal_url, request_id))
-        buffer = io.BytesIO()
-        qr.save(buffer, kind="svg", scale=5, border=2, dark="#111", light="#fff", xmldecl=True)
-        return Response(buffer.getvalue(), media_type="image/svg+xml", headers=NO_STORE)
-
-    @router.get("/apply/sign/{request_id}/status")
-    def signing_status(
-        request: Request, settings: SettingsDep, cookie: SessionCookie, request_id: RequestId
-    ) -> Response:
-        with transaction(request) as db:
-            _active, resident_id = logged_in(db, settings, cookie)
-            state = submission.status(session=db, request_id=request_id, resident_id=resident_id)
-        return JSONResponse(state, headers=NO_STORE)
+    qr = segno.make(signing_link(settings.reader_url, settings.portal_url, request_id))
+    buffer = io.BytesIO()
+    qr.save(buffer, kind="svg", scale=5, border=2, dark="#111", light="#fff", xmldecl=True)
+    return Response(buffer.getvalue(), media_type="image/svg+xml", headers=NO_STORE)
 
 
-def _history_routes(router: APIRouter, logged_in: LoggedInFn, SessionCookie: Any) -> None:  # noqa: N803 - a type alias
-    """申請履歴: the resident's filings, one filing, its signed files."""
+@router.get("/apply/sign/{request_id}/status")
+def signing_status(request: Request, current: CurrentResident, request_id: RequestId) -> Response:
+    with transaction(request) as db:
+        state = submission.status(
+            session=db, request_id=request_id, resident_id=current.resident_id
+        )
+    return JSONResponse(state, headers=NO_STORE)
 
-    @router.get("/applications", response_class=HTMLResponse)
-    def application_list(
-        request: Request,
-        settings: SettingsDep,
-        cookie: SessionCookie,
-        page: Annotated[PageNumber, Query()] = 1,
-    ) -> Response:
-        with transaction(request) as db:
-            _active, resident_id = logged_in(db, settings, cookie)
-            found = applications.list_applications(session=db, resident_id=resident_id, page=page)
-        return templates.TemplateResponse(
+
+# --- 申請履歴: the resident's filings, one filing, its signed files ---------------
+
+
+@router.get("/applications", response_class=HTMLResponse)
+def application_list(
+    request: Request,
+    current: CurrentResident,
+    page: Annotated[PageNumber, Query()] = 1,
+) -> Response:
+    with transaction(request) as db:
+        found = applications.list_applications(
+            session=db, resident_id=current.resident_id, page=page
+        )
+    return templates.TemplateResponse(
+        request,
+        "applications/applications.html",
+        template_context(request, application_page=found),
+        headers=NO_STORE,
+    )
+
+
+@router.get("/applications/{receipt}", response_class=HTMLResponse)
+def application_detail(request: Request, current: CurrentResident, receipt: Receipt) -> Response:
+    with transaction(request) as db:
+        filed = applications.get_application(
+            session=db, receipt_number=receipt, resident_id=current.resident_id
+        )
+        events = applications.history(session=db, application_id=filed.id, for_resident=True)
+        files = applications.attachments(session=db, application_id=filed.id)
+    return templates.TemplateResponse(
+        request,
+        "applications/application.html",
+        template_context(
             request,
-            "applications/applications.html",
-            template_context(request, application_page=found),
-            headers=NO_STORE,
-        )
+            application=filed,
+            application_events=events,
+            application_files=files,
+            application_answers=_readable(filed.procedure_code, filed.data),
+            application_needs_correction=filed.status is ApplicationStatus.CORRECTION_REQUESTED,
+        ),
+        headers=NO_STORE,
+    )
 
-    @router.get("/applications/{receipt}", response_class=HTMLResponse)
-    def application_detail(
-        request: Request, settings: SettingsDep, cookie: SessionCookie, receipt: Receipt
-    ) -> Response:
-        with transaction(request) as db:
-            _active, resident_id = logged_in(db, settings, cookie)
-            filed = applications.get_application(
-                session=db, receipt_number=receipt, resident_id=resident_id
-            )
-            events = applications.history(session=db, application_id=filed.id, for_resident=True)
-            files = applications.attachments(session=db, application_id=filed.id)
-        return templates.TemplateResponse(
-            request,
-            "applications/application.html",
-            template_context(
-                request,
-                application=filed,
-                application_events=events,
-                application_files=files,
-                application_answers=_readable(filed.procedure_code, filed.data),
-                application_needs_correction=filed.status is ApplicationStatus.CORRECTION_REQUESTED,
-            ),
-            headers=NO_STORE,
-        )
 
-    @router.get("/applications/{receipt}/application.{extension}")
-    def signed_file(
-        request: Request,
-        settings: SettingsDep,
-        cookie: SessionCookie,
-        receipt: Receipt,
-        extension: Annotated[str, Path(pattern="^(json|p7s)$")],
-    ) -> Response:
-        """The signed document (``.json``) or its detached CMS signature (``.p7s``)."""
-        with transaction(request) as db:
-            _active, resident_id = logged_in(db, settings, cookie)
-            filed = applications.get_application(
-                session=db, receipt_number=receipt, resident_id=resident_id
-            )
-            content, signature = applications.signed_parts(session=db, application_id=filed.id)
-        name = f"{parse_receipt_number(receipt)}.{extension}"
-        if extension == "json":
-            return Response(content, media_type="application/json", headers=_download(name))
-        return Response(
-            signature, media_type="application/pkcs7-signature", headers=_download(name)
+@router.get("/applications/{receipt}/application.{extension}")
+def signed_file(
+    request: Request,
+    current: CurrentResident,
+    receipt: Receipt,
+    extension: Annotated[str, Path(pattern="^(json|p7s)$")],
+) -> Response:
+    """The signed document (``.json``) or its detached CMS signature (``.p7s``)."""
+    with transaction(request) as db:
+        filed = applications.get_application(
+            session=db, receipt_number=receipt, resident_id=current.resident_id
         )
+        content, signature = applications.signed_parts(session=db, application_id=filed.id)
+    name = f"{parse_receipt_number(receipt)}.{extension}"
+    if extension == "json":
+        return Response(content, media_type="application/json", headers=_download(name))
+    return Response(signature, media_type="application/pkcs7-signature", headers=_download(name))

@@ -5,19 +5,17 @@
 JSON Schema and shows each error beside its field, ``POST .../prefill`` fills the groups
 the resident agreed to from わたしの情報 (through the hub), ``POST .../attachments`` adds
 a file and ``POST .../sign`` freezes the checked draft into a signing request (see
-:mod:`myna.applications.submission`; the signing pages are in resident_application_views).
-
-The portal owns the login session and sits above this context, so the router is built
-by :func:`make_router` with the portal's session functions handed in, as for notices.
+:mod:`myna.applications.submission`; the signing pages are in resident_views).
+Every page needs the resident's login (``CurrentResident``).
 """
 
-# No `from __future__ import annotations`: FastAPI reads the closures' annotations at
-# definition time, and they name local dependencies.
+# No `from __future__ import annotations`: FastAPI reads the routes' annotations at
+# definition time.
 
 from pathlib import Path as PathLib
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
@@ -27,13 +25,8 @@ from myna.applications.domain import (
     MAX_APPLICATION_ATTACHMENTS,
 )
 from myna.catalog.api import CODE_PATTERN, MUNICIPALITY_PATTERN
-from myna.platform.forms import (
-    CsrfCheck,
-    Posted,
-    ResidentSession,
-    SettingsDep,
-)
-from myna.platform.forms import resident_of as _resident
+from myna.platform.forms import Posted
+from myna.platform.sessions import CurrentResident, check_csrf
 from myna.platform.web import get_container, make_templates, template_context, transaction
 
 TEMPLATE_DIR = PathLib(__file__).with_name("templates")
@@ -43,166 +36,152 @@ NO_STORE = {"Cache-Control": "no-store"}
 ATTACHMENT_UPLOAD_PATH = r"/apply/[0-9]{6}/[a-z0-9-]{1,64}/attachments"
 Municipality = Annotated[str, Path(pattern=MUNICIPALITY_PATTERN)]
 Code = Annotated[str, Path(pattern=CODE_PATTERN)]
+router = APIRouter(include_in_schema=False)
 
 
-def make_router(
-    *, resident_session: ResidentSession, check_csrf: CsrfCheck, cookie_name: str
-) -> APIRouter:
-    """The e-application pages, over the portal's login session."""
-    router = APIRouter(include_in_schema=False)
-
-    async def session_cookie(request: Request) -> str | None:
-        return request.cookies.get(cookie_name)
-
-    SessionCookie = Annotated[str | None, Depends(session_cookie)]  # noqa: N806 - a type alias
-
-    def page(
-        request: Request,
-        *,
-        municipality: str,
-        code: str,
-        data: dict[str, Any],
-        csrf_token: str,
-        procedure_name: str,
-        municipality_name: str,
-        attachments: list[submission.DraftAttachmentView],
-        errors: list[forms.FieldError] | None = None,
-        status: str = "",
-        status_code: int = 200,
-        problem: str = "",
-    ) -> Response:
-        form = forms.checked_forms()[code]
-        return templates.TemplateResponse(
+def _page(
+    request: Request,
+    *,
+    municipality: str,
+    code: str,
+    data: dict[str, Any],
+    csrf_token: str,
+    procedure_name: str,
+    municipality_name: str,
+    attachments: list[submission.DraftAttachmentView],
+    errors: list[forms.FieldError] | None = None,
+    status: str = "",
+    status_code: int = 200,
+    problem: str = "",
+) -> Response:
+    form = forms.checked_forms()[code]
+    return templates.TemplateResponse(
+        request,
+        "applications/apply.html",
+        template_context(
             request,
-            "applications/apply.html",
-            template_context(
-                request,
-                apply_procedure_name=procedure_name,
-                apply_municipality_name=municipality_name,
-                apply_action=f"/apply/{municipality}/{code}",
-                apply_groups=forms.view(form, data, errors),
-                apply_errors=errors or [],
-                apply_status=status,
-                apply_problem=problem,
-                apply_prefill=[g for g in form.groups if g.prefill is not None],
-                apply_attachments=attachments,
-                apply_max_attachments=MAX_APPLICATION_ATTACHMENTS,
-                apply_max_attachment_mb=MAX_APPLICATION_ATTACHMENT_BYTES >> 20,
-                submission_key=submission.new_submission_key() if status == "ready" else "",
-                csrf_token=csrf_token,
-            ),
-            status_code=status_code,
-            headers=NO_STORE,
-        )
+            apply_procedure_name=procedure_name,
+            apply_municipality_name=municipality_name,
+            apply_action=f"/apply/{municipality}/{code}",
+            apply_groups=forms.view(form, data, errors),
+            apply_errors=errors or [],
+            apply_status=status,
+            apply_problem=problem,
+            apply_prefill=[g for g in form.groups if g.prefill is not None],
+            apply_attachments=attachments,
+            apply_max_attachments=MAX_APPLICATION_ATTACHMENTS,
+            apply_max_attachment_mb=MAX_APPLICATION_ATTACHMENT_BYTES >> 20,
+            submission_key=submission.new_submission_key() if status == "ready" else "",
+            csrf_token=csrf_token,
+        ),
+        status_code=status_code,
+        headers=NO_STORE,
+    )
 
-    def files(db: Session, resident_id: int, municipality: str, code: str) -> Any:
-        return submission.draft_attachments(
+
+def _files(db: Session, resident_id: int, municipality: str, code: str) -> Any:
+    return submission.draft_attachments(
+        session=db, resident_id=resident_id, municipality_code=municipality, code=code
+    )
+
+
+@router.get("/apply/{municipality}/{code}", response_class=HTMLResponse)
+def apply_page(
+    request: Request,
+    current: CurrentResident,
+    municipality: Municipality,
+    code: Code,
+    saved: Annotated[bool, Query()] = False,
+    done: Annotated[str, Query(max_length=16)] = "",
+) -> Response:
+    resident_id = current.resident_id
+    with transaction(request) as db:
+        procedure, municipality_name = forms.form_for(
+            session=db, municipality_code=municipality, code=code
+        )
+        draft = forms.load_draft(
             session=db, resident_id=resident_id, municipality_code=municipality, code=code
         )
+        attachments = _files(db, resident_id, municipality, code)
+    status = "saved" if saved else "resumed" if draft is not None else ""
+    if done in {"prefilled", "attached", "removed"}:
+        status = done
+    return _page(
+        request,
+        municipality=municipality,
+        code=code,
+        data=draft or {},
+        csrf_token=current.csrf_token,
+        procedure_name=procedure.name_ja,
+        municipality_name=municipality_name,
+        attachments=attachments,
+        status=status,
+    )
 
-    @router.get("/apply/{municipality}/{code}", response_class=HTMLResponse)
-    def apply_page(
-        request: Request,
-        settings: SettingsDep,
-        cookie: SessionCookie,
-        municipality: Municipality,
-        code: Code,
-        saved: Annotated[bool, Query()] = False,
-        done: Annotated[str, Query(max_length=16)] = "",
-    ) -> Response:
-        with transaction(request) as db:
-            active = resident_session(db, settings, cookie)
-            resident_id = _resident(active)
-            procedure, municipality_name = forms.form_for(
-                session=db, municipality_code=municipality, code=code
-            )
-            draft = forms.load_draft(
-                session=db, resident_id=resident_id, municipality_code=municipality, code=code
-            )
-            attachments = files(db, resident_id, municipality, code)
-        status = "saved" if saved else "resumed" if draft is not None else ""
-        if done in {"prefilled", "attached", "removed"}:
-            status = done
-        return page(
-            request,
-            municipality=municipality,
-            code=code,
-            data=draft or {},
-            csrf_token=active.csrf_token,
-            procedure_name=procedure.name_ja,
-            municipality_name=municipality_name,
-            attachments=attachments,
-            status=status,
-        )
 
-    @router.post("/apply/{municipality}/{code}/draft")
-    def save_draft(
-        request: Request,
-        settings: SettingsDep,
-        cookie: SessionCookie,
-        municipality: Municipality,
-        code: Code,
-        posted: Posted,
-    ) -> Response:
-        with transaction(request) as db:
-            active = resident_session(db, settings, cookie)
-            check_csrf(active, posted.get("csrf_token"))
-            forms.form_for(session=db, municipality_code=municipality, code=code)
-            data = forms.coerce(forms.checked_forms()[code], posted)
-            forms.save_draft(
-                session=db,
-                resident_id=_resident(active),
-                municipality_code=municipality,
-                code=code,
-                data=data,
-            )
-        return RedirectResponse(f"/apply/{municipality}/{code}?saved=1", status_code=303)
-
-    @router.post("/apply/{municipality}/{code}/check", response_class=HTMLResponse)
-    def check(
-        request: Request,
-        settings: SettingsDep,
-        cookie: SessionCookie,
-        municipality: Municipality,
-        code: Code,
-        posted: Posted,
-    ) -> Response:
-        with transaction(request) as db:
-            active = resident_session(db, settings, cookie)
-            check_csrf(active, posted.get("csrf_token"))
-            resident_id = _resident(active)
-            procedure, municipality_name = forms.form_for(
-                session=db, municipality_code=municipality, code=code
-            )
-            form = forms.checked_forms()[code]
-            data = forms.coerce(form, posted)
-            errors = forms.validate(form, data)
-            if not errors:
-                errors = (
-                    get_container(request)
-                    .procedures.of(code)
-                    .check_draft(session=db, resident_id=resident_id, data=data, today=None)
-                )
-            forms.save_draft(
-                session=db,
-                resident_id=resident_id,
-                municipality_code=municipality,
-                code=code,
-                data=data,
-            )
-            attachments = files(db, resident_id, municipality, code)
-        return page(
-            request,
-            municipality=municipality,
+@router.post("/apply/{municipality}/{code}/draft")
+def save_draft(
+    request: Request,
+    current: CurrentResident,
+    municipality: Municipality,
+    code: Code,
+    posted: Posted,
+) -> Response:
+    check_csrf(current, posted.get("csrf_token"))
+    with transaction(request) as db:
+        forms.form_for(session=db, municipality_code=municipality, code=code)
+        data = forms.coerce(forms.checked_forms()[code], posted)
+        forms.save_draft(
+            session=db,
+            resident_id=current.resident_id,
+            municipality_code=municipality,
             code=code,
             data=data,
-            csrf_token=active.csrf_token,
-            procedure_name=procedure.name_ja,
-            municipality_name=municipality_name,
-            attachments=attachments,
-            errors=errors,
-            status="" if errors else "ready",
-            status_code=422 if errors else 200,
         )
+    return RedirectResponse(f"/apply/{municipality}/{code}?saved=1", status_code=303)
 
-    return router
+
+@router.post("/apply/{municipality}/{code}/check", response_class=HTMLResponse)
+def check(
+    request: Request,
+    current: CurrentResident,
+    municipality: Municipality,
+    code: Code,
+    posted: Posted,
+) -> Response:
+    check_csrf(current, posted.get("csrf_token"))
+    resident_id = current.resident_id
+    with transaction(request) as db:
+        procedure, municipality_name = forms.form_for(
+            session=db, municipality_code=municipality, code=code
+        )
+        form = forms.checked_forms()[code]
+        data = forms.coerce(form, posted)
+        errors = forms.validate(form, data)
+        if not errors:
+            errors = (
+                get_container(request)
+                .procedures.of(code)
+                .check_draft(session=db, resident_id=resident_id, data=data, today=None)
+            )
+        forms.save_draft(
+            session=db,
+            resident_id=resident_id,
+            municipality_code=municipality,
+            code=code,
+            data=data,
+        )
+        attachments = _files(db, resident_id, municipality, code)
+    return _page(
+        request,
+        municipality=municipality,
+        code=code,
+        data=data,
+        csrf_token=current.csrf_token,
+        procedure_name=procedure.name_ja,
+        municipality_name=municipality_name,
+        attachments=attachments,
+        errors=errors,
+        status="" if errors else "ready",
+        status_code=422 if errors else 200,
+    )

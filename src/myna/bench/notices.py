@@ -60,13 +60,14 @@ from myna.bootstrap import Container, build_container
 from myna.platform.clock import today_in_japan
 from myna.platform.db import unit_of_work
 from myna.platform.logging import configure_logging
+from myna.platform.sessions import RESIDENT
 from myna.reader.client import Signer, login_async
 
 SEED = 1
 # A national agency: a notice to every adult in the country is within its mandate (a
 # municipality reaches its own residents only; docs/notices.md).
 SENDER = "digital"
-SESSION_COOKIE = "myna_session"
+SESSION_COOKIE = RESIDENT.cookie
 # Everyone aged 18 or more: the audience of the measured notice in both modes.
 EVERY_ADULT = {"age_from": 18}
 # Card holders are a year older than the segment's bound, so a birthday that turns

@@ -50,10 +50,11 @@ from myna.bench.harness import (
 from myna.bootstrap import Container, build_container
 from myna.platform.db import unit_of_work
 from myna.platform.logging import configure_logging
+from myna.platform.sessions import RESIDENT
 from myna.reader.client import Signer, login_async
 
 SEED = 1
-SESSION_COOKIE = "myna_session"
+SESSION_COOKIE = RESIDENT.cookie
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 _CATEGORY = re.compile(r'name="category" value="([^"]+)"')
 

@@ -34,24 +34,23 @@ from myna.office import filings
 from myna.office import service as office
 from myna.office.filing_models import MunicipalityApiClient
 from myna.office.models import StaffMember
-from myna.office.service import OfficeError, OfficeSession, StaffRead, StaffRole
-from myna.office.views import OfficeCookie, templates
+from myna.office.service import OfficeError, StaffRead, StaffRole
+from myna.office.views import templates
 from myna.platform.errors import N_, MynaError
 from myna.platform.i18n import format_date
 from myna.platform.i18n import gettext as _
 from myna.platform.params import PageNumber, RowId
+from myna.platform.sessions import CsrfField, CurrentStaff, StaffSession, check_csrf
 from myna.platform.settings import Settings
 from myna.platform.web import get_container, template_context, transaction
 
 router = APIRouter(include_in_schema=False)
 NO_STORE = {"Cache-Control": "no-store"}
-LOGIN = "/office/login"
 BASE = "/office/applications"
 PAGE_SIZE = 20
 # A decision (決裁) that ends the application is the supervisor's.
 APPROVAL_STATUSES = frozenset({ApplicationStatus.COMPLETED, ApplicationStatus.REJECTED})
 APPROVER_ROLES = frozenset({StaffRole.SUPERVISOR, StaffRole.ADMIN})
-CsrfField = Annotated[str, Form(max_length=128)]
 # Longer comments get the domain's own message; this only stops absurd bodies.
 CommentField = Annotated[str, Form(max_length=MAX_COMMENT_LENGTH * 4)]
 ChoiceField = Annotated[str, Form(max_length=64)]
@@ -97,14 +96,6 @@ class Target:
 
 def _settings(request: Request) -> Settings:
     return get_container(request).settings
-
-
-def _logged_in(db: Session, request: Request, cookie: str | None) -> OfficeSession | None:
-    """The session when both factors have passed, else None (the page redirects)."""
-    active = office.load_session(session=db, settings=_settings(request), token=cookie)
-    if active is None or active.staff is None or not active.mfa_passed:
-        return None
-    return active
 
 
 def _redirect(path: str) -> RedirectResponse:
@@ -217,7 +208,8 @@ def _municipality_name(db: Session, code: str) -> str:
 def _detail_page(
     request: Request,
     db: Session,
-    active: OfficeSession,
+    current: StaffSession,
+    staff: StaffRead,
     receipt_number: str,
     *,
     done: str = "",
@@ -225,7 +217,6 @@ def _detail_page(
     error_field: str = "",
     values: dict[str, str] | None = None,
 ) -> Response:
-    staff = office.require_staff(active)
     item = applications.get_application(
         session=db, receipt_number=receipt_number, municipality_code=staff.municipality_code
     )
@@ -236,7 +227,7 @@ def _detail_page(
         "office/applications_detail.html",
         template_context(
             request,
-            csrf_token=active.csrf_token,
+            csrf_token=current.csrf_token,
             office_app_staff=staff,
             office_app_municipality=_municipality_name(db, staff.municipality_code),
             office_app=item,
@@ -263,16 +254,13 @@ def _detail_page(
 @router.get(BASE, response_class=HTMLResponse)
 def list_page(
     request: Request,
-    cookie: OfficeCookie,
+    current: CurrentStaff,
     status: Annotated[str, Query(max_length=32)] = "",
     page: Annotated[PageNumber, Query()] = 1,
 ) -> Response:
     chosen = status if status in {s.value for s in ApplicationStatus} else ""
     with transaction(request) as db:
-        active = _logged_in(db, request, cookie)
-        if active is None:
-            return _redirect(LOGIN)
-        staff = office.require_staff(active)
+        staff = office.get_staff(session=db, staff_id=current.staff_id)
         found = applications.list_applications(
             session=db,
             municipality_code=staff.municipality_code,
@@ -286,7 +274,7 @@ def list_page(
         "office/applications.html",
         template_context(
             request,
-            csrf_token=active.csrf_token,
+            csrf_token=current.csrf_token,
             office_app_staff=staff,
             office_app_municipality=municipality,
             office_app_page=found,
@@ -300,34 +288,34 @@ def list_page(
 @router.get(BASE + "/{receipt_number}", response_class=HTMLResponse)
 def detail_page(
     request: Request,
-    cookie: OfficeCookie,
+    current: CurrentStaff,
     receipt_number: str,
     done: Annotated[str, Query(max_length=16)] = "",
 ) -> Response:
     with transaction(request) as db:
-        active = _logged_in(db, request, cookie)
-        if active is None:
-            return _redirect(LOGIN)
+        staff = office.get_staff(session=db, staff_id=current.staff_id)
         return _detail_page(
-            request, db, active, receipt_number, done=done if done in ("status", "comment") else ""
+            request,
+            db,
+            current,
+            staff,
+            receipt_number,
+            done=done if done in ("status", "comment") else "",
         )
 
 
 @router.post(BASE + "/{receipt_number}/status", response_class=HTMLResponse)
 def change_status(
     request: Request,
-    cookie: OfficeCookie,
+    current: CurrentStaff,
     receipt_number: str,
     csrf_token: CsrfField = "",
     status: ChoiceField = "",
     comment: CommentField = "",
 ) -> Response:
+    check_csrf(current, csrf_token)
     with transaction(request) as db:
-        active = _logged_in(db, request, cookie)
-        if active is None:
-            return _redirect(LOGIN)
-        office.check_csrf(active, csrf_token)
-        staff = office.require_staff(active)
+        staff = office.get_staff(session=db, staff_id=current.staff_id)
         # The municipality's scope first: a foreign receipt number is "not found".
         item = applications.get_application(
             session=db, receipt_number=receipt_number, municipality_code=staff.municipality_code
@@ -356,7 +344,8 @@ def change_status(
             return _detail_page(
                 request,
                 db,
-                active,
+                current,
+                staff,
                 item.receipt_number,
                 error=error,
                 error_field="status",
@@ -368,18 +357,15 @@ def change_status(
 @router.post(BASE + "/{receipt_number}/comments", response_class=HTMLResponse)
 def add_comment(
     request: Request,
-    cookie: OfficeCookie,
+    current: CurrentStaff,
     receipt_number: str,
     csrf_token: CsrfField = "",
     note: CommentField = "",
     share: ChoiceField = "",
 ) -> Response:
+    check_csrf(current, csrf_token)
     with transaction(request) as db:
-        active = _logged_in(db, request, cookie)
-        if active is None:
-            return _redirect(LOGIN)
-        office.check_csrf(active, csrf_token)
-        staff = office.require_staff(active)
+        staff = office.get_staff(session=db, staff_id=current.staff_id)
         item = applications.get_application(
             session=db, receipt_number=receipt_number, municipality_code=staff.municipality_code
         )
@@ -399,7 +385,8 @@ def add_comment(
             return _detail_page(
                 request,
                 db,
-                active,
+                current,
+                staff,
                 item.receipt_number,
                 error=error,
                 error_field="note",
@@ -410,13 +397,10 @@ def add_comment(
 
 @router.get(BASE + "/{receipt_number}/attachments/{attachment_id}")
 def attachment(
-    request: Request, cookie: OfficeCookie, receipt_number: str, attachment_id: RowId
+    request: Request, current: CurrentStaff, receipt_number: str, attachment_id: RowId
 ) -> Response:
     with transaction(request) as db:
-        active = _logged_in(db, request, cookie)
-        if active is None:
-            return _redirect(LOGIN)
-        staff = office.require_staff(active)
+        staff = office.get_staff(session=db, staff_id=current.staff_id)
         item = applications.get_application(
             session=db, receipt_number=receipt_number, municipality_code=staff.municipality_code
         )
@@ -437,12 +421,9 @@ def attachment(
 
 
 @router.get(BASE + "/{receipt_number}/export.zip")
-def export(request: Request, cookie: OfficeCookie, receipt_number: str) -> Response:
+def export(request: Request, current: CurrentStaff, receipt_number: str) -> Response:
     with transaction(request) as db:
-        active = _logged_in(db, request, cookie)
-        if active is None:
-            return _redirect(LOGIN)
-        staff = office.require_staff(active)
+        staff = office.get_staff(session=db, staff_id=current.staff_id)
         name, data = filings.export_package(
             session=db,
             settings=_settings(request),

@@ -1,10 +1,10 @@
-"""Back-office (申請管理) tables: municipal staff accounts and their browser sessions."""
+"""Back-office (申請管理) tables: municipal staff accounts (their sessions are the platform's)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Integer, String, UniqueConstraint
+from sqlalchemy import Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from myna.platform.db import Base, UTCDateTime
@@ -33,21 +33,3 @@ class StaffMember(Base):
     failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-
-
-class StaffSession(Base):
-    """A back-office browser session; the cookie holds a token, this row only its digest.
-
-    Before the password is checked ``staff_id`` is empty (the row only carries the
-    login form's CSRF token); after the password it is set; ``mfa_passed`` turns true
-    once the one-time code is accepted, and only then does the session open pages.
-    """
-
-    __tablename__ = "office_sessions"
-
-    token_digest: Mapped[str] = mapped_column(String(64), primary_key=True)
-    csrf_token: Mapped[str] = mapped_column(String(64))
-    staff_id: Mapped[int | None] = mapped_column(Integer, index=True)
-    mfa_passed: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -11,45 +11,27 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
-from sqlalchemy.orm import Session
 
 from myna import registry
 from myna.moves import service as moves
 from myna.office import service as office
-from myna.office.service import OfficeSession
-from myna.office.views import OfficeCookie, templates
+from myna.office.views import templates
 from myna.platform.clock import today_in_japan
 from myna.platform.params import RowId
+from myna.platform.sessions import CsrfField, CurrentStaff, StaffBrowser, as_staff, check_csrf
 from myna.platform.web import get_container, template_context, transaction
 
 router = APIRouter(include_in_schema=False)
 NO_STORE = {"Cache-Control": "no-store"}
-LOGIN = "/office/login"
 MoveId = Annotated[RowId, Path()]
-CsrfField = Annotated[str, Form(max_length=128)]
-
-
-def _logged_in(db: Session, request: Request, cookie: str | None) -> OfficeSession | None:
-    """The session when both factors have passed, else None (the page redirects)."""
-    active = office.load_session(session=db, settings=get_container(request).settings, token=cookie)
-    if active is None or active.staff is None or not active.mfa_passed:
-        return None
-    return active
-
-
-def _redirect(path: str) -> RedirectResponse:
-    return RedirectResponse(path, status_code=303)
 
 
 @router.get("/office/moves", response_class=HTMLResponse)
-def moves_page(request: Request, cookie: OfficeCookie) -> Response:
+def moves_page(request: Request, current: CurrentStaff) -> Response:
     with transaction(request) as db:
-        active = _logged_in(db, request, cookie)
-        if active is None:
-            return _redirect(LOGIN)
-        staff = office.require_staff(active)
+        staff = office.get_staff(session=db, staff_id=current.staff_id)
         municipality_name = registry.get_municipality(
             session=db, code=staff.municipality_code
         ).full_name
@@ -59,7 +41,7 @@ def moves_page(request: Request, cookie: OfficeCookie) -> Response:
         "office/moves.html",
         template_context(
             request,
-            csrf_token=active.csrf_token,
+            csrf_token=current.csrf_token,
             office_move_municipality=municipality_name,
             office_moves=listed,
         ),
@@ -69,7 +51,7 @@ def moves_page(request: Request, cookie: OfficeCookie) -> Response:
 
 def _detail(
     request: Request,
-    active: OfficeSession,
+    csrf_token: str,
     municipality_name: str,
     move: moves.MoveView,
     *,
@@ -82,7 +64,7 @@ def _detail(
         "office/moves_detail.html",
         template_context(
             request,
-            csrf_token=active.csrf_token,
+            csrf_token=csrf_token,
             office_move_municipality=municipality_name,
             office_move=move,
             office_move_error=error,
@@ -100,35 +82,32 @@ def _detail(
 @router.get("/office/moves/{move_id}", response_class=HTMLResponse)
 def move_page(
     request: Request,
-    cookie: OfficeCookie,
+    current: CurrentStaff,
     move_id: MoveId,
     done: Annotated[str, Query(max_length=16)] = "",
 ) -> Response:
     with transaction(request) as db:
-        active = _logged_in(db, request, cookie)
-        if active is None:
-            return _redirect(LOGIN)
-        staff = office.require_staff(active)
+        staff = office.get_staff(session=db, staff_id=current.staff_id)
         municipality_name = registry.get_municipality(
             session=db, code=staff.municipality_code
         ).full_name
         move = moves.get_move_in(
             session=db, move_id=move_id, municipality_code=staff.municipality_code
         )
-    return _detail(request, active, municipality_name, move, done=done == "completed")
+    return _detail(request, current.csrf_token, municipality_name, move, done=done == "completed")
 
 
 @router.post("/office/moves/{move_id}/complete", response_class=HTMLResponse)
 def complete_move(
     request: Request,
-    cookie: OfficeCookie,
+    browser: StaffBrowser,
     move_id: MoveId,
-    csrf_token: Annotated[str, Form(max_length=128)] = "",
+    csrf_token: CsrfField = "",
 ) -> Response:
+    # The form's token first: a post without a logged-in session is refused as forged.
+    current = check_csrf(as_staff(browser), csrf_token)
     with transaction(request) as db:
-        active = _logged_in(db, request, cookie)
-        office.check_csrf(active, csrf_token)
-        staff = office.require_staff(active)
+        staff = office.get_staff(session=db, staff_id=current.staff_id)
         # The hub shares this transaction: the exchanges it logs commit with the move-in
         # or roll back with it.
         hub = get_container(request).hub_for(db)
@@ -143,7 +122,6 @@ def complete_move(
                     actor=f"staff:{staff.id}",
                 )
         except moves.MoveError as error:
-            assert active is not None  # noqa: S101 - check_csrf refuses None
             municipality_name = registry.get_municipality(
                 session=db, code=staff.municipality_code
             ).full_name
@@ -152,10 +130,10 @@ def complete_move(
             )
             return _detail(
                 request,
-                active,
+                current.csrf_token,
                 municipality_name,
                 move,
                 error=error.localized(),
                 status_code=error.status_code,
             )
-    return _redirect(f"/office/moves/{move_id}?done=completed")
+    return RedirectResponse(f"/office/moves/{move_id}?done=completed", status_code=303)

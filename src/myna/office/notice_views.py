@@ -37,17 +37,17 @@ from myna.office.notices import (
     SentNotice,
     UploadedFile,
 )
-from myna.office.service import OfficeSession, StaffRead
-from myna.office.views import OfficeCookie, templates
+from myna.office.service import StaffRead
+from myna.office.views import templates
 from myna.platform.encoding import b64
 from myna.platform.errors import N_
 from myna.platform.i18n import gettext as _
 from myna.platform.params import PageNumber
-from myna.platform.web import get_container, template_context, transaction
+from myna.platform.sessions import CurrentStaff, StaffSession, check_csrf
+from myna.platform.web import template_context, transaction
 
 router = APIRouter(include_in_schema=False)
 NO_STORE = {"Cache-Control": "no-store"}
-LOGIN = "/office/login"
 # The paths taking this form and the largest body they need: the confirm button sends
 # every attachment back in base64 (4/3 of its size), plus the text fields. The app's
 # body-size middleware should allow this much on these paths (see BodySizeLimitMiddleware).
@@ -152,16 +152,19 @@ FormDep = Annotated[Submitted, Depends(notice_form)]
 # --- helpers ---------------------------------------------------------------------------
 
 
-def _logged_in(db: Session, request: Request, cookie: str | None) -> OfficeSession | None:
-    """The session when both factors have passed, else None (the page redirects)."""
-    active = office.load_session(session=db, settings=get_container(request).settings, token=cookie)
-    if active is None or active.staff is None or not active.mfa_passed:
-        return None
-    return active
+@dataclass(frozen=True, slots=True)
+class OnDuty:
+    """The logged-in staff member and their session's CSRF token, as the pages need them."""
+
+    staff: StaffRead
+    csrf_token: str
 
 
-def _staff(active: OfficeSession) -> StaffRead:
-    return office.require_staff(active)
+def _on_duty(db: Session, current: StaffSession) -> OnDuty:
+    return OnDuty(
+        staff=office.get_staff(session=db, staff_id=current.staff_id),
+        csrf_token=current.csrf_token,
+    )
 
 
 def _redirect(path: str) -> RedirectResponse:
@@ -230,10 +233,10 @@ def _kept(form: NoticeForm | list[UploadedFile]) -> list[dict[str, Any]]:
     ]
 
 
-def _common(active: OfficeSession, municipality_name: str) -> dict[str, Any]:
-    staff = _staff(active)
+def _common(duty: OnDuty, municipality_name: str) -> dict[str, Any]:
+    staff = duty.staff
     return {
-        "csrf_token": active.csrf_token,
+        "csrf_token": duty.csrf_token,
         "office_notice_staff": staff,
         "office_notice_municipality": municipality_name,
         "office_notice_can_send": office_notices.can_send(staff),
@@ -243,13 +246,13 @@ def _common(active: OfficeSession, municipality_name: str) -> dict[str, Any]:
 def _compose_page(
     request: Request,
     db: Session,
-    active: OfficeSession,
+    duty: OnDuty,
     form: NoticeForm,
     *,
     errors: list[FieldError] | None = None,
     keep_files: bool = False,
 ) -> Response:
-    staff = _staff(active)
+    staff = duty.staff
     municipality = _municipality_names(db, [staff.municipality_code])[staff.municipality_code]
     listed = [
         (error.field, _(error.message).format(**error.params) if error.params else _(error.message))
@@ -266,7 +269,7 @@ def _compose_page(
         "office/notices_new.html",
         template_context(
             request,
-            **_common(active, municipality),
+            **_common(duty, municipality),
             office_notice_values=_values(form),
             office_notice_kept=kept,
             office_notice_errors=by_field,
@@ -286,9 +289,9 @@ def _compose_page(
 
 
 def _preview_page(
-    request: Request, db: Session, active: OfficeSession, form: NoticeForm, found: NoticePreview
+    request: Request, db: Session, duty: OnDuty, form: NoticeForm, found: NoticePreview
 ) -> Response:
-    staff = _staff(active)
+    staff = duty.staff
     content = found.notice.content
     segment = found.notice.segment.to_dict()
     names = _municipality_names(db, list(segment.get("municipality_codes", [])))
@@ -314,7 +317,7 @@ def _preview_page(
         "office/notices_preview.html",
         template_context(
             request,
-            **_common(active, municipality),
+            **_common(duty, municipality),
             office_notice_preview=shown,
             office_notice_values=_values(form),
             office_notice_kept=_kept(form),
@@ -329,15 +332,13 @@ def _preview_page(
 @router.get("/office/notices", response_class=HTMLResponse)
 def notices_page(
     request: Request,
-    cookie: OfficeCookie,
+    current: CurrentStaff,
     page: Annotated[PageNumber, Query()] = 1,
     sent: Annotated[str, Query(max_length=16)] = "",
 ) -> Response:
     with transaction(request) as db:
-        active = _logged_in(db, request, cookie)
-        if active is None:
-            return _redirect(LOGIN)
-        staff = _staff(active)
+        duty = _on_duty(db, current)
+        staff = duty.staff
         found = office_notices.list_notices(session=db, staff=staff, page=page)
         codes = {staff.municipality_code}
         for item in found.items:
@@ -349,7 +350,7 @@ def notices_page(
         "office/notices.html",
         template_context(
             request,
-            **_common(active, names[staff.municipality_code]),
+            **_common(duty, names[staff.municipality_code]),
             office_notice_rows=rows,
             office_notice_page=found,
             office_notice_sent=sent in ("now", "scheduled") and sent,
@@ -372,45 +373,39 @@ def _row(item: SentNotice, names: dict[str, str]) -> dict[str, Any]:
 
 
 @router.get("/office/notices/new", response_class=HTMLResponse)
-def compose_page(request: Request, cookie: OfficeCookie) -> Response:
+def compose_page(request: Request, current: CurrentStaff) -> Response:
     with transaction(request) as db:
-        active = _logged_in(db, request, cookie)
-        if active is None:
-            return _redirect(LOGIN)
-        return _compose_page(request, db, active, NoticeForm())
+        duty = _on_duty(db, current)
+        return _compose_page(request, db, duty, NoticeForm())
 
 
 @router.post("/office/notices/preview", response_class=HTMLResponse)
 def preview(
     request: Request,
-    cookie: OfficeCookie,
+    current: CurrentStaff,
     submitted: FormDep,
 ) -> Response:
+    check_csrf(current, submitted.csrf_token)
     form = submitted.form
     with transaction(request) as db:
-        active = _logged_in(db, request, cookie)
-        if active is None:
-            return _redirect(LOGIN)
-        office.check_csrf(active, submitted.csrf_token)
+        duty = _on_duty(db, current)
         if submitted.edit:
-            return _compose_page(request, db, active, form, keep_files=True)
+            return _compose_page(request, db, duty, form, keep_files=True)
         try:
-            found = office_notices.preview_notice(session=db, staff=_staff(active), form=form)
+            found = office_notices.preview_notice(session=db, staff=duty.staff, form=form)
         except NoticeFormError as error:
-            return _compose_page(request, db, active, form, errors=error.errors)
-        return _preview_page(request, db, active, form, found)
+            return _compose_page(request, db, duty, form, errors=error.errors)
+        return _preview_page(request, db, duty, form, found)
 
 
 @router.post("/office/notices", response_class=HTMLResponse)
-def send(request: Request, cookie: OfficeCookie, submitted: FormDep) -> Response:
+def send(request: Request, current: CurrentStaff, submitted: FormDep) -> Response:
+    check_csrf(current, submitted.csrf_token)
     form = submitted.form
     with transaction(request) as db:
-        active = _logged_in(db, request, cookie)
-        if active is None:
-            return _redirect(LOGIN)
-        office.check_csrf(active, submitted.csrf_token)
+        duty = _on_duty(db, current)
         try:
-            office_notices.send_municipal_notice(session=db, staff=_staff(active), form=form)
+            office_notices.send_municipal_notice(session=db, staff=duty.staff, form=form)
         except NoticeFormError as error:
-            return _compose_page(request, db, active, form, errors=error.errors)
+            return _compose_page(request, db, duty, form, errors=error.errors)
     return _redirect(f"/office/notices?sent={'scheduled' if form.publish_at else 'now'}")

@@ -1,4 +1,4 @@
-"""Back office (申請管理): municipal staff accounts, two-factor login and sessions.
+"""Back office (申請管理): municipal staff accounts, two-factor login, what staff see.
 
 A staff member logs in with a password, then a one-time code from an authenticator
 app (TOTP, RFC 6238 with its defaults: SHA-1, 6 digits, 30-second steps, one step of
@@ -21,7 +21,7 @@ import pyotp
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from myna import registry
@@ -29,19 +29,18 @@ from myna.applications import service as applications
 from myna.applications.domain import STATUS_LABELS
 from myna.applications.models import Application
 from myna.applications.service import ApplicationRead
-from myna.office.models import StaffMember, StaffSession
+from myna.office.models import StaffMember
 from myna.platform.db import utcnow
 from myna.platform.encoding import b64, unb64
 from myna.platform.errors import N_, MynaError
 from myna.platform.logging import get_logger
+from myna.platform.sessions import STAFF, BrowserSession, SessionStore, StaffNotLoggedInError
 from myna.platform.settings import Settings
 
 log = get_logger(__name__)
 
 MAX_FAILURES = 5
 LOCKOUT = timedelta(minutes=15)
-# A password-checked session must finish the second factor soon.
-MFA_PENDING_TTL = timedelta(minutes=5)
 MIN_PASSWORD_LENGTH = 12
 TOTP_ISSUER = "Myna 申請管理"
 TOTP_STEP_SECONDS = 30
@@ -107,18 +106,6 @@ class AccountLockedError(OfficeError):
     status_code = 423
 
 
-class StaffNotLoggedInError(OfficeError):
-    code = "staff_not_logged_in"
-    message = N_("Please log in to the back office first.")
-    status_code = 401
-
-
-class OfficeCsrfError(OfficeError):
-    code = "csrf"
-    message = N_("This form has expired. Please reload the page and try again.")
-    status_code = 403
-
-
 class OtherMunicipalityError(OfficeError):
     code = "other_municipality"
     message = N_(
@@ -164,16 +151,6 @@ class NewStaff:
 
     staff: StaffRead
     provisioning_uri: str
-
-
-@dataclass(frozen=True, slots=True)
-class OfficeSession:
-    """A live back-office session as the web layer sees it."""
-
-    token: str
-    csrf_token: str
-    staff: StaffRead | None
-    mfa_passed: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -369,115 +346,46 @@ def verify_code(
     return _read(row)
 
 
-# --- sessions ----------------------------------------------------------------------
-
-
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
-def _new_session(session: Session, *, staff_id: int | None, mfa_passed: bool) -> OfficeSession:
-    token = secrets.token_urlsafe(32)
-    csrf = secrets.token_urlsafe(32)
-    now = utcnow()
-    session.add(
-        StaffSession(
-            token_digest=_digest(token),
-            csrf_token=csrf,
-            staff_id=staff_id,
-            mfa_passed=mfa_passed,
-            created_at=now,
-            last_seen_at=now,
-        )
-    )
-    staff = None
-    if staff_id is not None:
-        row = session.get(StaffMember, staff_id)
-        staff = _read(row) if row is not None else None
-    return OfficeSession(token=token, csrf_token=csrf, staff=staff, mfa_passed=mfa_passed)
-
-
-def open_anonymous_session(*, session: Session) -> OfficeSession:
-    """A session carrying only the login form's CSRF token."""
-    return _new_session(session, staff_id=None, mfa_passed=False)
-
-
-def load_session(
-    *, session: Session, settings: Settings, token: str | None
-) -> OfficeSession | None:
-    """The live session for ``token``; expired ones are deleted."""
-    if not token:
-        return None
-    row = session.get(StaffSession, _digest(token))
-    if row is None:
-        return None
-    now = utcnow()
-    idle = timedelta(minutes=settings.session_idle_minutes)
-    absolute = timedelta(hours=settings.session_absolute_hours)
-    pending_expired = (
-        row.staff_id is not None and not row.mfa_passed and now - row.created_at > MFA_PENDING_TTL
-    )
-    if now - row.last_seen_at > idle or now - row.created_at > absolute or pending_expired:
-        session.delete(row)
-        return None
-    staff = None
-    if row.staff_id is not None:
-        member = session.get(StaffMember, row.staff_id)
-        if member is None:
-            session.delete(row)
-            return None
-        staff = _read(member)
-    if now - row.last_seen_at > timedelta(seconds=60):
-        row.last_seen_at = now
-    return OfficeSession(
-        token=token, csrf_token=row.csrf_token, staff=staff, mfa_passed=row.mfa_passed
-    )
-
-
-def _rotate(
-    session: Session, *, old_token: str | None, staff_id: int, mfa_passed: bool
-) -> OfficeSession:
-    """Replace the session by a new token (no fixation across a privilege change)."""
-    if old_token:
-        session.execute(delete(StaffSession).where(StaffSession.token_digest == _digest(old_token)))
-    return _new_session(session, staff_id=staff_id, mfa_passed=mfa_passed)
+# --- logging in ------------------------------------------------------------------------
 
 
 def password_step(
-    *, session: Session, session_token: str | None, login_id: str, password: str
-) -> OfficeSession:
+    *,
+    session: Session,
+    sessions: SessionStore,
+    session_token: str | None,
+    login_id: str,
+    password: str,
+) -> BrowserSession:
     """Check the password; a new session waiting for the one-time code."""
     staff = verify_password(session=session, login_id=login_id, password=password)
-    return _rotate(session, old_token=session_token, staff_id=staff.id, mfa_passed=False)
+    return sessions.rotate(
+        session, STAFF, old_token=session_token, subject_id=staff.id, awaiting_second_factor=True
+    )
 
 
 def code_step(
-    *, session: Session, settings: Settings, active: OfficeSession, code: str
-) -> OfficeSession:
+    *,
+    session: Session,
+    settings: Settings,
+    sessions: SessionStore,
+    active: BrowserSession,
+    code: str,
+) -> BrowserSession:
     """Check the one-time code; a new, fully logged-in session."""
-    if active.staff is None:
+    if active.subject_id is None:
         raise StaffNotLoggedInError
-    staff = verify_code(session=session, settings=settings, staff_id=active.staff.id, code=code)
+    staff = verify_code(session=session, settings=settings, staff_id=active.subject_id, code=code)
     log.info("office_login", staff_id=staff.id)
-    return _rotate(session, old_token=active.token, staff_id=staff.id, mfa_passed=True)
+    return sessions.rotate(session, STAFF, old_token=active.token, subject_id=staff.id)
 
 
-def require_staff(active: OfficeSession | None) -> StaffRead:
-    """The logged-in staff member (both factors passed), or StaffNotLoggedInError."""
-    if active is None or active.staff is None or not active.mfa_passed:
+def get_staff(*, session: Session, staff_id: int) -> StaffRead:
+    """The logged-in staff member, or StaffNotLoggedInError if the account is gone."""
+    row = session.get(StaffMember, staff_id)
+    if row is None:
         raise StaffNotLoggedInError
-    return active.staff
-
-
-def check_csrf(active: OfficeSession | None, submitted: str | None) -> None:
-    """Synchroniser-token check: the form's token must be this session's."""
-    if active is None or not submitted or not secrets.compare_digest(submitted, active.csrf_token):
-        raise OfficeCsrfError
-
-
-def logout(*, session: Session, session_token: str) -> None:
-    """End the session."""
-    session.execute(delete(StaffSession).where(StaffSession.token_digest == _digest(session_token)))
+    return _read(row)
 
 
 # --- what staff see ------------------------------------------------------------------

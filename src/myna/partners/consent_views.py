@@ -6,36 +6,25 @@ kept — with a checkbox per item; ``POST`` consents (a signed receipt is kept a
 browser goes back to the organisation with a code) or refuses (``access_denied``).
 ``/consents`` lists the resident's consents with every use, ``/consents/{id}`` shows one
 and its receipt (``/consents/{id}/receipt``), ``POST /consents/{id}/revoke`` withdraws
-it and its tokens die at once.
-
-The portal owns the login session and sits above this context, so the router is built
-by :func:`make_router` with the portal's session functions handed in.
+it and its tokens die at once. Every page needs the resident's login
+(``CurrentResident``, from the platform's sessions) and shows only their own consents.
 """
 
-# No `from __future__ import annotations`: FastAPI reads the closures' annotations at
-# definition time, and they name local dependencies.
+# No `from __future__ import annotations`: FastAPI reads the routes' annotations at
+# definition time.
 
 from pathlib import Path as PathLib
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi import APIRouter, Path, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
-from sqlalchemy.orm import Session
 
 from myna.partners import authorization, consents
 from myna.platform.errors import N_, MynaError
-from myna.platform.forms import (
-    CsrfCheck,
-    InvalidFormInputError,
-    Posted,
-    PostedMany,
-    ResidentSession,
-    SettingsDep,
-)
-from myna.platform.forms import resident_of as _resident
+from myna.platform.forms import InvalidFormInputError, Posted, PostedMany, SettingsDep
 from myna.platform.ratelimit import Limit
-from myna.platform.settings import Settings
+from myna.platform.sessions import CurrentResident, ResidentSession, check_csrf
 from myna.platform.web import (
     csp_allowing_form_targets,
     get_container,
@@ -50,6 +39,7 @@ NO_STORE = {"Cache-Control": "no-store"}
 RETRY_AFTER_SECONDS = 60
 PendingId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 ConsentId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+router = APIRouter(include_in_schema=False)
 
 
 class ConsentRateLimitedError(MynaError):
@@ -97,170 +87,145 @@ def _count_consent(request: Request, resident_id: int) -> None:
         raise ConsentRateLimitedError
 
 
-def make_router(
-    *, resident_session: ResidentSession, check_csrf: CsrfCheck, cookie_name: str
-) -> APIRouter:
-    """The consent pages, over the portal's login session."""
-    router = APIRouter(include_in_schema=False)
+def _consent_form(
+    request: Request,
+    current: ResidentSession,
+    pending_id: str,
+    error: MynaError | None = None,
+) -> Response:
+    with transaction(request) as db:
+        pending = authorization.pending_request(session=db, pending_id=pending_id)
+        offered = consents.offers(pending.client, pending.scopes)
+    return templates.TemplateResponse(
+        request,
+        "partners/consent.html",
+        template_context(
+            request,
+            csrf_token=current.csrf_token,
+            consent_pending_id=pending_id,
+            consent_client=pending.client,
+            consent_offers=offered,
+            consent_expires_at=pending.expires_at,
+            consent_error=None if error is None else error.localized(),
+        ),
+        status_code=200 if error is None else error.status_code,
+        headers={
+            **NO_STORE,
+            "Content-Security-Policy": csp_allowing_form_targets(_origin(pending.redirect_uri)),
+        },
+    )
 
-    async def session_cookie(request: Request) -> str | None:
-        return request.cookies.get(cookie_name)
 
-    SessionCookie = Annotated[str | None, Depends(session_cookie)]  # noqa: N806 - a type alias
+@router.get("/consent/{pending_id}", response_class=HTMLResponse)
+def consent_page(request: Request, current: CurrentResident, pending_id: PendingId) -> Response:
+    return _consent_form(request, current, pending_id)
 
-    def logged_in(db: Session, settings: Settings, cookie: str | None) -> tuple[Any, int]:
-        active = resident_session(db, settings, cookie)
-        return active, _resident(active)
 
-    def consent_form(
-        request: Request,
-        settings: Settings,
-        cookie: str | None,
-        pending_id: str,
-        error: MynaError | None = None,
-    ) -> Response:
+@router.post("/consent/{pending_id}")
+def answer(
+    request: Request,
+    settings: SettingsDep,
+    current: CurrentResident,
+    pending_id: PendingId,
+    posted: PostedMany,
+) -> Response:
+    """Consent to the ticked items (a receipt is signed) or refuse; back to the organisation."""
+    check_csrf(current, next(iter(posted.get("csrf_token", [])), None))
+    resident_id = current.resident_id
+    try:
         with transaction(request) as db:
-            active, _resident_id = logged_in(db, settings, cookie)
+            _count_consent(request, resident_id)
+            decision = next(iter(posted.get("decision", [])), "")
+            if decision not in ("consent", "refuse"):
+                raise InvalidFormInputError
             pending = authorization.pending_request(session=db, pending_id=pending_id)
-            offered = consents.offers(pending.client, pending.scopes)
+            if decision == "refuse":
+                url = authorization.deny(session=db, settings=settings, pending_id=pending_id)
+            else:
+                consent = consents.create_consent(
+                    session=db,
+                    settings=settings,
+                    resident_id=resident_id,
+                    client=pending.client,
+                    scopes=pending.scopes,
+                    chosen=posted.get("item", []),
+                )
+                url = authorization.approve(
+                    session=db,
+                    settings=settings,
+                    pending_id=pending_id,
+                    resident_id=resident_id,
+                    consent_id=consent.id,
+                    scopes=list(consent.scopes),
+                    auth_time=current.authenticated_at,
+                )
+            target = _checked_redirect(url, pending.redirect_uri)
+    except ConsentRateLimitedError as error:
         return templates.TemplateResponse(
             request,
-            "partners/consent.html",
-            template_context(
-                request,
-                csrf_token=active.csrf_token,
-                consent_pending_id=pending_id,
-                consent_client=pending.client,
-                consent_offers=offered,
-                consent_expires_at=pending.expires_at,
-                consent_error=None if error is None else error.localized(),
-            ),
-            status_code=200 if error is None else error.status_code,
-            headers={
-                **NO_STORE,
-                "Content-Security-Policy": csp_allowing_form_targets(_origin(pending.redirect_uri)),
-            },
+            "partners/consent_limited.html",
+            template_context(request, message=error.localized()),
+            status_code=429,
+            headers={**NO_STORE, "Retry-After": str(RETRY_AFTER_SECONDS)},
         )
+    except consents.NothingChosenError as error:
+        return _consent_form(request, current, pending_id, error)
+    return RedirectResponse(target, status_code=303, headers=NO_STORE)
 
-    @router.get("/consent/{pending_id}", response_class=HTMLResponse)
-    def consent_page(
-        request: Request, settings: SettingsDep, cookie: SessionCookie, pending_id: PendingId
-    ) -> Response:
-        return consent_form(request, settings, cookie, pending_id)
 
-    @router.post("/consent/{pending_id}")
-    def answer(
-        request: Request,
-        settings: SettingsDep,
-        cookie: SessionCookie,
-        pending_id: PendingId,
-        posted: PostedMany,
-    ) -> Response:
-        """Consent to the ticked items (a receipt is signed) or refuse; back to the organisation."""
-        try:
-            with transaction(request) as db:
-                active, resident_id = logged_in(db, settings, cookie)
-                check_csrf(active, next(iter(posted.get("csrf_token", [])), None))
-                _count_consent(request, resident_id)
-                decision = next(iter(posted.get("decision", [])), "")
-                if decision not in ("consent", "refuse"):
-                    raise InvalidFormInputError
-                pending = authorization.pending_request(session=db, pending_id=pending_id)
-                if decision == "refuse":
-                    url = authorization.deny(session=db, settings=settings, pending_id=pending_id)
-                else:
-                    consent = consents.create_consent(
-                        session=db,
-                        settings=settings,
-                        resident_id=resident_id,
-                        client=pending.client,
-                        scopes=pending.scopes,
-                        chosen=posted.get("item", []),
-                    )
-                    url = authorization.approve(
-                        session=db,
-                        settings=settings,
-                        pending_id=pending_id,
-                        resident_id=resident_id,
-                        consent_id=consent.id,
-                        scopes=list(consent.scopes),
-                        auth_time=getattr(active, "authenticated_at", None),
-                    )
-                target = _checked_redirect(url, pending.redirect_uri)
-        except ConsentRateLimitedError as error:
-            return templates.TemplateResponse(
-                request,
-                "partners/consent_limited.html",
-                template_context(request, message=error.localized()),
-                status_code=429,
-                headers={**NO_STORE, "Retry-After": str(RETRY_AFTER_SECONDS)},
-            )
-        except consents.NothingChosenError as error:
-            return consent_form(request, settings, cookie, pending_id, error)
-        return RedirectResponse(target, status_code=303, headers=NO_STORE)
+@router.get("/consents", response_class=HTMLResponse)
+def consent_list(request: Request, current: CurrentResident) -> Response:
+    with transaction(request) as db:
+        found = consents.list_consents(session=db, resident_id=current.resident_id)
+    return templates.TemplateResponse(
+        request,
+        "partners/consents.html",
+        template_context(request, consent_list=found),
+        headers=NO_STORE,
+    )
 
-    @router.get("/consents", response_class=HTMLResponse)
-    def consent_list(request: Request, settings: SettingsDep, cookie: SessionCookie) -> Response:
-        with transaction(request) as db:
-            _active, resident_id = logged_in(db, settings, cookie)
-            found = consents.list_consents(session=db, resident_id=resident_id)
-        return templates.TemplateResponse(
+
+@router.get("/consents/{consent_id}", response_class=HTMLResponse)
+def consent_detail(
+    request: Request, settings: SettingsDep, current: CurrentResident, consent_id: ConsentId
+) -> Response:
+    with transaction(request) as db:
+        consent = consents.get_consent(
+            session=db, resident_id=current.resident_id, consent_id=consent_id
+        )
+    return templates.TemplateResponse(
+        request,
+        "partners/consent_detail.html",
+        template_context(
             request,
-            "partners/consents.html",
-            template_context(request, consent_list=found),
-            headers=NO_STORE,
+            csrf_token=current.csrf_token,
+            consent=consent,
+            consent_jwks_url=f"{settings.portal_url.rstrip('/')}/oauth/jwks",
+            consent_done=request.query_params.get("done", "")[:20],
+        ),
+        headers=NO_STORE,
+    )
+
+
+@router.get("/consents/{consent_id}/receipt")
+def receipt(request: Request, current: CurrentResident, consent_id: ConsentId) -> Response:
+    with transaction(request) as db:
+        consent = consents.get_consent(
+            session=db, resident_id=current.resident_id, consent_id=consent_id
         )
+    return Response(
+        consent.receipt,
+        media_type="application/jwt",
+        headers=_download("consent-receipt.jwt"),
+    )
 
-    @router.get("/consents/{consent_id}", response_class=HTMLResponse)
-    def consent_detail(
-        request: Request, settings: SettingsDep, cookie: SessionCookie, consent_id: ConsentId
-    ) -> Response:
-        with transaction(request) as db:
-            active, resident_id = logged_in(db, settings, cookie)
-            consent = consents.get_consent(
-                session=db, resident_id=resident_id, consent_id=consent_id
-            )
-        return templates.TemplateResponse(
-            request,
-            "partners/consent_detail.html",
-            template_context(
-                request,
-                csrf_token=active.csrf_token,
-                consent=consent,
-                consent_jwks_url=f"{settings.portal_url.rstrip('/')}/oauth/jwks",
-                consent_done=request.query_params.get("done", "")[:20],
-            ),
-            headers=NO_STORE,
-        )
 
-    @router.get("/consents/{consent_id}/receipt")
-    def receipt(
-        request: Request, settings: SettingsDep, cookie: SessionCookie, consent_id: ConsentId
-    ) -> Response:
-        with transaction(request) as db:
-            _active, resident_id = logged_in(db, settings, cookie)
-            consent = consents.get_consent(
-                session=db, resident_id=resident_id, consent_id=consent_id
-            )
-        return Response(
-            consent.receipt,
-            media_type="application/jwt",
-            headers=_download("consent-receipt.jwt"),
-        )
-
-    @router.post("/consents/{consent_id}/revoke")
-    def revoke(
-        request: Request,
-        settings: SettingsDep,
-        cookie: SessionCookie,
-        consent_id: ConsentId,
-        posted: Posted,
-    ) -> Response:
-        """Withdraw the consent; the organisation's tokens stop working at once."""
-        with transaction(request) as db:
-            active, resident_id = logged_in(db, settings, cookie)
-            check_csrf(active, posted.get("csrf_token"))
-            consents.revoke_consent(session=db, resident_id=resident_id, consent_id=consent_id)
-        return RedirectResponse(f"/consents/{consent_id}?done=revoked", status_code=303)
-
-    return router
+@router.post("/consents/{consent_id}/revoke")
+def revoke(
+    request: Request, current: CurrentResident, consent_id: ConsentId, posted: Posted
+) -> Response:
+    """Withdraw the consent; the organisation's tokens stop working at once."""
+    check_csrf(current, posted.get("csrf_token"))
+    with transaction(request) as db:
+        consents.revoke_consent(session=db, resident_id=current.resident_id, consent_id=consent_id)
+    return RedirectResponse(f"/consents/{consent_id}?done=revoked", status_code=303)

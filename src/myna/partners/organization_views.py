@@ -6,7 +6,7 @@ review (a JSON body like RFC 7591's client metadata; errors as RFC 7591 §3.2.2)
 shows residents, without login, which organisations may ask them for what, and why.
 """
 
-# No `from __future__ import annotations`: FastAPI reads the closures' annotations.
+# No `from __future__ import annotations`: FastAPI reads the routes' annotations.
 
 from datetime import datetime
 from pathlib import Path
@@ -31,8 +31,8 @@ from myna.platform.web import (
 TEMPLATE_DIR = Path(__file__).with_name("templates")
 templates = make_templates(TEMPLATE_DIR)
 API_PATH = "/api/partners/organizations"
-# Registration is open (a person reviews every one), so one address may not flood it.
 NO_STORE = {"Cache-Control": "no-store"}
+router = APIRouter()
 
 
 class RegistrationRateLimitedError(PartnerError):
@@ -212,76 +212,70 @@ def _registration_error(error: PartnerError) -> JSONResponse:
 # --- routes --------------------------------------------------------------------------
 
 
-def make_router(*, resident_session: Any, check_csrf: Any, cookie_name: str) -> APIRouter:
-    """連携サービス一覧 and the registration API (neither needs the portal's login)."""
-    del resident_session, check_csrf, cookie_name
-    router = APIRouter()
+def _count_registration(request: Request) -> None:
+    # Registration is open (a person reviews every one), so one address may not flood it.
+    limiter = get_container(request).rate_limiter
+    if not limiter.allow(Limit.PARTNER_REGISTRATION, client_address(request)):
+        raise RegistrationRateLimitedError
 
-    def count_registration(request: Request) -> None:
-        limiter = get_container(request).rate_limiter
-        if not limiter.allow(Limit.PARTNER_REGISTRATION, client_address(request)):
-            raise RegistrationRateLimitedError
 
-    @router.post(
-        API_PATH,
-        status_code=201,
-        tags=["partners"],
-        summary="Register an organisation (it waits for review)",
-        description=(
-            "Registers a private organisation as an OAuth client of the Mynaportal API. "
-            "The answer's client_id is used at once in client assertions, but the "
-            "authorization server accepts it only after a reviewer approves some of the "
-            "requested scopes. Limited to 10 registrations per hour and address."
-        ),
-        responses={
-            400: {"model": RegistrationErrorRead, "description": "RFC 7591 §3.2.2 error."},
-            429: {"description": "Too many registrations from this address."},
-        },
-    )
-    def register(request: Request, body: OrganizationCreate) -> Response:
-        count_registration(request)
-        try:
-            with transaction(request) as db:
-                created = organizations.register_organization(
-                    session=db,
-                    name=body.name,
-                    purpose=body.purpose,
-                    contact=body.contact,
-                    retention=body.retention,
-                    redirect_uris=body.redirect_uris,
-                    jwks=body.jwks,
-                    jwks_uri=body.jwks_uri,
-                    requested_scopes=[
-                        RequestedScope(scope=s.scope, reason=s.reason)
-                        for s in body.requested_scopes
-                    ],
-                )
-        except PartnerError as error:
-            return _registration_error(error)
-        return JSONResponse(
-            _registration(created).model_dump(mode="json"), status_code=201, headers=NO_STORE
-        )
-
-    @router.get(
-        API_PATH,
-        tags=["partners"],
-        summary="The approved organisations (連携サービス一覧) as open data",
-    )
-    def list_linked(request: Request) -> list[LinkedServiceRead]:
+@router.post(
+    API_PATH,
+    status_code=201,
+    tags=["partners"],
+    summary="Register an organisation (it waits for review)",
+    description=(
+        "Registers a private organisation as an OAuth client of the Mynaportal API. "
+        "The answer's client_id is used at once in client assertions, but the "
+        "authorization server accepts it only after a reviewer approves some of the "
+        "requested scopes. Limited to 10 registrations per hour and address."
+    ),
+    responses={
+        400: {"model": RegistrationErrorRead, "description": "RFC 7591 §3.2.2 error."},
+        429: {"description": "Too many registrations from this address."},
+    },
+)
+def register(request: Request, body: OrganizationCreate) -> Response:
+    _count_registration(request)
+    try:
         with transaction(request) as db:
-            approved = organizations.list_approved(session=db)
-        return [linked_service(client) for client in approved]
+            created = organizations.register_organization(
+                session=db,
+                name=body.name,
+                purpose=body.purpose,
+                contact=body.contact,
+                retention=body.retention,
+                redirect_uris=body.redirect_uris,
+                jwks=body.jwks,
+                jwks_uri=body.jwks_uri,
+                requested_scopes=[
+                    RequestedScope(scope=s.scope, reason=s.reason) for s in body.requested_scopes
+                ],
+            )
+    except PartnerError as error:
+        return _registration_error(error)
+    return JSONResponse(
+        _registration(created).model_dump(mode="json"), status_code=201, headers=NO_STORE
+    )
 
-    @router.get("/partners", response_class=HTMLResponse, include_in_schema=False)
-    def linked_services(request: Request) -> Response:
-        with transaction(request) as db:
-            approved = organizations.list_approved(session=db)
-        return templates.TemplateResponse(
-            request,
-            "partners/organizations.html",
-            template_context(
-                request, partner_services=[linked_service(client) for client in approved]
-            ),
-        )
 
-    return router
+@router.get(
+    API_PATH,
+    tags=["partners"],
+    summary="The approved organisations (連携サービス一覧) as open data",
+)
+def list_linked(request: Request) -> list[LinkedServiceRead]:
+    with transaction(request) as db:
+        approved = organizations.list_approved(session=db)
+    return [linked_service(client) for client in approved]
+
+
+@router.get("/partners", response_class=HTMLResponse, include_in_schema=False)
+def linked_services(request: Request) -> Response:
+    with transaction(request) as db:
+        approved = organizations.list_approved(session=db)
+    return templates.TemplateResponse(
+        request,
+        "partners/organizations.html",
+        template_context(request, partner_services=[linked_service(client) for client in approved]),
+    )

@@ -30,6 +30,7 @@ NAMING_CONVENTION = {
 # metadata (for Alembic and the composition root) without importing the contexts.
 MODEL_MODULES = (
     "myna.reference.models",
+    "myna.platform.sessions.models",
     "myna.registry.models",
     "myna.jpki.models",
     "myna.portal.models",

@@ -1,17 +1,16 @@
-"""Reading posted forms, and what a context's pages need of the resident's session.
+"""Reading posted forms, and the settings as a dependency.
 
 Every context's pages read forms the same way (text only, bounded, no NUL, read before
-the database is touched) and receive the portal's login session through the same small
-Protocols, so none of them imports another context's views to get them.
+the database is touched). The login session and its CSRF check are
+``myna.platform.sessions``.
 """
 
 # No `from __future__ import annotations`: FastAPI reads these dependencies'
 # annotations at definition time.
 
-from typing import Annotated, Any, Protocol
+from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
 from myna.platform.errors import N_, MynaError
@@ -27,33 +26,6 @@ class InvalidFormInputError(MynaError):
     code = "invalid_form"
     message = N_("The form could not be read. Please reload the page and fill it in again.")
     status_code = 400
-
-
-class LoggedIn(Protocol):
-    """What the pages need of the portal's session."""
-
-    @property
-    def resident_id(self) -> int | None: ...
-    @property
-    def csrf_token(self) -> str: ...
-
-
-class ResidentSession(Protocol):
-    """The portal's ``resident_session``: a logged-in session or NotLoggedInError."""
-
-    def __call__(self, db: Session, settings: Settings, token: str | None, /) -> LoggedIn: ...
-
-
-class CsrfCheck(Protocol):
-    """The portal's ``check_csrf``: raises unless the token is the session's."""
-
-    def __call__(self, active: Any, submitted: str | None, /) -> None: ...
-
-
-def resident_of(active: LoggedIn) -> int:
-    """The logged-in resident's id (``resident_session`` guarantees there is one)."""
-    assert active.resident_id is not None  # noqa: S101 - guaranteed by resident_session
-    return active.resident_id
 
 
 async def _settings(request: Request) -> Settings:

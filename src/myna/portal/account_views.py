@@ -8,9 +8,9 @@ from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from myna import registry
+from myna.platform.sessions import CsrfField, CurrentResident, check_csrf
 from myna.platform.web import get_container, template_context, transaction
 from myna.portal import accounts_service
-from myna.portal.dependencies import SessionCookie, SettingsDep, check_csrf, resident_session
 from myna.portal.views import templates
 
 router = APIRouter(include_in_schema=False)
@@ -20,12 +20,10 @@ NO_STORE = {"Cache-Control": "no-store"}
 
 
 @router.get("/account", response_class=HTMLResponse)
-def account_page(request: Request, settings: SettingsDep, cookie: SessionCookie) -> Response:
+def account_page(request: Request, current: CurrentResident) -> Response:
     with transaction(request) as db:
-        active = resident_session(db, settings, cookie)
-        assert active.resident_id is not None  # noqa: S101 - guaranteed by resident_session
-        account = registry.get_account(session=db, resident_id=active.resident_id)
-        history = registry.account_history(session=db, resident_id=active.resident_id)
+        account = registry.get_account(session=db, resident_id=current.resident_id)
+        history = registry.account_history(session=db, resident_id=current.resident_id)
     return templates.TemplateResponse(
         request,
         "portal/account.html",
@@ -40,11 +38,9 @@ def account_page(request: Request, settings: SettingsDep, cookie: SessionCookie)
 
 
 @router.get("/account/edit", response_class=HTMLResponse)
-def account_edit(request: Request, settings: SettingsDep, cookie: SessionCookie) -> Response:
+def account_edit(request: Request, current: CurrentResident) -> Response:
     with transaction(request) as db:
-        active = resident_session(db, settings, cookie)
-        assert active.resident_id is not None  # noqa: S101 - guaranteed by resident_session
-        account = registry.get_account(session=db, resident_id=active.resident_id)
+        account = registry.get_account(session=db, resident_id=current.resident_id)
     form = registry.AccountForm()
     if account is not None:
         form = registry.AccountForm(
@@ -54,15 +50,14 @@ def account_edit(request: Request, settings: SettingsDep, cookie: SessionCookie)
             number=account.number,
             holder_kana=account.holder_kana,
         )
-    return _form_page(request, form, {}, active.csrf_token, changing=account is not None)
+    return _form_page(request, form, {}, current.csrf_token, changing=account is not None)
 
 
 @router.post("/account")
 def account_save(
     request: Request,
-    settings: SettingsDep,
-    cookie: SessionCookie,
-    csrf_token: Annotated[str, Form(max_length=128)],
+    current: CurrentResident,
+    csrf_token: CsrfField,
     bank_code: Field = "",
     branch_code: Field = "",
     account_type: Field = "",
@@ -80,16 +75,14 @@ def account_save(
         symbol=symbol,
         symbol_number=symbol_number,
     )
+    check_csrf(current, csrf_token)
     with transaction(request) as db:
-        active = resident_session(db, settings, cookie)
-        check_csrf(active, csrf_token)
-        assert active.resident_id is not None  # noqa: S101 - guaranteed by resident_session
-        changing = registry.get_account(session=db, resident_id=active.resident_id) is not None
+        changing = registry.get_account(session=db, resident_id=current.resident_id) is not None
         try:
             accounts_service.save_account(
                 session=db,
                 hub=get_container(request).hub_for(db),
-                resident_id=active.resident_id,
+                resident_id=current.resident_id,
                 form=form,
             )
         except registry.InvalidAccountError as error:
@@ -97,41 +90,30 @@ def account_save(
         else:
             return RedirectResponse("/account?done=saved", status_code=303)
     return _form_page(
-        request, form, invalid.errors, active.csrf_token, changing=changing, status_code=422
+        request, form, invalid.errors, current.csrf_token, changing=changing, status_code=422
     )
 
 
 @router.get("/account/delete", response_class=HTMLResponse)
-def account_delete_confirm(
-    request: Request, settings: SettingsDep, cookie: SessionCookie
-) -> Response:
+def account_delete_confirm(request: Request, current: CurrentResident) -> Response:
     with transaction(request) as db:
-        active = resident_session(db, settings, cookie)
-        assert active.resident_id is not None  # noqa: S101 - guaranteed by resident_session
-        account = registry.get_account(session=db, resident_id=active.resident_id)
+        account = registry.get_account(session=db, resident_id=current.resident_id)
     if account is None:
         return RedirectResponse("/account", status_code=303)
     return templates.TemplateResponse(
         request,
         "portal/account_delete.html",
-        template_context(request, account=account, csrf_token=active.csrf_token),
+        template_context(request, account=account, csrf_token=current.csrf_token),
         headers=NO_STORE,
     )
 
 
 @router.post("/account/delete")
-def account_delete(
-    request: Request,
-    settings: SettingsDep,
-    cookie: SessionCookie,
-    csrf_token: Annotated[str, Form(max_length=128)],
-) -> Response:
+def account_delete(request: Request, current: CurrentResident, csrf_token: CsrfField) -> Response:
+    check_csrf(current, csrf_token)
     with transaction(request) as db:
-        active = resident_session(db, settings, cookie)
-        check_csrf(active, csrf_token)
-        assert active.resident_id is not None  # noqa: S101 - guaranteed by resident_session
         accounts_service.remove_account(
-            session=db, hub=get_container(request).hub_for(db), resident_id=active.resident_id
+            session=db, hub=get_container(request).hub_for(db), resident_id=current.resident_id
         )
     return RedirectResponse("/account?done=deleted", status_code=303)
 

@@ -2,25 +2,24 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from fastapi import APIRouter, Request, Response, status
-from sqlalchemy.orm import Session
 
 from myna import jpki, registry
 from myna.platform.encoding import b64url, b64url_decode
+from myna.platform.forms import SettingsDep
 from myna.platform.ratelimit import Limit
-from myna.platform.settings import Settings
-from myna.platform.web import client_address, transaction
-from myna.portal import service
-from myna.portal.dependencies import (
-    LoginLimiterDep,
-    SessionCookie,
-    SettingsDep,
-    browser_session,
+from myna.platform.sessions import (
+    RESIDENT,
+    CurrentResident,
+    ResidentBrowser,
     clear_session_cookie,
-    current_session,
-    resident_session,
     set_session_cookie,
 )
+from myna.platform.web import client_address, get_container, transaction
+from myna.portal import service
+from myna.portal.dependencies import LoginLimiterDep, log_out
 from myna.portal.schemas import (
     AnswerIn,
     AnswerOut,
@@ -58,15 +57,16 @@ def create_challenge(
     response: Response,
     settings: SettingsDep,
     limiter: LoginLimiterDep,
-    cookie: SessionCookie,
+    browser: ResidentBrowser,
 ) -> ChallengeOut:
+    limiter.hit(Limit.LOGIN, client_address(request))
     with transaction(request) as db:
-        limiter.hit(Limit.LOGIN, client_address(request))
-        browser = browser_session(db, settings, cookie)
+        if browser is None:
+            browser = get_container(request).sessions.open(db, RESIDENT)
         view = service.start_login(session=db, settings=settings, session_token=browser.token)
-        if browser.is_new:
-            set_session_cookie(response, browser, settings)
-        return _challenge_out(view)
+    if browser.is_new:
+        set_session_cookie(request, response, RESIDENT, browser)
+    return _challenge_out(view)
 
 
 @router.get(
@@ -94,67 +94,57 @@ def answer_challenge(
     response: Response,
     settings: SettingsDep,
     limiter: LoginLimiterDep,
-    cookie: SessionCookie,
+    browser: ResidentBrowser,
 ) -> AnswerOut:
+    limiter.hit(Limit.LOGIN, client_address(request))
+    try:
+        certificate = b64url_decode(body.certificate.replace("+", "-").replace("/", "_"))
+        signature = b64url_decode(body.signature.replace("+", "-").replace("/", "_"))
+    except ValueError as exc:
+        raise jpki.VerificationError("malformed_certificate") from exc
     with transaction(request) as db:
-        limiter.hit(Limit.LOGIN, client_address(request))
-        try:
-            certificate = b64url_decode(body.certificate.replace("+", "-").replace("/", "_"))
-            signature = b64url_decode(body.signature.replace("+", "-").replace("/", "_"))
-        except ValueError as exc:
-            raise jpki.VerificationError("malformed_certificate") from exc
         outcome = service.answer_challenge(
             session=db,
             settings=settings,
+            sessions=get_container(request).sessions,
             challenge_id=challenge_id,
             certificate_der=certificate,
             signature=signature,
             client_ip=client_address(request),
-            session_token=_live_token(db, settings, cookie),
+            session_token=browser.token if browser is not None else None,
         )
-        # Same-device login: the client that asked for the challenge answered it itself.
-        if outcome.logged_in is not None:
-            set_session_cookie(response, outcome.logged_in, settings)
-            return AnswerOut(
-                status="logged_in", resident=_resident_out(outcome.resident, outcome.logged_in)
-            )
-        return AnswerOut(status="verified")
+    # Same-device login: the client that asked for the challenge answered it itself.
+    if outcome.logged_in is not None:
+        set_session_cookie(request, response, RESIDENT, outcome.logged_in)
+        return AnswerOut(
+            status="logged_in",
+            resident=_resident_out(outcome.resident, outcome.logged_in.certificate_not_after),
+        )
+    return AnswerOut(status="verified")
 
 
 @router.get("/me", responses=ERRORS, summary="The logged-in resident")
-def me(request: Request, settings: SettingsDep, cookie: SessionCookie) -> ResidentOut:
+def me(request: Request, current: CurrentResident) -> ResidentOut:
     with transaction(request) as db:
-        active = resident_session(db, settings, cookie)
-        assert active.resident_id is not None  # noqa: S101 - guaranteed by resident_session
-        resident = registry.get_resident(session=db, resident_id=active.resident_id)
-        return _resident_out(resident, active)
+        resident = registry.get_resident(session=db, resident_id=current.resident_id)
+    return _resident_out(resident, current.certificate_not_after)
 
 
 @router.post(
     "/logout", status_code=status.HTTP_204_NO_CONTENT, responses=ERRORS, summary="End the session"
 )
-def api_logout(
-    request: Request,
-    response: Response,
-    settings: SettingsDep,
-    cookie: SessionCookie,
-) -> None:
-    with transaction(request) as db:
-        active = resident_session(db, settings, cookie)
-        service.logout(session=db, session_token=active.token, client_ip=client_address(request))
-        clear_session_cookie(response, settings)
+def api_logout(request: Request, response: Response, current: CurrentResident) -> None:
+    log_out(request, token=current.token, resident_id=current.resident_id)
+    clear_session_cookie(request, response, RESIDENT)
 
 
-def _live_token(db: Session, settings: Settings, cookie: str | None) -> str | None:
-    current = current_session(db, settings, cookie)
-    return current.token if current is not None else None
-
-
-def _resident_out(resident: registry.ResidentRead, active: service.ActiveSession) -> ResidentOut:
+def _resident_out(
+    resident: registry.ResidentRead, certificate_not_after: datetime | None
+) -> ResidentOut:
     return ResidentOut(
         name=resident.full_name,
         name_kana=resident.full_name_kana,
         birth_date=resident.birth_date,
         municipality=resident.municipality_name,
-        certificate_not_after=active.certificate_not_after,
+        certificate_not_after=certificate_not_after,
     )

@@ -8,10 +8,7 @@ PKCS#1 v1.5 / SHA-256 after the PIN; the portal verifies signature and certifica
 
 from __future__ import annotations
 
-import hashlib
 import secrets
-from dataclasses import dataclass
-from datetime import datetime, timedelta
 from enum import StrEnum
 
 from myna.platform.encoding import b64url
@@ -37,30 +34,6 @@ def new_challenge_id() -> str:
 def new_nonce() -> str:
     """The challenge's random part (256 bits), base64url."""
     return b64url(secrets.token_bytes(NONCE_BYTES))
-
-
-def new_session_token() -> str:
-    """A session cookie value (256 bits)."""
-    return secrets.token_urlsafe(32)
-
-
-def token_digest(token: str) -> str:
-    """What the database keeps of a bearer token: its SHA-256, never the token."""
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
-@dataclass(frozen=True, slots=True)
-class SessionTimes:
-    """A session's limits: idle timeout and absolute lifetime."""
-
-    created_at: datetime
-    last_seen_at: datetime
-    idle: timedelta
-    absolute: timedelta
-
-    def expired(self, now: datetime) -> bool:
-        """Whether the session has been idle too long or lived too long."""
-        return now - self.last_seen_at > self.idle or now - self.created_at > self.absolute
 
 
 class LoginError(MynaError):
@@ -103,18 +76,6 @@ class ChallengeNotVerifiedError(LoginError):
 class ChallengeBindingError(LoginError):
     code = "challenge_wrong_session"
     message = N_("This login request was started in another browser. Please start again here.")
-    status_code = 403
-
-
-class NotLoggedInError(MynaError):
-    code = "not_logged_in"
-    message = N_("Please log in with your MyNumber card.")
-    status_code = 401
-
-
-class CsrfError(MynaError):
-    code = "csrf_failed"
-    message = N_("The form has expired. Please reload the page and try again.")
     status_code = 403
 
 

@@ -1,4 +1,4 @@
-"""Portal tables: browser sessions, login challenges and the authentication audit."""
+"""Portal tables: login challenges and the authentication audit."""
 
 from __future__ import annotations
 
@@ -8,21 +8,6 @@ from sqlalchemy import BigInteger, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from myna.platform.db import Base, UTCDateTime
-
-
-class PortalSession(Base):
-    """A browser session; the cookie holds a token, this row only its digest."""
-
-    __tablename__ = "portal_sessions"
-
-    token_digest: Mapped[str] = mapped_column(String(64), primary_key=True)
-    csrf_token: Mapped[str] = mapped_column(String(64))
-    resident_id: Mapped[int | None] = mapped_column(Integer, index=True)
-    certificate_serial: Mapped[str | None] = mapped_column(String(64))
-    certificate_not_after: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    authenticated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class LoginChallenge(Base):

@@ -1,4 +1,8 @@
-"""Portal use cases: sessions and card login (see docs/card-login.md)."""
+"""Portal use cases: card login and logout (see docs/card-login.md).
+
+The sessions themselves are the platform's (``myna.platform.sessions``); a login here
+rotates the caller's session into a resident's and writes the audit beside it.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ from myna.card.protocol import login_message
 from myna.platform.db import utcnow
 from myna.platform.errors import MynaError
 from myna.platform.logging import get_logger
+from myna.platform.sessions import RESIDENT, BrowserSession, SessionStore, token_digest
 from myna.platform.settings import Settings
 from myna.portal.domain import (
     ChallengeBindingError,
@@ -25,31 +30,12 @@ from myna.portal.domain import (
     ChallengeUsedError,
     LoginError,
     ResidentUnavailableError,
-    SessionTimes,
     new_challenge_id,
     new_nonce,
-    new_session_token,
-    token_digest,
 )
-from myna.portal.models import AuthEvent, LoginChallenge, PortalSession
+from myna.portal.models import AuthEvent, LoginChallenge
 
 log = get_logger(__name__)
-
-# Refreshing last_seen on every request would turn every page view into a write.
-_TOUCH_INTERVAL = timedelta(seconds=60)
-
-
-@dataclass(frozen=True, slots=True)
-class ActiveSession:
-    """A live browser session as the web layer sees it."""
-
-    token: str
-    csrf_token: str
-    resident_id: int | None
-    certificate_not_after: datetime | None
-    is_new: bool = False
-    # When the card login that this session rests on happened (OIDC ``auth_time``).
-    authenticated_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,70 +52,6 @@ class ChallengeView:
     def to_be_signed(self) -> bytes:
         """The login message the card signs."""
         return login_message(origin=self.origin, challenge_id=self.challenge_id, nonce=self.nonce)
-
-
-def load_session(
-    *, session: Session, settings: Settings, token: str | None
-) -> ActiveSession | None:
-    """The live session for a cookie ``token``, or None if unknown or expired."""
-    if not token:
-        return None
-    row = session.get(PortalSession, token_digest(token))
-    if row is None:
-        return None
-    now = utcnow()
-    times = SessionTimes(
-        created_at=row.created_at,
-        last_seen_at=row.last_seen_at,
-        idle=timedelta(minutes=settings.session_idle_minutes),
-        absolute=timedelta(hours=settings.session_absolute_hours),
-    )
-    if times.expired(now):
-        session.delete(row)
-        return None
-    if now - row.last_seen_at > _TOUCH_INTERVAL:
-        row.last_seen_at = now
-    return ActiveSession(
-        token=token,
-        csrf_token=row.csrf_token,
-        resident_id=row.resident_id,
-        certificate_not_after=row.certificate_not_after,
-        authenticated_at=row.authenticated_at,
-    )
-
-
-def open_anonymous_session(*, session: Session) -> ActiveSession:
-    """A new session for a visitor who has not logged in yet."""
-    return _new_session(session, resident_id=None, serial=None, not_after=None)
-
-
-def _new_session(
-    session: Session, *, resident_id: int | None, serial: str | None, not_after: datetime | None
-) -> ActiveSession:
-    """Insert a session row (only the token's digest) and hand back the token."""
-    token = new_session_token()
-    now = utcnow()
-    csrf_token = secrets.token_urlsafe(32)
-    # Core insert on the hot path: the ORM's unit of work costs more than the INSERT.
-    session.execute(
-        insert(PortalSession).values(
-            token_digest=token_digest(token),
-            csrf_token=csrf_token,
-            resident_id=resident_id,
-            certificate_serial=serial,
-            certificate_not_after=not_after,
-            created_at=now,
-            last_seen_at=now,
-            authenticated_at=now if resident_id is not None else None,
-        )
-    )
-    return ActiveSession(
-        token=token,
-        csrf_token=csrf_token,
-        resident_id=resident_id,
-        certificate_not_after=not_after,
-        is_new=True,
-    )
 
 
 def start_login(*, session: Session, settings: Settings, session_token: str) -> ChallengeView:
@@ -180,13 +102,14 @@ class AnswerOutcome:
     """A verified answer: the holder, and the new session when it logged in at once."""
 
     resident: registry.ResidentRead
-    logged_in: ActiveSession | None
+    logged_in: BrowserSession | None
 
 
 def answer_challenge(
     *,
     session: Session,
     settings: Settings,
+    sessions: SessionStore,
     challenge_id: str,
     certificate_der: bytes,
     signature: bytes,
@@ -256,6 +179,7 @@ def answer_challenge(
     if same_device and session_token is not None:
         active = _rotate(
             session,
+            sessions,
             old_token=session_token,
             resident_id=verified.holder_id,
             serial=serial,
@@ -277,8 +201,13 @@ def answer_challenge(
 
 
 def complete_login(
-    *, session: Session, challenge_id: str, session_token: str, client_ip: str | None
-) -> ActiveSession:
+    *,
+    session: Session,
+    sessions: SessionStore,
+    challenge_id: str,
+    session_token: str,
+    client_ip: str | None,
+) -> BrowserSession:
     """Turn a verified challenge into a logged-in session with a new token (rotation)."""
     challenge = _bound_challenge(session, challenge_id, session_token)
     if challenge.status == ChallengeStatus.PENDING:
@@ -295,6 +224,7 @@ def complete_login(
         raise ChallengeUsedError
     return _rotate(
         session,
+        sessions,
         old_token=session_token,
         resident_id=challenge.resident_id,
         serial=challenge.certificate_serial,
@@ -306,6 +236,7 @@ def complete_login(
 
 def _rotate(
     session: Session,
+    sessions: SessionStore,
     *,
     old_token: str,
     resident_id: int,
@@ -313,12 +244,16 @@ def _rotate(
     not_after: datetime | None,
     challenge_id: str,
     client_ip: str | None,
-) -> ActiveSession:
+) -> BrowserSession:
     """Log in: the pre-login token dies and a fresh one is issued (no session fixation)."""
-    old = session.get(PortalSession, token_digest(old_token))
-    if old is not None:
-        session.delete(old)
-    active = _new_session(session, resident_id=resident_id, serial=serial, not_after=not_after)
+    active = sessions.rotate(
+        session,
+        RESIDENT,
+        old_token=old_token,
+        subject_id=resident_id,
+        certificate_serial=serial,
+        certificate_not_after=not_after,
+    )
     _audit(
         session,
         "login",
@@ -340,27 +275,23 @@ def is_bound(*, session: Session, challenge_id: str, session_token: str) -> bool
     )
 
 
-def logout(*, session: Session, session_token: str, client_ip: str | None) -> None:
+def logout(
+    *,
+    session: Session,
+    sessions: SessionStore,
+    session_token: str,
+    resident_id: int | None,
+    client_ip: str | None,
+) -> None:
     """End the session: the row goes, so the cookie is worthless everywhere."""
-    row = session.get(PortalSession, token_digest(session_token))
-    if row is None:
-        return
-    _audit(session, "logout", "ok", client_ip=client_ip, resident_id=row.resident_id)
-    session.delete(row)
+    if sessions.end(session, RESIDENT, session_token):
+        _audit(session, "logout", "ok", client_ip=client_ip, resident_id=resident_id)
 
 
-def purge_expired(*, session: Session, settings: Settings) -> int:
-    """Delete expired challenges and sessions; returns how many rows went."""
-    now = utcnow()
-    gone = _affected(
-        session, delete(LoginChallenge).where(LoginChallenge.expires_at < now - timedelta(hours=1))
-    )
-    return gone + _affected(
-        session,
-        delete(PortalSession).where(
-            PortalSession.last_seen_at < now - timedelta(minutes=settings.session_idle_minutes)
-        ),
-    )
+def forget_expired_challenges(*, session: Session) -> int:
+    """Delete challenges an hour past their expiry; returns how many went."""
+    cutoff = utcnow() - timedelta(hours=1)
+    return _affected(session, delete(LoginChallenge).where(LoginChallenge.expires_at < cutoff))
 
 
 def recent_auth_events(*, session: Session, resident_id: int, limit: int = 10) -> list[AuthEvent]:
@@ -442,19 +373,16 @@ def _view(challenge: LoginChallenge) -> ChallengeView:
 
 
 __all__ = [
-    "ActiveSession",
     "AnswerOutcome",
     "ChallengeView",
     "LoginError",
     "answer_challenge",
     "challenge_status",
     "complete_login",
+    "forget_expired_challenges",
     "get_challenge",
     "is_bound",
-    "load_session",
     "logout",
-    "open_anonymous_session",
-    "purge_expired",
     "recent_auth_events",
     "start_login",
 ]

@@ -8,15 +8,27 @@ from typing import Annotated
 from urllib.parse import quote
 
 import segno
-from fastapi import APIRouter, Form, Query, Request, Response
+from fastapi import APIRouter, Depends, Form, Query, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
 from myna import network, registry
 from myna.network import transparency
 from myna.platform.errors import NotFoundError
+from myna.platform.forms import SettingsDep
 from myna.platform.params import LogIndex
 from myna.platform.ratelimit import Limit
+from myna.platform.sessions import (
+    RESIDENT,
+    CsrfField,
+    CurrentResident,
+    OptionalResident,
+    ResidentBrowser,
+    check_csrf,
+    clear_session_cookie,
+    current_resident,
+    set_session_cookie,
+)
 from myna.platform.urls import is_site_path
 from myna.platform.web import (
     client_address,
@@ -26,17 +38,7 @@ from myna.platform.web import (
     transaction,
 )
 from myna.portal import presenters, service
-from myna.portal.dependencies import (
-    LoginLimiterDep,
-    SessionCookie,
-    SettingsDep,
-    browser_session,
-    check_csrf,
-    clear_session_cookie,
-    current_session,
-    resident_session,
-    set_session_cookie,
-)
+from myna.portal.dependencies import LoginLimiterDep, log_out
 from myna.portal.domain import NoCategoryChosenError, NoTreeHeadYetError
 from myna.portal.schemas import ChallengeIdForm, ChallengeIdPath, ExchangeFilters
 
@@ -57,16 +59,14 @@ def local_path(value: str, default: str = "/home") -> str:
 
 
 @router.get("/", response_class=HTMLResponse)
-def index(request: Request, settings: SettingsDep, cookie: SessionCookie) -> Response:
-    with transaction(request) as db:
-        current = current_session(db, settings, cookie)
-        if current is not None and current.resident_id is not None:
-            return RedirectResponse("/home", status_code=303)
-        return templates.TemplateResponse(
-            request,
-            "portal/index.html",
-            template_context(request, logged_out=request.query_params.get("logged_out") == "1"),
-        )
+def index(request: Request, current: OptionalResident) -> Response:
+    if current is not None:
+        return RedirectResponse("/home", status_code=303)
+    return templates.TemplateResponse(
+        request,
+        "portal/index.html",
+        template_context(request, logged_out=request.query_params.get("logged_out") == "1"),
+    )
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -74,137 +74,122 @@ def login_page(
     request: Request,
     settings: SettingsDep,
     limiter: LoginLimiterDep,
-    cookie: SessionCookie,
+    browser: ResidentBrowser,
     next: Annotated[str, Query(max_length=500)] = "",
 ) -> Response:
     after = local_path(next)
+    if browser is not None and browser.logged_in:
+        return RedirectResponse(after, status_code=303)
+    limiter.hit(Limit.LOGIN, client_address(request))
     with transaction(request) as db:
-        browser = browser_session(db, settings, cookie)
-        if browser.resident_id is not None:
-            return RedirectResponse(after, status_code=303)
-        limiter.hit(Limit.LOGIN, client_address(request))
+        if browser is None:
+            browser = get_container(request).sessions.open(db, RESIDENT)
         view = service.start_login(session=db, settings=settings, session_token=browser.token)
-        response = templates.TemplateResponse(
+    response = templates.TemplateResponse(
+        request,
+        "portal/login.html",
+        template_context(
             request,
-            "portal/login.html",
-            template_context(
-                request,
-                challenge=view,
-                reader_link=reader_link(
-                    settings.reader_url, settings.portal_url, view.challenge_id
-                ),
-                csrf_token=browser.csrf_token,
-                ttl_minutes=max(1, settings.challenge_ttl_seconds // 60),
-                next_path=after,
-            ),
-            headers={"Cache-Control": "no-store"},
-        )
-        if browser.is_new:
-            set_session_cookie(response, browser, settings)
-        return response
+            challenge=view,
+            reader_link=reader_link(settings.reader_url, settings.portal_url, view.challenge_id),
+            csrf_token=browser.csrf_token,
+            ttl_minutes=max(1, settings.challenge_ttl_seconds // 60),
+            next_path=after,
+        ),
+        headers={"Cache-Control": "no-store"},
+    )
+    if browser.is_new:
+        set_session_cookie(request, response, RESIDENT, browser)
+    return response
 
 
 @router.get("/login/qr/{challenge_id}.svg")
 def login_qr(
-    challenge_id: ChallengeIdPath, request: Request, settings: SettingsDep, cookie: SessionCookie
+    challenge_id: ChallengeIdPath,
+    request: Request,
+    settings: SettingsDep,
+    browser: ResidentBrowser,
 ) -> Response:
+    if browser is None:
+        return Response(status_code=404)
     with transaction(request) as db:
-        current = current_session(db, settings, cookie)
-        if current is None or not service.is_bound(
-            session=db, challenge_id=challenge_id, session_token=current.token
-        ):
-            return Response(status_code=404)
-        qr = segno.make(
-            reader_link(settings.reader_url, settings.portal_url, challenge_id), error="m"
-        )
-        buffer = io.BytesIO()
-        # A standalone SVG document (with its XML namespace), as <img> requires.
-        qr.save(buffer, kind="svg", scale=6, border=2, dark="#111", light="#fff", xmldecl=True)
-        return Response(
-            buffer.getvalue(), media_type="image/svg+xml", headers={"Cache-Control": "no-store"}
-        )
+        bound = service.is_bound(session=db, challenge_id=challenge_id, session_token=browser.token)
+    if not bound:
+        return Response(status_code=404)
+    qr = segno.make(reader_link(settings.reader_url, settings.portal_url, challenge_id), error="m")
+    buffer = io.BytesIO()
+    # A standalone SVG document (with its XML namespace), as <img> requires.
+    qr.save(buffer, kind="svg", scale=6, border=2, dark="#111", light="#fff", xmldecl=True)
+    return Response(
+        buffer.getvalue(), media_type="image/svg+xml", headers={"Cache-Control": "no-store"}
+    )
 
 
 @router.get("/login/status/{challenge_id}")
 def login_status(
-    challenge_id: ChallengeIdPath, request: Request, settings: SettingsDep, cookie: SessionCookie
+    challenge_id: ChallengeIdPath, request: Request, browser: ResidentBrowser
 ) -> Response:
+    if browser is None:
+        return JSONResponse({"status": "unknown"}, status_code=403)
     with transaction(request) as db:
-        current = current_session(db, settings, cookie)
-        if current is None:
-            return JSONResponse({"status": "unknown"}, status_code=403)
         status = service.challenge_status(
-            session=db, challenge_id=challenge_id, session_token=current.token
+            session=db, challenge_id=challenge_id, session_token=browser.token
         )
-        return JSONResponse({"status": status}, headers={"Cache-Control": "no-store"})
+    return JSONResponse({"status": status}, headers={"Cache-Control": "no-store"})
 
 
 @router.post("/login/complete")
 def login_complete(
     request: Request,
-    settings: SettingsDep,
-    cookie: SessionCookie,
+    browser: ResidentBrowser,
     challenge_id: ChallengeIdForm,
-    csrf_token: Annotated[str, Form(max_length=128)],
+    csrf_token: CsrfField,
     next: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
+    current = check_csrf(browser, csrf_token)
     with transaction(request) as db:
-        current = current_session(db, settings, cookie)
-        check_csrf(current, csrf_token)
-        assert current is not None  # noqa: S101 - check_csrf refuses a missing session
         active = service.complete_login(
             session=db,
+            sessions=get_container(request).sessions,
             challenge_id=challenge_id,
             session_token=current.token,
             client_ip=client_address(request),
         )
-        response = RedirectResponse(local_path(next), status_code=303)
-        set_session_cookie(response, active, settings)
-        return response
+    response = RedirectResponse(local_path(next), status_code=303)
+    set_session_cookie(request, response, RESIDENT, active)
+    return response
 
 
 @router.get("/home", response_class=HTMLResponse)
-def home(request: Request, settings: SettingsDep, cookie: SessionCookie) -> Response:
+def home(request: Request, current: CurrentResident) -> Response:
     with transaction(request) as db:
-        active = resident_session(db, settings, cookie)
-        assert active.resident_id is not None  # noqa: S101 - guaranteed by resident_session
-        resident = registry.get_resident(session=db, resident_id=active.resident_id)
-        events = service.recent_auth_events(session=db, resident_id=active.resident_id, limit=5)
-        return templates.TemplateResponse(
+        resident = registry.get_resident(session=db, resident_id=current.resident_id)
+        events = service.recent_auth_events(session=db, resident_id=current.resident_id, limit=5)
+    return templates.TemplateResponse(
+        request,
+        "portal/home.html",
+        template_context(
             request,
-            "portal/home.html",
-            template_context(
-                request,
-                resident=resident,
-                certificate_not_after=active.certificate_not_after,
-                events=events,
-                csrf_token=active.csrf_token,
-            ),
-            headers={"Cache-Control": "no-store"},
-        )
+            resident=resident,
+            certificate_not_after=current.certificate_not_after,
+            events=events,
+            csrf_token=current.csrf_token,
+        ),
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 @router.post("/logout")
-def logout(
-    request: Request,
-    settings: SettingsDep,
-    cookie: SessionCookie,
-    csrf_token: Annotated[str, Form(max_length=128)],
-) -> Response:
-    with transaction(request) as db:
-        current = current_session(db, settings, cookie)
-        check_csrf(current, csrf_token)
-        assert current is not None  # noqa: S101 - check_csrf refuses a missing session
-        service.logout(session=db, session_token=current.token, client_ip=client_address(request))
-        response = RedirectResponse("/?logged_out=1", status_code=303)
-        clear_session_cookie(response, settings)
-        return response
+def logout(request: Request, browser: ResidentBrowser, csrf_token: CsrfField) -> Response:
+    current = check_csrf(browser, csrf_token)
+    log_out(request, token=current.token, resident_id=current.subject_id)
+    response = RedirectResponse("/?logged_out=1", status_code=303)
+    clear_session_cookie(request, response, RESIDENT)
+    return response
 
 
 @router.get("/my-info", response_class=HTMLResponse)
-def my_info(request: Request, settings: SettingsDep, cookie: SessionCookie) -> Response:
-    with transaction(request) as db:
-        active = resident_session(db, settings, cookie)
+def my_info(request: Request, current: CurrentResident) -> Response:
     options = presenters.categories()
     return templates.TemplateResponse(
         request,
@@ -214,7 +199,7 @@ def my_info(request: Request, settings: SettingsDep, cookie: SessionCookie) -> R
             categories=options,
             selected={c.code for c in options},
             result=None,
-            csrf_token=active.csrf_token,
+            csrf_token=current.csrf_token,
         ),
         headers={"Cache-Control": "no-store"},
     )
@@ -223,24 +208,21 @@ def my_info(request: Request, settings: SettingsDep, cookie: SessionCookie) -> R
 @router.post("/my-info")
 def my_info_retrieve(
     request: Request,
-    settings: SettingsDep,
-    cookie: SessionCookie,
-    csrf_token: Annotated[str, Form(max_length=128)],
+    current: CurrentResident,
+    csrf_token: CsrfField,
     category: Annotated[list[str], Form(max_length=64)] = [],  # noqa: B006 - FastAPI form default
     format: Annotated[str, Form(pattern="^(html|json|csv)$")] = "html",
 ) -> Response:
+    check_csrf(current, csrf_token)
     selected = list(dict.fromkeys(category))[:20]
+    items = presenters.items_of(selected)
+    if not items:
+        raise NoCategoryChosenError
     with transaction(request) as db:
-        active = resident_session(db, settings, cookie)
-        check_csrf(active, csrf_token)
-        assert active.resident_id is not None  # noqa: S101 - guaranteed by resident_session
-        items = presenters.items_of(selected)
-        if not items:
-            raise NoCategoryChosenError
         outcome = network.request_self_information(
             session=db,
             hub=get_container(request).hub_for(db),
-            resident_id=active.resident_id,
+            resident_id=current.resident_id,
             items=items,
         )
         view = presenters.self_info_view(db, outcome, selected)
@@ -263,7 +245,7 @@ def my_info_retrieve(
             categories=presenters.categories(),
             selected=set(selected),
             result=view,
-            csrf_token=active.csrf_token,
+            csrf_token=current.csrf_token,
         ),
         headers={"Cache-Control": "no-store"},
     )
@@ -272,13 +254,11 @@ def my_info_retrieve(
 @router.get("/exchanges", response_class=HTMLResponse)
 def exchanges(
     request: Request,
-    settings: SettingsDep,
-    cookie: SessionCookie,
+    current: CurrentResident,
     filters: Annotated[ExchangeFilters, Query()],
 ) -> Response:
     with transaction(request) as db:
-        active = resident_session(db, settings, cookie)
-        page = _exchange_page(db, active, filters, page_size=20)
+        page = _exchange_page(db, current.resident_id, filters, page_size=20)
         head = _latest_head(db)
         rows = presenters.exchange_rows(db, page.items, head.tree_size if head else 0)
         agencies_seen = sorted(
@@ -309,16 +289,14 @@ def exchanges(
 @router.get("/exchanges.csv")
 def exchanges_csv(
     request: Request,
-    settings: SettingsDep,
-    cookie: SessionCookie,
+    current: CurrentResident,
     filters: Annotated[ExchangeFilters, Query()],
 ) -> Response:
     with transaction(request) as db:
-        active = resident_session(db, settings, cookie)
         entries = []
         number = 1
         while True:
-            page = _exchange_page(db, active, filters, page_size=500, number=number)
+            page = _exchange_page(db, current.resident_id, filters, page_size=500, number=number)
             entries.extend(page.items)
             if page.page >= page.pages or number >= MAX_EXPORT_PAGES:
                 break
@@ -332,10 +310,9 @@ def exchanges_csv(
     )
 
 
-@router.get("/exchanges/tree-head.json")
-def exchange_tree_head(request: Request, settings: SettingsDep, cookie: SessionCookie) -> Response:
+@router.get("/exchanges/tree-head.json", dependencies=[Depends(current_resident)])
+def exchange_tree_head(request: Request) -> Response:
     with transaction(request) as db:
-        resident_session(db, settings, cookie)
         head = _latest_head(db)
     if head is None:
         raise NoTreeHeadYetError
@@ -343,20 +320,14 @@ def exchange_tree_head(request: Request, settings: SettingsDep, cookie: SessionC
 
 
 @router.get("/exchanges/{index}/proof.json")
-def exchange_proof(
-    index: LogIndex,
-    request: Request,
-    settings: SettingsDep,
-    cookie: SessionCookie,
-) -> Response:
+def exchange_proof(index: LogIndex, request: Request, current: CurrentResident) -> Response:
     with transaction(request) as db:
-        active = resident_session(db, settings, cookie)
         try:
             entry = transparency.get_entry(session=db, index=index)
         except transparency.TransparencyError as exc:
             raise NotFoundError from exc
         # One resident never sees another's entry, not even that it exists.
-        if entry.subject != str(active.resident_id):
+        if entry.subject != str(current.resident_id):
             raise NotFoundError
         bundle = transparency.inclusion_bundle(session=db, index=index)
     if bundle is None:
@@ -383,7 +354,7 @@ def _latest_head(db: Session) -> transparency.SignedTreeHead | None:
 
 def _exchange_page(
     db: Session,
-    active: service.ActiveSession,
+    resident_id: int,
     filters: ExchangeFilters,
     *,
     page_size: int,
@@ -391,7 +362,7 @@ def _exchange_page(
 ) -> transparency.Page:
     return transparency.entries_for_subject(
         session=db,
-        subject=str(active.resident_id),
+        subject=str(resident_id),
         since=filters.since_at(),
         until=filters.until_at(),
         provider=filters.agency or None,

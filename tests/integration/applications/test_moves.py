@@ -24,8 +24,8 @@ from myna.bootstrap import Container
 from myna.moves import service as moves
 from myna.network import transparency
 from myna.office import service as office
-from myna.office.views import OFFICE_COOKIE
 from myna.platform.clock import today_in_japan
+from myna.platform.sessions import STAFF
 from myna.platform.settings import Settings
 from myna.reader import client as login_client
 from tests.integration.applications.filing import (
@@ -513,7 +513,7 @@ def _staff_login(
         data={"csrf_token": _csrf(page.text), "code": code},
         follow_redirects=False,
     )
-    assert OFFICE_COOKIE in client.cookies
+    assert STAFF.cookie in client.cookies
 
 
 def test_arriving_staff_list_open_and_complete_a_move_in(

@@ -15,7 +15,7 @@ from myna import registry
 from myna.app import create_app
 from myna.bootstrap import Container
 from myna.office import service as office
-from myna.office.views import OFFICE_COOKIE
+from myna.platform.sessions import STAFF
 from myna.platform.settings import Settings
 
 PASSWORD = "correct-horse-2026"
@@ -219,13 +219,13 @@ def test_the_session_is_rotated_at_each_factor_and_the_old_one_dies(
     client: TestClient, session: Session, settings: Settings, staff: office.StaffRead
 ) -> None:
     client.get("/office/login")
-    anonymous = client.cookies[OFFICE_COOKIE]
+    anonymous = client.cookies[STAFF.cookie]
     _password(client)
-    pending = client.cookies[OFFICE_COOKIE]
+    pending = client.cookies[STAFF.cookie]
     _enter_code(client, _code(session, settings))
-    full = client.cookies[OFFICE_COOKIE]
+    full = client.cookies[STAFF.cookie]
     assert len({anonymous, pending, full}) == 3
-    client.cookies.set(OFFICE_COOKIE, pending, path="/office")
+    client.cookies.set(STAFF.cookie, pending, path="/office")
     assert client.get("/office", follow_redirects=False).status_code == 303
 
 
@@ -233,7 +233,7 @@ def test_the_cookie_is_http_only_and_same_site_strict(
     client: TestClient, staff: office.StaffRead
 ) -> None:
     header = client.get("/office/login").headers["set-cookie"]
-    assert header.startswith(f"{OFFICE_COOKIE}=")
+    assert header.startswith(f"{STAFF.cookie}=")
     assert "HttpOnly" in header
     assert "samesite=strict" in header.lower()
     assert "Path=/office" in header

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from myna.platform.db import Base, import_all_models
+from myna.platform.db import Base, import_all_models, make_engine
 from myna.platform.migrate import alembic_config
 
 
@@ -31,3 +35,54 @@ def test_the_database_is_at_head(engine: Engine) -> None:
     with engine.connect() as connection:
         current = MigrationContext.configure(connection).get_current_heads()
     assert set(current) == set(script.get_heads())
+
+
+def test_live_sessions_survive_the_move_to_one_session_table(tmp_path: Path) -> None:
+    """0020 carries residents' and staff's sessions over, and its downgrade back."""
+    config = alembic_config(f"sqlite:///{tmp_path / 'sessions.db'}")
+    command.upgrade(config, "0017_partner_auth_time")
+    engine = make_engine(f"sqlite:///{tmp_path / 'sessions.db'}")
+    at = "2026-12-03 09:00:00.000000"
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO portal_sessions (token_digest, csrf_token, resident_id, "
+                "certificate_serial, created_at, last_seen_at, authenticated_at) VALUES "
+                "('r1', 'c1', 7, '42', :at, :at, :at), ('r0', 'c0', NULL, NULL, :at, :at, NULL)"
+            ),
+            {"at": at},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO office_sessions (token_digest, csrf_token, staff_id, mfa_passed, "
+                "created_at, last_seen_at) VALUES ('s0', 'd0', NULL, 0, :at, :at), "
+                "('s1', 'd1', 3, 0, :at, :at), ('s2', 'd2', 3, 1, :at, :at)"
+            ),
+            {"at": at},
+        )
+    command.upgrade(config, "0020_sessions")
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT token_digest, kind, csrf_token, subject_id, awaiting_second_factor, "
+                "certificate_serial FROM browser_sessions ORDER BY token_digest"
+            )
+        ).all()
+    assert [tuple(row) for row in rows] == [
+        ("r0", "resident", "c0", None, 0, None),
+        ("r1", "resident", "c1", 7, 0, "42"),
+        ("s0", "staff", "d0", None, 0, None),
+        ("s1", "staff", "d1", 3, 1, None),
+        ("s2", "staff", "d2", 3, 0, None),
+    ]
+    command.downgrade(config, "0017_partner_auth_time")
+    with engine.connect() as conn:
+        portal = conn.execute(
+            text("SELECT token_digest, resident_id FROM portal_sessions ORDER BY token_digest")
+        ).all()
+        staff = conn.execute(
+            text("SELECT token_digest, staff_id, mfa_passed FROM office_sessions ORDER BY 1")
+        ).all()
+    engine.dispose()
+    assert [tuple(row) for row in portal] == [("r0", None), ("r1", 7)]
+    assert [tuple(row) for row in staff] == [("s0", None, 0), ("s1", 3, 0), ("s2", 3, 1)]

@@ -1,15 +1,8 @@
-from datetime import UTC, datetime, timedelta
-
 import pytest
 
 from myna.card.protocol import login_message
 from myna.platform.encoding import b64url, b64url_decode
-from myna.portal.domain import (
-    SessionTimes,
-    new_challenge_id,
-    new_nonce,
-    token_digest,
-)
+from myna.portal.domain import new_challenge_id, new_nonce
 
 
 def test_the_login_message_binds_the_portal_origin() -> None:
@@ -39,28 +32,3 @@ def test_base64url_round_trips(data: bytes) -> None:
 def test_base64url_refuses_garbage(garbage: str) -> None:
     with pytest.raises(ValueError, match="base64url"):
         b64url_decode(garbage)
-
-
-def test_only_a_digest_of_the_token_is_kept() -> None:
-    digest = token_digest("secret-token")
-    assert "secret-token" not in digest
-    assert len(digest) == 64
-
-
-def test_sessions_expire_when_idle_or_too_old() -> None:
-    start = datetime(2026, 11, 28, tzinfo=UTC)
-    times = SessionTimes(
-        created_at=start,
-        last_seen_at=start,
-        idle=timedelta(minutes=30),
-        absolute=timedelta(hours=8),
-    )
-    assert not times.expired(start + timedelta(minutes=29))
-    assert times.expired(start + timedelta(minutes=31))
-    busy = SessionTimes(
-        created_at=start,
-        last_seen_at=start + timedelta(hours=8),
-        idle=timedelta(minutes=30),
-        absolute=timedelta(hours=8),
-    )
-    assert busy.expired(start + timedelta(hours=8, minutes=1))

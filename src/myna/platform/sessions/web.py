@@ -1,0 +1,176 @@
+"""The sessions in FastAPI: the caller's session as a dependency, and the cookies.
+
+``CurrentResident`` and ``CurrentStaff`` are what a page that needs a login declares;
+``OptionalResident`` serves pages that show a logged-out state, and ``ResidentBrowser``
+or ``StaffBrowser`` (any live session, logged in or not) the login pages themselves.
+
+A session is looked up in a short transaction of its own, run in one worker-thread hop
+and committed before the route starts. The route then opens its own (see
+``platform.web.transaction``): no transaction, and so no lock on SQLite's single writer,
+is ever held while waiting for another thread. A request without the cookie costs no
+thread hop and no query at all.
+"""
+
+# No `from __future__ import annotations`: FastAPI reads the dependencies' annotations
+# at definition time.
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import anyio.to_thread
+from fastapi import Depends, Form, Request, Response
+
+from myna.platform.db import unit_of_work
+from myna.platform.sessions.domain import RESIDENT, STAFF, SessionKind
+from myna.platform.sessions.store import BrowserSession
+from myna.platform.web import UploadGate, get_container
+
+if TYPE_CHECKING:
+    from myna.bootstrap import Container
+
+# The posted CSRF token (every form of ours carries it as ``csrf_token``).
+CsrfField = Annotated[str, Form(max_length=128)]
+
+
+@dataclass(frozen=True, slots=True)
+class ResidentSession:
+    """A logged-in resident's session: what ``CurrentResident`` gives a page."""
+
+    token: str
+    csrf_token: str
+    resident_id: int
+    certificate_not_after: datetime | None
+    authenticated_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class StaffSession:
+    """A staff member's session past both factors: what ``CurrentStaff`` gives a page."""
+
+    token: str
+    csrf_token: str
+    staff_id: int
+
+
+def _load(container: "Container", kind: SessionKind, token: str) -> BrowserSession | None:
+    with unit_of_work(container.session_factory) as db:
+        return container.sessions.load(db, kind, token)
+
+
+async def _browser(request: Request, kind: SessionKind) -> BrowserSession | None:
+    token = request.cookies.get(kind.cookie)
+    if not token:
+        return None
+    container = get_container(request)
+    return await anyio.to_thread.run_sync(_load, container, kind, token)
+
+
+async def resident_browser(request: Request) -> BrowserSession | None:
+    """The caller's live portal session, logged in or not (None without one)."""
+    return await _browser(request, RESIDENT)
+
+
+async def staff_browser(request: Request) -> BrowserSession | None:
+    """The caller's live back-office session, at any step of the login (None without one)."""
+    return await _browser(request, STAFF)
+
+
+ResidentBrowser = Annotated[BrowserSession | None, Depends(resident_browser)]
+StaffBrowser = Annotated[BrowserSession | None, Depends(staff_browser)]
+
+
+def as_resident(browser: BrowserSession | None) -> ResidentSession | None:
+    """The resident's view of a portal session, if a resident is logged in."""
+    if browser is None or browser.kind != RESIDENT.name or not browser.logged_in:
+        return None
+    assert browser.subject_id is not None  # noqa: S101 - logged_in guarantees a subject
+    return ResidentSession(
+        token=browser.token,
+        csrf_token=browser.csrf_token,
+        resident_id=browser.subject_id,
+        certificate_not_after=browser.certificate_not_after,
+        authenticated_at=browser.authenticated_at,
+    )
+
+
+def as_staff(browser: BrowserSession | None) -> StaffSession | None:
+    """The staff member's view of a back-office session, if both factors have passed."""
+    if browser is None or browser.kind != STAFF.name or not browser.logged_in:
+        return None
+    assert browser.subject_id is not None  # noqa: S101 - logged_in guarantees a subject
+    return StaffSession(
+        token=browser.token, csrf_token=browser.csrf_token, staff_id=browser.subject_id
+    )
+
+
+async def optional_resident(browser: ResidentBrowser) -> ResidentSession | None:
+    """The logged-in resident's session, or None (the page shows its logged-out state)."""
+    return as_resident(browser)
+
+
+OptionalResident = Annotated[ResidentSession | None, Depends(optional_resident)]
+
+
+async def current_resident(resident: OptionalResident) -> ResidentSession:
+    """The logged-in resident's session, or NotLoggedInError (pages go to the login)."""
+    if resident is None:
+        raise RESIDENT.login_error
+    return resident
+
+
+async def current_staff(browser: StaffBrowser) -> StaffSession:
+    """The staff member's session past both factors, or StaffNotLoggedInError."""
+    staff = as_staff(browser)
+    if staff is None:
+        raise STAFF.login_error
+    return staff
+
+
+CurrentResident = Annotated[ResidentSession, Depends(current_resident)]
+CurrentStaff = Annotated[StaffSession, Depends(current_staff)]
+
+
+def set_session_cookie(
+    request: Request, response: Response, kind: SessionKind, active: BrowserSession
+) -> None:
+    """Send the session's cookie: HttpOnly, the kind's SameSite and path, Secure on https."""
+    container = get_container(request)
+    response.set_cookie(
+        kind.cookie,
+        active.token,
+        httponly=True,
+        samesite=kind.same_site,
+        secure=_secure(request),
+        path=kind.path,
+        max_age=int(container.sessions.lifetime.absolute.total_seconds()),
+    )
+
+
+def clear_session_cookie(request: Request, response: Response, kind: SessionKind) -> None:
+    """Remove the session's cookie from the browser."""
+    response.delete_cookie(
+        kind.cookie,
+        httponly=True,
+        samesite=kind.same_site,
+        secure=_secure(request),
+        path=kind.path,
+    )
+
+
+def _secure(request: Request) -> bool:
+    # https as the client sees it: a trusted proxy's X-Forwarded-Proto counts (create_app).
+    return get_container(request).settings.cookie_secure or request.url.scheme == "https"
+
+
+def login_gate(container: "Container", kind: SessionKind) -> UploadGate:
+    """An upload gate admitting only a logged-in session of ``kind`` (run in a thread)."""
+
+    def admitted(cookies: dict[str, str]) -> bool:
+        token = cookies.get(kind.cookie)
+        if not token:
+            return False
+        active = _load(container, kind, token)
+        return active is not None and active.logged_in
+
+    return admitted
