@@ -29,11 +29,13 @@ from myna.notices.schemas import (
     NoticeCreate,
     NoticeRead,
     NoticeView,
+    SentNoticeRead,
 )
 from myna.notices.service import (
     NoticeNotFoundError,
     archive,
     count_notices,
+    count_sent,
     get_attachment,
     get_notice,
     inbox,
@@ -42,6 +44,7 @@ from myna.notices.service import (
     preview_audience,
     reach_of,
     send_notice,
+    sent_notices,
     unread_count,
 )
 
@@ -66,11 +69,13 @@ __all__ = [
     "NoticeView",
     "Reach",
     "Segment",
+    "SentNoticeRead",
     "ToResident",
     "ToSegment",
     "UnknownSegmentRuleError",
     "archive",
     "count_notices",
+    "count_sent",
     "get_attachment",
     "get_notice",
     "inbox",
@@ -80,5 +85,6 @@ __all__ = [
     "reach_of",
     "seed_demo_notices",
     "send_notice",
+    "sent_notices",
     "unread_count",
 ]

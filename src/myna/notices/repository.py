@@ -77,3 +77,20 @@ def state(session: Session, notice_id: int, resident_id: int) -> NoticeState | N
 def count_notices(session: Session) -> int:
     """How many notice rows exist (a segment notice is one, whatever its audience)."""
     return session.scalar(select(func.count()).select_from(Notice)) or 0
+
+
+def count_sent(session: Session, sender: str) -> int:
+    """How many notices ``sender`` has sent."""
+    return session.scalar(select(func.count()).where(Notice.sender == sender)) or 0
+
+
+def sent_by(session: Session, sender: str, offset: int, limit: int) -> list[Notice]:
+    """One page of the notices ``sender`` has sent, newest first."""
+    rows = session.scalars(
+        select(Notice)
+        .where(Notice.sender == sender)
+        .order_by(Notice.published_at.desc(), Notice.id.desc())
+        .offset(offset)
+        .limit(limit)
+    )
+    return list(rows)

@@ -101,3 +101,17 @@ class NoticeView(BaseModel):
     notice: NoticeRead
     read_at: datetime | None
     archived_at: datetime | None
+
+
+class SentNoticeRead(BaseModel):
+    """A notice as its sender's back office lists it (who it went to, not who read it)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    title: str
+    category: Category
+    segment: dict[str, Any] | None
+    direct: bool
+    published_at: datetime
+    expires_at: datetime | None

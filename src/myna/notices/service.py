@@ -34,6 +34,7 @@ from myna.notices.schemas import (
     NoticeCreate,
     NoticeRead,
     NoticeView,
+    SentNoticeRead,
 )
 from myna.platform.clock import today_in_japan
 from myna.platform.db import utcnow
@@ -349,3 +350,24 @@ def get_attachment(
 def count_notices(*, session: Session) -> int:
     """How many notices are stored (a segment notice counts once)."""
     return repository.count_notices(session)
+
+
+def count_sent(*, session: Session, sender: str) -> int:
+    """How many notices ``sender`` has sent (for its back office)."""
+    return repository.count_sent(session, sender)
+
+
+def sent_notices(*, session: Session, sender: str, offset: int, limit: int) -> list[SentNoticeRead]:
+    """One page of what ``sender`` has sent, newest first (for its back office)."""
+    return [
+        SentNoticeRead(
+            id=row.id,
+            title=row.title,
+            category=Category(row.category),
+            segment=row.segment,
+            direct=row.resident_id is not None,
+            published_at=_aware(row.published_at) or row.published_at,
+            expires_at=_aware(row.expires_at),
+        )
+        for row in repository.sent_by(session, sender, offset, limit)
+    ]

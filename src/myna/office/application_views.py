@@ -14,7 +14,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from myna import registry
@@ -32,8 +31,6 @@ from myna.applications.service import ApplicationRead, EventRead
 from myna.moves import service as moves
 from myna.office import filings
 from myna.office import service as office
-from myna.office.filing_models import MunicipalityApiClient
-from myna.office.models import StaffMember
 from myna.office.service import OfficeError, StaffRead, StaffRole
 from myna.office.views import templates
 from myna.platform.errors import N_, MynaError
@@ -165,24 +162,16 @@ def _actors(db: Session, events: list[EventRead], municipality_code: str) -> dic
         for e in events
         if e.actor.startswith("staff:") and e.actor.removeprefix("staff:").isdigit()
     ]
-    names = {}
-    if ids:
-        rows = db.execute(
-            select(StaffMember.id, StaffMember.display_name).where(
-                StaffMember.id.in_(ids), StaffMember.municipality_code == municipality_code
-            )
-        )
-        names = {f"staff:{row.id}": row.display_name for row in rows}
+    names = {
+        f"staff:{staff_id}": name
+        for staff_id, name in office.staff_names(
+            session=db, staff_ids=ids, municipality_code=municipality_code
+        ).items()
+    }
     client_ids = [e.actor.removeprefix("api:") for e in events if e.actor.startswith("api:")]
-    clients: dict[str, str] = {}
-    if client_ids:
-        found = db.execute(
-            select(MunicipalityApiClient.client_id, MunicipalityApiClient.name).where(
-                MunicipalityApiClient.client_id.in_(client_ids),
-                MunicipalityApiClient.municipality_code == municipality_code,
-            )
-        )
-        clients = {row.client_id: row.name for row in found}
+    clients = filings.client_names(
+        session=db, client_ids=client_ids, municipality_code=municipality_code
+    )
     labels: dict[str, str] = {}
     for event in events:
         actor = event.actor

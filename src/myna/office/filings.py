@@ -27,6 +27,7 @@ import json
 import posixpath
 import secrets
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -35,7 +36,7 @@ from urllib.parse import quote
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from joserfc.jwk import ECKey, RSAKey
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from myna import jpki, registry
@@ -187,6 +188,21 @@ def generate_client(
     )
     private = {**key.as_dict(private=True), "alg": ALGORITHM, "kid": client.client_id}
     return client, private
+
+
+def client_names(
+    *, session: Session, client_ids: Sequence[str], municipality_code: str
+) -> dict[str, str]:
+    """The names of the municipality's own API clients among ``client_ids``."""
+    if not client_ids:
+        return {}
+    rows = session.execute(
+        select(MunicipalityApiClient.client_id, MunicipalityApiClient.name).where(
+            MunicipalityApiClient.client_id.in_(client_ids),
+            MunicipalityApiClient.municipality_code == municipality_code,
+        )
+    )
+    return {row.client_id: row.name for row in rows}
 
 
 def set_client_enabled(*, session: Session, client_id: str, enabled: bool) -> ApiClientRead:

@@ -16,7 +16,6 @@ from datetime import date, datetime
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from myna import agencies, notices
@@ -30,7 +29,6 @@ from myna.notices.domain import (
 
 # ``myna.notices`` has no read function for a sender's notices yet; this module reads
 # its table read-only (see list_notices).
-from myna.notices.models import Notice
 from myna.office.service import OfficeError, StaffRead, StaffRole
 from myna.platform.clock import JST
 from myna.platform.db import utcnow
@@ -433,7 +431,7 @@ def send_municipal_notice(
     return sent
 
 
-def _state(notice: Notice, now: datetime) -> NoticeState:
+def _state(notice: notices.SentNoticeRead, now: datetime) -> NoticeState:
     if notice.published_at > now:
         return NoticeState.SCHEDULED
     if notice.expires_at is not None and notice.expires_at <= now:
@@ -452,23 +450,19 @@ def list_notices(
     """The notices the staff member's municipality has sent, newest first, paginated."""
     now = now or utcnow()
     sender = sender_of(staff)
-    total = session.scalar(select(func.count()).where(Notice.sender == sender)) or 0
+    total = notices.count_sent(session=session, sender=sender)
     pages = max(1, math.ceil(total / page_size))
     page = min(max(1, page), pages)
-    rows = session.scalars(
-        select(Notice)
-        .where(Notice.sender == sender)
-        .order_by(Notice.published_at.desc(), Notice.id.desc())
-        .offset((page - 1) * page_size)
-        .limit(page_size)
+    rows = notices.sent_notices(
+        session=session, sender=sender, offset=(page - 1) * page_size, limit=page_size
     )
     items = [
         SentNotice(
             id=row.id,
             title=row.title,
-            category=notices.Category(row.category),
+            category=row.category,
             segment=row.segment,
-            direct=row.resident_id is not None,
+            direct=row.direct,
             published_at=row.published_at,
             expires_at=row.expires_at,
             state=_state(row, now),

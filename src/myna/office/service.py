@@ -13,6 +13,7 @@ import enum
 import hashlib
 import secrets
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
@@ -378,6 +379,20 @@ def code_step(
     staff = verify_code(session=session, settings=settings, staff_id=active.subject_id, code=code)
     log.info("office_login", staff_id=staff.id)
     return sessions.rotate(session, STAFF, old_token=active.token, subject_id=staff.id)
+
+
+def staff_names(
+    *, session: Session, staff_ids: Sequence[int], municipality_code: str
+) -> dict[int, str]:
+    """The display names of the municipality's own staff among ``staff_ids``."""
+    if not staff_ids:
+        return {}
+    rows = session.execute(
+        select(StaffMember.id, StaffMember.display_name).where(
+            StaffMember.id.in_(staff_ids), StaffMember.municipality_code == municipality_code
+        )
+    )
+    return {row.id: row.display_name for row in rows}
 
 
 def get_staff(*, session: Session, staff_id: int) -> StaffRead:
