@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
 from myna.platform.db import unit_of_work
 from myna.platform.errors import MynaError
@@ -81,28 +80,10 @@ def seed(
     seed_value: Annotated[int, typer.Option("--seed", "-s", help="same seed, same people")] = 0,
 ) -> None:
     """Add a deterministic synthetic population (census age pyramid and household mix)."""
-    from myna.registry.seeding import seed_population  # noqa: PLC0415
+    from myna.runtime import seed_residents  # noqa: PLC0415
 
     started = time.perf_counter()
-    container = _container()
-    with (
-        Progress(
-            "[progress.description]{task.description}",
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=console,
-            transient=True,
-        ) as progress,
-        unit_of_work(container.session_factory) as session,
-    ):
-        task = progress.add_task("residents", total=residents)
-        summary = seed_population(
-            session=session,
-            residents=residents,
-            seed=seed_value,
-            on_progress=lambda count: progress.advance(task, count),
-        )
+    summary = seed_residents(_container(), console, residents=residents, seed=seed_value)
     # Wall time including migrations check and the final commit, as a user sees it.
     seconds = time.perf_counter() - started
     console.print(
