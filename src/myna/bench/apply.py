@@ -157,36 +157,29 @@ async def _log_in(
     return applicants
 
 
-@dataclass(frozen=True, slots=True)
-class _Phases:
-    baseline: LoadStats
-    full: LoadStats
-    half: LoadStats
-    verify_half: LoadStats
-    signing_ms: float
-    applicants: int
-
-
-def _measure(
-    url: str,
-    residents: list[tuple[str, card.CardSession, card.CardSession]],
-    load: harness.Load,
-) -> _Phases:
-    console = load.console
-    console.print(f"Logging {len(residents)} residents in by card…")
-    applicants = asyncio.run(_log_in(url, residents))
-    submit = _Submissions(url, applicants, random.Random(people.SEED))  # noqa: S311
-
-    console.print("Warm-up: one submission per resident…")
-    asyncio.run(harness.closed_loop(submit, concurrency=1, duration=1.0))
-    submit.reset()
-    baseline = harness.baseline_phase(url, load)
-    full, half = harness.full_and_half_load(
-        submit, "Submissions", load, min_rate=0.5, before_half=submit.reset
-    )
-    signing = sorted(submit.signing_s)
-    signing_ms = signing[len(signing) // 2] * 1000 if signing else 0.0
-    return _Phases(baseline, full, half, submit.verify, signing_ms, len(applicants))
+def _card_holders(
+    space: harness.Workspace, *, cards: int, console: Console
+) -> list[tuple[str, card.CardSession, card.CardSession]]:
+    """Cards for random residents: each one's municipality and its two keys, opened."""
+    console.print(f"Issuing {cards} cards to random residents…")
+    rng = random.Random(people.SEED)  # noqa: S311 - choosing benchmark residents, not secrets
+    card_ids = people.issue_cards(space.container, cards=cards, rng=rng)
+    reader = people.card_reader(space.settings)
+    chosen: list[tuple[str, card.CardSession, card.CardSession]] = []
+    with unit_of_work(space.container.session_factory) as session:
+        for card_id in card_ids:
+            holder = reader.read_certificate(card_id, "auth")
+            record = jpki.certificate_status(session=session, serial=holder.serial_number)
+            assert record.holder_id is not None  # noqa: S101 - a card certificate has one
+            resident = registry.get_resident(session=session, resident_id=record.holder_id)
+            chosen.append(
+                (
+                    resident.municipality_code,
+                    reader.open_session(card_id, "auth", runtime.DEMO_PIN),
+                    reader.open_session(card_id, "sign", runtime.DEMO_PASSWORD),
+                )
+            )
+    return chosen
 
 
 def run(
@@ -201,35 +194,28 @@ def run(
 ) -> Result:
     """Run the signed-submission scenario and return its result."""
     configure_logging(level="WARNING", json=False)
-    rng = random.Random(people.SEED)  # noqa: S311 - choosing benchmark residents, not secrets
+    load = harness.Load(concurrency, duration, console)
     with harness.workspace("myna-bench-apply-", database_url) as space:
-        container = space.container
         # A fresh population: the scenario does not take --reuse.
         population = people.seed_population(
-            container, console, residents=residents, reuse=False, agency_data=False
+            space.container, console, residents=residents, reuse=False, agency_data=False
         )
-        console.print(f"Issuing {cards} cards to random residents…")
-        card_ids = people.issue_cards(container, cards=cards, rng=rng)
-        reader = people.card_reader(space.settings)
-        chosen: list[tuple[str, card.CardSession, card.CardSession]] = []
-        with unit_of_work(container.session_factory) as session:
-            for card_id in card_ids:
-                holder = reader.read_certificate(card_id, "auth")
-                record = jpki.certificate_status(session=session, serial=holder.serial_number)
-                assert record.holder_id is not None  # noqa: S101 - a card certificate has one
-                resident = registry.get_resident(session=session, resident_id=record.holder_id)
-                chosen.append(
-                    (
-                        resident.municipality_code,
-                        reader.open_session(card_id, "auth", runtime.DEMO_PIN),
-                        reader.open_session(card_id, "sign", runtime.DEMO_PASSWORD),
-                    )
-                )
-        container.engine.dispose()
+        holders = _card_holders(space, cards=cards, console=console)
+        space.container.engine.dispose()
         env = space.server_env(MYNA_LOGIN_RATE_LIMIT=harness.UNLIMITED)
         with harness.portal_process(env, workers=workers) as url:
-            phases = _measure(url, chosen, harness.Load(concurrency, duration, console))
-    full, half, baseline = phases.full, phases.half, phases.baseline
+            console.print(f"Logging {len(holders)} residents in by card…")
+            applicants = asyncio.run(_log_in(url, holders))
+            submit = _Submissions(url, applicants, random.Random(people.SEED))  # noqa: S311
+            console.print("Warm-up: one submission per resident…")
+            asyncio.run(harness.closed_loop(submit, concurrency=1, duration=1.0))
+            submit.reset()
+            baseline = harness.baseline_phase(url, load)
+            full, half = harness.full_and_half_load(
+                submit, "Submissions", load, min_rate=0.5, before_half=submit.reset
+            )
+    signing = sorted(submit.signing_s)
+    signing_ms = signing[len(signing) // 2] * 1000 if signing else 0.0
     result = Result.of_load(
         "apply",
         full=full,
@@ -242,16 +228,16 @@ def run(
             "duration_s": duration,
             "concurrency": concurrency,
             "workers": workers,
-            "applicants": phases.applicants,
+            "applicants": len(applicants),
             "submissions_full_load": full.done,
             "submissions_half_load": half.done,
             "errors": full.errors + half.errors,
             "error_samples": full.error_samples + half.error_samples,
             "full_load_p50_ms": round(full.percentile(50), 1),
             "full_load_p99_ms": round(full.percentile(99), 1),
-            "verify_and_file_p50_ms": round(phases.verify_half.percentile(50), 1),
-            "verify_and_file_p99_ms": round(phases.verify_half.percentile(99), 1),
-            "client_cms_signing_ms": round(phases.signing_ms, 1),
+            "verify_and_file_p50_ms": round(submit.verify.percentile(50), 1),
+            "verify_and_file_p99_ms": round(submit.verify.percentile(99), 1),
+            "client_cms_signing_ms": round(signing_ms, 1),
         },
     )
     _print(console, result)

@@ -331,6 +331,13 @@ def bench_settings(data_dir: Path, database_url: str) -> Settings:
     )
 
 
+def load_phases(
+    what: str, baseline: LoadStats, full: LoadStats, half: LoadStats
+) -> dict[str, LoadStats]:
+    """The three phases every HTTP scenario runs, by the names its table shows."""
+    return {"trivial endpoint": baseline, f"{what}, full load": full, f"{what}, half load": half}
+
+
 def print_phases(console: Console, title: str, phases: dict[str, LoadStats]) -> None:
     """One line per phase (rate, p50, p99, errors), then the distinct error samples."""
     table = Table(title=title)

@@ -103,16 +103,8 @@ def run(
             "rsa2048_verify_per_s": round(verify_rate, 0),
         },
     )
-    harness.print_phases(
-        console,
-        "myna bench login",
-        {
-            "bare FastAPI, trivial": bare,
-            "trivial endpoint": baseline,
-            "login, full load": full,
-            "login, half load": half,
-        },
-    )
+    phases = {"bare FastAPI, trivial": bare, **harness.load_phases("login", baseline, full, half)}
+    harness.print_phases(console, "myna bench login", phases)
     console.print(
         f"logins/s ÷ trivial req/s = {result.ratio:.1%} (goal ≥ 20 %); "
         f"p99 at half load = {result.p99_ms} ms (goal ≤ 150 ms); "

@@ -404,21 +404,14 @@ def _http_result(
             ),
         },
     )
-    _print(
-        console,
-        result,
-        {
-            "trivial endpoint": baseline,
-            "inbox first page, full load": full,
-            "inbox first page, half load": half,
-            "first inbox (warm-up)": phases.warm_up,
-        },
-    )
+    table = harness.load_phases("inbox first page", baseline, full, half)
+    table["first inbox (warm-up)"] = phases.warm_up
+    harness.print_phases(console, "myna bench notices --http", table)
+    _print_goals(console, result)
     return result
 
 
-def _print(console: Console, result: Result, phases: dict[str, LoadStats]) -> None:
-    harness.print_phases(console, "myna bench notices --http", phases)
+def _print_goals(console: Console, result: Result) -> None:
     details = result.details
     console.print(
         f"population {details['residents']:,} ({details['database']}); segment notice "

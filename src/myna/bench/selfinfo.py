@@ -122,30 +122,6 @@ class _Retrievals:
         return stats
 
 
-@dataclass(frozen=True, slots=True)
-class _Phases:
-    cold: LoadStats
-    baseline: LoadStats
-    full: LoadStats
-    half: LoadStats
-    counts: RetrievalCounts
-    users: int
-    categories: int
-
-
-def _measure(url: str, signers: list[Signer], load: harness.Load) -> _Phases:
-    console = load.console
-    console.print(f"Logging {len(signers)} residents in by card…")
-    users, categories = asyncio.run(_log_in(url, signers))
-    retrieve = _Retrievals(url, users, categories, random.Random(people.SEED))  # noqa: S311
-
-    console.print("Warm-up: one retrieval per resident…")
-    cold = asyncio.run(retrieve.warm_up())
-    baseline = harness.baseline_phase(url, load)
-    full, half = harness.full_and_half_load(retrieve, "Retrievals", load)
-    return _Phases(cold, baseline, full, half, retrieve.counts, len(users), len(categories))
-
-
 def run(
     *,
     residents: int,
@@ -161,6 +137,7 @@ def run(
     # Seeding and card issuance log every card at INFO: the console is for the figures.
     configure_logging(level="WARNING", json=False)
     rng = random.Random(people.SEED)  # noqa: S311 - choosing benchmark residents, not secrets
+    load = harness.Load(concurrency, duration, console)
     with harness.workspace("myna-bench-selfinfo-", database_url) as space:
         population = people.seed_population(
             space.container, console, residents=residents, reuse=reuse, agency_data=True
@@ -171,8 +148,13 @@ def run(
         signers = people.auth_signers(space.settings, card_ids)
         env = space.server_env(MYNA_LOGIN_RATE_LIMIT=harness.UNLIMITED)
         with harness.portal_process(env, workers=workers) as url:
-            phases = _measure(url, signers, harness.Load(concurrency, duration, console))
-    full, half, baseline = phases.full, phases.half, phases.baseline
+            console.print(f"Logging {len(signers)} residents in by card…")
+            users, categories = asyncio.run(_log_in(url, signers))
+            retrieve = _Retrievals(url, users, categories, random.Random(people.SEED))  # noqa: S311
+            console.print("Warm-up: one retrieval per resident…")
+            cold = asyncio.run(retrieve.warm_up())
+            baseline = harness.baseline_phase(url, load)
+            full, half = harness.full_and_half_load(retrieve, "Retrievals", load)
     result = Result.of_load(
         "selfinfo",
         full=full,
@@ -186,9 +168,9 @@ def run(
             "duration_s": duration,
             "concurrency": concurrency,
             "workers": workers,
-            "residents_logged_in": phases.users,
-            "categories": phases.categories,
-            "records_per_retrieval": round(phases.counts.per_retrieval(), 2),
+            "residents_logged_in": len(users),
+            "categories": len(categories),
+            "records_per_retrieval": round(retrieve.counts.per_retrieval(), 2),
             "full_load_p50_ms": round(full.percentile(50), 1),
             "full_load_p99_ms": round(full.percentile(99), 1),
             "full_load_errors": full.errors,
@@ -198,26 +180,19 @@ def run(
             "error_samples": sorted(
                 {*baseline.error_samples, *full.error_samples, *half.error_samples}
             ),
-            "first_retrieval_p50_ms": round(phases.cold.percentile(50), 1),
-            "first_retrieval_max_ms": round(max(phases.cold.latencies, default=0.0) * 1000, 1),
+            "first_retrieval_p50_ms": round(cold.percentile(50), 1),
+            "first_retrieval_max_ms": round(max(cold.latencies, default=0.0) * 1000, 1),
             "baseline_p50_ms": round(baseline.percentile(50), 1),
         },
     )
-    _print(
-        console,
-        result,
-        {
-            "trivial endpoint": baseline,
-            "retrieval, full load": full,
-            "retrieval, half load": half,
-            "first retrieval (warm-up)": phases.cold,
-        },
-    )
+    phases = harness.load_phases("retrieval", baseline, full, half)
+    phases["first retrieval (warm-up)"] = cold
+    harness.print_phases(console, "myna bench selfinfo", phases)
+    _print_goals(console, result)
     return result
 
 
-def _print(console: Console, result: Result, phases: dict[str, LoadStats]) -> None:
-    harness.print_phases(console, "myna bench selfinfo", phases)
+def _print_goals(console: Console, result: Result) -> None:
     console.print(
         f"population {result.details['population']} ({result.details['database']}); "
         f"{result.details['records_per_retrieval']} records per retrieval; "
