@@ -201,6 +201,19 @@ async def _close(clients: list[httpx.AsyncClient]) -> None:
     await asyncio.gather(*(client.aclose() for client in clients))
 
 
+async def _timed(
+    operation: Operation, client: httpx.AsyncClient, stats: LoadStats, *, since: float
+) -> None:
+    """Run ``operation`` once: its latency from ``since`` when it succeeds, else a failure."""
+    try:
+        await operation(client)
+    except Exception as exc:
+        stats.failed(exc)
+        return
+    stats.latencies.append(time.perf_counter() - since)
+    stats.done += 1
+
+
 async def closed_loop(
     operation: Operation,
     *,
@@ -218,14 +231,7 @@ async def closed_loop(
 
     async def worker(client: httpx.AsyncClient) -> None:
         while time.perf_counter() < stop_at and not (exhausted is not None and exhausted()):
-            started = time.perf_counter()
-            try:
-                await operation(client)
-            except Exception as exc:
-                stats.failed(exc)
-                continue
-            stats.latencies.append(time.perf_counter() - started)
-            stats.done += 1
+            await _timed(operation, client, stats, since=time.perf_counter())
 
     began = time.perf_counter()
     stop_at = began + duration
@@ -250,14 +256,8 @@ async def paced_loop(
             scheduled = await queue.get()
             if scheduled < 0:
                 return
-            try:
-                await operation(client)
-            except Exception as exc:
-                stats.failed(exc)
-                continue
             # Latency counts from the scheduled start, so queueing delay shows.
-            stats.latencies.append(time.perf_counter() - scheduled)
-            stats.done += 1
+            await _timed(operation, client, stats, since=scheduled)
 
     workers = [asyncio.create_task(worker(client)) for client in clients]
     began = time.perf_counter()
