@@ -235,7 +235,7 @@ def _measure(
     codes: int,
     load: harness.Load,
 ) -> _Phases:
-    concurrency, duration, console = load.concurrency, load.duration, load.console
+    concurrency, duration, console = load
     issuer = container.settings.portal_url
 
     baseline = harness.baseline_phase(url, load)

@@ -1,4 +1,4 @@
-"""Shared benchmark plumbing: a server subprocess, closed and paced load loops, results."""
+"""Shared benchmark plumbing: a throw-away platform, servers, load loops and phases, results."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import httpx
 from rich.console import Console
@@ -275,8 +276,7 @@ async def paced_loop(
     return stats
 
 
-@dataclass(frozen=True, slots=True)
-class Load:
+class Load(NamedTuple):
     """How hard a scenario's phases push: clients at once, seconds each; where they report."""
 
     concurrency: int
@@ -304,7 +304,7 @@ def full_and_half_load(
     The paced phase gets four times the clients, so answers queue behind a slow one only
     when the server, not the client pool, is saturated.
     """
-    concurrency, duration, console = load.concurrency, load.duration, load.console
+    concurrency, duration, console = load
     console.print(f"{what}, {concurrency} clients, {duration:.0f} s…")
     full = asyncio.run(closed_loop(operation, concurrency=concurrency, duration=duration))
     if before_half is not None:
