@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 import uvicorn
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 from rich.table import Table
+from sqlalchemy.orm import Session
 from uvicorn.supervisors import Multiprocess
 
 from myna import agencies, card, jpki, network, notices, registry
@@ -20,7 +20,8 @@ from myna.office import service as office
 from myna.platform.db import unit_of_work
 from myna.platform.logging import configure_logging
 from myna.platform.migrate import upgrade_to_head
-from myna.platform.settings import get_settings
+from myna.platform.progress import progress_bar
+from myna.platform.settings import Settings, get_settings
 from myna.platform.web import SERVER_OPTIONS
 from myna.reader.app import create_reader_app
 
@@ -67,28 +68,30 @@ def seed_agency_data(
     with unit_of_work(container.session_factory) as session:
         total = registry.count_residents(session=session)
     with (
-        Progress(
-            "[progress.description]{task.description}",
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=console,
-            transient=True,
-        ) as progress,
+        progress_bar(console, "agency data", total) as advance,
         unit_of_work(container.session_factory) as session,
     ):
-        task = progress.add_task("agency data", total=total)
         report = network.seed_agency_data(
-            session=session,
-            seed=seed,
-            after_household_id=after_household_id,
-            on_progress=lambda count: progress.advance(task, count),
+            session=session, seed=seed, after_household_id=after_household_id, on_progress=advance
         )
     console.print(
         f"agency data: {report.records:,} records for {report.residents:,} residents, "
         f"{report.link_codes:,} link codes"
     )
     return report
+
+
+def seed_residents(
+    container: Container, console: Console, *, residents: int, seed: int
+) -> registry.SeedSummary:
+    """Add ``residents`` synthetic people (``myna seed`` and the benchmarks), with a bar."""
+    with (
+        progress_bar(console, "residents", residents) as advance,
+        unit_of_work(container.session_factory) as session,
+    ):
+        return registry.seed_population(
+            session=session, residents=residents, seed=seed, on_progress=advance
+        )
 
 
 def prepare_demo(container: Container, console: Console) -> list[DemoCard]:
@@ -119,19 +122,24 @@ def prepare_demo(container: Container, console: Console) -> list[DemoCard]:
         card_id = manifest.get(key)
         if card_id is None or not (container.settings.card_dir / f"{card_id}.json").exists():
             with unit_of_work(container.session_factory) as session:
-                summary = card.issue_card(
-                    session=session,
-                    settings=container.settings,
-                    resident_id=resident.id,
-                    pin=DEMO_PIN,
-                    password=DEMO_PASSWORD,
-                )
+                summary = issue_demo_card(session, container.settings, resident.id)
             card_id = summary.card_id
             manifest[key] = card_id
         cards.append(DemoCard(key, resident.full_name, card_id, DEMO_PIN, DEMO_PASSWORD))
     manifest_path.parent.mkdir(parents=True, exist_ok=True)
     manifest_path.write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     return cards
+
+
+def issue_demo_card(session: Session, settings: Settings, resident_id: int) -> card.CardSummary:
+    """A card with the published demo PIN and password (the personas', the benchmarks')."""
+    return card.issue_card(
+        session=session,
+        settings=settings,
+        resident_id=resident_id,
+        pin=DEMO_PIN,
+        password=DEMO_PASSWORD,
+    )
 
 
 def ensure_demo_staff(container: Container) -> None:

@@ -208,20 +208,25 @@ class FieldSpec:
 
 
 @dataclass(frozen=True, slots=True)
-class ProviderSpec:
-    """Which agencies provide an item: every agency of a kind, or one named agency."""
+class AgencySelector:
+    """Every agency of a kind, or one named agency."""
 
     kind: AgencyKind | None = None
     agency: str | None = None
 
     def matches(self, agency: Agency) -> bool:
-        """Whether ``agency`` is one of the providers."""
+        """Whether ``agency`` is one of those selected."""
         if self.agency is not None:
             return agency.code == self.agency
         return agency.kind == self.kind
 
     def __str__(self) -> str:
         return f"kind:{self.kind}" if self.agency is None else f"agency:{self.agency}"
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderSpec(AgencySelector):
+    """Which agencies provide an item: every agency of a kind, or one named agency."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -342,20 +347,8 @@ class Procedure:
 
 
 @dataclass(frozen=True, slots=True)
-class Requester:
+class Requester(AgencySelector):
     """Who a rule lets ask: every agency of a kind, or one named agency."""
-
-    kind: AgencyKind | None = None
-    agency: str | None = None
-
-    def matches(self, agency: Agency) -> bool:
-        """Whether ``agency`` is covered."""
-        if self.agency is not None:
-            return agency.code == self.agency
-        return agency.kind == self.kind
-
-    def __str__(self) -> str:
-        return f"kind:{self.kind}" if self.agency is None else f"agency:{self.agency}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -48,8 +48,23 @@ def _household(facts: ResidentFacts, since: date, relations: list[str]) -> Gener
     return _record(f"muni-{facts.municipality_code}", "household", "", since, **payload)
 
 
-def _tax(municipality: str, **inputs: Any) -> GeneratedRecord:
-    tax = assess_resident_tax(**inputs)
+def _tax(
+    municipality: str,
+    *,
+    social_insurance: int,
+    salary: int = 0,
+    pension: int = 0,
+    spouse_deduction: bool = False,
+) -> GeneratedRecord:
+    # The personas have no business income and no dependants besides a spouse.
+    tax = assess_resident_tax(
+        salary=salary,
+        business_income=0,
+        pension=pension,
+        dependants=0,
+        spouse_deduction=spouse_deduction,
+        social_insurance=social_insurance,
+    )
     return _record(
         f"muni-{municipality}",
         "resident-tax",
@@ -66,38 +81,40 @@ def _tax(municipality: str, **inputs: Any) -> GeneratedRecord:
     )
 
 
-_MINATO = "0613512"
 _YAMADA = ["世帯主", "妻", "子"]
 _CHIYODA = "131016"
 
 
-def _minato(since: date, insured_type: str) -> GeneratedRecord:
+def _health_insurance(
+    agency: str, insurer: tuple[str, str], since: date, insured_type: str, copay: tuple[int, str]
+) -> GeneratedRecord:
+    """A health insurance record; ``insurer`` is its name and number without check digit,
+    ``copay`` the percentage and the high-cost ceiling category (限度額区分)."""
+    name, number = insurer
+    copay_percent, limit_category = copay
     return _record(
-        "kenpo-minato-denki",
+        agency,
         "health-insurance",
         "",
         since,
-        insurer_name="みなと電機健康保険組合",
-        insurer_number=_MINATO + insurer_check_digit(_MINATO),
+        insurer_name=name,
+        insurer_number=number + insurer_check_digit(number),
         insured_type=insured_type,
         acquired_on=since,
-        copay_percent=30,
-        limit_category="イ",
+        copay_percent=copay_percent,
+        limit_category=limit_category,
     )
+
+
+def _minato(since: date, insured_type: str) -> GeneratedRecord:
+    insurer = ("みなと電機健康保険組合", "0613512")
+    return _health_insurance("kenpo-minato-denki", insurer, since, insured_type, (30, "イ"))
 
 
 def _taro(facts: ResidentFacts) -> list[GeneratedRecord]:
     return [
         _household(facts, date(2014, 4, 1), _YAMADA),
-        _tax(
-            _CHIYODA,
-            salary=6_200_000,
-            business_income=0,
-            pension=0,
-            dependants=0,
-            spouse_deduction=True,
-            social_insurance=899_000,
-        ),
+        _tax(_CHIYODA, salary=6_200_000, social_insurance=899_000, spouse_deduction=True),
         _minato(date(2008, 4, 1), "被保険者"),
         _record(
             f"muni-{_CHIYODA}",
@@ -118,15 +135,7 @@ def _hanako(facts: ResidentFacts) -> list[GeneratedRecord]:
     notified = date(2015, 11, 16)
     records = [
         _household(facts, date(2015, 6, 20), _YAMADA),
-        _tax(
-            _CHIYODA,
-            salary=900_000,
-            business_income=0,
-            pension=0,
-            dependants=0,
-            spouse_deduction=False,
-            social_insurance=0,
-        ),
+        _tax(_CHIYODA, salary=900_000, social_insurance=0),
         _minato(date(2015, 6, 20), "被扶養者"),
         _record(
             f"muni-{_CHIYODA}",
@@ -197,30 +206,11 @@ def _haruto(facts: ResidentFacts) -> list[GeneratedRecord]:
 
 def _misaki(facts: ResidentFacts) -> list[GeneratedRecord]:
     yokohama = "141003"
-    kokuho = yokohama[:5]
+    kokuho = ("神奈川県横浜市 国民健康保険", yokohama[:5])
     return [
         _household(facts, date(2018, 4, 1), ["世帯主"]),
-        _tax(
-            yokohama,
-            salary=3_800_000,
-            business_income=0,
-            pension=0,
-            dependants=0,
-            spouse_deduction=False,
-            social_insurance=551_000,
-        ),
-        _record(
-            f"kokuho-{yokohama}",
-            "health-insurance",
-            "",
-            date(2026, 8, 1),
-            insurer_name="神奈川県横浜市 国民健康保険",
-            insurer_number=kokuho + insurer_check_digit(kokuho),
-            insured_type="被保険者",
-            acquired_on=date(2026, 8, 1),
-            copay_percent=30,
-            limit_category="ウ",
-        ),
+        _tax(yokohama, salary=3_800_000, social_insurance=551_000),
+        _health_insurance(f"kokuho-{yokohama}", kokuho, date(2026, 8, 1), "被保険者", (30, "ウ")),
         _record(
             f"muni-{yokohama}",
             "disability-mental",
@@ -244,51 +234,28 @@ def _misaki(facts: ResidentFacts) -> list[GeneratedRecord]:
     ]
 
 
+def _pension(pension_type: str, annual_amount: int, started: date) -> GeneratedRecord:
+    return _record(
+        "jps",
+        "public-pension",
+        pension_type,
+        started,
+        pension_type=pension_type,
+        annual_amount=annual_amount,
+        started_on=started,
+    )
+
+
 def _ichiro(facts: ResidentFacts) -> list[GeneratedRecord]:
     sapporo = "011002"
-    koki = "3901001"
+    koki = ("北海道後期高齢者医療広域連合", "3901001")
     started = date(2013, 11, 2)
     return [
         _household(facts, date(1975, 4, 1), ["世帯主"]),
-        _tax(
-            sapporo,
-            salary=0,
-            business_income=0,
-            pension=2_100_000,
-            dependants=0,
-            spouse_deduction=False,
-            social_insurance=150_000,
-        ),
-        _record(
-            "koki-01",
-            "health-insurance",
-            "",
-            date(2023, 11, 3),
-            insurer_name="北海道後期高齢者医療広域連合",
-            insurer_number=koki + insurer_check_digit(koki),
-            insured_type="被保険者",
-            acquired_on=date(2023, 11, 3),
-            copay_percent=10,
-            limit_category="一般",
-        ),
-        _record(
-            "jps",
-            "public-pension",
-            "老齢基礎年金",
-            started,
-            pension_type="老齢基礎年金",
-            annual_amount=780_000,
-            started_on=started,
-        ),
-        _record(
-            "jps",
-            "public-pension",
-            "老齢厚生年金",
-            started,
-            pension_type="老齢厚生年金",
-            annual_amount=1_320_000,
-            started_on=started,
-        ),
+        _tax(sapporo, pension=2_100_000, social_insurance=150_000),
+        _health_insurance("koki-01", koki, date(2023, 11, 3), "被保険者", (10, "一般")),
+        _pension("老齢基礎年金", 780_000, started),
+        _pension("老齢厚生年金", 1_320_000, started),
         _record(
             f"muni-{sapporo}",
             "long-term-care",

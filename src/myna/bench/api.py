@@ -21,39 +21,25 @@ from __future__ import annotations
 import asyncio
 import random
 import secrets
-import tempfile
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 from joserfc import jwt
 from joserfc.jwk import ECKey
 from rich.console import Console
-from rich.table import Table
 
 from myna import registry
-from myna.bench.harness import (
-    BENCH_SECRETS,
-    LoadStats,
-    Result,
-    bench_settings,
-    bound_socket,
-    closed_loop,
-    paced_loop,
-    port_of,
-    server_process,
-)
-from myna.bench.selfinfo import seed_with_agency_data
-from myna.bootstrap import Container, build_container
+from myna.bench import harness, people
+from myna.bench.harness import LoadStats, Result
+from myna.bootstrap import Container
 from myna.partners import authorization, consents, organizations
 from myna.partners.domain import RequestedScope
 from myna.platform.db import unit_of_work
 from myna.platform.encoding import b64url_sha256
 from myna.platform.logging import configure_logging
 
-SEED = 1
 SCOPES = ("openid", "name", "myinfo.local-tax")
 REDIRECT_URI = "https://bank.example/callback"
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
@@ -132,7 +118,7 @@ def _prepare_codes(
 ) -> list[PreparedCode]:
     """Codes made as the consent page makes them (push, open, consent, approve)."""
     settings = container.settings
-    rng = random.Random(SEED)  # noqa: S311 - choosing residents, not secrets
+    rng = random.Random(people.SEED)  # noqa: S311 - choosing residents, not secrets
     prepared: list[PreparedCode] = []
     with unit_of_work(container.session_factory) as session:
         client = organizations.get_client(session=session, client_id=client_id)
@@ -246,40 +232,28 @@ def _measure(
     key: ECKey,
     resident_ids: list[int],
     *,
-    duration: float,
-    concurrency: int,
     codes: int,
-    console: Console,
+    load: harness.Load,
 ) -> _Phases:
+    concurrency, duration, console = load
     issuer = container.settings.portal_url
 
-    async def trivial(client: httpx.AsyncClient) -> None:
-        response = await client.get(f"{url}/healthz")
-        response.raise_for_status()
-
-    console.print(f"Trivial endpoint, {concurrency} clients, {duration:.0f} s…")
-    baseline = asyncio.run(closed_loop(trivial, concurrency=concurrency, duration=duration))
+    baseline = harness.baseline_phase(url, load)
     console.print(f"Preparing {codes} single-use codes (push, consent, approve)…")
     prepared = _prepare_codes(container, client_id, resident_ids, codes)
     issued: list[IssuedToken] = []
     token_requests = _TokenRequests(url, issuer, client_id, key, prepared, issued)
     console.print(f"Token requests, {concurrency} clients, up to {duration:.0f} s…")
     tokens = asyncio.run(
-        closed_loop(
+        harness.closed_loop(
             token_requests,
             concurrency=concurrency,
             duration=duration,
             exhausted=lambda: not token_requests.codes,
         )
     )
-    calls = _ResourceCalls(url, issuer, issued, random.Random(SEED))  # noqa: S311
-    console.print(f"Resource calls, {concurrency} clients, {duration:.0f} s…")
-    full = asyncio.run(closed_loop(calls, concurrency=concurrency, duration=duration))
-    half_rate = max(1.0, full.rate / 2)
-    console.print(f"Resource calls paced at half load ({half_rate:.0f}/s), {duration:.0f} s…")
-    half = asyncio.run(
-        paced_loop(calls, rate=half_rate, duration=duration, concurrency=concurrency * 4)
-    )
+    calls = _ResourceCalls(url, issuer, issued, random.Random(people.SEED))  # noqa: S311
+    full, half = harness.full_and_half_load(calls, "Resource calls", load)
     return _Phases(baseline, tokens, full, half)
 
 
@@ -295,19 +269,14 @@ def run(
 ) -> Result:
     """Run the partner-API scenario and return its result."""
     configure_logging(level="WARNING", json=False)
-    with tempfile.TemporaryDirectory(prefix="myna-bench-api-") as tmp:
-        data_dir = Path(tmp)
-        sock = bound_socket()
-        port = port_of(sock)
-        url_db = database_url or f"sqlite:///{(data_dir / 'bench.db').as_posix()}"
-        settings = bench_settings(data_dir, url_db).model_copy(
-            update={"portal_url": f"http://127.0.0.1:{port}"}
-        )
-        container = build_container(settings)
-        console.print(f"Preparing the database ({residents:,} residents with agency data)…")
+    # The issuer the tokens name is the portal's URL: its port is chosen before the setup.
+    sock = harness.bound_socket()
+    portal_url = f"http://127.0.0.1:{harness.port_of(sock)}"
+    with harness.workspace("myna-bench-api-", database_url, portal_url=portal_url) as space:
+        container = space.container
         started = time.perf_counter()
-        population, _reused = seed_with_agency_data(
-            container, console, residents=residents, reuse=False
+        population = people.seed_population(
+            container, console, residents=residents, reuse=False, agency_data=True
         )
         resident_ids: list[int] = []
         with unit_of_work(container.session_factory) as session:
@@ -322,39 +291,21 @@ def run(
                     break
         client_id, key = _organization(container)
         setup_s = time.perf_counter() - started
-        env = {
-            **BENCH_SECRETS,
-            "MYNA_ENVIRONMENT": "production",
-            "MYNA_DATA_DIR": str(data_dir),
-            "MYNA_DATABASE_URL": url_db,
-            "MYNA_LOG_LEVEL": "WARNING",
-            "MYNA_PORTAL_URL": settings.portal_url,
-            "MYNA_PARTNER_RATE_LIMIT": "10000000/minute",
-        }
-        with server_process(env, sock=sock, workers=workers) as url:
-            phases = _measure(
-                container,
-                url,
-                client_id,
-                key,
-                resident_ids[:MAX_CONSENTING],
-                duration=duration,
-                concurrency=concurrency,
-                codes=codes,
-                console=console,
-            )
+        env = space.server_env(MYNA_PARTNER_RATE_LIMIT=harness.UNLIMITED)
+        with harness.portal_process(env, workers=workers, sock=sock) as url:
+            consenting = resident_ids[:MAX_CONSENTING]
+            load = harness.Load(concurrency, duration, console)
+            phases = _measure(container, url, client_id, key, consenting, codes=codes, load=load)
         container.engine.dispose()
     baseline, tokens, full, half = phases.baseline, phases.tokens, phases.full, phases.half
-    return Result(
-        scenario="api",
-        rate_per_s=round(full.rate, 1),
-        p50_ms=round(half.percentile(50), 1),
-        p99_ms=round(half.percentile(99), 1),
-        baseline_rate_per_s=round(baseline.rate, 1),
-        ratio=round(full.rate / baseline.rate, 3) if baseline.rate else 0.0,
+    result = Result.of_load(
+        "api",
+        full=full,
+        half=half,
+        baseline=baseline,
         details={
-            "population": population,
-            "database": "postgresql" if url_db.startswith("postgresql") else "sqlite",
+            "population": population.size,
+            "database": harness.database_kind(space.database_url),
             "setup_s": round(setup_s, 1),
             "duration_s": duration,
             "concurrency": concurrency,
@@ -369,21 +320,21 @@ def run(
             "error_samples": tokens.error_samples + full.error_samples + half.error_samples,
         },
     )
+    _print(console, result)
+    return result
 
 
-def print_result(console: Console, result: Result) -> None:
-    """The figures as a table."""
+def _print(console: Console, result: Result) -> None:
     details = result.details
-    table = Table(title="Partner API (over HTTP)")
-    table.add_column("measure")
-    table.add_column("value", justify="right")
-    for name, value in (
-        ("trivial endpoint req/s", f"{result.baseline_rate_per_s:,.1f}"),
-        ("tokens/s (full load)", str(details["tokens_per_s"])),
-        ("token p50 / p99 (ms)", f"{details['token_p50_ms']} / {details['token_p99_ms']}"),
-        ("resource calls/s (full load)", f"{result.rate_per_s:,.1f}"),
-        ("resource call p50 / p99 at half load (ms)", f"{result.p50_ms} / {result.p99_ms}"),
-        ("errors", str(details["errors"])),
-    ):
-        table.add_row(name, value)
-    console.print(table)
+    harness.print_measures(
+        console,
+        "Partner API (over HTTP)",
+        [
+            ("trivial endpoint req/s", f"{result.baseline_rate_per_s:,.1f}"),
+            ("tokens/s (full load)", str(details["tokens_per_s"])),
+            ("token p50 / p99 (ms)", f"{details['token_p50_ms']} / {details['token_p99_ms']}"),
+            ("resource calls/s (full load)", f"{result.rate_per_s:,.1f}"),
+            ("resource call p50 / p99 at half load (ms)", f"{result.p50_ms} / {result.p99_ms}"),
+            ("errors", str(details["errors"])),
+        ],
+    )

@@ -21,35 +21,19 @@ import asyncio
 import base64
 import random
 import re
-import tempfile
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import httpx
 from rich.console import Console
-from rich.table import Table
 
 from myna import card, jpki, registry, runtime
-from myna.bench.harness import (
-    BENCH_SECRETS,
-    LoadStats,
-    Result,
-    bench_settings,
-    bound_socket,
-    closed_loop,
-    paced_loop,
-    port_of,
-    server_process,
-)
-from myna.bench.selfinfo import SESSION_COOKIE, issue_cards
-from myna.bootstrap import build_container
+from myna.bench import harness, people
+from myna.bench.harness import LoadStats, Result
 from myna.platform.db import unit_of_work
 from myna.platform.encoding import b64url
 from myna.platform.logging import configure_logging
-from myna.reader.client import login_async
 
-SEED = 1
 PROCEDURE = "disaster-certificate"
 FORM: dict[str, str] = {
     "disaster_date": "2026-09-15",
@@ -105,7 +89,7 @@ class _Submissions:
         return self._free[1]
 
     async def as_applicant(self, client: httpx.AsyncClient, who: Applicant) -> None:
-        headers = {"Cookie": f"{SESSION_COOKIE}={who.cookie}"}
+        headers = people.session_header(who.cookie)
         form = f"{self.url}/apply/{who.municipality}/{PROCEDURE}"
         checked = await client.post(
             f"{form}/check", data={**FORM, "csrf_token": who.csrf_token}, headers=headers
@@ -160,15 +144,9 @@ async def _log_in(
     applicants: list[Applicant] = []
     async with httpx.AsyncClient(timeout=30.0) as client:
         for municipality, auth, signing in residents:
-            client.cookies.clear()
-            await login_async(client, url, auth)
-            cookie = client.cookies.get(SESSION_COOKIE)
-            if cookie is None:
-                msg = "the portal set no session cookie"
-                raise RuntimeError(msg)
+            cookie = await people.log_in(client, url, auth)
             page = await client.get(
-                f"{url}/apply/{municipality}/{PROCEDURE}",
-                headers={"Cookie": f"{SESSION_COOKIE}={cookie}"},
+                f"{url}/apply/{municipality}/{PROCEDURE}", headers=people.session_header(cookie)
             )
             page.raise_for_status()
             token = _CSRF.search(page.text)
@@ -179,48 +157,29 @@ async def _log_in(
     return applicants
 
 
-@dataclass(frozen=True, slots=True)
-class _Phases:
-    baseline: LoadStats
-    full: LoadStats
-    half: LoadStats
-    verify_half: LoadStats
-    signing_ms: float
-    applicants: int
-
-
-def _measure(
-    url: str,
-    residents: list[tuple[str, card.CardSession, card.CardSession]],
-    *,
-    duration: float,
-    concurrency: int,
-    console: Console,
-) -> _Phases:
-    console.print(f"Logging {len(residents)} residents in by card…")
-    applicants = asyncio.run(_log_in(url, residents))
-    submit = _Submissions(url, applicants, random.Random(SEED))  # noqa: S311
-
-    async def trivial(client: httpx.AsyncClient) -> None:
-        response = await client.get(f"{url}/healthz")
-        response.raise_for_status()
-
-    console.print("Warm-up: one submission per resident…")
-    asyncio.run(closed_loop(submit, concurrency=1, duration=1.0))
-    submit.reset()
-    console.print(f"Trivial endpoint, {concurrency} clients, {duration:.0f} s…")
-    baseline = asyncio.run(closed_loop(trivial, concurrency=concurrency, duration=duration))
-    console.print(f"Submissions, {concurrency} clients, {duration:.0f} s…")
-    full = asyncio.run(closed_loop(submit, concurrency=concurrency, duration=duration))
-    submit.reset()
-    half_rate = max(0.5, full.rate / 2)
-    console.print(f"Submissions paced at half load ({half_rate:.1f}/s), {duration:.0f} s…")
-    half = asyncio.run(
-        paced_loop(submit, rate=half_rate, duration=duration, concurrency=concurrency * 4)
-    )
-    signing = sorted(submit.signing_s)
-    signing_ms = signing[len(signing) // 2] * 1000 if signing else 0.0
-    return _Phases(baseline, full, half, submit.verify, signing_ms, len(applicants))
+def _card_holders(
+    space: harness.Workspace, *, cards: int, console: Console
+) -> list[tuple[str, card.CardSession, card.CardSession]]:
+    """Cards for random residents: each one's municipality and its two keys, opened."""
+    console.print(f"Issuing {cards} cards to random residents…")
+    rng = random.Random(people.SEED)  # noqa: S311 - choosing benchmark residents, not secrets
+    card_ids = people.issue_cards(space.container, cards=cards, rng=rng)
+    reader = people.card_reader(space.settings)
+    chosen: list[tuple[str, card.CardSession, card.CardSession]] = []
+    with unit_of_work(space.container.session_factory) as session:
+        for card_id in card_ids:
+            holder = reader.read_certificate(card_id, "auth")
+            record = jpki.certificate_status(session=session, serial=holder.serial_number)
+            assert record.holder_id is not None  # noqa: S101 - a card certificate has one
+            resident = registry.get_resident(session=session, resident_id=record.holder_id)
+            chosen.append(
+                (
+                    resident.municipality_code,
+                    reader.open_session(card_id, "auth", runtime.DEMO_PIN),
+                    reader.open_session(card_id, "sign", runtime.DEMO_PASSWORD),
+                )
+            )
+    return chosen
 
 
 def run(
@@ -235,97 +194,68 @@ def run(
 ) -> Result:
     """Run the signed-submission scenario and return its result."""
     configure_logging(level="WARNING", json=False)
-    rng = random.Random(SEED)  # noqa: S311 - choosing benchmark residents, not secrets
-    with tempfile.TemporaryDirectory(prefix="myna-bench-apply-") as tmp:
-        data_dir = Path(tmp)
-        url_db = database_url or f"sqlite:///{(data_dir / 'bench.db').as_posix()}"
-        settings = bench_settings(data_dir, url_db)
-        container = build_container(settings)
-        console.print(f"Preparing the database ({residents:,} residents)…")
-        started = time.perf_counter()
-        runtime.prepare_database(container)
-        with unit_of_work(container.session_factory) as session:
-            registry.seed_population(session=session, residents=residents, seed=SEED)
-        setup_s = time.perf_counter() - started
-        console.print(f"Issuing {cards} cards to random residents…")
-        card_ids = issue_cards(container, cards=cards, rng=rng)
-        reader = card.VirtualCardReader(settings.card_dir, settings.card_secret.get_secret_value())
-        chosen: list[tuple[str, card.CardSession, card.CardSession]] = []
-        with unit_of_work(container.session_factory) as session:
-            for card_id in card_ids:
-                holder = reader.read_certificate(card_id, "auth")
-                record = jpki.certificate_status(session=session, serial=holder.serial_number)
-                assert record.holder_id is not None  # noqa: S101 - a card certificate has one
-                resident = registry.get_resident(session=session, resident_id=record.holder_id)
-                chosen.append(
-                    (
-                        resident.municipality_code,
-                        reader.open_session(card_id, "auth", runtime.DEMO_PIN),
-                        reader.open_session(card_id, "sign", runtime.DEMO_PASSWORD),
-                    )
-                )
-        container.engine.dispose()
-        sock = bound_socket()
-        port = port_of(sock)
-        env = {
-            **BENCH_SECRETS,
-            "MYNA_ENVIRONMENT": "production",
-            "MYNA_DATA_DIR": str(data_dir),
-            "MYNA_DATABASE_URL": url_db,
-            "MYNA_LOGIN_RATE_LIMIT": "10000000/minute",
-            "MYNA_LOG_LEVEL": "WARNING",
-            "MYNA_PORTAL_URL": f"http://127.0.0.1:{port}",
-        }
-        with server_process(env, sock=sock, workers=workers) as url:
-            phases = _measure(
-                url, chosen, duration=duration, concurrency=concurrency, console=console
+    load = harness.Load(concurrency, duration, console)
+    with harness.workspace("myna-bench-apply-", database_url) as space:
+        # A fresh population: the scenario does not take --reuse.
+        population = people.seed_population(
+            space.container, console, residents=residents, reuse=False, agency_data=False
+        )
+        holders = _card_holders(space, cards=cards, console=console)
+        space.container.engine.dispose()
+        env = space.server_env(MYNA_LOGIN_RATE_LIMIT=harness.UNLIMITED)
+        with harness.portal_process(env, workers=workers) as url:
+            console.print(f"Logging {len(holders)} residents in by card…")
+            applicants = asyncio.run(_log_in(url, holders))
+            submit = _Submissions(url, applicants, random.Random(people.SEED))  # noqa: S311
+            console.print("Warm-up: one submission per resident…")
+            asyncio.run(harness.closed_loop(submit, concurrency=1, duration=1.0))
+            submit.reset()
+            baseline = harness.baseline_phase(url, load)
+            full, half = harness.full_and_half_load(
+                submit, "Submissions", load, min_rate=0.5, before_half=submit.reset
             )
-    full, half, baseline = phases.full, phases.half, phases.baseline
-    return Result(
-        scenario="apply",
-        rate_per_s=round(full.rate, 1),
-        p50_ms=round(half.percentile(50), 1),
-        p99_ms=round(half.percentile(99), 1),
-        baseline_rate_per_s=round(baseline.rate, 1),
-        ratio=round(full.rate / baseline.rate, 3) if baseline.rate else 0.0,
+    signing = sorted(submit.signing_s)
+    signing_ms = signing[len(signing) // 2] * 1000 if signing else 0.0
+    result = Result.of_load(
+        "apply",
+        full=full,
+        half=half,
+        baseline=baseline,
         details={
             "population": residents,
-            "database": "postgresql" if url_db.startswith("postgresql") else "sqlite",
-            "setup_s": round(setup_s, 1),
+            "database": harness.database_kind(space.database_url),
+            "setup_s": round(population.setup_s, 1),
             "duration_s": duration,
             "concurrency": concurrency,
             "workers": workers,
-            "applicants": phases.applicants,
+            "applicants": len(applicants),
             "submissions_full_load": full.done,
             "submissions_half_load": half.done,
             "errors": full.errors + half.errors,
             "error_samples": full.error_samples + half.error_samples,
             "full_load_p50_ms": round(full.percentile(50), 1),
             "full_load_p99_ms": round(full.percentile(99), 1),
-            "verify_and_file_p50_ms": round(phases.verify_half.percentile(50), 1),
-            "verify_and_file_p99_ms": round(phases.verify_half.percentile(99), 1),
-            "client_cms_signing_ms": round(phases.signing_ms, 1),
+            "verify_and_file_p50_ms": round(submit.verify.percentile(50), 1),
+            "verify_and_file_p99_ms": round(submit.verify.percentile(99), 1),
+            "client_cms_signing_ms": round(signing_ms, 1),
         },
     )
+    _print(console, result)
+    return result
 
 
-def print_result(console: Console, result: Result) -> None:
-    """The figures as a table."""
-    table = Table(title="Signed e-application submissions (over HTTP)")
-    table.add_column("measure")
-    table.add_column("value", justify="right")
+def _print(console: Console, result: Result) -> None:
     details = result.details
-    rows = [
-        ("submissions/s (full load)", f"{result.rate_per_s:,.1f}"),
-        ("trivial endpoint req/s", f"{result.baseline_rate_per_s:,.1f}"),
-        ("submission p50 / p99 at half load (ms)", f"{result.p50_ms} / {result.p99_ms}"),
-        (
-            "verify + file p50 / p99 at half load (ms)",
-            f"{details['verify_and_file_p50_ms']} / {details['verify_and_file_p99_ms']}",
-        ),
-        ("client CMS signing (ms, median)", str(details["client_cms_signing_ms"])),
-        ("errors", str(details["errors"])),
-    ]
-    for name, value in rows:
-        table.add_row(name, value)
-    console.print(table)
+    verify = f"{details['verify_and_file_p50_ms']} / {details['verify_and_file_p99_ms']}"
+    harness.print_measures(
+        console,
+        "Signed e-application submissions (over HTTP)",
+        [
+            ("submissions/s (full load)", f"{result.rate_per_s:,.1f}"),
+            ("trivial endpoint req/s", f"{result.baseline_rate_per_s:,.1f}"),
+            ("submission p50 / p99 at half load (ms)", f"{result.p50_ms} / {result.p99_ms}"),
+            ("verify + file p50 / p99 at half load (ms)", verify),
+            ("client CMS signing (ms, median)", str(details["client_cms_signing_ms"])),
+            ("errors", str(details["errors"])),
+        ],
+    )

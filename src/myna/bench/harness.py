@@ -1,4 +1,4 @@
-"""Shared benchmark plumbing: a server subprocess, closed and paced load loops, results."""
+"""Shared benchmark plumbing: a throw-away platform, servers, load loops and phases, results."""
 
 from __future__ import annotations
 
@@ -8,16 +8,19 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import httpx
 from rich.console import Console
 from rich.table import Table
 
+from myna.bootstrap import Container, build_container
 from myna.platform.settings import Settings
 from myna.runtime import PORTAL_FACTORY
 
@@ -27,6 +30,8 @@ BENCH_SECRETS = {
     "MYNA_CARD_SECRET": "bench-card-secret",
     "MYNA_CA_SECRET": "bench-ca-secret",
 }
+# A rate limit no benchmark reaches: the server's own work is measured, not its limiter.
+UNLIMITED = "10000000/minute"
 
 
 @dataclass
@@ -40,6 +45,27 @@ class Result:
     baseline_rate_per_s: float
     ratio: float
     details: dict[str, object] = field(default_factory=dict)
+
+    @classmethod
+    def of_load(
+        cls,
+        scenario: str,
+        *,
+        full: LoadStats,
+        half: LoadStats,
+        baseline: LoadStats,
+        details: dict[str, object],
+    ) -> Result:
+        """The rate at full load, the latencies at half load, both beside the trivial rate."""
+        return cls(
+            scenario=scenario,
+            rate_per_s=round(full.rate, 1),
+            p50_ms=round(half.percentile(50), 1),
+            p99_ms=round(half.percentile(99), 1),
+            baseline_rate_per_s=round(baseline.rate, 1),
+            ratio=round(full.rate / baseline.rate, 3) if baseline.rate else 0.0,
+            details=details,
+        )
 
     def write(self, path: Path) -> None:
         """Write the result as JSON."""
@@ -142,7 +168,28 @@ def server_process(
             process.wait()
 
 
+@contextmanager
+def portal_process(
+    env: dict[str, str], *, workers: int, sock: socket.socket | None = None
+) -> Iterator[str]:
+    """The portal in a subprocess, told its own URL (its cookies and CSRF checks need it)."""
+    sock = sock or bound_socket()
+    env = {**env, "MYNA_PORTAL_URL": f"http://127.0.0.1:{port_of(sock)}"}
+    with server_process(env, sock=sock, workers=workers) as url:
+        yield url
+
+
 Operation = Callable[[httpx.AsyncClient], Awaitable[None]]
+
+
+def get_ok(url: str) -> Operation:
+    """The operation ``GET url``, failing unless the answer is a success."""
+
+    async def get(client: httpx.AsyncClient) -> None:
+        response = await client.get(url)
+        response.raise_for_status()
+
+    return get
 
 
 def _clients(count: int) -> list[httpx.AsyncClient]:
@@ -153,6 +200,19 @@ def _clients(count: int) -> list[httpx.AsyncClient]:
 
 async def _close(clients: list[httpx.AsyncClient]) -> None:
     await asyncio.gather(*(client.aclose() for client in clients))
+
+
+async def _timed(
+    operation: Operation, client: httpx.AsyncClient, stats: LoadStats, *, since: float
+) -> None:
+    """Run ``operation`` once: its latency from ``since`` when it succeeds, else a failure."""
+    try:
+        await operation(client)
+    except Exception as exc:
+        stats.failed(exc)
+        return
+    stats.latencies.append(time.perf_counter() - since)
+    stats.done += 1
 
 
 async def closed_loop(
@@ -172,14 +232,7 @@ async def closed_loop(
 
     async def worker(client: httpx.AsyncClient) -> None:
         while time.perf_counter() < stop_at and not (exhausted is not None and exhausted()):
-            started = time.perf_counter()
-            try:
-                await operation(client)
-            except Exception as exc:
-                stats.failed(exc)
-                continue
-            stats.latencies.append(time.perf_counter() - started)
-            stats.done += 1
+            await _timed(operation, client, stats, since=time.perf_counter())
 
     began = time.perf_counter()
     stop_at = began + duration
@@ -204,14 +257,8 @@ async def paced_loop(
             scheduled = await queue.get()
             if scheduled < 0:
                 return
-            try:
-                await operation(client)
-            except Exception as exc:
-                stats.failed(exc)
-                continue
             # Latency counts from the scheduled start, so queueing delay shows.
-            stats.latencies.append(time.perf_counter() - scheduled)
-            stats.done += 1
+            await _timed(operation, client, stats, since=scheduled)
 
     workers = [asyncio.create_task(worker(client)) for client in clients]
     began = time.perf_counter()
@@ -229,6 +276,49 @@ async def paced_loop(
     return stats
 
 
+class Load(NamedTuple):
+    """How hard a scenario's phases push: clients at once, seconds each; where they report."""
+
+    concurrency: int
+    duration: float
+    console: Console
+
+
+def baseline_phase(url: str, load: Load) -> LoadStats:
+    """The server's trivial endpoint (``GET /healthz``) back to back: every ratio's yardstick."""
+    load.console.print(f"Trivial endpoint, {load.concurrency} clients, {load.duration:.0f} s…")
+    trivial = get_ok(f"{url}/healthz")
+    return asyncio.run(closed_loop(trivial, concurrency=load.concurrency, duration=load.duration))
+
+
+def full_and_half_load(
+    operation: Operation,
+    what: str,
+    load: Load,
+    *,
+    min_rate: float = 1.0,
+    before_half: Callable[[], None] | None = None,
+) -> tuple[LoadStats, LoadStats]:
+    """``operation`` back to back, then paced at half the rate reached (open loop).
+
+    The paced phase gets four times the clients, so answers queue behind a slow one only
+    when the server, not the client pool, is saturated.
+    """
+    concurrency, duration, console = load
+    console.print(f"{what}, {concurrency} clients, {duration:.0f} s…")
+    full = asyncio.run(closed_loop(operation, concurrency=concurrency, duration=duration))
+    if before_half is not None:
+        before_half()
+    half_rate = max(min_rate, full.rate / 2)
+    # A floor below one per second needs a decimal to be read.
+    shown = f"{half_rate:.0f}" if min_rate >= 1 else f"{half_rate:.1f}"
+    console.print(f"{what} paced at half load ({shown}/s), {duration:.0f} s…")
+    half = asyncio.run(
+        paced_loop(operation, rate=half_rate, duration=duration, concurrency=concurrency * 4)
+    )
+    return full, half
+
+
 def bench_settings(data_dir: Path, database_url: str) -> Settings:
     """The settings of a benchmark's platform: production mode, the bench secrets."""
     return Settings(
@@ -239,6 +329,13 @@ def bench_settings(data_dir: Path, database_url: str) -> Settings:
         card_secret=BENCH_SECRETS["MYNA_CARD_SECRET"],
         ca_secret=BENCH_SECRETS["MYNA_CA_SECRET"],
     )
+
+
+def load_phases(
+    what: str, baseline: LoadStats, full: LoadStats, half: LoadStats
+) -> dict[str, LoadStats]:
+    """The three phases every HTTP scenario runs, by the names its table shows."""
+    return {"trivial endpoint": baseline, f"{what}, full load": full, f"{what}, half load": half}
 
 
 def print_phases(console: Console, title: str, phases: dict[str, LoadStats]) -> None:
@@ -257,3 +354,53 @@ def print_phases(console: Console, title: str, phases: dict[str, LoadStats]) -> 
     console.print(table)
     for sample in {s for stats in phases.values() for s in stats.error_samples}:
         console.print(f"[red]error:[/red] {sample}")
+
+
+def database_kind(url: str) -> str:
+    """How a result names its database."""
+    return "postgresql" if url.startswith("postgresql") else "sqlite"
+
+
+@dataclass(frozen=True, slots=True)
+class Workspace:
+    """A scenario's throw-away platform: a data directory, a database and their container."""
+
+    data_dir: Path
+    database_url: str
+    container: Container
+
+    @property
+    def settings(self) -> Settings:
+        """The platform's settings (production mode, the bench secrets)."""
+        return self.container.settings
+
+    def server_env(self, **settings: str) -> dict[str, str]:
+        """The environment of a server process on this platform, plus ``settings``."""
+        return {
+            **BENCH_SECRETS,
+            "MYNA_ENVIRONMENT": "production",
+            "MYNA_DATA_DIR": str(self.data_dir),
+            "MYNA_DATABASE_URL": self.database_url,
+            "MYNA_LOG_LEVEL": "WARNING",
+            **settings,
+        }
+
+
+@contextmanager
+def workspace(prefix: str, database_url: str, **settings: object) -> Iterator[Workspace]:
+    """A temporary data directory; ``database_url``, or a fresh SQLite file in it."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        data_dir = Path(tmp)
+        url = database_url or f"sqlite:///{(data_dir / 'bench.db').as_posix()}"
+        configured = bench_settings(data_dir, url).model_copy(update=settings)
+        yield Workspace(data_dir, url, build_container(configured))
+
+
+def print_measures(console: Console, title: str, rows: list[tuple[str, str]]) -> None:
+    """A two-column table: what was measured, and its value."""
+    table = Table(title=title)
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    for name, value in rows:
+        table.add_row(name, value)
+    console.print(table)

@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from myna.bench.harness import LoadStats, Result
 from myna.network import transparency as tlog
 from myna.network.transparency.models import LogEntryRow
+from myna.network.transparency.repository import entry_row
 from myna.platform.db import make_engine, make_session_factory, unit_of_work, utcnow
 from myna.platform.migrate import upgrade_to_head
 
@@ -152,21 +153,8 @@ def _baseline(
         for index in indices:
             new = pool[index % len(pool)]
             entry = tlog.LogEntry.record(index, new, now)
-            rows.append(
-                {
-                    "leaf_index": index,
-                    "leaf_hash": b"\x00" * 32,
-                    "occurred_at": now,
-                    "requester": entry.requester,
-                    "provider": entry.provider,
-                    "procedure": entry.procedure,
-                    "item": entry.item,
-                    "subject": entry.subject,
-                    "outcome": entry.outcome.value,
-                    "purpose": None,
-                    "detail": None,
-                }
-            )
+            # The rows the log writes, with a dummy hash: what it costs without the tree.
+            rows.append(entry_row(entry, b"\x00" * 32))
         with unit_of_work(factory) as session:
             session.execute(insert(table), rows)  # type: ignore[arg-type]
         return count

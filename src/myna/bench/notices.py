@@ -32,42 +32,26 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-import tempfile
 import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 
 import httpx
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-from myna import card, network, notices, registry, runtime
-from myna.bench.harness import (
-    BENCH_SECRETS,
-    LoadStats,
-    Result,
-    bench_settings,
-    bound_socket,
-    closed_loop,
-    paced_loop,
-    port_of,
-    print_phases,
-    server_process,
-)
-from myna.bootstrap import Container, build_container
+from myna import network, notices, registry
+from myna.bench import harness, people
+from myna.bench.harness import LoadStats, Result
+from myna.bootstrap import Container
 from myna.platform.clock import today_in_japan
 from myna.platform.db import unit_of_work
 from myna.platform.logging import configure_logging
-from myna.platform.sessions import RESIDENT
-from myna.reader.client import Signer, login_async
+from myna.reader.client import Signer
 
-SEED = 1
 # A national agency: a notice to every adult in the country is within its mandate (a
 # municipality reaches its own residents only; docs/notices.md).
 SENDER = "digital"
-SESSION_COOKIE = RESIDENT.cookie
 # Everyone aged 18 or more: the audience of the measured notice in both modes.
 EVERY_ADULT = {"age_from": 18}
 # Card holders are a year older than the segment's bound, so a birthday that turns
@@ -82,48 +66,6 @@ def _content(title: str) -> notices.NoticeCreate:
     return notices.NoticeCreate(
         title=title, body="ベンチマーク用のお知らせです。", category=notices.Category.PROCEDURE
     )
-
-
-def _database(url: str) -> str:
-    return "postgresql" if url.startswith("postgresql") else "sqlite"
-
-
-def _populate(
-    container: Container, console: Console, *, residents: int, reuse: bool
-) -> tuple[int, bool]:
-    """Migrate and seed the registry (no agency data: notices need none).
-
-    Returns the population and whether the existing data was reused as it was.
-    """
-    runtime.prepare_database(container)
-    with unit_of_work(container.session_factory) as session:
-        existing = registry.count_residents(session=session)
-    if reuse and existing >= residents:
-        console.print(f"Reusing the database: {existing:,} residents, no seeding.")
-        return existing, True
-    console.print(f"Seeding {residents:,} residents…")
-    started = time.perf_counter()
-    with (
-        Progress(
-            "[progress.description]{task.description}",
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=console,
-            transient=True,
-        ) as progress,
-        unit_of_work(container.session_factory) as session,
-    ):
-        task = progress.add_task("residents", total=residents)
-        registry.seed_population(
-            session=session,
-            residents=residents,
-            seed=SEED,
-            on_progress=lambda count: progress.advance(task, count),
-        )
-    console.print(f"registry: {residents:,} residents in {time.perf_counter() - started:.1f} s")
-    with unit_of_work(container.session_factory) as session:
-        return registry.count_residents(session=session), False
 
 
 def _other_segments(container: Container, segments: int) -> None:
@@ -156,10 +98,11 @@ def run(
 ) -> Result:
     """Seed (unless reused), send the segment notice, then time inbox first pages."""
     configure_logging(json=False, level="WARNING")
-    with tempfile.TemporaryDirectory(prefix="myna-bench-notices-") as tmp:
-        url = database_url or f"sqlite:///{tmp}/bench.db"
-        container = build_container(bench_settings(Path(tmp), url))
-        population, _reused = _populate(container, console, residents=residents, reuse=reuse)
+    with harness.workspace("myna-bench-notices-", database_url) as space:
+        container = space.container
+        population = people.seed_population(
+            container, console, residents=residents, reuse=reuse, agency_data=False
+        ).size
         _other_segments(container, segments)
         with unit_of_work(container.session_factory) as session:
             rows_before = notices.count_notices(session=session)
@@ -179,7 +122,7 @@ def run(
             f"({rows_added} notice rows for {population:,} residents)"
         )
         stats = LoadStats()
-        rng = random.Random(SEED)  # noqa: S311 - picks residents to read, no secret
+        rng = random.Random(people.SEED)  # noqa: S311 - picks residents to read, no secret
         begin = time.perf_counter()
         while time.perf_counter() - begin < duration:
             resident_id = rng.randint(1, population)
@@ -208,7 +151,7 @@ def run(
             "visible_after_ms": round(visible_ms, 2),
             "notice_rows_added": rows_added,
             "inbox_errors": stats.errors,
-            "database": _database(url),
+            "database": harness.database_kind(space.database_url),
         },
     )
     console.print(
@@ -228,44 +171,16 @@ class NoticeMissingError(Exception):
 def _issue_cards_to_adults(container: Container, *, cards: int, rng: random.Random) -> list[str]:
     """Cards (known PIN) for random active residents inside the segment; their card ids."""
     today = today_in_japan()
-    with unit_of_work(container.session_factory) as session:
-        last_household = registry.max_household_id(session=session)
-    chosen: set[int] = set()
-    card_ids: list[str] = []
-    attempts = 0
-    while len(card_ids) < cards and attempts < cards * 20:
-        attempts += 1
-        with unit_of_work(container.session_factory) as session:
-            members = registry.household_members(
-                session=session, household_id=rng.randint(1, last_household)
-            )
-            candidates = [
-                m
-                for m in members
-                if m.status == registry.ResidentStatus.ACTIVE
-                and m.id not in chosen
-                and registry.age_on(m.birth_date, today) >= _HOLDER_MIN_AGE
-            ]
-            if not candidates:
-                continue
-            resident = rng.choice(candidates)
-            summary = card.issue_card(
-                session=session,
-                settings=container.settings,
-                resident_id=resident.id,
-                pin=runtime.DEMO_PIN,
-                password=runtime.DEMO_PASSWORD,
-            )
-        chosen.add(resident.id)
-        card_ids.append(summary.card_id)
+    card_ids = people.issue_cards(
+        container,
+        cards=cards,
+        rng=rng,
+        eligible=lambda m: registry.age_on(m.birth_date, today) >= _HOLDER_MIN_AGE,
+    )
     if not card_ids:
         msg = "no active adult found to give a card to"
         raise RuntimeError(msg)
     return card_ids
-
-
-def _cookie(value: str) -> dict[str, str]:
-    return {"Cookie": f"{SESSION_COOKIE}={value}"}
 
 
 def _listed(page: str, notice_id: int) -> bool:
@@ -278,15 +193,10 @@ async def _log_in(url: str, signers: list[Signer]) -> tuple[list[str], LoadStats
     warm_up = LoadStats()
     async with httpx.AsyncClient(timeout=30.0) as client:
         for signer in signers:
-            client.cookies.clear()
-            await login_async(client, url, signer)
-            cookie = client.cookies.get(SESSION_COOKIE)
-            if cookie is None:
-                msg = "the portal set no session cookie"
-                raise RuntimeError(msg)
+            cookie = await people.log_in(client, url, signer)
             client.cookies.clear()
             began = time.perf_counter()
-            page = await client.get(f"{url}/notices", headers=_cookie(cookie))
+            page = await client.get(f"{url}/notices", headers=people.session_header(cookie))
             page.raise_for_status()
             warm_up.latencies.append(time.perf_counter() - began)
             warm_up.done += 1
@@ -308,7 +218,7 @@ class Visibility:
 
 async def _send_and_watch(url: str, token: str, cookies: list[str]) -> Visibility:
     """Send the signed notice, poll the first resident's inbox until it is listed."""
-    watcher = _cookie(cookies[0])
+    watcher = people.session_header(cookies[0])
     async with httpx.AsyncClient(timeout=30.0) as client:
         started = time.perf_counter()
         response = await client.post(
@@ -336,7 +246,7 @@ async def _send_and_watch(url: str, token: str, cookies: list[str]) -> Visibilit
             await asyncio.sleep(POLL_INTERVAL_S)
         seen_by = 0
         for cookie in cookies:
-            page = await client.get(f"{url}/notices", headers=_cookie(cookie))
+            page = await client.get(f"{url}/notices", headers=people.session_header(cookie))
             page.raise_for_status()
             seen_by += _listed(page.text, notice_id)
     return Visibility(notice_id, send_ms, visible_ms, polls, seen_by, len(cookies))
@@ -353,7 +263,7 @@ class _InboxReads:
 
     async def __call__(self, client: httpx.AsyncClient) -> None:
         response = await client.get(
-            f"{self.url}/notices", headers=_cookie(self.rng.choice(self.cookies))
+            f"{self.url}/notices", headers=people.session_header(self.rng.choice(self.cookies))
         )
         response.raise_for_status()
         if not _listed(response.text, self.notice_id):
@@ -386,34 +296,16 @@ def _signed_notice(container: Container) -> str:
     return network.sign(json.dumps(payload, ensure_ascii=False).encode(), credential)
 
 
-def _measure(
-    url: str,
-    signers: list[Signer],
-    token: str,
-    *,
-    duration: float,
-    concurrency: int,
-    console: Console,
-) -> _Phases:
+def _measure(url: str, signers: list[Signer], token: str, load: harness.Load) -> _Phases:
+    console = load.console
     console.print(f"Logging {len(signers)} residents in by card…")
     cookies, warm_up = asyncio.run(_log_in(url, signers))
     console.print("Sending the segment notice through the agency API…")
     visibility = asyncio.run(_send_and_watch(url, token, cookies))
-    reads = _InboxReads(url, cookies, visibility.notice_id, random.Random(SEED))  # noqa: S311
+    reads = _InboxReads(url, cookies, visibility.notice_id, random.Random(people.SEED))  # noqa: S311
 
-    async def trivial(client: httpx.AsyncClient) -> None:
-        response = await client.get(f"{url}/healthz")
-        response.raise_for_status()
-
-    console.print(f"Trivial endpoint, {concurrency} clients, {duration:.0f} s…")
-    baseline = asyncio.run(closed_loop(trivial, concurrency=concurrency, duration=duration))
-    console.print(f"Inbox first pages, {concurrency} clients, {duration:.0f} s…")
-    full = asyncio.run(closed_loop(reads, concurrency=concurrency, duration=duration))
-    half_rate = max(1.0, full.rate / 2)
-    console.print(f"Inbox first pages paced at half load ({half_rate:.0f}/s), {duration:.0f} s…")
-    half = asyncio.run(
-        paced_loop(reads, rate=half_rate, duration=duration, concurrency=concurrency * 4)
-    )
+    baseline = harness.baseline_phase(url, load)
+    full, half = harness.full_and_half_load(reads, "Inbox first pages", load)
     return _Phases(warm_up, visibility, baseline, full, half)
 
 
@@ -432,49 +324,30 @@ def run_http(
     """Seed (unless reused), then over HTTP: time the notice to visible and inbox pages."""
     # Seeding and card issuance log at INFO: the console is for the figures.
     configure_logging(json=False, level="WARNING")
-    rng = random.Random(SEED)  # noqa: S311 - choosing benchmark residents, not secrets
-    with tempfile.TemporaryDirectory(prefix="myna-bench-notices-") as tmp:
-        data_dir = Path(tmp)
-        url_db = database_url or f"sqlite:///{(data_dir / 'bench.db').as_posix()}"
-        settings = bench_settings(data_dir, url_db)
-        container = build_container(settings)
-        started = time.perf_counter()
-        population, reused = _populate(container, console, residents=residents, reuse=reuse)
-        setup_s = time.perf_counter() - started
+    rng = random.Random(people.SEED)  # noqa: S311 - choosing benchmark residents, not secrets
+    with harness.workspace("myna-bench-notices-", database_url) as space:
+        container = space.container
+        population = people.seed_population(
+            container, console, residents=residents, reuse=reuse, agency_data=False
+        )
         _other_segments(container, segments)
         console.print(f"Issuing {cards} cards to random adults…")
         card_ids = _issue_cards_to_adults(container, cards=cards, rng=rng)
         token = _signed_notice(container)
         with unit_of_work(container.session_factory) as session:
             rows_before = notices.count_notices(session=session)
-        reader = card.VirtualCardReader(settings.card_dir, settings.card_secret.get_secret_value())
-        signers: list[Signer] = [
-            reader.open_session(card_id, "auth", runtime.DEMO_PIN) for card_id in card_ids
-        ]
-        sock = bound_socket()
-        port = port_of(sock)
-        env = {
-            **BENCH_SECRETS,
-            "MYNA_ENVIRONMENT": "production",
-            "MYNA_DATA_DIR": str(data_dir),
-            "MYNA_DATABASE_URL": url_db,
-            "MYNA_LOGIN_RATE_LIMIT": "10000000/minute",
-            "MYNA_LOG_LEVEL": "WARNING",
-            "MYNA_PORTAL_URL": f"http://127.0.0.1:{port}",
-        }
-        with server_process(env, sock=sock, workers=workers) as url:
-            phases = _measure(
-                url, signers, token, duration=duration, concurrency=concurrency, console=console
-            )
+        signers = people.auth_signers(space.settings, card_ids)
+        env = space.server_env(MYNA_LOGIN_RATE_LIMIT=harness.UNLIMITED)
+        with harness.portal_process(env, workers=workers) as url:
+            load = harness.Load(concurrency, duration, console)
+            phases = _measure(url, signers, token, load)
         with unit_of_work(container.session_factory) as session:
             rows_after = notices.count_notices(session=session)
         container.engine.dispose()
     return _http_result(
         phases,
         population=population,
-        reused=reused,
-        setup_s=setup_s,
-        database=_database(url_db),
+        database=harness.database_kind(space.database_url),
         live=rows_after,
         rows_added=rows_after - rows_before,
         settings={"duration_s": duration, "concurrency": concurrency, "workers": workers},
@@ -485,9 +358,7 @@ def run_http(
 def _http_result(
     phases: _Phases,
     *,
-    population: int,
-    reused: bool,
-    setup_s: float,
+    population: people.Population,
     database: str,
     live: int,
     rows_added: int,
@@ -495,19 +366,17 @@ def _http_result(
     console: Console,
 ) -> Result:
     full, half, baseline, seen = phases.full, phases.half, phases.baseline, phases.visibility
-    result = Result(
-        scenario="notices",
-        rate_per_s=round(full.rate, 1),
-        p50_ms=round(half.percentile(50), 1),
-        p99_ms=round(half.percentile(99), 1),
-        baseline_rate_per_s=round(baseline.rate, 1),
-        ratio=round(full.rate / baseline.rate, 3) if baseline.rate else 0.0,
+    result = Result.of_load(
+        "notices",
+        full=full,
+        half=half,
+        baseline=baseline,
         details={
             "mode": "http",
-            "residents": population,
+            "residents": population.size,
             "database": database,
-            "reused_database": reused,
-            "setup_s": round(setup_s, 1),
+            "reused_database": population.reused,
+            "setup_s": round(population.setup_s, 1),
             **settings,
             "segment_notices_live": live,
             "notice_id": seen.notice_id,
@@ -535,21 +404,14 @@ def _http_result(
             ),
         },
     )
-    _print(
-        console,
-        result,
-        {
-            "trivial endpoint": baseline,
-            "inbox first page, full load": full,
-            "inbox first page, half load": half,
-            "first inbox (warm-up)": phases.warm_up,
-        },
-    )
+    table = harness.load_phases("inbox first page", baseline, full, half)
+    table["first inbox (warm-up)"] = phases.warm_up
+    harness.print_phases(console, "myna bench notices --http", table)
+    _print_goals(console, result)
     return result
 
 
-def _print(console: Console, result: Result, phases: dict[str, LoadStats]) -> None:
-    print_phases(console, "myna bench notices --http", phases)
+def _print_goals(console: Console, result: Result) -> None:
     details = result.details
     console.print(
         f"population {details['residents']:,} ({details['database']}); segment notice "

@@ -274,7 +274,6 @@ def bench_apply(
         database_url=database_url,
         console=console,
     )
-    apply.print_result(console, result)
     _report(console, result, json)
 
 
@@ -305,7 +304,6 @@ def bench_api(
         database_url=database_url,
         console=console,
     )
-    api.print_result(console, result)
     _report(console, result, json)
 
 

@@ -7,10 +7,10 @@ localized message and exit with status 1, never a traceback.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from myna.card.domain import KeyKind
 from myna.card.service import JST, issue_card, report_lost, reset_pin
 from myna.card.virtual import VirtualCardReader
+from myna.cli.common import exit_on_error
 from myna.platform import i18n
 from myna.platform.errors import N_, MynaError
 from myna.platform.logging import configure_logging
@@ -60,14 +61,20 @@ def _settings() -> Settings:
     return settings
 
 
-@contextmanager
-def _friendly_errors() -> Iterator[None]:
+def _friendly_errors() -> AbstractContextManager[None]:
     """Print a ``MynaError`` in the reader's language and exit 1."""
-    try:
-        yield
-    except MynaError as error:
-        error_console.print(error.localized(), style="red")
-        raise typer.Exit(code=1) from None
+    return exit_on_error(error_console, style="red")
+
+
+def _secret(prompt: str, description: str, *, confirm: bool = True) -> Any:
+    """An option typed without echo, asked for when not given (twice when it is set)."""
+    return typer.Option(
+        prompt=prompt,
+        hide_input=True,
+        show_default=False,
+        confirmation_prompt=confirm,
+        help=description,
+    )
 
 
 @contextmanager
@@ -129,22 +136,16 @@ def issue_command(
     my_number: Annotated[str | None, typer.Option(help="The resident's MyNumber.")] = None,
     pin: Annotated[
         str,
-        typer.Option(
-            prompt="PIN / 利用者証明用パスワード (4 digits)",
-            hide_input=True,
-            show_default=False,
-            confirmation_prompt=True,
-            help="User authentication PIN (利用者証明用パスワード): 4 digits.",
+        _secret(
+            "PIN / 利用者証明用パスワード (4 digits)",
+            "User authentication PIN (利用者証明用パスワード): 4 digits.",
         ),
     ] = "",
     password: Annotated[
         str,
-        typer.Option(
-            prompt="Signing password / 署名用パスワード (6-16 A-Z 0-9)",
-            hide_input=True,
-            show_default=False,
-            confirmation_prompt=True,
-            help="Signing password (署名用パスワード): 6-16 of A-Z and 0-9.",
+        _secret(
+            "Signing password / 署名用パスワード (6-16 A-Z 0-9)",
+            "Signing password (署名用パスワード): 6-16 of A-Z and 0-9.",
         ),
     ] = "",
 ) -> None:
@@ -253,11 +254,10 @@ def sign_command(
     ] = None,
     password: Annotated[
         str,
-        typer.Option(
-            prompt="Signing password / 署名用パスワード",
-            hide_input=True,
-            show_default=False,
-            help="Signing password (署名用パスワード).",
+        _secret(
+            "Signing password / 署名用パスワード",
+            "Signing password (署名用パスワード).",
+            confirm=False,
         ),
     ] = "",
 ) -> None:
@@ -286,12 +286,9 @@ def reset_pin_command(
     ],
     new_pin: Annotated[
         str,
-        typer.Option(
-            prompt="New PIN or password / 新しい暗証番号",
-            hide_input=True,
-            show_default=False,
-            confirmation_prompt=True,
-            help="The new PIN (auth) or signing password (sign).",
+        _secret(
+            "New PIN or password / 新しい暗証番号",
+            "The new PIN (auth) or signing password (sign).",
         ),
     ] = "",
 ) -> None:

@@ -11,7 +11,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from myna.bootstrap import Container, build_container
+from myna.cli.common import exit_on_error, migrated_container, migrated_session
 from myna.jpki import service
 from myna.jpki.domain import (
     AuthorityKind,
@@ -21,17 +21,9 @@ from myna.jpki.domain import (
     parse_serial,
 )
 from myna.platform.db import unit_of_work
-from myna.platform.errors import N_, MynaError
-from myna.platform.migrate import upgrade_to_head
-from myna.platform.settings import get_settings
+from myna.platform.errors import N_
 
 app = typer.Typer(no_args_is_help=True, help="The JPKI certificate authorities (J-LIS role).")
-
-
-def _container() -> Container:
-    container = build_container(get_settings())
-    upgrade_to_head(container.engine)
-    return container
 
 
 class KeyFileExistsError(JpkiError):
@@ -51,15 +43,10 @@ class PassphraseMissingError(JpkiError):
     )
 
 
-def _fail(error: MynaError) -> typer.Exit:
-    typer.echo(f"{error.code}: {error.localized()}", err=True)
-    return typer.Exit(code=1)
-
-
 @app.command()
 def init() -> None:
     """Create the root, signing, user-authentication and government CAs that are missing."""
-    container = _container()
+    container = migrated_container()
     with unit_of_work(container.session_factory) as session:
         service.ensure_authorities(session=session, settings=container.settings)
         authorities = service.list_authorities(session=session)
@@ -75,13 +62,9 @@ def revoke(
     reason: Annotated[RevocationReason, typer.Option(help="Why the certificate is revoked.")],
 ) -> None:
     """Revoke one certificate (失効)."""
-    container = _container()
-    try:
+    with exit_on_error(), migrated_session() as session:
         number = parse_serial(serial)
-        with unit_of_work(container.session_factory) as session:
-            record = service.revoke_certificate(session=session, serial=number, reason=reason)
-    except MynaError as error:
-        raise _fail(error) from error
+        record = service.revoke_certificate(session=session, serial=number, reason=reason)
     typer.echo(
         f"{record.serial:#x}\t{record.kind.value}\t{record.status.value}\t"
         f"{record.revocation_reason.value if record.revocation_reason else ''}"
@@ -94,12 +77,9 @@ def crl(
     kind: Annotated[AuthorityKind, typer.Option(help="Whose CRL.")] = AuthorityKind.SIGN,
 ) -> None:
     """Write a CA's current CRL (DER) to a file."""
-    container = _container()
-    try:
-        with unit_of_work(container.session_factory) as session:
-            der = service.current_crl(session=session, settings=container.settings, kind=kind)
-    except MynaError as error:
-        raise _fail(error) from error
+    container = migrated_container()
+    with exit_on_error(), unit_of_work(container.session_factory) as session:
+        der = service.current_crl(session=session, settings=container.settings, kind=kind)
     out.write_bytes(der)
     parsed = x509.load_der_x509_crl(der)
     number = parsed.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number
@@ -111,13 +91,8 @@ def status(
     serial: Annotated[str, typer.Argument(help="Decimal, 0x-hex or aa:bb:.. hex.")],
 ) -> None:
     """Show what was recorded about one certificate."""
-    container = _container()
-    try:
-        number = parse_serial(serial)
-        with unit_of_work(container.session_factory) as session:
-            record = service.certificate_status(session=session, serial=number)
-    except MynaError as error:
-        raise _fail(error) from error
+    with exit_on_error(), migrated_session() as session:
+        record = service.certificate_status(session=session, serial=parse_serial(serial))
     rows = {
         "serial": f"{record.serial:#x}",
         "kind": record.kind.value,
@@ -157,8 +132,8 @@ def org_issue(
     For agency nodes run as their own processes: the key (PKCS#8 PEM, mode 0600,
     encrypted when --passphrase-env is given) and the certificate go to files.
     """
-    container = _container()
-    try:
+    container = migrated_container()
+    with exit_on_error():
         code, name = check_organization(code, name)
         passphrase = None
         if passphrase_env is not None:
@@ -200,8 +175,6 @@ def org_issue(
         except BaseException:
             key_path.unlink(missing_ok=True)
             raise
-    except MynaError as error:
-        raise _fail(error) from error
     cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
     chain_path = key_out / "gov-chain.pem"
     chain_path.write_bytes(b"".join(c.public_bytes(serialization.Encoding.PEM) for c in chain))

@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from myna.platform.errors import MynaError
+from myna.cli.common import exit_on_error
 from myna.platform.settings import Settings, get_settings
 
 app = typer.Typer(no_args_is_help=True, help="Agency nodes (中間サーバー) in distributed mode.")
@@ -21,11 +21,6 @@ Agency = Annotated[str, typer.Option(help="The agency code, e.g. muni-131016.")]
 DatabaseUrl = Annotated[
     str, typer.Option(help="The node's own database (default: MYNA_DATABASE_URL).")
 ]
-
-
-def _fail(error: MynaError) -> typer.Exit:
-    typer.echo(f"{error.code}: {error.localized()}", err=True)
-    return typer.Exit(code=1)
 
 
 def _settings(database_url: str) -> Settings:
@@ -69,7 +64,7 @@ def serve(
 
     settings = _settings(database_url)
     configure_logging(level=settings.log_level, json=settings.log_json)
-    try:
+    with exit_on_error():
         passphrase = os.environ.get(passphrase_env, "").encode() if passphrase_env else None
         try:
             private_key = serialization.load_pem_private_key(
@@ -92,8 +87,6 @@ def serve(
             ),
         )
         node.check_own_credential(agency_node)
-    except MynaError as error:
-        raise _fail(error) from error
     container = build_container(settings)
     upgrade_to_head(container.engine)
     typer.echo(f"agency node {agency} on http://{host}:{port}", err=True)
@@ -127,12 +120,11 @@ def load(
     source_engine = make_engine(from_database)
     try:
         with (
+            exit_on_error(),
             unit_of_work(make_session_factory(source_engine)) as source,
             unit_of_work(container.session_factory) as target,
         ):
             written = node.copy_agency_records(source=source, target=target, agency_code=agency)
-    except MynaError as error:
-        raise _fail(error) from error
     finally:
         source_engine.dispose()
         container.engine.dispose()

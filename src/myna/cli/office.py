@@ -5,33 +5,19 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 
+from myna.cli.common import exit_on_error, migrated_container, migrated_session
 from myna.office.service import StaffRole
 from myna.platform.db import unit_of_work
-from myna.platform.errors import MynaError
 from myna.platform.i18n import gettext as _
-
-if TYPE_CHECKING:
-    from myna.bootstrap import Container
 
 app = typer.Typer(no_args_is_help=True, help="Back-office staff accounts (申請管理).")
 console = Console()
 errors = Console(stderr=True)
-
-
-def _container() -> Container:
-    """The configured deployment, migrated to the newest schema."""
-    from myna.bootstrap import build_container  # noqa: PLC0415
-    from myna.platform.migrate import upgrade_to_head  # noqa: PLC0415
-    from myna.platform.settings import get_settings  # noqa: PLC0415
-
-    container = build_container(get_settings())
-    upgrade_to_head(container.engine)
-    return container
 
 
 @app.command("add-staff")
@@ -55,22 +41,18 @@ def add_staff(
     from myna import registry  # noqa: PLC0415
     from myna.office import service as office  # noqa: PLC0415
 
-    container = _container()
-    try:
-        with unit_of_work(container.session_factory) as session:
-            registry.ensure_municipalities(session=session)
-            created = office.create_staff(
-                session=session,
-                settings=container.settings,
-                municipality_code=municipality,
-                login_id=login,
-                display_name=name,
-                role=role,
-                password=password,
-            )
-    except MynaError as error:
-        errors.print(error.localized())
-        raise typer.Exit(1) from None
+    container = migrated_container()
+    with exit_on_error(errors), unit_of_work(container.session_factory) as session:
+        registry.ensure_municipalities(session=session)
+        created = office.create_staff(
+            session=session,
+            settings=container.settings,
+            municipality_code=municipality,
+            login_id=login,
+            display_name=name,
+            role=role,
+            password=password,
+        )
     console.print(_("Created the staff account {login}.").format(login=created.staff.login_id))
     console.print(
         _("Add this to an authenticator app now; it is not shown again:"), highlight=False
@@ -112,29 +94,24 @@ def add_api_client(
         except (OSError, ValueError):
             errors.print(_("{path} could not be read as a JSON JWK.").format(path=jwk_file))
             raise typer.Exit(1) from None
-    container = _container()
-    try:
-        with unit_of_work(container.session_factory) as session:
-            registry.ensure_municipalities(session=session)
-            if generate:
-                client, private_jwk = filings.generate_client(
-                    session=session, municipality_code=municipality, name=name
-                )
-                # Created 0600 before anything is written: the private key is never readable
-                # by others, even for a moment.
-                descriptor = os.open(jwk_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-                with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-                    json.dump(private_jwk, handle, indent=2)
-            else:
-                client = filings.register_client(
-                    session=session,
-                    municipality_code=municipality,
-                    name=name,
-                    public_jwk=public_jwk,
-                )
-    except MynaError as error:
-        errors.print(error.localized())
-        raise typer.Exit(1) from None
+    with exit_on_error(errors), migrated_session() as session:
+        registry.ensure_municipalities(session=session)
+        if generate:
+            client, private_jwk = filings.generate_client(
+                session=session, municipality_code=municipality, name=name
+            )
+            # Created 0600 before anything is written: the private key is never readable
+            # by others, even for a moment.
+            descriptor = os.open(jwk_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+                json.dump(private_jwk, handle, indent=2)
+        else:
+            client = filings.register_client(
+                session=session,
+                municipality_code=municipality,
+                name=name,
+                public_jwk=public_jwk,
+            )
     console.print(_("Registered the API client {name}.").format(name=client.name), highlight=False)
     if generate:
         console.print(
@@ -155,14 +132,10 @@ def show_code(
     """
     from myna.office import service as office  # noqa: PLC0415
 
-    container = _container()
+    container = migrated_container()
     if container.settings.environment != "development":
         errors.print(_("One-time codes are shown only in a development deployment."))
         raise typer.Exit(1)
-    try:
-        with unit_of_work(container.session_factory) as session:
-            code = office.current_code(session=session, settings=container.settings, login_id=login)
-    except MynaError as error:
-        errors.print(error.localized())
-        raise typer.Exit(1) from None
+    with exit_on_error(errors), unit_of_work(container.session_factory) as session:
+        code = office.current_code(session=session, settings=container.settings, login_id=login)
     console.print(code, highlight=False)

@@ -4,18 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 
+from myna.cli.common import exit_on_error, migrated_session
 from myna.partners.domain import OrganizationStatus, RegisteredClient, RequestedScope
-from myna.platform.db import unit_of_work
-from myna.platform.errors import MynaError
 from myna.platform.i18n import gettext as _
-
-if TYPE_CHECKING:
-    from myna.bootstrap import Container
 
 app = typer.Typer(
     no_args_is_help=True, help="Organisations using the Mynaportal API (連携する民間事業者)."
@@ -24,17 +20,6 @@ console = Console()
 errors = Console(stderr=True)
 ClientId = Annotated[str, typer.Argument(help="The organisation's client_id (org-...).")]
 Note = Annotated[str, typer.Option(help="Why; kept with the registration.")]
-
-
-def _container() -> Container:
-    """The configured deployment, migrated to the newest schema."""
-    from myna.bootstrap import build_container  # noqa: PLC0415
-    from myna.platform.migrate import upgrade_to_head  # noqa: PLC0415
-    from myna.platform.settings import get_settings  # noqa: PLC0415
-
-    container = build_container(get_settings())
-    upgrade_to_head(container.engine)
-    return container
 
 
 def _read_json(path: Path) -> Any:
@@ -57,13 +42,8 @@ def _show(client: RegisteredClient) -> None:
 
 def _run(change: Any) -> RegisteredClient:
     """Apply one change in a unit of work; an error is printed, never a stack trace."""
-    container = _container()
-    try:
-        with unit_of_work(container.session_factory) as session:
-            result: RegisteredClient = change(session)
-    except MynaError as error:
-        errors.print(error.localized(), highlight=False)
-        raise typer.Exit(1) from None
+    with exit_on_error(errors, highlight=False), migrated_session() as session:
+        result: RegisteredClient = change(session)
     return result
 
 
@@ -191,8 +171,7 @@ def list_organizations(
     """The registered organisations with their state and approved scopes."""
     from myna.partners import organizations  # noqa: PLC0415
 
-    container = _container()
-    with unit_of_work(container.session_factory) as session:
+    with migrated_session() as session:
         found = organizations.list_organizations(session=session, status=status)
     if not found:
         console.print(_("No organisation is registered."))

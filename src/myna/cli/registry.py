@@ -4,17 +4,12 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-from myna.platform.db import unit_of_work
-from myna.platform.errors import MynaError
-
-if TYPE_CHECKING:
-    from myna.bootstrap import Container
+from myna.cli.common import exit_on_error, migrated_container, migrated_session
 
 app = typer.Typer(no_args_is_help=True, help="The resident registry (住民基本台帳).")
 municipalities_app = typer.Typer(no_args_is_help=True, help="Municipalities (市区町村).")
@@ -24,17 +19,6 @@ console = Console()
 errors = Console(stderr=True)
 
 
-def _container() -> Container:
-    # Imported here so `myna --help` does not build an engine or read settings.
-    from myna.bootstrap import build_container  # noqa: PLC0415
-    from myna.platform.migrate import upgrade_to_head  # noqa: PLC0415
-    from myna.platform.settings import get_settings  # noqa: PLC0415
-
-    container = build_container(get_settings())
-    upgrade_to_head(container.engine)
-    return container
-
-
 @municipalities_app.command("load")
 def load(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="総務省 list as CSV")],
@@ -42,13 +26,8 @@ def load(
     """Load a 全国地方公共団体コード list (UTF-8 or Shift_JIS CSV); all rows or none."""
     from myna.registry.service import load_municipality_file  # noqa: PLC0415
 
-    container = _container()
-    try:
-        with unit_of_work(container.session_factory) as session:
-            result = load_municipality_file(session=session, data=file.read_bytes())
-    except MynaError as error:
-        errors.print(error.localized())
-        raise typer.Exit(1) from None
+    with exit_on_error(errors), migrated_session() as session:
+        result = load_municipality_file(session=session, data=file.read_bytes())
     console.print(f"municipalities: {result.inserted} added, {result.updated} updated")
 
 
@@ -59,8 +38,7 @@ def list_(
     """List the registered municipalities."""
     from myna.reference import list_municipalities  # noqa: PLC0415
 
-    container = _container()
-    with unit_of_work(container.session_factory) as session:
+    with migrated_session() as session:
         for m in list_municipalities(session=session, prefecture_code=prefecture):
             console.print(f"{m.code}  {m.full_name}  {m.prefecture_name_kana} {m.name_kana}")
 
@@ -70,8 +48,7 @@ def personas() -> None:
     """Register the demo personas if missing and list them (no MyNumbers shown)."""
     from myna.registry.personas import ensure_personas  # noqa: PLC0415
 
-    container = _container()
-    with unit_of_work(container.session_factory) as session:
+    with migrated_session() as session:
         for key, resident in ensure_personas(session=session).items():
             console.print(f"{key:8} #{resident.id}  {resident.full_name}  {resident.full_address}")
 
@@ -81,28 +58,10 @@ def seed(
     seed_value: Annotated[int, typer.Option("--seed", "-s", help="same seed, same people")] = 0,
 ) -> None:
     """Add a deterministic synthetic population (census age pyramid and household mix)."""
-    from myna.registry.seeding import seed_population  # noqa: PLC0415
+    from myna.runtime import seed_residents  # noqa: PLC0415
 
     started = time.perf_counter()
-    container = _container()
-    with (
-        Progress(
-            "[progress.description]{task.description}",
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=console,
-            transient=True,
-        ) as progress,
-        unit_of_work(container.session_factory) as session,
-    ):
-        task = progress.add_task("residents", total=residents)
-        summary = seed_population(
-            session=session,
-            residents=residents,
-            seed=seed_value,
-            on_progress=lambda count: progress.advance(task, count),
-        )
+    summary = seed_residents(migrated_container(), console, residents=residents, seed=seed_value)
     # Wall time including migrations check and the final commit, as a user sees it.
     seconds = time.perf_counter() - started
     console.print(

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import typer
 from joserfc.errors import JoseError
 
-from myna.bootstrap import Container, build_container
+from myna.cli.common import exit_on_error, migrated_session
 from myna.network.transparency import service, signing
 from myna.network.transparency.domain import (
     ConsistencyProof,
@@ -27,10 +27,7 @@ from myna.network.transparency.domain import (
     verify_entry_inclusion,
     verify_heads_consistent,
 )
-from myna.platform.db import unit_of_work
-from myna.platform.errors import N_, MynaError
-from myna.platform.migrate import upgrade_to_head
-from myna.platform.settings import get_settings
+from myna.platform.errors import N_
 
 app = typer.Typer(
     no_args_is_help=True, help="The exchange log (やりとり履歴): heads, proofs, checks."
@@ -59,17 +56,6 @@ class MissingDocumentError(TransparencyError):
         "Nothing to verify: give --bundle, or --head with --entry and --proof, "
         "or --head with --second-head and --consistency, or --database."
     )
-
-
-def _container() -> Container:
-    container = build_container(get_settings())
-    upgrade_to_head(container.engine)
-    return container
-
-
-def _fail(error: MynaError) -> typer.Exit:
-    typer.echo(f"{error.code}: {error.localized()}", err=True)
-    return typer.Exit(code=1)
 
 
 def _read_json(path: Path) -> Any:
@@ -119,15 +105,11 @@ def head(
     out: Out = None,
 ) -> None:
     """Publish a signed tree head of the current log (with --key) or show the latest."""
-    container = _container()
-    try:
-        with unit_of_work(container.session_factory) as session:
-            if key is not None:
-                published = service.publish_tree_head(session=session, signer=_signer(key))
-            else:
-                published = service.latest_tree_head(session=session)
-    except MynaError as error:
-        raise _fail(error) from error
+    with exit_on_error(), migrated_session() as session:
+        if key is not None:
+            published = service.publish_tree_head(session=session, signer=_signer(key))
+        else:
+            published = service.latest_tree_head(session=session)
     _dump(published.to_json(), out)
 
 
@@ -137,12 +119,8 @@ def proof(
     out: Out = None,
 ) -> None:
     """Write an entry with its inclusion proof against the latest signed head (a bundle)."""
-    container = _container()
-    try:
-        with unit_of_work(container.session_factory) as session:
-            bundle = service.inclusion_bundle(session=session, index=index)
-    except MynaError as error:
-        raise _fail(error) from error
+    with exit_on_error(), migrated_session() as session:
+        bundle = service.inclusion_bundle(session=session, index=index)
     if bundle is None:
         typer.echo("No signed tree head covers this entry yet; publish one first.", err=True)
         raise typer.Exit(code=1)
@@ -156,12 +134,8 @@ def consistency(
     out: Out = None,
 ) -> None:
     """Write a consistency proof between two tree sizes."""
-    container = _container()
-    try:
-        with unit_of_work(container.session_factory) as session:
-            document = service.consistency_proof(session=session, first=first, second=second)
-    except MynaError as error:
-        raise _fail(error) from error
+    with exit_on_error(), migrated_session() as session:
+        document = service.consistency_proof(session=session, first=first, second=second)
     _dump(document.to_json(), out)
 
 
@@ -177,8 +151,7 @@ def _public_key(public_key: Path | None, key: Path | None) -> Any:
 
 
 def _verify_database(key: Any) -> None:
-    container = _container()
-    with unit_of_work(container.session_factory) as session:
+    with migrated_session() as session:
         report = service.verify_log(session=session, public_key=key)
     typer.echo(
         f"entries {report.entries_checked}, subtrees {report.nodes_checked}, "
@@ -218,7 +191,7 @@ def verify(
     ] = None,
 ) -> None:
     """Check heads and proofs offline (no database), or the whole log with --database."""
-    try:
+    with exit_on_error():
         verifying_key = _public_key(public_key, key)
         if database:
             _verify_database(verifying_key)
@@ -255,5 +228,3 @@ def verify(
             checked = True
         if not checked:
             raise MissingDocumentError
-    except MynaError as error:
-        raise _fail(error) from error

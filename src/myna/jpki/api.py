@@ -19,7 +19,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
 from myna.jpki import profile, service
-from myna.jpki.domain import AuthorityKind, JpkiError, UnknownAuthorityError
+from myna.jpki.domain import JpkiError
 from myna.jpki.schemas import AuthorityIndex, AuthorityRead, ErrorRead
 from myna.platform.db import unit_of_work, utcnow
 from myna.platform.errors import N_, MynaError
@@ -64,13 +64,6 @@ def _max_age(until: datetime) -> int:
     return max(0, int((until - utcnow()).total_seconds()))
 
 
-def _authority(name: str) -> AuthorityKind | None:
-    try:
-        return AuthorityKind(name)
-    except ValueError:
-        return None
-
-
 @router.get("/jpki/ca/", response_model=AuthorityIndex)
 def authority_index(
     request: Request,
@@ -103,11 +96,8 @@ def authority_certificate(
 ) -> Response:
     """A CA certificate, DER (RFC 5280 §4.2.2.1 caIssuers)."""
     with transaction(request) as session:
-        kind = _authority(name)
-        if kind is None:
-            return _error(UnknownAuthorityError())
-        try:
-            der = service.ca_certificate(session=session, kind=kind)
+        try:  # an unknown name is an UnknownAuthorityError
+            der = service.ca_certificate(session=session, kind=name)
         except MynaError as error:
             return _error(error)
         return Response(
@@ -124,12 +114,9 @@ def revocation_list(
 ) -> Response:
     """A CA's current CRL, DER, cacheable until its nextUpdate (RFC 5280 §5.1.2.5)."""
     with transaction(request) as session:
-        kind = _authority(name)
-        if kind is None:
-            return _error(UnknownAuthorityError())
         settings = get_container(request).settings
-        try:
-            der = service.current_crl(session=session, settings=settings, kind=kind)
+        try:  # an unknown name is an UnknownAuthorityError
+            der = service.current_crl(session=session, settings=settings, kind=name)
         except MynaError as error:
             return _error(error)
         crl = x509.load_der_x509_crl(der)
@@ -137,7 +124,7 @@ def revocation_list(
         headers = {
             "Cache-Control": "public, max-age=0, must-revalidate",
             "Last-Modified": _http_date(crl.last_update_utc),
-            "ETag": f'"{kind.value}-{number}"',
+            "ETag": f'"{name}-{number}"',
         }
         if crl.next_update_utc is not None:
             headers["Cache-Control"] = f"public, max-age={_max_age(crl.next_update_utc)}"

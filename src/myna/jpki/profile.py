@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
 from cryptography.x509.oid import AuthorityInformationAccessOID, NameOID
 
 from myna.jpki.domain import (
@@ -117,20 +118,99 @@ def leaf_key_usage(kind: CertificateKind) -> x509.KeyUsage:
     return _key_usage(digital_signature=True, content_commitment=kind is CertificateKind.SIGN)
 
 
+def _certificate(
+    *,
+    subject: x509.Name,
+    issuer: x509.Name,
+    public_key: CertificatePublicKeyTypes,
+    serial: int,
+    not_before: datetime,
+    not_after: datetime,
+    constraints: x509.BasicConstraints,
+    key_usage: x509.KeyUsage,
+) -> x509.CertificateBuilder:
+    """The fields every certificate has (RFC 5280 §4.1.2) and its two critical extensions.
+
+    basicConstraints (§4.2.1.9) and keyUsage (§4.2.1.3) come first, in that order.
+    """
+    return (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer)
+        .public_key(public_key)
+        .serial_number(serial)
+        .not_valid_before(not_before)
+        .not_valid_after(not_after)
+        .add_extension(constraints, critical=True)
+        .add_extension(key_usage, critical=True)
+    )
+
+
+def _issued(
+    builder: x509.CertificateBuilder,
+    *,
+    public_key: CertificatePublicKeyTypes,
+    issuer_key: rsa.RSAPrivateKey,
+    policy: x509.ObjectIdentifier,
+    crl: str,
+    access: x509.AuthorityInformationAccess,
+) -> x509.CertificateBuilder:
+    """The extensions of a certificate a CA issues, after the profile's own (RFC 5280 §4.2).
+
+    Key identifiers (§4.2.1.2, §4.2.1.1), the policy (§4.2.1.4), where the issuer's CRL
+    is (§4.2.1.13) and where its certificate and OCSP are (§4.2.2.1).
+    """
+    return (
+        builder.add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()),
+            critical=False,
+        )
+        .add_extension(
+            x509.CertificatePolicies([x509.PolicyInformation(policy, None)]), critical=False
+        )
+        .add_extension(_distribution_point(crl), critical=False)
+        .add_extension(access, critical=False)
+    )
+
+
+def _end_entity(
+    kind: CertificateKind,
+    subject: x509.Name,
+    public_key: CertificatePublicKeyTypes,
+    issuer: x509.Certificate,
+    serial: int,
+    not_before: datetime,
+    not_after: datetime,
+) -> x509.CertificateBuilder:
+    """A certificate that is no CA (RFC 5280 §4.2.1.9), with its kind's key usage."""
+    return _certificate(
+        subject=subject,
+        issuer=issuer.subject,
+        public_key=public_key,
+        serial=serial,
+        not_before=not_before,
+        not_after=not_after,
+        constraints=x509.BasicConstraints(ca=False, path_length=None),
+        key_usage=leaf_key_usage(kind),
+    )
+
+
 def build_root(*, key: rsa.RSAPrivateKey, now: datetime) -> x509.Certificate:
     """The self-signed root CA (RFC 5280 §4.2.1.9: CA, pathLenConstraint 1)."""
     name = authority_name(AuthorityKind.ROOT)
     public_key = key.public_key()
     return (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(public_key)
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - BACKDATE)
-        .not_valid_after(now + ROOT_LIFETIME)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=1), critical=True)
-        .add_extension(_key_usage(key_cert_sign=True, crl_sign=True), critical=True)
+        _certificate(
+            subject=name,
+            issuer=name,
+            public_key=public_key,
+            serial=x509.random_serial_number(),
+            not_before=now - BACKDATE,
+            not_after=now + ROOT_LIFETIME,
+            constraints=x509.BasicConstraints(ca=True, path_length=1),
+            key_usage=_key_usage(key_cert_sign=True, crl_sign=True),
+        )
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
         .sign(key, hashes.SHA256())
     )
@@ -151,41 +231,29 @@ def build_issuing(
     own OCSP responses (RFC 6960 §4.2.2.2, the CA-designated-by-itself case).
     """
     public_key = key.public_key()
-    policy = _AUTHORITY_POLICIES[kind]
-    return (
-        x509.CertificateBuilder()
-        .subject_name(authority_name(kind))
-        .issuer_name(root.subject)
-        .public_key(public_key)
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - BACKDATE)
-        .not_valid_after(min(now + ISSUING_LIFETIME, root.not_valid_after_utc))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(
-            _key_usage(digital_signature=True, key_cert_sign=True, crl_sign=True), critical=True
-        )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(root_key.public_key()),
-            critical=False,
-        )
-        .add_extension(
-            x509.CertificatePolicies([x509.PolicyInformation(policy, None)]), critical=False
-        )
-        .add_extension(_distribution_point(crl_url(base_url, AuthorityKind.ROOT)), critical=False)
-        .add_extension(
-            x509.AuthorityInformationAccess(
-                [
-                    x509.AccessDescription(
-                        AuthorityInformationAccessOID.CA_ISSUERS,
-                        x509.UniformResourceIdentifier(ca_url(base_url, AuthorityKind.ROOT)),
-                    )
-                ]
-            ),
-            critical=False,
-        )
-        .sign(root_key, hashes.SHA256())
+    builder = _certificate(
+        subject=authority_name(kind),
+        issuer=root.subject,
+        public_key=public_key,
+        serial=x509.random_serial_number(),
+        not_before=now - BACKDATE,
+        not_after=min(now + ISSUING_LIFETIME, root.not_valid_after_utc),
+        constraints=x509.BasicConstraints(ca=True, path_length=0),
+        key_usage=_key_usage(digital_signature=True, key_cert_sign=True, crl_sign=True),
     )
+    # The root answers no OCSP: the access names its certificate only.
+    root_certificate = x509.AccessDescription(
+        AuthorityInformationAccessOID.CA_ISSUERS,
+        x509.UniformResourceIdentifier(ca_url(base_url, AuthorityKind.ROOT)),
+    )
+    return _issued(
+        builder,
+        public_key=public_key,
+        issuer_key=root_key,
+        policy=_AUTHORITY_POLICIES[kind],
+        crl=crl_url(base_url, AuthorityKind.ROOT),
+        access=x509.AuthorityInformationAccess([root_certificate]),
+    ).sign(root_key, hashes.SHA256())
 
 
 def leaf_subject(subject_cn: str) -> x509.Name:
@@ -212,28 +280,15 @@ def build_leaf(
     base_url: str,
 ) -> x509.Certificate:
     """A card certificate (署名用 or 利用者証明用) per the J-LIS profile and RFC 5280 §4.2."""
-    authority = kind.authority
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(leaf_subject(subject_cn))
-        .issuer_name(issuer.subject)
-        .public_key(public_key)
-        .serial_number(serial)
-        .not_valid_before(not_before)
-        .not_valid_after(not_after)
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(leaf_key_usage(kind), critical=True)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()),
-            critical=False,
-        )
-        .add_extension(
-            x509.CertificatePolicies([x509.PolicyInformation(_POLICIES[kind], None)]),
-            critical=False,
-        )
-        .add_extension(_distribution_point(crl_url(base_url, authority)), critical=False)
-        .add_extension(_access(base_url, authority), critical=False)
+    builder = _issued(
+        _end_entity(
+            kind, leaf_subject(subject_cn), public_key, issuer, serial, not_before, not_after
+        ),
+        public_key=public_key,
+        issuer_key=issuer_key,
+        policy=_POLICIES[kind],
+        crl=crl_url(base_url, kind.authority),
+        access=_access(base_url, kind.authority),
     )
     if basic_info is not None:
         # Non-critical: the subject DN is not empty (RFC 5280 §4.2.1.6).
@@ -287,37 +342,26 @@ def build_organization(
     message-signing purpose (§4.2.1.12), so the key signs messages and nothing else; the
     subjectAltName URI ``urn:myna:agency:<code>`` names the organisation (§4.2.1.6).
     """
-    authority = AuthorityKind.GOVERNMENT
-    return (
-        x509.CertificateBuilder()
-        .subject_name(organization_subject(code, name))
-        .issuer_name(issuer.subject)
-        .public_key(public_key)
-        .serial_number(serial)
-        .not_valid_before(not_before)
-        .not_valid_after(not_after)
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(leaf_key_usage(CertificateKind.ORGANIZATION), critical=True)
+    subject = organization_subject(code, name)
+    builder = (
+        _end_entity(
+            CertificateKind.ORGANIZATION, subject, public_key, issuer, serial, not_before, not_after
+        )
         .add_extension(x509.ExtendedKeyUsage([EKU_MESSAGE_SIGNING]), critical=False)
         .add_extension(
             x509.SubjectAlternativeName([x509.UniformResourceIdentifier(organization_urn(code))]),
             critical=False,
         )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()),
-            critical=False,
-        )
-        .add_extension(
-            x509.CertificatePolicies(
-                [x509.PolicyInformation(_POLICIES[CertificateKind.ORGANIZATION], None)]
-            ),
-            critical=False,
-        )
-        .add_extension(_distribution_point(crl_url(base_url, authority)), critical=False)
-        .add_extension(_access(base_url, authority), critical=False)
-        .sign(issuer_key, hashes.SHA256())
     )
+    authority = AuthorityKind.GOVERNMENT
+    return _issued(
+        builder,
+        public_key=public_key,
+        issuer_key=issuer_key,
+        policy=_POLICIES[CertificateKind.ORGANIZATION],
+        crl=crl_url(base_url, authority),
+        access=_access(base_url, authority),
+    ).sign(issuer_key, hashes.SHA256())
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TypedDict
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -381,43 +382,71 @@ def issue_certificate(
         expiry = certificate_expiry(not_before.astimezone(JST).date(), birth_date)
         not_after = end_of_day_jst(expiry)
     not_after = _now(not_after)
-    if not_after <= not_before or not_after > issuer.certificate.not_valid_after_utc:
-        raise InvalidValidityError
-    serial = x509.random_serial_number()
+    issuance = _issuance(issuer, settings, not_before, not_after)
     # Opaque, random and unrelated to the holder: a CN must reveal nothing (J-LIS profile).
     subject_cn = secrets.token_hex(16).upper()
     certificate = profile.build_leaf(
-        kind=kind,
-        public_key=key,
+        kind=kind, public_key=key, subject_cn=subject_cn, basic_info=basic_info, **issuance
+    )
+    row = IssuedCertificate(
+        kind=kind.value, holder_id=holder_id, card_id=card_id, subject_cn=subject_cn
+    )
+    _record_issued(session, issuer, issuance, certificate, row)
+    log.info(
+        "jpki.certificate_issued", kind=kind.value, serial=serial_key(certificate.serial_number)
+    )
+    return certificate
+
+
+class _Issuance(TypedDict):
+    """What the profile's builders take from the issuing CA, the clock and the settings."""
+
+    issuer: x509.Certificate
+    issuer_key: rsa.RSAPrivateKey
+    serial: int
+    not_before: datetime
+    not_after: datetime
+    base_url: str
+
+
+def _issuance(
+    issuer: _Authority, settings: Settings, not_before: datetime, not_after: datetime
+) -> _Issuance:
+    """A new serial under ``issuer`` for a certificate valid from ``not_before`` to ``not_after``.
+
+    The certificate must end after it starts and not outlive its issuer (RFC 5280 §6.1.3).
+    """
+    if not_after <= not_before or not_after > issuer.certificate.not_valid_after_utc:
+        raise InvalidValidityError
+    return _Issuance(
         issuer=issuer.certificate,
         issuer_key=_private_key(issuer, settings),
-        serial=serial,
-        subject_cn=subject_cn,
+        serial=x509.random_serial_number(),
         not_before=not_before,
         not_after=not_after,
-        basic_info=basic_info,
         base_url=settings.portal_url,
     )
-    row = repository.authority(session, issuer.kind)
-    if row is None:  # pragma: no cover - read a moment ago
+
+
+def _record_issued(
+    session: Session,
+    issuer: _Authority,
+    issuance: _Issuance,
+    certificate: x509.Certificate,
+    row: IssuedCertificate,
+) -> None:
+    """Keep an issued certificate (``row`` says what it is for): status and OCSP read it."""
+    authority = repository.authority(session, issuer.kind)
+    if authority is None:  # pragma: no cover - read a moment ago
         raise AuthoritiesNotInitializedError
-    session.add(
-        IssuedCertificate(
-            serial=serial_key(serial),
-            kind=kind.value,
-            authority_id=row.id,
-            holder_id=holder_id,
-            card_id=card_id,
-            subject_cn=subject_cn,
-            not_before=not_before,
-            not_after=not_after,
-            certificate=certificate.public_bytes(serialization.Encoding.DER),
-            status=CertificateStatus.VALID.value,
-        )
-    )
+    row.serial = serial_key(certificate.serial_number)
+    row.authority_id = authority.id
+    row.not_before = issuance["not_before"]
+    row.not_after = issuance["not_after"]
+    row.certificate = certificate.public_bytes(serialization.Encoding.DER)
+    row.status = CertificateStatus.VALID.value
+    session.add(row)
     session.flush()
-    log.info("jpki.certificate_issued", kind=kind.value, serial=serial_key(serial))
-    return certificate
 
 
 # --- records and revocation -------------------------------------------------------
@@ -864,43 +893,20 @@ def issue_organization_certificate(
     issuer = _authority(session, AuthorityKind.GOVERNMENT)
     not_before = _now(now)
     not_after = _now(not_after or not_before + ORGANIZATION_LIFETIME)
-    if not_after <= not_before or not_after > issuer.certificate.not_valid_after_utc:
-        raise InvalidValidityError
-    serial = x509.random_serial_number()
-    certificate = profile.build_organization(
-        public_key=key,
-        issuer=issuer.certificate,
-        issuer_key=_private_key(issuer, settings),
-        serial=serial,
-        code=code,
-        name=name,
-        not_before=not_before,
-        not_after=not_after,
-        base_url=settings.portal_url,
+    issuance = _issuance(issuer, settings, not_before, not_after)
+    certificate = profile.build_organization(public_key=key, code=code, name=name, **issuance)
+    row = IssuedCertificate(
+        kind=CertificateKind.ORGANIZATION.value,
+        holder_id=None,
+        card_id=None,
+        organization_code=code,
+        subject_cn=code,
     )
-    row = repository.authority(session, AuthorityKind.GOVERNMENT)
-    if row is None:  # pragma: no cover - read a moment ago
-        raise AuthoritiesNotInitializedError
-    session.add(
-        IssuedCertificate(
-            serial=serial_key(serial),
-            kind=CertificateKind.ORGANIZATION.value,
-            authority_id=row.id,
-            holder_id=None,
-            card_id=None,
-            organization_code=code,
-            subject_cn=code,
-            not_before=not_before,
-            not_after=not_after,
-            certificate=certificate.public_bytes(serialization.Encoding.DER),
-            status=CertificateStatus.VALID.value,
-        )
-    )
-    session.flush()
+    _record_issued(session, issuer, issuance, certificate, row)
     log.info(
         "jpki.certificate_issued",
         kind=CertificateKind.ORGANIZATION.value,
-        serial=serial_key(serial),
+        serial=serial_key(certificate.serial_number),
         organization=code,
     )
     return certificate

@@ -12,12 +12,14 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
 
 from myna import network
 from myna.notices import service
@@ -91,6 +93,50 @@ def _attachments(items: Any) -> list[dict[str, Any]]:
     return decoded
 
 
+async def _signed_call(
+    request: Request, handle: Callable[[Session, str, dict[str, Any]], dict[str, Any]]
+) -> dict[str, Any]:
+    """Verify the agency's signed body and ``handle`` its payload in one transaction.
+
+    ``handle`` gets the session, the verified sender and the payload; it runs in a
+    worker thread, off the event loop.
+    """
+    token = await _token(request)
+    container = get_container(request)
+
+    def run() -> dict[str, Any]:
+        with unit_of_work(container.session_factory) as session:
+            opened = network.open_signed(token, session=session, settings=container.settings)
+            return handle(session, opened.sender, _payload(opened.payload))
+
+    return await run_in_threadpool(run)
+
+
+def _send(session: Session, sender: str, data: dict[str, Any]) -> dict[str, Any]:
+    request_id, issued_at = _once(data)
+    network.admit_once(
+        session=session, request_id=request_id, requester=sender, issued_at=issued_at
+    )
+    audience = _audience(data.pop("audience", None))
+    if "attachments" in data:
+        data["attachments"] = _attachments(data["attachments"])
+    sent = service.send_notice(
+        session=session, sender=sender, audience=audience, content=service.parse_content(data)
+    )
+    return sent.model_dump(mode="json")
+
+
+def _preview(session: Session, sender: str, data: dict[str, Any]) -> dict[str, Any]:
+    # A preview changes nothing, so it needs no request id (one is tolerated).
+    data.pop("request_id", None)
+    data.pop("issued_at", None)
+    if set(data) != {"segment"}:
+        raise InvalidNoticeError(detail='the preview body is {"segment": {...}}')
+    segment = Segment.from_dict(data["segment"])
+    size = service.preview_audience(session=session, sender=sender, segment=segment)
+    return {"audience_size": size}
+
+
 @router.post(
     "",
     status_code=201,
@@ -98,29 +144,7 @@ def _attachments(items: Any) -> list[dict[str, Any]]:
     openapi_extra=_SIGNED_BODY,
 )
 async def send(request: Request) -> JSONResponse:
-    token = await _token(request)
-    container = get_container(request)
-
-    def run() -> dict[str, Any]:
-        with unit_of_work(container.session_factory) as session:
-            opened = network.open_signed(token, session=session, settings=container.settings)
-            data = _payload(opened.payload)
-            request_id, issued_at = _once(data)
-            network.admit_once(
-                session=session, request_id=request_id, requester=opened.sender, issued_at=issued_at
-            )
-            audience = _audience(data.pop("audience", None))
-            if "attachments" in data:
-                data["attachments"] = _attachments(data["attachments"])
-            sent = service.send_notice(
-                session=session,
-                sender=opened.sender,
-                audience=audience,
-                content=service.parse_content(data),
-            )
-            return sent.model_dump(mode="json")
-
-    return JSONResponse(await run_in_threadpool(run), status_code=201)
+    return JSONResponse(await _signed_call(request, _send), status_code=201)
 
 
 @router.post(
@@ -129,23 +153,4 @@ async def send(request: Request) -> JSONResponse:
     openapi_extra=_SIGNED_BODY,
 )
 async def preview(request: Request) -> JSONResponse:
-    token = await _token(request)
-    container = get_container(request)
-
-    def run() -> dict[str, Any]:
-        with unit_of_work(container.session_factory) as session:
-            opened = network.open_signed(token, session=session, settings=container.settings)
-            data = _payload(opened.payload)
-            # A preview changes nothing, so it needs no request id (one is tolerated).
-            data.pop("request_id", None)
-            data.pop("issued_at", None)
-            if set(data) != {"segment"}:
-                raise InvalidNoticeError(detail='the preview body is {"segment": {...}}')
-            segment = Segment.from_dict(data["segment"])
-            return {
-                "audience_size": service.preview_audience(
-                    session=session, sender=opened.sender, segment=segment
-                )
-            }
-
-    return JSONResponse(await run_in_threadpool(run))
+    return JSONResponse(await _signed_call(request, _preview))

@@ -6,11 +6,11 @@ import hashlib
 import json
 import re
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
@@ -39,6 +39,8 @@ if TYPE_CHECKING:
     from myna.bootstrap import Container
 
 log = get_logger(__name__)
+Asked = TypeVar("Asked")  # what a portal asks the card: a login challenge or a document
+Answer = TypeVar("Answer")  # what the card gives back
 TEMPLATES = make_templates(Path(__file__).with_name("templates"))
 PLATFORM_STATIC = Path(__file__).parent.parent / "platform" / "static"
 CSRF_COOKIE = "myna_reader_csrf"
@@ -216,6 +218,81 @@ def _expired(request: Request) -> Response:
     return _render(request, "reader/problem.html", 403, message=message)
 
 
+def _problem(request: Request, exc: MynaError) -> Response:
+    return _render(request, "reader/problem.html", 400, message=exc.localized())
+
+
+@dataclass(frozen=True, slots=True)
+class _CardStep(Generic[Asked]):
+    """A portal request the card answers (a login challenge, a document to sign), as shown."""
+
+    page: str
+    fetch: Callable[[Reader, str], Asked]
+    shown: Callable[[Asked], dict[str, Any]]
+
+
+_LOGIN: _CardStep[Challenge] = _CardStep(
+    "reader/authorize.html", Reader.fetch, lambda challenge: {"origin": challenge.origin}
+)
+_SIGNING: _CardStep[SigningRequest] = _CardStep(
+    "reader/sign.html", Reader.fetch_signing, lambda signing: {"signing": signing}
+)
+
+
+def _show(request: Request, step: _CardStep[Asked], request_uri: str) -> Response:
+    """The step's form: what the portal asks, the cards to answer with."""
+    reader = _reader(request)
+    try:
+        asked = step.fetch(reader, request_uri)
+    except MynaError as exc:
+        return _problem(request, exc)
+    cards = reader.cards.list_cards()
+    return _form(request, step.page, request_uri=request_uri, cards=cards, **step.shown(asked))
+
+
+def _answer(
+    request: Request,
+    step: _CardStep[Asked],
+    *,
+    request_uri: str,
+    card_id: str,
+    csrf_token: str,
+    use_card: Callable[[Asked], Answer],
+    send: Callable[[Asked, Answer], Response],
+) -> Response:
+    """Check the form, fetch the request again, let the card answer it, send the answer.
+
+    The card's errors (a wrong PIN or password, a locked key) show the form again; the
+    portal's show a problem page.
+    """
+    expected = request.cookies.get(CSRF_COOKIE, "")
+    if not expected or not secrets.compare_digest(expected, csrf_token):
+        return _expired(request)
+    reader = _reader(request)
+    try:
+        asked = step.fetch(reader, request_uri)
+    except MynaError as exc:
+        return _problem(request, exc)
+    try:
+        answer = use_card(asked)
+    except MynaError as exc:
+        return _render(
+            request,
+            step.page,
+            400,
+            request_uri=request_uri,
+            cards=reader.cards.list_cards(),
+            csrf_token=expected,
+            error=exc.localized(),
+            selected=card_id,
+            **step.shown(asked),
+        )
+    try:
+        return send(asked, answer)
+    except MynaError as exc:
+        return _problem(request, exc)
+
+
 @router.get("/", response_class=HTMLResponse)
 def index(request: Request) -> Response:
     return _render(request, "reader/index.html", cards=_reader(request).cards.list_cards())
@@ -223,18 +300,7 @@ def index(request: Request) -> Response:
 
 @router.get("/authorize", response_class=HTMLResponse)
 def authorize_form(request: Request, request_uri: str = "") -> Response:
-    reader = _reader(request)
-    try:
-        challenge = reader.fetch(request_uri)
-    except MynaError as exc:
-        return _render(request, "reader/problem.html", 400, message=exc.localized())
-    return _form(
-        request,
-        "reader/authorize.html",
-        request_uri=request_uri,
-        origin=challenge.origin,
-        cards=reader.cards.list_cards(),
-    )
+    return _show(request, _LOGIN, request_uri)
 
 
 @router.post("/authorize", response_class=HTMLResponse)
@@ -246,50 +312,30 @@ def authorize(
     csrf_token: Annotated[str, Form(max_length=64)],
 ) -> Response:
     reader = _reader(request)
-    expected = request.cookies.get(CSRF_COOKIE, "")
-    if not expected or not secrets.compare_digest(expected, csrf_token):
-        return _expired(request)
-    try:
-        challenge = reader.fetch(request_uri)
-    except MynaError as exc:
-        return _render(request, "reader/problem.html", 400, message=exc.localized())
-    try:
+
+    def sign(challenge: Challenge) -> tuple[bytes, bytes]:
         session = reader.cards.open_session(card_id, "auth", pin)
-        signature = session.sign(challenge.message)
-    except MynaError as exc:
-        return _render(
-            request,
-            "reader/authorize.html",
-            400,
-            request_uri=request_uri,
-            origin=challenge.origin,
-            cards=reader.cards.list_cards(),
-            csrf_token=expected,
-            error=exc.localized(),
-            selected=card_id,
-        )
-    try:
-        reader.answer(request_uri, session.certificate.public_bytes(Encoding.DER), signature)
-    except MynaError as exc:
-        return _render(request, "reader/problem.html", 400, message=exc.localized())
-    log.info("challenge_answered", origin=challenge.origin)
-    return _render(request, "reader/done.html", origin=challenge.origin)
+        return session.certificate.public_bytes(Encoding.DER), session.sign(challenge.message)
+
+    def send(challenge: Challenge, answer: tuple[bytes, bytes]) -> Response:
+        reader.answer(request_uri, *answer)
+        log.info("challenge_answered", origin=challenge.origin)
+        return _render(request, "reader/done.html", origin=challenge.origin)
+
+    return _answer(
+        request,
+        _LOGIN,
+        request_uri=request_uri,
+        card_id=card_id,
+        csrf_token=csrf_token,
+        use_card=sign,
+        send=send,
+    )
 
 
 @router.get("/sign", response_class=HTMLResponse)
 def sign_form(request: Request, request_uri: str = "") -> Response:
-    reader = _reader(request)
-    try:
-        signing = reader.fetch_signing(request_uri)
-    except MynaError as exc:
-        return _render(request, "reader/problem.html", 400, message=exc.localized())
-    return _form(
-        request,
-        "reader/sign.html",
-        request_uri=request_uri,
-        signing=signing,
-        cards=reader.cards.list_cards(),
-    )
+    return _show(request, _SIGNING, request_uri)
 
 
 @router.post("/sign", response_class=HTMLResponse)
@@ -301,33 +347,24 @@ def sign(
     csrf_token: Annotated[str, Form(max_length=64)],
 ) -> Response:
     reader = _reader(request)
-    expected = request.cookies.get(CSRF_COOKIE, "")
-    if not expected or not secrets.compare_digest(expected, csrf_token):
-        return _expired(request)
-    try:
-        signing = reader.fetch_signing(request_uri)
-    except MynaError as exc:
-        return _render(request, "reader/problem.html", 400, message=exc.localized())
-    try:
-        signature = reader.cards.open_session(card_id, "sign", password).sign_cms(signing.content)
-    except MynaError as exc:
-        return _render(
-            request,
-            "reader/sign.html",
-            400,
-            request_uri=request_uri,
-            signing=signing,
-            cards=reader.cards.list_cards(),
-            csrf_token=expected,
-            error=exc.localized(),
-            selected=card_id,
-        )
-    try:
+
+    def sign_cms(signing: SigningRequest) -> bytes:
+        return reader.cards.open_session(card_id, "sign", password).sign_cms(signing.content)
+
+    def send(signing: SigningRequest, signature: bytes) -> Response:
         receipt = reader.answer_signing(request_uri, signature)
-    except MynaError as exc:
-        return _render(request, "reader/problem.html", 400, message=exc.localized())
-    log.info("application_signed", origin=signing.origin)
-    return _render(request, "reader/signed.html", origin=signing.origin, receipt_number=receipt)
+        log.info("application_signed", origin=signing.origin)
+        return _render(request, "reader/signed.html", origin=signing.origin, receipt_number=receipt)
+
+    return _answer(
+        request,
+        _SIGNING,
+        request_uri=request_uri,
+        card_id=card_id,
+        csrf_token=csrf_token,
+        use_card=sign_cms,
+        send=send,
+    )
 
 
 def create_reader_app(container: Container, *, http_client: httpx.Client | None = None) -> FastAPI:

@@ -28,22 +28,14 @@ def record_move_in(
     current address closes on ``moved_on`` and the new one opens, in the caller's
     transaction: a refusal for anyone leaves nobody moved once the caller rolls back.
     """
-    if not resident_ids:
-        return []
-    first, *others = resident_ids
-    head = record_move(
-        session=session,
-        resident_id=first,
-        municipality_code=municipality_code,
-        address=address,
-        moved_on=moved_on,
-        reason=AddressChangeReason.MOVE_IN,
-        relation=Relation.HEAD,
-    )
-    moved = [head]
-    for resident_id in others:
-        before = get_resident(session=session, resident_id=resident_id)
-        relation = Relation.COHABITANT if before.relation is Relation.HEAD else before.relation
+    moved: list[ResidentRead] = []
+    for resident_id in resident_ids:
+        if not moved:
+            household_id, relation = None, Relation.HEAD
+        else:
+            before = get_resident(session=session, resident_id=resident_id)
+            household_id = moved[0].household_id
+            relation = Relation.COHABITANT if before.relation is Relation.HEAD else before.relation
         moved.append(
             record_move(
                 session=session,
@@ -52,7 +44,7 @@ def record_move_in(
                 address=address,
                 moved_on=moved_on,
                 reason=AddressChangeReason.MOVE_IN,
-                household_id=head.household_id,
+                household_id=household_id,
                 relation=relation,
             )
         )

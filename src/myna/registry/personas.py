@@ -136,22 +136,11 @@ def ensure_personas(*, session: Session) -> dict[str, ResidentRead]:
         if resident_id is not None:
             resident = get_resident(session=session, resident_id=resident_id)
         else:
+            # A persona's fields are the registration's, by name (household_id aside).
+            data = ResidentCreate.model_validate(persona, from_attributes=True)
+            household_id = households.get(persona.household)
             resident = register_resident(
-                session=session,
-                data=ResidentCreate(
-                    my_number=persona.my_number,
-                    family_name=persona.family_name,
-                    given_name=persona.given_name,
-                    family_name_kana=persona.family_name_kana,
-                    given_name_kana=persona.given_name_kana,
-                    birth_date=persona.birth_date,
-                    sex=persona.sex,
-                    municipality_code=persona.municipality_code,
-                    address=persona.address,
-                    household_id=households.get(persona.household),
-                    relation=persona.relation,
-                    registered_on=persona.registered_on,
-                ),
+                session=session, data=data.model_copy(update={"household_id": household_id})
             )
         households.setdefault(persona.household, resident.household_id)
         result[persona.key] = resident

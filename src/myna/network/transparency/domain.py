@@ -611,6 +611,20 @@ def _hashes(value: Mapping[str, Any], name: str, kind: str) -> list[bytes]:
     return [unb64(item, kind=kind) for item in items]
 
 
+def _read_proof(
+    value: object, kind: str, names: tuple[str, str, str]
+) -> tuple[int, int, tuple[bytes, ...]]:
+    """A proof document's two tree positions and its path; ``kind`` names it in errors."""
+    if not isinstance(value, dict):
+        raise InvalidProofError(kind=kind, reason="expected a JSON object")
+    first, second, path = names
+    return (
+        _count(value, first, kind),
+        _count(value, second, kind),
+        tuple(_hashes(value, path, kind)),
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class InclusionProof:
     """An inclusion proof (RFC 9162 §4.12 InclusionProofDataV2, as JSON)."""
@@ -630,14 +644,8 @@ class InclusionProof:
     @classmethod
     def from_json(cls, value: object) -> InclusionProof:
         """Read an inclusion proof document."""
-        kind = "inclusion proof"
-        if not isinstance(value, dict):
-            raise InvalidProofError(kind=kind, reason="expected a JSON object")
-        return cls(
-            leaf_index=_count(value, "leaf_index", kind),
-            tree_size=_count(value, "tree_size", kind),
-            path=tuple(_hashes(value, "inclusion_path", kind)),
-        )
+        names = ("leaf_index", "tree_size", "inclusion_path")
+        return cls(*_read_proof(value, "inclusion proof", names))
 
 
 @dataclass(frozen=True, slots=True)
@@ -659,14 +667,8 @@ class ConsistencyProof:
     @classmethod
     def from_json(cls, value: object) -> ConsistencyProof:
         """Read a consistency proof document."""
-        kind = "consistency proof"
-        if not isinstance(value, dict):
-            raise InvalidProofError(kind=kind, reason="expected a JSON object")
-        return cls(
-            first=_count(value, "first", kind),
-            second=_count(value, "second", kind),
-            path=tuple(_hashes(value, "consistency_path", kind)),
-        )
+        names = ("first", "second", "consistency_path")
+        return cls(*_read_proof(value, "consistency proof", names))
 
 
 @dataclass(frozen=True, slots=True)

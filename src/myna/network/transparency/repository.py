@@ -9,7 +9,7 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, func, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
-from myna.network.transparency.domain import Node
+from myna.network.transparency.domain import LogEntry, Node
 from myna.network.transparency.models import LogEntryRow, LogNode, LogState, LogTreeHead
 
 STATE_ID = 1
@@ -50,6 +50,23 @@ def read_state(session: Session) -> tuple[int, bytes]:
 def save_state(session: Session, *, tree_size: int, frontier: bytes) -> None:
     """Record the new tree size and frontier."""
     session.connection().execute(_SAVE_STATE, {"new_size": tree_size, "new_frontier": frontier})
+
+
+def entry_row(entry: LogEntry, leaf_hash: bytes) -> dict[str, Any]:
+    """The column values that store ``entry`` (for :func:`insert_entries`)."""
+    return {
+        "leaf_index": entry.index,
+        "leaf_hash": leaf_hash,
+        "occurred_at": entry.time,
+        "requester": entry.requester,
+        "provider": entry.provider,
+        "procedure": entry.procedure,
+        "item": entry.item,
+        "subject": entry.subject,
+        "outcome": entry.outcome.value,
+        "purpose": entry.purpose,
+        "detail": entry.detail,
+    }
 
 
 def insert_entries(session: Session, rows: Sequence[dict[str, Any]]) -> None:

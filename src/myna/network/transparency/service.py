@@ -67,21 +67,7 @@ def append(*, session: Session, entries: Sequence[NewEntry]) -> list[int]:
     for new in entries:
         entry = LogEntry.record(frontier.size, new, new.time or now)
         digest = entry.leaf_hash()
-        rows.append(
-            {
-                "leaf_index": entry.index,
-                "leaf_hash": digest,
-                "occurred_at": entry.time,
-                "requester": entry.requester,
-                "provider": entry.provider,
-                "procedure": entry.procedure,
-                "item": entry.item,
-                "subject": entry.subject,
-                "outcome": entry.outcome.value,
-                "purpose": entry.purpose,
-                "detail": entry.detail,
-            }
-        )
+        rows.append(repository.entry_row(entry, digest))
         for (level, index), value in frontier.append(digest):
             nodes.append({"level": level, "node_index": index, "hash": value})
     repository.insert_entries(session, rows)

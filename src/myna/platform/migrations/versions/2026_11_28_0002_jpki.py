@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import myna.platform.db
+from myna.platform.migrations import tables
 
 revision: str = "0002_jpki"
 down_revision: str | None = "0001_registry"
@@ -22,55 +22,40 @@ def upgrade() -> None:
     op.create_table(
         "jpki_authorities",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("kind", sa.String(length=8), nullable=False),
-        sa.Column("subject", sa.String(length=200), nullable=False),
-        sa.Column("fingerprint", sa.String(length=64), nullable=False),
-        sa.Column("certificate", sa.LargeBinary(), nullable=False),
-        sa.Column("private_key", sa.LargeBinary(), nullable=False),
-        sa.Column("next_crl_number", sa.Integer(), nullable=False),
-        sa.Column("crl_revision", sa.Integer(), nullable=False),
-        sa.Column("created_at", myna.platform.db.UTCDateTime(), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_jpki_authorities")),
-        sa.UniqueConstraint("fingerprint", name=op.f("uq_jpki_authorities_fingerprint")),
-        sa.UniqueConstraint("kind", name=op.f("uq_jpki_authorities_kind")),
+        *tables.strings(kind=8, subject=200, fingerprint=64),
+        *tables.columns(sa.LargeBinary(), "certificate", "private_key"),
+        *tables.columns(sa.Integer(), "next_crl_number", "crl_revision"),
+        sa.Column("created_at", tables.MOMENT, nullable=False),
+        tables.primary_key("jpki_authorities"),
+        tables.unique("jpki_authorities", "fingerprint"),
+        tables.unique("jpki_authorities", "kind"),
     )
     op.create_table(
         "jpki_certificates",
-        sa.Column("serial", sa.String(length=40), nullable=False),
-        sa.Column("kind", sa.String(length=8), nullable=False),
-        sa.Column("authority_id", sa.Integer(), nullable=False),
-        sa.Column("holder_id", sa.Integer(), nullable=False),
-        sa.Column("card_id", sa.String(length=64), nullable=False),
-        sa.Column("subject_cn", sa.String(length=64), nullable=False),
-        sa.Column("not_before", myna.platform.db.UTCDateTime(), nullable=False),
-        sa.Column("not_after", myna.platform.db.UTCDateTime(), nullable=False),
+        *tables.strings(serial=40, kind=8),
+        *tables.columns(sa.Integer(), "authority_id", "holder_id"),
+        *tables.strings(card_id=64, subject_cn=64),
+        *tables.columns(tables.MOMENT, "not_before", "not_after"),
         sa.Column("certificate", sa.LargeBinary(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
-        sa.Column("issued_at", myna.platform.db.UTCDateTime(), nullable=False),
-        sa.Column("revoked_at", myna.platform.db.UTCDateTime(), nullable=True),
+        sa.Column("issued_at", tables.MOMENT, nullable=False),
+        sa.Column("revoked_at", tables.MOMENT, nullable=True),
         sa.Column("revocation_reason", sa.String(length=32), nullable=True),
-        sa.Column("invalidity_date", myna.platform.db.UTCDateTime(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["authority_id"],
-            ["jpki_authorities.id"],
-            name=op.f("fk_jpki_certificates_authority_id_jpki_authorities"),
-        ),
-        sa.PrimaryKeyConstraint("serial", name=op.f("pk_jpki_certificates")),
+        sa.Column("invalidity_date", tables.MOMENT, nullable=True),
+        tables.foreign_key("jpki_certificates", "authority_id", "jpki_authorities.id"),
+        tables.primary_key("jpki_certificates", "serial"),
     )
-    with op.batch_alter_table("jpki_certificates", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_jpki_certificates_authority_id_status", ["authority_id", "status"], unique=False
-        )
-        batch_op.create_index(batch_op.f("ix_jpki_certificates_card_id"), ["card_id"], unique=False)
-        batch_op.create_index(
-            batch_op.f("ix_jpki_certificates_holder_id"), ["holder_id"], unique=False
-        )
+    op.create_index(
+        "ix_jpki_certificates_authority_id_status",
+        "jpki_certificates",
+        ["authority_id", "status"],
+        unique=False,
+    )
+    tables.create_indexes("jpki_certificates", "card_id", "holder_id")
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("jpki_certificates", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_jpki_certificates_holder_id"))
-        batch_op.drop_index(batch_op.f("ix_jpki_certificates_card_id"))
-        batch_op.drop_index("ix_jpki_certificates_authority_id_status")
+    tables.drop_indexes("jpki_certificates", "holder_id", "card_id")
+    op.drop_index("ix_jpki_certificates_authority_id_status", table_name="jpki_certificates")
     op.drop_table("jpki_certificates")
     op.drop_table("jpki_authorities")

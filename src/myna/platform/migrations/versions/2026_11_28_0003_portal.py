@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import myna.platform.db
+from myna.platform.migrations import tables
 
 revision: str = "0003_portal"
 down_revision: str | None = "0002_jpki"
@@ -21,53 +21,33 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     op.create_table(
         "portal_sessions",
-        sa.Column("token_digest", sa.String(length=64), nullable=False),
-        sa.Column("csrf_token", sa.String(length=64), nullable=False),
+        *tables.strings(token_digest=64, csrf_token=64),
         sa.Column("resident_id", sa.Integer(), nullable=True),
         sa.Column("certificate_serial", sa.String(length=64), nullable=True),
-        sa.Column("certificate_not_after", myna.platform.db.UTCDateTime(), nullable=True),
-        sa.Column("created_at", myna.platform.db.UTCDateTime(), nullable=False),
-        sa.Column("last_seen_at", myna.platform.db.UTCDateTime(), nullable=False),
-        sa.Column("authenticated_at", myna.platform.db.UTCDateTime(), nullable=True),
-        sa.PrimaryKeyConstraint("token_digest", name=op.f("pk_portal_sessions")),
+        sa.Column("certificate_not_after", tables.MOMENT, nullable=True),
+        *tables.columns(tables.MOMENT, "created_at", "last_seen_at"),
+        sa.Column("authenticated_at", tables.MOMENT, nullable=True),
+        tables.primary_key("portal_sessions", "token_digest"),
     )
-    op.create_index(
-        op.f("ix_portal_sessions_resident_id"), "portal_sessions", ["resident_id"], unique=False
-    )
+    tables.create_indexes("portal_sessions", "resident_id")
     op.create_table(
         "login_challenges",
-        sa.Column("id", sa.String(length=32), nullable=False),
-        sa.Column("nonce", sa.String(length=64), nullable=False),
-        sa.Column("origin", sa.String(length=255), nullable=False),
-        sa.Column("session_digest", sa.String(length=64), nullable=False),
-        sa.Column("status", sa.String(length=16), nullable=False),
-        sa.Column("created_at", myna.platform.db.UTCDateTime(), nullable=False),
-        sa.Column("expires_at", myna.platform.db.UTCDateTime(), nullable=False),
+        *tables.strings(id=32, nonce=64, origin=255, session_digest=64, status=16),
+        *tables.columns(tables.MOMENT, "created_at", "expires_at"),
         sa.Column("resident_id", sa.Integer(), nullable=True),
         sa.Column("certificate_serial", sa.String(length=64), nullable=True),
-        sa.Column("certificate_not_after", myna.platform.db.UTCDateTime(), nullable=True),
-        sa.Column("answered_at", myna.platform.db.UTCDateTime(), nullable=True),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_login_challenges")),
+        *tables.columns(tables.MOMENT, "certificate_not_after", "answered_at", nullable=True),
+        tables.primary_key("login_challenges"),
     )
-    op.create_index(
-        op.f("ix_login_challenges_expires_at"), "login_challenges", ["expires_at"], unique=False
-    )
+    tables.create_indexes("login_challenges", "expires_at")
     op.create_table(
         "auth_events",
-        sa.Column(
-            "id",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            autoincrement=True,
-            nullable=False,
-        ),
-        sa.Column("occurred_at", myna.platform.db.UTCDateTime(), nullable=False),
-        sa.Column("event", sa.String(length=32), nullable=False),
-        sa.Column("outcome", sa.String(length=32), nullable=False),
+        sa.Column("id", tables.BIG_ID, autoincrement=True, nullable=False),
+        sa.Column("occurred_at", tables.MOMENT, nullable=False),
+        *tables.strings(event=32, outcome=32),
         sa.Column("resident_id", sa.Integer(), nullable=True),
-        sa.Column("certificate_serial", sa.String(length=64), nullable=True),
-        sa.Column("challenge_id", sa.String(length=32), nullable=True),
-        sa.Column("client_ip", sa.String(length=64), nullable=True),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_auth_events")),
+        *tables.strings(certificate_serial=64, challenge_id=32, client_ip=64, nullable=True),
+        tables.primary_key("auth_events"),
     )
     op.create_index(
         "ix_auth_events_resident_at", "auth_events", ["resident_id", "occurred_at"], unique=False
@@ -77,7 +57,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_auth_events_resident_at", table_name="auth_events")
     op.drop_table("auth_events")
-    op.drop_index(op.f("ix_login_challenges_expires_at"), table_name="login_challenges")
+    tables.drop_indexes("login_challenges", "expires_at")
     op.drop_table("login_challenges")
-    op.drop_index(op.f("ix_portal_sessions_resident_id"), table_name="portal_sessions")
+    tables.drop_indexes("portal_sessions", "resident_id")
     op.drop_table("portal_sessions")

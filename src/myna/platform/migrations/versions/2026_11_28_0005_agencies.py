@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import myna.platform.db
+from myna.platform.migrations import tables
 
 revision: str = "0005_agencies"
 down_revision: str | None = "0004_transparency"
@@ -21,28 +21,14 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     op.create_table(
         "agency_records",
-        sa.Column(
-            "id",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            autoincrement=True,
-            nullable=False,
-        ),
-        sa.Column("agency_code", sa.String(length=32), nullable=False),
-        sa.Column("link_code", sa.String(length=64), nullable=False),
-        sa.Column("item_code", sa.String(length=48), nullable=False),
-        sa.Column("record_key", sa.String(length=64), nullable=False),
+        sa.Column("id", tables.BIG_ID, autoincrement=True, nullable=False),
+        *tables.strings(agency_code=32, link_code=64, item_code=48, record_key=64),
         sa.Column("payload", sa.JSON(), nullable=False),
         sa.Column("source", sa.String(length=128), nullable=False),
         sa.Column("valid_from", sa.Date(), nullable=False),
-        sa.Column("updated_at", myna.platform.db.UTCDateTime(), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_agency_records")),
-        sa.UniqueConstraint(
-            "agency_code",
-            "link_code",
-            "item_code",
-            "record_key",
-            name=op.f("uq_agency_records_agency_code"),
-        ),
+        sa.Column("updated_at", tables.MOMENT, nullable=False),
+        tables.primary_key("agency_records"),
+        tables.unique("agency_records", "agency_code", "link_code", "item_code", "record_key"),
     )
 
 

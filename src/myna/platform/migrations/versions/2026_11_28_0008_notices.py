@@ -10,69 +10,51 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import myna.platform.db
+from myna.platform.migrations import tables
 
 revision: str = "0008_notices"
 down_revision: str | None = "0007_government_ca"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
-
 
 def upgrade() -> None:
     op.create_table(
         "notices",
-        sa.Column("id", _ID, autoincrement=True, nullable=False),
-        sa.Column("sender", sa.String(length=32), nullable=False),
-        sa.Column("title", sa.String(length=200), nullable=False),
+        sa.Column("id", tables.BIG_ID, autoincrement=True, nullable=False),
+        *tables.strings(sender=32, title=200),
         sa.Column("body", sa.Text(), nullable=False),
         sa.Column("category", sa.String(length=32), nullable=False),
         sa.Column("deadline", sa.Date(), nullable=True),
         sa.Column("action_url", sa.String(length=500), nullable=True),
-        sa.Column("published_at", myna.platform.db.UTCDateTime(), nullable=False),
-        sa.Column("expires_at", myna.platform.db.UTCDateTime(), nullable=True),
+        sa.Column("published_at", tables.MOMENT, nullable=False),
+        sa.Column("expires_at", tables.MOMENT, nullable=True),
         sa.Column("resident_id", sa.Integer(), nullable=True),
         sa.Column("segment", sa.JSON(), nullable=True),
-        sa.Column("created_at", myna.platform.db.UTCDateTime(), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_notices")),
+        sa.Column("created_at", tables.MOMENT, nullable=False),
+        tables.primary_key("notices"),
     )
     op.create_index(
         "ix_notices_resident_id_published_at", "notices", ["resident_id", "published_at"]
     )
     op.create_table(
         "notice_attachments",
-        sa.Column("id", _ID, autoincrement=True, nullable=False),
-        sa.Column("notice_id", _ID, nullable=False),
-        sa.Column("name", sa.String(length=120), nullable=False),
-        sa.Column("media_type", sa.String(length=64), nullable=False),
-        sa.Column("size", sa.Integer(), nullable=False),
-        sa.Column("sha256", sa.String(length=64), nullable=False),
-        sa.Column("data", sa.LargeBinary(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["notice_id"],
-            ["notices.id"],
-            name=op.f("fk_notice_attachments_notice_id_notices"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_notice_attachments")),
+        sa.Column("id", tables.BIG_ID, autoincrement=True, nullable=False),
+        sa.Column("notice_id", tables.BIG_ID, nullable=False),
+        *tables.attachment(name_length=120),
+        tables.foreign_key("notice_attachments", "notice_id", "notices.id", ondelete="CASCADE"),
+        tables.primary_key("notice_attachments"),
     )
-    op.create_index(op.f("ix_notice_attachments_notice_id"), "notice_attachments", ["notice_id"])
+    tables.create_indexes("notice_attachments", "notice_id")
     op.create_table(
         "notice_states",
-        sa.Column("notice_id", _ID, nullable=False),
+        sa.Column("notice_id", tables.BIG_ID, nullable=False),
         sa.Column("resident_id", sa.Integer(), nullable=False),
-        sa.Column("read_at", myna.platform.db.UTCDateTime(), nullable=True),
-        sa.Column("archived_at", myna.platform.db.UTCDateTime(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["notice_id"],
-            ["notices.id"],
-            name=op.f("fk_notice_states_notice_id_notices"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("notice_id", "resident_id", name=op.f("pk_notice_states")),
+        *tables.columns(tables.MOMENT, "read_at", "archived_at", nullable=True),
+        tables.foreign_key("notice_states", "notice_id", "notices.id", ondelete="CASCADE"),
+        tables.primary_key("notice_states", "notice_id", "resident_id"),
     )
-    op.create_index(op.f("ix_notice_states_resident_id"), "notice_states", ["resident_id"])
+    tables.create_indexes("notice_states", "resident_id")
 
 
 def downgrade() -> None:

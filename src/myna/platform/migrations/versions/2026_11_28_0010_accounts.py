@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import myna.platform.db
+from myna.platform.migrations import tables
 
 revision: str = "0010_accounts"
 down_revision: str | None = "0009_services"
@@ -21,48 +21,25 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     op.create_table(
         "public_fund_accounts",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("resident_id", sa.Integer(), nullable=False),
-        sa.Column("bank_code", sa.String(length=4), nullable=False),
-        sa.Column("branch_code", sa.String(length=3), nullable=False),
-        sa.Column("account_type", sa.String(length=16), nullable=False),
-        sa.Column("number", sa.String(length=7), nullable=False),
-        sa.Column("holder_kana", sa.String(length=128), nullable=False),
-        sa.Column("registered_at", myna.platform.db.UTCDateTime(), nullable=False),
-        sa.Column("updated_at", myna.platform.db.UTCDateTime(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["resident_id"],
-            ["residents.id"],
-            name=op.f("fk_public_fund_accounts_resident_id_residents"),
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_public_fund_accounts")),
-        sa.UniqueConstraint("resident_id", name=op.f("uq_public_fund_accounts_resident_id")),
+        *tables.columns(sa.Integer(), "id", "resident_id"),
+        *tables.strings(bank_code=4, branch_code=3, account_type=16, number=7, holder_kana=128),
+        *tables.columns(tables.MOMENT, "registered_at", "updated_at"),
+        tables.foreign_key("public_fund_accounts", "resident_id", "residents.id"),
+        tables.primary_key("public_fund_accounts"),
+        tables.unique("public_fund_accounts", "resident_id"),
     )
     op.create_table(
         "public_fund_account_changes",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("resident_id", sa.Integer(), nullable=False),
+        *tables.columns(sa.Integer(), "id", "resident_id"),
         sa.Column("action", sa.String(length=16), nullable=False),
-        sa.Column("at", myna.platform.db.UTCDateTime(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["resident_id"],
-            ["residents.id"],
-            name=op.f("fk_public_fund_account_changes_resident_id_residents"),
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_public_fund_account_changes")),
+        sa.Column("at", tables.MOMENT, nullable=False),
+        tables.foreign_key("public_fund_account_changes", "resident_id", "residents.id"),
+        tables.primary_key("public_fund_account_changes"),
     )
-    op.create_index(
-        op.f("ix_public_fund_account_changes_resident_id"),
-        "public_fund_account_changes",
-        ["resident_id"],
-        unique=False,
-    )
+    tables.create_indexes("public_fund_account_changes", "resident_id")
 
 
 def downgrade() -> None:
-    op.drop_index(
-        op.f("ix_public_fund_account_changes_resident_id"),
-        table_name="public_fund_account_changes",
-    )
+    tables.drop_indexes("public_fund_account_changes", "resident_id")
     op.drop_table("public_fund_account_changes")
     op.drop_table("public_fund_accounts")

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import myna.platform.db
+from myna.platform.migrations import tables
 
 revision: str = "0011_applications"
 down_revision: str | None = "0010_accounts"
@@ -21,29 +21,16 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     op.create_table(
         "application_drafts",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("resident_id", sa.Integer(), nullable=False),
-        sa.Column("municipality_code", sa.String(length=6), nullable=False),
-        sa.Column("procedure_code", sa.String(length=64), nullable=False),
+        *tables.columns(sa.Integer(), "id", "resident_id"),
+        *tables.strings(municipality_code=6, procedure_code=64),
         sa.Column("data", sa.JSON(), nullable=False),
-        sa.Column("created_at", myna.platform.db.UTCDateTime(), nullable=False),
-        sa.Column("updated_at", myna.platform.db.UTCDateTime(), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_application_drafts")),
-        sa.UniqueConstraint(
-            "resident_id",
-            "municipality_code",
-            "procedure_code",
-            name=op.f("uq_application_drafts_resident_id"),
-        ),
+        *tables.columns(tables.MOMENT, "created_at", "updated_at"),
+        tables.primary_key("application_drafts"),
+        tables.unique("application_drafts", "resident_id", "municipality_code", "procedure_code"),
     )
-    op.create_index(
-        op.f("ix_application_drafts_resident_id"),
-        "application_drafts",
-        ["resident_id"],
-        unique=False,
-    )
+    tables.create_indexes("application_drafts", "resident_id")
 
 
 def downgrade() -> None:
-    op.drop_index(op.f("ix_application_drafts_resident_id"), table_name="application_drafts")
+    tables.drop_indexes("application_drafts", "resident_id")
     op.drop_table("application_drafts")

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import myna.platform.db
+from myna.platform.migrations import tables
 
 revision: str = "0012_back_office"
 down_revision: str | None = "0011_applications"
@@ -22,42 +22,28 @@ def upgrade() -> None:
     op.create_table(
         "office_staff",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column("municipality_code", sa.String(length=6), nullable=False),
-        sa.Column("login_id", sa.String(length=64), nullable=False),
-        sa.Column("display_name", sa.String(length=100), nullable=False),
-        sa.Column("role", sa.String(length=16), nullable=False),
-        sa.Column("password_hash", sa.String(length=255), nullable=False),
-        sa.Column("totp_secret", sa.String(length=255), nullable=False),
-        sa.Column("totp_last_step", sa.Integer(), nullable=False),
-        sa.Column("failed_attempts", sa.Integer(), nullable=False),
-        sa.Column("locked_until", myna.platform.db.UTCDateTime(), nullable=True),
-        sa.Column("created_at", myna.platform.db.UTCDateTime(), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_office_staff")),
+        *tables.strings(municipality_code=6, login_id=64, display_name=100, role=16),
+        *tables.strings(password_hash=255, totp_secret=255),
+        *tables.columns(sa.Integer(), "totp_last_step", "failed_attempts"),
+        sa.Column("locked_until", tables.MOMENT, nullable=True),
+        sa.Column("created_at", tables.MOMENT, nullable=False),
+        tables.primary_key("office_staff"),
         sa.UniqueConstraint("login_id", name="uq_office_staff_login_id"),
     )
-    op.create_index(
-        op.f("ix_office_staff_municipality_code"),
-        "office_staff",
-        ["municipality_code"],
-        unique=False,
-    )
+    tables.create_indexes("office_staff", "municipality_code")
     op.create_table(
         "office_sessions",
-        sa.Column("token_digest", sa.String(length=64), nullable=False),
-        sa.Column("csrf_token", sa.String(length=64), nullable=False),
+        *tables.strings(token_digest=64, csrf_token=64),
         sa.Column("staff_id", sa.Integer(), nullable=True),
         sa.Column("mfa_passed", sa.Boolean(), nullable=False),
-        sa.Column("created_at", myna.platform.db.UTCDateTime(), nullable=False),
-        sa.Column("last_seen_at", myna.platform.db.UTCDateTime(), nullable=False),
-        sa.PrimaryKeyConstraint("token_digest", name=op.f("pk_office_sessions")),
+        *tables.columns(tables.MOMENT, "created_at", "last_seen_at"),
+        tables.primary_key("office_sessions", "token_digest"),
     )
-    op.create_index(
-        op.f("ix_office_sessions_staff_id"), "office_sessions", ["staff_id"], unique=False
-    )
+    tables.create_indexes("office_sessions", "staff_id")
 
 
 def downgrade() -> None:
-    op.drop_index(op.f("ix_office_sessions_staff_id"), table_name="office_sessions")
+    tables.drop_indexes("office_sessions", "staff_id")
     op.drop_table("office_sessions")
-    op.drop_index(op.f("ix_office_staff_municipality_code"), table_name="office_staff")
+    tables.drop_indexes("office_staff", "municipality_code")
     op.drop_table("office_staff")
