@@ -17,7 +17,7 @@ from sqlalchemy import Connection, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from myna.bootstrap import Container, build_container
+from myna.bootstrap import Container, build_container, session_caches
 from myna.card import service as card_service
 from myna.jpki import service as jpki_service
 from myna.jpki.domain import AuthorityKind
@@ -80,7 +80,10 @@ def connection(engine: Engine) -> Iterator[Connection]:
 def session_factory(connection: Connection) -> sessionmaker[Session]:
     """Sessions that commit into savepoints of the test's transaction."""
     return sessionmaker(
-        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+        bind=connection,
+        join_transaction_mode="create_savepoint",
+        expire_on_commit=False,
+        info=session_caches(),  # this test's own, as a process's container has them
     )
 
 

@@ -17,8 +17,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from myna import network
 from myna.applications.procedures import Procedures
+from myna.jpki import service as jpki_service
 from myna.moves import service as moves
-from myna.network import transparency
+from myna.network import credentials, transparency
 from myna.network.node import HttpTransport
 from myna.partners import organizations
 from myna.platform.db import import_all_models, make_engine, make_session_factory
@@ -26,7 +27,7 @@ from myna.platform.ratelimit import RateLimiter
 from myna.platform.sessions import SessionStore
 from myna.platform.settings import Settings
 
-__all__ = ["Container", "build_container", "import_all_models"]
+__all__ = ["Container", "build_container", "import_all_models", "session_caches"]
 
 
 @dataclass
@@ -84,8 +85,21 @@ class Container:
             del self.__dict__["agency_transport"]
 
 
+def session_caches() -> dict[str, object]:
+    """The process's caches that travel with each session (``Session.info``).
+
+    The JPKI CAs' decrypted material and CRLs, the agencies' decrypted credentials: the
+    code that needs them works with a session, so the root hands them over that way.
+    """
+    return {
+        jpki_service.CACHE_KEY: jpki_service.new_cache(),
+        credentials.CACHE_KEY: credentials.new_cache(),
+    }
+
+
 def build_container(settings: Settings, *, engine: Engine | None = None) -> Container:
     """Build engine, session factory and adapters from ``settings``."""
     import_all_models()
     engine = engine or make_engine(settings.effective_database_url)
-    return Container(settings=settings, engine=engine, session_factory=make_session_factory(engine))
+    factory = make_session_factory(engine, info=session_caches())
+    return Container(settings=settings, engine=engine, session_factory=factory)

@@ -179,15 +179,33 @@ class _Cache:
         ]
 
 
-_cache = _Cache()
+CACHE_KEY = "myna.jpki.cache"
 
 
-def _material(row: CertificateAuthority) -> _Authority:
-    return _cache.material(row)
+def new_cache() -> object:
+    """A fresh cache of CA material for one composition root (see :func:`_cache_of`)."""
+    return _Cache()
 
 
-def _private_key(authority: _Authority, settings: Settings) -> rsa.RSAPrivateKey:
-    found = _cache.private_keys.get(authority.fingerprint)
+def _cache_of(session: Session) -> _Cache:
+    """The CA cache of the session's factory, put there by the composition root.
+
+    A session made without one (a bare ``Session``) gets its own, so nothing is ever
+    shared through a module global; the container's factory hands every session of the
+    process the same cache, so CA keys are decrypted once per process.
+    """
+    cache = session.info.get(CACHE_KEY)
+    if not isinstance(cache, _Cache):
+        cache = session.info[CACHE_KEY] = _Cache()
+    return cache
+
+
+def _material(cache: _Cache, row: CertificateAuthority) -> _Authority:
+    return cache.material(row)
+
+
+def _private_key(cache: _Cache, authority: _Authority, settings: Settings) -> rsa.RSAPrivateKey:
+    found = cache.private_keys.get(authority.fingerprint)
     if found is not None:
         return found
     try:
@@ -198,13 +216,13 @@ def _private_key(authority: _Authority, settings: Settings) -> rsa.RSAPrivateKey
         raise AuthorityKeyError from exc
     if not isinstance(key, rsa.RSAPrivateKey):  # pragma: no cover - we stored it
         raise AuthorityKeyError
-    _cache.private_keys[authority.fingerprint] = key
+    cache.private_keys[authority.fingerprint] = key
     return key
 
 
-def _register(rows: Iterable[CertificateAuthority]) -> None:
+def _register(cache: _Cache, rows: Iterable[CertificateAuthority]) -> None:
     """Trust the issuing CAs whose certificates the root signed (RFC 5280 §6.1.3)."""
-    by_kind = {AuthorityKind(row.kind): _material(row) for row in rows}
+    by_kind = {AuthorityKind(row.kind): _material(cache, row) for row in rows}
     root = by_kind.get(AuthorityKind.ROOT)
     if root is None:
         return
@@ -221,14 +239,14 @@ def _register(rows: Iterable[CertificateAuthority]) -> None:
             log.error("jpki.issuing_ca_not_under_root", kind=kind.value)
             continue
         if constraints.ca:
-            _cache.trust(issuing)
+            cache.trust(issuing)
 
 
 def _authority(session: Session, kind: AuthorityKind) -> _Authority:
     row = repository.authority(session, kind)
     if row is None:
         raise AuthoritiesNotInitializedError
-    return _material(row)
+    return _material(_cache_of(session), row)
 
 
 def _authority_kind(kind: AuthorityKind | str) -> AuthorityKind:
@@ -276,7 +294,7 @@ def _store_authority(
         crl_revision=0,
     )
     session.add(row)
-    _cache.private_keys[row.fingerprint] = key
+    _cache_of(session).private_keys[row.fingerprint] = key
     return row
 
 
@@ -298,7 +316,7 @@ def ensure_authorities(*, session: Session, settings: Settings) -> None:
             session, settings, AuthorityKind.ROOT, root_certificate, key
         )
         log.info("jpki.authority_created", kind="root")
-    root = _material(rows[AuthorityKind.ROOT])
+    root = _material(_cache_of(session), rows[AuthorityKind.ROOT])
     for kind in ISSUING_AUTHORITIES:
         if kind in rows:
             continue
@@ -307,14 +325,14 @@ def ensure_authorities(*, session: Session, settings: Settings) -> None:
             kind=kind,
             key=key,
             root=root.certificate,
-            root_key=_private_key(root, settings),
+            root_key=_private_key(_cache_of(session), root, settings),
             now=now,
             base_url=settings.portal_url,
         )
         rows[kind] = _store_authority(session, settings, kind, certificate, key)
         log.info("jpki.authority_created", kind=kind.value)
     session.flush()
-    _register(rows.values())
+    _register(_cache_of(session), rows.values())
 
 
 def ca_certificate(*, session: Session, kind: AuthorityKind | str) -> bytes:
@@ -329,7 +347,7 @@ def list_authorities(*, session: Session) -> list[AuthorityInfo]:
     """The CAs, root first, for the public index."""
     result = []
     for row in repository.authorities(session):
-        certificate = _material(row).certificate
+        certificate = _material(_cache_of(session), row).certificate
         result.append(
             AuthorityInfo(
                 kind=AuthorityKind(row.kind),
@@ -382,7 +400,7 @@ def issue_certificate(
         expiry = certificate_expiry(not_before.astimezone(JST).date(), birth_date)
         not_after = end_of_day_jst(expiry)
     not_after = _now(not_after)
-    issuance = _issuance(issuer, settings, not_before, not_after)
+    issuance = _issuance(_cache_of(session), issuer, settings, not_before, not_after)
     # Opaque, random and unrelated to the holder: a CN must reveal nothing (J-LIS profile).
     subject_cn = secrets.token_hex(16).upper()
     certificate = profile.build_leaf(
@@ -410,7 +428,11 @@ class _Issuance(TypedDict):
 
 
 def _issuance(
-    issuer: _Authority, settings: Settings, not_before: datetime, not_after: datetime
+    cache: _Cache,
+    issuer: _Authority,
+    settings: Settings,
+    not_before: datetime,
+    not_after: datetime,
 ) -> _Issuance:
     """A new serial under ``issuer`` for a certificate valid from ``not_before`` to ``not_after``.
 
@@ -420,7 +442,7 @@ def _issuance(
         raise InvalidValidityError
     return _Issuance(
         issuer=issuer.certificate,
-        issuer_key=_private_key(issuer, settings),
+        issuer_key=_private_key(cache, issuer, settings),
         serial=x509.random_serial_number(),
         not_before=not_before,
         not_after=not_after,
@@ -583,13 +605,13 @@ def current_crl(*, session: Session, settings: Settings, kind: AuthorityKind | s
     if row is None:
         raise AuthoritiesNotInitializedError
     now = _now(None)
-    cached = _cache.crls.get(row.fingerprint)
+    cached = _cache_of(session).crls.get(row.fingerprint)
     if cached is not None and cached.revision == row.crl_revision and now < cached.refresh_after:
         return cached.der
     row = repository.authority(session, authority_kind, for_update=True)
     if row is None:  # pragma: no cover - read a moment ago
         raise AuthoritiesNotInitializedError
-    authority = _material(row)
+    authority = _material(_cache_of(session), row)
     entries = [
         profile.RevokedEntry(
             serial=int(revoked.serial, 16),
@@ -603,7 +625,7 @@ def current_crl(*, session: Session, settings: Settings, kind: AuthorityKind | s
     row.next_crl_number = number + 1
     crl = profile.build_crl(
         issuer=authority.certificate,
-        issuer_key=_private_key(authority, settings),
+        issuer_key=_private_key(_cache_of(session), authority, settings),
         number=number,
         this_update=now,
         next_update=now + CRL_LIFETIME,
@@ -612,7 +634,7 @@ def current_crl(*, session: Session, settings: Settings, kind: AuthorityKind | s
     session.flush()
     der = crl.public_bytes(serialization.Encoding.DER)
     # Reissue at half life, so a relying party never fetches a CRL about to lapse.
-    _cache.crls[row.fingerprint] = _CachedCrl(
+    _cache_of(session).crls[row.fingerprint] = _CachedCrl(
         der=der, revision=row.crl_revision, refresh_after=now + CRL_LIFETIME / 2
     )
     return der
@@ -655,7 +677,7 @@ def ocsp_response(*, session: Session, settings: Settings, request_der: bytes) -
     authority = None
     authority_id = None
     for row in repository.authorities(session):
-        candidate = _material(row)
+        candidate = _material(_cache_of(session), row)
         if candidate.kind is AuthorityKind.ROOT:
             continue
         if candidate.ocsp_hashes(algorithm) == (name_hash, key_hash):
@@ -693,7 +715,7 @@ def ocsp_response(*, session: Session, settings: Settings, request_der: bytes) -
     )
     if nonce is not None:
         builder = builder.add_extension(x509.OCSPNonce(nonce), critical=False)
-    response = builder.sign(_private_key(authority, settings), hashes.SHA256())
+    response = builder.sign(_private_key(_cache_of(session), authority, settings), hashes.SHA256())
     return response.public_bytes(serialization.Encoding.DER)
 
 
@@ -731,11 +753,11 @@ def _issuer_of(session: Session, certificate: x509.Certificate) -> _Authority:
         ).value.key_identifier
     except x509.ExtensionNotFound:
         key_id = None
-    candidates = _cache.issuers_for(key_id, certificate.issuer)
+    candidates = _cache_of(session).issuers_for(key_id, certificate.issuer)
     if not candidates:
         # A CA created by another process (or after a reset): learn it, once.
-        _register(repository.authorities(session))
-        candidates = _cache.issuers_for(key_id, certificate.issuer)
+        _register(_cache_of(session), repository.authorities(session))
+        candidates = _cache_of(session).issuers_for(key_id, certificate.issuer)
     if not candidates:
         raise VerificationError("untrusted_issuer")
     for candidate in candidates:
@@ -893,7 +915,7 @@ def issue_organization_certificate(
     issuer = _authority(session, AuthorityKind.GOVERNMENT)
     not_before = _now(now)
     not_after = _now(not_after or not_before + ORGANIZATION_LIFETIME)
-    issuance = _issuance(issuer, settings, not_before, not_after)
+    issuance = _issuance(_cache_of(session), issuer, settings, not_before, not_after)
     certificate = profile.build_organization(public_key=key, code=code, name=name, **issuance)
     row = IssuedCertificate(
         kind=CertificateKind.ORGANIZATION.value,

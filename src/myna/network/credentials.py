@@ -7,8 +7,6 @@ as encrypted PKCS#8 whose passphrase is derived from ``MYNA_SECRET_KEY`` with HK
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -29,9 +27,29 @@ def _passphrase(settings: Settings, code: str) -> bytes:
     ).derive(settings.secret_key.get_secret_value().encode())
 
 
-@lru_cache(maxsize=512)
+CACHE_KEY = "myna.network.credentials"
+
+
+def new_cache() -> dict[tuple[str, bytes], Credential]:
+    """A fresh cache of decrypted credentials for one composition root."""
+    return {}
+
+
+def _decoded(session: Session, code: str, der: bytes, pem: str, passphrase: bytes) -> Credential:
+    # Decrypting PKCS#8 runs PBKDF2: kept, since the same agencies sign all day. The
+    # cache comes with the session from the composition root's factory (a bare session
+    # gets its own); the certificate's bytes are in the key, so a new one is never
+    # answered with an old key.
+    cache = session.info.get(CACHE_KEY)
+    if not isinstance(cache, dict):
+        cache = session.info[CACHE_KEY] = new_cache()
+    found = cache.get((code, der))
+    if found is None:
+        found = cache[code, der] = _decode(code, der, pem, passphrase)
+    return found
+
+
 def _decode(code: str, der: bytes, pem: str, passphrase: bytes) -> Credential:
-    # Decrypting PKCS#8 runs PBKDF2: cached, since the same agencies sign all day.
     key = serialization.load_pem_private_key(pem.encode(), password=passphrase)
     if not isinstance(key, ec.EllipticCurvePrivateKey):
         msg = f"the stored key of {code} is not an EC key"
@@ -55,7 +73,7 @@ def credential_for(
             row = session.get(AgencyCredential, code, populate_existing=True)
             if row is None:  # pragma: no cover - the unique key said it exists
                 raise
-    return _decode(code, row.certificate_der, row.private_key_pem, passphrase)
+    return _decoded(session, code, row.certificate_der, row.private_key_pem, passphrase)
 
 
 def _create(

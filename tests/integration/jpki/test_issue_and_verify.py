@@ -49,7 +49,9 @@ def _failure(
 
 
 def _issuer_key(session: Session, settings: Settings, kind: AuthorityKind) -> rsa.RSAPrivateKey:
-    return service._private_key(service._authority(session, kind), settings)
+    return service._private_key(
+        service._cache_of(session), service._authority(session, kind), settings
+    )
 
 
 def _issuer_cert(session: Session, kind: AuthorityKind) -> x509.Certificate:

@@ -339,6 +339,7 @@ def _signed_by_gov(
 ) -> x509.Certificate:
     """A certificate signed with the government CA's own key but never recorded by it."""
     gov_key = service._private_key(
+        service._cache_of(session),
         service._authority(session, AuthorityKind.GOVERNMENT),
         settings,
     )
