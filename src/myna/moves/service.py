@@ -39,7 +39,7 @@ from myna.applications import service as applications
 from myna.applications.domain import ApplicationStatus, new_receipt_number
 from myna.applications.forms import FieldError
 from myna.applications.models import Application
-from myna.applications.procedures import STANDARD, ProcedureHandler
+from myna.applications.procedures import ProcedureHandler, StandardProcedure, StatusChange
 from myna.moves.models import Move, MoveMember
 from myna.platform.clock import today_in_japan
 from myna.platform.db import utcnow
@@ -939,7 +939,7 @@ def complete_move_in(
 # --- the procedure handlers (registered at the composition root) ---------------------------
 
 
-class MoveOutProcedure:
+class MoveOutProcedure(StandardProcedure):
     """転出届 (``moving-out``): its own checks, the reservation at filing, the saga's steps.
 
     Completing it sends the 転出証明書情報 through the hub (:func:`complete_move_out`);
@@ -956,93 +956,55 @@ class MoveOutProcedure:
         """Create the move-in reservation and the move (:func:`on_filed`)."""
         on_filed(session, application)
 
-    def change_status(
-        self,
-        *,
-        session: Session,
-        hub: network.Hub,
-        application: applications.ApplicationRead,
-        target: ApplicationStatus,
-        actor: str,
-        comment: str,
-    ) -> None:
+    def change_status(self, *, session: Session, hub: network.Hub, change: StatusChange) -> bool:
         """Completed: the certificate information leaves; rejected: the move is cancelled."""
-        if target is ApplicationStatus.COMPLETED:
+        application = change.application
+        if change.target is ApplicationStatus.COMPLETED:
             complete_move_out(
                 session=session,
                 hub=hub,
                 receipt_number=application.receipt_number,
                 municipality_code=application.municipality_code,
-                actor=actor,
-                comment=comment,
+                actor=change.actor,
+                comment=change.comment,
             )
-        elif target is ApplicationStatus.REJECTED:
+        elif change.target is ApplicationStatus.REJECTED:
             reject_move_out(
                 session=session,
                 receipt_number=application.receipt_number,
                 municipality_code=application.municipality_code,
-                actor=actor,
-                comment=comment,
+                actor=change.actor,
+                comment=change.comment,
             )
         else:
-            STANDARD.change_status(
-                session=session,
-                hub=hub,
-                application=application,
-                target=target,
-                actor=actor,
-                comment=comment,
-            )
+            return False
+        return True
 
 
-class MoveInReservationProcedure:
+class MoveInReservationProcedure(StandardProcedure):
     """転入予約 (``moving-in-reservation``): created by its 転出届, completed by the move-in.
 
-    Completing it is the move-in itself (:func:`complete_move_in`: the registry, the
-    signing certificates, the police); it is never rejected on its own.
+    It is never filed by a resident directly (nothing to check) and its 転出届's handler
+    files it. Completing it is the move-in itself (:func:`complete_move_in`: the registry,
+    the signing certificates, the police); it is never rejected on its own.
     """
 
-    def check_draft(
-        self, *, session: Session, resident_id: int, data: dict[str, Any], today: date | None
-    ) -> list[FieldError]:
-        """Never filed by a resident directly: nothing to check."""
-        del session, resident_id, data, today
-        return []
-
-    def on_filed(self, *, session: Session, application: Application) -> None:
-        """Filed by its 転出届's handler: nothing more."""
-        del session, application
-
-    def change_status(
-        self,
-        *,
-        session: Session,
-        hub: network.Hub,
-        application: applications.ApplicationRead,
-        target: ApplicationStatus,
-        actor: str,
-        comment: str,
-    ) -> None:
+    def change_status(self, *, session: Session, hub: network.Hub, change: StatusChange) -> bool:
         """Completed: the move-in; rejected: refused (it goes with its move-out)."""
-        if target is ApplicationStatus.COMPLETED:
+        application = change.application
+        if change.target is ApplicationStatus.COMPLETED:
             complete_move_in(
                 session=session,
                 hub=hub,
                 move_id=move_of_reservation(session=session, application_id=application.id),
                 municipality_code=application.municipality_code,
-                actor=actor,
+                actor=change.actor,
             )
-        elif target is ApplicationStatus.REJECTED:
+        elif change.target is ApplicationStatus.REJECTED:
             raise ReservationNotRejectableError
         else:
-            STANDARD.change_status(
-                session=session,
-                hub=hub,
-                application=application,
-                target=target,
-                actor=actor,
-                comment=comment,
-            )
+            return False
+        return True
 
 
 def procedure_handlers() -> dict[str, ProcedureHandler]:
