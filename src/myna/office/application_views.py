@@ -8,6 +8,7 @@ Completing or rejecting an application (決裁) needs a supervisor or an adminis
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
@@ -293,6 +294,53 @@ def detail_page(
         )
 
 
+def _staff_and_application(
+    db: Session, current: StaffSession, receipt_number: str
+) -> tuple[StaffRead, ApplicationRead]:
+    """The staff member and their municipality's application: a foreign one is "not found"."""
+    staff = office.get_staff(session=db, staff_id=current.staff_id)
+    item = applications.get_application(
+        session=db, receipt_number=receipt_number, municipality_code=staff.municipality_code
+    )
+    return staff, item
+
+
+def _act_on_application(
+    request: Request,
+    current: StaffSession,
+    receipt_number: str,
+    csrf_token: str,
+    action: Callable[[Session, StaffRead, ApplicationRead], None],
+    *,
+    errors: tuple[type[MynaError], ...],
+    error_field: str,
+    values: dict[str, str],
+    done: str,
+) -> Response:
+    """Run one form's ``action`` on the application, then back to its page.
+
+    ``errors`` are raised before anything is written (the checks come first), so the page
+    is shown again with the message and the values typed in.
+    """
+    check_csrf(current, csrf_token)
+    with transaction(request) as db:
+        staff, item = _staff_and_application(db, current, receipt_number)
+        try:
+            action(db, staff, item)
+        except errors as error:
+            return _detail_page(
+                request,
+                db,
+                current,
+                staff,
+                item.receipt_number,
+                error=error,
+                error_field=error_field,
+                values=values,
+            )
+    return _redirect(f"{BASE}/{item.receipt_number}?done={done}")
+
+
 @router.post(BASE + "/{receipt_number}/status", response_class=HTMLResponse)
 def change_status(
     request: Request,
@@ -302,45 +350,36 @@ def change_status(
     status: ChoiceField = "",
     comment: CommentField = "",
 ) -> Response:
-    check_csrf(current, csrf_token)
-    with transaction(request) as db:
-        staff = office.get_staff(session=db, staff_id=current.staff_id)
-        # The municipality's scope first: a foreign receipt number is "not found".
-        item = applications.get_application(
-            session=db, receipt_number=receipt_number, municipality_code=staff.municipality_code
+    def act(db: Session, staff: StaffRead, item: ApplicationRead) -> None:
+        if status not in {s.value for s in ApplicationStatus}:
+            raise StatusRequiredError
+        target = ApplicationStatus(status)
+        if target in APPROVAL_STATUSES and not can_approve(staff):
+            raise ApprovalRequiredError
+        # The procedure's own logic (a move-out sends its certificate information),
+        # in a savepoint: a failed step leaves nothing.
+        container = get_container(request)
+        container.procedures.change_status(
+            session=db,
+            hub=container.hub_for(db),
+            receipt_number=item.receipt_number,
+            municipality_code=staff.municipality_code,
+            target=target,
+            actor=f"staff:{staff.id}",
+            comment=comment,
         )
-        values = {"status": status, "comment": comment}
-        try:
-            if status not in {s.value for s in ApplicationStatus}:
-                raise StatusRequiredError
-            target = ApplicationStatus(status)
-            if target in APPROVAL_STATUSES and not can_approve(staff):
-                raise ApprovalRequiredError
-            # The procedure's own logic (a move-out sends its certificate information),
-            # in a savepoint: a failed step leaves nothing.
-            container = get_container(request)
-            container.procedures.change_status(
-                session=db,
-                hub=container.hub_for(db),
-                receipt_number=item.receipt_number,
-                municipality_code=staff.municipality_code,
-                target=target,
-                actor=f"staff:{staff.id}",
-                comment=comment,
-            )
-        except (ApplicationError, OfficeError, moves.MoveError) as error:
-            # Raised before anything is written (the flow's checks come first).
-            return _detail_page(
-                request,
-                db,
-                current,
-                staff,
-                item.receipt_number,
-                error=error,
-                error_field="status",
-                values=values,
-            )
-    return _redirect(f"{BASE}/{item.receipt_number}?done=status")
+
+    return _act_on_application(
+        request,
+        current,
+        receipt_number,
+        csrf_token,
+        act,
+        errors=(ApplicationError, OfficeError, moves.MoveError),
+        error_field="status",
+        values={"status": status, "comment": comment},
+        done="status",
+    )
 
 
 @router.post(BASE + "/{receipt_number}/comments", response_class=HTMLResponse)
@@ -352,36 +391,29 @@ def add_comment(
     note: CommentField = "",
     share: ChoiceField = "",
 ) -> Response:
-    check_csrf(current, csrf_token)
-    with transaction(request) as db:
-        staff = office.get_staff(session=db, staff_id=current.staff_id)
-        item = applications.get_application(
-            session=db, receipt_number=receipt_number, municipality_code=staff.municipality_code
+    def act(db: Session, staff: StaffRead, item: ApplicationRead) -> None:
+        if not note.strip():
+            raise CommentRequiredError
+        applications.add_comment(
+            session=db,
+            receipt_number=item.receipt_number,
+            municipality_code=staff.municipality_code,
+            actor=f"staff:{staff.id}",
+            comment=note.strip(),
+            visible_to_resident=share == "on",
         )
-        values = {"note": note, "share": share}
-        try:
-            if not note.strip():
-                raise CommentRequiredError
-            applications.add_comment(
-                session=db,
-                receipt_number=item.receipt_number,
-                municipality_code=staff.municipality_code,
-                actor=f"staff:{staff.id}",
-                comment=note.strip(),
-                visible_to_resident=share == "on",
-            )
-        except (ApplicationError, OfficeError) as error:
-            return _detail_page(
-                request,
-                db,
-                current,
-                staff,
-                item.receipt_number,
-                error=error,
-                error_field="note",
-                values=values,
-            )
-    return _redirect(f"{BASE}/{item.receipt_number}?done=comment")
+
+    return _act_on_application(
+        request,
+        current,
+        receipt_number,
+        csrf_token,
+        act,
+        errors=(ApplicationError, OfficeError),
+        error_field="note",
+        values={"note": note, "share": share},
+        done="comment",
+    )
 
 
 @router.get(BASE + "/{receipt_number}/attachments/{attachment_id}")
@@ -389,10 +421,7 @@ def attachment(
     request: Request, current: CurrentStaff, receipt_number: str, attachment_id: RowId
 ) -> Response:
     with transaction(request) as db:
-        staff = office.get_staff(session=db, staff_id=current.staff_id)
-        item = applications.get_application(
-            session=db, receipt_number=receipt_number, municipality_code=staff.municipality_code
-        )
+        _, item = _staff_and_application(db, current, receipt_number)
         data = applications.attachment_data(
             session=db, application_id=item.id, attachment_id=attachment_id
         )
