@@ -12,7 +12,6 @@ Every page needs the resident's login (``CurrentResident``).
 # No `from __future__ import annotations`: FastAPI reads the routes' annotations at
 # definition time.
 
-from pathlib import Path as PathLib
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -27,10 +26,9 @@ from myna.applications.domain import (
 from myna.catalog.api import CODE_PATTERN, MUNICIPALITY_PATTERN
 from myna.platform.forms import Posted
 from myna.platform.sessions import CurrentResident, check_csrf
-from myna.platform.web import get_container, make_templates, template_context, transaction
+from myna.platform.web import get_container, template_context, templates_beside, transaction
 
-TEMPLATE_DIR = PathLib(__file__).with_name("templates")
-templates = make_templates(TEMPLATE_DIR)
+templates = templates_beside(__file__)
 NO_STORE = {"Cache-Control": "no-store"}
 # POST paths that carry a file: the app allows them a larger body (see create_app).
 ATTACHMENT_UPLOAD_PATH = r"/apply/[0-9]{6}/[a-z0-9-]{1,64}/attachments"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path as PathLib
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -19,10 +18,9 @@ from myna.catalog.domain import (
 )
 from myna.platform.i18n import gettext as _
 from myna.platform.params import PageNumber
-from myna.platform.web import make_templates, template_context, transaction
+from myna.platform.web import template_context, templates_beside, transaction
 
-TEMPLATE_DIR = PathLib(__file__).with_name("templates")
-templates = make_templates(TEMPLATE_DIR)
+templates = templates_beside(__file__)
 router = APIRouter(include_in_schema=False)
 
 

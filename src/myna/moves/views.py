@@ -8,8 +8,6 @@ and signing pages.
 
 # No `from __future__ import annotations`: FastAPI reads the routes' annotations.
 
-from pathlib import Path
-
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
 
@@ -17,9 +15,9 @@ from myna import registry
 from myna.applications.views import NO_STORE
 from myna.moves import service as moves
 from myna.platform.sessions import CurrentResident
-from myna.platform.web import make_templates, template_context, transaction
+from myna.platform.web import template_context, templates_beside, transaction
 
-templates = make_templates(Path(__file__).with_name("templates"))
+templates = templates_beside(__file__)
 router = APIRouter(include_in_schema=False)
 
 

@@ -7,7 +7,6 @@ sessions); each query is scoped to that resident, so one never sees another's no
 # No `from __future__ import annotations`: FastAPI reads the routes' annotations at
 # definition time.
 
-from pathlib import Path as PathLib
 from typing import Annotated
 from urllib.parse import quote
 
@@ -21,10 +20,9 @@ from myna.notices.domain import CATEGORY_LABELS, Category, paragraphs
 from myna.platform.i18n import gettext as _
 from myna.platform.params import BigRowId, PageNumber
 from myna.platform.sessions import CsrfField, CurrentResident, check_csrf
-from myna.platform.web import make_templates, template_context, transaction
+from myna.platform.web import template_context, templates_beside, transaction
 
-TEMPLATE_DIR = PathLib(__file__).with_name("templates")
-templates = make_templates(TEMPLATE_DIR)
+templates = templates_beside(__file__)
 router = APIRouter(include_in_schema=False)
 NoticeId = Annotated[BigRowId, Path()]
 NO_STORE = {"Cache-Control": "no-store"}

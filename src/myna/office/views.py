@@ -7,7 +7,6 @@ The back office's sessions are the platform's (``myna.platform.sessions``, kind
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, Response
@@ -31,13 +30,12 @@ from myna.platform.sessions import (
 from myna.platform.web import (
     client_address,
     get_container,
-    make_templates,
     template_context,
+    templates_beside,
     transaction,
 )
 
-TEMPLATE_DIR = Path(__file__).with_name("templates")
-templates = make_templates(TEMPLATE_DIR)
+templates = templates_beside(__file__)
 router = APIRouter(include_in_schema=False)
 FormText = Annotated[str, Form(max_length=256)]
 

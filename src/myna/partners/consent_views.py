@@ -13,7 +13,6 @@ it and its tokens die at once. Every page needs the resident's login
 # No `from __future__ import annotations`: FastAPI reads the routes' annotations at
 # definition time.
 
-from pathlib import Path as PathLib
 from typing import Annotated
 from urllib.parse import urlsplit
 
@@ -28,13 +27,12 @@ from myna.platform.sessions import CurrentResident, ResidentSession, check_csrf
 from myna.platform.web import (
     csp_allowing_form_targets,
     get_container,
-    make_templates,
     template_context,
+    templates_beside,
     transaction,
 )
 
-TEMPLATE_DIR = PathLib(__file__).with_name("templates")
-templates = make_templates(TEMPLATE_DIR)
+templates = templates_beside(__file__)
 NO_STORE = {"Cache-Control": "no-store"}
 RETRY_AFTER_SECONDS = 60
 PendingId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]

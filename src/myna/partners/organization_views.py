@@ -9,7 +9,6 @@ shows residents, without login, which organisations may ask them for what, and w
 # No `from __future__ import annotations`: FastAPI reads the routes' annotations.
 
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -23,13 +22,12 @@ from myna.platform.ratelimit import Limit
 from myna.platform.web import (
     client_address,
     get_container,
-    make_templates,
     template_context,
+    templates_beside,
     transaction,
 )
 
-TEMPLATE_DIR = Path(__file__).with_name("templates")
-templates = make_templates(TEMPLATE_DIR)
+templates = templates_beside(__file__)
 API_PATH = "/api/partners/organizations"
 NO_STORE = {"Cache-Control": "no-store"}
 router = APIRouter()

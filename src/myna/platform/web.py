@@ -171,6 +171,11 @@ def make_templates(*directories: Path) -> Jinja2Templates:
     return Jinja2Templates(env=env)
 
 
+def templates_beside(module_file: str) -> Jinja2Templates:
+    """The ``templates`` folder beside a context's ``module_file``, then the platform's."""
+    return make_templates(Path(module_file).with_name("templates"))
+
+
 def template_context(request: Request, **values: Any) -> dict[str, Any]:
     """The values every page needs, plus the page's own."""
     return {"request": request, "locale": i18n.get_locale(), **values}

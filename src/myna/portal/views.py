@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from pathlib import Path as PathLib
 from typing import Annotated
 from urllib.parse import quote
 
@@ -33,8 +32,8 @@ from myna.platform.urls import is_site_path
 from myna.platform.web import (
     client_address,
     get_container,
-    make_templates,
     template_context,
+    templates_beside,
     transaction,
 )
 from myna.portal import presenters, service
@@ -42,8 +41,7 @@ from myna.portal.dependencies import LoginLimiterDep, log_out
 from myna.portal.domain import NoCategoryChosenError, NoTreeHeadYetError
 from myna.portal.schemas import ChallengeIdForm, ChallengeIdPath, ExchangeFilters
 
-TEMPLATE_DIR = PathLib(__file__).with_name("templates")
-templates = make_templates(TEMPLATE_DIR)
+templates = templates_beside(__file__)
 router = APIRouter(include_in_schema=False)
 
 

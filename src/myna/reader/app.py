@@ -31,8 +31,8 @@ from myna.platform.web import (
     RejectNulMiddleware,
     SecurityHeadersMiddleware,
     language_router,
-    make_templates,
     template_context,
+    templates_beside,
 )
 
 if TYPE_CHECKING:
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 log = get_logger(__name__)
 Asked = TypeVar("Asked")  # what a portal asks the card: a login challenge or a document
 Answer = TypeVar("Answer")  # what the card gives back
-TEMPLATES = make_templates(Path(__file__).with_name("templates"))
+TEMPLATES = templates_beside(__file__)
 PLATFORM_STATIC = Path(__file__).parent.parent / "platform" / "static"
 CSRF_COOKIE = "myna_reader_csrf"
 CHALLENGE_PATH = "/api/login/challenges/"
