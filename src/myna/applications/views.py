@@ -19,14 +19,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
 from myna.applications import forms, submission
-from myna.applications.domain import (
-    MAX_APPLICATION_ATTACHMENT_BYTES,
-    MAX_APPLICATION_ATTACHMENTS,
-)
+from myna.applications.domain import MAX_APPLICATION_ATTACHMENT_BYTES, MAX_APPLICATION_ATTACHMENTS
 from myna.catalog.api import CODE_PATTERN, MUNICIPALITY_PATTERN
 from myna.platform.forms import Posted
 from myna.platform.sessions import CurrentResident, check_csrf
-from myna.platform.web import get_container, template_context, templates_beside, transaction
+from myna.platform.web import get_container, templates_beside, transaction
 
 templates = templates_beside(__file__)
 NO_STORE = {"Cache-Control": "no-store"}
@@ -53,25 +50,22 @@ def _page(
     problem: str = "",
 ) -> Response:
     form = forms.checked_forms()[code]
-    return templates.TemplateResponse(
+    return templates.page(
         request,
         "applications/apply.html",
-        template_context(
-            request,
-            apply_procedure_name=procedure_name,
-            apply_municipality_name=municipality_name,
-            apply_action=f"/apply/{municipality}/{code}",
-            apply_groups=forms.view(form, data, errors),
-            apply_errors=errors or [],
-            apply_status=status,
-            apply_problem=problem,
-            apply_prefill=[g for g in form.groups if g.prefill is not None],
-            apply_attachments=attachments,
-            apply_max_attachments=MAX_APPLICATION_ATTACHMENTS,
-            apply_max_attachment_mb=MAX_APPLICATION_ATTACHMENT_BYTES >> 20,
-            submission_key=submission.new_submission_key() if status == "ready" else "",
-            csrf_token=csrf_token,
-        ),
+        apply_procedure_name=procedure_name,
+        apply_municipality_name=municipality_name,
+        apply_action=f"/apply/{municipality}/{code}",
+        apply_groups=forms.view(form, data, errors),
+        apply_errors=errors or [],
+        apply_status=status,
+        apply_problem=problem,
+        apply_prefill=[g for g in form.groups if g.prefill is not None],
+        apply_attachments=attachments,
+        apply_max_attachments=MAX_APPLICATION_ATTACHMENTS,
+        apply_max_attachment_mb=MAX_APPLICATION_ATTACHMENT_BYTES >> 20,
+        submission_key=submission.new_submission_key() if status == "ready" else "",
+        csrf_token=csrf_token,
         status_code=status_code,
         headers=NO_STORE,
     )

@@ -20,7 +20,7 @@ from myna.notices.domain import CATEGORY_LABELS, Category, paragraphs
 from myna.platform.i18n import gettext as _
 from myna.platform.params import BigRowId, PageNumber
 from myna.platform.sessions import CsrfField, CurrentResident, check_csrf
-from myna.platform.web import template_context, templates_beside, transaction
+from myna.platform.web import templates_beside, transaction
 
 templates = templates_beside(__file__)
 router = APIRouter(include_in_schema=False)
@@ -55,16 +55,13 @@ def inbox_page(
             session=db, resident_id=current.resident_id, page=page, include_archived=archived
         )
         senders = _sender_names(db, {item.sender for item in found.items})
-    return templates.TemplateResponse(
+    return templates.page(
         request,
         "notices/inbox.html",
-        template_context(
-            request,
-            inbox=found,
-            senders=senders,
-            category_label=category_label,
-            show_archived=archived,
-        ),
+        inbox=found,
+        senders=senders,
+        category_label=category_label,
+        show_archived=archived,
         headers=NO_STORE,
     )
 
@@ -75,17 +72,14 @@ def notice_page(request: Request, current: CurrentResident, notice_id: NoticeId)
         service.mark_read(session=db, resident_id=current.resident_id, notice_id=notice_id)
         view = service.get_notice(session=db, resident_id=current.resident_id, notice_id=notice_id)
         senders = _sender_names(db, {view.notice.sender})
-    return templates.TemplateResponse(
+    return templates.page(
         request,
         "notices/notice.html",
-        template_context(
-            request,
-            notice_view=view,
-            body_paragraphs=paragraphs(view.notice.body),
-            senders=senders,
-            category_label=category_label,
-            csrf_token=current.csrf_token,
-        ),
+        notice_view=view,
+        body_paragraphs=paragraphs(view.notice.body),
+        senders=senders,
+        category_label=category_label,
+        csrf_token=current.csrf_token,
         headers=NO_STORE,
     )
 

@@ -17,7 +17,6 @@ from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
-from myna import registry
 from myna.applications import forms
 from myna.applications import service as applications
 from myna.applications.domain import (
@@ -40,7 +39,7 @@ from myna.platform.i18n import gettext as _
 from myna.platform.params import PageNumber, RowId
 from myna.platform.sessions import CsrfField, CurrentStaff, StaffSession, check_csrf
 from myna.platform.settings import Settings
-from myna.platform.web import get_container, template_context, transaction
+from myna.platform.web import get_container, transaction
 
 router = APIRouter(include_in_schema=False)
 NO_STORE = {"Cache-Control": "no-store"}
@@ -188,13 +187,6 @@ def _actors(db: Session, events: list[EventRead], municipality_code: str) -> dic
     return labels
 
 
-def _municipality_name(db: Session, code: str) -> str:
-    try:
-        return registry.get_municipality(session=db, code=code).full_name
-    except registry.MunicipalityNotFoundError:
-        return code
-
-
 def _detail_page(
     request: Request,
     db: Session,
@@ -212,27 +204,24 @@ def _detail_page(
     )
     check = filings.check_signature(session=db, settings=_settings(request), application=item)
     events = applications.history(session=db, application_id=item.id)
-    return templates.TemplateResponse(
+    return templates.page(
         request,
         "office/applications_detail.html",
-        template_context(
-            request,
-            csrf_token=current.csrf_token,
-            office_app_staff=staff,
-            office_app_municipality=_municipality_name(db, staff.municipality_code),
-            office_app=item,
-            office_app_check=check,
-            office_app_groups=_data_groups(item),
-            office_app_files=applications.attachments(session=db, application_id=item.id),
-            office_app_history=events,
-            office_app_actors=_actors(db, events, staff.municipality_code),
-            office_app_targets=_targets(item.status),
-            office_app_can_approve=can_approve(staff),
-            office_app_done=done,
-            office_app_error=None if error is None else error.localized(),
-            office_app_error_field=error_field,
-            office_app_values=values or {},
-        ),
+        csrf_token=current.csrf_token,
+        office_app_staff=staff,
+        office_app_municipality=office.municipality_name(session=db, code=staff.municipality_code),
+        office_app=item,
+        office_app_check=check,
+        office_app_groups=_data_groups(item),
+        office_app_files=applications.attachments(session=db, application_id=item.id),
+        office_app_history=events,
+        office_app_actors=_actors(db, events, staff.municipality_code),
+        office_app_targets=_targets(item.status),
+        office_app_can_approve=can_approve(staff),
+        office_app_done=done,
+        office_app_error=None if error is None else error.localized(),
+        office_app_error_field=error_field,
+        office_app_values=values or {},
         status_code=200 if error is None else error.status_code,
         headers=NO_STORE,
     )
@@ -258,19 +247,16 @@ def list_page(
             page=page,
             page_size=PAGE_SIZE,
         )
-        municipality = _municipality_name(db, staff.municipality_code)
-    return templates.TemplateResponse(
+        municipality = office.municipality_name(session=db, code=staff.municipality_code)
+    return templates.page(
         request,
         "office/applications.html",
-        template_context(
-            request,
-            csrf_token=current.csrf_token,
-            office_app_staff=staff,
-            office_app_municipality=municipality,
-            office_app_page=found,
-            office_app_status=chosen,
-            office_app_statuses=[(s.value, _(STATUS_LABELS[s])) for s in ApplicationStatus],
-        ),
+        csrf_token=current.csrf_token,
+        office_app_staff=staff,
+        office_app_municipality=municipality,
+        office_app_page=found,
+        office_app_status=chosen,
+        office_app_statuses=[(s.value, _(STATUS_LABELS[s])) for s in ApplicationStatus],
         headers=NO_STORE,
     )
 

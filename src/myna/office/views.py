@@ -27,13 +27,7 @@ from myna.platform.sessions import (
     clear_session_cookie,
     set_session_cookie,
 )
-from myna.platform.web import (
-    client_address,
-    get_container,
-    template_context,
-    templates_beside,
-    transaction,
-)
+from myna.platform.web import client_address, get_container, templates_beside, transaction
 
 templates = templates_beside(__file__)
 router = APIRouter(include_in_schema=False)
@@ -57,11 +51,8 @@ def _form_page(
     error: str | None = None,
     status: int = 200,
 ) -> Response:
-    response = templates.TemplateResponse(
-        request,
-        template,
-        template_context(request, csrf_token=active.csrf_token, error=error),
-        status_code=status,
+    response = templates.page(
+        request, template, csrf_token=active.csrf_token, error=error, status_code=status
     )
     set_session_cookie(request, response, STAFF, active)
     return response
@@ -166,17 +157,14 @@ def dashboard_page(request: Request, current: CurrentStaff) -> Response:
     with transaction(request) as db:
         staff = office.get_staff(session=db, staff_id=current.staff_id)
         overview = office.dashboard(session=db, staff=staff)
-    return templates.TemplateResponse(
+    return templates.page(
         request,
         "office/dashboard.html",
-        template_context(
-            request,
-            staff=staff,
-            staff_role=_(ROLE_LABELS[staff.role]),
-            dashboard=overview,
-            role_labels={role.value: _(label) for role, label in ROLE_LABELS.items()},
-            csrf_token=current.csrf_token,
-        ),
+        staff=staff,
+        staff_role=_(ROLE_LABELS[staff.role]),
+        dashboard=overview,
+        role_labels={role.value: _(label) for role, label in ROLE_LABELS.items()},
+        csrf_token=current.csrf_token,
     )
 
 

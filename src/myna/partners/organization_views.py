@@ -19,13 +19,7 @@ from myna.partners import organizations
 from myna.partners.domain import ALL_SCOPES, PartnerError, RegisteredClient, RequestedScope
 from myna.platform.errors import N_
 from myna.platform.ratelimit import Limit
-from myna.platform.web import (
-    client_address,
-    get_container,
-    template_context,
-    templates_beside,
-    transaction,
-)
+from myna.platform.web import client_address, get_container, templates_beside, transaction
 
 templates = templates_beside(__file__)
 API_PATH = "/api/partners/organizations"
@@ -272,8 +266,8 @@ def list_linked(request: Request) -> list[LinkedServiceRead]:
 def linked_services(request: Request) -> Response:
     with transaction(request) as db:
         approved = organizations.list_approved(session=db)
-    return templates.TemplateResponse(
+    return templates.page(
         request,
         "partners/organizations.html",
-        template_context(request, partner_services=[linked_service(client) for client in approved]),
+        partner_services=[linked_service(client) for client in approved],
     )

@@ -31,7 +31,6 @@ from myna.platform.web import (
     RejectNulMiddleware,
     SecurityHeadersMiddleware,
     language_router,
-    template_context,
     templates_beside,
 )
 
@@ -200,9 +199,7 @@ def _reader(request: Request) -> Reader:
 
 
 def _render(request: Request, name: str, status_code: int = 200, **values: Any) -> Response:
-    return TEMPLATES.TemplateResponse(
-        request, name, template_context(request, **values), status_code=status_code
-    )
+    return TEMPLATES.page(request, name, **values, status_code=status_code)
 
 
 def _form(request: Request, name: str, **values: Any) -> Response:
