@@ -26,8 +26,8 @@ from myna.applications.domain import (
     ApplicationStatus,
     parse_receipt_number,
 )
-from myna.applications.views import NO_STORE, Code, Municipality, templates
-from myna.platform.forms import Posted, PostedMany, SettingsDep, Upload
+from myna.applications.views import NO_STORE, Code, Municipality, PostedDraft, templates
+from myna.platform.forms import PostedMany, SettingsDep, Upload
 from myna.platform.params import PageNumber, RowId
 from myna.platform.sessions import CurrentResident, check_csrf
 from myna.platform.web import get_container, transaction
@@ -112,24 +112,18 @@ def attach(
 
 @router.post("/apply/{municipality}/{code}/attachments/{attachment_id}/delete")
 def detach(
-    request: Request,
-    current: CurrentResident,
-    municipality: Municipality,
-    code: Code,
-    attachment_id: Annotated[RowId, Path()],
-    posted: Posted,
+    request: Request, draft: PostedDraft, attachment_id: Annotated[RowId, Path()]
 ) -> Response:
-    check_csrf(current, posted.get("csrf_token"))
     with transaction(request) as db:
         submission.remove_attachment(
             session=db,
-            resident_id=current.resident_id,
-            municipality_code=municipality,
-            code=code,
+            resident_id=draft.resident_id,
+            municipality_code=draft.municipality,
+            code=draft.code,
             attachment_id=attachment_id,
         )
     return RedirectResponse(
-        f"/apply/{municipality}/{code}?done=removed#attachments", status_code=303
+        f"/apply/{draft.municipality}/{draft.code}?done=removed#attachments", status_code=303
     )
 
 
@@ -137,23 +131,16 @@ def detach(
 
 
 @router.post("/apply/{municipality}/{code}/sign")
-def sign(
-    request: Request,
-    current: CurrentResident,
-    municipality: Municipality,
-    code: Code,
-    posted: Posted,
-) -> Response:
+def sign(request: Request, draft: PostedDraft) -> Response:
     """Freeze the checked draft; the same submission key always leads to one request."""
-    check_csrf(current, posted.get("csrf_token"))
     with transaction(request) as db:
         view = submission.prepare(
             session=db,
             procedures=get_container(request).procedures,
-            resident_id=current.resident_id,
-            municipality_code=municipality,
-            code=code,
-            submission_key=posted.get("submission_key", ""),
+            resident_id=draft.resident_id,
+            municipality_code=draft.municipality,
+            code=draft.code,
+            submission_key=draft.values.get("submission_key", ""),
         )
     if view.receipt_number is not None:
         return RedirectResponse(f"/applications/{view.receipt_number}", status_code=303)

@@ -12,9 +12,10 @@ Every page needs the resident's login (``CurrentResident``).
 # No `from __future__ import annotations`: FastAPI reads the routes' annotations at
 # definition time.
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
@@ -32,6 +33,33 @@ ATTACHMENT_UPLOAD_PATH = r"/apply/[0-9]{6}/[a-z0-9-]{1,64}/attachments"
 Municipality = Annotated[str, Path(pattern=MUNICIPALITY_PATTERN)]
 Code = Annotated[str, Path(pattern=CODE_PATTERN)]
 router = APIRouter(include_in_schema=False)
+
+
+@dataclass(frozen=True, slots=True)
+class DraftPost:
+    """A form the resident posted about their draft of one procedure, its CSRF token checked."""
+
+    resident_id: int
+    municipality: str
+    code: str
+    values: dict[str, str]
+    csrf_token: str  # the session's, for a page shown again
+
+
+def _draft_post(
+    current: CurrentResident, municipality: Municipality, code: Code, posted: Posted
+) -> DraftPost:
+    check_csrf(current, posted.get("csrf_token"))
+    return DraftPost(
+        resident_id=current.resident_id,
+        municipality=municipality,
+        code=code,
+        values=posted,
+        csrf_token=current.csrf_token,
+    )
+
+
+PostedDraft = Annotated[DraftPost, Depends(_draft_post)]
 
 
 def _page(
@@ -112,43 +140,29 @@ def apply_page(
 
 
 @router.post("/apply/{municipality}/{code}/draft")
-def save_draft(
-    request: Request,
-    current: CurrentResident,
-    municipality: Municipality,
-    code: Code,
-    posted: Posted,
-) -> Response:
-    check_csrf(current, posted.get("csrf_token"))
+def save_draft(request: Request, draft: PostedDraft) -> Response:
     with transaction(request) as db:
-        forms.form_for(session=db, municipality_code=municipality, code=code)
-        data = forms.coerce(forms.checked_forms()[code], posted)
+        forms.form_for(session=db, municipality_code=draft.municipality, code=draft.code)
+        data = forms.coerce(forms.checked_forms()[draft.code], draft.values)
         forms.save_draft(
             session=db,
-            resident_id=current.resident_id,
-            municipality_code=municipality,
-            code=code,
+            resident_id=draft.resident_id,
+            municipality_code=draft.municipality,
+            code=draft.code,
             data=data,
         )
-    return RedirectResponse(f"/apply/{municipality}/{code}?saved=1", status_code=303)
+    return RedirectResponse(f"/apply/{draft.municipality}/{draft.code}?saved=1", status_code=303)
 
 
 @router.post("/apply/{municipality}/{code}/check", response_class=HTMLResponse)
-def check(
-    request: Request,
-    current: CurrentResident,
-    municipality: Municipality,
-    code: Code,
-    posted: Posted,
-) -> Response:
-    check_csrf(current, posted.get("csrf_token"))
-    resident_id = current.resident_id
+def check(request: Request, draft: PostedDraft) -> Response:
+    resident_id, municipality, code = draft.resident_id, draft.municipality, draft.code
     with transaction(request) as db:
         procedure, municipality_name = forms.form_for(
             session=db, municipality_code=municipality, code=code
         )
         form = forms.checked_forms()[code]
-        data = forms.coerce(form, posted)
+        data = forms.coerce(form, draft.values)
         errors = forms.validate(form, data)
         if not errors:
             errors = (
@@ -169,7 +183,7 @@ def check(
         municipality=municipality,
         code=code,
         data=data,
-        csrf_token=current.csrf_token,
+        csrf_token=draft.csrf_token,
         procedure_name=procedure.name_ja,
         municipality_name=municipality_name,
         attachments=attachments,
