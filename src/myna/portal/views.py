@@ -172,18 +172,29 @@ def logout(request: Request, browser: ResidentBrowser, csrf_token: CsrfField) ->
     return response
 
 
-@router.get("/my-info", response_class=HTMLResponse)
-def my_info(request: Request, current: CurrentResident) -> Response:
-    options = presenters.categories()
+def _my_info_page(
+    request: Request,
+    csrf_token: str,
+    options: list[presenters.CategoryOption],
+    selected: set[str],
+    result: presenters.SelfInfoView | None,
+) -> Response:
+    """わたしの情報: the categories to choose from, those chosen, what was retrieved."""
     return templates.page(
         request,
         "portal/my_info.html",
         categories=options,
-        selected={c.code for c in options},
-        result=None,
-        csrf_token=current.csrf_token,
+        selected=selected,
+        result=result,
+        csrf_token=csrf_token,
         headers={"Cache-Control": "no-store"},
     )
+
+
+@router.get("/my-info", response_class=HTMLResponse)
+def my_info(request: Request, current: CurrentResident) -> Response:
+    options = presenters.categories()
+    return _my_info_page(request, current.csrf_token, options, {c.code for c in options}, None)
 
 
 @router.post("/my-info")
@@ -218,15 +229,7 @@ def my_info_retrieve(
             media_type="text/csv; charset=utf-8",
             headers=_download("my-information.csv"),
         )
-    return templates.page(
-        request,
-        "portal/my_info.html",
-        categories=presenters.categories(),
-        selected=set(selected),
-        result=view,
-        csrf_token=current.csrf_token,
-        headers={"Cache-Control": "no-store"},
-    )
+    return _my_info_page(request, current.csrf_token, presenters.categories(), set(selected), view)
 
 
 @router.get("/exchanges", response_class=HTMLResponse)
