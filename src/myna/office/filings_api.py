@@ -36,7 +36,7 @@ from myna.office.filing_schemas import (
 )
 from myna.office.filings import ApiCaller
 from myna.platform.encoding import b64
-from myna.platform.errors import N_, MynaError
+from myna.platform.errors import N_, MynaError, RateLimitedError
 from myna.platform.oauth.errors import InvalidTokenError, OAuthError
 from myna.platform.oauth.rfc7523 import MAX_ASSERTION_BYTES
 from myna.platform.params import PageNumber, RowId, plausible_date
@@ -51,10 +51,8 @@ NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 RETRY_AFTER_SECONDS = 60
 
 
-class TokenRateLimitedError(MynaError):
-    code = "rate_limited"
+class TokenRateLimitedError(RateLimitedError):
     message = N_("Too many token requests from this address. Wait a minute and try again.")
-    status_code = 429
 
 
 _bearer = HTTPBearer(auto_error=False, description="The access token from the token endpoint.")
