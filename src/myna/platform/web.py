@@ -167,7 +167,11 @@ class Pages(Jinja2Templates):
         headers: Mapping[str, str] | None = None,
         **values: Any,
     ) -> Response:
-        """The template ``name`` with the page's ``values`` (see :func:`template_context`)."""
+        """The template ``name`` with the page's ``values`` (see :func:`template_context`).
+
+        ``status_code`` and ``headers`` are the response's; every other keyword is a value
+        of the page.
+        """
         return self.TemplateResponse(
             request,
             name,
