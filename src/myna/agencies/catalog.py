@@ -7,7 +7,6 @@ naming the file and the entry, so a broken table never serves a single request.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -32,6 +31,7 @@ from myna.agencies.domain import (
     UnknownItemError,
     agency_kind_of_dynamic_code,
 )
+from myna.platform import tomlfile
 from myna.platform.errors import N_
 
 AGENCIES_FILE = "agencies.toml"
@@ -39,17 +39,10 @@ ITEMS_FILE = "items.toml"
 AUTHORIZATION_FILE = "authorization.toml"
 DATA_FILES = (AGENCIES_FILE, ITEMS_FILE, AUTHORIZATION_FILE)
 
-_NOT_TOML = N_("the file cannot be read as TOML ({detail}).")
 _MISSING_FILE = N_("the file is missing.")
-_REQUIRED = N_("the key {key} is required.")
-_UNKNOWN_KEY = N_("the key {key} is not known here.")
-_NOT_TEXT = N_("the key {key} must be a non-empty text.")
-_NOT_BOOL = N_("the key {key} must be true or false.")
 _NOT_INT = N_("the key {key} must be a whole number.")
 _NOT_LIST = N_("the key {key} must be a list.")
 _NOT_TABLE = N_("the key {key} must be a table.")
-_DUPLICATE = N_("the code {value} is used twice.")
-_NOT_ONE_OF = N_("{value} is not one of: {choices}.")
 _NO_SUCH = N_("the {key} {value} does not exist.")
 _KIND_OR_AGENCY = N_("give either kind or agency (exactly one of them).")
 _PROVIDER_MISMATCH = N_("the provider must be the item's own provider ({expected}).")
@@ -138,39 +131,33 @@ def _resolve(agencies: Mapping[str, Agency], code: str) -> Agency | None:
     return None if kind is None else Agency(code=code, name_ja=code, name_en=code, kind=kind)
 
 
-class _Entry:
+class _Entry(tomlfile.TomlEntry):
     """One TOML table being read, for error messages that name it."""
 
-    def __init__(self, file: str, entry: str, table: Any, allowed: Iterable[str]) -> None:
-        self.file = file
-        self.entry = entry
-        if not isinstance(table, dict):
-            raise self.error(_NOT_TABLE, key=entry)
-        self.table: dict[str, Any] = table
-        code = table.get("code")
-        if " #" in entry and isinstance(code, str) and code:
-            self.entry = f'{entry.split(" #", maxsplit=1)[0]} "{code}"'
-        for key in table:
-            if key not in allowed:
-                raise self.error(_UNKNOWN_KEY, key=key)
+    error_type = CatalogFileError
+    not_a_table = _NOT_TABLE
 
-    def error(self, reason: str, **params: Any) -> CatalogFileError:
-        return CatalogFileError(file=self.file, entry=self.entry, reason=reason, **params)
+    def __init__(self, file: str, entry: str, table: Any, allowed: Iterable[str]) -> None:
+        super().__init__(file, entry, table, frozenset(allowed))
+
+    def named(self, code: str) -> str:
+        """``[[item]] #3`` becomes ``[[item]] "code"``; a single table keeps its name."""
+        if " #" not in self.entry:
+            return self.entry
+        return f'{self.entry.split(" #", maxsplit=1)[0]} "{code}"'
 
     def text(self, key: str, *, required: bool = True, default: str = "") -> str:
-        value = self.table.get(key)
+        value = self.required(key, required=required)
         if value is None:
-            if required:
-                raise self.error(_REQUIRED, key=key)
             return default
         if not isinstance(value, str) or not value.strip():
-            raise self.error(_NOT_TEXT, key=key)
+            raise self.error(tomlfile.NOT_TEXT, key=key)
         return value
 
     def boolean(self, key: str, *, default: bool = False) -> bool:
         value = self.table.get(key, default)
         if not isinstance(value, bool):
-            raise self.error(_NOT_BOOL, key=key)
+            raise self.error(tomlfile.NOT_BOOL, key=key)
         return value
 
     def integer(self, key: str) -> int | None:
@@ -182,10 +169,8 @@ class _Entry:
         return value
 
     def texts(self, key: str, *, required: bool = True) -> tuple[str, ...]:
-        value = self.table.get(key)
+        value = self.required(key, required=required)
         if value is None:
-            if required:
-                raise self.error(_REQUIRED, key=key)
             return ()
         if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
             raise self.error(_NOT_LIST, key=key)
@@ -195,23 +180,18 @@ class _Entry:
         value = self.text(key)
         options = list(choices)
         if value not in options:
-            raise self.error(_NOT_ONE_OF, value=value, choices=", ".join(options))
+            raise self.error(tomlfile.NOT_ONE_OF, value=value, choices=", ".join(options))
         return value
 
     def tables(self, key: str) -> list[Any]:
-        value = self.table.get(key)
-        if value is None:
-            raise self.error(_REQUIRED, key=key)
+        value = self.required(key)
         if not isinstance(value, list):
             raise self.error(_NOT_LIST, key=key)
         return value
 
 
 def _read(file: str, text: str) -> dict[str, Any]:
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise CatalogFileError(file=file, entry="-", reason=_NOT_TOML, detail=str(exc)) from None
+    return tomlfile.read_toml(file, text, CatalogFileError)
 
 
 def _entries(file: str, document: Mapping[str, Any], key: str) -> list[Any]:
@@ -225,7 +205,7 @@ def _entries(file: str, document: Mapping[str, Any], key: str) -> list[Any]:
 
 def _unique(entry: _Entry, code: str, seen: Mapping[str, object]) -> str:
     if code in seen:
-        raise entry.error(_DUPLICATE, value=code)
+        raise entry.error(tomlfile.DUPLICATE, value=code)
     return code
 
 
@@ -240,7 +220,7 @@ def _parse_agencies(text: str) -> dict[str, Agency]:
         entry.entry = f'[[agency]] "{code}"'
         _unique(entry, code, agencies)
         if agency_kind_of_dynamic_code(code) is not None:
-            raise entry.error(_DUPLICATE, value=code)
+            raise entry.error(tomlfile.DUPLICATE, value=code)
         agencies[code] = Agency(
             code=code,
             name_ja=entry.text("name_ja"),
@@ -320,7 +300,7 @@ def _parse_items(
         entry.entry = f'[[item]] "{code}"'
         _unique(entry, code, items)
         if code == EVERY_ITEM:
-            raise entry.error(_NOT_TEXT, key="code")
+            raise entry.error(tomlfile.NOT_TEXT, key="code")
         category = entry.text("category")
         if category not in categories:
             raise entry.error(_NO_SUCH, key="category", value=category)
@@ -331,7 +311,7 @@ def _parse_items(
         names = [f.name for f in fields]
         for name in names:
             if names.count(name) > 1:
-                raise entry.error(_DUPLICATE, value=name)
+                raise entry.error(tomlfile.DUPLICATE, value=name)
         items[code] = ItemSchema(
             code=code,
             name_ja=entry.text("name_ja"),

@@ -25,6 +25,7 @@ from typing import Any
 
 from myna.platform import i18n
 from myna.platform.errors import N_, MynaError, NotFoundError
+from myna.platform.tomlfile import ReasonedError
 
 # Dynamic agency codes: one municipality (市区町村), its National Health Insurance
 # (国民健康保険) and each prefecture's late-stage elderly medical care union
@@ -39,26 +40,7 @@ _MUNICIPAL_CODE = re.compile(r"[0-9]{6}")
 _PREFECTURE_CODE = re.compile(r"(0[1-9]|[1-3][0-9]|4[0-7])")
 
 
-class _ReasonedError(MynaError):
-    """An error whose ``reason`` parameter is itself a message id, translated too."""
-
-    def __init__(self, message: str | None = None, /, **params: Any) -> None:
-        super().__init__(message, **params)
-        reason = params.get("reason")
-        if isinstance(reason, str):
-            filled = {**params, "reason": reason.format(**params)}
-            Exception.__init__(self, self.message.format(**filled))
-
-    def localized(self) -> str:
-        """The message with ``reason`` translated and filled from the same params."""
-        params = dict(self.params)
-        reason = params.get("reason")
-        if isinstance(reason, str):
-            params["reason"] = i18n.gettext(reason).format(**params)
-        return i18n.gettext(self.message).format(**params)
-
-
-class CatalogFileError(_ReasonedError):
+class CatalogFileError(ReasonedError):
     """A data file of the catalog is malformed: start-up stops and names the entry."""
 
     code = "invalid_catalog_file"
@@ -90,7 +72,7 @@ class ItemNotProvidedError(MynaError):
     status_code = 422
 
 
-class InvalidPayloadError(_ReasonedError):
+class InvalidPayloadError(ReasonedError):
     """A record whose payload does not match its item schema."""
 
     code = "invalid_payload"
@@ -98,7 +80,7 @@ class InvalidPayloadError(_ReasonedError):
     status_code = 422
 
 
-class NotAuthorizedError(_ReasonedError):
+class NotAuthorizedError(ReasonedError):
     """The authorization table does not allow the request."""
 
     code = "not_authorized"

@@ -9,7 +9,8 @@ the back office, the municipality filing API):
 
 * :meth:`~ProcedureHandler.check_draft`: rules of the form JSON Schema cannot express;
 * :meth:`~ProcedureHandler.on_filed`: in the filing transaction, after the application row;
-* :meth:`~ProcedureHandler.change_status`: a staff member or the filing API moves it along.
+* :meth:`~ProcedureHandler.change_status`: a staff member or the filing API moves it along;
+  a handler acts on the statuses it knows and leaves the others to the shared flow.
 
 Each status change runs in a savepoint: a handler's failure (the hub unreachable, a
 reserved day not come) leaves nothing written.
@@ -30,7 +31,17 @@ from myna.applications.domain import ApplicationStatus
 from myna.applications.forms import FieldError
 from myna.applications.models import Application
 
-__all__ = ["ProcedureHandler", "Procedures", "StandardProcedure"]
+__all__ = ["ProcedureHandler", "Procedures", "StandardProcedure", "StatusChange"]
+
+
+@dataclass(frozen=True, slots=True)
+class StatusChange:
+    """A move of one application to ``target``, as its handler is asked to act on it."""
+
+    application: applications.ApplicationRead
+    target: ApplicationStatus
+    actor: str
+    comment: str
 
 
 class ProcedureHandler(Protocol):
@@ -46,17 +57,8 @@ class ProcedureHandler(Protocol):
         """Act in the filing transaction; raising files nothing."""
         ...
 
-    def change_status(
-        self,
-        *,
-        session: Session,
-        hub: network.Hub,
-        application: applications.ApplicationRead,
-        target: ApplicationStatus,
-        actor: str,
-        comment: str,
-    ) -> None:
-        """Move the municipality's application to ``target`` (the caller holds a savepoint)."""
+    def change_status(self, *, session: Session, hub: network.Hub, change: StatusChange) -> bool:
+        """Act on ``change`` (the caller holds a savepoint); False: the shared flow applies."""
         ...
 
 
@@ -74,26 +76,10 @@ class StandardProcedure:
         """Nothing beyond the application row."""
         del session, application
 
-    def change_status(
-        self,
-        *,
-        session: Session,
-        hub: network.Hub,
-        application: applications.ApplicationRead,
-        target: ApplicationStatus,
-        actor: str,
-        comment: str,
-    ) -> None:
-        """The shared status flow (notices to the resident at each step)."""
-        del hub
-        applications.change_status(
-            session=session,
-            receipt_number=application.receipt_number,
-            municipality_code=application.municipality_code,
-            target=target,
-            actor=actor,
-            comment=comment,
-        )
+    def change_status(self, *, session: Session, hub: network.Hub, change: StatusChange) -> bool:
+        """Nothing of its own: the shared status flow (notices to the resident at each step)."""
+        del session, hub, change
+        return False
 
 
 STANDARD = StandardProcedure()
@@ -124,15 +110,21 @@ class Procedures:
         found = applications.get_application(
             session=session, receipt_number=receipt_number, municipality_code=municipality_code
         )
+        change = StatusChange(
+            application=found, target=target, actor=actor, comment=comment.strip()
+        )
         with session.begin_nested():
-            self.of(found.procedure_code).change_status(
-                session=session,
-                hub=hub,
-                application=found,
-                target=target,
-                actor=actor,
-                comment=comment.strip(),
-            )
+            if not self.of(found.procedure_code).change_status(
+                session=session, hub=hub, change=change
+            ):
+                applications.change_status(
+                    session=session,
+                    receipt_number=found.receipt_number,
+                    municipality_code=found.municipality_code,
+                    target=target,
+                    actor=actor,
+                    comment=change.comment,
+                )
         return applications.get_application(
             session=session,
             receipt_number=found.receipt_number,

@@ -26,11 +26,11 @@ from myna.applications.domain import (
     ApplicationStatus,
     parse_receipt_number,
 )
-from myna.applications.views import NO_STORE, Code, Municipality, templates
-from myna.platform.forms import Posted, PostedMany, SettingsDep, Upload
+from myna.applications.views import NO_STORE, Code, Municipality, PostedDraft, templates
+from myna.platform.forms import PostedMany, SettingsDep, Upload
 from myna.platform.params import PageNumber, RowId
 from myna.platform.sessions import CurrentResident, check_csrf
-from myna.platform.web import get_container, template_context, transaction
+from myna.platform.web import get_container, transaction
 
 RequestId = Annotated[str, Path(min_length=20, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 Receipt = Annotated[str, Path(min_length=16, max_length=24)]
@@ -112,24 +112,18 @@ def attach(
 
 @router.post("/apply/{municipality}/{code}/attachments/{attachment_id}/delete")
 def detach(
-    request: Request,
-    current: CurrentResident,
-    municipality: Municipality,
-    code: Code,
-    attachment_id: Annotated[RowId, Path()],
-    posted: Posted,
+    request: Request, draft: PostedDraft, attachment_id: Annotated[RowId, Path()]
 ) -> Response:
-    check_csrf(current, posted.get("csrf_token"))
     with transaction(request) as db:
         submission.remove_attachment(
             session=db,
-            resident_id=current.resident_id,
-            municipality_code=municipality,
-            code=code,
+            resident_id=draft.resident_id,
+            municipality_code=draft.municipality,
+            code=draft.code,
             attachment_id=attachment_id,
         )
     return RedirectResponse(
-        f"/apply/{municipality}/{code}?done=removed#attachments", status_code=303
+        f"/apply/{draft.municipality}/{draft.code}?done=removed#attachments", status_code=303
     )
 
 
@@ -137,23 +131,16 @@ def detach(
 
 
 @router.post("/apply/{municipality}/{code}/sign")
-def sign(
-    request: Request,
-    current: CurrentResident,
-    municipality: Municipality,
-    code: Code,
-    posted: Posted,
-) -> Response:
+def sign(request: Request, draft: PostedDraft) -> Response:
     """Freeze the checked draft; the same submission key always leads to one request."""
-    check_csrf(current, posted.get("csrf_token"))
     with transaction(request) as db:
         view = submission.prepare(
             session=db,
             procedures=get_container(request).procedures,
-            resident_id=current.resident_id,
-            municipality_code=municipality,
-            code=code,
-            submission_key=posted.get("submission_key", ""),
+            resident_id=draft.resident_id,
+            municipality_code=draft.municipality,
+            code=draft.code,
+            submission_key=draft.values.get("submission_key", ""),
         )
     if view.receipt_number is not None:
         return RedirectResponse(f"/applications/{view.receipt_number}", status_code=303)
@@ -171,17 +158,14 @@ def signing_page(
     if view.receipt_number is not None:
         return RedirectResponse(f"/applications/{view.receipt_number}", status_code=303)
     document = view.document
-    return templates.TemplateResponse(
+    return templates.page(
         request,
         "applications/signing.html",
-        template_context(
-            request,
-            signing=view,
-            signing_answers=_readable(view.procedure_code, document["data"]),
-            signing_attachments=document["attachments"],
-            signing_applicant=document["applicant"]["name"],
-            signing_link=signing_link(settings.reader_url, settings.portal_url, view.id),
-        ),
+        signing=view,
+        signing_answers=_readable(view.procedure_code, document["data"]),
+        signing_attachments=document["attachments"],
+        signing_applicant=document["applicant"]["name"],
+        signing_link=signing_link(settings.reader_url, settings.portal_url, view.id),
         headers=NO_STORE,
     )
 
@@ -222,11 +206,8 @@ def application_list(
         found = applications.list_applications(
             session=db, resident_id=current.resident_id, page=page
         )
-    return templates.TemplateResponse(
-        request,
-        "applications/applications.html",
-        template_context(request, application_page=found),
-        headers=NO_STORE,
+    return templates.page(
+        request, "applications/applications.html", application_page=found, headers=NO_STORE
     )
 
 
@@ -238,17 +219,14 @@ def application_detail(request: Request, current: CurrentResident, receipt: Rece
         )
         events = applications.history(session=db, application_id=filed.id, for_resident=True)
         files = applications.attachments(session=db, application_id=filed.id)
-    return templates.TemplateResponse(
+    return templates.page(
         request,
         "applications/application.html",
-        template_context(
-            request,
-            application=filed,
-            application_events=events,
-            application_files=files,
-            application_answers=_readable(filed.procedure_code, filed.data),
-            application_needs_correction=filed.status is ApplicationStatus.CORRECTION_REQUESTED,
-        ),
+        application=filed,
+        application_events=events,
+        application_files=files,
+        application_answers=_readable(filed.procedure_code, filed.data),
+        application_needs_correction=filed.status is ApplicationStatus.CORRECTION_REQUESTED,
         headers=NO_STORE,
     )
 

@@ -12,31 +12,54 @@ Every page needs the resident's login (``CurrentResident``).
 # No `from __future__ import annotations`: FastAPI reads the routes' annotations at
 # definition time.
 
-from pathlib import Path as PathLib
+from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
 from myna.applications import forms, submission
-from myna.applications.domain import (
-    MAX_APPLICATION_ATTACHMENT_BYTES,
-    MAX_APPLICATION_ATTACHMENTS,
-)
+from myna.applications.domain import MAX_APPLICATION_ATTACHMENT_BYTES, MAX_APPLICATION_ATTACHMENTS
 from myna.catalog.api import CODE_PATTERN, MUNICIPALITY_PATTERN
 from myna.platform.forms import Posted
 from myna.platform.sessions import CurrentResident, check_csrf
-from myna.platform.web import get_container, make_templates, template_context, transaction
+from myna.platform.web import get_container, templates_beside, transaction
 
-TEMPLATE_DIR = PathLib(__file__).with_name("templates")
-templates = make_templates(TEMPLATE_DIR)
+templates = templates_beside(__file__)
 NO_STORE = {"Cache-Control": "no-store"}
 # POST paths that carry a file: the app allows them a larger body (see create_app).
 ATTACHMENT_UPLOAD_PATH = r"/apply/[0-9]{6}/[a-z0-9-]{1,64}/attachments"
 Municipality = Annotated[str, Path(pattern=MUNICIPALITY_PATTERN)]
 Code = Annotated[str, Path(pattern=CODE_PATTERN)]
 router = APIRouter(include_in_schema=False)
+
+
+@dataclass(frozen=True, slots=True)
+class DraftPost:
+    """A form the resident posted about their draft of one procedure, its CSRF token checked."""
+
+    resident_id: int
+    municipality: str
+    code: str
+    values: dict[str, str]
+    csrf_token: str  # the session's, for a page shown again
+
+
+def _draft_post(
+    current: CurrentResident, municipality: Municipality, code: Code, posted: Posted
+) -> DraftPost:
+    check_csrf(current, posted.get("csrf_token"))
+    return DraftPost(
+        resident_id=current.resident_id,
+        municipality=municipality,
+        code=code,
+        values=posted,
+        csrf_token=current.csrf_token,
+    )
+
+
+PostedDraft = Annotated[DraftPost, Depends(_draft_post)]
 
 
 def _page(
@@ -55,25 +78,22 @@ def _page(
     problem: str = "",
 ) -> Response:
     form = forms.checked_forms()[code]
-    return templates.TemplateResponse(
+    return templates.page(
         request,
         "applications/apply.html",
-        template_context(
-            request,
-            apply_procedure_name=procedure_name,
-            apply_municipality_name=municipality_name,
-            apply_action=f"/apply/{municipality}/{code}",
-            apply_groups=forms.view(form, data, errors),
-            apply_errors=errors or [],
-            apply_status=status,
-            apply_problem=problem,
-            apply_prefill=[g for g in form.groups if g.prefill is not None],
-            apply_attachments=attachments,
-            apply_max_attachments=MAX_APPLICATION_ATTACHMENTS,
-            apply_max_attachment_mb=MAX_APPLICATION_ATTACHMENT_BYTES >> 20,
-            submission_key=submission.new_submission_key() if status == "ready" else "",
-            csrf_token=csrf_token,
-        ),
+        apply_procedure_name=procedure_name,
+        apply_municipality_name=municipality_name,
+        apply_action=f"/apply/{municipality}/{code}",
+        apply_groups=forms.view(form, data, errors),
+        apply_errors=errors or [],
+        apply_status=status,
+        apply_problem=problem,
+        apply_prefill=[g for g in form.groups if g.prefill is not None],
+        apply_attachments=attachments,
+        apply_max_attachments=MAX_APPLICATION_ATTACHMENTS,
+        apply_max_attachment_mb=MAX_APPLICATION_ATTACHMENT_BYTES >> 20,
+        submission_key=submission.new_submission_key() if status == "ready" else "",
+        csrf_token=csrf_token,
         status_code=status_code,
         headers=NO_STORE,
     )
@@ -120,43 +140,29 @@ def apply_page(
 
 
 @router.post("/apply/{municipality}/{code}/draft")
-def save_draft(
-    request: Request,
-    current: CurrentResident,
-    municipality: Municipality,
-    code: Code,
-    posted: Posted,
-) -> Response:
-    check_csrf(current, posted.get("csrf_token"))
+def save_draft(request: Request, draft: PostedDraft) -> Response:
     with transaction(request) as db:
-        forms.form_for(session=db, municipality_code=municipality, code=code)
-        data = forms.coerce(forms.checked_forms()[code], posted)
+        forms.form_for(session=db, municipality_code=draft.municipality, code=draft.code)
+        data = forms.coerce(forms.checked_forms()[draft.code], draft.values)
         forms.save_draft(
             session=db,
-            resident_id=current.resident_id,
-            municipality_code=municipality,
-            code=code,
+            resident_id=draft.resident_id,
+            municipality_code=draft.municipality,
+            code=draft.code,
             data=data,
         )
-    return RedirectResponse(f"/apply/{municipality}/{code}?saved=1", status_code=303)
+    return RedirectResponse(f"/apply/{draft.municipality}/{draft.code}?saved=1", status_code=303)
 
 
 @router.post("/apply/{municipality}/{code}/check", response_class=HTMLResponse)
-def check(
-    request: Request,
-    current: CurrentResident,
-    municipality: Municipality,
-    code: Code,
-    posted: Posted,
-) -> Response:
-    check_csrf(current, posted.get("csrf_token"))
-    resident_id = current.resident_id
+def check(request: Request, draft: PostedDraft) -> Response:
+    resident_id, municipality, code = draft.resident_id, draft.municipality, draft.code
     with transaction(request) as db:
         procedure, municipality_name = forms.form_for(
             session=db, municipality_code=municipality, code=code
         )
         form = forms.checked_forms()[code]
-        data = forms.coerce(form, posted)
+        data = forms.coerce(form, draft.values)
         errors = forms.validate(form, data)
         if not errors:
             errors = (
@@ -177,7 +183,7 @@ def check(
         municipality=municipality,
         code=code,
         data=data,
-        csrf_token=current.csrf_token,
+        csrf_token=draft.csrf_token,
         procedure_name=procedure.name_ja,
         municipality_name=municipality_name,
         attachments=attachments,

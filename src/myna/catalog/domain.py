@@ -11,10 +11,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from math import ceil
-from typing import Any, TypeVar
+from typing import TypeVar
 
-from myna.platform import i18n
-from myna.platform.errors import N_, MynaError, NotFoundError
+from myna.platform.errors import N_, NotFoundError
+from myna.platform.tomlfile import ReasonedError
 
 _E = TypeVar("_E", bound=StrEnum)
 
@@ -132,26 +132,7 @@ class SearchPage:
         return self.page < self.pages
 
 
-class _ReasonedError(MynaError):
-    """An error whose ``reason`` parameter is itself a message id, translated too."""
-
-    def __init__(self, message: str | None = None, /, **params: Any) -> None:
-        super().__init__(message, **params)
-        reason = params.get("reason")
-        if isinstance(reason, str):
-            filled = {**params, "reason": reason.format(**params)}
-            Exception.__init__(self, self.message.format(**filled))
-
-    def localized(self) -> str:
-        """The message with ``reason`` translated and filled from the same params."""
-        params = dict(self.params)
-        reason = params.get("reason")
-        if isinstance(reason, str):
-            params["reason"] = i18n.gettext(reason).format(**params)
-        return i18n.gettext(self.message).format(**params)
-
-
-class ServiceCatalogFileError(_ReasonedError):
+class ServiceCatalogFileError(ReasonedError):
     """A data file of the service catalog is malformed: loading stops and names the entry."""
 
     code = "invalid_service_catalog"
@@ -162,7 +143,7 @@ class ServiceCatalogFileError(_ReasonedError):
     status_code = 500
 
 
-class InvalidSearchError(_ReasonedError):
+class InvalidSearchError(ReasonedError):
     """A search parameter outside what the catalog knows."""
 
     code = "invalid_search"

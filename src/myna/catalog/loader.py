@@ -7,7 +7,6 @@ The format is described in docs/services.md.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -23,6 +22,7 @@ from myna.catalog.domain import (
     ServiceCatalogFileError,
     search_text_of,
 )
+from myna.platform import tomlfile
 from myna.platform.errors import N_
 from myna.registry import InvalidMunicipalityCodeError, validate_municipality_code
 
@@ -44,15 +44,8 @@ _ALLOWED = frozenset(
         "priority",
     }
 )
-_NOT_TOML = N_("the file cannot be read as TOML ({detail}).")
 _NO_PROCEDURES = N_("the file must hold a list of [[procedure]] tables.")
-_UNKNOWN_KEY = N_("the key {key} is not known here.")
-_REQUIRED = N_("the key {key} is required.")
-_NOT_TEXT = N_("the key {key} must be a non-empty text.")
-_NOT_BOOL = N_("the key {key} must be true or false.")
 _NOT_TEXTS = N_("the key {key} must be a list of non-empty texts.")
-_NOT_CHOICE = N_("{value} is not one of: {choices}.")
-_DUPLICATE = N_("the code {value} is used twice.")
 _BAD_MUNICIPALITY = N_("the municipality code {value} is not a valid local government code.")
 _EMPTY_LIST = N_("the key {key} needs at least one entry.")
 
@@ -68,48 +61,35 @@ class ServiceCatalog:
         return next((p for p in self.procedures if p.code == code), None)
 
 
-class _Entry:
+class _Entry(tomlfile.TomlEntry):
     """One ``[[procedure]]`` table being read, for errors that name it."""
 
-    def __init__(self, file: str, index: int, table: Any) -> None:
-        self.file = file
-        self.entry = f"[[procedure]] #{index}"
-        if not isinstance(table, dict):
-            raise self.error(_NO_PROCEDURES)
-        self.table: dict[str, Any] = table
-        code = table.get("code")
-        if isinstance(code, str) and code:
-            self.entry = f'{self.entry} "{code}"'
-        for key in table:
-            if key not in _ALLOWED:
-                raise self.error(_UNKNOWN_KEY, key=key)
+    error_type = ServiceCatalogFileError
+    not_a_table = _NO_PROCEDURES
 
-    def error(self, reason: str, **params: Any) -> ServiceCatalogFileError:
-        return ServiceCatalogFileError(file=self.file, entry=self.entry, reason=reason, **params)
+    def __init__(self, file: str, index: int, table: Any) -> None:
+        super().__init__(file, f"[[procedure]] #{index}", table, _ALLOWED)
+
+    def named(self, code: str) -> str:
+        return f'{self.entry} "{code}"'
 
     def text(self, key: str) -> str:
-        value = self.table.get(key)
-        if value is None:
-            raise self.error(_REQUIRED, key=key)
+        value = self.required(key)
         if not isinstance(value, str) or not value.strip():
-            raise self.error(_NOT_TEXT, key=key)
+            raise self.error(tomlfile.NOT_TEXT, key=key)
         return value.strip()
 
     def boolean(self, key: str, *, required: bool) -> bool:
-        value = self.table.get(key)
+        value = self.required(key, required=required)
         if value is None:
-            if required:
-                raise self.error(_REQUIRED, key=key)
             return False
         if not isinstance(value, bool):
-            raise self.error(_NOT_BOOL, key=key)
+            raise self.error(tomlfile.NOT_BOOL, key=key)
         return value
 
     def texts(self, key: str, *, required: bool = True) -> tuple[str, ...]:
-        value = self.table.get(key)
+        value = self.required(key, required=required)
         if value is None:
-            if required:
-                raise self.error(_REQUIRED, key=key)
             return ()
         if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
             raise self.error(_NOT_TEXTS, key=key)
@@ -120,7 +100,9 @@ class _Entry:
         try:
             return Category(value)
         except ValueError:
-            raise self.error(_NOT_CHOICE, value=value, choices=", ".join(Category)) from None
+            raise self.error(
+                tomlfile.NOT_ONE_OF, value=value, choices=", ".join(Category)
+            ) from None
 
     def life_events(self) -> tuple[LifeEvent, ...]:
         values = self.texts("life_events")
@@ -128,7 +110,7 @@ class _Entry:
             raise self.error(_EMPTY_LIST, key="life_events")
         for value in values:
             if value not in LifeEvent.__members__.values():
-                raise self.error(_NOT_CHOICE, value=value, choices=", ".join(LifeEvent))
+                raise self.error(tomlfile.NOT_ONE_OF, value=value, choices=", ".join(LifeEvent))
         return tuple(LifeEvent(v) for v in values)
 
     def municipalities(self) -> tuple[str, ...] | None:
@@ -148,12 +130,7 @@ class _Entry:
 
 def parse_procedures(file: str, text: str) -> list[Procedure]:
     """The procedures of one catalog file, each entry checked."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ServiceCatalogFileError(
-            file=file, entry="-", reason=_NOT_TOML, detail=str(exc)
-        ) from None
+    data = tomlfile.read_toml(file, text, ServiceCatalogFileError)
     tables = data.get("procedure")
     if not isinstance(tables, list) or set(data) != {"procedure"}:
         raise ServiceCatalogFileError(file=file, entry="-", reason=_NO_PROCEDURES)
@@ -198,7 +175,7 @@ def build_catalog(files: Mapping[str, str]) -> ServiceCatalog:
                 raise ServiceCatalogFileError(
                     file=file,
                     entry=f'[[procedure]] #{index} "{procedure.code}"',
-                    reason=_DUPLICATE,
+                    reason=tomlfile.DUPLICATE,
                     value=procedure.code,
                 )
             seen[procedure.code] = file

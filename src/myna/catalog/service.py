@@ -8,12 +8,7 @@ from myna import registry
 from myna.catalog import domain
 from myna.catalog.domain import DEFAULT_PAGE_SIZE, Procedure, ProcedureNotFoundError
 from myna.catalog.loader import shipped_catalog
-from myna.catalog.schemas import (
-    MunicipalityRef,
-    ProcedureRead,
-    ProcedureSummary,
-    SearchResultRead,
-)
+from myna.catalog.schemas import MunicipalityRef, ProcedureRead, ProcedureSummary, SearchResultRead
 from myna.forms import shipped_forms
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path as PathLib
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -19,10 +18,9 @@ from myna.catalog.domain import (
 )
 from myna.platform.i18n import gettext as _
 from myna.platform.params import PageNumber
-from myna.platform.web import make_templates, template_context, transaction
+from myna.platform.web import templates_beside, transaction
 
-TEMPLATE_DIR = PathLib(__file__).with_name("templates")
-templates = make_templates(TEMPLATE_DIR)
+templates = templates_beside(__file__)
 router = APIRouter(include_in_schema=False)
 
 
@@ -55,16 +53,13 @@ def search_page(
         municipalities = registry.list_municipalities(session=db)
     base = {"query": query, "category": category, "life_event": life_event}
     form = {**base, "municipality": municipality}
-    return templates.TemplateResponse(
+    return templates.page(
         request,
         "catalog/search.html",
-        template_context(
-            request,
-            catalog_form=form,
-            catalog_result=result,
-            catalog_labels=_labels(),
-            catalog_municipalities=[(m.code, m.full_name) for m in municipalities],
-        ),
+        catalog_form=form,
+        catalog_result=result,
+        catalog_labels=_labels(),
+        catalog_municipalities=[(m.code, m.full_name) for m in municipalities],
     )
 
 
@@ -76,8 +71,6 @@ def procedure_page(
 ) -> Response:
     with transaction(request) as db:
         procedure = service.get_procedure(session=db, municipality_code=municipality, code=code)
-    return templates.TemplateResponse(
-        request,
-        "catalog/procedure.html",
-        template_context(request, procedure=procedure, catalog_labels=_labels()),
+    return templates.page(
+        request, "catalog/procedure.html", procedure=procedure, catalog_labels=_labels()
     )

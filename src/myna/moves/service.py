@@ -39,7 +39,7 @@ from myna.applications import service as applications
 from myna.applications.domain import ApplicationStatus, new_receipt_number
 from myna.applications.forms import FieldError
 from myna.applications.models import Application
-from myna.applications.procedures import STANDARD, ProcedureHandler
+from myna.applications.procedures import ProcedureHandler, StandardProcedure, StatusChange
 from myna.moves.models import Move, MoveMember
 from myna.platform.clock import today_in_japan
 from myna.platform.db import utcnow
@@ -551,6 +551,23 @@ def _certificate(
     return certificate
 
 
+def _filed_move_out(
+    session: Session, receipt_number: str, municipality_code: str
+) -> tuple[applications.ApplicationRead, Move]:
+    """The municipality's 転出届 and its move, whose certificate information has not left."""
+    found = applications.get_application(
+        session=session, receipt_number=receipt_number, municipality_code=municipality_code
+    )
+    move = session.scalars(
+        select(Move).where(Move.move_out_application_id == found.id)
+    ).one_or_none()
+    if found.procedure_code != MOVE_OUT or move is None:
+        raise MoveNotFoundError
+    if move.status != MoveStatus.FILED.value:
+        raise MoveOutAlreadyDoneError
+    return found, move
+
+
 def complete_move_out(
     *,
     session: Session,
@@ -567,16 +584,7 @@ def complete_move_out(
     hub for it under 転入届の受理, so the delivery is authorized and appears in each
     member's やりとり履歴. If it cannot be delivered, nothing is completed.
     """
-    found = applications.get_application(
-        session=session, receipt_number=receipt_number, municipality_code=municipality_code
-    )
-    move = session.scalars(
-        select(Move).where(Move.move_out_application_id == found.id)
-    ).one_or_none()
-    if found.procedure_code != MOVE_OUT or move is None:
-        raise MoveNotFoundError
-    if move.status != MoveStatus.FILED.value:
-        raise MoveOutAlreadyDoneError
+    found, move = _filed_move_out(session, receipt_number, municipality_code)
     if found.status is ApplicationStatus.RECEIVED:
         applications.change_status(
             session=session,
@@ -617,20 +625,18 @@ def complete_move_out(
             failure=CertificateExchangeFailedError,
         )
     for member in members:
-        outcome = network.ask(
-            session=session,
-            hub=hub,
-            requester=arriving,
-            resident_id=member.resident_id,
-            procedure=MOVE_IN_PROCEDURE,
-            items=[CERTIFICATE_ITEM],
-        )
         received = [
-            record.payload
-            for result in outcome.results
-            if result.outcome is network.Outcome.SUCCESS and result.provider == departing
-            for record in result.records
-            if record.payload.get("receipt_number") == found.receipt_number
+            payload
+            for payload in _ask(
+                session,
+                hub,
+                requester=arriving,
+                resident_id=member.resident_id,
+                procedure=MOVE_IN_PROCEDURE,
+                item=CERTIFICATE_ITEM,
+                provider=departing,
+            )
+            if payload.get("receipt_number") == found.receipt_number
         ]
         if not received:
             raise CertificateExchangeFailedError
@@ -725,20 +731,15 @@ def _update_license(
     session: Session, hub: network.Hub, arriving: str, person: registry.ResidentRead
 ) -> None:
     """The license system reads the new address through the hub and keeps it (deck p33)."""
-    outcome = network.ask(
-        session=session,
-        hub=hub,
+    fresh = _ask(
+        session,
+        hub,
         requester=POLICE,
         resident_id=person.id,
         procedure=LICENSE_PROCEDURE,
-        items=[HOUSEHOLD_ITEM],
+        item=HOUSEHOLD_ITEM,
+        provider=arriving,
     )
-    fresh = [
-        record.payload
-        for result in outcome.results
-        if result.outcome is network.Outcome.SUCCESS and result.provider == arriving
-        for record in result.records
-    ]
     if not fresh or not isinstance(fresh[0].get("address"), str):
         raise LicenseUpdateFailedError
     _update(
@@ -755,6 +756,33 @@ def _update_license(
         ),
         failure=LicenseUpdateFailedError,
     )
+
+
+def _ask(
+    session: Session,
+    hub: network.Hub,
+    *,
+    requester: str,
+    resident_id: int,
+    procedure: str,
+    item: str,
+    provider: str,
+) -> list[dict[str, Any]]:
+    """What ``provider`` answers, through the hub, when ``requester`` asks for ``item``."""
+    outcome = network.ask(
+        session=session,
+        hub=hub,
+        requester=requester,
+        resident_id=resident_id,
+        procedure=procedure,
+        items=[item],
+    )
+    return [
+        record.payload
+        for result in outcome.results
+        if result.outcome is network.Outcome.SUCCESS and result.provider == provider
+        for record in result.records
+    ]
 
 
 def _update(
@@ -839,16 +867,7 @@ def reject_move_out(
     the caller's transaction. Only a move whose certificate information has not left can
     be rejected.
     """
-    found = applications.get_application(
-        session=session, receipt_number=receipt_number, municipality_code=municipality_code
-    )
-    move = session.scalars(
-        select(Move).where(Move.move_out_application_id == found.id)
-    ).one_or_none()
-    if found.procedure_code != MOVE_OUT or move is None:
-        raise MoveNotFoundError
-    if move.status != MoveStatus.FILED.value:
-        raise MoveOutAlreadyDoneError
+    found, move = _filed_move_out(session, receipt_number, municipality_code)
     applications.change_status(
         session=session,
         receipt_number=found.receipt_number,
@@ -939,7 +958,7 @@ def complete_move_in(
 # --- the procedure handlers (registered at the composition root) ---------------------------
 
 
-class MoveOutProcedure:
+class MoveOutProcedure(StandardProcedure):
     """転出届 (``moving-out``): its own checks, the reservation at filing, the saga's steps.
 
     Completing it sends the 転出証明書情報 through the hub (:func:`complete_move_out`);
@@ -956,93 +975,55 @@ class MoveOutProcedure:
         """Create the move-in reservation and the move (:func:`on_filed`)."""
         on_filed(session, application)
 
-    def change_status(
-        self,
-        *,
-        session: Session,
-        hub: network.Hub,
-        application: applications.ApplicationRead,
-        target: ApplicationStatus,
-        actor: str,
-        comment: str,
-    ) -> None:
+    def change_status(self, *, session: Session, hub: network.Hub, change: StatusChange) -> bool:
         """Completed: the certificate information leaves; rejected: the move is cancelled."""
-        if target is ApplicationStatus.COMPLETED:
+        application = change.application
+        if change.target is ApplicationStatus.COMPLETED:
             complete_move_out(
                 session=session,
                 hub=hub,
                 receipt_number=application.receipt_number,
                 municipality_code=application.municipality_code,
-                actor=actor,
-                comment=comment,
+                actor=change.actor,
+                comment=change.comment,
             )
-        elif target is ApplicationStatus.REJECTED:
+        elif change.target is ApplicationStatus.REJECTED:
             reject_move_out(
                 session=session,
                 receipt_number=application.receipt_number,
                 municipality_code=application.municipality_code,
-                actor=actor,
-                comment=comment,
+                actor=change.actor,
+                comment=change.comment,
             )
         else:
-            STANDARD.change_status(
-                session=session,
-                hub=hub,
-                application=application,
-                target=target,
-                actor=actor,
-                comment=comment,
-            )
+            return False
+        return True
 
 
-class MoveInReservationProcedure:
+class MoveInReservationProcedure(StandardProcedure):
     """転入予約 (``moving-in-reservation``): created by its 転出届, completed by the move-in.
 
-    Completing it is the move-in itself (:func:`complete_move_in`: the registry, the
-    signing certificates, the police); it is never rejected on its own.
+    It is never filed by a resident directly (nothing to check) and its 転出届's handler
+    files it. Completing it is the move-in itself (:func:`complete_move_in`: the registry,
+    the signing certificates, the police); it is never rejected on its own.
     """
 
-    def check_draft(
-        self, *, session: Session, resident_id: int, data: dict[str, Any], today: date | None
-    ) -> list[FieldError]:
-        """Never filed by a resident directly: nothing to check."""
-        del session, resident_id, data, today
-        return []
-
-    def on_filed(self, *, session: Session, application: Application) -> None:
-        """Filed by its 転出届's handler: nothing more."""
-        del session, application
-
-    def change_status(
-        self,
-        *,
-        session: Session,
-        hub: network.Hub,
-        application: applications.ApplicationRead,
-        target: ApplicationStatus,
-        actor: str,
-        comment: str,
-    ) -> None:
+    def change_status(self, *, session: Session, hub: network.Hub, change: StatusChange) -> bool:
         """Completed: the move-in; rejected: refused (it goes with its move-out)."""
-        if target is ApplicationStatus.COMPLETED:
+        application = change.application
+        if change.target is ApplicationStatus.COMPLETED:
             complete_move_in(
                 session=session,
                 hub=hub,
                 move_id=move_of_reservation(session=session, application_id=application.id),
                 municipality_code=application.municipality_code,
-                actor=actor,
+                actor=change.actor,
             )
-        elif target is ApplicationStatus.REJECTED:
+        elif change.target is ApplicationStatus.REJECTED:
             raise ReservationNotRejectableError
         else:
-            STANDARD.change_status(
-                session=session,
-                hub=hub,
-                application=application,
-                target=target,
-                actor=actor,
-                comment=comment,
-            )
+            return False
+        return True
 
 
 def procedure_handlers() -> dict[str, ProcedureHandler]:

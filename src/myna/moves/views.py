@@ -8,8 +8,6 @@ and signing pages.
 
 # No `from __future__ import annotations`: FastAPI reads the routes' annotations.
 
-from pathlib import Path
-
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
 
@@ -17,9 +15,9 @@ from myna import registry
 from myna.applications.views import NO_STORE
 from myna.moves import service as moves
 from myna.platform.sessions import CurrentResident
-from myna.platform.web import make_templates, template_context, transaction
+from myna.platform.web import templates_beside, transaction
 
-templates = make_templates(Path(__file__).with_name("templates"))
+templates = templates_beside(__file__)
 router = APIRouter(include_in_schema=False)
 
 
@@ -28,14 +26,11 @@ def moves_page(request: Request, current: CurrentResident) -> Response:
     with transaction(request) as db:
         listed = moves.moves_of_resident(session=db, resident_id=current.resident_id)
         resident = registry.get_resident(session=db, resident_id=current.resident_id)
-    return templates.TemplateResponse(
+    return templates.page(
         request,
         "moves/moves.html",
-        template_context(
-            request,
-            move_list=listed,
-            move_apply_url=f"/apply/{resident.municipality_code}/{moves.MOVE_OUT}",
-            csrf_token=current.csrf_token,
-        ),
+        move_list=listed,
+        move_apply_url=f"/apply/{resident.municipality_code}/{moves.MOVE_OUT}",
+        csrf_token=current.csrf_token,
         headers=NO_STORE,
     )

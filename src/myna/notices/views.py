@@ -7,7 +7,6 @@ sessions); each query is scoped to that resident, so one never sees another's no
 # No `from __future__ import annotations`: FastAPI reads the routes' annotations at
 # definition time.
 
-from pathlib import Path as PathLib
 from typing import Annotated
 from urllib.parse import quote
 
@@ -21,10 +20,9 @@ from myna.notices.domain import CATEGORY_LABELS, Category, paragraphs
 from myna.platform.i18n import gettext as _
 from myna.platform.params import BigRowId, PageNumber
 from myna.platform.sessions import CsrfField, CurrentResident, check_csrf
-from myna.platform.web import make_templates, template_context, transaction
+from myna.platform.web import templates_beside, transaction
 
-TEMPLATE_DIR = PathLib(__file__).with_name("templates")
-templates = make_templates(TEMPLATE_DIR)
+templates = templates_beside(__file__)
 router = APIRouter(include_in_schema=False)
 NoticeId = Annotated[BigRowId, Path()]
 NO_STORE = {"Cache-Control": "no-store"}
@@ -57,16 +55,13 @@ def inbox_page(
             session=db, resident_id=current.resident_id, page=page, include_archived=archived
         )
         senders = _sender_names(db, {item.sender for item in found.items})
-    return templates.TemplateResponse(
+    return templates.page(
         request,
         "notices/inbox.html",
-        template_context(
-            request,
-            inbox=found,
-            senders=senders,
-            category_label=category_label,
-            show_archived=archived,
-        ),
+        inbox=found,
+        senders=senders,
+        category_label=category_label,
+        show_archived=archived,
         headers=NO_STORE,
     )
 
@@ -77,17 +72,14 @@ def notice_page(request: Request, current: CurrentResident, notice_id: NoticeId)
         service.mark_read(session=db, resident_id=current.resident_id, notice_id=notice_id)
         view = service.get_notice(session=db, resident_id=current.resident_id, notice_id=notice_id)
         senders = _sender_names(db, {view.notice.sender})
-    return templates.TemplateResponse(
+    return templates.page(
         request,
         "notices/notice.html",
-        template_context(
-            request,
-            notice_view=view,
-            body_paragraphs=paragraphs(view.notice.body),
-            senders=senders,
-            category_label=category_label,
-            csrf_token=current.csrf_token,
-        ),
+        notice_view=view,
+        body_paragraphs=paragraphs(view.notice.body),
+        senders=senders,
+        category_label=category_label,
+        csrf_token=current.csrf_token,
         headers=NO_STORE,
     )
 

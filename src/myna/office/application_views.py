@@ -8,6 +8,7 @@ Completing or rejecting an application (決裁) needs a supervisor or an adminis
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
@@ -16,7 +17,6 @@ from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
-from myna import registry
 from myna.applications import forms
 from myna.applications import service as applications
 from myna.applications.domain import (
@@ -39,7 +39,7 @@ from myna.platform.i18n import gettext as _
 from myna.platform.params import PageNumber, RowId
 from myna.platform.sessions import CsrfField, CurrentStaff, StaffSession, check_csrf
 from myna.platform.settings import Settings
-from myna.platform.web import get_container, template_context, transaction
+from myna.platform.web import get_container, transaction
 
 router = APIRouter(include_in_schema=False)
 NO_STORE = {"Cache-Control": "no-store"}
@@ -187,13 +187,6 @@ def _actors(db: Session, events: list[EventRead], municipality_code: str) -> dic
     return labels
 
 
-def _municipality_name(db: Session, code: str) -> str:
-    try:
-        return registry.get_municipality(session=db, code=code).full_name
-    except registry.MunicipalityNotFoundError:
-        return code
-
-
 def _detail_page(
     request: Request,
     db: Session,
@@ -211,27 +204,24 @@ def _detail_page(
     )
     check = filings.check_signature(session=db, settings=_settings(request), application=item)
     events = applications.history(session=db, application_id=item.id)
-    return templates.TemplateResponse(
+    return templates.page(
         request,
         "office/applications_detail.html",
-        template_context(
-            request,
-            csrf_token=current.csrf_token,
-            office_app_staff=staff,
-            office_app_municipality=_municipality_name(db, staff.municipality_code),
-            office_app=item,
-            office_app_check=check,
-            office_app_groups=_data_groups(item),
-            office_app_files=applications.attachments(session=db, application_id=item.id),
-            office_app_history=events,
-            office_app_actors=_actors(db, events, staff.municipality_code),
-            office_app_targets=_targets(item.status),
-            office_app_can_approve=can_approve(staff),
-            office_app_done=done,
-            office_app_error=None if error is None else error.localized(),
-            office_app_error_field=error_field,
-            office_app_values=values or {},
-        ),
+        csrf_token=current.csrf_token,
+        office_app_staff=staff,
+        office_app_municipality=office.municipality_name(session=db, code=staff.municipality_code),
+        office_app=item,
+        office_app_check=check,
+        office_app_groups=_data_groups(item),
+        office_app_files=applications.attachments(session=db, application_id=item.id),
+        office_app_history=events,
+        office_app_actors=_actors(db, events, staff.municipality_code),
+        office_app_targets=_targets(item.status),
+        office_app_can_approve=can_approve(staff),
+        office_app_done=done,
+        office_app_error=None if error is None else error.localized(),
+        office_app_error_field=error_field,
+        office_app_values=values or {},
         status_code=200 if error is None else error.status_code,
         headers=NO_STORE,
     )
@@ -257,19 +247,16 @@ def list_page(
             page=page,
             page_size=PAGE_SIZE,
         )
-        municipality = _municipality_name(db, staff.municipality_code)
-    return templates.TemplateResponse(
+        municipality = office.municipality_name(session=db, code=staff.municipality_code)
+    return templates.page(
         request,
         "office/applications.html",
-        template_context(
-            request,
-            csrf_token=current.csrf_token,
-            office_app_staff=staff,
-            office_app_municipality=municipality,
-            office_app_page=found,
-            office_app_status=chosen,
-            office_app_statuses=[(s.value, _(STATUS_LABELS[s])) for s in ApplicationStatus],
-        ),
+        csrf_token=current.csrf_token,
+        office_app_staff=staff,
+        office_app_municipality=municipality,
+        office_app_page=found,
+        office_app_status=chosen,
+        office_app_statuses=[(s.value, _(STATUS_LABELS[s])) for s in ApplicationStatus],
         headers=NO_STORE,
     )
 
@@ -293,6 +280,53 @@ def detail_page(
         )
 
 
+def _staff_and_application(
+    db: Session, current: StaffSession, receipt_number: str
+) -> tuple[StaffRead, ApplicationRead]:
+    """The staff member and their municipality's application: a foreign one is "not found"."""
+    staff = office.get_staff(session=db, staff_id=current.staff_id)
+    item = applications.get_application(
+        session=db, receipt_number=receipt_number, municipality_code=staff.municipality_code
+    )
+    return staff, item
+
+
+def _act_on_application(
+    request: Request,
+    current: StaffSession,
+    receipt_number: str,
+    csrf_token: str,
+    action: Callable[[Session, StaffRead, ApplicationRead], None],
+    *,
+    errors: tuple[type[MynaError], ...],
+    error_field: str,
+    values: dict[str, str],
+    done: str,
+) -> Response:
+    """Run one form's ``action`` on the application, then back to its page.
+
+    ``errors`` are raised before anything is written (the checks come first), so the page
+    is shown again with the message and the values typed in.
+    """
+    check_csrf(current, csrf_token)
+    with transaction(request) as db:
+        staff, item = _staff_and_application(db, current, receipt_number)
+        try:
+            action(db, staff, item)
+        except errors as error:
+            return _detail_page(
+                request,
+                db,
+                current,
+                staff,
+                item.receipt_number,
+                error=error,
+                error_field=error_field,
+                values=values,
+            )
+    return _redirect(f"{BASE}/{item.receipt_number}?done={done}")
+
+
 @router.post(BASE + "/{receipt_number}/status", response_class=HTMLResponse)
 def change_status(
     request: Request,
@@ -302,45 +336,36 @@ def change_status(
     status: ChoiceField = "",
     comment: CommentField = "",
 ) -> Response:
-    check_csrf(current, csrf_token)
-    with transaction(request) as db:
-        staff = office.get_staff(session=db, staff_id=current.staff_id)
-        # The municipality's scope first: a foreign receipt number is "not found".
-        item = applications.get_application(
-            session=db, receipt_number=receipt_number, municipality_code=staff.municipality_code
+    def act(db: Session, staff: StaffRead, item: ApplicationRead) -> None:
+        if status not in {s.value for s in ApplicationStatus}:
+            raise StatusRequiredError
+        target = ApplicationStatus(status)
+        if target in APPROVAL_STATUSES and not can_approve(staff):
+            raise ApprovalRequiredError
+        # The procedure's own logic (a move-out sends its certificate information),
+        # in a savepoint: a failed step leaves nothing.
+        container = get_container(request)
+        container.procedures.change_status(
+            session=db,
+            hub=container.hub_for(db),
+            receipt_number=item.receipt_number,
+            municipality_code=staff.municipality_code,
+            target=target,
+            actor=f"staff:{staff.id}",
+            comment=comment,
         )
-        values = {"status": status, "comment": comment}
-        try:
-            if status not in {s.value for s in ApplicationStatus}:
-                raise StatusRequiredError
-            target = ApplicationStatus(status)
-            if target in APPROVAL_STATUSES and not can_approve(staff):
-                raise ApprovalRequiredError
-            # The procedure's own logic (a move-out sends its certificate information),
-            # in a savepoint: a failed step leaves nothing.
-            container = get_container(request)
-            container.procedures.change_status(
-                session=db,
-                hub=container.hub_for(db),
-                receipt_number=item.receipt_number,
-                municipality_code=staff.municipality_code,
-                target=target,
-                actor=f"staff:{staff.id}",
-                comment=comment,
-            )
-        except (ApplicationError, OfficeError, moves.MoveError) as error:
-            # Raised before anything is written (the flow's checks come first).
-            return _detail_page(
-                request,
-                db,
-                current,
-                staff,
-                item.receipt_number,
-                error=error,
-                error_field="status",
-                values=values,
-            )
-    return _redirect(f"{BASE}/{item.receipt_number}?done=status")
+
+    return _act_on_application(
+        request,
+        current,
+        receipt_number,
+        csrf_token,
+        act,
+        errors=(ApplicationError, OfficeError, moves.MoveError),
+        error_field="status",
+        values={"status": status, "comment": comment},
+        done="status",
+    )
 
 
 @router.post(BASE + "/{receipt_number}/comments", response_class=HTMLResponse)
@@ -352,36 +377,29 @@ def add_comment(
     note: CommentField = "",
     share: ChoiceField = "",
 ) -> Response:
-    check_csrf(current, csrf_token)
-    with transaction(request) as db:
-        staff = office.get_staff(session=db, staff_id=current.staff_id)
-        item = applications.get_application(
-            session=db, receipt_number=receipt_number, municipality_code=staff.municipality_code
+    def act(db: Session, staff: StaffRead, item: ApplicationRead) -> None:
+        if not note.strip():
+            raise CommentRequiredError
+        applications.add_comment(
+            session=db,
+            receipt_number=item.receipt_number,
+            municipality_code=staff.municipality_code,
+            actor=f"staff:{staff.id}",
+            comment=note.strip(),
+            visible_to_resident=share == "on",
         )
-        values = {"note": note, "share": share}
-        try:
-            if not note.strip():
-                raise CommentRequiredError
-            applications.add_comment(
-                session=db,
-                receipt_number=item.receipt_number,
-                municipality_code=staff.municipality_code,
-                actor=f"staff:{staff.id}",
-                comment=note.strip(),
-                visible_to_resident=share == "on",
-            )
-        except (ApplicationError, OfficeError) as error:
-            return _detail_page(
-                request,
-                db,
-                current,
-                staff,
-                item.receipt_number,
-                error=error,
-                error_field="note",
-                values=values,
-            )
-    return _redirect(f"{BASE}/{item.receipt_number}?done=comment")
+
+    return _act_on_application(
+        request,
+        current,
+        receipt_number,
+        csrf_token,
+        act,
+        errors=(ApplicationError, OfficeError),
+        error_field="note",
+        values={"note": note, "share": share},
+        done="comment",
+    )
 
 
 @router.get(BASE + "/{receipt_number}/attachments/{attachment_id}")
@@ -389,10 +407,7 @@ def attachment(
     request: Request, current: CurrentStaff, receipt_number: str, attachment_id: RowId
 ) -> Response:
     with transaction(request) as db:
-        staff = office.get_staff(session=db, staff_id=current.staff_id)
-        item = applications.get_application(
-            session=db, receipt_number=receipt_number, municipality_code=staff.municipality_code
-        )
+        _, item = _staff_and_application(db, current, receipt_number)
         data = applications.attachment_data(
             session=db, application_id=item.id, attachment_id=attachment_id
         )

@@ -9,8 +9,10 @@ receipt number is answered 404, as if it did not exist. See docs/municipality-ap
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import asdict
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Form, Query, Request, Response
 from fastapi.responses import JSONResponse
@@ -34,7 +36,7 @@ from myna.office.filing_schemas import (
 )
 from myna.office.filings import ApiCaller
 from myna.platform.encoding import b64
-from myna.platform.errors import N_, MynaError
+from myna.platform.errors import N_, MynaError, RateLimitedError
 from myna.platform.oauth.errors import InvalidTokenError, OAuthError
 from myna.platform.oauth.rfc7523 import MAX_ASSERTION_BYTES
 from myna.platform.params import PageNumber, RowId, plausible_date
@@ -49,10 +51,8 @@ NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 RETRY_AFTER_SECONDS = 60
 
 
-class TokenRateLimitedError(MynaError):
-    code = "rate_limited"
+class TokenRateLimitedError(RateLimitedError):
     message = N_("Too many token requests from this address. Wait a minute and try again.")
-    status_code = 429
 
 
 _bearer = HTTPBearer(auto_error=False, description="The access token from the token endpoint.")
@@ -61,14 +61,17 @@ _UNAUTHORIZED: dict[int | str, dict[str, Any]] = {
     401: {"model": OAuthErrorRead, "description": "Missing or expired token."}
 }
 FormValue = Annotated[str, Form(max_length=MAX_ASSERTION_BYTES)]
+Answer = TypeVar("Answer")  # what an endpoint's work gives back for a valid token
 
 
-def _oauth_error(error: OAuthError) -> JSONResponse:
-    """RFC 6749 §5.2: the error code and a description, never cached."""
+def _oauth_error(
+    error: MynaError, *, status_code: int | None = None, headers: dict[str, str] = NO_STORE
+) -> JSONResponse:
+    """RFC 6749 §5.2: the error code and a description (by default never cached)."""
     return JSONResponse(
         {"error": error.code, "error_description": error.localized()},
-        status_code=error.status_code,
-        headers=NO_STORE,
+        status_code=error.status_code if status_code is None else status_code,
+        headers=headers,
     )
 
 
@@ -77,19 +80,28 @@ def _unauthorized(error: InvalidTokenError, *, sent: bool) -> JSONResponse:
     challenge = 'Bearer realm="myna-municipality"'
     if sent:
         challenge += ', error="invalid_token"'
-    return JSONResponse(
-        {"error": error.code, "error_description": error.localized()},
-        status_code=401,
-        headers={"WWW-Authenticate": challenge},
-    )
+    return _oauth_error(error, status_code=401, headers={"WWW-Authenticate": challenge})
 
 
 def _token(credentials: HTTPAuthorizationCredentials | None) -> str | None:
     return None if credentials is None else credentials.credentials
 
 
-def _caller(db: Session, credentials: HTTPAuthorizationCredentials | None) -> ApiCaller:
-    return filings.authenticate(session=db, token=_token(credentials))
+def _as_caller(
+    request: Request,
+    credentials: HTTPAuthorizationCredentials | None,
+    work: Callable[[Session, ApiCaller], Answer],
+) -> Answer | JSONResponse:
+    """``work`` for the token's caller, in one unit of work; without a valid token, 401.
+
+    The token is checked in the same transaction as the work it allows, so a client
+    disabled meanwhile is refused, not half served.
+    """
+    try:
+        with transaction(request) as db:
+            return work(db, filings.authenticate(session=db, token=_token(credentials)))
+    except InvalidTokenError as error:
+        return _unauthorized(error, sent=credentials is not None)
 
 
 @router.post(
@@ -107,10 +119,8 @@ def token(
 ) -> Response:
     limiter = get_container(request).rate_limiter
     if not limiter.allow(Limit.FILING_TOKEN, client_address(request)):
-        error = TokenRateLimitedError()
-        return JSONResponse(
-            {"error": error.code, "error_description": error.localized()},
-            status_code=429,
+        return _oauth_error(
+            TokenRateLimitedError(),
             headers={**NO_STORE, "Retry-After": str(RETRY_AFTER_SECONDS)},
         )
     try:
@@ -169,26 +179,25 @@ def list_applications(
     if since is not None and not plausible_date(since.date()):
         # Far from any filing, and a zone away from the calendar's ends (year 1, 9999).
         raise filings.SinceOutOfRangeError
-    try:
-        with transaction(request) as db:
-            caller = _caller(db, credentials)
-            found = applications.list_applications(
-                session=db,
-                municipality_code=caller.municipality_code,
-                status=status,
-                since=since,
-                page=page,
-                page_size=page_size,
-            )
-    except InvalidTokenError as error:
-        return _unauthorized(error, sent=credentials is not None)
-    return ApplicationPageRead(
-        items=[_summary(item) for item in found.items],
-        total=found.total,
-        page=found.page,
-        page_size=found.page_size,
-        pages=found.pages,
-    )
+
+    def page_of(db: Session, caller: ApiCaller) -> ApplicationPageRead:
+        found = applications.list_applications(
+            session=db,
+            municipality_code=caller.municipality_code,
+            status=status,
+            since=since,
+            page=page,
+            page_size=page_size,
+        )
+        return ApplicationPageRead(
+            items=[_summary(item) for item in found.items],
+            total=found.total,
+            page=found.page,
+            page_size=found.page_size,
+            pages=found.pages,
+        )
+
+    return _as_caller(request, credentials, page_of)
 
 
 @router.get(
@@ -201,50 +210,27 @@ def get_application(
     request: Request, credentials: Bearer, receipt_number: str
 ) -> Response | ApplicationDetailRead:
     settings = get_container(request).settings
-    try:
-        with transaction(request) as db:
-            caller = _caller(db, credentials)
-            item = applications.get_application(
-                session=db,
-                receipt_number=receipt_number,
-                municipality_code=caller.municipality_code,
-            )
-            content, signature = applications.signed_parts(session=db, application_id=item.id)
-            check = filings.check_signature(session=db, settings=settings, application=item)
-            events = applications.history(session=db, application_id=item.id)
-            files = applications.attachments(session=db, application_id=item.id)
-    except InvalidTokenError as error:
-        return _unauthorized(error, sent=credentials is not None)
-    base = f"{PREFIX}/applications/{item.receipt_number}/attachments"
-    return ApplicationDetailRead(
-        **_summary(item).model_dump(),
-        data=item.data,
-        history=[
-            EventRead(
-                kind=e.kind,
-                status=e.status,
-                comment=e.comment,
-                actor=e.actor,
-                visible_to_resident=e.visible_to_resident,
-                created_at=e.created_at,
-            )
-            for e in events
-        ],
-        attachments=[
-            AttachmentRead(
-                id=f.id,
-                name=f.name,
-                media_type=f.media_type,
-                size=f.size,
-                sha256=f.sha256,
-                url=f"{base}/{f.id}",
-            )
-            for f in files
-        ],
-        content=b64(content),
-        signature=b64(signature),
-        verification=VerificationRead(**check.to_dict()),
-    )
+
+    def detail_of(db: Session, caller: ApiCaller) -> ApplicationDetailRead:
+        item = applications.get_application(
+            session=db, receipt_number=receipt_number, municipality_code=caller.municipality_code
+        )
+        content, signature = applications.signed_parts(session=db, application_id=item.id)
+        check = filings.check_signature(session=db, settings=settings, application=item)
+        events = applications.history(session=db, application_id=item.id)
+        files = applications.attachments(session=db, application_id=item.id)
+        base = f"{PREFIX}/applications/{item.receipt_number}/attachments"
+        return ApplicationDetailRead(
+            **_summary(item).model_dump(),
+            data=item.data,
+            history=[EventRead.model_validate(e, from_attributes=True) for e in events],
+            attachments=[AttachmentRead(**asdict(f), url=f"{base}/{f.id}") for f in files],
+            content=b64(content),
+            signature=b64(signature),
+            verification=VerificationRead(**check.to_dict()),
+        )
+
+    return _as_caller(request, credentials, detail_of)
 
 
 @router.get(
@@ -256,29 +242,26 @@ def get_application(
 def get_attachment(
     request: Request, credentials: Bearer, receipt_number: str, attachment_id: RowId
 ) -> Response:
-    try:
-        with transaction(request) as db:
-            caller = _caller(db, credentials)
-            item = applications.get_application(
-                session=db,
-                receipt_number=receipt_number,
-                municipality_code=caller.municipality_code,
-            )
-            info = {f.id: f for f in applications.attachments(session=db, application_id=item.id)}
-            data = applications.attachment_data(
-                session=db, application_id=item.id, attachment_id=attachment_id
-            )
-    except InvalidTokenError as error:
-        return _unauthorized(error, sent=credentials is not None)
-    return Response(
-        data,
-        media_type=info[attachment_id].media_type,
-        headers={
-            "Content-Disposition": filings.content_disposition(info[attachment_id].name),
-            "X-Content-Type-Options": "nosniff",
-            "Cache-Control": "no-store",
-        },
-    )
+
+    def file_of(db: Session, caller: ApiCaller) -> Response:
+        item = applications.get_application(
+            session=db, receipt_number=receipt_number, municipality_code=caller.municipality_code
+        )
+        info = {f.id: f for f in applications.attachments(session=db, application_id=item.id)}
+        data = applications.attachment_data(
+            session=db, application_id=item.id, attachment_id=attachment_id
+        )
+        return Response(
+            data,
+            media_type=info[attachment_id].media_type,
+            headers={
+                "Content-Disposition": filings.content_disposition(info[attachment_id].name),
+                "X-Content-Type-Options": "nosniff",
+                "Cache-Control": "no-store",
+            },
+        )
+
+    return _as_caller(request, credentials, file_of)
 
 
 @router.post(
@@ -294,21 +277,20 @@ def get_attachment(
 def change_status(
     request: Request, credentials: Bearer, receipt_number: str, update: StatusUpdate
 ) -> Response | ApplicationSummaryRead:
-    try:
-        with transaction(request) as db:
-            caller = _caller(db, credentials)
-            # The same procedure logic as the back office's page (a move-out sends its
-            # certificate information; a move-in reservation completes the move).
-            container = get_container(request)
-            changed = container.procedures.change_status(
-                session=db,
-                hub=container.hub_for(db),
-                receipt_number=receipt_number,
-                municipality_code=caller.municipality_code,
-                target=update.status,
-                actor=caller.actor,
-                comment=update.comment,
-            )
-    except InvalidTokenError as error:
-        return _unauthorized(error, sent=credentials is not None)
-    return _summary(changed)
+
+    def change(db: Session, caller: ApiCaller) -> ApplicationSummaryRead:
+        # The same procedure logic as the back office's page (a move-out sends its
+        # certificate information; a move-in reservation completes the move).
+        container = get_container(request)
+        changed = container.procedures.change_status(
+            session=db,
+            hub=container.hub_for(db),
+            receipt_number=receipt_number,
+            municipality_code=caller.municipality_code,
+            target=update.status,
+            actor=caller.actor,
+            comment=update.comment,
+        )
+        return _summary(changed)
+
+    return _as_caller(request, credentials, change)

@@ -21,7 +21,7 @@ from myna.office.views import templates
 from myna.platform.clock import today_in_japan
 from myna.platform.params import RowId
 from myna.platform.sessions import CsrfField, CurrentStaff, StaffBrowser, as_staff, check_csrf
-from myna.platform.web import get_container, template_context, transaction
+from myna.platform.web import get_container, transaction
 
 router = APIRouter(include_in_schema=False)
 NO_STORE = {"Cache-Control": "no-store"}
@@ -36,15 +36,12 @@ def moves_page(request: Request, current: CurrentStaff) -> Response:
             session=db, code=staff.municipality_code
         ).full_name
         listed = moves.move_ins_for(session=db, municipality_code=staff.municipality_code)
-    return templates.TemplateResponse(
+    return templates.page(
         request,
         "office/moves.html",
-        template_context(
-            request,
-            csrf_token=current.csrf_token,
-            office_move_municipality=municipality_name,
-            office_moves=listed,
-        ),
+        csrf_token=current.csrf_token,
+        office_move_municipality=municipality_name,
+        office_moves=listed,
         headers=NO_STORE,
     )
 
@@ -59,21 +56,16 @@ def _detail(
     done: bool = False,
     status_code: int = 200,
 ) -> Response:
-    return templates.TemplateResponse(
+    return templates.page(
         request,
         "office/moves_detail.html",
-        template_context(
-            request,
-            csrf_token=csrf_token,
-            office_move_municipality=municipality_name,
-            office_move=move,
-            office_move_error=error,
-            office_move_done=done,
-            office_move_can_complete=(
-                move.status is moves.MoveStatus.CERTIFICATE_SENT
-                and today_in_japan() >= move.move_in_date
-            ),
-        ),
+        csrf_token=csrf_token,
+        office_move_municipality=municipality_name,
+        office_move=move,
+        office_move_error=error,
+        office_move_done=done,
+        office_move_can_complete=move.status is moves.MoveStatus.CERTIFICATE_SENT
+        and today_in_japan() >= move.move_in_date,
         status_code=status_code,
         headers=NO_STORE,
     )

@@ -17,7 +17,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from myna import registry
 from myna.notices.domain import (
     CATEGORY_LABELS,
     MAX_AGE,
@@ -44,7 +43,7 @@ from myna.platform.errors import N_
 from myna.platform.i18n import gettext as _
 from myna.platform.params import PageNumber
 from myna.platform.sessions import CurrentStaff, StaffSession, check_csrf
-from myna.platform.web import template_context, transaction
+from myna.platform.web import transaction
 
 router = APIRouter(include_in_schema=False)
 NO_STORE = {"Cache-Control": "no-store"}
@@ -179,13 +178,7 @@ def _category_label(category: str) -> str:
 
 
 def _municipality_names(db: Session, codes: list[str]) -> dict[str, str]:
-    names: dict[str, str] = {}
-    for code in codes:
-        try:
-            names[code] = registry.get_municipality(session=db, code=code).full_name
-        except registry.MunicipalityNotFoundError:
-            names[code] = code
-    return names
+    return {code: office.municipality_name(session=db, code=code) for code in codes}
 
 
 def describe_audience(segment: dict[str, Any] | None, names: dict[str, str]) -> str:
@@ -264,25 +257,22 @@ def _compose_page(
     # A browser never sends a chosen file twice: the good ones ride along in hidden
     # fields, the refused ones are named in the errors and must be chosen again.
     kept = _kept(form) if keep_files else _kept(office_notices.acceptable_files(form))
-    return templates.TemplateResponse(
+    return templates.page(
         request,
         "office/notices_new.html",
-        template_context(
-            request,
-            **_common(duty, municipality),
-            office_notice_values=_values(form),
-            office_notice_kept=kept,
-            office_notice_errors=by_field,
-            office_notice_error_list=listed,
-            office_notice_categories=[(c.value, _(CATEGORY_LABELS[c])) for c in Category],
-            office_notice_limits={
-                "title": office_notices.MAX_TITLE,
-                "body": office_notices.MAX_BODY,
-                "attachments": MAX_ATTACHMENTS,
-                "attachment_mib": MAX_ATTACHMENT_BYTES // (1024 * 1024),
-                "age": MAX_AGE,
-            },
-        ),
+        **_common(duty, municipality),
+        office_notice_values=_values(form),
+        office_notice_kept=kept,
+        office_notice_errors=by_field,
+        office_notice_error_list=listed,
+        office_notice_categories=[(c.value, _(CATEGORY_LABELS[c])) for c in Category],
+        office_notice_limits={
+            "title": office_notices.MAX_TITLE,
+            "body": office_notices.MAX_BODY,
+            "attachments": MAX_ATTACHMENTS,
+            "attachment_mib": MAX_ATTACHMENT_BYTES // (1024 * 1024),
+            "age": MAX_AGE,
+        },
         status_code=422 if errors else 200,
         headers=NO_STORE,
     )
@@ -312,16 +302,13 @@ def _preview_page(
         "audience": describe_audience(segment, names),
         "audience_size": found.audience_size,
     }
-    return templates.TemplateResponse(
+    return templates.page(
         request,
         "office/notices_preview.html",
-        template_context(
-            request,
-            **_common(duty, municipality),
-            office_notice_preview=shown,
-            office_notice_values=_values(form),
-            office_notice_kept=_kept(form),
-        ),
+        **_common(duty, municipality),
+        office_notice_preview=shown,
+        office_notice_values=_values(form),
+        office_notice_kept=_kept(form),
         headers=NO_STORE,
     )
 
@@ -345,16 +332,13 @@ def notices_page(
             codes.update((item.segment or {}).get("municipality_codes", []))
         names = _municipality_names(db, sorted(codes))
     rows = [_row(item, names) for item in found.items]
-    return templates.TemplateResponse(
+    return templates.page(
         request,
         "office/notices.html",
-        template_context(
-            request,
-            **_common(duty, names[staff.municipality_code]),
-            office_notice_rows=rows,
-            office_notice_page=found,
-            office_notice_sent=sent in ("now", "scheduled") and sent,
-        ),
+        **_common(duty, names[staff.municipality_code]),
+        office_notice_rows=rows,
+        office_notice_page=found,
+        office_notice_sent=sent in ("now", "scheduled") and sent,
         headers=NO_STORE,
     )
 

@@ -317,26 +317,27 @@ def check_form(form: NoticeForm, *, municipality_code: str, now: datetime) -> Ch
     errors: list[FieldError] = []
     title = form.title.strip()
     body = form.body.replace("\r\n", "\n").strip()
-    if not title:
-        errors.append(FieldError("title", N_("Enter a title.")))
-    elif len(title) > MAX_TITLE:
-        errors.append(
-            FieldError(
-                "title",
-                N_("The title must be at most {max} characters (it has {length})."),
-                {"max": MAX_TITLE, "length": len(title)},
-            )
-        )
-    if not body:
-        errors.append(FieldError("body", N_("Enter the text of the notice.")))
-    elif len(body) > MAX_BODY:
-        errors.append(
-            FieldError(
-                "body",
-                N_("The text must be at most {max} characters (it has {length})."),
-                {"max": MAX_BODY, "length": len(body)},
-            )
-        )
+    texts = (
+        (
+            "title",
+            title,
+            MAX_TITLE,
+            N_("Enter a title."),
+            N_("The title must be at most {max} characters (it has {length})."),
+        ),
+        (
+            "body",
+            body,
+            MAX_BODY,
+            N_("Enter the text of the notice."),
+            N_("The text must be at most {max} characters (it has {length})."),
+        ),
+    )
+    for field, text, limit, missing, too_long in texts:
+        if not text:
+            errors.append(FieldError(field, missing))
+        elif len(text) > limit:
+            errors.append(FieldError(field, too_long, {"max": limit, "length": len(text)}))
     if form.category not in {c.value for c in notices.Category}:
         errors.append(FieldError("category", N_("Choose a category.")))
     deadline = _check_deadline(form, errors)

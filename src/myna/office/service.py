@@ -406,6 +406,14 @@ def get_staff(*, session: Session, staff_id: int) -> StaffRead:
 # --- what staff see ------------------------------------------------------------------
 
 
+def municipality_name(*, session: Session, code: str) -> str:
+    """The municipality's full name, or its code when the registry does not know it."""
+    try:
+        return registry.get_municipality(session=session, code=code).full_name
+    except registry.MunicipalityNotFoundError:
+        return code
+
+
 def dashboard(
     *, session: Session, staff: StaffRead, municipality_code: str | None = None
 ) -> Dashboard:

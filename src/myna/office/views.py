@@ -7,15 +7,16 @@ The back office's sessions are the platform's (``myna.platform.sessions``, kind
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy.orm import Session
 
 from myna.office import service as office
 from myna.office.service import ROLE_LABELS, OfficeError
-from myna.platform.errors import RateLimitedError
+from myna.platform.errors import MynaError, RateLimitedError
 from myna.platform.i18n import gettext as _
 from myna.platform.ratelimit import Limit
 from myna.platform.sessions import (
@@ -28,16 +29,9 @@ from myna.platform.sessions import (
     clear_session_cookie,
     set_session_cookie,
 )
-from myna.platform.web import (
-    client_address,
-    get_container,
-    make_templates,
-    template_context,
-    transaction,
-)
+from myna.platform.web import client_address, get_container, templates_beside, transaction
 
-TEMPLATE_DIR = Path(__file__).with_name("templates")
-templates = make_templates(TEMPLATE_DIR)
+templates = templates_beside(__file__)
 router = APIRouter(include_in_schema=False)
 FormText = Annotated[str, Form(max_length=256)]
 
@@ -52,20 +46,40 @@ def _redirect(path: str) -> RedirectResponse:
 
 
 def _form_page(
+    request: Request, template: str, active: BrowserSession, error: MynaError | None = None
+) -> Response:
+    response = templates.page(
+        request,
+        template,
+        csrf_token=active.csrf_token,
+        error=None if error is None else error.localized(),
+        status_code=200 if error is None else error.status_code,
+    )
+    set_session_cookie(request, response, STAFF, active)
+    return response
+
+
+def _login_step(
     request: Request,
     template: str,
     active: BrowserSession,
-    *,
-    error: str | None = None,
-    status: int = 200,
+    step: Callable[[Session], BrowserSession],
+    next_path: str,
 ) -> Response:
-    response = templates.TemplateResponse(
-        request,
-        template,
-        template_context(request, csrf_token=active.csrf_token, error=error),
-        status_code=status,
-    )
-    set_session_cookie(request, response, STAFF, active)
+    """One factor of the login: counted, checked by ``step``, then on to ``next_path``."""
+    try:
+        # Per address as well as per account: many logins tried from one place.
+        _count_login(request)
+    except RateLimitedError as error:
+        return _form_page(request, template, active, error)
+    with transaction(request) as db:
+        try:
+            done = step(db)
+        except OfficeError as error:
+            # The failure count must be committed, so the error is rendered, not raised.
+            return _form_page(request, template, active, error)
+    response = _redirect(next_path)
+    set_session_cookie(request, response, STAFF, done)
     return response
 
 
@@ -89,32 +103,17 @@ def login_submit(
     password: FormText,
 ) -> Response:
     active = check_csrf(browser, csrf_token)
-    try:
-        # Per address as well as per account: many logins tried from one place.
-        _count_login(request)
-    except RateLimitedError as error:
-        return _form_page(request, "office/login.html", active, error=error.localized(), status=429)
-    with transaction(request) as db:
-        try:
-            pending = office.password_step(
-                session=db,
-                sessions=get_container(request).sessions,
-                session_token=active.token,
-                login_id=login_id,
-                password=password,
-            )
-        except OfficeError as error:
-            # The failure count must be committed, so the error is rendered, not raised.
-            return _form_page(
-                request,
-                "office/login.html",
-                active,
-                error=error.localized(),
-                status=error.status_code,
-            )
-    response = _redirect("/office/login/code")
-    set_session_cookie(request, response, STAFF, pending)
-    return response
+
+    def password_step(db: Session) -> BrowserSession:
+        return office.password_step(
+            session=db,
+            sessions=get_container(request).sessions,
+            session_token=active.token,
+            login_id=login_id,
+            password=password,
+        )
+
+    return _login_step(request, "office/login.html", active, password_step, "/office/login/code")
 
 
 @router.get("/office/login/code", response_class=HTMLResponse)
@@ -136,31 +135,18 @@ def code_submit(
     active = check_csrf(browser, csrf_token)
     if active.subject_id is None or active.logged_in:
         return _redirect("/office/login")
-    try:
-        _count_login(request)
-    except RateLimitedError as error:
-        return _form_page(request, "office/code.html", active, error=error.localized(), status=429)
     container = get_container(request)
-    with transaction(request) as db:
-        try:
-            full = office.code_step(
-                session=db,
-                settings=container.settings,
-                sessions=container.sessions,
-                active=active,
-                code=code,
-            )
-        except OfficeError as error:
-            return _form_page(
-                request,
-                "office/code.html",
-                active,
-                error=error.localized(),
-                status=error.status_code,
-            )
-    response = _redirect("/office")
-    set_session_cookie(request, response, STAFF, full)
-    return response
+
+    def code_step(db: Session) -> BrowserSession:
+        return office.code_step(
+            session=db,
+            settings=container.settings,
+            sessions=container.sessions,
+            active=active,
+            code=code,
+        )
+
+    return _login_step(request, "office/code.html", active, code_step, "/office")
 
 
 @router.get("/office", response_class=HTMLResponse)
@@ -168,17 +154,14 @@ def dashboard_page(request: Request, current: CurrentStaff) -> Response:
     with transaction(request) as db:
         staff = office.get_staff(session=db, staff_id=current.staff_id)
         overview = office.dashboard(session=db, staff=staff)
-    return templates.TemplateResponse(
+    return templates.page(
         request,
         "office/dashboard.html",
-        template_context(
-            request,
-            staff=staff,
-            staff_role=_(ROLE_LABELS[staff.role]),
-            dashboard=overview,
-            role_labels={role.value: _(label) for role, label in ROLE_LABELS.items()},
-            csrf_token=current.csrf_token,
-        ),
+        staff=staff,
+        staff_role=_(ROLE_LABELS[staff.role]),
+        dashboard=overview,
+        role_labels={role.value: _(label) for role, label in ROLE_LABELS.items()},
+        csrf_token=current.csrf_token,
     )
 
 

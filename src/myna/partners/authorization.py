@@ -37,13 +37,7 @@ from myna.partners.domain import (
     parse_scopes,
 )
 from myna.partners.dpop import remembering
-from myna.partners.models import (
-    AccessToken,
-    AuthorizationCode,
-    Consent,
-    PushedRequest,
-    SeenProof,
-)
+from myna.partners.models import AccessToken, AuthorizationCode, Consent, PushedRequest, SeenProof
 from myna.partners.organizations import get_client
 from myna.platform import i18n
 from myna.platform.db import utcnow

@@ -13,7 +13,6 @@ it and its tokens die at once. Every page needs the resident's login
 # No `from __future__ import annotations`: FastAPI reads the routes' annotations at
 # definition time.
 
-from pathlib import Path as PathLib
 from typing import Annotated
 from urllib.parse import urlsplit
 
@@ -28,13 +27,11 @@ from myna.platform.sessions import CurrentResident, ResidentSession, check_csrf
 from myna.platform.web import (
     csp_allowing_form_targets,
     get_container,
-    make_templates,
-    template_context,
+    templates_beside,
     transaction,
 )
 
-TEMPLATE_DIR = PathLib(__file__).with_name("templates")
-templates = make_templates(TEMPLATE_DIR)
+templates = templates_beside(__file__)
 NO_STORE = {"Cache-Control": "no-store"}
 RETRY_AFTER_SECONDS = 60
 PendingId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
@@ -96,18 +93,15 @@ def _consent_form(
     with transaction(request) as db:
         pending = authorization.pending_request(session=db, pending_id=pending_id)
         offered = consents.offers(pending.client, pending.scopes)
-    return templates.TemplateResponse(
+    return templates.page(
         request,
         "partners/consent.html",
-        template_context(
-            request,
-            csrf_token=current.csrf_token,
-            consent_pending_id=pending_id,
-            consent_client=pending.client,
-            consent_offers=offered,
-            consent_expires_at=pending.expires_at,
-            consent_error=None if error is None else error.localized(),
-        ),
+        csrf_token=current.csrf_token,
+        consent_pending_id=pending_id,
+        consent_client=pending.client,
+        consent_offers=offered,
+        consent_expires_at=pending.expires_at,
+        consent_error=None if error is None else error.localized(),
         status_code=200 if error is None else error.status_code,
         headers={
             **NO_STORE,
@@ -161,10 +155,10 @@ def answer(
                 )
             target = _checked_redirect(url, pending.redirect_uri)
     except ConsentRateLimitedError as error:
-        return templates.TemplateResponse(
+        return templates.page(
             request,
             "partners/consent_limited.html",
-            template_context(request, message=error.localized()),
+            message=error.localized(),
             status_code=429,
             headers={**NO_STORE, "Retry-After": str(RETRY_AFTER_SECONDS)},
         )
@@ -177,12 +171,7 @@ def answer(
 def consent_list(request: Request, current: CurrentResident) -> Response:
     with transaction(request) as db:
         found = consents.list_consents(session=db, resident_id=current.resident_id)
-    return templates.TemplateResponse(
-        request,
-        "partners/consents.html",
-        template_context(request, consent_list=found),
-        headers=NO_STORE,
-    )
+    return templates.page(request, "partners/consents.html", consent_list=found, headers=NO_STORE)
 
 
 @router.get("/consents/{consent_id}", response_class=HTMLResponse)
@@ -193,16 +182,13 @@ def consent_detail(
         consent = consents.get_consent(
             session=db, resident_id=current.resident_id, consent_id=consent_id
         )
-    return templates.TemplateResponse(
+    return templates.page(
         request,
         "partners/consent_detail.html",
-        template_context(
-            request,
-            csrf_token=current.csrf_token,
-            consent=consent,
-            consent_jwks_url=f"{settings.portal_url.rstrip('/')}/oauth/jwks",
-            consent_done=request.query_params.get("done", "")[:20],
-        ),
+        csrf_token=current.csrf_token,
+        consent=consent,
+        consent_jwks_url=f"{settings.portal_url.rstrip('/')}/oauth/jwks",
+        consent_done=request.query_params.get("done", "")[:20],
         headers=NO_STORE,
     )
 

@@ -115,6 +115,18 @@ _OAUTH_ERROR = {
     },
 }
 
+# What a client authenticated at the back channel may be answered besides success.
+_BACK_CHANNEL_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: _OAUTH_ERROR,
+    401: _OAUTH_ERROR,
+    429: _OAUTH_ERROR,
+}
+
+
+def _json_example(description: str, example: dict[str, Any]) -> dict[str, Any]:
+    """An OpenAPI response with a JSON example of its body."""
+    return {"description": description, "content": {"application/json": {"example": example}}}
+
 
 def oauth_error(exc: MynaError, *, status: int | None = None) -> JSONResponse:
     """An RFC 6749 §5.2 error response; DPoP errors are 400 here (RFC 9449 §5)."""
@@ -238,20 +250,11 @@ def jwks(request: Request) -> JSONResponse:
     summary="Pushed authorization request (RFC 9126 §2)",
     openapi_extra=_form_body(_PAR_FIELDS),
     responses={
-        201: {
-            "description": "The request_uri to send the browser with",
-            "content": {
-                "application/json": {
-                    "example": {
-                        "request_uri": "urn:ietf:params:oauth:request_uri:…",
-                        "expires_in": 60,
-                    }
-                }
-            },
-        },
-        400: _OAUTH_ERROR,
-        401: _OAUTH_ERROR,
-        429: _OAUTH_ERROR,
+        201: _json_example(
+            "The request_uri to send the browser with",
+            {"request_uri": "urn:ietf:params:oauth:request_uri:…", "expires_in": 60},
+        ),
+        **_BACK_CHANNEL_ERRORS,
     },
 )
 async def pushed_authorization_request(request: Request) -> Response:
@@ -294,23 +297,17 @@ def authorize(
     summary="Token endpoint: a code for a DPoP-bound access token and an ID token",
     openapi_extra=_form_body(_TOKEN_FIELDS),
     responses={
-        200: {
-            "description": "RFC 6749 §5.1 with token_type DPoP",
-            "content": {
-                "application/json": {
-                    "example": {
-                        "access_token": "…",
-                        "token_type": "DPoP",
-                        "expires_in": 300,
-                        "scope": "openid name",
-                        "id_token": "eyJ…",
-                    }
-                }
+        200: _json_example(
+            "RFC 6749 §5.1 with token_type DPoP",
+            {
+                "access_token": "…",
+                "token_type": "DPoP",
+                "expires_in": 300,
+                "scope": "openid name",
+                "id_token": "eyJ…",
             },
-        },
-        400: _OAUTH_ERROR,
-        401: _OAUTH_ERROR,
-        429: _OAUTH_ERROR,
+        ),
+        **_BACK_CHANNEL_ERRORS,
     },
 )
 async def token(request: Request) -> Response:

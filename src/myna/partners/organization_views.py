@@ -9,7 +9,6 @@ shows residents, without login, which organisations may ask them for what, and w
 # No `from __future__ import annotations`: FastAPI reads the routes' annotations.
 
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -20,16 +19,9 @@ from myna.partners import organizations
 from myna.partners.domain import ALL_SCOPES, PartnerError, RegisteredClient, RequestedScope
 from myna.platform.errors import N_
 from myna.platform.ratelimit import Limit
-from myna.platform.web import (
-    client_address,
-    get_container,
-    make_templates,
-    template_context,
-    transaction,
-)
+from myna.platform.web import client_address, get_container, templates_beside, transaction
 
-TEMPLATE_DIR = Path(__file__).with_name("templates")
-templates = make_templates(TEMPLATE_DIR)
+templates = templates_beside(__file__)
 API_PATH = "/api/partners/organizations"
 NO_STORE = {"Cache-Control": "no-store"}
 router = APIRouter()
@@ -274,8 +266,8 @@ def list_linked(request: Request) -> list[LinkedServiceRead]:
 def linked_services(request: Request) -> Response:
     with transaction(request) as db:
         approved = organizations.list_approved(session=db)
-    return templates.TemplateResponse(
+    return templates.page(
         request,
         "partners/organizations.html",
-        template_context(request, partner_services=[linked_service(client) for client in approved]),
+        partner_services=[linked_service(client) for client in approved],
     )

@@ -575,13 +575,21 @@ def _refuse_change(row: Organization, action: str) -> OrganizationStateError:
     )
 
 
+def _changeable(
+    session: Session, client_id: str, *, status: OrganizationStatus, action: str
+) -> Organization:
+    """The organisation, when it is in ``status``; otherwise ``action`` is refused."""
+    row = _row(session, client_id)
+    if row.status != status:
+        raise _refuse_change(row, action)
+    return row
+
+
 def review(
     *, session: Session, client_id: str, approve: bool, scopes: Sequence[str], note: str
 ) -> RegisteredClient:
     """Approve a pending organisation for some of the scopes it asked for, or reject it."""
-    row = _row(session, client_id)
-    if row.status != OrganizationStatus.PENDING:
-        raise _refuse_change(row, N_("reviewed"))
+    row = _changeable(session, client_id, status=OrganizationStatus.PENDING, action=N_("reviewed"))
     # The organisation is owed a reason when it is turned down.
     text = _note(note, required=not approve)
     if approve:
@@ -610,9 +618,9 @@ def review(
 
 def suspend(*, session: Session, client_id: str, note: str) -> RegisteredClient:
     """Stop an approved organisation: no new authorizations, its access tokens die now."""
-    row = _row(session, client_id)
-    if row.status != OrganizationStatus.APPROVED:
-        raise _refuse_change(row, N_("suspended"))
+    row = _changeable(
+        session, client_id, status=OrganizationStatus.APPROVED, action=N_("suspended")
+    )
     text = _note(note, required=True)
     row.status = OrganizationStatus.SUSPENDED.value
     row.review_note = text
@@ -633,9 +641,7 @@ def suspend(*, session: Session, client_id: str, note: str) -> RegisteredClient:
 
 def resume(*, session: Session, client_id: str, note: str) -> RegisteredClient:
     """Let a suspended organisation work again with the scopes it was approved for."""
-    row = _row(session, client_id)
-    if row.status != OrganizationStatus.SUSPENDED:
-        raise _refuse_change(row, N_("resumed"))
+    row = _changeable(session, client_id, status=OrganizationStatus.SUSPENDED, action=N_("resumed"))
     text = _note(note, required=False)
     row.status = OrganizationStatus.APPROVED.value
     row.review_note = text

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
@@ -154,7 +154,34 @@ def choose_language(lang: str = "ja", next: str = "/") -> Response:
     return response
 
 
-def make_templates(*directories: Path) -> Jinja2Templates:
+class Pages(Jinja2Templates):
+    """Jinja2 templates that render a whole page: its values and those every page needs."""
+
+    def page(
+        self,
+        request: Request,
+        name: str,
+        /,
+        *,
+        status_code: int = 200,
+        headers: Mapping[str, str] | None = None,
+        **values: Any,
+    ) -> Response:
+        """The template ``name`` with the page's ``values`` (see :func:`template_context`).
+
+        ``status_code`` and ``headers`` are the response's; every other keyword is a value
+        of the page.
+        """
+        return self.TemplateResponse(
+            request,
+            name,
+            template_context(request, **values),
+            status_code=status_code,
+            headers=headers,
+        )
+
+
+def make_templates(*directories: Path) -> Pages:
     """Jinja2 templates with gettext, 和暦 dates and autoescaping."""
     env = Environment(
         loader=ChoiceLoader([FileSystemLoader(str(d)) for d in (*directories, PLATFORM_TEMPLATES)]),
@@ -168,7 +195,12 @@ def make_templates(*directories: Path) -> Jinja2Templates:
     env.filters["wareki"] = i18n.format_date
     env.filters["wareki_time"] = i18n.format_datetime
     env.globals["current_locale"] = i18n.get_locale
-    return Jinja2Templates(env=env)
+    return Pages(env=env)
+
+
+def templates_beside(module_file: str) -> Pages:
+    """The ``templates`` folder beside a context's ``module_file``, then the platform's."""
+    return make_templates(Path(module_file).with_name("templates"))
 
 
 def template_context(request: Request, **values: Any) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from myna import registry
 from myna.platform.sessions import CsrfField, CurrentResident, check_csrf
-from myna.platform.web import get_container, template_context, transaction
+from myna.platform.web import get_container, transaction
 from myna.portal import accounts_service
 from myna.portal.views import templates
 
@@ -24,15 +24,12 @@ def account_page(request: Request, current: CurrentResident) -> Response:
     with transaction(request) as db:
         account = registry.get_account(session=db, resident_id=current.resident_id)
         history = registry.account_history(session=db, resident_id=current.resident_id)
-    return templates.TemplateResponse(
+    return templates.page(
         request,
         "portal/account.html",
-        template_context(
-            request,
-            account=account,
-            history=history,
-            notice=request.query_params.get("done", ""),
-        ),
+        account=account,
+        history=history,
+        notice=request.query_params.get("done", ""),
         headers=NO_STORE,
     )
 
@@ -100,10 +97,11 @@ def account_delete_confirm(request: Request, current: CurrentResident) -> Respon
         account = registry.get_account(session=db, resident_id=current.resident_id)
     if account is None:
         return RedirectResponse("/account", status_code=303)
-    return templates.TemplateResponse(
+    return templates.page(
         request,
         "portal/account_delete.html",
-        template_context(request, account=account, csrf_token=current.csrf_token),
+        account=account,
+        csrf_token=current.csrf_token,
         headers=NO_STORE,
     )
 
@@ -127,17 +125,14 @@ def _form_page(
     changing: bool,
     status_code: int = 200,
 ) -> Response:
-    return templates.TemplateResponse(
+    return templates.page(
         request,
         "portal/account_form.html",
-        template_context(
-            request,
-            form=form,
-            errors={field: error.localized() for field, error in errors.items()},
-            account_types=[t.value for t in registry.AccountType],
-            changing=changing,
-            csrf_token=csrf_token,
-        ),
+        form=form,
+        errors={field: error.localized() for field, error in errors.items()},
+        account_types=[t.value for t in registry.AccountType],
+        changing=changing,
+        csrf_token=csrf_token,
         status_code=status_code,
         headers=NO_STORE,
     )

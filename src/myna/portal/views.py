@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from pathlib import Path as PathLib
 from typing import Annotated
 from urllib.parse import quote
 
@@ -30,20 +29,13 @@ from myna.platform.sessions import (
     set_session_cookie,
 )
 from myna.platform.urls import is_site_path
-from myna.platform.web import (
-    client_address,
-    get_container,
-    make_templates,
-    template_context,
-    transaction,
-)
+from myna.platform.web import client_address, get_container, templates_beside, transaction
 from myna.portal import presenters, service
 from myna.portal.dependencies import LoginLimiterDep, log_out
 from myna.portal.domain import NoCategoryChosenError, NoTreeHeadYetError
 from myna.portal.schemas import ChallengeIdForm, ChallengeIdPath, ExchangeFilters
 
-TEMPLATE_DIR = PathLib(__file__).with_name("templates")
-templates = make_templates(TEMPLATE_DIR)
+templates = templates_beside(__file__)
 router = APIRouter(include_in_schema=False)
 
 
@@ -62,10 +54,8 @@ def local_path(value: str, default: str = "/home") -> str:
 def index(request: Request, current: OptionalResident) -> Response:
     if current is not None:
         return RedirectResponse("/home", status_code=303)
-    return templates.TemplateResponse(
-        request,
-        "portal/index.html",
-        template_context(request, logged_out=request.query_params.get("logged_out") == "1"),
+    return templates.page(
+        request, "portal/index.html", logged_out=request.query_params.get("logged_out") == "1"
     )
 
 
@@ -85,17 +75,14 @@ def login_page(
         if browser is None:
             browser = get_container(request).sessions.open(db, RESIDENT)
         view = service.start_login(session=db, settings=settings, session_token=browser.token)
-    response = templates.TemplateResponse(
+    response = templates.page(
         request,
         "portal/login.html",
-        template_context(
-            request,
-            challenge=view,
-            reader_link=reader_link(settings.reader_url, settings.portal_url, view.challenge_id),
-            csrf_token=browser.csrf_token,
-            ttl_minutes=max(1, settings.challenge_ttl_seconds // 60),
-            next_path=after,
-        ),
+        challenge=view,
+        reader_link=reader_link(settings.reader_url, settings.portal_url, view.challenge_id),
+        csrf_token=browser.csrf_token,
+        ttl_minutes=max(1, settings.challenge_ttl_seconds // 60),
+        next_path=after,
         headers={"Cache-Control": "no-store"},
     )
     if browser.is_new:
@@ -165,16 +152,13 @@ def home(request: Request, current: CurrentResident) -> Response:
     with transaction(request) as db:
         resident = registry.get_resident(session=db, resident_id=current.resident_id)
         events = service.recent_auth_events(session=db, resident_id=current.resident_id, limit=5)
-    return templates.TemplateResponse(
+    return templates.page(
         request,
         "portal/home.html",
-        template_context(
-            request,
-            resident=resident,
-            certificate_not_after=current.certificate_not_after,
-            events=events,
-            csrf_token=current.csrf_token,
-        ),
+        resident=resident,
+        certificate_not_after=current.certificate_not_after,
+        events=events,
+        csrf_token=current.csrf_token,
         headers={"Cache-Control": "no-store"},
     )
 
@@ -188,21 +172,29 @@ def logout(request: Request, browser: ResidentBrowser, csrf_token: CsrfField) ->
     return response
 
 
+def _my_info_page(
+    request: Request,
+    csrf_token: str,
+    options: list[presenters.CategoryOption],
+    selected: set[str],
+    result: presenters.SelfInfoView | None,
+) -> Response:
+    """わたしの情報: the categories to choose from, those chosen, what was retrieved."""
+    return templates.page(
+        request,
+        "portal/my_info.html",
+        categories=options,
+        selected=selected,
+        result=result,
+        csrf_token=csrf_token,
+        headers={"Cache-Control": "no-store"},
+    )
+
+
 @router.get("/my-info", response_class=HTMLResponse)
 def my_info(request: Request, current: CurrentResident) -> Response:
     options = presenters.categories()
-    return templates.TemplateResponse(
-        request,
-        "portal/my_info.html",
-        template_context(
-            request,
-            categories=options,
-            selected={c.code for c in options},
-            result=None,
-            csrf_token=current.csrf_token,
-        ),
-        headers={"Cache-Control": "no-store"},
-    )
+    return _my_info_page(request, current.csrf_token, options, {c.code for c in options}, None)
 
 
 @router.post("/my-info")
@@ -237,18 +229,7 @@ def my_info_retrieve(
             media_type="text/csv; charset=utf-8",
             headers=_download("my-information.csv"),
         )
-    return templates.TemplateResponse(
-        request,
-        "portal/my_info.html",
-        template_context(
-            request,
-            categories=presenters.categories(),
-            selected=set(selected),
-            result=view,
-            csrf_token=current.csrf_token,
-        ),
-        headers={"Cache-Control": "no-store"},
-    )
+    return _my_info_page(request, current.csrf_token, presenters.categories(), set(selected), view)
 
 
 @router.get("/exchanges", response_class=HTMLResponse)
@@ -265,23 +246,20 @@ def exchanges(
             {(e.provider, presenters.agency_label(db, e.provider)) for e in page.items},
             key=lambda pair: pair[1],
         )
-    return templates.TemplateResponse(
+    return templates.page(
         request,
         "portal/exchanges.html",
-        template_context(
-            request,
-            rows=rows,
-            head=head,
-            filters=filters,
-            agencies=agencies_seen,
-            items=[
-                (c, presenters.item_label(c))
-                for c in presenters.items_of(c.code for c in presenters.categories())
-            ],
-            page=page.page,
-            has_next=page.page < page.pages,
-            query=filters.query_string(),
-        ),
+        rows=rows,
+        head=head,
+        filters=filters,
+        agencies=agencies_seen,
+        items=[
+            (c, presenters.item_label(c))
+            for c in presenters.items_of(c.code for c in presenters.categories())
+        ],
+        page=page.page,
+        has_next=page.page < page.pages,
+        query=filters.query_string(),
         headers={"Cache-Control": "no-store"},
     )
 

@@ -31,8 +31,7 @@ from myna.platform.web import (
     RejectNulMiddleware,
     SecurityHeadersMiddleware,
     language_router,
-    make_templates,
-    template_context,
+    templates_beside,
 )
 
 if TYPE_CHECKING:
@@ -41,7 +40,7 @@ if TYPE_CHECKING:
 log = get_logger(__name__)
 Asked = TypeVar("Asked")  # what a portal asks the card: a login challenge or a document
 Answer = TypeVar("Answer")  # what the card gives back
-TEMPLATES = make_templates(Path(__file__).with_name("templates"))
+TEMPLATES = templates_beside(__file__)
 PLATFORM_STATIC = Path(__file__).parent.parent / "platform" / "static"
 CSRF_COOKIE = "myna_reader_csrf"
 CHALLENGE_PATH = "/api/login/challenges/"
@@ -200,9 +199,7 @@ def _reader(request: Request) -> Reader:
 
 
 def _render(request: Request, name: str, status_code: int = 200, **values: Any) -> Response:
-    return TEMPLATES.TemplateResponse(
-        request, name, template_context(request, **values), status_code=status_code
-    )
+    return TEMPLATES.page(request, name, **values, status_code=status_code)
 
 
 def _form(request: Request, name: str, **values: Any) -> Response:
