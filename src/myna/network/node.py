@@ -16,8 +16,6 @@ protocol for integrators.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import contextlib
 import threading
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -40,8 +38,7 @@ from fastapi.responses import JSONResponse, Response
 from joserfc import jws
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey
-from sqlalchemy import insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -52,22 +49,19 @@ from myna.network.domain import (
     MalformedMessageError,
     ProviderQuery,
     ProviderUpdate,
-    ReplayedMessageError,
     SenderMismatchError,
-    StaleMessageError,
-    UnsignedMessageError,
-    is_fresh,
 )
 from myna.network.interfaces import AgencyTransport
 from myna.network.messages import (
-    ALGORITHM,
     MAX_TOKEN_BYTES,
     REGISTRY,
     Credential,
     OpenedMessage,
+    header_certificate,
 )
-from myna.network.models import LinkCode, SeenRequest
+from myna.network.models import LinkCode
 from myna.network.provider import apply_update, respond
+from myna.network.replay import admit_once
 from myna.platform.db import unit_of_work, utcnow
 from myna.platform.errors import N_, MynaError
 from myna.platform.logging import get_logger
@@ -331,27 +325,6 @@ def _check_revocation(
         raise _verification("revoked")
 
 
-def _certificate_of(token: str) -> tuple[str, x509.Certificate]:
-    """The ``kid`` and the ``x5c`` certificate of a JWS header (RFC 7515 §4.1.4, §4.1.6)."""
-    if not token or len(token) > MAX_TOKEN_BYTES or token.count(".") != 2:
-        raise UnsignedMessageError
-    try:
-        header = jws.extract_compact(token.encode("ascii"), registry=REGISTRY).headers()
-    except (JoseError, ValueError, UnicodeError) as exc:
-        raise MalformedMessageError from exc
-    sender = header.get("kid")
-    chain = header.get("x5c")
-    if header.get("alg") != ALGORITHM or not isinstance(sender, str) or not chain:
-        raise UnsignedMessageError
-    if not isinstance(chain, list) or not isinstance(chain[0], str):
-        raise MalformedMessageError
-    try:
-        der = base64.b64decode(chain[0], validate=True)
-        return sender, x509.load_der_x509_certificate(der)
-    except (ValueError, binascii.Error) as exc:
-        raise _verification("malformed_certificate") from exc
-
-
 def verify_hub_message(
     token: str, *, trust: HubTrust, revocation: RevocationSource, at: datetime | None = None
 ) -> OpenedMessage:
@@ -366,7 +339,9 @@ def verify_hub_message(
     BadMessageSignatureError; returns the sender and the payload.
     """
     moment = at or utcnow()
-    sender, certificate = _certificate_of(token)
+    sender, certificate = header_certificate(
+        token, bad_certificate=lambda: _verification("malformed_certificate")
+    )
     if sender != trust.hub_code:
         raise SenderMismatchError(claimed=trust.hub_code, signer=sender)
     trust.check_certificate(certificate, organization=trust.hub_code, at=moment)
@@ -402,9 +377,7 @@ def answer_on_node(*, session: Session, node: AgencyNode, token: str) -> str:
     """
     opened = verify_hub_message(token, trust=node.trust, revocation=node.revocation)
     query = ProviderQuery.from_json(opened.payload)
-    if query.provider != node.agency_code:
-        raise WrongProviderError(agency=node.agency_code, provider=query.provider)
-    _admit_fresh(session, query.request_id, query.requester, query.issued_at)
+    _admit(session, node, query.provider, query.request_id, query.requester, query.issued_at)
     return respond(
         session=session, query=query, provider=node.agency_code, credential=node.credential
     )
@@ -414,27 +387,24 @@ def update_on_node(*, session: Session, node: AgencyNode, token: str) -> str:
     """副本の更新 on a node: verify the hub's update, refuse stale or replayed ones, write."""
     opened = verify_hub_message(token, trust=node.trust, revocation=node.revocation)
     update = ProviderUpdate.from_json(opened.payload)
-    if update.owner != node.agency_code:
-        raise WrongProviderError(agency=node.agency_code, provider=update.owner)
-    _admit_fresh(session, update.request_id, update.publisher, update.issued_at)
+    _admit(session, node, update.owner, update.request_id, update.publisher, update.issued_at)
     return apply_update(
         session=session, update=update, owner=node.agency_code, credential=node.credential
     )
 
 
-def _admit_fresh(session: Session, request_id: str, sender: str, issued_at: datetime) -> None:
-    """Refuse a stale message, or one whose request id this node has seen (a replay)."""
-    if not is_fresh(issued_at, utcnow()):
-        raise StaleMessageError
-    try:
-        with session.begin_nested():
-            session.execute(
-                insert(SeenRequest).values(
-                    request_id=request_id, requester=sender, received_at=utcnow()
-                )
-            )
-    except IntegrityError as exc:
-        raise ReplayedMessageError from exc
+def _admit(
+    session: Session,
+    node: AgencyNode,
+    addressee: str,
+    request_id: str,
+    sender: str,
+    issued_at: datetime,
+) -> None:
+    """Refuse a message meant for another agency, a stale one, or a replayed one."""
+    if addressee != node.agency_code:
+        raise WrongProviderError(agency=node.agency_code, provider=addressee)
+    admit_once(session=session, request_id=request_id, requester=sender, issued_at=issued_at)
 
 
 def _error(error: MynaError) -> JSONResponse:
