@@ -35,20 +35,16 @@ OCSP_RESPONSE = "application/ocsp-response"  # RFC 6960 Appendix C.2
 MAX_OCSP_REQUEST_BYTES = 8192
 
 
-class OcspRequestTooLargeError(JpkiError):
+class OcspRequestTooLargeError(JpkiError, code="ocsp_request_too_large", status_code=413):
     """The OCSP request body is over the limit."""
 
-    code = "ocsp_request_too_large"
     message = N_("The OCSP request is too large. Send one request about a single certificate.")
-    status_code = 413
 
 
-class OcspMediaTypeError(JpkiError):
+class OcspMediaTypeError(JpkiError, code="ocsp_unsupported_media_type", status_code=415):
     """The OCSP request was not sent as application/ocsp-request."""
 
-    code = "ocsp_unsupported_media_type"
     message = N_("Send the OCSP request with the content type application/ocsp-request.")
-    status_code = 415
 
 
 def _error(error: MynaError) -> JSONResponse:

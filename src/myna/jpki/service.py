@@ -78,15 +78,13 @@ log = get_logger(__name__)
 ACCEPTED_SIGNATURE_ALGORITHM = SignatureAlgorithmOID.RSA_WITH_SHA256
 
 
-class AuthorityKeyError(JpkiError):
+class AuthorityKeyError(JpkiError, code="authority_key_unreadable", status_code=500):
     """A CA private key could not be decrypted (wrong ``MYNA_CA_SECRET``)."""
 
-    code = "authority_key_unreadable"
     message = N_(
         "The certificate authority's private key could not be decrypted. "
         "Check that MYNA_CA_SECRET is the secret the authorities were created with."
     )
-    status_code = 500
 
 
 def _new_key(kind: AuthorityKind) -> rsa.RSAPrivateKey:

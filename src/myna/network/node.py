@@ -81,54 +81,43 @@ HEALTH_PATH = "/healthz"
 # -- errors ---------------------------------------------------------------------------
 
 
-class NodeMediaTypeError(ExchangeError):
+class NodeMediaTypeError(ExchangeError, code="unsupported_media_type", status_code=415):
     """The query was not sent as application/jose."""
 
-    code = "unsupported_media_type"
     message = N_("Send the signed query with the content type application/jose.")
-    status_code = 415
 
 
-class MessageTooLargeError(ExchangeError):
+class MessageTooLargeError(ExchangeError, code="message_too_large", status_code=413):
     """The query body is over the limit."""
 
-    code = "message_too_large"
     message = N_("The message is too large. An exchange message is at most 256 KiB.")
-    status_code = 413
 
 
-class WrongProviderError(ExchangeError):
+class WrongProviderError(ExchangeError, code="wrong_provider", status_code=421):
     """A query addressed to another agency reached this node."""
 
-    code = "wrong_provider"
     message = N_("This node answers for {agency} only; the query is addressed to {provider}.")
-    status_code = 421
 
 
-class RevocationUnavailableError(ExchangeError):
+class RevocationUnavailableError(ExchangeError, code="revocation_unavailable", status_code=503):
     """The node has no current CRL of the government CA, so it cannot trust a certificate."""
 
-    code = "revocation_unavailable"
     message = N_(
         "The node could not obtain a current revocation list of the government CA, so it "
         "cannot accept the message. Check that the CRL address is reachable and try again."
     )
-    status_code = 503
 
 
-class NodeConfigurationError(ExchangeError):
+class NodeConfigurationError(ExchangeError, code="node_configuration"):
     """An agency node cannot start with the files or options it was given."""
 
-    code = "node_configuration"
     message = N_("The agency node cannot start: {reason}")
 
 
-class ProviderRefusedError(ExchangeError):
+class ProviderRefusedError(ExchangeError, code="provider_refused", status_code=502):
     """An agency node answered the hub's query with an error instead of an answer."""
 
-    code = "provider_refused"
     message = N_("The agency node {provider} refused the query ({reason}).")
-    status_code = 502
 
 
 # -- trust: the government CA chain and its CRL ------------------------------------------

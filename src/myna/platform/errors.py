@@ -27,6 +27,20 @@ class MynaError(Exception):
     message: str = N_("Something went wrong. Please try again later.")
     status_code: int = 400
 
+    def __init_subclass__(
+        cls, *, code: str | None = None, status_code: int | None = None, **kwargs: Any
+    ) -> None:
+        """Let a subclass name its code and status in its header.
+
+        ``class UnknownItemError(NotFoundError, code="unknown_item")`` keeps an error to
+        its name, its docstring and its message.
+        """
+        super().__init_subclass__(**kwargs)
+        if code is not None:
+            cls.code = code
+        if status_code is not None:
+            cls.status_code = status_code
+
     def __init__(self, message: str | None = None, /, **params: Any) -> None:
         if message is not None:
             self.message = message

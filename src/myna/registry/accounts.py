@@ -309,33 +309,28 @@ class AccountChange(BaseModel):
     at: datetime
 
 
-class AccountAlreadyRegisteredError(MynaError):
+class AccountAlreadyRegisteredError(MynaError, code="account_already_registered", status_code=409):
     """A second account for the same resident."""
 
-    code = "account_already_registered"
     message = N_(
         "You already have a public-fund receiving account. Change it instead of "
         "registering another one."
     )
-    status_code = 409
 
 
-class AccountNotRegisteredError(NotFoundError):
+class AccountNotRegisteredError(NotFoundError, code="account_not_registered"):
     """Change or delete without an account."""
 
-    code = "account_not_registered"
     message = N_("You have no public-fund receiving account yet. Register one first.")
 
 
-class AccountHolderNotActiveError(MynaError):
+class AccountHolderNotActiveError(MynaError, code="account_holder_not_active", status_code=409):
     """The resident's record is closed (死亡 or 転出)."""
 
-    code = "account_holder_not_active"
     message = N_(
         "This resident record is closed, so no account can be registered. Ask the "
         "municipality where you live now."
     )
-    status_code = 409
 
 
 def _read(row: PublicFundAccount) -> AccountRead:

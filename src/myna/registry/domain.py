@@ -32,10 +32,9 @@ MY_NUMBER_LENGTH = 12
 _KANJI_NUMERALS = "〇一二三四五六七八九"
 
 
-class InvalidMyNumberError(MynaError):
+class InvalidMyNumberError(MynaError, code="invalid_my_number"):
     """A MyNumber (個人番号) that cannot be right: wrong length, characters or check digit."""
 
-    code = "invalid_my_number"
     message = N_(
         "This MyNumber is not valid. Check the 12-digit number printed on the back of "
         "the MyNumber card and enter it again."

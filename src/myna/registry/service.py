@@ -30,45 +30,39 @@ from myna.registry.schemas import (
 from myna.registry.shipped import shipped_municipalities_csv
 
 
-class ResidentNotFoundError(NotFoundError):
+class ResidentNotFoundError(NotFoundError, code="resident_not_found"):
     """No resident matches (the message never says which number was asked for)."""
 
-    code = "resident_not_found"
     message = N_("No resident with this record was found. Check the details and try again.")
 
 
-class HouseholdNotFoundError(NotFoundError):
+class HouseholdNotFoundError(NotFoundError, code="household_not_found"):
     """A household id that does not exist."""
 
-    code = "household_not_found"
     message = N_("The household {household_id} does not exist. Check the household number.")
 
 
-class ResidentNotActiveError(MynaError):
+class ResidentNotActiveError(MynaError, code="resident_not_active", status_code=409):
     """The record is closed (死亡 or 転出), so it cannot change."""
 
-    code = "resident_not_active"
     message = N_(
         "This resident's record is closed ({status}), so it cannot be changed. "
         "Ask the municipality that holds the record."
     )
-    status_code = 409
 
 
-class InvalidMoveError(MynaError):
+class InvalidMoveError(MynaError, code="invalid_move"):
     """A move that contradicts the resident's address history."""
 
-    code = "invalid_move"
     message = N_(
         "A move must be dated after the current address began ({since}) and a household "
         "joined must be at the new address. Check the date and the household."
     )
 
 
-class InvalidResidentError(MynaError):
+class InvalidResidentError(MynaError, code="invalid_resident"):
     """Registration details that break a rule of the 住民票."""
 
-    code = "invalid_resident"
     message = N_(
         "The readings of the name must be written in katakana and the birth date must not "
         "be after the registration date. Correct the details and try again."

@@ -52,12 +52,10 @@ class StaffNotLoggedInError(LoginRequiredError):
     login_path = "/office/login"
 
 
-class CsrfError(MynaError):
+class CsrfError(MynaError, code="csrf_failed", status_code=403):
     """A form posted without this session's CSRF token."""
 
-    code = "csrf_failed"
     message = N_("The form has expired. Please reload the page and try again.")
-    status_code = 403
 
 
 @dataclass(frozen=True, slots=True)
