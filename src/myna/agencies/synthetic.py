@@ -31,6 +31,7 @@ from myna.agencies.domain import (
     municipality_agency_code,
 )
 from myna.agencies.schemas import RecordWrite
+from myna.platform.attributes import from_attributes
 from myna.reference import Relation, Sex
 
 # The day "now" is for the generator; the registry's population uses the same one.
@@ -127,14 +128,7 @@ class RecordDraft:
 
     def bind(self, link_code: str) -> RecordWrite:
         """The record to store under ``link_code``."""
-        return RecordWrite(
-            link_code=link_code,
-            item_code=self.item_code,
-            key=self.key,
-            payload=self.payload,
-            source=self.source,
-            valid_from=self.valid_from,
-        )
+        return from_attributes(RecordWrite, self, link_code=link_code)
 
 
 GeneratedRecord = tuple[str, RecordDraft]

@@ -42,6 +42,7 @@ from myna.network.messages import open_signed, sign
 from myna.network.replay import admit_once
 from myna.network.transparency import NewEntry
 from myna.network.transparency import append as append_entries
+from myna.platform.attributes import from_attributes
 from myna.platform.db import utcnow
 from myna.platform.errors import MynaError
 from myna.platform.logging import get_logger
@@ -130,15 +131,7 @@ class Hub:
         owner_code = linkcodes.ensure_link_code(
             session=session, my_number=my_number, agency_code=request.owner
         )
-        update = ProviderUpdate(
-            request_id=request.request_id,
-            publisher=request.publisher,
-            owner=request.owner,
-            procedure=request.procedure,
-            link_code=owner_code,
-            records=request.records,
-            issued_at=utcnow(),
-        )
+        update = from_attributes(ProviderUpdate, request, link_code=owner_code, issued_at=utcnow())
         hub = credential_for(session=session, settings=self.settings, code=HUB, name=HUB_NAME)
         results = self._deliver(session, update, items, sign(update.to_json(), hub))
         self._log(session, request.publisher, request.procedure, None, subject, results)

@@ -62,6 +62,7 @@ from myna.network.messages import (
 from myna.network.models import LinkCode
 from myna.network.provider import apply_update, respond
 from myna.network.replay import admit_once
+from myna.platform.attributes import from_attributes
 from myna.platform.db import unit_of_work, utcnow
 from myna.platform.errors import N_, MynaError
 from myna.platform.logging import get_logger
@@ -556,16 +557,7 @@ def copy_agency_records(*, source: Session, target: Session, agency_code: str) -
         for record in agencies.answer_query(
             session=source, agency_code=agency_code, link_code=link_code, items=items
         ):
-            batch.append(
-                agencies.RecordWrite(
-                    link_code=link_code,
-                    item_code=record.item_code,
-                    key=record.key,
-                    payload=record.payload,
-                    source=record.source,
-                    valid_from=record.valid_from,
-                )
-            )
+            batch.append(from_attributes(agencies.RecordWrite, record, link_code=link_code))
         if len(batch) >= 1000:
             written += agencies.upsert_records(
                 session=target, agency_code=agency_code, records=batch

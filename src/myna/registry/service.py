@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from myna import reference
+from myna.platform.attributes import from_attributes
 from myna.platform.errors import N_, MynaError, NotFoundError
 from myna.reference import MunicipalityRead, Relation, Sex
 from myna.registry import repository
@@ -126,22 +127,14 @@ def _resident_read(
     resident: Resident, municipality: Municipality | MunicipalityRead
 ) -> ResidentRead:
     municipality_name = f"{municipality.prefecture_name}{municipality.name}"
-    return ResidentRead(
-        id=resident.id,
-        family_name=resident.family_name,
-        given_name=resident.given_name,
-        family_name_kana=resident.family_name_kana,
-        given_name_kana=resident.given_name_kana,
-        birth_date=resident.birth_date,
+    return from_attributes(
+        ResidentRead,
+        resident,
         sex=Sex(resident.sex),
-        municipality_code=resident.municipality_code,
         municipality_name=municipality_name,
-        address=resident.address,
         full_address=f"{municipality_name}{resident.address}",
-        household_id=resident.household_id,
         relation=Relation(resident.relation),
         status=ResidentStatus(resident.status),
-        registered_on=resident.registered_on,
     )
 
 

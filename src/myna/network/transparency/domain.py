@@ -30,6 +30,7 @@ from enum import StrEnum
 from typing import Any
 
 from myna.platform import i18n
+from myna.platform.attributes import from_attributes
 from myna.platform.encoding import b64
 from myna.platform.errors import N_, MynaError
 
@@ -487,18 +488,7 @@ class LogEntry:
     @classmethod
     def record(cls, index: int, entry: NewEntry, time: datetime) -> LogEntry:
         """The entry ``entry`` becomes at position ``index``."""
-        return cls(
-            index=index,
-            time=time,
-            requester=entry.requester,
-            provider=entry.provider,
-            procedure=entry.procedure,
-            item=entry.item,
-            subject=entry.subject,
-            outcome=entry.outcome,
-            purpose=entry.purpose,
-            detail=entry.detail,
-        )
+        return from_attributes(cls, entry, index=index, time=time)
 
     def to_json(self) -> dict[str, Any]:
         """The entry as a JSON object (optional fields left out when absent)."""
