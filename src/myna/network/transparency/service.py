@@ -43,7 +43,7 @@ from myna.network.transparency.domain import (
     perfect_subtrees,
     range_hash,
     timestamp_ms,
-    verify_consistency,
+    verify_heads_consistent,
 )
 from myna.network.transparency.models import LogEntryRow, LogTreeHead
 from myna.network.transparency.signing import LogSigner
@@ -329,13 +329,7 @@ def verify_log(*, session: Session, public_key: Mapping[str, Any] | ECKey) -> Ve
                 proof = consistency_proof(
                     session=session, first=previous.tree_size, second=head.tree_size
                 )
-                verify_consistency(
-                    first=previous.tree_size,
-                    second=head.tree_size,
-                    first_root=previous.root_hash,
-                    second_root=head.root_hash,
-                    path=proof.path,
-                )
+                verify_heads_consistent(first=previous, second=head, proof=proof)
                 report.consistency_checked += 1
             except (ProofVerificationError, TreeSizeError):
                 report.add(
