@@ -167,11 +167,9 @@ class Hub:
     ) -> tuple[ItemResult, ...]:
         owner = update.owner
         try:
-            receipt_token = self.transport.publish(owner, signed)
-            opened = open_signed(
-                receipt_token, session=session, settings=self.settings, expected_sender=owner
+            receipt = UpdateReceipt.from_json(
+                self._reply(session, owner, self.transport.publish(owner, signed))
             )
-            receipt = UpdateReceipt.from_json(opened.payload)
             # A receipt for another update, or for fewer items, is no receipt.
             if receipt.owner != owner or receipt.request_id != update.request_id:
                 raise MalformedMessageError
@@ -180,6 +178,11 @@ class Hub:
         except _UNANSWERED as exc:
             return _unanswered(exc, "owner", owner, items)
         return tuple(ItemResult(i, owner, Outcome.SUCCESS) for i in items)
+
+    def _reply(self, session: Session, agency: str, token: str) -> bytes:
+        """The payload of ``agency``'s signed reply, verified as signed by that agency."""
+        opened = open_signed(token, session=session, settings=self.settings, expected_sender=agency)
+        return opened.payload
 
     def respond(self, *, session: Session, outcome: ExchangeOutcome) -> str:
         """The hub-signed answer to the requester (JWS, ES256, the hub's certificate)."""
@@ -258,11 +261,9 @@ class Hub:
     ) -> tuple[ItemResult, ...]:
         provider, items = query.provider, query.items
         try:
-            answer_token = self.transport.query(provider, signed_query)
-            opened = open_signed(
-                answer_token, session=session, settings=self.settings, expected_sender=provider
+            answer = ProviderAnswer.from_json(
+                self._reply(session, provider, self.transport.query(provider, signed_query))
             )
-            answer = ProviderAnswer.from_json(opened.payload)
             # An answer to another query (an old one replayed, say) is not this answer.
             if answer.provider != provider or answer.request_id != query.request_id:
                 raise MalformedMessageError

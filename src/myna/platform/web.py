@@ -190,15 +190,7 @@ class RejectNulMiddleware:
         if scope["type"] == "http" and (
             "\x00" in scope.get("path", "") or b"%00" in scope.get("query_string", b"")
         ):
-            body = _("The request is not valid. Please check what you sent.").encode()
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 400,
-                    "headers": [(b"content-type", b"text/plain; charset=utf-8")],
-                }
-            )
-            await send({"type": "http.response.body", "body": body})
+            await _plain(send, 400, _("The request is not valid. Please check what you sent."))
             return
         await self.app(scope, receive, send)
 
@@ -297,11 +289,16 @@ class BodyTooLargeError(Exception):
 
 
 async def _too_large(send: Send) -> None:
-    body = _("The request is too large.").encode()
+    await _plain(send, 413, _("The request is too large."))
+
+
+async def _plain(send: Send, status: int, text: str) -> None:
+    """Answer with ``text`` alone: these refusals come before any route or template."""
+    body = text.encode()
     await send(
         {
             "type": "http.response.start",
-            "status": 413,
+            "status": status,
             "headers": [(b"content-type", b"text/plain; charset=utf-8")],
         }
     )
