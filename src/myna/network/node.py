@@ -66,7 +66,7 @@ from myna.platform.attributes import from_attributes
 from myna.platform.db import unit_of_work, utcnow
 from myna.platform.errors import N_, MynaError
 from myna.platform.logging import get_logger
-from myna.platform.web import RejectNulMiddleware, SecurityHeadersMiddleware
+from myna.platform.web import BodyLimit, RejectNulMiddleware, SecurityHeadersMiddleware
 
 if TYPE_CHECKING:
     from myna.bootstrap import Container
@@ -403,18 +403,11 @@ def _error(error: MynaError) -> JSONResponse:
     return JSONResponse({"error": error.code, "message": error.localized()}, status_code=status)
 
 
+_QUERY_BODY = BodyLimit(MEDIA_TYPE, MAX_TOKEN_BYTES, NodeMediaTypeError, MessageTooLargeError)
+
+
 async def _body(request: Request) -> str:
-    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media_type != MEDIA_TYPE:
-        raise NodeMediaTypeError
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_TOKEN_BYTES:
-        raise MessageTooLargeError
-    body = bytearray()
-    async for chunk in request.stream():
-        body.extend(chunk)
-        if len(body) > MAX_TOKEN_BYTES:
-            raise MessageTooLargeError
+    body = await _QUERY_BODY.read(request)
     try:
         return body.decode("ascii").strip()
     except UnicodeDecodeError as exc:
