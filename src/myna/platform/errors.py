@@ -53,17 +53,13 @@ class MynaError(Exception):
         return text.format(**self.params) if self.params else text
 
 
-class NotFoundError(MynaError):
+class NotFoundError(MynaError, code="not_found", status_code=404):
     """Something asked for does not exist (or may not be seen by the caller)."""
 
-    code = "not_found"
     message = N_("Not found.")
-    status_code = 404
 
 
-class RateLimitedError(MynaError):
+class RateLimitedError(MynaError, code="rate_limited", status_code=429):
     """Too many attempts from one client within the limit's window."""
 
-    code = "rate_limited"
     message = N_("Too many attempts. Please wait a minute and try again.")
-    status_code = 429
