@@ -480,6 +480,19 @@ class ResidentTax:
         """年税額."""
         return self.income_levy + self.per_capita_levy
 
+    def payload(self) -> dict[str, Any]:
+        """The assessment as a resident-tax record of ASSESSMENT_YEAR (on the prior year)."""
+        return {
+            "assessment_year": ASSESSMENT_YEAR,
+            "income_year": ASSESSMENT_YEAR - 1,
+            "total_income": self.total_income,
+            "taxable_income": self.taxable_income,
+            "income_levy": self.income_levy,
+            "per_capita_levy": self.per_capita_levy,
+            "tax_amount": self.tax_amount,
+            "non_taxable": self.non_taxable,
+        }
+
 
 def assess_resident_tax(
     *,
@@ -591,21 +604,11 @@ class _Writer:
         )
         if self.household.assistance:
             tax = ResidentTax(tax.total_income, 0, 0, 0, True)
-        payload = {
-            "assessment_year": ASSESSMENT_YEAR,
-            "income_year": ASSESSMENT_YEAR - 1,
-            "total_income": tax.total_income,
-            "taxable_income": tax.taxable_income,
-            "income_levy": tax.income_levy,
-            "per_capita_levy": tax.per_capita_levy,
-            "tax_amount": tax.tax_amount,
-            "non_taxable": tax.non_taxable,
-        }
         self.add(
             self.municipality,
             "resident-tax",
             str(ASSESSMENT_YEAR),
-            payload,
+            tax.payload(),
             date(ASSESSMENT_YEAR, 6, 1),
         )
         return tax
