@@ -233,10 +233,9 @@ _VERIFICATION_MESSAGES: dict[str, str] = {
 VERIFICATION_CODES = frozenset(_VERIFICATION_MESSAGES)
 
 
-class VerificationError(JpkiError):
+class VerificationError(JpkiError, status_code=400):
     """A certificate or signature failed verification; ``code`` says exactly why."""
 
-    status_code = 400
     _messages: ClassVar[Mapping[str, str]] = _VERIFICATION_MESSAGES
 
     def __init__(self, code: str) -> None:

@@ -41,10 +41,9 @@ class InvalidMyNumberError(MynaError, code="invalid_my_number"):
     )
 
 
-class MunicipalityFileError(MynaError):
+class MunicipalityFileError(MynaError, code="invalid_municipality_file"):
     """A row of a municipality list that cannot be loaded (nothing is written)."""
 
-    code = "invalid_municipality_file"
     message = N_(
         "Line {line} of the municipality list cannot be loaded: {reason} "
         "Nothing was saved; correct the line and load the file again."

@@ -78,10 +78,9 @@ class NoTreeHeadError(TransparencyError, code="no_tree_head", status_code=404):
     message = N_("No signed tree head of the exchange log has been published yet.")
 
 
-class ProofVerificationError(TransparencyError):
+class ProofVerificationError(TransparencyError, code="proof_not_verified"):
     """A proof, an entry or a tree head that does not verify."""
 
-    code = "proof_not_verified"
     message = N_("Verification failed: {reason}")
 
     def localized(self) -> str:

@@ -28,12 +28,10 @@ def _identity(message: str) -> str:
     return message
 
 
-class OAuthError(MynaError):
+class OAuthError(MynaError, code="invalid_request", status_code=400):
     """An OAuth error response: ``{"error": code, "error_description": message}``."""
 
-    code = "invalid_request"
     message = N_("The request is not valid: {reason}.")
-    status_code = 400
 
     def _render(self, translate: Callable[[str], str]) -> str:
         params = dict(self.params)
