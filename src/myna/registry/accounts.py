@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from myna.platform.attributes import from_attributes
 from myna.platform.db import utcnow
 from myna.platform.errors import N_, MynaError, NotFoundError
 from myna.registry.account_models import PublicFundAccount, PublicFundAccountChange
@@ -323,15 +324,11 @@ class AccountHolderNotActiveError(MynaError, code="account_holder_not_active", s
 
 
 def _read(row: PublicFundAccount) -> AccountRead:
-    return AccountRead(
-        bank_code=row.bank_code,
+    return from_attributes(
+        AccountRead,
+        row,
         bank_name=KNOWN_BANKS.get(row.bank_code),
-        branch_code=row.branch_code,
         account_type=AccountType(row.account_type),
-        number=row.number,
-        holder_kana=row.holder_kana,
-        registered_at=row.registered_at,
-        updated_at=row.updated_at,
     )
 
 
