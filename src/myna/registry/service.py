@@ -248,6 +248,9 @@ def address_history(*, session: Session, resident_id: int) -> list[AddressHistor
     ]
 
 
+_CHECKED_ON_REGISTRATION = {"my_number", "sex", "municipality_code", "household_id", "relation"}
+
+
 def register_resident(*, session: Session, data: ResidentCreate) -> ResidentRead:
     """Register a resident (住民登録) in a new household or in ``data.household_id``'s."""
     my_number = validate_my_number(data.my_number)
@@ -267,20 +270,16 @@ def register_resident(*, session: Session, data: ResidentCreate) -> ResidentRead
         if existing is None:
             raise HouseholdNotFoundError(household_id=data.household_id)
         household = existing
+    # Names, birth date, address and date as entered; the rest checked or converted.
+    entered = data.model_dump(exclude=_CHECKED_ON_REGISTRATION)
     resident = Resident(
+        **entered,
         my_number=my_number,
-        family_name=data.family_name,
-        given_name=data.given_name,
-        family_name_kana=data.family_name_kana,
-        given_name_kana=data.given_name_kana,
-        birth_date=data.birth_date,
         sex=int(data.sex),
         municipality_code=municipality.code,
-        address=data.address,
         household_id=household.id,
         relation=data.relation.value,
         status=ResidentStatus.ACTIVE.value,
-        registered_on=data.registered_on,
     )
     session.add(resident)
     session.flush()
