@@ -238,10 +238,9 @@ class Hub:
                 wanted[provider].append(item)
         hub = credential_for(session=session, settings=self.settings, code=HUB, name=HUB_NAME)
         for provider, items in sorted(wanted.items()):
-            query = ProviderQuery(
-                request_id=request.request_id,
-                requester=request.requester,
-                procedure=request.procedure,
+            query = from_attributes(
+                ProviderQuery,
+                request,
                 provider=provider,
                 link_code=holders[provider],
                 items=tuple(items),
