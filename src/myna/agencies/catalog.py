@@ -7,17 +7,18 @@ naming the file and the entry, so a broken table never serves a single request.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from myna.agencies.domain import (
     EVERY_ITEM,
     Agency,
     AgencyKind,
+    AgencySelector,
     AuthorizationRule,
     AuthorizationTable,
     CatalogFileError,
@@ -203,6 +204,22 @@ def _entries(file: str, document: Mapping[str, Any], key: str) -> list[Any]:
     return value
 
 
+def _each(
+    file: str, document: Mapping[str, Any], table: str, keys: tuple[str, ...]
+) -> Iterator[tuple[int, _Entry]]:
+    """The ``[[table]]`` entries, numbered from 1 and named by their number for errors."""
+    for index, raw in enumerate(_entries(file, document, table), start=1):
+        yield index, _Entry(file, f"[[{table}]] #{index}", raw, keys)
+
+
+def _known(entry: _Entry, key: str, defined: Mapping[str, object]) -> str:
+    """The text at ``key``, which must name something ``defined`` earlier."""
+    value = entry.text(key)
+    if value not in defined:
+        raise entry.error(_NO_SUCH, key=key, value=value)
+    return value
+
+
 def _unique(entry: _Entry, code: str, seen: Mapping[str, object]) -> str:
     if code in seen:
         raise entry.error(tomlfile.DUPLICATE, value=code)
@@ -212,10 +229,8 @@ def _unique(entry: _Entry, code: str, seen: Mapping[str, object]) -> str:
 def _parse_agencies(text: str) -> dict[str, Agency]:
     document = _read(AGENCIES_FILE, text)
     agencies: dict[str, Agency] = {}
-    for index, raw in enumerate(_entries(AGENCIES_FILE, document, "agency"), start=1):
-        entry = _Entry(
-            AGENCIES_FILE, f"[[agency]] #{index}", raw, ("code", "name_ja", "name_en", "kind")
-        )
+    keys = ("code", "name_ja", "name_en", "kind")
+    for _, entry in _each(AGENCIES_FILE, document, "agency", keys):
         code = entry.text("code")
         entry.entry = f'[[agency]] "{code}"'
         _unique(entry, code, agencies)
@@ -230,9 +245,13 @@ def _parse_agencies(text: str) -> dict[str, Agency]:
     return agencies
 
 
+_Selector = TypeVar("_Selector", bound=AgencySelector)
+
+
 def _party(
-    entry: _Entry, key: str, agencies: Mapping[str, Agency]
-) -> tuple[str | None, str | None]:
+    entry: _Entry, key: str, agencies: Mapping[str, Agency], selector: type[_Selector]
+) -> _Selector:
+    """The ``{kind = ...}`` or ``{agency = ...}`` table at ``key`` (exactly one of them)."""
     inner = _Entry(entry.file, f"{entry.entry} {key}", entry.table.get(key), ("kind", "agency"))
     kind = inner.text("kind", required=False) or None
     agency = inner.text("agency", required=False) or None
@@ -242,7 +261,7 @@ def _party(
         inner.choice("kind", [k.value for k in AgencyKind])
     if agency is not None and agency not in agencies:
         raise inner.error(_NO_SUCH, key="agency", value=agency)
-    return kind, agency
+    return selector(kind=AgencyKind(kind) if kind else None, agency=agency)
 
 
 def _parse_field(item_entry: _Entry, index: int, raw: Any) -> FieldSpec:
@@ -286,25 +305,21 @@ def _parse_items(
 ) -> tuple[dict[str, Category], dict[str, ItemSchema]]:
     document = _read(ITEMS_FILE, text)
     categories: dict[str, Category] = {}
-    for index, raw in enumerate(_entries(ITEMS_FILE, document, "category"), start=1):
-        entry = _Entry(ITEMS_FILE, f"[[category]] #{index}", raw, ("code", "name_ja", "name_en"))
+    for index, entry in _each(ITEMS_FILE, document, "category", ("code", "name_ja", "name_en")):
         code = _unique(entry, entry.text("code"), categories)
         categories[code] = Category(
             code=code, name_ja=entry.text("name_ja"), name_en=entry.text("name_en"), order=index
         )
     items: dict[str, ItemSchema] = {}
     allowed = ("code", "name_ja", "name_en", "category", "provider", "multiple", "fields")
-    for index, raw in enumerate(_entries(ITEMS_FILE, document, "item"), start=1):
-        entry = _Entry(ITEMS_FILE, f"[[item]] #{index}", raw, allowed)
+    for _, entry in _each(ITEMS_FILE, document, "item", allowed):
         code = entry.text("code")
         entry.entry = f'[[item]] "{code}"'
         _unique(entry, code, items)
         if code == EVERY_ITEM:
             raise entry.error(tomlfile.NOT_TEXT, key="code")
-        category = entry.text("category")
-        if category not in categories:
-            raise entry.error(_NO_SUCH, key="category", value=category)
-        kind, agency = _party(entry, "provider", agencies)
+        category = _known(entry, "category", categories)
+        provider = _party(entry, "provider", agencies, ProviderSpec)
         fields = tuple(
             _parse_field(entry, i, f) for i, f in enumerate(entry.tables("fields"), start=1)
         )
@@ -317,7 +332,7 @@ def _parse_items(
             name_ja=entry.text("name_ja"),
             name_en=entry.text("name_en"),
             category=category,
-            provider=ProviderSpec(kind=AgencyKind(kind) if kind else None, agency=agency),
+            provider=provider,
             fields=fields,
             multiple=entry.boolean("multiple"),
         )
@@ -341,13 +356,9 @@ def _parse_updates(
 ) -> tuple[UpdateRule, ...]:
     rules: list[UpdateRule] = []
     keys = ("publisher", "procedure", "items")
-    for index, raw in enumerate(_entries(AUTHORIZATION_FILE, document, "update"), start=1):
-        entry = _Entry(AUTHORIZATION_FILE, f"[[update]] #{index}", raw, keys)
-        procedure = entry.text("procedure")
-        if procedure not in procedures:
-            raise entry.error(_NO_SUCH, key="procedure", value=procedure)
-        kind, agency = _party(entry, "publisher", agencies)
-        publisher = Requester(kind=AgencyKind(kind) if kind else None, agency=agency)
+    for _, entry in _each(AUTHORIZATION_FILE, document, "update", keys):
+        procedure = _known(entry, "procedure", procedures)
+        publisher = _party(entry, "publisher", agencies, Requester)
         for code in entry.texts("items"):
             if code not in items:
                 raise entry.error(_NO_SUCH, key="item", value=code)
@@ -361,8 +372,7 @@ def _parse_authorization(
     document = _read(AUTHORIZATION_FILE, text)
     procedures: dict[str, Procedure] = {}
     keys = ("code", "name_ja", "name_en", "law_row", "law")
-    for index, raw in enumerate(_entries(AUTHORIZATION_FILE, document, "procedure"), start=1):
-        entry = _Entry(AUTHORIZATION_FILE, f"[[procedure]] #{index}", raw, keys)
+    for _, entry in _each(AUTHORIZATION_FILE, document, "procedure", keys):
         code = entry.text("code")
         entry.entry = f'[[procedure]] "{code}"'
         _unique(entry, code, procedures)
@@ -375,17 +385,12 @@ def _parse_authorization(
         )
     rules: list[AuthorizationRule] = []
     keys = ("requester", "procedure", "items", "provider", "self_only")
-    for index, raw in enumerate(_entries(AUTHORIZATION_FILE, document, "rule"), start=1):
-        entry = _Entry(AUTHORIZATION_FILE, f"[[rule]] #{index}", raw, keys)
-        procedure = entry.text("procedure")
-        if procedure not in procedures:
-            raise entry.error(_NO_SUCH, key="procedure", value=procedure)
-        kind, agency = _party(entry, "requester", agencies)
-        requester = Requester(kind=AgencyKind(kind) if kind else None, agency=agency)
+    for _, entry in _each(AUTHORIZATION_FILE, document, "rule", keys):
+        procedure = _known(entry, "procedure", procedures)
+        requester = _party(entry, "requester", agencies, Requester)
         provider: ProviderSpec | None = None
         if "provider" in entry.table:
-            p_kind, p_agency = _party(entry, "provider", agencies)
-            provider = ProviderSpec(kind=AgencyKind(p_kind) if p_kind else None, agency=p_agency)
+            provider = _party(entry, "provider", agencies, ProviderSpec)
         self_only = entry.boolean("self_only")
         for code in entry.texts("items"):
             if code != EVERY_ITEM and code not in items:

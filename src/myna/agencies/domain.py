@@ -57,35 +57,28 @@ class UnknownAgencyError(NotFoundError):
     message = N_("The agency {agency} is not known to the information provision network.")
 
 
-class UnknownItemError(NotFoundError):
+class UnknownItemError(NotFoundError, code="unknown_item"):
     """An item code that names no item schema."""
 
-    code = "unknown_item"
     message = N_("The item {item} is not a known item of the information provision network.")
 
 
-class ItemNotProvidedError(MynaError):
+class ItemNotProvidedError(MynaError, code="item_not_provided", status_code=422):
     """An agency asked for (or given) an item it does not hold."""
 
-    code = "item_not_provided"
     message = N_("The agency {agency} does not provide the item {item}.")
-    status_code = 422
 
 
-class InvalidPayloadError(ReasonedError):
+class InvalidPayloadError(ReasonedError, code="invalid_payload", status_code=422):
     """A record whose payload does not match its item schema."""
 
-    code = "invalid_payload"
     message = N_("The record of the item {item} is not valid: the field {field} {reason}")
-    status_code = 422
 
 
-class NotAuthorizedError(ReasonedError):
+class NotAuthorizedError(ReasonedError, code="not_authorized", status_code=403):
     """The authorization table does not allow the request."""
 
-    code = "not_authorized"
     message = N_("The request is not allowed by the authorization table: {reason}")
-    status_code = 403
 
 
 class AgencyKind(StrEnum):

@@ -70,14 +70,7 @@ def _tax(
         "resident-tax",
         str(ASSESSMENT_YEAR),
         date(ASSESSMENT_YEAR, 6, 1),
-        assessment_year=ASSESSMENT_YEAR,
-        income_year=ASSESSMENT_YEAR - 1,
-        total_income=tax.total_income,
-        taxable_income=tax.taxable_income,
-        income_levy=tax.income_levy,
-        per_capita_levy=tax.per_capita_levy,
-        tax_amount=tax.tax_amount,
-        non_taxable=tax.non_taxable,
+        **tax.payload(),
     )
 
 

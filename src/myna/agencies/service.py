@@ -34,6 +34,7 @@ from myna.agencies.synthetic import (
     ResidentFacts,
     generate_records,
 )
+from myna.platform.attributes import from_attributes
 from myna.platform.db import utcnow
 from myna.reference import (
     InvalidMunicipalityCodeError,
@@ -155,15 +156,7 @@ def answer_query(
         if not catalog.item(item).provider.matches(agency):
             raise ItemNotProvidedError(agency=agency_code, item=item)
     return [
-        ItemRecord(
-            item_code=row.item_code,
-            key=row.record_key,
-            payload=row.payload,
-            source=row.source,
-            valid_from=row.valid_from,
-            updated_at=row.updated_at,
-            provider=agency_code,
-        )
+        from_attributes(ItemRecord, row, key=row.record_key, provider=agency_code)
         for row in repository.records_for(session, agency_code, link_code, list(items))
     ]
 

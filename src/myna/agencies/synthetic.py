@@ -31,6 +31,7 @@ from myna.agencies.domain import (
     municipality_agency_code,
 )
 from myna.agencies.schemas import RecordWrite
+from myna.platform.attributes import from_attributes
 from myna.reference import Relation, Sex
 
 # The day "now" is for the generator; the registry's population uses the same one.
@@ -127,14 +128,7 @@ class RecordDraft:
 
     def bind(self, link_code: str) -> RecordWrite:
         """The record to store under ``link_code``."""
-        return RecordWrite(
-            link_code=link_code,
-            item_code=self.item_code,
-            key=self.key,
-            payload=self.payload,
-            source=self.source,
-            valid_from=self.valid_from,
-        )
+        return from_attributes(RecordWrite, self, link_code=link_code)
 
 
 GeneratedRecord = tuple[str, RecordDraft]
@@ -486,6 +480,19 @@ class ResidentTax:
         """年税額."""
         return self.income_levy + self.per_capita_levy
 
+    def payload(self) -> dict[str, Any]:
+        """The assessment as a resident-tax record of ASSESSMENT_YEAR (on the prior year)."""
+        return {
+            "assessment_year": ASSESSMENT_YEAR,
+            "income_year": ASSESSMENT_YEAR - 1,
+            "total_income": self.total_income,
+            "taxable_income": self.taxable_income,
+            "income_levy": self.income_levy,
+            "per_capita_levy": self.per_capita_levy,
+            "tax_amount": self.tax_amount,
+            "non_taxable": self.non_taxable,
+        }
+
 
 def assess_resident_tax(
     *,
@@ -597,21 +604,11 @@ class _Writer:
         )
         if self.household.assistance:
             tax = ResidentTax(tax.total_income, 0, 0, 0, True)
-        payload = {
-            "assessment_year": ASSESSMENT_YEAR,
-            "income_year": ASSESSMENT_YEAR - 1,
-            "total_income": tax.total_income,
-            "taxable_income": tax.taxable_income,
-            "income_levy": tax.income_levy,
-            "per_capita_levy": tax.per_capita_levy,
-            "tax_amount": tax.tax_amount,
-            "non_taxable": tax.non_taxable,
-        }
         self.add(
             self.municipality,
             "resident-tax",
             str(ASSESSMENT_YEAR),
-            payload,
+            tax.payload(),
             date(ASSESSMENT_YEAR, 6, 1),
         )
         return tax

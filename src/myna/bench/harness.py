@@ -361,6 +361,11 @@ def database_kind(url: str) -> str:
     return "postgresql" if url.startswith("postgresql") else "sqlite"
 
 
+def load_settings(duration: float, concurrency: int, workers: int) -> dict[str, object]:
+    """How an HTTP scenario was run, as every result's details say it."""
+    return {"duration_s": duration, "concurrency": concurrency, "workers": workers}
+
+
 @dataclass(frozen=True, slots=True)
 class Workspace:
     """A scenario's throw-away platform: a data directory, a database and their container."""

@@ -88,9 +88,7 @@ def run(
         half=half,
         baseline=baseline,
         details={
-            "duration_s": duration,
-            "concurrency": concurrency,
-            "workers": workers,
+            **harness.load_settings(duration, concurrency, workers),
             "database": harness.database_kind(space.database_url),
             "full_load_p50_ms": round(full.percentile(50), 1),
             "full_load_p99_ms": round(full.percentile(99), 1),

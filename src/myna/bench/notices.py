@@ -350,7 +350,7 @@ def run_http(
         database=harness.database_kind(space.database_url),
         live=rows_after,
         rows_added=rows_after - rows_before,
-        settings={"duration_s": duration, "concurrency": concurrency, "workers": workers},
+        settings=harness.load_settings(duration, concurrency, workers),
         console=console,
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -160,10 +161,18 @@ BenchWorkers = Annotated[int, typer.Option(min=1, max=32, help="Server worker pr
 BenchReuse = Annotated[
     bool, typer.Option(help="Skip seeding if the database already has --residents people.")
 ]
+BenchResidents = Annotated[
+    int, typer.Option("--residents", "-n", min=1, help="Population to seed.")
+]
+BenchCards = Annotated[
+    int, typer.Option(min=1, max=1000, help="Random residents given a card and logged in.")
+]
 
 
-def _report(console: Console, result: Result, json: Path | None) -> None:
-    """Write a scenario's result as JSON when asked."""
+def _run(scenario: Callable[..., Result], json: Path | None, **options: object) -> None:
+    """Run a scenario, its progress on the console; write its result as JSON when asked."""
+    console = Console()
+    result = scenario(console=console, **options)
     if json is not None:
         result.write(json)
         console.print(f"Wrote {json}")
@@ -180,15 +189,14 @@ def bench_login(
     """Card logins per second and p50/p99 over HTTP, beside a trivial endpoint's rate."""
     from myna.bench import login  # noqa: PLC0415
 
-    console = Console()
-    result = login.run(
+    _run(
+        login.run,
+        json,
         duration=duration,
         concurrency=concurrency,
         workers=workers,
         database_url=database_url,
-        console=console,
     )
-    _report(console, result, json)
 
 
 @bench_app.command("log")
@@ -204,28 +212,23 @@ def bench_log(
     """Exchange-log appends per second with signed heads each second; the resident's page."""
     from myna.bench import log  # noqa: PLC0415
 
-    console = Console()
-    result = log.run(
+    _run(
+        log.run,
+        json,
         duration=duration,
         threads=threads,
         subject_entries=subject_entries,
         database_url=database_url,
-        console=console,
     )
-    _report(console, result, json)
 
 
 @bench_app.command("selfinfo")
 def bench_selfinfo(
-    residents: Annotated[
-        int, typer.Option("--residents", "-n", min=1, help="Population to seed (with agency data).")
-    ] = 100_000,
+    residents: BenchResidents = 100_000,
     duration: BenchDuration = 10.0,
     concurrency: BenchConcurrency = 8,
     workers: BenchWorkers = 1,
-    cards: Annotated[
-        int, typer.Option(min=1, max=1000, help="Random residents given a card and logged in.")
-    ] = 50,
+    cards: BenchCards = 50,
     database_url: BenchDatabase = "",
     reuse: BenchReuse = False,
     json: BenchJson = None,
@@ -233,55 +236,47 @@ def bench_selfinfo(
     """Full わたしの情報 retrievals (every category) per second and p50/p99 over HTTP."""
     from myna.bench import selfinfo  # noqa: PLC0415
 
-    console = Console()
-    result = selfinfo.run(
+    _run(
+        selfinfo.run,
+        json,
         residents=residents,
+        cards=cards,
+        reuse=reuse,
         duration=duration,
         concurrency=concurrency,
         workers=workers,
-        cards=cards,
         database_url=database_url,
-        reuse=reuse,
-        console=console,
     )
-    _report(console, result, json)
 
 
 @bench_app.command("apply")
 def bench_apply(
-    residents: Annotated[
-        int, typer.Option("--residents", "-n", min=1, help="Population to seed.")
-    ] = 10_000,
+    residents: BenchResidents = 10_000,
     duration: BenchDuration = 10.0,
     concurrency: BenchConcurrency = 4,
     workers: BenchWorkers = 1,
-    cards: Annotated[
-        int, typer.Option(min=1, max=1000, help="Random residents given a card and logged in.")
-    ] = 40,
+    cards: BenchCards = 40,
     database_url: BenchDatabase = "",
     json: BenchJson = None,
 ) -> None:
     """Signed e-application submissions per second (CMS verified, filed) over HTTP."""
     from myna.bench import apply  # noqa: PLC0415
 
-    console = Console()
-    result = apply.run(
+    _run(
+        apply.run,
+        json,
         residents=residents,
+        cards=cards,
         duration=duration,
         concurrency=concurrency,
         workers=workers,
-        cards=cards,
         database_url=database_url,
-        console=console,
     )
-    _report(console, result, json)
 
 
 @bench_app.command("api")
 def bench_api(
-    residents: Annotated[
-        int, typer.Option("--residents", "-n", min=1, help="Population to seed (with agency data).")
-    ] = 2_000,
+    residents: BenchResidents = 2_000,
     duration: BenchDuration = 10.0,
     concurrency: BenchConcurrency = 4,
     workers: BenchWorkers = 1,
@@ -294,24 +289,21 @@ def bench_api(
     """Partner API: tokens per second and DPoP-checked, signed resource calls per second."""
     from myna.bench import api  # noqa: PLC0415
 
-    console = Console()
-    result = api.run(
+    _run(
+        api.run,
+        json,
         residents=residents,
+        codes=codes,
         duration=duration,
         concurrency=concurrency,
         workers=workers,
-        codes=codes,
         database_url=database_url,
-        console=console,
     )
-    _report(console, result, json)
 
 
 @bench_app.command("notices")
 def bench_notices(
-    residents: Annotated[
-        int, typer.Option("--residents", "-n", min=1, help="Population.")
-    ] = 100_000,
+    residents: BenchResidents = 100_000,
     duration: Annotated[
         float, typer.Option(min=1, help="Seconds of inbox reads (per phase).")
     ] = 10.0,
@@ -341,9 +333,10 @@ def bench_notices(
     """A segment notice to everyone: time to visible, then inbox first page p50/p99."""
     from myna.bench import notices as bench  # noqa: PLC0415
 
-    console = Console()
     if http:
-        result = bench.run_http(
+        _run(
+            bench.run_http,
+            json,
             residents=residents,
             duration=duration,
             segments=segments,
@@ -352,15 +345,14 @@ def bench_notices(
             cards=cards,
             database_url=database_url,
             reuse=reuse,
-            console=console,
         )
     else:
-        result = bench.run(
+        _run(
+            bench.run,
+            json,
             residents=residents,
             duration=duration,
             segments=segments,
             database_url=database_url,
             reuse=reuse,
-            console=console,
         )
-    _report(console, result, json)

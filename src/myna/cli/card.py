@@ -38,18 +38,15 @@ error_console = Console(stderr=True, markup=False, highlight=False, soft_wrap=Tr
 _ = i18n.gettext
 
 
-class PersonaNotFoundError(MynaError):
+class PersonaNotFoundError(MynaError, code="persona_not_found", status_code=404):
     """``--persona`` names no demo persona."""
 
-    code = "persona_not_found"
     message = N_("There is no persona {persona}. Choose one of: {choices}.")
-    status_code = 404
 
 
-class ChooseOneResidentError(MynaError):
+class ChooseOneResidentError(MynaError, code="choose_one_resident"):
     """Not exactly one of --persona, --resident-id and --my-number was given."""
 
-    code = "choose_one_resident"
     message = N_("Name the resident with exactly one of --persona, --resident-id or --my-number.")
 
 

@@ -26,17 +26,15 @@ from myna.platform.errors import N_
 app = typer.Typer(no_args_is_help=True, help="The JPKI certificate authorities (J-LIS role).")
 
 
-class KeyFileExistsError(JpkiError):
+class KeyFileExistsError(JpkiError, code="key_file_exists"):
     """``org-issue`` would overwrite a key or certificate file."""
 
-    code = "key_file_exists"
     message = N_("{path} already exists. Move it away or choose another --key-out directory.")
 
 
-class PassphraseMissingError(JpkiError):
+class PassphraseMissingError(JpkiError, code="passphrase_missing"):
     """``--passphrase-env`` names an environment variable that is unset or empty."""
 
-    code = "passphrase_missing"
     message = N_(
         "The environment variable {name} is not set or is empty. Put the passphrase for "
         "the private key in it and try again."

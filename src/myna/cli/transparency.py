@@ -34,24 +34,21 @@ app = typer.Typer(
 )
 
 
-class DocumentFileError(TransparencyError):
+class DocumentFileError(TransparencyError, code="unreadable_document"):
     """A file given to the verifier that cannot be read as JSON."""
 
-    code = "unreadable_document"
     message = N_("The file {path} cannot be read as JSON.")
 
 
-class KeyFileError(TransparencyError):
+class KeyFileError(TransparencyError, code="unreadable_log_key"):
     """The log key file is missing, unreadable or not a P-256 key."""
 
-    code = "unreadable_log_key"
     message = N_("The log key in {path} cannot be read: it must be a P-256 private key in PEM.")
 
 
-class MissingDocumentError(TransparencyError):
+class MissingDocumentError(TransparencyError, code="nothing_to_verify"):
     """The verifier was not given enough to check anything."""
 
-    code = "nothing_to_verify"
     message = N_(
         "Nothing to verify: give --bundle, or --head with --entry and --proof, "
         "or --head with --second-head and --consistency, or --database."

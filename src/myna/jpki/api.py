@@ -23,7 +23,7 @@ from myna.jpki.domain import JpkiError
 from myna.jpki.schemas import AuthorityIndex, AuthorityRead, ErrorRead
 from myna.platform.db import unit_of_work, utcnow
 from myna.platform.errors import N_, MynaError
-from myna.platform.web import get_container, transaction
+from myna.platform.web import BodyLimit, get_container, transaction
 
 router = APIRouter(tags=["jpki"])
 
@@ -35,20 +35,16 @@ OCSP_RESPONSE = "application/ocsp-response"  # RFC 6960 Appendix C.2
 MAX_OCSP_REQUEST_BYTES = 8192
 
 
-class OcspRequestTooLargeError(JpkiError):
+class OcspRequestTooLargeError(JpkiError, code="ocsp_request_too_large", status_code=413):
     """The OCSP request body is over the limit."""
 
-    code = "ocsp_request_too_large"
     message = N_("The OCSP request is too large. Send one request about a single certificate.")
-    status_code = 413
 
 
-class OcspMediaTypeError(JpkiError):
+class OcspMediaTypeError(JpkiError, code="ocsp_unsupported_media_type", status_code=415):
     """The OCSP request was not sent as application/ocsp-request."""
 
-    code = "ocsp_unsupported_media_type"
     message = N_("Send the OCSP request with the content type application/ocsp-request.")
-    status_code = 415
 
 
 def _error(error: MynaError) -> JSONResponse:
@@ -162,21 +158,19 @@ async def _answer(request: Request, request_der: bytes) -> Response:
     )
 
 
+_OCSP_BODY = BodyLimit(
+    OCSP_REQUEST, MAX_OCSP_REQUEST_BYTES, OcspMediaTypeError, OcspRequestTooLargeError
+)
+
+
 @router.post("/jpki/ocsp", response_model=None)
 async def ocsp_post(request: Request) -> Response:
     """An OCSP request by POST (RFC 6960 Appendix A.1)."""
-    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media_type != OCSP_REQUEST:
-        return _error(OcspMediaTypeError())
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_OCSP_REQUEST_BYTES:
-        return _error(OcspRequestTooLargeError())
-    body = bytearray()
-    async for chunk in request.stream():
-        body.extend(chunk)
-        if len(body) > MAX_OCSP_REQUEST_BYTES:
-            return _error(OcspRequestTooLargeError())
-    return await _answer(request, bytes(body))
+    try:
+        body = await _OCSP_BODY.read(request)
+    except MynaError as error:
+        return _error(error)
+    return await _answer(request, body)
 
 
 @router.get("/jpki/ocsp/{encoded:path}", response_model=None)

@@ -189,10 +189,8 @@ _CRL_REASONS = {
 # --- errors people see ------------------------------------------------------------
 
 
-class JpkiError(MynaError):
+class JpkiError(MynaError, code="jpki_error"):
     """Base class of the JPKI context's errors."""
-
-    code = "jpki_error"
 
 
 _VERIFICATION_MESSAGES: dict[str, str] = {
@@ -235,10 +233,9 @@ _VERIFICATION_MESSAGES: dict[str, str] = {
 VERIFICATION_CODES = frozenset(_VERIFICATION_MESSAGES)
 
 
-class VerificationError(JpkiError):
+class VerificationError(JpkiError, status_code=400):
     """A certificate or signature failed verification; ``code`` says exactly why."""
 
-    status_code = 400
     _messages: ClassVar[Mapping[str, str]] = _VERIFICATION_MESSAGES
 
     def __init__(self, code: str) -> None:
@@ -290,40 +287,36 @@ class OrganizationVerificationError(VerificationError):
     }
 
 
-class WeakKeyError(JpkiError):
+class WeakKeyError(JpkiError, code="weak_key"):
     """The key offered for a certificate is not RSA of at least 2048 bits."""
 
-    code = "weak_key"
     message = N_(
         "The public key must be an RSA key of at least 2048 bits. "
         "Generate a new key on the card and try again."
     )
 
 
-class BasicInfoRequiredError(JpkiError):
+class BasicInfoRequiredError(JpkiError, code="basic_info_required"):
     """A signing certificate was asked for without the basic 4 info."""
 
-    code = "basic_info_required"
     message = N_(
         "A signing certificate needs the holder's basic four information (name, date of "
         "birth, sex, address). Provide them and try again."
     )
 
 
-class BasicInfoForbiddenError(JpkiError):
+class BasicInfoForbiddenError(JpkiError, code="basic_info_forbidden"):
     """A user-authentication certificate was asked for with the basic 4 info."""
 
-    code = "basic_info_forbidden"
     message = N_(
         "A user-authentication certificate must not carry personal information. "
         "Issue it without the basic four information."
     )
 
 
-class InvalidBasicInfoError(JpkiError):
+class InvalidBasicInfoError(JpkiError, code="invalid_basic_info"):
     """The basic 4 info is incomplete, out of range or inconsistent."""
 
-    code = "invalid_basic_info"
     message = N_(
         "The basic four information is incomplete or invalid: name and address must not "
         "be empty, sex must be 1, 2 or 3 and the date of birth must be in the Meiji era or "
@@ -331,75 +324,68 @@ class InvalidBasicInfoError(JpkiError):
     )
 
 
-class InvalidValidityError(JpkiError):
+class InvalidValidityError(JpkiError, code="invalid_validity"):
     """The requested validity period is empty or outlasts the issuing CA."""
 
-    code = "invalid_validity"
     message = N_(
         "The certificate's validity period is empty or outlasts its certificate authority. "
         "Choose an end after the start and before the authority expires."
     )
 
 
-class NoBasicInfoError(JpkiError):
+class NoBasicInfoError(JpkiError, code="no_basic_info"):
     """The certificate carries no basic 4 info (it is not a signing certificate)."""
 
-    code = "no_basic_info"
     message = N_(
         "This certificate carries no basic four information; only a signing certificate "
         "does. Use the signing certificate instead."
     )
 
 
-class RevocationNotApplicableError(JpkiError):
+class RevocationNotApplicableError(JpkiError, code="revocation_not_applicable"):
     """The reason cannot revoke the kind asked (a move never revokes the auth cert)."""
 
-    code = "revocation_not_applicable"
     message = N_(
         "A change of the basic four information revokes only the signing certificate; the "
         "user-authentication certificate stays valid. Revoke only the signing certificate."
     )
 
 
-class InvalidSerialError(JpkiError):
+class InvalidSerialError(JpkiError, code="invalid_serial"):
     """A serial number given by a person could not be read."""
 
-    code = "invalid_serial"
     message = N_(
         "The serial number could not be read. Give it in decimal, as hexadecimal with a 0x "
         "prefix, or as colon-separated hexadecimal bytes."
     )
 
 
-class CertificateNotFoundError(NotFoundError):
+class CertificateNotFoundError(NotFoundError, code="certificate_not_found"):
     """No certificate with this serial number was issued."""
 
-    code = "certificate_not_found"
     message = N_("No certificate with this serial number was issued by Myna. Check the number.")
 
 
-class AuthoritiesNotInitializedError(JpkiError):
+class AuthoritiesNotInitializedError(
+    JpkiError, code="authorities_not_initialized", status_code=503
+):
     """The CAs do not exist yet."""
 
-    code = "authorities_not_initialized"
     message = N_(
         "The JPKI certificate authorities have not been set up yet. "
         "Run `myna jpki init` and try again."
     )
-    status_code = 503
 
 
-class UnknownAuthorityError(NotFoundError):
+class UnknownAuthorityError(NotFoundError, code="unknown_authority"):
     """A CA kind that does not exist was asked for."""
 
-    code = "unknown_authority"
     message = N_("There is no such certificate authority. Use root, sign, auth or gov.")
 
 
-class InvalidOrganizationError(JpkiError):
+class InvalidOrganizationError(JpkiError, code="invalid_organization"):
     """An organisation code or name that cannot go into a certificate."""
 
-    code = "invalid_organization"
     message = N_(
         "The organisation code must be 1 to 64 lowercase letters, digits, '-', '_' or '.', "
         "starting and ending with a letter or digit, and the name 1 to 64 characters. "
@@ -407,20 +393,18 @@ class InvalidOrganizationError(JpkiError):
     )
 
 
-class UnsupportedOrganizationKeyError(JpkiError):
+class UnsupportedOrganizationKeyError(JpkiError, code="unsupported_organization_key"):
     """The key offered for an organisation certificate is neither P-256 nor RSA >= 2048."""
 
-    code = "unsupported_organization_key"
     message = N_(
         "An organisation certificate needs an ECDSA P-256 key or an RSA key of at least "
         "2048 bits. Generate such a key and try again."
     )
 
 
-class RevocationReasonMismatchError(JpkiError):
+class RevocationReasonMismatchError(JpkiError, code="revocation_reason_mismatch"):
     """A card reason was given for an organisation certificate, or the other way round."""
 
-    code = "revocation_reason_mismatch"
     message = N_(
         "This reason does not apply to this certificate: card certificates are revoked for "
         "loss, death, card replacement or a change of the basic four information, "
@@ -429,10 +413,11 @@ class RevocationReasonMismatchError(JpkiError):
     )
 
 
-class OrganizationCertificateNotFoundError(NotFoundError):
+class OrganizationCertificateNotFoundError(
+    NotFoundError, code="organization_certificate_not_found"
+):
     """No organisation certificate with this serial number was issued."""
 
-    code = "organization_certificate_not_found"
     message = N_(
         "No organisation certificate with this serial number was issued by the Myna "
         "Government CA. Check the number."

@@ -67,6 +67,7 @@ from myna.jpki.domain import (
     serial_key,
 )
 from myna.jpki.models import CertificateAuthority, IssuedCertificate
+from myna.platform.attributes import from_attributes
 from myna.platform.db import utcnow
 from myna.platform.errors import N_
 from myna.platform.logging import get_logger
@@ -78,15 +79,13 @@ log = get_logger(__name__)
 ACCEPTED_SIGNATURE_ALGORITHM = SignatureAlgorithmOID.RSA_WITH_SHA256
 
 
-class AuthorityKeyError(JpkiError):
+class AuthorityKeyError(JpkiError, code="authority_key_unreadable", status_code=500):
     """A CA private key could not be decrypted (wrong ``MYNA_CA_SECRET``)."""
 
-    code = "authority_key_unreadable"
     message = N_(
         "The certificate authority's private key could not be decrypted. "
         "Check that MYNA_CA_SECRET is the secret the authorities were created with."
     )
-    status_code = 500
 
 
 def _new_key(kind: AuthorityKind) -> rsa.RSAPrivateKey:
@@ -475,21 +474,16 @@ def _record_issued(
 
 
 def _record(row: IssuedCertificate) -> CertificateRecord:
-    return CertificateRecord(
+    # The row keeps the serial as hex and the enumerations as their values.
+    return from_attributes(
+        CertificateRecord,
+        row,
         serial=int(row.serial, 16),
         kind=CertificateKind(row.kind),
-        holder_id=row.holder_id,
-        card_id=row.card_id,
-        subject_cn=row.subject_cn,
-        not_before=row.not_before,
-        not_after=row.not_after,
         status=CertificateStatus(row.status),
-        revoked_at=row.revoked_at,
         revocation_reason=(
             RevocationReason(row.revocation_reason) if row.revocation_reason else None
         ),
-        invalidity_date=row.invalidity_date,
-        organization_code=row.organization_code,
     )
 
 
@@ -840,14 +834,14 @@ def verify_certificate(
         raise VerificationError("wrong_key_usage")
     if record.revoked_by(moment):
         raise VerificationError("revoked")
-    return VerifiedCertificate(
+    # The validity is the certificate's own; holder, card and name are the CA's record.
+    return from_attributes(
+        VerifiedCertificate,
+        record,
         serial=parsed.serial_number,
         kind=kind,
-        holder_id=record.holder_id,
-        card_id=record.card_id,
         not_before=parsed.not_valid_before_utc,
         not_after=parsed.not_valid_after_utc,
-        subject_cn=record.subject_cn,
     )
 
 

@@ -380,75 +380,56 @@ def _text(value: object, limit: int) -> str:
     return value
 
 
-class ExchangeError(MynaError):
+class ExchangeError(MynaError, code="exchange_failed"):
     """An exchange the hub refuses or cannot complete."""
 
-    code = "exchange_failed"
     message = N_("The exchange could not be completed. Please try again later.")
 
 
-class MalformedMessageError(ExchangeError):
-    code = "malformed_message"
+class MalformedMessageError(ExchangeError, code="malformed_message"):
     message = N_("The message is not a well-formed exchange message. Check its format.")
 
 
-class UnsignedMessageError(ExchangeError):
-    code = "unsigned_message"
+class UnsignedMessageError(ExchangeError, code="unsigned_message", status_code=401):
     message = N_("The message is not signed. Sign it with your agency key (JWS, ES256).")
-    status_code = 401
 
 
-class BadMessageSignatureError(ExchangeError):
-    code = "bad_message_signature"
+class BadMessageSignatureError(ExchangeError, code="bad_message_signature", status_code=401):
     message = N_(
         "The message signature does not verify with the sender's certificate. "
         "Sign it again with the key of that certificate."
     )
-    status_code = 401
 
 
-class UpdateNotAllowedError(ExchangeError):
-    code = "update_not_allowed"
+class UpdateNotAllowedError(ExchangeError, code="update_not_allowed", status_code=403):
     message = N_(
         "The agency {publisher} may not write {item} into the records of {owner} "
         "under this procedure. Check the update table."
     )
-    status_code = 403
 
 
-class UpdateFailedError(ExchangeError):
-    code = "update_failed"
+class UpdateFailedError(ExchangeError, code="update_failed", status_code=502):
     message = N_(
         "The records of {owner} could not be updated ({reason}). Nothing was changed; "
         "please try again later."
     )
-    status_code = 502
 
 
-class UnknownAgencyError(ExchangeError):
-    code = "unknown_agency"
+class UnknownAgencyError(ExchangeError, code="unknown_agency", status_code=403):
     message = N_("The agency {agency} is not part of the network.")
-    status_code = 403
 
 
-class SenderMismatchError(ExchangeError):
-    code = "sender_mismatch"
+class SenderMismatchError(ExchangeError, code="sender_mismatch", status_code=403):
     message = N_("The message names {claimed} as sender but is signed by {signer}.")
-    status_code = 403
 
 
-class StaleMessageError(ExchangeError):
-    code = "stale_message"
+class StaleMessageError(ExchangeError, code="stale_message"):
     message = N_("The message time is too far from the hub's clock. Check your clock and resend.")
 
 
-class ReplayedMessageError(ExchangeError):
-    code = "replayed_message"
+class ReplayedMessageError(ExchangeError, code="replayed_message", status_code=409):
     message = N_("This request was already received. Send a new request with a new id.")
-    status_code = 409
 
 
-class UnknownLinkCodeError(ExchangeError):
-    code = "unknown_link_code"
+class UnknownLinkCodeError(ExchangeError, code="unknown_link_code", status_code=404):
     message = N_("The link code is not known to the hub for your agency.")
-    status_code = 404

@@ -42,6 +42,7 @@ from myna.network.messages import open_signed, sign
 from myna.network.replay import admit_once
 from myna.network.transparency import NewEntry
 from myna.network.transparency import append as append_entries
+from myna.platform.attributes import from_attributes
 from myna.platform.db import utcnow
 from myna.platform.errors import MynaError
 from myna.platform.logging import get_logger
@@ -49,6 +50,29 @@ from myna.platform.settings import Settings
 
 log = get_logger(__name__)
 HUB_NAME = "情報提供ネットワークシステム"
+
+
+# What an agency that does not answer properly raises: a refusal or a bad answer
+# (MynaError), or the transport's timeout or connection failure (OSErrors both).
+_UNANSWERED = (MynaError, TimeoutError, ConnectionError, OSError)
+
+
+def _unanswered(
+    exc: Exception, role: str, agency: str, items: Sequence[str]
+) -> tuple[ItemResult, ...]:
+    """Each item's result when ``agency`` (a provider asked, an owner updated) failed us.
+
+    A timeout is told apart so the requester can retry later; anything else fails with
+    its code, or ``unreachable`` when the transport could not connect.
+    """
+    if isinstance(exc, TimeoutError):
+        log.warning(f"{role}_timeout", **{role: agency})
+        outcome, detail = Outcome.TIMEOUT, "timeout"
+    else:
+        detail = exc.code if isinstance(exc, MynaError) else "unreachable"
+        log.warning(f"{role}_failed", **{role: agency}, reason=detail)
+        outcome = Outcome.FAILED
+    return tuple(ItemResult(i, agency, outcome, detail=detail) for i in items)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,15 +131,7 @@ class Hub:
         owner_code = linkcodes.ensure_link_code(
             session=session, my_number=my_number, agency_code=request.owner
         )
-        update = ProviderUpdate(
-            request_id=request.request_id,
-            publisher=request.publisher,
-            owner=request.owner,
-            procedure=request.procedure,
-            link_code=owner_code,
-            records=request.records,
-            issued_at=utcnow(),
-        )
+        update = from_attributes(ProviderUpdate, request, link_code=owner_code, issued_at=utcnow())
         hub = credential_for(session=session, settings=self.settings, code=HUB, name=HUB_NAME)
         results = self._deliver(session, update, items, sign(update.to_json(), hub))
         self._log(session, request.publisher, request.procedure, None, subject, results)
@@ -144,44 +160,29 @@ class Hub:
                 raise UpdateNotAllowedError(
                     publisher=request.publisher, owner=request.owner, item=record.item
                 )
-        admit_once(
-            session=session,
-            request_id=request.request_id,
-            requester=request.publisher,
-            issued_at=request.issued_at,
-        )
-        my_number = linkcodes.my_number_of(
-            session=session, agency_code=request.publisher, link_code=request.subject
-        )
-        return request, my_number
+        return request, self._person(session, request.publisher, request)
 
     def _deliver(
         self, session: Session, update: ProviderUpdate, items: tuple[str, ...], signed: str
     ) -> tuple[ItemResult, ...]:
         owner = update.owner
-
-        def each(outcome: Outcome, detail: str | None = None) -> tuple[ItemResult, ...]:
-            return tuple(ItemResult(i, owner, outcome, detail=detail) for i in items)
-
         try:
-            receipt_token = self.transport.publish(owner, signed)
-            opened = open_signed(
-                receipt_token, session=session, settings=self.settings, expected_sender=owner
+            receipt = UpdateReceipt.from_json(
+                self._reply(session, owner, self.transport.publish(owner, signed))
             )
-            receipt = UpdateReceipt.from_json(opened.payload)
             # A receipt for another update, or for fewer items, is no receipt.
             if receipt.owner != owner or receipt.request_id != update.request_id:
                 raise MalformedMessageError
             if set(receipt.items) != set(items):
                 raise MalformedMessageError
-        except TimeoutError:
-            log.warning("owner_timeout", owner=owner)
-            return each(Outcome.TIMEOUT, "timeout")
-        except (MynaError, ConnectionError, OSError) as exc:
-            reason = exc.code if isinstance(exc, MynaError) else "unreachable"
-            log.warning("owner_failed", owner=owner, reason=reason)
-            return each(Outcome.FAILED, reason)
-        return each(Outcome.SUCCESS)
+        except _UNANSWERED as exc:
+            return _unanswered(exc, "owner", owner, items)
+        return tuple(ItemResult(i, owner, Outcome.SUCCESS) for i in items)
+
+    def _reply(self, session: Session, agency: str, token: str) -> bytes:
+        """The payload of ``agency``'s signed reply, verified as signed by that agency."""
+        opened = open_signed(token, session=session, settings=self.settings, expected_sender=agency)
+        return opened.payload
 
     def respond(self, *, session: Session, outcome: ExchangeOutcome) -> str:
         """The hub-signed answer to the requester (JWS, ES256, the hub's certificate)."""
@@ -197,16 +198,20 @@ class Hub:
             raise UnknownAgencyError(agency=request.requester)
         if not request.items:
             raise MalformedMessageError
+        return request, self._person(session, request.requester, request)
+
+    @staticmethod
+    def _person(session: Session, sender: str, request: ExchangeRequest | UpdateRequest) -> str:
+        """Accept the request once (fresh, not a replay); the person its link code names."""
         admit_once(
             session=session,
             request_id=request.request_id,
-            requester=request.requester,
+            requester=sender,
             issued_at=request.issued_at,
         )
-        my_number = linkcodes.my_number_of(
-            session=session, agency_code=request.requester, link_code=request.subject
+        return linkcodes.my_number_of(
+            session=session, agency_code=sender, link_code=request.subject
         )
-        return request, my_number
 
     def _route(self, session: Session, request: ExchangeRequest, my_number: str) -> ExchangeOutcome:
         subject = str(registry.resident_id_of(session=session, my_number=my_number))
@@ -233,10 +238,9 @@ class Hub:
                 wanted[provider].append(item)
         hub = credential_for(session=session, settings=self.settings, code=HUB, name=HUB_NAME)
         for provider, items in sorted(wanted.items()):
-            query = ProviderQuery(
-                request_id=request.request_id,
-                requester=request.requester,
-                procedure=request.procedure,
+            query = from_attributes(
+                ProviderQuery,
+                request,
                 provider=provider,
                 link_code=holders[provider],
                 items=tuple(items),
@@ -251,31 +255,20 @@ class Hub:
             results=tuple(results),
         )
 
-    def _ask(self, session: Session, query: ProviderQuery, signed_query: str) -> list[ItemResult]:
+    def _ask(
+        self, session: Session, query: ProviderQuery, signed_query: str
+    ) -> tuple[ItemResult, ...]:
         provider, items = query.provider, query.items
         try:
-            answer_token = self.transport.query(provider, signed_query)
-            opened = open_signed(
-                answer_token, session=session, settings=self.settings, expected_sender=provider
+            answer = ProviderAnswer.from_json(
+                self._reply(session, provider, self.transport.query(provider, signed_query))
             )
-            answer = ProviderAnswer.from_json(opened.payload)
             # An answer to another query (an old one replayed, say) is not this answer.
             if answer.provider != provider or answer.request_id != query.request_id:
                 raise MalformedMessageError
-        except TimeoutError:
-            log.warning("provider_timeout", provider=provider)
-            return [
-                ItemResult(item=i, provider=provider, outcome=Outcome.TIMEOUT, detail="timeout")
-                for i in items
-            ]
-        except (MynaError, ConnectionError, OSError) as exc:
-            reason = exc.code if isinstance(exc, MynaError) else "unreachable"
-            log.warning("provider_failed", provider=provider, reason=reason)
-            return [
-                ItemResult(item=i, provider=provider, outcome=Outcome.FAILED, detail=reason)
-                for i in items
-            ]
-        return [
+        except _UNANSWERED as exc:
+            return _unanswered(exc, "provider", provider, items)
+        return tuple(
             ItemResult(
                 item=i,
                 provider=provider,
@@ -283,7 +276,7 @@ class Hub:
                 records=tuple(r for r in answer.records if r.item == i),
             )
             for i in items
-        ]
+        )
 
     @staticmethod
     def _log(

@@ -16,8 +16,6 @@ protocol for integrators.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import contextlib
 import threading
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -40,8 +38,7 @@ from fastapi.responses import JSONResponse, Response
 from joserfc import jws
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey
-from sqlalchemy import insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -52,26 +49,24 @@ from myna.network.domain import (
     MalformedMessageError,
     ProviderQuery,
     ProviderUpdate,
-    ReplayedMessageError,
     SenderMismatchError,
-    StaleMessageError,
-    UnsignedMessageError,
-    is_fresh,
 )
 from myna.network.interfaces import AgencyTransport
 from myna.network.messages import (
-    ALGORITHM,
     MAX_TOKEN_BYTES,
     REGISTRY,
     Credential,
     OpenedMessage,
+    header_certificate,
 )
-from myna.network.models import LinkCode, SeenRequest
+from myna.network.models import LinkCode
 from myna.network.provider import apply_update, respond
+from myna.network.replay import admit_once
+from myna.platform.attributes import from_attributes
 from myna.platform.db import unit_of_work, utcnow
 from myna.platform.errors import N_, MynaError
 from myna.platform.logging import get_logger
-from myna.platform.web import RejectNulMiddleware, SecurityHeadersMiddleware
+from myna.platform.web import BodyLimit, RejectNulMiddleware, SecurityHeadersMiddleware
 
 if TYPE_CHECKING:
     from myna.bootstrap import Container
@@ -87,54 +82,43 @@ HEALTH_PATH = "/healthz"
 # -- errors ---------------------------------------------------------------------------
 
 
-class NodeMediaTypeError(ExchangeError):
+class NodeMediaTypeError(ExchangeError, code="unsupported_media_type", status_code=415):
     """The query was not sent as application/jose."""
 
-    code = "unsupported_media_type"
     message = N_("Send the signed query with the content type application/jose.")
-    status_code = 415
 
 
-class MessageTooLargeError(ExchangeError):
+class MessageTooLargeError(ExchangeError, code="message_too_large", status_code=413):
     """The query body is over the limit."""
 
-    code = "message_too_large"
     message = N_("The message is too large. An exchange message is at most 256 KiB.")
-    status_code = 413
 
 
-class WrongProviderError(ExchangeError):
+class WrongProviderError(ExchangeError, code="wrong_provider", status_code=421):
     """A query addressed to another agency reached this node."""
 
-    code = "wrong_provider"
     message = N_("This node answers for {agency} only; the query is addressed to {provider}.")
-    status_code = 421
 
 
-class RevocationUnavailableError(ExchangeError):
+class RevocationUnavailableError(ExchangeError, code="revocation_unavailable", status_code=503):
     """The node has no current CRL of the government CA, so it cannot trust a certificate."""
 
-    code = "revocation_unavailable"
     message = N_(
         "The node could not obtain a current revocation list of the government CA, so it "
         "cannot accept the message. Check that the CRL address is reachable and try again."
     )
-    status_code = 503
 
 
-class NodeConfigurationError(ExchangeError):
+class NodeConfigurationError(ExchangeError, code="node_configuration"):
     """An agency node cannot start with the files or options it was given."""
 
-    code = "node_configuration"
     message = N_("The agency node cannot start: {reason}")
 
 
-class ProviderRefusedError(ExchangeError):
+class ProviderRefusedError(ExchangeError, code="provider_refused", status_code=502):
     """An agency node answered the hub's query with an error instead of an answer."""
 
-    code = "provider_refused"
     message = N_("The agency node {provider} refused the query ({reason}).")
-    status_code = 502
 
 
 # -- trust: the government CA chain and its CRL ------------------------------------------
@@ -331,27 +315,6 @@ def _check_revocation(
         raise _verification("revoked")
 
 
-def _certificate_of(token: str) -> tuple[str, x509.Certificate]:
-    """The ``kid`` and the ``x5c`` certificate of a JWS header (RFC 7515 §4.1.4, §4.1.6)."""
-    if not token or len(token) > MAX_TOKEN_BYTES or token.count(".") != 2:
-        raise UnsignedMessageError
-    try:
-        header = jws.extract_compact(token.encode("ascii"), registry=REGISTRY).headers()
-    except (JoseError, ValueError, UnicodeError) as exc:
-        raise MalformedMessageError from exc
-    sender = header.get("kid")
-    chain = header.get("x5c")
-    if header.get("alg") != ALGORITHM or not isinstance(sender, str) or not chain:
-        raise UnsignedMessageError
-    if not isinstance(chain, list) or not isinstance(chain[0], str):
-        raise MalformedMessageError
-    try:
-        der = base64.b64decode(chain[0], validate=True)
-        return sender, x509.load_der_x509_certificate(der)
-    except (ValueError, binascii.Error) as exc:
-        raise _verification("malformed_certificate") from exc
-
-
 def verify_hub_message(
     token: str, *, trust: HubTrust, revocation: RevocationSource, at: datetime | None = None
 ) -> OpenedMessage:
@@ -366,7 +329,9 @@ def verify_hub_message(
     BadMessageSignatureError; returns the sender and the payload.
     """
     moment = at or utcnow()
-    sender, certificate = _certificate_of(token)
+    sender, certificate = header_certificate(
+        token, bad_certificate=lambda: _verification("malformed_certificate")
+    )
     if sender != trust.hub_code:
         raise SenderMismatchError(claimed=trust.hub_code, signer=sender)
     trust.check_certificate(certificate, organization=trust.hub_code, at=moment)
@@ -402,9 +367,7 @@ def answer_on_node(*, session: Session, node: AgencyNode, token: str) -> str:
     """
     opened = verify_hub_message(token, trust=node.trust, revocation=node.revocation)
     query = ProviderQuery.from_json(opened.payload)
-    if query.provider != node.agency_code:
-        raise WrongProviderError(agency=node.agency_code, provider=query.provider)
-    _admit_fresh(session, query.request_id, query.requester, query.issued_at)
+    _admit(session, node, query.provider, query.request_id, query.requester, query.issued_at)
     return respond(
         session=session, query=query, provider=node.agency_code, credential=node.credential
     )
@@ -414,27 +377,24 @@ def update_on_node(*, session: Session, node: AgencyNode, token: str) -> str:
     """副本の更新 on a node: verify the hub's update, refuse stale or replayed ones, write."""
     opened = verify_hub_message(token, trust=node.trust, revocation=node.revocation)
     update = ProviderUpdate.from_json(opened.payload)
-    if update.owner != node.agency_code:
-        raise WrongProviderError(agency=node.agency_code, provider=update.owner)
-    _admit_fresh(session, update.request_id, update.publisher, update.issued_at)
+    _admit(session, node, update.owner, update.request_id, update.publisher, update.issued_at)
     return apply_update(
         session=session, update=update, owner=node.agency_code, credential=node.credential
     )
 
 
-def _admit_fresh(session: Session, request_id: str, sender: str, issued_at: datetime) -> None:
-    """Refuse a stale message, or one whose request id this node has seen (a replay)."""
-    if not is_fresh(issued_at, utcnow()):
-        raise StaleMessageError
-    try:
-        with session.begin_nested():
-            session.execute(
-                insert(SeenRequest).values(
-                    request_id=request_id, requester=sender, received_at=utcnow()
-                )
-            )
-    except IntegrityError as exc:
-        raise ReplayedMessageError from exc
+def _admit(
+    session: Session,
+    node: AgencyNode,
+    addressee: str,
+    request_id: str,
+    sender: str,
+    issued_at: datetime,
+) -> None:
+    """Refuse a message meant for another agency, a stale one, or a replayed one."""
+    if addressee != node.agency_code:
+        raise WrongProviderError(agency=node.agency_code, provider=addressee)
+    admit_once(session=session, request_id=request_id, requester=sender, issued_at=issued_at)
 
 
 def _error(error: MynaError) -> JSONResponse:
@@ -443,18 +403,11 @@ def _error(error: MynaError) -> JSONResponse:
     return JSONResponse({"error": error.code, "message": error.localized()}, status_code=status)
 
 
+_QUERY_BODY = BodyLimit(MEDIA_TYPE, MAX_TOKEN_BYTES, NodeMediaTypeError, MessageTooLargeError)
+
+
 async def _body(request: Request) -> str:
-    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media_type != MEDIA_TYPE:
-        raise NodeMediaTypeError
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_TOKEN_BYTES:
-        raise MessageTooLargeError
-    body = bytearray()
-    async for chunk in request.stream():
-        body.extend(chunk)
-        if len(body) > MAX_TOKEN_BYTES:
-            raise MessageTooLargeError
+    body = await _QUERY_BODY.read(request)
     try:
         return body.decode("ascii").strip()
     except UnicodeDecodeError as exc:
@@ -597,16 +550,7 @@ def copy_agency_records(*, source: Session, target: Session, agency_code: str) -
         for record in agencies.answer_query(
             session=source, agency_code=agency_code, link_code=link_code, items=items
         ):
-            batch.append(
-                agencies.RecordWrite(
-                    link_code=link_code,
-                    item_code=record.item_code,
-                    key=record.key,
-                    payload=record.payload,
-                    source=record.source,
-                    valid_from=record.valid_from,
-                )
-            )
+            batch.append(from_attributes(agencies.RecordWrite, record, link_code=link_code))
         if len(batch) >= 1000:
             written += agencies.upsert_records(
                 session=target, agency_code=agency_code, records=batch

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from myna import agencies, registry
 from myna.network.domain import PORTAL, new_link_code
 from myna.network.models import LinkCode
+from myna.platform.attributes import from_attributes
 from myna.platform.db import utcnow
 
 
@@ -113,17 +114,12 @@ def facts_from_members(members: Sequence[registry.ResidentRead]) -> list[agencie
         agencies.HouseholdMember(m.id, m.relation, m.birth_date, m.sex) for m in ordered
     )
     return [
-        agencies.ResidentFacts(
+        from_attributes(
+            agencies.ResidentFacts,
+            m,
             resident_id=m.id,
-            birth_date=m.birth_date,
-            sex=m.sex,
-            municipality_code=m.municipality_code,
-            relation=m.relation,
-            household_id=m.household_id,
             household=household,
-            municipality_name=m.municipality_name,
             address=m.full_address,
-            registered_on=m.registered_on,
             persona=_PERSONA_KEYS.get((m.family_name, m.given_name, m.birth_date)),
             name=m.full_name,
             name_kana=m.full_name_kana,

@@ -27,6 +27,20 @@ class MynaError(Exception):
     message: str = N_("Something went wrong. Please try again later.")
     status_code: int = 400
 
+    def __init_subclass__(
+        cls, *, code: str | None = None, status_code: int | None = None, **kwargs: Any
+    ) -> None:
+        """Let a subclass name its code and status in its header.
+
+        ``class UnknownItemError(NotFoundError, code="unknown_item")`` keeps an error to
+        its name, its docstring and its message.
+        """
+        super().__init_subclass__(**kwargs)
+        if code is not None:
+            cls.code = code
+        if status_code is not None:
+            cls.status_code = status_code
+
     def __init__(self, message: str | None = None, /, **params: Any) -> None:
         if message is not None:
             self.message = message
@@ -39,17 +53,13 @@ class MynaError(Exception):
         return text.format(**self.params) if self.params else text
 
 
-class NotFoundError(MynaError):
+class NotFoundError(MynaError, code="not_found", status_code=404):
     """Something asked for does not exist (or may not be seen by the caller)."""
 
-    code = "not_found"
     message = N_("Not found.")
-    status_code = 404
 
 
-class RateLimitedError(MynaError):
+class RateLimitedError(MynaError, code="rate_limited", status_code=429):
     """Too many attempts from one client within the limit's window."""
 
-    code = "rate_limited"
     message = N_("Too many attempts. Please wait a minute and try again.")
-    status_code = 429

@@ -20,12 +20,10 @@ from myna.platform.web import get_container
 MAX_FIELDS = 100
 
 
-class InvalidFormInputError(MynaError):
+class InvalidFormInputError(MynaError, code="invalid_form", status_code=400):
     """A posted form that no page of ours produces (files, NUL, too many fields)."""
 
-    code = "invalid_form"
     message = N_("The form could not be read. Please reload the page and fill it in again.")
-    status_code = 400
 
 
 async def _settings(request: Request) -> Settings:

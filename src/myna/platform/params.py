@@ -44,12 +44,10 @@ _EARLIEST_EPOCH = datetime.combine(EARLIEST_DATE, time(), UTC).timestamp()
 _LATEST_EPOCH = datetime.combine(LATEST_DATE, time.max, UTC).timestamp()
 
 
-class DateOutOfRangeError(MynaError):
+class DateOutOfRangeError(MynaError, code="date_out_of_range", status_code=422):
     """A date (or a time) sent from outside, before 1900 or after 2100."""
 
-    code = "date_out_of_range"
     message = N_("Dates must be from {earliest} to {latest}.")
-    status_code = 422
 
     def __init__(self) -> None:
         super().__init__(earliest=EARLIEST_DATE.isoformat(), latest=LATEST_DATE.isoformat())

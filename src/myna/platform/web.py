@@ -222,15 +222,7 @@ class RejectNulMiddleware:
         if scope["type"] == "http" and (
             "\x00" in scope.get("path", "") or b"%00" in scope.get("query_string", b"")
         ):
-            body = _("The request is not valid. Please check what you sent.").encode()
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 400,
-                    "headers": [(b"content-type", b"text/plain; charset=utf-8")],
-                }
-            )
-            await send({"type": "http.response.body", "body": body})
+            await _plain(send, 400, _("The request is not valid. Please check what you sent."))
             return
         await self.app(scope, receive, send)
 
@@ -328,12 +320,46 @@ class BodyTooLargeError(Exception):
     """A streamed body passed the size limit."""
 
 
+@dataclass(frozen=True, slots=True)
+class BodyLimit:
+    """What an endpoint taking a raw body accepts: one media type, at most ``limit`` bytes.
+
+    ``wrong_type`` and ``too_large`` are the endpoint's own errors for the two refusals.
+    """
+
+    media_type: str
+    limit: int
+    wrong_type: type[Exception]
+    too_large: type[Exception]
+
+    async def read(self, request: Request) -> bytes:
+        """The body; the declared length is checked first, then the stream as it arrives,
+        so an oversized body is refused without being read whole."""
+        content_type = request.headers.get("content-type", "")
+        if content_type.split(";")[0].strip().lower() != self.media_type:
+            raise self.wrong_type
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self.limit:
+            raise self.too_large
+        body = bytearray()
+        async for chunk in request.stream():
+            body.extend(chunk)
+            if len(body) > self.limit:
+                raise self.too_large
+        return bytes(body)
+
+
 async def _too_large(send: Send) -> None:
-    body = _("The request is too large.").encode()
+    await _plain(send, 413, _("The request is too large."))
+
+
+async def _plain(send: Send, status: int, text: str) -> None:
+    """Answer with ``text`` alone: these refusals come before any route or template."""
+    body = text.encode()
     await send(
         {
             "type": "http.response.start",
-            "status": 413,
+            "status": status,
             "headers": [(b"content-type", b"text/plain; charset=utf-8")],
         }
     )

@@ -30,10 +30,9 @@ MUNICIPALITY_CODE_LENGTH = 6
 _NUMBER_SEPARATORS = dict.fromkeys(map(ord, " \t\u3000-‐‑‒–—―−ーｰ－"), None)
 
 
-class InvalidMunicipalityCodeError(MynaError):
+class InvalidMunicipalityCodeError(MynaError, code="invalid_municipality_code"):
     """A local government code (全国地方公共団体コード) that fails its format or check digit."""
 
-    code = "invalid_municipality_code"
     message = N_(
         'The local government code "{code}" is not valid: it must be 6 digits whose last '
         "digit is the check digit. Check the code against the official list."

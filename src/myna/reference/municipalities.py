@@ -25,10 +25,9 @@ __all__ = [
 ]
 
 
-class MunicipalityNotFoundError(NotFoundError):
+class MunicipalityNotFoundError(NotFoundError, code="municipality_not_found"):
     """A local government code that is valid but not in the registry."""
 
-    code = "municipality_not_found"
     message = N_(
         "The municipality {code} is not in the registry. Load the official municipality "
         "list (myna registry municipalities load) or check the code."

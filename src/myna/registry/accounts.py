@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from myna.platform.attributes import from_attributes
 from myna.platform.db import utcnow
 from myna.platform.errors import N_, MynaError, NotFoundError
 from myna.registry.account_models import PublicFundAccount, PublicFundAccountChange
@@ -59,17 +60,15 @@ class AccountAction(enum.StrEnum):
     DELETED = "deleted"
 
 
-class AccountFieldError(MynaError):
+class AccountFieldError(MynaError, code="invalid_account_field"):
     """One field of the account form is not right; ``field`` names it."""
 
-    code = "invalid_account_field"
     field = ""
 
 
-class InvalidBankCodeError(AccountFieldError):
+class InvalidBankCodeError(AccountFieldError, code="invalid_bank_code"):
     """The bank code is not 4 digits."""
 
-    code = "invalid_bank_code"
     field = "bank_code"
     message = N_(
         "The bank code must be 4 digits (金融機関コード). Find it in your bankbook or on "
@@ -77,10 +76,9 @@ class InvalidBankCodeError(AccountFieldError):
     )
 
 
-class InvalidBranchCodeError(AccountFieldError):
+class InvalidBranchCodeError(AccountFieldError, code="invalid_branch_code"):
     """The branch code is not 3 digits."""
 
-    code = "invalid_branch_code"
     field = "branch_code"
     message = N_(
         "The branch code must be 3 digits (支店コード). Find it in your bankbook and enter "
@@ -88,26 +86,23 @@ class InvalidBranchCodeError(AccountFieldError):
     )
 
 
-class InvalidAccountTypeError(AccountFieldError):
+class InvalidAccountTypeError(AccountFieldError, code="invalid_account_type"):
     """The account type is none of 普通, 当座, 貯蓄."""
 
-    code = "invalid_account_type"
     field = "account_type"
     message = N_("Choose the account type: ordinary, checking or savings.")
 
 
-class InvalidAccountNumberError(AccountFieldError):
+class InvalidAccountNumberError(AccountFieldError, code="invalid_account_number"):
     """The account number is not 1 to 7 digits."""
 
-    code = "invalid_account_number"
     field = "number"
     message = N_("The account number must be up to 7 digits. Enter it as printed in your bankbook.")
 
 
-class InvalidJapanPostSymbolError(AccountFieldError):
+class InvalidJapanPostSymbolError(AccountFieldError, code="invalid_japan_post_symbol"):
     """The ゆうちょ銀行 記号 is not 5 digits starting with 1."""
 
-    code = "invalid_japan_post_symbol"
     field = "symbol"
     message = N_(
         "The Japan Post Bank symbol (記号) of an ordinary savings account is 5 digits "
@@ -116,10 +111,9 @@ class InvalidJapanPostSymbolError(AccountFieldError):
     )
 
 
-class InvalidJapanPostNumberError(AccountFieldError):
+class InvalidJapanPostNumberError(AccountFieldError, code="invalid_japan_post_number"):
     """The ゆうちょ銀行 番号 is not 2 to 8 digits."""
 
-    code = "invalid_japan_post_number"
     field = "symbol_number"
     message = N_(
         "The Japan Post Bank number (番号) must be 2 to 8 digits. Enter it as printed in "
@@ -127,20 +121,18 @@ class InvalidJapanPostNumberError(AccountFieldError):
     )
 
 
-class InvalidHolderNameError(AccountFieldError):
+class InvalidHolderNameError(AccountFieldError, code="invalid_holder_name"):
     """The holder's name has characters other than kana and spaces."""
 
-    code = "invalid_holder_name"
     field = "holder_kana"
     message = N_(
         "Enter the account holder's name in katakana, family name first, as the bank registered it."
     )
 
 
-class HolderNameMismatchError(AccountFieldError):
+class HolderNameMismatchError(AccountFieldError, code="holder_name_mismatch"):
     """The holder's name differs from the resident's name in kana."""
 
-    code = "holder_name_mismatch"
     field = "holder_kana"
     message = N_(
         "The account holder's name does not match your name in kana. Only an account in "
@@ -148,12 +140,10 @@ class HolderNameMismatchError(AccountFieldError):
     )
 
 
-class InvalidAccountError(MynaError):
+class InvalidAccountError(MynaError, code="invalid_account", status_code=422):
     """The form has one or more wrong fields (each in ``errors``, by field name)."""
 
-    code = "invalid_account"
     message = N_("Some details of the account are not right. Correct them and send again.")
-    status_code = 422
 
     def __init__(self, errors: Mapping[str, AccountFieldError]) -> None:
         super().__init__()
@@ -309,45 +299,36 @@ class AccountChange(BaseModel):
     at: datetime
 
 
-class AccountAlreadyRegisteredError(MynaError):
+class AccountAlreadyRegisteredError(MynaError, code="account_already_registered", status_code=409):
     """A second account for the same resident."""
 
-    code = "account_already_registered"
     message = N_(
         "You already have a public-fund receiving account. Change it instead of "
         "registering another one."
     )
-    status_code = 409
 
 
-class AccountNotRegisteredError(NotFoundError):
+class AccountNotRegisteredError(NotFoundError, code="account_not_registered"):
     """Change or delete without an account."""
 
-    code = "account_not_registered"
     message = N_("You have no public-fund receiving account yet. Register one first.")
 
 
-class AccountHolderNotActiveError(MynaError):
+class AccountHolderNotActiveError(MynaError, code="account_holder_not_active", status_code=409):
     """The resident's record is closed (死亡 or 転出)."""
 
-    code = "account_holder_not_active"
     message = N_(
         "This resident record is closed, so no account can be registered. Ask the "
         "municipality where you live now."
     )
-    status_code = 409
 
 
 def _read(row: PublicFundAccount) -> AccountRead:
-    return AccountRead(
-        bank_code=row.bank_code,
+    return from_attributes(
+        AccountRead,
+        row,
         bank_name=KNOWN_BANKS.get(row.bank_code),
-        branch_code=row.branch_code,
         account_type=AccountType(row.account_type),
-        number=row.number,
-        holder_kana=row.holder_kana,
-        registered_at=row.registered_at,
-        updated_at=row.updated_at,
     )
 
 

@@ -32,20 +32,18 @@ MY_NUMBER_LENGTH = 12
 _KANJI_NUMERALS = "〇一二三四五六七八九"
 
 
-class InvalidMyNumberError(MynaError):
+class InvalidMyNumberError(MynaError, code="invalid_my_number"):
     """A MyNumber (個人番号) that cannot be right: wrong length, characters or check digit."""
 
-    code = "invalid_my_number"
     message = N_(
         "This MyNumber is not valid. Check the 12-digit number printed on the back of "
         "the MyNumber card and enter it again."
     )
 
 
-class MunicipalityFileError(MynaError):
+class MunicipalityFileError(MynaError, code="invalid_municipality_file"):
     """A row of a municipality list that cannot be loaded (nothing is written)."""
 
-    code = "invalid_municipality_file"
     message = N_(
         "Line {line} of the municipality list cannot be loaded: {reason} "
         "Nothing was saved; correct the line and load the file again."

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from myna import reference
+from myna.platform.attributes import from_attributes
 from myna.platform.errors import N_, MynaError, NotFoundError
 from myna.reference import MunicipalityRead, Relation, Sex
 from myna.registry import repository
@@ -30,45 +31,39 @@ from myna.registry.schemas import (
 from myna.registry.shipped import shipped_municipalities_csv
 
 
-class ResidentNotFoundError(NotFoundError):
+class ResidentNotFoundError(NotFoundError, code="resident_not_found"):
     """No resident matches (the message never says which number was asked for)."""
 
-    code = "resident_not_found"
     message = N_("No resident with this record was found. Check the details and try again.")
 
 
-class HouseholdNotFoundError(NotFoundError):
+class HouseholdNotFoundError(NotFoundError, code="household_not_found"):
     """A household id that does not exist."""
 
-    code = "household_not_found"
     message = N_("The household {household_id} does not exist. Check the household number.")
 
 
-class ResidentNotActiveError(MynaError):
+class ResidentNotActiveError(MynaError, code="resident_not_active", status_code=409):
     """The record is closed (死亡 or 転出), so it cannot change."""
 
-    code = "resident_not_active"
     message = N_(
         "This resident's record is closed ({status}), so it cannot be changed. "
         "Ask the municipality that holds the record."
     )
-    status_code = 409
 
 
-class InvalidMoveError(MynaError):
+class InvalidMoveError(MynaError, code="invalid_move"):
     """A move that contradicts the resident's address history."""
 
-    code = "invalid_move"
     message = N_(
         "A move must be dated after the current address began ({since}) and a household "
         "joined must be at the new address. Check the date and the household."
     )
 
 
-class InvalidResidentError(MynaError):
+class InvalidResidentError(MynaError, code="invalid_resident"):
     """Registration details that break a rule of the 住民票."""
 
-    code = "invalid_resident"
     message = N_(
         "The readings of the name must be written in katakana and the birth date must not "
         "be after the registration date. Correct the details and try again."
@@ -132,22 +127,14 @@ def _resident_read(
     resident: Resident, municipality: Municipality | MunicipalityRead
 ) -> ResidentRead:
     municipality_name = f"{municipality.prefecture_name}{municipality.name}"
-    return ResidentRead(
-        id=resident.id,
-        family_name=resident.family_name,
-        given_name=resident.given_name,
-        family_name_kana=resident.family_name_kana,
-        given_name_kana=resident.given_name_kana,
-        birth_date=resident.birth_date,
+    return from_attributes(
+        ResidentRead,
+        resident,
         sex=Sex(resident.sex),
-        municipality_code=resident.municipality_code,
         municipality_name=municipality_name,
-        address=resident.address,
         full_address=f"{municipality_name}{resident.address}",
-        household_id=resident.household_id,
         relation=Relation(resident.relation),
         status=ResidentStatus(resident.status),
-        registered_on=resident.registered_on,
     )
 
 
@@ -261,6 +248,9 @@ def address_history(*, session: Session, resident_id: int) -> list[AddressHistor
     ]
 
 
+_CHECKED_ON_REGISTRATION = {"my_number", "sex", "municipality_code", "household_id", "relation"}
+
+
 def register_resident(*, session: Session, data: ResidentCreate) -> ResidentRead:
     """Register a resident (住民登録) in a new household or in ``data.household_id``'s."""
     my_number = validate_my_number(data.my_number)
@@ -280,20 +270,16 @@ def register_resident(*, session: Session, data: ResidentCreate) -> ResidentRead
         if existing is None:
             raise HouseholdNotFoundError(household_id=data.household_id)
         household = existing
+    # Names, birth date, address and date as entered; the rest checked or converted.
+    entered = data.model_dump(exclude=_CHECKED_ON_REGISTRATION)
     resident = Resident(
+        **entered,
         my_number=my_number,
-        family_name=data.family_name,
-        given_name=data.given_name,
-        family_name_kana=data.family_name_kana,
-        given_name_kana=data.given_name_kana,
-        birth_date=data.birth_date,
         sex=int(data.sex),
         municipality_code=municipality.code,
-        address=data.address,
         household_id=household.id,
         relation=data.relation.value,
         status=ResidentStatus.ACTIVE.value,
-        registered_on=data.registered_on,
     )
     session.add(resident)
     session.flush()

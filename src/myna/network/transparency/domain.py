@@ -30,6 +30,7 @@ from enum import StrEnum
 from typing import Any
 
 from myna.platform import i18n
+from myna.platform.attributes import from_attributes
 from myna.platform.encoding import b64
 from myna.platform.errors import N_, MynaError
 
@@ -49,47 +50,37 @@ Node = tuple[int, int]
 # ---------------------------------------------------------------------------------------
 
 
-class TransparencyError(MynaError):
+class TransparencyError(MynaError, code="exchange_log_error"):
     """Base of the exchange log's errors."""
 
-    code = "exchange_log_error"
 
-
-class InvalidEntryError(TransparencyError):
+class InvalidEntryError(TransparencyError, code="invalid_log_entry"):
     """An exchange-log entry that does not follow the entry format."""
 
-    code = "invalid_log_entry"
     message = N_("The exchange log entry is not valid: {reason}")
 
 
-class LeafIndexOutOfRangeError(TransparencyError):
+class LeafIndexOutOfRangeError(TransparencyError, code="leaf_index_out_of_range", status_code=404):
     """An inclusion proof asked for a leaf outside the tree."""
 
-    code = "leaf_index_out_of_range"
     message = N_("Entry {index} is not in a tree of {tree_size} entries.")
-    status_code = 404
 
 
-class TreeSizeError(TransparencyError):
+class TreeSizeError(TransparencyError, code="tree_size_unavailable", status_code=404):
     """A tree size the log has not reached (or a first size beyond the second)."""
 
-    code = "tree_size_unavailable"
     message = N_("The exchange log has {log_size} entries; a tree of {tree_size} is not available.")
-    status_code = 404
 
 
-class NoTreeHeadError(TransparencyError):
+class NoTreeHeadError(TransparencyError, code="no_tree_head", status_code=404):
     """Nobody has published a signed tree head yet."""
 
-    code = "no_tree_head"
     message = N_("No signed tree head of the exchange log has been published yet.")
-    status_code = 404
 
 
-class ProofVerificationError(TransparencyError):
+class ProofVerificationError(TransparencyError, code="proof_not_verified"):
     """A proof, an entry or a tree head that does not verify."""
 
-    code = "proof_not_verified"
     message = N_("Verification failed: {reason}")
 
     def localized(self) -> str:
@@ -98,10 +89,9 @@ class ProofVerificationError(TransparencyError):
         return i18n.gettext(self.message).format(reason=reason)
 
 
-class InvalidProofError(TransparencyError):
+class InvalidProofError(TransparencyError, code="invalid_proof_document"):
     """A proof document that cannot even be read."""
 
-    code = "invalid_proof_document"
     message = N_("The document is not a valid {kind}: {reason}")
 
 
@@ -497,18 +487,7 @@ class LogEntry:
     @classmethod
     def record(cls, index: int, entry: NewEntry, time: datetime) -> LogEntry:
         """The entry ``entry`` becomes at position ``index``."""
-        return cls(
-            index=index,
-            time=time,
-            requester=entry.requester,
-            provider=entry.provider,
-            procedure=entry.procedure,
-            item=entry.item,
-            subject=entry.subject,
-            outcome=entry.outcome,
-            purpose=entry.purpose,
-            detail=entry.detail,
-        )
+        return from_attributes(cls, entry, index=index, time=time)
 
     def to_json(self) -> dict[str, Any]:
         """The entry as a JSON object (optional fields left out when absent)."""

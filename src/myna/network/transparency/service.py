@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import closing
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
@@ -42,10 +43,11 @@ from myna.network.transparency.domain import (
     perfect_subtrees,
     range_hash,
     timestamp_ms,
-    verify_consistency,
+    verify_heads_consistent,
 )
 from myna.network.transparency.models import LogEntryRow, LogTreeHead
 from myna.network.transparency.signing import LogSigner
+from myna.platform.attributes import from_attributes
 from myna.platform.db import utcnow
 from myna.platform.errors import N_
 from myna.platform.logging import get_logger
@@ -82,13 +84,7 @@ def tree_size(*, session: Session) -> int:
 
 
 def _head(row: LogTreeHead) -> SignedTreeHead:
-    return SignedTreeHead(
-        tree_size=row.tree_size,
-        timestamp=row.timestamp,
-        root_hash=row.root_hash,
-        key_id=row.key_id,
-        signature=row.signature,
-    )
+    return from_attributes(SignedTreeHead, row)
 
 
 def publish_tree_head(
@@ -105,17 +101,7 @@ def publish_tree_head(
         timestamp=timestamp_ms(moment),
         root_hash=Frontier.from_bytes(size, blob).root(),
     )
-    repository.insert_head(
-        session,
-        LogTreeHead(
-            tree_size=head.tree_size,
-            timestamp=head.timestamp,
-            published_at=moment,
-            root_hash=head.root_hash,
-            key_id=head.key_id,
-            signature=head.signature,
-        ),
-    )
+    repository.insert_head(session, LogTreeHead(**asdict(head), published_at=moment))
     log.debug("exchange_log.tree_head_published", tree_size=size, key_id=head.key_id)
     return head
 
@@ -178,17 +164,8 @@ def consistency_proof(*, session: Session, first: int, second: int) -> Consisten
 
 
 def _entry(row: LogEntryRow) -> LogEntry:
-    return LogEntry(
-        index=row.leaf_index,
-        time=row.occurred_at,
-        requester=row.requester,
-        provider=row.provider,
-        procedure=row.procedure,
-        item=row.item,
-        subject=row.subject,
-        outcome=Outcome(row.outcome),
-        purpose=row.purpose,
-        detail=row.detail,
+    return from_attributes(
+        LogEntry, row, index=row.leaf_index, time=row.occurred_at, outcome=Outcome(row.outcome)
     )
 
 
@@ -352,13 +329,7 @@ def verify_log(*, session: Session, public_key: Mapping[str, Any] | ECKey) -> Ve
                 proof = consistency_proof(
                     session=session, first=previous.tree_size, second=head.tree_size
                 )
-                verify_consistency(
-                    first=previous.tree_size,
-                    second=head.tree_size,
-                    first_root=previous.root_hash,
-                    second_root=head.root_hash,
-                    path=proof.path,
-                )
+                verify_heads_consistent(first=previous, second=head, proof=proof)
                 report.consistency_checked += 1
             except (ProofVerificationError, TreeSizeError):
                 report.add(

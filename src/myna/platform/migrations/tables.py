@@ -77,3 +77,34 @@ def drop_indexes(table: str, *names: str) -> None:
     """Drop the indexes :func:`create_indexes` made, in the order named."""
     for name in names:
         op.drop_index(op.f(f"ix_{table}_{name}"), table_name=table)
+
+
+# Tables that a later migration drops and, going down, must make again exactly as before.
+
+
+def create_portal_sessions() -> None:
+    """Residents' sessions as 0003_portal made them (0020_sessions merged them)."""
+    op.create_table(
+        "portal_sessions",
+        *strings(token_digest=64, csrf_token=64),
+        sa.Column("resident_id", sa.Integer(), nullable=True),
+        sa.Column("certificate_serial", sa.String(length=64), nullable=True),
+        sa.Column("certificate_not_after", MOMENT, nullable=True),
+        *columns(MOMENT, "created_at", "last_seen_at"),
+        sa.Column("authenticated_at", MOMENT, nullable=True),
+        primary_key("portal_sessions", "token_digest"),
+    )
+    create_indexes("portal_sessions", "resident_id")
+
+
+def create_office_sessions() -> None:
+    """Back-office sessions as 0012_back_office made them (0020_sessions merged them)."""
+    op.create_table(
+        "office_sessions",
+        *strings(token_digest=64, csrf_token=64),
+        sa.Column("staff_id", sa.Integer(), nullable=True),
+        sa.Column("mfa_passed", sa.Boolean(), nullable=False),
+        *columns(MOMENT, "created_at", "last_seen_at"),
+        primary_key("office_sessions", "token_digest"),
+    )
+    create_indexes("office_sessions", "staff_id")

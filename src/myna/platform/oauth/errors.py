@@ -28,12 +28,10 @@ def _identity(message: str) -> str:
     return message
 
 
-class OAuthError(MynaError):
+class OAuthError(MynaError, code="invalid_request", status_code=400):
     """An OAuth error response: ``{"error": code, "error_description": message}``."""
 
-    code = "invalid_request"
     message = N_("The request is not valid: {reason}.")
-    status_code = 400
 
     def _render(self, translate: Callable[[str], str]) -> str:
         params = dict(self.params)
@@ -57,77 +55,65 @@ class OAuthError(MynaError):
         return self._render(_identity)
 
 
-class InvalidRequestError(OAuthError):
+class InvalidRequestError(OAuthError, code="invalid_request"):
     """RFC 6749 §5.2: the request is missing a required parameter, includes an
     unsupported parameter value (other than grant type), repeats a parameter, includes
     multiple credentials or is otherwise malformed; RFC 6750 §3.1 says the same of a
     request to a protected resource."""
 
-    code = "invalid_request"
 
-
-class InvalidClientError(OAuthError):
+class InvalidClientError(OAuthError, code="invalid_client", status_code=401):
     """RFC 6749 §5.2: client authentication failed (an unknown client, no client
     authentication, an unsupported method). Answered 401: the client authenticated in the
     body, so there is no ``Authorization`` scheme to challenge."""
 
-    code = "invalid_client"
     message = N_("Client authentication failed: {reason}.")
-    status_code = 401
 
 
-class InvalidGrantError(OAuthError):
+class InvalidGrantError(OAuthError, code="invalid_grant"):
     """RFC 6749 §5.2: the grant is invalid, expired or revoked, does not match the redirect
     URI of the authorization request, or was issued to another client. On this platform
     the only such grant is the authorization code."""
 
-    code = "invalid_grant"
     message = N_("The authorization code is not valid: {reason}.")
 
 
-class UnauthorizedClientError(OAuthError):
+class UnauthorizedClientError(OAuthError, code="unauthorized_client"):
     """RFC 6749 §5.2: the authenticated client is not authorized to use this grant type,
     such as a client the server has not approved yet, or no longer does."""
 
-    code = "unauthorized_client"
     message = N_("This client is not authorized to use this grant type.")
 
 
-class UnsupportedGrantTypeError(OAuthError):
+class UnsupportedGrantTypeError(OAuthError, code="unsupported_grant_type"):
     """RFC 6749 §5.2: the authorization server does not support the grant type.
 
     Each server names the one it has (its own message).
     """
 
-    code = "unsupported_grant_type"
     message = N_("This grant type is not supported.")
 
 
-class InvalidScopeError(OAuthError):
+class InvalidScopeError(OAuthError, code="invalid_scope"):
     """RFC 6749 §5.2: the scope is invalid, unknown, malformed, or exceeds what the resource
     owner granted."""
 
-    code = "invalid_scope"
     message = N_("The scope is not allowed: {reason}.")
 
 
-class InvalidTokenError(OAuthError):
+class InvalidTokenError(OAuthError, code="invalid_token", status_code=401):
     """RFC 6750 §3.1: the access token is expired, revoked, malformed, or invalid for
     other reasons; the resource answers 401 with a ``WWW-Authenticate`` challenge naming
     the error, and the client may ask for a new token."""
 
-    code = "invalid_token"
     message = N_("The access token is not valid: {reason}.")
-    status_code = 401
 
 
-class InvalidDPoPProofError(OAuthError):
+class InvalidDPoPProofError(OAuthError, code="invalid_dpop_proof", status_code=401):
     """RFC 9449 §7.1: the DPoP proof is missing or invalid.
 
     401 at a protected resource, with a ``DPoP`` challenge; a token endpoint answers
     it 400 like its other errors (§5), which is for the endpoint to decide.
     """
 
-    code = "invalid_dpop_proof"
     message = N_("The DPoP proof is not valid: {reason}.")
-    status_code = 401

@@ -32,10 +32,9 @@ PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
 _PUBLIC_MEMBERS = {"EC": ("kty", "crv", "x", "y"), "RSA": ("kty", "n", "e")}
 
 
-class UnacceptableKeyError(MynaError):
+class UnacceptableKeyError(MynaError, code="invalid_key"):
     """A JWK the platform does not accept; the subclass says why."""
 
-    code = "invalid_key"
     message = N_("the key is not a valid public key")
 
 

@@ -26,38 +26,33 @@ TOKEN_BYTES = 32
 SECOND_FACTOR_WINDOW = timedelta(minutes=5)
 
 
-class LoginRequiredError(MynaError):
+class LoginRequiredError(MynaError, status_code=401):
     """A page needs a login the request does not carry: pages send the visitor to log in."""
 
-    status_code = 401
     login_path: ClassVar[str] = "/login"
     # Whether the login page takes ``?next=`` to come back to the page afterwards.
     comes_back: ClassVar[bool] = False
 
 
-class NotLoggedInError(LoginRequiredError):
+class NotLoggedInError(LoginRequiredError, code="not_logged_in"):
     """No logged-in resident: the portal's pages go to the card login."""
 
-    code = "not_logged_in"
     message = N_("Please log in with your MyNumber card.")
     login_path = "/login"
     comes_back = True
 
 
-class StaffNotLoggedInError(LoginRequiredError):
+class StaffNotLoggedInError(LoginRequiredError, code="staff_not_logged_in"):
     """No staff member past both factors: the back office's pages go to its login."""
 
-    code = "staff_not_logged_in"
     message = N_("Please log in to the back office first.")
     login_path = "/office/login"
 
 
-class CsrfError(MynaError):
+class CsrfError(MynaError, code="csrf_failed", status_code=403):
     """A form posted without this session's CSRF token."""
 
-    code = "csrf_failed"
     message = N_("The form has expired. Please reload the page and try again.")
-    status_code = 403
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import CursorResult, delete, insert, or_
 from sqlalchemy.orm import Session
 
+from myna.platform.attributes import from_attributes
 from myna.platform.db import utcnow
 from myna.platform.sessions.domain import Lifetime, SessionKind, new_token, token_digest
 from myna.platform.sessions.models import StoredSession
@@ -165,13 +166,4 @@ class SessionStore:
 
 
 def _as_browser_session(row: StoredSession, token: str, *, is_new: bool = False) -> BrowserSession:
-    return BrowserSession(
-        kind=row.kind,
-        token=token,
-        csrf_token=row.csrf_token,
-        subject_id=row.subject_id,
-        awaiting_second_factor=row.awaiting_second_factor,
-        certificate_not_after=row.certificate_not_after,
-        authenticated_at=row.authenticated_at,
-        is_new=is_new,
-    )
+    return from_attributes(BrowserSession, row, token=token, is_new=is_new)

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Annotated
 import anyio.to_thread
 from fastapi import Depends, Form, Request, Response
 
+from myna.platform.attributes import from_attributes
 from myna.platform.db import unit_of_work
 from myna.platform.sessions.domain import RESIDENT, STAFF, SessionKind
 from myna.platform.sessions.store import BrowserSession
@@ -85,13 +86,7 @@ def as_resident(browser: BrowserSession | None) -> ResidentSession | None:
     if browser is None or browser.kind != RESIDENT.name or not browser.logged_in:
         return None
     assert browser.subject_id is not None  # noqa: S101 - logged_in guarantees a subject
-    return ResidentSession(
-        token=browser.token,
-        csrf_token=browser.csrf_token,
-        resident_id=browser.subject_id,
-        certificate_not_after=browser.certificate_not_after,
-        authenticated_at=browser.authenticated_at,
-    )
+    return from_attributes(ResidentSession, browser, resident_id=browser.subject_id)
 
 
 def as_staff(browser: BrowserSession | None) -> StaffSession | None:

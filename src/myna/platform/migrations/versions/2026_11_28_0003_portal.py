@@ -19,17 +19,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.create_table(
-        "portal_sessions",
-        *tables.strings(token_digest=64, csrf_token=64),
-        sa.Column("resident_id", sa.Integer(), nullable=True),
-        sa.Column("certificate_serial", sa.String(length=64), nullable=True),
-        sa.Column("certificate_not_after", tables.MOMENT, nullable=True),
-        *tables.columns(tables.MOMENT, "created_at", "last_seen_at"),
-        sa.Column("authenticated_at", tables.MOMENT, nullable=True),
-        tables.primary_key("portal_sessions", "token_digest"),
-    )
-    tables.create_indexes("portal_sessions", "resident_id")
+    tables.create_portal_sessions()
     op.create_table(
         "login_challenges",
         *tables.strings(id=32, nonce=64, origin=255, session_digest=64, status=16),

@@ -31,15 +31,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("login_id", name="uq_office_staff_login_id"),
     )
     tables.create_indexes("office_staff", "municipality_code")
-    op.create_table(
-        "office_sessions",
-        *tables.strings(token_digest=64, csrf_token=64),
-        sa.Column("staff_id", sa.Integer(), nullable=True),
-        sa.Column("mfa_passed", sa.Boolean(), nullable=False),
-        *tables.columns(tables.MOMENT, "created_at", "last_seen_at"),
-        tables.primary_key("office_sessions", "token_digest"),
-    )
-    tables.create_indexes("office_sessions", "staff_id")
+    tables.create_office_sessions()
 
 
 def downgrade() -> None:

@@ -15,14 +15,12 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import myna.platform.db
+from myna.platform.migrations import tables
 
 revision: str = "0020_sessions"
 down_revision: str | None = "0017_partner_auth_time"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
-
-UTC = myna.platform.db.UTCDateTime
 
 # Plain SQL that SQLite (3.23 and later: TRUE and FALSE) and PostgreSQL both run.
 COPY_RESIDENTS = """
@@ -62,59 +60,28 @@ FROM browser_sessions WHERE kind = 'staff'
 def upgrade() -> None:
     op.create_table(
         "browser_sessions",
-        sa.Column("token_digest", sa.String(length=64), nullable=False),
-        sa.Column("kind", sa.String(length=16), nullable=False),
-        sa.Column("csrf_token", sa.String(length=64), nullable=False),
+        *tables.strings(token_digest=64, kind=16, csrf_token=64),
         sa.Column("subject_id", sa.Integer(), nullable=True),
         sa.Column("awaiting_second_factor", sa.Boolean(), nullable=False),
         sa.Column("certificate_serial", sa.String(length=64), nullable=True),
-        sa.Column("certificate_not_after", UTC(), nullable=True),
-        sa.Column("created_at", UTC(), nullable=False),
-        sa.Column("last_seen_at", UTC(), nullable=False),
-        sa.Column("authenticated_at", UTC(), nullable=True),
-        sa.PrimaryKeyConstraint("token_digest", name=op.f("pk_browser_sessions")),
+        sa.Column("certificate_not_after", tables.MOMENT, nullable=True),
+        *tables.columns(tables.MOMENT, "created_at", "last_seen_at"),
+        sa.Column("authenticated_at", tables.MOMENT, nullable=True),
+        tables.primary_key("browser_sessions", "token_digest"),
     )
-    op.create_index(
-        op.f("ix_browser_sessions_subject_id"), "browser_sessions", ["subject_id"], unique=False
-    )
+    tables.create_indexes("browser_sessions", "subject_id")
     op.execute(COPY_RESIDENTS)
     op.execute(COPY_STAFF)
-    op.drop_index(op.f("ix_office_sessions_staff_id"), table_name="office_sessions")
+    tables.drop_indexes("office_sessions", "staff_id")
     op.drop_table("office_sessions")
-    op.drop_index(op.f("ix_portal_sessions_resident_id"), table_name="portal_sessions")
+    tables.drop_indexes("portal_sessions", "resident_id")
     op.drop_table("portal_sessions")
 
 
 def downgrade() -> None:
-    op.create_table(
-        "portal_sessions",
-        sa.Column("token_digest", sa.String(length=64), nullable=False),
-        sa.Column("csrf_token", sa.String(length=64), nullable=False),
-        sa.Column("resident_id", sa.Integer(), nullable=True),
-        sa.Column("certificate_serial", sa.String(length=64), nullable=True),
-        sa.Column("certificate_not_after", UTC(), nullable=True),
-        sa.Column("created_at", UTC(), nullable=False),
-        sa.Column("last_seen_at", UTC(), nullable=False),
-        sa.Column("authenticated_at", UTC(), nullable=True),
-        sa.PrimaryKeyConstraint("token_digest", name=op.f("pk_portal_sessions")),
-    )
-    op.create_index(
-        op.f("ix_portal_sessions_resident_id"), "portal_sessions", ["resident_id"], unique=False
-    )
-    op.create_table(
-        "office_sessions",
-        sa.Column("token_digest", sa.String(length=64), nullable=False),
-        sa.Column("csrf_token", sa.String(length=64), nullable=False),
-        sa.Column("staff_id", sa.Integer(), nullable=True),
-        sa.Column("mfa_passed", sa.Boolean(), nullable=False),
-        sa.Column("created_at", UTC(), nullable=False),
-        sa.Column("last_seen_at", UTC(), nullable=False),
-        sa.PrimaryKeyConstraint("token_digest", name=op.f("pk_office_sessions")),
-    )
-    op.create_index(
-        op.f("ix_office_sessions_staff_id"), "office_sessions", ["staff_id"], unique=False
-    )
+    tables.create_portal_sessions()
+    tables.create_office_sessions()
     op.execute(COPY_RESIDENTS_BACK)
     op.execute(COPY_STAFF_BACK)
-    op.drop_index(op.f("ix_browser_sessions_subject_id"), table_name="browser_sessions")
+    tables.drop_indexes("browser_sessions", "subject_id")
     op.drop_table("browser_sessions")
