@@ -40,18 +40,17 @@ def search_page(
     municipality: Annotated[str, Query(max_length=6)] = "",
     page: Annotated[PageNumber, Query()] = 1,
 ) -> Response:
+    # The form's own fields are the search's keywords: what the resident typed is searched.
+    base = {"query": query, "category": category, "life_event": life_event}
     with transaction(request) as db:
         result = service.search(
             session=db,
-            query=query,
-            category=category,
-            life_event=life_event,
+            **base,
             municipality_code=municipality,
             page=page,
             page_size=DEFAULT_PAGE_SIZE,
         )
         municipalities = registry.list_municipalities(session=db)
-    base = {"query": query, "category": category, "life_event": life_event}
     form = {**base, "municipality": municipality}
     return templates.page(
         request,
