@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse
 
 from myna import registry
 from myna.catalog import service
-from myna.catalog.api import CODE_PATTERN, MUNICIPALITY_PATTERN
+from myna.catalog.api import CODE_PATTERN, MUNICIPALITY_PATTERN, read_procedure
 from myna.catalog.domain import (
     CATEGORY_LABELS,
     DEFAULT_PAGE_SIZE,
@@ -68,8 +68,8 @@ def procedure_page(
     municipality: Annotated[str, Path(pattern=MUNICIPALITY_PATTERN)],
     code: Annotated[str, Path(pattern=CODE_PATTERN)],
 ) -> Response:
-    with transaction(request) as db:
-        procedure = service.get_procedure(session=db, municipality_code=municipality, code=code)
+    # The page shows what the open-data API answers for the same address.
+    procedure = read_procedure(request, municipality, code)
     return templates.page(
         request, "catalog/procedure.html", procedure=procedure, catalog_labels=_labels()
     )
