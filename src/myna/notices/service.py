@@ -27,6 +27,7 @@ from myna.notices.domain import (
     check_attachment,
 )
 from myna.notices.models import Notice, NoticeAttachment, NoticeState
+from myna.platform.attributes import from_attributes
 from myna.platform.clock import today_in_japan
 from myna.platform.db import utcnow
 from myna.platform.errors import N_, NotFoundError
@@ -49,18 +50,11 @@ def _aware(value: datetime | None) -> datetime | None:
 
 
 def _read(notice: Notice, attachments: list[NoticeAttachment]) -> schemas.NoticeRead:
-    return schemas.NoticeRead(
-        id=notice.id,
-        sender=notice.sender,
-        title=notice.title,
-        body=notice.body,
+    return from_attributes(
+        schemas.NoticeRead,
+        notice,
         category=Category(notice.category),
-        deadline=notice.deadline,
-        action_url=notice.action_url,
-        published_at=notice.published_at,
-        expires_at=notice.expires_at,
         audience="resident" if notice.resident_id is not None else "segment",
-        segment=notice.segment,
         attachments=[schemas.AttachmentRead.model_validate(a) for a in attachments],
     )
 
