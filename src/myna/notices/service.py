@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from datetime import date, datetime
@@ -136,15 +137,9 @@ def send_notice(
     )
     session.add(notice)
     session.flush()
+    # The checked metadata are the attachment row's own columns.
     rows = [
-        NoticeAttachment(
-            notice_id=notice.id,
-            name=meta.name,
-            media_type=meta.media_type,
-            size=meta.size,
-            sha256=meta.sha256,
-            data=data,
-        )
+        NoticeAttachment(notice_id=notice.id, data=data, **dataclasses.asdict(meta))
         for meta, data in checked
     ]
     session.add_all(rows)
