@@ -225,15 +225,10 @@ def register(request: Request, body: OrganizationCreate) -> Response:
     _count_registration(request)
     try:
         with transaction(request) as db:
+            # The request body's fields are the registration's, but for the scopes' type.
             created = organizations.register_organization(
                 session=db,
-                name=body.name,
-                purpose=body.purpose,
-                contact=body.contact,
-                retention=body.retention,
-                redirect_uris=body.redirect_uris,
-                jwks=body.jwks,
-                jwks_uri=body.jwks_uri,
+                **body.model_dump(exclude={"requested_scopes"}),
                 requested_scopes=[
                     RequestedScope(scope=s.scope, reason=s.reason) for s in body.requested_scopes
                 ],
