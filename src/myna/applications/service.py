@@ -25,6 +25,7 @@ from myna.applications.domain import (
 )
 from myna.applications.models import Application, ApplicationAttachment, ApplicationEvent
 from myna.catalog.loader import shipped_catalog
+from myna.platform.attributes import from_attributes
 from myna.platform.db import utcnow
 from myna.platform.i18n import gettext as _
 
@@ -106,20 +107,12 @@ def procedure_name(code: str) -> str:
 
 def read(row: Application) -> ApplicationRead:
     """The public view of an application row."""
-    return ApplicationRead(
-        id=row.id,
-        receipt_number=row.receipt_number,
-        resident_id=row.resident_id,
-        municipality_code=row.municipality_code,
-        procedure_code=row.procedure_code,
+    return from_attributes(
+        ApplicationRead,
+        row,
         procedure_name=procedure_name(row.procedure_code),
         status=ApplicationStatus(row.status),
         data=dict(row.data),
-        certificate_serial=row.certificate_serial,
-        signer_name=row.signer_name,
-        signed_at=row.signed_at,
-        submitted_at=row.submitted_at,
-        updated_at=row.updated_at,
     )
 
 

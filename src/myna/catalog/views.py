@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse
 
 from myna import registry
 from myna.catalog import service
-from myna.catalog.api import CODE_PATTERN, MUNICIPALITY_PATTERN
+from myna.catalog.api import CODE_PATTERN, MUNICIPALITY_PATTERN, read_procedure
 from myna.catalog.domain import (
     CATEGORY_LABELS,
     DEFAULT_PAGE_SIZE,
@@ -40,18 +40,17 @@ def search_page(
     municipality: Annotated[str, Query(max_length=6)] = "",
     page: Annotated[PageNumber, Query()] = 1,
 ) -> Response:
+    # The form's own fields are the search's keywords: what the resident typed is searched.
+    base = {"query": query, "category": category, "life_event": life_event}
     with transaction(request) as db:
         result = service.search(
             session=db,
-            query=query,
-            category=category,
-            life_event=life_event,
+            **base,
             municipality_code=municipality,
             page=page,
             page_size=DEFAULT_PAGE_SIZE,
         )
         municipalities = registry.list_municipalities(session=db)
-    base = {"query": query, "category": category, "life_event": life_event}
     form = {**base, "municipality": municipality}
     return templates.page(
         request,
@@ -69,8 +68,8 @@ def procedure_page(
     municipality: Annotated[str, Path(pattern=MUNICIPALITY_PATTERN)],
     code: Annotated[str, Path(pattern=CODE_PATTERN)],
 ) -> Response:
-    with transaction(request) as db:
-        procedure = service.get_procedure(session=db, municipality_code=municipality, code=code)
+    # The page shows what the open-data API answers for the same address.
+    procedure = read_procedure(request, municipality, code)
     return templates.page(
         request, "catalog/procedure.html", procedure=procedure, catalog_labels=_labels()
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from datetime import date, datetime
@@ -12,7 +13,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from myna import agencies, network, registry
-from myna.notices import repository
+from myna.notices import repository, schemas
 from myna.notices.domain import (
     MAX_ATTACHMENTS,
     Audience,
@@ -27,15 +28,7 @@ from myna.notices.domain import (
     check_attachment,
 )
 from myna.notices.models import Notice, NoticeAttachment, NoticeState
-from myna.notices.schemas import (
-    AttachmentRead,
-    InboxItem,
-    InboxPage,
-    NoticeCreate,
-    NoticeRead,
-    NoticeView,
-    SentNoticeRead,
-)
+from myna.platform.attributes import from_attributes
 from myna.platform.clock import today_in_japan
 from myna.platform.db import utcnow
 from myna.platform.errors import N_, NotFoundError
@@ -57,27 +50,20 @@ def _aware(value: datetime | None) -> datetime | None:
     return value
 
 
-def _read(notice: Notice, attachments: list[NoticeAttachment]) -> NoticeRead:
-    return NoticeRead(
-        id=notice.id,
-        sender=notice.sender,
-        title=notice.title,
-        body=notice.body,
+def _read(notice: Notice, attachments: list[NoticeAttachment]) -> schemas.NoticeRead:
+    return from_attributes(
+        schemas.NoticeRead,
+        notice,
         category=Category(notice.category),
-        deadline=notice.deadline,
-        action_url=notice.action_url,
-        published_at=notice.published_at,
-        expires_at=notice.expires_at,
         audience="resident" if notice.resident_id is not None else "segment",
-        segment=notice.segment,
-        attachments=[AttachmentRead.model_validate(a) for a in attachments],
+        attachments=[schemas.AttachmentRead.model_validate(a) for a in attachments],
     )
 
 
-def parse_content(data: dict[str, Any]) -> NoticeCreate:
+def parse_content(data: dict[str, Any]) -> schemas.NoticeCreate:
     """Validate a notice's content from JSON-like data, with one clear error."""
     try:
-        return NoticeCreate.model_validate(data)
+        return schemas.NoticeCreate.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "notice"
@@ -101,8 +87,8 @@ def reach_of(*, session: Session, sender: str) -> Reach:
 
 
 def send_notice(
-    *, session: Session, sender: str, audience: Audience, content: NoticeCreate
-) -> NoticeRead:
+    *, session: Session, sender: str, audience: Audience, content: schemas.NoticeCreate
+) -> schemas.NoticeRead:
     """Send a notice from agency ``sender`` to one resident or to a segment (stored once).
 
     Every door (the agency API, the back office, the platform's own notices) comes
@@ -151,15 +137,9 @@ def send_notice(
     )
     session.add(notice)
     session.flush()
+    # The checked metadata are the attachment row's own columns.
     rows = [
-        NoticeAttachment(
-            notice_id=notice.id,
-            name=meta.name,
-            media_type=meta.media_type,
-            size=meta.size,
-            sha256=meta.sha256,
-            data=data,
-        )
+        NoticeAttachment(notice_id=notice.id, data=data, **dataclasses.asdict(meta))
         for meta, data in checked
     ]
     session.add_all(rows)
@@ -238,7 +218,7 @@ def inbox(
     include_archived: bool = False,
     page_size: int = PAGE_SIZE,
     now: datetime | None = None,
-) -> InboxPage:
+) -> schemas.InboxPage:
     """The resident's notices, newest first, paginated, with the unread count."""
     now = now or utcnow()
     states = repository.states_of(session, resident_id)
@@ -253,7 +233,7 @@ def inbox(
     chosen = [i for i, _ in listed[(page - 1) * page_size : page * page_size]]
     notices = repository.notices_by_ids(session, chosen)
     items = [
-        InboxItem(
+        schemas.InboxItem(
             id=n.id,
             sender=n.sender,
             title=n.title,
@@ -265,7 +245,7 @@ def inbox(
         )
         for n in (notices[i] for i in chosen)
     ]
-    return InboxPage(items=items, page=page, pages=pages, total=len(listed), unread=unread)
+    return schemas.InboxPage(items=items, page=page, pages=pages, total=len(listed), unread=unread)
 
 
 def unread_count(*, session: Session, resident_id: int, now: datetime | None = None) -> int:
@@ -305,11 +285,11 @@ def _state(session: Session, notice_id: int, resident_id: int) -> NoticeState:
     return row
 
 
-def get_notice(*, session: Session, resident_id: int, notice_id: int) -> NoticeView:
+def get_notice(*, session: Session, resident_id: int, notice_id: int) -> schemas.NoticeView:
     """A notice addressed to the resident (404 for anyone else's), without marking it read."""
     notice = _addressed_notice(session, resident_id, notice_id)
     row = repository.state(session, notice_id, resident_id)
-    return NoticeView(
+    return schemas.NoticeView(
         notice=_read(notice, repository.attachments_of(session, notice_id)),
         read_at=row.read_at if row else None,
         archived_at=row.archived_at if row else None,
@@ -338,13 +318,13 @@ def archive(*, session: Session, resident_id: int, notice_id: int, archived: boo
 
 def get_attachment(
     *, session: Session, resident_id: int, notice_id: int, attachment_id: int
-) -> tuple[AttachmentRead, bytes]:
+) -> tuple[schemas.AttachmentRead, bytes]:
     """An attachment of a notice addressed to the resident, with its bytes."""
     _addressed_notice(session, resident_id, notice_id)
     row = session.get(NoticeAttachment, attachment_id)
     if row is None or row.notice_id != notice_id:
         raise NoticeNotFoundError
-    return AttachmentRead.model_validate(row), row.data
+    return schemas.AttachmentRead.model_validate(row), row.data
 
 
 def count_notices(*, session: Session) -> int:
@@ -357,10 +337,12 @@ def count_sent(*, session: Session, sender: str) -> int:
     return repository.count_sent(session, sender)
 
 
-def sent_notices(*, session: Session, sender: str, offset: int, limit: int) -> list[SentNoticeRead]:
+def sent_notices(
+    *, session: Session, sender: str, offset: int, limit: int
+) -> list[schemas.SentNoticeRead]:
     """One page of what ``sender`` has sent, newest first (for its back office)."""
     return [
-        SentNoticeRead(
+        schemas.SentNoticeRead(
             id=row.id,
             title=row.title,
             category=Category(row.category),

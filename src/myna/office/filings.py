@@ -47,6 +47,7 @@ from myna.office.filing_models import (
     MunicipalityApiClient,
     MunicipalityApiToken,
 )
+from myna.platform.attributes import from_attributes
 from myna.platform.db import add_once, utcnow
 from myna.platform.errors import N_, MynaError, NotFoundError
 from myna.platform.i18n import gettext as _
@@ -135,14 +136,7 @@ class ApiClientRead:
 
 
 def _client_read(row: MunicipalityApiClient) -> ApiClientRead:
-    return ApiClientRead(
-        client_id=row.client_id,
-        municipality_code=row.municipality_code,
-        name=row.name,
-        public_jwk=dict(row.public_jwk),
-        enabled=row.enabled,
-        created_at=row.created_at,
-    )
+    return from_attributes(ApiClientRead, row, public_jwk=dict(row.public_jwk))
 
 
 def _public_key(jwk: dict[str, Any]) -> ECKey | RSAKey:

@@ -35,6 +35,7 @@ from myna.office.filing_schemas import (
     VerificationRead,
 )
 from myna.office.filings import ApiCaller
+from myna.platform.attributes import from_attributes
 from myna.platform.encoding import b64
 from myna.platform.errors import N_, MynaError, RateLimitedError
 from myna.platform.oauth.errors import InvalidTokenError, OAuthError
@@ -145,17 +146,7 @@ def token(
 
 
 def _summary(item: ApplicationRead) -> ApplicationSummaryRead:
-    return ApplicationSummaryRead(
-        receipt_number=item.receipt_number,
-        procedure_code=item.procedure_code,
-        procedure_name=item.procedure_name,
-        municipality_code=item.municipality_code,
-        status=item.status,
-        applicant_name=item.signer_name,
-        signed_at=item.signed_at,
-        submitted_at=item.submitted_at,
-        updated_at=item.updated_at,
-    )
+    return from_attributes(ApplicationSummaryRead, item, applicant_name=item.signer_name)
 
 
 @router.get(

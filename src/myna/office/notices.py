@@ -30,6 +30,7 @@ from myna.notices.domain import (
 # ``myna.notices`` has no read function for a sender's notices yet; this module reads
 # its table read-only (see list_notices).
 from myna.office.service import OfficeError, StaffRead, StaffRole
+from myna.platform.attributes import from_attributes
 from myna.platform.clock import JST
 from myna.platform.db import utcnow
 from myna.platform.errors import N_, MynaError
@@ -457,19 +458,7 @@ def list_notices(
     rows = notices.sent_notices(
         session=session, sender=sender, offset=(page - 1) * page_size, limit=page_size
     )
-    items = [
-        SentNotice(
-            id=row.id,
-            title=row.title,
-            category=row.category,
-            segment=row.segment,
-            direct=row.direct,
-            published_at=row.published_at,
-            expires_at=row.expires_at,
-            state=_state(row, now),
-        )
-        for row in rows
-    ]
+    items = [from_attributes(SentNotice, row, state=_state(row, now)) for row in rows]
     return SentNoticePage(items=items, page=page, pages=pages, total=total)
 
 

@@ -31,6 +31,7 @@ from myna.applications.domain import STATUS_LABELS
 from myna.applications.models import Application
 from myna.applications.service import ApplicationRead
 from myna.office.models import StaffMember
+from myna.platform.attributes import from_attributes
 from myna.platform.db import utcnow
 from myna.platform.encoding import b64, unb64
 from myna.platform.errors import N_, MynaError
@@ -267,13 +268,7 @@ def _valid_login(login_id: str) -> bool:
 
 
 def _read(row: StaffMember) -> StaffRead:
-    return StaffRead(
-        id=row.id,
-        municipality_code=row.municipality_code,
-        login_id=row.login_id,
-        display_name=row.display_name,
-        role=StaffRole(row.role),
-    )
+    return from_attributes(StaffRead, row, role=StaffRole(row.role))
 
 
 def current_code(

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from myna.partners import organizations
 from myna.partners.domain import ALL_SCOPES, PartnerError, RegisteredClient, RequestedScope
+from myna.platform.attributes import from_attributes
 from myna.platform.errors import N_
 from myna.platform.ratelimit import Limit
 from myna.platform.web import client_address, get_container, templates_beside, transaction
@@ -160,15 +161,11 @@ def _scopes(client: RegisteredClient, *, approved_only: bool) -> list[ScopeRead]
 
 
 def _registration(client: RegisteredClient) -> OrganizationRead:
-    return OrganizationRead(
-        client_id=client.client_id,
+    return from_attributes(
+        OrganizationRead,
+        client,
         status=client.status.value,
-        name=client.name,
-        purpose=client.purpose,
-        contact=client.contact,
-        retention=client.retention,
         redirect_uris=list(client.redirect_uris),
-        jwks_uri=client.jwks_uri,
         requested_scopes=_scopes(client, approved_only=False),
         approved_scopes=list(client.approved_scopes),
     )
@@ -176,12 +173,9 @@ def _registration(client: RegisteredClient) -> OrganizationRead:
 
 def linked_service(client: RegisteredClient) -> LinkedServiceRead:
     """An approved organisation with its scopes in the reader's language."""
-    return LinkedServiceRead(
-        client_id=client.client_id,
-        name=client.name,
-        purpose=client.purpose,
-        retention=client.retention,
-        contact=client.contact,
+    return from_attributes(
+        LinkedServiceRead,
+        client,
         scopes=_scopes(client, approved_only=True),
         approved_at=client.extra.get("reviewed_at"),
     )
@@ -231,15 +225,10 @@ def register(request: Request, body: OrganizationCreate) -> Response:
     _count_registration(request)
     try:
         with transaction(request) as db:
+            # The request body's fields are the registration's, but for the scopes' type.
             created = organizations.register_organization(
                 session=db,
-                name=body.name,
-                purpose=body.purpose,
-                contact=body.contact,
-                retention=body.retention,
-                redirect_uris=body.redirect_uris,
-                jwks=body.jwks,
-                jwks_uri=body.jwks_uri,
+                **body.model_dump(exclude={"requested_scopes"}),
                 requested_scopes=[
                     RequestedScope(scope=s.scope, reason=s.reason) for s in body.requested_scopes
                 ],

@@ -7,6 +7,7 @@ from datetime import datetime
 from fastapi import APIRouter, Request, Response, status
 
 from myna import jpki, registry
+from myna.platform.attributes import from_attributes
 from myna.platform.encoding import b64url, b64url_decode
 from myna.platform.forms import SettingsDep
 from myna.platform.ratelimit import Limit
@@ -36,14 +37,7 @@ ERRORS: dict[int | str, dict[str, object]] = {
 
 
 def _challenge_out(view: service.ChallengeView) -> ChallengeOut:
-    return ChallengeOut(
-        challenge_id=view.challenge_id,
-        nonce=view.nonce,
-        origin=view.origin,
-        status=view.status,
-        expires_at=view.expires_at,
-        to_be_signed=b64url(view.to_be_signed),
-    )
+    return from_attributes(ChallengeOut, view, to_be_signed=b64url(view.to_be_signed))
 
 
 @router.post(

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from myna import jpki, registry
 from myna.card.protocol import login_message
+from myna.platform.attributes import from_attributes
 from myna.platform.db import utcnow
 from myna.platform.errors import MynaError
 from myna.platform.logging import get_logger
@@ -363,13 +364,8 @@ def _audit(
 
 
 def _view(challenge: LoginChallenge) -> ChallengeView:
-    return ChallengeView(
-        challenge_id=challenge.id,
-        nonce=challenge.nonce,
-        origin=challenge.origin,
-        status=ChallengeStatus(challenge.status),
-        expires_at=challenge.expires_at,
-    )
+    status = ChallengeStatus(challenge.status)
+    return from_attributes(ChallengeView, challenge, challenge_id=challenge.id, status=status)
 
 
 __all__ = [
