@@ -181,7 +181,7 @@ class _Cache:
 CACHE_KEY = "myna.jpki.cache"
 
 
-def new_cache() -> object:
+def new_cache() -> _Cache:
     """A fresh cache of CA material for one composition root (see :func:`_cache_of`)."""
     return _Cache()
 

@@ -201,6 +201,15 @@ class HouseholdUpdateFailedError(MoveError):
     status_code = 503
 
 
+class IdentityUpdateFailedError(MoveError):
+    code = "identity_update_failed"
+    message = N_(
+        "The new address could not be sent to J-LIS's identity information through the "
+        "information provision network. The move-in was not recorded; please try again later."
+    )
+    status_code = 503
+
+
 class LicenseUpdateFailedError(MoveError):
     code = "license_update_failed"
     message = N_(
@@ -700,7 +709,7 @@ def _publish_household(
                 source="住民基本台帳ネットワークシステム（本人確認情報）",
                 valid_from=since,
             ),
-            failure=HouseholdUpdateFailedError,
+            failure=IdentityUpdateFailedError,
         )
         _update(
             session,

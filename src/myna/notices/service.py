@@ -348,8 +348,8 @@ def sent_notices(
             category=Category(row.category),
             segment=row.segment,
             direct=row.resident_id is not None,
-            published_at=_aware(row.published_at) or row.published_at,
-            expires_at=_aware(row.expires_at),
+            published_at=row.published_at,
+            expires_at=row.expires_at,
         )
         for row in repository.sent_by(session, sender, offset, limit)
     ]

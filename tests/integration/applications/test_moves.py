@@ -409,9 +409,10 @@ def test_another_municipality_cannot_see_or_complete_the_move_in(
     [
         ("police", moves.LicenseUpdateFailedError),
         (f"muni-{OSAKA}", moves.HouseholdUpdateFailedError),
+        (moves.JLIS, moves.IdentityUpdateFailedError),
     ],
 )
-def test_nothing_changes_when_the_police_node_cannot_be_updated(
+def test_nothing_changes_when_an_agency_the_move_in_writes_to_cannot_be_reached(
     session: Session,
     settings: Settings,
     signer: Signer,
