@@ -27,6 +27,9 @@ from myna.catalog.views import router as services_router
 from myna.jpki.api import router as jpki_router
 from myna.moves.views import router as move_router
 from myna.network.api import router as network_router
+from myna.network.transparency.api import PREFIX as TRANSPARENCY_PREFIX
+from myna.network.transparency.api import WELL_KNOWN as TRANSPARENCY_WELL_KNOWN
+from myna.network.transparency.api import router as transparency_router
 from myna.notices.api import router as notices_api_router
 from myna.notices.views import router as notice_router
 from myna.office.application_views import router as office_application_router
@@ -49,6 +52,7 @@ from myna.platform.sessions import RESIDENT, STAFF, LoginRequiredError, login_ga
 from myna.platform.web import (
     BodySizeLimitMiddleware,
     LocaleMiddleware,
+    PublicReadMiddleware,
     RejectNulMiddleware,
     SecurityHeadersMiddleware,
     UploadRule,
@@ -104,6 +108,7 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(account_router)
     app.include_router(jpki_router)
     app.include_router(network_router)
+    app.include_router(transparency_router)
     app.include_router(notice_router)
     app.include_router(notices_api_router)
     # The signing pages first: /apply/sign/{id} would otherwise match /apply/{m}/{code}.
@@ -144,6 +149,10 @@ def create_app(container: Container) -> FastAPI:
         ],
     )
     app.add_middleware(SecurityHeadersMiddleware, public_prefixes=("/static/",))
+    # The exchange log's key, heads and proofs: readable by monitors on any site.
+    app.add_middleware(
+        PublicReadMiddleware, prefixes=(f"{TRANSPARENCY_PREFIX}/", TRANSPARENCY_WELL_KNOWN)
+    )
     if container.settings.trusted_proxies:
         # Outermost: every limit and log below sees the client a trusted proxy names.
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=container.settings.trusted_proxies)
@@ -178,7 +187,7 @@ def wants_json(request: Request) -> bool:
     """API and JPKI clients get JSON errors; people get pages."""
     path = request.url.path
     return path.startswith(
-        ("/api/", "/jpki/", "/network/", "/login/status/")
+        ("/api/", "/jpki/", "/network/", "/login/status/", "/transparency/", "/.well-known/")
     ) or "application/json" in (request.headers.get("accept", ""))
 
 

@@ -32,6 +32,9 @@ BigRowId = Annotated[int, Ge(1), Le(INT64_MAX)]
 LogIndex = Annotated[int, Ge(0), Le(INT64_MAX)]
 """A leaf index of the exchange log (a BIGINT key, counted from 0)."""
 
+TreeSize = Annotated[int, Ge(0), Le(INT64_MAX)]
+"""A size of the exchange log's tree (0 is the empty tree)."""
+
 PageNumber = Annotated[int, Ge(1), Le(MAX_PAGE)]
 """A page of a listing, from 1."""
 

@@ -101,6 +101,48 @@ class SecurityHeadersMiddleware:
         await self.app(scope, receive, send_with_headers)
 
 
+class PublicReadMiddleware:
+    """Lets pages of any origin read the documents under ``prefixes`` (CORS, Fetch standard).
+
+    For public, non-personal documents only (the exchange log's key, heads and proofs):
+    ``Access-Control-Allow-Origin: *`` without credentials, so a browser never sends
+    the resident's cookies along, on every answer there — errors included, so a monitor
+    sees why — and a preflight answered for GET.
+    """
+
+    ALLOW = (b"access-control-allow-origin", b"*")
+
+    def __init__(self, app: ASGIApp, *, prefixes: tuple[str, ...]) -> None:
+        self.app = app
+        self.prefixes = prefixes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not str(scope.get("path", "")).startswith(self.prefixes):
+            await self.app(scope, receive, send)
+            return
+        if scope["method"] == "OPTIONS":
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 204,
+                    "headers": [
+                        self.ALLOW,
+                        (b"access-control-allow-methods", b"GET, HEAD"),
+                        (b"access-control-max-age", b"86400"),
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": b""})
+            return
+
+        async def send_allowing(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), self.ALLOW]
+            await send(message)
+
+        await self.app(scope, receive, send_allowing)
+
+
 class LocaleMiddleware:
     """Sets the request's locale: ``?lang=`` then the ``myna_lang`` cookie, then headers."""
 

@@ -157,6 +157,18 @@ def latest_head(session: Session) -> LogTreeHead | None:
     ).first()
 
 
+def heads_from(session: Session, *, start: int, limit: int) -> list[LogTreeHead]:
+    """Up to ``limit`` heads of tree size ``start`` or more, smallest tree first."""
+    return list(
+        session.scalars(
+            select(LogTreeHead)
+            .where(LogTreeHead.tree_size >= start)
+            .order_by(LogTreeHead.tree_size)
+            .limit(limit)
+        )
+    )
+
+
 def all_heads(session: Session) -> list[LogTreeHead]:
     """Every head, smallest tree first."""
     return list(session.scalars(select(LogTreeHead).order_by(LogTreeHead.tree_size)))

@@ -122,6 +122,23 @@ def tree_head(*, session: Session, tree_size: int) -> SignedTreeHead:
     return _head(row)
 
 
+def tree_heads(*, session: Session, start: int = 0, limit: int = 100) -> list[SignedTreeHead]:
+    """The published heads of tree size ``start`` or more, oldest first (at most ``limit``)."""
+    return [_head(row) for row in repository.heads_from(session, start=start, limit=limit)]
+
+
+def published_consistency_proof(*, session: Session, first: int, second: int) -> ConsistencyProof:
+    """PROOF(first, D[second]) for sizes up to the latest *published* head.
+
+    What the public sees: a size the log has reached but not yet signed is not
+    revealed (NoTreeHeadError before any head, TreeSizeError beyond the latest).
+    """
+    published = latest_tree_head(session=session).tree_size
+    if second > published or first > second:
+        raise TreeSizeError(log_size=published, tree_size=max(first, second))
+    return consistency_proof(session=session, first=first, second=second)
+
+
 def _ranges_hashes(session: Session, ranges: Sequence[tuple[int, int]]) -> list[bytes]:
     """MTH of each range from stored subtree hashes: one query per kind of node."""
     needed: set[Node] = set()
