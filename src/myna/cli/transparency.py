@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from joserfc.errors import JoseError
+from rich.console import Console
 
 from myna.cli.common import exit_on_error, migrated_session
 from myna.network.transparency import service, signing
+from myna.network.transparency import witness as witnessing
 from myna.network.transparency.domain import (
     ConsistencyProof,
     InclusionBundle,
@@ -225,3 +228,68 @@ def verify(
             checked = True
         if not checked:
             raise MissingDocumentError
+
+
+@app.command()
+def witness(
+    portal: Annotated[str, typer.Option(help="The portal's origin, e.g. https://portal.example.")],
+    key: Annotated[
+        Path, typer.Option(help="The witness's own P-256 private key (PEM; `myna log keygen`).")
+    ],
+    state: Annotated[
+        Path, typer.Option(help="The witness's directory: heads, cosignatures, evidence.")
+    ],
+    log_key: Annotated[
+        Path | None,
+        typer.Option(help="The log's public JWK to pin (else the one published on first use)."),
+    ] = None,
+    interval: Annotated[float, typer.Option(min=0.1, help="Seconds between polls.")] = 10.0,
+    rounds: Annotated[
+        int | None, typer.Option(min=1, help="Stop after this many polls (default: never).")
+    ] = None,
+) -> None:
+    """Watch a portal's exchange log: check every new head, keep it, cosign it.
+
+    Exits with status 2, loudly and with evidence kept, when the log rolls back,
+    forks or shows a split view; a portal that does not answer is retried.
+    """
+    console = Console(stderr=True)
+    with exit_on_error():
+        pinned = None if log_key is None else _read_json(log_key)
+        watcher = witnessing.Witness(
+            directory=state,
+            key=_signer(key),
+            log=witnessing.LogClient(portal),
+            log_key=pinned,
+        )
+    done = answered = 0
+    try:
+        while rounds is None or done < rounds:
+            if done:
+                time.sleep(interval)
+            done += 1
+            try:
+                result = watcher.poll()
+            except witnessing.LogMisbehavedError as error:
+                console.print(f"[bold red]ALERT[/] {error.localized()}")
+                raise typer.Exit(code=2) from None
+            except witnessing.LogUnreachableError as error:
+                console.print(f"[yellow]{error.localized()}[/]")
+                continue
+            except TransparencyError as error:
+                console.print(f"[bold red]{error.code}[/]: {error.localized()}")
+                raise typer.Exit(code=1) from None
+            answered += 1
+            head = result.head
+            if result.observation is witnessing.Observation.UNCHANGED:
+                typer.echo(f"unchanged: tree of {head.tree_size}")
+            elif result.observation is witnessing.Observation.FIRST:
+                typer.echo(f"first head: tree of {head.tree_size}, cosigned")
+            else:
+                typer.echo(
+                    f"consistent: tree of {result.previous_size} -> {head.tree_size}, cosigned"
+                )
+    finally:
+        watcher.log.close()
+    if not answered:
+        raise typer.Exit(code=1)
