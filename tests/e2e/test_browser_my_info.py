@@ -51,11 +51,15 @@ def test_a_resident_retrieves_their_information_and_sees_the_exchanges(
 
     page.get_by_role("link", name="あなたの情報のやりとりを見る（やりとり履歴）").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("やりとり履歴")
-    expect(page.get_by_role("cell", name="住民税").first).to_be_visible()
+    newest = page.locator(".exchange").first
+    expect(newest.locator("summary")).to_contain_text("ご本人による請求（自己情報開示）")
+    newest.locator("summary").click()
+    expect(newest.locator(".exchange-item-name", has_text="住民税").first).to_be_visible()
     expect(page.get_by_text("次のツリーヘッドを待っています").first).to_be_visible()
     with unit_of_work(platform.container.session_factory) as session:
         platform.container.publish_tree_head(session)
     page.reload()
+    page.locator(".exchange summary").first.click()
     expect(page.get_by_role("link", name="包含証明").first).to_be_visible()
     _assert_accessible(page)
     with page.expect_download() as download:
@@ -75,8 +79,9 @@ def test_the_history_can_be_filtered_and_exported(browser: Browser, platform: Pl
     page.get_by_label("情報", exact=True).select_option("resident-tax")
     page.get_by_role("button", name="表示").click()
     expect(page).to_have_url(re.compile(r".*/exchanges\?.*item=resident-tax"))
-    expect(page.get_by_role("cell", name="住民税").first).to_be_visible()
-    expect(page.get_by_role("cell", name="世帯情報")).to_have_count(0)
+    page.locator(".exchange summary").first.click()
+    expect(page.locator(".exchange-item-name", has_text="住民税").first).to_be_visible()
+    expect(page.locator(".exchange-item-name", has_text="世帯情報")).to_have_count(0)
     with page.expect_download() as download:
         page.get_by_role("link", name="CSVでダウンロード").click()
     assert download.value.suggested_filename == "exchange-history.csv"

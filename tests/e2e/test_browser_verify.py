@@ -40,8 +40,17 @@ def _retrieve_and_publish(page: Page, platform: Platform) -> SignedTreeHead:
         return platform.container.publish_tree_head(session)
 
 
+def _open_newest(page: Page) -> None:
+    """Open the newest exchange's card to its items (as a resident taps it)."""
+    card = page.locator(".exchange details").first
+    if card.get_attribute("open") is None:
+        card.locator("summary").click()
+    expect(card).to_have_attribute("open", "")
+
+
 def _verify_first(page: Page, name: str = "検証する") -> Locator:
     """Press the first entry's verify button; its status region."""
+    _open_newest(page)
     button = page.get_by_role("button", name=name, exact=True).first
     index = button.get_attribute("data-verify-index")
     button.click()
@@ -63,6 +72,7 @@ def test_a_resident_verifies_an_entry_on_a_phone(browser: Browser, platform: Pla
     page = _login(context, platform)
     head = _retrieve_and_publish(page, platform)
     page.goto(f"{platform.portal}/exchanges")
+    _open_newest(page)
     button = page.get_by_role("button", name="検証する", exact=True).first
     box = button.bounding_box()
     assert box is not None
@@ -110,9 +120,11 @@ def test_an_altered_entry_is_shown_not_to_be_in_the_log(
     context.close()
 
 
-def _flip_last_character(signature: str) -> str:
-    last = "A" if signature[-1] != "A" else "B"
-    return signature[:-1] + last
+def _flip_signature_bits(token: str) -> str:
+    """Change the signature's first character: significant bits, unlike the last one's."""
+    signed, signature = token.rsplit(".", 1)
+    first = "A" if signature[0] != "A" else "B"
+    return f"{signed}.{first}{signature[1:]}"
 
 
 def test_an_altered_tree_head_fails_the_signature_check(
@@ -126,7 +138,7 @@ def test_an_altered_tree_head_fails_the_signature_check(
     alterations: list[Callable[[Bundle], None]] = [
         lambda b: b["tree_head"].update(root_hash=forged_root),
         lambda b: b["tree_head"].update(
-            signature=_flip_last_character(b["tree_head"]["signature"])
+            signature=_flip_signature_bits(b["tree_head"]["signature"])
         ),
         lambda b: b["tree_head"].update(tree_size=b["tree_head"]["tree_size"] + 1),
     ]

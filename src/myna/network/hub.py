@@ -268,15 +268,15 @@ class Hub:
                 raise MalformedMessageError
         except _UNANSWERED as exc:
             return _unanswered(exc, "provider", provider, items)
-        return tuple(
-            ItemResult(
-                item=i,
-                provider=provider,
-                outcome=Outcome.SUCCESS,
-                records=tuple(r for r in answer.records if r.item == i),
+        results = []
+        for item in items:
+            records = tuple(r for r in answer.records if r.item == item)
+            # Sent vs nothing held: the log and the resident see which (該当なし).
+            outcome = Outcome.SUCCESS if records else Outcome.NO_RECORD
+            results.append(
+                ItemResult(item=item, provider=provider, outcome=outcome, records=records)
             )
-            for i in items
-        )
+        return tuple(results)
 
     @staticmethod
     def _log(

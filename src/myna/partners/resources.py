@@ -166,7 +166,7 @@ def self_information(
     results = outcome.results
     agency_names = {code: _agency_name(session, code) for code in {r.provider for r in results}}
     for result in results:
-        if result.outcome is not network.Outcome.SUCCESS:
+        if not result.outcome.answered:
             unavailable.extend(basic if result.item == BASIC_INFO_ITEM else [result.item])
             continue
         for record in result.records:

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from myna import agencies, network
-from myna.network.transparency import LogEntry
+from myna.network.transparency import Exchange, LogEntry, Outcome
 from myna.platform import i18n
 from myna.platform.i18n import gettext as _
 
@@ -242,12 +242,14 @@ class ExchangeRow:
     outcome: str
     proven: bool
     purpose: str = ""
+    outcome_code: str = ""
 
 
 def outcome_label(outcome: str) -> str:
     """An outcome in words."""
     labels = {
         "success": _("Provided"),
+        "no_record": _("No record held"),
         "denied": _("Refused (not authorized)"),
         "failed": _("Failed"),
         "timeout": _("No answer in time"),
@@ -276,10 +278,49 @@ def exchange_rows(
             procedure=procedure_label(e.procedure),
             item=item_label(e.item),
             outcome=outcome_label(e.outcome),
+            outcome_code=e.outcome.value,
             proven=e.index < tree_size,
             purpose=e.purpose or "",
         )
         for e in entries
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class ExchangeView:
+    """One exchange of やりとり履歴: who asked, why, when; a summary; its items."""
+
+    time: datetime
+    requester: str
+    procedure: str
+    purpose: str
+    summary: list[tuple[str, str, int]]
+    rows: list[ExchangeRow]
+
+
+def _summary(outcomes: Sequence[Outcome]) -> list[tuple[str, str, int]]:
+    """How the items ended: (outcome, its label, how many), in the outcomes' order."""
+    return [
+        (outcome.value, outcome_label(outcome.value), outcomes.count(outcome))
+        for outcome in Outcome
+        if outcome in outcomes
+    ]
+
+
+def exchange_views(
+    session: Session, exchanges: Sequence[Exchange], tree_size: int
+) -> list[ExchangeView]:
+    """やりとり履歴 as exchanges, each expandable to its items."""
+    return [
+        ExchangeView(
+            time=exchange.time,
+            requester=agency_label(session, exchange.requester),
+            procedure=procedure_label(exchange.procedure),
+            purpose=exchange.purpose or "",
+            summary=_summary([e.outcome for e in exchange.entries]),
+            rows=exchange_rows(session, exchange.entries, tree_size),
+        )
+        for exchange in exchanges
     ]
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import quote
 
 import segno
@@ -224,11 +224,7 @@ def my_info_retrieve(
             headers=_download("my-information.json"),
         )
     if format == "csv":
-        return Response(
-            presenters.self_info_csv(view),
-            media_type="text/csv; charset=utf-8",
-            headers=_download("my-information.csv"),
-        )
+        return _csv(presenters.self_info_csv(view), "my-information.csv")
     return _my_info_page(request, current.csrf_token, presenters.categories(), set(selected), view)
 
 
@@ -239,17 +235,23 @@ def exchanges(
     filters: Annotated[ExchangeFilters, Query()],
 ) -> Response:
     with transaction(request) as db:
-        page = _exchange_page(db, current.resident_id, filters, page_size=20)
+        page = transparency.exchanges_for_subject(
+            session=db, **_which(current.resident_id, filters), page=filters.page, page_size=20
+        )
         head = _latest_head(db)
-        rows = presenters.exchange_rows(db, page.items, head.tree_size if head else 0)
+        exchanges = presenters.exchange_views(db, page.items, head.tree_size if head else 0)
         agencies_seen = sorted(
-            {(e.provider, presenters.agency_label(db, e.provider)) for e in page.items},
+            {
+                (e.provider, presenters.agency_label(db, e.provider))
+                for exchange in page.items
+                for e in exchange.entries
+            },
             key=lambda pair: pair[1],
         )
     return templates.page(
         request,
         "portal/exchanges.html",
-        rows=rows,
+        exchanges=exchanges,
         head=head,
         filters=filters,
         agencies=agencies_seen,
@@ -281,11 +283,7 @@ def exchanges_csv(
             number += 1
         head = _latest_head(db)
         rows = presenters.exchange_rows(db, entries, head.tree_size if head else 0)
-    return Response(
-        presenters.exchanges_csv(rows),
-        media_type="text/csv; charset=utf-8",
-        headers=_download("exchange-history.csv"),
-    )
+    return _csv(presenters.exchanges_csv(rows), "exchange-history.csv")
 
 
 @router.get("/exchanges/tree-head.json", dependencies=[Depends(current_resident)])
@@ -316,6 +314,13 @@ def exchange_proof(index: LogIndex, request: Request, current: CurrentResident) 
 MAX_EXPORT_PAGES = 40
 
 
+def _csv(text: str, filename: str) -> Response:
+    """A CSV download spreadsheet programs open as UTF-8 (Excel needs the byte order mark)."""
+    return Response(
+        "\ufeff" + text, media_type="text/csv; charset=utf-8", headers=_download(filename)
+    )
+
+
 def _download(filename: str) -> dict[str, str]:
     return {
         "Content-Disposition": f'attachment; filename="{filename}"',
@@ -330,6 +335,17 @@ def _latest_head(db: Session) -> transparency.SignedTreeHead | None:
         return None
 
 
+def _which(resident_id: int, filters: ExchangeFilters) -> dict[str, Any]:
+    """The resident's own entries, as the filters narrow them (transparency.SubjectFilter)."""
+    return {
+        "subject": str(resident_id),
+        "since": filters.since_at(),
+        "until": filters.until_at(),
+        "provider": filters.agency or None,
+        "item": filters.item or None,
+    }
+
+
 def _exchange_page(
     db: Session,
     resident_id: int,
@@ -337,14 +353,10 @@ def _exchange_page(
     *,
     page_size: int,
     number: int | None = None,
-) -> transparency.Page:
+) -> transparency.Page[transparency.LogEntry]:
     return transparency.entries_for_subject(
         session=db,
-        subject=str(resident_id),
-        since=filters.since_at(),
-        until=filters.until_at(),
-        provider=filters.agency or None,
-        item=filters.item or None,
+        **_which(resident_id, filters),
         page=number or filters.page,
         page_size=page_size,
     )

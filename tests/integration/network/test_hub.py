@@ -89,6 +89,55 @@ def test_every_exchange_is_logged_with_its_real_outcome(session: Session, world:
     assert all(e.procedure == network.SELF_DISCLOSURE for e in entries)
 
 
+def test_an_item_the_provider_does_not_hold_is_logged_as_no_record(
+    session: Session, world: World
+) -> None:
+    # Taro receives neither public assistance nor holds a mental-health certificate.
+    outcome = network.request_self_information(
+        session=session,
+        hub=world.hub,
+        resident_id=world.residents["taro"].id,
+        items=["public-assistance", "disability-mental", "resident-tax"],
+    )
+    by_item = {r.item: r for r in outcome.results}
+    assert by_item["public-assistance"].outcome is network.Outcome.NO_RECORD
+    assert by_item["public-assistance"].records == ()
+    assert by_item["disability-mental"].outcome is network.Outcome.NO_RECORD
+    assert by_item["resident-tax"].outcome is network.Outcome.SUCCESS
+    assert outcome.unavailable_items() == []  # answered: nothing to retry
+    logged = {e.item: e.outcome for e in _entries(session, world)}
+    assert logged["public-assistance"] is transparency.Outcome.NO_RECORD
+    assert logged["resident-tax"] is transparency.Outcome.SUCCESS
+
+
+def test_the_history_groups_each_request_with_its_items(session: Session, world: World) -> None:
+    taro = world.residents["taro"].id
+    for items in (["resident-tax", "household"], ["public-assistance"]):
+        network.request_self_information(
+            session=session, hub=world.hub, resident_id=taro, items=items
+        )
+    page = transparency.exchanges_for_subject(session=session, subject=str(taro))
+    assert page.total == 2
+    newest, oldest = page.items
+    assert [e.item for e in newest.entries] == ["public-assistance"]
+    assert {e.item for e in oldest.entries} == {"resident-tax", "household"}
+    assert all(e.time == oldest.time for e in oldest.entries)
+    assert newest.time > oldest.time
+    # Filtered by item, an exchange lists its matching items only; paging counts exchanges.
+    tax = transparency.exchanges_for_subject(session=session, subject=str(taro), item="household")
+    assert tax.total == 1
+    assert {e.item for e in tax.items[0].entries} == {"household"}
+    second = transparency.exchanges_for_subject(
+        session=session, subject=str(taro), page=2, page_size=1
+    )
+    assert [e.time for e in second.items] == [oldest.time]
+    # Another resident's history holds none of it.
+    hanako = transparency.exchanges_for_subject(
+        session=session, subject=str(world.residents["hanako"].id)
+    )
+    assert all(e.subject != str(taro) for x in hanako.items for e in x.entries)
+
+
 def test_an_authorized_agency_request_reaches_the_provider(
     session: Session, settings: Settings, world: World
 ) -> None:

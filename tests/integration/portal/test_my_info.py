@@ -65,7 +65,10 @@ def test_the_information_downloads_as_json_and_csv(logged_in: TestClient) -> Non
     assert document.headers["content-disposition"].startswith("attachment")
     records = [r for c in document.json()["categories"] for r in c["records"]]
     assert records and all(r["provider"] and r["updated_at"] for r in records)
-    rows = list(csv.reader(io.StringIO(_retrieve(logged_in, "csv", ("local-tax",)))))
+    exported = _retrieve(logged_in, "csv", ("local-tax",))
+    # UTF-8 with a byte order mark: how Excel knows the file is UTF-8.
+    assert exported.startswith("\ufeff")
+    rows = list(csv.reader(io.StringIO(exported.removeprefix("\ufeff"))))
     assert rows[0][0] == "分類"
     assert len(rows) > 1
 
@@ -99,8 +102,37 @@ def test_the_exchange_history_lists_the_retrievals_and_proves_them(
     public = transparency.public_key(network.load_log_signer(settings).public_jwk)
     transparency.verify_tree_head(parsed.head, public)
     assert parsed.head.tree_size == head.tree_size
-    exported = list(csv.reader(io.StringIO(logged_in.get("/exchanges.csv").text)))
+    download = logged_in.get("/exchanges.csv").content
+    assert download.startswith(b"\xef\xbb\xbf")
+    exported = list(csv.reader(io.StringIO(download.decode("utf-8-sig"))))
+    assert exported[0][0] == "index"
     assert len(exported) >= 2
+
+
+def test_the_history_shows_one_card_per_exchange_and_what_each_agency_answered(
+    logged_in: TestClient,
+) -> None:
+    _retrieve(logged_in, categories=("welfare",))
+    _retrieve(logged_in, categories=("local-tax",))
+    page = logged_in.get("/exchanges").text
+    cards = re.findall(r'<li class="exchange card-panel">(.*?)</details>', page, re.S)
+    assert len(cards) == 2
+    newest, oldest = cards
+    assert "住民税" in newest
+    assert "住民税" not in oldest
+    # Taro receives no public assistance: the municipality answered that it holds none.
+    assistance = re.search(
+        r"生活保護</dd>\s*<dt>情報提供者</dt><dd>[^<]+</dd>\s*"
+        r'<dt>結果</dt><dd class="outcome outcome-(\w+)">([^<]+)</dd>',
+        oldest,
+    )
+    assert assistance, oldest
+    assert assistance.groups() == ("no_record", "該当なし")
+    summary = re.search(r"<summary>(.*?)</summary>", oldest, re.S)
+    assert summary
+    assert re.search(r"該当なし：\d+件", summary.group(1))
+    assert "ご本人による請求（自己情報開示）" in summary.group(1)
+    assert "マイナポータル" in summary.group(1)
 
 
 def test_one_resident_can_never_see_anothers_entries_or_proofs(

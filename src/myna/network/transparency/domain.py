@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from myna.platform import i18n
 from myna.platform.attributes import from_attributes
@@ -384,12 +384,18 @@ def verify_consistency(  # noqa: PLR0912 - the steps of RFC 9162 §2.1.4.2, in o
 
 
 class Outcome(StrEnum):
-    """How an exchange ended."""
+    """How an exchange of one item with one agency ended."""
 
-    SUCCESS = "success"
+    SUCCESS = "success"  # the agency sent the records it holds
+    NO_RECORD = "no_record"  # the agency answered that it holds nothing (該当なし)
     DENIED = "denied"
     FAILED = "failed"
     TIMEOUT = "timeout"
+
+    @property
+    def answered(self) -> bool:
+        """The agency answered: with records or with none held."""
+        return self in (Outcome.SUCCESS, Outcome.NO_RECORD)
 
 
 _CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
@@ -769,11 +775,45 @@ class InclusionBundle:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class Page:
-    """One page of a resident's やりとり履歴, newest first."""
+T = TypeVar("T")
 
-    items: list[LogEntry]
+
+@dataclass(frozen=True, slots=True)
+class SubjectFilter:
+    """Which of one subject's entries to list: a period [since, until), a provider, an item."""
+
+    subject: str
+    since: datetime | None = None
+    until: datetime | None = None
+    provider: str | None = None
+    item: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Exchange:
+    """One request through the hub: who asked, under which procedure, when — and its items.
+
+    The hub logs every item of one request in one append with one time, so entries of
+    one subject with the same time, requester, procedure and purpose are one exchange.
+    """
+
+    time: datetime
+    requester: str
+    procedure: str
+    purpose: str | None
+    entries: tuple[LogEntry, ...]
+
+    @staticmethod
+    def key_of(entry: LogEntry) -> tuple[datetime, str, str, str | None]:
+        """What the entries of one exchange share."""
+        return (entry.time, entry.requester, entry.procedure, entry.purpose)
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    """One page of a resident's やりとり履歴 (entries or exchanges), newest first."""
+
+    items: list[T]
     page: int
     page_size: int
     total: int

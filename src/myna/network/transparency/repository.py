@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Generator, Iterable, Sequence
-from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, insert, select, tuple_, update
+from sqlalchemy import ColumnElement, Table, bindparam, func, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
-from myna.network.transparency.domain import LogEntry, Node
+from myna.network.transparency.domain import LogEntry, Node, SubjectFilter
 from myna.network.transparency.models import LogEntryRow, LogNode, LogState, LogTreeHead
 
 STATE_ID = 1
@@ -174,27 +173,24 @@ def all_heads(session: Session) -> list[LogTreeHead]:
     return list(session.scalars(select(LogTreeHead).order_by(LogTreeHead.tree_size)))
 
 
+def _subject_conditions(which: SubjectFilter) -> list[ColumnElement[bool]]:
+    conditions = [LogEntryRow.subject == which.subject]
+    if which.since is not None:
+        conditions.append(LogEntryRow.occurred_at >= which.since)
+    if which.until is not None:
+        conditions.append(LogEntryRow.occurred_at < which.until)
+    if which.provider is not None:
+        conditions.append(LogEntryRow.provider == which.provider)
+    if which.item is not None:
+        conditions.append(LogEntryRow.item == which.item)
+    return conditions
+
+
 def subject_page(
-    session: Session,
-    *,
-    subject: str,
-    since: datetime | None,
-    until: datetime | None,
-    provider: str | None,
-    item: str | None,
-    offset: int,
-    limit: int,
+    session: Session, which: SubjectFilter, *, offset: int, limit: int
 ) -> tuple[list[LogEntryRow], int]:
     """One page of a subject's entries, newest first, and how many match in all."""
-    conditions = [LogEntryRow.subject == subject]
-    if since is not None:
-        conditions.append(LogEntryRow.occurred_at >= since)
-    if until is not None:
-        conditions.append(LogEntryRow.occurred_at < until)
-    if provider is not None:
-        conditions.append(LogEntryRow.provider == provider)
-    if item is not None:
-        conditions.append(LogEntryRow.item == item)
+    conditions = _subject_conditions(which)
     rows = list(
         session.scalars(
             select(LogEntryRow)
@@ -206,3 +202,43 @@ def subject_page(
     )
     total = session.execute(select(func.count()).select_from(_ENTRIES).where(*conditions))
     return rows, int(total.scalar_one())
+
+
+_EXCHANGE_KEY = (
+    LogEntryRow.occurred_at,
+    LogEntryRow.requester,
+    LogEntryRow.procedure,
+    LogEntryRow.purpose,
+)
+
+
+def subject_exchange_page(
+    session: Session, which: SubjectFilter, *, offset: int, limit: int
+) -> tuple[list[LogEntryRow], int]:
+    """The entries of one page of a subject's exchanges (newest first), and how many exchanges.
+
+    An exchange is the entries sharing time, requester, procedure and purpose (the hub
+    appends one request's items at once): the page is counted in exchanges, then their
+    matching entries are read, in log order.
+    """
+    conditions = _subject_conditions(which)
+    groups = select(*_EXCHANGE_KEY).where(*conditions).group_by(*_EXCHANGE_KEY)
+    keys = {
+        tuple(row)
+        for row in session.execute(
+            groups.order_by(LogEntryRow.occurred_at.desc(), func.max(LogEntryRow.leaf_index).desc())
+            .offset(offset)
+            .limit(limit)
+        )
+    }
+    total = int(session.execute(select(func.count()).select_from(groups.subquery())).scalar_one())
+    if not keys:
+        return [], total
+    rows = session.scalars(
+        select(LogEntryRow)
+        .where(*conditions, LogEntryRow.occurred_at.in_({key[0] for key in keys}))
+        .order_by(LogEntryRow.leaf_index)
+    )
+    return [
+        row for row in rows if (row.occurred_at, row.requester, row.procedure, row.purpose) in keys
+    ], total

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from myna.network.transparency import repository, signing
 from myna.network.transparency.domain import (
     ConsistencyProof,
+    Exchange,
     Frontier,
     InclusionBundle,
     InclusionProof,
@@ -36,6 +37,7 @@ from myna.network.transparency.domain import (
     Problem,
     ProofVerificationError,
     SignedTreeHead,
+    SubjectFilter,
     TreeSizeError,
     VerificationReport,
     consistency_ranges,
@@ -207,31 +209,48 @@ def inclusion_bundle(*, session: Session, index: int) -> InclusionBundle | None:
     return InclusionBundle(entry=entry, proof=proof, head=head)
 
 
+def _bounds(page: int, page_size: int) -> tuple[int, int]:
+    return max(1, page), min(max(1, page_size), MAX_PAGE_SIZE)
+
+
 def entries_for_subject(
-    *,
-    session: Session,
-    subject: str,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    provider: str | None = None,
-    item: str | None = None,
-    page: int = 1,
-    page_size: int = 50,
-) -> Page:
-    """A resident's entries, newest first, filtered by period [since, until), provider, item."""
-    page = max(1, page)
-    page_size = min(max(1, page_size), MAX_PAGE_SIZE)
+    *, session: Session, page: int = 1, page_size: int = 50, **which: Any
+) -> Page[LogEntry]:
+    """A resident's entries, newest first; ``which`` are :class:`SubjectFilter`'s fields."""
+    page, page_size = _bounds(page, page_size)
     rows, total = repository.subject_page(
-        session,
-        subject=subject,
-        since=since,
-        until=until,
-        provider=provider,
-        item=item,
-        offset=(page - 1) * page_size,
-        limit=page_size,
+        session, SubjectFilter(**which), offset=(page - 1) * page_size, limit=page_size
     )
     return Page(items=[_entry(row) for row in rows], page=page, page_size=page_size, total=total)
+
+
+def exchanges_for_subject(
+    *, session: Session, page: int = 1, page_size: int = 20, **which: Any
+) -> Page[Exchange]:
+    """A resident's exchanges (one per request through the hub, with their items), newest first.
+
+    With a provider or item filter, an exchange lists only its matching items.
+    """
+    page, page_size = _bounds(page, page_size)
+    rows, total = repository.subject_exchange_page(
+        session, SubjectFilter(**which), offset=(page - 1) * page_size, limit=page_size
+    )
+    grouped: dict[tuple[Any, ...], list[LogEntry]] = {}
+    for row in rows:
+        entry = _entry(row)
+        grouped.setdefault(Exchange.key_of(entry), []).append(entry)
+    exchanges = [
+        Exchange(
+            time=time,
+            requester=requester,
+            procedure=procedure,
+            purpose=purpose,
+            entries=tuple(entries),
+        )
+        for (time, requester, procedure, purpose), entries in grouped.items()
+    ]
+    exchanges.sort(key=lambda e: (e.time, e.entries[-1].index), reverse=True)
+    return Page(items=exchanges, page=page, page_size=page_size, total=total)
 
 
 def _problem(code: str, message: str, **params: Any) -> Problem:
