@@ -32,13 +32,17 @@ lint: $(STAMP) ## ruff, mypy strict and the import contracts
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
+prerequisites: ## install (as root) or name what the tests need beyond Python: Chromium, a Japanese font, PostgreSQL
+	scripts/test-prerequisites
+
 test-sqlite: $(STAMP) ## the whole suite on SQLite
 	$(BIN)/pytest -n 2 -q
 
 test-postgres: $(STAMP) ## the database-facing suite on PostgreSQL (127.0.0.1:5432)
 	MYNA_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -n 2 -q -m "not browser" tests/integration tests/e2e
 
-test: $(STAMP) lint test-sqlite test-postgres ## set up and run everything: lint, SQLite suite, PostgreSQL suite
+# The checks first, so a machine that lacks something stops in seconds, not minutes.
+test: prerequisites $(STAMP) lint test-sqlite test-postgres ## set up and run everything: lint, SQLite suite, PostgreSQL suite
 
 bench: $(STAMP) ## the login benchmark (see docs/benchmarks.md)
 	$(BIN)/myna bench login --duration 20
@@ -46,4 +50,4 @@ bench: $(STAMP) ## the login benchmark (see docs/benchmarks.md)
 clean: ## remove the demo data under var/
 	rm -rf var
 
-.PHONY: help install demo serve lint test test-sqlite test-postgres bench clean
+.PHONY: help install demo serve lint prerequisites test test-sqlite test-postgres bench clean
