@@ -24,6 +24,8 @@ from myna.applications.views import ATTACHMENT_UPLOAD_PATH
 from myna.applications.views import router as application_router
 from myna.catalog.api import router as services_api_router
 from myna.catalog.views import router as services_router
+from myna.corrections.views import CORRECTIONS_PATH
+from myna.corrections.views import router as correction_router
 from myna.jpki.api import router as jpki_router
 from myna.moves.views import router as move_router
 from myna.network.api import router as network_router
@@ -33,6 +35,7 @@ from myna.network.transparency.api import router as transparency_router
 from myna.notices.api import router as notices_api_router
 from myna.notices.views import router as notice_router
 from myna.office.application_views import router as office_application_router
+from myna.office.correction_views import router as office_correction_router
 from myna.office.filings_api import router as filings_api_router
 from myna.office.move_views import router as office_move_router
 from myna.office.notice_views import NOTICE_FORM_MAX_BYTES, NOTICE_FORM_PATH
@@ -74,6 +77,8 @@ PORTAL_STATIC = Path(__file__).parent / "portal" / "static"
 MAX_BODY_BYTES = 1 << 20
 # An e-application's attachment: the file plus the multipart envelope.
 MAX_UPLOAD_BYTES = MAX_APPLICATION_ATTACHMENT_BYTES + (64 << 10)
+# A correction request's evidence, the fields and the envelope.
+MAX_EVIDENCE_UPLOAD_BYTES = network.MAX_EVIDENCE_BYTES + (64 << 10)
 _error_templates = make_templates()
 
 
@@ -115,6 +120,7 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(resident_application_router)
     app.include_router(application_router)
     app.include_router(move_router)
+    app.include_router(correction_router)
     app.include_router(consent_router)
     app.include_router(organization_router)
     app.include_router(services_router)
@@ -126,6 +132,7 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(office_router)
     app.include_router(office_application_router)
     app.include_router(office_move_router)
+    app.include_router(office_correction_router)
     app.include_router(office_notice_router)
     app.include_router(language_router)
     app.mount("/static/portal", StaticFiles(directory=PORTAL_STATIC), name="portal-static")
@@ -145,6 +152,9 @@ def create_app(container: Container) -> FastAPI:
         limit=MAX_BODY_BYTES,
         uploads=[
             UploadRule(ATTACHMENT_UPLOAD_PATH, MAX_UPLOAD_BYTES, login_gate(container, RESIDENT)),
+            UploadRule(
+                CORRECTIONS_PATH, MAX_EVIDENCE_UPLOAD_BYTES, login_gate(container, RESIDENT)
+            ),
             UploadRule(NOTICE_FORM_PATH, NOTICE_FORM_MAX_BYTES, login_gate(container, STAFF)),
         ],
     )

@@ -15,7 +15,7 @@ from functools import cached_property
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from myna import network
+from myna import corrections, network
 from myna.applications.procedures import Procedures
 from myna.jpki import service as jpki_service
 from myna.moves import service as moves
@@ -69,10 +69,21 @@ class Container:
         return organizations.JwksCache()
 
     def hub_for(self, session: Session) -> network.Hub:
-        """The hub for one unit of work (in-process agencies share ``session``)."""
+        """The hub for one unit of work (in-process agencies share ``session``).
+
+        Answers to residents' correction requests go to the portal's inbox.
+        """
         return network.build_hub(
-            session=session, settings=self.settings, remote=self.agency_transport
+            session=session,
+            settings=self.settings,
+            remote=self.agency_transport,
+            inbox=self.correction_inbox,
         )
+
+    @cached_property
+    def correction_inbox(self) -> corrections.Inbox:
+        """Where answers to correction requests (訂正の申出) reach the resident."""
+        return corrections.Inbox()
 
     def publish_tree_head(self, session: Session) -> transparency.SignedTreeHead:
         """Sign a tree head over every exchange logged so far (RFC 9162 §4.10)."""

@@ -426,3 +426,32 @@ class AuthorizationTable:
         if agency is None:
             return frozenset()
         return frozenset(r.procedure for r in self.rules if r.requester.matches(agency))
+
+
+_MAX_FIELD_TEXT = 200
+
+
+def value_from_text(item: ItemSchema, spec: FieldSpec, text: str) -> Any:
+    """A field's value as a person types it (a clerk correcting a record), checked.
+
+    Whole numbers may carry thousands separators; yes/no as はい・いいえ or true/false;
+    lists separated by 、 or commas; dates as YYYY-MM-DD. Anything else is refused
+    with :class:`InvalidPayloadError` naming the field.
+    """
+    text = text.strip()
+    if not text or len(text) > _MAX_FIELD_TEXT:
+        raise _invalid(item, spec.name, _PROBLEM_MISSING)
+    value: Any = text
+    if spec.type is FieldType.INTEGER:
+        digits = text.replace(",", "").replace("，", "")
+        if not digits.lstrip("-").isdigit() or len(digits) > 15:
+            raise _invalid(item, spec.name, _PROBLEM_INTEGER)
+        value = int(digits)
+    elif spec.type is FieldType.BOOLEAN:
+        answers = {"はい": True, "true": True, "いいえ": False, "false": False}
+        if text.lower() not in answers:
+            raise _invalid(item, spec.name, _PROBLEM_BOOLEAN)
+        value = answers[text.lower()]
+    elif spec.type is FieldType.LIST:
+        value = [part.strip() for part in re.split(r"[、,，]", text) if part.strip()]
+    return _check_value(item, spec, value)

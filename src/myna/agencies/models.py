@@ -11,12 +11,12 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Date, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Date, Index, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from myna.platform.db import Base, UTCDateTime
 
-__all__ = ["AgencyRecord", "Base"]
+__all__ = ["AgencyCorrection", "AgencyRecord", "Base"]
 
 
 class AgencyRecord(Base):
@@ -37,3 +37,34 @@ class AgencyRecord(Base):
     source: Mapped[str] = mapped_column(String(128))
     valid_from: Mapped[date] = mapped_column(Date)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class AgencyCorrection(Base):
+    """A resident's correction request (訂正の申出) waiting in the holder's queue.
+
+    Delivered by the hub with the agency's own link code; the agency answers it from its
+    staff view, and the answer goes back through the hub.
+    """
+
+    __tablename__ = "agency_corrections"
+    __table_args__ = (Index("ix_agency_corrections_agency_code_status", "agency_code", "status"),)
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    agency_code: Mapped[str] = mapped_column(String(32))
+    request_id: Mapped[str] = mapped_column(String(64), unique=True)
+    requester: Mapped[str] = mapped_column(String(64))
+    link_code: Mapped[str] = mapped_column(String(64))
+    item_code: Mapped[str] = mapped_column(String(48))
+    field_name: Mapped[str] = mapped_column(String(64))
+    current_value: Mapped[str] = mapped_column(String(200))
+    proposed_value: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(String(1000))
+    evidence_name: Mapped[str | None] = mapped_column(String(200))
+    evidence_type: Mapped[str | None] = mapped_column(String(64))
+    evidence: Mapped[bytes | None] = mapped_column(LargeBinary)
+    status: Mapped[str] = mapped_column(String(16))
+    answer_reason: Mapped[str | None] = mapped_column(String(1000))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -51,16 +51,13 @@ from myna.applications.procedures import Procedures
 from myna.platform.clock import today_in_japan
 from myna.platform.db import utcnow
 from myna.platform.errors import N_, MynaError, NotFoundError
+from myna.platform.files import DOCUMENT_SIGNATURES
 from myna.platform.settings import Settings
 
 PREFILL_PROCEDURE = "e-application-prefill"
 SUBMISSION_KEY_LENGTH = 43
 # File types accepted as attachments, recognised by their first bytes, not their name.
-ATTACHMENT_SIGNATURES: dict[str, tuple[bytes, ...]] = {
-    "application/pdf": (b"%PDF-",),
-    "image/png": (b"\x89PNG\r\n\x1a\n",),
-    "image/jpeg": (b"\xff\xd8\xff",),
-}
+ATTACHMENT_SIGNATURES = DOCUMENT_SIGNATURES
 MAX_ATTACHMENT_NAME = 120
 _UNPRINTABLE = frozenset({"Cc", "Cf", "Cs"})
 

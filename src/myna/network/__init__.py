@@ -6,6 +6,19 @@ written in the same transaction. Other contexts import only from here.
 """
 
 from myna.network import transparency
+from myna.network.corrections import (
+    CORRECTION_ANSWER,
+    CORRECTION_REQUEST,
+    EVIDENCE_TYPES,
+    MAX_EVIDENCE_BYTES,
+    CorrectionAnswer,
+    CorrectionDeliveryFailedError,
+    CorrectionNotAllowedError,
+    CorrectionNotPossibleError,
+    CorrectionReceipt,
+    CorrectionUnknownError,
+    Evidence,
+)
 from myna.network.credentials import credential_for
 from myna.network.domain import (
     HUB,
@@ -29,7 +42,7 @@ from myna.network.domain import (
     UpdateNotAllowedError,
 )
 from myna.network.hub import ExchangeOutcome, Hub
-from myna.network.interfaces import AgencyTransport, Directory
+from myna.network.interfaces import AgencyTransport, CorrectionInbox, Directory
 from myna.network.linkcodes import issue_many, link_code_for_resident
 from myna.network.messages import Credential, open_signed, sign
 from myna.network.provider import InProcessTransport, answer
@@ -40,18 +53,36 @@ from myna.network.seeding import (
     facts_from_members,
     seed_agency_data,
 )
-from myna.network.service import ask, request_self_information, update_records
+from myna.network.service import (
+    answer_correction,
+    ask,
+    request_correction,
+    request_self_information,
+    update_records,
+)
 from myna.network.wiring import build_hub, http_transport, load_log_signer
 
 __all__ = [
+    "CORRECTION_ANSWER",
+    "CORRECTION_REQUEST",
+    "EVIDENCE_TYPES",
     "HUB",
+    "MAX_EVIDENCE_BYTES",
     "PORTAL",
     "SELF_DISCLOSURE",
     "AgencySeedReport",
     "AgencyTransport",
     "BadMessageSignatureError",
+    "CorrectionAnswer",
+    "CorrectionDeliveryFailedError",
+    "CorrectionInbox",
+    "CorrectionNotAllowedError",
+    "CorrectionNotPossibleError",
+    "CorrectionReceipt",
+    "CorrectionUnknownError",
     "Credential",
     "Directory",
+    "Evidence",
     "ExchangeError",
     "ExchangeOutcome",
     "ExchangeRequest",
@@ -72,6 +103,7 @@ __all__ = [
     "UpdateNotAllowedError",
     "admit_once",
     "answer",
+    "answer_correction",
     "ask",
     "build_hub",
     "credential_for",
@@ -83,6 +115,7 @@ __all__ = [
     "link_code_for_resident",
     "load_log_signer",
     "open_signed",
+    "request_correction",
     "request_self_information",
     "seed_agency_data",
     "sign",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 
 from myna.network.domain import UnsignedMessageError
 from myna.network.messages import MAX_TOKEN_BYTES
@@ -21,6 +21,17 @@ router = APIRouter(tags=["network"])
 JOSE = "application/jose"
 
 
+async def _token(request: Request) -> str:
+    """The request body: one JWS compact serialisation, ASCII, within the size limit."""
+    body = await request.body()
+    if not body or len(body) > MAX_TOKEN_BYTES:
+        raise UnsignedMessageError
+    try:
+        return body.decode("ascii").strip()
+    except UnicodeDecodeError as exc:
+        raise UnsignedMessageError from exc
+
+
 @router.post(
     "/network/exchange",
     response_class=Response,
@@ -28,13 +39,7 @@ JOSE = "application/jose"
     summary="Submit a signed exchange request (情報照会) to the hub",
 )
 async def exchange(request: Request) -> Response:
-    body = await request.body()
-    if not body or len(body) > MAX_TOKEN_BYTES:
-        raise UnsignedMessageError
-    try:
-        token = body.decode("ascii").strip()
-    except UnicodeDecodeError as exc:
-        raise UnsignedMessageError from exc
+    token = await _token(request)
     container = get_container(request)
 
     def run() -> str:
@@ -44,3 +49,22 @@ async def exchange(request: Request) -> Response:
             return hub.respond(session=session, outcome=outcome)
 
     return Response(await run_in_threadpool(run), media_type=JOSE)
+
+
+@router.post(
+    "/network/correction-answer",
+    response_class=Response,
+    responses={200: {"content": {"application/json": {}}, "description": "Accepted"}},
+    summary="Answer a correction request (訂正の申出) the hub delivered to your agency",
+)
+async def correction_answer(request: Request) -> Response:
+    """An agency node's signed CorrectionAnswer: checked, logged, passed to the portal."""
+    token = await _token(request)
+    container = get_container(request)
+
+    def run() -> dict[str, str]:
+        with unit_of_work(container.session_factory) as session:
+            answer = container.hub_for(session).answer_correction(session=session, token=token)
+            return {"request_id": answer.request_id, "status": "delivered"}
+
+    return JSONResponse(await run_in_threadpool(run))

@@ -54,14 +54,14 @@ def _query_json(message: ExchangeRequest | ProviderQuery) -> bytes:
 
 def _query_fields(data: bytes, names: tuple[str, ...]) -> dict[str, Any]:
     """The text fields ``names`` plus ``items`` and ``issued_at``, checked."""
-    body = _object(data)
+    body = json_object(data)
     try:
         items = body["items"]
         if not isinstance(items, list):
             raise TypeError
-        fields: dict[str, Any] = {name: _text(body[name], 64) for name in names}
-        fields["items"] = tuple(_text(i, 64) for i in items)
-        fields["issued_at"] = datetime.fromisoformat(_text(body["issued_at"], 40))
+        fields: dict[str, Any] = {name: bounded_text(body[name], 64) for name in names}
+        fields["items"] = tuple(bounded_text(i, 64) for i in items)
+        fields["issued_at"] = datetime.fromisoformat(bounded_text(body["issued_at"], 40))
     except (KeyError, TypeError, ValueError) as exc:
         raise MalformedMessageError from exc
     return fields
@@ -89,10 +89,10 @@ class ExchangeRequest:
     def from_json(cls, data: bytes) -> ExchangeRequest:
         """Parse and check the shape; MalformedMessageError on anything else."""
         fields = _query_fields(data, ("request_id", "requester", "procedure", "subject"))
-        purpose = _object(data).get("purpose")
+        purpose = json_object(data).get("purpose")
         if purpose is not None:
             try:
-                fields["purpose"] = _text(purpose, MAX_PURPOSE)
+                fields["purpose"] = bounded_text(purpose, MAX_PURPOSE)
             except (TypeError, ValueError) as exc:
                 raise MalformedMessageError from exc
         return cls(**fields)
@@ -152,7 +152,7 @@ class ProviderAnswer:
     @classmethod
     def from_json(cls, data: bytes) -> ProviderAnswer:
         """Parse and check the shape; MalformedMessageError on anything else."""
-        body = _object(data)
+        body = json_object(data)
         try:
             records = body["records"]
             if not isinstance(records, list):
@@ -163,15 +163,15 @@ class ProviderAnswer:
                     raise TypeError
                 parsed.append(
                     ItemRecord(
-                        item=_text(r["item"], 64),
-                        provider=_text(r["provider"], 64),
+                        item=bounded_text(r["item"], 64),
+                        provider=bounded_text(r["provider"], 64),
                         payload=r["payload"],
-                        updated_at=_text(r["updated_at"], 40),
+                        updated_at=bounded_text(r["updated_at"], 40),
                     )
                 )
             return cls(
-                request_id=_text(body["request_id"], 64),
-                provider=_text(body["provider"], 64),
+                request_id=bounded_text(body["request_id"], 64),
+                provider=bounded_text(body["provider"], 64),
                 records=tuple(parsed),
             )
         except (KeyError, TypeError, ValueError) as exc:
@@ -212,10 +212,10 @@ def _updates(body: dict[str, Any]) -> tuple[RecordUpdate, ...]:
             raise TypeError
         parsed.append(
             RecordUpdate(
-                item=_text(r["item"], 64),
+                item=bounded_text(r["item"], 64),
                 payload=r["payload"],
-                source=_text(r["source"], 128),
-                valid_from=date.fromisoformat(_text(r["valid_from"], 10)),
+                source=bounded_text(r["source"], 128),
+                valid_from=date.fromisoformat(bounded_text(r["valid_from"], 10)),
                 key=key,
             )
         )
@@ -281,11 +281,11 @@ def _update_json(message: UpdateRequest | ProviderUpdate) -> bytes:
 
 
 def _update_fields(data: bytes, names: tuple[str, ...]) -> dict[str, Any]:
-    body = _object(data)
+    body = json_object(data)
     try:
-        fields: dict[str, Any] = {name: _text(body[name], 64) for name in names}
+        fields: dict[str, Any] = {name: bounded_text(body[name], 64) for name in names}
         fields["records"] = _updates(body)
-        fields["issued_at"] = datetime.fromisoformat(_text(body["issued_at"], 40))
+        fields["issued_at"] = datetime.fromisoformat(bounded_text(body["issued_at"], 40))
     except (KeyError, TypeError, ValueError) as exc:
         raise MalformedMessageError from exc
     return fields
@@ -308,15 +308,15 @@ class UpdateReceipt:
     @classmethod
     def from_json(cls, data: bytes) -> UpdateReceipt:
         """Parse and check the shape; MalformedMessageError on anything else."""
-        body = _object(data)
+        body = json_object(data)
         try:
             items = body["items"]
             if not isinstance(items, list):
                 raise TypeError
             return cls(
-                request_id=_text(body["request_id"], 64),
-                owner=_text(body["owner"], 64),
-                items=tuple(_text(i, 64) for i in items),
+                request_id=bounded_text(body["request_id"], 64),
+                owner=bounded_text(body["owner"], 64),
+                items=tuple(bounded_text(i, 64) for i in items),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise MalformedMessageError from exc
@@ -364,7 +364,8 @@ def is_fresh(issued_at: datetime, now: datetime) -> bool:
     return abs(now - issued_at) <= MAX_CLOCK_SKEW
 
 
-def _object(data: bytes) -> dict[str, Any]:
+def json_object(data: bytes) -> dict[str, Any]:
+    """A message body: a JSON object, or MalformedMessageError."""
     try:
         body = json.loads(data)
     except (ValueError, UnicodeDecodeError) as exc:
@@ -374,7 +375,8 @@ def _object(data: bytes) -> dict[str, Any]:
     return body
 
 
-def _text(value: object, limit: int) -> str:
+def bounded_text(value: object, limit: int) -> str:
+    """A non-empty string of at most ``limit`` characters without NUL, or ValueError."""
     if not isinstance(value, str) or not value or len(value) > limit or "\x00" in value:
         raise ValueError
     return value

@@ -19,9 +19,23 @@ from sqlalchemy.orm import Session
 
 from myna import registry
 from myna.network import linkcodes
+from myna.network.corrections import (
+    CORRECTION_ANSWER,
+    CORRECTION_REQUEST,
+    MAX_CORRECTION_MESSAGE_BYTES,
+    CorrectionAnswer,
+    CorrectionDeliveryFailedError,
+    CorrectionNotAllowedError,
+    CorrectionNotPossibleError,
+    CorrectionReceipt,
+    CorrectionRequest,
+    CorrectionUnknownError,
+    ProviderCorrection,
+)
 from myna.network.credentials import credential_for
 from myna.network.domain import (
     HUB,
+    PORTAL,
     ExchangeRequest,
     ItemResult,
     MalformedMessageError,
@@ -37,8 +51,9 @@ from myna.network.domain import (
     UpdateRequest,
     exchange_response_json,
 )
-from myna.network.interfaces import AgencyTransport, Directory
+from myna.network.interfaces import AgencyTransport, CorrectionInbox, Directory
 from myna.network.messages import open_signed, sign
+from myna.network.models import DeliveredCorrection
 from myna.network.replay import admit_once
 from myna.network.transparency import NewEntry
 from myna.network.transparency import append as append_entries
@@ -98,6 +113,7 @@ class Hub:
     settings: Settings
     directory: Directory
     transport: AgencyTransport
+    inbox: CorrectionInbox | None = None
 
     def exchange(self, *, session: Session, token: str) -> ExchangeOutcome:
         """Handle one signed ExchangeRequest end to end (see the module docstring)."""
@@ -200,8 +216,94 @@ class Hub:
             raise MalformedMessageError
         return request, self._person(session, request.requester, request)
 
+    def request_correction(self, *, session: Session, token: str) -> CorrectionReceipt:
+        """訂正の申出: pass a resident's signed correction request to the item's holder.
+
+        Only the portal sends these, for the resident whose session it serves (its link
+        code). The holder must hold the item for that person; it gets the request with
+        its own link code and answers with a receipt. The delivery is remembered (only
+        that holder may answer, once) and logged; a holder that does not take the request
+        raises, so the portal records nothing either.
+        """
+        opened = open_signed(
+            token, session=session, settings=self.settings, max_bytes=MAX_CORRECTION_MESSAGE_BYTES
+        )
+        request = CorrectionRequest.from_json(opened.payload)
+        if request.requester != opened.sender:
+            raise SenderMismatchError(claimed=request.requester, signer=opened.sender)
+        if request.requester != PORTAL:
+            raise CorrectionNotAllowedError(requester=request.requester)
+        my_number = self._person(session, request.requester, request)
+        holders = linkcodes.agencies_holding(session=session, my_number=my_number)
+        owner, item = request.owner, request.item
+        if owner not in holders or not self.directory.provides(owner, item):
+            raise CorrectionNotPossibleError(owner=owner, item=item)
+        delivery = from_attributes(
+            ProviderCorrection, request, link_code=holders[owner], issued_at=utcnow()
+        )
+        hub = credential_for(session=session, settings=self.settings, code=HUB, name=HUB_NAME)
+        try:
+            receipt = CorrectionReceipt.from_json(
+                self._reply(
+                    session, owner, self.transport.correct(owner, sign(delivery.to_json(), hub))
+                )
+            )
+            if receipt.owner != owner or receipt.request_id != request.request_id:
+                raise MalformedMessageError
+        except _UNANSWERED as exc:
+            (failed,) = _unanswered(exc, "owner", owner, (item,))
+            raise CorrectionDeliveryFailedError(owner=owner, reason=failed.detail) from exc
+        subject = str(registry.resident_id_of(session=session, my_number=my_number))
+        session.add(
+            DeliveredCorrection(
+                request_id=request.request_id,
+                requester=request.requester,
+                owner=owner,
+                item=item,
+                subject=subject,
+                delivered_at=utcnow(),
+            )
+        )
+        result = ItemResult(item=item, provider=owner, outcome=Outcome.SUCCESS)
+        self._log(session, request.requester, CORRECTION_REQUEST, None, subject, [result])
+        return receipt
+
+    def answer_correction(self, *, session: Session, token: str) -> CorrectionAnswer:
+        """A holder's signed answer to a correction request it was given: to the portal.
+
+        Refused unless the sender is the holder the hub delivered that request to and it
+        is still unanswered; logged; handed to the portal (the inbox), which tells the
+        resident — all in the caller's transaction.
+        """
+        opened = open_signed(token, session=session, settings=self.settings)
+        answer = CorrectionAnswer.from_json(opened.payload)
+        if answer.owner != opened.sender:
+            raise SenderMismatchError(claimed=answer.owner, signer=opened.sender)
+        admit_once(
+            session=session,
+            request_id=answer.answer_id,
+            requester=answer.owner,
+            issued_at=answer.issued_at,
+        )
+        delivered = session.get(DeliveredCorrection, answer.request_id, with_for_update=True)
+        if (
+            delivered is None
+            or delivered.owner != answer.owner
+            or delivered.item != answer.item
+            or delivered.answered_at is not None
+            or self.inbox is None
+        ):
+            raise CorrectionUnknownError(request_id=answer.request_id, owner=answer.owner)
+        delivered.answered_at = utcnow()
+        self.inbox.answered(session, answer)
+        result = ItemResult(item=answer.item, provider=delivered.requester, outcome=Outcome.SUCCESS)
+        self._log(session, answer.owner, CORRECTION_ANSWER, None, delivered.subject, [result])
+        return answer
+
     @staticmethod
-    def _person(session: Session, sender: str, request: ExchangeRequest | UpdateRequest) -> str:
+    def _person(
+        session: Session, sender: str, request: ExchangeRequest | UpdateRequest | CorrectionRequest
+    ) -> str:
         """Accept the request once (fresh, not a replay); the person its link code names."""
         admit_once(
             session=session,

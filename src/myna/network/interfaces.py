@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from myna.network.corrections import CorrectionAnswer
 
 
 class AgencyTransport(Protocol):
@@ -19,6 +24,18 @@ class AgencyTransport(Protocol):
 
     def publish(self, owner: str, signed_update: str) -> str:
         """Deliver a signed ProviderUpdate to ``owner``; its signed UpdateReceipt."""
+        ...
+
+    def correct(self, owner: str, signed_correction: str) -> str:
+        """Deliver a signed ProviderCorrection to ``owner``; its signed CorrectionReceipt."""
+        ...
+
+
+class CorrectionInbox(Protocol):
+    """Where the hub hands a holder's answer to a resident's correction request (the portal)."""
+
+    def answered(self, session: Session, answer: CorrectionAnswer) -> None:
+        """Record ``answer`` and tell the resident, in the hub's transaction."""
         ...
 
 

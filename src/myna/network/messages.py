@@ -44,6 +44,21 @@ class _Registry(JWSRegistry):
 
 
 REGISTRY = _Registry(algorithms=[ALGORITHM])
+# A message that carries a file (a correction request's evidence, at most 1 MiB) is
+# accepted only where one is expected; every other message keeps the small limit.
+MAX_FILE_TOKEN_BYTES = 3 * 1024 * 1024
+
+
+class _FileRegistry(_Registry):
+    max_payload_length = MAX_FILE_TOKEN_BYTES
+
+
+FILE_REGISTRY = _FileRegistry(algorithms=[ALGORITHM])
+
+
+def registry_for(max_bytes: int) -> JWSRegistry:
+    """The JWS limits for messages of at most ``max_bytes``."""
+    return REGISTRY if max_bytes <= MAX_TOKEN_BYTES else FILE_REGISTRY
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,21 +83,22 @@ def sign(payload: bytes, credential: Credential) -> str:
     certificate = b64(credential.certificate.public_bytes(Encoding.DER))
     header = {"alg": ALGORITHM, "kid": credential.code, "x5c": [certificate]}
     key = ECKey.import_key(credential.private_key)
-    return jws.serialize_compact(header, payload, key, registry=REGISTRY)
+    return jws.serialize_compact(header, payload, key, registry=FILE_REGISTRY)
 
 
 def header_certificate(
-    token: str, *, bad_certificate: Callable[[], Exception]
+    token: str, *, bad_certificate: Callable[[], Exception], max_bytes: int = MAX_TOKEN_BYTES
 ) -> tuple[str, x509.Certificate]:
     """The ``kid`` and the ``x5c`` certificate of a JWS header (RFC 7515 §4.1.4, §4.1.6).
 
     The hub and a node say differently that the certificate does not parse (the node in
     the JPKI's words, having no JPKI database), so the caller names that error.
     """
-    if not token or len(token) > MAX_TOKEN_BYTES or token.count(".") != 2:
+    if not token or len(token) > max_bytes or token.count(".") != 2:
         raise UnsignedMessageError
     try:
-        header = jws.extract_compact(token.encode("ascii"), registry=REGISTRY).headers()
+        extracted = jws.extract_compact(token.encode("ascii"), registry=registry_for(max_bytes))
+        header = extracted.headers()
     except (JoseError, ValueError, UnicodeError) as exc:
         raise MalformedMessageError from exc
     sender = header.get("kid")
@@ -99,10 +115,17 @@ def header_certificate(
 
 
 def open_signed(
-    token: str, *, session: Session, settings: Settings, expected_sender: str | None = None
+    token: str,
+    *,
+    session: Session,
+    settings: Settings,
+    expected_sender: str | None = None,
+    max_bytes: int = MAX_TOKEN_BYTES,
 ) -> OpenedMessage:
     """Verify ``token``'s sender certificate and signature; return sender and payload."""
-    sender, certificate = header_certificate(token, bad_certificate=BadMessageSignatureError)
+    sender, certificate = header_certificate(
+        token, bad_certificate=BadMessageSignatureError, max_bytes=max_bytes
+    )
     try:
         verified = jpki.verify_organization_certificate(
             session=session, settings=settings, certificate=certificate
@@ -117,7 +140,9 @@ def open_signed(
     if not isinstance(public_key, ec.EllipticCurvePublicKey):
         raise BadMessageSignatureError
     try:
-        opened = jws.deserialize_compact(token, ECKey.import_key(public_key), registry=REGISTRY)
+        opened = jws.deserialize_compact(
+            token, ECKey.import_key(public_key), registry=registry_for(max_bytes)
+        )
     except (JoseError, ValueError) as exc:
         raise BadMessageSignatureError from exc
     return OpenedMessage(sender=sender, payload=opened.payload)

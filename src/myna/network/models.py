@@ -49,3 +49,20 @@ class SeenRequest(Base):
     request_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     requester: Mapped[str] = mapped_column(String(64))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class DeliveredCorrection(Base):
+    """A correction request the hub delivered: only its holder may answer it, once.
+
+    ``subject`` is the person's opaque id as in the exchange log (never a MyNumber).
+    """
+
+    __tablename__ = "network_corrections"
+
+    request_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    requester: Mapped[str] = mapped_column(String(64))
+    owner: Mapped[str] = mapped_column(String(64))
+    item: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(String(64))
+    delivered_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -43,6 +43,7 @@ from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from myna import __version__, agencies, jpki
+from myna.network.corrections import MAX_CORRECTION_MESSAGE_BYTES, ProviderCorrection
 from myna.network.domain import (
     HUB,
     ExchangeError,
@@ -54,13 +55,13 @@ from myna.network.domain import (
 from myna.network.interfaces import AgencyTransport
 from myna.network.messages import (
     MAX_TOKEN_BYTES,
-    REGISTRY,
     Credential,
     OpenedMessage,
     header_certificate,
+    registry_for,
 )
 from myna.network.models import LinkCode
-from myna.network.provider import apply_update, respond
+from myna.network.provider import apply_update, receive_correction, respond
 from myna.network.replay import admit_once
 from myna.platform.attributes import from_attributes
 from myna.platform.db import unit_of_work, utcnow
@@ -76,6 +77,7 @@ log = get_logger(__name__)
 MEDIA_TYPE = "application/jose"  # RFC 7515 §9.2.1: a JWS in compact serialisation
 QUERY_PATH = "/network/query"
 UPDATE_PATH = "/network/update"
+CORRECTION_PATH = "/network/correction"
 HEALTH_PATH = "/healthz"
 
 
@@ -316,7 +318,12 @@ def _check_revocation(
 
 
 def verify_hub_message(
-    token: str, *, trust: HubTrust, revocation: RevocationSource, at: datetime | None = None
+    token: str,
+    *,
+    trust: HubTrust,
+    revocation: RevocationSource,
+    at: datetime | None = None,
+    max_bytes: int = MAX_TOKEN_BYTES,
 ) -> OpenedMessage:
     """Verify a message from the hub without the JPKI database: the node's one verifier.
 
@@ -330,7 +337,7 @@ def verify_hub_message(
     """
     moment = at or utcnow()
     sender, certificate = header_certificate(
-        token, bad_certificate=lambda: _verification("malformed_certificate")
+        token, bad_certificate=lambda: _verification("malformed_certificate"), max_bytes=max_bytes
     )
     if sender != trust.hub_code:
         raise SenderMismatchError(claimed=trust.hub_code, signer=sender)
@@ -340,7 +347,9 @@ def verify_hub_message(
     if not isinstance(key, ec.EllipticCurvePublicKey):  # pragma: no cover - checked above
         raise _verification("weak_algorithm")
     try:
-        opened = jws.deserialize_compact(token, ECKey.import_key(key), registry=REGISTRY)
+        opened = jws.deserialize_compact(
+            token, ECKey.import_key(key), registry=registry_for(max_bytes)
+        )
     except (JoseError, ValueError) as exc:
         raise _verification("bad_signature") from exc
     return OpenedMessage(sender=sender, payload=opened.payload)
@@ -383,6 +392,28 @@ def update_on_node(*, session: Session, node: AgencyNode, token: str) -> str:
     )
 
 
+def correction_on_node(*, session: Session, node: AgencyNode, token: str) -> str:
+    """訂正の申出 on a node: verify the hub's delivery, refuse stale or replayed ones, queue."""
+    opened = verify_hub_message(
+        token,
+        trust=node.trust,
+        revocation=node.revocation,
+        max_bytes=MAX_CORRECTION_MESSAGE_BYTES,
+    )
+    correction = ProviderCorrection.from_json(opened.payload)
+    _admit(
+        session,
+        node,
+        correction.owner,
+        correction.request_id,
+        correction.requester,
+        correction.issued_at,
+    )
+    return receive_correction(
+        session=session, correction=correction, owner=node.agency_code, credential=node.credential
+    )
+
+
 def _admit(
     session: Session,
     node: AgencyNode,
@@ -404,10 +435,14 @@ def _error(error: MynaError) -> JSONResponse:
 
 
 _QUERY_BODY = BodyLimit(MEDIA_TYPE, MAX_TOKEN_BYTES, NodeMediaTypeError, MessageTooLargeError)
+# A correction request carries its evidence file: a larger limit, on that path only.
+_CORRECTION_BODY = BodyLimit(
+    MEDIA_TYPE, MAX_CORRECTION_MESSAGE_BYTES, NodeMediaTypeError, MessageTooLargeError
+)
 
 
-async def _body(request: Request) -> str:
-    body = await _QUERY_BODY.read(request)
+async def _body(request: Request, limit: BodyLimit = _QUERY_BODY) -> str:
+    body = await limit.read(request)
     try:
         return body.decode("ascii").strip()
     except UnicodeDecodeError as exc:
@@ -449,9 +484,15 @@ def create_node_app(container: Container, node: AgencyNode) -> FastAPI:
         with unit_of_work(container.session_factory) as session:
             return update_on_node(session=session, node=node, token=token)
 
-    async def handle(request: Request, work: Callable[[str], str], event: str) -> Response:
+    def queue(token: str) -> str:
+        with unit_of_work(container.session_factory) as session:
+            return correction_on_node(session=session, node=node, token=token)
+
+    async def handle(
+        request: Request, work: Callable[[str], str], event: str, limit: BodyLimit = _QUERY_BODY
+    ) -> Response:
         try:
-            token = await _body(request)
+            token = await _body(request, limit)
             signed = await run_in_threadpool(work, token)
         except MynaError as error:
             log.warning(event, agency=node.agency_code, reason=error.code)
@@ -467,6 +508,14 @@ def create_node_app(container: Container, node: AgencyNode) -> FastAPI:
     )
     async def update(request: Request) -> Response:
         return await handle(request, write, "node_update_refused")
+
+    @app.post(
+        CORRECTION_PATH,
+        response_model=None,
+        summary="Queue the hub's signed correction request (訂正の申出)",
+    )
+    async def correction(request: Request) -> Response:
+        return await handle(request, queue, "node_correction_refused", _CORRECTION_BODY)
 
     @app.get(HEALTH_PATH, summary="Liveness: the node answers")
     async def healthz() -> dict[str, str]:
@@ -601,6 +650,10 @@ class HttpTransport:
         """POST ``signed_update`` to the owner's node; its signed receipt."""
         return self._post(owner, UPDATE_PATH, signed_update)
 
+    def correct(self, owner: str, signed_correction: str) -> str:
+        """POST ``signed_correction`` to the owner's node; its signed receipt."""
+        return self._post(owner, CORRECTION_PATH, signed_correction)
+
     def _post(self, provider: str, path: str, message: str) -> str:
         base = self.nodes.get(provider)
         if base is None:
@@ -647,3 +700,9 @@ class RoutingTransport:
         if self.remote.serves(owner):
             return self.remote.publish(owner, signed_update)
         return self.local.publish(owner, signed_update)
+
+    def correct(self, owner: str, signed_correction: str) -> str:
+        """Deliver through the owner's node if it has one, else in-process."""
+        if self.remote.serves(owner):
+            return self.remote.correct(owner, signed_correction)
+        return self.local.correct(owner, signed_correction)

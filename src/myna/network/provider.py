@@ -9,6 +9,11 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from myna import agencies
+from myna.network.corrections import (
+    MAX_CORRECTION_MESSAGE_BYTES,
+    CorrectionReceipt,
+    ProviderCorrection,
+)
 from myna.network.credentials import credential_for
 from myna.network.domain import (
     HUB,
@@ -92,6 +97,40 @@ def apply_update(
     return sign(receipt.to_json(), credential)
 
 
+def receive_correction(
+    *, session: Session, correction: ProviderCorrection, owner: str, credential: Credential
+) -> str:
+    """訂正の申出: queue a verified correction request and sign the receipt."""
+    if correction.owner != owner:
+        raise agencies.ItemNotProvidedError(item=correction.item, agency=owner)
+    if (
+        not agencies.load_catalog()
+        .item(correction.item)
+        .provider.matches(agencies.resolve_agency(session=session, code=owner))
+    ):
+        raise agencies.ItemNotProvidedError(item=correction.item, agency=owner)
+    evidence = correction.evidence
+    reference = agencies.receive_correction(
+        session=session,
+        agency_code=owner,
+        request=agencies.IncomingCorrection(
+            request_id=correction.request_id,
+            requester=correction.requester,
+            link_code=correction.link_code,
+            item=correction.item,
+            field=correction.field,
+            current=correction.current,
+            proposed=correction.proposed,
+            reason=correction.reason,
+            evidence_name=evidence.filename if evidence else None,
+            evidence_type=evidence.media_type if evidence else None,
+            evidence=evidence.content if evidence else None,
+        ),
+    )
+    receipt = CorrectionReceipt(request_id=correction.request_id, owner=owner, reference=reference)
+    return sign(receipt.to_json(), credential)
+
+
 @dataclass
 class InProcessTransport:
     """Embedded mode: every agency answers in this process, over the same session.
@@ -123,6 +162,23 @@ class InProcessTransport:
         return apply_update(
             session=self.session,
             update=ProviderUpdate.from_json(opened.payload),
+            owner=owner,
+            credential=credential,
+        )
+
+    def correct(self, owner: str, signed_correction: str) -> str:
+        """Deliver ``signed_correction`` to ``owner``'s queue; its signed receipt."""
+        opened = open_signed(
+            signed_correction,
+            session=self.session,
+            settings=self.settings,
+            expected_sender=HUB,
+            max_bytes=MAX_CORRECTION_MESSAGE_BYTES,
+        )
+        credential = credential_for(session=self.session, settings=self.settings, code=owner)
+        return receive_correction(
+            session=self.session,
+            correction=ProviderCorrection.from_json(opened.payload),
             owner=owner,
             credential=credential,
         )

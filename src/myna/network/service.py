@@ -1,4 +1,5 @@
-"""Use cases of the network for the rest of Myna: asking (情報照会) and updating (副本の更新).
+"""Use cases of the network for the rest of Myna: asking (情報照会), updating (副本の更新)
+and corrections (訂正の申出).
 
 An agency acting in this process (a municipality's back office, the portal, the license
 system) signs its own message with its own credential and knows the person only by its
@@ -11,6 +12,12 @@ from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
+from myna.network.corrections import (
+    CorrectionAnswer,
+    CorrectionReceipt,
+    CorrectionRequest,
+    Evidence,
+)
 from myna.network.credentials import credential_for
 from myna.network.domain import (
     PORTAL,
@@ -108,6 +115,67 @@ def update_records(
     )
     token = sign(request.to_json(), _credential(session, hub, publisher))
     return hub.update(session=session, token=token)
+
+
+def request_correction(
+    *,
+    session: Session,
+    hub: Hub,
+    resident_id: int,
+    owner: str,
+    item: str,
+    field: str,
+    current: str,
+    proposed: str,
+    reason: str,
+    evidence: Evidence | None = None,
+) -> tuple[str, CorrectionReceipt]:
+    """訂正の申出: the portal passes the logged-in resident's request to the item's holder.
+
+    Returns the request id and the holder's receipt; raises if the hub or the holder
+    refuses, so the caller records nothing.
+    """
+    request = CorrectionRequest(
+        request_id=new_request_id(),
+        requester=PORTAL,
+        owner=owner,
+        subject=link_code_for_resident(
+            session=session, resident_id=resident_id, agency_code=PORTAL
+        ),
+        item=item,
+        field=field,
+        current=current,
+        proposed=proposed,
+        reason=reason,
+        evidence=evidence,
+        issued_at=utcnow(),
+    )
+    token = sign(request.to_json(), _credential(session, hub, PORTAL))
+    return request.request_id, hub.request_correction(session=session, token=token)
+
+
+def answer_correction(
+    *,
+    session: Session,
+    hub: Hub,
+    owner: str,
+    request_id: str,
+    item: str,
+    corrected: bool,
+    reason: str,
+) -> CorrectionAnswer:
+    """The holder (acting in this process) answers a correction request through the hub."""
+    answer = CorrectionAnswer(
+        answer_id=new_request_id(),
+        request_id=request_id,
+        owner=owner,
+        item=item,
+        corrected=corrected,
+        reason=reason,
+        issued_at=utcnow(),
+    )
+    token = sign(answer.to_json(), _credential(session, hub, owner))
+    return hub.answer_correction(session=session, token=token)
 
 
 def _credential(session: Session, hub: Hub, code: str) -> Credential:

@@ -15,22 +15,31 @@ from sqlalchemy.orm import Session
 
 from myna import agencies
 from myna.network.hub import Hub
-from myna.network.interfaces import AgencyTransport
+from myna.network.interfaces import AgencyTransport, CorrectionInbox
 from myna.network.node import HttpTransport, RoutingTransport
 from myna.network.provider import InProcessTransport
 from myna.network.transparency import LogSigner
 from myna.platform.settings import Settings
 
 
-def build_hub(*, session: Session, settings: Settings, remote: HttpTransport | None) -> Hub:
+def build_hub(
+    *,
+    session: Session,
+    settings: Settings,
+    remote: HttpTransport | None,
+    inbox: CorrectionInbox | None = None,
+) -> Hub:
     """The hub for one unit of work: in-process agencies share ``session``.
 
-    Agencies ``remote`` serves (their nodes) are reached over HTTP, the others in-process.
+    Agencies ``remote`` serves (their nodes) are reached over HTTP, the others in-process;
+    answers to correction requests go to ``inbox`` (the portal's).
     """
     transport: AgencyTransport = InProcessTransport(session=session, settings=settings)
     if remote is not None:
         transport = RoutingTransport(remote=remote, local=transport)
-    return Hub(settings=settings, directory=agencies.load_catalog(), transport=transport)
+    return Hub(
+        settings=settings, directory=agencies.load_catalog(), transport=transport, inbox=inbox
+    )
 
 
 def http_transport(settings: Settings) -> HttpTransport | None:

@@ -16,17 +16,14 @@ from enum import StrEnum
 from typing import Any
 
 from myna.platform.errors import N_, MynaError
+from myna.platform.files import DOCUMENT_SIGNATURES
 from myna.platform.urls import is_allowed_external, is_site_path
 
 MAX_ATTACHMENT_BYTES = 2 * 1024 * 1024
 MAX_ATTACHMENTS = 5
 MAX_AGE = 150
 # Media types a notice may carry, with the bytes each file must start with.
-ATTACHMENT_SIGNATURES: dict[str, tuple[bytes, ...]] = {
-    "application/pdf": (b"%PDF-",),
-    "image/png": (b"\x89PNG\r\n\x1a\n",),
-    "image/jpeg": (b"\xff\xd8\xff",),
-}
+ATTACHMENT_SIGNATURES = DOCUMENT_SIGNATURES
 _MUNICIPALITY_CODE = re.compile(r"[0-9]{6}")
 SEGMENT_RULES = (
     "municipality_codes",

@@ -40,6 +40,7 @@ MODEL_MODULES = (
     "myna.notices.models",
     "myna.applications.models",
     "myna.moves.models",
+    "myna.corrections.models",
     "myna.office.models",
     "myna.office.filing_models",
     "myna.partners.models",

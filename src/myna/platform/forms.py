@@ -47,7 +47,7 @@ async def _posted(request: Request) -> dict[str, str]:
 async def _upload(request: Request) -> tuple[dict[str, str], UploadFile | None]:
     """A multipart post with one file (``file``) and text fields; read before the database."""
     try:
-        posted = await request.form(max_files=1, max_fields=5)
+        posted = await request.form(max_files=1, max_fields=40)
     except Exception as error:  # Starlette raises its own parser errors on garbage
         raise InvalidFormInputError from error
     values: dict[str, str] = {}

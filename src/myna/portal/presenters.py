@@ -41,6 +41,7 @@ class RecordView:
     updated_at: datetime
     fields: list[tuple[str, str]]
     payload: dict[str, Any]
+    names: list[str] = field(default_factory=list)  # each field's name, as ``fields``
 
 
 @dataclass
@@ -149,13 +150,10 @@ def self_info_view(
     for result in outcome.results:
         for record in result.records:
             schema = catalog.item(record.item)
+            shown = [spec for spec in schema.fields if spec.name in record.payload]
             fields = [
-                (
-                    _name(spec.label_ja, spec.label_en),
-                    _value(record.payload.get(spec.name), spec),
-                )
-                for spec in schema.fields
-                if spec.name in record.payload
+                (_name(spec.label_ja, spec.label_en), _value(record.payload.get(spec.name), spec))
+                for spec in shown
             ]
             section = sections.get(schema.category)
             if section is None:
@@ -169,6 +167,7 @@ def self_info_view(
                     updated_at=datetime.fromisoformat(record.updated_at),
                     fields=fields,
                     payload=record.payload,
+                    names=[spec.name for spec in shown],
                 )
             )
     unavailable = sorted(
