@@ -18,8 +18,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from myna.agencies.catalog import load_catalog
-from myna.agencies.domain import validate_payload, value_from_text
+from myna.agencies.domain import ItemNotProvidedError, validate_payload, value_from_text
 from myna.agencies.models import AgencyCorrection, AgencyRecord
+from myna.agencies.service import known_agency
 from myna.platform.db import utcnow
 from myna.platform.errors import N_, MynaError, NotFoundError
 
@@ -80,7 +81,13 @@ class CorrectionDecision:
 
 
 def receive_correction(*, session: Session, agency_code: str, request: IncomingCorrection) -> str:
-    """Queue a delivered request; its reference in the queue (the same for a re-delivery)."""
+    """Queue a delivered request; its reference in the queue (the same for a re-delivery).
+
+    Only for an item the agency keeps (:class:`ItemNotProvidedError` otherwise).
+    """
+    catalog = load_catalog()
+    if not catalog.item(request.item).provider.matches(known_agency(catalog, agency_code)):
+        raise ItemNotProvidedError(agency=agency_code, item=request.item)
     existing = session.scalar(
         select(AgencyCorrection).where(AgencyCorrection.request_id == request.request_id)
     )

@@ -109,7 +109,7 @@ def resolve_agency(*, session: Session, code: str) -> Agency:
 # -- the replica store (中間サーバーの副本) --------------------------------------------------
 
 
-def _known_agency(catalog: Catalog, agency_code: str) -> Agency:
+def known_agency(catalog: Catalog, agency_code: str) -> Agency:
     agency = catalog.resolve(agency_code)
     if agency is None:
         raise UnknownAgencyError(agency=agency_code)
@@ -119,7 +119,7 @@ def _known_agency(catalog: Catalog, agency_code: str) -> Agency:
 def upsert_records(*, session: Session, agency_code: str, records: Sequence[RecordWrite]) -> int:
     """Store or replace records of ``agency_code``; every payload is checked first."""
     catalog = load_catalog()
-    agency = _known_agency(catalog, agency_code)
+    agency = known_agency(catalog, agency_code)
     now = utcnow()
     rows: dict[tuple[str, str, str], dict[str, Any]] = {}
     for record in records:
@@ -151,7 +151,7 @@ def answer_query(
     is the one to refuse unknown ones.
     """
     catalog = load_catalog()
-    agency = _known_agency(catalog, agency_code)
+    agency = known_agency(catalog, agency_code)
     for item in items:
         if not catalog.item(item).provider.matches(agency):
             raise ItemNotProvidedError(agency=agency_code, item=item)

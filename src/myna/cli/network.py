@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from myna.cli.common import exit_on_error
 from myna.platform.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from myna.network.messages import Credential
 
 app = typer.Typer(no_args_is_help=True, help="Agency nodes (中間サーバー) in distributed mode.")
 
@@ -30,11 +33,40 @@ def _settings(database_url: str) -> Settings:
     return settings
 
 
+Key = Annotated[Path, typer.Option(help="The agency's private key (PKCS#8 PEM).")]
+Cert = Annotated[Path, typer.Option(help="The agency's certificate (PEM) from org-issue.")]
+PassphraseEnv = Annotated[
+    str | None, typer.Option(help="Environment variable holding the key's passphrase.")
+]
+
+
+def _credential(agency: str, key: Path, cert: Path, passphrase_env: str | None) -> Credential:
+    """The agency's signing credential from its key and certificate files."""
+    from cryptography import x509  # noqa: PLC0415 - keep `myna --help` fast
+    from cryptography.hazmat.primitives import serialization  # noqa: PLC0415
+    from cryptography.hazmat.primitives.asymmetric import ec  # noqa: PLC0415
+
+    from myna.network import node  # noqa: PLC0415
+    from myna.network.messages import Credential  # noqa: PLC0415
+
+    passphrase = os.environ.get(passphrase_env, "").encode() if passphrase_env else None
+    try:
+        private_key = serialization.load_pem_private_key(
+            key.read_bytes(), password=passphrase or None
+        )
+        certificate = x509.load_pem_x509_certificate(cert.read_bytes())
+    except (OSError, ValueError, TypeError) as exc:
+        raise node.NodeConfigurationError(reason=str(exc)) from exc
+    if not isinstance(private_key, ec.EllipticCurvePrivateKey):
+        raise node.NodeConfigurationError(reason="the key is not an EC P-256 key")
+    return Credential(code=agency, certificate=certificate, private_key=private_key)
+
+
 @app.command()
 def serve(
     agency: Agency,
-    key: Annotated[Path, typer.Option(help="The agency's private key (PKCS#8 PEM).")],
-    cert: Annotated[Path, typer.Option(help="The agency's certificate (PEM) from org-issue.")],
+    key: Key,
+    cert: Cert,
     ca_chain: Annotated[
         Path, typer.Option(help="The government CA and root (gov-chain.pem from org-issue).")
     ],
@@ -44,20 +76,14 @@ def serve(
     crl_url: Annotated[
         str, typer.Option(help="The government CA's CRL (default: from the certificate).")
     ] = "",
-    passphrase_env: Annotated[
-        str | None, typer.Option(help="Environment variable holding the key's passphrase.")
-    ] = None,
+    passphrase_env: PassphraseEnv = None,
 ) -> None:
     """Start one agency's node: migrate its database, check its key, answer the hub."""
     import httpx  # noqa: PLC0415 - keep `myna --help` fast
     import uvicorn  # noqa: PLC0415
-    from cryptography import x509  # noqa: PLC0415
-    from cryptography.hazmat.primitives import serialization  # noqa: PLC0415
-    from cryptography.hazmat.primitives.asymmetric import ec  # noqa: PLC0415
 
     from myna.bootstrap import build_container  # noqa: PLC0415
     from myna.network import node  # noqa: PLC0415
-    from myna.network.messages import Credential  # noqa: PLC0415
     from myna.platform.logging import configure_logging  # noqa: PLC0415
     from myna.platform.migrate import upgrade_to_head  # noqa: PLC0415
     from myna.platform.web import SERVER_OPTIONS  # noqa: PLC0415
@@ -65,24 +91,18 @@ def serve(
     settings = _settings(database_url)
     configure_logging(level=settings.log_level, json=settings.log_json)
     with exit_on_error():
-        passphrase = os.environ.get(passphrase_env, "").encode() if passphrase_env else None
+        credential = _credential(agency, key, cert, passphrase_env)
         try:
-            private_key = serialization.load_pem_private_key(
-                key.read_bytes(), password=passphrase or None
-            )
-            certificate = x509.load_pem_x509_certificate(cert.read_bytes())
             trust = node.HubTrust.from_pem(ca_chain.read_bytes())
         except (OSError, ValueError, TypeError) as exc:
             raise node.NodeConfigurationError(reason=str(exc)) from exc
-        if not isinstance(private_key, ec.EllipticCurvePrivateKey):
-            raise node.NodeConfigurationError(reason="the key is not an EC P-256 key")
         client = httpx.Client(timeout=settings.agency_timeout_seconds, trust_env=False)
         agency_node = node.AgencyNode(
             agency_code=agency,
-            credential=Credential(code=agency, certificate=certificate, private_key=private_key),
+            credential=credential,
             trust=trust,
             revocation=node.CrlCache(
-                url=crl_url or node.crl_url_of(certificate),
+                url=crl_url or node.crl_url_of(credential.certificate),
                 client=client,
             ),
         )
@@ -129,3 +149,93 @@ def load(
         source_engine.dispose()
         container.engine.dispose()
     typer.echo(f"{agency}: {written} records loaded")
+
+
+@app.command()
+def corrections(
+    agency: Agency,
+    database_url: DatabaseUrl = "",
+    status: Annotated[str, typer.Option(help="open, corrected, not_corrected or all.")] = "open",
+) -> None:
+    """List the correction requests (訂正の申出) delivered to this agency's node."""
+    from rich.console import Console  # noqa: PLC0415
+    from rich.table import Table  # noqa: PLC0415
+
+    from myna import agencies  # noqa: PLC0415
+    from myna.bootstrap import build_container  # noqa: PLC0415
+    from myna.platform.db import unit_of_work  # noqa: PLC0415
+
+    chosen = None if status == "all" else agencies.CorrectionStatus(status)
+    container = build_container(_settings(database_url))
+    table = Table("id", "received", "item", "field", "proposed", "status")
+    try:
+        with exit_on_error(), unit_of_work(container.session_factory) as session:
+            for row in agencies.correction_queue(
+                session=session, agency_code=agency, status=chosen
+            ):
+                table.add_row(
+                    str(row.id),
+                    row.received_at.isoformat(timespec="seconds"),
+                    row.item_code,
+                    row.field_name or "-",
+                    row.proposed_value,
+                    row.status,
+                )
+    finally:
+        container.engine.dispose()
+    Console().print(table)
+
+
+@app.command("answer-correction")
+def answer_correction(
+    correction_id: Annotated[int, typer.Argument(min=1, help="The request's id (corrections).")],
+    agency: Agency,
+    key: Key,
+    cert: Cert,
+    hub: Annotated[str, typer.Option(help="The hub's (portal's) URL.")],
+    reason: Annotated[str, typer.Option(help="The reason the resident will read.")],
+    corrected: Annotated[
+        bool, typer.Option("--corrected/--not-corrected", help="Whether it is corrected.")
+    ] = False,
+    record: Annotated[int | None, typer.Option(min=1, help="The record to correct.")] = None,
+    field: Annotated[str, typer.Option(help="The field to correct.")] = "",
+    value: Annotated[str, typer.Option(help="The correct value.")] = "",
+    database_url: DatabaseUrl = "",
+    passphrase_env: PassphraseEnv = None,
+) -> None:
+    """Answer one request: correct a record or not, and send the answer through the hub.
+
+    The record is corrected only if the hub takes the answer (one transaction).
+    """
+    import httpx  # noqa: PLC0415
+
+    from myna.bootstrap import build_container  # noqa: PLC0415
+    from myna.network import node  # noqa: PLC0415
+    from myna.platform.db import unit_of_work  # noqa: PLC0415
+
+    settings = _settings(database_url)
+    container = build_container(settings)
+    client = httpx.Client(timeout=settings.agency_timeout_seconds, trust_env=False)
+    try:
+        with exit_on_error():
+            credential = _credential(agency, key, cert, passphrase_env)
+            with unit_of_work(container.session_factory) as session:
+                answer = node.answer_correction_on_node(
+                    session=session,
+                    node_agency=agency,
+                    credential=credential,
+                    correction_id=correction_id,
+                    corrected=corrected,
+                    reason=reason,
+                    record_id=record,
+                    field=field,
+                    value=value,
+                    send=lambda token: node.post_to_hub(
+                        client, hub, "/network/correction-answer", token
+                    ),
+                )
+    finally:
+        client.close()
+        container.engine.dispose()
+    outcome = "corrected" if answer.corrected else "not corrected"
+    typer.echo(f"{answer.request_id}: {outcome}; the answer was delivered through the hub")

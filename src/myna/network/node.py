@@ -43,7 +43,11 @@ from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from myna import __version__, agencies, jpki
-from myna.network.corrections import MAX_CORRECTION_MESSAGE_BYTES, ProviderCorrection
+from myna.network.corrections import (
+    MAX_CORRECTION_MESSAGE_BYTES,
+    CorrectionAnswer,
+    ProviderCorrection,
+)
 from myna.network.domain import (
     HUB,
     ExchangeError,
@@ -51,6 +55,7 @@ from myna.network.domain import (
     ProviderQuery,
     ProviderUpdate,
     SenderMismatchError,
+    new_request_id,
 )
 from myna.network.interfaces import AgencyTransport
 from myna.network.messages import (
@@ -59,6 +64,7 @@ from myna.network.messages import (
     OpenedMessage,
     header_certificate,
     registry_for,
+    sign,
 )
 from myna.network.models import LinkCode
 from myna.network.provider import apply_update, receive_correction, respond
@@ -412,6 +418,67 @@ def correction_on_node(*, session: Session, node: AgencyNode, token: str) -> str
     return receive_correction(
         session=session, correction=correction, owner=node.agency_code, credential=node.credential
     )
+
+
+class HubRefusedError(ExchangeError, code="hub_refused", status_code=502):
+    message = N_("The hub refused the message ({reason}). Nothing was changed.")
+
+
+def post_to_hub(client: httpx.Client, hub_url: str, path: str, token: str) -> bytes:
+    """POST a signed message to the hub (the portal); its answer, or HubRefusedError."""
+    try:
+        response = client.post(
+            hub_url.rstrip("/") + path,
+            content=token.encode("ascii"),
+            headers={"content-type": MEDIA_TYPE},
+        )
+    except httpx.HTTPError as exc:
+        raise HubRefusedError(reason=type(exc).__name__) from exc
+    if response.status_code != 200:
+        raise HubRefusedError(reason=_error_code(response))
+    return response.content
+
+
+def answer_correction_on_node(
+    *,
+    session: Session,
+    node_agency: str,
+    credential: Credential,
+    correction_id: int,
+    corrected: bool,
+    reason: str,
+    record_id: int | None,
+    field: str,
+    value: str,
+    send: Callable[[str], object],
+) -> CorrectionAnswer:
+    """A node's staff answers a correction request from its queue, through the hub.
+
+    The decision (and the corrected record) is written in ``session``'s transaction and
+    the signed answer sent with ``send``; if the hub refuses it, ``send`` raises and the
+    caller's transaction rolls back: nothing is corrected that the resident is not told.
+    """
+    decision = agencies.decide_correction(
+        session=session,
+        agency_code=node_agency,
+        correction_id=correction_id,
+        corrected=corrected,
+        reason=reason,
+        record_id=record_id,
+        field=field,
+        value=value,
+    )
+    answer = CorrectionAnswer(
+        answer_id=new_request_id(),
+        request_id=decision.request_id,
+        owner=node_agency,
+        item=decision.item,
+        corrected=decision.corrected,
+        reason=decision.reason,
+        issued_at=utcnow(),
+    )
+    send(sign(answer.to_json(), credential))
+    return answer
 
 
 def _admit(

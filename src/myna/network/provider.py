@@ -103,12 +103,6 @@ def receive_correction(
     """訂正の申出: queue a verified correction request and sign the receipt."""
     if correction.owner != owner:
         raise agencies.ItemNotProvidedError(item=correction.item, agency=owner)
-    if (
-        not agencies.load_catalog()
-        .item(correction.item)
-        .provider.matches(agencies.resolve_agency(session=session, code=owner))
-    ):
-        raise agencies.ItemNotProvidedError(item=correction.item, agency=owner)
     evidence = correction.evidence
     reference = agencies.receive_correction(
         session=session,

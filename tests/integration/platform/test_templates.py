@@ -68,6 +68,9 @@ CONTEXT = {
                         provider_label="千代田区",
                         updated_at=datetime(2026, 6, 1, tzinfo=UTC),
                         fields=[("課税年度", "2026")],
+                        names=["assessment_year"],
+                        provider="muni-131016",
+                        item="resident-tax",
                     )
                 ],
             )
@@ -77,6 +80,50 @@ CONTEXT = {
     "filters": SimpleNamespace(since=None, until=None, agency="", item=""),
     "agencies": [("muni-131016", "千代田区")],
     "items": [("resident-tax", "住民税")],
+    # corrections: the resident's form and list, the office's request
+    "target": SimpleNamespace(
+        owner="muni-131016",
+        owner_name="千代田区",
+        item="resident-tax",
+        item_name="住民税",
+        fields=[SimpleNamespace(name="total_income", label="合計所得金額", current="1円")],
+    ),
+    "values": {"field": "total_income", "proposed": "2円", "reason": "r"},
+    "problems": {
+        "reason": "Say why the information is wrong (for example, since when it changed)."
+    },
+    "requests": [],
+    "sent": True,
+    "office_correction": SimpleNamespace(
+        id=1,
+        agency_code="muni-131016",
+        agency_name="千代田区",
+        item_name="住民税",
+        field_name="total_income",
+        field_label="合計所得金額",
+        current="1円",
+        proposed="2円",
+        reason="r",
+        evidence_name="a.png",
+        evidence_type="image/png",
+        status="open",
+        answer_reason=None,
+        received_at=datetime(2026, 11, 28, tzinfo=UTC),
+        answered_at=None,
+        records=[
+            SimpleNamespace(
+                id=1,
+                key="",
+                fields=[("total_income", "合計所得金額", "1")],
+                updated_at=datetime(2026, 11, 28, tzinfo=UTC),
+            )
+        ],
+        field_choices=[("total_income", "合計所得金額")],
+    ),
+    "office_correction_error": "",
+    "office_correction_done": False,
+    "office_corrections": [],
+    "office_correction_status": "open",
     "rows": [
         SimpleNamespace(
             index=0,
