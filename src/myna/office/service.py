@@ -131,6 +131,12 @@ class InvalidStaffError(OfficeError):
     )
 
 
+class StaffNotFoundError(OfficeError):
+    code = "staff_not_found"
+    message = N_("No staff account has the login ID {login}. Please check the login ID.")
+    status_code = 404
+
+
 class WeakPasswordError(OfficeError):
     code = "weak_password"
     message = N_("The password must be at least {length} characters. Please choose a longer one.")
@@ -274,10 +280,14 @@ def _read(row: StaffMember) -> StaffRead:
 def current_code(
     *, session: Session, settings: Settings, login_id: str, at: float | None = None
 ) -> str:
-    """The account's TOTP code at ``at`` (for tests and the operator's recovery tools)."""
-    row = _by_login(session, login_id)
+    """The account's TOTP code at ``at`` (for tests and the operator's recovery tools).
+
+    An unknown login ID is said as such: this is an operator's tool, not a login form,
+    so there is no guessing to slow down and no lockout to warn of.
+    """
+    row = _by_login(session, login_id.strip())
     if row is None:
-        raise InvalidCredentialsError
+        raise StaffNotFoundError(login=login_id.strip()[:64])
     secret = open_secret(row.totp_secret, settings=settings, login_id=row.login_id)
     return pyotp.TOTP(secret).at(int(time.time() if at is None else at))
 
