@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from myna import registry
+from myna import reference
 from myna.applications import service as applications
 from myna.applications.domain import STATUS_LABELS
 from myna.applications.models import Application
@@ -240,7 +240,7 @@ def create_staff(
     password: str,
 ) -> NewStaff:
     """Create a staff account with a fresh TOTP secret; the URI is returned only here."""
-    municipality = registry.get_municipality(session=session, code=municipality_code)
+    municipality = reference.get_municipality(session=session, code=municipality_code)
     login_id = login_id.strip()
     display_name = display_name.strip()
     if not _valid_login(login_id) or not display_name or len(display_name) > 100:
@@ -414,8 +414,8 @@ def get_staff(*, session: Session, staff_id: int) -> StaffRead:
 def municipality_name(*, session: Session, code: str) -> str:
     """The municipality's full name, or its code when the registry does not know it."""
     try:
-        return registry.get_municipality(session=session, code=code).full_name
-    except registry.MunicipalityNotFoundError:
+        return reference.get_municipality(session=session, code=code).full_name
+    except reference.MunicipalityNotFoundError:
         return code
 
 
@@ -426,7 +426,7 @@ def dashboard(
     code = municipality_code or staff.municipality_code
     if code != staff.municipality_code:
         raise OtherMunicipalityError
-    municipality = registry.get_municipality(session=session, code=code)
+    municipality = reference.get_municipality(session=session, code=code)
     colleagues = session.scalars(
         select(StaffMember)
         .where(StaffMember.municipality_code == code)
