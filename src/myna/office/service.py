@@ -60,17 +60,24 @@ _HKDF_INFO = b"myna office totp-secret v1"
 
 
 class StaffRole(enum.StrEnum):
-    """What a staff member may do: 担当者, 管理職 (approves), システム管理者."""
+    """What a staff member may do: 担当者, 管理職 (approves), システム管理者, and the platform's.
+
+    ``platform-admin`` (プラットフォーム管理者) is the platform operator's: it reviews the
+    organisations that use the Mynaportal API (``/office/partners``) and decides nothing
+    about a municipality's applications (it sees them as a clerk of its own municipality).
+    """
 
     CLERK = "clerk"
     SUPERVISOR = "supervisor"
     ADMIN = "admin"
+    PLATFORM_ADMIN = "platform-admin"
 
 
 ROLE_LABELS = {
     StaffRole.CLERK: N_("Clerk"),
     StaffRole.SUPERVISOR: N_("Supervisor"),
     StaffRole.ADMIN: N_("Administrator"),
+    StaffRole.PLATFORM_ADMIN: N_("Platform administrator"),
 }
 
 
@@ -398,6 +405,14 @@ def staff_names(
         )
     )
     return {row.id: row.display_name for row in rows}
+
+
+def platform_administrator(*, session: Session, staff_id: int) -> str | None:
+    """The display name of staff member ``staff_id`` if a platform administrator, else None."""
+    row = session.get(StaffMember, staff_id)
+    if row is None or row.role != StaffRole.PLATFORM_ADMIN.value:
+        return None
+    return row.display_name
 
 
 def get_staff(*, session: Session, staff_id: int) -> StaffRead:
