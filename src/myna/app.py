@@ -46,6 +46,7 @@ from myna.partners.consent_views import router as consent_router
 from myna.partners.oauth_api import router as oauth_router
 from myna.partners.organization_views import router as organization_router
 from myna.partners.resource_api import router as partner_resource_router
+from myna.partners.review_views import router as partner_review_router
 from myna.platform.db import unit_of_work
 from myna.platform.errors import MynaError
 from myna.platform.i18n import gettext as _
@@ -123,6 +124,7 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(correction_router)
     app.include_router(consent_router)
     app.include_router(organization_router)
+    app.include_router(partner_review_router)
     app.include_router(services_router)
     app.include_router(services_api_router)
     app.include_router(filings_api_router)

@@ -21,6 +21,7 @@ from myna.jpki import service as jpki_service
 from myna.moves import service as moves
 from myna.network import credentials, transparency
 from myna.network.node import HttpTransport
+from myna.office import service as office
 from myna.partners import organizations
 from myna.platform.db import import_all_models, make_engine, make_session_factory
 from myna.platform.ratelimit import RateLimiter
@@ -67,6 +68,13 @@ class Container:
     def jwks_cache(self) -> organizations.JwksCache:
         """Partners' key sets fetched from their jwks_uris, shared by the worker threads."""
         return organizations.JwksCache()
+
+    def platform_administrator(self, session: Session, staff_id: int) -> str | None:
+        """The name of a logged-in staff member who administers the platform, else None.
+
+        Partners' review pages ask this rather than the back office, which sits below them.
+        """
+        return office.platform_administrator(session=session, staff_id=staff_id)
 
     def hub_for(self, session: Session) -> network.Hub:
         """The hub for one unit of work (in-process agencies share ``session``).

@@ -25,7 +25,9 @@ def add_staff(
     municipality: Annotated[str, typer.Option(help="Local government code, e.g. 131016.")],
     login: Annotated[str, typer.Option(help="Login ID (letters, digits, . _ -).")],
     name: Annotated[str, typer.Option(help="Display name, e.g. 山本.")],
-    role: Annotated[StaffRole, typer.Option(help="clerk, supervisor or admin.")] = StaffRole.CLERK,
+    role: Annotated[
+        StaffRole, typer.Option(help="clerk, supervisor, admin or platform-admin.")
+    ] = StaffRole.CLERK,
     password: Annotated[
         str,
         typer.Option(

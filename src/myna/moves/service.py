@@ -44,6 +44,7 @@ from myna.moves.models import Move, MoveMember
 from myna.platform.clock import today_in_japan
 from myna.platform.db import utcnow
 from myna.platform.errors import N_, MynaError, NotFoundError
+from myna.platform.i18n import format_date
 from myna.platform.i18n import gettext as _
 
 MOVE_OUT = "moving-out"
@@ -228,6 +229,11 @@ class MemberView:
     relation: str
     certificate: dict[str, Any] | None
 
+    @property
+    def birth_date(self) -> date | None:
+        """The date of birth the certificate information gives, as a date (for 和暦)."""
+        return None if self.certificate is None else _date(self.certificate.get("birth_date"))
+
 
 @dataclass(frozen=True, slots=True)
 class Step:
@@ -273,6 +279,10 @@ class MoveView:
     def member_names(self) -> str:
         return "、".join(m.name for m in self.members)
 
+    def move_in_refusal(self, today: date) -> MoveError | None:
+        """Why the move-in cannot be completed on ``today``, or None (see the function)."""
+        return move_in_refusal(status=self.status, move_in_date=self.move_in_date, today=today)
+
     @property
     def steps(self) -> list[Step]:
         """Move-out filed → certificate information sent → move-in completed."""
@@ -289,6 +299,23 @@ class MoveView:
                 self.completed_at,
             ),
         ]
+
+
+def move_in_refusal(*, status: MoveStatus, move_in_date: date, today: date) -> MoveError | None:
+    """Why the move-in cannot be completed on ``today``, or None when it can.
+
+    The one rule: :func:`complete_move_in` raises what this returns, and the back office
+    offers 「転入を完了する」 only when it returns None.
+    """
+    if status is MoveStatus.COMPLETED:
+        return MoveAlreadyCompletedError()
+    if status is MoveStatus.CANCELLED:
+        return MoveCancelledError()
+    if status is not MoveStatus.CERTIFICATE_SENT:
+        return CertificateNotArrivedError()
+    if today < move_in_date:
+        return BeforeReservedDayError(day=format_date(move_in_date))
+    return None
 
 
 # --- filing ------------------------------------------------------------------------------
@@ -498,11 +525,34 @@ def moves_of_resident(*, session: Session, resident_id: int) -> list[MoveView]:
     return [_view(session, row) for row in rows]
 
 
-def move_ins_for(*, session: Session, municipality_code: str) -> list[MoveView]:
-    """The move-in reservations of a municipality: open ones by reserved day, then done ones."""
+# Which move-ins a list shows: not yet done, completed, or every one.
+OPEN_MOVES = (MoveStatus.FILED, MoveStatus.CERTIFICATE_SENT)
+MOVE_LISTS: dict[str, tuple[MoveStatus, ...]] = {
+    "open": OPEN_MOVES,
+    "completed": (MoveStatus.COMPLETED,),
+    "cancelled": (MoveStatus.CANCELLED,),
+    "all": tuple(MoveStatus),
+}
+
+
+def move_ins_for(
+    *,
+    session: Session,
+    municipality_code: str,
+    statuses: Sequence[MoveStatus] = tuple(MoveStatus),
+) -> list[MoveView]:
+    """The move-in reservations of a municipality: open ones by reserved day, then done ones.
+
+    ``statuses`` narrows the list, to the completed ones for instance.
+    """
     rows = list(
         session.scalars(
-            select(Move).where(Move.to_municipality_code == municipality_code).order_by(Move.id)
+            select(Move)
+            .where(
+                Move.to_municipality_code == municipality_code,
+                Move.status.in_([status.value for status in statuses]),
+            )
+            .order_by(Move.id)
         )
     )
     rows.sort(key=lambda m: (m.status == MoveStatus.COMPLETED.value, m.move_in_date, m.id))
@@ -917,14 +967,11 @@ def complete_move_in(
     """
     move = _move_for(session, move_id, municipality_code)
     today = today or today_in_japan()
-    if move.status == MoveStatus.COMPLETED.value:
-        raise MoveAlreadyCompletedError
-    if move.status == MoveStatus.CANCELLED.value:
-        raise MoveCancelledError
-    if move.status != MoveStatus.CERTIFICATE_SENT.value:
-        raise CertificateNotArrivedError
-    if today < move.move_in_date:
-        raise BeforeReservedDayError(day=move.move_in_date.isoformat())
+    refusal = move_in_refusal(
+        status=MoveStatus(move.status), move_in_date=move.move_in_date, today=today
+    )
+    if refusal is not None:
+        raise refusal
     now = utcnow()
     arriving = agencies.municipality_agency_code(move.to_municipality_code)
     member_ids = [m.resident_id for m in _member_rows(session, move.id)]

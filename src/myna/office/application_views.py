@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -29,10 +30,11 @@ from myna.applications.domain import (
 )
 from myna.applications.service import ApplicationRead, EventRead
 from myna.moves import service as moves
-from myna.office import filings
+from myna.office import applicants, filings
 from myna.office import service as office
 from myna.office.service import OfficeError, StaffRead, StaffRole
 from myna.office.views import templates
+from myna.platform.clock import today_in_japan
 from myna.platform.errors import N_, MynaError
 from myna.platform.i18n import format_date
 from myna.platform.i18n import gettext as _
@@ -48,6 +50,8 @@ PAGE_SIZE = 20
 # A decision (決裁) that ends the application is the supervisor's.
 APPROVAL_STATUSES = frozenset({ApplicationStatus.COMPLETED, ApplicationStatus.REJECTED})
 APPROVER_ROLES = frozenset({StaffRole.SUPERVISOR, StaffRole.ADMIN})
+SearchText = Annotated[str, Query(max_length=applicants.MAX_QUERY_LENGTH * 2)]
+DateText = Annotated[str, Query(max_length=32)]
 # Longer comments get the domain's own message; this only stops absurd bodies.
 CommentField = Annotated[str, Form(max_length=MAX_COMMENT_LENGTH * 4)]
 ChoiceField = Annotated[str, Form(max_length=64)]
@@ -203,6 +207,9 @@ def _detail_page(
         session=db, receipt_number=receipt_number, municipality_code=staff.municipality_code
     )
     check = filings.check_signature(session=db, settings=_settings(request), application=item)
+    identity = applicants.applicant(
+        session=db, hub=get_container(request).hub_for(db), application=item
+    )
     events = applications.history(session=db, application_id=item.id)
     return templates.page(
         request,
@@ -212,6 +219,7 @@ def _detail_page(
         office_app_municipality=office.municipality_name(session=db, code=staff.municipality_code),
         office_app=item,
         office_app_check=check,
+        office_app_identity=identity,
         office_app_groups=_data_groups(item),
         office_app_files=applications.attachments(session=db, application_id=item.id),
         office_app_history=events,
@@ -230,24 +238,64 @@ def _detail_page(
 # --- pages -----------------------------------------------------------------------------
 
 
+def _criteria(
+    status: str, q: str, receipt: str, procedure: str, filed_from: str, filed_to: str
+) -> applicants.Criteria:
+    """The list's criteria; an unknown status is "any", bad dates raise with the reason."""
+    return applicants.criteria_from(
+        name=q,
+        receipt=receipt,
+        procedure=procedure,
+        filed_from=filed_from,
+        filed_to=filed_to,
+        status=status if status in {s.value for s in ApplicationStatus} else "",
+    )
+
+
 @router.get(BASE, response_class=HTMLResponse)
 def list_page(
     request: Request,
     current: CurrentStaff,
     status: Annotated[str, Query(max_length=32)] = "",
     page: Annotated[PageNumber, Query()] = 1,
+    q: SearchText = "",
+    receipt: SearchText = "",
+    procedure: Annotated[str, Query(max_length=64)] = "",
+    filed_from: Annotated[str, Query(alias="from", max_length=32)] = "",
+    filed_to: Annotated[str, Query(alias="to", max_length=32)] = "",
 ) -> Response:
-    chosen = status if status in {s.value for s in ApplicationStatus} else ""
+    typed = {
+        "q": q,
+        "receipt": receipt,
+        "procedure": procedure,
+        "from": filed_from,
+        "to": filed_to,
+        "status": status,
+    }
+    error: MynaError | None = None
     with transaction(request) as db:
         staff = office.get_staff(session=db, staff_id=current.staff_id)
-        found = applications.list_applications(
-            session=db,
-            municipality_code=staff.municipality_code,
-            status=ApplicationStatus(chosen) if chosen else None,
-            page=page,
-            page_size=PAGE_SIZE,
+        try:
+            criteria = _criteria(status, q, receipt, procedure, filed_from, filed_to)
+        except applicants.DATE_ERRORS as refused:
+            error, criteria = refused, applicants.Criteria()
+        found = (
+            applications.ApplicationPage(items=[], total=0, page=1, page_size=PAGE_SIZE)
+            if error is not None
+            else applicants.search(
+                session=db,
+                municipality_code=staff.municipality_code,
+                criteria=criteria,
+                page=page,
+                page_size=PAGE_SIZE,
+            )
         )
+        kana = applicants.kana_of(session=db, application_ids=[i.id for i in found.items])
         municipality = office.municipality_name(session=db, code=staff.municipality_code)
+        procedures = applicants.procedures_filed(
+            session=db, municipality_code=staff.municipality_code
+        )
+    query = criteria.query_string() if error is None else typed
     return templates.page(
         request,
         "office/applications.html",
@@ -255,9 +303,45 @@ def list_page(
         office_app_staff=staff,
         office_app_municipality=municipality,
         office_app_page=found,
-        office_app_status=chosen,
+        office_app_kana=kana,
+        office_app_status=criteria.status,
         office_app_statuses=[(s.value, _(STATUS_LABELS[s])) for s in ApplicationStatus],
+        office_app_procedures=procedures,
+        office_app_query=query,
+        office_app_query_string=urlencode({k: v for k, v in query.items() if v}),
+        office_app_search_error=None if error is None else error.localized(),
+        status_code=200 if error is None else error.status_code,
         headers=NO_STORE,
+    )
+
+
+@router.get(BASE + ".csv")
+def list_csv(
+    request: Request,
+    current: CurrentStaff,
+    status: Annotated[str, Query(max_length=32)] = "",
+    q: SearchText = "",
+    receipt: SearchText = "",
+    procedure: Annotated[str, Query(max_length=64)] = "",
+    filed_from: Annotated[str, Query(alias="from", max_length=32)] = "",
+    filed_to: Annotated[str, Query(alias="to", max_length=32)] = "",
+) -> Response:
+    """The filtered list as CSV: UTF-8 with a byte order mark, so Excel reads it right."""
+    criteria = _criteria(status, q, receipt, procedure, filed_from, filed_to)
+    with transaction(request) as db:
+        staff = office.get_staff(session=db, staff_id=current.staff_id)
+        text = applicants.export_csv(
+            session=db, municipality_code=staff.municipality_code, criteria=criteria
+        )
+    name = f"applications-{staff.municipality_code}-{today_in_japan().isoformat()}.csv"
+    return Response(
+        "\ufeff" + text,
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": filings.content_disposition(name),
+            "X-Content-Type-Options": "nosniff",
+            **NO_STORE,
+        },
     )
 
 

@@ -39,7 +39,7 @@ from joserfc.jwk import ECKey, RSAKey
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from myna import jpki, registry
+from myna import jpki, reference
 from myna.applications import service as applications
 from myna.applications.service import ApplicationRead
 from myna.office.filing_models import (
@@ -151,7 +151,7 @@ def register_client(
     *, session: Session, municipality_code: str, name: str, public_jwk: dict[str, Any]
 ) -> ApiClientRead:
     """Register a municipality's API client with its ES256 public JWK."""
-    municipality = registry.get_municipality(session=session, code=municipality_code)
+    municipality = reference.get_municipality(session=session, code=municipality_code)
     name = name.strip()
     if not name or len(name) > MAX_NAME_LENGTH:
         raise InvalidClientNameError(limit=MAX_NAME_LENGTH)

@@ -1,10 +1,10 @@
-"""Back-office (申請管理) tables: municipal staff accounts (their sessions are the platform's)."""
+"""Back-office (申請管理) tables: staff accounts (their sessions are the platform's), applicants."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import Integer, String, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from myna.platform.db import Base, UTCDateTime
@@ -33,3 +33,27 @@ class StaffMember(Base):
     failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ApplicantIdentity(Base):
+    """Who filed an application: J-LIS's 本人確認情報 as the municipality received it.
+
+    Asked through the hub once, when staff first open the application (procedure
+    ``e-application-review``, item ``basic-info``), so the exchange is in the applicant's
+    やりとり履歴. ``search_key`` is the name, its kana and the certificate's name folded
+    for search (``catalog.domain.normalise``).
+    """
+
+    __tablename__ = "office_applicant_identities"
+
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"), primary_key=True
+    )
+    municipality_code: Mapped[str] = mapped_column(String(6), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    name_kana: Mapped[str] = mapped_column(String(200))
+    birth_date: Mapped[date | None] = mapped_column(Date())
+    sex: Mapped[int | None] = mapped_column(Integer)
+    address: Mapped[str] = mapped_column(String(400))
+    search_key: Mapped[str] = mapped_column(String(800))
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime())

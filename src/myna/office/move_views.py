@@ -1,10 +1,12 @@
 """Back-office pages for moves: reservations of move-in and their completion (転入予約).
 
-``GET /office/moves`` lists the move-in reservations made to the staff member's
-municipality, ``GET /office/moves/{id}`` shows one with the move-out certificate
-information (転出証明書情報) once it arrived, and ``POST /office/moves/{id}/complete``
-completes the move-in in one transaction (:func:`myna.moves.service.complete_move_in`).
-Another municipality's move is "not found".
+``GET /office/moves?show=open|completed|cancelled|all`` lists the move-in reservations
+made to the staff member's municipality (the open ones unless asked otherwise),
+``GET /office/moves/{id}`` shows one with the move-out certificate information
+(転出証明書情報) once it arrived, and ``POST /office/moves/{id}/complete`` completes the
+move-in in one transaction (:func:`myna.moves.service.complete_move_in`). The button is
+offered only when the service's own rule (:func:`myna.moves.service.move_in_refusal`)
+lets it succeed. Another municipality's move is "not found".
 """
 
 from __future__ import annotations
@@ -14,11 +16,12 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from myna import registry
 from myna.moves import service as moves
 from myna.office import service as office
 from myna.office.views import templates
 from myna.platform.clock import today_in_japan
+from myna.platform.errors import N_
+from myna.platform.i18n import gettext as _
 from myna.platform.params import RowId
 from myna.platform.sessions import CsrfField, CurrentStaff, StaffBrowser, as_staff, check_csrf
 from myna.platform.web import get_container, transaction
@@ -26,22 +29,38 @@ from myna.platform.web import get_container, transaction
 router = APIRouter(include_in_schema=False)
 NO_STORE = {"Cache-Control": "no-store"}
 MoveId = Annotated[RowId, Path()]
+# The lists a clerk can choose, in the order of the choices on the page.
+LISTS = {
+    "open": N_("Open move-ins"),
+    "completed": N_("Completed move-ins"),
+    "cancelled": N_("Cancelled move-ins"),
+    "all": N_("All move-ins"),
+}
 
 
 @router.get("/office/moves", response_class=HTMLResponse)
-def moves_page(request: Request, current: CurrentStaff) -> Response:
+def moves_page(
+    request: Request,
+    current: CurrentStaff,
+    show: Annotated[str, Query(max_length=16)] = "open",
+) -> Response:
+    chosen = show if show in LISTS else "open"
     with transaction(request) as db:
         staff = office.get_staff(session=db, staff_id=current.staff_id)
-        municipality_name = registry.get_municipality(
-            session=db, code=staff.municipality_code
-        ).full_name
-        listed = moves.move_ins_for(session=db, municipality_code=staff.municipality_code)
+        municipality_name = office.municipality_name(session=db, code=staff.municipality_code)
+        listed = moves.move_ins_for(
+            session=db,
+            municipality_code=staff.municipality_code,
+            statuses=moves.MOVE_LISTS[chosen],
+        )
     return templates.page(
         request,
         "office/moves.html",
         csrf_token=current.csrf_token,
         office_move_municipality=municipality_name,
         office_moves=listed,
+        office_move_show=chosen,
+        office_move_lists=[(value, _(label)) for value, label in LISTS.items()],
         headers=NO_STORE,
     )
 
@@ -64,11 +83,16 @@ def _detail(
         office_move=move,
         office_move_error=error,
         office_move_done=done,
-        office_move_can_complete=move.status is moves.MoveStatus.CERTIFICATE_SENT
-        and today_in_japan() >= move.move_in_date,
+        office_move_refusal=_refusal(move),
         status_code=status_code,
         headers=NO_STORE,
     )
+
+
+def _refusal(move: moves.MoveView) -> str:
+    """Why 「転入を完了する」 would be refused today, in the reader's language; "" if not."""
+    refusal = move.move_in_refusal(today_in_japan())
+    return "" if refusal is None else refusal.localized()
 
 
 @router.get("/office/moves/{move_id}", response_class=HTMLResponse)
@@ -80,9 +104,7 @@ def move_page(
 ) -> Response:
     with transaction(request) as db:
         staff = office.get_staff(session=db, staff_id=current.staff_id)
-        municipality_name = registry.get_municipality(
-            session=db, code=staff.municipality_code
-        ).full_name
+        municipality_name = office.municipality_name(session=db, code=staff.municipality_code)
         move = moves.get_move_in(
             session=db, move_id=move_id, municipality_code=staff.municipality_code
         )
@@ -114,9 +136,7 @@ def complete_move(
                     actor=f"staff:{staff.id}",
                 )
         except moves.MoveError as error:
-            municipality_name = registry.get_municipality(
-                session=db, code=staff.municipality_code
-            ).full_name
+            municipality_name = office.municipality_name(session=db, code=staff.municipality_code)
             move = moves.get_move_in(
                 session=db, move_id=move_id, municipality_code=staff.municipality_code
             )

@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from myna import registry
+from myna import reference
 from myna.applications import service as applications
 from myna.applications.domain import STATUS_LABELS
 from myna.applications.models import Application
@@ -60,17 +60,24 @@ _HKDF_INFO = b"myna office totp-secret v1"
 
 
 class StaffRole(enum.StrEnum):
-    """What a staff member may do: 担当者, 管理職 (approves), システム管理者."""
+    """What a staff member may do: 担当者, 管理職 (approves), システム管理者, and the platform's.
+
+    ``platform-admin`` (プラットフォーム管理者) is the platform operator's: it reviews the
+    organisations that use the Mynaportal API (``/office/partners``) and decides nothing
+    about a municipality's applications (it sees them as a clerk of its own municipality).
+    """
 
     CLERK = "clerk"
     SUPERVISOR = "supervisor"
     ADMIN = "admin"
+    PLATFORM_ADMIN = "platform-admin"
 
 
 ROLE_LABELS = {
     StaffRole.CLERK: N_("Clerk"),
     StaffRole.SUPERVISOR: N_("Supervisor"),
     StaffRole.ADMIN: N_("Administrator"),
+    StaffRole.PLATFORM_ADMIN: N_("Platform administrator"),
 }
 
 
@@ -129,6 +136,12 @@ class InvalidStaffError(OfficeError):
         "The login ID must be 3 to 64 letters, digits, dots, hyphens or underscores, and "
         "the name must not be empty. Please correct them."
     )
+
+
+class StaffNotFoundError(OfficeError):
+    code = "staff_not_found"
+    message = N_("No staff account has the login ID {login}. Please check the login ID.")
+    status_code = 404
 
 
 class WeakPasswordError(OfficeError):
@@ -234,7 +247,7 @@ def create_staff(
     password: str,
 ) -> NewStaff:
     """Create a staff account with a fresh TOTP secret; the URI is returned only here."""
-    municipality = registry.get_municipality(session=session, code=municipality_code)
+    municipality = reference.get_municipality(session=session, code=municipality_code)
     login_id = login_id.strip()
     display_name = display_name.strip()
     if not _valid_login(login_id) or not display_name or len(display_name) > 100:
@@ -274,10 +287,14 @@ def _read(row: StaffMember) -> StaffRead:
 def current_code(
     *, session: Session, settings: Settings, login_id: str, at: float | None = None
 ) -> str:
-    """The account's TOTP code at ``at`` (for tests and the operator's recovery tools)."""
-    row = _by_login(session, login_id)
+    """The account's TOTP code at ``at`` (for tests and the operator's recovery tools).
+
+    An unknown login ID is said as such: this is an operator's tool, not a login form,
+    so there is no guessing to slow down and no lockout to warn of.
+    """
+    row = _by_login(session, login_id.strip())
     if row is None:
-        raise InvalidCredentialsError
+        raise StaffNotFoundError(login=login_id.strip()[:64])
     secret = open_secret(row.totp_secret, settings=settings, login_id=row.login_id)
     return pyotp.TOTP(secret).at(int(time.time() if at is None else at))
 
@@ -390,6 +407,14 @@ def staff_names(
     return {row.id: row.display_name for row in rows}
 
 
+def platform_administrator(*, session: Session, staff_id: int) -> str | None:
+    """The display name of staff member ``staff_id`` if a platform administrator, else None."""
+    row = session.get(StaffMember, staff_id)
+    if row is None or row.role != StaffRole.PLATFORM_ADMIN.value:
+        return None
+    return row.display_name
+
+
 def get_staff(*, session: Session, staff_id: int) -> StaffRead:
     """The logged-in staff member, or StaffNotLoggedInError if the account is gone."""
     row = session.get(StaffMember, staff_id)
@@ -404,8 +429,8 @@ def get_staff(*, session: Session, staff_id: int) -> StaffRead:
 def municipality_name(*, session: Session, code: str) -> str:
     """The municipality's full name, or its code when the registry does not know it."""
     try:
-        return registry.get_municipality(session=session, code=code).full_name
-    except registry.MunicipalityNotFoundError:
+        return reference.get_municipality(session=session, code=code).full_name
+    except reference.MunicipalityNotFoundError:
         return code
 
 
@@ -416,7 +441,7 @@ def dashboard(
     code = municipality_code or staff.municipality_code
     if code != staff.municipality_code:
         raise OtherMunicipalityError
-    municipality = registry.get_municipality(session=session, code=code)
+    municipality = reference.get_municipality(session=session, code=code)
     colleagues = session.scalars(
         select(StaffMember)
         .where(StaffMember.municipality_code == code)

@@ -66,3 +66,19 @@ def test_the_code_command_refuses_outside_development(tmp_path: Path) -> None:
         get_settings.cache_clear()
     assert result.exit_code == 1
     assert "development" in result.output or "開発環境" in result.output
+
+
+def test_the_code_command_says_an_unknown_login_is_unknown(tmp_path: Path) -> None:
+    patch = _environment(tmp_path, "development")
+    try:
+        container = build_container(get_settings())
+        runtime.prepare_database(container)
+        container.engine.dispose()
+        result = CliRunner().invoke(office_cli.app, ["code", "--login", "nobody-here"])
+    finally:
+        patch.undo()
+        get_settings.cache_clear()
+    assert result.exit_code == 1
+    assert "nobody-here" in result.output
+    assert "ロック" not in result.output
+    assert "locked" not in result.output

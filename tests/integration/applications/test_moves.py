@@ -560,9 +560,10 @@ def test_the_page_explains_a_refused_move_in_and_changes_nothing(
 ) -> None:
     move = _moved_out(session, settings, signer, hub, _data(today, move_in_after=5))
     _staff_login(client, session, settings, OSAKA)
-    detail = client.get(f"/office/moves/{move.id}")
+    # The page offers no button before the reserved day; a post anyway is refused.
+    dashboard = client.get("/office")
     refused = client.post(
-        f"/office/moves/{move.id}/complete", data={"csrf_token": _csrf(detail.text)}
+        f"/office/moves/{move.id}/complete", data={"csrf_token": _csrf(dashboard.text)}
     )
     assert refused.status_code == 409
     assert "予約" in refused.text
@@ -571,6 +572,73 @@ def test_the_page_explains_a_refused_move_in_and_changes_nothing(
         registry.get_resident(session=session, resident_id=signer.resident_id).municipality_code
         == CHIYODA
     )
+
+
+def test_the_move_pages_name_the_origin_and_give_dates_in_wareki(
+    client: TestClient,
+    session: Session,
+    settings: Settings,
+    signer: Signer,
+    hub: network.Hub,
+    today: date,
+) -> None:
+    move = _moved_out(session, settings, signer, hub, _data(today))
+    _staff_login(client, session, settings, OSAKA)
+    for page in (client.get("/office/moves"), client.get(f"/office/moves/{move.id}")):
+        assert "転出元の市区町村" in page.text
+        assert "開始日" not in page.text
+        assert "東京都千代田区" in page.text
+    detail = client.get(f"/office/moves/{move.id}").text
+    taro = registry.get_resident(session=session, resident_id=signer.resident_id)
+    assert taro.birth_date.isoformat() not in detail
+    assert re.search(r"(昭和|平成|令和)(元|\d+)年\d+月\d+日", detail)
+
+
+def test_complete_is_offered_only_when_the_service_would_complete(
+    client: TestClient,
+    session: Session,
+    settings: Settings,
+    signer: Signer,
+    hub: network.Hub,
+    today: date,
+) -> None:
+    move = _moved_out(session, settings, signer, hub, _data(today, move_in_after=5))
+    _staff_login(client, session, settings, OSAKA)
+    early = client.get(f"/office/moves/{move.id}").text
+    assert "転入を完了する" not in early
+    assert f"/office/moves/{move.id}/complete" not in early
+    view = moves.get_move_in(session=session, move_id=move.id, municipality_code=OSAKA)
+    assert isinstance(view.move_in_refusal(today), moves.BeforeReservedDayError)
+    on_the_day = today + timedelta(days=5)
+    assert view.move_in_refusal(on_the_day) is None
+    with pytest.raises(moves.BeforeReservedDayError):
+        moves.complete_move_in(
+            session=session, hub=hub, move_id=move.id, municipality_code=OSAKA, actor="x"
+        )
+
+
+def test_completed_move_ins_are_listed_apart(
+    client: TestClient,
+    session: Session,
+    settings: Settings,
+    signer: Signer,
+    hub: network.Hub,
+    today: date,
+) -> None:
+    move = _moved_out(session, settings, signer, hub, _data(today))
+    _staff_login(client, session, settings, OSAKA)
+    detail = client.get(f"/office/moves/{move.id}").text
+    assert "転入を完了する" in detail
+    assert f"/office/moves/{move.id}" not in client.get("/office/moves?show=completed").text
+    client.post(f"/office/moves/{move.id}/complete", data={"csrf_token": _csrf(detail)})
+    assert f"/office/moves/{move.id}" not in client.get("/office/moves").text
+    completed = client.get("/office/moves?show=completed")
+    assert f"/office/moves/{move.id}" in completed.text
+    assert 'aria-current="page"' in completed.text
+    assert f"/office/moves/{move.id}" in client.get("/office/moves?show=all").text
+    assert "転入を完了する" not in client.get(f"/office/moves/{move.id}").text
+    # An unknown list falls back to the open ones, never an error.
+    assert client.get("/office/moves?show=%3Cscript%3E").status_code == 200
 
 
 def test_departing_staff_get_not_found_for_the_arriving_side(

@@ -49,5 +49,7 @@ CONTEXT = {
     "office_move": _MOVE,
     "office_move_error": "",
     "office_move_done": False,
-    "office_move_can_complete": True,
+    "office_move_refusal": "",
+    "office_move_show": "open",
+    "office_move_lists": [("open", "未完了"), ("completed", "転入完了")],
 }

@@ -21,3 +21,36 @@ CONTEXT = {
         )
     ],
 }
+
+_ORG = SimpleNamespace(
+    client_id="org-1",
+    name="みらい銀行",
+    purpose="口座開設の本人確認のため",
+    retention="口座解約から7年",
+    contact="api-support@mirai-bank.example",
+    status=SimpleNamespace(value="pending"),
+    redirect_uris=("https://mirai-bank.example/cb",),
+    jwks_uri=None,
+    requested_scopes=(SimpleNamespace(scope="openid", reason="ログインのため"),),
+    approved_scopes=(),
+    extra={
+        "created_at": datetime(2026, 11, 28, tzinfo=UTC),
+        "reviewed_at": None,
+        "review_note": "",
+    },
+)
+
+CONTEXT.update(
+    {
+        "review_admin": "審査 担当",
+        "review_clients": [_ORG],
+        "review_status": "",
+        "review_statuses": [("pending", "審査待ち"), ("approved", "承認済み")],
+        "review_client": _ORG,
+        "review_status_label": "審査待ち",
+        "review_scope_label": lambda scope: scope,
+        "review_done": "",
+        "review_error": "確認のチェックを入れてください。",
+        "review_error_form": "review",
+    }
+)
