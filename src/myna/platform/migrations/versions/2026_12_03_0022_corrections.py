@@ -1,7 +1,7 @@
 """Corrections (訂正の申出): the portal's requests, the hub's deliveries, agencies' queues.
 
-Revision ID: 0021_corrections
-Revises: 0020_sessions
+Revision ID: 0022_corrections
+Revises: 0021_applicant_identities
 Create Date: 2026-12-03
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 from myna.platform.migrations import tables
 
-revision: str = "0021_corrections"
-down_revision: str | None = "0020_sessions"
+revision: str = "0022_corrections"
+down_revision: str | None = "0021_applicant_identities"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
