@@ -109,34 +109,37 @@ def create_app(container: Container) -> FastAPI:
     )
     app.state.container = container
     _ = container.rate_limiter  # built now, before requests race to build it
-    app.include_router(portal_router)
-    app.include_router(portal_api_router)
-    app.include_router(account_router)
-    app.include_router(jpki_router)
-    app.include_router(network_router)
-    app.include_router(transparency_router)
-    app.include_router(notice_router)
-    app.include_router(notices_api_router)
-    # The signing pages first: /apply/sign/{id} would otherwise match /apply/{m}/{code}.
-    app.include_router(resident_application_router)
-    app.include_router(application_router)
-    app.include_router(move_router)
-    app.include_router(correction_router)
-    app.include_router(consent_router)
-    app.include_router(organization_router)
-    app.include_router(partner_review_router)
-    app.include_router(services_router)
-    app.include_router(services_api_router)
-    app.include_router(filings_api_router)
-    app.include_router(submission_api_router)
-    app.include_router(oauth_router)
-    app.include_router(partner_resource_router)
-    app.include_router(office_router)
-    app.include_router(office_application_router)
-    app.include_router(office_move_router)
-    app.include_router(office_correction_router)
-    app.include_router(office_notice_router)
-    app.include_router(language_router)
+    for router in (
+        portal_router,
+        portal_api_router,
+        account_router,
+        jpki_router,
+        network_router,
+        transparency_router,
+        notice_router,
+        notices_api_router,
+        # The signing pages first: /apply/sign/{id} would otherwise match /apply/{m}/{code}.
+        resident_application_router,
+        application_router,
+        move_router,
+        correction_router,
+        consent_router,
+        organization_router,
+        partner_review_router,
+        services_router,
+        services_api_router,
+        filings_api_router,
+        submission_api_router,
+        oauth_router,
+        partner_resource_router,
+        office_router,
+        office_application_router,
+        office_move_router,
+        office_correction_router,
+        office_notice_router,
+        language_router,
+    ):
+        app.include_router(router)
     app.mount("/static/portal", StaticFiles(directory=PORTAL_STATIC), name="portal-static")
     app.mount("/static", StaticFiles(directory=PLATFORM_STATIC), name="static")
 

@@ -19,6 +19,7 @@ from tests.e2e.conftest import PASSWORD, PIN, Platform
 from tests.e2e.test_browser_applications import (
     RECEIPT_URL,
     _assert_accessible,
+    _assert_fits_a_phone,
     _check_and_open_signing,
     _login,
     _new_staff,
@@ -30,6 +31,7 @@ from tests.e2e.test_browser_applications import (
 pytestmark = pytest.mark.browser
 FROM = "141003"  # 神奈川県横浜市, where misaki lives
 TO = "271004"  # 大阪府大阪市
+CHIYODA = "131016"  # 東京都千代田区, where taro lives
 MISAKI = "佐藤 美咲"
 NEW_ADDRESS = "北区梅田一丁目2番3号"
 
@@ -76,17 +78,30 @@ def _file_the_move(context: BrowserContext, platform: Platform) -> tuple[Page, s
     page.wait_for_url(f"{platform.portal}/apply/{FROM}/{moves.MOVE_OUT}")
     page.get_by_label("転出予定日").fill(today)
     page.get_by_role("radio", name="本人のみ").check()
-    page.get_by_label("引越し先の市区町村コード").fill(TO)
-    page.get_by_label("引越し先の住所（市区町村より後）").fill(NEW_ADDRESS)
+    phone = page.get_by_label("日中の電話番号")
+    phone.fill("045-123-4567")
+    # The destination by postal code: the municipality is chosen and the town filled in.
+    page.get_by_label("引越し先の郵便番号").fill("530-0001")
+    page.get_by_role("button", name="郵便番号から住所を表示").click()
+    expect(page.get_by_role("status")).to_contain_text("大阪府大阪市の番号です")
+    expect(page.get_by_label("市区町村", exact=True)).to_have_value(TO)
+    expect(page.get_by_label("都道府県")).to_have_value("27")
+    address = page.get_by_label("引越し先の住所（市区町村より後）")
+    expect(address).to_have_value("北区梅田")
+    expect(phone).to_have_value("045-123-4567")  # what was typed before stays
+    expect(page.get_by_label("転出予定日")).to_have_value(today)
+    _assert_accessible(page)
+    address.fill(NEW_ADDRESS)
     # Reserved for today: the arriving side may complete the move-in from that day on.
     page.get_by_label("転入予定日（来庁予定日）").fill(today)
-    page.get_by_label("日中の電話番号").fill("045-123-4567")
     page.get_by_role("checkbox", name=re.compile("届出内容に相違ありません")).check()
     _check_and_open_signing(page, platform)
     reader = _open_reader(context, page)
     document = reader.get_by_role("region", name="転出届・転入予約")
     expect(document).to_contain_text(MISAKI)
     expect(document).to_contain_text(NEW_ADDRESS)
+    # The reader shows the name it signs, not the bare code.
+    expect(document).to_contain_text("大阪府大阪市")
     _sign_in_reader(reader, PASSWORD, holder=MISAKI)
     expect(reader.get_by_role("heading", level=1)).to_have_text("署名しました")
     page.wait_for_url(RECEIPT_URL)
@@ -180,4 +195,39 @@ def test_a_resident_moves_out_and_in_with_their_card(
     page.goto(f"{platform.portal}/notices")
     page.get_by_role("link", name=re.compile("【転入の手続が完了しました】")).click()
     expect(page.locator("article")).to_contain_text("署名用電子証明書の再発行")
+    context.close()
+
+
+def test_a_resident_chooses_the_destination_by_name_on_a_phone(
+    browser: Browser, platform: Platform
+) -> None:
+    """No postal code at hand: prefecture, then municipality, each by name; a postal code
+    that does not exist is an error tied to its field."""
+    context = browser.new_context(
+        locale="ja-JP", viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
+    )
+    page = _login(context, platform)  # taro, of 東京都千代田区: the form only, nothing filed
+    page.goto(f"{platform.portal}/apply/{CHIYODA}/{moves.MOVE_OUT}")
+    page.get_by_label("日中の電話番号").fill("045-123-4567")
+    page.get_by_label("都道府県").select_option(label="大阪府")
+    page.get_by_role("button", name="市区町村を表示").click()
+    expect(page.get_by_role("status")).to_contain_text("大阪府の市区町村を表示しました")
+    municipality = page.get_by_label("市区町村", exact=True)
+    expect(municipality.locator("option")).to_contain_text(["選択", "大阪市", "堺市"])
+    municipality.select_option(label="大阪市")
+    expect(page.get_by_label("日中の電話番号")).to_have_value("045-123-4567")
+    _assert_fits_a_phone(page)
+    _assert_accessible(page)
+
+    page.get_by_label("引越し先の郵便番号").fill("000-0000")
+    page.get_by_role("button", name="郵便番号から住所を表示").click()
+    postal = page.get_by_label("引越し先の郵便番号")
+    expect(postal).to_have_attribute("aria-invalid", "true")
+    expect(postal).to_have_accessible_description(
+        re.compile("郵便番号 000-0000 は見つかりませんでした")
+    )
+    # The municipality chosen by name stays chosen.
+    expect(page.get_by_label("市区町村", exact=True)).to_have_value(TO)
+    _assert_fits_a_phone(page)
+    _assert_accessible(page)
     context.close()

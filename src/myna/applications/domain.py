@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -150,9 +150,14 @@ class ApplicationDocument:
     attachments: tuple[AttachmentDigest, ...]
     submission_key: str
     prepared_at: datetime
+    # Names of coded answers as the resident read them ({"new_municipality_code":
+    # "大阪府大阪市"}): signed with the codes, so what the reader shows is what is signed.
+    labels: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        labels = {"labels": dict(self.labels)} if self.labels else {}
         return {
+            **labels,
             "version": DOCUMENT_VERSION,
             "procedure": {"code": self.procedure_code, "name": self.procedure_name},
             "municipality": {"code": self.municipality_code, "name": self.municipality_name},

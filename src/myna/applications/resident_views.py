@@ -51,9 +51,19 @@ def _download(filename: str) -> dict[str, str]:
     }
 
 
-def _readable(code: str, data: dict[str, Any]) -> list[forms.ReadableGroup]:
+def _readable(
+    code: str, data: dict[str, Any], labels: dict[str, str] | None = None
+) -> list[forms.ReadableGroup]:
     form = forms.checked_forms().get(code)
-    return [] if form is None else forms.readable(form, data)
+    return [] if form is None else forms.readable(form, data, labels)
+
+
+def _signed_labels(document: dict[str, Any]) -> dict[str, str]:
+    """The names of coded answers the signed document carries (absent before they were)."""
+    raw = document.get("labels")
+    if not isinstance(raw, dict):
+        return {}
+    return {str(k): str(v) for k, v in raw.items()}
 
 
 # --- pre-fill and attachments of a draft ------------------------------------------
@@ -162,7 +172,7 @@ def signing_page(
         request,
         "applications/signing.html",
         signing=view,
-        signing_answers=_readable(view.procedure_code, document["data"]),
+        signing_answers=_readable(view.procedure_code, document["data"], _signed_labels(document)),
         signing_attachments=document["attachments"],
         signing_applicant=document["applicant"]["name"],
         signing_link=signing_link(settings.reader_url, settings.portal_url, view.id),
@@ -219,13 +229,15 @@ def application_detail(request: Request, current: CurrentResident, receipt: Rece
         )
         events = applications.history(session=db, application_id=filed.id, for_resident=True)
         files = applications.attachments(session=db, application_id=filed.id)
+        form = forms.checked_forms().get(filed.procedure_code)
+        names = {} if form is None else forms.labels(session=db, form=form, data=filed.data)
     return templates.page(
         request,
         "applications/application.html",
         application=filed,
         application_events=events,
         application_files=files,
-        application_answers=_readable(filed.procedure_code, filed.data),
+        application_answers=_readable(filed.procedure_code, filed.data, names),
         application_needs_correction=filed.status is ApplicationStatus.CORRECTION_REQUESTED,
         headers=NO_STORE,
     )

@@ -409,6 +409,8 @@ def prepare(
     )
     if data is None or forms.validate(form, data):
         raise ApplicationIncompleteError
+    if forms.check_references(session=session, form=form, data=data):
+        raise ApplicationIncompleteError
     if procedures.of(code).check_draft(
         session=session, resident_id=resident_id, data=data, today=today_in_japan(now)
     ):
@@ -428,6 +430,7 @@ def prepare(
         ),
         submission_key=key,
         prepared_at=now,
+        labels=forms.labels(session=session, form=form, data=data),
     )
     content = document.canonical()
     if existing is not None:  # expired and never signed: prepare it afresh

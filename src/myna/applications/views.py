@@ -3,7 +3,9 @@
 ``GET /apply/{municipality}/{code}`` shows the form (resuming the resident's draft),
 ``POST .../draft`` keeps whatever is filled in, ``POST .../check`` validates against the
 JSON Schema and shows each error beside its field, ``POST .../prefill`` fills the groups
-the resident agreed to from わたしの情報 (through the hub), ``POST .../attachments`` adds
+the resident agreed to from わたしの情報 (through the hub), ``POST .../lookup`` looks up a
+postal code or lists a prefecture's municipalities and shows the form again with
+everything typed kept (no script needed), ``POST .../attachments`` adds
 a file and ``POST .../sign`` freezes the checked draft into a signing request (see
 :mod:`myna.applications.submission`; the signing pages are in resident_views).
 Every page needs the resident's login (``CurrentResident``).
@@ -72,10 +74,12 @@ def _page(
     procedure_name: str,
     municipality_name: str,
     attachments: list[submission.DraftAttachmentView],
+    choices: dict[str, forms.MunicipalityChoices],
     errors: list[forms.FieldError] | None = None,
     status: str = "",
     status_code: int = 200,
     problem: str = "",
+    message: str = "",
 ) -> Response:
     form = forms.checked_forms()[code]
     return templates.page(
@@ -88,6 +92,9 @@ def _page(
         apply_errors=errors or [],
         apply_status=status,
         apply_problem=problem,
+        apply_message=message,
+        apply_choices=choices,
+        apply_prefecture_suffix=forms.PREFECTURE_SUFFIX,
         apply_prefill=[g for g in form.groups if g.prefill is not None],
         apply_attachments=attachments,
         apply_max_attachments=MAX_APPLICATION_ATTACHMENTS,
@@ -123,6 +130,9 @@ def apply_page(
             session=db, resident_id=resident_id, municipality_code=municipality, code=code
         )
         attachments = _files(db, resident_id, municipality, code)
+        choices = forms.municipality_choices(
+            session=db, form=forms.checked_forms()[code], data=draft or {}, prefectures={}
+        )
     status = "saved" if saved else "resumed" if draft is not None else ""
     if done in {"prefilled", "attached", "removed"}:
         status = done
@@ -135,6 +145,7 @@ def apply_page(
         procedure_name=procedure.name_ja,
         municipality_name=municipality_name,
         attachments=attachments,
+        choices=choices,
         status=status,
     )
 
@@ -165,10 +176,12 @@ def check(request: Request, draft: PostedDraft) -> Response:
         data = forms.coerce(form, draft.values)
         errors = forms.validate(form, data)
         if not errors:
-            errors = (
-                get_container(request)
+            errors = _first_per_field(
+                forms.check_references(session=db, form=form, data=data)
+                + get_container(request)
                 .procedures.of(code)
-                .check_draft(session=db, resident_id=resident_id, data=data, today=None)
+                .check_draft(session=db, resident_id=resident_id, data=data, today=None),
+                form,
             )
         forms.save_draft(
             session=db,
@@ -178,6 +191,12 @@ def check(request: Request, draft: PostedDraft) -> Response:
             data=data,
         )
         attachments = _files(db, resident_id, municipality, code)
+        choices = forms.municipality_choices(
+            session=db,
+            form=form,
+            data=data,
+            prefectures=forms.chosen_prefectures(form, draft.values),
+        )
     return _page(
         request,
         municipality=municipality,
@@ -187,7 +206,61 @@ def check(request: Request, draft: PostedDraft) -> Response:
         procedure_name=procedure.name_ja,
         municipality_name=municipality_name,
         attachments=attachments,
+        choices=choices,
         errors=errors,
         status="" if errors else "ready",
         status_code=422 if errors else 200,
+    )
+
+
+def _first_per_field(
+    errors: list[forms.FieldError], form: forms.FormDefinition
+) -> list[forms.FieldError]:
+    """One error per field (the first found), in the form's order."""
+    first: dict[str, forms.FieldError] = {}
+    for error in errors:
+        first.setdefault(error.field, error)
+    return [first[name] for name in form.fields if name in first]
+
+
+@router.post("/apply/{municipality}/{code}/lookup", response_class=HTMLResponse)
+def lookup(request: Request, draft: PostedDraft) -> Response:
+    """A lookup button (postal code, prefecture): the form again, filled in, nothing lost."""
+    resident_id, municipality, code = draft.resident_id, draft.municipality, draft.code
+    with transaction(request) as db:
+        procedure, municipality_name = forms.form_for(
+            session=db, municipality_code=municipality, code=code
+        )
+        form = forms.checked_forms()[code]
+        found = forms.lookup(
+            session=db,
+            form=form,
+            data=forms.coerce(form, draft.values),
+            action=draft.values.get("lookup", "")[:80],
+            prefectures=forms.chosen_prefectures(form, draft.values),
+        )
+        forms.save_draft(
+            session=db,
+            resident_id=resident_id,
+            municipality_code=municipality,
+            code=code,
+            data=found.data,
+        )
+        attachments = _files(db, resident_id, municipality, code)
+        choices = forms.municipality_choices(
+            session=db, form=form, data=found.data, prefectures=found.prefectures
+        )
+    return _page(
+        request,
+        municipality=municipality,
+        code=code,
+        data=found.data,
+        csrf_token=draft.csrf_token,
+        procedure_name=procedure.name_ja,
+        municipality_name=municipality_name,
+        attachments=attachments,
+        choices=choices,
+        errors=found.errors,
+        status_code=422 if found.errors else 200,
+        message=found.message,
     )

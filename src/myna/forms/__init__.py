@@ -7,15 +7,20 @@ pre-fill's item against the agencies' catalog, :mod:`myna.applications.forms`).
 Each online procedure's form is a JSON Schema (Draft 2020-12) plus a UI schema, in
 ``data/<procedure>.json``: ``ui.groups`` gives the fieldsets and the field order,
 ``ui.fields`` the widget (text, textarea, date, select, radio, checkbox), the Japanese
-label, help and choices. The server validates with :mod:`jsonschema` and turns each
-error into a message naming the field, so the page can show it next to that field.
+label, help and choices. Two widgets stand for reference data the server looks up:
+``municipality`` (a 全国地方公共団体コード chosen by prefecture, then municipality, by name)
+and ``postal_code`` (a 郵便番号 whose ``fills`` name the municipality field and the
+address field a lookup fills in). The code is what is stored and signed; the names
+people read come with the signed document as ``labels`` (see :func:`readable`). The
+server validates with :mod:`jsonschema` and turns each error into a message naming the
+field, so the page can show it next to that field.
 """
 
 from __future__ import annotations
 
 import json
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
@@ -28,7 +33,11 @@ from myna.platform.errors import N_, MynaError
 from myna.platform.i18n import gettext as _
 from myna.platform.params import EARLIEST_DATE, LATEST_DATE, plausible_date
 
-WIDGETS = frozenset({"text", "textarea", "date", "select", "radio", "checkbox"})
+WIDGETS = frozenset(
+    {"text", "textarea", "date", "select", "radio", "checkbox", "municipality", "postal_code"}
+)
+# What a postal-code lookup may fill: the municipality field and the address field.
+FILLS = frozenset({"municipality", "address"})
 MAX_VALUE_LENGTH = 2000
 MAX_DIGITS = 9  # longer numbers stay text and fail the type rule on their field
 CHECKED = frozenset({"on", "true", "1", "yes"})
@@ -73,6 +82,11 @@ class FieldSpec:
     autocomplete: str = ""
     inputmode: str = ""
     max_length: int | None = None
+    fills: tuple[tuple[str, str], ...] = ()
+
+    def filled(self, what: str) -> str:
+        """The field a postal-code lookup fills with ``what`` (municipality, address), or ""."""
+        return dict(self.fills).get(what, "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +177,7 @@ def load_form(procedure: str, raw: Any) -> FormDefinition:
             options = tuple((str(k), str(v)) for k, v in spec.get("options", {}).items())
             if "enum" in prop and [k for k, _ in options] != prop["enum"]:
                 raise broken(f"field {name}: the options must match the schema's enum")
+            fills = _fills(name, spec, broken)
             seen.append(name)
             fields.append(
                 FieldSpec(
@@ -176,6 +191,7 @@ def load_form(procedure: str, raw: Any) -> FormDefinition:
                     autocomplete=spec.get("autocomplete", ""),
                     inputmode=spec.get("inputmode", ""),
                     max_length=prop.get("maxLength"),
+                    fills=fills,
                 )
             )
         groups.append(
@@ -187,7 +203,25 @@ def load_form(procedure: str, raw: Any) -> FormDefinition:
         )
     if set(seen) != set(properties):
         raise broken("every schema property must appear in exactly one group")
+    widgets = {f.name: f.widget for g in groups for f in g.fields}
+    for group in groups:
+        for spec in group.fields:
+            target = spec.filled("municipality")
+            if target and widgets.get(target) != "municipality":
+                raise broken(f"field {spec.name} must fill a municipality field")
+            if spec.filled("address") not in {"", *widgets}:
+                raise broken(f"field {spec.name} fills an unknown address field")
     return FormDefinition(procedure=procedure, schema=schema, groups=tuple(groups))
+
+
+def _fills(
+    name: str, spec: dict[str, Any], broken: Callable[[str], FormDefinitionError]
+) -> tuple[tuple[str, str], ...]:
+    """What a postal_code field's lookup fills (only a postal_code fills anything)."""
+    fills = tuple((str(k), str(v)) for k, v in spec.get("fills", {}).items())
+    if fills and (spec["widget"] != "postal_code" or not {k for k, _ in fills} <= FILLS):
+        raise broken(f"field {name}: only a postal_code may fill municipality, address")
+    return fills
 
 
 def _prefill(
@@ -311,7 +345,8 @@ def _message(spec: FieldSpec, error: ValidationError) -> str:
     rule, limit = error.validator, error.validator_value
     label = spec.label
     if rule == "required":
-        text = _REQUIRED_TEXT if spec.widget in {"text", "textarea", "date"} else _REQUIRED_CHOICE
+        typed = {"text", "textarea", "date", "postal_code"}
+        text = _REQUIRED_TEXT if spec.widget in typed else _REQUIRED_CHOICE
         return _(text).format(label=label)
     if rule == "const" or (spec.widget == "checkbox" and rule != "type"):
         return _(_MUST_CHECK).format(label=label)
@@ -324,6 +359,8 @@ def _message(spec: FieldSpec, error: ValidationError) -> str:
         "format": _DATE,
         "type": _INTEGER,
     }
+    if rule == "pattern" and spec.widget == "municipality":
+        return _(_ENUM).format(label=label)
     if rule == "pattern":
         return _(_PATTERN).format(label=label, hint=spec.hint or spec.help)
     return _(templates.get(str(rule), _INVALID)).format(label=label, limit=limit)
@@ -351,8 +388,16 @@ class ReadableGroup:
     answers: tuple[tuple[str, str], ...]
 
 
-def readable(form: FormDefinition, data: dict[str, Any]) -> list[ReadableGroup]:
-    """The data as the resident and the staff read it: labels, option labels, yes/no."""
+def readable(
+    form: FormDefinition, data: dict[str, Any], labels: Mapping[str, str] | None = None
+) -> list[ReadableGroup]:
+    """The data as the resident and the staff read it: labels, option labels, yes/no.
+
+    ``labels`` gives the name of a coded value by field (``{"new_municipality_code":
+    "大阪府大阪市"}``): a signed document carries them, the server finds them in the
+    reference data.
+    """
+    names = labels or {}
     groups: list[ReadableGroup] = []
     for group in form.groups:
         answers: list[tuple[str, str]] = []
@@ -362,6 +407,8 @@ def readable(form: FormDefinition, data: dict[str, Any]) -> list[ReadableGroup]:
                 continue
             if isinstance(value, bool):
                 shown = _("Yes") if value else _("No")
+            elif isinstance(names.get(spec.name), str) and names[spec.name]:
+                shown = names[spec.name]
             else:
                 shown = dict(spec.options).get(str(value), str(value))
             answers.append((spec.label, shown))

@@ -91,12 +91,12 @@ STATUS_LABELS: dict[MoveStatus, str] = {
 }
 
 _UNKNOWN_MUNICIPALITY = N_(
-    "No municipality has the code {code}. Check the six-digit local government code of "
-    "the municipality you move to."
+    "No municipality has the code {code}. Choose the municipality you move to from the "
+    "list, or find it by its postal code."
 )
 _BAD_CHECK_DIGIT = N_(
-    "{code} is not a local government code: its last digit (the check digit) does not "
-    "match. Check the code again."
+    "{code} is not a local government code (its check digit does not match). Choose the "
+    "municipality you move to from the list, or find it by its postal code."
 )
 _SAME_MUNICIPALITY = N_(
     "You already live in this municipality. A move within the same municipality (転居) is "

@@ -139,16 +139,24 @@ def _display(spec: forms.FieldSpec | None, value: Any) -> str:
     return options.get(text, text)
 
 
-def _data_groups(item: ApplicationRead) -> list[tuple[str, list[tuple[str, str]]]]:
-    """The form's fieldsets with their Japanese labels; fields the form lacks come last."""
+def _data_groups(db: Session, item: ApplicationRead) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The form's fieldsets with their Japanese labels; fields the form lacks come last.
+
+    A coded answer shows its name with the code beside it (``大阪府大阪市（271004）``):
+    staff key the code into their own systems.
+    """
     definition = forms.checked_forms().get(item.procedure_code)
     shown: set[str] = set()
     groups: list[tuple[str, list[tuple[str, str]]]] = []
     if definition is not None:
+        names = forms.labels(session=db, form=definition, data=item.data)
         for group in definition.groups:
             rows = []
             for spec in group.fields:
-                if spec.name in item.data:
+                if spec.name in names:
+                    rows.append((spec.label, f"{names[spec.name]}（{item.data[spec.name]}）"))
+                    shown.add(spec.name)
+                elif spec.name in item.data:
                     rows.append((spec.label, _display(spec, item.data[spec.name])))
                     shown.add(spec.name)
             if rows:
@@ -220,7 +228,7 @@ def _detail_page(
         office_app=item,
         office_app_check=check,
         office_app_identity=identity,
-        office_app_groups=_data_groups(item),
+        office_app_groups=_data_groups(db, item),
         office_app_files=applications.attachments(session=db, application_id=item.id),
         office_app_history=events,
         office_app_actors=_actors(db, events, staff.municipality_code),

@@ -30,6 +30,7 @@ def _publish(
             "bank_code": account.bank_code,
             "bank_name": account.bank_name,
             "branch_code": account.branch_code,
+            "branch_name": account.branch_name,
             "account_type": account.account_type.value,
             "account_number": account.number,
             "holder_kana": account.holder_kana,

@@ -109,7 +109,11 @@ class SigningRequest:
         if form is None or not isinstance(data, dict):
             pairs = tuple((str(k), str(v)) for k, v in dict(data).items())
             return [forms.ReadableGroup(title="", answers=pairs)]
-        return forms.readable(form, data)
+        # The names of coded answers (a municipality's name for its code) are part of
+        # what is signed, so the reader shows them from the document, never looks them up.
+        raw = self.document.get("labels")
+        labels = {str(k): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
+        return forms.readable(form, data, labels)
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,16 +14,21 @@ from myna.platform.errors import N_, MynaError
 
 __all__ = [
     "MUNICIPALITY_CODE_LENGTH",
+    "POSTAL_CODE_LENGTH",
     "InvalidMunicipalityCodeError",
+    "InvalidPostalCodeError",
     "Relation",
     "Sex",
     "is_ascii_digits",
     "municipality_check_digit",
+    "municipality_code_from_jis",
     "normalise_digits",
+    "normalise_postal_code",
     "validate_municipality_code",
 ]
 
 MUNICIPALITY_CODE_LENGTH = 6
+POSTAL_CODE_LENGTH = 7
 
 # Separators people type inside a number: ASCII and full-width spaces and hyphens, the
 # minus sign and the katakana prolonged sound mark that IMEs often put in place of "-".
@@ -37,6 +42,12 @@ class InvalidMunicipalityCodeError(MynaError, code="invalid_municipality_code"):
         'The local government code "{code}" is not valid: it must be 6 digits whose last '
         "digit is the check digit. Check the code against the official list."
     )
+
+
+class InvalidPostalCodeError(MynaError, code="invalid_postal_code", status_code=422):
+    """A postal code (郵便番号) that is not 7 digits."""
+
+    message = N_("Enter the postal code as 7 digits, for example 530-0001 (a hyphen is optional).")
 
 
 def normalise_digits(value: str) -> str:
@@ -69,6 +80,19 @@ def validate_municipality_code(value: str) -> str:
         or municipality_check_digit(code[:-1]) != int(code[-1])
     ):
         raise InvalidMunicipalityCodeError(code=value)
+    return code
+
+
+def municipality_code_from_jis(first_five: str) -> str:
+    """The 6-digit code of a 5-digit JIS X 0402 code (as Japan Post's list gives it)."""
+    return f"{first_five}{municipality_check_digit(first_five)}"
+
+
+def normalise_postal_code(value: str) -> str:
+    """The 7 ASCII digits of a typed postal code (〒, spaces, hyphens, full width allowed)."""
+    code = normalise_digits(value.replace("〒", ""))
+    if len(code) != POSTAL_CODE_LENGTH or not is_ascii_digits(code):
+        raise InvalidPostalCodeError
     return code
 
 

@@ -15,12 +15,14 @@ from myna.reference.domain import validate_municipality_code
 from myna.reference.models import Municipality
 from myna.reference.repository import municipalities_by_code
 from myna.reference.repository import ordered as _ordered
+from myna.reference.repository import prefectures as _prefectures
 from myna.reference.schemas import MunicipalityRead
 
 __all__ = [
     "MunicipalityNotFoundError",
     "get_municipality",
     "list_municipalities",
+    "list_prefectures",
     "require_municipality",
 ]
 
@@ -42,6 +44,11 @@ def list_municipalities(
 ) -> list[MunicipalityRead]:
     """Municipalities in code order, optionally those of one prefecture (都道府県)."""
     return [_municipality_read(m) for m in _ordered(session, prefecture_code)]
+
+
+def list_prefectures(*, session: Session) -> list[tuple[str, str]]:
+    """The prefectures (都道府県) the registry has municipalities in: (code, name) by code."""
+    return _prefectures(session)
 
 
 def get_municipality(*, session: Session, code: str) -> MunicipalityRead:

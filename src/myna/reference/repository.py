@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from myna.reference.models import Municipality
 
-__all__ = ["municipalities_by_code", "ordered"]
+__all__ = ["municipalities_by_code", "ordered", "prefectures"]
 
 
 def municipalities_by_code(session: Session, codes: Iterable[str]) -> dict[str, Municipality]:
@@ -31,3 +31,13 @@ def ordered(session: Session, prefecture_code: str | None) -> list[Municipality]
     if prefecture_code is not None:
         query = query.where(Municipality.prefecture_code == prefecture_code)
     return list(session.scalars(query))
+
+
+def prefectures(session: Session) -> list[tuple[str, str]]:
+    """The distinct prefectures of the municipalities, (code, name) in code order."""
+    query = (
+        select(Municipality.prefecture_code, Municipality.prefecture_name)
+        .distinct()
+        .order_by(Municipality.prefecture_code)
+    )
+    return [(code, name) for code, name in session.execute(query)]

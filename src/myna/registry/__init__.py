@@ -109,7 +109,6 @@ __all__ = [
 
 # The public-fund receiving account (公金受取口座).
 from myna.registry.accounts import (
-    KNOWN_BANKS,
     AccountAction,
     AccountAlreadyRegisteredError,
     AccountChange,
@@ -122,6 +121,8 @@ from myna.registry.accounts import (
     BankAccount,
     HolderNameMismatchError,
     InvalidAccountError,
+    UnknownBankError,
+    UnknownBranchError,
     account_history,
     change_account,
     check_account,
@@ -133,7 +134,6 @@ from myna.registry.accounts import (
 )
 
 __all__ += [
-    "KNOWN_BANKS",
     "AccountAction",
     "AccountAlreadyRegisteredError",
     "AccountChange",
@@ -146,6 +146,8 @@ __all__ += [
     "BankAccount",
     "HolderNameMismatchError",
     "InvalidAccountError",
+    "UnknownBankError",
+    "UnknownBranchError",
     "account_history",
     "change_account",
     "check_account",

@@ -6,8 +6,9 @@ keeps one account per resident with an audit row for every change.
 
 Formats follow the Zengin conventions banks use for transfers: a 4-digit bank code
 (金融機関コード), a 3-digit branch code (支店コード), an account type (預金種目) and a
-7-digit account number (口座番号). Only a few well-known bank codes are named here;
-any other 4-digit code is accepted with the format check only.
+7-digit account number (口座番号). The bank and the branch must exist in the Zengin
+list (:mod:`myna.reference.banks`, the ``zengin-code`` dataset); their names come from
+it wherever the account is shown.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from myna import reference
 from myna.platform.attributes import from_attributes
 from myna.platform.db import utcnow
 from myna.platform.errors import N_, MynaError, NotFoundError
@@ -33,15 +35,6 @@ from myna.registry.service import ResidentNotFoundError
 # -- rules (pure) ---------------------------------------------------------------------
 
 JAPAN_POST_BANK = "9900"
-
-# Codes everyone knows; an unknown code is not an error (there are over a thousand).
-KNOWN_BANKS: Mapping[str, str] = {
-    "0001": "みずほ銀行",
-    "0005": "三菱UFJ銀行",
-    "0009": "三井住友銀行",
-    "0010": "りそな銀行",
-    JAPAN_POST_BANK: "ゆうちょ銀行",
-}
 
 
 class AccountType(enum.StrEnum):
@@ -83,6 +76,36 @@ class InvalidBranchCodeError(AccountFieldError, code="invalid_branch_code"):
     message = N_(
         "The branch code must be 3 digits (支店コード). Find it in your bankbook and enter "
         "it again."
+    )
+
+
+class UnknownBankError(AccountFieldError, code="unknown_bank"):
+    """A bank code in the right form that no financial institution has."""
+
+    field = "bank_code"
+    message = N_(
+        "No financial institution has the code {code}. Search for your bank by its name "
+        "and choose it from the list."
+    )
+
+
+class UnknownBranchError(AccountFieldError, code="unknown_branch"):
+    """A branch code in the right form that the chosen bank does not have."""
+
+    field = "branch_code"
+    message = N_(
+        "{bank} has no branch with the code {code}. Search for the branch by its name "
+        "and choose it from the list."
+    )
+
+
+class UnknownJapanPostOfficeError(AccountFieldError, code="unknown_japan_post_office"):
+    """A ゆうちょ銀行 記号 whose branch for transfers does not exist."""
+
+    field = "symbol"
+    message = N_(
+        "No Japan Post Bank branch matches the symbol {symbol}. Check the symbol (記号) in "
+        "your passbook."
     )
 
 
@@ -175,8 +198,25 @@ class BankAccount:
 
     @property
     def bank_name(self) -> str | None:
-        """The bank's name when it is one of the few well-known codes."""
-        return KNOWN_BANKS.get(self.bank_code)
+        """The bank's name in the Zengin list."""
+        return bank_name(self.bank_code)
+
+    @property
+    def branch_name(self) -> str | None:
+        """The branch's name in the Zengin list."""
+        return branch_name(self.bank_code, self.branch_code)
+
+
+def bank_name(code: str) -> str | None:
+    """The name of bank ``code``, or None when the Zengin list no longer has it."""
+    bank = reference.get_bank(code)
+    return None if bank is None else bank.name
+
+
+def branch_name(bank_code: str, branch_code: str) -> str | None:
+    """The name of a branch, or None when the Zengin list no longer has it."""
+    branch = reference.get_branch(bank_code, branch_code)
+    return None if branch is None else branch.name
 
 
 _SMALL_KANA = str.maketrans("ァィゥェォッャュョヮヵヶ", "アイウエオツヤユヨワカケ")
@@ -229,6 +269,25 @@ def japan_post_to_zengin(symbol: str, number: str) -> tuple[str, str]:
     return symbol[1:3] + "8", number[:-1].zfill(7)
 
 
+def _check_exists(
+    errors: dict[str, AccountFieldError], bank: str, branch: str, symbol: str
+) -> None:
+    """Add an error when the bank or the branch (each well-formed) is not in the Zengin list."""
+    if "bank_code" in errors:
+        return
+    found = reference.get_bank(bank)
+    if found is None:
+        errors["bank_code"] = UnknownBankError(code=bank)
+        return
+    if {"branch_code", "symbol", "symbol_number"} & errors.keys():
+        return
+    if reference.get_branch(bank, branch) is None:
+        if bank == JAPAN_POST_BANK and symbol.strip():
+            errors["symbol"] = UnknownJapanPostOfficeError(symbol=_digits(symbol))
+        else:
+            errors["branch_code"] = UnknownBranchError(bank=found.name, code=branch)
+
+
 def check_account(form: AccountForm, *, resident_kana: str) -> BankAccount:
     """The account in Zengin form, or :class:`InvalidAccountError` with every wrong field.
 
@@ -261,6 +320,7 @@ def check_account(form: AccountForm, *, resident_kana: str) -> BankAccount:
         errors["holder_kana"] = InvalidHolderNameError()
     elif kana_key(holder) != kana_key(resident_kana):
         errors["holder_kana"] = HolderNameMismatchError()
+    _check_exists(errors, bank, branch, form.symbol)
     if errors or account_type is None:
         raise InvalidAccountError(errors)
     return BankAccount(
@@ -283,6 +343,7 @@ class AccountRead(BaseModel):
     bank_code: str
     bank_name: str | None
     branch_code: str
+    branch_name: str | None
     account_type: AccountType
     number: str
     holder_kana: str
@@ -327,7 +388,8 @@ def _read(row: PublicFundAccount) -> AccountRead:
     return from_attributes(
         AccountRead,
         row,
-        bank_name=KNOWN_BANKS.get(row.bank_code),
+        bank_name=bank_name(row.bank_code),
+        branch_name=branch_name(row.bank_code, row.branch_code),
         account_type=AccountType(row.account_type),
     )
 

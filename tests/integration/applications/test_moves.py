@@ -680,7 +680,8 @@ def test_the_resident_sees_the_progress_of_their_move(
     # The move itself is filed through the ordinary application form.
     form = client.get(f"/apply/{CHIYODA}/moving-out")
     assert form.status_code == 200
-    assert "引越し先の市区町村コード" in form.text
+    assert "引越し先の市区町村" in form.text
+    assert "引越し先の郵便番号" in form.text
 
 
 def test_the_back_office_move_pages_need_a_staff_login(client: TestClient) -> None:

@@ -128,7 +128,7 @@ def test_one_resident_never_sees_or_changes_anothers_account(
         resident_id=hanako,
         form=registry.AccountForm(
             bank_code="0010",
-            branch_code="321",
+            branch_code="101",
             account_type="普通",
             number="1111111",
             holder_kana="ヤマダ ハナコ",

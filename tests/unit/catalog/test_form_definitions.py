@@ -13,6 +13,7 @@ from myna.catalog import shipped_catalog
 VALID: dict[str, dict[str, Any]] = {
     "moving-out": {
         "move_out_date": "2027-03-20",
+        "new_postal_code": "530-0001",
         "new_municipality_code": "271004",
         "new_address": "北区梅田1-1-1",
         "move_in_date": "2027-03-25",
@@ -92,7 +93,9 @@ def _rule_cases() -> list[tuple[str, str, str, Any, str]]:
         required = set(form.schema["required"])
         for name, prop in form.schema["properties"].items():
             for rule, value, fragment in _breakers(prop, name in required):
-                cases.append((code, name, rule, value, fragment))
+                # A municipality is chosen from a list, so a wrong one is a wrong choice.
+                chosen = form.fields[name].widget == "municipality" and rule == "pattern"
+                cases.append((code, name, rule, value, "選択肢から" if chosen else fragment))
     return cases
 
 

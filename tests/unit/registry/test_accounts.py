@@ -58,9 +58,30 @@ def test_a_valid_account_is_returned_in_zengin_form() -> None:
     assert account.holder_kana == "ヤマダ　タロウ"
 
 
-def test_an_unknown_bank_code_is_accepted_on_its_format() -> None:
-    account = check_account(_form(bank_code="1234"), resident_kana=TARO)
-    assert account.bank_name is None
+def test_the_bank_and_branch_names_come_from_the_zengin_list() -> None:
+    account = check_account(_form(branch_code="004"), resident_kana=TARO)
+    assert (account.bank_name, account.branch_name) == ("みずほ銀行", "丸の内中央")
+
+
+def test_it_refuses_a_bank_code_no_institution_has() -> None:
+    with pytest.raises(InvalidAccountError) as caught:
+        check_account(_form(bank_code="1234", branch_code="999"), resident_kana=TARO)
+    assert set(caught.value.errors) == {"bank_code"}
+    assert "1234" in caught.value.errors["bank_code"].localized()
+    assert "金融機関名で探して" in caught.value.errors["bank_code"].localized()
+
+
+def test_it_refuses_a_branch_the_bank_does_not_have() -> None:
+    with pytest.raises(InvalidAccountError) as caught:
+        check_account(_form(branch_code="999"), resident_kana=TARO)
+    assert set(caught.value.errors) == {"branch_code"}
+    message = caught.value.errors["branch_code"].localized()
+    assert "みずほ銀行に支店コード 999 の支店はありません" in message
+
+
+def test_it_refuses_a_japan_post_symbol_whose_branch_does_not_exist() -> None:
+    form = _form(bank_code="9900", branch_code="", symbol="18890", symbol_number="12345671")
+    assert _errors(form) == {"symbol"}
 
 
 @pytest.mark.parametrize("code", ["", "001", "00001", "abcd", "00a1"])
