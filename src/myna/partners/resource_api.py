@@ -69,6 +69,10 @@ def _serve(request: Request, path: str, answer: Answer) -> Response:
     MYINFO_PATH,
     responses=_SIGNED,  # type: ignore[arg-type]
     summary="自己情報取得API: the consented items of わたしの情報, signed item by item",
+    description=(
+        "A `myinfo+jwt` (iss, aud, sub, iat, exp, jti, consent_id, items, unavailable); "
+        "each item also carries `jwt`, the same item signed on its own (`myinfo-item+jwt`)."
+    ),
 )
 def my_information(request: Request) -> Response:
     def answer(db: Session, settings: Settings, context: TokenContext) -> resources.SignedAnswer:
@@ -87,6 +91,11 @@ def my_information(request: Request) -> Response:
     NOTICES_PATH,
     responses=_SIGNED,  # type: ignore[arg-type]
     summary="お知らせ情報取得API: the resident's notices, when they agreed to share them",
+    description=(
+        "A `notices+jwt` (iss, aud, sub, iat, exp, jti, consent_id, notices); each notice "
+        "(id, title, sender, category, deadline, published_at) also carries `jwt`, the same "
+        "notice signed on its own (`notice-item+jwt`, with iss, aud, sub, iat, consent_id)."
+    ),
 )
 def shared_notices(request: Request) -> Response:
     def answer(db: Session, settings: Settings, context: TokenContext) -> resources.SignedAnswer:

@@ -26,7 +26,7 @@ from jwcrypto import jwt as cjwt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from myna import jpki, network, registry
+from myna import jpki, network, notices, registry
 from myna.app import create_app
 from myna.bootstrap import Container
 from myna.network.transparency.models import LogEntryRow
@@ -277,6 +277,38 @@ def test_notices_need_their_own_consent(client: TestClient, session: Session, ta
     assert answer.status_code == 200
     claims = jwt.decode(answer.text, _platform_keys(client), algorithms=["ES256"]).claims
     assert isinstance(claims["notices"], list)
+
+
+def test_each_notice_comes_signed_on_its_own_and_the_answer_has_a_jti(
+    client: TestClient, session: Session, taro: int
+) -> None:
+    _organization(session)
+    notices.seed_demo_notices(session=session)
+    session.commit()
+    consent_id = _consent(session, taro, ["openid", "notices"])
+    key = ECKey.generate_key("P-256")
+    keys = _platform_keys(client)
+    jtis = set()
+    for _ in range(2):
+        token = _token(session, taro, consent_id, "openid notices", key)
+        answer = _call(client, NOTICES, token, key)
+        assert answer.status_code == 200, answer.text
+        result = jwt.decode(answer.text, keys, algorithms=["ES256"])
+        assert result.header["typ"] == "notices+jwt"
+        jtis.add(result.claims["jti"])
+    assert len(jtis) == 2  # one per answer
+    listed = result.claims["notices"]
+    assert listed
+    for notice in listed:
+        alone = jwt.decode(notice["jwt"], keys, algorithms=["ES256"])
+        assert alone.header["typ"] == "notice-item+jwt"
+        assert {k: v for k, v in notice.items() if k != "jwt"} == {
+            k: alone.claims[k]
+            for k in ("id", "title", "sender", "category", "deadline", "published_at")
+        }
+        assert alone.claims["aud"] == CLIENT
+        assert alone.claims["sub"] == result.claims["sub"]
+        assert alone.claims["consent_id"] == consent_id
 
 
 def test_scopes_beyond_the_consent_give_nothing_more(
