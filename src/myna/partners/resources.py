@@ -272,3 +272,13 @@ def shared_notices(
     )
     body, media_type = _encrypt_if_asked(enc_key, signed)
     return SignedAnswer(body=body, media_type=media_type, items=("notices",))
+
+
+def consent_receipt(*, session: Session, context: TokenContext) -> SignedAnswer:
+    """The signed consent receipt of the token's consent: what the organisation is bound by.
+
+    The same JWS the resident downloads (``consent-receipt+jwt``), served as signed when the
+    resident consented; it holds no personal data beyond the pairwise ``sub``.
+    """
+    consent, _scopes = _consented(session, context)
+    return SignedAnswer(body=consent.receipt, media_type="application/jwt", items=())

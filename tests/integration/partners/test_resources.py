@@ -40,6 +40,7 @@ from tests.integration.partners.conftest import Answer, KeyServer
 PORTAL = "http://testserver"
 MYINFO = "/api/partners/v1/myinfo"
 NOTICES = "/api/partners/v1/notices"
+RECEIPT = "/api/partners/v1/consent-receipt"
 CLIENT = "client-minato-bank"
 
 
@@ -323,6 +324,40 @@ def test_scopes_beyond_the_consent_give_nothing_more(
     assert answer.status_code == 200
     claims = jwt.decode(answer.text, _platform_keys(client), algorithms=["ES256"]).claims
     assert [entry["item"] for entry in claims["items"]] == ["name"]
+
+
+def test_the_organisation_fetches_the_receipt_of_the_consent_its_token_was_issued_under(
+    client: TestClient, session: Session, settings: Settings, taro: int
+) -> None:
+    _organization(session)
+    given = consents.create_consent(
+        session=session,
+        settings=settings,
+        resident_id=taro,
+        client=organizations.get_client(session=session, client_id=CLIENT),
+        scopes=["openid", "name"],
+        chosen=["name:name"],
+    )
+    key = ECKey.generate_key("P-256")
+    token = _token(session, taro, given.id, "openid name", key)
+    answer = _call(client, RECEIPT, token, key)
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"].startswith("application/jwt")
+    assert answer.text == given.receipt  # the very document the resident keeps
+    claims = consents.verify_receipt(answer.text, client.get("/oauth/jwks").json())
+    assert claims["aud"] == CLIENT
+    assert claims["consent_id"] == given.id
+    assert [item["item"] for item in claims["items"]] == ["sub", "name"]
+    # Nothing is used of the resident's information: no use is recorded.
+    uses = session.scalars(select(ConsentUse).where(ConsentUse.consent_id == given.id)).all()
+    assert uses == []
+    # Without a proof, or once the consent is withdrawn, the receipt is not served.
+    assert client.get(RECEIPT, headers={"Authorization": f"DPoP {token}"}).status_code == 401
+    consents.revoke_consent(session=session, resident_id=taro, consent_id=given.id)
+    session.commit()
+    refused = _call(client, RECEIPT, token, key)
+    assert refused.status_code == 401
+    assert refused.json()["error"] == "invalid_token"
 
 
 # --- encrypted answers, end to end, read with another JOSE library -------------------
