@@ -962,7 +962,14 @@ def test_outside_the_sandbox_a_loopback_jwks_uri_fails_authentication_and_says_w
     refused = _par(client, approved.client_id, _assertion(approved.client_id, key))
     assert refused.status_code == 401
     assert refused.json()["error"] == "invalid_client"
-    assert "private, loopback or link-local" in refused.json()["error_description"]
+    # Why, in the request's language (Japanese by default), not the fetch's English.
+    assert refused.json()["error_description"] == (
+        "事業者の jwks_uri がプライベート、ループバックまたはリンクローカルのアドレスを"
+        "指しています。公開鍵はグローバルなアドレスからのみ取得します。"
+    )
+    client.headers["Accept-Language"] = "en"
+    in_english = _par(client, approved.client_id, _assertion(approved.client_id, key))
+    assert "private, loopback or link-local" in in_english.json()["error_description"]
     assert key_server.total == 0
 
 

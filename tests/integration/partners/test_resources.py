@@ -253,13 +253,26 @@ def test_a_revoked_consent_kills_its_tokens_at_once(
     key = ECKey.generate_key("P-256")
     token = _token(session, taro, consent_id, "openid name", key)
     assert _call(client, MYINFO, token, key).status_code == 200
-    row = session.get(Consent, consent_id)
-    assert row is not None
-    row.revoked_at = utcnow()
+    # As the resident withdraws it: the consent and its tokens revoked together.
+    consents.revoke_consent(session=session, resident_id=taro, consent_id=consent_id)
     session.commit()
     refused = _call(client, MYINFO, token, key)
     assert refused.status_code == 401
     assert refused.json()["error"] == "invalid_token"
+    assert refused.json()["error_description"] == (
+        "アクセストークンが正しくありません: 利用者が同意を撤回しました。"
+    )
+    english = client.get(
+        MYINFO,
+        headers={
+            "Authorization": f"DPoP {token}",
+            "DPoP": _proof(key, PORTAL + MYINFO, token),
+            "Accept-Language": "en",
+        },
+    )
+    assert english.json()["error_description"] == (
+        "The access token is not valid: the resident withdrew the consent."
+    )
 
 
 def test_notices_need_their_own_consent(client: TestClient, session: Session, taro: int) -> None:
