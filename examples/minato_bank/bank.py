@@ -23,6 +23,7 @@ import json
 import secrets
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -113,6 +114,70 @@ border-radius:.3rem;text-decoration:none;font-size:1rem}}dt{{font-weight:bold}}<
 <body><header><p>みなと銀行 住宅ローン事前審査</p></header><main><h1>{html.escape(title)}</h1>
 {body}</main></body></html>"""
     )
+
+
+# What the bank shows for the resident-tax record's fields (docs/api/resources.md; the
+# item's fields as the platform's item catalog names them): a label and how to write it.
+TAX_FIELDS: dict[str, tuple[str, str]] = {
+    "assessment_year": ("課税年度", "fiscal-year"),
+    "income_year": ("所得の年分", "calendar-year"),
+    "total_income": ("合計所得金額", "yen"),
+    "taxable_income": ("課税標準額", "yen"),
+    "income_levy": ("所得割額", "yen"),
+    "per_capita_levy": ("均等割額", "yen"),
+    "tax_amount": ("年税額", "yen"),
+    "non_taxable": ("課税・非課税の別", "non-taxable"),
+}
+# 和暦: the first Gregorian year of each era, newest first.
+ERAS = ((2019, "令和"), (1989, "平成"), (1926, "昭和"))
+
+
+def wareki_year(year: int) -> str:
+    """A Gregorian year as residents read it on tax papers: 令和8年 (元年 for the first)."""
+    for first, era in ERAS:
+        if year >= first:
+            number = year - first + 1
+            return f"{era}{'元' if number == 1 else number}年"
+    return f"{year}年"
+
+
+def wareki_date(iso: str) -> str:
+    """An ISO 8601 date or time as a 和暦 date (the day in Japan): 令和8年6月1日."""
+    moment = datetime.fromisoformat(iso)
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(timezone(timedelta(hours=9)))
+    return f"{wareki_year(moment.year)}{moment.month}月{moment.day}日"
+
+
+def shown(kind: str, value: Any) -> str:
+    """A field's value for people: yen with separators, 和暦 years, words for booleans."""
+    if kind == "yen" and isinstance(value, int):
+        return f"{value:,}円"
+    if kind == "fiscal-year" and isinstance(value, int):
+        return f"{wareki_year(value)}度"
+    if kind == "calendar-year" and isinstance(value, int):
+        return f"{wareki_year(value)}分"
+    if kind == "non-taxable" and isinstance(value, bool):
+        return "非課税" if value else "課税"
+    if isinstance(value, bool):
+        return "はい" if value else "いいえ"
+    return str(value)
+
+
+def _tax_record(entry: dict[str, Any]) -> str:
+    """One resident-tax record as a definition list under its year and source."""
+    data = entry.get("data", {})
+    rows = "".join(
+        f"<dt>{html.escape(TAX_FIELDS.get(key, (key, ''))[0])}</dt>"
+        f"<dd>{html.escape(shown(TAX_FIELDS.get(key, (key, ''))[1], value))}</dd>"
+        for key, value in data.items()
+    )
+    year = data.get("assessment_year")
+    heading = f"住民税の課税情報（{shown('fiscal-year', year)}）" if year else "住民税の課税情報"
+    source = entry.get("source", {}).get("name", "")
+    updated = entry.get("updated_at")
+    where = html.escape(source) + (f"、{wareki_date(updated)}更新" if updated else "")
+    return f"<h2>{html.escape(heading)}</h2><p>提供元: {where}</p><dl>{rows}</dl>"
 
 
 def create_bank_app(bank: Bank) -> FastAPI:
@@ -236,18 +301,14 @@ def create_bank_app(bank: Bank) -> FastAPI:
         found = bank.results.get(request.cookies.get(COOKIE, ""))
         if found is None:
             return _page("エラー", "<p>結果がありません。最初からやり直してください。</p>")
-        items = {entry["item"]: entry for entry in found["items"]}
-        name = items.get("name", {}).get("data", {}).get("name", "")
-        tax = items.get("resident-tax", {})
-        rows = "".join(
-            f"<dt>{html.escape(str(k))}</dt><dd>{html.escape(str(v))}</dd>"
-            for k, v in tax.get("data", {}).items()
+        name = next((e["data"].get("name", "") for e in found["items"] if e["item"] == "name"), "")
+        records = "".join(
+            _tax_record(entry) for entry in found["items"] if entry["item"] == "resident-tax"
         )
-        source = tax.get("source", {}).get("name", "")
         return _page(
             "取得した情報",
             f'<p>お名前: <strong id="name">{html.escape(name)}</strong></p>'
-            f"<h2>住民税の課税情報（{html.escape(source)}）</h2><dl>{rows}</dl>"
+            f"{records or '<p>住民税の課税情報はありませんでした。</p>'}"
             "<p>署名はマイナポータルの公開鍵（JWKS）で確認済みです。</p>",
         )
 

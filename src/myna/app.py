@@ -47,6 +47,7 @@ from myna.partners.oauth_api import router as oauth_router
 from myna.partners.organization_views import router as organization_router
 from myna.partners.resource_api import router as partner_resource_router
 from myna.partners.review_views import router as partner_review_router
+from myna.platform.apidocs import install_api_docs
 from myna.platform.db import unit_of_work
 from myna.platform.errors import MynaError
 from myna.platform.i18n import gettext as _
@@ -103,7 +104,8 @@ def create_app(container: Container) -> FastAPI:
         title="Myna Portal API",
         version=__version__,
         description="Card login and the JPKI repository (CA certificates, CRLs, OCSP).",
-        docs_url="/api/docs",
+        # Swagger UI is served by the portal itself (myna.platform.apidocs), under the CSP.
+        docs_url=None,
         redoc_url=None,
         openapi_url="/api/openapi.json",
     )
@@ -140,6 +142,7 @@ def create_app(container: Container) -> FastAPI:
         language_router,
     ):
         app.include_router(router)
+    install_api_docs(app)
     app.mount("/static/portal", StaticFiles(directory=PORTAL_STATIC), name="portal-static")
     app.mount("/static", StaticFiles(directory=PLATFORM_STATIC), name="static")
 

@@ -100,7 +100,18 @@ def test_a_bank_gets_the_consented_income_through_myna(
     page.wait_for_url(re.compile(re.escape(bank.base_url) + ".*"))
     assert page.url == f"{bank.base_url}/result", page.content()[:3000]
     expect(page.locator("#name")).to_have_text(TARO)
-    expect(page.get_by_text("住民税の課税情報")).to_be_visible()
+    expect(
+        page.get_by_role("heading", name=re.compile(r"住民税の課税情報（令和\d+年度）")).first
+    ).to_be_visible()
+    # Names and human values, not the API's keys and Python's literals.
+    expect(page.get_by_text("課税標準額").first).to_be_visible()
+    expect(page.get_by_text(re.compile(r"^[\d,]+円$")).first).to_be_visible()
+    text = page.locator("main").inner_text()
+    for raw in ("assessment_year", "taxable_income", "non_taxable", "False", "True"):
+        assert raw not in text
+    assert re.search(r"課税・非課税の別\s+(課税|非課税)", text)
+    assert re.search(r"令和\d+年\d+月\d+日更新", text)
+    _assert_accessible(page)
     # The portal lists the consent with the use the bank just made.
     page.goto(f"{platform.portal}/consents")
     expect(page.get_by_text("みなと銀行").first).to_be_visible()

@@ -449,9 +449,15 @@ Verify the signature with OpenSSL:
 "Verification successful" means application.json is unchanged and was signed with a
 signing certificate issued by the Myna JPKI. OpenSSL does not check revocation here;
 manifest.json records the revocation status at export time. To check against the
-current CRL, fetch /jpki/crl/sign.crl from the portal, convert it with
+current CRL, fetch /jpki/crl/sign.crl from the portal, then (openssl cms takes no
+-CRLfile: the CRL goes into the CA file)
+
   openssl crl -inform DER -in sign.crl -out sign-crl.pem
-and add -crl_check -CRLfile sign-crl.pem to the command above.
+  cat ca.pem sign-crl.pem > ca-crl.pem
+  openssl cms -verify -binary -inform DER -in application.p7s \\
+      -content application.json -CAfile ca-crl.pem -crl_check -purpose any -out /dev/null
+
+A revoked signing certificate then fails with "certificate revoked".
 
 Check an attachment: sha256sum attachments/<name> and compare with application.json.
 """

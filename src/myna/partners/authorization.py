@@ -72,6 +72,8 @@ MAX_REDIRECT_URI_LENGTH = 500
 # --- errors (the OAuth ones are the platform's: myna.platform.oauth.errors) ------------
 
 NOT_APPROVED = N_("This organisation is not approved to use the API.")
+CONSENT_WITHDRAWN = N_("the resident withdrew the consent")
+CODE_REUSED = N_("the code was already used; the tokens it gave are revoked")
 ONLY_AUTHORIZATION_CODE = N_("Only the authorization_code grant is supported.")
 
 
@@ -134,7 +136,7 @@ def _bounded(params: Mapping[str, str], name: str, limit: int) -> str | None:
     if value is None or value == "":
         return None
     if len(value) > limit:
-        raise InvalidRequestError(reason=f"{name} is too long")
+        raise InvalidRequestError(reason=N_("{name} is too long"), name=name)
     return value
 
 
@@ -168,31 +170,31 @@ def push_request(
     require_active(client)
     rfc9126.check_pushed_parameters(params, client_id=client.client_id)
     if "request" in params:
-        raise InvalidRequestError(reason="request objects are not supported")
+        raise InvalidRequestError(reason=N_("request objects are not supported"))
     if params.get("response_type") != "code":
-        raise InvalidRequestError(reason="response_type must be code")
+        raise InvalidRequestError(reason=N_("response_type must be code"))
     redirect_uri = _bounded(params, "redirect_uri", MAX_REDIRECT_URI_LENGTH)
     if redirect_uri is None or redirect_uri not in client.redirect_uris:
-        raise InvalidRequestError(reason="redirect_uri is not registered for this client")
+        raise InvalidRequestError(reason=N_("redirect_uri is not registered for this client"))
     method = params.get("code_challenge_method")
     challenge = params.get("code_challenge", "")
     if method != "S256" or not _CHALLENGE.fullmatch(challenge):
-        raise InvalidRequestError(reason="PKCE with code_challenge_method S256 is required")
+        raise InvalidRequestError(reason=N_("PKCE with code_challenge_method S256 is required"))
     try:
         scopes = parse_scopes(params.get("scope", "")[:1000])
     except UnknownScopeError as exc:
-        raise InvalidScopeError(reason="unknown scope") from exc
+        raise InvalidScopeError(reason=N_("unknown scope")) from exc
     allowed = {OPENID, *client.approved_scopes}
     if not scopes:
-        raise InvalidScopeError(reason="scope is required")
+        raise InvalidScopeError(reason=N_("scope is required"))
     if not set(scopes) <= allowed:
-        raise InvalidScopeError(reason="beyond what this organisation was approved for")
+        raise InvalidScopeError(reason=N_("beyond what this organisation was approved for"))
     bound = params.get("dpop_jkt") or None
     if bound is not None and dpop_jkt is not None and bound != dpop_jkt:
-        raise InvalidDPoPProofError(reason="dpop_jkt does not match the DPoP proof")
+        raise InvalidDPoPProofError(reason=N_("dpop_jkt does not match the DPoP proof"))
     jkt = bound or dpop_jkt
     if jkt is not None and not rfc7638.is_thumbprint(jkt):
-        raise InvalidRequestError(reason="dpop_jkt is not a JWK thumbprint")
+        raise InvalidRequestError(reason=N_("dpop_jkt is not a JWK thumbprint"))
     now = utcnow()
     pending_id = secrets.token_urlsafe(32)
     stored = {
@@ -326,7 +328,7 @@ def approve(
     pending = pending_request(session=session, pending_id=pending_id)
     granted = tuple(dict.fromkeys(scopes))
     if not granted or not set(granted) <= set(pending.scopes):
-        raise InvalidScopeError(reason="the consent goes beyond the request")
+        raise InvalidScopeError(reason=N_("the consent goes beyond the request"))
     consent = session.get(Consent, consent_id)
     if (
         consent is None
@@ -417,32 +419,33 @@ def exchange_code(
         raise UnsupportedGrantTypeError(ONLY_AUTHORIZATION_CODE)
     code = params.get("code", "")
     if not code or len(code) > 128:
-        raise InvalidRequestError(reason="code is required")
+        raise InvalidRequestError(reason=N_("code is required"))
     row = session.get(AuthorizationCode, digest(code))
     if row is None or row.client_id != client.client_id:
-        raise InvalidGrantError(reason="unknown code")
-    if row.used_at is not None:
-        revoke_consent_tokens(session=session, consent_id=row.consent_id)
-        raise InvalidGrantError(reason="the code was already used; its tokens are revoked")
-    now = utcnow()
-    if row.expires_at <= now:
-        raise InvalidGrantError(reason="the code has expired")
-    if params.get("redirect_uri") != row.redirect_uri:
-        raise InvalidGrantError(reason="redirect_uri differs from the authorization request")
-    verifier = params.get("code_verifier", "")
-    if not _VERIFIER.fullmatch(verifier):
-        raise InvalidGrantError(reason="a PKCE code_verifier is required")
-    if not hmac.compare_digest(b64url_sha256(verifier), row.code_challenge):
-        raise InvalidGrantError(reason="the PKCE code_verifier does not match")
-    if row.dpop_jkt is not None and row.dpop_jkt != proof.jkt:
-        raise InvalidDPoPProofError(reason="the proof's key is not the one bound to the code")
+        raise InvalidGrantError(reason=N_("the code is unknown or was issued to another client"))
+    # Withdrawing a consent also burns its unused codes: say that, not "already used".
     consent = _live_consent(session, row.consent_id, client.client_id)
     if consent is None:
-        raise InvalidGrantError(reason="the consent was revoked")
+        raise InvalidGrantError(reason=CONSENT_WITHDRAWN)
+    if row.used_at is not None:
+        revoke_consent_tokens(session=session, consent_id=row.consent_id)
+        raise InvalidGrantError(reason=CODE_REUSED)
+    now = utcnow()
+    if row.expires_at <= now:
+        raise InvalidGrantError(reason=N_("the code has expired"))
+    if params.get("redirect_uri") != row.redirect_uri:
+        raise InvalidGrantError(reason=N_("redirect_uri differs from the authorization request"))
+    verifier = params.get("code_verifier", "")
+    if not _VERIFIER.fullmatch(verifier):
+        raise InvalidGrantError(reason=N_("a PKCE code_verifier is required"))
+    if not hmac.compare_digest(b64url_sha256(verifier), row.code_challenge):
+        raise InvalidGrantError(reason=N_("the PKCE code_verifier does not match"))
+    if row.dpop_jkt is not None and row.dpop_jkt != proof.jkt:
+        raise InvalidDPoPProofError(reason=N_("the proof's key is not the one bound to the code"))
     if not _claim(session, AuthorizationCode, AuthorizationCode.digest == row.digest, now):
         # Another request redeemed it between our read and now: the same as a replay.
         revoke_consent_tokens(session=session, consent_id=row.consent_id)
-        raise InvalidGrantError(reason="the code was already used; its tokens are revoked")
+        raise InvalidGrantError(reason=CODE_REUSED)
     access_token = secrets.token_urlsafe(32)
     session.add(
         AccessToken(
@@ -533,18 +536,23 @@ def authenticate_resource_request(
     scheme, _, token = (authorization or "").partition(" ")
     token = token.strip()
     if scheme.lower() != "dpop" or not token or not _TOKEN.fullmatch(token) or len(token) > 256:
-        raise InvalidTokenError(reason="send the access token as “Authorization: DPoP …”")
+        raise InvalidTokenError(reason=N_("send the access token as “Authorization: DPoP …”"))
     now = utcnow()
     checked = rfc9449.verify_proof(dpop, method=method, url=url, now=now, access_token=token)
     row = session.get(AccessToken, digest(token))
-    if row is None or row.revoked_at is not None or row.expires_at <= now:
-        raise InvalidTokenError(reason="unknown, expired or revoked")
+    if row is None:
+        raise InvalidTokenError(reason=N_("the token is unknown"))
+    # The key first: only the token's holder learns why else it is refused.
     if row.jkt != checked.jkt:
-        raise InvalidTokenError(reason="the token is bound to another key")
+        raise InvalidTokenError(reason=N_("the token is bound to another key"))
     if _live_consent(session, row.consent_id, row.client_id) is None:
-        raise InvalidTokenError(reason="the consent was revoked")
+        raise InvalidTokenError(reason=CONSENT_WITHDRAWN)
+    if row.revoked_at is not None:
+        raise InvalidTokenError(reason=N_("the token was revoked"))
+    if row.expires_at <= now:
+        raise InvalidTokenError(reason=N_("the token has expired"))
     if not get_client(session=session, client_id=row.client_id).is_active:
-        raise InvalidTokenError(reason="the organisation is not approved")
+        raise InvalidTokenError(reason=N_("the organisation is not approved"))
     rfc9449.remember_proof(checked, remembering(session, "dpop"))
     return TokenContext(
         client_id=row.client_id,

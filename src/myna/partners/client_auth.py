@@ -49,9 +49,9 @@ def _registered_keys(
             session=session, settings=settings, cache=cache, client_id=client_id, kid=kid
         )
     except organizations.JwksUnavailableError as exc:
-        # The organisation's integrator needs to know why (an address, a size, a status).
-        why = str(exc).rstrip(".")
-        raise InvalidClientError(reason=why[:1].lower() + why[1:]) from exc
+        # The organisation's integrator needs to know why (an address, a size, a status):
+        # the fetch's own sentence, in the request's language.
+        raise InvalidClientError(exc.message, **exc.params) from exc
     except (JoseError, ValueError, TypeError, KeyError) as exc:
         raise InvalidClientError(
             reason=N_("the organisation's registered keys cannot be used")

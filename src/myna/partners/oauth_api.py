@@ -143,24 +143,24 @@ def oauth_error(exc: MynaError, *, status: int | None = None) -> JSONResponse:
 async def _form(request: Request) -> dict[str, str]:
     """The urlencoded body as a dict; a repeated or oversized parameter is refused."""
     if request.headers.get("content-type", "").split(";")[0].strip().lower() != FORM:
-        raise InvalidRequestError(reason="send application/x-www-form-urlencoded")
+        raise InvalidRequestError(reason=N_("send application/x-www-form-urlencoded"))
     body = await request.body()
     if len(body) > MAX_FORM_BYTES:
-        raise InvalidRequestError(reason="the request is too large")
+        raise InvalidRequestError(reason=N_("the request is too large"))
     try:
         pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=40)
     except (UnicodeDecodeError, ValueError) as exc:
-        raise InvalidRequestError(reason="the form is malformed") from exc
+        raise InvalidRequestError(reason=N_("the form is malformed")) from exc
     params = dict(pairs)
     if len(params) != len(pairs):
-        raise InvalidRequestError(reason="a parameter is repeated")
+        raise InvalidRequestError(reason=N_("a parameter is repeated"))
     return params
 
 
 def _dpop_header(request: Request) -> str | None:
     values = request.headers.getlist("dpop")
     if len(values) > 1:
-        raise InvalidDPoPProofError(reason="send exactly one DPoP header")
+        raise InvalidDPoPProofError(reason=N_("send exactly one DPoP header"))
     return values[0] if values else None
 
 

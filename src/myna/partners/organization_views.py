@@ -37,6 +37,16 @@ class RegistrationRateLimitedError(PartnerError):
 # --- schemas -------------------------------------------------------------------------
 
 
+def _at_most(limit: int) -> dict[str, Any]:
+    """The published limit of a text field (``maxLength`` in OpenAPI).
+
+    The model itself accepts up to twice as much, so that a text over the limit reaches
+    the registration's own check and is refused as RFC 7591 asks (400
+    ``invalid_client_metadata`` naming the field) rather than as a bare schema error.
+    """
+    return {"maxLength": limit}
+
+
 class RequestedScopeWrite(BaseModel):
     """A scope the organisation asks for, and why (shown to the reviewer and residents)."""
 
@@ -45,6 +55,7 @@ class RequestedScopeWrite(BaseModel):
     scope: str = Field(max_length=64, description=f"One of: {' '.join(ALL_SCOPES)}.")
     reason: str = Field(
         max_length=organizations.MAX_REASON_LENGTH * 2,
+        json_schema_extra=_at_most(organizations.MAX_REASON_LENGTH),
         description="Why the service needs it, in Japanese for residents.",
     )
 
@@ -73,31 +84,53 @@ class OrganizationCreate(BaseModel):
         },
     )
 
-    name: str = Field(max_length=organizations.MAX_NAME_LENGTH * 2, description="表示名.")
+    name: str = Field(
+        max_length=organizations.MAX_NAME_LENGTH * 2,
+        json_schema_extra=_at_most(organizations.MAX_NAME_LENGTH),
+        description="表示名.",
+    )
     purpose: str = Field(
         max_length=organizations.MAX_PURPOSE_LENGTH * 2,
+        json_schema_extra=_at_most(organizations.MAX_PURPOSE_LENGTH),
         description="What the service uses residents' information for (利用目的).",
     )
     contact: str = Field(
         max_length=organizations.MAX_CONTACT_LENGTH * 2,
+        json_schema_extra=_at_most(organizations.MAX_CONTACT_LENGTH),
         description="Where residents and reviewers reach the organisation.",
     )
     retention: str = Field(
         max_length=organizations.MAX_RETENTION_LENGTH * 2,
+        json_schema_extra=_at_most(organizations.MAX_RETENTION_LENGTH),
         description="How long the information is kept (保存期間), e.g. 取得から1年.",
     )
     redirect_uris: list[str] = Field(
         max_length=organizations.MAX_REDIRECT_URIS * 2,
+        json_schema_extra={
+            "minItems": 1,
+            "maxItems": organizations.MAX_REDIRECT_URIS,
+            "items": {"type": "string", "maxLength": organizations.MAX_URI_LENGTH},
+        },
         description="Exact https URIs without fragment (http only on 127.0.0.1/localhost).",
     )
     jwks: dict[str, Any] | None = Field(
         default=None, description="Public signing keys (EC P-256 or RSA ≥ 2048, kid, use sig)."
     )
     jwks_uri: str | None = Field(
-        default=None, max_length=1000, description="Or where to fetch them (https)."
+        default=None,
+        max_length=organizations.MAX_URI_LENGTH * 2,
+        json_schema_extra={
+            "anyOf": [
+                {"type": "string", "maxLength": organizations.MAX_URI_LENGTH},
+                {"type": "null"},
+            ]
+        },
+        description="Or where to fetch them (https).",
     )
     requested_scopes: list[RequestedScopeWrite] = Field(
-        max_length=len(ALL_SCOPES) * 2, description="Each scope with its reason; openid first."
+        max_length=len(ALL_SCOPES) * 2,
+        json_schema_extra={"minItems": 1, "maxItems": len(ALL_SCOPES)},
+        description="Each scope with its reason; openid first.",
     )
 
 

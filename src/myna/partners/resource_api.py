@@ -2,7 +2,8 @@
 
 Both need a DPoP-bound access token (``Authorization: DPoP <token>`` and a ``DPoP`` proof
 for this method and URL, RFC 9449 §7) and answer with a JWT signed by the platform, or a
-JWE around it for organisations that registered an encryption key.
+JWE around it for organisations that registered an encryption key. With the same token,
+the organisation fetches the consent receipt (同意レシート) it is bound by.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from myna.platform.web import get_container, transaction
 PREFIX = "/api/partners/v1"
 MYINFO_PATH = f"{PREFIX}/myinfo"
 NOTICES_PATH = f"{PREFIX}/notices"
+CONSENT_RECEIPT_PATH = f"{PREFIX}/consent-receipt"
 router = APIRouter(tags=["resource APIs"])
 NO_STORE = {"Cache-Control": "no-store"}
 _SIGNED = {
@@ -69,6 +71,10 @@ def _serve(request: Request, path: str, answer: Answer) -> Response:
     MYINFO_PATH,
     responses=_SIGNED,  # type: ignore[arg-type]
     summary="自己情報取得API: the consented items of わたしの情報, signed item by item",
+    description=(
+        "A `myinfo+jwt` (iss, aud, sub, iat, exp, jti, consent_id, items, unavailable); "
+        "each item also carries `jwt`, the same item signed on its own (`myinfo-item+jwt`)."
+    ),
 )
 def my_information(request: Request) -> Response:
     def answer(db: Session, settings: Settings, context: TokenContext) -> resources.SignedAnswer:
@@ -87,6 +93,11 @@ def my_information(request: Request) -> Response:
     NOTICES_PATH,
     responses=_SIGNED,  # type: ignore[arg-type]
     summary="お知らせ情報取得API: the resident's notices, when they agreed to share them",
+    description=(
+        "A `notices+jwt` (iss, aud, sub, iat, exp, jti, consent_id, notices); each notice "
+        "(id, title, sender, category, deadline, published_at) also carries `jwt`, the same "
+        "notice signed on its own (`notice-item+jwt`, with iss, aud, sub, iat, consent_id)."
+    ),
 )
 def shared_notices(request: Request) -> Response:
     def answer(db: Session, settings: Settings, context: TokenContext) -> resources.SignedAnswer:
@@ -95,3 +106,31 @@ def shared_notices(request: Request) -> Response:
         )
 
     return _serve(request, NOTICES_PATH, answer)
+
+
+@router.get(
+    CONSENT_RECEIPT_PATH,
+    responses={
+        200: {
+            "description": "The consent receipt (application/jwt): a JWS signed by the "
+            "platform, typ consent-receipt+jwt, aud the organisation's client_id.",
+            "content": {"application/jwt": {}},
+        },
+        401: {
+            "description": "invalid_token or invalid_dpop_proof, with a WWW-Authenticate challenge"
+        },
+    },
+    summary="The consent receipt the token was issued under (同意レシート)",
+    description=(
+        "The receipt of the consent behind the DPoP-bound access token: the same signed "
+        "document the resident keeps (who consented, to which organisation, which items "
+        "from which source, the purpose and the retention). Any access token of the "
+        "consent will do; a withdrawn consent's tokens are refused (401 invalid_token)."
+    ),
+)
+def consent_receipt(request: Request) -> Response:
+    def answer(db: Session, settings: Settings, context: TokenContext) -> resources.SignedAnswer:
+        del settings
+        return resources.consent_receipt(session=db, context=context)
+
+    return _serve(request, CONSENT_RECEIPT_PATH, answer)

@@ -10,14 +10,15 @@ Every use goes through the consent it was given under:
   (the ``basic-info`` item, as the signing certificate would carry them);
 * each use is written as a ConsentUse row where it happens.
 
-The answer is a JWT signed by the platform (ES256, the key at ``/oauth/jwks``); each
-item inside is itself a signed JWT, so an organisation can keep or forward one item and
-anyone can verify it alone (its source agency and last update date travel with it). When
-the organisation registered an encryption key (``use: enc``), the signed answer is
-encrypted to it as a compact JWE (RFC 7516): ECDH-ES+A256KW (or the key's ``alg``,
-ECDH-ES) for an EC key, RSA-OAEP-256 for an RSA key, the content A256GCM (RFC 7518 §4.6,
-§4.3, §5.3). The key is looked up before anything is fetched, so an answer is never sent
-in the clear to an organisation whose key could not be read.
+The answer is a JWT signed by the platform (ES256, the key at ``/oauth/jwks``) with a
+``jti`` of its own; each item (or notice) inside is itself a signed JWT, so an
+organisation can keep or forward one item and anyone can verify it alone (its source
+agency and last update date travel with it). When the organisation registered an
+encryption key (``use: enc``), the signed answer is encrypted to it as a compact JWE
+(RFC 7516): ECDH-ES+A256KW (or the key's ``alg``, ECDH-ES) for an EC key, RSA-OAEP-256
+for an RSA key, the content A256GCM (RFC 7518 §4.6, §4.3, §5.3). The key is looked up
+before anything is fetched, so an answer is never sent in the clear to an organisation
+whose key could not be read.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ PARTNER_DISCLOSURE = "partner-disclosure"
 RESULT_TYPE = "myinfo+jwt"
 ITEM_TYPE = "myinfo-item+jwt"
 NOTICES_TYPE = "notices+jwt"
+NOTICE_ITEM_TYPE = "notice-item+jwt"
 RESULT_LIFETIME_SECONDS = 300
 MAX_NOTICES = 50
 
@@ -226,8 +228,19 @@ def shared_notices(
     )
     page = notices.inbox(session=session, resident_id=context.resident_id, page_size=MAX_NOTICES)
     senders = {code: _agency_name(session, code) for code in {i.sender for i in page.items}}
-    listed = [
-        {
+    issued = int(utcnow().timestamp())
+    common = {
+        "iss": discovery.issuer(settings),
+        "aud": context.client_id,
+        "sub": subject(
+            settings=settings, client_id=context.client_id, resident_id=context.resident_id
+        ),
+        "iat": issued,
+        "consent_id": consent.id,
+    }
+    listed: list[dict[str, Any]] = []
+    for item in page.items:
+        notice = {
             "id": item.id,
             "title": item.title,
             "sender": {"agency": item.sender, "name": senders[item.sender]},
@@ -235,21 +248,21 @@ def shared_notices(
             "deadline": None if item.deadline is None else item.deadline.isoformat(),
             "published_at": item.published_at.isoformat(),
         }
-        for item in page.items
-    ]
-    issued = int(utcnow().timestamp())
+        # Each notice verifies on its own, as each item of 自己情報取得API does.
+        signed_notice = discovery.sign_jwt(
+            session=session,
+            settings=settings,
+            claims={**common, **notice},
+            typ=NOTICE_ITEM_TYPE,
+        )
+        listed.append({**notice, "jwt": signed_notice})
     signed = discovery.sign_jwt(
         session=session,
         settings=settings,
         claims={
-            "iss": discovery.issuer(settings),
-            "aud": context.client_id,
-            "sub": subject(
-                settings=settings, client_id=context.client_id, resident_id=context.resident_id
-            ),
-            "iat": issued,
+            **common,
             "exp": issued + RESULT_LIFETIME_SECONDS,
-            "consent_id": consent.id,
+            "jti": secrets.token_urlsafe(16),
             "notices": listed,
         },
         typ=NOTICES_TYPE,
@@ -259,3 +272,13 @@ def shared_notices(
     )
     body, media_type = _encrypt_if_asked(enc_key, signed)
     return SignedAnswer(body=body, media_type=media_type, items=("notices",))
+
+
+def consent_receipt(*, session: Session, context: TokenContext) -> SignedAnswer:
+    """The signed consent receipt of the token's consent: what the organisation is bound by.
+
+    The same JWS the resident downloads (``consent-receipt+jwt``), served as signed when the
+    resident consented; it holds no personal data beyond the pairwise ``sub``.
+    """
+    consent, _scopes = _consented(session, context)
+    return SignedAnswer(body=consent.receipt, media_type="application/jwt", items=())

@@ -32,7 +32,11 @@ from myna.platform.urls import is_site_path
 from myna.platform.web import client_address, get_container, templates_beside, transaction
 from myna.portal import presenters, service
 from myna.portal.dependencies import LoginLimiterDep, log_out
-from myna.portal.domain import NoCategoryChosenError, NoTreeHeadYetError
+from myna.portal.domain import (
+    ChallengeBindingError,
+    NoCategoryChosenError,
+    NoTreeHeadYetError,
+)
 from myna.portal.schemas import ChallengeIdForm, ChallengeIdPath, ExchangeFilters
 
 templates = templates_beside(__file__)
@@ -117,7 +121,8 @@ def login_status(
     challenge_id: ChallengeIdPath, request: Request, browser: ResidentBrowser
 ) -> Response:
     if browser is None:
-        return JSONResponse({"status": "unknown"}, status_code=403)
+        # No session cannot be the browser that started it: the documented error shape.
+        raise ChallengeBindingError
     with transaction(request) as db:
         status = service.challenge_status(
             session=db, challenge_id=challenge_id, session_token=browser.token

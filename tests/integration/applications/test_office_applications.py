@@ -21,15 +21,17 @@ from myna.applications import submission
 from myna.applications.domain import ApplicationStatus
 from myna.applications.service import ApplicationRead
 from myna.bootstrap import Container
+from myna.card import KeyKind
 from myna.office import filings
 from myna.office import service as office
 from myna.platform.settings import Settings
 from tests.integration.applications.filing import Signer, file_application, signer_for
-from tests.openssl import cms_verify
+from tests.openssl import cms_verify, run_commands, shell_commands
 
 PASSWORD = "correct-horse-2026"
 CHIYODA = "131016"
 PDF = b"%PDF-1.7\n" + b"0" * 100
+DOCS = Path(__file__).resolve().parents[3] / "docs"
 
 
 @pytest.fixture
@@ -437,6 +439,49 @@ def test_the_export_package_holds_the_signed_bytes_and_openssl_verifies_it(
         tmp_path / "application.p7s", tmp_path / "application.json", tmp_path / "ca.pem"
     )
     assert tampered.returncode != 0
+
+
+def _crl_commands(text: str) -> list[str]:
+    """The documented revocation check: from ``openssl crl`` to the verification."""
+    commands = shell_commands(text)
+    start = next(i for i, c in enumerate(commands) if c.startswith("openssl crl "))
+    end = next(i for i, c in enumerate(commands) if i > start and "-crl_check" in c)
+    return commands[start : end + 1]
+
+
+def test_the_documented_crl_check_runs_on_openssl_and_catches_a_revoked_signer(
+    session: Session,
+    filed: ApplicationRead,
+    supervisor: TestClient,
+    taro: Signer,
+    tmp_path: Path,
+) -> None:
+    archive = zipfile.ZipFile(
+        io.BytesIO(
+            supervisor.get(f"/office/applications/{filed.receipt_number}/export.zip").content
+        )
+    )
+    archive.extractall(tmp_path)
+    readme = _crl_commands(archive.read("README.txt").decode())
+    documented = _crl_commands(DOCS.joinpath("back-office.md").read_text(encoding="utf-8"))
+    # The package and the documentation give the same commands, with the CRL in the CA file.
+    assert readme == documented
+    assert not any("-CRLfile" in command for command in readme)
+    (tmp_path / "sign.crl").write_bytes(supervisor.get("/jpki/crl/sign.crl").content)
+    valid = run_commands(readme, tmp_path)
+    assert valid.returncode == 0, valid.stderr.decode()
+    assert b"Verification successful" in valid.stderr
+    certificate = taro.reader.load(taro.card_id).applications[KeyKind.SIGN].certificate
+    jpki.revoke_certificate(
+        session=session,
+        serial=certificate.serial_number,
+        reason=jpki.RevocationReason.BASIC_INFO_CHANGE,
+    )
+    session.commit()
+    (tmp_path / "sign.crl").write_bytes(supervisor.get("/jpki/crl/sign.crl").content)
+    revoked = run_commands(readme, tmp_path)
+    assert revoked.returncode != 0
+    assert b"certificate revoked" in revoked.stderr
 
 
 def test_the_history_names_who_acted_staff_and_api_clients_alike(

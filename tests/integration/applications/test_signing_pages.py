@@ -313,3 +313,37 @@ def test_five_wrong_passwords_lock_the_signing_certificate_and_file_nothing(
     assert summary.sign_locked
     assert not summary.auth_locked  # the authentication certificate still logs in
     assert _applications(session) == 0
+
+
+GOOD_ID = "A" * 43
+
+
+@pytest.mark.parametrize(
+    ("request_id", "body"),
+    [
+        ("short", {"signature": "A" * 100}),  # the id: 20 to 64 characters
+        ("A" * 42 + "!", {"signature": "A" * 100}),  # the id: base64url characters only
+        (GOOD_ID, {}),  # no signature
+        (GOOD_ID, {"signature": "A" * 100, "certificate": "x"}),  # an unknown member
+        (GOOD_ID, {"signature": "A" * 15}),  # under 16 characters
+        (GOOD_ID, {"signature": "A" * 90_001}),  # over 90,000 characters
+        (GOOD_ID, {"signature": 12345678901234567}),  # not a string
+    ],
+)
+def test_the_signing_api_answers_a_malformed_request_422_as_documented(
+    portal: TestClient, request_id: str, body: dict[str, object]
+) -> None:
+    response = portal.post(f"/api/signing-requests/{request_id}/response", json=body)
+    assert response.status_code == 422
+    assert set(response.json()) == {"error", "message"}
+    assert response.json()["error"] == "invalid_request"
+
+
+def test_the_signing_api_answers_a_body_that_is_not_json_422(portal: TestClient) -> None:
+    response = portal.post(
+        f"/api/signing-requests/{GOOD_ID}/response",
+        content=b"signature=abc",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert response.status_code == 422
+    assert response.json()["error"] == "invalid_request"

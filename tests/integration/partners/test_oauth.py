@@ -851,6 +851,121 @@ def test_a_revoked_consent_yields_no_token(
     assert response.json()["error"] == "invalid_grant"
 
 
+def _withdraw(session: Session, granted: Granted) -> None:
+    """As the resident's withdrawal does: the consent revoked, its unused codes burnt."""
+    consent = session.get(Consent, granted.consent_id)
+    assert consent is not None
+    consent.revoked_at = utcnow()
+    authorization.revoke_consent_tokens(session=session, consent_id=granted.consent_id)
+    session.commit()
+
+
+def _expire(session: Session, granted: Granted) -> None:
+    row = session.get(AuthorizationCode, authorization.digest(granted.code))
+    assert row is not None
+    row.expires_at = utcnow() - timedelta(seconds=1)
+    session.commit()
+
+
+def _use(api: TestClient, org: Org, granted: Granted) -> None:
+    assert exchange(api, org, granted, key=ECKey.generate_key("P-256")).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("cause", "japanese", "english"),
+    [
+        (
+            "withdrawn",
+            "認可コードが正しくありません: 利用者が同意を撤回しました。",
+            "The authorization code is not valid: the resident withdrew the consent.",
+        ),
+        (
+            "used",
+            "認可コードが正しくありません: 認可コードはすでに使われています。"
+            "このコードで発行したトークンは失効させました。",
+            "The authorization code is not valid: the code was already used; "
+            "the tokens it gave are revoked.",
+        ),
+        (
+            "expired",
+            "認可コードが正しくありません: 認可コードの有効期限（60秒）が切れています。",
+            "The authorization code is not valid: the code has expired.",
+        ),
+        (
+            "unknown",
+            "認可コードが正しくありません: 認可コードが見つからないか、"
+            "別のクライアントに発行されたものです。",
+            "The authorization code is not valid: "
+            "the code is unknown or was issued to another client.",
+        ),
+        (
+            "verifier",
+            "認可コードが正しくありません: PKCE の code_verifier が一致しません。",
+            "The authorization code is not valid: the PKCE code_verifier does not match.",
+        ),
+        (
+            "redirect",
+            "認可コードが正しくありません: redirect_uri が認可リクエストのものと異なります。",
+            "The authorization code is not valid: "
+            "redirect_uri differs from the authorization request.",
+        ),
+    ],
+)
+def test_a_refused_code_says_its_own_cause_in_the_requests_language(
+    api: TestClient, session: Session, settings: Settings, cause: str, japanese: str, english: str
+) -> None:
+    org = register(session)
+    descriptions = {}
+    for language in ("ja", "en"):
+        granted = grant(api, session, settings, org)
+        extra: dict[str, str] = {}
+        if cause == "withdrawn":
+            _withdraw(session, granted)
+        elif cause == "used":
+            _use(api, org, granted)
+        elif cause == "expired":
+            _expire(session, granted)
+        elif cause == "unknown":
+            extra["code"] = secrets.token_urlsafe(32)
+        elif cause == "verifier":
+            extra["code_verifier"] = "A" * 43
+        else:
+            extra["redirect_uri"] = REDIRECT + "/other"
+        api.headers["Accept-Language"] = language
+        try:
+            response = exchange(api, org, granted, key=ECKey.generate_key("P-256"), **extra)
+        finally:
+            del api.headers["Accept-Language"]
+        assert response.status_code == 400
+        assert response.json()["error"] == "invalid_grant"
+        descriptions[language] = response.json()["error_description"]
+    assert descriptions == {"ja": japanese, "en": english}
+
+
+def test_every_refusal_of_the_back_channel_reads_in_japanese_by_default(
+    api: TestClient, session: Session, settings: Settings
+) -> None:
+    org = register(session)
+    _verifier, challenge = pkce()
+    repeated = api.post(
+        "/oauth/par",
+        content="scope=openid&scope=name",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    no_pkce = push(api, org, challenge, code_challenge_method="plain")
+    too_long = push(api, org, challenge, state="s" * 501)
+    for response, expected in (
+        (repeated, "リクエストが正しくありません: 同じパラメーターが繰り返されています。"),
+        (
+            no_pkce,
+            "リクエストが正しくありません: code_challenge_method S256 の PKCE が必要です。",
+        ),
+        (too_long, "リクエストが正しくありません: state が長すぎます。"),
+    ):
+        assert response.status_code == 400
+        assert response.json()["error_description"] == expected
+
+
 def test_a_pending_request_is_answered_once(
     api: TestClient, session: Session, settings: Settings
 ) -> None:

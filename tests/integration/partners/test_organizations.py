@@ -7,6 +7,7 @@ import contextlib
 import gzip
 import ipaddress
 import json
+import re
 import socket
 import ssl
 import tempfile
@@ -962,7 +963,14 @@ def test_outside_the_sandbox_a_loopback_jwks_uri_fails_authentication_and_says_w
     refused = _par(client, approved.client_id, _assertion(approved.client_id, key))
     assert refused.status_code == 401
     assert refused.json()["error"] == "invalid_client"
-    assert "private, loopback or link-local" in refused.json()["error_description"]
+    # Why, in the request's language (Japanese by default), not the fetch's English.
+    assert refused.json()["error_description"] == (
+        "事業者の jwks_uri がプライベート、ループバックまたはリンクローカルのアドレスを"
+        "指しています。公開鍵はグローバルなアドレスからのみ取得します。"
+    )
+    client.headers["Accept-Language"] = "en"
+    in_english = _par(client, approved.client_id, _assertion(approved.client_id, key))
+    assert "private, loopback or link-local" in in_english.json()["error_description"]
     assert key_server.total == 0
 
 
@@ -1124,3 +1132,49 @@ def test_the_cli_registers_reviews_suspends_resumes_rotates_and_lists(tmp_path: 
         assert row.jwks is not None
         assert [key["kid"] for key in row.jwks["keys"]] == ["k2"]
     engine.dispose()
+
+
+DOC = Path(__file__).resolve().parents[3] / "docs" / "api" / "organizations.md"
+
+
+def _doc_row(field: str) -> str:
+    return next(
+        line for line in DOC.read_text(encoding="utf-8").splitlines() if line.startswith(field)
+    )
+
+
+def test_the_documented_length_limits_are_the_openapi_ones(client: TestClient) -> None:
+    schemas = client.get("/api/openapi.json").json()["components"]["schemas"]
+    registration = schemas["OrganizationCreate"]["properties"]
+    texts = re.search(r"at most (\d+) / (\d+) / (\d+) / (\d+) characters", _doc_row("| `name`"))
+    assert texts is not None
+    for name, limit in zip(
+        ("name", "purpose", "contact", "retention"), texts.groups(), strict=True
+    ):
+        assert registration[name]["maxLength"] == int(limit), name
+    uris = re.search(r"(\d+)–(\d+) absolute URIs of at most (\d+) characters", _doc_row("| `redir"))
+    assert uris is not None
+    low, high, length = (int(n) for n in uris.groups())
+    redirect_uris = registration["redirect_uris"]
+    assert (redirect_uris["minItems"], redirect_uris["maxItems"]) == (low, high)
+    assert redirect_uris["items"]["maxLength"] == length
+    jwks_uri = re.search(r"`jwks_uri` \(at most (\d+) characters\)", _doc_row("| `jwks`"))
+    assert jwks_uri is not None
+    assert {"type": "string", "maxLength": int(jwks_uri.group(1))} in registration["jwks_uri"][
+        "anyOf"
+    ]
+    scopes = re.search(r"at most (\d+)\) with a reason of at most (\d+)", _doc_row("| `requ"))
+    assert scopes is not None
+    assert registration["requested_scopes"]["maxItems"] == int(scopes.group(1))
+    reason = schemas["RequestedScopeWrite"]["properties"]["reason"]
+    assert reason["maxLength"] == int(scopes.group(2))
+
+
+@pytest.mark.parametrize(("field", "limit"), [("name", 200), ("purpose", 2000)])
+def test_a_text_just_over_its_published_limit_is_an_rfc_7591_error(
+    client: TestClient, field: str, limit: int
+) -> None:
+    response = client.post(API, json=_body(**{field: "あ" * (limit + 1)}))
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_client_metadata"
+    assert field in response.json()["error_description"]

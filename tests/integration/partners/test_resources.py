@@ -26,7 +26,7 @@ from jwcrypto import jwt as cjwt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from myna import jpki, network, registry
+from myna import jpki, network, notices, registry
 from myna.app import create_app
 from myna.bootstrap import Container
 from myna.network.transparency.models import LogEntryRow
@@ -40,6 +40,7 @@ from tests.integration.partners.conftest import Answer, KeyServer
 PORTAL = "http://testserver"
 MYINFO = "/api/partners/v1/myinfo"
 NOTICES = "/api/partners/v1/notices"
+RECEIPT = "/api/partners/v1/consent-receipt"
 CLIENT = "client-minato-bank"
 
 
@@ -252,13 +253,26 @@ def test_a_revoked_consent_kills_its_tokens_at_once(
     key = ECKey.generate_key("P-256")
     token = _token(session, taro, consent_id, "openid name", key)
     assert _call(client, MYINFO, token, key).status_code == 200
-    row = session.get(Consent, consent_id)
-    assert row is not None
-    row.revoked_at = utcnow()
+    # As the resident withdraws it: the consent and its tokens revoked together.
+    consents.revoke_consent(session=session, resident_id=taro, consent_id=consent_id)
     session.commit()
     refused = _call(client, MYINFO, token, key)
     assert refused.status_code == 401
     assert refused.json()["error"] == "invalid_token"
+    assert refused.json()["error_description"] == (
+        "アクセストークンが正しくありません: 利用者が同意を撤回しました。"
+    )
+    english = client.get(
+        MYINFO,
+        headers={
+            "Authorization": f"DPoP {token}",
+            "DPoP": _proof(key, PORTAL + MYINFO, token),
+            "Accept-Language": "en",
+        },
+    )
+    assert english.json()["error_description"] == (
+        "The access token is not valid: the resident withdrew the consent."
+    )
 
 
 def test_notices_need_their_own_consent(client: TestClient, session: Session, taro: int) -> None:
@@ -279,6 +293,38 @@ def test_notices_need_their_own_consent(client: TestClient, session: Session, ta
     assert isinstance(claims["notices"], list)
 
 
+def test_each_notice_comes_signed_on_its_own_and_the_answer_has_a_jti(
+    client: TestClient, session: Session, taro: int
+) -> None:
+    _organization(session)
+    notices.seed_demo_notices(session=session)
+    session.commit()
+    consent_id = _consent(session, taro, ["openid", "notices"])
+    key = ECKey.generate_key("P-256")
+    keys = _platform_keys(client)
+    jtis = set()
+    for _ in range(2):
+        token = _token(session, taro, consent_id, "openid notices", key)
+        answer = _call(client, NOTICES, token, key)
+        assert answer.status_code == 200, answer.text
+        result = jwt.decode(answer.text, keys, algorithms=["ES256"])
+        assert result.header["typ"] == "notices+jwt"
+        jtis.add(result.claims["jti"])
+    assert len(jtis) == 2  # one per answer
+    listed = result.claims["notices"]
+    assert listed
+    for notice in listed:
+        alone = jwt.decode(notice["jwt"], keys, algorithms=["ES256"])
+        assert alone.header["typ"] == "notice-item+jwt"
+        assert {k: v for k, v in notice.items() if k != "jwt"} == {
+            k: alone.claims[k]
+            for k in ("id", "title", "sender", "category", "deadline", "published_at")
+        }
+        assert alone.claims["aud"] == CLIENT
+        assert alone.claims["sub"] == result.claims["sub"]
+        assert alone.claims["consent_id"] == consent_id
+
+
 def test_scopes_beyond_the_consent_give_nothing_more(
     client: TestClient, session: Session, taro: int
 ) -> None:
@@ -291,6 +337,40 @@ def test_scopes_beyond_the_consent_give_nothing_more(
     assert answer.status_code == 200
     claims = jwt.decode(answer.text, _platform_keys(client), algorithms=["ES256"]).claims
     assert [entry["item"] for entry in claims["items"]] == ["name"]
+
+
+def test_the_organisation_fetches_the_receipt_of_the_consent_its_token_was_issued_under(
+    client: TestClient, session: Session, settings: Settings, taro: int
+) -> None:
+    _organization(session)
+    given = consents.create_consent(
+        session=session,
+        settings=settings,
+        resident_id=taro,
+        client=organizations.get_client(session=session, client_id=CLIENT),
+        scopes=["openid", "name"],
+        chosen=["name:name"],
+    )
+    key = ECKey.generate_key("P-256")
+    token = _token(session, taro, given.id, "openid name", key)
+    answer = _call(client, RECEIPT, token, key)
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"].startswith("application/jwt")
+    assert answer.text == given.receipt  # the very document the resident keeps
+    claims = consents.verify_receipt(answer.text, client.get("/oauth/jwks").json())
+    assert claims["aud"] == CLIENT
+    assert claims["consent_id"] == given.id
+    assert [item["item"] for item in claims["items"]] == ["sub", "name"]
+    # Nothing is used of the resident's information: no use is recorded.
+    uses = session.scalars(select(ConsentUse).where(ConsentUse.consent_id == given.id)).all()
+    assert uses == []
+    # Without a proof, or once the consent is withdrawn, the receipt is not served.
+    assert client.get(RECEIPT, headers={"Authorization": f"DPoP {token}"}).status_code == 401
+    consents.revoke_consent(session=session, resident_id=taro, consent_id=given.id)
+    session.commit()
+    refused = _call(client, RECEIPT, token, key)
+    assert refused.status_code == 401
+    assert refused.json()["error"] == "invalid_token"
 
 
 # --- encrypted answers, end to end, read with another JOSE library -------------------

@@ -169,6 +169,25 @@ def test_another_browser_cannot_see_or_complete_the_login(
     assert other.get(f"/login/qr/{challenge_id}.svg").status_code == 404
 
 
+def test_the_status_without_a_session_answers_the_documented_error(
+    portal: TestClient, taro_card: IssuedCard
+) -> None:
+    challenge_id, _, _ = _start_login(portal)
+    stranger = TestClient(portal.app, base_url=PORTAL)  # no cookie at all
+    for language, message in (
+        (
+            "ja",
+            "このログイン要求は別のブラウザで開始されました。このブラウザでログインをやり直してください。",
+        ),
+        ("en", "This login request was started in another browser. Please start again here."),
+    ):
+        refused = stranger.get(
+            f"/login/status/{challenge_id}", headers={"Accept-Language": language}
+        )
+        assert refused.status_code == 403
+        assert refused.json() == {"error": "challenge_wrong_session", "message": message}
+
+
 def test_home_sends_visitors_to_the_login(portal: TestClient) -> None:
     response = portal.get("/home", follow_redirects=False)
     assert response.status_code == 303
