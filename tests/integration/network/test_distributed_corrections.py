@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import subprocess
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import select
@@ -56,8 +57,15 @@ def _send(deployment: Deployment, proposed: str) -> None:
         )
 
 
-def _node_session(deployment: Deployment) -> Session:
-    return Session(make_engine(deployment.node_databases[CHIYODA]))
+@contextmanager
+def _node_session(deployment: Deployment) -> Iterator[Session]:
+    """A session on 千代田区's own node database (its engine disposed after)."""
+    engine = make_engine(deployment.node_databases[CHIYODA])
+    try:
+        with Session(engine) as session:
+            yield session
+    finally:
+        engine.dispose()
 
 
 def _answer_args(deployment: Deployment, correction_id: int, record_id: int, hub: str) -> list[str]:
