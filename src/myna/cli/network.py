@@ -190,9 +190,6 @@ def corrections(
 def answer_correction(
     correction_id: Annotated[int, typer.Argument(min=1, help="The request's id (corrections).")],
     agency: Agency,
-    key: Key,
-    cert: Cert,
-    hub: Annotated[str, typer.Option(help="The hub's (portal's) URL.")],
     reason: Annotated[str, typer.Option(help="The reason the resident will read.")],
     corrected: Annotated[
         bool, typer.Option("--corrected/--not-corrected", help="Whether it is corrected.")
@@ -200,15 +197,24 @@ def answer_correction(
     record: Annotated[int | None, typer.Option(min=1, help="The record to correct.")] = None,
     field: Annotated[str, typer.Option(help="The field to correct.")] = "",
     value: Annotated[str, typer.Option(help="The correct value.")] = "",
+    key: Annotated[Path | None, typer.Option(help="On a node: the agency's key (PEM).")] = None,
+    cert: Annotated[
+        Path | None, typer.Option(help="On a node: the agency's certificate (PEM).")
+    ] = None,
+    hub: Annotated[str, typer.Option(help="On a node: the hub's (portal's) URL.")] = "",
     database_url: DatabaseUrl = "",
     passphrase_env: PassphraseEnv = None,
 ) -> None:
     """Answer one request: correct a record or not, and send the answer through the hub.
 
-    The record is corrected only if the hub takes the answer (one transaction).
+    On an agency's node give --key, --cert and --hub: the answer is posted to the hub.
+    Without them, on the embedded platform's database: the hub runs in this process with
+    the agency's credential held there. Either way the record is corrected only if the
+    hub takes the answer (one transaction).
     """
     import httpx  # noqa: PLC0415
 
+    from myna import network  # noqa: PLC0415
     from myna.bootstrap import build_container  # noqa: PLC0415
     from myna.network import node  # noqa: PLC0415
     from myna.platform.db import unit_of_work  # noqa: PLC0415
@@ -218,8 +224,26 @@ def answer_correction(
     client = httpx.Client(timeout=settings.agency_timeout_seconds, trust_env=False)
     try:
         with exit_on_error():
-            credential = _credential(agency, key, cert, passphrase_env)
+            on_node = (key, cert, hub or None)
+            if any(on_node) and not all(on_node):
+                raise node.NodeConfigurationError(
+                    reason="give --key, --cert and --hub together (on a node), or none of them"
+                )
             with unit_of_work(container.session_factory) as session:
+                if key is not None and cert is not None:
+                    credential = _credential(agency, key, cert, passphrase_env)
+
+                    def send(token: str) -> object:
+                        return node.post_to_hub(client, hub, "/network/correction-answer", token)
+                else:
+                    credential = network.credential_for(
+                        session=session, settings=settings, code=agency
+                    )
+                    embedded = container.hub_for(session)
+
+                    def send(token: str) -> object:
+                        return embedded.answer_correction(session=session, token=token)
+
                 answer = node.answer_correction_on_node(
                     session=session,
                     node_agency=agency,
@@ -230,9 +254,7 @@ def answer_correction(
                     record_id=record,
                     field=field,
                     value=value,
-                    send=lambda token: node.post_to_hub(
-                        client, hub, "/network/correction-answer", token
-                    ),
+                    send=send,
                 )
     finally:
         client.close()
