@@ -42,6 +42,7 @@ from myna.platform.migrate import upgrade_to_head
 
 SUBJECT = "100000"
 PAGE_SIZE = 50
+EXCHANGE_PAGE_SIZE = 20  # the やりとり履歴 page: exchanges, each opening to its items
 HEAD_INTERVAL = 0.5
 READER_RATE = 20.0
 MAX_ENTRIES_PER_EXCHANGE = 8
@@ -204,14 +205,17 @@ def _percentile(values: list[float], q: float) -> float:
     return stats.percentile(q)
 
 
-def _pages(factory: sessionmaker[Session], count: int) -> list[float]:
+def _pages(factory: sessionmaker[Session], count: int, *, exchanges: bool = False) -> list[float]:
+    """``count`` reads of the resident's first page: entries, or exchanges (grouped)."""
+    read = tlog.exchanges_for_subject if exchanges else tlog.entries_for_subject
+    size = EXCHANGE_PAGE_SIZE if exchanges else PAGE_SIZE
     latencies = []
     for _ in range(count):
         started = time.perf_counter()
         with unit_of_work(factory) as session:
-            page = tlog.entries_for_subject(session=session, subject=SUBJECT, page_size=PAGE_SIZE)
+            page = read(session=session, subject=SUBJECT, page_size=size)
         latencies.append(time.perf_counter() - started)
-        if len(page.items) != PAGE_SIZE:
+        if len(page.items) != size:
             msg = "the resident's first page is short"
             raise RuntimeError(msg)
     return latencies
@@ -263,6 +267,8 @@ def _measure(
 
     console.print("Resident's first page, idle, 1,000 reads…")
     pages = _pages(factory, 1000)
+    console.print("Resident's first page of exchanges (やりとり履歴, grouped), 1,000 reads…")
+    exchange_pages = _pages(factory, 1000, exchanges=True)
     console.print("verify_log over the whole log…")
     verify_started = time.perf_counter()
     with unit_of_work(factory) as session:
@@ -287,6 +293,8 @@ def _measure(
         "page_p50_ms": round(_percentile(pages, 50), 2),
         "page_p99_ms": round(_percentile(pages, 99), 2),
         "page_mean_ms": round(statistics.fmean(pages) * 1000, 2),
+        "exchange_page_p50_ms": round(_percentile(exchange_pages, 50), 2),
+        "exchange_page_p99_ms": round(_percentile(exchange_pages, 99), 2),
         "subject_entries": subject_entries,
         "setup_entries": setup_total,
         "setup_entries_per_s": round(setup_total / setup_seconds),

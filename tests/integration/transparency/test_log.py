@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from myna.network import transparency as tlog
-from myna.network.transparency import LogSigner
+from myna.network.transparency import LogSigner, NewEntry, Outcome
 from myna.network.transparency.models import LogNode
 from tests.integration.transparency.conftest import START, exchange
 from tests.unit.transparency import naive
@@ -157,3 +157,45 @@ def test_the_resident_page_is_newest_first_filtered_and_paginated(
     assert min(e.time for e in window.items) == START + timedelta(minutes=10)
     nobody = tlog.entries_for_subject(session=log_session, subject="9999")
     assert (nobody.total, nobody.items, nobody.pages) == (0, [], 1)
+
+
+def test_exchanges_page_through_the_history_whole_and_in_order(log_session: Session) -> None:
+    # Exchanges of 1-4 items; two of them at the very same time from different requesters.
+    expected: list[tuple[datetime, str, int]] = []
+    for n in range(23):
+        at = START + timedelta(minutes=n // 2 * 2)  # pairs share a minute
+        requester = "portal" if n % 2 else "131016"
+        size = n % 4 + 1
+        entries = [
+            NewEntry(
+                requester=requester,
+                provider="mhlw",
+                procedure="self-info",
+                item=f"item-{i}",
+                subject="1001",
+                outcome=Outcome.SUCCESS,
+                time=at,
+            )
+            for i in range(size)
+        ]
+        tlog.append(session=log_session, entries=entries)
+        expected.append((at, requester, size))
+    seen: list[tuple[datetime, str, int]] = []
+    page = 1
+    while True:
+        found = tlog.exchanges_for_subject(
+            session=log_session, subject="1001", page=page, page_size=5
+        )
+        seen += [(e.time, e.requester, len(e.entries)) for e in found.items]
+        if found.page >= found.pages:
+            break
+        page += 1
+    assert page == 5  # 23 exchanges, 5 a page
+    assert sorted(seen, reverse=True) == sorted(expected, reverse=True)
+    assert len(seen) == len(set(seen)) == 23
+    times = [t for t, _, _ in seen]
+    assert times == sorted(times, reverse=True)
+    # Filtered by item: only exchanges holding it, with only that item.
+    third = tlog.exchanges_for_subject(session=log_session, subject="1001", item="item-2")
+    assert all([e.item for e in x.entries] == ["item-2"] for x in third.items)
+    assert len(third.items) == sum(1 for _, _, size in expected if size >= 3)

@@ -204,41 +204,40 @@ def subject_page(
     return rows, int(total.scalar_one())
 
 
-_EXCHANGE_KEY = (
-    LogEntryRow.occurred_at,
-    LogEntryRow.requester,
-    LogEntryRow.procedure,
-    LogEntryRow.purpose,
-)
-
-
 def subject_exchange_page(
     session: Session, which: SubjectFilter, *, offset: int, limit: int
-) -> tuple[list[LogEntryRow], int]:
-    """The entries of one page of a subject's exchanges (newest first), and how many exchanges.
+) -> tuple[list[LogEntryRow], bool]:
+    """The entries of one page of a subject's exchanges (newest first), and whether more follow.
 
     An exchange is the entries sharing time, requester, procedure and purpose (the hub
-    appends one request's items at once): the page is counted in exchanges, then their
-    matching entries are read, in log order.
+    appends one request's items at once, with one time). The subject's entries are read
+    newest first along the ``(subject, occurred_at, leaf_index)`` index and grouped as they
+    come, until the page's exchanges are complete — a page costs the rows up to it, not a
+    grouping of the subject's whole history.
     """
-    conditions = _subject_conditions(which)
-    groups = select(*_EXCHANGE_KEY).where(*conditions).group_by(*_EXCHANGE_KEY)
-    keys = {
-        tuple(row)
-        for row in session.execute(
-            groups.order_by(LogEntryRow.occurred_at.desc(), func.max(LogEntryRow.leaf_index).desc())
-            .offset(offset)
-            .limit(limit)
-        )
-    }
-    total = int(session.execute(select(func.count()).select_from(groups.subquery())).scalar_one())
-    if not keys:
-        return [], total
-    rows = session.scalars(
+    wanted = offset + limit
+    found: dict[tuple[object, ...], list[LogEntryRow]] = {}
+    more = False
+    result = session.scalars(
         select(LogEntryRow)
-        .where(*conditions, LogEntryRow.occurred_at.in_({key[0] for key in keys}))
-        .order_by(LogEntryRow.leaf_index)
+        .where(*_subject_conditions(which))
+        .order_by(LogEntryRow.occurred_at.desc(), LogEntryRow.leaf_index.desc())
+        .execution_options(yield_per=200)
     )
-    return [
-        row for row in rows if (row.occurred_at, row.requester, row.procedure, row.purpose) in keys
-    ], total
+    try:
+        for row in result:
+            key = (row.occurred_at, row.requester, row.procedure, row.purpose)
+            if key not in found and len(found) >= wanted:
+                # Every exchange at or after the page's last time is complete: entries of
+                # one exchange share its time, and the rows come newest time first.
+                boundary = list(found)[wanted - 1][0]
+                if row.occurred_at != boundary:
+                    more = True
+                    break
+            found.setdefault(key, []).append(row)
+    finally:
+        result.close()
+    keys = list(found)
+    more = more or len(keys) > wanted
+    page = [row for key in keys[offset:wanted] for row in found[key]]
+    return sorted(page, key=lambda row: row.leaf_index), more

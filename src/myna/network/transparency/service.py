@@ -229,11 +229,14 @@ def exchanges_for_subject(
 ) -> Page[Exchange]:
     """A resident's exchanges (one per request through the hub, with their items), newest first.
 
-    With a provider or item filter, an exchange lists only its matching items.
+    With a provider or item filter, an exchange lists only its matching items. The page's
+    ``total`` counts the exchanges up to it, plus one when more follow: enough to page
+    forward, without grouping the resident's whole history for a count.
     """
     page, page_size = _bounds(page, page_size)
-    rows, total = repository.subject_exchange_page(
-        session, SubjectFilter(**which), offset=(page - 1) * page_size, limit=page_size
+    offset = (page - 1) * page_size
+    rows, more = repository.subject_exchange_page(
+        session, SubjectFilter(**which), offset=offset, limit=page_size
     )
     grouped: dict[tuple[Any, ...], list[LogEntry]] = {}
     for row in rows:
@@ -250,6 +253,7 @@ def exchanges_for_subject(
         for (time, requester, procedure, purpose), entries in grouped.items()
     ]
     exchanges.sort(key=lambda e: (e.time, e.entries[-1].index), reverse=True)
+    total = offset + len(exchanges) + (1 if more else 0)
     return Page(items=exchanges, page=page, page_size=page_size, total=total)
 
 
