@@ -20,7 +20,7 @@ import base64
 import binascii
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar, Self
 
 from myna.network.domain import (
     ExchangeError,
@@ -112,13 +112,6 @@ def _optional(value: object, limit: int) -> str:
     return bounded_text(value, limit)
 
 
-def _correction_json(message: CorrectionRequest | ProviderCorrection) -> bytes:
-    body = asdict(message)
-    body["evidence"] = None if message.evidence is None else message.evidence.to_json()
-    body["issued_at"] = message.issued_at.isoformat()
-    return canonical(body)
-
-
 def _correction_fields(data: bytes, person: str) -> dict[str, Any]:
     body = json_object(data)
     try:
@@ -137,14 +130,14 @@ def _correction_fields(data: bytes, person: str) -> dict[str, Any]:
     return fields
 
 
-@dataclass(frozen=True, slots=True)
-class CorrectionRequest:
-    """The portal asks the hub to pass a resident's correction to ``owner``."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Correction:
+    """What a correction request says, whoever carries it; the person differs per leg."""
 
+    PERSON: ClassVar[str]
     request_id: str
     requester: str
     owner: str
-    subject: str  # the requester's link code of the person
     item: str
     field: str  # the field the resident points at ("" for the record as a whole)
     current: str  # what the resident was shown
@@ -155,38 +148,31 @@ class CorrectionRequest:
 
     def to_json(self) -> bytes:
         """Canonical JSON for signing."""
-        return _correction_json(self)
+        body = asdict(self)
+        body["evidence"] = None if self.evidence is None else self.evidence.to_json()
+        body["issued_at"] = self.issued_at.isoformat()
+        return canonical(body)
 
     @classmethod
-    def from_json(cls, data: bytes) -> CorrectionRequest:
+    def from_json(cls, data: bytes) -> Self:
         """Parse and check the shape; MalformedMessageError on anything else."""
-        return cls(**_correction_fields(data, "subject"))
+        return cls(**_correction_fields(data, cls.PERSON))
 
 
-@dataclass(frozen=True, slots=True)
-class ProviderCorrection:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CorrectionRequest(_Correction):
+    """The portal asks the hub to pass a resident's correction to ``owner``."""
+
+    PERSON: ClassVar[str] = "subject"
+    subject: str  # the requester's link code of the person
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProviderCorrection(_Correction):
     """The hub delivers a correction request to the holder, by its own link code."""
 
-    request_id: str
-    requester: str
-    owner: str
+    PERSON: ClassVar[str] = "link_code"
     link_code: str
-    item: str
-    field: str
-    current: str
-    proposed: str
-    reason: str
-    evidence: Evidence | None
-    issued_at: datetime
-
-    def to_json(self) -> bytes:
-        """Canonical JSON for signing."""
-        return _correction_json(self)
-
-    @classmethod
-    def from_json(cls, data: bytes) -> ProviderCorrection:
-        """Parse and check the shape; MalformedMessageError on anything else."""
-        return cls(**_correction_fields(data, "link_code"))
 
 
 @dataclass(frozen=True, slots=True)
