@@ -247,6 +247,9 @@ def witness(
     rounds: Annotated[
         int | None, typer.Option(min=1, help="Stop after this many polls (default: never).")
     ] = None,
+    submit: Annotated[
+        bool, typer.Option(help="Hand each cosignature in to the portal, which publishes it.")
+    ] = False,
 ) -> None:
     """Watch a portal's exchange log: check every new head, keep it, cosign it.
 
@@ -261,6 +264,7 @@ def witness(
             key=_signer(key),
             log=witnessing.LogClient(portal),
             log_key=pinned,
+            submit=submit,
         )
     done = answered = 0
     try:
@@ -289,6 +293,8 @@ def witness(
                 typer.echo(
                     f"consistent: tree of {result.previous_size} -> {head.tree_size}, cosigned"
                 )
+            if result.handed_in is not None:
+                typer.echo(f"cosignature handed in: {result.handed_in}")
     finally:
         watcher.log.close()
     if not answered:

@@ -71,6 +71,9 @@ class Settings(BaseSettings):
     # {"muni-131016": "http://127.0.0.1:9101"}. The hub reaches those over HTTP and every
     # other agency in-process.
     agency_nodes: dict[str, str] = Field(default_factory=dict)
+    # Independent witnesses (`myna log witness`) whose cosignatures of the exchange log's
+    # tree heads the portal accepts and publishes: {"name": public JWK (EC P-256)}.
+    log_witnesses: dict[str, dict[str, str]] = Field(default_factory=dict)
     # How long the hub waits on an agency node (to connect, to send, between bytes of
     # the answer) before that provider's items are reported unavailable.
     agency_timeout_seconds: float = Field(default=5.0, gt=0, le=120)

@@ -25,6 +25,7 @@ from myna.cli.transparency import app as log_cli
 from myna.network import transparency
 from myna.network.transparency import LogSigner, NewEntry, SignedTreeHead
 from myna.network.transparency import witness as witnessing
+from myna.network.transparency.signing import verify_cosignature
 from myna.platform.db import make_engine, unit_of_work
 from myna.platform.migrate import upgrade_to_head
 from myna.platform.settings import Settings
@@ -34,6 +35,7 @@ from tests.integration.network.nodekit import ServerThread
 from tests.integration.transparency.conftest import START, exchange
 
 runner = CliRunner()
+WITNESS = "独立監視団体A"
 
 
 @dataclass
@@ -53,7 +55,9 @@ class Portal:
             return self.container.publish_tree_head(session)
 
 
-def _portal(tmp: Path, name: str, log_key: Path) -> Portal:
+def _portal(
+    tmp: Path, name: str, log_key: Path, witnesses: dict[str, dict[str, str]] | None = None
+) -> Portal:
     data = tmp / name
     (data / "keys").mkdir(parents=True)
     shutil.copy(log_key, data / "keys" / "exchange-log.pem")
@@ -64,6 +68,7 @@ def _portal(tmp: Path, name: str, log_key: Path) -> Portal:
         portal_url="http://127.0.0.1",
         log_json=False,
         tree_head_interval_seconds=3600,
+        log_witnesses=witnesses or {},
         **TEST_SECRETS,  # type: ignore[arg-type]
     )
     container = build_container(settings, engine=make_engine(settings.database_url))
@@ -80,9 +85,16 @@ def log_key(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def portals(tmp_path: Path, log_key: Path) -> Iterator[tuple[Portal, Portal]]:
-    """``honest`` and ``other``: same key, same first three entries."""
-    pair = (_portal(tmp_path, "honest", log_key), _portal(tmp_path, "other", log_key))
+def portals(
+    tmp_path: Path, log_key: Path, witness_key: LogSigner
+) -> Iterator[tuple[Portal, Portal]]:
+    """``honest`` and ``other``: same key, same first three entries; ``honest`` lists the
+    test's witness (as 独立監視団体A)."""
+    listed = {WITNESS: witness_key.public_jwk}
+    pair = (
+        _portal(tmp_path, "honest", log_key, listed),
+        _portal(tmp_path, "other", log_key),
+    )
     for portal in pair:
         portal.grow(exchange(3))
     yield pair
@@ -129,15 +141,11 @@ def test_an_honest_log_is_followed_and_cosigned(
         kept = json.loads((state / "cosignatures" / f"{size}.json").read_text())
         head = SignedTreeHead.from_json(kept["tree_head"])
         assert head.tree_size == size
-        witnessing.verify_cosignature(
-            cosignature=kept["cosignature"], head=head, witness_key=public
-        )
+        verify_cosignature(cosignature=kept["cosignature"], head=head, witness_key=public)
         assert json.loads((state / "heads" / f"{size}.json").read_text()) == head.to_json()
     # A cosignature vouches for its head only.
     with pytest.raises(transparency.ProofVerificationError):
-        witnessing.verify_cosignature(
-            cosignature=later.cosignature or "", head=first.head, witness_key=public
-        )
+        verify_cosignature(cosignature=later.cosignature or "", head=first.head, witness_key=public)
     assert not (state / "evidence").exists()
 
 
@@ -270,3 +278,63 @@ def test_the_command_says_when_the_portal_cannot_be_reached(tmp_path: Path) -> N
     )
     assert broken.exit_code == 1
     assert "witness_state_unreadable" in broken.output
+
+
+def _poll_and_hand_in(portal: Portal, state: Path, key: LogSigner) -> witnessing.PollResult:
+    with witnessing.LogClient(portal.url) as log:
+        return witnessing.Witness(directory=state, key=key, log=log, submit=True).poll()
+
+
+def test_a_listed_witness_hands_in_cosignatures_the_portal_publishes(
+    portals: tuple[Portal, Portal], tmp_path: Path, witness_key: LogSigner
+) -> None:
+    honest, _ = portals
+    first = _poll_and_hand_in(honest, tmp_path / "w", witness_key)
+    assert first.handed_in == "accepted"
+    honest.grow(other_entries(2, "2002"))
+    assert _poll_and_hand_in(honest, tmp_path / "w", witness_key).handed_in == "accepted"
+    with httpx.Client(base_url=honest.url) as client:
+        listed = client.get("/transparency/witnesses").json()["witnesses"]
+        assert listed == [{"name": WITNESS, "jwk": witness_key.public_jwk}]
+        head = SignedTreeHead.from_json(client.get("/transparency/tree-heads/5").json())
+        (kept,) = client.get("/transparency/tree-heads/5/cosignatures").json()["cosignatures"]
+        assert kept["witness"] == WITNESS
+        verify_cosignature(
+            cosignature=kept["cosignature"],
+            head=head,
+            witness_key=transparency.public_key(witness_key.public_jwk),
+        )
+        # Handing the same cosignature in again changes nothing.
+        document = json.loads((tmp_path / "w" / "cosignatures" / "5.json").read_text())
+        assert client.post("/transparency/cosignatures", json=document).status_code == 200
+        assert (
+            len(client.get("/transparency/tree-heads/5/cosignatures").json()["cosignatures"]) == 1
+        )
+        assert client.get("/transparency/tree-heads/4/cosignatures").status_code == 404
+
+
+def test_the_portal_refuses_what_it_cannot_publish(
+    portals: tuple[Portal, Portal], tmp_path: Path, witness_key: LogSigner
+) -> None:
+    honest, other = portals
+    honest.grow(other_entries(2, "2002"))
+    other.grow(other_entries(2, "3003"))
+    # A witness the portal does not list.
+    stranger = _poll_and_hand_in(honest, tmp_path / "stranger", LogSigner.generate())
+    assert stranger.handed_in == "unknown_witness"
+    # The listed witness, shown the other tree of 5: its cosignature is evidence, not a
+    # cosignature of what this portal published.
+    _poll_and_hand_in(other, tmp_path / "shown-other", witness_key)
+    forked = json.loads((tmp_path / "shown-other" / "cosignatures" / "5.json").read_text())
+    with httpx.Client(base_url=honest.url) as client:
+        mismatch = client.post("/transparency/cosignatures", json=forked)
+        assert mismatch.status_code == 409
+        assert mismatch.json()["error"] == "cosignature_mismatch"
+        ours = client.get("/transparency/tree-heads/5").json()
+        tampered = {**forked, "tree_head": ours}  # the right head, a signature over another
+        refused = client.post("/transparency/cosignatures", json=tampered)
+        assert refused.status_code == 400
+        assert refused.json()["error"] == "proof_not_verified"
+        garbage = client.post("/transparency/cosignatures", json={**forked, "cosignature": "x"})
+        assert garbage.status_code == 400
+        assert client.get("/transparency/tree-heads/5/cosignatures").json() == {"cosignatures": []}

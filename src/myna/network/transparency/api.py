@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from myna.network.transparency import service
+from myna.network.transparency.domain import SignedTreeHead
 from myna.platform.params import TreeSize
 from myna.platform.web import get_container, transaction
 
@@ -171,3 +172,81 @@ def consistency(
     with transaction(request) as db:
         proof = service.published_consistency_proof(session=db, first=first, second=second)
     return _json(proof.to_json(), IMMUTABLE)
+
+
+class CosignatureIn(BaseModel):
+    """What ``myna log witness`` keeps in ``cosignatures/<size>.json`` — posted as is."""
+
+    tree_head: TreeHeadRead
+    witness_key_id: str = Field(max_length=64)
+    cosignature: str = Field(max_length=4096, description="JWS compact, ES256, the witness's key.")
+
+
+class CosignatureRead(BaseModel):
+    """A witness's cosignature of one published tree head."""
+
+    tree_size: int
+    witness: str
+    witness_key_id: str
+    witnessed_at: int = Field(description="When the witness saw the head (ms since the epoch).")
+    cosignature: str
+
+
+class CosignatureList(BaseModel):
+    """The cosignatures kept for one tree head."""
+
+    cosignatures: list[CosignatureRead]
+
+
+class WitnessList(BaseModel):
+    """The witnesses whose cosignatures this portal accepts: names and public JWKs."""
+
+    witnesses: list[dict[str, Any]]
+
+
+@router.get(
+    f"{PREFIX}/witnesses",
+    response_model=WitnessList,
+    summary="The independent witnesses whose cosignatures are published here",
+)
+def witnesses(request: Request) -> JSONResponse:
+    listed = get_container(request).settings.log_witnesses
+    return _json(
+        {"witnesses": [{"name": name, "jwk": jwk} for name, jwk in sorted(listed.items())]}, KEY
+    )
+
+
+@router.post(
+    f"{PREFIX}/cosignatures",
+    response_model=CosignatureRead,
+    summary="A witness hands in its cosignature of a published tree head",
+    responses={
+        403: {"description": "Not a listed witness's key (unknown_witness)."},
+        404: {"description": "No head was published for that size (no_tree_head)."},
+        409: {"description": "Another head than the published one (cosignature_mismatch)."},
+        400: {"description": "The cosignature does not verify (proof_not_verified)."},
+    },
+)
+def hand_in(document: CosignatureIn, request: Request) -> JSONResponse:
+    head = SignedTreeHead.from_json(document.tree_head.model_dump())
+    container = get_container(request)
+    with transaction(request) as db:
+        kept = service.add_cosignature(
+            session=db,
+            witnesses=container.settings.log_witnesses,
+            head=head,
+            cosignature=document.cosignature,
+        )
+    return _json(kept.to_json(), "no-store")
+
+
+@router.get(
+    f"{PREFIX}/tree-heads/{{tree_size}}/cosignatures",
+    response_model=CosignatureList,
+    summary="The witnesses' cosignatures of one published tree head",
+)
+def cosignatures_of(tree_size: TreeSize, request: Request) -> JSONResponse:
+    with transaction(request) as db:
+        service.tree_head(session=db, tree_size=tree_size)  # not found without a head
+        kept = service.cosignatures(session=db, tree_size=tree_size)
+    return _json({"cosignatures": [c.to_json() for c in kept]}, LATEST)

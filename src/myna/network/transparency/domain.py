@@ -24,7 +24,7 @@ import hashlib
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
@@ -87,6 +87,24 @@ class ProofVerificationError(TransparencyError, code="proof_not_verified"):
         """The message and its reason (an English message id too) in the locale in force."""
         reason = i18n.gettext(str(self.params.get("reason", "")))
         return i18n.gettext(self.message).format(reason=reason)
+
+
+class UnknownWitnessError(TransparencyError, code="unknown_witness", status_code=403):
+    """A cosignature from a key the portal does not list as a witness's."""
+
+    message = N_(
+        "The key {key_id} is not one of this portal's witnesses. An operator lists "
+        "witnesses in MYNA_LOG_WITNESSES."
+    )
+
+
+class CosignatureMismatchError(TransparencyError, code="cosignature_mismatch", status_code=409):
+    """A cosignature of a head the log did not publish (another root or time for the size)."""
+
+    message = N_(
+        "The cosigned tree head is not the one this log published for size {tree_size}. "
+        "Keep both heads: they are evidence of a split view."
+    )
 
 
 class InvalidProofError(TransparencyError, code="invalid_proof_document"):
@@ -807,6 +825,21 @@ class Exchange:
     def key_of(entry: LogEntry) -> tuple[datetime, str, str, str | None]:
         """What the entries of one exchange share."""
         return (entry.time, entry.requester, entry.procedure, entry.purpose)
+
+
+@dataclass(frozen=True, slots=True)
+class Cosignature:
+    """A witness's cosignature of the head of ``tree_size`` (see signing.cosignature_payload)."""
+
+    tree_size: int
+    witness: str
+    witness_key_id: str
+    witnessed_at: int
+    cosignature: str
+
+    def to_json(self) -> dict[str, Any]:
+        """``{"tree_size", "witness", "witness_key_id", "witnessed_at", "cosignature"}``."""
+        return asdict(self)
 
 
 @dataclass(frozen=True, slots=True)

@@ -70,3 +70,16 @@ class LogTreeHead(Base):
     root_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
     key_id: Mapped[str] = mapped_column(String(64))
     signature: Mapped[str] = mapped_column(Text)
+
+
+class LogCosignature(Base):
+    """An independent witness's cosignature of a published tree head (``myna log witness``)."""
+
+    __tablename__ = "exchange_log_cosignatures"
+
+    tree_size: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    witness_key_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    witness: Mapped[str] = mapped_column(String(64))
+    witnessed_at: Mapped[int] = mapped_column(BigInteger)
+    cosignature: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -9,7 +9,13 @@ from sqlalchemy import ColumnElement, Table, bindparam, func, insert, select, tu
 from sqlalchemy.orm import Session
 
 from myna.network.transparency.domain import LogEntry, Node, SubjectFilter
-from myna.network.transparency.models import LogEntryRow, LogNode, LogState, LogTreeHead
+from myna.network.transparency.models import (
+    LogCosignature,
+    LogEntryRow,
+    LogNode,
+    LogState,
+    LogTreeHead,
+)
 
 STATE_ID = 1
 _ENTRIES = cast(Table, LogEntryRow.__table__)
@@ -241,3 +247,25 @@ def subject_exchange_page(
     more = more or len(keys) > wanted
     page = [row for key in keys[offset:wanted] for row in found[key]]
     return sorted(page, key=lambda row: row.leaf_index), more
+
+
+def cosignature(session: Session, tree_size: int, witness_key_id: str) -> LogCosignature | None:
+    """A witness's cosignature of the head of ``tree_size``, if kept."""
+    return session.get(LogCosignature, (tree_size, witness_key_id))
+
+
+def insert_cosignature(session: Session, row: LogCosignature) -> None:
+    """Keep a verified cosignature."""
+    session.add(row)
+    session.flush()
+
+
+def cosignatures_of(session: Session, tree_size: int) -> list[LogCosignature]:
+    """Every cosignature of the head of ``tree_size``, by witness name."""
+    return list(
+        session.scalars(
+            select(LogCosignature)
+            .where(LogCosignature.tree_size == tree_size)
+            .order_by(LogCosignature.witness)
+        )
+    )

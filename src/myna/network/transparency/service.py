@@ -17,12 +17,16 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
+from joserfc import jws
+from joserfc.errors import JoseError
 from joserfc.jwk import ECKey
 from sqlalchemy.orm import Session
 
 from myna.network.transparency import repository, signing
 from myna.network.transparency.domain import (
     ConsistencyProof,
+    Cosignature,
+    CosignatureMismatchError,
     Exchange,
     Frontier,
     InclusionBundle,
@@ -39,6 +43,7 @@ from myna.network.transparency.domain import (
     SignedTreeHead,
     SubjectFilter,
     TreeSizeError,
+    UnknownWitnessError,
     VerificationReport,
     consistency_ranges,
     inclusion_ranges,
@@ -47,8 +52,8 @@ from myna.network.transparency.domain import (
     timestamp_ms,
     verify_heads_consistent,
 )
-from myna.network.transparency.models import LogEntryRow, LogTreeHead
-from myna.network.transparency.signing import LogSigner
+from myna.network.transparency.models import LogCosignature, LogEntryRow, LogTreeHead
+from myna.network.transparency.signing import LogSigner, public_key, verify_cosignature
 from myna.platform.attributes import from_attributes
 from myna.platform.db import utcnow
 from myna.platform.errors import N_
@@ -139,6 +144,68 @@ def published_consistency_proof(*, session: Session, first: int, second: int) ->
     if second > published or first > second:
         raise TreeSizeError(log_size=published, tree_size=max(first, second))
     return consistency_proof(session=session, first=first, second=second)
+
+
+def add_cosignature(
+    *,
+    session: Session,
+    witnesses: Mapping[str, Mapping[str, Any]],
+    head: SignedTreeHead,
+    cosignature: str,
+    now: datetime | None = None,
+) -> Cosignature:
+    """Keep a listed witness's cosignature of a head this log published (idempotent).
+
+    ``witnesses`` maps names to public JWKs. The head must be the one published for its
+    size — same root, same time — and the cosignature must verify under the witness's
+    key over exactly that head; a second copy of the same cosignature changes nothing.
+    """
+    by_key = {
+        public_key(jwk).thumbprint(): (name, public_key(jwk)) for name, jwk in witnesses.items()
+    }
+    key_id = _cosigner(cosignature)
+    if key_id not in by_key:
+        raise UnknownWitnessError(key_id=key_id[:64])
+    name, key = by_key[key_id]
+    published = repository.head_for_size(session, head.tree_size)
+    if published is None:
+        raise NoTreeHeadError
+    if (published.root_hash, published.timestamp) != (head.root_hash, head.timestamp):
+        raise CosignatureMismatchError(tree_size=head.tree_size)
+    witnessed_at = verify_cosignature(
+        cosignature=cosignature, head=_head(published), witness_key=key
+    )
+    row = repository.cosignature(session, head.tree_size, key_id)
+    if row is None:
+        row = LogCosignature(
+            tree_size=head.tree_size,
+            witness_key_id=key_id,
+            witness=name,
+            witnessed_at=witnessed_at,
+            cosignature=cosignature,
+            received_at=now or utcnow(),
+        )
+        repository.insert_cosignature(session, row)
+    return from_attributes(Cosignature, row)
+
+
+def _cosigner(cosignature: str) -> str:
+    """The ``kid`` a cosignature names (checked against the witness list, then verified)."""
+    try:
+        header = jws.extract_compact(cosignature.encode("ascii")).headers()
+    except (JoseError, ValueError, UnicodeError) as error:
+        raise ProofVerificationError(reason=N_("the cosignature is not valid")) from error
+    kid = header.get("kid")
+    if not isinstance(kid, str):
+        raise ProofVerificationError(reason=N_("the cosignature is not valid"))
+    return kid
+
+
+def cosignatures(*, session: Session, tree_size: int) -> list[Cosignature]:
+    """The witnesses' cosignatures kept for the head of ``tree_size``."""
+    return [
+        from_attributes(Cosignature, row) for row in repository.cosignatures_of(session, tree_size)
+    ]
 
 
 def _ranges_hashes(session: Session, ranges: Sequence[tuple[int, int]]) -> list[bytes]:

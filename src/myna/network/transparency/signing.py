@@ -8,6 +8,7 @@ published public JWK can check a head.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -19,11 +20,14 @@ from joserfc.jwk import ECKey
 from myna.network.transparency.domain import (
     ProofVerificationError,
     SignedTreeHead,
+    canonical_json,
     tree_head_payload,
 )
+from myna.platform.encoding import b64
 from myna.platform.errors import N_
 
 ALGORITHM = "ES256"
+COSIGNATURE_TYPE = "tree-head-cosignature+jws"
 
 
 @dataclass(frozen=True)
@@ -96,3 +100,33 @@ def verify_tree_head(head: SignedTreeHead, key: ECKey) -> None:
         raise ProofVerificationError(reason=N_("the tree head was signed with another key"))
     if signed.payload != head.payload():
         raise ProofVerificationError(reason=N_("the signature covers other tree head fields"))
+
+
+def cosignature_payload(*, head: SignedTreeHead, log_key_id: str, witnessed_at: int) -> bytes:
+    """The bytes a witness signs: the head's fields, the log key's id, when it was seen."""
+    return canonical_json(
+        {
+            "log_key_id": log_key_id,
+            "root_hash": b64(head.root_hash),
+            "timestamp": head.timestamp,
+            "tree_size": head.tree_size,
+            "witnessed_at": witnessed_at,
+        }
+    )
+
+
+def verify_cosignature(*, cosignature: str, head: SignedTreeHead, witness_key: ECKey) -> int:
+    """Check a witness's cosignature of ``head``; return when it was witnessed (ms)."""
+    try:
+        signed = jws.deserialize_compact(cosignature, witness_key, algorithms=[ALGORITHM])
+        claims = json.loads(signed.payload)
+    except (JoseError, ValueError) as error:
+        raise ProofVerificationError(reason=N_("the cosignature is not valid")) from error
+    if signed.protected.get("kid") != witness_key.thumbprint() or not isinstance(claims, dict):
+        raise ProofVerificationError(reason=N_("the cosignature is from another witness"))
+    witnessed_at = claims.get("witnessed_at")
+    if not isinstance(witnessed_at, int) or signed.payload != cosignature_payload(
+        head=head, log_key_id=head.key_id, witnessed_at=witnessed_at
+    ):
+        raise ProofVerificationError(reason=N_("the cosignature is for another tree head"))
+    return witnessed_at

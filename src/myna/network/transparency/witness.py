@@ -33,7 +33,6 @@ from typing import Any, NoReturn
 
 import httpx
 from joserfc import jws
-from joserfc.errors import JoseError
 from joserfc.jwk import ECKey
 
 from myna.network.transparency.domain import (
@@ -42,16 +41,20 @@ from myna.network.transparency.domain import (
     ProofVerificationError,
     SignedTreeHead,
     TransparencyError,
-    canonical_json,
     timestamp_ms,
     verify_heads_consistent,
 )
-from myna.network.transparency.signing import ALGORITHM, LogSigner, public_key, verify_tree_head
+from myna.network.transparency.signing import (
+    ALGORITHM,
+    COSIGNATURE_TYPE,
+    LogSigner,
+    cosignature_payload,
+    public_key,
+    verify_tree_head,
+)
 from myna.platform import i18n
-from myna.platform.encoding import b64
 from myna.platform.errors import N_
 
-COSIGNATURE_TYPE = "tree-head-cosignature+jws"
 STATE_FILE = "witness.json"
 TIMEOUT_SECONDS = 10.0
 
@@ -110,36 +113,7 @@ class PollResult:
     head: SignedTreeHead
     previous_size: int | None
     cosignature: str | None
-
-
-def cosignature_payload(*, head: SignedTreeHead, log_key_id: str, witnessed_at: int) -> bytes:
-    """The bytes a witness signs: the head's fields, the log key's id, when it was seen."""
-    return canonical_json(
-        {
-            "log_key_id": log_key_id,
-            "root_hash": b64(head.root_hash),
-            "timestamp": head.timestamp,
-            "tree_size": head.tree_size,
-            "witnessed_at": witnessed_at,
-        }
-    )
-
-
-def verify_cosignature(*, cosignature: str, head: SignedTreeHead, witness_key: ECKey) -> int:
-    """Check a witness's cosignature of ``head``; return when it was witnessed (ms)."""
-    try:
-        signed = jws.deserialize_compact(cosignature, witness_key, algorithms=[ALGORITHM])
-        claims = json.loads(signed.payload)
-    except (JoseError, ValueError) as error:
-        raise ProofVerificationError(reason=N_("the cosignature is not valid")) from error
-    if signed.protected.get("kid") != witness_key.thumbprint() or not isinstance(claims, dict):
-        raise ProofVerificationError(reason=N_("the cosignature is from another witness"))
-    witnessed_at = claims.get("witnessed_at")
-    if not isinstance(witnessed_at, int) or signed.payload != cosignature_payload(
-        head=head, log_key_id=head.key_id, witnessed_at=witnessed_at
-    ):
-        raise ProofVerificationError(reason=N_("the cosignature is for another tree head"))
-    return witnessed_at
+    handed_in: str | None = None  # the portal's answer when the cosignature was posted
 
 
 class LogClient:
@@ -178,6 +152,24 @@ class LogClient:
             self._get("/transparency/consistency", first=first, second=second)
         )
 
+    def hand_in(self, document: dict[str, Any]) -> str:
+        """Post a cosignature to the portal (``POST /transparency/cosignatures``).
+
+        Returns ``"accepted"``, or the portal's error code: a refusal is the portal's
+        business (it may not list this witness), not a fault of the log.
+        """
+        url = f"{self.base_url}/transparency/cosignatures"
+        try:
+            answer = self.client.post(url, json=document, headers={"Accept": "application/json"})
+        except httpx.HTTPError as error:
+            return type(error).__name__
+        if answer.status_code == 200:
+            return "accepted"
+        try:
+            return str(answer.json().get("error", answer.status_code))
+        except ValueError:
+            return f"HTTP {answer.status_code}"
+
     def close(self) -> None:
         """Close the connection pool."""
         self.client.close()
@@ -199,10 +191,12 @@ class Witness:
         key: LogSigner,
         log: LogClient,
         log_key: dict[str, Any] | None = None,
+        submit: bool = False,
     ) -> None:
         self.directory = directory
         self.key = key
         self.log = log
+        self.submit = submit
         directory.mkdir(parents=True, exist_ok=True)
         self.state = self._load()
         if log_key is not None:
@@ -274,14 +268,18 @@ class Witness:
             )
         previous = self.last_head
         observation = self._compare(previous, head)
-        cosignature = None
+        cosignature = handed_in = None
         if observation is not Observation.UNCHANGED:
-            cosignature = self._accept(head, key, now or datetime.now(UTC))
+            document = self._accept(head, key, now or datetime.now(UTC))
+            cosignature = document["cosignature"]
+            if self.submit:
+                handed_in = self.log.hand_in(document)
         return PollResult(
             observation=observation,
             head=head if observation is not Observation.UNCHANGED else previous or head,
             previous_size=previous.tree_size if previous else None,
             cosignature=cosignature,
+            handed_in=handed_in,
         )
 
     def _compare(self, previous: SignedTreeHead | None, head: SignedTreeHead) -> Observation:
@@ -323,7 +321,7 @@ class Witness:
             )
         return Observation.EXTENDED
 
-    def _accept(self, head: SignedTreeHead, key: ECKey, now: datetime) -> str:
+    def _accept(self, head: SignedTreeHead, key: ECKey, now: datetime) -> dict[str, Any]:
         witnessed_at = timestamp_ms(now)
         payload = cosignature_payload(
             head=head, log_key_id=key.thumbprint(), witnessed_at=witnessed_at
@@ -333,18 +331,16 @@ class Witness:
             payload,
             self.key.key,
         )
+        document = {
+            "tree_head": head.to_json(),
+            "witness_key_id": self.key.key_id,
+            "cosignature": cosignature,
+        }
         self._write(f"heads/{head.tree_size}.json", head.to_json())
-        self._write(
-            f"cosignatures/{head.tree_size}.json",
-            {
-                "tree_head": head.to_json(),
-                "witness_key_id": self.key.key_id,
-                "cosignature": cosignature,
-            },
-        )
+        self._write(f"cosignatures/{head.tree_size}.json", document)
         self.state["head"] = head.to_json()
         self._write(STATE_FILE, self.state)
-        return cosignature
+        return document
 
     def _misbehaved(
         self,
