@@ -167,6 +167,11 @@ class FieldType(StrEnum):
     LIST = "list"  # a list of strings (or of ``choices`` when given)
 
 
+# Units that make an integer a year (2026年度, 2025年, 2025年分): a year is written without
+# a thousands separator, never 2,026年度.
+YEAR_UNITS = frozenset({"年", "年度", "年分"})
+
+
 @dataclass(frozen=True, slots=True)
 class FieldSpec:
     """One field of an item's payload, with its Japanese label and unit."""
@@ -180,6 +185,17 @@ class FieldSpec:
     choices: tuple[str, ...] = ()
     minimum: int | None = None
     maximum: int | None = None
+
+    @property
+    def is_year(self) -> bool:
+        """Whether the field is an integer year (unit 年 or 年度, or a name like ``*_year``)."""
+        named = self.name == "year" or self.name.endswith("_year")
+        return self.type is FieldType.INTEGER and (self.unit in YEAR_UNITS or named)
+
+
+def display_integer(value: int, spec: FieldSpec) -> str:
+    """An integer value as people read it, without its unit: 3,800,000, but a year 2026."""
+    return str(value) if spec.is_year else f"{value:,}"
 
 
 @dataclass(frozen=True, slots=True)

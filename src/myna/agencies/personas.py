@@ -1,16 +1,22 @@
 """Hand-written agency records of the five personas, stable for tests and the demo.
 
-Between them they show every category of わたしの情報:
+Each has what a real person of their profile would have in every category of
+わたしの情報 that applies to them (tests/unit/agencies/test_personas.py holds the list):
 
-* ``taro`` — employee insured by みなと電機健康保険組合, resident tax, and the child
-  allowance for 陽翔 (he is the recipient, 受給者);
-* ``hanako`` — his dependant (被扶養者), not taxable, with the pregnancy notification
-  and checkups of 2015–2016;
-* ``haruto`` — their son: infant checkups, routine vaccinations, insured as a dependant;
-* ``misaki`` — left her job in July 2026: National Health Insurance of 横浜市, the basic
-  allowance of employment insurance (300 days: holders of a certificate are
-  就職困難者) and a mental health and welfare certificate, grade 2;
-* ``ichiro`` — 77, in 札幌市: old-age pensions, 後期高齢者医療, care level 要介護1.
+* ``taro`` — 41, employee of みなと電機 since 2008: health insurance of its society,
+  employment insurance (一般被保険者) and the employees' pension (第2号被保険者),
+  resident tax, and the child allowance for 陽翔 (he is the recipient, 受給者);
+* ``hanako`` — his dependant (被扶養者) with a part-time job under 20 hours a week (so no
+  employment insurance), not taxable, 第3号被保険者 of the pension, with the pregnancy
+  notification and checkups of 2015–2016;
+* ``haruto`` — their son, 10: infant checkups, routine vaccinations, insured as a
+  dependant; no tax, pension or employment records at his age;
+* ``misaki`` — left her job at the end of July 2026: her employment insurance coverage
+  ended, she receives its basic allowance (300 days: holders of a certificate are
+  就職困難者), National Health Insurance of 横浜市, 第1号被保険者 of the pension since, and
+  a mental health and welfare certificate, grade 2;
+* ``ichiro`` — 77, in 札幌市: old-age pensions and his pension record, 後期高齢者医療,
+  care level 要介護1.
 """
 
 from __future__ import annotations
@@ -104,11 +110,44 @@ def _minato(since: date, insured_type: str) -> GeneratedRecord:
     return _health_insurance("kenpo-minato-denki", insurer, since, insured_type, (30, "イ"))
 
 
+def _employment_coverage(
+    number: str, employer: str, since: date, lost: date | None = None
+) -> GeneratedRecord:
+    payload: dict[str, Any] = {
+        "insured_number": number,
+        "employer_name": employer,
+        "insured_type": "一般被保険者",
+        "acquired_on": since,
+    }
+    if lost is not None:
+        payload["lost_on"] = lost
+    return _record(
+        "hellowork", "employment-insurance-qualification", since.isoformat(), since, **payload
+    )
+
+
+def _pension_record(
+    category: str, since: date, months: int, employees_months: int = 0
+) -> GeneratedRecord:
+    """The pension record; ``since`` is when the current coverage began (for 加入なし,
+    when the record began: the 20th birthday)."""
+    payload: dict[str, Any] = {"insured_category": category, "insured_months": months}
+    if category != "加入なし":
+        payload["acquired_on"] = since
+    if employees_months:
+        payload["employees_months"] = employees_months
+    return _record("jps", "pension-record", "", since, **payload)
+
+
 def _taro(facts: ResidentFacts) -> list[GeneratedRecord]:
+    # 20 on 2005-04-12: a student paying under 学生納付特例 until he started work in 2008.
+    hired = date(2008, 4, 1)
     return [
         _household(facts, date(2014, 4, 1), _YAMADA),
         _tax(_CHIYODA, salary=6_200_000, social_insurance=899_000, spouse_deduction=True),
-        _minato(date(2008, 4, 1), "被保険者"),
+        _minato(hired, "被保険者"),
+        _employment_coverage("5012-148306-2", "みなと電機株式会社", hired),
+        _pension_record("第2号被保険者", hired, 257, employees_months=222),
         _record(
             f"muni-{_CHIYODA}",
             "child-allowance",
@@ -130,6 +169,9 @@ def _hanako(facts: ResidentFacts) -> list[GeneratedRecord]:
         _household(facts, date(2015, 6, 20), _YAMADA),
         _tax(_CHIYODA, salary=900_000, social_insurance=0),
         _minato(date(2015, 6, 20), "被扶養者"),
+        # 20 on 2007-09-03; an employee from April 2010 until she married in June 2015,
+        # 第3号 since, as taro's dependant.
+        _pension_record("第3号被保険者", date(2015, 6, 20), 228, employees_months=62),
         _record(
             f"muni-{_CHIYODA}",
             "pregnancy-notification",
@@ -204,6 +246,11 @@ def _misaki(facts: ResidentFacts) -> list[GeneratedRecord]:
         _household(facts, date(2018, 4, 1), ["世帯主"]),
         _tax(yokohama, salary=3_800_000, social_insurance=551_000),
         _health_insurance(f"kokuho-{yokohama}", kokuho, date(2026, 8, 1), "被保険者", (30, "ウ")),
+        # Worked from April 2014 to 31 July 2026: the coverage ends the next day.
+        _employment_coverage(
+            "1407-523816-4", "株式会社ひかりシステム", date(2014, 4, 1), date(2026, 8, 1)
+        ),
+        _pension_record("第1号被保険者", date(2026, 8, 1), 176, employees_months=148),
         _record(
             f"muni-{yokohama}",
             "disability-mental",
@@ -249,6 +296,8 @@ def _ichiro(facts: ResidentFacts) -> list[GeneratedRecord]:
         _health_insurance("koki-01", koki, date(2023, 11, 3), "被保険者", (10, "一般")),
         _pension("老齢基礎年金", 780_000, started),
         _pension("老齢厚生年金", 1_320_000, started),
+        # 20 in 1968; 450 of the 480 months counted (the rest before he joined in 1971).
+        _pension_record("加入なし", date(1968, 11, 3), 450, employees_months=462),
         _record(
             f"muni-{sapporo}",
             "long-term-care",

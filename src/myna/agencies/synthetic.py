@@ -59,6 +59,8 @@ SOURCES = {
     "employment-insurance": "雇用保険受給資格者台帳",
     "workers-compensation": "労災保険給付台帳",
     "public-pension": "年金受給権者台帳",
+    "employment-insurance-qualification": "雇用保険被保険者台帳",
+    "pension-record": "年金記録（被保険者記録）",
 }
 
 KYOKAI = "kyokai"
@@ -558,6 +560,9 @@ class _Writer:
         self.care(tax)
         self.assistance()
         self.employment()
+        # After every other draw, so that adding these records left the others unchanged.
+        self.employment_coverage()
+        self.pension_record()
         return self.out
 
     # 世帯
@@ -986,6 +991,7 @@ class _Writer:
         profile, rng = self.profile, self.rng
         if profile.work is Work.UNEMPLOYED:
             qualified = self.as_of - timedelta(days=rng.randrange(10, 85))
+            profile.extras["qualified_on"] = qualified
             dismissed = rng.random() < 0.3
             days = (
                 _weighted(rng, [(180, 3), (210, 2), (240, 2), (270, 1), (330, 1)])
@@ -1018,6 +1024,110 @@ class _Writer:
                 "amount_basis": basis,
             }
             self.add("mhlw", "workers-compensation", "", payload, started)
+
+    def employment_coverage(self) -> None:
+        """雇用保険の被保険者資格: employees of 20 hours a week or more, and the recently
+        unemployed until they left (資格喪失 the day after the last day of work)."""
+        profile, rng = self.profile, self.rng
+        if profile.employed_since is None or profile.work not in (Work.EMPLOYEE, Work.UNEMPLOYED):
+            return
+        if profile.part_time and rng.random() < 0.3:
+            return  # under 20 hours a week: not insured
+        employer = _EMPLOYERS.get(profile.employer_insurer or "") or (
+            f"株式会社{rng.choice(_COMPANY_WORDS)}{rng.choice(_COMPANY_KINDS)}"
+        )
+        payload: dict[str, Any] = {
+            "insured_number": (
+                f"{rng.randrange(1000, 10_000)}-{rng.randrange(10**5, 10**6)}-{rng.randrange(10)}"
+            ),
+            "employer_name": employer,
+            "insured_type": "高年齢被保険者" if self.age >= 65 else "一般被保険者",
+            "acquired_on": profile.employed_since.isoformat(),
+        }
+        qualified = profile.extras.get("qualified_on")
+        if profile.work is Work.UNEMPLOYED and isinstance(qualified, date):
+            lost = max(profile.employed_since, qualified - timedelta(days=rng.randrange(7, 30)))
+            payload["lost_on"] = lost.isoformat()
+        key = profile.employed_since.isoformat()
+        self.add(
+            "hellowork", "employment-insurance-qualification", key, payload, profile.employed_since
+        )
+
+    def pension_record(self) -> None:
+        """年金加入記録 from 20 (or the first day of work): the current coverage and months."""
+        profile, me = self.profile, self.me
+        employed = profile.work is Work.EMPLOYEE and profile.employed_since is not None
+        if self.age < 20 and not employed:
+            return
+        twenty = _add_years(me.birth_date, 20)
+        sixty = _add_years(me.birth_date, 60)
+        insured, dependant = self.household.insurer(me)
+        partner = self.household.spouse(me)
+        partner_employed = (
+            partner is not None and self.household.profile(partner).work is Work.EMPLOYEE
+        )
+        acquired: date | None
+        if employed and self.age < 70:
+            assert profile.employed_since is not None  # noqa: S101 - employed says so
+            category = "第2号被保険者" if self.age < 65 else "厚生年金保険の被保険者（65歳以上）"
+            acquired = profile.employed_since
+        elif self.age < 60 and dependant and partner_employed and insured is not None:
+            assert partner is not None  # noqa: S101 - partner_employed says so
+            since = self.household.profile(partner).employed_since or twenty
+            category, acquired = "第3号被保険者", max(twenty, since)
+        elif self.age < 60:
+            category = "第1号被保険者"
+            left = profile.extras.get("qualified_on")
+            acquired = left if isinstance(left, date) else twenty
+        else:
+            category, acquired = "加入なし", None
+        counted_until = min(self.as_of, sixty)
+        months = max(0, _months_between(twenty, counted_until))
+        if self.age >= 65 and profile.old_age_basic:
+            months = min(480, round(480 * profile.old_age_basic / 831_696))
+        elif category == "第1号被保険者" and not profile.extras.get("qualified_on"):
+            months = round(months * self.rng.uniform(0.6, 1.0))  # unpaid or exempt months
+        payload: dict[str, Any] = {
+            "insured_category": category,
+            "insured_months": min(480, months),
+        }
+        if acquired is not None:
+            payload["acquired_on"] = max(acquired, me.birth_date).isoformat()
+        employees_months = 0
+        if profile.employed_since is not None:
+            left = profile.extras.get("qualified_on")
+            until = left if isinstance(left, date) else self.as_of
+            employees_months = _months_between(profile.employed_since, until)
+        elif profile.old_age_employees:
+            employees_months = min(540, round(480 * profile.old_age_employees / 1_150_000))
+        if employees_months:
+            payload["employees_months"] = min(720, employees_months)
+        since = acquired or twenty
+        self.add("jps", "pension-record", "", payload, max(since, me.birth_date))
+
+
+def _months_between(start: date, end: date) -> int:
+    """Whole months from ``start`` to ``end`` (0 when ``end`` is earlier)."""
+    months = (end.year - start.year) * 12 + end.month - start.month - (end.day < start.day)
+    return max(0, months)
+
+
+# The employers behind the two societies, and words for the others' (fictitious) names.
+_EMPLOYERS = {
+    "kenpo-minato-denki": "みなと電機株式会社",
+    "kenpo-sakura-shoji": "さくら商事株式会社",
+}
+_COMPANY_WORDS = (
+    "あおば",
+    "ひかり",
+    "みどり",
+    "やまと",
+    "はるかぜ",
+    "つばさ",
+    "ことぶき",
+    "あさひ",
+)
+_COMPANY_KINDS = ("工業", "物産", "建設", "運輸", "食品", "サービス", "印刷", "システム")
 
 
 _CHECKUP_WEEKS = (12, 16, 20, 24, 26, 28, 30, 32, 34, 35, 36, 37, 38, 39)

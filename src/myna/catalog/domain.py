@@ -2,6 +2,7 @@
 
 No I/O here: :mod:`myna.catalog.loader` reads the data files, :mod:`myna.catalog.service`
 checks municipalities against the registry; this module only decides what matches.
+Readings (読み) come from :mod:`myna.catalog.readings`, a dictionary in the package.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from enum import StrEnum
 from math import ceil
 from typing import TypeVar
 
+from myna.catalog.readings import reading
 from myna.platform.errors import N_, NotFoundError
 from myna.platform.tomlfile import ReasonedError
 
@@ -94,6 +96,8 @@ class Procedure:
     municipalities: tuple[str, ...] | None
     priority: bool
     search_text: str
+    reading_text: str = ""
+    name_reading: str = ""
 
     def offered_in(self, municipality_code: str) -> bool:
         """Whether the municipality ``municipality_code`` offers this procedure."""
@@ -102,7 +106,10 @@ class Procedure:
 
 @dataclass(frozen=True, slots=True)
 class SearchCriteria:
-    """A validated search: normalised terms, filters and the page asked for."""
+    """A validated search: normalised terms, filters and the page asked for.
+
+    ``readings`` holds each term's reading, in the order of ``terms``.
+    """
 
     terms: tuple[str, ...]
     category: Category | None
@@ -110,6 +117,12 @@ class SearchCriteria:
     municipality_code: str | None
     page: int
     page_size: int
+    readings: tuple[str, ...] = ()
+
+    def term_pairs(self) -> tuple[tuple[str, str], ...]:
+        """Each term with its reading (the term itself when no reading was made)."""
+        readings = self.readings or self.terms
+        return tuple(zip(self.terms, readings, strict=True))
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,10 +198,18 @@ def normalise(text: str) -> str:
     return "".join(folded.casefold().split())
 
 
-def search_terms(query: str) -> tuple[str, ...]:
-    """The normalised terms of ``query``, split on any (full- or half-width) space."""
+def normalised_reading(text: str) -> str:
+    """The reading of ``text`` (:func:`myna.catalog.readings.reading`), normalised.
+
+    引越し, 引っ越し, 引越, ひっこし and ﾋｯｺｼ all become ひっこし; 転出 becomes てんしゅつ.
+    """
+    return normalise(reading(text))
+
+
+def query_parts(query: str) -> list[str]:
+    """The terms of ``query`` as typed, split on any (full- or half-width) space."""
     spaced = unicodedata.normalize("NFKC", query)
-    return tuple(term for term in (normalise(part) for part in spaced.split()) if term)
+    return [part for part in spaced.split() if normalise(part)]
 
 
 def search_text_of(
@@ -197,6 +218,14 @@ def search_text_of(
     """The normalised text a procedure is searched in (names, summary, keywords)."""
     parts = [name_ja, name_en, summary, *keywords, *extra]
     return "\n".join(normalise(part) for part in parts)
+
+
+def reading_text_of(
+    name_ja: str, summary: str, keywords: Iterable[str], extra: Iterable[str]
+) -> str:
+    """The normalised reading of the Japanese texts a procedure is searched in."""
+    parts = [name_ja, summary, *keywords, *extra]
+    return "\n".join(normalised_reading(part) for part in parts)
 
 
 def make_criteria(
@@ -218,8 +247,10 @@ def make_criteria(
         raise InvalidSearchError(reason=N_("the page number must be 1 or more."))
     if not 1 <= page_size <= MAX_PAGE_SIZE:
         raise InvalidSearchError(reason=N_("the page size must be between 1 and 100."))
+    parts = query_parts(text)
     return SearchCriteria(
-        terms=search_terms(text),
+        terms=tuple(normalise(part) for part in parts),
+        readings=tuple(normalised_reading(part) for part in parts),
         category=_choice(Category, category, N_("the category is not known.")),
         life_event=_choice(LifeEvent, life_event, N_("the life event is not known.")),
         municipality_code=municipality_code or None,
@@ -247,22 +278,29 @@ def matches(procedure: Procedure, criteria: SearchCriteria) -> bool:
         criteria.municipality_code
     ):
         return False
-    return all(term in procedure.search_text for term in criteria.terms)
+    return all(
+        term in procedure.search_text or (bool(said) and said in procedure.reading_text)
+        for term, said in criteria.term_pairs()
+    )
 
 
 def search(procedures: Sequence[Procedure], criteria: SearchCriteria) -> SearchPage:
     """The page of ``procedures`` matching ``criteria``, in a deterministic order.
 
-    Procedures whose name contains every term come first; within each group, the
-    catalog order (category, then file order) decides, so the same search always pages the
-    same way.
+    Procedures whose name contains every term as typed come first, then those whose
+    name's reading holds every term's reading; within each group, the catalog order
+    (category, then file order) decides, so the same search always pages the same way.
     """
     position = {procedure.code: index for index, procedure in enumerate(procedures)}
+    pairs = criteria.term_pairs()
 
     def order(procedure: Procedure) -> tuple[int, int]:
         name = normalise(procedure.name_ja) + "\n" + normalise(procedure.name_en)
-        in_name = all(term in name for term in criteria.terms)
-        return (0 if in_name else 1, position[procedure.code])
+        if all(term in name for term, _ in pairs):
+            return (0, position[procedure.code])
+        said = procedure.name_reading
+        in_reading = all(term in name or (r and r in said) for term, r in pairs)
+        return (1 if in_reading else 2, position[procedure.code])
 
     found = sorted((p for p in procedures if matches(p, criteria)), key=order)
     start = (criteria.page - 1) * criteria.page_size

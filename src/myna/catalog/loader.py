@@ -20,6 +20,8 @@ from myna.catalog.domain import (
     LifeEvent,
     Procedure,
     ServiceCatalogFileError,
+    normalised_reading,
+    reading_text_of,
     search_text_of,
 )
 from myna.platform import tomlfile
@@ -162,6 +164,8 @@ def _procedure(entry: _Entry) -> Procedure:
         municipalities=entry.municipalities(),
         priority=entry.boolean("priority", required=False),
         search_text=search_text_of(name_ja, name_en, summary, keywords, [department, *labels]),
+        reading_text=reading_text_of(name_ja, summary, keywords, [department]),
+        name_reading=normalised_reading(name_ja),
     )
 
 

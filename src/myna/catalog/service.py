@@ -66,6 +66,11 @@ def get_procedure(*, session: Session, municipality_code: str, code: str) -> Pro
     )
 
 
+def home_municipality(*, session: Session, resident_id: int) -> str:
+    """The local government code of the municipality where the resident lives."""
+    return registry.get_resident(session=session, resident_id=resident_id).municipality_code
+
+
 def municipality_names(*, session: Session) -> dict[str, str]:
     """Local government code → full name, for every municipality of the registry."""
     return {m.code: m.full_name for m in registry.list_municipalities(session=session)}

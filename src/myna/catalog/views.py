@@ -18,6 +18,7 @@ from myna.catalog.domain import (
 )
 from myna.platform.i18n import gettext as _
 from myna.platform.params import PageNumber
+from myna.platform.sessions import OptionalResident
 from myna.platform.web import templates_beside, transaction
 
 templates = templates_beside(__file__)
@@ -34,15 +35,25 @@ def _labels() -> dict[str, dict[str, str]]:
 @router.get("/services", response_class=HTMLResponse)
 def search_page(
     request: Request,
+    current: OptionalResident,
     query: Annotated[str, Query(max_length=MAX_QUERY_LENGTH)] = "",
     category: Annotated[str, Query(max_length=32)] = "",
     life_event: Annotated[str, Query(max_length=32)] = "",
-    municipality: Annotated[str, Query(max_length=6)] = "",
+    municipality: Annotated[str | None, Query(max_length=6)] = None,
     page: Annotated[PageNumber, Query()] = 1,
 ) -> Response:
     # The form's own fields are the search's keywords: what the resident typed is searched.
     base = {"query": query, "category": category, "life_event": life_event}
     with transaction(request) as db:
+        home = (
+            None
+            if current is None
+            else service.home_municipality(session=db, resident_id=current.resident_id)
+        )
+        # Absent, the filter starts at the logged-in resident's own municipality; sent
+        # empty (「すべての市区町村」), it covers every municipality.
+        if municipality is None:
+            municipality = home or ""
         result = service.search(
             session=db,
             **base,
@@ -58,7 +69,13 @@ def search_page(
         catalog_form=form,
         catalog_result=result,
         catalog_labels=_labels(),
-        catalog_municipalities=[(m.code, m.full_name) for m in municipalities],
+        catalog_municipalities=[
+            (m.code, _("%(name)s (where you live)") % {"name": m.full_name})
+            if m.code == home
+            else (m.code, m.full_name)
+            for m in municipalities
+        ],
+        catalog_home=home,
     )
 
 

@@ -21,13 +21,16 @@ def seed_demo_notices(*, session: Session) -> list[NoticeRead]:
     allowance = send_notice(
         session=session,
         sender=CHIYODA,
+        # 児童手当 runs to 高校生年代 (the 31 March after the 18th birthday) since 2024-10:
+        # under 19 reaches every such household, and a few just past it.
         audience=ToSegment(
-            Segment.from_dict({"municipality_codes": ["131016"], "child_under": 15})
+            Segment.from_dict({"municipality_codes": ["131016"], "child_under": 19})
         ),
         content=NoticeCreate(
             title="児童手当の届出内容の確認のお願い",
             body=(
-                "中学生以下のお子さんを養育している世帯の方へ。\n"
+                "高校生年代まで（18歳到達後最初の3月31日まで）のお子さんを"
+                "養育している世帯の方へ。\n"
                 "児童手当を引き続き受給するため、住所や加入している年金に変更があった方は"
                 "届出をお願いします。\n\n"
                 "下のリンクから申請書を開くと、あなたが同意した項目は、わたしの情報から"

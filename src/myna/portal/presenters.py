@@ -133,7 +133,7 @@ def _value(value: object, spec: agencies.FieldSpec) -> str:
             return i18n.format_date(date.fromisoformat(value))
         except ValueError:
             return value
-    text = f"{value:,}" if isinstance(value, int) else str(value)
+    text = agencies.display_integer(value, spec) if isinstance(value, int) else str(value)
     return f"{text}{spec.unit}" if spec.unit else text
 
 

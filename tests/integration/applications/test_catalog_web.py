@@ -1,16 +1,18 @@
-"""The catalog over HTTP: the open-data API and the pages, without login."""
+"""The catalog over HTTP: the open-data API and the pages, without login and with one."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from myna import registry
+from myna import card, jpki, registry
 from myna.app import create_app
 from myna.bootstrap import Container
+from myna.reader import client as login_client
 
 CHIYODA = "131016"
 SETAGAYA = "131121"
@@ -127,3 +129,55 @@ def test_the_procedure_page_speaks_english_on_request(client: TestClient) -> Non
     html = client.get(f"/services/{CHIYODA}/pregnancy-notification?lang=en").text
     assert "<h1>Notification of pregnancy</h1>" in html
     assert "Documents" in html
+
+
+def _logged_in_as(
+    client: TestClient, session: Session, container: Container, persona: str
+) -> registry.ResidentRead:
+    """Log ``persona`` in through the card reader's protocol (a card issued for the test)."""
+    settings = container.settings
+    resident = registry.ensure_personas(session=session)[persona]
+    jpki.ensure_authorities(session=session, settings=settings)
+    issued = card.issue_card(
+        session=session, settings=settings, resident_id=resident.id, pin="4321", password="SIGN2026"
+    )
+    session.commit()
+    reader = card.VirtualCardReader(settings.card_dir, settings.card_secret.get_secret_value())
+    login_client.login(
+        client, "http://testserver", reader.open_session(issued.card_id, "auth", "4321")
+    )
+    return resident
+
+
+def _selected_municipality(html: str) -> str | None:
+    select = html.split('<select id="municipality"', 1)[1].split("</select>", 1)[0]
+    found = re.search(r'<option value="([0-9]*)" selected>', select)
+    return found.group(1) if found else None
+
+
+def test_the_municipality_filter_starts_at_the_residents_own_municipality(
+    client: TestClient, session: Session, container: Container
+) -> None:
+    assert _selected_municipality(client.get("/services").text) is None
+    misaki = _logged_in_as(client, session, container, "misaki")
+    assert misaki.municipality_code == "141003"
+    html = client.get("/services").text
+    assert _selected_municipality(html) == "141003"
+    assert "神奈川県横浜市（お住まいの市区町村）" in html
+    assert "お住まいの市区町村の手続を表示しています" in html
+    # 横浜市 offers the babysitter support but not 千代田区's own allowance.
+    assert 'href="/services/141003/local-babysitter-subsidy"' in html
+    assert "次世代育成手当の申請" not in html
+
+
+def test_a_logged_in_resident_can_still_choose_another_municipality_or_all(
+    client: TestClient, session: Session, container: Container
+) -> None:
+    _logged_in_as(client, session, container, "misaki")
+    chiyoda = client.get("/services", params={"municipality": CHIYODA}).text
+    assert _selected_municipality(chiyoda) == CHIYODA
+    assert "次世代育成手当の申請" in chiyoda
+    everything = client.get("/services", params={"municipality": ""}).text
+    assert _selected_municipality(everything) is None
+    assert "次世代育成手当の申請" in everything and "子育て利用券の申請" in everything
+    assert "お住まいの市区町村の手続を表示しています" not in everything

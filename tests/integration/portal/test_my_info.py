@@ -73,6 +73,28 @@ def test_the_information_downloads_as_json_and_csv(logged_in: TestClient) -> Non
     assert len(rows) > 1
 
 
+def test_years_are_shown_without_thousands_separators(logged_in: TestClient) -> None:
+    page = _retrieve(logged_in, categories=("local-tax",))
+    assert "2026年度" in page and "2025年" in page
+    assert "2,026" not in page and "2,025" not in page
+    assert re.search(r"[0-9]{1,3},[0-9]{3},[0-9]{3}円", page)
+    exported = _retrieve(logged_in, "csv", ("local-tax",))
+    rows = list(csv.reader(io.StringIO(exported.removeprefix("\ufeff"))))
+    values = {row[4]: row[5] for row in rows[1:]}
+    assert values["課税年度"] == "2026年度"
+    assert values["所得の年分"] == "2025年"
+    document = logged_in.post(
+        "/my-info",
+        data={
+            "csrf_token": _csrf(logged_in.get("/my-info").text),
+            "category": ["local-tax"],
+            "format": "json",
+        },
+    ).json()
+    tax = next(r for c in document["categories"] for r in c["records"])
+    assert tax["data"]["assessment_year"] == 2026  # a number in JSON, never "2,026"
+
+
 def test_retrieval_needs_the_pages_csrf_token(logged_in: TestClient) -> None:
     response = logged_in.post("/my-info", data={"csrf_token": "forged", "category": ["tax"]})
     assert response.status_code == 403

@@ -258,6 +258,31 @@ def test_the_personas_together_show_every_category() -> None:
     assert {"public-pension", "long-term-care"} <= seen["ichiro"]
 
 
+def test_everyone_from_20_has_a_pension_record_and_most_workers_are_insured(
+    sample: list[ResidentFacts], generated: dict[int, list[GeneratedRecord]]
+) -> None:
+    def items(f: ResidentFacts) -> set[str]:
+        return _items(generated[f.resident_id])
+
+    def adult(f: ResidentFacts) -> bool:
+        return _age(f) >= 20
+
+    assert _share(sample, adult, lambda f: "pension-record" in items(f)) == 1.0
+    assert _share(sample, lambda f: _age(f) < 18, lambda f: "pension-record" in items(f)) == 0.0
+    working_age = _share(
+        sample,
+        lambda f: 25 <= _age(f) < 60,
+        lambda f: "employment-insurance-qualification" in items(f),
+    )
+    assert 0.5 < working_age < 0.8
+    for records in generated.values():
+        payloads = {d.item_code: d.payload for _, d in records}
+        if "employment-insurance" in payloads:  # the unemployed had been insured, until they left
+            coverage = payloads.get("employment-insurance-qualification")
+            if coverage is not None:
+                assert coverage["lost_on"] < payloads["employment-insurance"]["qualified_on"]
+
+
 def test_a_household_member_list_is_optional() -> None:
     alone = ResidentFacts(7, date(1950, 1, 1), Sex.FEMALE, "011002")
     assert alone.members == (HouseholdMember(7, Relation.HEAD, date(1950, 1, 1), Sex.FEMALE),)

@@ -45,6 +45,26 @@ def test_every_procedure_says_what_it_needs() -> None:
         assert procedure.life_events
 
 
+# The rules before the reform of October 2024 (児童手当法 改正, 令和6年10月分から):
+# paid to the end of junior high school, with an income limit and a 特例給付 above it.
+_OUTDATED_CHILD_ALLOWANCE = ("中学校修了", "中学生", "所得制限限度額", "所得上限", "特例給付")
+
+
+def test_child_allowance_texts_follow_the_rules_since_october_2024() -> None:
+    child = [p for p in shipped_catalog().procedures if p.category is Category.CHILD_REARING]
+    for procedure in child:
+        texts = [procedure.summary, procedure.eligibility, *procedure.documents]
+        for text in texts:
+            assert not any(old in text for old in _OUTDATED_CHILD_ALLOWANCE), (procedure.code, text)
+    claim = shipped_catalog().get("child-allowance-claim")
+    assert claim is not None
+    assert "高校生年代" in claim.summary and "高校生年代" in claim.eligibility
+    assert "所得制限はありません" in claim.summary
+    revision = shipped_catalog().get("child-allowance-revision")
+    assert revision is not None
+    assert "第3子以降は30,000円" in revision.summary
+
+
 def test_some_procedures_are_only_offered_by_some_municipalities() -> None:
     local = [p for p in shipped_catalog().procedures if p.municipalities is not None]
     assert local

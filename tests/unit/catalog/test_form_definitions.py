@@ -208,3 +208,23 @@ def test_a_form_whose_ui_misses_a_field_is_refused() -> None:
     }
     with pytest.raises(forms.FormDefinitionError):
         forms.load_form("x", raw)
+
+
+def test_the_readable_document_shows_a_year_as_typed() -> None:
+    # What the card reader shows before signing and the back office reads: numbers as
+    # filed, so a year is never grouped (2,026年度).
+    raw = {
+        "procedure": "sample-year",
+        "schema": {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "type": "object",
+            "properties": {"fiscal_year": {"type": "integer", "minimum": 2000, "maximum": 2100}},
+        },
+        "ui": {
+            "groups": [{"title": "対象", "fields": ["fiscal_year"]}],
+            "fields": {"fiscal_year": {"widget": "text", "label": "対象年度"}},
+        },
+    }
+    form = forms.load_form("sample-year", raw)
+    [group] = forms.readable(form, {"fiscal_year": 2026})
+    assert group.answers == (("対象年度", "2026"),)

@@ -1,4 +1,4 @@
-"""Search over the catalog: kana and width folding, filters, paging, order."""
+"""Search over the catalog: kana, width and reading folding, filters, paging, order."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import pytest
 
 from myna.catalog import InvalidSearchError, normalise, shipped_catalog
 from myna.catalog.domain import SearchPage, make_criteria, search
+from myna.catalog.readings import READING_FIXES, reading
 
 
 def _search(
@@ -104,3 +105,49 @@ def test_bad_parameters_are_refused_with_a_reason(params: dict[str, object]) -> 
         _search(**params)  # type: ignore[arg-type]
     assert caught.value.status_code == 400
     assert caught.value.localized()
+
+
+def _codes(query: str) -> set[str]:
+    return {p.code for p in _search(query).items}
+
+
+@pytest.mark.parametrize(
+    ("typed", "other"),
+    [
+        ("転出", "てんしゅつ"),
+        ("転出", "テンシュツ"),
+        ("転出", "ﾃﾝｼｭﾂ"),
+        ("引越し", "引っ越し"),
+        ("引越し", "引越"),
+        ("引越し", "ひっこし"),
+        ("引っ越し", "ヒッコシ"),
+        ("児童手当", "ｼﾞﾄﾞｳﾃｱﾃ"),
+        ("申込み", "申し込み"),
+        ("要介護", "ようかいご"),
+        ("届出", "届け出"),
+    ],
+)
+def test_spellings_and_readings_of_one_word_find_the_same_procedures(
+    typed: str, other: str
+) -> None:
+    found = _codes(typed)
+    assert found, typed
+    assert _codes(other) == found
+
+
+def test_moving_out_is_found_by_every_spelling_of_moving_house() -> None:
+    for query in ("引越し", "引っ越し", "引越", "ひっこし", "ﾋｯｺｼ", "転出", "てんしゅつ"):
+        assert "moving-out" in _codes(query), query
+
+
+def test_a_reading_is_found_in_a_kanji_text_without_a_keyword() -> None:
+    # No keyword of 罹災証明書の発行申請 spells りさい in kana: the reading comes from
+    # the dictionary.
+    assert "disaster-certificate" in _codes("りさいしょうめい")
+
+
+def test_the_reading_table_only_fixes_what_the_dictionary_reads_wrongly() -> None:
+    assert reading("引っ越し") == reading("引越し") == reading("引越") == "ひっこし"
+    assert reading("転出") == "てんしゅつ"
+    for word, said in READING_FIXES.items():
+        assert reading(word) == said

@@ -1,6 +1,8 @@
 from datetime import UTC, datetime
 
-from myna.agencies import FieldSpec, FieldType
+import pytest
+
+from myna.agencies import FieldSpec, FieldType, load_catalog
 from myna.platform import i18n
 from myna.portal import presenters
 
@@ -13,6 +15,37 @@ def test_payload_dates_read_in_wareki_and_amounts_with_separators() -> None:
     assert presenters._value(4520000, yen) == "4,520,000円"
     assert presenters._value(None, yen) == "—"
     assert presenters._value("not a date", day) == "not a date"
+
+
+@pytest.mark.parametrize(
+    ("name", "unit", "shown"),
+    [
+        ("assessment_year", "年度", "2026年度"),
+        ("income_year", "年", "2026年"),
+        ("fiscal", "年度", "2026年度"),
+        ("school_year", "", "2026"),
+        ("year", "", "2026"),
+        ("amount", "円", "2,026円"),
+        ("members", "", "2,026"),
+    ],
+)
+def test_a_year_is_shown_without_a_thousands_separator(name: str, unit: str, shown: str) -> None:
+    i18n.set_locale("ja")
+    spec = FieldSpec(name=name, type=FieldType.INTEGER, label_ja="年", label_en="Y", unit=unit)
+    assert presenters._value(2026, spec) == shown
+
+
+def test_every_year_field_of_the_items_is_shown_as_a_year() -> None:
+    i18n.set_locale("ja")
+    years = [
+        spec
+        for item in load_catalog().items.values()
+        for spec in item.fields
+        if spec.type is FieldType.INTEGER and ("年" in spec.unit or spec.name.endswith("_year"))
+    ]
+    assert {spec.name for spec in years} >= {"assessment_year", "income_year", "school_year"}
+    for spec in years:
+        assert presenters._value(2026, spec) == f"2026{spec.unit}", spec.name
 
 
 def test_exchange_times_show_the_hour_in_japan() -> None:
