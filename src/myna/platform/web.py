@@ -243,6 +243,8 @@ class Pages(Jinja2Templates):
         logged-in resident it counts the unread notices the menu shows.
         """
         _count_unread_notices(request)
+        if status_code >= 400:
+            values.setdefault("return_path", request.url.path)
         return self.TemplateResponse(
             request,
             name,
@@ -277,7 +279,10 @@ def templates_beside(module_file: str) -> Pages:
 def template_context(request: Request, **values: Any) -> dict[str, Any]:
     """The values every page needs, plus the page's own.
 
-    ``resident_chrome`` is the logged-in resident's menu (None for anyone else).
+    ``resident_chrome`` is the logged-in resident's menu (None for anyone else). The
+    language switch comes back to ``return_path`` when a page gives one, else to the
+    page with its query; a refusal gives its bare path, so nothing a request carried in
+    its query is written back into the page that refuses it.
     """
     return {
         "request": request,
