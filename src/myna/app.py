@@ -216,7 +216,12 @@ def error_response(request: Request, *, status: int, code: str, message: str) ->
     return _error_templates.TemplateResponse(
         request,
         "error.html",
-        template_context(request, title=_("Something went wrong"), message=message),
+        template_context(
+            request,
+            title=_("Something went wrong"),
+            message=message,
+            return_path=request.url.path,
+        ),
         status_code=status,
     )
 

@@ -15,7 +15,7 @@ from functools import cached_property
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from myna import corrections, network
+from myna import corrections, network, notices
 from myna.applications.procedures import Procedures
 from myna.jpki import service as jpki_service
 from myna.moves import service as moves
@@ -75,6 +75,13 @@ class Container:
         Partners' review pages ask this rather than the back office, which sits below them.
         """
         return office.platform_administrator(session=session, staff_id=staff_id)
+
+    def unread_notices(self, session: Session, resident_id: int) -> int:
+        """How many of the resident's notices are unread: the layout's menu shows it.
+
+        The platform's pages ask this rather than the notices context, which sits above it.
+        """
+        return notices.unread_count(session=session, resident_id=resident_id)
 
     def hub_for(self, session: Session) -> network.Hub:
         """The hub for one unit of work (in-process agencies share ``session``).

@@ -6,7 +6,8 @@ kept — with a checkbox per item; ``POST`` consents (a signed receipt is kept a
 browser goes back to the organisation with a code) or refuses (``access_denied``).
 ``/consents`` lists the resident's consents with every use, ``/consents/{id}`` shows one
 and its receipt (``/consents/{id}/receipt``), ``POST /consents/{id}/revoke`` withdraws
-it and its tokens die at once. Every page needs the resident's login
+it once the resident ticks the confirmation, and its tokens die at once. A new
+consent to the same organisation replaces the one in force. Every page needs the resident's login
 (``CurrentResident``, from the platform's sessions) and shows only their own consents.
 """
 
@@ -43,6 +44,12 @@ class ConsentRateLimitedError(MynaError):
     code = "consent_rate_limited"
     message = N_("You have sent too many consent answers in a short time. Please wait a minute.")
     status_code = 429
+
+
+class WithdrawalNotConfirmedError(MynaError):
+    code = "withdrawal_not_confirmed"
+    message = N_("Tick the box to confirm that you want to withdraw the consent.")
+    status_code = 422
 
 
 class UnsafeRedirectError(MynaError):
@@ -174,9 +181,12 @@ def consent_list(request: Request, current: CurrentResident) -> Response:
     return templates.page(request, "partners/consents.html", consent_list=found, headers=NO_STORE)
 
 
-@router.get("/consents/{consent_id}", response_class=HTMLResponse)
-def consent_detail(
-    request: Request, settings: SettingsDep, current: CurrentResident, consent_id: ConsentId
+def _detail_page(
+    request: Request,
+    settings: SettingsDep,
+    current: ResidentSession,
+    consent_id: str,
+    error: MynaError | None = None,
 ) -> Response:
     with transaction(request) as db:
         consent = consents.get_consent(
@@ -188,9 +198,18 @@ def consent_detail(
         csrf_token=current.csrf_token,
         consent=consent,
         consent_jwks_url=f"{settings.portal_url.rstrip('/')}/oauth/jwks",
-        consent_done=request.query_params.get("done", "")[:20],
+        consent_done="" if error else request.query_params.get("done", "")[:20],
+        consent_error=None if error is None else error.localized(),
+        status_code=200 if error is None else error.status_code,
         headers=NO_STORE,
     )
+
+
+@router.get("/consents/{consent_id}", response_class=HTMLResponse)
+def consent_detail(
+    request: Request, settings: SettingsDep, current: CurrentResident, consent_id: ConsentId
+) -> Response:
+    return _detail_page(request, settings, current, consent_id)
 
 
 @router.get("/consents/{consent_id}/receipt")
@@ -208,10 +227,17 @@ def receipt(request: Request, current: CurrentResident, consent_id: ConsentId) -
 
 @router.post("/consents/{consent_id}/revoke")
 def revoke(
-    request: Request, current: CurrentResident, consent_id: ConsentId, posted: Posted
+    request: Request,
+    settings: SettingsDep,
+    current: CurrentResident,
+    consent_id: ConsentId,
+    posted: Posted,
 ) -> Response:
-    """Withdraw the consent; the organisation's tokens stop working at once."""
+    """Withdraw the consent, once confirmed; the organisation's tokens stop working at once."""
     check_csrf(current, posted.get("csrf_token"))
+    if posted.get("confirm") != "yes":
+        # The box is required in the page; a browser that ignores that gets the page again.
+        return _detail_page(request, settings, current, consent_id, WithdrawalNotConfirmedError())
     with transaction(request) as db:
         consents.revoke_consent(session=db, resident_id=current.resident_id, consent_id=consent_id)
     return RedirectResponse(f"/consents/{consent_id}?done=revoked", status_code=303)

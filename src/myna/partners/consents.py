@@ -143,6 +143,16 @@ class UseView:
     succeeded: bool
     used_at: datetime
 
+    @property
+    def api_label(self) -> str:
+        """The API used, in the resident's words (自己情報取得API, お知らせ情報取得API)."""
+        return _name(*_API_NAMES.get(self.api, (self.api, self.api)))
+
+    @property
+    def item_labels(self) -> tuple[str, ...]:
+        """The items provided, by their names in the agencies catalog."""
+        return tuple(_name(*item_names(item)) for item in self.items)
+
 
 @dataclass(frozen=True, slots=True)
 class ConsentView:
@@ -159,10 +169,17 @@ class ConsentView:
     revoked_at: datetime | None
     receipt: str
     uses: tuple[UseView, ...]
+    # The later consent to the same organisation that ended this one, if one did.
+    replaced_by: str | None = None
 
     @property
     def active(self) -> bool:
         return self.revoked_at is None
+
+    @property
+    def scope_labels(self) -> tuple[str, ...]:
+        """The scopes consented to, in the resident's words."""
+        return tuple(scope_label(scope) for scope in self.scopes)
 
 
 # -- items and their sources -------------------------------------------------------------
@@ -184,10 +201,36 @@ _JLIS_SOURCE = (
     "J-LIS (identity information from the resident register)",
 )
 _PORTAL_SOURCE = ("マイナポータル", "Mynaportal")
+# The resource APIs a use is recorded under (``record_use``'s ``api``).
+_API_NAMES = {
+    "myinfo": ("自己情報取得API", "My information API"),
+    "notices": ("お知らせ情報取得API", "Notices API"),
+}
+_OTHER_ITEM_NAMES = {
+    "sub": ("利用者識別子（仮名）", "Pseudonymous ID"),
+    "notices": ("行政機関等からのお知らせ", "Notices from public bodies"),
+}
 
 
 def _name(ja: str, en: str) -> str:
     return ja if i18n.get_locale() == "ja" else en
+
+
+def scope_label(scope: str) -> str:
+    """A scope in the resident's words (``myinfo.local-tax`` is わたしの情報：地方税)."""
+    return _name(*_scope_names(scope))
+
+
+def item_names(item: str) -> tuple[str, str]:
+    """An item's Japanese and English names: the basic four, the catalog's, or the code."""
+    if item in _BASIC_NAMES:
+        return _BASIC_NAMES[item]
+    if item in _OTHER_ITEM_NAMES:
+        return _OTHER_ITEM_NAMES[item]
+    schema = agencies.load_catalog().items.get(item)
+    if schema is None:
+        return (item, item)
+    return (schema.name_ja, schema.name_en)
 
 
 def _scope_names(scope: str) -> tuple[str, str]:
@@ -397,9 +440,29 @@ def create_consent(
         granted_at=granted_at,
         revoked_at=None,
     )
+    _replace_earlier(session, resident_id, client.client_id, granted_at)
     session.add(row)
     session.flush()
     return _view(row, client.name, ())
+
+
+def _replace_earlier(session: Session, resident_id: int, client_id: str, moment: datetime) -> None:
+    """End the resident's consents in force to this organisation: the new answer replaces them.
+
+    A resident has at most one consent in force per organisation, so what it may receive
+    is always the last answer given. An earlier consent ends at the moment of the new one
+    (that is how the pages tell "replaced" from "withdrawn") and its tokens die with it.
+    """
+    earlier = session.scalars(
+        select(Consent).where(
+            Consent.resident_id == resident_id,
+            Consent.client_id == client_id,
+            Consent.revoked_at.is_(None),
+        )
+    ).all()
+    for consent in earlier:
+        consent.revoked_at = moment
+        authorization.revoke_consent_tokens(session=session, consent_id=consent.id)
 
 
 def list_consents(*, session: Session, resident_id: int) -> list[ConsentView]:
@@ -411,15 +474,30 @@ def list_consents(*, session: Session, resident_id: int) -> list[ConsentView]:
     ).all()
     names = _organization_names(session, {r.client_id for r in rows})
     uses = _uses(session, [r.id for r in rows])
-    return [_view(r, names.get(r.client_id, r.client_id), uses.get(r.id, ())) for r in rows]
+    return [
+        _view(r, names.get(r.client_id, r.client_id), uses.get(r.id, ()), _replacement(r, rows))
+        for r in rows
+    ]
 
 
 def get_consent(*, session: Session, resident_id: int, consent_id: str) -> ConsentView:
     """One of the resident's consents; another resident's is not found, never shown."""
     row = _own(session, resident_id, consent_id)
     names = _organization_names(session, {row.client_id})
+    later: Sequence[Consent] = ()
+    if row.revoked_at is not None:
+        later = session.scalars(
+            select(Consent).where(
+                Consent.resident_id == resident_id,
+                Consent.client_id == row.client_id,
+                Consent.granted_at == row.revoked_at,
+            )
+        ).all()
     return _view(
-        row, names.get(row.client_id, row.client_id), _uses(session, [row.id]).get(row.id, ())
+        row,
+        names.get(row.client_id, row.client_id),
+        _uses(session, [row.id]).get(row.id, ()),
+        _replacement(row, later),
     )
 
 
@@ -485,7 +563,23 @@ def _uses(session: Session, consent_ids: list[str]) -> dict[str, tuple[UseView, 
     return {k: tuple(v) for k, v in found.items()}
 
 
-def _view(row: Consent, organization_name: str, uses: tuple[UseView, ...]) -> ConsentView:
+def _replacement(row: Consent, others: Sequence[Consent]) -> str | None:
+    """The consent that replaced ``row``: the same organisation's, given as ``row`` ended."""
+    if row.revoked_at is None:
+        return None
+    for other in others:
+        same = other.client_id == row.client_id and other.resident_id == row.resident_id
+        if same and other.id != row.id and other.granted_at == row.revoked_at:
+            return other.id
+    return None
+
+
+def _view(
+    row: Consent,
+    organization_name: str,
+    uses: tuple[UseView, ...],
+    replaced_by: str | None = None,
+) -> ConsentView:
     return ConsentView(
         id=row.id,
         client_id=row.client_id,
@@ -498,4 +592,5 @@ def _view(row: Consent, organization_name: str, uses: tuple[UseView, ...]) -> Co
         revoked_at=row.revoked_at,
         receipt=row.receipt,
         uses=uses,
+        replaced_by=replaced_by,
     )

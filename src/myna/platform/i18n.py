@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import gettext as _gettext
 from contextvars import ContextVar
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from functools import cache
 from io import BytesIO
 from pathlib import Path
@@ -85,9 +85,10 @@ _ = gettext
 def format_date(value: date | datetime) -> str:
     """A date as residents expect it: 和暦 in Japanese, with the era in English.
 
-    Timestamps are shown as the calendar day in Japan.
+    Timestamps are shown as the calendar day in Japan; a timestamp without a zone is
+    taken as UTC, as Myna stores every one (never as the server's local time).
     """
-    day = value.astimezone(JST).date() if isinstance(value, datetime) else value
+    day = _in_japan(value).date() if isinstance(value, datetime) else value
     try:
         return format_wareki(day) if get_locale() == "ja" else format_wareki_en(day)
     except ValueError:
@@ -97,4 +98,8 @@ def format_date(value: date | datetime) -> str:
 
 def format_datetime(value: datetime) -> str:
     """A moment as residents expect it: the 和暦 date and the time in Japan."""
-    return f"{format_date(value)} {value.astimezone(JST):%H:%M}"
+    return f"{format_date(value)} {_in_japan(value):%H:%M}"
+
+
+def _in_japan(value: datetime) -> datetime:
+    return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(JST)

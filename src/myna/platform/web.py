@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -196,6 +196,33 @@ def choose_language(lang: str = "ja", next: str = "/") -> Response:
     return response
 
 
+@dataclass(frozen=True, slots=True)
+class ResidentChrome:
+    """What the shared layout shows a logged-in resident: the menu and its logout form.
+
+    The session dependency (``platform.sessions``) leaves it on the request, so no route
+    passes it; ``unread_notices`` is filled in when a whole page is rendered.
+    """
+
+    resident_id: int
+    csrf_token: str
+    unread_notices: int | None = None
+
+
+_CHROME_STATE = "myna_resident_chrome"
+
+
+def remember_resident(request: Request, *, resident_id: int, csrf_token: str) -> None:
+    """Note, for the layout, that a resident is logged in on this request."""
+    setattr(request.state, _CHROME_STATE, ResidentChrome(resident_id, csrf_token))
+
+
+def resident_chrome(request: Request) -> ResidentChrome | None:
+    """The logged-in resident's menu values, if the request's session named one."""
+    chrome: ResidentChrome | None = getattr(request.state, _CHROME_STATE, None)
+    return chrome
+
+
 class Pages(Jinja2Templates):
     """Jinja2 templates that render a whole page: its values and those every page needs."""
 
@@ -212,8 +239,12 @@ class Pages(Jinja2Templates):
         """The template ``name`` with the page's ``values`` (see :func:`template_context`).
 
         ``status_code`` and ``headers`` are the response's; every other keyword is a value
-        of the page.
+        of the page. Called from a route's worker thread, it may read the database: for a
+        logged-in resident it counts the unread notices the menu shows.
         """
+        _count_unread_notices(request)
+        if status_code >= 400:
+            values.setdefault("return_path", request.url.path)
         return self.TemplateResponse(
             request,
             name,
@@ -246,8 +277,30 @@ def templates_beside(module_file: str) -> Pages:
 
 
 def template_context(request: Request, **values: Any) -> dict[str, Any]:
-    """The values every page needs, plus the page's own."""
-    return {"request": request, "locale": i18n.get_locale(), **values}
+    """The values every page needs, plus the page's own.
+
+    ``resident_chrome`` is the logged-in resident's menu (None for anyone else). The
+    language switch comes back to ``return_path`` when a page gives one, else to the
+    page with its query; a refusal gives its bare path, so nothing a request carried in
+    its query is written back into the page that refuses it.
+    """
+    return {
+        "request": request,
+        "locale": i18n.get_locale(),
+        "resident_chrome": resident_chrome(request),
+        **values,
+    }
+
+
+def _count_unread_notices(request: Request) -> None:
+    """Fill in the menu's count of unread notices (one short read of its own)."""
+    chrome = resident_chrome(request)
+    if chrome is None or chrome.unread_notices is not None:
+        return
+    container = get_container(request)
+    with unit_of_work(container.session_factory) as db:
+        unread = container.unread_notices(db, chrome.resident_id)
+    setattr(request.state, _CHROME_STATE, replace(chrome, unread_notices=unread))
 
 
 class RejectNulMiddleware:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from myna import network, registry
+from myna.platform.clock import today_in_japan
 from myna.platform.db import utcnow
 
 DIGITAL_AGENCY = "digital"
@@ -34,7 +35,8 @@ def _publish(
             "account_type": account.account_type.value,
             "account_number": account.number,
             "holder_kana": account.holder_kana,
-            "registered_on": account.updated_at.date().isoformat(),
+            # The day in Japan: after 15:00 UTC the UTC date is still the day before.
+            "registered_on": today_in_japan(account.updated_at).isoformat(),
         }
     network.update_records(
         session=session,
@@ -48,7 +50,7 @@ def _publish(
                 item=ACCOUNT_ITEM,
                 payload=payload,
                 source=SOURCE,
-                valid_from=(account.updated_at if account else utcnow()).date(),
+                valid_from=today_in_japan(account.updated_at if account else utcnow()),
             )
         ],
     )

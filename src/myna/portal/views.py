@@ -163,7 +163,6 @@ def home(request: Request, current: CurrentResident) -> Response:
         resident=resident,
         certificate_not_after=current.certificate_not_after,
         events=events,
-        csrf_token=current.csrf_token,
         headers={"Cache-Control": "no-store"},
     )
 

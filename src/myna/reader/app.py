@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import httpx
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -79,6 +79,14 @@ class UntrustedPortalError(ReaderError):
     message = N_(
         "This login request comes from a site the card reader does not trust: {origin}. "
         "Do not enter your PIN. Open the login page of the portal yourself."
+    )
+
+
+class NoPendingRequestError(ReaderError):
+    code = "no_pending_request"
+    message = N_(
+        "The card reader was opened without a request from the portal. Start again from "
+        "the portal's login page (or its signing page) and open the card reader from there."
     )
 
 
@@ -203,6 +211,13 @@ def _reader(request: Request) -> Reader:
 
 
 def _render(request: Request, name: str, status_code: int = 200, **values: Any) -> Response:
+    request_uri = values.get("request_uri")
+    if request_uri:
+        # The language switch comes back to this request, even from a page a POST
+        # answered: without its request_uri the page would have nothing to show.
+        values.setdefault(
+            "return_path", f"{request.url.path}?{urlencode({'request_uri': request_uri})}"
+        )
     return TEMPLATES.page(request, name, **values, status_code=status_code)
 
 
@@ -242,6 +257,8 @@ _SIGNING: _CardStep[SigningRequest] = _CardStep(
 
 def _show(request: Request, step: _CardStep[Asked], request_uri: str) -> Response:
     """The step's form: what the portal asks, the cards to answer with."""
+    if not request_uri:
+        return _problem(request, NoPendingRequestError())
     reader = _reader(request)
     try:
         asked = step.fetch(reader, request_uri)

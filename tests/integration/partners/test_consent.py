@@ -350,7 +350,15 @@ def test_the_list_shows_consents_newest_first_with_every_use(
     html = logged_in.get("/consents").text
     assert html.index(f"/consents/{second.id}") < html.index(f"/consents/{first.id}")
     assert "提供されませんでした" in html
-    assert html.count("resident-tax") == 2
+    # The uses in the resident's words: the API, the catalog's item names, the time.
+    tax = consents.items_of_scope("myinfo.local-tax")[0].name_ja
+    assert html.count(f"<td>{tax}</td>") == 2
+    assert html.count("<td>自己情報取得API</td>") == 2
+    assert '<th scope="col">利用日時</th>' in html
+    assert "公開期間" not in html
+    assert "resident-tax" not in html
+    assert "myinfo" not in html
+    assert "わたしの情報：地方税" in html  # the scope, by its label
     assert "この同意はまだ利用されていません。" in html  # the first one
     views = consents.list_consents(session=session, resident_id=second.resident_id)
     assert [v.id for v in views] == [second.id, first.id]
@@ -426,10 +434,14 @@ def test_revoking_kills_the_consents_tokens_at_once(
     )
     session.commit()
     page = logged_in.get(f"/consents/{row.id}")
-    forged = logged_in.post(f"/consents/{row.id}/revoke", data={"csrf_token": "x"})
+    forged = logged_in.post(
+        f"/consents/{row.id}/revoke", data={"csrf_token": "x", "confirm": "yes"}
+    )
     assert forged.status_code == 403
     answer = logged_in.post(
-        f"/consents/{row.id}/revoke", data={"csrf_token": _csrf(page.text)}, follow_redirects=False
+        f"/consents/{row.id}/revoke",
+        data={"csrf_token": _csrf(page.text), "confirm": "yes"},
+        follow_redirects=False,
     )
     assert answer.status_code == 303
     assert answer.headers["location"] == f"/consents/{row.id}?done=revoked"
@@ -442,6 +454,77 @@ def test_revoking_kills_the_consents_tokens_at_once(
     assert "同意を取り消しました。" in detail
     assert "に取消し" in detail
     assert f'action="/consents/{row.id}/revoke"' not in detail
+
+
+def test_withdrawing_asks_for_confirmation_first(logged_in: TestClient, session: Session) -> None:
+    row = _consented(logged_in, session, [RESIDENT_TAX])
+    page = logged_in.get(f"/consents/{row.id}").text
+    assert re.search(
+        r'<input type="checkbox" id="confirm-withdrawal" name="confirm" value="yes" required', page
+    )
+    assert '<label for="confirm-withdrawal">' in page
+    unconfirmed = logged_in.post(
+        f"/consents/{row.id}/revoke", data={"csrf_token": _csrf(page)}, follow_redirects=False
+    )
+    assert unconfirmed.status_code == 422
+    assert "確認のチェックボックスにチェックを入れてください" in unconfirmed.text
+    assert 'aria-invalid="true"' in unconfirmed.text
+    session.expire_all()
+    assert session.get(Consent, row.id).revoked_at is None  # type: ignore[union-attr]
+
+
+def test_a_second_consent_to_the_same_organisation_replaces_the_first(
+    logged_in: TestClient, session: Session
+) -> None:
+    first = _consented(logged_in, session, ["name:name"])
+    now = utcnow()
+    session.add(
+        AccessToken(
+            digest=authorization.digest("first-token"),
+            client_id=CLIENT_ID,
+            resident_id=first.resident_id,
+            consent_id=first.id,
+            scope="openid name",
+            jkt="j" * 43,
+            created_at=now,
+            expires_at=now + timedelta(minutes=5),
+        )
+    )
+    session.commit()
+    second = _consented(logged_in, session, [RESIDENT_TAX])
+    session.expire_all()
+    ended = session.get(Consent, first.id)
+    assert ended is not None
+    assert ended.revoked_at == second.granted_at
+    token = session.get(AccessToken, authorization.digest("first-token"))
+    assert token is not None
+    assert token.revoked_at is not None
+    in_force = [
+        v
+        for v in consents.list_consents(session=session, resident_id=first.resident_id)
+        if v.active
+    ]
+    assert [v.id for v in in_force] == [second.id]
+
+    html = logged_in.get("/consents").text
+    assert "新しい同意で置き換え" in html
+    assert f'<a href="/consents/{second.id}">現在有効な同意を見る</a>' in html
+    detail = logged_in.get(f"/consents/{first.id}").text
+    assert "新しい同意で置き換え" in detail
+    assert "に取消し" not in detail
+    assert f'action="/consents/{first.id}/revoke"' not in detail
+
+
+def test_a_withdrawn_consent_is_not_shown_as_replaced(
+    logged_in: TestClient, session: Session
+) -> None:
+    row = _consented(logged_in, session, [RESIDENT_TAX])
+    consents.revoke_consent(session=session, resident_id=row.resident_id, consent_id=row.id)
+    session.commit()
+    later = _consented(logged_in, session, ["name:name"])
+    views = {v.id: v for v in consents.list_consents(session=session, resident_id=row.resident_id)}
+    assert views[row.id].replaced_by is None
+    assert views[later.id].active
 
 
 def test_another_resident_never_sees_or_revokes_a_consent(
@@ -459,7 +542,7 @@ def test_another_resident_never_sees_or_revokes_a_consent(
     assert other.get(f"/consents/{row.id}/receipt").status_code == 404
     revoked = other.post(
         f"/consents/{row.id}/revoke",
-        data={"csrf_token": _csrf(other.get("/home").text)},
+        data={"csrf_token": _csrf(other.get("/home").text), "confirm": "yes"},
         follow_redirects=False,
     )
     assert revoked.status_code == 404

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 import pytest
 from fastapi.testclient import TestClient
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session
 from myna import network, registry
 from myna.platform.settings import Settings
 from myna.reader import client as login_client
+from myna.registry import accounts as registry_accounts
 from tests.integration.portal.conftest import PIN, IssuedCard
 
 PORTAL = "http://testserver"
@@ -140,3 +142,28 @@ def test_one_resident_never_sees_or_changes_anothers_account(
     account = registry.get_account(session=session, resident_id=hanako)
     assert account is not None
     assert account.number == "1111111"
+
+
+# 00:30 on 4 December in Japan, while the UTC date is still 3 December.
+LATE_IN_UTC = datetime(2026, 12, 3, 15, 30, tzinfo=UTC)
+
+
+def test_an_account_registered_after_15_utc_is_dated_by_the_day_in_japan(
+    logged_in: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(registry_accounts, "utcnow", lambda: LATE_IN_UTC)
+    _save(logged_in)
+
+    account = logged_in.get("/account").text
+    updated = re.search(r"<dt>最終更新日</dt><dd>([^<]+)</dd>", account)
+    assert updated
+    assert updated.group(1) == "令和8年12月4日"
+    assert re.search(r"<td>令和8年12月4日</td><td>登録</td>", account)
+
+    page = logged_in.get("/my-info")
+    shown = logged_in.post(
+        "/my-info", data={"csrf_token": _csrf(page.text), "category": ["employment"]}
+    ).text
+    registered = re.search(r"<dt>登録日</dt><dd>([^<]+)</dd>", shown)
+    assert registered
+    assert registered.group(1) == "令和8年12月4日"

@@ -283,3 +283,48 @@ def test_the_reader_fetches_only_one_challenge_of_a_trusted_portal(
     response = reader_app.get("/authorize", params={"request_uri": f"{PORTAL}{path}"})
     assert response.status_code == 400
     assert "暗証番号を入力しないでください" in response.text
+
+
+def test_switching_the_reader_to_english_keeps_the_pending_login(
+    portal: TestClient, reader_app: TestClient, taro_card: IssuedCard
+) -> None:
+    _, _, request_uri = _start_login(portal)
+    form = reader_app.get("/authorize", params={"request_uri": request_uri})
+    link = re.search(r'href="(/language\?lang=en&amp;next=[^"]+)"', form.text)
+    assert link
+    english = reader_app.get(link.group(1).replace("&amp;", "&"))
+    assert english.status_code == 200
+    assert english.url.params["request_uri"] == request_uri
+    assert 'name="pin"' in english.text
+    assert "does not trust" not in english.text
+    assert "http://testserver" in english.text
+
+
+def test_a_form_answered_with_a_wrong_pin_switches_language_to_the_same_request(
+    portal: TestClient, reader_app: TestClient, taro_card: IssuedCard
+) -> None:
+    _, _, request_uri = _start_login(portal)
+    form = reader_app.get("/authorize", params={"request_uri": request_uri})
+    wrong = reader_app.post(
+        "/authorize",
+        data={
+            "request_uri": request_uri,
+            "card_id": taro_card.card_id,
+            "pin": "0000" if PIN != "0000" else "1111",
+            "csrf_token": _reader_csrf(form.text),
+        },
+    )
+    assert wrong.status_code == 400
+    link = re.search(r'href="/language\?lang=en&amp;next=([^"]+)"', wrong.text)
+    assert link
+    english = reader_app.get(f"/language?lang=en&next={link.group(1)}")
+    assert 'name="pin"' in english.text
+    assert "does not trust" not in english.text
+
+
+def test_the_reader_opened_without_a_request_says_so_and_warns_of_no_site(
+    reader_app: TestClient,
+) -> None:
+    page = reader_app.get("/authorize")
+    assert "ポータルからの要求なしに開かれました" in page.text
+    assert "信頼していないサイト" not in page.text

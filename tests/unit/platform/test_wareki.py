@@ -39,3 +39,15 @@ def test_a_day_before_meiji_is_shown_as_a_gregorian_date_not_an_error() -> None:
     from myna.platform.i18n import format_date  # noqa: PLC0415
 
     assert format_date(date(1500, 1, 1)) == "1500-01-01"
+
+
+def test_a_moment_after_15_utc_is_the_next_day_in_japan() -> None:
+    from datetime import UTC, datetime  # noqa: PLC0415
+
+    from myna.platform.i18n import format_date, format_datetime  # noqa: PLC0415
+
+    late = datetime(2026, 12, 3, 15, 30, tzinfo=UTC)
+    assert format_date(late) == "令和8年12月4日"
+    assert format_datetime(late) == "令和8年12月4日 00:30"
+    # A timestamp without a zone is UTC as stored, whatever the server's own zone.
+    assert format_datetime(late.replace(tzinfo=None)) == "令和8年12月4日 00:30"

@@ -25,7 +25,7 @@ from myna.platform.attributes import from_attributes
 from myna.platform.db import unit_of_work
 from myna.platform.sessions.domain import RESIDENT, STAFF, SessionKind
 from myna.platform.sessions.store import BrowserSession
-from myna.platform.web import UploadGate, get_container
+from myna.platform.web import UploadGate, get_container, remember_resident
 
 if TYPE_CHECKING:
     from myna.bootstrap import Container
@@ -99,9 +99,16 @@ def as_staff(browser: BrowserSession | None) -> StaffSession | None:
     )
 
 
-async def optional_resident(browser: ResidentBrowser) -> ResidentSession | None:
-    """The logged-in resident's session, or None (the page shows its logged-out state)."""
-    return as_resident(browser)
+async def optional_resident(request: Request, browser: ResidentBrowser) -> ResidentSession | None:
+    """The logged-in resident's session, or None (the page shows its logged-out state).
+
+    A logged-in resident is noted on the request for the shared layout's menu, so every
+    page that knows its resident shows the menu without passing anything.
+    """
+    resident = as_resident(browser)
+    if resident is not None:
+        remember_resident(request, resident_id=resident.resident_id, csrf_token=resident.csrf_token)
+    return resident
 
 
 OptionalResident = Annotated[ResidentSession | None, Depends(optional_resident)]
