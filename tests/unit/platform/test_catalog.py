@@ -30,3 +30,18 @@ def test_every_message_has_a_japanese_translation() -> None:
     assert len(ids) > 50
     missing = sorted(m for m in ids if catalog.gettext(m) == m)
     assert missing == []
+
+
+def test_no_message_is_translated_two_ways() -> None:
+    # The contexts' catalogs are merged into one: a message id translated differently in
+    # two of them would show whichever file is read last, on every page that uses it.
+    from babel.messages.pofile import read_po  # noqa: PLC0415
+
+    translations: dict[str, dict[str, str]] = {}
+    for po in sorted((Path(myna.__file__).parent / "locale" / "ja" / "LC_MESSAGES").glob("*.po")):
+        with po.open("rb") as handle:
+            for message in read_po(handle):
+                if message.id and isinstance(message.id, str) and message.string:
+                    translations.setdefault(message.id, {})[po.name] = str(message.string)
+    clashes = {mid: found for mid, found in translations.items() if len(set(found.values())) > 1}
+    assert clashes == {}
