@@ -119,10 +119,16 @@ def _prepare_codes(
     """Codes made as the consent page makes them (push, open, consent, approve)."""
     settings = container.settings
     rng = random.Random(people.SEED)  # noqa: S311 - choosing residents, not secrets
+    if count > len(resident_ids):
+        msg = f"{count} codes need {count} residents (one consent each): {len(resident_ids)} given"
+        raise RuntimeError(msg)
+    # One resident per code: a resident's new consent to the organisation replaces the
+    # previous one, whose code would then be refused.
+    chosen = rng.sample(resident_ids, count)
     prepared: list[PreparedCode] = []
     with unit_of_work(container.session_factory) as session:
         client = organizations.get_client(session=session, client_id=client_id)
-        for _ in range(count):
+        for resident_id in chosen:
             verifier = secrets.token_urlsafe(48)
             key = ECKey.generate_key("P-256")
             pushed = authorization.push_request(
@@ -143,7 +149,6 @@ def _prepare_codes(
             pending_id = authorization.open_request(
                 session=session, client_id=client_id, request_uri=pushed.request_uri
             )
-            resident_id = rng.choice(resident_ids)
             consent = consents.create_consent(
                 session=session,
                 settings=settings,

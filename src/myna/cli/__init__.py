@@ -281,7 +281,10 @@ def bench_api(
     concurrency: BenchConcurrency = 4,
     workers: BenchWorkers = 1,
     codes: Annotated[
-        int, typer.Option(min=1, max=100_000, help="Single-use codes prepared for the token phase.")
+        int,
+        typer.Option(
+            min=1, max=5_000, help="Single-use codes for the token phase (one resident each)."
+        ),
     ] = 2_000,
     database_url: BenchDatabase = "",
     json: BenchJson = None,
