@@ -133,8 +133,17 @@ def _value(value: object, spec: agencies.FieldSpec) -> str:
             return i18n.format_date(date.fromisoformat(value))
         except ValueError:
             return value
-    text = f"{value:,}" if isinstance(value, int) else str(value)
+    grouped = isinstance(value, int) and not _is_year(spec)
+    text = f"{value:,}" if grouped else str(value)
     return f"{text}{spec.unit}" if spec.unit else text
+
+
+# A year is a name, not an amount: 2026年度, never 2,026年度.
+_YEAR_UNITS = frozenset({"年", "年度"})
+
+
+def _is_year(spec: agencies.FieldSpec) -> bool:
+    return spec.unit in _YEAR_UNITS or spec.name.endswith("year")
 
 
 def self_info_view(
