@@ -11,7 +11,7 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, BrowserContext, FilePayload, Page, expect
 from sqlalchemy import func, select
 
-from myna import agencies, card, network, notices, registry
+from myna import agencies, card, jpki, network, notices, registry
 from myna.applications import forms, submission
 from myna.applications.models import Application
 from myna.office import service as office
@@ -406,3 +406,104 @@ def test_the_form_and_the_receipt_fit_a_phone(browser: Browser, platform: Platfo
     expect(page.get_by_role("heading", level=1)).to_be_visible()
     _assert_fits_a_phone(page)
     context.close()
+
+
+def test_without_scripts_a_file_keeps_the_typed_form_and_the_review_reads_it(
+    browser: Browser, platform: Platform
+) -> None:
+    """Attach a file with scripts off on a phone: nothing typed is lost; then the review."""
+    logged = browser.new_context(locale="ja-JP")
+    _login(logged, platform)
+    state = logged.storage_state()
+    logged.close()
+    context = browser.new_context(
+        locale="ja-JP",
+        viewport={"width": 390, "height": 844},
+        is_mobile=True,
+        has_touch=True,
+        java_script_enabled=False,
+        storage_state=state,
+    )
+    page = context.new_page()
+    page.goto(f"{platform.portal}{FORM_PATH}")
+    page.get_by_label("被害を受けた建物の所在地").fill("東京都千代田区千代田1-1")
+    _fill_the_rest(page)
+    photo = FilePayload(name="屋根の写真.pdf", mimeType="application/pdf", buffer=PDF)
+    page.get_by_label("添付するファイル").set_input_files(files=[photo])
+    page.get_by_role("button", name="添付する", exact=True).click()
+    expect(page.get_by_text("ファイルを添付しました。")).to_be_visible()
+    expect(page.locator("#attachments")).to_contain_text("屋根の写真.pdf")
+    expect(page.get_by_label("被害を受けた建物の所在地")).to_have_value("東京都千代田区千代田1-1")
+    expect(page.get_by_label("日中の電話番号")).to_have_value("03-1234-5678")
+    expect(page.get_by_label("被災した日")).to_have_value("2026-09-15")
+    expect(
+        page.get_by_role("checkbox", name=re.compile("申請内容に相違ありません"))
+    ).to_be_checked()
+    _assert_fits_a_phone(page)
+
+    page.get_by_role("button", name="入力内容を確認する").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("申請内容の確認")
+    review = page.get_by_role("region", name=PROCEDURE)
+    expect(review.get_by_role("definition").filter(has_text="令和8年9月15日")).to_be_visible()
+    expect(review).to_contain_text("屋根の写真.pdf")
+    expect(review.get_by_role("textbox")).to_have_count(0)
+    expect(page.locator("#ready").get_by_role("button", name="署名して提出")).to_be_visible()
+    _assert_fits_a_phone(page)  # axe needs scripts: the review is checked in the next journey
+
+    page.get_by_role("link", name="修正する").click()
+    page.wait_for_url(f"{platform.portal}{FORM_PATH}")
+    expect(page.get_by_label("日中の電話番号")).to_have_value("03-1234-5678")
+    expect(page.locator("#attachments")).to_contain_text("屋根の写真.pdf")
+    context.close()
+
+
+def test_a_revoked_signing_certificate_stops_the_waiting_page_and_the_next_signature(
+    browser: Browser, platform: Platform
+) -> None:
+    """Hanako's card (not taro's: the other journeys sign with his) is revoked mid-way."""
+    with unit_of_work(platform.container.session_factory) as session:
+        hanako = registry.ensure_personas(session=session)["hanako"]
+        issued = card.issue_card(
+            session=session,
+            settings=platform.settings,
+            resident_id=hanako.id,
+            pin=PIN,
+            password=PASSWORD,
+        )
+    try:
+        context = browser.new_context(locale="ja-JP")
+        page = _login(context, platform, holder="山田 花子")
+        page.goto(f"{platform.portal}{FORM_PATH}")
+        page.get_by_label("被害を受けた建物の所在地").fill("東京都千代田区神田神保町2-3-4")
+        _fill_the_rest(page)
+        _check_and_open_signing(page, platform)
+        expect(page.locator("#signing-status")).to_have_text("カードの応答を待っています…")
+
+        reader = card.VirtualCardReader(
+            platform.settings.card_dir, platform.settings.card_secret.get_secret_value()
+        )
+        serial = reader.read_certificate(issued.card_id, "sign").serial_number
+        with unit_of_work(platform.container.session_factory) as session:
+            jpki.revoke_certificate(
+                session=session, serial=serial, reason=jpki.RevocationReason.BASIC_INFO_CHANGE
+            )
+        failure = page.locator("#signing-error")
+        expect(failure).to_be_visible(timeout=10_000)
+        expect(failure).to_contain_text("署名用電子証明書が失効しているため")
+        expect(failure).to_contain_text("市区町村の窓口で再発行を受けて")
+        expect(page.locator("#signing")).to_be_hidden()
+        _assert_accessible(page)
+
+        # Pressing 署名して提出 again is refused at once, before any signing request.
+        page.get_by_role("link", name="申請フォームに戻る").click()
+        page.get_by_role("button", name="入力内容を確認する").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("申請内容の確認")
+        _assert_accessible(page)
+        page.locator("#ready").get_by_role("button", name="署名して提出").click()
+        expect(page.get_by_role("alert")).to_contain_text("署名用電子証明書が失効しているため")
+        expect(page.locator("#ready")).to_have_count(0)
+        _assert_accessible(page)
+        context.close()
+    finally:
+        for name in (f"{issued.card_id}.json", f".{issued.card_id}.lock"):
+            (platform.settings.card_dir / name).unlink(missing_ok=True)

@@ -26,7 +26,16 @@ from myna.applications.domain import (
     ApplicationStatus,
     parse_receipt_number,
 )
-from myna.applications.views import NO_STORE, Code, Municipality, PostedDraft, templates
+from myna.applications.views import (
+    NO_STORE,
+    Code,
+    Municipality,
+    PostedDraft,
+    form_page,
+    keep_typed,
+    review_page,
+    templates,
+)
 from myna.platform.forms import PostedMany, SettingsDep, Upload
 from myna.platform.params import PageNumber, RowId
 from myna.platform.sessions import CurrentResident, check_csrf
@@ -56,14 +65,6 @@ def _readable(
 ) -> list[forms.ReadableGroup]:
     form = forms.checked_forms().get(code)
     return [] if form is None else forms.readable(form, data, labels)
-
-
-def _signed_labels(document: dict[str, Any]) -> dict[str, str]:
-    """The names of coded answers the signed document carries (absent before they were)."""
-    raw = document.get("labels")
-    if not isinstance(raw, dict):
-        return {}
-    return {str(k): str(v) for k, v in raw.items()}
 
 
 # --- pre-fill and attachments of a draft ------------------------------------------
@@ -99,22 +100,49 @@ def attach(
     code: Code,
     upload: Upload,
 ) -> Response:
+    """Attach a file, keeping what was typed in the form (the attach button is the form's).
+
+    A refused file shows the form again with the reason beside the file input.
+    """
     values, file = upload
     data = b""
     if file is not None:
         with file.file:  # the spooled temporary file is ours to close
             data = file.file.read(MAX_APPLICATION_ATTACHMENT_BYTES + 1)
     check_csrf(current, values.get("csrf_token"))
+    name = "" if file is None else (file.filename or "")
     with transaction(request) as db:
-        submission.add_attachment(
-            session=db,
+        keep_typed(
+            db,
             resident_id=current.resident_id,
-            municipality_code=municipality,
+            municipality=municipality,
             code=code,
-            name="" if file is None else (file.filename or ""),
-            media_type="" if file is None else (file.content_type or ""),
-            data=data,
+            values=values,
         )
+        try:
+            if not name and not data:
+                raise submission.NoFileChosenError
+            with db.begin_nested():
+                submission.add_attachment(
+                    session=db,
+                    resident_id=current.resident_id,
+                    municipality_code=municipality,
+                    code=code,
+                    name=name,
+                    media_type="" if file is None else (file.content_type or ""),
+                    data=data,
+                )
+        except submission.AttachmentProblemError as error:
+            return form_page(
+                request,
+                db,
+                resident_id=current.resident_id,
+                municipality=municipality,
+                code=code,
+                csrf_token=current.csrf_token,
+                problem=error.localized(),
+                status_code=error.status_code,
+            )
     return RedirectResponse(
         f"/apply/{municipality}/{code}?done=attached#attachments", status_code=303
     )
@@ -124,7 +152,15 @@ def attach(
 def detach(
     request: Request, draft: PostedDraft, attachment_id: Annotated[RowId, Path()]
 ) -> Response:
+    """Remove a file, keeping what was typed in the form."""
     with transaction(request) as db:
+        keep_typed(
+            db,
+            resident_id=draft.resident_id,
+            municipality=draft.municipality,
+            code=draft.code,
+            values=draft.values,
+        )
         submission.remove_attachment(
             session=db,
             resident_id=draft.resident_id,
@@ -142,16 +178,32 @@ def detach(
 
 @router.post("/apply/{municipality}/{code}/sign")
 def sign(request: Request, draft: PostedDraft) -> Response:
-    """Freeze the checked draft; the same submission key always leads to one request."""
+    """Freeze the checked draft; the same submission key always leads to one request.
+
+    A signing certificate that is revoked or expired is caught here, before a request
+    exists: the review comes back with what to do.
+    """
     with transaction(request) as db:
-        view = submission.prepare(
-            session=db,
-            procedures=get_container(request).procedures,
-            resident_id=draft.resident_id,
-            municipality_code=draft.municipality,
-            code=draft.code,
-            submission_key=draft.values.get("submission_key", ""),
-        )
+        try:
+            view = submission.prepare(
+                session=db,
+                procedures=get_container(request).procedures,
+                resident_id=draft.resident_id,
+                municipality_code=draft.municipality,
+                code=draft.code,
+                submission_key=draft.values.get("submission_key", ""),
+            )
+        except submission.SigningCertificateError as error:
+            return review_page(
+                request,
+                db,
+                resident_id=draft.resident_id,
+                municipality=draft.municipality,
+                code=draft.code,
+                csrf_token=draft.csrf_token,
+                problem=error.localized(),
+                status_code=error.status_code,
+            )
     if view.receipt_number is not None:
         return RedirectResponse(f"/applications/{view.receipt_number}", status_code=303)
     return RedirectResponse(f"/apply/sign/{view.id}", status_code=303)
@@ -165,6 +217,9 @@ def signing_page(
         view = submission.request_for_resident(
             session=db, request_id=request_id, resident_id=current.resident_id
         )
+        state = submission.status(
+            session=db, request_id=request_id, resident_id=current.resident_id
+        )
     if view.receipt_number is not None:
         return RedirectResponse(f"/applications/{view.receipt_number}", status_code=303)
     document = view.document
@@ -172,7 +227,9 @@ def signing_page(
         request,
         "applications/signing.html",
         signing=view,
-        signing_answers=_readable(view.procedure_code, document["data"], _signed_labels(document)),
+        signing_state=state,
+        signing_form=f"/apply/{view.municipality_code}/{view.procedure_code}",
+        signing_answers=forms.document_answers(document),
         signing_attachments=document["attachments"],
         signing_applicant=document["applicant"]["name"],
         signing_link=signing_link(settings.reader_url, settings.portal_url, view.id),

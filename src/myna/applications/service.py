@@ -26,8 +26,10 @@ from myna.applications.domain import (
 from myna.applications.models import Application, ApplicationAttachment, ApplicationEvent
 from myna.catalog.loader import shipped_catalog
 from myna.platform.attributes import from_attributes
+from myna.platform.clock import JST
 from myna.platform.db import utcnow
 from myna.platform.i18n import gettext as _
+from myna.platform.wareki import format_wareki
 
 RESIDENT = "resident"
 SYSTEM = "system"
@@ -328,6 +330,12 @@ _STATUS_TEXT: dict[ApplicationStatus, str] = {
 }
 
 
+def _wareki_time(moment: datetime) -> str:
+    """A moment as the notice's reader expects it: 和暦 and the time in Japan."""
+    local = moment.astimezone(JST)
+    return f"{format_wareki(local.date())} {local:%H:%M}"
+
+
 def notify_resident(
     session: Session, row: Application, *, status: ApplicationStatus, comment: str = ""
 ) -> None:
@@ -345,6 +353,7 @@ def notify_resident(
         f"{name}の{_STATUS_TEXT[status]}。",
         "",
         f"受付番号: {row.receipt_number}",
+        f"受付日時: {_wareki_time(row.submitted_at)}",
     ]
     if comment.strip():
         lines += ["", "担当者からのメッセージ:", comment.strip()]

@@ -112,7 +112,19 @@ class InvalidSignatureEncodingError(SubmissionError):
     status_code = 400
 
 
-class AttachmentRefusedError(SubmissionError):
+class AttachmentProblemError(SubmissionError):
+    """A file that cannot be attached; the form is shown again with the reason."""
+
+    code = "attachment_problem"
+    status_code = 422
+
+
+class NoFileChosenError(AttachmentProblemError):
+    code = "no_file_chosen"
+    message = N_("Choose the file to attach, then press “Attach”.")
+
+
+class AttachmentRefusedError(AttachmentProblemError):
     code = "attachment_refused"
     message = N_(
         "「{name}」 cannot be attached: only PDF, PNG and JPEG files up to {limit} MB are "
@@ -121,18 +133,74 @@ class AttachmentRefusedError(SubmissionError):
     status_code = 422
 
 
-class TooManyAttachmentsError(SubmissionError):
+class TooManyAttachmentsError(AttachmentProblemError):
     code = "too_many_attachments"
     message = N_("At most {limit} files can be attached. Remove one before adding another.")
     status_code = 422
 
 
-class AttachmentNameError(SubmissionError):
+class AttachmentNameError(AttachmentProblemError):
     code = "attachment_name"
     message = N_(
         "Give the file a name of at most 120 characters, without slashes or control characters."
     )
     status_code = 422
+
+
+class SigningCertificateError(SubmissionError):
+    """The resident's card cannot sign now: no signing certificate in force."""
+
+    code = "signing_certificate_unusable"
+    status_code = 409
+
+
+class SigningCertificateRevokedError(SigningCertificateError):
+    code = "signing_certificate_revoked"
+    message = N_(
+        "Your signing certificate has been revoked, so the application cannot be signed. "
+        "Have it reissued at your municipality's counter, then sign again."
+    )
+    status_code = 409
+
+
+class SigningCertificateExpiredError(SigningCertificateError):
+    code = "signing_certificate_expired"
+    message = N_(
+        "Your signing certificate has expired, so the application cannot be signed. "
+        "Have it renewed at your municipality's counter, then sign again."
+    )
+    status_code = 409
+
+
+class NoSigningCertificateError(SigningCertificateError):
+    code = "no_signing_certificate"
+    message = N_(
+        "Your MyNumber card has no signing certificate, so the application cannot be signed. "
+        "A signing certificate is issued at your municipality's counter."
+    )
+    status_code = 409
+
+
+_STANDING_ERRORS: dict[jpki.SigningStanding, type[SigningCertificateError]] = {
+    jpki.SigningStanding.REVOKED: SigningCertificateRevokedError,
+    jpki.SigningStanding.EXPIRED: SigningCertificateExpiredError,
+    jpki.SigningStanding.MISSING: NoSigningCertificateError,
+}
+
+
+def check_signing_certificate(
+    *, session: Session, resident_id: int, now: datetime | None = None
+) -> None:
+    """Refuse to start a signature the card could not make: no signing certificate in force.
+
+    Asked before a signing request is created and while the page waits for the card, so
+    a revoked or expired certificate is told at once rather than after the card reader
+    has been opened (the portal would refuse the signature anyway, see :func:`complete`).
+    """
+    standing = jpki.signing_standing(session=session, holder_id=resident_id, at=now)
+    error = _STANDING_ERRORS.get(standing)
+    if error is not None:
+        raise error
 
 
 class NothingToPrefillError(SubmissionError):
@@ -378,28 +446,17 @@ def _document_names(content: bytes) -> tuple[str, str]:
     return str(document["procedure"]["name"]), str(document["municipality"]["name"])
 
 
-def prepare(
-    *,
+def _document(
     session: Session,
     procedures: Procedures,
+    *,
     resident_id: int,
     municipality_code: str,
     code: str,
     submission_key: str,
-    now: datetime | None = None,
-) -> SigningRequestView:
-    """Freeze the checked draft into the document to sign; the same key, the same request."""
-    now = now or utcnow()
-    key = submission_key.strip()
-    if not key or len(key) > 64 or not key.replace("-", "").replace("_", "").isalnum():
-        raise SigningRequestNotFoundError
-    existing = session.scalars(
-        select(SigningRequest).where(
-            SigningRequest.resident_id == resident_id, SigningRequest.submission_key == key
-        )
-    ).one_or_none()
-    if existing is not None and (existing.application_id is not None or existing.expires_at > now):
-        return _view(session, existing)
+    now: datetime,
+) -> ApplicationDocument:
+    """The checked draft as the document to sign; an incomplete draft is refused."""
     procedure, municipality_name = forms.form_for(
         session=session, municipality_code=municipality_code, code=code
     )
@@ -417,7 +474,7 @@ def prepare(
         raise ApplicationIncompleteError
     resident = registry.get_resident(session=session, resident_id=resident_id)
     files = _draft_attachment_rows(session, resident_id, municipality_code, code)
-    document = ApplicationDocument(
+    return ApplicationDocument(
         procedure_code=code,
         procedure_name=procedure.name_ja,
         municipality_code=municipality_code,
@@ -428,9 +485,75 @@ def prepare(
             AttachmentDigest(name=f.name, media_type=f.media_type, size=f.size, sha256=f.sha256)
             for f in files
         ),
-        submission_key=key,
+        submission_key=submission_key,
         prepared_at=now,
         labels=forms.labels(session=session, form=form, data=data),
+    )
+
+
+def preview(
+    *,
+    session: Session,
+    procedures: Procedures,
+    resident_id: int,
+    municipality_code: str,
+    code: str,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """The document :func:`prepare` would freeze now, for the review page (確認画面).
+
+    Built by the same code from the same draft, so the review shows what the card reader
+    will show and the card will sign; only the submission key and the time differ.
+    """
+    document = _document(
+        session,
+        procedures,
+        resident_id=resident_id,
+        municipality_code=municipality_code,
+        code=code,
+        submission_key="",
+        now=now or utcnow(),
+    )
+    return document.to_dict()
+
+
+def prepare(
+    *,
+    session: Session,
+    procedures: Procedures,
+    resident_id: int,
+    municipality_code: str,
+    code: str,
+    submission_key: str,
+    now: datetime | None = None,
+) -> SigningRequestView:
+    """Freeze the checked draft into the document to sign; the same key, the same request.
+
+    A resident whose signing certificate is revoked or expired is told so here, before
+    any request exists (:func:`check_signing_certificate`).
+    """
+    now = now or utcnow()
+    key = submission_key.strip()
+    if not key or len(key) > 64 or not key.replace("-", "").replace("_", "").isalnum():
+        raise SigningRequestNotFoundError
+    existing = session.scalars(
+        select(SigningRequest).where(
+            SigningRequest.resident_id == resident_id, SigningRequest.submission_key == key
+        )
+    ).one_or_none()
+    if existing is not None and existing.application_id is not None:
+        return _view(session, existing)
+    check_signing_certificate(session=session, resident_id=resident_id, now=now)
+    if existing is not None and existing.expires_at > now:
+        return _view(session, existing)
+    document = _document(
+        session,
+        procedures,
+        resident_id=resident_id,
+        municipality_code=municipality_code,
+        code=code,
+        submission_key=key,
+        now=now,
     )
     content = document.canonical()
     if existing is not None:  # expired and never signed: prepare it afresh
@@ -588,11 +711,23 @@ def _clear_draft(session: Session, resident_id: int, municipality_code: str, cod
         )
 
 
-def status(*, session: Session, request_id: str, resident_id: int) -> dict[str, str]:
-    """For the waiting page: pending, expired, or signed with the receipt number."""
+def status(
+    *, session: Session, request_id: str, resident_id: int, now: datetime | None = None
+) -> dict[str, str]:
+    """For the waiting page: pending, expired, signed with the receipt number, or error.
+
+    ``error`` (with a code and a message for the resident) is a signature that cannot
+    come: the resident's signing certificate was revoked or expired while the page
+    waited — the card reader is told the same by the portal when it answers.
+    """
+    now = now or utcnow()
     view = request_for_resident(session=session, request_id=request_id, resident_id=resident_id)
     if view.receipt_number is not None:
         return {"state": "signed", "receipt_number": view.receipt_number}
-    if view.expires_at <= utcnow():
+    if view.expires_at <= now:
         return {"state": "expired"}
+    try:
+        check_signing_certificate(session=session, resident_id=resident_id, now=now)
+    except SigningCertificateError as error:
+        return {"state": "error", "error": error.code, "message": error.localized()}
     return {"state": "pending"}

@@ -2,7 +2,8 @@
 
 ``GET /apply/{municipality}/{code}`` shows the form (resuming the resident's draft),
 ``POST .../draft`` keeps whatever is filled in, ``POST .../check`` validates against the
-JSON Schema and shows each error beside its field, ``POST .../prefill`` fills the groups
+JSON Schema and shows each error beside its field or, when nothing is wrong, the review
+of the document to sign (確認画面), ``POST .../prefill`` fills the groups
 the resident agreed to from わたしの情報 (through the hub), ``POST .../lookup`` looks up a
 postal code or lists a prefecture's municipalities and shows the form again with
 everything typed kept (no script needed), ``POST .../attachments`` adds
@@ -99,10 +100,70 @@ def _page(
         apply_attachments=attachments,
         apply_max_attachments=MAX_APPLICATION_ATTACHMENTS,
         apply_max_attachment_mb=MAX_APPLICATION_ATTACHMENT_BYTES >> 20,
-        submission_key=submission.new_submission_key() if status == "ready" else "",
         csrf_token=csrf_token,
         status_code=status_code,
         headers=NO_STORE,
+    )
+
+
+# Posted by the form itself (not by a lone button): the typed fields came with the post.
+WITH_FIELDS = "with_fields"
+
+
+def keep_typed(
+    db: Session, *, resident_id: int, municipality: str, code: str, values: dict[str, str]
+) -> None:
+    """Save what the form carried into the draft, when the post is the form's own.
+
+    Attaching or removing a file submits the whole form (the buttons belong to it), so
+    whatever was typed is kept even without scripts; a post without the form's fields
+    (an older page, another client) leaves the draft as it was.
+    """
+    if values.get(WITH_FIELDS) != "1":
+        return
+    forms.form_for(session=db, municipality_code=municipality, code=code)
+    forms.save_draft(
+        session=db,
+        resident_id=resident_id,
+        municipality_code=municipality,
+        code=code,
+        data=forms.coerce(forms.checked_forms()[code], values),
+    )
+
+
+def form_page(
+    request: Request,
+    db: Session,
+    *,
+    resident_id: int,
+    municipality: str,
+    code: str,
+    csrf_token: str,
+    problem: str = "",
+    status_code: int = 200,
+) -> Response:
+    """The form again from the saved draft, with a problem about the files, if any."""
+    procedure, municipality_name = forms.form_for(
+        session=db, municipality_code=municipality, code=code
+    )
+    data = forms.load_draft(
+        session=db, resident_id=resident_id, municipality_code=municipality, code=code
+    )
+    choices = forms.municipality_choices(
+        session=db, form=forms.checked_forms()[code], data=data or {}, prefectures={}
+    )
+    return _page(
+        request,
+        municipality=municipality,
+        code=code,
+        data=data or {},
+        csrf_token=csrf_token,
+        procedure_name=procedure.name_ja,
+        municipality_name=municipality_name,
+        attachments=_files(db, resident_id, municipality, code),
+        choices=choices,
+        problem=problem,
+        status_code=status_code,
     )
 
 
@@ -165,8 +226,43 @@ def save_draft(request: Request, draft: PostedDraft) -> Response:
     return RedirectResponse(f"/apply/{draft.municipality}/{draft.code}?saved=1", status_code=303)
 
 
+def review_page(
+    request: Request,
+    db: Session,
+    *,
+    resident_id: int,
+    municipality: str,
+    code: str,
+    csrf_token: str,
+    problem: str = "",
+    status_code: int = 200,
+) -> Response:
+    """The review (確認画面): the document the card will sign, read as the reader shows it."""
+    document = submission.preview(
+        session=db,
+        procedures=get_container(request).procedures,
+        resident_id=resident_id,
+        municipality_code=municipality,
+        code=code,
+    )
+    return templates.page(
+        request,
+        "applications/review.html",
+        review_action=f"/apply/{municipality}/{code}",
+        review_document=document,
+        review_answers=forms.document_answers(document),
+        review_attachments=document["attachments"],
+        review_problem=problem,
+        submission_key="" if problem else submission.new_submission_key(),
+        csrf_token=csrf_token,
+        status_code=status_code,
+        headers=NO_STORE,
+    )
+
+
 @router.post("/apply/{municipality}/{code}/check", response_class=HTMLResponse)
 def check(request: Request, draft: PostedDraft) -> Response:
+    """Validate and keep the draft; when nothing is wrong, show the review to sign."""
     resident_id, municipality, code = draft.resident_id, draft.municipality, draft.code
     with transaction(request) as db:
         procedure, municipality_name = forms.form_for(
@@ -190,6 +286,15 @@ def check(request: Request, draft: PostedDraft) -> Response:
             code=code,
             data=data,
         )
+        if not errors:
+            return review_page(
+                request,
+                db,
+                resident_id=resident_id,
+                municipality=municipality,
+                code=code,
+                csrf_token=draft.csrf_token,
+            )
         attachments = _files(db, resident_id, municipality, code)
         choices = forms.municipality_choices(
             session=db,
@@ -208,8 +313,7 @@ def check(request: Request, draft: PostedDraft) -> Response:
         attachments=attachments,
         choices=choices,
         errors=errors,
-        status="" if errors else "ready",
-        status_code=422 if errors else 200,
+        status_code=422,
     )
 
 

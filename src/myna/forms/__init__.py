@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import unicodedata
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import cache
 from importlib import resources
@@ -30,6 +30,7 @@ from typing import Any
 from jsonschema import Draft202012Validator, ValidationError
 
 from myna.platform.errors import N_, MynaError
+from myna.platform.i18n import format_date
 from myna.platform.i18n import gettext as _
 from myna.platform.params import EARLIEST_DATE, LATEST_DATE, plausible_date
 
@@ -69,6 +70,26 @@ class FormDefinitionError(MynaError):
 
 
 @dataclass(frozen=True, slots=True)
+class RequiredWhen:
+    """A case in which an optional field must be filled in, in the words of the form.
+
+    ``values`` are the labels of the trigger's choices that make the field required; an
+    empty tuple means "whenever the trigger is filled in" (``dependentRequired``).
+    """
+
+    field: str
+    label: str
+    values: tuple[str, ...] = ()
+
+    def text(self) -> str:
+        """「申請者の保育を必要とする理由」が「就労」の場合は必須, in the reader's language."""
+        if not self.values:
+            return _("required if 「{field}」 is filled in").format(field=self.label)
+        shown = _(" or ").join(f"「{v}」" for v in self.values)
+        return _("required if 「{field}」 is {values}").format(field=self.label, values=shown)
+
+
+@dataclass(frozen=True, slots=True)
 class FieldSpec:
     """One input of a form: its UI and whether the schema requires it."""
 
@@ -83,10 +104,21 @@ class FieldSpec:
     inputmode: str = ""
     max_length: int | None = None
     fills: tuple[tuple[str, str], ...] = ()
+    # When an optional field becomes required (the schema's if/then, dependentRequired).
+    required_when: tuple[RequiredWhen, ...] = ()
 
     def filled(self, what: str) -> str:
         """The field a postal-code lookup fills with ``what`` (municipality, address), or ""."""
         return dict(self.fills).get(what, "")
+
+    @property
+    def conditional(self) -> bool:
+        """Whether the field is optional only in some cases (its label says which)."""
+        return not self.required and bool(self.required_when)
+
+    def condition(self) -> str:
+        """The cases in which the field is required, joined, or "" for a plain field."""
+        return _("; ").join(c.text() for c in self.required_when)
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,6 +235,7 @@ def load_form(procedure: str, raw: Any) -> FormDefinition:
         )
     if set(seen) != set(properties):
         raise broken("every schema property must appear in exactly one group")
+    groups = _with_conditions(schema, groups, broken)
     widgets = {f.name: f.widget for g in groups for f in g.fields}
     for group in groups:
         for spec in group.fields:
@@ -212,6 +245,59 @@ def load_form(procedure: str, raw: Any) -> FormDefinition:
             if spec.filled("address") not in {"", *widgets}:
                 raise broken(f"field {spec.name} fills an unknown address field")
     return FormDefinition(procedure=procedure, schema=schema, groups=tuple(groups))
+
+
+def _required_cases(
+    schema: dict[str, Any], broken: Callable[[str], FormDefinitionError]
+) -> list[tuple[str, tuple[str, ...], list[str]]]:
+    """The schema's conditional requirements as (trigger, trigger values, fields required).
+
+    Two shapes are read: ``if`` one property is ``const``/``enum`` ``then`` ``required``
+    (at the top or in ``allOf``), and ``dependentRequired`` (an empty value tuple: the
+    trigger being filled in). Any other ``if`` is a form the page could not explain.
+    """
+    cases: list[tuple[str, tuple[str, ...], list[str]]] = []
+    for rule in [schema, *schema.get("allOf", [])]:
+        if "if" not in rule:
+            continue
+        test = rule["if"].get("properties", {}) if isinstance(rule["if"], dict) else {}
+        then = rule.get("then", {}).get("required", [])
+        if len(test) != 1 or not then or "else" in rule:
+            raise broken("an if/then must test one property and require fields")
+        ((trigger, value),) = test.items()
+        values = value.get("enum", [value["const"]] if "const" in value else None)
+        if not values:
+            raise broken(f"the if on {trigger} must be a const or an enum")
+        cases.append((trigger, tuple(str(v) for v in values), list(then)))
+    for trigger, needed in schema.get("dependentRequired", {}).items():
+        cases.append((trigger, (), list(needed)))
+    return cases
+
+
+def _with_conditions(
+    schema: dict[str, Any],
+    groups: list[GroupSpec],
+    broken: Callable[[str], FormDefinitionError],
+) -> list[GroupSpec]:
+    """The groups with each optional field's cases of being required."""
+    specs = {f.name: f for g in groups for f in g.fields}
+    found: dict[str, list[RequiredWhen]] = {}
+    for trigger, values, needed in _required_cases(schema, broken):
+        source = specs.get(trigger)
+        if source is None or not set(needed) <= set(specs):
+            raise broken(f"the condition on {trigger} names an unknown field")
+        options = dict(source.options)
+        case = RequiredWhen(trigger, source.label, tuple(options.get(v, v) for v in values))
+        for name in needed:
+            found.setdefault(name, []).append(case)
+    return [
+        GroupSpec(
+            title=g.title,
+            fields=tuple(replace(f, required_when=tuple(found.get(f.name, ()))) for f in g.fields),
+            prefill=g.prefill,
+        )
+        for g in groups
+    ]
 
 
 def _fills(
@@ -409,8 +495,38 @@ def readable(
                 shown = _("Yes") if value else _("No")
             elif isinstance(names.get(spec.name), str) and names[spec.name]:
                 shown = names[spec.name]
+            elif _is_date(form, spec) and isinstance(value, str):
+                shown = _readable_date(value)
             else:
+                # Numbers as typed: never thousands separators (a year 2026 is not 2,026).
                 shown = dict(spec.options).get(str(value), str(value))
             answers.append((spec.label, shown))
         groups.append(ReadableGroup(title=group.title, answers=tuple(answers)))
     return groups
+
+
+def _readable_date(value: str) -> str:
+    """An answered date as residents read it (和暦 in Japanese); the stored text unchanged."""
+    try:
+        return format_date(date.fromisoformat(value))
+    except ValueError:
+        return value
+
+
+def document_answers(document: Mapping[str, Any]) -> list[ReadableGroup]:
+    """A signed application document's data as words, from the document alone.
+
+    The portal's review and signing pages and the card reader all show this, so the
+    resident reads the same thing at each step. The names of coded answers come from the
+    document's ``labels`` (signed with the codes), never from a lookup.
+    """
+    procedure = document.get("procedure")
+    code = str(procedure.get("code", "")) if isinstance(procedure, dict) else ""
+    data = document.get("data", {})
+    data = data if isinstance(data, dict) else {}
+    form = shipped_forms().get(code)
+    if form is None:
+        return [ReadableGroup(title="", answers=tuple((str(k), str(v)) for k, v in data.items()))]
+    raw = document.get("labels")
+    labels = {str(k): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
+    return readable(form, data, labels)

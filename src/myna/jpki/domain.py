@@ -115,6 +115,20 @@ class CertificateStatus(StrEnum):
     REVOKED = "revoked"
 
 
+class SigningStanding(StrEnum):
+    """Whether a holder can sign now: the state of their signing certificates (署名用電子証明書).
+
+    What a relying party asks before it starts a signature, from the same record the
+    CRLs and the OCSP responder are made from (RFC 6960 §2.2 good / revoked; an expired
+    certificate is no longer on the CRL, RFC 5280 §3.3, so it is told apart here).
+    """
+
+    VALID = "valid"  # at least one signing certificate is in force
+    REVOKED = "revoked"  # the newest one was revoked (e.g. after a move, 転居)
+    EXPIRED = "expired"  # the newest one ran out (5th birthday after issuance)
+    MISSING = "missing"  # none was ever issued (e.g. a card of a child under 15)
+
+
 class RevocationReason(StrEnum):
     """Why a certificate is revoked (失効), mapped to RFC 5280 §5.3.1 CRLReason.
 

@@ -55,6 +55,7 @@ from myna.jpki.domain import (
     RevocationNotApplicableError,
     RevocationReason,
     RevocationReasonMismatchError,
+    SigningStanding,
     UnknownAuthorityError,
     UnsupportedOrganizationKeyError,
     VerificationError,
@@ -500,6 +501,26 @@ def certificate_status(*, session: Session, serial: int) -> CertificateRecord:
     if row is None:
         raise CertificateNotFoundError
     return _record(row)
+
+
+def signing_standing(
+    *, session: Session, holder_id: int, at: datetime | None = None
+) -> SigningStanding:
+    """Whether ``holder_id`` has a signing certificate in force at ``at`` (default: now).
+
+    Read from the CA's issuance records, as :func:`ocsp_response` answers: any
+    unrevoked, unexpired signing certificate of the holder (on any of their cards) is
+    enough; otherwise the newest one says why signing would fail.
+    """
+    moment = _now(at)
+    rows = repository.certificates(session, holder_id=holder_id, kinds=[CertificateKind.SIGN])
+    records = [_record(row) for row in rows]
+    if not records:
+        return SigningStanding.MISSING
+    if any(not r.revoked_by(moment) and moment < r.not_after for r in records):
+        return SigningStanding.VALID
+    newest = records[-1]
+    return SigningStanding.REVOKED if newest.revoked_by(moment) else SigningStanding.EXPIRED
 
 
 def list_certificates(

@@ -111,17 +111,12 @@ class SigningRequest:
 
     @property
     def answers(self) -> list[forms.ReadableGroup]:
-        """The document's data as the resident reads it, with the form's labels."""
-        form = forms.shipped_forms().get(str(self.document["procedure"]["code"]))
-        data = self.document.get("data", {})
-        if form is None or not isinstance(data, dict):
-            pairs = tuple((str(k), str(v)) for k, v in dict(data).items())
-            return [forms.ReadableGroup(title="", answers=pairs)]
-        # The names of coded answers (a municipality's name for its code) are part of
-        # what is signed, so the reader shows them from the document, never looks them up.
-        raw = self.document.get("labels")
-        labels = {str(k): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
-        return forms.readable(form, data, labels)
+        """The document's data as the resident reads it, with the form's labels.
+
+        The names of coded answers (a municipality's name for its code) are part of what
+        is signed, so the reader shows them from the document, never looks them up.
+        """
+        return forms.document_answers(self.document)
 
 
 @dataclass(frozen=True, slots=True)

@@ -183,6 +183,42 @@ def test_a_field_asked_only_in_some_cases_is_required_just_then(code: str) -> No
         assert not set(then) & set(_failing(form, {**untouched, trigger: other})), trigger
 
 
+@pytest.mark.parametrize("code", CODES)
+def test_a_field_labelled_optional_is_never_demanded(code: str) -> None:
+    """（任意） on the page: not required, in no condition, and leaving it empty passes."""
+    form = _form(code)
+    example = _example(code)
+    conditional = {name for _trigger, _values, then in _conditions(code) for name in then}
+    optional = [
+        spec for spec in form.fields.values() if not spec.required and not spec.required_when
+    ]
+    for spec in optional:
+        assert spec.name not in form.schema["required"], spec.name
+        assert spec.name not in conditional, spec.name
+        without = {k: v for k, v in example.items() if k != spec.name}
+        assert spec.name not in _failing(form, without), spec.name
+        assert spec.name not in _failing(form, {}), spec.name
+    # Every field the schema can demand is marked: required, or required in a case it names.
+    for name in set(form.schema["required"]) | conditional:
+        assert form.fields[name].required or form.fields[name].required_when, name
+
+
+@pytest.mark.parametrize("code", [c for c in CODES if _conditions(c)])
+def test_a_conditional_field_says_when_it_is_required(code: str) -> None:
+    form = _form(code)
+    for trigger, values, then in _conditions(code):
+        source = form.fields[trigger]
+        shown = [dict(source.options)[v] for v in values]
+        for name in then:
+            spec = form.fields[name]
+            if spec.required:
+                continue
+            text = spec.condition()
+            assert f"「{source.label}」が" in text, (name, text)
+            assert "の場合は必須" in text, (name, text)
+            assert all(f"「{v}」" in text for v in shown), (name, text)
+
+
 def _posted(example: dict[str, Any]) -> dict[str, str]:
     """The example as a browser posts it: text, and checked boxes as "on"."""
     return {k: "on" if v is True else str(v) for k, v in example.items() if v is not False}
@@ -209,6 +245,9 @@ def test_each_form_page_renders_and_accepts_its_example(
         html = page.text
         assert f"<h1>{procedure.name_ja}</h1>" in html, code
         form = _form(code)
+        for spec in form.fields.values():
+            if spec.conditional:
+                assert f"（{spec.condition()}）" in html, (code, spec.name)
         for group in form.groups:
             assert f"<legend>{group.title}</legend>" in html, (code, group.title)
         for name in form.fields:
@@ -221,3 +260,4 @@ def test_each_form_page_renders_and_accepts_its_example(
         errors = re.findall(r'class="field-error"[^>]*>([^<]+)', checked.text)
         assert checked.status_code == 200, (code, errors)
         assert "署名できる状態" in checked.text, code
+        assert "<h1>申請内容の確認</h1>" in checked.text, code

@@ -9,6 +9,7 @@ from jsonschema import Draft202012Validator
 
 from myna import forms
 from myna.catalog import shipped_catalog
+from myna.platform import i18n
 
 VALID: dict[str, dict[str, Any]] = {
     "moving-out": {
@@ -228,3 +229,75 @@ def test_the_readable_document_shows_a_year_as_typed() -> None:
     form = forms.load_form("sample-year", raw)
     [group] = forms.readable(form, {"fiscal_year": 2026})
     assert group.answers == (("対象年度", "2026"),)
+
+
+def _small_form(schema_extra: dict[str, Any]) -> dict[str, Any]:
+    """A form with a choice, a year, a date and a note, plus ``schema_extra``."""
+    return {
+        "procedure": "x",
+        "schema": {
+            "type": "object",
+            "properties": {
+                "kind": {"type": "string", "enum": ["a", "b"]},
+                "year": {"type": "integer", "minimum": 2000, "maximum": 2100},
+                "day": {"type": "string", "format": "date"},
+                "note": {"type": "string", "maxLength": 50},
+            },
+            "required": ["kind"],
+            **schema_extra,
+        },
+        "ui": {
+            "groups": [{"title": "項目", "fields": ["kind", "year", "day", "note"]}],
+            "fields": {
+                "kind": {"widget": "radio", "label": "種別", "options": {"a": "甲", "b": "乙"}},
+                "year": {"widget": "text", "label": "年度", "inputmode": "numeric"},
+                "day": {"widget": "date", "label": "日付"},
+                "note": {"widget": "text", "label": "備考"},
+            },
+        },
+    }
+
+
+def test_a_field_required_in_some_cases_says_which() -> None:
+    i18n.set_locale("ja")
+    form = forms.load_form(
+        "x",
+        _small_form(
+            {
+                "allOf": [
+                    {
+                        "if": {"properties": {"kind": {"const": "b"}}, "required": ["kind"]},
+                        "then": {"required": ["year"]},
+                    }
+                ],
+                "dependentRequired": {"day": ["note"]},
+            }
+        ),
+    )
+    fields = form.fields
+    assert fields["year"].conditional
+    assert fields["year"].condition() == "「種別」が「乙」の場合は必須"
+    assert fields["note"].condition() == "「日付」を入力した場合は必須"
+    assert not fields["day"].conditional and not fields["day"].required  # plain （任意）
+    assert [e.field for e in forms.validate(form, {"kind": "b"})] == ["year"]
+    assert forms.validate(form, {"kind": "a"}) == []
+    i18n.set_locale("en")
+    assert fields["year"].condition() == "required if 「種別」 is 「乙」"
+    i18n.set_locale("ja")
+
+
+def test_an_if_the_page_could_not_explain_is_refused() -> None:
+    raw = _small_form(
+        {"if": {"properties": {"kind": {"minLength": 1}}}, "then": {"required": ["year"]}}
+    )
+    with pytest.raises(forms.FormDefinitionError):
+        forms.load_form("x", raw)
+
+
+def test_readable_answers_show_wareki_dates_and_years_without_separators() -> None:
+    i18n.set_locale("ja")
+    form = forms.load_form("x", _small_form({}))
+    data = {"kind": "b", "year": 2026, "day": "2026-11-20"}
+    (group,) = forms.readable(form, data)
+    assert dict(group.answers) == {"種別": "乙", "年度": "2026", "日付": "令和8年11月20日"}
+    assert "2,026" not in str(group.answers)

@@ -53,3 +53,17 @@ def test_exchange_times_show_the_hour_in_japan() -> None:
     assert (
         i18n.format_datetime(datetime(2026, 11, 27, 15, 30, tzinfo=UTC)) == "令和8年11月28日 00:30"
     )
+
+
+def test_a_year_is_shown_without_thousands_separators() -> None:
+    i18n.set_locale("ja")
+    fiscal = FieldSpec(
+        name="assessment_year",
+        type=FieldType.INTEGER,
+        label_ja="課税年度",
+        label_en="Year",
+        unit="年度",
+    )
+    income = FieldSpec(name="income_year", type=FieldType.INTEGER, label_ja="年分", label_en="Y")
+    assert presenters._value(2026, fiscal) == "2026年度"
+    assert presenters._value(2025, income) == "2025"

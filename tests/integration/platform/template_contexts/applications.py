@@ -43,6 +43,23 @@ CONTEXT = {
     "signing_attachments": [{"name": "写真.pdf", "sha256": "cd" * 32}],
     "signing_applicant": "山田 太郎",
     "signing_link": "http://127.0.0.1:8001/sign?request_uri=x",
+    "signing_state": {
+        "state": "error",
+        "error": "signing_certificate_revoked",
+        "message": "署名用電子証明書が失効しているため、申請に署名できません。",
+    },
+    "signing_form": "/apply/131016/disaster-certificate",
+    "review_action": "/apply/131016/disaster-certificate",
+    "review_document": {
+        "procedure": {"code": "disaster-certificate", "name": "罹災証明書の発行申請"},
+        "municipality": {"code": "131016", "name": "東京都千代田区"},
+        "applicant": {"name": "山田 太郎"},
+    },
+    "review_answers": [
+        ReadableGroup(title="災害について", answers=(("被災した日", "令和8年9月15日"),))
+    ],
+    "review_attachments": [{"name": "写真.pdf", "size": 2048}],
+    "review_problem": "",
     "application_page": SimpleNamespace(items=[_application], page=1, pages=2),
     "application": _application,
     "application_events": [

@@ -1,14 +1,27 @@
-// Polls a signing request and opens the receipt once the card has signed.
+// Polls a signing request and opens the receipt once the card has signed; stops and
+// shows the portal's message when the signature cannot come (a revoked or expired
+// signing certificate).
 (function () {
   "use strict";
   var root = document.getElementById("signing");
-  if (!root) { return; }
+  if (!root || root.hidden) { return; }
   var id = root.getAttribute("data-request");
   var status = document.getElementById("signing-status");
   var messages = document.getElementById("signing-messages");
+  var failure = document.getElementById("signing-error");
+  var failureText = document.getElementById("signing-error-message");
   var done = false;
 
   function say(key) { status.textContent = messages.getAttribute("data-" + key); }
+
+  function fail(message) {
+    done = true;
+    failureText.textContent = message;
+    failure.hidden = false;
+    root.hidden = true;
+    failure.setAttribute("tabindex", "-1");
+    failure.focus();
+  }
 
   function poll() {
     if (done) { return; }
@@ -20,6 +33,8 @@
         window.location.assign("/applications/" + encodeURIComponent(body.receipt_number));
       } else if (body.state === "expired") {
         done = true; say("expired");
+      } else if (body.state === "error") {
+        fail(body.message);
       } else {
         window.setTimeout(poll, 1000);
       }
