@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -170,7 +170,8 @@ def get_container(request: Request) -> Container:
 ContainerDep = Annotated["Container", Depends(get_container)]
 
 
-def transaction(request: Request) -> AbstractContextManager[Session]:
+@contextmanager
+def transaction(request: Request) -> Iterator[Session]:
     """The request's unit of work: committed on success, rolled back on any error.
 
     Use it *inside* a route (``with transaction(request) as db:``), never as a
@@ -179,10 +180,18 @@ def transaction(request: Request) -> AbstractContextManager[Session]:
     its locks (SQLite's single writer) while waiting for a free thread, and under load
     every thread could be waiting for it — a deadlock. Inside one hop it cannot.
     """
-    return unit_of_work(get_container(request).session_factory)
+    with unit_of_work(get_container(request).session_factory) as session:
+        # A page rendered inside the block reads through it (the menu's unread count):
+        # a second transaction in this thread would wait for this one's write lock.
+        setattr(request.state, _OPEN_SESSION, session)
+        try:
+            yield session
+        finally:
+            setattr(request.state, _OPEN_SESSION, None)
 
 
 PLATFORM_TEMPLATES = Path(__file__).with_name("templates")
+_OPEN_SESSION = "myna_open_session"
 language_router = APIRouter(include_in_schema=False)
 
 
@@ -298,8 +307,12 @@ def _count_unread_notices(request: Request) -> None:
     if chrome is None or chrome.unread_notices is not None:
         return
     container = get_container(request)
-    with unit_of_work(container.session_factory) as db:
-        unread = container.unread_notices(db, chrome.resident_id)
+    open_session: Session | None = getattr(request.state, _OPEN_SESSION, None)
+    if open_session is not None:
+        unread = container.unread_notices(open_session, chrome.resident_id)
+    else:
+        with unit_of_work(container.session_factory) as db:
+            unread = container.unread_notices(db, chrome.resident_id)
     setattr(request.state, _CHROME_STATE, replace(chrome, unread_notices=unread))
 
 
