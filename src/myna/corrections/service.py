@@ -247,12 +247,18 @@ def file_correction(
     return _view(session, row)
 
 
-def _view(session: Session, row: CorrectionRequestRow) -> CorrectionView:
+def _view(
+    session: Session, row: CorrectionRequestRow, names: dict[str, str] | None = None
+) -> CorrectionView:
+    """``row`` for people; ``names`` remembers agency names across the rows of one list."""
     schema = agencies.load_catalog().item(row.item_code)
     spec = schema.field(row.field_name) if row.field_name else None
+    names = {} if names is None else names
+    if row.owner not in names:
+        names[row.owner] = _agency_name(session, row.owner)
     return CorrectionView(
         id=row.id,
-        owner_name=_agency_name(session, row.owner),
+        owner_name=names[row.owner],
         item_name=schema.name_ja,
         field_label=_label(spec) if spec else "",
         current=row.current_value,
@@ -275,7 +281,8 @@ def corrections_of(*, session: Session, resident_id: int) -> list[CorrectionView
         .order_by(CorrectionRequestRow.created_at.desc(), CorrectionRequestRow.id.desc())
         .limit(200)
     )
-    return [_view(session, row) for row in rows]
+    names: dict[str, str] = {}
+    return [_view(session, row, names) for row in rows]
 
 
 def correction_of(*, session: Session, resident_id: int, correction_id: int) -> CorrectionView:
