@@ -27,6 +27,8 @@ from myna.catalog.views import router as services_router
 from myna.corrections.views import CORRECTIONS_PATH
 from myna.corrections.views import router as correction_router
 from myna.jpki.api import router as jpki_router
+from myna.medical.api import router as medical_api_router
+from myna.medical.views import router as medical_router
 from myna.moves.views import router as move_router
 from myna.network.api import router as network_router
 from myna.network.transparency.api import PREFIX as TRANSPARENCY_PREFIX
@@ -125,12 +127,14 @@ def create_app(container: Container) -> FastAPI:
         application_router,
         move_router,
         correction_router,
+        medical_router,
         consent_router,
         organization_router,
         partner_review_router,
         services_router,
         services_api_router,
         filings_api_router,
+        medical_api_router,
         submission_api_router,
         oauth_router,
         partner_resource_router,

@@ -23,8 +23,17 @@ class AgencyRecord(Base):
     """One record of an item an agency holds about the person behind a link code."""
 
     __tablename__ = "agency_records"
-    # Also the index of every query: an agency, a link code, then its items.
-    __table_args__ = (UniqueConstraint("agency_code", "link_code", "item_code", "record_key"),)
+    # Also the index of every query: an agency, a link code, then its items; the second
+    # finds a record by its key (an insured id in the eligibility service's own store).
+    __table_args__ = (
+        UniqueConstraint("agency_code", "link_code", "item_code", "record_key"),
+        Index(
+            "ix_agency_records_agency_code_item_code_record_key",
+            "agency_code",
+            "item_code",
+            "record_key",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True

@@ -50,6 +50,22 @@ def records_for(
     ).all()
 
 
+def records_by_key(
+    session: Session, agency_code: str, item_code: str, record_key: str
+) -> Sequence[AgencyRecord]:
+    """The records ``agency_code`` holds of ``item_code`` under ``record_key``, anyone's."""
+    return session.scalars(
+        select(AgencyRecord)
+        .where(
+            AgencyRecord.agency_code == agency_code,
+            AgencyRecord.item_code == item_code,
+            AgencyRecord.record_key == record_key,
+        )
+        .order_by(AgencyRecord.id)
+        .limit(2)
+    ).all()
+
+
 def count(session: Session, agency_code: str | None) -> int:
     """How many records the store holds (for one agency, or all)."""
     query = select(func.count()).select_from(AgencyRecord)

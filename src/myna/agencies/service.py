@@ -161,6 +161,21 @@ def answer_query(
     ]
 
 
+def own_record_by_key(
+    *, session: Session, agency_code: str, item_code: str, record_key: str
+) -> tuple[str, ItemRecord] | None:
+    """The link code and record ``agency_code`` keeps of ``item_code`` under a key, if one.
+
+    For an agency's own use of its own store (e.g. the eligibility service finding an
+    insured person by 被保険者番号); two people under one key answer nothing.
+    """
+    rows = repository.records_by_key(session, agency_code, item_code, record_key)
+    if len(rows) != 1:
+        return None
+    row = rows[0]
+    return row.link_code, from_attributes(ItemRecord, row, key=row.record_key, provider=agency_code)
+
+
 def remove_records(
     *, session: Session, agency_code: str, link_code: str, items: Sequence[str]
 ) -> int:

@@ -18,3 +18,15 @@ def login_message(*, origin: str, challenge_id: str, nonce: str) -> bytes:
     server sends it.
     """
     return "\n".join((PROTOCOL, origin.rstrip("/"), challenge_id, nonce)).encode("utf-8")
+
+
+COUNTER_PROTOCOL = "myna-eligibility-v1"
+
+
+def counter_message(*, institution_code: str, visit_id: str, nonce: str) -> bytes:
+    """The exact bytes the card signs at a clinic's reader (オンライン資格確認).
+
+    Bound to the institution's 医療機関コード and the visit, so a signature made at one
+    counter cannot confirm a visit at another.
+    """
+    return "\n".join((COUNTER_PROTOCOL, institution_code, visit_id, nonce)).encode("utf-8")

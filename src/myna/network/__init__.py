@@ -56,6 +56,7 @@ from myna.network.seeding import (
 from myna.network.service import (
     answer_correction,
     ask,
+    ask_about,
     request_correction,
     request_self_information,
     update_records,
@@ -105,6 +106,7 @@ __all__ = [
     "answer",
     "answer_correction",
     "ask",
+    "ask_about",
     "build_hub",
     "credential_for",
     "facts_for_household",

@@ -72,13 +72,35 @@ def ask(
     purpose: str | None = None,
 ) -> ExchangeOutcome:
     """情報照会: ``requester`` asks the hub for items about a person it knows."""
+    return ask_about(
+        session=session,
+        hub=hub,
+        requester=requester,
+        subject=link_code_for_resident(
+            session=session, resident_id=resident_id, agency_code=requester
+        ),
+        procedure=procedure,
+        items=items,
+        purpose=purpose,
+    )
+
+
+def ask_about(
+    *,
+    session: Session,
+    hub: Hub,
+    requester: str,
+    subject: str,
+    procedure: str,
+    items: Sequence[str],
+    purpose: str | None = None,
+) -> ExchangeOutcome:
+    """情報照会 about the person behind ``requester``'s own link code ``subject``."""
     request = ExchangeRequest(
         request_id=new_request_id(),
         requester=requester,
         procedure=procedure,
-        subject=link_code_for_resident(
-            session=session, resident_id=resident_id, agency_code=requester
-        ),
+        subject=subject,
         items=tuple(items),
         issued_at=utcnow(),
         purpose=purpose,

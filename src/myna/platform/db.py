@@ -44,6 +44,7 @@ MODEL_MODULES = (
     "myna.office.models",
     "myna.office.filing_models",
     "myna.partners.models",
+    "myna.medical.models",
 )
 
 
