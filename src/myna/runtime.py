@@ -6,8 +6,10 @@ import asyncio
 import json
 import socket
 from dataclasses import dataclass
+from pathlib import Path
 
 import uvicorn
+from cryptography.hazmat.primitives.asymmetric import ec
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy.orm import Session
@@ -16,6 +18,8 @@ from uvicorn.supervisors import Multiprocess
 from myna import agencies, card, jpki, network, notices, registry
 from myna.app import create_app
 from myna.bootstrap import Container, build_container
+from myna.counter.identity import load_identities, write_identity
+from myna.medical import service as medical
 from myna.office import service as office
 from myna.platform.db import unit_of_work
 from myna.platform.logging import configure_logging
@@ -111,6 +115,7 @@ def prepare_demo(container: Container, console: Console) -> list[DemoCard]:
         if notices.count_notices(session=session) == 0:
             notices.seed_demo_notices(session=session)
     ensure_demo_staff(container)
+    ensure_demo_institutions(container)
     manifest_path = container.settings.data_dir / "demo-cards.json"
     manifest: dict[str, str] = (
         json.loads(manifest_path.read_text(encoding="utf-8")) if manifest_path.exists() else {}
@@ -140,6 +145,40 @@ def issue_demo_card(session: Session, settings: Settings, resident_id: int) -> c
         pin=DEMO_PIN,
         password=DEMO_PASSWORD,
     )
+
+
+# The demo's clinic and pharmacy (東京都千代田区), ready at the counter app.
+DEMO_INSTITUTIONS: tuple[tuple[str, str], ...] = (
+    ("1310110018", "みなと内科クリニック"),
+    ("1340110012", "さくら薬局 千代田店"),
+)
+
+
+def register_institution(
+    session: Session, settings: Settings, code: str, name: str, directory: Path
+) -> Path:
+    """Register an institution and write its key and certificate under ``directory``."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    found, certificate = medical.register_institution(
+        session=session, settings=settings, code=code, name=name, public_key=key.public_key()
+    )
+    return write_identity(
+        directory, code=found.code, name=found.name, private_key=key, certificate=certificate
+    )
+
+
+def ensure_demo_institutions(container: Container) -> None:
+    """The demo's clinic and pharmacy, registered once with their files in the data dir."""
+    directory = container.settings.institution_dir
+    present = load_identities(directory)
+    for code, name in DEMO_INSTITUTIONS:
+        if code in present:
+            continue
+        with unit_of_work(container.session_factory) as session:
+            if medical.institution(session=session, code=code) is not None:
+                # Registered, but its files are gone: the demo's data dir was partly wiped.
+                continue
+            register_institution(session, container.settings, code, name, directory)
 
 
 def ensure_demo_staff(container: Container) -> None:

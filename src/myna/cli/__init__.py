@@ -13,6 +13,7 @@ from rich.console import Console
 from myna.bench.harness import Result
 from myna.cli.card import app as card_app
 from myna.cli.jpki import app as jpki_app
+from myna.cli.medical import app as medical_app
 from myna.cli.network import app as agency_app
 from myna.cli.office import app as office_app
 from myna.cli.partners import app as partners_app
@@ -29,6 +30,9 @@ app.add_typer(registry_app, name="registry", help="The resident registry (住民
 app.add_typer(agency_app, name="agency", help="Agency nodes (中間サーバー) in distributed mode.")
 app.add_typer(
     log_app, name="log", help="The exchange log (やりとり履歴): signed heads, proofs, checks."
+)
+app.add_typer(
+    medical_app, name="medical", help="オンライン資格確認: clinics, pharmacies, their counter."
 )
 app.add_typer(office_app, name="office", help="Back-office staff accounts (申請管理).")
 app.add_typer(

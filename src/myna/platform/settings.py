@@ -32,6 +32,7 @@ class Settings(BaseSettings):
 
     portal_url: str = "http://127.0.0.1:8000"
     reader_url: str = "http://127.0.0.1:8001"
+    counter_url: str = "http://127.0.0.1:8002"
     # Origins the virtual card reader will answer challenges for (anti-phishing).
     reader_trusted_portals: list[str] = Field(default_factory=list)
 
@@ -118,6 +119,11 @@ class Settings(BaseSettings):
     def card_dir(self) -> Path:
         """Where the virtual MyNumber cards live (one file each)."""
         return self.data_dir / "cards"
+
+    @property
+    def institution_dir(self) -> Path:
+        """Where the clinic counter finds its institutions' keys and certificates."""
+        return self.data_dir / "institutions"
 
     @property
     def trusted_portals(self) -> list[str]:
