@@ -7,10 +7,14 @@ for ``application/fhir+json``. Each route runs its use case in one transaction.
 
 from __future__ import annotations
 
+import secrets
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, Response
 
-from myna.medical import service
+from myna.medical import fhir, service
 from myna.medical.messages import MAX_CERTIFICATE_BYTES
 from myna.medical.schemas import (
     ConsentsRead,
@@ -20,7 +24,8 @@ from myna.medical.schemas import (
     eligibility_read,
 )
 from myna.network.domain import UnsignedMessageError
-from myna.platform.db import unit_of_work
+from myna.platform.clock import JST
+from myna.platform.db import unit_of_work, utcnow
 from myna.platform.web import get_container
 
 PREFIX = "/api/medical/v1"
@@ -31,6 +36,37 @@ _SIGNED = {
     "content": {"application/jose": {"schema": {"type": "string"}}},
     "description": "The request as a JWS compact serialisation signed by the institution",
 }
+
+
+FHIR_JSON = "application/fhir+json"
+_ANSWERS: dict[int | str, dict[str, Any]] = {
+    200: {
+        "content": {FHIR_JSON: {"schema": {"type": "object"}}},
+        "description": "JSON; or a FHIR R4 Bundle (JP Core) when Accept asks for " + FHIR_JSON,
+    }
+}
+
+
+def _wants_fhir(request: Request) -> bool:
+    return FHIR_JSON in request.headers.get("accept", "")
+
+
+def _answer(result: service.Eligibility, as_fhir: bool) -> EligibilityRead | Response:
+    """The JSON answer, or the same content as a FHIR Bundle."""
+    if not as_fhir:
+        return eligibility_read(result)
+    seed = result.visit_id or secrets.token_urlsafe(12)
+    consents = result.consents
+    document = fhir.health_bundle(
+        coverage_record=result.coverage,
+        seed=seed,
+        timestamp=utcnow().astimezone(JST),
+        include_limit=result.shows_limit,
+        medications=result.medications if consents and consents.medication else (),
+        clinical=result.clinical if consents and consents.medication else (),
+        checkups=result.checkups if consents and consents.checkup else (),
+    )
+    return JSONResponse(document, media_type=FHIR_JSON)
 
 
 async def _token(request: Request) -> str:
@@ -111,12 +147,15 @@ async def answer_consents(request: Request) -> ConsentsRead:
     "/visits/result",
     summary="The eligibility, and what the patient consented to, within 24 hours",
     openapi_extra={"requestBody": _SIGNED},
+    response_model=EligibilityRead,
+    responses=_ANSWERS,
 )
-async def visit_result(request: Request) -> EligibilityRead:
+async def visit_result(request: Request) -> EligibilityRead | Response:
     token = await _token(request)
     container = get_container(request)
+    as_fhir = _wants_fhir(request)
 
-    def run() -> EligibilityRead:
+    def run() -> EligibilityRead | Response:
         with unit_of_work(container.session_factory) as session:
             result = service.visit_result(
                 session=session,
@@ -124,7 +163,7 @@ async def visit_result(request: Request) -> EligibilityRead:
                 hub=container.hub_for(session),
                 token=token,
             )
-            return eligibility_read(result)
+            return _answer(result, as_fhir)
 
     return await run_in_threadpool(run)
 
@@ -133,12 +172,15 @@ async def visit_result(request: Request) -> EligibilityRead:
     "/eligibility/by-number",
     summary="Without the card: 被保険者記号・番号・枝番 and the date of birth (eligibility only)",
     openapi_extra={"requestBody": _SIGNED},
+    response_model=EligibilityRead,
+    responses=_ANSWERS,
 )
-async def by_number(request: Request) -> EligibilityRead:
+async def by_number(request: Request) -> EligibilityRead | Response:
     token = await _token(request)
     container = get_container(request)
+    as_fhir = _wants_fhir(request)
 
-    def run() -> EligibilityRead:
+    def run() -> EligibilityRead | Response:
         with unit_of_work(container.session_factory) as session:
             result = service.confirm_by_number(
                 session=session,
@@ -146,6 +188,6 @@ async def by_number(request: Request) -> EligibilityRead:
                 hub=container.hub_for(session),
                 token=token,
             )
-            return eligibility_read(result)
+            return _answer(result, as_fhir)
 
     return await run_in_threadpool(run)

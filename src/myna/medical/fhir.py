@@ -820,3 +820,71 @@ def explanation_of_benefit(
             },
         ],
     }
+
+
+# --- Bundles of what one answer holds ------------------------------------------------------
+
+
+def health_bundle(
+    *,
+    coverage_record: CoverageRecord,
+    seed: str,
+    timestamp: datetime,
+    include_limit: bool = False,
+    medications: Iterable[MedicationRecord] = (),
+    clinical: Iterable[ClinicalRecord] = (),
+    checkups: Iterable[CheckupRecord] = (),
+    expenses: Iterable[ExpenseRecord] = (),
+) -> Resource:
+    """One person's coverage and the records given, as a ``collection`` Bundle.
+
+    The Patient, the insurer and every institution named by code appear once; each
+    record's resource refers to them by their ``fullUrl``. ``seed`` makes the uuids (use
+    something unique to the answer, e.g. the visit id, so two answers never share them).
+    """
+    person = patient(coverage_record, patient_id=_local_id("patient", seed))
+    insurer = organization_insurer(coverage_record.insurer_number, coverage_record.insurer_name)
+    person_ref = full_url(person, seed=seed)
+    insurer_ref = full_url(insurer, seed=seed)
+    covered = coverage(
+        coverage_record,
+        patient_ref=person_ref,
+        insurer_ref=insurer_ref,
+        include_limit=include_limit,
+    )
+    entries: dict[str, Resource] = {}
+    for resource in (person, insurer, covered):
+        entries[full_url(resource, seed=seed)] = resource
+
+    def institution(code: str, name: str) -> str:
+        organization = organization_institution(code, name)
+        ref = full_url(organization, seed=seed)
+        entries.setdefault(ref, organization)
+        return ref
+
+    for dispensed in medications:
+        pharmacy = institution(dispensed.pharmacy_code, dispensed.pharmacy)
+        resource = medication_dispense(dispensed, patient_ref=person_ref, pharmacy_ref=pharmacy)
+        entries.setdefault(full_url(resource, seed=seed), resource)
+    for treated in clinical:
+        where = institution(treated.institution_code, treated.institution)
+        resource = procedure(treated, patient_ref=person_ref, institution_ref=where)
+        entries.setdefault(full_url(resource, seed=seed), resource)
+    for examined in checkups:
+        for observation in checkup_observations(
+            examined, patient_ref=person_ref, sex=coverage_record.sex
+        ):
+            entries.setdefault(full_url(observation, seed=seed), observation)
+    coverage_ref = full_url(covered, seed=seed)
+    for expense in expenses:
+        provider = institution(expense.institution_code, expense.institution)
+        resource = explanation_of_benefit(
+            expense,
+            patient_ref=person_ref,
+            insurer_ref=insurer_ref,
+            coverage_ref=coverage_ref,
+            provider_ref=provider,
+            created=timestamp.date(),
+        )
+        entries.setdefault(full_url(resource, seed=seed), resource)
+    return bundle(entries.values(), seed=seed, timestamp=timestamp)

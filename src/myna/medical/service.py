@@ -48,10 +48,12 @@ from myna.medical.records import (
     CHECKUP_ITEM,
     CLINICAL_ITEM,
     COVERAGE_ITEM,
+    EXPENSE_ITEM,
     MEDICATION_ITEM,
     CheckupRecord,
     ClinicalRecord,
     CoverageRecord,
+    ExpenseRecord,
     MedicationRecord,
 )
 from myna.network.domain import SenderMismatchError
@@ -552,4 +554,70 @@ def confirm_by_number(
         method=messages.BY_NUMBER,
         coverage=coverage,
         consents=None,
+    )
+
+
+# -- the resident's own health data (自己情報) -----------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class HealthRecords:
+    """What the insurers hold about the resident, asked through the hub as 自己情報開示."""
+
+    coverage: CoverageRecord | None
+    medications: tuple[MedicationRecord, ...]
+    clinical: tuple[ClinicalRecord, ...]
+    checkups: tuple[CheckupRecord, ...]
+    expenses: tuple[ExpenseRecord, ...]
+    unavailable: tuple[str, ...]
+
+
+HEALTH_ITEMS = (COVERAGE_ITEM, MEDICATION_ITEM, CLINICAL_ITEM, CHECKUP_ITEM, EXPENSE_ITEM)
+
+
+def own_health_records(*, session: Session, hub: network.Hub, resident_id: int) -> HealthRecords:
+    """The logged-in resident's coverage, medicines, treatments, checkups and expenses."""
+    outcome = network.request_self_information(
+        session=session,
+        hub=hub,
+        resident_id=resident_id,
+        items=HEALTH_ITEMS,
+        purpose="健康・医療情報のダウンロード（FHIR）",
+    )
+    payloads: dict[str, list[dict[str, Any]]] = {item: [] for item in HEALTH_ITEMS}
+    for result in outcome.results:
+        for record in result.records:
+            payloads[result.item].append(record.payload)
+    coverages = payloads[COVERAGE_ITEM]
+    return HealthRecords(
+        coverage=CoverageRecord.from_payload(coverages[0]) if coverages else None,
+        medications=tuple(
+            sorted(
+                (MedicationRecord.from_payload(p) for p in payloads[MEDICATION_ITEM]),
+                key=lambda m: m.dispensed_on,
+                reverse=True,
+            )
+        ),
+        clinical=tuple(
+            sorted(
+                (ClinicalRecord.from_payload(p) for p in payloads[CLINICAL_ITEM]),
+                key=lambda c: c.treated_on,
+                reverse=True,
+            )
+        ),
+        checkups=tuple(
+            sorted(
+                (CheckupRecord.from_payload(p) for p in payloads[CHECKUP_ITEM]),
+                key=lambda c: c.examined_on,
+                reverse=True,
+            )
+        ),
+        expenses=tuple(
+            sorted(
+                (ExpenseRecord.from_payload(p) for p in payloads[EXPENSE_ITEM]),
+                key=lambda e: (e.month, e.institution_code, e.kind),
+                reverse=True,
+            )
+        ),
+        unavailable=tuple(outcome.unavailable_items()),
     )

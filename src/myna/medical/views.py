@@ -9,10 +9,14 @@ registration asks for).
 # No `from __future__ import annotations`: FastAPI reads the routes' annotations at
 # definition time.
 
-from fastapi import APIRouter, Request, Response
-from fastapi.responses import HTMLResponse, RedirectResponse
+import secrets
 
-from myna.medical import service
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+
+from myna.medical import fhir, service
+from myna.platform.clock import JST
+from myna.platform.db import utcnow
 from myna.platform.errors import MynaError
 from myna.platform.forms import Posted
 from myna.platform.sessions import CurrentResident, check_csrf
@@ -21,6 +25,7 @@ from myna.platform.web import get_container, templates_beside, transaction
 templates = templates_beside(__file__)
 router = APIRouter(include_in_schema=False)
 ENROLMENT_PATH = "/my-info/health-insurance"
+HEALTH_FHIR_PATH = "/my-info/health.fhir.json"
 NO_STORE = {"Cache-Control": "no-store"}
 
 
@@ -61,3 +66,34 @@ def enrol(request: Request, current: CurrentResident, posted: Posted) -> Respons
             request, current, done=False, problem=error.localized(), status=error.status_code
         )
     return RedirectResponse(f"{ENROLMENT_PATH}?done=registered", status_code=303)
+
+
+@router.get(HEALTH_FHIR_PATH)
+def health_bundle(request: Request, current: CurrentResident) -> Response:
+    """The resident's own health data as one FHIR R4 Bundle (JP Core), asked through the hub."""
+    with transaction(request) as db:
+        found = service.own_health_records(
+            session=db, hub=get_container(request).hub_for(db), resident_id=current.resident_id
+        )
+    if found.coverage is None:
+        raise service.NoCoverageError
+    now = utcnow().astimezone(JST)
+    document = fhir.health_bundle(
+        coverage_record=found.coverage,
+        seed=secrets.token_urlsafe(12),
+        timestamp=now,
+        include_limit=True,
+        medications=found.medications,
+        clinical=found.clinical,
+        checkups=found.checkups,
+        expenses=found.expenses,
+    )
+    filename = f"myna-health-{now:%Y%m%d}.fhir.json"
+    return JSONResponse(
+        document,
+        media_type="application/fhir+json",
+        headers={
+            **NO_STORE,
+            "Content-Disposition": f'attachment; filename="{filename}"',
+        },
+    )
