@@ -253,6 +253,33 @@ def bench_selfinfo(
     )
 
 
+@bench_app.command("eligibility")
+def bench_eligibility(
+    residents: BenchResidents = 100_000,
+    duration: BenchDuration = 10.0,
+    concurrency: BenchConcurrency = 8,
+    workers: BenchWorkers = 1,
+    cards: BenchCards = 50,
+    database_url: BenchDatabase = "",
+    reuse: BenchReuse = False,
+    json: BenchJson = None,
+) -> None:
+    """Card-based オンライン資格確認 at a clinic (4 signed requests each) per second over HTTP."""
+    from myna.bench import eligibility  # noqa: PLC0415
+
+    _run(
+        eligibility.run,
+        json,
+        residents=residents,
+        cards=cards,
+        reuse=reuse,
+        duration=duration,
+        concurrency=concurrency,
+        workers=workers,
+        database_url=database_url,
+    )
+
+
 @bench_app.command("apply")
 def bench_apply(
     residents: BenchResidents = 10_000,
