@@ -14,10 +14,10 @@ and the card's certificate is checked without a signature).
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -62,6 +62,7 @@ from myna.platform.db import utcnow
 from myna.platform.errors import N_, MynaError
 from myna.platform.settings import Settings
 
+Parsed = TypeVar("Parsed")
 OQS = "oqs"
 OQS_NAME = "オンライン資格確認等システム"
 PROCEDURE = "online-eligibility"
@@ -199,13 +200,21 @@ def _coverage(
     )
     if COVERAGE_ITEM in outcome.unavailable_items():
         raise InsurerUnavailableError
+    payloads = _payloads(outcome, items)
+    coverages = payloads.get(COVERAGE_ITEM, [])
+    coverage = CoverageRecord.from_payload(coverages[0]) if coverages else None
+    return coverage, payloads
+
+
+def _payloads(
+    outcome: network.ExchangeOutcome, items: Sequence[str]
+) -> dict[str, list[dict[str, Any]]]:
+    """Every record's payload the providers answered, by item."""
     payloads: dict[str, list[dict[str, Any]]] = {item: [] for item in items}
     for result in outcome.results:
         for record in result.records:
             payloads[result.item].append(record.payload)
-    coverages = payloads.get(COVERAGE_ITEM, [])
-    coverage = CoverageRecord.from_payload(coverages[0]) if coverages else None
-    return coverage, payloads
+    return payloads
 
 
 def enrolment(*, session: Session, resident_id: int) -> EnrolmentRead | None:
@@ -493,20 +502,14 @@ def visit_result(
     day = visit.visit_date or now.astimezone(JST).date()
     since_medication = _years_before(day, MEDICATION_YEARS)
     since_checkup = _years_before(day, CHECKUP_YEARS)
-    medications = sorted(
-        (MedicationRecord.from_payload(p) for p in payloads.get(MEDICATION_ITEM, [])),
-        key=lambda m: m.dispensed_on,
-        reverse=True,
+    medications = _newest_first(
+        payloads.get(MEDICATION_ITEM, []), MedicationRecord.from_payload, lambda m: m.dispensed_on
     )
-    clinical = sorted(
-        (ClinicalRecord.from_payload(p) for p in payloads.get(CLINICAL_ITEM, [])),
-        key=lambda c: c.treated_on,
-        reverse=True,
+    clinical = _newest_first(
+        payloads.get(CLINICAL_ITEM, []), ClinicalRecord.from_payload, lambda c: c.treated_on
     )
-    checkups = sorted(
-        (CheckupRecord.from_payload(p) for p in payloads.get(CHECKUP_ITEM, [])),
-        key=lambda c: c.examined_on,
-        reverse=True,
+    checkups = _newest_first(
+        payloads.get(CHECKUP_ITEM, []), CheckupRecord.from_payload, lambda c: c.examined_on
     )
     return Eligibility(
         institution=inst,
@@ -584,40 +587,32 @@ def own_health_records(*, session: Session, hub: network.Hub, resident_id: int) 
         items=HEALTH_ITEMS,
         purpose="健康・医療情報のダウンロード（FHIR）",
     )
-    payloads: dict[str, list[dict[str, Any]]] = {item: [] for item in HEALTH_ITEMS}
-    for result in outcome.results:
-        for record in result.records:
-            payloads[result.item].append(record.payload)
+    payloads = _payloads(outcome, HEALTH_ITEMS)
     coverages = payloads[COVERAGE_ITEM]
     return HealthRecords(
         coverage=CoverageRecord.from_payload(coverages[0]) if coverages else None,
-        medications=tuple(
-            sorted(
-                (MedicationRecord.from_payload(p) for p in payloads[MEDICATION_ITEM]),
-                key=lambda m: m.dispensed_on,
-                reverse=True,
-            )
+        medications=_newest_first(
+            payloads[MEDICATION_ITEM], MedicationRecord.from_payload, lambda m: m.dispensed_on
         ),
-        clinical=tuple(
-            sorted(
-                (ClinicalRecord.from_payload(p) for p in payloads[CLINICAL_ITEM]),
-                key=lambda c: c.treated_on,
-                reverse=True,
-            )
+        clinical=_newest_first(
+            payloads[CLINICAL_ITEM], ClinicalRecord.from_payload, lambda c: c.treated_on
         ),
-        checkups=tuple(
-            sorted(
-                (CheckupRecord.from_payload(p) for p in payloads[CHECKUP_ITEM]),
-                key=lambda c: c.examined_on,
-                reverse=True,
-            )
+        checkups=_newest_first(
+            payloads[CHECKUP_ITEM], CheckupRecord.from_payload, lambda c: c.examined_on
         ),
-        expenses=tuple(
-            sorted(
-                (ExpenseRecord.from_payload(p) for p in payloads[EXPENSE_ITEM]),
-                key=lambda e: (e.month, e.institution_code, e.kind),
-                reverse=True,
-            )
+        expenses=_newest_first(
+            payloads[EXPENSE_ITEM],
+            ExpenseRecord.from_payload,
+            lambda e: (e.month, e.institution_code, e.kind),
         ),
         unavailable=tuple(outcome.unavailable_items()),
     )
+
+
+def _newest_first(
+    payloads: Sequence[dict[str, Any]],
+    parse: Callable[[dict[str, Any]], Parsed],
+    when: Callable[[Parsed], Any],
+) -> tuple[Parsed, ...]:
+    """The payloads read as records, the newest first."""
+    return tuple(sorted((parse(p) for p in payloads), key=when, reverse=True))

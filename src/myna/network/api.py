@@ -21,10 +21,10 @@ router = APIRouter(tags=["network"])
 JOSE = "application/jose"
 
 
-async def _token(request: Request) -> str:
-    """The request body: one JWS compact serialisation, ASCII, within the size limit."""
+async def jose_body(request: Request, max_bytes: int = MAX_TOKEN_BYTES) -> str:
+    """The request body: one JWS compact serialisation, ASCII, within ``max_bytes``."""
     body = await request.body()
-    if not body or len(body) > MAX_TOKEN_BYTES:
+    if not body or len(body) > max_bytes:
         raise UnsignedMessageError
     try:
         return body.decode("ascii").strip()
@@ -39,7 +39,7 @@ async def _token(request: Request) -> str:
     summary="Submit a signed exchange request (情報照会) to the hub",
 )
 async def exchange(request: Request) -> Response:
-    token = await _token(request)
+    token = await jose_body(request)
     container = get_container(request)
 
     def run() -> str:
@@ -59,7 +59,7 @@ async def exchange(request: Request) -> Response:
 )
 async def correction_answer(request: Request) -> Response:
     """An agency node's signed CorrectionAnswer: checked, logged, passed to the portal."""
-    token = await _token(request)
+    token = await jose_body(request)
     container = get_container(request)
 
     def run() -> dict[str, str]:
