@@ -42,6 +42,7 @@ DATA_FILES = (AGENCIES_FILE, ITEMS_FILE, AUTHORIZATION_FILE)
 
 _MISSING_FILE = N_("the file is missing.")
 _NOT_INT = N_("the key {key} must be a whole number.")
+_NOT_NUMBER = N_("the key {key} must be a number.")
 _NOT_LIST = N_("the key {key} must be a list.")
 _NOT_TABLE = N_("the key {key} must be a table.")
 _NO_SUCH = N_("the {key} {value} does not exist.")
@@ -169,6 +170,14 @@ class _Entry(tomlfile.TomlEntry):
             raise self.error(_NOT_INT, key=key)
         return value
 
+    def number(self, key: str) -> float | None:
+        value = self.table.get(key)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.error(_NOT_NUMBER, key=key)
+        return value
+
     def texts(self, key: str, *, required: bool = True) -> tuple[str, ...]:
         value = self.required(key, required=required)
         if value is None:
@@ -279,6 +288,7 @@ def _parse_field(item_entry: _Entry, index: int, raw: Any) -> FieldSpec:
             "choices",
             "minimum",
             "maximum",
+            "places",
         ),
     )
     name = entry.text("name")
@@ -287,6 +297,8 @@ def _parse_field(item_entry: _Entry, index: int, raw: Any) -> FieldSpec:
     choices = entry.texts("choices", required=False)
     if field_type is FieldType.CHOICE and not choices:
         raise entry.error(_CHOICES_NEEDED)
+    decimal = field_type is FieldType.DECIMAL
+    bound = entry.number if decimal else entry.integer
     return FieldSpec(
         name=name,
         type=field_type,
@@ -295,8 +307,9 @@ def _parse_field(item_entry: _Entry, index: int, raw: Any) -> FieldSpec:
         unit=entry.text("unit", required=False),
         required=entry.boolean("required", default=True),
         choices=choices,
-        minimum=entry.integer("minimum"),
-        maximum=entry.integer("maximum"),
+        minimum=bound("minimum"),
+        maximum=bound("maximum"),
+        places=entry.integer("places") if decimal else None,
     )
 
 

@@ -16,6 +16,7 @@ use them.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -165,6 +166,7 @@ class FieldType(StrEnum):
     DATE = "date"  # ISO 8601 calendar date, "YYYY-MM-DD"
     CHOICE = "choice"  # one of ``choices``
     LIST = "list"  # a list of strings (or of ``choices`` when given)
+    DECIMAL = "decimal"  # a JSON number, whole or not (a measurement: 172.4 cm, BMI 23.1)
 
 
 # Units that make an integer a year (2026年度, 2025年, 2025年分): a year is written without
@@ -183,8 +185,9 @@ class FieldSpec:
     unit: str = ""
     required: bool = True
     choices: tuple[str, ...] = ()
-    minimum: int | None = None
-    maximum: int | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    places: int | None = None  # decimals shown for a ``decimal`` field (None: as stored)
 
     @property
     def is_year(self) -> bool:
@@ -196,6 +199,17 @@ class FieldSpec:
 def display_integer(value: int, spec: FieldSpec) -> str:
     """An integer value as people read it, without its unit: 3,800,000, but a year 2026."""
     return str(value) if spec.is_year else f"{value:,}"
+
+
+def display_decimal(value: float, spec: FieldSpec) -> str:
+    """A decimal value as people read it, without its unit: 172.4, 5.6 (``places`` kept)."""
+    if spec.places is not None:
+        return f"{value:,.{spec.places}f}"
+    return f"{value:,}" if isinstance(value, int) else f"{value:,g}"
+
+
+# The largest magnitude a ``decimal`` field takes: beyond it a float loses whole units.
+MAX_DECIMAL = 1e15
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,6 +258,7 @@ _PROBLEM_MISSING = N_("is missing.")
 _PROBLEM_UNKNOWN = N_("is not part of this item.")
 _PROBLEM_STRING = N_("must be text.")
 _PROBLEM_INTEGER = N_("must be a whole number.")
+_PROBLEM_DECIMAL = N_("must be a number.")
 _PROBLEM_BOOLEAN = N_("must be true or false.")
 _PROBLEM_DATE = N_("must be a date written YYYY-MM-DD.")
 _PROBLEM_CHOICE = N_("must be one of: {choices}.")
@@ -258,6 +273,16 @@ def _invalid(item: ItemSchema, field_name: str, reason: str, **params: Any) -> I
     return InvalidPayloadError(item=item.code, field=field_name, reason=reason, **params)
 
 
+def _check_range(item: ItemSchema, spec: FieldSpec, value: float) -> None:
+    low, high = spec.minimum, spec.maximum
+    if (low is not None and value < low) or (high is not None and value > high):
+        if high is None:
+            raise _invalid(item, spec.name, _PROBLEM_AT_LEAST, minimum=low)
+        if low is None:
+            raise _invalid(item, spec.name, _PROBLEM_AT_MOST, maximum=high)
+        raise _invalid(item, spec.name, _PROBLEM_RANGE, minimum=low, maximum=high)
+
+
 def _check_value(item: ItemSchema, spec: FieldSpec, value: Any) -> Any:  # noqa: PLR0911, PLR0912 - one branch per type
     if spec.type is FieldType.STRING:
         if not isinstance(value, str) or not value:
@@ -266,13 +291,15 @@ def _check_value(item: ItemSchema, spec: FieldSpec, value: Any) -> Any:  # noqa:
     if spec.type is FieldType.INTEGER:
         if isinstance(value, bool) or not isinstance(value, int):
             raise _invalid(item, spec.name, _PROBLEM_INTEGER)
-        low, high = spec.minimum, spec.maximum
-        if (low is not None and value < low) or (high is not None and value > high):
-            if high is None:
-                raise _invalid(item, spec.name, _PROBLEM_AT_LEAST, minimum=low)
-            if low is None:
-                raise _invalid(item, spec.name, _PROBLEM_AT_MOST, maximum=high)
-            raise _invalid(item, spec.name, _PROBLEM_RANGE, minimum=low, maximum=high)
+        _check_range(item, spec, value)
+        return value
+    if spec.type is FieldType.DECIMAL:
+        # JSON has no NaN or infinity, and a huge number is a typing slip, not a measure.
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise _invalid(item, spec.name, _PROBLEM_DECIMAL)
+        if not math.isfinite(value) or abs(value) > MAX_DECIMAL:
+            raise _invalid(item, spec.name, _PROBLEM_DECIMAL)
+        _check_range(item, spec, value)
         return value
     if spec.type is FieldType.BOOLEAN:
         if not isinstance(value, bool):
@@ -463,6 +490,11 @@ def value_from_text(item: ItemSchema, spec: FieldSpec, text: str) -> Any:
         if not digits.lstrip("-").isdigit() or len(digits) > 15:
             raise _invalid(item, spec.name, _PROBLEM_INTEGER)
         value = int(digits)
+    elif spec.type is FieldType.DECIMAL:
+        number = text.replace(",", "").replace("，", "")
+        if not re.fullmatch(r"-?[0-9]{1,15}(\.[0-9]{1,6})?", number):
+            raise _invalid(item, spec.name, _PROBLEM_DECIMAL)
+        value = float(number) if "." in number else int(number)
     elif spec.type is FieldType.BOOLEAN:
         answers = {"はい": True, "true": True, "いいえ": False, "false": False}
         if text.lower() not in answers:

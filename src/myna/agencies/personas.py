@@ -21,15 +21,31 @@ Each has what a real person of their profile would have in every category of
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from myna.agencies.healthdata import ACUTE as _ACUTE
+from myna.agencies.healthdata import CHRONIC as _CHRONIC
+from myna.agencies.healthdata import (
+    FIRST_VISIT,
+    PRESCRIPTION,
+    REVISIT,
+    CareLedger,
+    Measures,
+    Person,
+    checkup_judgement,
+    clinic_of,
+    pharmacy_of,
+)
 from myna.agencies.synthetic import (
     ASSESSMENT_YEAR,
+    REFERENCE_DATE,
     SOURCES,
     GeneratedRecord,
     RecordDraft,
     ResidentFacts,
+    age_on,
     assess_resident_tax,
     insurer_check_digit,
     vaccination_schedule,
@@ -84,30 +100,154 @@ _YAMADA = ["世帯主", "妻", "子"]
 _CHIYODA = "131016"
 
 
+@dataclass(frozen=True, slots=True)
+class _Insured:
+    """Who a coverage record is about and their 記号・番号・枝番."""
+
+    name: str
+    kana: str
+    birth: date
+    sex: int
+    symbol: str
+    number: str
+    branch: str = "00"
+
+
+_TARO = _Insured("山田 太郎", "ヤマダ タロウ", date(1985, 4, 12), 1, "12", "4086")
+_HANAKO = _Insured("山田 花子", "ヤマダ ハナコ", date(1987, 9, 3), 2, "12", "4086", "01")
+_HARUTO = _Insured("山田 陽翔", "ヤマダ ハルト", date(2016, 6, 20), 1, "12", "4086", "02")
+_MISAKI = _Insured("佐藤 美咲", "サトウ ミサキ", date(1992, 1, 30), 2, "横浜07", "3184527")
+_ICHIRO = _Insured("鈴木 一郎", "スズキ イチロウ", date(1948, 11, 3), 1, "", "01734682")
+
+
 def _health_insurance(
-    agency: str, insurer: tuple[str, str], since: date, insured_type: str, copay: tuple[int, str]
+    agency: str,
+    insurer: tuple[str, str],
+    since: date,
+    insured_type: str,
+    copay: tuple[int, str],
+    who: _Insured,
+    valid_until: date | None = None,
 ) -> GeneratedRecord:
     """A health insurance record; ``insurer`` is its name and number without check digit,
     ``copay`` the percentage and the high-cost ceiling category (限度額区分)."""
     name, number = insurer
     copay_percent, limit_category = copay
-    return _record(
-        agency,
-        "health-insurance",
-        "",
-        since,
-        insurer_name=name,
-        insurer_number=number + insurer_check_digit(number),
-        insured_type=insured_type,
-        acquired_on=since,
-        copay_percent=copay_percent,
-        limit_category=limit_category,
+    payload: dict[str, Any] = {
+        "name": who.name,
+        "name_kana": who.kana,
+        "birth_date": who.birth,
+        "sex": who.sex,
+        "insurer_name": name,
+        "insurer_number": number + insurer_check_digit(number),
+        "insured_number": who.number,
+        "insured_branch": who.branch,
+        "insured_type": insured_type,
+        "acquired_on": since,
+        "copay_percent": copay_percent,
+        "limit_category": limit_category,
+    }
+    if who.symbol:
+        payload["insured_symbol"] = who.symbol
+    if valid_until is not None:
+        payload["valid_until"] = valid_until
+    return _record(agency, "health-insurance", "", since, **payload)
+
+
+def _minato(since: date, insured_type: str, who: _Insured) -> GeneratedRecord:
+    insurer = ("みなと電機健康保険組合", "0613512")
+    return _health_insurance("kenpo-minato-denki", insurer, since, insured_type, (30, "イ"), who)
+
+
+def _care(agency: str, ledger: CareLedger) -> list[GeneratedRecord]:
+    return [
+        (agency, RecordDraft(item, key, payload, SOURCES[item], since))
+        for item, key, payload, since in ledger.records()
+    ]
+
+
+def _ledger(who: _Insured, since: date, copay: int, *, child: bool = False) -> CareLedger:
+    person = Person(
+        birth_date=who.birth,
+        male=who.sex == 1,
+        municipality_code=_CHIYODA,
+        place="千代田区",
+        copay_percent=copay,
+        covered_from=since,
+        covered_until=None,
+        employee=who.branch == "00",
+    )
+    return CareLedger(
+        clinic=clinic_of(_CHIYODA, "千代田区", 0, child),
+        pharmacy=pharmacy_of(_CHIYODA, "千代田区", 1),
+        person=person,
+        as_of=REFERENCE_DATE,
     )
 
 
-def _minato(since: date, insured_type: str) -> GeneratedRecord:
-    insurer = ("みなと電機健康保険組合", "0613512")
-    return _health_insurance("kenpo-minato-denki", insurer, since, insured_type, (30, "イ"))
+def _taro_care() -> list[GeneratedRecord]:
+    """特定健診 from his 40th year (FY2025): high blood pressure found in May 2025, treated
+    since June with アムロジピン at the clinic near work, every 8 weeks after the first month."""
+    ledger = _ledger(_TARO, date(2008, 4, 1), 30)
+    amlodipine = [_CHRONIC["pressure"]]
+    ledger.visit(date(2025, 6, 10), [FIRST_VISIT, PRESCRIPTION], amlodipine, 28)
+    day = date(2025, 7, 8)
+    while day <= REFERENCE_DATE:
+        ledger.visit(day, [REVISIT, PRESCRIPTION], amlodipine, 56)
+        day += timedelta(days=56)
+    records = _care("kenpo-minato-denki", ledger)
+    checkups = (
+        # year, day, height, weight, waist, BP, HbA1c, LDL, HDL, TG, on medication
+        (2025, date(2025, 5, 20), 172.4, 74.8, 87.5, (142, 92), 5.5, 128, 48, 162, False),
+        (2026, date(2026, 5, 19), 172.3, 73.6, 86.0, (128, 82), 5.6, 124, 50, 141, True),
+    )
+    for year, day, height, weight, waist, (high, low), hba1c, ldl, hdl, tg, treated in checkups:
+        bmi = round(weight / (height / 100) ** 2, 1)
+        judgement, level = checkup_judgement(
+            Measures(
+                male=True,
+                age=age_on(_TARO.birth, day),
+                waist_cm=waist,
+                bmi=bmi,
+                systolic_bp=high,
+                diastolic_bp=low,
+                hba1c=hba1c,
+                triglycerides=tg,
+                hdl_cholesterol=hdl,
+                medicated=frozenset({"pressure"}) if treated else frozenset(),
+            )
+        )
+        records.append(
+            _record(
+                "kenpo-minato-denki",
+                "specific-checkup",
+                str(year),
+                day,
+                examined_on=day,
+                institution="みなと電機健康保険組合 健診センター",
+                height_cm=height,
+                weight_kg=weight,
+                bmi=bmi,
+                waist_cm=waist,
+                systolic_bp=high,
+                diastolic_bp=low,
+                hba1c=hba1c,
+                ldl_cholesterol=ldl,
+                hdl_cholesterol=hdl,
+                triglycerides=tg,
+                metabolic_judgement=judgement,
+                guidance_level=level,
+            )
+        )
+    return records
+
+
+def _haruto_care() -> list[GeneratedRecord]:
+    """A cold in February 2026 at the children's clinic: cough syrup and a fever powder."""
+    ledger = _ledger(_HARUTO, date(2016, 6, 20), 30, child=True)
+    cold = [_ACUTE["carbocisteine-ds"], _ACUTE["acetaminophen"]]
+    ledger.visit(date(2026, 2, 9), [FIRST_VISIT, PRESCRIPTION], cold, 5)
+    return _care("kenpo-minato-denki", ledger)
 
 
 def _employment_coverage(
@@ -145,7 +285,8 @@ def _taro(facts: ResidentFacts) -> list[GeneratedRecord]:
     return [
         _household(facts, date(2014, 4, 1), _YAMADA),
         _tax(_CHIYODA, salary=6_200_000, social_insurance=899_000, spouse_deduction=True),
-        _minato(hired, "被保険者"),
+        _minato(hired, "被保険者", _TARO),
+        *_taro_care(),
         _employment_coverage("5012-148306-2", "みなと電機株式会社", hired),
         _pension_record("第2号被保険者", hired, 257, employees_months=222),
         _record(
@@ -168,7 +309,7 @@ def _hanako(facts: ResidentFacts) -> list[GeneratedRecord]:
     records = [
         _household(facts, date(2015, 6, 20), _YAMADA),
         _tax(_CHIYODA, salary=900_000, social_insurance=0),
-        _minato(date(2015, 6, 20), "被扶養者"),
+        _minato(date(2015, 6, 20), "被扶養者", _HANAKO),
         # 20 on 2007-09-03; an employee from April 2010 until she married in June 2015,
         # 第3号 since, as taro's dependant.
         _pension_record("第3号被保険者", date(2015, 6, 20), 228, employees_months=62),
@@ -202,7 +343,11 @@ def _hanako(facts: ResidentFacts) -> list[GeneratedRecord]:
 
 def _haruto(facts: ResidentFacts) -> list[GeneratedRecord]:
     birth = date(2016, 6, 20)
-    records = [_household(facts, birth, _YAMADA), _minato(birth, "被扶養者")]
+    records = [
+        _household(facts, birth, _YAMADA),
+        _minato(birth, "被扶養者", _HARUTO),
+        *_haruto_care(),
+    ]
     checkups = (
         ("3〜4か月児", 3, date(2016, 10, 14), "異常なし"),
         ("9〜10か月児", 9, date(2017, 4, 7), "異常なし"),
@@ -245,7 +390,9 @@ def _misaki(facts: ResidentFacts) -> list[GeneratedRecord]:
     return [
         _household(facts, date(2018, 4, 1), ["世帯主"]),
         _tax(yokohama, salary=3_800_000, social_insurance=551_000),
-        _health_insurance(f"kokuho-{yokohama}", kokuho, date(2026, 8, 1), "被保険者", (30, "ウ")),
+        _health_insurance(
+            f"kokuho-{yokohama}", kokuho, date(2026, 8, 1), "被保険者", (30, "ウ"), _MISAKI
+        ),
         # Worked from April 2014 to 31 July 2026: the coverage ends the next day.
         _employment_coverage(
             "1407-523816-4", "株式会社ひかりシステム", date(2014, 4, 1), date(2026, 8, 1)
@@ -293,7 +440,15 @@ def _ichiro(facts: ResidentFacts) -> list[GeneratedRecord]:
     return [
         _household(facts, date(1975, 4, 1), ["世帯主"]),
         _tax(sapporo, pension=2_100_000, social_insurance=150_000),
-        _health_insurance("koki-01", koki, date(2023, 11, 3), "被保険者", (10, "一般")),
+        _health_insurance(
+            "koki-01",
+            koki,
+            date(2023, 11, 3),
+            "被保険者",
+            (10, "一般"),
+            _ICHIRO,
+            valid_until=date(2027, 7, 31),
+        ),
         _pension("老齢基礎年金", 780_000, started),
         _pension("老齢厚生年金", 1_320_000, started),
         # 20 in 1968; 450 of the 480 months counted (the rest before he joined in 1971).

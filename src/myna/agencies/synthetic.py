@@ -26,10 +26,13 @@ from enum import StrEnum
 from typing import Any
 
 from myna.agencies.domain import (
+    KOKI_PREFIX,
+    KOKUHO_PREFIX,
     koki_agency_code,
     kokuho_agency_code,
     municipality_agency_code,
 )
+from myna.agencies.healthdata import Person, care_records
 from myna.agencies.schemas import RecordWrite
 from myna.platform.attributes import from_attributes
 from myna.reference import Relation, Sex
@@ -61,6 +64,10 @@ SOURCES = {
     "public-pension": "年金受給権者台帳",
     "employment-insurance-qualification": "雇用保険被保険者台帳",
     "pension-record": "年金記録（被保険者記録）",
+    "medication": "調剤報酬明細書（レセプト）",
+    "specific-checkup": "特定健康診査結果",
+    "clinical-record": "診療報酬明細書（レセプト）",
+    "medical-expense": "医療費通知（レセプト）",
 }
 
 KYOKAI = "kyokai"
@@ -198,6 +205,12 @@ def _day_between(rng: random.Random, start: date, end: date) -> date:
     if end <= start:
         return start
     return start + timedelta(days=rng.randrange((end - start).days + 1))
+
+
+def koki_valid_until(on: date) -> date:
+    """有効期限 of 後期高齢者医療 coverage on ``on``: 31 July after the 1 August that began it."""
+    year = on.year if on.month >= 8 else on.year - 1
+    return date(year + 1, 7, 31)
 
 
 def _allowance_ends(birth: date) -> date:
@@ -415,14 +428,23 @@ class _Household:
 
     def insurer(self, member: HouseholdMember) -> tuple[str | None, bool]:
         """The member's health insurer agency and whether they are a dependant (被扶養者)."""
+        agency, earner = self.coverage(member)
+        return agency, earner is not None
+
+    def coverage(self, member: HouseholdMember) -> tuple[str | None, HouseholdMember | None]:
+        """The member's health insurer agency and, for a dependant, the insured earner.
+
+        Some of the recently unemployed have not joined 国民健康保険 yet: their record is
+        still their former employer's insurer's, with the day they lost it (資格喪失).
+        """
         if self.assistance:
-            return None, False  # 医療扶助 replaces health insurance
+            return None, None  # 医療扶助 replaces health insurance
         profile = self.profile(member)
         age = profile.age
         if age >= 75:
-            return koki_agency_code(self.facts.municipality_code[:2]), False
+            return koki_agency_code(self.facts.municipality_code[:2]), None
         if profile.work is Work.EMPLOYEE:
-            return profile.employer_insurer, False
+            return profile.employer_insurer, None
         earners: list[HouseholdMember] = []
         if age < 22:
             earners = self.parents(member)
@@ -432,8 +454,74 @@ class _Household:
         for earner in sorted(earners, key=lambda e: -self.profile(e).salary):
             earner_profile = self.profile(earner)
             if earner_profile.work is Work.EMPLOYEE and earner_profile.age < 75:
-                return earner_profile.employer_insurer, True
-        return kokuho_agency_code(self.facts.municipality_code), False
+                return earner_profile.employer_insurer, earner
+        lost = self.coverage_lost_on(member)
+        if lost is not None:
+            return profile.employer_insurer, None
+        return kokuho_agency_code(self.facts.municipality_code), None
+
+    def coverage_lost_on(self, member: HouseholdMember) -> date | None:
+        """資格喪失年月日 of a job leaver still on the former employer's insurer's record.
+
+        Half of those who left a job recently (Work.UNEMPLOYED): the day after the last
+        day of work, three weeks to four months ago.
+        """
+        profile = self.profile(member)
+        if profile.work is not Work.UNEMPLOYED or profile.employer_insurer is None:
+            return None
+        if "coverage_lost_on" not in profile.extras:
+            rng = random.Random(f"{self.seed}:coverage-lost:{member.resident_id}")  # noqa: S311
+            lost = None
+            if rng.random() < 0.5:
+                lost = self.as_of - timedelta(days=rng.randrange(20, 120))
+                if profile.employed_since is not None:  # worked a month at least
+                    lost = max(lost, profile.employed_since + timedelta(days=30))
+            profile.extras["coverage_lost_on"] = lost
+        found = profile.extras["coverage_lost_on"]
+        return found if isinstance(found, date) else None
+
+    def insured_id(self, member: HouseholdMember) -> tuple[str, str, str]:
+        """被保険者記号・番号・枝番 of the member at their insurer (see :func:`insured_id`)."""
+        agency, earner = self.coverage(member)
+        assert agency is not None  # noqa: S101 - only asked of the insured
+        holder, branch = (earner or member), 0
+        if earner is not None:  # dependants count 01, 02 … in household order
+            dependants = [m for m in self.members if self.coverage(m) == (agency, earner)]
+            branch = 1 + dependants.index(member)
+        elif agency.startswith(KOKUHO_PREFIX):  # 国保 numbers the household (世帯単位)
+            insured = [m for m in self.members if self.coverage(m) == (agency, None)]
+            holder, branch = insured[0], insured.index(member)
+        symbol, number = insured_id(
+            agency, holder.resident_id, self.seed, self.facts.municipality_name
+        )
+        return symbol, number, f"{branch:02d}"
+
+
+_SYMBOL_CHARS = re.compile(r"[0-9A-Za-z\u3040-\u30ff\u4e00-\u9fff]")
+
+
+def insured_id(agency: str, holder_id: int, seed: int, municipality_name: str) -> tuple[str, str]:
+    """(記号, 番号) an insurer gives the insured person ``holder_id`` (their dependants share it).
+
+    協会けんぽ: an 8-digit 記号 of the employer's office and a number of up to 7 digits;
+    health insurance societies: a short 記号 and a number; 国保: a 記号 of the district
+    (two characters of the municipality and two digits) and a 7-digit number per
+    household; 後期高齢者医療: no 記号 and an 8-digit 被保険者番号. The number is an affine
+    bijection of the holder's id, so no two holders at one insurer share it.
+    """
+    rng = random.Random(f"{seed}:insured:{agency}:{holder_id}")  # noqa: S311
+    offset = random.Random(f"{seed}:numbers:{agency}").randrange(10**8)  # noqa: S311
+    if agency.startswith(KOKI_PREFIX):
+        return "", f"{(holder_id * 7_919 + offset) % 10**8:08d}"
+    if agency.startswith(KOKUHO_PREFIX):
+        local = municipality_name.removeprefix(_prefecture_name(municipality_name))
+        letters = "".join(c for c in local if _SYMBOL_CHARS.fullmatch(c))[:2] or "国保"
+        number = (holder_id * 7_919 + offset) % 9_000_000 + 1_000_000
+        return f"{letters}{rng.randrange(1, 40):02d}", str(number)
+    if agency == KYOKAI:
+        number = (holder_id * 7_919 + offset) % 10**7
+        return f"{rng.randrange(10**7, 10**8)}", str(number or 10**7 - 1)
+    return f"{rng.randrange(1, 300)}", str((holder_id * 7_919 + offset) % 10**6 + 1)
 
 
 # -- resident tax (個人住民税) ----------------------------------------------------------------
@@ -542,6 +630,8 @@ class _Writer:
         self.rng = random.Random(f"{seed}:records:{facts.resident_id}")  # noqa: S311
         self.municipality = municipality_agency_code(facts.municipality_code)
         self.place = facts.municipality_name or facts.municipality_code
+        self.seed = seed
+        self.coverage: tuple[str, dict[str, Any], date | None] | None = None
         self.out: list[GeneratedRecord] = []
 
     def add(self, agency: str, item: str, key: str, payload: dict[str, Any], since: date) -> None:
@@ -563,7 +653,28 @@ class _Writer:
         # After every other draw, so that adding these records left the others unchanged.
         self.employment_coverage()
         self.pension_record()
+        self.medical_history()
         return self.out
+
+    def medical_history(self) -> None:
+        """薬剤・診療・医療費通知・特定健診 at the person's insurer (their own random stream)."""
+        if self.coverage is None:
+            return
+        insurer, payload, lost = self.coverage
+        person = Person(
+            birth_date=self.me.birth_date,
+            male=self.me.sex == Sex.MALE,
+            municipality_code=self.facts.municipality_code,
+            place=self.place.removeprefix(_prefecture_name(self.place)),
+            copay_percent=payload["copay_percent"],
+            covered_from=date.fromisoformat(payload["acquired_on"]),
+            covered_until=None if lost is None else lost - timedelta(days=1),
+            employee=payload["insured_type"] == "被保険者"
+            and not insurer.startswith((KOKUHO_PREFIX, KOKI_PREFIX)),
+        )
+        rng = random.Random(f"{self.seed}:care:{self.facts.resident_id}")  # noqa: S311
+        for item, key, record, since in care_records(person, rng, self.as_of):
+            self.add(insurer, item, key, record, since)
 
     # 世帯
     def household_record(self) -> None:
@@ -655,20 +766,44 @@ class _Writer:
                     self.rng, _add_years(self.as_of, -15), self.as_of - timedelta(days=30)
                 ),
             )
-        self.add(
-            insurer,
-            "health-insurance",
-            "",
-            {
-                "insurer_name": name,
-                "insurer_number": body + insurer_check_digit(body),
-                "insured_type": "被扶養者" if dependant else "被保険者",
-                "acquired_on": acquired.isoformat(),
-                "copay_percent": self._copay(tax),
-                "limit_category": self._limit_category(earner, tax, insurer),
-            },
-            acquired,
-        )
+            if self.household.coverage_lost_on(self.me) and self.profile.employed_since:
+                acquired = self.profile.employed_since  # the former employer's coverage
+        self._write_coverage(insurer, name, body, dependant, acquired, tax, earner)
+
+    def _write_coverage(
+        self,
+        insurer: str,
+        name: str,
+        body: str,
+        dependant: bool,
+        acquired: date,
+        tax: ResidentTax | None,
+        earner: Profile,
+    ) -> None:
+        symbol, number, branch = self.household.insured_id(self.me)
+        payload: dict[str, Any] = {
+            "name": self.facts.name,
+            "name_kana": self.facts.name_kana,
+            "birth_date": self.me.birth_date.isoformat(),
+            "sex": int(self.me.sex),
+            "insurer_name": name,
+            "insurer_number": body + insurer_check_digit(body),
+            "insured_number": number,
+            "insured_branch": branch,
+            "insured_type": "被扶養者" if dependant else "被保険者",
+            "acquired_on": acquired.isoformat(),
+            "copay_percent": self._copay(tax),
+            "limit_category": self._limit_category(earner, tax, insurer),
+        }
+        if symbol:
+            payload["insured_symbol"] = symbol
+        lost = self.household.coverage_lost_on(self.me)
+        if lost is not None and insurer == self.profile.employer_insurer and not dependant:
+            payload["lost_on"] = lost.isoformat()
+        if insurer.startswith(KOKI_PREFIX):
+            payload["valid_until"] = koki_valid_until(self.as_of).isoformat()
+        self.add(insurer, "health-insurance", "", payload, acquired)
+        self.coverage = (insurer, payload, lost if "lost_on" in payload else None)
 
     def _copay(self, tax: ResidentTax | None) -> int:
         if self.age < 6:
@@ -991,6 +1126,9 @@ class _Writer:
         profile, rng = self.profile, self.rng
         if profile.work is Work.UNEMPLOYED:
             qualified = self.as_of - timedelta(days=rng.randrange(10, 85))
+            lost = self.household.coverage_lost_on(self.me)
+            if lost is not None:  # the health insurance record says when the job ended
+                qualified = max(qualified, lost + timedelta(days=7))
             profile.extras["qualified_on"] = qualified
             dismissed = rng.random() < 0.3
             days = (
@@ -1047,6 +1185,7 @@ class _Writer:
         qualified = profile.extras.get("qualified_on")
         if profile.work is Work.UNEMPLOYED and isinstance(qualified, date):
             lost = max(profile.employed_since, qualified - timedelta(days=rng.randrange(7, 30)))
+            lost = self.household.coverage_lost_on(self.me) or lost
             payload["lost_on"] = lost.isoformat()
         key = profile.employed_since.isoformat()
         self.add(

@@ -133,7 +133,12 @@ def _value(value: object, spec: agencies.FieldSpec) -> str:
             return i18n.format_date(date.fromisoformat(value))
         except ValueError:
             return value
-    text = agencies.display_integer(value, spec) if isinstance(value, int) else str(value)
+    if spec.type is agencies.FieldType.DECIMAL and isinstance(value, int | float):
+        text = agencies.display_decimal(value, spec)
+    elif isinstance(value, int):
+        text = agencies.display_integer(value, spec)
+    else:
+        text = str(value)
     return f"{text}{spec.unit}" if spec.unit else text
 
 

@@ -16,12 +16,19 @@ def population_facts(residents: int, seed: int) -> list[ResidentFacts]:
         generate_population(residents=residents, seed=seed, municipalities=weights), start=1
     ):
         members = []
+        names = []
         for person in household.members:
             resident_id += 1
             members.append(
                 HouseholdMember(resident_id, person.relation, person.birth_date, person.sex)
             )
-        for member in members:
+            names.append(
+                (
+                    f"{person.family_name} {person.given_name}",
+                    f"{person.family_name_kana} {person.given_name_kana}",
+                )
+            )
+        for member, (name, kana) in zip(members, names, strict=True):
             facts.append(
                 ResidentFacts(
                     resident_id=member.resident_id,
@@ -33,6 +40,8 @@ def population_facts(residents: int, seed: int) -> list[ResidentFacts]:
                     household=tuple(members),
                     municipality_name="東京都千代田区",
                     address=household.address,
+                    name=name,
+                    name_kana=kana,
                 )
             )
     return facts

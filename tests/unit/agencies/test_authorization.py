@@ -92,3 +92,18 @@ def test_an_agency_object_is_accepted_as_well_as_a_code(table: AuthorizationTabl
         "household",
         "public-assistance",
     }
+
+
+def test_online_eligibility_reads_coverage_and_care_but_not_the_expense_notices(
+    table: AuthorizationTable,
+) -> None:
+    health = {"health-insurance", "medication", "specific-checkup", "clinical-record"}
+    assert table.items_for("oqs", "online-eligibility") == health
+    assert not table.allows("oqs", "online-eligibility", "medical-expense")
+    assert not table.allows("kyokai", "online-eligibility", "medication")
+    everything = health | {"medical-expense"}
+    assert everything <= table.items_for("portal", "self-disclosure")
+    assert everything <= table.items_for("portal", "partner-disclosure")
+    catalog = load_catalog()
+    assert all(catalog.provides("kokuho-141003", item) for item in everything)
+    assert all(catalog.provides("koki-01", item) for item in everything)

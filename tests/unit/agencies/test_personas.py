@@ -15,6 +15,7 @@ from myna.agencies import (
     validate_payload,
 )
 from myna.agencies.synthetic import age_on
+from myna.medical.records import CheckupRecord, CoverageRecord, MedicationRecord
 from myna.registry import Relation, Sex
 
 PEOPLE = {
@@ -92,3 +93,25 @@ def test_a_dependant_spouse_is_third_category_and_a_job_leaver_first() -> None:
     assert coverage["lost_on"] == misaki["health-insurance"]["acquired_on"] == "2026-08-01"
     assert misaki["pension-record"]["acquired_on"] == "2026-08-01"
     assert coverage["lost_on"] < misaki["employment-insurance"]["qualified_on"]
+
+
+def test_the_personas_coverage_medicines_and_checkups_read_as_medical_reads_them() -> None:
+    def coverage(key: str) -> CoverageRecord:
+        found = [d.payload for _, d in _records(key) if d.item_code == "health-insurance"]
+        return CoverageRecord.from_payload(found[0])
+
+    taro, hanako, haruto = coverage("taro"), coverage("hanako"), coverage("haruto")
+    assert (taro.branch, hanako.branch, haruto.branch) == ("00", "01", "02")
+    assert {(c.symbol, c.number) for c in (taro, hanako, haruto)} == {("12", "4086")}
+    assert haruto.name == "山田 陽翔" and haruto.insured_type == "被扶養者"
+    ichiro = coverage("ichiro")
+    assert ichiro.symbol == "" and ichiro.valid_until == date(2027, 7, 31)
+    records = _records("taro")
+    checkups = [CheckupRecord.from_payload(d.payload) for _, d in records
+                if d.item_code == "specific-checkup"]  # fmt: skip
+    assert [c.metabolic_judgement for c in checkups] == ["基準該当", "予備群該当"]
+    assert [c.guidance_level for c in checkups] == ["積極的支援", "なし"]  # treated since
+    medicines = [MedicationRecord.from_payload(d.payload) for _, d in records
+                 if d.item_code == "medication"]  # fmt: skip
+    assert len(medicines) >= 6 and {m.drug_name for m in medicines} == {"ノルバスク錠5mg"}
+    assert any(d.item_code == "medication" for _, d in _records("haruto"))
