@@ -42,11 +42,14 @@ REFERENCE_DATE = date(2026, 10, 1)
 ASSESSMENT_YEAR = 2026  # 令和8年度 住民税, on the income of 2025
 
 JLIS = "jlis"
+OQS = "oqs"  # the eligibility service (オンライン資格確認等システム)
+INSURED_INDEX = "insured-index"
 SOURCES = {
     "basic-info": "住民基本台帳ネットワークシステム（本人確認情報）",
     "household": "住民基本台帳",
     "resident-tax": "個人住民税課税台帳",
     "health-insurance": "被保険者資格台帳",
+    "insured-index": "加入者情報（医療保険者等向け中間サーバー）",
     "vaccination": "予防接種台帳",
     "infant-checkup": "乳幼児健康診査記録",
     "pregnancy-checkup": "妊婦健康診査記録",
@@ -1308,14 +1311,42 @@ def generate_records(
     their hand-written records whatever the seed.
     """
     identity = _identity(resident)
+    records: list[GeneratedRecord] | None = None
     if resident.persona is not None:
         from myna.agencies.personas import persona_records  # noqa: PLC0415 - avoids a cycle
 
-        found = persona_records(resident)
-        if found is not None:
-            return identity + found
-    household = _Household(resident, seed, as_of)
-    return identity + _Writer(resident, household, seed).run()
+        records = persona_records(resident)
+    if records is None:
+        records = _Writer(resident, _Household(resident, seed, as_of), seed).run()
+    return identity + records + _insured_index(records)
+
+
+def _insured_index(records: list[GeneratedRecord]) -> list[GeneratedRecord]:
+    """加入者情報: the insurer registers whom it covers with the eligibility service.
+
+    One record in the service's own store (``oqs``), keyed by the insured id as
+    保険者番号:記号:番号:枝番, so an institution can confirm by number (資格確認書) without
+    the card; the date of birth is what the institution must match.
+    """
+    for agency, draft in records:
+        if draft.item_code != "health-insurance":
+            continue
+        coverage = draft.payload
+        key = ":".join(
+            (
+                coverage["insurer_number"],
+                coverage.get("insured_symbol", ""),
+                coverage["insured_number"],
+                coverage["insured_branch"],
+            )
+        )
+        payload = {
+            "insurer": agency,
+            "insurer_number": coverage["insurer_number"],
+            "birth_date": coverage["birth_date"],
+        }
+        return [(OQS, _draft(INSURED_INDEX, key, payload, draft.valid_from))]
+    return []
 
 
 def _identity(resident: ResidentFacts) -> list[GeneratedRecord]:

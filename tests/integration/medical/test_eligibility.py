@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 
 from sqlalchemy import update
 
@@ -79,8 +80,9 @@ def test_a_revoked_card_certificate_is_refused(clinic: Clinic) -> None:
     visit = clinic.visit()
     token = clinic.clinic.sign("card", **clinic.card_answer("taro", visit, clinic.clinic))
     response = clinic.post("/visits/card", token)
-    assert response.status_code in (401, 403)
+    assert response.status_code == 400
     assert response.json()["error"] == "revoked"
+    assert "失効" in response.json()["message"]
 
 
 def test_a_signature_made_for_another_counter_does_not_verify(clinic: Clinic) -> None:
@@ -282,3 +284,41 @@ def test_enrolling_twice_is_refused(clinic: Clinic) -> None:
     except service.AlreadyEnrolledError:
         return
     raise AssertionError("enrolled twice")
+
+
+def test_the_answer_comes_as_a_fhir_bundle_that_validates(clinic: Clinic) -> None:
+    from fhir.resources.R4B.bundle import Bundle  # noqa: PLC0415 - only this test needs it
+
+    clinic.enrol("taro")
+    visit = clinic.through_consents("taro", medication=True, checkup=True, limit=False)
+    response = clinic.post(
+        "/visits/result",
+        clinic.clinic.sign("result", visit_id=visit["visit_id"]),
+        accept="application/fhir+json",
+    )
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("application/fhir+json")
+    document = response.json()
+    Bundle.model_validate(document)
+    kinds = [entry["resource"]["resourceType"] for entry in document["entry"]]
+    assert kinds.count("Patient") == 1
+    assert "Coverage" in kinds
+    assert "MedicationDispense" in kinds
+    assert "Observation" in kinds
+    coverage = next(
+        e["resource"] for e in document["entry"] if e["resource"]["resourceType"] == "Coverage"
+    )
+    # No consent to 限度額情報: the category is not in the Bundle.
+    assert "coverage-limit-category" not in json.dumps(coverage)
+
+
+def test_without_consent_the_bundle_holds_coverage_only(clinic: Clinic) -> None:
+    clinic.enrol("taro")
+    visit = clinic.through_consents("taro", medication=False, checkup=False, limit=False)
+    response = clinic.post(
+        "/visits/result",
+        clinic.clinic.sign("result", visit_id=visit["visit_id"]),
+        accept="application/fhir+json",
+    )
+    kinds = {entry["resource"]["resourceType"] for entry in response.json()["entry"]}
+    assert kinds == {"Patient", "Organization", "Coverage"}
