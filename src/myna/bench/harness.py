@@ -124,10 +124,50 @@ def port_of(sock: socket.socket) -> int:
     return port
 
 
+@dataclass(frozen=True, slots=True)
+class Server:
+    """A benchmark's server process: where it answers, and its PID."""
+
+    url: str
+    pid: int
+
+    def cpu_seconds(self) -> float:
+        """User and system CPU the server and its workers have used so far (Linux /proc).
+
+        Read before and after a phase, the difference divided by the operations done is
+        the server's CPU per operation — the figure that stays true when the load
+        generator shares the machine's cores.
+        """
+        return process_tree_cpu_seconds(self.pid)
+
+
+def process_tree_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of ``pid`` and every process below it (``/proc/*/stat``)."""
+    parents: dict[int, int] = {}
+    ticks: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            # After the command name's closing parenthesis: state, ppid, … utime, stime.
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # the process ended while the table was read
+        parents[int(entry.name)] = int(fields[1])
+        ticks[int(entry.name)] = int(fields[11]) + int(fields[12])
+    tree = {pid}
+    grew = True
+    while grew:
+        below = {child for child, parent in parents.items() if parent in tree} - tree
+        grew = bool(below)
+        tree |= below
+    return sum(ticks.get(p, 0) for p in tree) / os.sysconf("SC_CLK_TCK")
+
+
 @contextmanager
 def server_process(
     env: dict[str, str], *, sock: socket.socket, workers: int, factory: str = PORTAL_FACTORY
-) -> Iterator[str]:
+) -> Iterator[Server]:
     """Run the portal (or ``factory``'s app) in a subprocess on ``sock``; stop it by its PID.
 
     The socket is bound here and inherited by the server, so the port cannot be taken by
@@ -158,7 +198,7 @@ def server_process(
                 msg = "the benchmark server did not start within 60 s"
                 raise RuntimeError(msg)
             time.sleep(0.2)
-        yield url
+        yield Server(url, process.pid)
     finally:
         process.terminate()
         try:
@@ -173,10 +213,19 @@ def portal_process(
     env: dict[str, str], *, workers: int, sock: socket.socket | None = None
 ) -> Iterator[str]:
     """The portal in a subprocess, told its own URL (its cookies and CSRF checks need it)."""
+    with portal_server(env, workers=workers, sock=sock) as server:
+        yield server.url
+
+
+@contextmanager
+def portal_server(
+    env: dict[str, str], *, workers: int, sock: socket.socket | None = None
+) -> Iterator[Server]:
+    """:func:`portal_process`, giving the server (its URL and PID, for its CPU time)."""
     sock = sock or bound_socket()
     env = {**env, "MYNA_PORTAL_URL": f"http://127.0.0.1:{port_of(sock)}"}
-    with server_process(env, sock=sock, workers=workers) as url:
-        yield url
+    with server_process(env, sock=sock, workers=workers) as server:
+        yield server
 
 
 Operation = Callable[[httpx.AsyncClient], Awaitable[None]]

@@ -66,8 +66,8 @@ def run(
         env = space.server_env(MYNA_LOGIN_RATE_LIMIT=harness.UNLIMITED)
         console.print(f"Bare FastAPI app, trivial endpoint, {concurrency} clients…")
         sock = harness.bound_socket()
-        with harness.server_process(env, sock=sock, workers=workers, factory=BARE) as bare_url:
-            trivial = harness.get_ok(f"{bare_url}/healthz")
+        with harness.server_process(env, sock=sock, workers=workers, factory=BARE) as bare_server:
+            trivial = harness.get_ok(f"{bare_server.url}/healthz")
             bare = asyncio.run(
                 harness.closed_loop(trivial, concurrency=concurrency, duration=duration)
             )

@@ -1,0 +1,31 @@
+"""`myna bench eligibility` end to end on a tiny population: confirmations answered, no errors."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from rich.console import Console
+
+from myna.bench import eligibility
+
+
+def test_the_eligibility_benchmark_confirms_with_cards_and_reports_server_cpu(
+    off_loop: Callable[..., Any],
+) -> None:
+    result = off_loop(
+        eligibility.run,
+        residents=200,
+        duration=1.0,
+        concurrency=2,
+        workers=1,
+        cards=4,
+        database_url="",
+        reuse=False,
+        console=Console(quiet=True),
+    )
+    assert result.scenario == "eligibility"
+    assert result.details["errors"] == 0, result.details["error_samples"]
+    assert 0 < result.details["cards_registered"] <= 4
+    assert result.rate_per_s > 0
+    assert result.details["server_cpu_ms_per_confirmation"] > 0
