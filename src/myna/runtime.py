@@ -116,6 +116,7 @@ def prepare_demo(container: Container, console: Console) -> list[DemoCard]:
             notices.seed_demo_notices(session=session)
     ensure_demo_staff(container)
     ensure_demo_institutions(container)
+    ensure_demo_enrolments(container)
     manifest_path = container.settings.data_dir / "demo-cards.json"
     manifest: dict[str, str] = (
         json.loads(manifest_path.read_text(encoding="utf-8")) if manifest_path.exists() else {}
@@ -179,6 +180,25 @@ def ensure_demo_institutions(container: Container) -> None:
                 # Registered, but its files are gone: the demo's data dir was partly wiped.
                 continue
             register_institution(session, container.settings, code, name, directory)
+
+
+# Personas whose cards are already their insurance cards in the demo; 太郎 registers his
+# own in the portal (わたしの情報 → マイナ保険証) to show the step.
+DEMO_ENROLLED = ("hanako", "ichiro")
+
+
+def ensure_demo_enrolments(container: Container) -> None:
+    """Register the demo personas' cards as マイナ保険証 (through the hub, once)."""
+    with unit_of_work(container.session_factory) as session:
+        personas = registry.ensure_personas(session=session)
+    for key in DEMO_ENROLLED:
+        try:
+            with unit_of_work(container.session_factory) as session:
+                medical.enrol(
+                    session=session, hub=container.hub_for(session), resident_id=personas[key].id
+                )
+        except (medical.AlreadyEnrolledError, medical.NoCoverageError):
+            continue
 
 
 def ensure_demo_staff(container: Container) -> None:
