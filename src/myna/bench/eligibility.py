@@ -42,11 +42,12 @@ from myna.bootstrap import Container
 from myna.card.protocol import counter_message
 from myna.counter.identity import InstitutionIdentity
 from myna.medical import service as medical
+from myna.medical.domain import InstitutionCode, ScoreTable
 from myna.platform.db import unit_of_work
 from myna.platform.logging import configure_logging
 from myna.reader.client import Signer
 
-CLINIC = ("1310110018", "ベンチ内科クリニック")
+CLINIC_NAME = "ベンチ内科クリニック"
 API = "/api/medical/v1"
 JOSE = {"content-type": "application/jose"}
 
@@ -55,14 +56,24 @@ class ConfirmationFailedError(Exception):
     """A confirmation whose answer was not a valid coverage with what was consented."""
 
 
-def _register_clinic(container: Container) -> InstitutionIdentity:
+def _register_clinic(container: Container, rng: random.Random) -> InstitutionIdentity:
+    """A clinic of its own for this run (a reused database keeps earlier runs' clinics)."""
     key = ec.generate_private_key(ec.SECP256R1())
     with unit_of_work(container.session_factory) as session:
+        while True:
+            code = InstitutionCode.build(
+                prefecture="13",
+                table=ScoreTable.MEDICAL,
+                district="01",
+                number=f"{rng.randrange(1, 10_000):04d}",
+            ).value
+            if medical.institution(session=session, code=code) is None:
+                break
         found, certificate = medical.register_institution(
             session=session,
             settings=container.settings,
-            code=CLINIC[0],
-            name=CLINIC[1],
+            code=code,
+            name=CLINIC_NAME,
             public_key=key.public_key(),
         )
     return InstitutionIdentity(found.code, found.name, key, certificate)
@@ -82,6 +93,8 @@ def _enrol(container: Container, card_ids: list[str]) -> list[str]:
                     kind=jpki.CertificateKind.AUTH,
                 ).holder_id
                 medical.enrol(session=session, hub=container.hub_for(session), resident_id=holder)
+        except medical.AlreadyEnrolledError:
+            pass  # registered by an earlier run on a reused database
         except medical.NoCoverageError:
             continue
         enrolled.append(card_id)
@@ -181,7 +194,7 @@ def run(
         card_ids = _enrol(
             space.container, people.issue_cards(space.container, cards=cards, rng=rng)
         )
-        clinic = _register_clinic(space.container)
+        clinic = _register_clinic(space.container, random.Random())  # noqa: S311
         space.container.engine.dispose()
         signers = people.auth_signers(space.settings, card_ids)
         with harness.portal_server(space.server_env(), workers=workers) as server:
