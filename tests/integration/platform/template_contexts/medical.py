@@ -8,7 +8,7 @@ from myna.medical.service import EnrolmentRead
 
 CONTEXT = {
     "enrolment": EnrolmentRead(
-        "06135128", "1234", "56789", "00", datetime(2026, 11, 28, tzinfo=UTC)
+        "06135123", "1234", "56789", "00", datetime(2026, 11, 28, tzinfo=UTC)
     ),
     "done": True,
     "problem": "p",
