@@ -18,6 +18,7 @@ from uvicorn.supervisors import Multiprocess
 from myna import agencies, card, jpki, network, notices, registry
 from myna.app import create_app
 from myna.bootstrap import Container, build_container
+from myna.counter.app import create_counter_app
 from myna.counter.identity import load_identities, write_identity
 from myna.medical import service as medical
 from myna.office import service as office
@@ -219,8 +220,10 @@ def ensure_demo_staff(container: Container) -> None:
             continue
 
 
-def print_demo(console: Console, cards: list[DemoCard], portal: str, reader: str) -> None:
-    """The personas, their secrets and the URLs."""
+def print_demo(
+    console: Console, cards: list[DemoCard], portal: str, reader: str, counter: str | None = None
+) -> None:
+    """The personas, their secrets, the clinic and pharmacy, and the URLs."""
     table = Table(title="Demo residents (synthetic) / デモ住民")
     for column in ("persona", "name / 氏名", "card", "PIN (auth)", "password (sign)"):
         table.add_column(column)
@@ -236,6 +239,13 @@ def print_demo(console: Console, cards: list[DemoCard], portal: str, reader: str
     console.print("One-time code / ワンタイムコード: [bold]myna office code --login <login>[/bold]")
     console.print(f"Portal / ポータル:        [bold]{portal}[/bold]")
     console.print(f"Card reader / カードリーダー: [bold]{reader}[/bold]")
+    if counter is not None:
+        clinics = Table(title="Clinic counter / 医療機関窓口 (" + counter + ")")
+        for column in ("医療機関コード", "name / 名称", "reception / 受付"):
+            clinics.add_column(column)
+        for code, name in DEMO_INSTITUTIONS:
+            clinics.add_row(code, name, f"{counter.rstrip('/')}/{code}/")
+        console.print(clinics)
     console.print(f"JPKI CRLs, CA certificates, OCSP: {portal}/jpki/ca/")
     console.print("Stop with Ctrl+C.")
 
@@ -245,9 +255,15 @@ async def _serve_all(servers: list[uvicorn.Server]) -> None:
 
 
 def run_servers(
-    container: Container, *, host: str, port: int, reader_port: int | None, log_level: str = "info"
+    container: Container,
+    *,
+    host: str,
+    port: int,
+    reader_port: int | None,
+    counter_port: int | None = None,
+    log_level: str = "info",
 ) -> None:
-    """Run the portal (and optionally the card reader) in this process until stopped."""
+    """Run the portal (and optionally the card reader and the clinic counter) until stopped."""
     servers = [
         uvicorn.Server(
             uvicorn.Config(
@@ -262,6 +278,18 @@ def run_servers(
                     create_reader_app(container),
                     host=host,
                     port=reader_port,
+                    log_level=log_level,
+                    **SERVER_OPTIONS,
+                )
+            )
+        )
+    if counter_port is not None:
+        servers.append(
+            uvicorn.Server(
+                uvicorn.Config(
+                    create_counter_app(container),
+                    host=host,
+                    port=counter_port,
                     log_level=log_level,
                     **SERVER_OPTIONS,
                 )

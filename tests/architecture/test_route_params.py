@@ -17,6 +17,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 
 from myna.app import create_app
 from myna.bootstrap import Container
+from myna.counter.app import create_counter_app
 from myna.platform.params import INT64_MAX
 from myna.reader.app import create_reader_app
 
@@ -41,11 +42,15 @@ def _upper_bound(metadata: list[Any]) -> int | None:
 def _integer_parameters(container: Container) -> dict[tuple[str, str], int | None]:
     """(route, parameter) → its upper bound, for every integer parameter of every route.
 
-    Both apps: the portal and the card reader. Query models (``Annotated[Model, Query()]``)
+    The apps: the portal, the card reader and the clinic counter. Query models (``Annotated[Model, Query()]``)
     are flattened into their fields, as FastAPI reads them.
     """
     with httpx.Client() as http:
-        apps = [create_app(container), create_reader_app(container, http_client=http)]
+        apps = [
+            create_app(container),
+            create_reader_app(container, http_client=http),
+            create_counter_app(container, http_client=http),
+        ]
     found: dict[tuple[str, str], int | None] = {}
     for app in apps:
         for route in iter_route_contexts(app.routes):

@@ -71,7 +71,10 @@ bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks (figures in docs/
 app.add_typer(bench_app, name="bench")
 
 Host = Annotated[str, typer.Option(help="Address to listen on.")]
-Port = Annotated[int, typer.Option(help="Portal port; the card reader listens on the next one.")]
+Port = Annotated[
+    int,
+    typer.Option(help="Portal port; the card reader listens on the next one, the counter after."),
+]
 
 
 def _settings_for(host: str, port: int) -> Settings:
@@ -82,12 +85,14 @@ def _settings_for(host: str, port: int) -> Settings:
         update["portal_url"] = f"http://{host}:{port}"
     if "MYNA_READER_URL" not in os.environ:
         update["reader_url"] = f"http://{host}:{port + 1}"
+    if "MYNA_COUNTER_URL" not in os.environ:
+        update["counter_url"] = f"http://{host}:{port + 2}"
     return settings.model_copy(update=update)
 
 
 @app.command()
 def demo(host: Host = "127.0.0.1", port: Port = 8000) -> None:
-    """Migrate, seed ~1,000 residents, issue the personas' cards, start portal and reader."""
+    """Migrate, seed ~1,000 residents, issue the personas' cards, start portal, reader, counter."""
     from myna import runtime  # noqa: PLC0415 - keep `myna --help` fast
     from myna.bootstrap import build_container  # noqa: PLC0415
     from myna.platform.logging import configure_logging  # noqa: PLC0415
@@ -99,8 +104,12 @@ def demo(host: Host = "127.0.0.1", port: Port = 8000) -> None:
     console = Console()
     container = build_container(settings)
     cards = runtime.prepare_demo(container, console)
-    runtime.print_demo(console, cards, settings.portal_url, settings.reader_url)
-    runtime.run_servers(container, host=host, port=port, reader_port=port + 1)
+    runtime.print_demo(
+        console, cards, settings.portal_url, settings.reader_url, settings.counter_url
+    )
+    runtime.run_servers(
+        container, host=host, port=port, reader_port=port + 1, counter_port=port + 2
+    )
 
 
 @app.command()
@@ -108,6 +117,9 @@ def serve(
     host: Host = "127.0.0.1",
     port: Port = 8000,
     reader: Annotated[bool, typer.Option(help="Also start the virtual card reader.")] = False,
+    counter: Annotated[
+        bool, typer.Option(help="Also start the clinic counter (オンライン資格確認の窓口).")
+    ] = False,
     workers: Annotated[int, typer.Option(min=1, max=64, help="Portal worker processes.")] = 1,
 ) -> None:
     """Start the portal (with the JPKI endpoints) on an existing database."""
@@ -135,7 +147,13 @@ def serve(
             **SERVER_OPTIONS,
         )
         return
-    runtime.run_servers(container, host=host, port=port, reader_port=port + 1 if reader else None)
+    runtime.run_servers(
+        container,
+        host=host,
+        port=port,
+        reader_port=port + 1 if reader else None,
+        counter_port=port + 2 if counter else None,
+    )
 
 
 @db_app.command("upgrade")
