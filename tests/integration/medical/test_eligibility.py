@@ -322,3 +322,43 @@ def test_without_consent_the_bundle_holds_coverage_only(clinic: Clinic) -> None:
     )
     kinds = {entry["resource"]["resourceType"] for entry in response.json()["entry"]}
     assert kinds == {"Patient", "Organization", "Coverage"}
+
+
+def test_the_answer_is_about_the_cards_holder_only(clinic: Clinic) -> None:
+    clinic.enrol("taro")
+    clinic.enrol("hanako")
+    visit = clinic.through_consents("hanako", medication=True, checkup=True, limit=True)
+    answer = _result(clinic, visit["visit_id"])
+    hanako = clinic.residents["hanako"]
+    assert answer["coverage"]["name"] == hanako.full_name
+    assert answer["coverage"]["birth_date"] == hanako.birth_date.isoformat()
+    taro_entries = [e for e in _oqs_entries(clinic, "taro") if "みなと内科" in (e.purpose or "")]
+    assert taro_entries == []
+
+
+def test_the_face_door_still_needs_a_registered_card(clinic: Clinic) -> None:
+    visit = clinic.visit()
+    answer = clinic.card_answer("hanako", visit, clinic.clinic)
+    del answer["signature"]
+    answer.update(method="face", confirmed_by="受付 佐藤")
+    response = clinic.post("/visits/card", clinic.clinic.sign("card", **answer))
+    assert response.status_code == 404
+    assert response.json()["error"] == "card_not_registered"
+
+
+def test_a_reception_left_waiting_expires(clinic: Clinic) -> None:
+    clinic.enrol("taro")
+    visit = clinic.visit()
+    clinic.session.execute(
+        update(Visit).where(Visit.id == visit["visit_id"]).values(expires_at=utcnow())
+    )
+    token = clinic.clinic.sign("card", **clinic.card_answer("taro", visit, clinic.clinic))
+    response = clinic.post("/visits/card", token)
+    assert response.status_code == 410
+    assert response.json()["error"] == "visit_expired"
+
+
+def test_errors_come_in_english_when_asked(clinic: Clinic) -> None:
+    response = clinic.post("/visits", "garbage", **{"accept-language": "en"})
+    assert response.status_code == 401
+    assert response.json()["message"].isascii()
