@@ -146,6 +146,11 @@ def test_the_card_with_pin_and_consents_shows_the_insurer_and_the_medicines(
     assert "薬剤情報" in result.text
     assert "限度額区分" not in result.text
     assert "次の患者" in result.text
+    bundle = counter.browser.get(f"{visit}/result.fhir.json")
+    assert bundle.status_code == 200, bundle.text
+    assert bundle.headers["content-type"].startswith("application/fhir+json")
+    kinds = {entry["resource"]["resourceType"] for entry in bundle.json()["entry"]}
+    assert {"Patient", "Coverage", "MedicationDispense"} <= kinds
 
 
 def test_a_wrong_pin_shows_the_tries_left_and_the_card_locks_after_three(
