@@ -135,18 +135,15 @@ async def answer_consents(request: Request) -> ConsentsRead:
     return await _signed(request, run)
 
 
-@router.post(
-    "/visits/result",
-    summary="The eligibility, and what the patient consented to, within 24 hours",
-    openapi_extra=_SIGNED,
-    response_model=EligibilityRead,
-    responses=_ANSWERS,
-)
-async def visit_result(request: Request) -> EligibilityRead | Response:
+Confirm = Callable[..., service.Eligibility]
+
+
+async def _eligibility(request: Request, confirm: Confirm) -> EligibilityRead | Response:
+    """Run an eligibility use case (with the hub) and answer as JSON or FHIR."""
     as_fhir = FHIR_JSON in request.headers.get("accept", "")
 
     def run(session: Session, container: Container, token: str) -> EligibilityRead | Response:
-        found = service.visit_result(
+        found = confirm(
             session=session,
             settings=container.settings,
             hub=container.hub_for(session),
@@ -155,6 +152,17 @@ async def visit_result(request: Request) -> EligibilityRead | Response:
         return _answer(found, as_fhir)
 
     return await _signed(request, run)
+
+
+@router.post(
+    "/visits/result",
+    summary="The eligibility, and what the patient consented to, within 24 hours",
+    openapi_extra=_SIGNED,
+    response_model=EligibilityRead,
+    responses=_ANSWERS,
+)
+async def visit_result(request: Request) -> EligibilityRead | Response:
+    return await _eligibility(request, service.visit_result)
 
 
 @router.post(
@@ -165,15 +173,4 @@ async def visit_result(request: Request) -> EligibilityRead | Response:
     responses=_ANSWERS,
 )
 async def by_number(request: Request) -> EligibilityRead | Response:
-    as_fhir = FHIR_JSON in request.headers.get("accept", "")
-
-    def run(session: Session, container: Container, token: str) -> EligibilityRead | Response:
-        found = service.confirm_by_number(
-            session=session,
-            settings=container.settings,
-            hub=container.hub_for(session),
-            token=token,
-        )
-        return _answer(found, as_fhir)
-
-    return await _signed(request, run)
+    return await _eligibility(request, service.confirm_by_number)
