@@ -1,7 +1,7 @@
 """The resource APIs for organisations: 自己情報取得API and お知らせ情報取得API (docs/api/).
 
-Both need a DPoP-bound access token (``Authorization: DPoP <token>`` and a ``DPoP`` proof
-for this method and URL, RFC 9449 §7) and answer with a JWT signed by the platform, or a
+Each needs a DPoP-bound access token (``Authorization: DPoP <token>`` and a ``DPoP`` proof
+for this method and URL, RFC 9449 §7) and answers with a JWT signed by the platform, or a
 JWE around it for organisations that registered an encryption key. With the same token,
 the organisation fetches the consent receipt (同意レシート) it is bound by.
 """
@@ -9,14 +9,17 @@ the organisation fetches the consent receipt (同意レシート) it is bound by
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Protocol
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
+from myna.network import Hub
 from myna.partners import authorization, discovery, resources
 from myna.partners.authorization import TokenContext
 from myna.partners.domain import PartnerError
+from myna.partners.organizations import JwksCache
 from myna.platform.oauth.errors import OAuthError
 from myna.platform.settings import Settings
 from myna.platform.web import get_container, transaction
@@ -42,6 +45,36 @@ _SIGNED = {
 }
 
 Answer = Callable[[Session, Settings, TokenContext], resources.SignedAnswer]
+
+
+class HubUseCase(Protocol):
+    """A use case that fetches the resident's items through the hub."""
+
+    def __call__(
+        self,
+        *,
+        session: Session,
+        settings: Settings,
+        hub: Hub,
+        cache: JwksCache,
+        context: TokenContext,
+    ) -> resources.SignedAnswer: ...
+
+
+def _through_the_hub(request: Request, use_case: HubUseCase) -> Answer:
+    """``use_case`` as an :data:`Answer`, with the container's hub and key cache."""
+
+    def answer(db: Session, settings: Settings, context: TokenContext) -> resources.SignedAnswer:
+        container = get_container(request)
+        return use_case(
+            session=db,
+            settings=settings,
+            hub=container.hub_for(db),
+            cache=container.jwks_cache,
+            context=context,
+        )
+
+    return answer
 
 
 def _serve(request: Request, path: str, answer: Answer) -> Response:
@@ -77,16 +110,7 @@ def _serve(request: Request, path: str, answer: Answer) -> Response:
     ),
 )
 def my_information(request: Request) -> Response:
-    def answer(db: Session, settings: Settings, context: TokenContext) -> resources.SignedAnswer:
-        return resources.self_information(
-            session=db,
-            settings=settings,
-            hub=get_container(request).hub_for(db),
-            cache=get_container(request).jwks_cache,
-            context=context,
-        )
-
-    return _serve(request, MYINFO_PATH, answer)
+    return _serve(request, MYINFO_PATH, _through_the_hub(request, resources.self_information))
 
 
 @router.get(

@@ -24,6 +24,7 @@ whose key could not be read.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,7 +35,12 @@ from sqlalchemy.orm import Session
 from myna import agencies, network, notices
 from myna.partners import consents, discovery
 from myna.partners.authorization import TokenContext, subject
-from myna.partners.domain import BASIC_INFO_ITEM, BASIC_INFO_SCOPES, NOTICES_SCOPE, PartnerError
+from myna.partners.domain import (
+    BASIC_INFO_ITEM,
+    BASIC_INFO_SCOPES,
+    NOTICES_SCOPE,
+    PartnerError,
+)
 from myna.partners.models import Consent
 from myna.partners.organizations import (
     CONTENT_ENCRYPTION,
@@ -48,6 +54,8 @@ from myna.platform.errors import N_
 from myna.platform.settings import Settings
 
 PARTNER_DISCLOSURE = "partner-disclosure"
+MYINFO_API = "myinfo"
+NOTICES_API = "notices"
 RESULT_TYPE = "myinfo+jwt"
 ITEM_TYPE = "myinfo-item+jwt"
 NOTICES_TYPE = "notices+jwt"
@@ -81,6 +89,101 @@ def _consented(session: Session, context: TokenContext) -> tuple[Consent, set[st
     if consent is None or consent.revoked_at is not None:  # pragma: no cover - the token check
         raise InsufficientScopeError
     return consent, set(context.scopes) & set(consent.scopes)
+
+
+def _refused(
+    session: Session, consent: Consent, api: str, error: InsufficientScopeError | None = None
+) -> InsufficientScopeError:
+    """Record the refused use on its consent; the error to raise."""
+    consents.record_use(session=session, consent_id=consent.id, api=api, items=[], succeeded=False)
+    return error or InsufficientScopeError()
+
+
+@dataclass(frozen=True, slots=True)
+class _Reply:
+    """How one use of a consent answers: the claims every JWT of it carries, the key it is
+    sealed to, and the organisation's name (the purpose the hub logs)."""
+
+    session: Session
+    settings: Settings
+    common: dict[str, Any]  # iss, aud, sub, iat, consent_id
+    enc_key: dict[str, Any] | None
+    organisation: str
+
+    @property
+    def issued(self) -> int:
+        return int(self.common["iat"])
+
+    def sign(self, claims: dict[str, Any], *, typ: str) -> str:
+        """A JWT signed by the platform with the common claims and ``claims``."""
+        return discovery.sign_jwt(
+            session=self.session, settings=self.settings, claims={**self.common, **claims}, typ=typ
+        )
+
+    def seal(self, claims: dict[str, Any], *, typ: str) -> tuple[str, str]:
+        """The answer: signed with a lifetime and a ``jti`` of its own, encrypted if asked."""
+        signed = self.sign(
+            {
+                "exp": self.issued + RESULT_LIFETIME_SECONDS,
+                "jti": secrets.token_urlsafe(16),
+                **claims,
+            },
+            typ=typ,
+        )
+        return _encrypt_if_asked(self.enc_key, signed)
+
+    def answer(
+        self,
+        claims: dict[str, Any],
+        *,
+        typ: str,
+        api: str,
+        delivered: tuple[str, ...],
+        succeeded: bool,
+    ) -> SignedAnswer:
+        """Seal the answer and write the use on its consent, where it happens."""
+        body, media_type = self.seal(claims, typ=typ)
+        consents.record_use(
+            session=self.session,
+            consent_id=str(self.common["consent_id"]),
+            api=api,
+            items=list(delivered),
+            succeeded=succeeded,
+        )
+        return SignedAnswer(body=body, media_type=media_type, items=delivered)
+
+    def disclose(
+        self, hub: network.Hub, context: TokenContext, items: Iterable[str]
+    ) -> network.ExchangeOutcome:
+        """Ask the hub for the consenting resident's ``items`` under ``partner-disclosure``."""
+        return network.request_self_information(
+            session=self.session,
+            hub=hub,
+            resident_id=context.resident_id,
+            items=sorted(items),
+            procedure=PARTNER_DISCLOSURE,
+            purpose=f"{self.organisation}への提供（本人の同意）"[:200],
+        )
+
+
+def _reply(
+    session: Session, settings: Settings, cache: JwksCache, context: TokenContext, consent: Consent
+) -> _Reply:
+    """Prepare the answer to an allowed use; the encryption key is read before any fetch."""
+    client = get_client(session=session, client_id=context.client_id)
+    enc_key = encryption_key(
+        session=session, settings=settings, cache=cache, client_id=client.client_id
+    )
+    common = {
+        "iss": discovery.issuer(settings),
+        "aud": context.client_id,
+        "sub": subject(
+            settings=settings, client_id=context.client_id, resident_id=context.resident_id
+        ),
+        "iat": int(utcnow().timestamp()),
+        "consent_id": consent.id,
+    }
+    return _Reply(session, settings, common, enc_key, client.name)
 
 
 def _basic_info(record: network.ItemRecord, scopes: set[str]) -> dict[str, dict[str, Any]]:
@@ -125,10 +228,6 @@ def self_information(
 ) -> SignedAnswer:
     """自己情報取得API: the consented items, fetched through the hub, signed item by item."""
     consent, scopes = _consented(session, context)
-    client = get_client(session=session, client_id=context.client_id)
-    enc_key = encryption_key(
-        session=session, settings=settings, cache=cache, client_id=client.client_id
-    )
     wanted = [
         item
         for item in consent.items
@@ -136,34 +235,12 @@ def self_information(
     ]
     basic = [scope for scope in BASIC_INFO_SCOPES if scope in scopes]
     if not wanted and not basic:
-        consents.record_use(
-            session=session, consent_id=consent.id, api="myinfo", items=[], succeeded=False
-        )
-        raise InsufficientScopeError
-    now = utcnow()
-    issued = int(now.timestamp())
-    sub = subject(settings=settings, client_id=context.client_id, resident_id=context.resident_id)
-    common = {"iss": discovery.issuer(settings), "aud": context.client_id, "sub": sub}
+        raise _refused(session, consent, MYINFO_API)
+    reply = _reply(session, settings, cache, context, consent)
     items = {str(item["item"]) for item in wanted} | ({BASIC_INFO_ITEM} if basic else set())
-    outcome = network.request_self_information(
-        session=session,
-        hub=hub,
-        resident_id=context.resident_id,
-        items=sorted(items),
-        procedure=PARTNER_DISCLOSURE,
-        purpose=f"{client.name}への提供（本人の同意）"[:200],
-    )
+    outcome = reply.disclose(hub, context, items)
     names = {str(item["item"]): str(item["name_ja"]) for item in wanted}
     entries: list[dict[str, Any]] = []
-
-    def item_jwt(claims: dict[str, Any]) -> str:
-        return discovery.sign_jwt(
-            session=session,
-            settings=settings,
-            claims={**common, "iat": issued, "consent_id": consent.id, **claims},
-            typ=ITEM_TYPE,
-        )
-
     unavailable: list[str] = []
     results = outcome.results
     agency_names = {code: _agency_name(session, code) for code in {r.provider for r in results}}
@@ -176,7 +253,7 @@ def self_information(
             if record.item == BASIC_INFO_ITEM:
                 for scope, data in _basic_info(record, scopes).items():
                     claims = {"item": scope, "data": data, "source": source}
-                    entries.append({**claims, "jwt": item_jwt(claims)})
+                    entries.append({**claims, "jwt": reply.sign(claims, typ=ITEM_TYPE)})
                 continue
             claims = {
                 "item": record.item,
@@ -185,31 +262,14 @@ def self_information(
                 "source": source,
                 "updated_at": record.updated_at,
             }
-            entries.append({**claims, "jwt": item_jwt(claims)})
-    signed = discovery.sign_jwt(
-        session=session,
-        settings=settings,
-        claims={
-            **common,
-            "iat": issued,
-            "exp": issued + RESULT_LIFETIME_SECONDS,
-            "jti": secrets.token_urlsafe(16),
-            "consent_id": consent.id,
-            "items": entries,
-            "unavailable": sorted(set(unavailable)),
-        },
+            entries.append({**claims, "jwt": reply.sign(claims, typ=ITEM_TYPE)})
+    return reply.answer(
+        {"items": entries, "unavailable": sorted(set(unavailable))},
         typ=RESULT_TYPE,
-    )
-    delivered = tuple(dict.fromkeys(str(e["item"]) for e in entries))
-    consents.record_use(
-        session=session,
-        consent_id=consent.id,
-        api="myinfo",
-        items=list(delivered),
+        api=MYINFO_API,
+        delivered=tuple(dict.fromkeys(str(e["item"]) for e in entries)),
         succeeded=not unavailable,
     )
-    body, media_type = _encrypt_if_asked(enc_key, signed)
-    return SignedAnswer(body=body, media_type=media_type, items=delivered)
 
 
 def shared_notices(
@@ -218,26 +278,10 @@ def shared_notices(
     """お知らせ情報取得API: the resident's notices, when they agreed to share them."""
     consent, scopes = _consented(session, context)
     if NOTICES_SCOPE not in scopes:
-        consents.record_use(
-            session=session, consent_id=consent.id, api="notices", items=[], succeeded=False
-        )
-        raise InsufficientScopeError
-    client = get_client(session=session, client_id=context.client_id)
-    enc_key = encryption_key(
-        session=session, settings=settings, cache=cache, client_id=client.client_id
-    )
+        raise _refused(session, consent, NOTICES_API)
+    reply = _reply(session, settings, cache, context, consent)
     page = notices.inbox(session=session, resident_id=context.resident_id, page_size=MAX_NOTICES)
     senders = {code: _agency_name(session, code) for code in {i.sender for i in page.items}}
-    issued = int(utcnow().timestamp())
-    common = {
-        "iss": discovery.issuer(settings),
-        "aud": context.client_id,
-        "sub": subject(
-            settings=settings, client_id=context.client_id, resident_id=context.resident_id
-        ),
-        "iat": issued,
-        "consent_id": consent.id,
-    }
     listed: list[dict[str, Any]] = []
     for item in page.items:
         notice = {
@@ -249,29 +293,14 @@ def shared_notices(
             "published_at": item.published_at.isoformat(),
         }
         # Each notice verifies on its own, as each item of 自己情報取得API does.
-        signed_notice = discovery.sign_jwt(
-            session=session,
-            settings=settings,
-            claims={**common, **notice},
-            typ=NOTICE_ITEM_TYPE,
-        )
-        listed.append({**notice, "jwt": signed_notice})
-    signed = discovery.sign_jwt(
-        session=session,
-        settings=settings,
-        claims={
-            **common,
-            "exp": issued + RESULT_LIFETIME_SECONDS,
-            "jti": secrets.token_urlsafe(16),
-            "notices": listed,
-        },
+        listed.append({**notice, "jwt": reply.sign(notice, typ=NOTICE_ITEM_TYPE)})
+    return reply.answer(
+        {"notices": listed},
         typ=NOTICES_TYPE,
+        api=NOTICES_API,
+        delivered=(NOTICES_SCOPE,),
+        succeeded=True,
     )
-    consents.record_use(
-        session=session, consent_id=consent.id, api="notices", items=["notices"], succeeded=True
-    )
-    body, media_type = _encrypt_if_asked(enc_key, signed)
-    return SignedAnswer(body=body, media_type=media_type, items=("notices",))
 
 
 def consent_receipt(*, session: Session, context: TokenContext) -> SignedAnswer:
