@@ -1,4 +1,4 @@
-"""The resource APIs for organisations: 自己情報取得API and お知らせ情報取得API (docs/api/).
+"""The resource APIs for organisations: 自己情報取得API (also as FHIR) and お知らせ情報取得API.
 
 Each needs a DPoP-bound access token (``Authorization: DPoP <token>`` and a ``DPoP`` proof
 for this method and URL, RFC 9449 §7) and answers with a JWT signed by the platform, or a
@@ -26,6 +26,7 @@ from myna.platform.web import get_container, transaction
 
 PREFIX = "/api/partners/v1"
 MYINFO_PATH = f"{PREFIX}/myinfo"
+HEALTH_FHIR_PATH = f"{MYINFO_PATH}/health.fhir"
 NOTICES_PATH = f"{PREFIX}/notices"
 CONSENT_RECEIPT_PATH = f"{PREFIX}/consent-receipt"
 router = APIRouter(tags=["resource APIs"])
@@ -111,6 +112,24 @@ def _serve(request: Request, path: str, answer: Answer) -> Response:
 )
 def my_information(request: Request) -> Response:
     return _serve(request, MYINFO_PATH, _through_the_hub(request, resources.self_information))
+
+
+@router.get(
+    HEALTH_FHIR_PATH,
+    responses=_SIGNED,  # type: ignore[arg-type]
+    summary="自己情報取得API (FHIR): the consented health items as one FHIR R4 Bundle, signed",
+    description=(
+        "A `fhir-bundle+jwt` (iss, aud, sub, iat, exp, jti, consent_id, bundle, unavailable): "
+        "`bundle` is a FHIR R4 `collection` Bundle after the JP Core profiles holding only "
+        "the consented items of `myinfo.health` that insurers hold (health-insurance, "
+        "medication, clinical-record, specific-checkup, medical-expense), or null when the "
+        "coverage could not be read. Needs the `myinfo.health` scope and the resident's "
+        "consent to `health-insurance`, on which the Patient and Coverage are built "
+        "(otherwise 403 insufficient_scope)."
+    ),
+)
+def health_bundle(request: Request) -> Response:
+    return _serve(request, HEALTH_FHIR_PATH, _through_the_hub(request, resources.health_bundle))
 
 
 @router.get(

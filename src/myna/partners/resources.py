@@ -1,4 +1,4 @@
-"""The resource APIs' use cases: 自己情報取得API and お知らせ情報取得API.
+"""The resource APIs' use cases: 自己情報取得API (also in FHIR) and お知らせ情報取得API.
 
 Every use goes through the consent it was given under:
 
@@ -19,6 +19,9 @@ encryption key (``use: enc``), the signed answer is encrypted to it as a compact
 for an RSA key, the content A256GCM (RFC 7518 §4.6, §4.3, §5.3). The key is looked up
 before anything is fetched, so an answer is never sent in the clear to an organisation
 whose key could not be read.
+
+The health items the insurers hold also come as one FHIR R4 Bundle (JP Core), built by
+``medical.fhir`` from the consented items only and signed whole (``fhir-bundle+jwt``).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from joserfc import jwe
@@ -33,11 +37,14 @@ from joserfc.jwk import ECKey, RSAKey
 from sqlalchemy.orm import Session
 
 from myna import agencies, network, notices
+from myna.medical import fhir
+from myna.medical.records import COVERAGE_ITEM, HEALTH_ITEMS, HealthRecords
 from myna.partners import consents, discovery
 from myna.partners.authorization import TokenContext, subject
 from myna.partners.domain import (
     BASIC_INFO_ITEM,
     BASIC_INFO_SCOPES,
+    MYINFO_PREFIX,
     NOTICES_SCOPE,
     PartnerError,
 )
@@ -49,14 +56,18 @@ from myna.partners.organizations import (
     encryption_key,
     get_client,
 )
+from myna.platform.clock import JST
 from myna.platform.db import utcnow
 from myna.platform.errors import N_
 from myna.platform.settings import Settings
 
 PARTNER_DISCLOSURE = "partner-disclosure"
 MYINFO_API = "myinfo"
+HEALTH_FHIR_API = "myinfo-health-fhir"
 NOTICES_API = "notices"
+HEALTH_SCOPE = MYINFO_PREFIX + "health"
 RESULT_TYPE = "myinfo+jwt"
+HEALTH_FHIR_TYPE = "fhir-bundle+jwt"
 ITEM_TYPE = "myinfo-item+jwt"
 NOTICES_TYPE = "notices+jwt"
 NOTICE_ITEM_TYPE = "notice-item+jwt"
@@ -73,6 +84,16 @@ class InsufficientScopeError(PartnerError):
         "Ask for the scope in a new authorization request."
     )
     status_code = 403
+
+
+class CoverageNotConsentedError(InsufficientScopeError):
+    """The FHIR answer is built on the coverage, and the consent leaves it out."""
+
+    message = N_(
+        "A FHIR answer is built on the health insurance qualification: its Patient and "
+        "Coverage come from that item. The resident has not consented to it for your "
+        "organisation; ask for it in a new authorization request."
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,6 +239,11 @@ def _encrypt_if_asked(enc_key: dict[str, Any] | None, signed: str) -> tuple[str,
     return body, "application/jose"
 
 
+def _not_answered(outcome: network.ExchangeOutcome) -> list[str]:
+    """The items some provider did not answer (failed, timed out or refused): ask again."""
+    return sorted({r.item for r in outcome.results if not r.outcome.answered})
+
+
 def self_information(
     *,
     session: Session,
@@ -268,6 +294,63 @@ def self_information(
         typ=RESULT_TYPE,
         api=MYINFO_API,
         delivered=tuple(dict.fromkeys(str(e["item"]) for e in entries)),
+        succeeded=not unavailable,
+    )
+
+
+def health_bundle(
+    *,
+    session: Session,
+    settings: Settings,
+    hub: network.Hub,
+    cache: JwksCache,
+    context: TokenContext,
+) -> SignedAnswer:
+    """自己情報取得API in FHIR: the consented insurers' items as one signed FHIR R4 Bundle.
+
+    The Bundle (JP Core) is built on the coverage: its Patient and Coverage come from the
+    ``health-insurance`` item, and every other resource refers to them. Without that item
+    in the consent there is nothing honest to build on, so the use is refused before
+    anything is fetched (:class:`CoverageNotConsentedError`).
+    """
+    consent, scopes = _consented(session, context)
+    chosen = {
+        str(item["item"])
+        for item in consent.items
+        if item["scope"] == HEALTH_SCOPE and item["item"] in HEALTH_ITEMS
+    }
+    if HEALTH_SCOPE not in scopes or not chosen:
+        raise _refused(session, consent, HEALTH_FHIR_API)
+    if COVERAGE_ITEM not in chosen:
+        raise _refused(session, consent, HEALTH_FHIR_API, CoverageNotConsentedError())
+    reply = _reply(session, settings, cache, context, consent)
+    outcome = reply.disclose(hub, context, chosen)
+    unavailable = _not_answered(outcome)
+    payloads: dict[str, list[dict[str, Any]]] = {}
+    for result in outcome.results:
+        for record in result.records:
+            payloads.setdefault(result.item, []).append(record.payload)
+    held = HealthRecords.from_payloads(payloads, unavailable)
+    document = None
+    delivered: tuple[str, ...] = ()
+    if held.coverage is not None:
+        # The limit category (限度額適用区分) is part of the coverage item consented to.
+        document = fhir.health_bundle(
+            coverage_record=held.coverage,
+            seed=secrets.token_urlsafe(12),
+            timestamp=datetime.fromtimestamp(reply.issued, JST),
+            include_limit=True,
+            medications=held.medications,
+            clinical=held.clinical,
+            checkups=held.checkups,
+            expenses=held.expenses,
+        )
+        delivered = tuple(item for item in HEALTH_ITEMS if payloads.get(item))
+    return reply.answer(
+        {"bundle": document, "unavailable": unavailable},
+        typ=HEALTH_FHIR_TYPE,
+        api=HEALTH_FHIR_API,
+        delivered=delivered,
         succeeded=not unavailable,
     )
 
