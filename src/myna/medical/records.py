@@ -16,9 +16,10 @@ Each ``from_payload`` reads one record's payload and raises ``ValueError`` (or
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 COVERAGE_ITEM = "health-insurance"
 MEDICATION_ITEM = "medication"
@@ -28,6 +29,8 @@ EXPENSE_ITEM = "medical-expense"
 
 INSURED = "被保険者"
 DEPENDANT = "被扶養者"
+
+Parsed = TypeVar("Parsed")
 
 
 def _date(value: Any) -> date:
@@ -235,3 +238,54 @@ class ExpenseRecord:
             total_cost=_int(payload["total_cost"]),
             paid=_int(payload["paid"]),
         )
+
+
+HEALTH_ITEMS = (COVERAGE_ITEM, MEDICATION_ITEM, CLINICAL_ITEM, CHECKUP_ITEM, EXPENSE_ITEM)
+
+
+@dataclass(frozen=True, slots=True)
+class HealthRecords:
+    """What the insurers answered about one person, read item by item, the newest first."""
+
+    coverage: CoverageRecord | None
+    medications: tuple[MedicationRecord, ...]
+    clinical: tuple[ClinicalRecord, ...]
+    checkups: tuple[CheckupRecord, ...]
+    expenses: tuple[ExpenseRecord, ...]
+    unavailable: tuple[str, ...] = ()
+
+    @classmethod
+    def from_payloads(
+        cls, payloads: Mapping[str, Sequence[dict[str, Any]]], unavailable: Iterable[str] = ()
+    ) -> HealthRecords:
+        """Read every item's payloads (an item not asked for reads as none held)."""
+        coverages = payloads.get(COVERAGE_ITEM, ())
+        return cls(
+            coverage=CoverageRecord.from_payload(coverages[0]) if coverages else None,
+            medications=_newest_first(
+                payloads.get(MEDICATION_ITEM, ()),
+                MedicationRecord.from_payload,
+                lambda m: m.dispensed_on,
+            ),
+            clinical=_newest_first(
+                payloads.get(CLINICAL_ITEM, ()), ClinicalRecord.from_payload, lambda c: c.treated_on
+            ),
+            checkups=_newest_first(
+                payloads.get(CHECKUP_ITEM, ()), CheckupRecord.from_payload, lambda c: c.examined_on
+            ),
+            expenses=_newest_first(
+                payloads.get(EXPENSE_ITEM, ()),
+                ExpenseRecord.from_payload,
+                lambda e: (e.month, e.institution_code, e.kind),
+            ),
+            unavailable=tuple(unavailable),
+        )
+
+
+def _newest_first(
+    payloads: Sequence[dict[str, Any]],
+    parse: Callable[[dict[str, Any]], Parsed],
+    when: Callable[[Parsed], Any],
+) -> tuple[Parsed, ...]:
+    """The payloads read as records, the newest first."""
+    return tuple(sorted((parse(p) for p in payloads), key=when, reverse=True))

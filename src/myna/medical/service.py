@@ -14,10 +14,10 @@ and the card's certificate is checked without a signature).
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -48,12 +48,12 @@ from myna.medical.records import (
     CHECKUP_ITEM,
     CLINICAL_ITEM,
     COVERAGE_ITEM,
-    EXPENSE_ITEM,
+    HEALTH_ITEMS,
     MEDICATION_ITEM,
     CheckupRecord,
     ClinicalRecord,
     CoverageRecord,
-    ExpenseRecord,
+    HealthRecords,
     MedicationRecord,
 )
 from myna.network.domain import SenderMismatchError
@@ -62,7 +62,6 @@ from myna.platform.db import utcnow
 from myna.platform.errors import N_, MynaError
 from myna.platform.settings import Settings
 
-Parsed = TypeVar("Parsed")
 OQS = "oqs"
 OQS_NAME = "オンライン資格確認等システム"
 PROCEDURE = "online-eligibility"
@@ -502,15 +501,7 @@ def visit_result(
     day = visit.visit_date or now.astimezone(JST).date()
     since_medication = _years_before(day, MEDICATION_YEARS)
     since_checkup = _years_before(day, CHECKUP_YEARS)
-    medications = _newest_first(
-        payloads.get(MEDICATION_ITEM, []), MedicationRecord.from_payload, lambda m: m.dispensed_on
-    )
-    clinical = _newest_first(
-        payloads.get(CLINICAL_ITEM, []), ClinicalRecord.from_payload, lambda c: c.treated_on
-    )
-    checkups = _newest_first(
-        payloads.get(CHECKUP_ITEM, []), CheckupRecord.from_payload, lambda c: c.examined_on
-    )
+    held = HealthRecords.from_payloads(payloads)
     return Eligibility(
         institution=inst,
         confirmed_on=day,
@@ -518,9 +509,9 @@ def visit_result(
         coverage=coverage,
         consents=consents,
         visit_id=visit.id,
-        medications=tuple(m for m in medications if since_medication <= m.dispensed_on <= day),
-        clinical=tuple(c for c in clinical if since_medication <= c.treated_on <= day),
-        checkups=tuple(c for c in checkups if since_checkup <= c.examined_on <= day),
+        medications=tuple(m for m in held.medications if since_medication <= m.dispensed_on <= day),
+        clinical=tuple(c for c in held.clinical if since_medication <= c.treated_on <= day),
+        checkups=tuple(c for c in held.checkups if since_checkup <= c.examined_on <= day),
     )
 
 
@@ -563,21 +554,6 @@ def confirm_by_number(
 # -- the resident's own health data (自己情報) -----------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class HealthRecords:
-    """What the insurers hold about the resident, asked through the hub as 自己情報開示."""
-
-    coverage: CoverageRecord | None
-    medications: tuple[MedicationRecord, ...]
-    clinical: tuple[ClinicalRecord, ...]
-    checkups: tuple[CheckupRecord, ...]
-    expenses: tuple[ExpenseRecord, ...]
-    unavailable: tuple[str, ...]
-
-
-HEALTH_ITEMS = (COVERAGE_ITEM, MEDICATION_ITEM, CLINICAL_ITEM, CHECKUP_ITEM, EXPENSE_ITEM)
-
-
 def own_health_records(*, session: Session, hub: network.Hub, resident_id: int) -> HealthRecords:
     """The logged-in resident's coverage, medicines, treatments, checkups and expenses."""
     outcome = network.request_self_information(
@@ -587,32 +563,6 @@ def own_health_records(*, session: Session, hub: network.Hub, resident_id: int) 
         items=HEALTH_ITEMS,
         purpose="健康・医療情報のダウンロード（FHIR）",
     )
-    payloads = _payloads(outcome, HEALTH_ITEMS)
-    coverages = payloads[COVERAGE_ITEM]
-    return HealthRecords(
-        coverage=CoverageRecord.from_payload(coverages[0]) if coverages else None,
-        medications=_newest_first(
-            payloads[MEDICATION_ITEM], MedicationRecord.from_payload, lambda m: m.dispensed_on
-        ),
-        clinical=_newest_first(
-            payloads[CLINICAL_ITEM], ClinicalRecord.from_payload, lambda c: c.treated_on
-        ),
-        checkups=_newest_first(
-            payloads[CHECKUP_ITEM], CheckupRecord.from_payload, lambda c: c.examined_on
-        ),
-        expenses=_newest_first(
-            payloads[EXPENSE_ITEM],
-            ExpenseRecord.from_payload,
-            lambda e: (e.month, e.institution_code, e.kind),
-        ),
-        unavailable=tuple(outcome.unavailable_items()),
+    return HealthRecords.from_payloads(
+        _payloads(outcome, HEALTH_ITEMS), unavailable=outcome.unavailable_items()
     )
-
-
-def _newest_first(
-    payloads: Sequence[dict[str, Any]],
-    parse: Callable[[dict[str, Any]], Parsed],
-    when: Callable[[Parsed], Any],
-) -> tuple[Parsed, ...]:
-    """The payloads read as records, the newest first."""
-    return tuple(sorted((parse(p) for p in payloads), key=when, reverse=True))

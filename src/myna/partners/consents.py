@@ -204,6 +204,7 @@ _PORTAL_SOURCE = ("マイナポータル", "Mynaportal")
 # The resource APIs a use is recorded under (``record_use``'s ``api``).
 _API_NAMES = {
     "myinfo": ("自己情報取得API", "My information API"),
+    "myinfo-health-fhir": ("自己情報取得API（FHIR）", "My information API (FHIR)"),
     "notices": ("お知らせ情報取得API", "Notices API"),
 }
 _OTHER_ITEM_NAMES = {

@@ -1,7 +1,7 @@
-"""The resource APIs for organisations: 自己情報取得API and お知らせ情報取得API (docs/api/).
+"""The resource APIs for organisations: 自己情報取得API (also as FHIR) and お知らせ情報取得API.
 
-Both need a DPoP-bound access token (``Authorization: DPoP <token>`` and a ``DPoP`` proof
-for this method and URL, RFC 9449 §7) and answer with a JWT signed by the platform, or a
+Each needs a DPoP-bound access token (``Authorization: DPoP <token>`` and a ``DPoP`` proof
+for this method and URL, RFC 9449 §7) and answers with a JWT signed by the platform, or a
 JWE around it for organisations that registered an encryption key. With the same token,
 the organisation fetches the consent receipt (同意レシート) it is bound by.
 """
@@ -9,20 +9,24 @@ the organisation fetches the consent receipt (同意レシート) it is bound by
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Protocol
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
+from myna.network import Hub
 from myna.partners import authorization, discovery, resources
 from myna.partners.authorization import TokenContext
 from myna.partners.domain import PartnerError
+from myna.partners.organizations import JwksCache
 from myna.platform.oauth.errors import OAuthError
 from myna.platform.settings import Settings
 from myna.platform.web import get_container, transaction
 
 PREFIX = "/api/partners/v1"
 MYINFO_PATH = f"{PREFIX}/myinfo"
+HEALTH_FHIR_PATH = f"{MYINFO_PATH}/health.fhir"
 NOTICES_PATH = f"{PREFIX}/notices"
 CONSENT_RECEIPT_PATH = f"{PREFIX}/consent-receipt"
 router = APIRouter(tags=["resource APIs"])
@@ -42,6 +46,36 @@ _SIGNED = {
 }
 
 Answer = Callable[[Session, Settings, TokenContext], resources.SignedAnswer]
+
+
+class HubUseCase(Protocol):
+    """A use case that fetches the resident's items through the hub."""
+
+    def __call__(
+        self,
+        *,
+        session: Session,
+        settings: Settings,
+        hub: Hub,
+        cache: JwksCache,
+        context: TokenContext,
+    ) -> resources.SignedAnswer: ...
+
+
+def _through_the_hub(request: Request, use_case: HubUseCase) -> Answer:
+    """``use_case`` as an :data:`Answer`, with the container's hub and key cache."""
+
+    def answer(db: Session, settings: Settings, context: TokenContext) -> resources.SignedAnswer:
+        container = get_container(request)
+        return use_case(
+            session=db,
+            settings=settings,
+            hub=container.hub_for(db),
+            cache=container.jwks_cache,
+            context=context,
+        )
+
+    return answer
 
 
 def _serve(request: Request, path: str, answer: Answer) -> Response:
@@ -77,16 +111,25 @@ def _serve(request: Request, path: str, answer: Answer) -> Response:
     ),
 )
 def my_information(request: Request) -> Response:
-    def answer(db: Session, settings: Settings, context: TokenContext) -> resources.SignedAnswer:
-        return resources.self_information(
-            session=db,
-            settings=settings,
-            hub=get_container(request).hub_for(db),
-            cache=get_container(request).jwks_cache,
-            context=context,
-        )
+    return _serve(request, MYINFO_PATH, _through_the_hub(request, resources.self_information))
 
-    return _serve(request, MYINFO_PATH, answer)
+
+@router.get(
+    HEALTH_FHIR_PATH,
+    responses=_SIGNED,  # type: ignore[arg-type]
+    summary="自己情報取得API (FHIR): the consented health items as one FHIR R4 Bundle, signed",
+    description=(
+        "A `fhir-bundle+jwt` (iss, aud, sub, iat, exp, jti, consent_id, bundle, unavailable): "
+        "`bundle` is a FHIR R4 `collection` Bundle after the JP Core profiles holding only "
+        "the consented items of `myinfo.health` that insurers hold (health-insurance, "
+        "medication, clinical-record, specific-checkup, medical-expense), or null when the "
+        "coverage could not be read. Needs the `myinfo.health` scope and the resident's "
+        "consent to `health-insurance`, on which the Patient and Coverage are built "
+        "(otherwise 403 insufficient_scope)."
+    ),
+)
+def health_bundle(request: Request) -> Response:
+    return _serve(request, HEALTH_FHIR_PATH, _through_the_hub(request, resources.health_bundle))
 
 
 @router.get(
