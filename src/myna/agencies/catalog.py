@@ -71,8 +71,10 @@ class Catalog:
         return found
 
     def items_in(self, category: str) -> list[ItemSchema]:
-        """The items of ``category``, in file order."""
-        return [item for item in self.items.values() if item.category == category]
+        """The items of ``category`` a person is shown, in file order (not internal ones)."""
+        return [
+            item for item in self.items.values() if item.category == category and not item.internal
+        ]
 
     def kind_of(self, code: str) -> AgencyKind | None:
         """The kind of the agency ``code`` (static or generated), None if unknown."""
@@ -324,7 +326,16 @@ def _parse_items(
             code=code, name_ja=entry.text("name_ja"), name_en=entry.text("name_en"), order=index
         )
     items: dict[str, ItemSchema] = {}
-    allowed = ("code", "name_ja", "name_en", "category", "provider", "multiple", "fields")
+    allowed = (
+        "code",
+        "name_ja",
+        "name_en",
+        "category",
+        "provider",
+        "multiple",
+        "internal",
+        "fields",
+    )
     for _, entry in _each(ITEMS_FILE, document, "item", allowed):
         code = entry.text("code")
         entry.entry = f'[[item]] "{code}"'
@@ -348,6 +359,7 @@ def _parse_items(
             provider=provider,
             fields=fields,
             multiple=entry.boolean("multiple"),
+            internal=entry.boolean("internal"),
         )
     return categories, items
 

@@ -245,6 +245,9 @@ class ItemSchema:
     provider: ProviderSpec
     fields: tuple[FieldSpec, ...]
     multiple: bool = False  # several records per person (e.g. one per vaccination)
+    # Kept by its holder for its own work (e.g. the eligibility service's index): not a
+    # record of わたしの情報, and a rule for every item ("*") does not cover it.
+    internal: bool = False
 
     def field(self, name: str) -> FieldSpec | None:
         """The field called ``name``, if any."""
@@ -443,8 +446,9 @@ class AuthorizationTable:
         mine = [r for r in self.rules if r.procedure == procedure and r.requester.matches(agency)]
         if not mine:
             return Decision(False, REASON_NOT_REQUESTER, params)
+        internal = self._items[item].internal
         for rule in mine:
-            if rule.item in (item, EVERY_ITEM):
+            if rule.item == item or (rule.item == EVERY_ITEM and not internal):
                 return Decision(True, REASON_ALLOWED, params, rule)
         return Decision(False, REASON_ITEM_NOT_LISTED, params)
 

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypeVar
 
+from myna.platform.errors import N_, MynaError
+
 COVERAGE_ITEM = "health-insurance"
 MEDICATION_ITEM = "medication"
 CHECKUP_ITEM = "specific-checkup"
@@ -61,6 +63,23 @@ def _number(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise TypeError(value)
     return float(value)
+
+
+class MalformedRecordError(MynaError, code="malformed_health_record", status_code=502):
+    """An insurer's record that does not read as its item's schema says."""
+
+    message = N_(
+        "The insurer's answer could not be read. Please try again later; if it persists, "
+        "tell the insurer."
+    )
+
+
+def read_coverage(payload: dict[str, Any]) -> CoverageRecord:
+    """A coverage record, or MalformedRecordError."""
+    try:
+        return CoverageRecord.from_payload(payload)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise MalformedRecordError from exc
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,7 +277,20 @@ class HealthRecords:
     def from_payloads(
         cls, payloads: Mapping[str, Sequence[dict[str, Any]]], unavailable: Iterable[str] = ()
     ) -> HealthRecords:
-        """Read every item's payloads (an item not asked for reads as none held)."""
+        """Read every item's payloads (an item not asked for reads as none held).
+
+        A record that does not read (a field missing or of the wrong type) raises
+        MalformedRecordError: the holder sent something its schema does not allow.
+        """
+        try:
+            return cls._read(payloads, unavailable)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise MalformedRecordError from exc
+
+    @classmethod
+    def _read(
+        cls, payloads: Mapping[str, Sequence[dict[str, Any]]], unavailable: Iterable[str]
+    ) -> HealthRecords:
         coverages = payloads.get(COVERAGE_ITEM, ())
         return cls(
             coverage=CoverageRecord.from_payload(coverages[0]) if coverages else None,

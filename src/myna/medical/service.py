@@ -55,6 +55,7 @@ from myna.medical.records import (
     CoverageRecord,
     HealthRecords,
     MedicationRecord,
+    read_coverage,
 )
 from myna.network.domain import SenderMismatchError
 from myna.platform.clock import JST
@@ -201,7 +202,7 @@ def _coverage(
         raise InsurerUnavailableError
     payloads = _payloads(outcome, items)
     coverages = payloads.get(COVERAGE_ITEM, [])
-    coverage = CoverageRecord.from_payload(coverages[0]) if coverages else None
+    coverage = read_coverage(coverages[0]) if coverages else None
     return coverage, payloads
 
 

@@ -49,10 +49,22 @@ def test_the_table_has_at_least_twelve_agency_to_agency_rows() -> None:
 
 def test_the_portal_may_ask_every_item_for_the_resident_only() -> None:
     catalog = load_catalog()
-    for item in catalog.items:
-        decision = catalog.authorization.check("portal", "self-disclosure", item)
+    for code, item in catalog.items.items():
+        decision = catalog.authorization.check("portal", "self-disclosure", code)
+        if item.internal:
+            continue
         assert decision.allowed
         assert decision.self_only
+
+
+def test_an_internal_item_is_never_covered_by_every_item() -> None:
+    catalog = load_catalog()
+    assert catalog.items["insured-index"].internal
+    for procedure in ("self-disclosure", "partner-disclosure", "e-application-prefill"):
+        decision = catalog.authorization.check("portal", procedure, "insured-index")
+        assert not decision.allowed
+    assert "insured-index" not in {i.code for i in catalog.items_in("health")}
+    assert not catalog.authorization.allows("oqs", "online-eligibility", "insured-index")
 
 
 def test_providers_are_resolved_for_generated_agency_codes() -> None:
