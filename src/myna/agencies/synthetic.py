@@ -75,6 +75,9 @@ SOURCES = {
 
 KYOKAI = "kyokai"
 KUMIAI = ("kenpo-minato-denki", "kenpo-sakura-shoji")
+# 地方職員共済組合: local public servants' mutual aid association (法別番号 32), one
+# branch (支部) per prefecture like 協会けんぽ; its members have no 雇用保険.
+KYOSAI = "kyosai-chiho"
 _INSURER_NAMES = {
     "kenpo-minato-denki": "みなと電機健康保険組合",
     "kenpo-sakura-shoji": "さくら商事健康保険組合",
@@ -368,8 +371,12 @@ class _Household:
                 median *= 0.78
             profile.salary = max(600_000, _lognormal_yen(rng, median, 0.42))
             profile.employer_insurer = _weighted(
-                rng, [(KYOKAI, 0.58), (KUMIAI[0], 0.25), (KUMIAI[1], 0.17)]
+                rng, [(KYOKAI, 0.54), (KUMIAI[0], 0.24), (KUMIAI[1], 0.15), (KYOSAI, 0.07)]
             )
+            if work is Work.UNEMPLOYED and profile.employer_insurer == KYOSAI:
+                # A public servant who leaves gets 退職手当, not 雇用保険's benefits: the
+                # recently unemployed of the generator left private employers.
+                profile.employer_insurer = KYOKAI
             start = max(_add_years(member.birth_date, 18), _add_years(self.as_of, -25))
             profile.employed_since = _day_between(rng, start, self.as_of - timedelta(days=60))
         elif work is Work.SELF_EMPLOYED:
@@ -742,6 +749,9 @@ class _Writer:
         if insurer == KYOKAI:
             name = f"全国健康保険協会 {prefecture}支部" if prefecture else "全国健康保険協会"
             body = f"01{pref_code}001"
+        elif insurer == KYOSAI:
+            name = f"地方職員共済組合 {prefecture}支部" if prefecture else "地方職員共済組合"
+            body = f"32{pref_code}001"
         elif insurer in _INSURER_NAMES:
             name, body = _INSURER_NAMES[insurer], _KUMIAI_NUMBERS[insurer]
         elif insurer.startswith("koki-"):
@@ -1172,6 +1182,8 @@ class _Writer:
         profile, rng = self.profile, self.rng
         if profile.employed_since is None or profile.work not in (Work.EMPLOYEE, Work.UNEMPLOYED):
             return
+        if profile.employer_insurer == KYOSAI:
+            return  # 雇用保険法 第6条: public servants are not insured
         if profile.part_time and rng.random() < 0.3:
             return  # under 20 hours a week: not insured
         employer = _EMPLOYERS.get(profile.employer_insurer or "") or (

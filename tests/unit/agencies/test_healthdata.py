@@ -236,3 +236,21 @@ def test_institution_codes_and_the_counter_share() -> None:
     assert counter_share(1_870, 10) == 190
     assert koki_valid_until(date(2026, 10, 1)) == date(2027, 7, 31)
     assert koki_valid_until(date(2026, 7, 31)) == date(2026, 7, 31)
+
+
+def test_public_servants_are_insured_by_the_mutual_aid_association_without_employment_insurance(
+    people: list[ResidentFacts], records: dict[int, list[GeneratedRecord]]
+) -> None:
+    members = 0
+    for facts in people:
+        held = records[facts.resident_id]
+        for agency, payload in _of(held, "health-insurance"):
+            if agency != "kyosai-chiho":
+                continue
+            members += 1
+            insurer = InsurerNumber.parse(payload["insurer_number"])
+            assert insurer.law is not None and insurer.law.value == "32"
+            assert payload["insurer_name"].startswith("地方職員共済組合")
+            if payload["insured_type"] == "被保険者":
+                assert _of(held, "employment-insurance-qualification") == []
+    assert members > 0
