@@ -42,8 +42,8 @@ def _upper_bound(metadata: list[Any]) -> int | None:
 def _integer_parameters(container: Container) -> dict[tuple[str, str], int | None]:
     """(route, parameter) → its upper bound, for every integer parameter of every route.
 
-    The apps: the portal, the card reader and the clinic counter. Query models (``Annotated[Model, Query()]``)
-    are flattened into their fields, as FastAPI reads them.
+    The apps: the portal, the card reader and the clinic counter. Query models
+    (``Annotated[Model, Query()]``) are flattened into their fields, as FastAPI reads them.
     """
     with httpx.Client() as http:
         apps = [
