@@ -53,6 +53,9 @@ def test_a_resident_registers_the_card_as_insurance_card_through_the_hub(
         session=session, subject=str(taro_card.resident_id), page_size=100
     )
     assert any(e.requester == medical.OQS and "利用登録" in (e.purpose or "") for e in logged.items)
+    history = taro.get("/exchanges")
+    assert history.status_code == 200
+    assert "マイナ保険証の利用登録" in history.text
     again = taro.post("/my-info/health-insurance", data={"csrf_token": _csrf(page.text)})
     assert again.status_code == 409
     assert "登録済み" in again.text
