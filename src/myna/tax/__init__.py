@@ -1,0 +1,52 @@
+"""確定申告: the income tax return, computed from the year's rules (rules as data).
+
+The pure part comes first: :func:`compute` turns the figures of the documents gathered
+(:class:`TaxReturnInput`) into a :class:`TaxComputation` with every figure of the return
+by name, under the year's :class:`TaxRules` read by :func:`load_rules` from
+``data/<year>.toml``.
+"""
+
+from myna.tax.domain import (
+    Disability,
+    EarthquakePremiums,
+    InputProblem,
+    LifeInsurancePremiums,
+    MedicalChoice,
+    MedicalExpenses,
+    PensionSlip,
+    Relative,
+    RelativeKind,
+    SalarySlip,
+    TaxComputation,
+    TaxInputError,
+    TaxReturnInput,
+    TaxRules,
+    TaxRulesFileError,
+    UnknownTaxYearError,
+    better_medical_choice,
+    compute,
+)
+from myna.tax.rules import available_years, load_rules
+
+__all__ = [
+    "Disability",
+    "EarthquakePremiums",
+    "InputProblem",
+    "LifeInsurancePremiums",
+    "MedicalChoice",
+    "MedicalExpenses",
+    "PensionSlip",
+    "Relative",
+    "RelativeKind",
+    "SalarySlip",
+    "TaxComputation",
+    "TaxInputError",
+    "TaxReturnInput",
+    "TaxRules",
+    "TaxRulesFileError",
+    "UnknownTaxYearError",
+    "available_years",
+    "better_medical_choice",
+    "compute",
+    "load_rules",
+]
