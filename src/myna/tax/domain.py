@@ -800,6 +800,12 @@ def own_disability_amount(rules: TaxRules, disability: Disability) -> int:
 # --- the computation -------------------------------------------------------------------
 
 
+def income_tax_on(rules: TaxRules, taxable_income: int) -> int:
+    """The tax on the 課税総所得金額 (所得税法第89条第1項), by the 速算表 of the rules file."""
+    band = band_for(rules.income_tax, taxable_income)
+    return max(0, taxable_income * band.rate_percent // 100 - band.less)
+
+
 @dataclass(frozen=True, slots=True)
 class IncomeFigures:
     """The income part of the return (所得金額等)."""
@@ -1022,8 +1028,7 @@ def compute(rules: TaxRules, inputs: TaxReturnInput) -> TaxComputation:
 
     taxable = max(0, total_income - total_deductions)
     taxable -= taxable % rules.taxable_income_unit
-    band = band_for(rules.income_tax, taxable)
-    income_tax = max(0, taxable * band.rate_percent // 100 - band.less)
+    income_tax = income_tax_on(rules, taxable)
     reconstruction = income_tax * rules.reconstruction_per_mille // 1000
     total_tax = income_tax + reconstruction
     withheld = sum(slip.withheld for slip in inputs.salaries) + sum(
