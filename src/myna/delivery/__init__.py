@@ -2,7 +2,7 @@
 
 This package holds the document layer: the e-Tax-shaped certificates and withholding
 slips (控除証明書, 源泉徴収票) as typed dataclasses and Myna's own XSDs, their safe
-parsing and plain-Japanese explanation.
+parsing and plain-Japanese explanation, and enveloped XMLDSig signing and verification.
 Other contexts import only from here.
 """
 
@@ -36,6 +36,7 @@ from myna.delivery.errors import (
     UnsignedDocumentError,
     UntrustedSignerError,
 )
+from myna.delivery.signature import VerifiedDocument, sign, verify
 
 __all__ = [
     "MAX_DOCUMENT_BYTES",
@@ -62,6 +63,9 @@ __all__ = [
     "UnsafeDocumentError",
     "UnsignedDocumentError",
     "UntrustedSignerError",
+    "VerifiedDocument",
     "explain",
     "parse",
+    "sign",
+    "verify",
 ]
