@@ -1,0 +1,71 @@
+"""民間送達 (private delivery): signed tax documents from senders to a resident's box.
+
+This package holds the document layer: the e-Tax-shaped certificates and withholding
+slips (控除証明書, 源泉徴収票) as typed dataclasses and Myna's own XSDs, their safe
+parsing and plain-Japanese explanation, and enveloped XMLDSig signing and verification.
+Other contexts import only from here.
+"""
+
+from myna.delivery.documents import (
+    MAX_DOCUMENT_BYTES,
+    ContributionKind,
+    Dependents,
+    Document,
+    DocumentKind,
+    Donation,
+    DonationReceipt,
+    EarthquakeInsuranceCertificate,
+    InsuredObject,
+    LifeInsuranceCategory,
+    LifeInsuranceCertificate,
+    LifeInsurancePremiums,
+    LifeInsuranceSystem,
+    NationalPensionCertificate,
+    PublicPensionWithholdingSlip,
+    SalaryWithholdingSlip,
+    explain,
+    parse,
+)
+from myna.delivery.errors import (
+    DeliveryError,
+    DocumentTooLargeError,
+    SchemaInvalidError,
+    TamperedDocumentError,
+    UnknownDocumentKindError,
+    UnsafeDocumentError,
+    UnsignedDocumentError,
+    UntrustedSignerError,
+)
+from myna.delivery.signature import VerifiedDocument, sign, verify
+
+__all__ = [
+    "MAX_DOCUMENT_BYTES",
+    "ContributionKind",
+    "DeliveryError",
+    "Dependents",
+    "Document",
+    "DocumentKind",
+    "DocumentTooLargeError",
+    "Donation",
+    "DonationReceipt",
+    "EarthquakeInsuranceCertificate",
+    "InsuredObject",
+    "LifeInsuranceCategory",
+    "LifeInsuranceCertificate",
+    "LifeInsurancePremiums",
+    "LifeInsuranceSystem",
+    "NationalPensionCertificate",
+    "PublicPensionWithholdingSlip",
+    "SalaryWithholdingSlip",
+    "SchemaInvalidError",
+    "TamperedDocumentError",
+    "UnknownDocumentKindError",
+    "UnsafeDocumentError",
+    "UnsignedDocumentError",
+    "UntrustedSignerError",
+    "VerifiedDocument",
+    "explain",
+    "parse",
+    "sign",
+    "verify",
+]
