@@ -26,6 +26,8 @@ from myna.catalog.api import router as services_api_router
 from myna.catalog.views import router as services_router
 from myna.corrections.views import CORRECTIONS_PATH
 from myna.corrections.views import router as correction_router
+from myna.delivery.api import router as delivery_api_router
+from myna.delivery.views import router as delivery_router
 from myna.jpki.api import router as jpki_router
 from myna.medical.api import router as medical_api_router
 from myna.medical.views import router as medical_router
@@ -128,6 +130,7 @@ def create_app(container: Container) -> FastAPI:
         move_router,
         correction_router,
         medical_router,
+        delivery_router,
         consent_router,
         organization_router,
         partner_review_router,
@@ -135,6 +138,7 @@ def create_app(container: Container) -> FastAPI:
         services_api_router,
         filings_api_router,
         medical_api_router,
+        delivery_api_router,
         submission_api_router,
         oauth_router,
         partner_resource_router,

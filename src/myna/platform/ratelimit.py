@@ -30,6 +30,7 @@ class Limit(StrEnum):
     PARTNER_TOKEN = "partner-oauth"  # noqa: S105 - a name; PAR and token requests, per organisation
     PARTNER_REGISTRATION = "partner-registration"  # organisation registrations, per address
     FILING_TOKEN = "filing-token"  # noqa: S105 - a name; the municipality filing API's tokens, per address
+    DELIVERY = "delivery"  # the 民間送達 sender API, per address
 
 
 def limits_from(settings: Settings) -> dict[Limit, str]:
@@ -41,6 +42,7 @@ def limits_from(settings: Settings) -> dict[Limit, str]:
         Limit.PARTNER_TOKEN: settings.partner_rate_limit,
         Limit.PARTNER_REGISTRATION: settings.partner_registration_rate_limit,
         Limit.FILING_TOKEN: settings.filing_token_rate_limit,
+        Limit.DELIVERY: settings.delivery_rate_limit,
     }
 
 

@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     consent_rate_limit: str = "10/minute"
     partner_registration_rate_limit: str = "10/hour"
     filing_token_rate_limit: str = "60/minute"  # noqa: S105 - a rate, not a secret
+    # 民間送達 sender API requests per client address (a sender delivers in bulk).
+    delivery_rate_limit: str = "6000/minute"
     rate_limit_storage_url: str = "memory://"
     # Reverse proxies (IP addresses or CIDR ranges) whose X-Forwarded-For and
     # X-Forwarded-Proto the portal believes. Empty: the peer address is the client's,
