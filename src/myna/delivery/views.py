@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from myna.delivery import service
 from myna.delivery.domain import SENDER_KIND_LABELS
+from myna.delivery.errors import UnknownSenderError
 from myna.platform.errors import MynaError
 from myna.platform.forms import Posted
 from myna.platform.sessions import CurrentResident, check_csrf
@@ -72,7 +73,7 @@ def change_link(request: Request, current: CurrentResident, posted: Posted) -> R
             elif action == "unlink":
                 service.unlink(session=db, resident_id=current.resident_id, sender_code=code)
             else:
-                raise service.UnknownSenderError
+                raise UnknownSenderError
     except MynaError as error:
         return _senders(
             request, current, done="", problem=error.localized(), status=error.status_code
