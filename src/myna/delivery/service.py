@@ -477,7 +477,7 @@ def box(*, session: Session, resident_id: int, log_limit: int = 50) -> Box:
         .order_by(Delivery.received_at.desc(), Delivery.id)
     ).all()
     items = [_item(row, name) for row, name in rows]
-    names = dict(session.execute(select(Sender.code, Sender.name)).tuples().all())
+    names = {row.code: row.name for row in session.execute(select(Sender.code, Sender.name))}
     log = [
         LogEntry(
             entry.at,
