@@ -20,6 +20,10 @@ from myna.app import create_app
 from myna.bootstrap import Container, build_container
 from myna.counter.app import create_counter_app
 from myna.counter.identity import load_identities, write_identity
+from myna.delivery import demo as delivery_demo
+from myna.delivery import service as delivery
+from myna.delivery.identity import SenderIdentity, load_identity
+from myna.delivery.identity import write_identity as write_sender
 from myna.medical import service as medical
 from myna.office import service as office
 from myna.platform.db import unit_of_work
@@ -118,6 +122,7 @@ def prepare_demo(container: Container, console: Console) -> list[DemoCard]:
     ensure_demo_staff(container)
     ensure_demo_institutions(container)
     ensure_demo_enrolments(container)
+    ensure_demo_deliveries(container)
     manifest_path = container.settings.data_dir / "demo-cards.json"
     manifest: dict[str, str] = (
         json.loads(manifest_path.read_text(encoding="utf-8")) if manifest_path.exists() else {}
@@ -200,6 +205,53 @@ def ensure_demo_enrolments(container: Container) -> None:
                 )
         except (medical.AlreadyEnrolledError, medical.NoCoverageError):
             continue
+
+
+def register_sender(
+    session: Session, settings: Settings, code: str, name: str, kind: str, directory: Path
+) -> SenderIdentity:
+    """Register a 民間送達 sender and write its key and certificate under ``directory``."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    found, certificate = delivery.register_sender(
+        session=session,
+        settings=settings,
+        code=code,
+        name=name,
+        kind=kind,
+        public_key=key.public_key(),
+    )
+    identity = SenderIdentity(
+        code=found.code,
+        name=found.name,
+        kind=found.kind.value,
+        organization_code=found.organization_code,
+        private_key=key,
+        certificate=certificate,
+    )
+    write_sender(directory, identity)
+    return identity
+
+
+def ensure_demo_deliveries(container: Container) -> None:
+    """The demo senders, linked to 山田 太郎, with his 令和7年分 documents delivered once."""
+    directory = container.settings.sender_dir
+    senders: list[SenderIdentity] = []
+    for code, name, kind in delivery_demo.DEMO_SENDERS:
+        folder = directory / code
+        if (folder / "sender.json").exists():
+            senders.append(load_identity(folder))
+            continue
+        with unit_of_work(container.session_factory) as session:
+            if delivery.sender(session=session, code=code) is not None:
+                continue  # registered, but its files are gone: it cannot sign any more
+            senders.append(
+                register_sender(session, container.settings, code, name, kind, directory)
+            )
+    with unit_of_work(container.session_factory) as session:
+        taro = registry.ensure_personas(session=session)["taro"]
+        delivery_demo.deliver_demo_documents(
+            session=session, settings=container.settings, resident_id=taro.id, senders=senders
+        )
 
 
 def ensure_demo_staff(container: Container) -> None:

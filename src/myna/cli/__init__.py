@@ -12,6 +12,7 @@ from rich.console import Console
 
 from myna.bench.harness import Result
 from myna.cli.card import app as card_app
+from myna.cli.delivery import app as delivery_app
 from myna.cli.jpki import app as jpki_app
 from myna.cli.medical import app as medical_app
 from myna.cli.network import app as agency_app
@@ -30,6 +31,9 @@ app.add_typer(registry_app, name="registry", help="The resident registry (住民
 app.add_typer(agency_app, name="agency", help="Agency nodes (中間サーバー) in distributed mode.")
 app.add_typer(
     log_app, name="log", help="The exchange log (やりとり履歴): signed heads, proofs, checks."
+)
+app.add_typer(
+    delivery_app, name="delivery", help="民間送達: senders of deduction certificates, their keys."
 )
 app.add_typer(
     medical_app, name="medical", help="オンライン資格確認: clinics, pharmacies, their counter."

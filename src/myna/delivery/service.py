@@ -368,6 +368,11 @@ def _delivered(session: Session, sender_code: str, document_id: str) -> Delivery
     )
 
 
+def is_delivered(*, session: Session, sender_code: str, document_id: str) -> bool:
+    """Whether a sender's document id was delivered already."""
+    return _delivered(session, sender_code, document_id) is not None
+
+
 def _same_or_conflict(earlier: Delivery, digest: str) -> Receipt:
     if not secrets.compare_digest(earlier.sha256, digest):
         raise DocumentConflictError(document_id=earlier.document_id)

@@ -128,6 +128,11 @@ class Settings(BaseSettings):
         return self.data_dir / "institutions"
 
     @property
+    def sender_dir(self) -> Path:
+        """Where the 民間送達 senders' keys and certificates are written (the demo's too)."""
+        return self.data_dir / "senders"
+
+    @property
     def trusted_portals(self) -> list[str]:
         """Portal origins the reader answers for; the configured portal by default."""
         return self.reader_trusted_portals or [self.portal_url.rstrip("/")]
