@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 from sqlalchemy.orm import Session
 
+from examples.sakura_life import sender
 from myna import jpki, registry, runtime
 from myna.bootstrap import Container
 from myna.delivery import service
 from myna.delivery.identity import load_identity
 from myna.platform.settings import Settings
+from tests.integration.delivery.conftest import World
 
 
 def test_the_demo_delivers_taros_documents_once(
@@ -33,3 +38,26 @@ def test_the_demo_delivers_taros_documents_once(
     }
     identity = load_identity(settings.sender_dir / "sakura-life")
     assert identity.organization_code == "ds-sakura-life"
+
+
+def test_the_sample_sender_delivers_with_files_from_the_cli_step(
+    world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    identity = runtime.register_sender(
+        world.session,
+        world.settings,
+        "sakura-sample",
+        "さくら生命保険株式会社",
+        "life-insurer",
+        tmp_path,
+    )
+    recipient = world.link(world.taro, identity)
+    code = sender.main(
+        ["--identity", str(tmp_path / "sakura-sample"), "--recipient", recipient],
+        client=world.api,
+    )
+    assert code == 0, capsys.readouterr().out
+    answers = [line[:4] for line in capsys.readouterr().out.splitlines() if '{"' in line]
+    assert answers == ["201 ", "200 "]
+    box = service.box(session=world.session, resident_id=world.taro.resident_id)
+    assert [item.title for item in box.items] == ["生命保険料控除証明書（介護医療・新制度）"]
