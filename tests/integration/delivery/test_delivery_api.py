@@ -12,9 +12,11 @@ from signxml.algorithms import SignatureMethod
 from sqlalchemy import func, select
 
 from myna import jpki, network, notices
+from myna.bootstrap import Container
 from myna.delivery import service
 from myna.delivery.documents import MAX_DOCUMENT_BYTES
 from myna.delivery.models import Delivery
+from myna.platform.ratelimit import RateLimiter
 from tests.integration.delivery.conftest import API, World, life_certificate, register
 
 
@@ -242,3 +244,13 @@ def test_an_english_sender_gets_english_messages(world: World) -> None:
 def test_registering_a_sender_twice_is_refused(world: World) -> None:
     with pytest.raises(service.SenderExistsError):
         register(world.session, world.settings, "sakura-life", "さくら", "life-insurer")
+
+
+def test_a_flood_of_requests_gets_a_clear_429(world: World, container: Container) -> None:
+    tight = container.settings.model_copy(update={"delivery_rate_limit": "2/minute"})
+    container.rate_limiter = RateLimiter.from_settings(tight)
+    assert world.post("not-a-token").status_code == 401
+    assert world.post("not-a-token").status_code == 401
+    refused = world.post("not-a-token")
+    assert refused.status_code == 429
+    assert refused.json()["error"] == "rate_limited"
