@@ -1,9 +1,11 @@
 """民間送達 (private delivery): signed tax documents from senders to a resident's box.
 
-This package holds the document layer: the e-Tax-shaped certificates and withholding
-slips (控除証明書, 源泉徴収票) as typed dataclasses and Myna's own XSDs, their safe
-parsing and plain-Japanese explanation, and enveloped XMLDSig signing and verification.
-Other contexts import only from here.
+The document layer: the e-Tax-shaped certificates and withholding slips (控除証明書,
+源泉徴収票) as typed dataclasses and Myna's own XSDs, their safe parsing and
+plain-Japanese explanation, and enveloped XMLDSig signing and verification. The
+channel (``service``): registered senders, the residents' links, signed deliveries
+and the box; ``documents_of`` gives another context (the tax return) what a resident
+received. Other contexts import only from here.
 """
 
 from myna.delivery.documents import (
@@ -36,6 +38,7 @@ from myna.delivery.errors import (
     UnsignedDocumentError,
     UntrustedSignerError,
 )
+from myna.delivery.service import Received, documents_of
 from myna.delivery.signature import VerifiedDocument, sign, verify
 
 __all__ = [
@@ -56,6 +59,7 @@ __all__ = [
     "LifeInsuranceSystem",
     "NationalPensionCertificate",
     "PublicPensionWithholdingSlip",
+    "Received",
     "SalaryWithholdingSlip",
     "SchemaInvalidError",
     "TamperedDocumentError",
@@ -64,6 +68,7 @@ __all__ = [
     "UnsignedDocumentError",
     "UntrustedSignerError",
     "VerifiedDocument",
+    "documents_of",
     "explain",
     "parse",
     "sign",

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from myna import agencies, jpki, network, notices
 from myna.delivery import messages
-from myna.delivery.documents import DocumentKind, Line, explain, parse
+from myna.delivery.documents import Document, DocumentKind, Line, explain, parse
 from myna.delivery.domain import (
     DOCUMENT_NAMES,
     SenderKind,
@@ -550,3 +550,30 @@ def original(*, session: Session, resident_id: int, delivery_id: str) -> Origina
     _log(session, resident_id, sender_row.code, DOWNLOADED, row.id)
     safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in row.document_id)
     return Original(f"{row.kind}-{safe}.xml", row.xml)
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    """A document in the resident's box, parsed, with where it came from (for the return)."""
+
+    delivery_id: str
+    sender_name: str
+    received_at: datetime
+    document: Document
+
+
+def documents_of(*, session: Session, resident_id: int, year: int | None = None) -> list[Received]:
+    """The resident's delivered documents (of one 年分 when given), oldest first."""
+    query = (
+        select(Delivery, Sender.name)
+        .join(DeliveryLink, DeliveryLink.id == Delivery.link_id)
+        .join(Sender, Sender.code == Delivery.sender_code)
+        .where(DeliveryLink.resident_id == resident_id)
+        .order_by(Delivery.received_at, Delivery.id)
+    )
+    if year is not None:
+        query = query.where(Delivery.year == year)
+    return [
+        Received(row.id, name, row.received_at, parse(row.xml))
+        for row, name in session.execute(query).all()
+    ]

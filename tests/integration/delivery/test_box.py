@@ -136,3 +136,17 @@ def test_pairwise_ids_differ_per_sender_and_are_not_numbers(world: World) -> Non
     other = world.link(world.hanako, world.sakura)
     assert len({first, second, other}) == 3
     assert not any(x.isdigit() for x in (first, second, other))
+
+
+def test_another_context_reads_the_residents_documents_of_a_year(world: World) -> None:
+    from myna import delivery  # noqa: PLC0415 - the public surface under test
+
+    _delivered(world)
+    found = delivery.documents_of(session=world.session, resident_id=world.taro.resident_id)
+    assert [r.document.document_id for r in found] == ["LI-2025-0001"]
+    assert found[0].sender_name == "さくら生命保険株式会社"
+    assert (
+        delivery.documents_of(session=world.session, resident_id=world.taro.resident_id, year=2024)
+        == []
+    )
+    assert delivery.documents_of(session=world.session, resident_id=world.hanako.resident_id) == []
