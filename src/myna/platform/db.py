@@ -45,6 +45,7 @@ MODEL_MODULES = (
     "myna.office.filing_models",
     "myna.partners.models",
     "myna.medical.models",
+    "myna.tax.models",
 )
 
 
