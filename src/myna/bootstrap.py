@@ -15,7 +15,7 @@ from functools import cached_property
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from myna import corrections, network, notices
+from myna import corrections, network, notices, tax
 from myna.applications.procedures import Procedures
 from myna.jpki import service as jpki_service
 from myna.moves import service as moves
@@ -68,6 +68,14 @@ class Container:
     def jwks_cache(self) -> organizations.JwksCache:
         """Partners' key sets fetched from their jwks_uris, shared by the worker threads."""
         return organizations.JwksCache()
+
+    @cached_property
+    def tax_documents(self) -> tax.DocumentSource:
+        """Where the tax return reads the resident's delivered documents (the 民間送達 box).
+
+        Empty until the delivery box is wired here; tests assign a fake.
+        """
+        return tax.NoDeliveredDocuments()
 
     def platform_administrator(self, session: Session, staff_id: int) -> str | None:
         """The name of a logged-in staff member who administers the platform, else None.
