@@ -647,7 +647,7 @@ def fields(*, session: Session, resident_id: int, year: int) -> list[FieldRead]:
             .join(TaxReturnFieldRow, TaxReturnFieldRow.id == TaxReturnCorrectionRow.field_id)
             .where(TaxReturnFieldRow.return_id == row.id)
             .group_by(TaxReturnCorrectionRow.field_id)
-        ).tuples()
+        ).all()
     )
     return [_field_read(f, counts.get(f.id, 0)) for f in _field_rows(session, row.id)]
 
@@ -711,7 +711,7 @@ def corrections(*, session: Session, resident_id: int, year: int) -> list[Correc
         .join(TaxReturnFieldRow, TaxReturnFieldRow.id == TaxReturnCorrectionRow.field_id)
         .where(TaxReturnFieldRow.return_id == row.id)
         .order_by(TaxReturnCorrectionRow.corrected_at.desc(), TaxReturnCorrectionRow.id.desc())
-    ).tuples()
+    ).all()
     return [_correction_read(correction, target) for correction, target in found]
 
 
