@@ -73,6 +73,7 @@ from myna.portal import service as portal_service
 from myna.portal.account_views import router as account_router
 from myna.portal.api import router as portal_api_router
 from myna.portal.views import router as portal_router
+from myna.tax.views import router as tax_router
 
 if TYPE_CHECKING:
     from myna.bootstrap import Container
@@ -131,6 +132,7 @@ def create_app(container: Container) -> FastAPI:
         correction_router,
         medical_router,
         delivery_router,
+        tax_router,
         consent_router,
         organization_router,
         partner_review_router,

@@ -15,7 +15,7 @@ from functools import cached_property
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from myna import corrections, network, notices
+from myna import corrections, delivery, network, notices, tax
 from myna.applications.procedures import Procedures
 from myna.jpki import service as jpki_service
 from myna.moves import service as moves
@@ -69,6 +69,11 @@ class Container:
         """Partners' key sets fetched from their jwks_uris, shared by the worker threads."""
         return organizations.JwksCache()
 
+    @cached_property
+    def tax_documents(self) -> tax.DocumentSource:
+        """Where the tax return reads the resident's delivered documents (the 民間送達 box)."""
+        return DeliveryBox()
+
     def platform_administrator(self, session: Session, staff_id: int) -> str | None:
         """The name of a logged-in staff member who administers the platform, else None.
 
@@ -109,6 +114,19 @@ class Container:
         if "agency_transport" in self.__dict__ and self.agency_transport is not None:
             self.agency_transport.close()
             del self.__dict__["agency_transport"]
+
+
+class DeliveryBox:
+    """The 民間送達 box as the tax return's document source."""
+
+    def documents(
+        self, *, session: Session, resident_id: int, year: int
+    ) -> list[tax.DeliveredDocument]:
+        """The resident's documents of ``year`` (年分), as delivered and verified."""
+        return [
+            tax.DeliveredDocument(r.delivery_id, r.sender_name, r.received_at, r.document)
+            for r in delivery.documents_of(session=session, resident_id=resident_id, year=year)
+        ]
 
 
 def session_caches() -> dict[str, object]:

@@ -494,14 +494,16 @@ def _checkups(
         waist = round((2.1 * bmi + 36 if male else 2.2 * bmi + 31) + rng.gauss(0, 3), 1)
         systolic = int(112 + 0.5 * (on_day - 40) + 1.2 * (bmi - 22) + rng.gauss(0, 13))
         systolic += 6 if "pressure" in medicated else 0
-        diastolic = int(0.6 * systolic - 2 + rng.gauss(0, 7))
+        # The normal laws have tails a million people reach: kept to what a sheet records.
+        systolic = min(250, max(80, systolic))
+        diastolic = min(systolic - 15, 140, max(40, int(0.6 * systolic - 2 + rng.gauss(0, 7))))
         hba1c = round(
             (6.9 + rng.gauss(0, 0.6))
             if "glucose" in medicated
             else 5.3 + 0.01 * (on_day - 40) + 0.04 * (bmi - 22) + rng.gauss(0, 0.3),
             1,
         )
-        ldl = int(rng.gauss(110 if "lipids" in medicated else 122, 28))
+        ldl = min(400, max(30, int(rng.gauss(110 if "lipids" in medicated else 122, 28))))
         hdl = int((55 if male else 66) - 1.2 * (bmi - 22) + rng.gauss(0, 12))
         tg = int((120 if male else 90) * (1 + 0.05 * (bmi - 22)) * math.exp(rng.gauss(0, 0.45)))
         measures = Measures(

@@ -555,15 +555,22 @@ def confirm_by_number(
 # -- the resident's own health data (自己情報) -----------------------------------------------
 
 
-def own_health_records(*, session: Session, hub: network.Hub, resident_id: int) -> HealthRecords:
-    """The logged-in resident's coverage, medicines, treatments, checkups and expenses."""
+def own_health_records(
+    *,
+    session: Session,
+    hub: network.Hub,
+    resident_id: int,
+    items: Sequence[str] = HEALTH_ITEMS,
+    purpose: str = "健康・医療情報のダウンロード（FHIR）",
+) -> HealthRecords:
+    """The logged-in resident's coverage, medicines, treatments, checkups and expenses.
+
+    ``items`` narrows the question to what a use needs (a tax return asks for the
+    医療費通知 only); ``purpose`` is what the exchange log shows the resident.
+    """
     outcome = network.request_self_information(
-        session=session,
-        hub=hub,
-        resident_id=resident_id,
-        items=HEALTH_ITEMS,
-        purpose="健康・医療情報のダウンロード（FHIR）",
+        session=session, hub=hub, resident_id=resident_id, items=items, purpose=purpose
     )
     return HealthRecords.from_payloads(
-        _payloads(outcome, HEALTH_ITEMS), unavailable=outcome.unavailable_items()
+        _payloads(outcome, items), unavailable=outcome.unavailable_items()
     )

@@ -46,6 +46,7 @@ MODEL_MODULES = (
     "myna.partners.models",
     "myna.medical.models",
     "myna.delivery.models",
+    "myna.tax.models",
 )
 
 

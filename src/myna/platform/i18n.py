@@ -96,6 +96,11 @@ def format_date(value: date | datetime) -> str:
         return day.isoformat()
 
 
+def format_yen(amount: int) -> str:
+    """An amount of yen with thousands separators: ``1,234円`` in Japanese, ``¥1,234`` else."""
+    return f"{amount:,}円" if get_locale() == "ja" else f"¥{amount:,}"
+
+
 def format_datetime(value: datetime) -> str:
     """A moment as residents expect it: the 和暦 date and the time in Japan."""
     return f"{format_date(value)} {_in_japan(value):%H:%M}"

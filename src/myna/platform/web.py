@@ -276,6 +276,7 @@ def make_templates(*directories: Path) -> Pages:
     )
     env.filters["wareki"] = i18n.format_date
     env.filters["wareki_time"] = i18n.format_datetime
+    env.filters["yen"] = i18n.format_yen
     env.globals["current_locale"] = i18n.get_locale
     return Pages(env=env)
 

@@ -3,7 +3,8 @@
 The pure part comes first: :func:`compute` turns the figures of the documents gathered
 (:class:`TaxReturnInput`) into a :class:`TaxComputation` with every figure of the return
 by name, under the year's :class:`TaxRules` read by :func:`load_rules` from
-``data/<year>.toml``.
+``data/<year>.toml``. The return itself (``service``: start, gather, correct, compute)
+reads the resident's delivered documents through :class:`DocumentSource`.
 """
 
 from myna.tax.domain import (
@@ -26,15 +27,19 @@ from myna.tax.domain import (
     better_medical_choice,
     compute,
 )
+from myna.tax.interfaces import DeliveredDocument, DocumentSource, NoDeliveredDocuments
 from myna.tax.rules import available_years, load_rules
 
 __all__ = [
+    "DeliveredDocument",
     "Disability",
+    "DocumentSource",
     "EarthquakePremiums",
     "InputProblem",
     "LifeInsurancePremiums",
     "MedicalChoice",
     "MedicalExpenses",
+    "NoDeliveredDocuments",
     "PensionSlip",
     "Relative",
     "RelativeKind",

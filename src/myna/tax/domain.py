@@ -452,16 +452,28 @@ def age_on_last_day(birth_date: date, year: int) -> int:
     return _age_on_last_day(birth_date, year)
 
 
+def amount_problem(path: str, value: int, label_key: str | None = None) -> InputProblem | None:
+    """What is wrong with one yen amount (negative, or beyond any return), if anything.
+
+    ``label_key`` names the field in :data:`LABELS` when ``path`` does not (a path with
+    an index, ``salaries[0].paid``, is labelled as ``salaries.paid``).
+    """
+    label = LABELS[label_key or path]
+    if value < 0:
+        return InputProblem(path, _NEGATIVE, {"label": label})
+    if value > MAX_AMOUNT:
+        return InputProblem(path, _ABSURD, {"label": label, "amount": value})
+    return None
+
+
 def validate(inputs: TaxReturnInput) -> tuple[InputProblem, ...]:
     """Every problem with ``inputs``: negative or absurd amounts, impossible dates."""
     problems: list[InputProblem] = []
 
     def amount(path: str, value: int, label_key: str | None = None) -> None:
-        label = LABELS[label_key or path]
-        if value < 0:
-            problems.append(InputProblem(path, _NEGATIVE, {"label": label}))
-        elif value > MAX_AMOUNT:
-            problems.append(InputProblem(path, _ABSURD, {"label": label, "amount": value}))
+        problem = amount_problem(path, value, label_key)
+        if problem is not None:
+            problems.append(problem)
 
     def born(path: str, value: date, label_key: str) -> None:
         label = LABELS[label_key]

@@ -1,0 +1,83 @@
+"""Tables of the tax return (確定申告): the return, its filled fields, their corrections.
+
+A return is the resident's for one year (年分), in the portal's own tables: the resident
+appears by the portal's id, never by MyNumber. Each field keeps where its value came
+from (a delivered document, the insurers' 医療費通知, or the resident's own entry), and
+every correction is a row of its own: a value is never changed without one. The fields,
+in their order, are what a signed return's XML will be written from.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from myna.platform.db import Base, UTCDateTime
+
+__all__ = ["Base", "TaxReturnCorrectionRow", "TaxReturnFieldRow", "TaxReturnRow"]
+
+# 64-bit on PostgreSQL; on SQLite only INTEGER is the rowid that autoincrements.
+_ID = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class TaxReturnRow(Base):
+    """One resident's return for one year: a draft until signed, then filed."""
+
+    __tablename__ = "tax_returns"
+    __table_args__ = (UniqueConstraint("resident_id", "year"),)
+
+    id: Mapped[int] = mapped_column(_ID, primary_key=True, autoincrement=True)
+    resident_id: Mapped[int] = mapped_column(Integer)
+    year: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))  # draft / signed / filed
+    # The date of birth the hub answered (本人確認情報): ages decide several deductions.
+    birth_date: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    gathered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    filed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class TaxReturnFieldRow(Base):
+    """A filled field of a return: its value and where the value came from.
+
+    ``section``, ``group_key`` and ``item`` place it on the return (e.g. ``salary`` /
+    the delivery id of the 源泉徴収票 / ``withheld``); ``source_kind`` is ``document``,
+    ``medical_notice`` or ``resident``; for a document the delivery id, the document's
+    own id, the sender's name and the day it was received are kept beside it.
+    """
+
+    __tablename__ = "tax_return_fields"
+    __table_args__ = (UniqueConstraint("return_id", "section", "group_key", "item"),)
+
+    id: Mapped[int] = mapped_column(_ID, primary_key=True, autoincrement=True)
+    return_id: Mapped[int] = mapped_column(ForeignKey("tax_returns.id", ondelete="CASCADE"))
+    section: Mapped[str] = mapped_column(String(32))
+    group_key: Mapped[str] = mapped_column(String(64))
+    item: Mapped[str] = mapped_column(String(32))
+    value: Mapped[int] = mapped_column(BigInteger())
+    source_kind: Mapped[str] = mapped_column(String(16))
+    source_delivery_id: Mapped[str | None] = mapped_column(String(64))
+    source_document_id: Mapped[str | None] = mapped_column(String(64))
+    source_name: Mapped[str] = mapped_column(String(200))
+    source_date: Mapped[date | None] = mapped_column(Date)
+    gathered_value: Mapped[int] = mapped_column(BigInteger())  # as the source gave it
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class TaxReturnCorrectionRow(Base):
+    """A correction of a field: the value before and after, who made it and when."""
+
+    __tablename__ = "tax_return_corrections"
+    __table_args__ = (Index("ix_tax_return_corrections_field_id", "field_id"),)
+
+    id: Mapped[int] = mapped_column(_ID, primary_key=True, autoincrement=True)
+    field_id: Mapped[int] = mapped_column(ForeignKey("tax_return_fields.id", ondelete="CASCADE"))
+    old_value: Mapped[int] = mapped_column(BigInteger())
+    new_value: Mapped[int] = mapped_column(BigInteger())
+    corrected_by: Mapped[int] = mapped_column(Integer)  # the resident's id
+    corrected_at: Mapped[datetime] = mapped_column(UTCDateTime())

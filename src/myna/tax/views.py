@@ -1,0 +1,225 @@
+"""The resident's 確定申告 pages: start a year's return, agree to sources, see and correct it.
+
+``GET /tax`` lists the returns and starts 令和7年分; ``/tax/{year}/gather`` lists each
+source with what would be read and gathers only the ticked ones; ``/tax/{year}`` shows
+every field with its source, a 「修正する」 form beside each, and the computation;
+``/tax/{year}/corrections`` lists the corrections made. Every form carries the session's
+CSRF token.
+"""
+
+# No `from __future__ import annotations`: FastAPI reads the routes' annotations at
+# definition time.
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from myna.platform.errors import N_, MynaError
+from myna.platform.forms import Posted, PostedMany
+from myna.platform.i18n import gettext as _
+from myna.platform.sessions import CurrentResident, check_csrf
+from myna.platform.web import get_container, templates_beside, transaction
+from myna.tax import service
+from myna.tax.domain import TaxInputError
+
+templates = templates_beside(__file__)
+router = APIRouter(include_in_schema=False)
+TAX_PATH = "/tax"
+DEMO_YEAR = 2025  # 令和7年分: the year the portal offers to start
+NO_STORE = {"Cache-Control": "no-store"}
+_NOT_A_NUMBER = N_("Enter the amount in yen as a whole number, without the unit.")
+
+
+def _index(
+    request: Request, current: CurrentResident, *, problem: str | None, status: int
+) -> Response:
+    with transaction(request) as db:
+        found = service.tax_returns(session=db, resident_id=current.resident_id)
+    return templates.page(
+        request,
+        "tax/index.html",
+        status_code=status,
+        headers=NO_STORE,
+        csrf_token=current.csrf_token,
+        tax_returns=found,
+        tax_offer_year=DEMO_YEAR,
+        tax_offer_name=service.nenbun(DEMO_YEAR),
+        tax_offer_started=any(r.year == DEMO_YEAR for r in found),
+        problem=problem,
+    )
+
+
+@router.get(TAX_PATH, response_class=HTMLResponse)
+def index(request: Request, current: CurrentResident) -> Response:
+    """The resident's returns and the year that can be started."""
+    return _index(request, current, problem=None, status=200)
+
+
+@router.post(TAX_PATH + "/{year}/start")
+def start(request: Request, year: int, current: CurrentResident, posted: Posted) -> Response:
+    """Start the year's return (the date of birth is asked through the hub), then gather."""
+    check_csrf(current, posted.get("csrf_token"))
+    try:
+        with transaction(request) as db:
+            service.start_return(
+                session=db,
+                hub=get_container(request).hub_for(db),
+                resident_id=current.resident_id,
+                year=year,
+            )
+    except MynaError as error:
+        return _index(request, current, problem=error.localized(), status=error.status_code)
+    return RedirectResponse(f"{TAX_PATH}/{year}/gather", status_code=303)
+
+
+@router.get(TAX_PATH + "/{year}/gather", response_class=HTMLResponse)
+def gather_page(request: Request, year: int, current: CurrentResident) -> Response:
+    """Each source, item by item, with what would be read from it."""
+    container = get_container(request)
+    with transaction(request) as db:
+        found = service.tax_return(session=db, resident_id=current.resident_id, year=year)
+        offers = service.offers(
+            session=db,
+            documents=container.tax_documents,
+            resident_id=current.resident_id,
+            year=year,
+        )
+    return templates.page(
+        request,
+        "tax/gather.html",
+        headers=NO_STORE,
+        csrf_token=current.csrf_token,
+        tax_return=found,
+        tax_offers=offers,
+    )
+
+
+@router.post(TAX_PATH + "/{year}/gather")
+def gather(request: Request, year: int, current: CurrentResident, posted: PostedMany) -> Response:
+    """Gather the ticked sources, and no other."""
+    tokens = posted.get("csrf_token", [])
+    check_csrf(current, tokens[0] if tokens else None)
+    consents = service.Consents.from_keys(posted.get("source", []))
+    container = get_container(request)
+    with transaction(request) as db:
+        report = service.gather(
+            session=db,
+            hub=container.hub_for(db),
+            documents=container.tax_documents,
+            resident_id=current.resident_id,
+            year=year,
+            consents=consents,
+        )
+    done = "medical-unavailable" if report.medical_unavailable else "gathered"
+    return RedirectResponse(f"{TAX_PATH}/{year}?done={done}", status_code=303)
+
+
+def _return_page(
+    request: Request,
+    current: CurrentResident,
+    year: int,
+    *,
+    done: str,
+    problem: str | None,
+    problem_field: int | None,
+    status: int,
+) -> Response:
+    with transaction(request) as db:
+        found = service.tax_return(session=db, resident_id=current.resident_id, year=year)
+        filled = service.fields(session=db, resident_id=current.resident_id, year=year)
+        computation = None
+        computation_problem = None
+        try:
+            computation = service.compute_return(
+                session=db, resident_id=current.resident_id, year=year
+            )
+        except TaxInputError as error:
+            computation_problem = error.localized()
+    return templates.page(
+        request,
+        "tax/return.html",
+        status_code=status,
+        headers=NO_STORE,
+        csrf_token=current.csrf_token,
+        tax_return=found,
+        tax_sections=[
+            (service.SECTIONS[section], [f for f in filled if f.section == section])
+            for section in service.SECTIONS
+            if any(f.section == section for f in filled)
+        ],
+        tax_computation=computation,
+        tax_computation_problem=computation_problem,
+        done=done,
+        problem=problem,
+        problem_field=problem_field,
+    )
+
+
+@router.get(TAX_PATH + "/{year}", response_class=HTMLResponse)
+def return_page(request: Request, year: int, current: CurrentResident, done: str = "") -> Response:
+    """The return: every field with its source, and the computation."""
+    return _return_page(
+        request, current, year, done=done, problem=None, problem_field=None, status=200
+    )
+
+
+def _amount(text: str) -> int | None:
+    cleaned = text.strip().replace(",", "").replace("円", "")
+    sign = -1 if cleaned.startswith("-") else 1
+    digits = cleaned.removeprefix("-")
+    if not digits.isascii() or not digits.isdigit() or len(digits) > 18:
+        return None
+    return sign * int(digits)
+
+
+@router.post(TAX_PATH + "/{year}/fields/{field_id}")
+def correct(
+    request: Request, year: int, field_id: int, current: CurrentResident, posted: Posted
+) -> Response:
+    """Correct one field (the old and new values are recorded)."""
+    check_csrf(current, posted.get("csrf_token"))
+    value = _amount(posted.get("value", ""))
+    if value is None:
+        return _return_page(
+            request,
+            current,
+            year,
+            done="",
+            problem=_(_NOT_A_NUMBER),
+            problem_field=field_id,
+            status=422,
+        )
+    try:
+        with transaction(request) as db:
+            service.correct_field(
+                session=db,
+                resident_id=current.resident_id,
+                year=year,
+                field_id=field_id,
+                value=value,
+            )
+    except TaxInputError as error:
+        return _return_page(
+            request,
+            current,
+            year,
+            done="",
+            problem=error.localized(),
+            problem_field=field_id,
+            status=422,
+        )
+    return RedirectResponse(f"{TAX_PATH}/{year}?done=corrected#field-{field_id}", status_code=303)
+
+
+@router.get(TAX_PATH + "/{year}/corrections", response_class=HTMLResponse)
+def corrections_page(request: Request, year: int, current: CurrentResident) -> Response:
+    """Every correction of the return: the field, the old and new values, who and when."""
+    with transaction(request) as db:
+        found = service.tax_return(session=db, resident_id=current.resident_id, year=year)
+        listed = service.corrections(session=db, resident_id=current.resident_id, year=year)
+    return templates.page(
+        request,
+        "tax/corrections.html",
+        headers=NO_STORE,
+        tax_return=found,
+        tax_corrections=listed,
+    )
