@@ -10,18 +10,23 @@ CSRF token.
 # No `from __future__ import annotations`: FastAPI reads the routes' annotations at
 # definition time.
 
-from fastapi import APIRouter, Request, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from myna.platform.errors import N_, MynaError
 from myna.platform.forms import Posted, PostedMany
 from myna.platform.i18n import gettext as _
+from myna.platform.params import RowId
 from myna.platform.sessions import CurrentResident, check_csrf
 from myna.platform.web import get_container, templates_beside, transaction
 from myna.tax import service
 from myna.tax.domain import TaxInputError
 
 templates = templates_beside(__file__)
+# A 年分: bounded, so a huge number never reaches the database.
+TaxYear = Annotated[int, Path(ge=2000, le=2100)]
 router = APIRouter(include_in_schema=False)
 TAX_PATH = "/tax"
 DEMO_YEAR = 2025  # 令和7年分: the year the portal offers to start
@@ -55,7 +60,7 @@ def index(request: Request, current: CurrentResident) -> Response:
 
 
 @router.post(TAX_PATH + "/{year}/start")
-def start(request: Request, year: int, current: CurrentResident, posted: Posted) -> Response:
+def start(request: Request, year: TaxYear, current: CurrentResident, posted: Posted) -> Response:
     """Start the year's return (the date of birth is asked through the hub), then gather."""
     check_csrf(current, posted.get("csrf_token"))
     try:
@@ -72,7 +77,7 @@ def start(request: Request, year: int, current: CurrentResident, posted: Posted)
 
 
 @router.get(TAX_PATH + "/{year}/gather", response_class=HTMLResponse)
-def gather_page(request: Request, year: int, current: CurrentResident) -> Response:
+def gather_page(request: Request, year: TaxYear, current: CurrentResident) -> Response:
     """Each source, item by item, with what would be read from it."""
     container = get_container(request)
     with transaction(request) as db:
@@ -94,7 +99,9 @@ def gather_page(request: Request, year: int, current: CurrentResident) -> Respon
 
 
 @router.post(TAX_PATH + "/{year}/gather")
-def gather(request: Request, year: int, current: CurrentResident, posted: PostedMany) -> Response:
+def gather(
+    request: Request, year: TaxYear, current: CurrentResident, posted: PostedMany
+) -> Response:
     """Gather the ticked sources, and no other."""
     tokens = posted.get("csrf_token", [])
     check_csrf(current, tokens[0] if tokens else None)
@@ -116,7 +123,7 @@ def gather(request: Request, year: int, current: CurrentResident, posted: Posted
 def _return_page(
     request: Request,
     current: CurrentResident,
-    year: int,
+    year: TaxYear,
     *,
     done: str,
     problem: str | None,
@@ -155,7 +162,9 @@ def _return_page(
 
 
 @router.get(TAX_PATH + "/{year}", response_class=HTMLResponse)
-def return_page(request: Request, year: int, current: CurrentResident, done: str = "") -> Response:
+def return_page(
+    request: Request, year: TaxYear, current: CurrentResident, done: str = ""
+) -> Response:
     """The return: every field with its source, and the computation."""
     return _return_page(
         request, current, year, done=done, problem=None, problem_field=None, status=200
@@ -173,7 +182,7 @@ def _amount(text: str) -> int | None:
 
 @router.post(TAX_PATH + "/{year}/fields/{field_id}")
 def correct(
-    request: Request, year: int, field_id: int, current: CurrentResident, posted: Posted
+    request: Request, year: TaxYear, field_id: RowId, current: CurrentResident, posted: Posted
 ) -> Response:
     """Correct one field (the old and new values are recorded)."""
     check_csrf(current, posted.get("csrf_token"))
@@ -211,7 +220,7 @@ def correct(
 
 
 @router.get(TAX_PATH + "/{year}/corrections", response_class=HTMLResponse)
-def corrections_page(request: Request, year: int, current: CurrentResident) -> Response:
+def corrections_page(request: Request, year: TaxYear, current: CurrentResident) -> Response:
     """Every correction of the return: the field, the old and new values, who and when."""
     with transaction(request) as db:
         found = service.tax_return(session=db, resident_id=current.resident_id, year=year)
