@@ -63,6 +63,9 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
         log_json=False,
         # The test publishes tree heads itself when it needs one.
         tree_head_interval_seconds=3600,
+        # One server for every browser test of a worker, all from 127.0.0.1: the login
+        # limit itself is tested on its own (test_forwarded_headers, 3/minute).
+        login_rate_limit="600/minute",
         **TEST_SECRETS,  # type: ignore[arg-type]
     )
     container = build_container(settings)
