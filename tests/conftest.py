@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import structlog
 from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import Connection, text
 from sqlalchemy.engine import Engine, make_url
@@ -123,6 +124,19 @@ def _japanese_by_default() -> Iterator[None]:
     i18n.set_locale(i18n.DEFAULT_LOCALE)
     yield
     i18n.set_locale(i18n.DEFAULT_LOCALE)
+
+
+@pytest.fixture(autouse=True)
+def _logging_left_as_found() -> Iterator[None]:
+    """Each test starts with the logging configuration the run started with.
+
+    A command run in-process (the CLI, a benchmark) configures structlog for itself, at
+    level WARNING for instance; left in place, a later test on the same worker would no
+    longer see the INFO records it captures.
+    """
+    configured = structlog.get_config()
+    yield
+    structlog.configure(**configured)
 
 
 @pytest.fixture(scope="session")
