@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from myna import corrections, delivery, network, notices, tax
 from myna.applications.procedures import Procedures
+from myna.applications.submission import SignedDocumentHandler
 from myna.jpki import service as jpki_service
 from myna.moves import service as moves
 from myna.network import credentials, transparency
@@ -27,6 +28,7 @@ from myna.platform.db import import_all_models, make_engine, make_session_factor
 from myna.platform.ratelimit import RateLimiter
 from myna.platform.sessions import SessionStore
 from myna.platform.settings import Settings
+from myna.tax import filing as tax_filing
 
 __all__ = ["Container", "build_container", "import_all_models", "session_caches"]
 
@@ -73,6 +75,11 @@ class Container:
     def tax_documents(self) -> tax.DocumentSource:
         """Where the tax return reads the resident's delivered documents (the 民間送達 box)."""
         return DeliveryBox()
+
+    @cached_property
+    def signed_documents(self) -> dict[str, SignedDocumentHandler]:
+        """What happens to documents other than applications once the card signed them."""
+        return {tax_filing.PURPOSE: tax_filing.ReturnFiling(hub_for=self.hub_for)}
 
     def platform_administrator(self, session: Session, staff_id: int) -> str | None:
         """The name of a logged-in staff member who administers the platform, else None.

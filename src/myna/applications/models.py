@@ -72,11 +72,12 @@ class DraftAttachment(Base):
 
 
 class SigningRequest(Base):
-    """A prepared application waiting for the card's signing key (署名待ち).
+    """A prepared document waiting for the card's signing key (署名待ち).
 
     ``content`` is the canonical form that gets signed; ``submission_key`` comes from
     the page the resident submitted, so a second click finds the same request
-    (idempotent double submission). Once signed, ``application_id`` is set.
+    (idempotent double submission). Once an application is signed, ``application_id``
+    is set; a document of another ``purpose`` keeps its ``receipt_number`` here.
     """
 
     __tablename__ = "signing_requests"
@@ -93,6 +94,12 @@ class SigningRequest(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     application_id: Mapped[int | None] = mapped_column(Integer)
     failures: Mapped[int] = mapped_column(Integer, default=0)
+    # What is signed: an e-application, or another context's document (a tax return),
+    # which keeps its own receipt number, signature and page here.
+    purpose: Mapped[str] = mapped_column(String(32), server_default="application")
+    receipt_number: Mapped[str | None] = mapped_column(String(32))
+    signature: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    done_path: Mapped[str | None] = mapped_column(String(200))
 
 
 class Application(Base):

@@ -220,8 +220,10 @@ def signing_page(
         state = submission.status(
             session=db, request_id=request_id, resident_id=current.resident_id
         )
-    if view.receipt_number is not None:
-        return RedirectResponse(f"/applications/{view.receipt_number}", status_code=303)
+    if view.done_path is not None:
+        return RedirectResponse(view.done_path, status_code=303)
+    if view.purpose != submission.APPLICATION:
+        raise submission.SigningRequestNotFoundError  # its own context shows it
     document = view.document
     return templates.page(
         request,

@@ -21,9 +21,10 @@ import hashlib
 import json
 import secrets
 import unicodedata
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -55,6 +56,7 @@ from myna.platform.files import DOCUMENT_SIGNATURES
 from myna.platform.settings import Settings
 
 PREFILL_PROCEDURE = "e-application-prefill"
+APPLICATION = "application"  # the purpose of a signing request for an e-application
 SUBMISSION_KEY_LENGTH = 43
 # File types accepted as attachments, recognised by their first bytes, not their name.
 ATTACHMENT_SIGNATURES = DOCUMENT_SIGNATURES
@@ -222,10 +224,48 @@ class SigningRequestView:
     content_sha256: str
     expires_at: datetime
     receipt_number: str | None
+    purpose: str = APPLICATION
+    own_done_path: str | None = None
 
     @property
     def document(self) -> dict[str, Any]:
         return _parse(self.content)
+
+    @property
+    def done_path(self) -> str | None:
+        """The page that shows the signed document (the receipt), once signed."""
+        if self.receipt_number is None:
+            return None
+        return self.own_done_path or f"/applications/{self.receipt_number}"
+
+
+@dataclass(frozen=True, slots=True)
+class SignedReceipt:
+    """What the card reader is told once a signed document was accepted (受付)."""
+
+    receipt_number: str
+    status: str
+    procedure_name: str
+
+
+class SignedDocumentHandler(Protocol):
+    """What another context does with a document the card signed (a tax return is filed).
+
+    Called in the caller's transaction once the signature is verified and the signer is
+    the resident who asked; raising leaves nothing written.
+    """
+
+    def on_signed(
+        self,
+        *,
+        session: Session,
+        request: SigningRequestView,
+        signed: jpki.SignedContent,
+        signature: bytes,
+        now: datetime,
+    ) -> SignedReceipt:
+        """Accept the signed document; its receipt."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -423,7 +463,7 @@ def new_submission_key() -> str:
 
 
 def _view(session: Session, row: SigningRequest) -> SigningRequestView:
-    receipt = None
+    receipt = row.receipt_number
     if row.application_id is not None:
         application = session.get(Application, row.application_id)
         receipt = None if application is None else application.receipt_number
@@ -438,6 +478,8 @@ def _view(session: Session, row: SigningRequest) -> SigningRequestView:
         content_sha256=row.content_sha256,
         expires_at=row.expires_at,
         receipt_number=receipt,
+        purpose=row.purpose,
+        own_done_path=row.done_path,
     )
 
 
@@ -532,6 +574,49 @@ def prepare(
     A resident whose signing certificate is revoked or expired is told so here, before
     any request exists (:func:`check_signing_certificate`).
     """
+    moment = now or utcnow()
+
+    def document() -> bytes:
+        return _document(
+            session,
+            procedures,
+            resident_id=resident_id,
+            municipality_code=municipality_code,
+            code=code,
+            submission_key=submission_key.strip(),
+            now=moment,
+        ).canonical()
+
+    return open_signing_request(
+        session=session,
+        resident_id=resident_id,
+        submission_key=submission_key,
+        municipality_code=municipality_code,
+        procedure_code=code,
+        content=document,
+        now=moment,
+    )
+
+
+def open_signing_request(
+    *,
+    session: Session,
+    resident_id: int,
+    submission_key: str,
+    municipality_code: str,
+    procedure_code: str,
+    content: Callable[[], bytes],
+    purpose: str = APPLICATION,
+    done_path: str | None = None,
+    now: datetime | None = None,
+) -> SigningRequestView:
+    """The signing request for the page's ``submission_key``: the same key, the same request.
+
+    ``content`` makes the bytes to sign, only when a new request is needed. A signed
+    request is returned as it is (with its receipt); an expired one that was never signed
+    is made afresh. A resident whose signing certificate is revoked or expired is told
+    so here, before any request exists (:func:`check_signing_certificate`).
+    """
     now = now or utcnow()
     key = submission_key.strip()
     if not key or len(key) > 64 or not key.replace("-", "").replace("_", "").isalnum():
@@ -541,21 +626,12 @@ def prepare(
             SigningRequest.resident_id == resident_id, SigningRequest.submission_key == key
         )
     ).one_or_none()
-    if existing is not None and existing.application_id is not None:
+    if existing is not None and _signed(existing):
         return _view(session, existing)
     check_signing_certificate(session=session, resident_id=resident_id, now=now)
     if existing is not None and existing.expires_at > now:
         return _view(session, existing)
-    document = _document(
-        session,
-        procedures,
-        resident_id=resident_id,
-        municipality_code=municipality_code,
-        code=code,
-        submission_key=key,
-        now=now,
-    )
-    content = document.canonical()
+    to_sign = content()
     if existing is not None:  # expired and never signed: prepare it afresh
         session.delete(existing)
         session.flush()
@@ -564,16 +640,22 @@ def prepare(
         resident_id=resident_id,
         submission_key=key,
         municipality_code=municipality_code,
-        procedure_code=code,
-        content=content,
-        content_sha256=hashlib.sha256(content).hexdigest(),
+        procedure_code=procedure_code,
+        content=to_sign,
+        content_sha256=hashlib.sha256(to_sign).hexdigest(),
         created_at=now,
         expires_at=now + timedelta(minutes=SIGNING_REQUEST_MINUTES),
         failures=0,
+        purpose=purpose,
+        done_path=done_path,
     )
     session.add(row)
     session.flush()
     return _view(session, row)
+
+
+def _signed(row: SigningRequest) -> bool:
+    return row.application_id is not None or row.receipt_number is not None
 
 
 def _request_row(session: Session, request_id: str) -> SigningRequest:
@@ -605,7 +687,7 @@ def request_for_reader(
     """
     now = now or utcnow()
     row = _request_row(session, request_id)
-    if row.application_id is not None:
+    if _signed(row):
         raise AlreadySignedError
     if row.expires_at <= now:
         raise SigningRequestExpiredError
@@ -632,6 +714,8 @@ def complete(
     """Verify the signature and file the application, all in the caller's transaction."""
     now = now or utcnow()
     row = _request_row(session, request_id)
+    if row.purpose != APPLICATION:
+        raise SigningRequestNotFoundError
     if row.application_id is not None:
         filed = session.get(Application, row.application_id)
         if filed is not None and filed.signature == signature:
@@ -695,6 +779,58 @@ def complete(
     return applications.read(application)
 
 
+def finish(
+    *,
+    session: Session,
+    procedures: Procedures,
+    handlers: Mapping[str, SignedDocumentHandler],
+    settings: Settings,
+    request_id: str,
+    signature: bytes,
+    now: datetime | None = None,
+) -> SignedReceipt:
+    """The card's answer to any signing request: an application is filed (:func:`complete`),
+    another purpose's document goes to its handler, in the caller's transaction.
+
+    The same answer again returns the same receipt; another signature over a signed
+    request is refused.
+    """
+    now = now or utcnow()
+    row = _request_row(session, request_id)
+    if row.purpose == APPLICATION:
+        filed = complete(
+            session=session,
+            procedures=procedures,
+            settings=settings,
+            request_id=request_id,
+            signature=signature,
+            now=now,
+        )
+        return SignedReceipt(filed.receipt_number, filed.status.value, filed.procedure_name)
+    handler = handlers.get(row.purpose)
+    if handler is None:
+        raise SigningRequestNotFoundError
+    view = _view(session, row)
+    if row.receipt_number is not None:
+        if row.signature == signature:
+            return SignedReceipt(row.receipt_number, "received", view.procedure_name)
+        raise AlreadySignedError
+    if row.expires_at <= now:
+        raise SigningRequestExpiredError
+    signed = jpki.verify_detached_signature(
+        session=session, settings=settings, signature=signature, content=row.content
+    )
+    if signed.certificate.holder_id != row.resident_id:
+        raise SignerMismatchError
+    receipt = handler.on_signed(
+        session=session, request=view, signed=signed, signature=signature, now=now
+    )
+    row.receipt_number = receipt.receipt_number
+    row.signature = signature
+    session.flush()
+    return receipt
+
+
 def _parse(content: bytes) -> dict[str, Any]:
     parsed: dict[str, Any] = json.loads(content)
     return parsed
@@ -722,8 +858,12 @@ def status(
     """
     now = now or utcnow()
     view = request_for_resident(session=session, request_id=request_id, resident_id=resident_id)
-    if view.receipt_number is not None:
-        return {"state": "signed", "receipt_number": view.receipt_number}
+    if view.receipt_number is not None and view.done_path is not None:
+        return {
+            "state": "signed",
+            "receipt_number": view.receipt_number,
+            "done_url": view.done_path,
+        }
     if view.expires_at <= now:
         return {"state": "expired"}
     try:

@@ -1,9 +1,10 @@
 """The signing API the card reader talks to (docs/applications.md).
 
-``GET /api/signing-requests/{id}`` gives the bytes to sign — the application's canonical
-document — with the portal's origin; ``POST .../response`` carries the detached CMS
-signature made with the card's signing key. The request id is 256 random bits known only
-to the resident's page and their reader, like a login challenge's.
+``GET /api/signing-requests/{id}`` gives the bytes to sign — the canonical document of an
+application, or of another signed filing such as a tax return — with the portal's origin;
+``POST .../response`` carries the detached CMS signature made with the card's signing key.
+The request id is 256 random bits known only to the resident's page and their reader,
+like a login challenge's.
 """
 
 from __future__ import annotations
@@ -89,7 +90,7 @@ def read_signing_request(request: Request, request_id: RequestId) -> SigningRequ
 @router.post(
     "/{request_id}/response",
     responses=ERRORS,
-    summary="Answer with the detached CMS signature; files the application once",
+    summary="Answer with the detached CMS signature; files the document once",
 )
 def answer_signing_request(
     request: Request, request_id: RequestId, body: SignatureIn
@@ -97,15 +98,16 @@ def answer_signing_request(
     container = get_container(request)
     signature = submission.decode_signature(body.signature)
     with transaction(request) as db:
-        filed = submission.complete(
+        filed = submission.finish(
             session=db,
             procedures=container.procedures,
+            handlers=container.signed_documents,
             settings=container.settings,
             request_id=request_id,
             signature=signature,
         )
     return ReceiptOut(
         receipt_number=filed.receipt_number,
-        status=filed.status.value,
+        status=filed.status,
         procedure_name=filed.procedure_name,
     )

@@ -513,8 +513,26 @@ def _readable_date(value: str) -> str:
         return value
 
 
+def _own_answers(groups: list[Any]) -> list[ReadableGroup]:
+    """Groups a document carries itself: ``[{"title": ..., "answers": [[label, value]]}]``."""
+    found = []
+    for group in groups:
+        if not isinstance(group, dict) or not isinstance(group.get("answers"), list):
+            continue
+        pairs = tuple(
+            (str(pair[0]), str(pair[1]))
+            for pair in group["answers"]
+            if isinstance(pair, list) and len(pair) == 2
+        )
+        found.append(ReadableGroup(title=str(group.get("title", "")), answers=pairs))
+    return found
+
+
 def document_answers(document: Mapping[str, Any]) -> list[ReadableGroup]:
     """A signed application document's data as words, from the document alone.
+
+    A document of another kind (a tax return) that is no shipped form carries its
+    readable groups itself, in order, under ``answers``: they are signed with it.
 
     The portal's review and signing pages and the card reader all show this, so the
     resident reads the same thing at each step. The names of coded answers come from the
@@ -522,6 +540,8 @@ def document_answers(document: Mapping[str, Any]) -> list[ReadableGroup]:
     """
     procedure = document.get("procedure")
     code = str(procedure.get("code", "")) if isinstance(procedure, dict) else ""
+    if code not in shipped_forms() and isinstance(document.get("answers"), list):
+        return _own_answers(document["answers"])
     data = document.get("data", {})
     data = data if isinstance(data, dict) else {}
     form = shipped_forms().get(code)

@@ -24,7 +24,15 @@ BASIC_INFO_ITEM = "basic-info"
 NOTICES_SCOPE = "notices"
 MYINFO_PREFIX = "myinfo."
 # わたしの情報 categories (agencies/data/items.toml), one scope each.
-MYINFO_CATEGORIES = ("household", "local-tax", "health", "child", "welfare", "employment")
+MYINFO_CATEGORIES = (
+    "household",
+    "local-tax",
+    "national-tax",
+    "health",
+    "child",
+    "welfare",
+    "employment",
+)
 ALL_SCOPES = (
     OPENID,
     *BASIC_INFO_SCOPES,

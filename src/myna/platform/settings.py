@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     filing_token_rate_limit: str = "60/minute"  # noqa: S105 - a rate, not a secret
     # 民間送達 sender API requests per client address (a sender delivers in bulk).
     delivery_rate_limit: str = "6000/minute"
+    # A TrueType font with Japanese glyphs, embedded in PDFs (the tax return's copy).
+    # Empty: IPAex Gothic where Debian installs it (fonts-ipaexfont-gothic).
+    pdf_font: str = ""
     rate_limit_storage_url: str = "memory://"
     # Reverse proxies (IP addresses or CIDR ranges) whose X-Forwarded-For and
     # X-Forwarded-Proto the portal believes. Empty: the peer address is the client's,

@@ -11,12 +11,27 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from myna.platform.db import Base, UTCDateTime
 
-__all__ = ["Base", "TaxReturnCorrectionRow", "TaxReturnFieldRow", "TaxReturnRow"]
+__all__ = [
+    "Base",
+    "TaxFilingRow",
+    "TaxReturnCorrectionRow",
+    "TaxReturnFieldRow",
+    "TaxReturnRow",
+]
 
 # 64-bit on PostgreSQL; on SQLite only INTEGER is the rowid that autoincrements.
 _ID = BigInteger().with_variant(Integer(), "sqlite")
@@ -81,3 +96,36 @@ class TaxReturnCorrectionRow(Base):
     new_value: Mapped[int] = mapped_column(BigInteger())
     corrected_by: Mapped[int] = mapped_column(Integer)  # the resident's id
     corrected_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class TaxFilingRow(Base):
+    """A return signed with the card and filed: what was signed, the signature, the receipt.
+
+    ``content`` is exactly the document the card signed (canonical JSON naming the
+    return's figures and the SHA-256 of ``return_xml``, the e-Tax-shaped form data) and
+    ``signature`` the detached CMS SignedData over it: ``openssl cms -verify`` checks them.
+    """
+
+    __tablename__ = "tax_filings"
+    __table_args__ = (
+        UniqueConstraint("return_id"),
+        UniqueConstraint("receipt_number"),
+        UniqueConstraint("signing_request_id"),
+    )
+
+    id: Mapped[int] = mapped_column(_ID, primary_key=True, autoincrement=True)
+    return_id: Mapped[int] = mapped_column(ForeignKey("tax_returns.id", ondelete="CASCADE"))
+    receipt_number: Mapped[str] = mapped_column(String(32))  # 受付番号
+    signing_request_id: Mapped[str] = mapped_column(String(64))
+    office_name: Mapped[str] = mapped_column(String(100))  # 提出先 (所轄税務署)
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    return_xml: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    signature: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    certificate_serial: Mapped[str] = mapped_column(String(64))
+    signer_name: Mapped[str] = mapped_column(String(200))
+    signed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    filed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The figures the receipt (受信通知) and the PDF show, as filed.
+    declared_tax: Mapped[int] = mapped_column(BigInteger())
+    refund: Mapped[int] = mapped_column(BigInteger())
+    due: Mapped[int] = mapped_column(BigInteger())

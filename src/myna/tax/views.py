@@ -3,8 +3,10 @@
 ``GET /tax`` lists the returns and starts 令和7年分; ``/tax/{year}/gather`` lists each
 source with what would be read and gathers only the ticked ones; ``/tax/{year}`` shows
 every field with its source, a 「修正する」 form beside each, and the computation;
-``/tax/{year}/corrections`` lists the corrections made. Every form carries the session's
-CSRF token.
+``/tax/{year}/corrections`` lists the corrections made; ``POST /tax/{year}/sign`` freezes
+the return for the card's signature and ``/tax/{year}/sign/{id}`` waits for it; once
+filed, the return page shows the receipt and offers the copy (PDF), the filed data (XML)
+and the signed document with its signature. Every form carries the session's CSRF token.
 """
 
 # No `from __future__ import annotations`: FastAPI reads the routes' annotations at
@@ -15,13 +17,15 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from myna.applications import submission
+from myna.applications.resident_views import RequestId, signing_link
 from myna.platform.errors import N_, MynaError
-from myna.platform.forms import Posted, PostedMany
+from myna.platform.forms import Posted, PostedMany, SettingsDep
 from myna.platform.i18n import gettext as _
 from myna.platform.params import RowId
 from myna.platform.sessions import CurrentResident, check_csrf
 from myna.platform.web import get_container, templates_beside, transaction
-from myna.tax import service
+from myna.tax import etax, filing, service
 from myna.tax.domain import TaxInputError
 
 templates = templates_beside(__file__)
@@ -132,6 +136,7 @@ def _return_page(
 ) -> Response:
     with transaction(request) as db:
         found = service.tax_return(session=db, resident_id=current.resident_id, year=year)
+        filed = filing.filing(session=db, resident_id=current.resident_id, year=year)
         filled = service.fields(session=db, resident_id=current.resident_id, year=year)
         computation = None
         computation_problem = None
@@ -155,6 +160,9 @@ def _return_page(
         ],
         tax_computation=computation,
         tax_computation_problem=computation_problem,
+        tax_filing=filed,
+        tax_xml_name=filing.xml_name(year),
+        submission_key=submission.new_submission_key(),
         done=done,
         problem=problem,
         problem_field=problem_field,
@@ -232,3 +240,119 @@ def corrections_page(request: Request, year: TaxYear, current: CurrentResident) 
         tax_return=found,
         tax_corrections=listed,
     )
+
+
+# --- signing and filing ------------------------------------------------------------------
+
+
+@router.post(TAX_PATH + "/{year}/sign")
+def sign(request: Request, year: TaxYear, current: CurrentResident, posted: Posted) -> Response:
+    """Freeze the return for the card's signature; the same submission key, one request.
+
+    A return that cannot be computed or a signing certificate that is revoked or expired
+    is told on the return page, before any request exists.
+    """
+    check_csrf(current, posted.get("csrf_token"))
+    try:
+        with transaction(request) as db:
+            view = filing.prepare_filing(
+                session=db,
+                hub=get_container(request).hub_for(db),
+                resident_id=current.resident_id,
+                year=year,
+                submission_key=posted.get("submission_key", ""),
+            )
+    except MynaError as error:  # a TaxInputError too: the page says what to correct
+        return _return_page(
+            request,
+            current,
+            year,
+            done="",
+            problem=error.localized(),
+            problem_field=None,
+            status=error.status_code,
+        )
+    if view.done_path is not None:
+        return RedirectResponse(view.done_path, status_code=303)
+    return RedirectResponse(f"{TAX_PATH}/{year}/sign/{view.id}", status_code=303)
+
+
+@router.get(TAX_PATH + "/{year}/sign/{request_id}", response_class=HTMLResponse)
+def signing_page(
+    request: Request,
+    settings: SettingsDep,
+    year: TaxYear,
+    current: CurrentResident,
+    request_id: RequestId,
+) -> Response:
+    """What the card will sign, the QR code and link to the card reader; waits for it."""
+    with transaction(request) as db:
+        view = submission.request_for_resident(
+            session=db, request_id=request_id, resident_id=current.resident_id
+        )
+        state = submission.status(
+            session=db, request_id=request_id, resident_id=current.resident_id
+        )
+    if view.purpose != filing.PURPOSE or view.document["data"]["year"] != year:
+        raise submission.SigningRequestNotFoundError
+    if view.done_path is not None:
+        return RedirectResponse(view.done_path, status_code=303)
+    return templates.page(
+        request,
+        "tax/signing.html",
+        headers=NO_STORE,
+        tax_year=year,
+        tax_signing=view,
+        tax_signing_state=state,
+        tax_signing_answers=view.document["answers"],
+        tax_signing_applicant=view.document["applicant"]["name"],
+        tax_signing_attachments=view.document["attachments"],
+        tax_signing_link=signing_link(settings.reader_url, settings.portal_url, view.id),
+    )
+
+
+def _download(filename: str) -> dict[str, str]:
+    return {
+        **NO_STORE,
+        "Content-Disposition": f'attachment; filename="{filename}"',
+        "X-Content-Type-Options": "nosniff",
+    }
+
+
+@router.get(TAX_PATH + "/{year}/return.pdf")
+def copy_pdf(request: Request, year: TaxYear, current: CurrentResident) -> Response:
+    """The filed return's copy (控え), with the receipt, as PDF."""
+    settings = get_container(request).settings
+    with transaction(request) as db:
+        content = filing.copy_pdf(
+            session=db, resident_id=current.resident_id, year=year, font_path=settings.pdf_font
+        )
+    return Response(
+        content, media_type="application/pdf", headers=_download(f"income-tax-return-{year}.pdf")
+    )
+
+
+@router.get(TAX_PATH + "/{year}/return.xml")
+def filed_xml(request: Request, year: TaxYear, current: CurrentResident) -> Response:
+    """The return's data (e-Tax-shaped XML) exactly as filed."""
+    with transaction(request) as db:
+        content = filing.filed_xml(session=db, resident_id=current.resident_id, year=year)
+    return Response(content, media_type=etax.MEDIA_TYPE, headers=_download(filing.xml_name(year)))
+
+
+@router.get(TAX_PATH + "/{year}/signed.{extension}")
+def signed_file(
+    request: Request,
+    year: TaxYear,
+    current: CurrentResident,
+    extension: Annotated[str, Path(pattern="^(json|p7s)$")],
+) -> Response:
+    """The signed document (``.json``) or the card's detached CMS signature (``.p7s``)."""
+    with transaction(request) as db:
+        content, signature = filing.signed_parts(
+            session=db, resident_id=current.resident_id, year=year
+        )
+    name = f"income-tax-return-{year}.{extension}"
+    if extension == "json":
+        return Response(content, media_type="application/json", headers=_download(name))
+    return Response(signature, media_type="application/pkcs7-signature", headers=_download(name))

@@ -114,7 +114,11 @@ def test_a_resident_signs_with_the_reader_and_sees_the_receipt(
     assert receipt, done
     number = receipt.group(1)
     status = logged_in.get(f"/apply/sign/{request_id}/status").json()
-    assert status == {"state": "signed", "receipt_number": number}
+    assert status == {
+        "state": "signed",
+        "receipt_number": number,
+        "done_url": f"/applications/{number}",
+    }
     # The waiting page now leads to the receipt.
     again = logged_in.get(f"/apply/sign/{request_id}", follow_redirects=False)
     assert again.headers["location"] == f"/applications/{number}"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from myna.tax import LifeInsurancePremiums, SalarySlip, TaxReturnInput, compute, load_rules
+from myna.applications import submission
+from myna.tax import LifeInsurancePremiums, SalarySlip, TaxReturnInput, compute, filing, load_rules
 from myna.tax import service as tax
 
 _AT = datetime(2026, 2, 10, 1, 0, tzinfo=UTC)
@@ -43,6 +44,28 @@ _MEDICAL = tax.FieldRead(
     corrections=0,
 )
 
+_COMPUTATION = compute(
+    load_rules(2025),
+    TaxReturnInput(
+        year=2025,
+        birth_date=date(1985, 4, 12),
+        salaries=(SalarySlip(paid=6_000_000, withheld=200_000, social_insurance=900_000),),
+        life_insurance=LifeInsurancePremiums(new_general=100_000),
+    ),
+)
+_SIGNING = submission.SigningRequestView(
+    id="r" * 43,
+    municipality_code="",
+    procedure_code=filing.PROCEDURE_CODE,
+    procedure_name=filing.procedure_name(2025),
+    municipality_name="神田税務署",
+    content=b"{}",
+    content_sha256="0" * 64,
+    expires_at=_AT,
+    receipt_number=None,
+    purpose=filing.PURPOSE,
+)
+
 CONTEXT = {
     "tax_returns": [_RETURN],
     "tax_offer_year": 2025,
@@ -60,16 +83,29 @@ CONTEXT = {
         (tax.SECTIONS["salary"], [_SALARY]),
         (tax.SECTIONS["medical"], [_MEDICAL]),
     ],
-    "tax_computation": compute(
-        load_rules(2025),
-        TaxReturnInput(
-            year=2025,
-            birth_date=date(1985, 4, 12),
-            salaries=(SalarySlip(paid=6_000_000, withheld=200_000, social_insurance=900_000),),
-            life_insurance=LifeInsurancePremiums(new_general=100_000),
-        ),
-    ),
+    "tax_computation": _COMPUTATION,
     "tax_computation_problem": None,
+    "tax_filing": filing.FilingRead(
+        receipt_number="20260215103045123456",
+        office_name="神田税務署",
+        signer_name="山田 太郎",
+        certificate_serial="32cff42e5c",
+        signed_at=_AT,
+        filed_at=_AT,
+        declared_tax=-20_000,
+        refund=20_000,
+        due=0,
+        deadline=None,
+    ),
+    "tax_xml_name": filing.xml_name(2025),
+    "submission_key": "k" * 43,
+    "tax_year": 2025,
+    "tax_signing": _SIGNING,
+    "tax_signing_state": {"state": "pending"},
+    "tax_signing_answers": filing.answers(_COMPUTATION),
+    "tax_signing_applicant": "山田 太郎",
+    "tax_signing_attachments": [{"name": filing.xml_name(2025), "sha256": "0" * 64}],
+    "tax_signing_link": "http://127.0.0.1:8001/sign?request_uri=x",
     "problem_field": 7,
     "tax_corrections": [
         tax.CorrectionRead(

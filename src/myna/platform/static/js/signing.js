@@ -1,4 +1,4 @@
-// Polls a signing request and opens the receipt once the card has signed; stops and
+// Polls a signing request and opens its receipt page once the card has signed; stops and
 // shows the portal's message when the signature cannot come (a revoked or expired
 // signing certificate).
 (function () {
@@ -30,7 +30,9 @@
     }).then(function (response) { return response.json(); }).then(function (body) {
       if (body.state === "signed") {
         done = true; say("signed");
-        window.location.assign("/applications/" + encodeURIComponent(body.receipt_number));
+        // The portal names the page of the signed document (a path on this site).
+        var path = String(body.done_url || "/");
+        window.location.assign(/^\/(?![\/\\])/.test(path) ? path : "/");
       } else if (body.state === "expired") {
         done = true; say("expired");
       } else if (body.state === "error") {
