@@ -212,7 +212,7 @@ def run(
             submit.reset()
             baseline = harness.baseline_phase(url, load)
             full, half = harness.full_and_half_load(
-                submit, "Submissions", load, min_rate=0.5, before_half=submit.reset
+                submit, "Submissions", load, min_rate=0.5, before_half=lambda _: submit.reset()
             )
     signing = sorted(submit.signing_s)
     signing_ms = signing[len(signing) // 2] * 1000 if signing else 0.0

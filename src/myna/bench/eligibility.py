@@ -23,10 +23,8 @@ ES256 JWS per request), so it shares the cores with the server.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import random
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -160,35 +158,18 @@ class _Confirmations:
 
     async def warm_up(self) -> LoadStats:
         """One confirmation per card, in turn (the process's first ones are cold)."""
-        stats = LoadStats()
-        async with httpx.AsyncClient(timeout=30.0) as client:
-            for signer in self.signers:
-                began = time.perf_counter()
-                await self.confirm(client, signer)
-                stats.latencies.append(time.perf_counter() - began)
-                stats.done += 1
+        stats = await harness.in_turn(self.confirm, self.signers)
         self.records = self.done = 0
         return stats
 
 
-def run(
-    *,
-    residents: int,
-    duration: float,
-    concurrency: int,
-    workers: int,
-    cards: int,
-    database_url: str,
-    reuse: bool,
-    console: Console,
-) -> Result:
+def run(*, plan: harness.Plan, cards: int, console: Console) -> Result:
     """Run the eligibility scenario and return its result."""
     configure_logging(level="WARNING", json=False)
     rng = random.Random(people.SEED)  # noqa: S311 - choosing benchmark residents, not secrets
-    load = harness.Load(concurrency, duration, console)
-    with harness.workspace("myna-bench-eligibility-", database_url) as space:
+    with harness.workspace("myna-bench-eligibility-", plan.database_url) as space:
         population = people.seed_population(
-            space.container, console, residents=residents, reuse=reuse, agency_data=True
+            space.container, console, residents=plan.residents, reuse=plan.reuse, agency_data=True
         )
         console.print(f"Issuing {cards} cards and registering them as マイナ保険証…")
         card_ids = _enrol(
@@ -197,57 +178,35 @@ def run(
         clinic = _register_clinic(space.container, random.Random())  # noqa: S311
         space.container.engine.dispose()
         signers = people.auth_signers(space.settings, card_ids)
-        with harness.portal_server(space.server_env(), workers=workers) as server:
+        with harness.portal_server(space.server_env(), workers=plan.workers) as server:
             confirm = _Confirmations(server.url, clinic, signers, random.Random(people.SEED))  # noqa: S311
-            console.print("Warm-up: one confirmation per card…")
-            cold = asyncio.run(confirm.warm_up())
-            before = server.cpu_seconds()
-            baseline = harness.baseline_phase(server.url, load)
-            trivial_cpu = server.cpu_seconds() - before
-            before = server.cpu_seconds()
-            full, half = harness.full_and_half_load(confirm, "Confirmations", load)
-            busy_cpu = server.cpu_seconds() - before
-        per_confirmation_ms = busy_cpu * 1000 / max(1, full.done + half.done)
-        per_trivial_ms = trivial_cpu * 1000 / max(1, baseline.done)
-    result = Result.of_load(
+            measured = harness.measure(
+                server,
+                confirm,
+                "Confirmations",
+                plan.load(console),
+                warm_up="one confirmation per card",
+            )
+    result = measured.result(
         "eligibility",
-        full=full,
-        half=half,
-        baseline=baseline,
+        "confirmation",
+        plan=plan,
+        population=population,
+        database_url=space.database_url,
         details={
-            "population": population.size,
-            "database": harness.database_kind(space.database_url),
-            "reused_database": population.reused,
-            "setup_s": round(population.setup_s, 1),
-            **harness.load_settings(duration, concurrency, workers),
             "cards_registered": len(signers),
             "records_per_confirmation": round(confirm.records / confirm.done, 2)
             if confirm.done
             else 0.0,
-            "full_load_p50_ms": round(full.percentile(50), 1),
-            "full_load_p99_ms": round(full.percentile(99), 1),
-            "full_load_errors": full.errors,
-            "half_load_rate_per_s": round(half.rate, 1),
-            "half_load_errors": half.errors,
-            "errors": full.errors + half.errors + baseline.errors,
-            "error_samples": sorted(
-                {*baseline.error_samples, *full.error_samples, *half.error_samples}
-            ),
-            "first_confirmation_p50_ms": round(cold.percentile(50), 1),
-            "server_cpu_ms_per_confirmation": round(per_confirmation_ms, 2),
-            "server_cpu_ms_per_trivial_request": round(per_trivial_ms, 3),
-            "baseline_p50_ms": round(baseline.percentile(50), 1),
         },
     )
-    phases = harness.load_phases("confirmation", baseline, full, half)
-    phases["first confirmation (warm-up)"] = cold
-    harness.print_phases(console, "myna bench eligibility", phases)
+    harness.print_phases(console, "myna bench eligibility", measured.phases("confirmation"))
     console.print(
         f"population {result.details['population']} ({result.details['database']}); "
         f"{result.details['records_per_confirmation']} medicines and checkups per confirmation; "
         f"confirmations/s ÷ trivial req/s = {result.ratio:.1%}; "
         f"p99 at half load = {result.p99_ms} ms (goal ≤ 100 ms); server CPU "
-        f"{per_confirmation_ms:.1f} ms per confirmation, "
-        f"{per_trivial_ms:.2f} ms per trivial request"
+        f"{measured.cpu_ms_per_operation:.1f} ms per confirmation, "
+        f"{measured.cpu_ms_per_trivial_request:.2f} ms per trivial request"
     )
     return result

@@ -10,11 +10,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, Protocol, TypeVar
 
 import httpx
 from rich.console import Console
@@ -24,6 +24,9 @@ from myna.bootstrap import Container, build_container
 from myna.platform.settings import Settings
 from myna.runtime import PORTAL_FACTORY
 
+if TYPE_CHECKING:
+    from myna.bench.people import Population
+
 # The deployment secrets of every benchmark's throw-away platform (never a real one).
 BENCH_SECRETS = {
     "MYNA_SECRET_KEY": "bench-secret-key",
@@ -32,6 +35,7 @@ BENCH_SECRETS = {
 }
 # A rate limit no benchmark reaches: the server's own work is measured, not its limiter.
 UNLIMITED = "10000000/minute"
+Item = TypeVar("Item")
 
 
 @dataclass
@@ -325,6 +329,28 @@ async def paced_loop(
     return stats
 
 
+async def in_turn(
+    operation: Callable[[httpx.AsyncClient, Item], Awaitable[None]], items: Iterable[Item]
+) -> LoadStats:
+    """``operation`` once per item, one after another, from one client: a warm-up.
+
+    The first requests of a server process are cold (keys decrypted, caches filled);
+    a failure is counted, as in the load loops, and the next item is tried.
+    """
+    stats = LoadStats()
+    async with httpx.AsyncClient(timeout=30.0) as client:
+        for item in items:
+            began = time.perf_counter()
+            try:
+                await operation(client, item)
+            except Exception as exc:
+                stats.failed(exc)
+                continue
+            stats.latencies.append(time.perf_counter() - began)
+            stats.done += 1
+    return stats
+
+
 class Load(NamedTuple):
     """How hard a scenario's phases push: clients at once, seconds each; where they report."""
 
@@ -346,19 +372,24 @@ def full_and_half_load(
     load: Load,
     *,
     min_rate: float = 1.0,
-    before_half: Callable[[], None] | None = None,
+    exhausted: Callable[[], bool] | None = None,
+    before_half: Callable[[int], None] | None = None,
 ) -> tuple[LoadStats, LoadStats]:
     """``operation`` back to back, then paced at half the rate reached (open loop).
 
     The paced phase gets four times the clients, so answers queue behind a slow one only
-    when the server, not the client pool, is saturated.
+    when the server, not the client pool, is saturated. ``exhausted`` can end the first
+    phase early (see :func:`closed_loop`); ``before_half`` is told how many operations the
+    paced phase will start, before it starts (to reset counters or prepare that many).
     """
     concurrency, duration, console = load
     console.print(f"{what}, {concurrency} clients, {duration:.0f} s…")
-    full = asyncio.run(closed_loop(operation, concurrency=concurrency, duration=duration))
-    if before_half is not None:
-        before_half()
+    full = asyncio.run(
+        closed_loop(operation, concurrency=concurrency, duration=duration, exhausted=exhausted)
+    )
     half_rate = max(min_rate, full.rate / 2)
+    if before_half is not None:
+        before_half(int(duration * half_rate))
     # A floor below one per second needs a decimal to be read.
     shown = f"{half_rate:.0f}" if min_rate >= 1 else f"{half_rate:.1f}"
     console.print(f"{what} paced at half load ({shown}/s), {duration:.0f} s…")
@@ -366,6 +397,136 @@ def full_and_half_load(
         paced_loop(operation, rate=half_rate, duration=duration, concurrency=concurrency * 4)
     )
     return full, half
+
+
+class WarmOperation(Protocol):
+    """A scenario's operation for the load loops, with the warm-up that comes before them."""
+
+    async def __call__(self, client: httpx.AsyncClient) -> None:
+        """Run the operation once; raise unless it did what it should."""
+
+    async def warm_up(self) -> LoadStats:
+        """The first operations of the server process, untimed by the phases."""
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """How an HTTP scenario runs: the population it seeds and the load it puts on a server."""
+
+    residents: int
+    duration: float
+    concurrency: int
+    workers: int
+    database_url: str = ""
+    reuse: bool = False
+
+    def load(self, console: Console) -> Load:
+        """The load of each phase, reported on ``console``."""
+        return Load(self.concurrency, self.duration, console)
+
+
+@dataclass(frozen=True, slots=True)
+class Measured:
+    """The phases of an HTTP scenario, and the server CPU the trivial and the real ones used."""
+
+    cold: LoadStats
+    baseline: LoadStats
+    full: LoadStats
+    half: LoadStats
+    trivial_cpu_s: float
+    busy_cpu_s: float
+
+    @property
+    def cpu_ms_per_operation(self) -> float:
+        """Server CPU per completed operation over the full and half load phases."""
+        return self.busy_cpu_s * 1000 / max(1, self.full.done + self.half.done)
+
+    @property
+    def cpu_ms_per_trivial_request(self) -> float:
+        """Server CPU per trivial request (the yardstick's cost)."""
+        return self.trivial_cpu_s * 1000 / max(1, self.baseline.done)
+
+    def phases(self, noun: str) -> dict[str, LoadStats]:
+        """The phases by the names a table shows, the warm-up last."""
+        return {
+            **load_phases(noun, self.baseline, self.full, self.half),
+            f"first {noun} (warm-up)": self.cold,
+        }
+
+    def details(self, noun: str) -> dict[str, object]:
+        """What every HTTP scenario's result says about its phases."""
+        every = (self.cold, self.baseline, self.full, self.half)
+        return {
+            "p95_ms": round(self.half.percentile(95), 1),
+            "full_load_p50_ms": round(self.full.percentile(50), 1),
+            "full_load_p95_ms": round(self.full.percentile(95), 1),
+            "full_load_p99_ms": round(self.full.percentile(99), 1),
+            "full_load_errors": self.full.errors,
+            "half_load_rate_per_s": round(self.half.rate, 1),
+            "half_load_errors": self.half.errors,
+            "warm_up_errors": self.cold.errors,
+            "errors": sum(stats.errors for stats in every),
+            "error_samples": sorted({sample for stats in every for sample in stats.error_samples}),
+            f"first_{noun}_p50_ms": round(self.cold.percentile(50), 1),
+            f"first_{noun}_max_ms": round(max(self.cold.latencies, default=0.0) * 1000, 1),
+            f"server_cpu_ms_per_{noun}": round(self.cpu_ms_per_operation, 2),
+            "server_cpu_ms_per_trivial_request": round(self.cpu_ms_per_trivial_request, 3),
+            "baseline_p50_ms": round(self.baseline.percentile(50), 1),
+        }
+
+    def result(
+        self,
+        scenario: str,
+        noun: str,
+        *,
+        plan: Plan,
+        population: Population,
+        database_url: str,
+        details: dict[str, object],
+    ) -> Result:
+        """The scenario's result: the shared fields, then ``details`` of its own."""
+        return Result.of_load(
+            scenario,
+            full=self.full,
+            half=self.half,
+            baseline=self.baseline,
+            details={
+                "population": population.size,
+                "database": database_kind(database_url),
+                "reused_database": population.reused,
+                "setup_s": round(population.setup_s, 1),
+                **load_settings(plan.duration, plan.concurrency, plan.workers),
+                **self.details(noun),
+                **details,
+            },
+        )
+
+
+def measure(
+    server: Server,
+    operation: WarmOperation,
+    what: str,
+    load: Load,
+    *,
+    warm_up: str,
+    exhausted: Callable[[], bool] | None = None,
+    before_half: Callable[[int], None] | None = None,
+) -> Measured:
+    """Warm-up, the trivial endpoint, then ``operation`` at full and half load.
+
+    The server's CPU is read around the trivial phase and around the two load phases
+    together, so each result gives the server CPU per operation beside the rate.
+    """
+    load.console.print(f"Warm-up: {warm_up}…")
+    cold = asyncio.run(operation.warm_up())
+    before = server.cpu_seconds()
+    baseline = baseline_phase(server.url, load)
+    trivial_cpu = server.cpu_seconds() - before
+    before = server.cpu_seconds()
+    full, half = full_and_half_load(
+        operation, what, load, exhausted=exhausted, before_half=before_half
+    )
+    return Measured(cold, baseline, full, half, trivial_cpu, server.cpu_seconds() - before)
 
 
 def bench_settings(data_dir: Path, database_url: str) -> Settings:
@@ -388,15 +549,16 @@ def load_phases(
 
 
 def print_phases(console: Console, title: str, phases: dict[str, LoadStats]) -> None:
-    """One line per phase (rate, p50, p99, errors), then the distinct error samples."""
+    """One line per phase (rate, p50, p95, p99, errors), then the distinct error samples."""
     table = Table(title=title)
-    for column in ("phase", "rate/s", "p50 ms", "p99 ms", "errors"):
+    for column in ("phase", "rate/s", "p50 ms", "p95 ms", "p99 ms", "errors"):
         table.add_column(column, justify="right")
     for name, stats in phases.items():
         table.add_row(
             name,
             f"{stats.rate:.0f}" if stats.elapsed else "—",
             f"{stats.percentile(50):.1f}",
+            f"{stats.percentile(95):.1f}",
             f"{stats.percentile(99):.1f}",
             str(stats.errors),
         )

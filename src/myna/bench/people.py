@@ -65,22 +65,20 @@ def _anyone(_resident: registry.ResidentRead) -> bool:
     return True
 
 
-def issue_cards(
+def sample_residents(
     container: Container,
     *,
-    cards: int,
+    count: int,
     rng: random.Random,
     eligible: Callable[[registry.ResidentRead], bool] = _anyone,
-) -> list[str]:
-    """Cards (demo PIN and password) for random active, ``eligible`` residents; their ids."""
+) -> list[registry.ResidentRead]:
+    """Up to ``count`` distinct active, ``eligible`` residents of random households."""
     with unit_of_work(container.session_factory) as session:
         last_household = registry.max_household_id(session=session)
-    chosen: set[int] = set()
-    card_ids: list[str] = []
-    attempts = 0
-    while len(card_ids) < cards and attempts < cards * 20:
-        attempts += 1
-        with unit_of_work(container.session_factory) as session:
+        chosen: dict[int, registry.ResidentRead] = {}
+        attempts = 0
+        while len(chosen) < count and attempts < count * 20:
+            attempts += 1
             members = registry.household_members(
                 session=session, household_id=rng.randint(1, last_household)
             )
@@ -89,11 +87,24 @@ def issue_cards(
                 for m in members
                 if m.status == registry.ResidentStatus.ACTIVE and m.id not in chosen and eligible(m)
             ]
-            if not candidates:
-                continue
-            resident = rng.choice(candidates)
+            if candidates:
+                resident = rng.choice(candidates)
+                chosen[resident.id] = resident
+    return list(chosen.values())
+
+
+def issue_cards(
+    container: Container,
+    *,
+    cards: int,
+    rng: random.Random,
+    eligible: Callable[[registry.ResidentRead], bool] = _anyone,
+) -> list[str]:
+    """Cards (demo PIN and password) for random active, ``eligible`` residents; their ids."""
+    card_ids: list[str] = []
+    for resident in sample_residents(container, count=cards, rng=rng, eligible=eligible):
+        with unit_of_work(container.session_factory) as session:
             summary = runtime.issue_demo_card(session, container.settings, resident.id)
-        chosen.add(resident.id)
         card_ids.append(summary.card_id)
     return card_ids
 

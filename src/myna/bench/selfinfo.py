@@ -25,7 +25,6 @@ from __future__ import annotations
 import asyncio
 import random
 import re
-import time
 from dataclasses import dataclass, field
 
 import httpx
@@ -111,81 +110,49 @@ class _Retrievals:
 
     async def warm_up(self) -> LoadStats:
         """One retrieval per resident, in turn (the process's first ones are cold)."""
-        stats = LoadStats()
-        async with httpx.AsyncClient(timeout=30.0) as client:
-            for user in self.users:
-                began = time.perf_counter()
-                await self.as_user(client, user)
-                stats.latencies.append(time.perf_counter() - began)
-                stats.done += 1
+        stats = await harness.in_turn(self.as_user, self.users)
         self.counts = RetrievalCounts()
         return stats
 
 
-def run(
-    *,
-    residents: int,
-    duration: float,
-    concurrency: int,
-    workers: int,
-    cards: int,
-    database_url: str,
-    reuse: bool,
-    console: Console,
-) -> Result:
+def run(*, plan: harness.Plan, cards: int, console: Console) -> Result:
     """Run the self-information scenario and return its result."""
     # Seeding and card issuance log every card at INFO: the console is for the figures.
     configure_logging(level="WARNING", json=False)
     rng = random.Random(people.SEED)  # noqa: S311 - choosing benchmark residents, not secrets
-    load = harness.Load(concurrency, duration, console)
-    with harness.workspace("myna-bench-selfinfo-", database_url) as space:
+    with harness.workspace("myna-bench-selfinfo-", plan.database_url) as space:
         population = people.seed_population(
-            space.container, console, residents=residents, reuse=reuse, agency_data=True
+            space.container, console, residents=plan.residents, reuse=plan.reuse, agency_data=True
         )
         console.print(f"Issuing {cards} cards to random residents…")
         card_ids = people.issue_cards(space.container, cards=cards, rng=rng)
         space.container.engine.dispose()
         signers = people.auth_signers(space.settings, card_ids)
         env = space.server_env(MYNA_LOGIN_RATE_LIMIT=harness.UNLIMITED)
-        with harness.portal_process(env, workers=workers) as url:
+        with harness.portal_server(env, workers=plan.workers) as server:
             console.print(f"Logging {len(signers)} residents in by card…")
-            users, categories = asyncio.run(_log_in(url, signers))
-            retrieve = _Retrievals(url, users, categories, random.Random(people.SEED))  # noqa: S311
-            console.print("Warm-up: one retrieval per resident…")
-            cold = asyncio.run(retrieve.warm_up())
-            baseline = harness.baseline_phase(url, load)
-            full, half = harness.full_and_half_load(retrieve, "Retrievals", load)
-    result = Result.of_load(
+            users, categories = asyncio.run(_log_in(server.url, signers))
+            retrieve = _Retrievals(server.url, users, categories, random.Random(people.SEED))  # noqa: S311
+            measured = harness.measure(
+                server,
+                retrieve,
+                "Retrievals",
+                plan.load(console),
+                warm_up="one retrieval per resident",
+            )
+    result = measured.result(
         "selfinfo",
-        full=full,
-        half=half,
-        baseline=baseline,
+        "retrieval",
+        plan=plan,
+        population=population,
+        database_url=space.database_url,
         details={
-            "population": population.size,
-            "database": harness.database_kind(space.database_url),
-            "reused_database": population.reused,
-            "setup_s": round(population.setup_s, 1),
-            **harness.load_settings(duration, concurrency, workers),
             "residents_logged_in": len(users),
             "categories": len(categories),
             "records_per_retrieval": round(retrieve.counts.per_retrieval(), 2),
-            "full_load_p50_ms": round(full.percentile(50), 1),
-            "full_load_p99_ms": round(full.percentile(99), 1),
-            "full_load_errors": full.errors,
-            "half_load_rate_per_s": round(half.rate, 1),
-            "half_load_errors": half.errors,
-            "errors": full.errors + half.errors + baseline.errors,
-            "error_samples": sorted(
-                {*baseline.error_samples, *full.error_samples, *half.error_samples}
-            ),
-            "first_retrieval_p50_ms": round(cold.percentile(50), 1),
-            "first_retrieval_max_ms": round(max(cold.latencies, default=0.0) * 1000, 1),
-            "baseline_p50_ms": round(baseline.percentile(50), 1),
         },
     )
-    phases = harness.load_phases("retrieval", baseline, full, half)
-    phases["first retrieval (warm-up)"] = cold
-    harness.print_phases(console, "myna bench selfinfo", phases)
+    harness.print_phases(console, "myna bench selfinfo", measured.phases("retrieval"))
     _print_goals(console, result)
     return result
 
@@ -195,5 +162,6 @@ def _print_goals(console: Console, result: Result) -> None:
         f"population {result.details['population']} ({result.details['database']}); "
         f"{result.details['records_per_retrieval']} records per retrieval; "
         f"retrievals/s ÷ trivial req/s = {result.ratio:.1%}; "
-        f"p99 at half load = {result.p99_ms} ms (goal < 100 ms embedded)"
+        f"p99 at half load = {result.p99_ms} ms (goal < 100 ms embedded); server CPU "
+        f"{result.details['server_cpu_ms_per_retrieval']} ms per retrieval"
     )

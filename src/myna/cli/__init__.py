@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from myna.bench.harness import Result
+from myna.bench.harness import Plan, Result
 from myna.cli.card import app as card_app
 from myna.cli.delivery import app as delivery_app
 from myna.cli.jpki import app as jpki_app
@@ -262,17 +262,8 @@ def bench_selfinfo(
     """Full わたしの情報 retrievals (every category) per second and p50/p99 over HTTP."""
     from myna.bench import selfinfo  # noqa: PLC0415
 
-    _run(
-        selfinfo.run,
-        json,
-        residents=residents,
-        cards=cards,
-        reuse=reuse,
-        duration=duration,
-        concurrency=concurrency,
-        workers=workers,
-        database_url=database_url,
-    )
+    plan = Plan(residents, duration, concurrency, workers, database_url, reuse)
+    _run(selfinfo.run, json, plan=plan, cards=cards)
 
 
 @bench_app.command("eligibility")
@@ -289,17 +280,37 @@ def bench_eligibility(
     """Card-based オンライン資格確認 at a clinic (4 signed requests each) per second over HTTP."""
     from myna.bench import eligibility  # noqa: PLC0415
 
-    _run(
-        eligibility.run,
-        json,
-        residents=residents,
-        cards=cards,
-        reuse=reuse,
-        duration=duration,
-        concurrency=concurrency,
-        workers=workers,
-        database_url=database_url,
-    )
+    plan = Plan(residents, duration, concurrency, workers, database_url, reuse)
+    _run(eligibility.run, json, plan=plan, cards=cards)
+
+
+@bench_app.command("delivery")
+def bench_delivery(
+    residents: BenchResidents = 10_000,
+    duration: BenchDuration = 10.0,
+    concurrency: BenchConcurrency = 8,
+    workers: BenchWorkers = 1,
+    recipients: Annotated[
+        int, typer.Option(min=1, max=100_000, help="Random residents who link the senders.")
+    ] = 1_000,
+    documents: Annotated[
+        int,
+        typer.Option(
+            min=1, help="Documents signed before the phases (more are signed for the half load)."
+        ),
+    ] = 5_000,
+    resends: Annotated[
+        bool, typer.Option(help="Also resend accepted documents (idempotent answers).")
+    ] = True,
+    database_url: BenchDatabase = "",
+    reuse: BenchReuse = False,
+    json: BenchJson = None,
+) -> None:
+    """民間送達: signed documents accepted per second (XSD, XMLDSig, CA), server CPU each."""
+    from myna.bench import delivery  # noqa: PLC0415
+
+    plan = Plan(residents, duration, concurrency, workers, database_url, reuse)
+    _run(delivery.run, json, plan=plan, recipients=recipients, documents=documents, resends=resends)
 
 
 @bench_app.command("apply")

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from myna.bench import eligibility
+from myna.bench import eligibility, harness
 
 
 def test_the_eligibility_benchmark_confirms_with_cards_and_reports_server_cpu(
@@ -19,13 +19,8 @@ def test_the_eligibility_benchmark_confirms_with_cards_and_reports_server_cpu(
     monkeypatch.setattr(eligibility, "configure_logging", lambda **_: None)
     result = off_loop(
         eligibility.run,
-        residents=200,
-        duration=1.0,
-        concurrency=2,
-        workers=1,
+        plan=harness.Plan(residents=200, duration=1.0, concurrency=2, workers=1),
         cards=4,
-        database_url="",
-        reuse=False,
         console=Console(quiet=True),
     )
     assert result.scenario == "eligibility"
