@@ -12,8 +12,11 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from fastapi.testclient import TestClient
 from lxml import etree
 from sqlalchemy import func, select
@@ -29,6 +32,7 @@ from myna.tax import etax, filing
 from myna.tax.models import TaxFilingRow, TaxReturnRow
 from tests.integration.portal.conftest import PASSWORD, PIN
 from tests.integration.tax.conftest import LIFE, QUAKE, TaxWorld
+from tests.openssl import cms_verify
 
 PORTAL = "http://testserver"
 
@@ -174,7 +178,9 @@ def test_the_return_is_signed_with_the_card_filed_through_the_hub_and_receipted(
     assert "【受信通知】" in taro.client.get("/notices").text
 
 
-def test_the_filed_files_are_the_signed_ones_and_check_out(world: TaxWorld, taro: Resident) -> None:
+def test_the_filed_files_are_the_signed_ones_and_check_out(
+    world: TaxWorld, taro: Resident, tmp_path: Path
+) -> None:
     _gathered(taro.client)
     request_id = _request_id(taro.client)
     content = _to_be_signed(taro.client, request_id)
@@ -191,6 +197,21 @@ def test_the_filed_files_are_the_signed_ones_and_check_out(world: TaxWorld, taro
         content=signed.content,
     )
     assert checked.certificate.holder_id == world.taro
+    # As docs/tax.md tells: openssl verifies them against the JPKI CAs, and not a changed byte.
+    pem = b"".join(
+        x509.load_der_x509_certificate(
+            taro.client.get(f"/jpki/ca/{name}.crt").content
+        ).public_bytes(serialization.Encoding.PEM)
+        for name in ("root", "sign")
+    )
+    (tmp_path / "ca.pem").write_bytes(pem)
+    (tmp_path / "signed.json").write_bytes(signed.content)
+    (tmp_path / "signed.p7s").write_bytes(signature.content)
+    files = (tmp_path / "signed.p7s", tmp_path / "signed.json", tmp_path / "ca.pem")
+    verified = cms_verify(*files)
+    assert verified.returncode == 0, verified.stderr.decode()
+    (tmp_path / "signed.json").write_bytes(signed.content[:-2] + b" }")
+    assert cms_verify(*files).returncode != 0
 
     xml = taro.client.get("/tax/2025/return.xml")
     assert xml.status_code == 200
