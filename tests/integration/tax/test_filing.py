@@ -351,3 +351,28 @@ def test_signing_needs_a_started_return_and_the_pages_csrf_token(
     assert forged.status_code == 403
     count = select(func.count()).select_from(SigningRequest)
     assert world.session.scalar(count.where(SigningRequest.purpose == filing.PURPOSE)) == 0
+
+
+def test_a_certificate_revoked_while_the_request_waits_files_nothing(
+    world: TaxWorld, taro: Resident
+) -> None:
+    _gathered(taro.client)
+    request_id = _request_id(taro.client)
+    content = _to_be_signed(taro.client, request_id)
+    signature = taro.sign(content)
+    certificate = taro.reader.read_certificate(taro.card_id, "sign")
+    jpki.revoke_certificate(
+        session=world.session,
+        serial=certificate.serial_number,
+        reason=jpki.RevocationReason.LOSS,
+    )
+    world.session.commit()
+    # The waiting page learns it at once, and the card's late answer is refused.
+    state = taro.client.get(f"/apply/sign/{request_id}/status").json()
+    assert state["state"] == "error"
+    refused = _answer(taro.client, request_id, signature)
+    assert refused.status_code == 400  # type: ignore[attr-defined]
+    assert refused.json()["error"] == "revoked"  # type: ignore[attr-defined]
+    assert _filings(world.session) == 0
+    assert _status(world.session, world) == "draft"
+    assert world.exchanges("income-tax-return") == 0
