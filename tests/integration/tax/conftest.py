@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from myna import agencies, jpki, network, registry
+from myna import agencies, card, jpki, network, registry
 from myna.agencies.models import AgencyRecord
 from myna.agencies.schemas import RecordWrite
+from myna.app import create_app
 from myna.bootstrap import Container
 from myna.delivery import (
     EarthquakeInsuranceCertificate,
@@ -26,9 +28,12 @@ from myna.delivery import (
 from myna.medical.records import EXPENSE_ITEM
 from myna.network.transparency.models import LogEntryRow
 from myna.platform.settings import Settings
+from myna.reader import client as login_client
 from myna.tax import DeliveredDocument
+from tests.integration.portal.conftest import PASSWORD, PIN
 
 YEAR = 2025
+PORTAL = "http://testserver"
 SALARY = "dlv-salary-1"
 LIFE = "dlv-life-1"
 QUAKE = "dlv-quake-1"
@@ -214,3 +219,34 @@ def world(session: Session, settings: Settings, container: Container) -> TaxWorl
     container.tax_documents = box  # type: ignore[misc]
     session.commit()
     return TaxWorld(session, settings, container, residents, box)
+
+
+@dataclass
+class Resident:
+    """A logged-in resident (the portal over HTTP) with their card in a virtual reader."""
+
+    client: TestClient
+    card_id: str
+    reader: card.VirtualCardReader
+
+    def sign(self, content: bytes, password: str = PASSWORD) -> bytes:
+        """A detached CMS signature over ``content`` with the card's signing key."""
+        return self.reader.open_session(self.card_id, "sign", password).sign_cms(content)
+
+
+def logged_in(world: TaxWorld, persona: str) -> Iterator[Resident]:
+    """The persona with a new card, logged in to the portal with it."""
+    reader = card.VirtualCardReader(
+        world.settings.card_dir, world.settings.card_secret.get_secret_value()
+    )
+    issued = card.issue_card(
+        session=world.session,
+        settings=world.settings,
+        resident_id=world.residents[persona].id,
+        pin=PIN,
+        password=PASSWORD,
+    )
+    world.session.commit()
+    with TestClient(create_app(world.container), base_url=PORTAL) as client:
+        login_client.login(client, PORTAL, reader.open_session(issued.card_id, "auth", PIN))
+        yield Resident(client, issued.card_id, reader)

@@ -11,7 +11,6 @@ import hashlib
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -22,19 +21,14 @@ from lxml import etree
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from myna import card, jpki, network
-from myna.app import create_app
+from myna import jpki, network
 from myna.applications.models import SigningRequest
 from myna.notices.models import Notice
 from myna.platform.encoding import b64url
-from myna.reader import client as login_client
 from myna.tax import etax, filing
 from myna.tax.models import TaxFilingRow, TaxReturnRow
-from tests.integration.portal.conftest import PASSWORD, PIN
-from tests.integration.tax.conftest import LIFE, QUAKE, TaxWorld
+from tests.integration.tax.conftest import LIFE, QUAKE, Resident, TaxWorld, logged_in
 from tests.openssl import cms_verify
-
-PORTAL = "http://testserver"
 
 
 def _csrf(page: str) -> str:
@@ -43,38 +37,9 @@ def _csrf(page: str) -> str:
     return found.group(1)
 
 
-@dataclass
-class Resident:
-    """A logged-in resident with their card in a virtual reader."""
-
-    client: TestClient
-    card_id: str
-    reader: card.VirtualCardReader
-
-    def sign(self, content: bytes, password: str = PASSWORD) -> bytes:
-        return self.reader.open_session(self.card_id, "sign", password).sign_cms(content)
-
-
-def _resident(world: TaxWorld, persona: str) -> Iterator[Resident]:
-    reader = card.VirtualCardReader(
-        world.settings.card_dir, world.settings.card_secret.get_secret_value()
-    )
-    issued = card.issue_card(
-        session=world.session,
-        settings=world.settings,
-        resident_id=world.residents[persona].id,
-        pin=PIN,
-        password=PASSWORD,
-    )
-    world.session.commit()
-    with TestClient(create_app(world.container), base_url=PORTAL) as client:
-        login_client.login(client, PORTAL, reader.open_session(issued.card_id, "auth", PIN))
-        yield Resident(client, issued.card_id, reader)
-
-
 @pytest.fixture
 def taro(world: TaxWorld) -> Iterator[Resident]:
-    yield from _resident(world, "taro")
+    yield from logged_in(world, "taro")
 
 
 def _gathered(client: TestClient) -> None:
@@ -282,7 +247,7 @@ def test_a_tampered_document_or_a_signature_by_someone_else_files_nothing(
     tampered = _answer(taro.client, request_id, taro.sign(content.replace(b"6,000,000", b"1")))
     assert tampered.status_code == 400, tampered.text  # type: ignore[attr-defined]
     assert tampered.json()["error"] == "bad_signature"  # type: ignore[attr-defined]
-    for misaki in _resident(world, "misaki"):
+    for misaki in logged_in(world, "misaki"):
         by_another = _answer(taro.client, request_id, misaki.sign(content))
         assert by_another.status_code == 403  # type: ignore[attr-defined]
         assert by_another.json()["error"] == "signer_mismatch"  # type: ignore[attr-defined]

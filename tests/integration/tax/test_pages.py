@@ -8,13 +8,8 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from myna import card
 from myna.app import create_app
-from myna.reader import client as login_client
-from tests.integration.portal.conftest import PASSWORD, PIN
-from tests.integration.tax.conftest import LIFE, QUAKE, TaxWorld
-
-PORTAL = "http://testserver"
+from tests.integration.tax.conftest import LIFE, PORTAL, QUAKE, TaxWorld, logged_in
 
 
 def _csrf(page: str) -> str:
@@ -24,20 +19,8 @@ def _csrf(page: str) -> str:
 
 
 def _client(world: TaxWorld, persona: str) -> Iterator[TestClient]:
-    reader = card.VirtualCardReader(
-        world.settings.card_dir, world.settings.card_secret.get_secret_value()
-    )
-    issued = card.issue_card(
-        session=world.session,
-        settings=world.settings,
-        resident_id=world.residents[persona].id,
-        pin=PIN,
-        password=PASSWORD,
-    )
-    world.session.commit()
-    with TestClient(create_app(world.container), base_url=PORTAL) as client:
-        login_client.login(client, PORTAL, reader.open_session(issued.card_id, "auth", PIN))
-        yield client
+    for resident in logged_in(world, persona):
+        yield resident.client
 
 
 @pytest.fixture
