@@ -721,13 +721,7 @@ def complete(
         if filed is not None and filed.signature == signature:
             return applications.read(filed)  # the same answer again: the same receipt
         raise AlreadySignedError
-    if row.expires_at <= now:
-        raise SigningRequestExpiredError
-    signed = jpki.verify_detached_signature(
-        session=session, settings=settings, signature=signature, content=row.content
-    )
-    if signed.certificate.holder_id != row.resident_id:
-        raise SignerMismatchError
+    signed = _verified(session, settings, row, signature, now)
     files = _draft_attachment_rows(
         session, row.resident_id, row.municipality_code, row.procedure_code
     )
@@ -815,13 +809,7 @@ def finish(
         if row.signature == signature:
             return SignedReceipt(row.receipt_number, "received", view.procedure_name)
         raise AlreadySignedError
-    if row.expires_at <= now:
-        raise SigningRequestExpiredError
-    signed = jpki.verify_detached_signature(
-        session=session, settings=settings, signature=signature, content=row.content
-    )
-    if signed.certificate.holder_id != row.resident_id:
-        raise SignerMismatchError
+    signed = _verified(session, settings, row, signature, now)
     receipt = handler.on_signed(
         session=session, request=view, signed=signed, signature=signature, now=now
     )
@@ -829,6 +817,20 @@ def finish(
     row.signature = signature
     session.flush()
     return receipt
+
+
+def _verified(
+    session: Session, settings: Settings, row: SigningRequest, signature: bytes, now: datetime
+) -> jpki.SignedContent:
+    """The signature over an open request, checked: in time, valid, by the resident who asked."""
+    if row.expires_at <= now:
+        raise SigningRequestExpiredError
+    signed = jpki.verify_detached_signature(
+        session=session, settings=settings, signature=signature, content=row.content
+    )
+    if signed.certificate.holder_id != row.resident_id:
+        raise SignerMismatchError
+    return signed
 
 
 def _parse(content: bytes) -> dict[str, Any]:
