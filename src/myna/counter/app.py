@@ -321,21 +321,41 @@ def visit(request: Request, code: Code, visit_id: VisitId) -> Response:
     return _visit_page(request, identity, found)
 
 
-def _open_step(
-    request: Request, code: str, visit_id: str, csrf_token: str, *steps: str
-) -> tuple[InstitutionIdentity, Reception] | Response:
-    """The institution and the reception for a step's form, or the page that refuses it."""
-    if not _csrf_ok(request, csrf_token):
-        return _expired(request, code)
+class _Answered(Exception):  # noqa: N818 - not an error: the page is already decided
+    """A step that cannot go on: ``response`` (a refusal, or back to the visit) is the answer."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__()
+        self.response = response
+
+
+async def _answered(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, _Answered)  # noqa: S101 - registered for _Answered only
+    return exc.response
+
+
+def _at_step(
+    request: Request, code: str, visit_id: str, *steps: str
+) -> tuple[InstitutionIdentity, Reception]:
+    """The institution and the reception at one of ``steps``; else the page to show instead."""
     counter = _counter(request)
     try:
         identity = _institution(request, code)
         found = counter.reception(code, visit_id)
     except MynaError as exc:
-        return _refused(request, exc, code)
+        raise _Answered(_refused(request, exc, code)) from exc
     if found.step not in steps:
-        return _to_visit(code, visit_id)
+        raise _Answered(_to_visit(code, visit_id))
     return identity, found
+
+
+def _open_step(
+    request: Request, code: str, visit_id: str, csrf_token: str, *steps: str
+) -> tuple[InstitutionIdentity, Reception]:
+    """The institution and the reception for a step's form (the form's token checked)."""
+    if not _csrf_ok(request, csrf_token):
+        raise _Answered(_expired(request, code))
+    return _at_step(request, code, visit_id, *steps)
 
 
 @router.post("/{code}/visits/{visit_id}/card", response_class=HTMLResponse)
@@ -346,10 +366,7 @@ def place_card(
     csrf_token: Token,
     card_id: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
-    opened = _open_step(request, code, visit_id, csrf_token, PLACE_CARD, IDENTIFY)
-    if isinstance(opened, Response):
-        return opened
-    identity, found = opened
+    identity, found = _open_step(request, code, visit_id, csrf_token, PLACE_CARD, IDENTIFY)
     counter = _counter(request)
     if card_id not in {c.card_id for c in counter.cards.list_cards()}:
         found.step = PLACE_CARD
@@ -361,10 +378,7 @@ def place_card(
 
 @router.post("/{code}/visits/{visit_id}/remove", response_class=HTMLResponse)
 def remove_card(request: Request, code: Code, visit_id: VisitId, csrf_token: Token) -> Response:
-    opened = _open_step(request, code, visit_id, csrf_token, IDENTIFY)
-    if isinstance(opened, Response):
-        return opened
-    _identity, found = opened
+    _identity, found = _open_step(request, code, visit_id, csrf_token, IDENTIFY)
     found.card_id, found.step = None, PLACE_CARD
     return _to_visit(code, visit_id)
 
@@ -394,10 +408,7 @@ def identify_with_pin(
     csrf_token: Token,
     pin: Annotated[str, Form(max_length=16)] = "",
 ) -> Response:
-    opened = _open_step(request, code, visit_id, csrf_token, IDENTIFY)
-    if isinstance(opened, Response):
-        return opened
-    identity, found = opened
+    identity, found = _open_step(request, code, visit_id, csrf_token, IDENTIFY)
     counter = _counter(request)
     card_id = found.card_id or ""
     message = counter_message(institution_code=code, visit_id=visit_id, nonce=found.nonce)
@@ -429,10 +440,7 @@ def identify_by_face(
     face_matches: Annotated[str, Form(max_length=8)] = "",
     staff_name: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
-    opened = _open_step(request, code, visit_id, csrf_token, IDENTIFY)
-    if isinstance(opened, Response):
-        return opened
-    identity, found = opened
+    identity, found = _open_step(request, code, visit_id, csrf_token, IDENTIFY)
     counter = _counter(request)
     staff = staff_name.strip()
     errors: dict[str, str] = {}
@@ -473,10 +481,7 @@ def answer_consents(
     checkup: Annotated[str, Form(max_length=3)] = "",
     limit: Annotated[str, Form(max_length=3)] = "",
 ) -> Response:
-    opened = _open_step(request, code, visit_id, csrf_token, CONSENTS)
-    if isinstance(opened, Response):
-        return opened
-    identity, found = opened
+    identity, found = _open_step(request, code, visit_id, csrf_token, CONSENTS)
     answers = {"medication": medication, "checkup": checkup, "limit": limit}
     errors = {
         name: _("Choose 同意する (agree) or 同意しない (do not agree).")
@@ -516,13 +521,9 @@ def _result_page(
 
 @router.get("/{code}/visits/{visit_id}/result", response_class=HTMLResponse)
 def visit_result(request: Request, code: Code, visit_id: VisitId) -> Response:
-    counter = _counter(request)
+    identity, _found = _at_step(request, code, visit_id, RESULT)
     try:
-        identity = _institution(request, code)
-        found = counter.reception(code, visit_id)
-        if found.step != RESULT:
-            return _to_visit(code, visit_id)
-        answer = counter.service.result(identity, visit_id=visit_id)
+        answer = _counter(request).service.result(identity, visit_id=visit_id)
     except MynaError as exc:
         return _refused(request, exc, code)
     return _result_page(request, identity, answer, f"/{code}/visits/{visit_id}/result.fhir.json")
@@ -538,13 +539,9 @@ def _fhir_download(content: bytes, name: str) -> Response:
 
 @router.get("/{code}/visits/{visit_id}/result.fhir.json")
 def visit_result_fhir(request: Request, code: Code, visit_id: VisitId) -> Response:
-    counter = _counter(request)
+    identity, _found = _at_step(request, code, visit_id, RESULT)
     try:
-        identity = _institution(request, code)
-        found = counter.reception(code, visit_id)
-        if found.step != RESULT:
-            return _to_visit(code, visit_id)
-        content = counter.service.result_fhir(identity, visit_id=visit_id)
+        content = _counter(request).service.result_fhir(identity, visit_id=visit_id)
     except MynaError as exc:
         return _refused(request, exc, code)
     return _fhir_download(content, f"eligibility-{visit_id}.json")
@@ -674,6 +671,7 @@ def create_counter_app(
     )
     app.include_router(router)
     app.include_router(language_router)
+    app.add_exception_handler(_Answered, _answered)
     app.add_exception_handler(StarletteHTTPException, _http_problem)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.mount("/static", StaticFiles(directory=PLATFORM_STATIC), name="static")
