@@ -85,6 +85,13 @@ def _to_be_signed(client: TestClient, request_id: str) -> bytes:
     return content
 
 
+def _frozen(resident: Resident) -> tuple[str, bytes]:
+    """Gathered, frozen for signing: the signing request's id and the bytes to sign."""
+    _gathered(resident.client)
+    request_id = _request_id(resident.client)
+    return request_id, _to_be_signed(resident.client, request_id)
+
+
 def _answer(client: TestClient, request_id: str, signature: bytes) -> object:
     return client.post(
         f"/api/signing-requests/{request_id}/response", json={"signature": b64url(signature)}
@@ -146,9 +153,7 @@ def test_the_return_is_signed_with_the_card_filed_through_the_hub_and_receipted(
 def test_the_filed_files_are_the_signed_ones_and_check_out(
     world: TaxWorld, taro: Resident, tmp_path: Path
 ) -> None:
-    _gathered(taro.client)
-    request_id = _request_id(taro.client)
-    content = _to_be_signed(taro.client, request_id)
+    request_id, content = _frozen(taro)
     _answer(taro.client, request_id, taro.sign(content))
 
     signed = taro.client.get("/tax/2025/signed.json")
@@ -201,9 +206,7 @@ def test_the_filed_files_are_the_signed_ones_and_check_out(
 def test_the_same_answer_again_gives_the_same_receipt_and_another_is_refused(
     world: TaxWorld, taro: Resident
 ) -> None:
-    _gathered(taro.client)
-    request_id = _request_id(taro.client)
-    content = _to_be_signed(taro.client, request_id)
+    request_id, content = _frozen(taro)
     signature = taro.sign(content)
     first = _answer(taro.client, request_id, signature).json()  # type: ignore[attr-defined]
     again = _answer(taro.client, request_id, signature)
@@ -217,9 +220,7 @@ def test_the_same_answer_again_gives_the_same_receipt_and_another_is_refused(
 
 
 def test_a_return_corrected_after_freezing_is_not_filed(world: TaxWorld, taro: Resident) -> None:
-    _gathered(taro.client)
-    request_id = _request_id(taro.client)
-    content = _to_be_signed(taro.client, request_id)
+    request_id, content = _frozen(taro)
     page = taro.client.get("/tax/2025").text
     field_id = re.search(r'id="field-(\d+)"', page)
     assert field_id
@@ -241,9 +242,7 @@ def test_a_return_corrected_after_freezing_is_not_filed(world: TaxWorld, taro: R
 def test_a_tampered_document_or_a_signature_by_someone_else_files_nothing(
     world: TaxWorld, taro: Resident
 ) -> None:
-    _gathered(taro.client)
-    request_id = _request_id(taro.client)
-    content = _to_be_signed(taro.client, request_id)
+    request_id, content = _frozen(taro)
     tampered = _answer(taro.client, request_id, taro.sign(content.replace(b"6,000,000", b"1")))
     assert tampered.status_code == 400, tampered.text  # type: ignore[attr-defined]
     assert tampered.json()["error"] == "bad_signature"  # type: ignore[attr-defined]
@@ -280,9 +279,7 @@ def test_a_revoked_signing_certificate_is_told_before_any_request(
 def test_when_the_nta_does_not_take_the_return_nothing_is_filed(
     world: TaxWorld, taro: Resident, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _gathered(taro.client)
-    request_id = _request_id(taro.client)
-    content = _to_be_signed(taro.client, request_id)
+    request_id, content = _frozen(taro)
 
     def refused(**_kwargs: object) -> None:
         raise network.UpdateFailedError
@@ -321,9 +318,7 @@ def test_signing_needs_a_started_return_and_the_pages_csrf_token(
 def test_a_certificate_revoked_while_the_request_waits_files_nothing(
     world: TaxWorld, taro: Resident
 ) -> None:
-    _gathered(taro.client)
-    request_id = _request_id(taro.client)
-    content = _to_be_signed(taro.client, request_id)
+    request_id, content = _frozen(taro)
     signature = taro.sign(content)
     certificate = taro.reader.read_certificate(taro.card_id, "sign")
     jpki.revoke_certificate(
