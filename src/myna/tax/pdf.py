@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
@@ -82,13 +83,15 @@ def _font(configured: str) -> str:
     raise PdfFontMissingError
 
 
-def _table(lines: Sequence[PdfLine], font: str, widths: tuple[float, float]) -> Table:
+def _table(
+    lines: Sequence[PdfLine], font: str, widths: tuple[float, float], *, align: str = "RIGHT"
+) -> Table:
     table = Table([[line.label, line.value] for line in lines], colWidths=widths)
     table.setStyle(
         TableStyle(
             [
                 ("FONT", (0, 0), (-1, -1), font, 9.5),
-                ("ALIGN", (1, 0), (1, -1), "RIGHT"),
+                ("ALIGN", (1, 0), (1, -1), align),
                 ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
                 ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
                 ("TOPPADDING", (0, 0), (-1, -1), 2.5),
@@ -118,16 +121,17 @@ def render(copy: ReturnCopy, *, font_path: str = "") -> bytes:
     heading = ParagraphStyle("heading", fontName=font, fontSize=11, leading=16, spaceBefore=8)
     small = ParagraphStyle("small", fontName=font, fontSize=8, leading=12, spaceBefore=10)
     width = A4[0] - 36 * mm
+    # Paragraphs read markup: the texts are escaped, the tables' cells are plain text.
     story: list[object] = [
-        Paragraph(copy.title, title),
-        _table(copy.header, font, (width * 0.35, width * 0.65)),
+        Paragraph(escape(copy.title), title),
+        _table(copy.header, font, (width * 0.2, width * 0.8), align="LEFT"),
     ]
     for part in copy.parts:
         story += [
             Spacer(1, 2 * mm),
-            Paragraph(part.title, heading),
+            Paragraph(escape(part.title), heading),
             _table(part.lines, font, (width * 0.65, width * 0.35)),
         ]
-    story.append(Paragraph(copy.footer, small))
+    story.append(Paragraph(escape(copy.footer), small))
     document.build(story)  # type: ignore[arg-type]
     return buffer.getvalue()
