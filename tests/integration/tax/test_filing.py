@@ -21,7 +21,7 @@ from lxml import etree
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from myna import jpki, network
+from myna import jpki
 from myna.applications.models import SigningRequest
 from myna.notices.models import Notice
 from myna.platform.encoding import b64url
@@ -276,21 +276,23 @@ def test_a_revoked_signing_certificate_is_told_before_any_request(
     assert world.session.scalar(count.where(SigningRequest.purpose == filing.PURPOSE)) == 0
 
 
-def test_when_the_nta_does_not_take_the_return_nothing_is_filed(
+def test_when_the_nta_node_cannot_be_reached_nothing_is_filed(
     world: TaxWorld, taro: Resident, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The NTA as a node of its own (distributed mode) that does not answer: nothing filed."""
     request_id, content = _frozen(taro)
-
-    def refused(**_kwargs: object) -> None:
-        raise network.UpdateFailedError
-
-    monkeypatch.setattr(network, "update_records", refused)
+    container = world.container
+    # Nothing listens on 127.0.0.1:9: the hub's connection to the NTA's node is refused.
+    monkeypatch.setattr(container.settings, "agency_nodes", {"nta": "http://127.0.0.1:9"})
+    container.__dict__.pop("agency_transport", None)
     answered = _answer(taro.client, request_id, taro.sign(content))
     assert answered.status_code == 503  # type: ignore[attr-defined]
     assert answered.json()["error"] == "tax_filing_failed"  # type: ignore[attr-defined]
+    assert "提出は行われていません" in answered.json()["message"]  # type: ignore[attr-defined]
     assert _filings(world.session) == 0
     assert _status(world.session, world) == "draft"
     assert world.session.scalar(select(func.count()).select_from(Notice)) == 0
+    container.close()
     monkeypatch.undo()
     # The request is still open: the same card answers again and the return is filed.
     again = _answer(taro.client, request_id, taro.sign(content))
