@@ -313,6 +313,34 @@ def bench_delivery(
     _run(delivery.run, json, plan=plan, recipients=recipients, documents=documents, resends=resends)
 
 
+@bench_app.command("return")
+def bench_return(
+    residents: BenchResidents = 10_000,
+    duration: BenchDuration = 10.0,
+    concurrency: BenchConcurrency = 8,
+    workers: BenchWorkers = 1,
+    returns: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=100_000,
+            help="Random adults prepared, one return each (ten documents delivered, a card).",
+        ),
+    ] = 500,
+    medical: Annotated[
+        bool, typer.Option(help="Also gather the 医療費通知 from the insurers through the hub.")
+    ] = True,
+    database_url: BenchDatabase = "",
+    reuse: BenchReuse = False,
+    json: BenchJson = None,
+) -> None:
+    """確定申告: returns gathered from ten documents, computed and shown, per second over HTTP."""
+    from myna.bench import taxreturn  # noqa: PLC0415
+
+    plan = Plan(residents, duration, concurrency, workers, database_url, reuse)
+    _run(taxreturn.run, json, plan=plan, returns=returns, medical=medical)
+
+
 @bench_app.command("apply")
 def bench_apply(
     residents: BenchResidents = 10_000,
