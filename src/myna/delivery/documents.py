@@ -701,6 +701,20 @@ def parse(data: bytes) -> Document:
     root = load_xml(data)
     kind = kind_of(root)
     validate(root, kind)
+    return _document(root, kind)
+
+
+def read_stored(data: bytes) -> Document:
+    """Read again a document Myna accepted and stored (parsed, schema-checked, verified then).
+
+    The stored bytes never change, so the XSD pass — most of the cost of :func:`parse` —
+    is not repeated; the safe parser and the document's own rules still are.
+    """
+    root = load_xml(data)
+    return _document(root, kind_of(root))
+
+
+def _document(root: Any, kind: DocumentKind) -> Document:
     reader = _Reader(root, kind.namespace)
     common: dict[str, Any] = {
         "document_id": reader.text("Header/DocumentId"),

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from myna import agencies, jpki, network, notices
 from myna.delivery import messages
-from myna.delivery.documents import Document, DocumentKind, Line, explain, parse
+from myna.delivery.documents import Document, DocumentKind, Line, explain, read_stored
 from myna.delivery.domain import (
     DOCUMENT_NAMES,
     SenderKind,
@@ -468,7 +468,7 @@ def _item(row: Delivery, sender_name: str) -> BoxItem:
         document_id=row.document_id,
         received_at=row.received_at,
         read_at=row.read_at,
-        lines=explain(parse(row.xml)),
+        lines=explain(read_stored(row.xml)),
     )
 
 
@@ -574,6 +574,6 @@ def documents_of(*, session: Session, resident_id: int, year: int | None = None)
     if year is not None:
         query = query.where(Delivery.year == year)
     return [
-        Received(row.id, name, row.received_at, parse(row.xml))
+        Received(row.id, name, row.received_at, read_stored(row.xml))
         for row, name in session.execute(query).all()
     ]

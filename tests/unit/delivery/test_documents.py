@@ -19,6 +19,7 @@ from myna.delivery import (
     explain,
     parse,
 )
+from myna.delivery.documents import read_stored
 from myna.platform import i18n
 from tests.unit.delivery.conftest import (
     ALL_DOCUMENTS,
@@ -36,6 +37,7 @@ def test_each_kind_round_trips_through_its_xml(document: Document) -> None:
     xml = document.to_xml()
     assert xml.startswith(f'<{document.root_name} xmlns="{document.kind.namespace}"'.encode())
     assert parse(xml) == document
+    assert read_stored(xml) == document  # a stored document reads back the same
     assert document.to_xml() == xml  # canonical: the same document, the same bytes
 
 
@@ -156,6 +158,8 @@ EXTERNAL_ENTITY = b"""<?xml version="1.0"?>
 def test_it_refuses_dtds_entities_and_malformed_xml(data: bytes) -> None:
     with pytest.raises(UnsafeDocumentError):
         parse(data)
+    with pytest.raises(UnsafeDocumentError):  # nor is a stored document read unsafely
+        read_stored(data)
 
 
 def test_explain_says_a_life_insurance_certificate_in_plain_japanese() -> None:
