@@ -27,6 +27,7 @@ from myna.catalog.views import router as services_router
 from myna.corrections.views import CORRECTIONS_PATH
 from myna.corrections.views import router as correction_router
 from myna.delivery.api import router as delivery_api_router
+from myna.delivery.handover_views import router as delivery_handover_router
 from myna.delivery.views import router as delivery_router
 from myna.jpki.api import router as jpki_router
 from myna.medical.api import router as medical_api_router
@@ -131,6 +132,8 @@ def create_app(container: Container) -> FastAPI:
         move_router,
         correction_router,
         medical_router,
+        # Before the box: /delivery/{delivery_id} would take /delivery/year-end-adjustment.
+        delivery_handover_router,
         delivery_router,
         tax_router,
         consent_router,

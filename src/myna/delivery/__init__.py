@@ -5,7 +5,8 @@ The document layer: the e-Tax-shaped certificates and withholding slips (控除�
 plain-Japanese explanation, and enveloped XMLDSig signing and verification. The
 channel (``service``): registered senders, the residents' links, signed deliveries
 and the box; ``documents_of`` gives another context (the tax return) what a resident
-received. Other contexts import only from here.
+received. The way back (``handovers``): with the employee's consent, 控除証明書 from the
+box go to a linked employer for 年末調整. Other contexts import only from here.
 """
 
 from myna.delivery.documents import (

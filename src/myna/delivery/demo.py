@@ -3,6 +3,11 @@
 The senders' keys are the caller's (written under the data dir); each document is
 delivered through the same signed path as the sender API, once: a document id already
 delivered is skipped, so a second demo start delivers nothing new.
+
+みなと電機 is linked as a sender of kind ``employer``, so 太郎 can hand his two
+控除証明書 (さくら生命's and みなと損保's) over to it for 年末調整 from his box
+(``/delivery/year-end-adjustment``); nothing is handed over automatically.
+``examples/minato_denki`` then collects them with the key under ``var/senders``.
 """
 
 from __future__ import annotations
@@ -44,7 +49,7 @@ def _documents(sender: SenderIdentity, recipient: str) -> list[Document]:
     if sender.code == "minato-denki":
         # 給与 5,200,000円: 給与所得控除後 3,720,000円; 社会保険料 780,000円 and 基礎控除
         # 680,000円 (令和7年分, 合計所得 336万超489万以下); no insurance declared at 年末調整,
-        # so the certificates below go into the return.
+        # so the certificates below go into the return (unless 太郎 hands them over first).
         return [
             SalaryWithholdingSlip(
                 document_id="GS-2025-000123",

@@ -1,4 +1,8 @@
-"""Pure rules of 民間送達: sender kinds and codes, pairwise recipient ids, document names."""
+"""Pure rules of 民間送達: sender kinds and codes, pairwise recipient ids, document names.
+
+Also what an employee may hand over to the employer for 年末調整 (the year-end
+adjustment): which certificates, of which years, how many at once, and hand-over ids.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import re
 import secrets
 from datetime import date
 from enum import StrEnum
+from typing import TypeGuard
 
 from myna.delivery.documents import DocumentKind
 from myna.delivery.errors import InvalidSenderError
@@ -15,6 +20,12 @@ from myna.platform.wareki import era_of, era_year
 SENDER_PREFIX = "ds-"
 _SENDER_CODE = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])")
 RECIPIENT_BYTES = 24  # 32 URL-safe characters
+# Ids Myna makes (deliveries, hand-overs): secrets.token_urlsafe(18), 24 characters.
+_MYNA_ID = re.compile(r"[A-Za-z0-9_-]{1,32}")
+MAX_HANDOVER_DOCUMENTS = 20
+# The 年分 a certificate or a hand-over can be of (the dates Myna accepts end in 2100).
+EARLIEST_TAX_YEAR = 2000
+LATEST_TAX_YEAR = 2100
 
 
 class SenderKind(StrEnum):
@@ -43,6 +54,59 @@ DOCUMENT_NAMES: dict[DocumentKind, str] = {
     DocumentKind.SALARY_WITHHOLDING: "給与所得の源泉徴収票",
     DocumentKind.PENSION_WITHHOLDING: "公的年金等の源泉徴収票",
 }
+
+
+# 年末調整 (year-end adjustment): the certificates an employee attaches to the employer's
+# 給与所得者の保険料控除申告書 — life and earthquake insurance premiums and the national
+# pension contributions paid. 寄附金 (ふるさと納税) is not deducted at 年末調整, and the
+# withholding slips are what the employer and the pension fund issue, not inputs to it.
+YEAR_END_ADJUSTMENT_KINDS: frozenset[DocumentKind] = frozenset(
+    {
+        DocumentKind.LIFE_INSURANCE,
+        DocumentKind.EARTHQUAKE_INSURANCE,
+        DocumentKind.NATIONAL_PENSION,
+    }
+)
+
+
+class HandoverStatus(StrEnum):
+    """Where a hand-over to the employer stands (年末調整の控除証明書の受け渡し)."""
+
+    READY = "ready"  # the employer may collect it; the employee may still withdraw it
+    COLLECTED = "collected"  # the employer has the documents; no longer withdrawable
+    WITHDRAWN = "withdrawn"  # the employee took it back before it was collected
+
+
+HANDOVER_STATUS_LABELS: dict[HandoverStatus, str] = {
+    HandoverStatus.READY: N_("Waiting for your employer"),
+    HandoverStatus.COLLECTED: N_("Collected by your employer"),
+    HandoverStatus.WITHDRAWN: N_("Hand-over withdrawn"),
+}
+
+
+def handover_status(*, withdrawn: bool, collected: bool) -> HandoverStatus:
+    """A hand-over's status from its two moments (withdrawal wins: nothing was collected)."""
+    if withdrawn:
+        return HandoverStatus.WITHDRAWN
+    return HandoverStatus.COLLECTED if collected else HandoverStatus.READY
+
+
+def is_myna_id(value: object) -> TypeGuard[str]:
+    """Whether ``value`` has the shape of an id Myna makes (a delivery's, a hand-over's).
+
+    Anything else — too long, other characters — names nothing, and is answered as an
+    unknown id without reaching the database.
+    """
+    return isinstance(value, str) and _MYNA_ID.fullmatch(value) is not None
+
+
+def is_tax_year(value: object) -> TypeGuard[int]:
+    """Whether ``value`` is a 年分 Myna knows (an int, not a bool, 2000 to 2100)."""
+    return (
+        isinstance(value, int)
+        and not isinstance(value, bool)
+        and EARLIEST_TAX_YEAR <= value <= LATEST_TAX_YEAR
+    )
 
 
 def check_sender(code: str, kind: str) -> tuple[str, SenderKind]:

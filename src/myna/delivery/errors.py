@@ -132,3 +132,72 @@ class DeliveryNotFoundError(NotFoundError, code="delivery_not_found"):
     """No such document in the resident's box (another resident's is as unknown)."""
 
     message = N_("This document is not in your box.")
+
+
+# -- 年末調整: certificates handed over to the employer ------------------------------------
+
+
+class EmployerNotLinkedError(MynaError, code="employer_not_linked", status_code=403):
+    """The resident's hand-over names no employer they allow on their senders page."""
+
+    message = N_(
+        "Certificates for the year-end adjustment go only to an employer you allow to "
+        "deliver to your box. Allow your employer on the senders page first."
+    )
+
+
+class NothingToHandOverError(MynaError, code="handover_empty", status_code=422):
+    """No certificate was chosen, or more than a hand-over may carry."""
+
+    message = N_("Choose from 1 to {limit} certificates to hand over.")
+
+
+class NotHandableError(MynaError, code="document_not_handable", status_code=422):
+    """A chosen document is not in the box, not a 控除証明書, or of another year."""
+
+    message = N_(
+        "Only deduction certificates in your box (life insurance, earthquake insurance, "
+        "national pension) of the chosen tax year can be handed over to your employer."
+    )
+
+
+class AlreadyHandedOverError(MynaError, code="already_handed_over", status_code=409):
+    """A chosen certificate is in a hand-over to this employer already (not withdrawn)."""
+
+    message = N_(
+        "One of the chosen certificates has already been handed over to this employer. "
+        "Withdraw that hand-over first if you want to hand it over again."
+    )
+
+
+class HandoverNotFoundError(NotFoundError, code="handover_not_found"):
+    """No such hand-over (another resident's, or one addressed to another employer)."""
+
+    message = N_("There is no such hand-over for the year-end adjustment.")
+
+
+class HandoverWithdrawnError(MynaError, code="handover_withdrawn", status_code=410):
+    """The employee withdrew the hand-over before the employer collected it."""
+
+    message = N_(
+        "The employee withdrew this hand-over before it was collected. Its documents are "
+        "not available; ask the employee if you still need them."
+    )
+
+
+class HandoverCollectedError(MynaError, code="handover_collected", status_code=409):
+    """The employer has collected the hand-over: the documents are with it already."""
+
+    message = N_(
+        "Your employer has already collected these certificates, so the hand-over can no "
+        "longer be withdrawn. Ask your employer if something needs to change."
+    )
+
+
+class NotAnEmployerError(MynaError, code="not_an_employer", status_code=403):
+    """A sender that is not registered as an employer asks for hand-overs."""
+
+    message = N_(
+        "Only senders registered as employers receive certificates handed over for the "
+        "year-end adjustment."
+    )

@@ -65,6 +65,14 @@ class SenderIdentity:
         """The signed ``receipt`` request asking about one document."""
         return self.request(messages.RECEIPT, document_id=document_id)
 
+    def handovers_request(self, year: int) -> str:
+        """An employer's signed ``handovers`` request: the 年末調整 hand-overs of ``year``."""
+        return self.request(messages.HANDOVERS, year=year)
+
+    def collect_request(self, handover_id: str) -> str:
+        """An employer's signed ``collect`` request for one hand-over."""
+        return self.request(messages.COLLECT, handover_id=handover_id)
+
 
 def write_identity(directory: Path, identity: SenderIdentity) -> Path:
     """Write a sender's files under ``directory/<code>``; the folder written."""

@@ -16,12 +16,16 @@ from datetime import datetime
 from typing import Any
 
 from myna.delivery.documents import MAX_DOCUMENT_BYTES
+from myna.delivery.domain import is_tax_year
 from myna.delivery.errors import DocumentTooLargeError, MalformedDocumentFieldError
 from myna.network.domain import MalformedMessageError, bounded_text, json_object
 from myna.platform.errors import N_, MynaError
 
 DELIVERY = "delivery"
 RECEIPT = "receipt"
+# 年末調整: an employer lists the hand-overs of a year, and collects one.
+HANDOVERS = "handovers"
+COLLECT = "collect"
 # The base64 of the largest document, with room for the rest of the payload: a slightly
 # larger document is still read, and refused by its size in words the sender understands.
 MAX_REQUEST_BYTES = 2 * MAX_DOCUMENT_BYTES + 16 * 1024
@@ -93,5 +97,21 @@ def receipt_document_id(envelope: Envelope) -> str:
     """The document id a ``receipt`` message asks about."""
     try:
         return bounded_text(envelope.body["document_id"], 64)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise MalformedMessageError from exc
+
+
+def handovers_year(envelope: Envelope) -> int:
+    """The 年分 a ``handovers`` message lists (2000 to 2100)."""
+    year = envelope.body.get("year")
+    if not is_tax_year(year):
+        raise MalformedMessageError
+    return year
+
+
+def collect_handover_id(envelope: Envelope) -> str:
+    """The hand-over a ``collect`` message asks for."""
+    try:
+        return bounded_text(envelope.body["handover_id"], 64)
     except (KeyError, TypeError, ValueError) as exc:
         raise MalformedMessageError from exc

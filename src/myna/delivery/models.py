@@ -1,4 +1,4 @@
-"""Tables of 民間送達 (private delivery): senders, links, delivered documents, the log.
+"""Tables of 民間送達 (private delivery): senders, links, documents, hand-overs, the log.
 
 A resident appears here by the portal's internal resident id (never the MyNumber); a
 sender knows them only by the pairwise recipient id of their link, which is random and
@@ -22,7 +22,15 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from myna.platform.db import Base, UTCDateTime
 
-__all__ = ["Base", "Delivery", "DeliveryLink", "DeliveryLogEntry", "Sender"]
+__all__ = [
+    "Base",
+    "Delivery",
+    "DeliveryLink",
+    "DeliveryLogEntry",
+    "Handover",
+    "HandoverDocument",
+    "Sender",
+]
 
 _BIG_ID = BigInteger().with_variant(Integer(), "sqlite")
 
@@ -87,8 +95,45 @@ class Delivery(Base):
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
+class Handover(Base):
+    """Certificates an employee lets their employer collect for 年末調整 (year-end adjustment).
+
+    Addressed through the employer's link: the employer knows the employee only by that
+    link's pairwise recipient id. ``withdrawn_at`` is the employee taking it back before
+    collection; ``collected_at`` the employer's first collection.
+    """
+
+    __tablename__ = "delivery_handovers"
+    __table_args__ = (Index("ix_delivery_handovers_link_id", "link_id"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    link_id: Mapped[int] = mapped_column(_BIG_ID, ForeignKey("delivery_links.id"))
+    year: Mapped[int] = mapped_column(Integer)
+    handed_over_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    collected_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class HandoverDocument(Base):
+    """One delivered document in a hand-over (its bytes stay in ``delivery_documents``)."""
+
+    __tablename__ = "delivery_handover_documents"
+    __table_args__ = (Index("ix_delivery_handover_documents_delivery_id", "delivery_id"),)
+
+    handover_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("delivery_handovers.id"), primary_key=True
+    )
+    delivery_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("delivery_documents.id"), primary_key=True
+    )
+
+
 class DeliveryLogEntry(Base):
-    """What happened in a resident's box, written where it happens (linked, delivered, read)."""
+    """What happened in a resident's box, written where it happens.
+
+    Links, deliveries and reads name the document (``delivery_id``); hand-overs to the
+    employer, their withdrawal and their collection name the hand-over (``handover_id``).
+    """
 
     __tablename__ = "delivery_log"
     __table_args__ = (Index("ix_delivery_log_resident_id", "resident_id"),)
@@ -97,5 +142,6 @@ class DeliveryLogEntry(Base):
     resident_id: Mapped[int] = mapped_column(Integer)
     sender_code: Mapped[str] = mapped_column(String(48))
     delivery_id: Mapped[str | None] = mapped_column(String(32))
+    handover_id: Mapped[str | None] = mapped_column(String(32))
     action: Mapped[str] = mapped_column(String(16))
     at: Mapped[datetime] = mapped_column(UTCDateTime())

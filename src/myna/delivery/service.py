@@ -8,9 +8,11 @@ document signed with an enveloped XMLDSig (:mod:`myna.delivery.signature`); both
 signatures are checked against the CA and revocation before anything is stored.
 
 Every link, delivery and read is written to the box's own log at the place it happens
-(``delivery_log``), which the resident sees in the box. The documents are the senders'
-data sent to the resident, not personal data exchanged between agencies, so they do not
-pass through the network hub; the hub's exchange log is for those.
+(``delivery_log``), which the resident sees in the box; so is every hand-over of
+certificates to the employer for 年末調整 and every collection of one
+(:mod:`myna.delivery.handovers`). The documents are the senders' data sent to the
+resident, not personal data exchanged between agencies, so they do not pass through the
+network hub; the hub's exchange log is for those.
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ from myna.delivery.errors import (
     UntrustedSignerError,
 )
 from myna.delivery.messages import DocumentDelivery, Envelope
-from myna.delivery.models import Delivery, DeliveryLink, DeliveryLogEntry, Sender
+from myna.delivery.models import Delivery, DeliveryLink, DeliveryLogEntry, Handover, Sender
 from myna.delivery.signature import verify
 from myna.network.domain import BadMessageSignatureError, SenderMismatchError
 from myna.platform.db import utcnow
@@ -60,6 +62,11 @@ UNLINKED = "unlinked"
 DELIVERED = "delivered"
 READ = "read"
 DOWNLOADED = "downloaded"
+# 年末調整: the resident hands certificates over to the employer, or takes them back;
+# the employer collects them.
+HANDED_OVER = "handed_over"
+WITHDRAWN = "withdrawn"
+COLLECTED = "collected"
 BOX_PATH = "/delivery"
 # The portal (Digital Agency) runs the box and tells the resident a document arrived.
 NOTICE_SENDER = agencies.PORTAL_AGENCY
@@ -156,14 +163,22 @@ class SenderLink:
     linked_at: datetime | None
 
 
-def _log(
-    session: Session, resident_id: int, sender_code: str, action: str, delivery_id: str | None
+def log_event(
+    session: Session,
+    resident_id: int,
+    sender_code: str,
+    action: str,
+    delivery_id: str | None,
+    *,
+    handover_id: str | None = None,
 ) -> None:
+    """Write one line of the box's log, in the transaction of what it records."""
     session.add(
         DeliveryLogEntry(
             resident_id=resident_id,
             sender_code=sender_code,
             delivery_id=delivery_id,
+            handover_id=handover_id,
             action=action,
             at=utcnow(),
         )
@@ -193,17 +208,21 @@ def link(*, session: Session, resident_id: int, sender_code: str) -> SenderLink:
             revoked_at=None,
         )
         session.add(found)
-        _log(session, resident_id, row.code, LINKED, None)
+        log_event(session, resident_id, row.code, LINKED, None)
     elif found.revoked_at is not None:
         found.revoked_at = None
         found.linked_at = now
-        _log(session, resident_id, row.code, LINKED, None)
+        log_event(session, resident_id, row.code, LINKED, None)
     session.flush()
     return SenderLink(_sender_read(row), True, found.recipient_id, found.linked_at)
 
 
 def unlink(*, session: Session, resident_id: int, sender_code: str) -> None:
-    """The resident withdraws the link: the sender can deliver nothing more."""
+    """The resident withdraws the link: the sender can deliver nothing more.
+
+    For an employer, the hand-overs it has not collected yet are withdrawn with the link
+    (each logged): the consent to collect them went with it.
+    """
     found = session.scalar(
         select(DeliveryLink).where(
             DeliveryLink.sender_code == sender_code, DeliveryLink.resident_id == resident_id
@@ -211,8 +230,18 @@ def unlink(*, session: Session, resident_id: int, sender_code: str) -> None:
     )
     if found is None or found.revoked_at is not None:
         return
-    found.revoked_at = utcnow()
-    _log(session, resident_id, sender_code, UNLINKED, None)
+    now = utcnow()
+    found.revoked_at = now
+    log_event(session, resident_id, sender_code, UNLINKED, None)
+    for pending in session.scalars(
+        select(Handover).where(
+            Handover.link_id == found.id,
+            Handover.withdrawn_at.is_(None),
+            Handover.collected_at.is_(None),
+        )
+    ):
+        pending.withdrawn_at = now
+        log_event(session, resident_id, sender_code, WITHDRAWN, None, handover_id=pending.id)
 
 
 def links_of(*, session: Session, resident_id: int) -> list[SenderLink]:
@@ -268,10 +297,13 @@ def _receipt(row: Delivery, *, duplicate: bool = False) -> Receipt:
     )
 
 
-def _open(
+def open_request(
     session: Session, settings: Settings, token: str, expected_type: str
 ) -> tuple[Sender, Envelope]:
-    """Verify a sender's signed request: signer, registration, type, freshness, once."""
+    """Verify a sender's signed request: signer, registration, type, freshness, once.
+
+    Every call of the sender API starts here, deliveries and 年末調整 collections alike.
+    """
     try:
         opened = network.open_signed(
             token, session=session, settings=settings, max_bytes=messages.MAX_REQUEST_BYTES
@@ -310,7 +342,7 @@ def deliver(*, session: Session, settings: Settings, token: str) -> Receipt:
     same document id with the same bytes returns the first receipt; other bytes under
     the same id are a conflict.
     """
-    row, envelope = _open(session, settings, token, messages.DELIVERY)
+    row, envelope = open_request(session, settings, token, messages.DELIVERY)
     request = DocumentDelivery.parse(envelope)
     link_row = session.scalar(
         select(DeliveryLink).where(DeliveryLink.recipient_id == request.recipient)
@@ -355,7 +387,7 @@ def deliver(*, session: Session, settings: Settings, token: str) -> Receipt:
         if earlier is None:  # pragma: no cover - the unique key said it exists
             raise
         return _same_or_conflict(earlier, digest)
-    _log(session, link_row.resident_id, row.code, DELIVERED, stored.id)
+    log_event(session, link_row.resident_id, row.code, DELIVERED, stored.id)
     _notify(session, link_row.resident_id, row, stored)
     return _receipt(stored)
 
@@ -411,7 +443,7 @@ def _notify(session: Session, resident_id: int, sender_row: Sender, stored: Deli
 
 def receipt(*, session: Session, settings: Settings, token: str) -> Receipt:
     """A sender asks about one of its documents by id (its own only)."""
-    row, envelope = _open(session, settings, token, messages.RECEIPT)
+    row, envelope = open_request(session, settings, token, messages.RECEIPT)
     found = _delivered(session, row.code, messages.receipt_document_id(envelope))
     if found is None:
         raise DeliveryNotFoundError
@@ -445,6 +477,7 @@ class LogEntry:
     action: str
     sender_name: str
     delivery_id: str | None
+    handover_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -489,6 +522,7 @@ def box(*, session: Session, resident_id: int, log_limit: int = 50) -> Box:
             entry.action,
             names.get(entry.sender_code, entry.sender_code),
             entry.delivery_id,
+            entry.handover_id,
         )
         for entry in session.scalars(
             select(DeliveryLogEntry)
@@ -530,7 +564,7 @@ def open_document(*, session: Session, resident_id: int, delivery_id: str) -> Bo
     row, sender_row = _owned(session, resident_id, delivery_id)
     if row.read_at is None:
         row.read_at = utcnow()
-    _log(session, resident_id, sender_row.code, READ, row.id)
+    log_event(session, resident_id, sender_row.code, READ, row.id)
     return _item(row, sender_row.name)
 
 
@@ -547,7 +581,7 @@ def original(*, session: Session, resident_id: int, delivery_id: str) -> Origina
     row, sender_row = _owned(session, resident_id, delivery_id)
     if row.read_at is None:
         row.read_at = utcnow()
-    _log(session, resident_id, sender_row.code, DOWNLOADED, row.id)
+    log_event(session, resident_id, sender_row.code, DOWNLOADED, row.id)
     safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in row.document_id)
     return Original(f"{row.kind}-{safe}.xml", row.xml)
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from examples.sakura_life import sender
 from myna import jpki, registry, runtime
+from myna.app import create_app
 from myna.bootstrap import Container
-from myna.delivery import service
+from myna.delivery import handovers, service
 from myna.delivery.identity import load_identity
 from myna.platform.settings import Settings
 from tests.integration.delivery.conftest import World
@@ -61,3 +63,46 @@ def test_the_sample_sender_delivers_with_files_from_the_cli_step(
     assert answers == ["201 ", "200 "]
     box = service.box(session=world.session, resident_id=world.taro.resident_id)
     assert [item.title for item in box.items] == ["生命保険料控除証明書（介護医療・新制度）"]
+
+
+def test_in_the_demo_taro_hands_his_two_certificates_to_his_employer(
+    session: Session, settings: Settings, container: Container
+) -> None:
+    registry.ensure_municipalities(session=session)
+    taro = registry.ensure_personas(session=session)["taro"]
+    jpki.ensure_authorities(session=session, settings=settings)
+    session.commit()
+    runtime.ensure_demo_deliveries(container)
+
+    page = handovers.year_end_adjustment(session=session, resident_id=taro.id)
+    assert page.year == 2025
+    assert [(e.code, e.name) for e in page.employers] == [("minato-denki", "みなと電機株式会社")]
+    assert sorted(c.kind.value for c in page.certificates) == ["TEG800", "TEG810"]
+    handover_id = handovers.hand_over(
+        session=session,
+        resident_id=taro.id,
+        sender_code="minato-denki",
+        year=2025,
+        delivery_ids=[c.delivery_id for c in page.certificates],
+    )
+    session.commit()
+
+    employer = load_identity(settings.sender_dir / "minato-denki")
+    assert employer.kind == "employer"
+    with TestClient(create_app(container), base_url="http://testserver") as api:
+        listed = api.get(
+            "/api/delivery/v1/year-end-adjustment",
+            params={"year": 2025},
+            headers={"authorization": f"JWS {employer.handovers_request(2025)}"},
+        )
+        assert listed.status_code == 200, listed.text
+        assert [h["handover_id"] for h in listed.json()["handovers"]] == [handover_id]
+        collected = api.get(
+            f"/api/delivery/v1/year-end-adjustment/{handover_id}",
+            headers={"authorization": f"JWS {employer.collect_request(handover_id)}"},
+        )
+    assert collected.status_code == 200, collected.text
+    assert sorted(d["issuer_name"] for d in collected.json()["documents"]) == [
+        "さくら生命保険株式会社",
+        "みなと損害保険株式会社",
+    ]
