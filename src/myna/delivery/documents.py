@@ -19,7 +19,7 @@ from datetime import date
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
-from typing import Any, ClassVar, TypeAlias
+from typing import Any, ClassVar, TypeAlias, get_type_hints
 
 import xmlschema
 from lxml import etree
@@ -239,10 +239,114 @@ class _Reader:
         return self.text(path) in {"true", "1"}
 
 
+@dataclass(frozen=True, slots=True)
+class _Codec:
+    """How a value is written as XML text and read back."""
+
+    write: Callable[[Any], str]
+    read: Callable[[str], Any]
+
+
+_TEXT = _Codec(str, str)
+_INT = _Codec(str, int)
+_DAY = _Codec(date.isoformat, date.fromisoformat)
+_MONTH = _Codec(lambda day: f"{day:%Y-%m}", lambda text: date.fromisoformat(text + "-01"))
+_FLAG = _Codec(lambda flag: "true" if flag else "false", lambda text: text in {"true", "1"})
+
+
+def _choice(kind: Callable[[str], StrEnum]) -> _Codec:
+    return _Codec(lambda value: str(value.value), kind)
+
+
+@dataclass(frozen=True, slots=True)
+class _Field:
+    """An attribute of a document and where it stands in the XML, in document order.
+
+    ``path`` is local below the root (``"Policy/Insured"``), or ``"<element>@<name>"`` for
+    an XML attribute of an element written before it. ``attr`` is the dataclass field,
+    or ``"<field>.<subfield>"`` for a field of a nested dataclass. An optional field is
+    left out of the XML when it is None, and read as None when absent.
+    """
+
+    attr: str
+    path: str
+    codec: _Codec = _TEXT
+    optional: bool = False
+
+
+def _value(document: object, attr: str) -> Any:
+    for name in attr.split("."):
+        document = getattr(document, name)
+    return document
+
+
+def _write_fields(writer: _Writer, root: Any, document: object, table: tuple[_Field, ...]) -> None:
+    """Write ``document``'s fields under ``root``, parents made as the paths first need them."""
+    elements: dict[str, Any] = {"": root}
+
+    def element(path: str) -> Any:
+        if path not in elements:
+            parent, _, name = path.rpartition("/")
+            elements[path] = writer.add(element(parent), name)
+        return elements[path]
+
+    for field in table:
+        value = _value(document, field.attr)
+        if value is None and field.optional:
+            continue
+        path, _, attribute = field.path.partition("@")
+        if attribute:
+            element(path).set(attribute, field.codec.write(value))
+            continue
+        parent, _, name = path.rpartition("/")
+        elements[path] = writer.add(element(parent), name, field.codec.write(value))
+
+
+def _read_fields(reader: _Reader, table: tuple[_Field, ...]) -> dict[str, Any]:
+    """The fields' values by ``attr`` (nested ones as ``{"dependents": {"elderly": 1}}``)."""
+    values: dict[str, Any] = {}
+    for field in table:
+        path, _, attribute = field.path.partition("@")
+        raw: str | None
+        if attribute:
+            raw = reader.element(path).get(attribute)
+        elif field.optional:
+            raw = reader.optional(path)
+        else:
+            raw = reader.text(path)
+        value = None if raw is None else field.codec.read(raw.strip())
+        head, _, tail = field.attr.partition(".")
+        if tail:
+            values.setdefault(head, {})[tail] = value
+        else:
+            values[head] = value
+    return values
+
+
 # --- the documents ------------------------------------------------------------------------
 
 Problem: TypeAlias = tuple[str, str]
 """A rule broken: the element (a local path below the root) and why."""
+
+
+_HEADER = (
+    _Field("document_id", "Header/DocumentId"),
+    _Field("issued_on", "Header/IssueDate", _DAY),
+    _Field("sender_code", "Header/Sender/OrganizationCode"),
+    _Field("sender_name", "Header/Sender/Name"),
+    _Field("recipient", "Header/Recipient"),
+    _Field("year", "Header/Year", _INT),
+)
+
+
+_HINTS: dict[str, dict[str, Any]] = {}
+
+
+def _nested_types(cls: type) -> dict[str, Any]:
+    """The classes of a document's fields (for the nested ones: ``dependents`` → Dependents)."""
+    if cls.__name__ not in _HINTS:
+        _HINTS[cls.__name__] = get_type_hints(cls)
+    return _HINTS[cls.__name__]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -260,30 +364,37 @@ class _Document:
     """The pairwise identifier of the resident at this sender (never a MyNumber)."""
     year: int
 
+    # Each kind's own fields, after the header, in the order of its schema.
+    _FIELDS: ClassVar[tuple[_Field, ...]] = ()
+
     def to_xml(self) -> bytes:
         """The document as canonical XML (C14N, UTF-8), checked against its schema and rules."""
         writer = _Writer(self.kind.namespace)
         root = writer.root(self.root_name)
-        header = writer.add(root, "Header")
-        writer.add(header, "DocumentId", self.document_id)
-        writer.add(header, "IssueDate", self.issued_on)
-        sender = writer.add(header, "Sender")
-        writer.add(sender, "OrganizationCode", self.sender_code)
-        writer.add(sender, "Name", self.sender_name)
-        writer.add(header, "Recipient", self.recipient)
-        writer.add(header, "Year", self.year)
-        self._write(writer, root)
+        _write_fields(writer, root, self, _HEADER + self._FIELDS)
+        self._write_more(writer, root)
         etree.indent(root)
         data: bytes = etree.tostring(root, method="c14n")
         parse(data)  # a builder never hands out a document Myna would refuse
         return data
 
-    def _write(self, writer: _Writer, root: Any) -> None:
-        raise NotImplementedError
+    def _write_more(self, writer: _Writer, root: Any) -> None:
+        """What a table cannot say (repeated elements), written after the fields."""
 
     @classmethod
-    def _read(cls, reader: _Reader, common: dict[str, Any]) -> Document:
-        raise NotImplementedError
+    def _read(cls, reader: _Reader) -> Document:
+        values = _read_fields(reader, _HEADER + cls._FIELDS)
+        hints = _nested_types(cls)
+        for name, value in values.items():
+            if isinstance(value, dict):
+                values[name] = hints[name](**value)
+        values.update(cls._read_more(reader))
+        return cls(**values)  # type: ignore[return-value]
+
+    @classmethod
+    def _read_more(cls, reader: _Reader) -> dict[str, Any]:
+        """What :meth:`_write_more` wrote, read back."""
+        return {}
 
     def _problems(self) -> Iterator[Problem]:
         if self.year > self.issued_on.year:
@@ -315,40 +426,19 @@ class LifeInsuranceCertificate(_Document):
     declared_amount: int
     """申告額: the amount for the whole year, what the return uses."""
 
-    def _write(self, writer: _Writer, root: Any) -> None:
-        insurer = writer.add(root, "Insurer")
-        writer.add(insurer, "Name", self.insurer_name)
-        if self.insurer_corporate_number is not None:
-            writer.add(insurer, "CorporateNumber", self.insurer_corporate_number)
-        writer.add(root, "Contractor", self.contractor)
-        policy = writer.add(root, "Policy")
-        writer.add(policy, "PolicyNumber", self.policy_number)
-        if self.insurance_type is not None:
-            writer.add(policy, "InsuranceType", self.insurance_type)
-        writer.add(policy, "Insured", self.insured)
-        writer.add(policy, "System", self.system.value)
-        writer.add(policy, "Category", self.category.value)
-        certified = writer.add(policy, "CertifiedAmount", self.certified_amount)
-        certified.set("asOf", self.certified_as_of.isoformat())
-        writer.add(policy, "DeclaredAmount", self.declared_amount)
-
-    @classmethod
-    def _read(cls, reader: _Reader, common: dict[str, Any]) -> Document:
-        certified = reader.element("Policy/CertifiedAmount")
-        return cls(
-            **common,
-            insurer_name=reader.text("Insurer/Name"),
-            insurer_corporate_number=reader.optional("Insurer/CorporateNumber"),
-            contractor=reader.text("Contractor"),
-            policy_number=reader.text("Policy/PolicyNumber"),
-            insurance_type=reader.optional("Policy/InsuranceType"),
-            insured=reader.text("Policy/Insured"),
-            system=LifeInsuranceSystem(reader.text("Policy/System")),
-            category=LifeInsuranceCategory(reader.text("Policy/Category")),
-            certified_amount=int(str(certified.text).strip()),
-            certified_as_of=date.fromisoformat(str(certified.get("asOf"))),
-            declared_amount=reader.integer("Policy/DeclaredAmount"),
-        )
+    _FIELDS: ClassVar[tuple[_Field, ...]] = (
+        _Field("insurer_name", "Insurer/Name"),
+        _Field("insurer_corporate_number", "Insurer/CorporateNumber", optional=True),
+        _Field("contractor", "Contractor"),
+        _Field("policy_number", "Policy/PolicyNumber"),
+        _Field("insurance_type", "Policy/InsuranceType", optional=True),
+        _Field("insured", "Policy/Insured"),
+        _Field("system", "Policy/System", _choice(LifeInsuranceSystem)),
+        _Field("category", "Policy/Category", _choice(LifeInsuranceCategory)),
+        _Field("certified_amount", "Policy/CertifiedAmount", _INT),
+        _Field("certified_as_of", "Policy/CertifiedAmount@asOf", _DAY),
+        _Field("declared_amount", "Policy/DeclaredAmount", _INT),
+    )
 
     def _problems(self) -> Iterator[Problem]:
         yield from _Document._problems(self)
@@ -379,34 +469,17 @@ class EarthquakeInsuranceCertificate(_Document):
     old_long_term_premium: int = 0
     """旧長期損害保険料: long-term non-life policies from before 2007."""
 
-    def _write(self, writer: _Writer, root: Any) -> None:
-        insurer = writer.add(root, "Insurer")
-        writer.add(insurer, "Name", self.insurer_name)
-        if self.insurer_corporate_number is not None:
-            writer.add(insurer, "CorporateNumber", self.insurer_corporate_number)
-        writer.add(root, "Contractor", self.contractor)
-        policy = writer.add(root, "Policy")
-        writer.add(policy, "PolicyNumber", self.policy_number)
-        writer.add(policy, "Insured", self.insured)
-        writer.add(policy, "InsuredObject", self.insured_object.value)
-        writer.add(policy, "CertifiedAsOf", self.certified_as_of)
-        writer.add(policy, "EarthquakePremium", self.earthquake_premium)
-        writer.add(policy, "OldLongTermPremium", self.old_long_term_premium)
-
-    @classmethod
-    def _read(cls, reader: _Reader, common: dict[str, Any]) -> Document:
-        return cls(
-            **common,
-            insurer_name=reader.text("Insurer/Name"),
-            insurer_corporate_number=reader.optional("Insurer/CorporateNumber"),
-            contractor=reader.text("Contractor"),
-            policy_number=reader.text("Policy/PolicyNumber"),
-            insured=reader.text("Policy/Insured"),
-            insured_object=InsuredObject(reader.text("Policy/InsuredObject")),
-            certified_as_of=reader.day("Policy/CertifiedAsOf"),
-            earthquake_premium=reader.integer("Policy/EarthquakePremium"),
-            old_long_term_premium=reader.integer("Policy/OldLongTermPremium"),
-        )
+    _FIELDS: ClassVar[tuple[_Field, ...]] = (
+        _Field("insurer_name", "Insurer/Name"),
+        _Field("insurer_corporate_number", "Insurer/CorporateNumber", optional=True),
+        _Field("contractor", "Contractor"),
+        _Field("policy_number", "Policy/PolicyNumber"),
+        _Field("insured", "Policy/Insured"),
+        _Field("insured_object", "Policy/InsuredObject", _choice(InsuredObject)),
+        _Field("certified_as_of", "Policy/CertifiedAsOf", _DAY),
+        _Field("earthquake_premium", "Policy/EarthquakePremium", _INT),
+        _Field("old_long_term_premium", "Policy/OldLongTermPremium", _INT),
+    )
 
     def _problems(self) -> Iterator[Problem]:
         yield from _Document._problems(self)
@@ -439,31 +512,27 @@ class DonationReceipt(_Document):
         """The sum of the donations."""
         return sum(donation.amount for donation in self.donations)
 
-    def _write(self, writer: _Writer, root: Any) -> None:
-        donee = writer.add(root, "Donee")
-        writer.add(donee, "MunicipalityCode", self.municipality_code)
-        writer.add(donee, "Name", self.municipality_name)
-        writer.add(root, "Donor", self.donor)
+    _FIELDS: ClassVar[tuple[_Field, ...]] = (
+        _Field("municipality_code", "Donee/MunicipalityCode"),
+        _Field("municipality_name", "Donee/Name"),
+        _Field("donor", "Donor"),
+    )
+
+    def _write_more(self, writer: _Writer, root: Any) -> None:
         for donation in self.donations:
             entry = writer.add(root, "Donation")
             writer.add(entry, "ReceivedOn", donation.received_on)
             writer.add(entry, "Amount", donation.amount)
 
     @classmethod
-    def _read(cls, reader: _Reader, common: dict[str, Any]) -> Document:
-        return cls(
-            **common,
-            municipality_code=reader.text("Donee/MunicipalityCode"),
-            municipality_name=reader.text("Donee/Name"),
-            donor=reader.text("Donor"),
-            donations=tuple(
-                Donation(
-                    received_on=reader.day("ReceivedOn", entry),
-                    amount=reader.integer("Amount", entry),
-                )
-                for entry in reader.all("Donation")
-            ),
-        )
+    def _read_more(cls, reader: _Reader) -> dict[str, Any]:
+        entries = reader.all("Donation")
+        return {
+            "donations": tuple(
+                Donation(reader.day("ReceivedOn", entry), reader.integer("Amount", entry))
+                for entry in entries
+            )
+        }
 
     def _problems(self) -> Iterator[Problem]:
         yield from _Document._problems(self)
@@ -490,26 +559,14 @@ class NationalPensionCertificate(_Document):
     expected_amount: int = 0
     """見込額: contributions due by the year's end but not yet paid when issued."""
 
-    def _write(self, writer: _Writer, root: Any) -> None:
-        writer.add(root, "Kind", self.contribution_kind.value)
-        writer.add(root, "Insured", self.insured)
-        period = writer.add(root, "Period")
-        writer.add(period, "From", f"{self.period_from:%Y-%m}")
-        writer.add(period, "To", f"{self.period_to:%Y-%m}")
-        writer.add(root, "PaidAmount", self.paid_amount)
-        writer.add(root, "ExpectedAmount", self.expected_amount)
-
-    @classmethod
-    def _read(cls, reader: _Reader, common: dict[str, Any]) -> Document:
-        return cls(
-            **common,
-            contribution_kind=ContributionKind(reader.text("Kind")),
-            insured=reader.text("Insured"),
-            period_from=reader.month("Period/From"),
-            period_to=reader.month("Period/To"),
-            paid_amount=reader.integer("PaidAmount"),
-            expected_amount=reader.integer("ExpectedAmount"),
-        )
+    _FIELDS: ClassVar[tuple[_Field, ...]] = (
+        _Field("contribution_kind", "Kind", _choice(ContributionKind)),
+        _Field("insured", "Insured"),
+        _Field("period_from", "Period/From", _MONTH),
+        _Field("period_to", "Period/To", _MONTH),
+        _Field("paid_amount", "PaidAmount", _INT),
+        _Field("expected_amount", "ExpectedAmount", _INT),
+    )
 
     def _problems(self) -> Iterator[Problem]:
         yield from _Document._problems(self)
@@ -560,63 +617,29 @@ class SalaryWithholdingSlip(_Document):
     earthquake_insurance_deduction: int = 0
     housing_loan_credit: int = 0
 
-    def _write(self, writer: _Writer, root: Any) -> None:
-        payer = writer.add(root, "Payer")
-        writer.add(payer, "Name", self.payer_name)
-        if self.payer_address is not None:
-            writer.add(payer, "Address", self.payer_address)
-        writer.add(root, "Payee", self.payee)
-        writer.add(root, "PaymentAmount", self.payment_amount)
-        writer.add(root, "IncomeAfterEmploymentDeduction", self.income_after_employment_deduction)
-        writer.add(root, "TotalDeductions", self.total_deductions)
-        writer.add(root, "WithholdingTax", self.withholding_tax)
-        writer.add(root, "DeductibleSpouse", self.deductible_spouse)
-        dependents = writer.add(root, "Dependents")
-        writer.add(dependents, "Specified", self.dependents.specified)
-        writer.add(dependents, "Elderly", self.dependents.elderly)
-        writer.add(dependents, "Other", self.dependents.other)
-        writer.add(dependents, "Under16", self.dependents.under_16)
-        writer.add(root, "SocialInsurance", self.social_insurance)
-        writer.add(root, "LifeInsuranceDeduction", self.life_insurance_deduction)
-        premiums = writer.add(root, "LifeInsurancePremiums")
-        writer.add(premiums, "NewGeneral", self.life_insurance_premiums.new_general)
-        writer.add(premiums, "OldGeneral", self.life_insurance_premiums.old_general)
-        writer.add(premiums, "MedicalCare", self.life_insurance_premiums.medical_care)
-        writer.add(premiums, "NewPension", self.life_insurance_premiums.new_pension)
-        writer.add(premiums, "OldPension", self.life_insurance_premiums.old_pension)
-        writer.add(root, "EarthquakeInsuranceDeduction", self.earthquake_insurance_deduction)
-        writer.add(root, "HousingLoanCredit", self.housing_loan_credit)
-
-    @classmethod
-    def _read(cls, reader: _Reader, common: dict[str, Any]) -> Document:
-        return cls(
-            **common,
-            payer_name=reader.text("Payer/Name"),
-            payer_address=reader.optional("Payer/Address"),
-            payee=reader.text("Payee"),
-            payment_amount=reader.integer("PaymentAmount"),
-            income_after_employment_deduction=reader.integer("IncomeAfterEmploymentDeduction"),
-            total_deductions=reader.integer("TotalDeductions"),
-            withholding_tax=reader.integer("WithholdingTax"),
-            deductible_spouse=reader.flag("DeductibleSpouse"),
-            dependents=Dependents(
-                specified=reader.integer("Dependents/Specified"),
-                elderly=reader.integer("Dependents/Elderly"),
-                other=reader.integer("Dependents/Other"),
-                under_16=reader.integer("Dependents/Under16"),
-            ),
-            social_insurance=reader.integer("SocialInsurance"),
-            life_insurance_deduction=reader.integer("LifeInsuranceDeduction"),
-            life_insurance_premiums=LifeInsurancePremiums(
-                new_general=reader.integer("LifeInsurancePremiums/NewGeneral"),
-                old_general=reader.integer("LifeInsurancePremiums/OldGeneral"),
-                medical_care=reader.integer("LifeInsurancePremiums/MedicalCare"),
-                new_pension=reader.integer("LifeInsurancePremiums/NewPension"),
-                old_pension=reader.integer("LifeInsurancePremiums/OldPension"),
-            ),
-            earthquake_insurance_deduction=reader.integer("EarthquakeInsuranceDeduction"),
-            housing_loan_credit=reader.integer("HousingLoanCredit"),
-        )
+    _FIELDS: ClassVar[tuple[_Field, ...]] = (
+        _Field("payer_name", "Payer/Name"),
+        _Field("payer_address", "Payer/Address", optional=True),
+        _Field("payee", "Payee"),
+        _Field("payment_amount", "PaymentAmount", _INT),
+        _Field("income_after_employment_deduction", "IncomeAfterEmploymentDeduction", _INT),
+        _Field("total_deductions", "TotalDeductions", _INT),
+        _Field("withholding_tax", "WithholdingTax", _INT),
+        _Field("deductible_spouse", "DeductibleSpouse", _FLAG),
+        _Field("dependents.specified", "Dependents/Specified", _INT),
+        _Field("dependents.elderly", "Dependents/Elderly", _INT),
+        _Field("dependents.other", "Dependents/Other", _INT),
+        _Field("dependents.under_16", "Dependents/Under16", _INT),
+        _Field("social_insurance", "SocialInsurance", _INT),
+        _Field("life_insurance_deduction", "LifeInsuranceDeduction", _INT),
+        _Field("life_insurance_premiums.new_general", "LifeInsurancePremiums/NewGeneral", _INT),
+        _Field("life_insurance_premiums.old_general", "LifeInsurancePremiums/OldGeneral", _INT),
+        _Field("life_insurance_premiums.medical_care", "LifeInsurancePremiums/MedicalCare", _INT),
+        _Field("life_insurance_premiums.new_pension", "LifeInsurancePremiums/NewPension", _INT),
+        _Field("life_insurance_premiums.old_pension", "LifeInsurancePremiums/OldPension", _INT),
+        _Field("earthquake_insurance_deduction", "EarthquakeInsuranceDeduction", _INT),
+        _Field("housing_loan_credit", "HousingLoanCredit", _INT),
+    )
 
     def _problems(self) -> Iterator[Problem]:
         yield from _Document._problems(self)
@@ -641,27 +664,15 @@ class PublicPensionWithholdingSlip(_Document):
     deductible_spouse: bool = False
     dependents: int = 0
 
-    def _write(self, writer: _Writer, root: Any) -> None:
-        writer.add(root, "Payer", self.payer_name)
-        writer.add(root, "Payee", self.payee)
-        writer.add(root, "PaymentAmount", self.payment_amount)
-        writer.add(root, "WithholdingTax", self.withholding_tax)
-        writer.add(root, "SocialInsurance", self.social_insurance)
-        writer.add(root, "DeductibleSpouse", self.deductible_spouse)
-        writer.add(root, "Dependents", self.dependents)
-
-    @classmethod
-    def _read(cls, reader: _Reader, common: dict[str, Any]) -> Document:
-        return cls(
-            **common,
-            payer_name=reader.text("Payer"),
-            payee=reader.text("Payee"),
-            payment_amount=reader.integer("PaymentAmount"),
-            withholding_tax=reader.integer("WithholdingTax"),
-            social_insurance=reader.integer("SocialInsurance"),
-            deductible_spouse=reader.flag("DeductibleSpouse"),
-            dependents=reader.integer("Dependents"),
-        )
+    _FIELDS: ClassVar[tuple[_Field, ...]] = (
+        _Field("payer_name", "Payer"),
+        _Field("payee", "Payee"),
+        _Field("payment_amount", "PaymentAmount", _INT),
+        _Field("withholding_tax", "WithholdingTax", _INT),
+        _Field("social_insurance", "SocialInsurance", _INT),
+        _Field("deductible_spouse", "DeductibleSpouse", _FLAG),
+        _Field("dependents", "Dependents", _INT),
+    )
 
     def _problems(self) -> Iterator[Problem]:
         yield from _Document._problems(self)
@@ -716,15 +727,7 @@ def read_stored(data: bytes) -> Document:
 
 def _document(root: Any, kind: DocumentKind) -> Document:
     reader = _Reader(root, kind.namespace)
-    common: dict[str, Any] = {
-        "document_id": reader.text("Header/DocumentId"),
-        "issued_on": reader.day("Header/IssueDate"),
-        "sender_code": reader.text("Header/Sender/OrganizationCode"),
-        "sender_name": reader.text("Header/Sender/Name"),
-        "recipient": reader.text("Header/Recipient"),
-        "year": reader.integer("Header/Year"),
-    }
-    document = _CLASSES[kind]._read(reader, common)
+    document = _CLASSES[kind]._read(reader)
     for path, reason in document._problems():
         found = root.find(reader._path(path))
         element = found if found is not None else root
