@@ -5,7 +5,8 @@ Each has what a real person of their profile would have in every category of
 
 * ``taro`` — 41, employee of みなと電機 since 2008: health insurance of its society,
   employment insurance (一般被保険者) and the employees' pension (第2号被保険者),
-  resident tax, and the child allowance for 陽翔 (he is the recipient, 受給者);
+  resident tax, and the child allowance for 陽翔 (he is the recipient, 受給者); 千代田区
+  keeps 花子's assessed income beside his household (and his beside hers);
 * ``hanako`` — his dependant (被扶養者) with a part-time job under 20 hours a week (so no
   employment insurance), not taxable, 第3号被保険者 of the pension, with the pregnancy
   notification and checkups of 2015–2016;
@@ -48,6 +49,7 @@ from myna.agencies.synthetic import (
     age_on,
     assess_resident_tax,
     insurer_check_digit,
+    salary_income,
     vaccination_schedule,
 )
 
@@ -57,12 +59,15 @@ def _record(agency: str, item: str, key: str, since: date, /, **payload: Any) ->
     return agency, RecordDraft(item, key, values, SOURCES[item], since)
 
 
-def _household(facts: ResidentFacts, since: date, relations: list[str]) -> GeneratedRecord:
+def _household(
+    facts: ResidentFacts, since: date, members: list[tuple[str, date]]
+) -> GeneratedRecord:
     payload: dict[str, Any] = {
         "is_head": facts.relation.value == "世帯主",
         "relation_to_head": facts.relation.value,
-        "member_count": len(relations),
-        "member_relations": relations,
+        "member_count": len(members),
+        "member_relations": [relation for relation, _ in members],
+        "member_birth_dates": [born.isoformat() for _, born in members],
         "since": since,
     }
     if facts.address:
@@ -96,7 +101,6 @@ def _tax(
     )
 
 
-_YAMADA = ["世帯主", "妻", "子"]
 _CHIYODA = "131016"
 
 
@@ -118,6 +122,25 @@ _HANAKO = _Insured("山田 花子", "ヤマダ ハナコ", date(1987, 9, 3), 2, 
 _HARUTO = _Insured("山田 陽翔", "ヤマダ ハルト", date(2016, 6, 20), 1, "12", "4086", "02")
 _MISAKI = _Insured("佐藤 美咲", "サトウ ミサキ", date(1992, 1, 30), 2, "横浜07", "3184527")
 _ICHIRO = _Insured("鈴木 一郎", "スズキ イチロウ", date(1948, 11, 3), 1, "", "01734682")
+_YAMADA = [("世帯主", _TARO.birth), ("妻", _HANAKO.birth), ("子", _HARUTO.birth)]
+# 2025's salaries (給与の収入金額) of the Yamadas, as their resident tax was assessed on.
+_TARO_SALARY = 6_200_000
+_HANAKO_SALARY = 900_000
+
+
+def _household_income(position: int, salary: int) -> GeneratedRecord:
+    """What 千代田区 assessed for another member of the household (合計所得金額 of 2025)."""
+    relation, born = _YAMADA[position - 1]
+    return _record(
+        f"muni-{_CHIYODA}",
+        "household-income",
+        f"{ASSESSMENT_YEAR - 1}-{position}",
+        date(ASSESSMENT_YEAR, 6, 1),
+        income_year=ASSESSMENT_YEAR - 1,
+        relation_to_head=relation,
+        birth_date=born,
+        total_income=salary_income(salary),
+    )
 
 
 def _health_insurance(
@@ -284,7 +307,8 @@ def _taro(facts: ResidentFacts) -> list[GeneratedRecord]:
     hired = date(2008, 4, 1)
     return [
         _household(facts, date(2014, 4, 1), _YAMADA),
-        _tax(_CHIYODA, salary=6_200_000, social_insurance=899_000, spouse_deduction=True),
+        _tax(_CHIYODA, salary=_TARO_SALARY, social_insurance=899_000, spouse_deduction=True),
+        _household_income(2, _HANAKO_SALARY),
         _minato(hired, "被保険者", _TARO),
         *_taro_care(),
         _employment_coverage("5012-148306-2", "みなと電機株式会社", hired),
@@ -308,7 +332,8 @@ def _hanako(facts: ResidentFacts) -> list[GeneratedRecord]:
     notified = date(2015, 11, 16)
     records = [
         _household(facts, date(2015, 6, 20), _YAMADA),
-        _tax(_CHIYODA, salary=900_000, social_insurance=0),
+        _tax(_CHIYODA, salary=_HANAKO_SALARY, social_insurance=0),
+        _household_income(1, _TARO_SALARY),
         _minato(date(2015, 6, 20), "被扶養者", _HANAKO),
         # 20 on 2007-09-03; an employee from April 2010 until she married in June 2015,
         # 第3号 since, as taro's dependant.
@@ -388,7 +413,7 @@ def _misaki(facts: ResidentFacts) -> list[GeneratedRecord]:
     yokohama = "141003"
     kokuho = ("神奈川県横浜市 国民健康保険", yokohama[:5])
     return [
-        _household(facts, date(2018, 4, 1), ["世帯主"]),
+        _household(facts, date(2018, 4, 1), [("世帯主", _MISAKI.birth)]),
         _tax(yokohama, salary=3_800_000, social_insurance=551_000),
         _health_insurance(
             f"kokuho-{yokohama}", kokuho, date(2026, 8, 1), "被保険者", (30, "ウ"), _MISAKI
@@ -438,7 +463,7 @@ def _ichiro(facts: ResidentFacts) -> list[GeneratedRecord]:
     koki = ("北海道後期高齢者医療広域連合", "3901001")
     started = date(2013, 11, 2)
     return [
-        _household(facts, date(1975, 4, 1), ["世帯主"]),
+        _household(facts, date(1975, 4, 1), [("世帯主", _ICHIRO.birth)]),
         _tax(sapporo, pension=2_100_000, social_insurance=150_000),
         _health_insurance(
             "koki-01",

@@ -48,6 +48,7 @@ SOURCES = {
     "basic-info": "住民基本台帳ネットワークシステム（本人確認情報）",
     "household": "住民基本台帳",
     "resident-tax": "個人住民税課税台帳",
+    "household-income": "個人住民税課税台帳",
     "health-insurance": "被保険者資格台帳",
     "insured-index": "加入者情報（医療保険者等向け中間サーバー）",
     "vaccination": "予防接種台帳",
@@ -664,6 +665,7 @@ class _Writer:
         self.employment_coverage()
         self.pension_record()
         self.medical_history()
+        self.household_income()
         return self.out
 
     def medical_history(self) -> None:
@@ -694,6 +696,7 @@ class _Writer:
             "relation_to_head": self.me.relation.value,
             "member_count": len(members),
             "member_relations": [m.relation.value for m in members],
+            "member_birth_dates": [m.birth_date.isoformat() for m in members],
         }
         if self.facts.address:
             payload["address"] = self.facts.address
@@ -702,6 +705,41 @@ class _Writer:
         self.add(self.municipality, "household", "", payload, since)
 
     # 地方税
+    def household_income(self) -> None:
+        """The other adult members' assessed 合計所得金額, beside an adult's household.
+
+        The same figure as each member's own resident-tax record (their income of the year
+        before ASSESSMENT_YEAR); drawn from their profiles, so no random number is used.
+        """
+        assessed_on = date(ASSESSMENT_YEAR, 1, 1)
+        if age_on(self.me.birth_date, assessed_on) < 18:
+            return
+        for position, member in enumerate(self.household.members, start=1):
+            if member.resident_id == self.me.resident_id:
+                continue
+            if age_on(member.birth_date, assessed_on) < 18:
+                continue
+            profile = self.household.profile(member)
+            total = (
+                salary_income(profile.salary)
+                + profile.business_income
+                + pension_income(profile.pension_income)
+            )
+            year = ASSESSMENT_YEAR - 1
+            born = member.birth_date.isoformat()
+            self.add(
+                self.municipality,
+                "household-income",
+                f"{year}-{position}",  # twins share a 続柄 and a date of birth
+                {
+                    "income_year": year,
+                    "relation_to_head": member.relation.value,
+                    "birth_date": born,
+                    "total_income": total,
+                },
+                date(ASSESSMENT_YEAR, 6, 1),
+            )
+
     def resident_tax(self) -> ResidentTax | None:
         profile = self.profile
         if age_on(self.me.birth_date, date(ASSESSMENT_YEAR, 1, 1)) < 18:

@@ -739,6 +739,7 @@ def _publish_household(
     (住民基本台帳法 第30条の6), both through the hub.
     """
     relations = [p.relation.value for p in moved]
+    births = [p.birth_date.isoformat() for p in moved]
     for person in moved:
         _update(
             session,
@@ -774,6 +775,7 @@ def _publish_household(
                     "relation_to_head": person.relation.value,
                     "member_count": len(moved),
                     "member_relations": relations,
+                    "member_birth_dates": births,
                     "address": person.full_address,
                     "since": since.isoformat(),
                 },

@@ -155,6 +155,17 @@ def _assert_the_police_node_has_the_new_address(
         items=[moves.IDENTITY_ITEM],
     )
     assert [r.payload["address"] for r in identity] == [taro.full_address]
+    # The arriving municipality's household record lists who moved in, as a 住民票 does.
+    (household,) = agencies.answer_query(
+        session=session,
+        agency_code=f"muni-{OSAKA}",
+        link_code=network.link_code_for_resident(
+            session=session, resident_id=taro.id, agency_code=f"muni-{OSAKA}"
+        ),
+        items=[moves.HOUSEHOLD_ITEM],
+    )
+    assert household.payload["member_relations"] == ["世帯主", "妻", "子"]
+    assert household.payload["member_birth_dates"] == ["1985-04-12", "1987-09-03", "2016-06-20"]
     # The hub asks every municipality holding the person; the arriving one answers.
     (license_exchange,) = [
         e

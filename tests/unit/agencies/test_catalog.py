@@ -67,6 +67,20 @@ def test_an_internal_item_is_never_covered_by_every_item() -> None:
     assert not catalog.authorization.allows("oqs", "online-eligibility", "insured-index")
 
 
+def test_household_income_is_asked_only_to_prepare_the_residents_tax_return() -> None:
+    catalog = load_catalog()
+    assert catalog.items["household-income"].internal
+    for procedure in ("self-disclosure", "partner-disclosure", "e-application-prefill"):
+        assert not catalog.authorization.allows("portal", procedure, "household-income")
+    decision = catalog.authorization.check(
+        "portal", "income-tax-return-preparation", "household-income"
+    )
+    assert decision.allowed
+    assert decision.self_only
+    assert "household-income" not in {i.code for i in catalog.items_in("local-tax")}
+    assert not catalog.authorization.allows("muni-131016", "child-allowance", "household-income")
+
+
 def test_providers_are_resolved_for_generated_agency_codes() -> None:
     catalog = load_catalog()
     assert catalog.provides("muni-131016", "resident-tax")

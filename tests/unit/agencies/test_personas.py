@@ -115,3 +115,29 @@ def test_the_personas_coverage_medicines_and_checkups_read_as_medical_reads_them
                  if d.item_code == "medication"]  # fmt: skip
     assert len(medicines) >= 6 and {m.drug_name for m in medicines} == {"ノルバスク錠5mg"}
     assert any(d.item_code == "medication" for _, d in _records("haruto"))
+
+
+def test_the_yamadas_household_gives_birth_dates_and_the_spouses_assessed_income() -> None:
+    """千代田区 assessed 花子 on 900,000 of salary: 900,000 − 650,000 = 250,000 (and 太郎 on
+    6,200,000: 6,200,000 × 80 % − 440,000 = 4,520,000)."""
+    records = {draft.item_code: draft.payload for _, draft in _records("taro")}
+    assert records["household"]["member_birth_dates"] == [
+        "1985-04-12",
+        "1987-09-03",
+        "2016-06-20",
+    ]
+    assert records["household-income"] == {
+        "income_year": 2025,
+        "relation_to_head": "妻",
+        "birth_date": "1987-09-03",
+        "total_income": 250_000,
+    }
+    hanako = {draft.item_code: draft.payload for _, draft in _records("hanako")}
+    assert (
+        hanako["household-income"]["relation_to_head"],
+        hanako["household-income"]["total_income"],
+    ) == (
+        "世帯主",
+        4_520_000,
+    )
+    assert "household-income" not in {draft.item_code for _, draft in _records("haruto")}

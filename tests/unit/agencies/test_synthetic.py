@@ -283,6 +283,39 @@ def test_everyone_from_20_has_a_pension_record_and_most_workers_are_insured(
                 assert coverage["lost_on"] < payloads["employment-insurance"]["qualified_on"]
 
 
+def test_the_household_lists_birth_dates_and_the_others_assessed_income(
+    sample: list[ResidentFacts], generated: dict[int, list[GeneratedRecord]]
+) -> None:
+    """Beside an adult's household, what each other adult member's resident tax says."""
+    assessed = {
+        resident_id: draft.payload["total_income"]
+        for resident_id, records in generated.items()
+        for _, draft in records
+        if draft.item_code == "resident-tax"
+    }
+    checked = 0
+    for facts in sample:
+        records = [draft for _, draft in generated[facts.resident_id]]
+        (household,) = [d.payload for d in records if d.item_code == "household"]
+        members = facts.members
+        assert household["member_birth_dates"] == [m.birth_date.isoformat() for m in members]
+        incomes = {
+            (d.payload["relation_to_head"], d.payload["birth_date"]): d.payload["total_income"]
+            for d in records
+            if d.item_code == "household-income"
+        }
+        if age_on(facts.birth_date, date(2026, 1, 1)) < 18:
+            assert incomes == {}
+            continue
+        for member in members:
+            if member.resident_id == facts.resident_id or member.resident_id not in assessed:
+                continue
+            key = (member.relation.value, member.birth_date.isoformat())
+            assert incomes[key] == assessed[member.resident_id]
+            checked += 1
+    assert checked > 300
+
+
 def test_a_household_member_list_is_optional() -> None:
     alone = ResidentFacts(7, date(1950, 1, 1), Sex.FEMALE, "011002")
     assert alone.members == (HouseholdMember(7, Relation.HEAD, date(1950, 1, 1), Sex.FEMALE),)
