@@ -10,6 +10,7 @@ reads the resident's delivered documents through :class:`DocumentSource`.
 from myna.tax.domain import (
     Disability,
     EarthquakePremiums,
+    HouseholdRelative,
     InputProblem,
     LifeInsurancePremiums,
     MedicalChoice,
@@ -23,9 +24,11 @@ from myna.tax.domain import (
     TaxReturnInput,
     TaxRules,
     TaxRulesFileError,
+    Tie,
     UnknownTaxYearError,
     better_medical_choice,
     compute,
+    household_relatives,
 )
 from myna.tax.interfaces import DeliveredDocument, DocumentSource, NoDeliveredDocuments
 from myna.tax.rules import available_years, load_rules
@@ -35,6 +38,7 @@ __all__ = [
     "Disability",
     "DocumentSource",
     "EarthquakePremiums",
+    "HouseholdRelative",
     "InputProblem",
     "LifeInsurancePremiums",
     "MedicalChoice",
@@ -49,9 +53,11 @@ __all__ = [
     "TaxReturnInput",
     "TaxRules",
     "TaxRulesFileError",
+    "Tie",
     "UnknownTaxYearError",
     "available_years",
     "better_medical_choice",
     "compute",
+    "household_relatives",
     "load_rules",
 ]

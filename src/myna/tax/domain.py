@@ -33,6 +33,7 @@ from typing import Any, Protocol, TypeVar
 from myna.platform import i18n
 from myna.platform.errors import N_, MynaError, NotFoundError
 from myna.platform.tomlfile import ReasonedError
+from myna.reference.domain import Relation
 
 # No yen figure on a return comes near a trillion yen: beyond it, a typing slip.
 MAX_AMOUNT = 10**12
@@ -807,6 +808,130 @@ def _disability_amount(rules: TaxRules, disability: Disability, living_together:
 def own_disability_amount(rules: TaxRules, disability: Disability) -> int:
     """障害者控除 for the taxpayer (所得税法第79条第1項・第2項)."""
     return _disability_amount(rules, disability, living_together=False)
+
+
+# --- the household (世帯) ----------------------------------------------------------------
+
+
+class Tie(StrEnum):
+    """How a member of the household is related to the taxpayer, as far as the return cares."""
+
+    SPOUSE = "spouse"  # 配偶者
+    # 直系尊属 of the taxpayer or the spouse: 同居老親等 from 70 (租税特別措置法第41条の16)
+    ASCENDANT = "ascendant"
+    RELATIVE = "relative"  # another 親族 (6親等内の血族, 3親等内の姻族: 民法第725条)
+
+
+@dataclass(frozen=True, slots=True)
+class HouseholdRelative:
+    """A member of the taxpayer's household who may count on the return."""
+
+    tie: Tie
+    relation: str  # 世帯主との続柄, as the 住民票 writes it
+    birth_date: date
+
+
+_ASCENDANTS = frozenset(
+    {
+        Relation.FATHER,
+        Relation.MOTHER,
+        Relation.GRANDFATHER,
+        Relation.GRANDMOTHER,
+        Relation.WIFES_FATHER,
+        Relation.WIFES_MOTHER,
+        Relation.HUSBANDS_FATHER,
+        Relation.HUSBANDS_MOTHER,
+    }
+)
+_SIBLINGS = frozenset(
+    {
+        Relation.ELDER_BROTHER,
+        Relation.ELDER_SISTER,
+        Relation.YOUNGER_BROTHER,
+        Relation.YOUNGER_SISTER,
+    }
+)
+_DESCENDANTS = frozenset(
+    {Relation.CHILD, Relation.CHILDS_WIFE, Relation.CHILDS_HUSBAND, Relation.GRANDCHILD}
+)
+_HEADS_VIEW: Mapping[Relation, Tie] = {
+    Relation.WIFE: Tie.SPOUSE,
+    Relation.HUSBAND: Tie.SPOUSE,
+    **dict.fromkeys(_ASCENDANTS, Tie.ASCENDANT),
+    **dict.fromkeys(_DESCENDANTS | _SIBLINGS, Tie.RELATIVE),
+}
+# The head's spouse: the head is the spouse; the head's parents and grandparents are the
+# spouse's 直系尊属 (and 妻の父・夫の母 … one's own); the head's children, their spouses,
+# grandchildren and siblings are 親族 (blood or 姻族 within three degrees).
+_SPOUSES_VIEW: Mapping[Relation, Tie] = {
+    Relation.HEAD: Tie.SPOUSE,
+    **dict.fromkeys(_ASCENDANTS, Tie.ASCENDANT),
+    **dict.fromkeys(_DESCENDANTS | _SIBLINGS, Tie.RELATIVE),
+}
+# A child of the head: the head is a parent; the head's spouse may be a step-parent
+# (1親等の姻族, not a 直系尊属), which the 住民票 does not tell, so is counted as a 親族
+# only; the head's parents and grandparents are one's own 直系尊属; the head's parents-in-
+# law are one's grandparents only through that spouse, so they are left out.
+_CHILDS_VIEW: Mapping[Relation, Tie] = {
+    Relation.HEAD: Tie.ASCENDANT,
+    Relation.WIFE: Tie.RELATIVE,
+    Relation.HUSBAND: Tie.RELATIVE,
+    Relation.FATHER: Tie.ASCENDANT,
+    Relation.MOTHER: Tie.ASCENDANT,
+    Relation.GRANDFATHER: Tie.ASCENDANT,
+    Relation.GRANDMOTHER: Tie.ASCENDANT,
+    Relation.CHILD: Tie.RELATIVE,
+    Relation.GRANDCHILD: Tie.RELATIVE,
+    **dict.fromkeys(_SIBLINGS, Tie.RELATIVE),
+}
+_RELATIONS = frozenset(relation.value for relation in Relation)
+_VIEWS: Mapping[Relation, Mapping[Relation, Tie]] = {
+    Relation.HEAD: _HEADS_VIEW,
+    Relation.WIFE: _SPOUSES_VIEW,
+    Relation.HUSBAND: _SPOUSES_VIEW,
+    Relation.CHILD: _CHILDS_VIEW,
+}
+
+
+def household_relatives(
+    you: tuple[str, date], members: Sequence[tuple[str, date]], *, year: int
+) -> tuple[HouseholdRelative, ...] | None:
+    """The members of the taxpayer's household who may count on ``year``'s return.
+
+    ``members`` are the household's (続柄, date of birth) pairs as the 住民票 lists them,
+    the taxpayer (``you``) among them; None when the taxpayer is not among them. The 続柄
+    is each one's relation to the head, so how a member is related to the taxpayer is
+    read from the pair of relations: it is told for a taxpayer who is the head, the
+    head's spouse or the head's child. Members the pair does not tell (a 同居人, and
+    every member for a taxpayer in another place in the household) are left out, as are
+    those born after the year (ages count on 31 December, 所得税法第85条). A 子の妻 or
+    子の夫 is the spouse of a taxpayer who is the household's only 子.
+    """
+    others = list(members)
+    if you not in others:
+        return None
+    others.remove(you)
+    try:
+        yours = Relation(you[0])
+    except ValueError:
+        return ()
+    view = dict(_VIEWS.get(yours, {}))
+    if yours is Relation.CHILD and not any(r == Relation.CHILD for r, _ in others):
+        in_law = [r for r, _ in others if r in (Relation.CHILDS_WIFE, Relation.CHILDS_HUSBAND)]
+        if len(in_law) == 1:
+            view[Relation(in_law[0])] = Tie.SPOUSE
+    found: list[HouseholdRelative] = []
+    spouse_seen = False
+    for relation, born in others:
+        tie = view.get(Relation(relation)) if relation in _RELATIONS else None
+        if tie is None or born > date(year, 12, 31):
+            continue
+        if tie is Tie.SPOUSE:
+            if spouse_seen:  # a household record with two spouses: only the first counts
+                continue
+            spouse_seen = True
+        found.append(HouseholdRelative(tie, relation, born))
+    return tuple(found)
 
 
 # --- the computation -------------------------------------------------------------------
