@@ -43,7 +43,7 @@ class FieldSource:
 
     field: str  # section.item, e.g. salary.paid
     value: int
-    kind: str  # document / medical_notice / resident
+    kind: str  # document / medical_notice / municipality / assumed / resident
     name: str  # the sender, the 医療費通知, or the resident
     document: str | None
     received: date | None

@@ -13,6 +13,7 @@ from datetime import date, datetime
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Date,
     ForeignKey,
     Index,
@@ -30,6 +31,7 @@ __all__ = [
     "TaxFilingRow",
     "TaxReturnCorrectionRow",
     "TaxReturnFieldRow",
+    "TaxReturnPreviousRow",
     "TaxReturnRow",
 ]
 
@@ -61,8 +63,10 @@ class TaxReturnFieldRow(Base):
 
     ``section``, ``group_key`` and ``item`` place it on the return (e.g. ``salary`` /
     the delivery id of the 源泉徴収票 / ``withheld``); ``source_kind`` is ``document``,
-    ``medical_notice`` or ``resident``; for a document the delivery id, the document's
-    own id, the sender's name and the day it was received are kept beside it.
+    ``medical_notice``, ``municipality`` (a relative's income as assessed), ``assumed``
+    (no source knew it) or ``resident``; for a document the delivery id, the document's
+    own id, the sender's name and the day it was received are kept beside it. A
+    relative's group key names them (see :mod:`myna.tax.service`).
     """
 
     __tablename__ = "tax_return_fields"
@@ -129,3 +133,27 @@ class TaxFilingRow(Base):
     declared_tax: Mapped[int] = mapped_column(BigInteger())
     refund: Mapped[int] = mapped_column(BigInteger())
     due: Mapped[int] = mapped_column(BigInteger())
+
+
+class TaxReturnPreviousRow(Base):
+    """The return of the year before, as the National Tax Agency holds it: read-only.
+
+    Read through the hub when the resident agrees (its ``income-tax-return`` record of
+    the year before) and kept to compare with, not as a field: nothing of it is filed.
+    ``found`` is false when the NTA holds no return of that year for the resident.
+    """
+
+    __tablename__ = "tax_return_previous"
+    __table_args__ = (UniqueConstraint("return_id"),)
+
+    id: Mapped[int] = mapped_column(_ID, primary_key=True, autoincrement=True)
+    return_id: Mapped[int] = mapped_column(ForeignKey("tax_returns.id", ondelete="CASCADE"))
+    income_year: Mapped[int] = mapped_column(Integer)
+    found: Mapped[bool] = mapped_column(Boolean)
+    total_income: Mapped[int | None] = mapped_column(BigInteger())  # 合計所得金額
+    total_tax: Mapped[int | None] = mapped_column(BigInteger())  # 所得税及び復興特別所得税の額
+    due: Mapped[int | None] = mapped_column(BigInteger())
+    refund: Mapped[int | None] = mapped_column(BigInteger())
+    receipt_number: Mapped[str | None] = mapped_column(String(32))
+    filed_on: Mapped[date | None] = mapped_column(Date)
+    read_at: Mapped[datetime] = mapped_column(UTCDateTime())

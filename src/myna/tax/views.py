@@ -2,11 +2,14 @@
 
 ``GET /tax`` lists the returns and starts 令和7年分; ``/tax/{year}/gather`` lists each
 source with what would be read and gathers only the ticked ones; ``/tax/{year}`` shows
-every field with its source, a 「修正する」 form beside each, and the computation;
-``/tax/{year}/corrections`` lists the corrections made; ``POST /tax/{year}/sign`` freezes
-the return for the card's signature and ``/tax/{year}/sign/{id}`` waits for it; once
-filed, the return page shows the receipt and offers the copy (PDF), the filed data (XML)
-and the signed document with its signature. Every form carries the session's CSRF token.
+every field with its source, a 「修正する」 form beside each, the spouse and relatives,
+医療費控除 beside セルフメディケーション (``POST /tax/{year}/self-medication`` enters the
+purchases, ``POST /tax/{year}/medical-choice`` chooses), the return of the year before and
+the computation; ``/tax/{year}/corrections`` lists the corrections made;
+``POST /tax/{year}/sign`` freezes the return for the card's signature and
+``/tax/{year}/sign/{id}`` waits for it; once filed, the return page shows the receipt and
+offers the copy (PDF), the filed data (XML) and the signed document with its signature.
+Every form carries the session's CSRF token.
 """
 
 # No `from __future__ import annotations`: FastAPI reads the routes' annotations at
@@ -26,7 +29,7 @@ from myna.platform.params import RowId
 from myna.platform.sessions import CurrentResident, check_csrf
 from myna.platform.web import get_container, templates_beside, transaction
 from myna.tax import etax, filing, service
-from myna.tax.domain import TaxInputError
+from myna.tax.domain import MedicalChoice, TaxInputError
 
 templates = templates_beside(__file__)
 # A 年分: bounded, so a huge number never reaches the database.
@@ -36,6 +39,8 @@ TAX_PATH = "/tax"
 DEMO_YEAR = 2025  # 令和7年分: the year the portal offers to start
 NO_STORE = {"Cache-Control": "no-store"}
 _NOT_A_NUMBER = N_("Enter the amount in yen as a whole number, without the unit.")
+_NO_CHOICE = N_("Choose the medical expense deduction or the self-medication deduction.")
+SELF_MEDICATION_FORM = "self-medication"  # the panel's anchor, and where its problem shows
 
 
 def _index(
@@ -120,8 +125,9 @@ def gather(
             year=year,
             consents=consents,
         )
-    done = "medical-unavailable" if report.medical_unavailable else "gathered"
-    return RedirectResponse(f"{TAX_PATH}/{year}?done={done}", status_code=303)
+    notes = ",".join(report.notes)
+    query = "done=gathered" + (f"&notes={notes}" if notes else "")
+    return RedirectResponse(f"{TAX_PATH}/{year}?{query}", status_code=303)
 
 
 def _return_page(
@@ -131,35 +137,27 @@ def _return_page(
     *,
     done: str,
     problem: str | None,
-    problem_field: int | None,
+    problem_field: int | str | None,
     status: int,
+    notes: str = "",
 ) -> Response:
     with transaction(request) as db:
-        found = service.tax_return(session=db, resident_id=current.resident_id, year=year)
+        view = service.return_view(session=db, resident_id=current.resident_id, year=year)
         filed = filing.filing(session=db, resident_id=current.resident_id, year=year)
-        filled = service.fields(session=db, resident_id=current.resident_id, year=year)
-        computation = None
-        computation_problem = None
-        try:
-            computation = service.compute_return(
-                session=db, resident_id=current.resident_id, year=year
-            )
-        except TaxInputError as error:
-            computation_problem = error.localized()
     return templates.page(
         request,
         "tax/return.html",
         status_code=status,
         headers=NO_STORE,
         csrf_token=current.csrf_token,
-        tax_return=found,
-        tax_sections=[
-            (service.SECTIONS[section], [f for f in filled if f.section == section])
-            for section in service.SECTIONS
-            if any(f.section == section for f in filled)
-        ],
-        tax_computation=computation,
-        tax_computation_problem=computation_problem,
+        tax_return=view.tax_return,
+        tax_sections=service.field_sections(view.fields),
+        tax_relatives=view.relatives,
+        tax_medical=view.medical,
+        tax_previous=view.previous,
+        tax_notes=[note for note in notes.split(",") if note in service.GATHER_NOTES],
+        tax_computation=view.computation,
+        tax_computation_problem=view.problem.localized() if view.problem else None,
         tax_filing=filed,
         tax_xml_name=filing.xml_name(year),
         submission_key=submission.new_submission_key(),
@@ -171,11 +169,18 @@ def _return_page(
 
 @router.get(TAX_PATH + "/{year}", response_class=HTMLResponse)
 def return_page(
-    request: Request, year: TaxYear, current: CurrentResident, done: str = ""
+    request: Request, year: TaxYear, current: CurrentResident, done: str = "", notes: str = ""
 ) -> Response:
     """The return: every field with its source, and the computation."""
     return _return_page(
-        request, current, year, done=done, problem=None, problem_field=None, status=200
+        request,
+        current,
+        year,
+        done=done,
+        problem=None,
+        problem_field=None,
+        status=200,
+        notes=notes[:200],
     )
 
 
@@ -225,6 +230,66 @@ def correct(
             status=422,
         )
     return RedirectResponse(f"{TAX_PATH}/{year}?done=corrected#field-{field_id}", status_code=303)
+
+
+def _self_medication_refused(
+    request: Request, current: CurrentResident, year: int, problem: str, status: int
+) -> Response:
+    """The return page again, the problem beside the セルフメディケーション panel."""
+    return _return_page(
+        request,
+        current,
+        year,
+        done="",
+        problem=problem,
+        problem_field=SELF_MEDICATION_FORM,
+        status=status,
+    )
+
+
+@router.post(TAX_PATH + "/{year}/self-medication")
+def self_medication(
+    request: Request, year: TaxYear, current: CurrentResident, posted: Posted
+) -> Response:
+    """Enter what was spent on 特定一般用医薬品等 (a field entered by the resident)."""
+    check_csrf(current, posted.get("csrf_token"))
+    spent = _amount(posted.get("spent", ""))
+    if spent is None:
+        return _self_medication_refused(request, current, year, _(_NOT_A_NUMBER), 422)
+    try:
+        with transaction(request) as db:
+            service.enter_self_medication(
+                session=db, resident_id=current.resident_id, year=year, spent=spent
+            )
+    except TaxInputError as error:
+        return _self_medication_refused(request, current, year, error.localized(), 422)
+    return RedirectResponse(
+        f"{TAX_PATH}/{year}?done=self-medication#{SELF_MEDICATION_FORM}", status_code=303
+    )
+
+
+@router.post(TAX_PATH + "/{year}/medical-choice")
+def medical_choice(
+    request: Request, year: TaxYear, current: CurrentResident, posted: Posted
+) -> Response:
+    """Choose 医療費控除 or セルフメディケーション税制 (one or the other)."""
+    check_csrf(current, posted.get("csrf_token"))
+    try:
+        choice = MedicalChoice(posted.get("choice", ""))
+    except ValueError:
+        return _self_medication_refused(request, current, year, _(_NO_CHOICE), 422)
+    try:
+        with transaction(request) as db:
+            service.choose_medical(
+                session=db, resident_id=current.resident_id, year=year, choice=choice
+            )
+    except service.SelfMedicationNotEnteredError as error:
+        return _self_medication_refused(
+            request, current, year, error.localized(), error.status_code
+        )
+    return RedirectResponse(
+        f"{TAX_PATH}/{year}?done=medical-choice#{SELF_MEDICATION_FORM}", status_code=303
+    )
 
 
 @router.get(TAX_PATH + "/{year}/corrections", response_class=HTMLResponse)

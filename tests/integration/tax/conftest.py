@@ -34,6 +34,8 @@ from tests.integration.portal.conftest import PASSWORD, PIN
 
 YEAR = 2025
 PORTAL = "http://testserver"
+CHIYODA = "muni-131016"  # 太郎's municipality: his household and its members' income
+NTA = "nta"  # keeps each return filed through the portal
 SALARY = "dlv-salary-1"
 LIFE = "dlv-life-1"
 QUAKE = "dlv-quake-1"
@@ -250,3 +252,99 @@ def logged_in(world: TaxWorld, persona: str) -> Iterator[Resident]:
     with TestClient(create_app(world.container), base_url=PORTAL) as client:
         login_client.login(client, PORTAL, reader.open_session(issued.card_id, "auth", PIN))
         yield Resident(client, issued.card_id, reader)
+
+
+def set_household(world: TaxWorld, others: list[tuple[str, date]], incomes: dict[int, int]) -> None:
+    """Put 太郎 as head with ``others`` in 千代田区's records, with ``incomes`` by position."""
+    link = network.link_code_for_resident(
+        session=world.session, resident_id=world.taro, agency_code=CHIYODA
+    )
+    members = [("世帯主", date(1985, 4, 12)), *others]
+    agencies.remove_records(
+        session=world.session,
+        agency_code=CHIYODA,
+        link_code=link,
+        items=["household", "household-income"],
+    )
+    records = [
+        RecordWrite(
+            link_code=link,
+            item_code="household",
+            payload={
+                "is_head": True,
+                "relation_to_head": "世帯主",
+                "member_count": len(members),
+                "member_relations": [relation for relation, _ in members],
+                "member_birth_dates": [born.isoformat() for _, born in members],
+            },
+            source="住民基本台帳",
+            valid_from=date(2014, 4, 1),
+        )
+    ]
+    for position, total in incomes.items():
+        relation, born = members[position - 1]
+        records.append(
+            RecordWrite(
+                link_code=link,
+                item_code="household-income",
+                key=f"2025-{position}",
+                payload={
+                    "income_year": 2025,
+                    "relation_to_head": relation,
+                    "birth_date": born.isoformat(),
+                    "total_income": total,
+                },
+                source="個人住民税課税台帳",
+                valid_from=date(2026, 6, 1),
+            )
+        )
+    agencies.upsert_records(session=world.session, agency_code=CHIYODA, records=records)
+
+
+@dataclass
+class Unanswering:
+    """The in-process agencies, with some that never answer (a timeout)."""
+
+    inner: network.AgencyTransport
+    silent: set[str] = field(default_factory=set)
+
+    def query(self, provider: str, signed_query: str) -> str:
+        if provider in self.silent:
+            raise TimeoutError(provider)
+        return self.inner.query(provider, signed_query)
+
+    def publish(self, owner: str, signed_update: str) -> str:
+        return self.inner.publish(owner, signed_update)
+
+
+def filed_before(world: TaxWorld, year: int, *, total_income: int, refund: int) -> None:
+    """A return of ``year`` the NTA holds for 太郎, as filing through the portal leaves it."""
+    link = network.link_code_for_resident(
+        session=world.session, resident_id=world.taro, agency_code=NTA
+    )
+    agencies.upsert_records(
+        session=world.session,
+        agency_code=NTA,
+        records=[
+            RecordWrite(
+                link_code=link,
+                item_code="income-tax-return",
+                key=str(year),
+                payload={
+                    "income_year": year,
+                    "office_name": "神田税務署",
+                    "receipt_number": f"{year + 1}0220103045123456",
+                    "filed_on": f"{year + 1}-02-20",
+                    "total_income": total_income,
+                    "taxable_income": 2_500_000,
+                    "total_tax": 160_000,
+                    "withheld": 172_000,
+                    "due": 0,
+                    "refund": refund,
+                    "return_sha256": "0" * 64,
+                },
+                source="e-Tax（マイナポータル経由の電子申告）",
+                valid_from=date(year + 1, 2, 20),
+            )
+        ],
+    )

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from myna.tax import HouseholdRelative, Tie, household_relatives
+from myna.tax import HouseholdRelative, RelativeKind, Tie, household_relatives
 
 YEAR = 2025
 TARO = ("世帯主", date(1985, 4, 12))
@@ -101,3 +101,25 @@ def test_twins_are_both_kept_and_the_resident_is_removed_once() -> None:
 )
 def test_a_resident_not_in_the_household_gets_none(you: tuple[str, date]) -> None:
     assert household_relatives(you, YAMADA, year=YEAR) is None
+
+
+def test_every_way_a_relative_counts_has_words_for_the_page() -> None:
+    from myna.tax.service import KIND_LABELS  # noqa: PLC0415
+
+    assert set(KIND_LABELS) == set(RelativeKind)
+
+
+def test_a_relatives_key_reads_back_and_anything_else_is_no_relative() -> None:
+    from myna.tax.service import RelativeKey  # noqa: PLC0415
+
+    key = RelativeKey(Tie.ASCENDANT, date(1950, 1, 1), "妻の母")
+    assert str(key) == "ascendant:1950-01-01:妻の母"
+    assert RelativeKey.parse(str(key)) == key
+    for other in (
+        "dlv-salary-1",
+        "notice",
+        "cousin:1950-01-01:父",
+        "spouse:1950-13-01:妻",
+        "spouse:1950-01-01:",
+    ):
+        assert RelativeKey.parse(other) is None

@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from myna.applications import submission
-from myna.tax import LifeInsurancePremiums, SalarySlip, TaxReturnInput, compute, filing, load_rules
+from myna.tax import (
+    LifeInsurancePremiums,
+    MedicalChoice,
+    RelativeKind,
+    SalarySlip,
+    TaxReturnInput,
+    Tie,
+    compute,
+    filing,
+    load_rules,
+)
 from myna.tax import service as tax
 
 _AT = datetime(2026, 2, 10, 1, 0, tzinfo=UTC)
@@ -41,6 +51,40 @@ _MEDICAL = tax.FieldRead(
     source=tax.SourceRead(
         tax.MEDICAL_NOTICE, tax.SECTIONS["medical"], None, None, date(2026, 2, 10)
     ),
+    corrections=0,
+)
+
+_SPOUSE = tax.FieldRead(
+    id=9,
+    section=tax.SPOUSE,
+    group_key="spouse:1987-09-03:妻",
+    item=tax.INCOME,
+    label=tax.ITEMS[(tax.SPOUSE, tax.INCOME)][0],
+    value=250_000,
+    gathered_value=250_000,
+    source=tax.SourceRead(tax.MUNICIPALITY, "市区町村の課税台帳", None, None, date(2026, 2, 10)),
+    corrections=0,
+)
+_CHILD = tax.FieldRead(
+    id=10,
+    section=tax.DEPENDANTS,
+    group_key="relative:2008-05-01:子",
+    item=tax.INCOME,
+    label=tax.ITEMS[(tax.DEPENDANTS, tax.INCOME)][0],
+    value=0,
+    gathered_value=0,
+    source=tax.SourceRead(tax.ASSUMED, "不明", None, None, date(2026, 2, 10)),
+    corrections=0,
+)
+_SELF_MEDICATION = tax.FieldRead(
+    id=11,
+    section=tax.SELF_MEDICATION,
+    group_key=tax.RESIDENT_GROUP,
+    item=tax.SPENT,
+    label=tax.ITEMS[(tax.SELF_MEDICATION, tax.SPENT)][0],
+    value=50_000,
+    gathered_value=50_000,
+    source=tax.SourceRead(tax.RESIDENT, "本人", None, None, date(2026, 2, 10)),
     corrections=0,
 )
 
@@ -82,7 +126,48 @@ CONTEXT = {
     "tax_sections": [
         (tax.SECTIONS["salary"], [_SALARY]),
         (tax.SECTIONS["medical"], [_MEDICAL]),
+        (tax.SECTIONS["self_medication"], [_SELF_MEDICATION]),
     ],
+    "tax_relatives": [
+        tax.RelativeRead(
+            field=_SPOUSE,
+            tie=Tie.SPOUSE,
+            relation="妻",
+            birth_date=date(1987, 9, 3),
+            age=38,
+            kind=RelativeKind.SPOUSE,
+            amount=380_000,
+        ),
+        tax.RelativeRead(
+            field=_CHILD,
+            tie=Tie.RELATIVE,
+            relation="子",
+            birth_date=date(2008, 5, 1),
+            age=17,
+            kind=None,
+            amount=0,
+        ),
+    ],
+    "tax_medical": tax.MedicalOptions(
+        medical_expenses=30_000,
+        self_medication=38_000,
+        better=MedicalChoice.SELF_MEDICATION,
+        chosen=MedicalChoice.MEDICAL_EXPENSES,
+        spent=50_000,
+    ),
+    "tax_previous": tax.PreviousRead(
+        year=2024,
+        name="令和6年分",
+        found=True,
+        total_income=4_200_000,
+        total_tax=160_000,
+        due=0,
+        refund=12_000,
+        filed_on=date(2025, 2, 20),
+        receipt_number="20250220103045123456",
+        read_at=_AT,
+    ),
+    "tax_notes": ["household-incomplete", "incomes-unavailable"],
     "tax_computation": _COMPUTATION,
     "tax_computation_problem": None,
     "tax_filing": filing.FilingRead(
@@ -118,6 +203,18 @@ CONTEXT = {
             new_value=6_000_000,
             corrected_by=1,
             corrected_at=_AT,
-        )
+        ),
+        tax.CorrectionRead(
+            id=2,
+            field_id=12,
+            section=tax.SELF_MEDICATION,
+            label=tax.ITEMS[(tax.SELF_MEDICATION, tax.CLAIMED)][0],
+            source_name="本人",
+            old_value=0,
+            new_value=1,
+            corrected_by=1,
+            corrected_at=_AT,
+            choice=True,
+        ),
     ],
 }
