@@ -302,6 +302,35 @@ def _pension_record(
     return _record("jps", "pension-record", "", since, **payload)
 
 
+def _taro_return_2024() -> GeneratedRecord:
+    """令和6年分: 太郎 filed through e-Tax for his family's medical expenses.
+
+    Salary 6,000,000 → 給与所得 6,000,000 × 80 % − 440,000 = 4,360,000. Deductions:
+    social insurance 870,000, life insurance 40,000, earthquake 30,000, 配偶者控除 380,000
+    (花子's 給与所得 350,000 ≤ 48万円), 基礎控除 480,000, 医療費控除 180,000 − 100,000 =
+    80,000: 1,880,000. Taxable 2,480,000 → 所得税 248,000 − 97,500 = 150,500, less the
+    定額減税 of 令和6年 (30,000 each for him, 花子 and 陽翔) = 60,500; 復興特別所得税 60,500 ×
+    2.1 % = 1,270: 61,770. Withheld at the 年末調整 (without the medical expenses: taxable
+    2,560,000 → 158,500 − 90,000 = 68,500, × 1.021 = 69,938 → 69,900): refund 8,130.
+    """
+    return _record(
+        "nta",
+        "income-tax-return",
+        "2024",
+        date(2025, 2, 17),
+        income_year=2024,
+        office_name="神田税務署",
+        receipt_number="20250217101530482913",
+        filed_on=date(2025, 2, 17),
+        total_income=4_360_000,
+        taxable_income=2_480_000,
+        total_tax=61_770,
+        withheld=69_900,
+        due=0,
+        refund=8_130,
+    )
+
+
 def _taro(facts: ResidentFacts) -> list[GeneratedRecord]:
     # 20 on 2005-04-12: a student paying under 学生納付特例 until he started work in 2008.
     hired = date(2008, 4, 1)
@@ -309,6 +338,7 @@ def _taro(facts: ResidentFacts) -> list[GeneratedRecord]:
         _household(facts, date(2014, 4, 1), _YAMADA),
         _tax(_CHIYODA, salary=_TARO_SALARY, social_insurance=899_000, spouse_deduction=True),
         _household_income(2, _HANAKO_SALARY),
+        _taro_return_2024(),
         _minato(hired, "被保険者", _TARO),
         *_taro_care(),
         _employment_coverage("5012-148306-2", "みなと電機株式会社", hired),

@@ -43,12 +43,14 @@ ASSESSMENT_YEAR = 2026  # 令和8年度 住民税, on the income of 2025
 
 JLIS = "jlis"
 OQS = "oqs"  # the eligibility service (オンライン資格確認等システム)
+NTA = "nta"  # the National Tax Agency (国税庁), keeping the returns filed
 INSURED_INDEX = "insured-index"
 SOURCES = {
     "basic-info": "住民基本台帳ネットワークシステム（本人確認情報）",
     "household": "住民基本台帳",
     "resident-tax": "個人住民税課税台帳",
     "household-income": "個人住民税課税台帳",
+    "income-tax-return": "国税庁 申告書データ（e-Tax）",
     "health-insurance": "被保険者資格台帳",
     "insured-index": "加入者情報（医療保険者等向け中間サーバー）",
     "vaccination": "予防接種台帳",
@@ -618,6 +620,25 @@ def assess_resident_tax(
     return ResidentTax(total, taxable, levy, 5_000, False)
 
 
+# 所得税の速算表 (所得税法第89条第1項): (the top of the band, rate %, deduction).
+_INCOME_TAX_BANDS = (
+    (1_949_000, 5, 0),
+    (3_299_000, 10, 97_500),
+    (6_949_000, 20, 427_500),
+    (8_999_000, 23, 636_000),
+    (17_999_000, 33, 1_536_000),
+    (39_999_000, 40, 2_796_000),
+)
+
+
+def national_income_tax(taxable: int) -> int:
+    """所得税 on a 課税所得金額 (rounded down to 1,000 yen) by the 速算表."""
+    for top, rate, deduction in _INCOME_TAX_BANDS:
+        if taxable <= top:
+            return max(0, taxable * rate // 100 - deduction)
+    return taxable * 45 // 100 - 4_796_000
+
+
 # -- the generator ----------------------------------------------------------------------
 
 
@@ -666,6 +687,7 @@ class _Writer:
         self.pension_record()
         self.medical_history()
         self.household_income()
+        self.income_tax_return()
         return self.out
 
     def medical_history(self) -> None:
@@ -739,6 +761,66 @@ class _Writer:
                 },
                 date(ASSESSMENT_YEAR, 6, 1),
             )
+
+    # 国税
+    def income_tax_return(self) -> None:
+        """The 令和6年分 return of those who had to file one (所得税法第120条, 第121条).
+
+        The self-employed, salaries over 2,000万円 and public pensions over 400万円 — filed
+        through e-Tax before Myna. The figures follow this person's income of 2025 (the
+        profile's), taxed simply: 基礎控除 48万円, social insurance as for 住民税, 38万円 for a
+        spouse or a relative of 16 or more in the person's care, the 速算表, 2.1 %
+        復興特別所得税; without 定額減税 or other credits. Employers and pension payers
+        withheld about nine tenths of it; the self-employed nothing.
+        """
+        profile = self.profile
+        year = ASSESSMENT_YEAR - 2
+        if age_on(self.me.birth_date, date(year, 12, 31)) < 18:
+            return
+        if not (
+            profile.business_income > 0
+            or profile.salary > 20_000_000
+            or profile.pension_income > 4_000_000
+        ):
+            return
+        total = (
+            salary_income(profile.salary)
+            + profile.business_income
+            + pension_income(profile.pension_income)
+        )
+        in_care = sum(
+            1
+            for m in self.household.members
+            if self.household.recipient(m) == self.me and self.household.ages[m.resident_id] >= 16
+        )
+        partner = self.household.spouse(self.me)
+        spouse = partner is not None and self.household.profile(partner).low_earner
+        social = profile.salary * 145 // 1000 + profile.business_income // 10
+        deductions = 480_000 + social + 380_000 * (in_care + (1 if spouse else 0))
+        taxable = max(0, total - deductions) // 1000 * 1000
+        income_tax = national_income_tax(taxable)
+        total_tax = income_tax + income_tax * 21 // 1000
+        withheld = 0 if profile.business_income > 0 else total_tax * 9 // 10 // 100 * 100
+        balance = total_tax - withheld
+        filed = date(year + 1, 3, 10)
+        self.add(
+            NTA,
+            "income-tax-return",
+            str(year),
+            {
+                "income_year": year,
+                "office_name": "住所地の所轄税務署",
+                "receipt_number": f"{filed:%Y%m%d}1{self.facts.resident_id:011d}",
+                "filed_on": filed.isoformat(),
+                "total_income": total,
+                "taxable_income": taxable,
+                "total_tax": total_tax,
+                "withheld": withheld,
+                "due": max(0, balance) // 100 * 100,
+                "refund": max(0, -balance),
+            },
+            filed,
+        )
 
     def resident_tax(self) -> ResidentTax | None:
         profile = self.profile

@@ -27,11 +27,11 @@ MYINFO_PREFIX = "myinfo."
 MYINFO_CATEGORIES = (
     "household",
     "local-tax",
-    "national-tax",
     "health",
     "child",
     "welfare",
     "employment",
+    "national-tax",
 )
 ALL_SCOPES = (
     OPENID,

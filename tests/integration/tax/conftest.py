@@ -348,3 +348,13 @@ def filed_before(world: TaxWorld, year: int, *, total_income: int, refund: int) 
             )
         ],
     )
+
+
+def nothing_filed(world: TaxWorld) -> None:
+    """The NTA holds no return of 太郎's (his persona filed 令和6年分)."""
+    link = network.link_code_for_resident(
+        session=world.session, resident_id=world.taro, agency_code=NTA
+    )
+    agencies.remove_records(
+        session=world.session, agency_code=NTA, link_code=link, items=["income-tax-return"]
+    )

@@ -69,7 +69,8 @@ def test_the_household_fills_the_spouse_and_the_return_says_how_each_counts(
     assert "情報提供元 不明のため、所得なしとみなしています 申告書での扱い" in text
     assert "市区町村の個人住民税課税台帳" in text
     assert "64,718円" in text  # the refund with the 配偶者控除 (test_household.py)
-    assert "マイナポータルから提出された令和6年分の確定申告は、国税庁に保有されていません。" in text
+    # 太郎 filed 令和6年分 through e-Tax (his persona's record at the NTA).
+    assert "令和7年2月17日に提出（受付番号 20250217101530482913）" in text
 
 
 def test_a_relatives_income_is_corrected_on_the_page(taro: TestClient) -> None:

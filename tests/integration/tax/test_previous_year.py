@@ -6,7 +6,14 @@ from datetime import date
 
 from myna import network
 from myna.tax import service as tax
-from tests.integration.tax.conftest import NTA, YEAR, TaxWorld, Unanswering, filed_before
+from tests.integration.tax.conftest import (
+    NTA,
+    YEAR,
+    TaxWorld,
+    Unanswering,
+    filed_before,
+    nothing_filed,
+)
 
 RETURN_ITEM = "income-tax-return"
 
@@ -45,6 +52,7 @@ def test_the_return_of_the_year_before_is_read_to_compare(world: TaxWorld) -> No
 
 
 def test_without_a_return_of_the_year_before_it_says_none(world: TaxWorld) -> None:
+    nothing_filed(world)
     filed_before(world, 2023, total_income=3_900_000, refund=5_000)  # two years before
     report = _gather(world)
     assert report.previous == tax.NONE_FOUND

@@ -20,10 +20,12 @@ from myna.platform import i18n
 DATA = Path(str(resources.files("myna.agencies").joinpath("data")))
 
 
-def test_the_shipped_catalog_has_the_six_categories_of_the_deck_in_order() -> None:
+def test_the_shipped_catalog_has_the_six_categories_of_the_deck_in_order_then_national_tax() -> (
+    None
+):
     catalog = load_catalog()
     names = [c.name_ja for c in sorted(catalog.categories.values(), key=lambda c: c.order)]
-    assert names == ["世帯", "地方税", "健康・医療", "子育て", "福祉・介護", "雇用・年金"]
+    assert names == ["世帯", "地方税", "健康・医療", "子育て", "福祉・介護", "雇用・年金", "国税"]
     for category in catalog.categories:
         assert catalog.items_in(category), category
 

@@ -30,8 +30,8 @@ PEOPLE = {
 # everyone (a household; health insurance or 医療扶助), 地方税 to every adult, 雇用・年金
 # to everyone from 20 (the pension record) and to every employee.
 APPLICABLE = {
-    # employee, father and recipient of the child allowance
-    "taro": {"household", "local-tax", "health", "child", "employment"},
+    # employee, father and recipient of the child allowance; filed 令和6年分 (medical expenses)
+    "taro": {"household", "local-tax", "health", "child", "employment", "national-tax"},
     # dependant wife, 妊娠届 of 2015, 第3号被保険者
     "hanako": {"household", "local-tax", "health", "child", "employment"},
     # a 10-year-old: no tax, no pension, nothing of 子育て held about the child himself

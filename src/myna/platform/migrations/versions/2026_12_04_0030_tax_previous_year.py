@@ -1,8 +1,8 @@
 """確定申告: the return of the year before, read from the National Tax Agency to compare.
 
-Revision ID: 0028_tax_previous_year
-Revises: 0029_delivery_handovers (merged first, itself after 0027_tax_filing)
-Create Date: 2026-12-05
+Revision ID: 0030_tax_previous_year
+Revises: 0029_delivery_handovers
+Create Date: 2026-12-04
 """
 
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from alembic import op
 
 from myna.platform.migrations import tables
 
-revision: str = "0028_tax_previous_year"
+revision: str = "0030_tax_previous_year"
 down_revision: str | None = "0029_delivery_handovers"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
