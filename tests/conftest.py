@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import structlog
@@ -126,17 +127,25 @@ def _japanese_by_default() -> Iterator[None]:
     i18n.set_locale(i18n.DEFAULT_LOCALE)
 
 
+@pytest.fixture(scope="session")
+def _logging_at_start() -> dict[str, Any]:
+    """The logging configuration the run started with."""
+    configured = structlog.get_config()
+    return {**configured, "processors": list(configured["processors"])}
+
+
 @pytest.fixture(autouse=True)
-def _logging_left_as_found() -> Iterator[None]:
-    """Each test starts with the logging configuration the run started with.
+def _logging_as_at_start(_logging_at_start: dict[str, Any]) -> Iterator[None]:
+    """Each test starts, and leaves, with the logging configuration the run started with.
 
     A command run in-process (the CLI, a benchmark) configures structlog for itself, at
-    level WARNING for instance; left in place, a later test on the same worker would no
-    longer see the INFO records it captures.
+    level WARNING for instance — also from a module's fixture, before any test of it;
+    left in place, a later test on the same worker would no longer see the INFO records
+    it captures.
     """
-    configured = structlog.get_config()
+    structlog.configure(**_logging_at_start)
     yield
-    structlog.configure(**configured)
+    structlog.configure(**_logging_at_start)
 
 
 @pytest.fixture(scope="session")
