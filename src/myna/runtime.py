@@ -33,6 +33,7 @@ from myna.platform.progress import progress_bar
 from myna.platform.settings import Settings, get_settings
 from myna.platform.web import SERVER_OPTIONS
 from myna.reader.app import create_reader_app
+from myna.tax import pdf as tax_pdf
 
 DEMO_RESIDENTS = 1000
 DEMO_SEED = 2026
@@ -273,7 +274,13 @@ def ensure_demo_staff(container: Container) -> None:
 
 
 def print_demo(
-    console: Console, cards: list[DemoCard], portal: str, reader: str, counter: str | None = None
+    console: Console,
+    cards: list[DemoCard],
+    portal: str,
+    reader: str,
+    counter: str | None = None,
+    *,
+    pdf_font: str = "",
 ) -> None:
     """The personas, their secrets, the clinic and pharmacy, and the URLs."""
     table = Table(title="Demo residents (synthetic) / デモ住民")
@@ -299,6 +306,12 @@ def print_demo(
             clinics.add_row(code, name, f"{counter.rstrip('/')}/{code}/")
         console.print(clinics)
     console.print(f"JPKI CRLs, CA certificates, OCSP: {portal}/jpki/ca/")
+    if not tax_pdf.font_available(pdf_font):
+        console.print(
+            "[yellow]No Japanese TrueType font: the tax return's PDF copy is unavailable. "
+            "Install it with: sudo apt-get install -y fonts-ipaexfont-gothic "
+            "(or set MYNA_PDF_FONT to a .ttf).[/yellow]"
+        )
     console.print("Stop with Ctrl+C.")
 
 

@@ -109,7 +109,12 @@ def demo(host: Host = "127.0.0.1", port: Port = 8000) -> None:
     container = build_container(settings)
     cards = runtime.prepare_demo(container, console)
     runtime.print_demo(
-        console, cards, settings.portal_url, settings.reader_url, settings.counter_url
+        console,
+        cards,
+        settings.portal_url,
+        settings.reader_url,
+        settings.counter_url,
+        pdf_font=settings.pdf_font,
     )
     runtime.run_servers(
         container, host=host, port=port, reader_port=port + 1, counter_port=port + 2

@@ -83,6 +83,15 @@ def _font(configured: str) -> str:
     raise PdfFontMissingError
 
 
+def font_available(configured: str = "") -> bool:
+    """Whether a Japanese TrueType font can be embedded here (the demo says so at start)."""
+    try:
+        _font(configured)
+    except PdfFontMissingError:
+        return False
+    return True
+
+
 def _table(
     lines: Sequence[PdfLine], font: str, widths: tuple[float, float], *, align: str = "RIGHT"
 ) -> Table:

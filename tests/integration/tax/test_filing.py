@@ -25,7 +25,7 @@ from myna import jpki
 from myna.applications.models import SigningRequest
 from myna.notices.models import Notice
 from myna.platform.encoding import b64url
-from myna.tax import etax, filing
+from myna.tax import etax, filing, pdf
 from myna.tax.models import TaxFilingRow, TaxReturnRow
 from tests.integration.tax.conftest import LIFE, QUAKE, Resident, TaxWorld, logged_in
 from tests.openssl import cms_verify
@@ -338,3 +338,18 @@ def test_a_certificate_revoked_while_the_request_waits_files_nothing(
     assert _filings(world.session) == 0
     assert _status(world.session, world) == "draft"
     assert world.exchanges("income-tax-return") == 0
+
+
+def test_without_a_japanese_font_the_pdf_copy_says_so_and_the_xml_stays(
+    world: TaxWorld, taro: Resident, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    request_id, content = _frozen(taro)
+    _answer(taro.client, request_id, taro.sign(content))
+    missing = "/nonexistent/ipaexg.ttf"
+    assert not pdf.font_available(missing)
+    monkeypatch.setattr(world.container.settings, "pdf_font", missing)
+    copy = taro.client.get("/tax/2025/return.pdf")
+    assert copy.status_code == 503
+    assert "日本語フォント" in copy.text
+    assert "%PDF" not in copy.text
+    assert taro.client.get("/tax/2025/return.xml").status_code == 200
