@@ -253,6 +253,19 @@ def bench_log(
     )
 
 
+@bench_app.command("crypto")
+def bench_crypto(
+    seconds: Annotated[
+        float, typer.Option(min=0.01, max=60, help="Seconds per rate measured.")
+    ] = 2.0,
+    json: BenchJson = None,
+) -> None:
+    """RSA-2048, ES256 and ML-DSA side by side: sizes, and signing and verifying rates."""
+    from myna.bench import crypto  # noqa: PLC0415
+
+    _run(crypto.run, json, seconds=seconds)
+
+
 @bench_app.command("selfinfo")
 def bench_selfinfo(
     residents: BenchResidents = 100_000,

@@ -1,0 +1,213 @@
+"""`myna bench crypto`: the signature algorithms Myna uses, and ML-DSA, side by side.
+
+For each algorithm, in one process on one core: the sizes that travel (public key,
+signature, a CA-issued X.509 certificate, DER) and the rates that cost (key generation,
+signing, verifying) over the same 1 KiB message, which is about what a hub message or a
+signed tree head is. The algorithms:
+
+* RSA-2048 with PKCS#1 v1.5 and SHA-256 — the JPKI cards' keys and CAs;
+* ECDSA P-256 with SHA-256 (ES256) — the hub's messages, the exchange log's tree heads,
+  organisations' requests;
+* ML-DSA-44, ML-DSA-65 and ML-DSA-87 (FIPS 204) — the post-quantum candidates for the
+  deck's 新たな暗号アルゴリズム; ML-DSA-65 is the one a hybrid signature would add.
+
+Each rate is measured for ``seconds`` (at least one operation) and every signature made
+is verified once, so a broken algorithm cannot report a rate.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, mldsa, padding, rsa
+from cryptography.x509.oid import NameOID
+from rich.console import Console
+from rich.table import Table
+
+from myna.bench.harness import Result
+
+MESSAGE = bytes(range(256)) * 4  # 1 KiB
+
+PrivateKey = Any  # the algorithms' private keys share no base class worth naming here
+
+
+@dataclass(frozen=True, slots=True)
+class Algorithm:
+    """How to make a key, sign and verify with one algorithm."""
+
+    name: str
+    generate: Callable[[], PrivateKey]
+    sign: Callable[[PrivateKey, bytes], bytes]
+    verify: Callable[[Any, bytes, bytes], None]
+    # The hash X.509 signing takes (None for ML-DSA, which signs the message itself).
+    certificate_hash: hashes.SHA256 | None
+
+
+def _rsa_sign(key: rsa.RSAPrivateKey, data: bytes) -> bytes:
+    return key.sign(data, padding.PKCS1v15(), hashes.SHA256())
+
+
+def _rsa_verify(key: rsa.RSAPublicKey, signature: bytes, data: bytes) -> None:
+    key.verify(signature, data, padding.PKCS1v15(), hashes.SHA256())
+
+
+def _ec_sign(key: ec.EllipticCurvePrivateKey, data: bytes) -> bytes:
+    return key.sign(data, ec.ECDSA(hashes.SHA256()))
+
+
+def _ec_verify(key: ec.EllipticCurvePublicKey, signature: bytes, data: bytes) -> None:
+    key.verify(signature, data, ec.ECDSA(hashes.SHA256()))
+
+
+def _plain_sign(key: Any, data: bytes) -> bytes:
+    signed: bytes = key.sign(data)
+    return signed
+
+
+def _plain_verify(key: Any, signature: bytes, data: bytes) -> None:
+    key.verify(signature, data)
+
+
+ALGORITHMS = (
+    Algorithm(
+        "RSA-2048 (PKCS#1 v1.5, SHA-256)",
+        lambda: rsa.generate_private_key(public_exponent=65537, key_size=2048),
+        _rsa_sign,
+        _rsa_verify,
+        hashes.SHA256(),
+    ),
+    Algorithm(
+        "ECDSA P-256 (ES256)",
+        lambda: ec.generate_private_key(ec.SECP256R1()),
+        _ec_sign,
+        _ec_verify,
+        hashes.SHA256(),
+    ),
+    Algorithm("ML-DSA-44", mldsa.MLDSA44PrivateKey.generate, _plain_sign, _plain_verify, None),
+    Algorithm("ML-DSA-65", mldsa.MLDSA65PrivateKey.generate, _plain_sign, _plain_verify, None),
+    Algorithm("ML-DSA-87", mldsa.MLDSA87PrivateKey.generate, _plain_sign, _plain_verify, None),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Measured:
+    """One algorithm's sizes (bytes) and rates (per second, one core)."""
+
+    name: str
+    public_key_bytes: int
+    signature_bytes: int
+    certificate_bytes: int
+    keygen_ms: float
+    sign_per_s: float
+    verify_per_s: float
+
+
+def _rate(operation: Callable[[], object], seconds: float) -> tuple[float, int]:
+    """Operations per second over at least ``seconds`` (and at least one operation)."""
+    done = 0
+    started = time.perf_counter()
+    while True:
+        operation()
+        done += 1
+        elapsed = time.perf_counter() - started
+        if elapsed >= seconds:
+            return done / elapsed, done
+
+
+def _certificate(algorithm: Algorithm, key: PrivateKey, issuer_key: PrivateKey) -> bytes:
+    """A leaf certificate for ``key`` issued by a CA of the same algorithm, DER."""
+    now = datetime.now(UTC)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Myna bench")])
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Myna bench CA")]))
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + timedelta(days=365))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+    )
+    certificate = builder.sign(issuer_key, algorithm.certificate_hash)
+    return certificate.public_bytes(serialization.Encoding.DER)
+
+
+def measure(algorithm: Algorithm, seconds: float) -> Measured:
+    """Sizes and rates of one algorithm; every signature made is checked."""
+    started = time.perf_counter()
+    key = algorithm.generate()
+    keygen_ms = (time.perf_counter() - started) * 1000
+    public = key.public_key()
+    signatures: list[bytes] = []
+    sign_rate, _ = _rate(lambda: signatures.append(algorithm.sign(key, MESSAGE)), seconds)
+    signature = signatures[-1]
+    verify_rate, _ = _rate(lambda: algorithm.verify(public, signature, MESSAGE), seconds)
+    for made in signatures[:50]:
+        algorithm.verify(public, made, MESSAGE)
+    try:
+        algorithm.verify(public, signature, MESSAGE + b"!")
+    except InvalidSignature:
+        pass
+    else:  # an algorithm that verifies anything measures nothing
+        msg = f"{algorithm.name} verified a signature over another message"
+        raise AssertionError(msg)
+    der = public.public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return Measured(
+        name=algorithm.name,
+        public_key_bytes=len(der),
+        signature_bytes=len(signature),
+        certificate_bytes=len(_certificate(algorithm, key, algorithm.generate())),
+        keygen_ms=round(keygen_ms, 2),
+        sign_per_s=round(sign_rate, 1),
+        verify_per_s=round(verify_rate, 1),
+    )
+
+
+def run(*, console: Console, seconds: float = 2.0) -> Result:
+    """Measure every algorithm and print them side by side."""
+    rows = []
+    for algorithm in ALGORITHMS:
+        console.print(f"{algorithm.name}…")
+        rows.append(measure(algorithm, seconds))
+    table = Table(title="myna bench crypto (one core, 1 KiB message)")
+    for column in (
+        "algorithm",
+        "public key B",
+        "signature B",
+        "certificate B",
+        "keygen ms",
+        "sign/s",
+        "verify/s",
+    ):
+        table.add_column(column, justify="left" if column == "algorithm" else "right")
+    for row in rows:
+        table.add_row(
+            row.name,
+            f"{row.public_key_bytes:,}",
+            f"{row.signature_bytes:,}",
+            f"{row.certificate_bytes:,}",
+            f"{row.keygen_ms:.2f}",
+            f"{row.sign_per_s:,.0f}",
+            f"{row.verify_per_s:,.0f}",
+        )
+    console.print(table)
+    by_name = {row.name: row for row in rows}
+    hybrid, classic = by_name["ML-DSA-65"], by_name["ECDSA P-256 (ES256)"]
+    return Result(
+        scenario="crypto",
+        rate_per_s=hybrid.verify_per_s,
+        p50_ms=0.0,
+        p99_ms=0.0,
+        baseline_rate_per_s=classic.verify_per_s,
+        ratio=round(hybrid.verify_per_s / classic.verify_per_s, 3),
+        details={"seconds": seconds, "algorithms": [asdict(row) for row in rows]},
+    )
