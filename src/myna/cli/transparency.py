@@ -31,6 +31,7 @@ from myna.network.transparency.domain import (
     verify_heads_consistent,
 )
 from myna.platform.errors import N_
+from myna.platform.settings import get_settings
 
 app = typer.Typer(
     no_args_is_help=True, help="The exchange log (やりとり履歴): heads, proofs, checks."
@@ -139,20 +140,20 @@ def consistency(
     _dump(document.to_json(), out)
 
 
-def _public_key(public_key: Path | None, key: Path | None) -> Any:
+def _public_key(public_key: Path | None, key: Path | None) -> signing.LogPublicKeys:
     if public_key is not None:
-        jwk = _read_json(public_key)
-        if not isinstance(jwk, dict):
+        document = _read_json(public_key)
+        if not isinstance(document, dict):
             raise InvalidProofError(kind="JWK", reason="expected a JSON object")
-        return signing.public_key(jwk)
+        return signing.LogPublicKeys.from_document(document)
     if key is not None:
-        return signing.public_key(_signer(key).public_jwk)
+        return signing.LogPublicKeys(signing.public_key(_signer(key).public_jwk))
     raise InvalidProofError(kind="JWK", reason="give --public-key (or --key)")
 
 
-def _verify_database(key: Any) -> None:
+def _verify_database(keys: signing.LogPublicKeys, policy: str) -> None:
     with migrated_session() as session:
-        report = service.verify_log(session=session, public_key=key)
+        report = service.verify_log(session=session, public_key=keys, policy=policy)
     typer.echo(
         f"entries {report.entries_checked}, subtrees {report.nodes_checked}, "
         f"heads {report.heads_checked}, consistency proofs {report.consistency_checked}"
@@ -189,18 +190,31 @@ def verify(
     key: Annotated[
         Path | None, typer.Option(help="Log private key (PEM), if no --public-key.")
     ] = None,
+    policy: Annotated[
+        str | None,
+        typer.Option(
+            help="Signatures a head must carry: classic (ES256), hybrid (ES256 and "
+            "ML-DSA-65) or post-quantum (ML-DSA-65). Default: MYNA_LOG_SIGNATURE_POLICY."
+        ),
+    ] = None,
 ) -> None:
-    """Check heads and proofs offline (no database), or the whole log with --database."""
+    """Check heads and proofs offline (no database), or the whole log with --database.
+
+    --public-key takes the log's JWK, or the JWK Set of /transparency/keys (both keys).
+    """
     with exit_on_error():
-        verifying_key = _public_key(public_key, key)
+        keys = _public_key(public_key, key)
+        chosen = policy or get_settings().log_signature_policy
+        if chosen not in signing.POLICIES:
+            raise InvalidProofError(kind="policy", reason=f"unknown policy {chosen!r}")
         if database:
-            _verify_database(verifying_key)
+            _verify_database(keys, chosen)
             return
         checked = False
         first_head: SignedTreeHead | None = None
         if bundle is not None:
             found = InclusionBundle.from_json(_read_json(bundle))
-            signing.verify_tree_head(found.head, verifying_key)
+            keys.verify(found.head, chosen)
             verify_entry_inclusion(entry=found.entry, proof=found.proof, head=found.head)
             first_head = found.head
             typer.echo(
@@ -209,7 +223,7 @@ def verify(
             checked = True
         if head_file is not None:
             first_head = SignedTreeHead.from_json(_read_json(head_file))
-            signing.verify_tree_head(first_head, verifying_key)
+            keys.verify(first_head, chosen)
             typer.echo(f"OK: the tree head of size {first_head.tree_size} is signed by the log.")
             if entry is not None and proof_file is not None:
                 leaf = LogEntry.from_json(_read_json(entry))
@@ -219,7 +233,7 @@ def verify(
                 checked = True
         if second_head is not None and consistency_file is not None and first_head is not None:
             later = SignedTreeHead.from_json(_read_json(second_head))
-            signing.verify_tree_head(later, verifying_key)
+            keys.verify(later, chosen)
             document = ConsistencyProof.from_json(_read_json(consistency_file))
             verify_heads_consistent(first=first_head, second=later, proof=document)
             typer.echo(

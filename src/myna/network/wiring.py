@@ -9,6 +9,8 @@ a module: the container (``myna.bootstrap``) keeps the pool and the log signer.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from sqlalchemy.orm import Session
@@ -19,6 +21,7 @@ from myna.network.interfaces import AgencyTransport, CorrectionInbox
 from myna.network.node import HttpTransport, RoutingTransport
 from myna.network.provider import InProcessTransport
 from myna.network.transparency import LogSigner
+from myna.network.transparency.signing import PqSigner
 from myna.platform.settings import Settings
 
 
@@ -49,19 +52,26 @@ def http_transport(settings: Settings) -> HttpTransport | None:
     return HttpTransport(dict(settings.agency_nodes), timeout=settings.agency_timeout_seconds)
 
 
-def load_log_signer(settings: Settings) -> LogSigner:
-    """The exchange log's signing key, created under the data directory on first use."""
-    path: Path = settings.data_dir.resolve() / "keys" / "exchange-log.pem"
+def _key_file(path: Path, make: Callable[[], bytes]) -> bytes:
+    """A private key file, created once (owner-readable, never overwritten), then read."""
     if path.exists():
-        return LogSigner.from_pem(path.read_bytes())
-    signer = LogSigner.generate()
+        return path.read_bytes()
     path.parent.mkdir(parents=True, exist_ok=True)
+    pem = make()
     try:
-        # Written once, readable by the owner only; never overwritten.
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
         # Another process of the same deployment made it first: use theirs.
-        return LogSigner.from_pem(path.read_bytes())
+        return path.read_bytes()
     with os.fdopen(descriptor, "wb") as handle:
-        handle.write(signer.private_pem())
-    return signer
+        handle.write(pem)
+    return pem
+
+
+def load_log_signer(settings: Settings) -> LogSigner:
+    """The exchange log's signing keys (ES256 and ML-DSA-65), made under the data directory
+    on first use."""
+    keys = settings.data_dir.resolve() / "keys"
+    classic = _key_file(keys / "exchange-log.pem", lambda: LogSigner.generate().private_pem())
+    pq = _key_file(keys / "exchange-log-mldsa65.pem", lambda: PqSigner.generate().private_pem())
+    return replace(LogSigner.from_pem(classic), pq=PqSigner.from_pem(pq))

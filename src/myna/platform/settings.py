@@ -80,6 +80,9 @@ class Settings(BaseSettings):
     # Independent witnesses (`myna log witness`) whose cosignatures of the exchange log's
     # tree heads the portal accepts and publishes: {"name": public JWK (EC P-256)}.
     log_witnesses: dict[str, dict[str, str]] = Field(default_factory=dict)
+    # Which of a tree head's signatures `myna log verify` requires: "classic" is ES256,
+    # "hybrid" both ES256 and ML-DSA-65, "post-quantum" ML-DSA-65 (see ADR 10).
+    log_signature_policy: Literal["classic", "hybrid", "post-quantum"] = "classic"
     # How long the hub waits on an agency node (to connect, to send, between bytes of
     # the answer) before that provider's items are reported unavailable.
     agency_timeout_seconds: float = Field(default=5.0, gt=0, le=120)

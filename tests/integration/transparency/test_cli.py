@@ -124,3 +124,21 @@ def test_the_verifier_explains_what_it_was_not_given(workdir: Path) -> None:
         "verify", "--public-key", jwk, "--bundle", str(workdir / "bad.json")
     )
     assert "no_tree_head" in _fails("head")
+
+
+def test_the_policy_says_which_signatures_a_head_must_carry(workdir: Path) -> None:
+    """A head signed with ES256 alone passes `classic` and fails `hybrid`, saying why."""
+    key, jwk = str(workdir / "log.pem"), str(workdir / "log.jwk")
+    _run("head", "--key", key)
+    bundle = workdir / "bundle.json"
+    bundle.write_text(_run("proof", "3"))
+    assert "OK: entry 3" in _run(
+        "verify", "--public-key", jwk, "--bundle", str(bundle), "--policy", "classic"
+    )
+    output = _fails("verify", "--public-key", jwk, "--bundle", str(bundle), "--policy", "hybrid")
+    assert "ML-DSA-65" in output
+    unknown = runner.invoke(
+        app, ["verify", "--public-key", jwk, "--bundle", str(bundle), "--policy", "x"]
+    )
+    assert unknown.exit_code != 0
+    assert "unknown policy" in unknown.output

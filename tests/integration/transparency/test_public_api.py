@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 from fastapi.testclient import TestClient
@@ -12,7 +14,7 @@ from sqlalchemy.orm import Session
 from myna.app import create_app
 from myna.bootstrap import Container
 from myna.network import transparency
-from myna.network.transparency import ConsistencyProof, SignedTreeHead
+from myna.network.transparency import ConsistencyProof, ProofVerificationError, SignedTreeHead
 from tests.integration.transparency.conftest import exchange
 
 ORIGIN = "https://monitor.example"
@@ -36,7 +38,8 @@ def grow(session: Session, container: Container, n: int) -> SignedTreeHead:
 def log_key(client: TestClient) -> ECKey:
     answer = client.get("/transparency/keys")
     assert answer.status_code == 200
-    (jwk,) = answer.json()["keys"]
+    jwk, pq = answer.json()["keys"]  # ES256 first, then ML-DSA-65
+    assert pq["kty"] == "AKP"
     assert set(jwk) >= {"kty", "crv", "x", "y", "kid", "alg", "use"}
     assert "d" not in jwk  # never the private part
     return transparency.public_key(jwk)
@@ -190,3 +193,34 @@ def test_discovery_names_the_documents_and_openapi_describes_them(
         "/.well-known/myna-transparency",
     ):
         assert "get" in paths[path]
+
+
+def test_heads_carry_an_ml_dsa_65_signature_that_the_published_keys_verify(
+    public: TestClient, container: Container, log_session: Session
+) -> None:
+    grow(log_session, container, 3)
+    keys = public.get("/transparency/keys").json()
+    _es256, pq = keys["keys"]
+    assert (pq["kty"], pq["alg"], pq["use"]) == ("AKP", "ML-DSA-65", "sig")
+    assert len(base64.urlsafe_b64decode(pq["pub"] + "==")) == 1952  # FIPS 204, ML-DSA-65
+    assert "priv" not in pq and "d" not in pq
+    document = public.get("/transparency/tree-head").json()
+    head = SignedTreeHead.from_json(document)
+    assert head.pq_signature is not None
+    published = transparency.LogPublicKeys.from_document(keys)
+    for policy in ("classic", "hybrid", "post-quantum"):
+        published.verify(head, policy)
+    # A head whose ML-DSA-65 signature was stripped or altered fails the stricter policies.
+    stripped = replace(head, pq_signature=None)
+    published.verify(stripped, "classic")
+    with pytest.raises(ProofVerificationError, match="no ML-DSA-65 signature"):
+        published.verify(stripped, "hybrid")
+    header, payload, signature = head.pq_signature.split(".")
+    flipped = signature[:-4] + ("AAAA" if signature[-4:] != "AAAA" else "BBBB")
+    altered = replace(head, pq_signature=f"{header}.{payload}.{flipped}")
+    with pytest.raises(ProofVerificationError):
+        published.verify(altered, "post-quantum")
+    # The same payload signed by another ML-DSA-65 key is not the log's.
+    other = transparency.PqSigner.generate().sign(head.payload())
+    with pytest.raises(ProofVerificationError, match="another key"):
+        published.verify(replace(head, pq_signature=other), "hybrid")

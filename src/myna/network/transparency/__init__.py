@@ -58,7 +58,14 @@ from myna.network.transparency.service import (
     tree_size,
     verify_log,
 )
-from myna.network.transparency.signing import LogSigner, public_key, verify_tree_head
+from myna.network.transparency.signing import (
+    LogPublicKeys,
+    LogSigner,
+    PqPublicKey,
+    PqSigner,
+    public_key,
+    verify_tree_head,
+)
 
 __all__ = [
     "EMPTY_ROOT",
@@ -72,11 +79,14 @@ __all__ = [
     "InvalidProofError",
     "LeafIndexOutOfRangeError",
     "LogEntry",
+    "LogPublicKeys",
     "LogSigner",
     "NewEntry",
     "NoTreeHeadError",
     "Outcome",
     "Page",
+    "PqPublicKey",
+    "PqSigner",
     "Problem",
     "ProofVerificationError",
     "SignedTreeHead",

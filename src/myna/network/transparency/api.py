@@ -42,6 +42,12 @@ class TreeHeadRead(BaseModel):
         description="JWS compact serialization, ES256; its payload is the canonical JSON "
         "of root_hash, timestamp and tree_size."
     )
+    pq_signature: str | None = Field(
+        default=None,
+        description="The same payload signed with ML-DSA-65 (FIPS 204), JWS compact "
+        "serialization with alg ML-DSA-65 and the kid of the log's AKP key; absent on heads "
+        "signed before the log had that key.",
+    )
 
 
 class TreeHeadList(BaseModel):
@@ -60,7 +66,8 @@ class ConsistencyRead(BaseModel):
 
 
 class LogKeySet(BaseModel):
-    """The log's public keys as a JWK Set (RFC 7517 §5): EC P-256, ``alg`` ES256."""
+    """The log's public keys as a JWK Set (RFC 7517 §5): EC P-256 (``alg`` ES256) and
+    ML-DSA-65 (``kty`` AKP, ``alg`` ML-DSA-65, ``pub`` the raw public key)."""
 
     keys: list[dict[str, Any]]
 
@@ -107,7 +114,7 @@ def metadata(request: Request) -> JSONResponse:
     summary="The exchange log's public key (JWK Set)",
 )
 def keys(request: Request) -> JSONResponse:
-    return _json({"keys": [get_container(request).log_signer.public_jwk]}, KEY)
+    return _json({"keys": get_container(request).log_signer.public_jwks}, KEY)
 
 
 @router.get(

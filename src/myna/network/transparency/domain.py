@@ -687,6 +687,8 @@ class SignedTreeHead:
     root_hash: bytes
     key_id: str
     signature: str
+    # The second, post-quantum signature (ML-DSA-65) over the same payload, when made.
+    pq_signature: str | None = None
 
     @property
     def time(self) -> datetime:
@@ -700,14 +702,18 @@ class SignedTreeHead:
         )
 
     def to_json(self) -> dict[str, Any]:
-        """``{"tree_size", "timestamp", "root_hash", "key_id", "signature"}``."""
-        return {
+        """``{"tree_size", "timestamp", "root_hash", "key_id", "signature"}`` and, when
+        made, ``"pq_signature"``."""
+        document: dict[str, Any] = {
             "tree_size": self.tree_size,
             "timestamp": self.timestamp,
             "root_hash": b64(self.root_hash),
             "key_id": self.key_id,
             "signature": self.signature,
         }
+        if self.pq_signature is not None:
+            document["pq_signature"] = self.pq_signature
+        return document
 
     @classmethod
     def from_json(cls, value: object) -> SignedTreeHead:
@@ -718,12 +724,16 @@ class SignedTreeHead:
         key_id, signature = value.get("key_id"), value.get("signature")
         if not isinstance(key_id, str) or not isinstance(signature, str):
             raise InvalidProofError(kind=kind, reason="key_id and signature must be strings")
+        pq_signature = value.get("pq_signature")
+        if pq_signature is not None and not isinstance(pq_signature, str):
+            raise InvalidProofError(kind=kind, reason="pq_signature must be a string")
         return cls(
             tree_size=_count(value, "tree_size", kind),
             timestamp=_count(value, "timestamp", kind),
             root_hash=unb64(value.get("root_hash"), kind=kind),
             key_id=key_id,
             signature=signature,
+            pq_signature=pq_signature,
         )
 
 

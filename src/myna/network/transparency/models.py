@@ -70,6 +70,7 @@ class LogTreeHead(Base):
     root_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
     key_id: Mapped[str] = mapped_column(String(64))
     signature: Mapped[str] = mapped_column(Text)
+    pq_signature: Mapped[str | None] = mapped_column(Text)  # ML-DSA-65, when made
 
 
 class LogCosignature(Base):

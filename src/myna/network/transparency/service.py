@@ -380,9 +380,22 @@ def _replay(
         report.add(_problem("extra_nodes", N_("The log stores subtrees that no entry explains.")))
 
 
-def verify_log(*, session: Session, public_key: Mapping[str, Any] | ECKey) -> VerificationReport:
-    """Recompute leaves, nodes, frontier and every head's root, signature and consistency."""
-    key = public_key if isinstance(public_key, ECKey) else signing.public_key(public_key)
+def verify_log(
+    *,
+    session: Session,
+    public_key: Mapping[str, Any] | ECKey | signing.LogPublicKeys,
+    policy: str = "classic",
+) -> VerificationReport:
+    """Recompute leaves, nodes, frontier and every head's root, signatures and consistency.
+
+    ``policy`` says which of a head's signatures must hold (signing.verify_tree_head).
+    """
+    if isinstance(public_key, signing.LogPublicKeys):
+        keys = public_key
+    elif isinstance(public_key, ECKey):
+        keys = signing.LogPublicKeys(public_key)
+    else:
+        keys = signing.LogPublicKeys.from_document(public_key)
     report = VerificationReport()
     heads = repository.all_heads(session)
     wanted_roots = {head.tree_size for head in heads}
@@ -414,7 +427,7 @@ def verify_log(*, session: Session, public_key: Mapping[str, Any] | ECKey) -> Ve
         head = _head(head_row)
         report.heads_checked += 1
         try:
-            signing.verify_tree_head(head, key)
+            keys.verify(head, policy)
         except ProofVerificationError:
             report.add(
                 _problem(
