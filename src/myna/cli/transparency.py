@@ -264,6 +264,13 @@ def witness(
     submit: Annotated[
         bool, typer.Option(help="Hand each cosignature in to the portal, which publishes it.")
     ] = False,
+    policy: Annotated[
+        str | None,
+        typer.Option(
+            help="Signatures each head must carry: classic, hybrid or post-quantum "
+            "(default: MYNA_LOG_SIGNATURE_POLICY)."
+        ),
+    ] = None,
 ) -> None:
     """Watch a portal's exchange log: check every new head, keep it, cosign it.
 
@@ -273,12 +280,16 @@ def witness(
     console = Console(stderr=True)
     with exit_on_error():
         pinned = None if log_key is None else _read_json(log_key)
+        chosen = policy or get_settings().log_signature_policy
+        if chosen not in signing.POLICIES:
+            raise InvalidProofError(kind="policy", reason=f"unknown policy {chosen!r}")
         watcher = witnessing.Witness(
             directory=state,
             key=_signer(key),
             log=witnessing.LogClient(portal),
             log_key=pinned,
             submit=submit,
+            policy=chosen,
         )
     done = answered = 0
     try:

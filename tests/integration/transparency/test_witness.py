@@ -7,6 +7,7 @@ log operator who forks the log does (a split view); a restored backup is a rollb
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 from collections.abc import Iterator
@@ -338,3 +339,48 @@ def test_the_portal_refuses_what_it_cannot_publish(
         garbage = client.post("/transparency/cosignatures", json={**forked, "cosignature": "x"})
         assert garbage.status_code == 400
         assert client.get("/transparency/tree-heads/5/cosignatures").json() == {"cosignatures": []}
+
+
+def _hybrid_log(signer: LogSigner, *, strip: bool) -> httpx.Client:
+    """A log serving one hybrid head (its ML-DSA-65 signature stripped when ``strip``)."""
+    head = signer.sign_tree_head(
+        tree_size=0, timestamp=1_795_000_000_000, root_hash=hashlib.sha256(b"").digest()
+    )
+    document = head.to_json()
+    if strip:
+        document.pop("pq_signature")
+
+    def serve(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/transparency/keys":
+            return httpx.Response(200, json={"keys": signer.public_jwks})
+        return httpx.Response(200, json=document)
+
+    return httpx.Client(transport=httpx.MockTransport(serve))
+
+
+def test_a_hybrid_witness_requires_the_ml_dsa_65_signature(
+    tmp_path: Path, witness_key: LogSigner
+) -> None:
+    signer = LogSigner.generate()
+    assert signer.pq is not None
+    for strip, policy, refused in (
+        (False, "hybrid", False),
+        (False, "post-quantum", False),
+        (True, "classic", False),
+        (True, "hybrid", True),
+    ):
+        client = _hybrid_log(signer, strip=strip)
+        directory = tmp_path / f"{policy}-{strip}"
+        with witnessing.LogClient("http://127.0.0.1:9", client=client) as log:
+            watcher = witnessing.Witness(
+                directory=directory, key=witness_key, log=log, policy=policy
+            )
+            if refused:
+                with pytest.raises(witnessing.LogMisbehavedError) as caught:
+                    watcher.poll()
+                assert caught.value.params["kind"] == "bad_signature"
+            else:
+                assert watcher.poll().head.tree_size == 0
+        if policy != "classic" and not refused:
+            pinned = json.loads((directory / witnessing.STATE_FILE).read_text())
+            assert pinned["log_pq_key"]["kid"] == signer.pq.public.key_id

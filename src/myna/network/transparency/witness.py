@@ -47,10 +47,13 @@ from myna.network.transparency.domain import (
 from myna.network.transparency.signing import (
     ALGORITHM,
     COSIGNATURE_TYPE,
+    POLICIES,
+    PQ_KEY_TYPE,
+    LogPublicKeys,
     LogSigner,
+    PqPublicKey,
     cosignature_payload,
     public_key,
-    verify_tree_head,
 )
 from myna.platform import i18n
 from myna.platform.errors import N_
@@ -192,11 +195,16 @@ class Witness:
         log: LogClient,
         log_key: dict[str, Any] | None = None,
         submit: bool = False,
+        policy: str = "classic",
     ) -> None:
+        if policy not in POLICIES:
+            msg = f"unknown signature policy {policy!r}"
+            raise ValueError(msg)
         self.directory = directory
         self.key = key
         self.log = log
         self.submit = submit
+        self.policy = policy
         directory.mkdir(parents=True, exist_ok=True)
         self.state = self._load()
         if log_key is not None:
@@ -240,19 +248,31 @@ class Witness:
         head = self.state.get("head")
         return None if head is None else SignedTreeHead.from_json(head)
 
-    def _log_key(self) -> ECKey:
+    def _log_keys(self) -> LogPublicKeys:
+        """The pinned keys: ES256, and ML-DSA-65 once the log published one."""
         jwk = self.state.get("log_key")
+        published: list[dict[str, Any]] | None = None
         if jwk is None:
             # Trust on first use, and only then: from now on the key is pinned.
-            (jwk, *_) = self.log.keys()
+            published = self.log.keys()
+            (jwk, *_) = published
             self.state["log_key"] = jwk
-        return public_key(jwk)
+        pq_jwk = self.state.get("log_pq_key")
+        if pq_jwk is None and self.policy != "classic":
+            # The post-quantum key is pinned the first time a policy needs it.
+            published = published if published is not None else self.log.keys()
+            found = [k for k in published if k.get("kty") == PQ_KEY_TYPE]
+            if found:
+                pq_jwk = self.state["log_pq_key"] = found[0]
+        pq = None if pq_jwk is None else PqPublicKey.from_jwk(pq_jwk)
+        return LogPublicKeys(public_key(jwk), pq)
 
     # -- the poll ---------------------------------------------------------------------
 
     def poll(self, *, now: datetime | None = None) -> PollResult:
         """Fetch the latest head, check it against what was seen, keep and cosign it."""
-        key = self._log_key()
+        keys = self._log_keys()
+        key = keys.classic
         head = self.log.latest_head()
         if head.key_id != key.thumbprint():
             self._misbehaved(
@@ -261,7 +281,7 @@ class Witness:
                 head=head,
             )
         try:
-            verify_tree_head(head, key)
+            keys.verify(head, self.policy)
         except ProofVerificationError:
             self._misbehaved(
                 Misbehaviour.BAD_SIGNATURE, N_("the head's signature does not verify."), head=head
