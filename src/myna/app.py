@@ -45,6 +45,7 @@ from myna.office.filings_api import router as filings_api_router
 from myna.office.move_views import router as office_move_router
 from myna.office.notice_views import NOTICE_FORM_MAX_BYTES, NOTICE_FORM_PATH
 from myna.office.notice_views import router as office_notice_router
+from myna.office.staff_card_views import router as office_staff_card_router
 from myna.office.views import router as office_router
 from myna.partners import authorization
 from myna.partners.consent_views import router as consent_router
@@ -152,6 +153,7 @@ def create_app(container: Container) -> FastAPI:
         office_move_router,
         office_correction_router,
         office_notice_router,
+        office_staff_card_router,
         language_router,
     ):
         app.include_router(router)

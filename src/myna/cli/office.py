@@ -141,3 +141,35 @@ def show_code(
     with exit_on_error(errors), unit_of_work(container.session_factory) as session:
         code = office.current_code(session=session, settings=container.settings, login_id=login)
     console.print(code, highlight=False)
+
+
+def _set_disabled(login: str, *, disabled: bool) -> None:
+    from myna.office import service as office  # noqa: PLC0415
+
+    container = migrated_container()
+    with exit_on_error(errors), unit_of_work(container.session_factory) as session:
+        staff = office.set_disabled(
+            session=session, sessions=container.sessions, login_id=login, disabled=disabled
+        )
+    message = (
+        _("Disabled the staff account {login}; its sessions have ended.")
+        if disabled
+        else _("Enabled the staff account {login} again.")
+    )
+    console.print(message.format(login=staff.login_id), highlight=False)
+
+
+@app.command("disable-staff")
+def disable_staff(
+    login: Annotated[str, typer.Option(help="Login ID of a staff account.")],
+) -> None:
+    """Disable a staff account: no password, code or staff card logs it in; its sessions end."""
+    _set_disabled(login, disabled=True)
+
+
+@app.command("enable-staff")
+def enable_staff(
+    login: Annotated[str, typer.Option(help="Login ID of a staff account.")],
+) -> None:
+    """Enable a disabled staff account again."""
+    _set_disabled(login, disabled=False)

@@ -1,4 +1,4 @@
-"""Back-office (申請管理) tables: staff accounts (their sessions are the platform's), applicants."""
+"""Back-office (申請管理) tables: staff accounts and their staff cards, applicants."""
 
 from __future__ import annotations
 
@@ -32,7 +32,34 @@ class StaffMember(Base):
     totp_last_step: Mapped[int] = mapped_column(Integer, default=0)
     failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class StaffCard(Base):
+    """A staff member's MyNumber card registered as their staff ID (職員証).
+
+    What is kept is the binding to one user-authentication certificate — its serial
+    number and its subject (the opaque CN J-LIS gives each certificate) — as the card
+    proved it to an administrator through the card login. A re-issued card has a new
+    certificate and is registered again; a certificate belongs to one account at most.
+    """
+
+    __tablename__ = "office_staff_cards"
+    __table_args__ = (
+        UniqueConstraint("certificate_serial", name="uq_office_staff_cards_certificate_serial"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    staff_id: Mapped[int] = mapped_column(
+        ForeignKey("office_staff.id", ondelete="CASCADE"), index=True
+    )
+    certificate_serial: Mapped[str] = mapped_column(String(64))
+    certificate_subject: Mapped[str] = mapped_column(String(64))
+    certificate_not_after: Mapped[datetime] = mapped_column(UTCDateTime())
+    registered_by: Mapped[int | None] = mapped_column(Integer)
+    registered_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class ApplicantIdentity(Base):

@@ -2,7 +2,9 @@
 
 A staff member logs in with a password, then a one-time code from an authenticator
 app (TOTP, RFC 6238 with its defaults: SHA-1, 6 digits, 30-second steps, one step of
-clock drift either way). Five failures of either lock the account for 15 minutes.
+clock drift either way), or with their own MyNumber card registered as their staff ID
+(``office.staff_cards``). Five failures of either lock the account for 15 minutes; a
+disabled account logs in by no factor and its sessions end.
 Everything a staff member sees is scoped to their own municipality here, in the
 service, so no page or API can forget to.
 """
@@ -115,6 +117,12 @@ class AccountLockedError(OfficeError):
     status_code = 423
 
 
+class AccountDisabledError(OfficeError):
+    code = "account_disabled"
+    message = N_("This account has been disabled. Please ask your municipality's administrator.")
+    status_code = 403
+
+
 class OtherMunicipalityError(OfficeError):
     code = "other_municipality"
     message = N_(
@@ -158,6 +166,7 @@ class StaffRead:
     login_id: str
     display_name: str
     role: StaffRole
+    disabled: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,7 +281,7 @@ def create_staff(
     session.flush()
     uri = pyotp.TOTP(secret).provisioning_uri(name=login_id, issuer_name=TOTP_ISSUER)
     log.info("office_staff_created", staff_id=row.id, role=row.role)
-    return NewStaff(staff=_read(row), provisioning_uri=uri)
+    return NewStaff(staff=read_staff(row), provisioning_uri=uri)
 
 
 def _valid_login(login_id: str) -> bool:
@@ -280,8 +289,11 @@ def _valid_login(login_id: str) -> bool:
     return 3 <= len(login_id) <= 64 and set(login_id) <= allowed
 
 
-def _read(row: StaffMember) -> StaffRead:
-    return from_attributes(StaffRead, row, role=StaffRole(row.role))
+def read_staff(row: StaffMember) -> StaffRead:
+    """A staff account as pages show it (no secrets), disabled or not."""
+    return from_attributes(
+        StaffRead, row, role=StaffRole(row.role), disabled=row.disabled_at is not None
+    )
 
 
 def current_code(
@@ -308,6 +320,13 @@ def _check_not_locked(row: StaffMember, now: datetime) -> None:
         raise AccountLockedError
 
 
+def check_may_log_in(row: StaffMember, now: datetime) -> None:
+    """Refuse a disabled account, then a locked one (every way of logging in asks this)."""
+    if row.disabled_at is not None:
+        raise AccountDisabledError
+    _check_not_locked(row, now)
+
+
 def _record_failure(row: StaffMember, now: datetime) -> None:
     """Count a failure; the fifth locks the account (the caller commits, then raises)."""
     row.failed_attempts += 1
@@ -328,7 +347,9 @@ def verify_password(*, session: Session, login_id: str, password: str) -> StaffR
     if not check_password(password, row.password_hash):
         _record_failure(row, now)
         raise InvalidCredentialsError
-    return _read(row)
+    # Only after the right password: a guess learns nothing of the account's state.
+    check_may_log_in(row, now)
+    return read_staff(row)
 
 
 def verify_code(
@@ -339,7 +360,7 @@ def verify_code(
     row = session.get(StaffMember, staff_id, with_for_update=True)
     if row is None:
         raise StaffNotLoggedInError
-    _check_not_locked(row, now)
+    check_may_log_in(row, now)
     secret = open_secret(row.totp_secret, settings=settings, login_id=row.login_id)
     totp = pyotp.TOTP(secret)
     current = int(time.time() if at is None else at) // TOTP_STEP_SECONDS
@@ -356,7 +377,7 @@ def verify_code(
     row.totp_last_step = matched
     row.failed_attempts = 0
     row.locked_until = None
-    return _read(row)
+    return read_staff(row)
 
 
 # --- logging in ------------------------------------------------------------------------
@@ -410,17 +431,35 @@ def staff_names(
 def platform_administrator(*, session: Session, staff_id: int) -> str | None:
     """The display name of staff member ``staff_id`` if a platform administrator, else None."""
     row = session.get(StaffMember, staff_id)
-    if row is None or row.role != StaffRole.PLATFORM_ADMIN.value:
+    if row is None or row.disabled_at is not None or row.role != StaffRole.PLATFORM_ADMIN.value:
         return None
     return row.display_name
 
 
 def get_staff(*, session: Session, staff_id: int) -> StaffRead:
-    """The logged-in staff member, or StaffNotLoggedInError if the account is gone."""
+    """The logged-in staff member, or StaffNotLoggedInError if the account is gone or disabled."""
     row = session.get(StaffMember, staff_id)
-    if row is None:
+    if row is None or row.disabled_at is not None:
         raise StaffNotLoggedInError
-    return _read(row)
+    return read_staff(row)
+
+
+def set_disabled(
+    *, session: Session, sessions: SessionStore, login_id: str, disabled: bool
+) -> StaffRead:
+    """Disable an account (its sessions end at once) or enable it again (the operator's)."""
+    row = _by_login(session, login_id.strip())
+    if row is None:
+        raise StaffNotFoundError(login=login_id.strip()[:64])
+    if disabled:
+        if row.disabled_at is None:
+            row.disabled_at = utcnow()
+        ended = sessions.end_subject(session, STAFF, row.id)
+        log.warning("office_staff_disabled", staff_id=row.id, sessions_ended=ended)
+    else:
+        row.disabled_at = None
+        log.info("office_staff_enabled", staff_id=row.id)
+    return read_staff(row)
 
 
 # --- what staff see ------------------------------------------------------------------
@@ -461,7 +500,7 @@ def dashboard(
         municipality_code=code,
         municipality_name=municipality.full_name,
         applications=tuple(recent.items),
-        colleagues=tuple(_read(c) for c in colleagues),
+        colleagues=tuple(read_staff(c) for c in colleagues),
         status_counts=tuple(
             (status.value, label, counts.get(status.value, 0))
             for status, label in STATUS_LABELS.items()

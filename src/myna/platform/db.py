@@ -33,6 +33,7 @@ MODEL_MODULES = (
     "myna.platform.sessions.models",
     "myna.registry.models",
     "myna.jpki.models",
+    "myna.cardlogin.models",
     "myna.portal.models",
     "myna.network.transparency.models",
     "myna.agencies.models",

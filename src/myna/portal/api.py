@@ -7,6 +7,8 @@ from datetime import datetime
 from fastapi import APIRouter, Request, Response, status
 
 from myna import jpki, registry
+from myna.cardlogin import ChallengeView
+from myna.cardlogin.web import ChallengeIdPath
 from myna.platform.attributes import from_attributes
 from myna.platform.encoding import b64url, b64url_decode
 from myna.platform.forms import SettingsDep
@@ -24,7 +26,6 @@ from myna.portal.dependencies import LoginLimiterDep, log_out
 from myna.portal.schemas import (
     AnswerIn,
     AnswerOut,
-    ChallengeIdPath,
     ChallengeOut,
     ErrorOut,
     ResidentOut,
@@ -36,7 +37,7 @@ ERRORS: dict[int | str, dict[str, object]] = {
 }
 
 
-def _challenge_out(view: service.ChallengeView) -> ChallengeOut:
+def _challenge_out(view: ChallengeView) -> ChallengeOut:
     return from_attributes(ChallengeOut, view, to_be_signed=b64url(view.to_be_signed))
 
 
@@ -66,7 +67,7 @@ def create_challenge(
 @router.get(
     "/login/challenges/{challenge_id}",
     responses=ERRORS,
-    summary="Read a challenge to answer (for the card reader)",
+    summary="Read a challenge to answer (for the card reader), whatever its audience",
 )
 def read_challenge(
     challenge_id: ChallengeIdPath,
@@ -108,7 +109,7 @@ def answer_challenge(
             session_token=browser.token if browser is not None else None,
         )
     # Same-device login: the client that asked for the challenge answered it itself.
-    if outcome.logged_in is not None:
+    if outcome.logged_in is not None and outcome.resident is not None:
         set_session_cookie(request, response, RESIDENT, outcome.logged_in)
         return AnswerOut(
             status="logged_in",

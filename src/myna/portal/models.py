@@ -1,4 +1,4 @@
-"""Portal tables: login challenges and the authentication audit."""
+"""Portal tables: the authentication audit (the challenges are ``myna.cardlogin``'s)."""
 
 from __future__ import annotations
 
@@ -8,24 +8,6 @@ from sqlalchemy import BigInteger, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from myna.platform.db import Base, UTCDateTime
-
-
-class LoginChallenge(Base):
-    """A single-use card login challenge, bound to the session that asked for it."""
-
-    __tablename__ = "login_challenges"
-
-    id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    nonce: Mapped[str] = mapped_column(String(64))
-    origin: Mapped[str] = mapped_column(String(255))
-    session_digest: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(16))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
-    resident_id: Mapped[int | None] = mapped_column(Integer)
-    certificate_serial: Mapped[str | None] = mapped_column(String(64))
-    certificate_not_after: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class AuthEvent(Base):

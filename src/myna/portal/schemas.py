@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from typing import Annotated, Literal
+from typing import Literal
 from urllib.parse import urlencode
 
-from fastapi import Form, Path
 from pydantic import BaseModel, Field, field_validator
 
 from myna.platform.clock import JST
 from myna.platform.params import PageNumber, check_date
-
-CHALLENGE_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
-# A challenge identifier as it appears in a URL or a form (URL-safe base64 characters).
-ChallengeIdPath = Annotated[str, Path(pattern=CHALLENGE_ID_PATTERN)]
-ChallengeIdForm = Annotated[str, Form(pattern=CHALLENGE_ID_PATTERN)]
 
 
 class ChallengeOut(BaseModel):
@@ -24,6 +18,11 @@ class ChallengeOut(BaseModel):
     challenge_id: str
     nonce: str = Field(description="Random, base64url without padding.")
     origin: str = Field(description="The portal origin the signature is bound to.")
+    audience: str = Field(
+        default="resident",
+        description="Whose login this is, for the reader to tell the card holder: `resident` "
+        "(the portal), `staff` (the back office), `staff-card` (registering a staff card).",
+    )
     status: str
     expires_at: datetime
     to_be_signed: str = Field(

@@ -1,108 +1,64 @@
 """Portal use cases: card login and logout (see docs/card-login.md).
 
-The sessions themselves are the platform's (``myna.platform.sessions``); a login here
-rotates the caller's session into a resident's and writes the audit beside it.
+The challenge-response is ``myna.cardlogin``'s, shared with the back office; the
+sessions are the platform's (``myna.platform.sessions``). The portal serves the card
+readers' API for every audience and adds the resident's side: the holder must be a
+current resident, a login rotates the caller's session into a resident's, and the
+authentication audit (``auth_events``) is written beside each step.
 """
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from cryptography import x509
-from sqlalchemy import CursorResult, Executable, delete, insert, select, update
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from myna import jpki, registry
-from myna.card.protocol import login_message
-from myna.platform.attributes import from_attributes
+from myna import cardlogin, registry
+from myna.cardlogin import Audience, ChallengeStatus, ChallengeView, LoginError
 from myna.platform.db import utcnow
 from myna.platform.errors import MynaError
 from myna.platform.logging import get_logger
-from myna.platform.sessions import RESIDENT, BrowserSession, SessionStore, token_digest
+from myna.platform.sessions import RESIDENT, BrowserSession, SessionStore
 from myna.platform.settings import Settings
-from myna.portal.domain import (
-    ChallengeBindingError,
-    ChallengeExpiredError,
-    ChallengeNotFoundError,
-    ChallengeNotVerifiedError,
-    ChallengeStatus,
-    ChallengeUsedError,
-    LoginError,
-    ResidentUnavailableError,
-    new_challenge_id,
-    new_nonce,
-)
-from myna.portal.models import AuthEvent, LoginChallenge
+from myna.portal.domain import ResidentUnavailableError
+from myna.portal.models import AuthEvent
 
 log = get_logger(__name__)
 
 
-@dataclass(frozen=True, slots=True)
-class ChallengeView:
-    """What a card reader needs to answer a challenge."""
-
-    challenge_id: str
-    nonce: str
-    origin: str
-    status: ChallengeStatus
-    expires_at: datetime
-
-    @property
-    def to_be_signed(self) -> bytes:
-        """The login message the card signs."""
-        return login_message(origin=self.origin, challenge_id=self.challenge_id, nonce=self.nonce)
-
-
 def start_login(*, session: Session, settings: Settings, session_token: str) -> ChallengeView:
-    """Issue a single-use challenge bound to the caller's session."""
-    now = utcnow()
-    view = ChallengeView(
-        challenge_id=new_challenge_id(),
-        nonce=new_nonce(),
-        origin=settings.portal_url.rstrip("/"),
-        status=ChallengeStatus.PENDING,
-        expires_at=now + timedelta(seconds=settings.challenge_ttl_seconds),
+    """Issue a single-use resident login challenge bound to the caller's session."""
+    return cardlogin.start_challenge(
+        session=session, settings=settings, session_token=session_token, audience=Audience.RESIDENT
     )
-    # The challenge row is its own record of issuance; the audit starts at the answer.
-    session.execute(
-        insert(LoginChallenge).values(
-            id=view.challenge_id,
-            nonce=view.nonce,
-            origin=view.origin,
-            session_digest=token_digest(session_token),
-            status=view.status,
-            created_at=now,
-            expires_at=view.expires_at,
-        )
-    )
-    return view
 
 
 def get_challenge(*, session: Session, challenge_id: str) -> ChallengeView:
-    """The public part of a challenge, for the card reader."""
-    challenge = session.get(LoginChallenge, challenge_id)
-    if challenge is None:
-        raise ChallengeNotFoundError
-    if challenge.expires_at <= utcnow() and challenge.status == ChallengeStatus.PENDING:
-        raise ChallengeExpiredError
-    return _view(challenge)
+    """The public part of a challenge of any audience, for the card reader."""
+    return cardlogin.get_challenge(session=session, challenge_id=challenge_id)
 
 
 def challenge_status(*, session: Session, challenge_id: str, session_token: str) -> ChallengeStatus:
-    """The status of a challenge, for the browser that started it only."""
-    challenge = _bound_challenge(session, challenge_id, session_token)
-    if challenge.status == ChallengeStatus.PENDING and challenge.expires_at <= utcnow():
-        raise ChallengeExpiredError
-    return ChallengeStatus(challenge.status)
+    """The status of a resident's challenge, for the browser that started it only."""
+    return cardlogin.challenge_status(
+        session=session,
+        challenge_id=challenge_id,
+        session_token=session_token,
+        audience=Audience.RESIDENT,
+    )
 
 
 @dataclass(frozen=True, slots=True)
 class AnswerOutcome:
-    """A verified answer: the holder, and the new session when it logged in at once."""
+    """A verified answer: the resident and the new session when it logged in at once.
 
-    resident: registry.ResidentRead
+    ``resident`` is None for another audience's challenge (a staff member's card at the
+    back office): the portal proved the card, the back office decides the rest.
+    """
+
+    resident: registry.ResidentRead | None
     logged_in: BrowserSession | None
 
 
@@ -117,74 +73,62 @@ def answer_challenge(
     client_ip: str | None,
     session_token: str | None = None,
 ) -> AnswerOutcome:
-    """Verify a card's answer to a challenge.
+    """Verify a card's answer to a challenge of any audience.
 
-    When the answer comes with the session the challenge is bound to (same device),
-    the login completes at once and the session rotates. Otherwise the challenge
-    becomes VERIFIED and the browser that started it completes the login. Any answer
-    consumes the challenge, right or wrong; a failed attempt is committed to the audit
-    before the error propagates.
+    For a resident's challenge the holder must be a current resident. When the answer
+    comes with the session the challenge is bound to (same device), the login
+    completes at once and the session rotates. Otherwise the challenge becomes
+    VERIFIED and the browser that started it completes the login (always so for the
+    back office's challenges, whose cookie never reaches this API). Any answer consumes
+    the challenge, right or wrong; a failed attempt is committed to the audit before
+    the error propagates.
     """
     now = utcnow()
-    challenge = session.get(LoginChallenge, challenge_id)
-    if challenge is None:
-        raise ChallengeNotFoundError
-    if challenge.status != ChallengeStatus.PENDING:
-        _fail(session, challenge_id, "replayed", client_ip, consume=False)
-        raise ChallengeUsedError
-    if challenge.expires_at <= now:
-        _fail(session, challenge_id, "expired", client_ip)
-        raise ChallengeExpiredError
     try:
-        certificate = x509.load_der_x509_certificate(certificate_der)
-        verified = jpki.verify_certificate(
+        answer = cardlogin.verify_answer(
             session=session,
             settings=settings,
-            certificate=certificate,
-            kind=jpki.CertificateKind.AUTH,
+            challenge_id=challenge_id,
+            certificate_der=certificate_der,
+            signature=signature,
             at=now,
         )
-        message = login_message(
-            origin=challenge.origin, challenge_id=challenge.id, nonce=challenge.nonce
-        )
-        jpki.verify_signature(certificate=certificate, data=message, signature=signature)
-        resident = registry.get_resident(session=session, resident_id=verified.holder_id)
-        if resident.status != "active":
-            raise ResidentUnavailableError
-    except ValueError as exc:
-        _fail(session, challenge_id, "malformed_certificate", client_ip)
-        raise jpki.VerificationError("malformed_certificate") from exc
+        resident = None
+        if answer.audience is Audience.RESIDENT:
+            resident = registry.get_resident(
+                session=session, resident_id=answer.certificate.holder_id
+            )
+            if resident.status != "active":
+                raise ResidentUnavailableError
+    except cardlogin.ChallengeNotFoundError:
+        raise
+    except cardlogin.ChallengeUsedError:
+        _fail(session, challenge_id, "replayed", client_ip, consume=False)
+        raise
+    except cardlogin.ChallengeExpiredError as exc:
+        _fail(session, challenge_id, "expired", client_ip, failure=exc.code)
+        raise
     except MynaError as exc:
         _fail(session, challenge_id, exc.code, client_ip)
         raise
-    same_device = session_token is not None and secrets.compare_digest(
-        challenge.session_digest, token_digest(session_token)
+    holder = answer.certificate
+    serial = str(holder.serial)
+    same_device = answer.audience is Audience.RESIDENT and answer.answers_session(session_token)
+    cardlogin.accept_answer(
+        session=session,
+        answer=answer,
+        status=ChallengeStatus.COMPLETED if same_device else ChallengeStatus.VERIFIED,
+        at=now,
+        resident_id=holder.holder_id if resident is not None else None,
     )
-    next_status = ChallengeStatus.COMPLETED if same_device else ChallengeStatus.VERIFIED
-    # Compare-and-set: of two concurrent answers only one can win.
-    won = _affected(
-        session,
-        update(LoginChallenge)
-        .where(LoginChallenge.id == challenge_id, LoginChallenge.status == ChallengeStatus.PENDING)
-        .values(
-            status=next_status,
-            resident_id=verified.holder_id,
-            certificate_serial=str(verified.serial),
-            certificate_not_after=verified.not_after,
-            answered_at=now,
-        ),
-    )
-    if won != 1:
-        raise ChallengeUsedError
-    serial = str(verified.serial)
     if same_device and session_token is not None:
         active = _rotate(
             session,
             sessions,
             old_token=session_token,
-            resident_id=verified.holder_id,
+            resident_id=holder.holder_id,
             serial=serial,
-            not_after=verified.not_after,
+            not_after=holder.not_after,
             challenge_id=challenge_id,
             client_ip=client_ip,
         )
@@ -195,7 +139,9 @@ def answer_challenge(
         "ok",
         challenge_id=challenge_id,
         client_ip=client_ip,
-        resident_id=verified.holder_id,
+        # Only a resident's login names the resident: the holder of a staff card is the
+        # back office's business, which knows its staff by their certificate.
+        resident_id=holder.holder_id if resident is not None else None,
         serial=serial,
     )
     return AnswerOutcome(resident=resident, logged_in=None)
@@ -210,26 +156,21 @@ def complete_login(
     client_ip: str | None,
 ) -> BrowserSession:
     """Turn a verified challenge into a logged-in session with a new token (rotation)."""
-    challenge = _bound_challenge(session, challenge_id, session_token)
-    if challenge.status == ChallengeStatus.PENDING:
-        raise ChallengeNotVerifiedError
-    if challenge.status != ChallengeStatus.VERIFIED or challenge.resident_id is None:
-        raise ChallengeUsedError
-    won = _affected(
-        session,
-        update(LoginChallenge)
-        .where(LoginChallenge.id == challenge_id, LoginChallenge.status == ChallengeStatus.VERIFIED)
-        .values(status=ChallengeStatus.COMPLETED),
+    proven = cardlogin.take_verified(
+        session=session,
+        challenge_id=challenge_id,
+        session_token=session_token,
+        audience=Audience.RESIDENT,
     )
-    if won != 1:
-        raise ChallengeUsedError
+    if proven.resident_id is None:  # pragma: no cover - a resident's answer names them
+        raise cardlogin.ChallengeUsedError
     return _rotate(
         session,
         sessions,
         old_token=session_token,
-        resident_id=challenge.resident_id,
-        serial=challenge.certificate_serial,
-        not_after=challenge.certificate_not_after,
+        resident_id=proven.resident_id,
+        serial=proven.serial,
+        not_after=proven.not_after,
         challenge_id=challenge_id,
         client_ip=client_ip,
     )
@@ -269,10 +210,12 @@ def _rotate(
 
 
 def is_bound(*, session: Session, challenge_id: str, session_token: str) -> bool:
-    """Whether the challenge was issued to the session holding ``session_token``."""
-    challenge = session.get(LoginChallenge, challenge_id)
-    return challenge is not None and secrets.compare_digest(
-        challenge.session_digest, token_digest(session_token)
+    """Whether the resident's challenge was issued to the session holding the token."""
+    return cardlogin.is_bound(
+        session=session,
+        challenge_id=challenge_id,
+        session_token=session_token,
+        audience=Audience.RESIDENT,
     )
 
 
@@ -291,8 +234,7 @@ def logout(
 
 def forget_expired_challenges(*, session: Session) -> int:
     """Delete challenges an hour past their expiry; returns how many went."""
-    cutoff = utcnow() - timedelta(hours=1)
-    return _affected(session, delete(LoginChallenge).where(LoginChallenge.expires_at < cutoff))
+    return cardlogin.forget_expired_challenges(session=session)
 
 
 def recent_auth_events(*, session: Session, resident_id: int, limit: int = 10) -> list[AuthEvent]:
@@ -307,32 +249,19 @@ def recent_auth_events(*, session: Session, resident_id: int, limit: int = 10) -
     )
 
 
-def _affected(session: Session, statement: Executable) -> int:
-    """Rows changed by an UPDATE or DELETE (how compare-and-set knows it won)."""
-    result = session.execute(statement)
-    assert isinstance(result, CursorResult)  # noqa: S101 - DML always yields a cursor result
-    return int(result.rowcount)
-
-
-def _bound_challenge(session: Session, challenge_id: str, session_token: str) -> LoginChallenge:
-    challenge = session.get(LoginChallenge, challenge_id)
-    if challenge is None:
-        raise ChallengeNotFoundError
-    if not secrets.compare_digest(challenge.session_digest, token_digest(session_token)):
-        raise ChallengeBindingError
-    return challenge
-
-
 def _fail(
-    session: Session, challenge_id: str, reason: str, client_ip: str | None, *, consume: bool = True
+    session: Session,
+    challenge_id: str,
+    reason: str,
+    client_ip: str | None,
+    *,
+    consume: bool = True,
+    failure: str | None = None,
 ) -> None:
+    """Record a refused answer; consume the challenge, keeping ``failure`` (the reason)."""
     if consume:
-        session.execute(
-            update(LoginChallenge)
-            .where(
-                LoginChallenge.id == challenge_id, LoginChallenge.status == ChallengeStatus.PENDING
-            )
-            .values(status=ChallengeStatus.FAILED, answered_at=utcnow())
+        cardlogin.fail_challenge(
+            session=session, challenge_id=challenge_id, failure=failure or reason
         )
     _audit(session, "card_verified", reason, challenge_id=challenge_id, client_ip=client_ip)
     # The failed attempt is evidence: keep it even though the request fails.
@@ -361,11 +290,6 @@ def _audit(
             certificate_serial=serial,
         )
     )
-
-
-def _view(challenge: LoginChallenge) -> ChallengeView:
-    status = ChallengeStatus(challenge.status)
-    return from_attributes(ChallengeView, challenge, challenge_id=challenge.id, status=status)
 
 
 __all__ = [

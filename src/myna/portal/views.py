@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import io
 from typing import Annotated, Any
-from urllib.parse import quote
 
-import segno
 from fastapi import APIRouter, Depends, Form, Query, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
 from myna import network, registry
+from myna.cardlogin import ChallengeBindingError, reader_link
+from myna.cardlogin.web import ChallengeIdForm, ChallengeIdPath, qr_svg
 from myna.network import transparency
 from myna.platform.errors import NotFoundError
 from myna.platform.forms import SettingsDep
@@ -32,21 +31,11 @@ from myna.platform.urls import is_site_path
 from myna.platform.web import client_address, get_container, templates_beside, transaction
 from myna.portal import presenters, service
 from myna.portal.dependencies import LoginLimiterDep, log_out
-from myna.portal.domain import (
-    ChallengeBindingError,
-    NoCategoryChosenError,
-    NoTreeHeadYetError,
-)
-from myna.portal.schemas import ChallengeIdForm, ChallengeIdPath, ExchangeFilters
+from myna.portal.domain import NoCategoryChosenError, NoTreeHeadYetError
+from myna.portal.schemas import ExchangeFilters
 
 templates = templates_beside(__file__)
 router = APIRouter(include_in_schema=False)
-
-
-def reader_link(reader_url: str, portal_url: str, challenge_id: str) -> str:
-    """The link (and QR content) that opens the card reader on this challenge."""
-    request_uri = f"{portal_url.rstrip('/')}/api/login/challenges/{challenge_id}"
-    return f"{reader_url.rstrip('/')}/authorize?request_uri={quote(request_uri, safe='')}"
 
 
 def local_path(value: str, default: str = "/home") -> str:
@@ -107,13 +96,8 @@ def login_qr(
         bound = service.is_bound(session=db, challenge_id=challenge_id, session_token=browser.token)
     if not bound:
         return Response(status_code=404)
-    qr = segno.make(reader_link(settings.reader_url, settings.portal_url, challenge_id), error="m")
-    buffer = io.BytesIO()
-    # A standalone SVG document (with its XML namespace), as <img> requires.
-    qr.save(buffer, kind="svg", scale=6, border=2, dark="#111", light="#fff", xmldecl=True)
-    return Response(
-        buffer.getvalue(), media_type="image/svg+xml", headers={"Cache-Control": "no-store"}
-    )
+    svg = qr_svg(reader_link(settings.reader_url, settings.portal_url, challenge_id))
+    return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "no-store"})
 
 
 @router.get("/login/status/{challenge_id}")

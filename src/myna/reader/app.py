@@ -121,11 +121,17 @@ class SigningRequest:
 
 @dataclass(frozen=True, slots=True)
 class Challenge:
-    """A challenge fetched from a trusted portal, with the message to sign."""
+    """A challenge fetched from a trusted portal, with the message to sign.
+
+    ``audience`` is whose login the portal says it is (``resident``, ``staff`` for its
+    back office, ``staff-card`` to register a staff card): shown to the holder, never
+    signed — the message binds the origin and the challenge, whatever the audience.
+    """
 
     origin: str
     challenge_id: str
     message: bytes
+    audience: str = "resident"
 
 
 @dataclass
@@ -145,7 +151,12 @@ class Reader:
         )
         if body.get("origin") != origin or b64url_decode(str(body["to_be_signed"])) != expected:
             raise UntrustedPortalError(origin=str(body.get("origin")))
-        return Challenge(origin=origin, challenge_id=str(body["challenge_id"]), message=expected)
+        return Challenge(
+            origin=origin,
+            challenge_id=str(body["challenge_id"]),
+            message=expected,
+            audience=str(body.get("audience", "resident")),
+        )
 
     def fetch_signing(self, request_uri: str) -> SigningRequest:
         """Fetch a signing request; the reader shows and signs only what it parsed itself."""
@@ -243,7 +254,9 @@ class _CardStep(Generic[Asked]):
 
 
 _LOGIN: _CardStep[Challenge] = _CardStep(
-    "reader/authorize.html", Reader.fetch, lambda challenge: {"origin": challenge.origin}
+    "reader/authorize.html",
+    Reader.fetch,
+    lambda challenge: {"origin": challenge.origin, "audience": challenge.audience},
 )
 _SIGNING: _CardStep[SigningRequest] = _CardStep(
     "reader/sign.html", Reader.fetch_signing, lambda signing: {"signing": signing}

@@ -86,3 +86,39 @@ def test_live_sessions_survive_the_move_to_one_session_table(tmp_path: Path) -> 
     engine.dispose()
     assert [tuple(row) for row in portal] == [("r0", None), ("r1", 7)]
     assert [tuple(row) for row in staff] == [("s0", None, 0), ("s1", 3, 0), ("s2", 3, 1)]
+
+
+def test_pending_card_logins_survive_the_staff_card_migration(tmp_path: Path) -> None:
+    """0032 makes existing challenges residents'; going down drops only staff ones."""
+    url = f"sqlite:///{tmp_path / 'challenges.db'}"
+    config = alembic_config(url)
+    before = ScriptDirectory.from_config(config).get_revision("0032_office_staff_cards")
+    assert isinstance(before.down_revision, str)
+    command.upgrade(config, before.down_revision)
+    engine = make_engine(url)
+    at = "2026-12-04 09:00:00.000000"
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO login_challenges (id, nonce, origin, session_digest, status, "
+                "created_at, expires_at) VALUES ('c1', 'n', 'http://o', 'd', 'pending', :at, :at)"
+            ),
+            {"at": at},
+        )
+    command.upgrade(config, "0032_office_staff_cards")
+    with engine.begin() as conn:
+        audience = conn.execute(text("SELECT audience FROM login_challenges")).scalar_one()
+        conn.execute(
+            text(
+                "INSERT INTO login_challenges (id, nonce, origin, session_digest, audience, "
+                "status, created_at, expires_at) VALUES "
+                "('c2', 'n', 'http://o', 'd', 'staff', 'pending', :at, :at)"
+            ),
+            {"at": at},
+        )
+    assert audience == "resident"
+    command.downgrade(config, before.down_revision)
+    with engine.connect() as conn:
+        left = conn.execute(text("SELECT id FROM login_challenges")).scalars().all()
+    engine.dispose()
+    assert left == ["c1"]

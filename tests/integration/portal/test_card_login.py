@@ -12,9 +12,10 @@ from sqlalchemy.orm import Session
 
 from myna import jpki
 from myna.app import create_app
+from myna.cardlogin.models import LoginChallenge
 from myna.platform.db import utcnow
 from myna.platform.encoding import b64url, b64url_decode
-from myna.portal.models import AuthEvent, LoginChallenge
+from myna.portal.models import AuthEvent
 from myna.reader import client as login_client
 from tests.integration.portal.conftest import PASSWORD, PIN, IssuedCard
 
@@ -244,3 +245,8 @@ def test_login_attempts_are_rate_limited(container, taro_card: IssuedCard) -> No
     codes = [limited.post("/api/login/challenges").status_code for _ in range(4)]
     assert codes == [201, 201, 201, 429]
     assert limited.post("/api/login/challenges").json()["error"] == "rate_limited"
+
+
+def test_a_challenge_says_whose_login_it_is(portal: TestClient) -> None:
+    # Readers show the holder what an answer is for; the portal's own are residents'.
+    assert _challenge(portal)["audience"] == "resident"

@@ -1,8 +1,8 @@
 import pytest
 
 from myna.card.protocol import login_message
+from myna.cardlogin.domain import new_challenge_id, new_nonce
 from myna.platform.encoding import b64url, b64url_decode
-from myna.portal.domain import new_challenge_id, new_nonce
 
 
 def test_the_login_message_binds_the_portal_origin() -> None:

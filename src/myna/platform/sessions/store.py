@@ -118,6 +118,16 @@ class SessionStore:
         assert isinstance(result, CursorResult)  # noqa: S101 - DML always yields a cursor result
         return bool(result.rowcount)
 
+    def end_subject(self, db: Session, kind: SessionKind, subject_id: int) -> int:
+        """End every session of ``kind`` a subject holds (an account disabled); how many."""
+        result = db.execute(
+            delete(StoredSession).where(
+                StoredSession.kind == kind.name, StoredSession.subject_id == subject_id
+            )
+        )
+        assert isinstance(result, CursorResult)  # noqa: S101 - DML always yields a cursor result
+        return int(result.rowcount)
+
     def purge_expired(self, db: Session) -> int:
         """Delete every expired session of every kind; returns how many went."""
         now = self.clock()

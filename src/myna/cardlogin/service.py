@@ -1,0 +1,332 @@
+"""Card login use cases: issue a challenge, verify a card's answer, complete it once.
+
+One mechanism for every relying party inside Myna (docs/card-login.md): the portal's
+residents and the back office's staff. A challenge is bound to the digest of the
+session that asked for it and to its audience; the card reader reads it and answers at
+the portal's public API whoever asked; only the asking session, at the door of the
+challenge's audience, completes it. What a completed login means (a resident's session,
+a staff member's) is the caller's: this module proves the card, nothing more.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from cryptography import x509
+from sqlalchemy import CursorResult, Executable, delete, insert, update
+from sqlalchemy.orm import Session
+
+from myna import jpki
+from myna.card.protocol import login_message
+from myna.cardlogin.domain import (
+    Audience,
+    ChallengeBindingError,
+    ChallengeExpiredError,
+    ChallengeFailedError,
+    ChallengeNotFoundError,
+    ChallengeNotVerifiedError,
+    ChallengeStatus,
+    ChallengeUsedError,
+    new_challenge_id,
+    new_nonce,
+)
+from myna.cardlogin.models import LoginChallenge
+from myna.platform.attributes import from_attributes
+from myna.platform.db import utcnow
+from myna.platform.sessions import token_digest
+from myna.platform.settings import Settings
+
+
+@dataclass(frozen=True, slots=True)
+class ChallengeView:
+    """What a card reader needs to answer a challenge."""
+
+    challenge_id: str
+    nonce: str
+    origin: str
+    audience: Audience
+    status: ChallengeStatus
+    expires_at: datetime
+
+    @property
+    def to_be_signed(self) -> bytes:
+        """The login message the card signs."""
+        return login_message(origin=self.origin, challenge_id=self.challenge_id, nonce=self.nonce)
+
+
+@dataclass(frozen=True, slots=True)
+class CardAnswer:
+    """An answer whose certificate (JPKI) and signature verified, not yet recorded."""
+
+    challenge_id: str
+    audience: Audience
+    session_digest: str
+    certificate: jpki.VerifiedCertificate
+
+    def answers_session(self, session_token: str | None) -> bool:
+        """Whether the answer came with the session the challenge is bound to."""
+        return session_token is not None and secrets.compare_digest(
+            self.session_digest, token_digest(session_token)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ProvenCard:
+    """The certificate a verified challenge rests on, as the door completing it reads it."""
+
+    challenge_id: str
+    serial: str
+    subject: str
+    not_after: datetime
+    resident_id: int | None = None
+
+
+def start_challenge(
+    *,
+    session: Session,
+    settings: Settings,
+    session_token: str,
+    audience: Audience = Audience.RESIDENT,
+) -> ChallengeView:
+    """Issue a single-use challenge of ``audience`` bound to the caller's session."""
+    now = utcnow()
+    view = ChallengeView(
+        challenge_id=new_challenge_id(),
+        nonce=new_nonce(),
+        origin=settings.portal_url.rstrip("/"),
+        audience=Audience(audience),
+        status=ChallengeStatus.PENDING,
+        expires_at=now + timedelta(seconds=settings.challenge_ttl_seconds),
+    )
+    # The challenge row is its own record of issuance; audits start at the answer.
+    session.execute(
+        insert(LoginChallenge).values(
+            id=view.challenge_id,
+            nonce=view.nonce,
+            origin=view.origin,
+            session_digest=token_digest(session_token),
+            audience=view.audience.value,
+            status=view.status,
+            created_at=now,
+            expires_at=view.expires_at,
+        )
+    )
+    return view
+
+
+def get_challenge(*, session: Session, challenge_id: str) -> ChallengeView:
+    """The public part of a challenge, for the card reader."""
+    challenge = session.get(LoginChallenge, challenge_id)
+    if challenge is None:
+        raise ChallengeNotFoundError
+    if challenge.expires_at <= utcnow() and challenge.status == ChallengeStatus.PENDING:
+        raise ChallengeExpiredError
+    return _view(challenge)
+
+
+def challenge_status(
+    *, session: Session, challenge_id: str, session_token: str, audience: Audience
+) -> ChallengeStatus:
+    """The status of a challenge, for the browser that started it only."""
+    challenge = _bound_challenge(session, challenge_id, session_token, audience)
+    if challenge.status == ChallengeStatus.PENDING and challenge.expires_at <= utcnow():
+        raise ChallengeExpiredError
+    return ChallengeStatus(challenge.status)
+
+
+def is_bound(
+    *, session: Session, challenge_id: str, session_token: str, audience: Audience
+) -> bool:
+    """Whether the challenge of ``audience`` was issued to the session holding the token."""
+    challenge = session.get(LoginChallenge, challenge_id)
+    return (
+        challenge is not None
+        and challenge.audience == audience
+        and secrets.compare_digest(challenge.session_digest, token_digest(session_token))
+    )
+
+
+def verify_answer(
+    *,
+    session: Session,
+    settings: Settings,
+    challenge_id: str,
+    certificate_der: bytes,
+    signature: bytes,
+    at: datetime,
+) -> CardAnswer:
+    """Check a card's answer, in the order of docs/card-login.md; record nothing.
+
+    The challenge must exist (ChallengeNotFoundError), be pending (ChallengeUsedError:
+    a replay) and in time (ChallengeExpiredError); the certificate must pass the one
+    JPKI verification for a user-authentication certificate (chain, validity, key
+    usage, revocation), and the signature must be over the login message rebuilt here
+    (both ``jpki.VerificationError``). The caller records the outcome: ``accept_answer``
+    or ``fail_challenge``.
+    """
+    challenge = session.get(LoginChallenge, challenge_id)
+    if challenge is None:
+        raise ChallengeNotFoundError
+    if challenge.status != ChallengeStatus.PENDING:
+        raise ChallengeUsedError
+    if challenge.expires_at <= at:
+        raise ChallengeExpiredError
+    try:
+        certificate = x509.load_der_x509_certificate(certificate_der)
+    except ValueError as exc:
+        raise jpki.VerificationError("malformed_certificate") from exc
+    verified = jpki.verify_certificate(
+        session=session,
+        settings=settings,
+        certificate=certificate,
+        kind=jpki.CertificateKind.AUTH,
+        at=at,
+    )
+    message = login_message(
+        origin=challenge.origin, challenge_id=challenge.id, nonce=challenge.nonce
+    )
+    jpki.verify_signature(certificate=certificate, data=message, signature=signature)
+    return CardAnswer(
+        challenge_id=challenge.id,
+        audience=Audience(challenge.audience),
+        session_digest=challenge.session_digest,
+        certificate=verified,
+    )
+
+
+def accept_answer(
+    *,
+    session: Session,
+    answer: CardAnswer,
+    status: ChallengeStatus,
+    at: datetime,
+    resident_id: int | None = None,
+) -> None:
+    """Record a verified answer: the challenge moves on to ``status`` with its certificate.
+
+    Compare-and-set on the pending status: of two concurrent answers only one wins, the
+    other gets ChallengeUsedError.
+    """
+    won = _affected(
+        session,
+        update(LoginChallenge)
+        .where(
+            LoginChallenge.id == answer.challenge_id,
+            LoginChallenge.status == ChallengeStatus.PENDING,
+        )
+        .values(
+            status=status,
+            resident_id=resident_id,
+            certificate_serial=str(answer.certificate.serial),
+            certificate_subject=answer.certificate.subject_cn,
+            certificate_not_after=answer.certificate.not_after,
+            answered_at=at,
+        ),
+    )
+    if won != 1:
+        raise ChallengeUsedError
+
+
+def fail_challenge(*, session: Session, challenge_id: str, failure: str) -> None:
+    """Consume a pending challenge whose answer was refused, keeping the reason's code."""
+    session.execute(
+        update(LoginChallenge)
+        .where(LoginChallenge.id == challenge_id, LoginChallenge.status == ChallengeStatus.PENDING)
+        .values(status=ChallengeStatus.FAILED, failure=failure[:32], answered_at=utcnow())
+    )
+
+
+def peek_verified(
+    *, session: Session, challenge_id: str, session_token: str, audience: Audience
+) -> ProvenCard:
+    """The certificate of a verified challenge, without completing it (to confirm first)."""
+    return _proven(_verified(session, challenge_id, session_token, audience))
+
+
+def take_verified(
+    *, session: Session, challenge_id: str, session_token: str, audience: Audience
+) -> ProvenCard:
+    """Complete a verified challenge, once: its certificate, for the asking session only.
+
+    Refused: another session's or another audience's challenge (ChallengeBindingError);
+    one the card has not answered yet (ChallengeNotVerifiedError) or no longer can
+    (ChallengeExpiredError); one whose answer was refused (ChallengeFailedError, with
+    the reason); one already completed (ChallengeUsedError).
+    """
+    challenge = _verified(session, challenge_id, session_token, audience)
+    won = _affected(
+        session,
+        update(LoginChallenge)
+        .where(LoginChallenge.id == challenge_id, LoginChallenge.status == ChallengeStatus.VERIFIED)
+        .values(status=ChallengeStatus.COMPLETED),
+    )
+    if won != 1:
+        raise ChallengeUsedError
+    return _proven(challenge)
+
+
+def forget_expired_challenges(*, session: Session) -> int:
+    """Delete challenges an hour past their expiry; returns how many went."""
+    cutoff = utcnow() - timedelta(hours=1)
+    return _affected(session, delete(LoginChallenge).where(LoginChallenge.expires_at < cutoff))
+
+
+def _verified(
+    session: Session, challenge_id: str, session_token: str, audience: Audience
+) -> LoginChallenge:
+    challenge = _bound_challenge(session, challenge_id, session_token, audience)
+    if challenge.status == ChallengeStatus.PENDING:
+        if challenge.expires_at <= utcnow():
+            raise ChallengeExpiredError
+        raise ChallengeNotVerifiedError
+    if challenge.status == ChallengeStatus.FAILED:
+        raise ChallengeFailedError(challenge.failure)
+    if challenge.status != ChallengeStatus.VERIFIED or challenge.certificate_serial is None:
+        raise ChallengeUsedError
+    return challenge
+
+
+def _proven(challenge: LoginChallenge) -> ProvenCard:
+    if challenge.certificate_not_after is None:  # pragma: no cover - set with the serial
+        raise ChallengeUsedError
+    return ProvenCard(
+        challenge_id=challenge.id,
+        serial=challenge.certificate_serial or "",
+        subject=challenge.certificate_subject or "",
+        not_after=challenge.certificate_not_after,
+        resident_id=challenge.resident_id,
+    )
+
+
+def _bound_challenge(
+    session: Session, challenge_id: str, session_token: str, audience: Audience
+) -> LoginChallenge:
+    challenge = session.get(LoginChallenge, challenge_id)
+    if challenge is None:
+        raise ChallengeNotFoundError
+    # Another audience's challenge is treated as another session's: this door cannot
+    # complete it, whoever holds it.
+    if challenge.audience != audience or not secrets.compare_digest(
+        challenge.session_digest, token_digest(session_token)
+    ):
+        raise ChallengeBindingError
+    return challenge
+
+
+def _affected(session: Session, statement: Executable) -> int:
+    """Rows changed by an UPDATE or DELETE (how compare-and-set knows it won)."""
+    result = session.execute(statement)
+    assert isinstance(result, CursorResult)  # noqa: S101 - DML always yields a cursor result
+    return int(result.rowcount)
+
+
+def _view(challenge: LoginChallenge) -> ChallengeView:
+    return from_attributes(
+        ChallengeView,
+        challenge,
+        challenge_id=challenge.id,
+        audience=Audience(challenge.audience),
+        status=ChallengeStatus(challenge.status),
+    )
