@@ -1,7 +1,7 @@
 """The exchange log's tree heads carry a second, post-quantum signature (ML-DSA-65).
 
 Revision ID: 0033_log_pq_signatures
-Revises: 0030_tax_previous_year
+Revises: 0032_office_staff_cards
 Create Date: 2026-12-04
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0033_log_pq_signatures"
-down_revision: str | None = "0030_tax_previous_year"
+down_revision: str | None = "0032_office_staff_cards"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
