@@ -27,6 +27,9 @@ class LoginChallenge(Base):
     origin: Mapped[str] = mapped_column(String(255))
     session_digest: Mapped[str] = mapped_column(String(64))
     audience: Mapped[str] = mapped_column(String(16), server_default="resident")
+    # Whom the challenge is for, when its audience needs it (the staff member a card
+    # is being registered to).
+    subject: Mapped[str | None] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

@@ -89,8 +89,13 @@ def start_challenge(
     settings: Settings,
     session_token: str,
     audience: Audience = Audience.RESIDENT,
+    subject: str | None = None,
 ) -> ChallengeView:
-    """Issue a single-use challenge of ``audience`` bound to the caller's session."""
+    """Issue a single-use challenge of ``audience`` bound to the caller's session.
+
+    ``subject`` binds it further to whom it is for (the staff member a card is being
+    registered to): only a caller naming the same subject can read or complete it.
+    """
     now = utcnow()
     view = ChallengeView(
         challenge_id=new_challenge_id(),
@@ -108,6 +113,7 @@ def start_challenge(
             origin=view.origin,
             session_digest=token_digest(session_token),
             audience=view.audience.value,
+            subject=subject,
             status=view.status,
             created_at=now,
             expires_at=view.expires_at,
@@ -127,10 +133,15 @@ def get_challenge(*, session: Session, challenge_id: str) -> ChallengeView:
 
 
 def challenge_status(
-    *, session: Session, challenge_id: str, session_token: str, audience: Audience
+    *,
+    session: Session,
+    challenge_id: str,
+    session_token: str,
+    audience: Audience,
+    subject: str | None = None,
 ) -> ChallengeStatus:
     """The status of a challenge, for the browser that started it only."""
-    challenge = _bound_challenge(session, challenge_id, session_token, audience)
+    challenge = _bound_challenge(session, challenge_id, session_token, audience, subject)
     if challenge.status == ChallengeStatus.PENDING and challenge.expires_at <= utcnow():
         raise ChallengeExpiredError
     return ChallengeStatus(challenge.status)
@@ -239,14 +250,24 @@ def fail_challenge(*, session: Session, challenge_id: str, failure: str) -> None
 
 
 def peek_verified(
-    *, session: Session, challenge_id: str, session_token: str, audience: Audience
+    *,
+    session: Session,
+    challenge_id: str,
+    session_token: str,
+    audience: Audience,
+    subject: str | None = None,
 ) -> ProvenCard:
     """The certificate of a verified challenge, without completing it (to confirm first)."""
-    return _proven(_verified(session, challenge_id, session_token, audience))
+    return _proven(_verified(session, challenge_id, session_token, audience, subject))
 
 
 def take_verified(
-    *, session: Session, challenge_id: str, session_token: str, audience: Audience
+    *,
+    session: Session,
+    challenge_id: str,
+    session_token: str,
+    audience: Audience,
+    subject: str | None = None,
 ) -> ProvenCard:
     """Complete a verified challenge, once: its certificate, for the asking session only.
 
@@ -255,7 +276,7 @@ def take_verified(
     (ChallengeExpiredError); one whose answer was refused (ChallengeFailedError, with
     the reason); one already completed (ChallengeUsedError).
     """
-    challenge = _verified(session, challenge_id, session_token, audience)
+    challenge = _verified(session, challenge_id, session_token, audience, subject)
     won = _affected(
         session,
         update(LoginChallenge)
@@ -274,9 +295,13 @@ def forget_expired_challenges(*, session: Session) -> int:
 
 
 def _verified(
-    session: Session, challenge_id: str, session_token: str, audience: Audience
+    session: Session,
+    challenge_id: str,
+    session_token: str,
+    audience: Audience,
+    subject: str | None = None,
 ) -> LoginChallenge:
-    challenge = _bound_challenge(session, challenge_id, session_token, audience)
+    challenge = _bound_challenge(session, challenge_id, session_token, audience, subject)
     if challenge.status == ChallengeStatus.PENDING:
         if challenge.expires_at <= utcnow():
             raise ChallengeExpiredError
@@ -301,15 +326,21 @@ def _proven(challenge: LoginChallenge) -> ProvenCard:
 
 
 def _bound_challenge(
-    session: Session, challenge_id: str, session_token: str, audience: Audience
+    session: Session,
+    challenge_id: str,
+    session_token: str,
+    audience: Audience,
+    subject: str | None = None,
 ) -> LoginChallenge:
     challenge = session.get(LoginChallenge, challenge_id)
     if challenge is None:
         raise ChallengeNotFoundError
     # Another audience's challenge is treated as another session's: this door cannot
     # complete it, whoever holds it.
-    if challenge.audience != audience or not secrets.compare_digest(
-        challenge.session_digest, token_digest(session_token)
+    if (
+        challenge.audience != audience
+        or challenge.subject != subject
+        or not secrets.compare_digest(challenge.session_digest, token_digest(session_token))
     ):
         raise ChallengeBindingError
     return challenge

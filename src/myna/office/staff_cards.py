@@ -184,6 +184,7 @@ def start_registration(
         settings=settings,
         session_token=session_token,
         audience=Audience.STAFF_CARD,
+        subject=str(staff_id),
     )
 
 
@@ -197,6 +198,7 @@ def registration_status(
         challenge_id=challenge_id,
         session_token=session_token,
         audience=Audience.STAFF_CARD,
+        subject=str(staff_id),
     )
 
 
@@ -215,6 +217,7 @@ def presented_card(
             challenge_id=challenge_id,
             session_token=session_token,
             audience=Audience.STAFF_CARD,
+            subject=str(staff_id),
         )
 
 
@@ -229,6 +232,7 @@ def register_card(
             challenge_id=challenge_id,
             session_token=session_token,
             audience=Audience.STAFF_CARD,
+            subject=str(staff_id),
         )
     taken = session.scalar(
         select(StaffCard.staff_id).where(StaffCard.certificate_serial == proven.serial)

@@ -735,3 +735,40 @@ def test_an_operator_disables_and_enables_an_account_from_the_command_line(
         assert "nobody" in unknown.output
     finally:
         get_settings.cache_clear()
+
+
+def test_a_card_proven_for_one_staff_member_is_not_registered_to_another(
+    reader_app: TestClient,
+    admin_browser: TestClient,
+    session: Session,
+    settings: Settings,
+    clerk: Staff,
+) -> None:
+    """The registration is bound to the member it was started for, not only to the admin."""
+    assert clerk.card is not None
+    other = _create(session, settings, CHIYODA, "tanaka", "clerk")
+    session.commit()
+    cards_page = admin_browser.get(f"/office/staff/{clerk.account.id}/cards")
+    started = admin_browser.post(
+        f"/office/staff/{clerk.account.id}/cards/challenge",
+        data={"csrf_token": _csrf(cards_page.text)},
+        follow_redirects=False,
+    )
+    present = admin_browser.get(started.headers["location"])
+    _reader(reader_app, _request_uri(present.text), clerk.card, "職員証として登録します")
+    challenge = _challenge_id(present.text)
+    token = _csrf(admin_browser.get(started.headers["location"]).text)
+    elsewhere = admin_browser.post(
+        f"/office/staff/{other.id}/cards",
+        data={"csrf_token": token, "challenge_id": challenge},
+        follow_redirects=False,
+    )
+    assert elsewhere.status_code in (403, 404, 409)
+    assert "職員証が登録されていません" in admin_browser.get(f"/office/staff/{other.id}/cards").text
+    # The member it was started for can still have it.
+    confirmed = admin_browser.post(
+        f"/office/staff/{clerk.account.id}/cards",
+        data={"csrf_token": token, "challenge_id": challenge},
+        follow_redirects=False,
+    )
+    assert confirmed.status_code == 303

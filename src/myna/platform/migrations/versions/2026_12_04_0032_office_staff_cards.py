@@ -28,6 +28,7 @@ def upgrade() -> None:
         batch.add_column(
             sa.Column("audience", sa.String(16), server_default="resident", nullable=False)
         )
+        batch.add_column(sa.Column("subject", sa.String(32), nullable=True))
         batch.add_column(sa.Column("certificate_subject", sa.String(64), nullable=True))
         batch.add_column(sa.Column("failure", sa.String(32), nullable=True))
     with op.batch_alter_table("office_staff") as batch:
@@ -56,5 +57,5 @@ def downgrade() -> None:
     # The back office's challenges go with the column that told them apart.
     op.execute(sa.text("DELETE FROM login_challenges WHERE audience <> 'resident'"))
     with op.batch_alter_table("login_challenges") as batch:
-        for name in ("failure", "certificate_subject", "audience"):
+        for name in ("failure", "certificate_subject", "subject", "audience"):
             batch.drop_column(name)
