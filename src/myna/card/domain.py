@@ -32,6 +32,9 @@ class KeyKind(StrEnum):
 # Consecutive wrong entries before the application locks (J-LIS card specification).
 TRY_LIMITS: dict[KeyKind, int] = {KeyKind.AUTH: 3, KeyKind.SIGN: 5}
 
+# The secrets' lengths in characters (bytes on the chip), shortest and longest.
+SECRET_LENGTHS: dict[KeyKind, tuple[int, int]] = {KeyKind.AUTH: (4, 4), KeyKind.SIGN: (6, 16)}
+
 _AUTH_PIN = re.compile(r"[0-9]{4}")
 _SIGN_PASSWORD = re.compile(r"[A-Z0-9]{6,16}")
 
