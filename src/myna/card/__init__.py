@@ -4,7 +4,7 @@ Other contexts import only from here. The portal talks to cards through the
 :class:`CardReader` port; :class:`VirtualCardReader` is the software card, and
 :class:`ApduCardReader` speaks the JPKI card's APDUs through an :class:`ApduTransport`:
 :class:`PcscTransport` for a card on a PC/SC reader, a virtual card's :class:`JpkiChip`
-in-process.
+in-process (or on vpcd's reader with :class:`VpcdCard`).
 """
 
 from myna.card.apdu_reader import ApduCardReader, ApduCardSession, card_id_for
@@ -31,6 +31,7 @@ from myna.card.interfaces import ApduTransport, CardReader, CardSession, CardSum
 from myna.card.pcsc import PcscTransport
 from myna.card.service import issue_card, report_lost, reset_pin
 from myna.card.virtual import VirtualCard, VirtualCardReader, VirtualCardSession
+from myna.card.vpcd import VpcdCard
 
 __all__ = [
     "TRY_LIMITS",
@@ -58,6 +59,7 @@ __all__ = [
     "VirtualCard",
     "VirtualCardReader",
     "VirtualCardSession",
+    "VpcdCard",
     "WrongPinError",
     "card_id_for",
     "issue_card",
