@@ -5,6 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+PCSC_STAMP := $(VENV)/.installed-pcsc
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 HOST ?= 127.0.0.1
 PORT ?= 8000
@@ -20,6 +21,11 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## create .venv and install Myna with its development tools
 
+# PC/SC support (pyscard) compiles against libpcsclite-dev, which prerequisites installs.
+$(PCSC_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[dev,pcsc]'
+	touch $(PCSC_STAMP)
+
 demo: $(STAMP) ## set up and start the demo platform (portal, JPKI, virtual card reader)
 	$(BIN)/myna demo --host $(HOST) --port $(PORT)
 
@@ -32,7 +38,7 @@ lint: $(STAMP) ## ruff, mypy strict and the import contracts
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-prerequisites: ## install (as root) or name what the tests need beyond Python: Chromium, a Japanese font, PostgreSQL
+prerequisites: ## install (as root) or name what the tests need beyond Python: Chromium, a Japanese font, PostgreSQL, PC/SC
 	scripts/test-prerequisites
 
 test-sqlite: $(STAMP) ## the whole suite on SQLite
@@ -42,7 +48,7 @@ test-postgres: $(STAMP) ## the database-facing suite on PostgreSQL (127.0.0.1:54
 	MYNA_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -n 2 -q -m "not browser" tests/integration tests/e2e
 
 # The checks first, so a machine that lacks something stops in seconds, not minutes.
-test: prerequisites $(STAMP) lint test-sqlite test-postgres ## set up and run everything: lint, SQLite suite, PostgreSQL suite
+test: prerequisites $(STAMP) $(PCSC_STAMP) lint test-sqlite test-postgres ## set up and run everything: lint, SQLite suite, PostgreSQL suite
 
 bench: $(STAMP) ## the login benchmark (see docs/benchmarks.md)
 	$(BIN)/myna bench login --duration 20

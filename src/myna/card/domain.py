@@ -32,6 +32,9 @@ class KeyKind(StrEnum):
 # Consecutive wrong entries before the application locks (J-LIS card specification).
 TRY_LIMITS: dict[KeyKind, int] = {KeyKind.AUTH: 3, KeyKind.SIGN: 5}
 
+# The secrets' lengths in characters (bytes on the chip), shortest and longest.
+SECRET_LENGTHS: dict[KeyKind, tuple[int, int]] = {KeyKind.AUTH: (4, 4), KeyKind.SIGN: (6, 16)}
+
 _AUTH_PIN = re.compile(r"[0-9]{4}")
 _SIGN_PASSWORD = re.compile(r"[A-Z0-9]{6,16}")
 
@@ -95,6 +98,80 @@ class ResidentNotEligibleError(MynaError):
         "the resident's record at the municipality."
     )
     status_code = 409
+
+
+class CardReaderUnavailableError(MynaError):
+    """No card reader answers (PC/SC not running, no reader connected, support not installed)."""
+
+    code = "card_reader_unavailable"
+    message = N_(
+        "No card reader was found. Connect a card reader and check that the PC/SC service "
+        "(pcscd) is running."
+    )
+    status_code = 503
+
+
+PCSC_NOT_INSTALLED = N_(
+    "Card readers are used through PC/SC, whose Python support is not installed. Install "
+    "it with: pip install 'myna[pcsc]'"
+)
+
+
+class NoCardOnReaderError(MynaError):
+    """The reader is there, but no card is on it (or the card does not answer)."""
+
+    code = "no_card_on_reader"
+    message = N_("There is no card on the reader. Place your MyNumber card on the reader.")
+    status_code = 409
+
+
+class NotAMyNumberCardError(MynaError):
+    """The card on the reader has no JPKI application (公的個人認証AP)."""
+
+    code = "not_a_mynumber_card"
+    message = N_(
+        "The card on the reader is not a MyNumber card: it has no JPKI application. "
+        "Place your MyNumber card on the reader."
+    )
+    status_code = 422
+
+
+class CardCommunicationError(MynaError):
+    """The card answered a command with an unexpected status word (``params["status"]``)."""
+
+    code = "card_communication"
+    message = N_(
+        "The card could not complete the operation (status {status}). Take the card off "
+        "the reader, place it again and try again."
+    )
+    status_code = 502
+
+
+CARD_ANSWER_UNREADABLE = N_(
+    "The card's answer could not be understood. Take the card off the reader, place it "
+    "again and try again."
+)
+
+
+class CardSessionExpiredError(MynaError):
+    """The card forgot the verified PIN (reset, or taken off the reader) before signing."""
+
+    code = "card_session_expired"
+    message = N_(
+        "The card no longer holds the entered PIN: it was reset or taken off the reader. "
+        "Enter the PIN again."
+    )
+    status_code = 409
+
+
+class SigningCertificateProtectedError(MynaError):
+    """A physical card shows its signing certificate only after the signing password."""
+
+    code = "signing_certificate_protected"
+    message = N_(
+        "The card shows its signing certificate only after the signing password is entered."
+    )
+    status_code = 403
 
 
 SIGN_PASSWORD_FORMAT = N_(

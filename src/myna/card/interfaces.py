@@ -1,8 +1,9 @@
 """The card reader port: what the portal and the CLI need from any MyNumber card.
 
-The virtual reader (``myna.card.virtual``) implements it over card files; a physical
-card over PC/SC (JPKI AP, ISO/IEC 7816-4 APDUs) or the phone credential (スマホ用電子証明書)
-can implement the same Protocol later.
+The virtual reader (``myna.card.virtual``) implements it over card files; the APDU
+reader (``myna.card.apdu_reader``) over the JPKI AP's ISO/IEC 7816-4 APDUs, sent through
+an :class:`ApduTransport` (PC/SC for a physical card, or a virtual card's chip
+in-process). The phone credential (スマホ用電子証明書) can implement the same Protocol later.
 """
 
 from __future__ import annotations
@@ -16,14 +17,20 @@ from cryptography import x509
 
 @dataclass(frozen=True, slots=True)
 class CardSummary:
-    """What a reader may tell anyone about a card: no secrets, no keys."""
+    """What a reader may tell anyone about a card: no secrets, no keys.
+
+    A card read over APDUs tells only what its JPKI AP shows without a PIN: no holder
+    name or municipality (empty), ``expires_on`` is the user-authentication
+    certificate's last day (JST) and ``sign_not_after`` is None (the signing
+    certificate is shown only after the signing password).
+    """
 
     card_id: str
     holder_name: str
     municipality: str
     expires_on: date
     auth_not_after: datetime
-    sign_not_after: datetime
+    sign_not_after: datetime | None
     auth_locked: bool
     sign_locked: bool
     auth_tries_left: int
@@ -68,4 +75,16 @@ class CardReader(Protocol):
 
     def sign(self, card_id: str, kind: str, secret: str, data: bytes) -> bytes:
         """Open a session with ``secret`` and sign ``data`` (PKCS#1 v1.5, SHA-256)."""
+        ...
+
+
+class ApduTransport(Protocol):
+    """Something that carries command APDUs to a card and brings back its answers.
+
+    PC/SC (``myna.card.pcsc``) for a card on a physical reader; a virtual card's chip
+    (``myna.card.chip.JpkiChip``) in-process.
+    """
+
+    def transmit(self, apdu: bytes) -> bytes:
+        """Send one command APDU; the response APDU (data, SW1, SW2)."""
         ...

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 from cryptography.hazmat.primitives.serialization import pkcs7
 
 from myna.card import cardfile
@@ -255,9 +256,21 @@ class VirtualCardSession:
         """The application's certificate."""
         return self._certificate
 
+    @property
+    def key_size(self) -> int:
+        """The RSA modulus length in bits (2048 on a MyNumber card)."""
+        return self._key.key_size
+
     def sign(self, data: bytes) -> bytes:
         """RSASSA-PKCS1-v1_5 with SHA-256 (RFC 8017 §8.2) over ``data``."""
         return self._key.sign(data, padding.PKCS1v15(), hashes.SHA256())
+
+    def sign_digest(self, digest: bytes, algorithm: hashes.HashAlgorithm) -> bytes:
+        """RSASSA-PKCS1-v1_5 over a digest made elsewhere (the chip's COMPUTE DIGITAL SIGNATURE).
+
+        The same signature as :meth:`sign` gives over the data the digest was made of.
+        """
+        return self._key.sign(digest, padding.PKCS1v15(), Prehashed(algorithm))
 
     def sign_cms(self, content: bytes) -> bytes:
         """A detached CMS SignedData (RFC 5652 §5) over ``content``, DER-encoded.

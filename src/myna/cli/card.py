@@ -17,9 +17,11 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy.orm import Session
 
+from myna.card.chip import JpkiChip
 from myna.card.domain import KeyKind
 from myna.card.service import JST, issue_card, report_lost, reset_pin
 from myna.card.virtual import VirtualCardReader
+from myna.card.vpcd import VPCD_HOST, VPCD_PORT, VpcdCard
 from myna.cli.common import exit_on_error
 from myna.platform import i18n
 from myna.platform.errors import N_, MynaError
@@ -28,7 +30,7 @@ from myna.platform.settings import Settings, get_settings
 
 app = typer.Typer(
     no_args_is_help=True,
-    help="Virtual MyNumber cards (マイナンバーカード): issue, list, info, sign, reset-pin.",
+    help="Virtual MyNumber cards (マイナンバーカード): issue, list, info, sign, reset-pin, vpcd.",
 )
 
 # No markup: names, addresses and paths are printed as they are.
@@ -42,6 +44,15 @@ class PersonaNotFoundError(MynaError, code="persona_not_found", status_code=404)
     """``--persona`` names no demo persona."""
 
     message = N_("There is no persona {persona}. Choose one of: {choices}.")
+
+
+class VpcdUnreachableError(MynaError, code="vpcd_unreachable", status_code=503):
+    """Nothing listens where vpcd should: pcscd is not running with vsmartcard's driver."""
+
+    message = N_(
+        "vpcd does not answer on {address}. Start pcscd with vsmartcard's virtual reader "
+        "(Debian: vsmartcard-vpcd) and try again."
+    )
 
 
 class ChooseOneResidentError(MynaError, code="choose_one_resident"):
@@ -313,3 +324,33 @@ def report_lost_command(
     with _friendly_errors(), _database(settings) as session:
         report_lost(session=session, settings=settings, card_id=card_id)
     console.print(_("Both certificates of the card are revoked."))
+
+
+@app.command("vpcd")
+def vpcd_command(
+    card_id: Annotated[str, typer.Argument(help="The card id (see `myna card list`).")],
+    host: Annotated[str, typer.Option(help="Where vpcd waits for its virtual card.")] = VPCD_HOST,
+    port: Annotated[int, typer.Option(help="vpcd's port (its reader.conf CHANNELID).")] = VPCD_PORT,
+) -> None:
+    """Put a card on vpcd's PC/SC reader (vsmartcard) until Ctrl-C or pcscd stops."""
+    settings = _settings()
+    reader = VirtualCardReader.from_settings(settings)
+    with _friendly_errors():
+        reader.load(card_id)
+        card = VpcdCard(JpkiChip(reader, card_id), host=host, port=port)
+        try:
+            card.insert()
+        except OSError as exc:
+            raise VpcdUnreachableError(address=f"{host}:{port}") from exc
+    console.print(
+        _("The card {card_id} is on vpcd's reader. Press Ctrl-C to take it off.").format(
+            card_id=card_id
+        )
+    )
+    try:
+        card.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        card.remove()
+    console.print(_("The card is off the reader."))
