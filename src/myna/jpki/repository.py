@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select, update
@@ -24,6 +25,27 @@ def authority(
     if for_update:
         query = query.with_for_update()
     return session.scalars(query).one_or_none()
+
+
+@dataclass(frozen=True, slots=True)
+class CrlState:
+    """What tells whether a cached CRL of a CA is still current (no key, no certificate)."""
+
+    id: int
+    fingerprint: str
+    crl_revision: int
+
+
+def crl_state(session: Session, kind: AuthorityKind) -> CrlState | None:
+    """The id, fingerprint and CRL revision of the CA of ``kind``, read afresh."""
+    found = session.execute(
+        select(
+            CertificateAuthority.id,
+            CertificateAuthority.fingerprint,
+            CertificateAuthority.crl_revision,
+        ).where(CertificateAuthority.kind == kind.value)
+    ).one_or_none()
+    return None if found is None else CrlState(*found)
 
 
 def authorities(session: Session) -> Sequence[CertificateAuthority]:
