@@ -30,6 +30,7 @@ from myna.delivery.api import router as delivery_api_router
 from myna.delivery.handover_views import router as delivery_handover_router
 from myna.delivery.views import router as delivery_router
 from myna.jpki.api import router as jpki_router
+from myna.jpki.verifier_api import router as jpki_verifier_router
 from myna.medical.api import router as medical_api_router
 from myna.medical.views import router as medical_router
 from myna.moves.views import router as move_router
@@ -123,6 +124,7 @@ def create_app(container: Container) -> FastAPI:
         portal_api_router,
         account_router,
         jpki_router,
+        jpki_verifier_router,
         network_router,
         transparency_router,
         notice_router,

@@ -10,12 +10,13 @@ with their own settings and swap adapters on it (fakes, not mocks).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cached_property
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from myna import corrections, delivery, network, notices, tax
+from myna import corrections, delivery, jpki, network, notices, tax
 from myna.applications.procedures import Procedures
 from myna.applications.submission import SignedDocumentHandler
 from myna.jpki import service as jpki_service
@@ -65,6 +66,11 @@ class Container:
     def log_signer(self) -> transparency.LogSigner:
         """The exchange log's signing key (read, or made on first use, under the data dir)."""
         return network.load_log_signer(self.settings)
+
+    @cached_property
+    def signed_requests(self) -> jpki.SignedRequests:
+        """How the JPKI opens verifiers' signed requests: the network's rule, its seen ids."""
+        return NetworkSignedRequests()
 
     @cached_property
     def jwks_cache(self) -> organizations.JwksCache:
@@ -121,6 +127,29 @@ class Container:
         if "agency_transport" in self.__dict__ and self.agency_transport is not None:
             self.agency_transport.close()
             del self.__dict__["agency_transport"]
+
+
+class NetworkSignedRequests:
+    """Organisations' signed requests opened as the network opens them (JWS, x5c, once).
+
+    The JPKI sits below the network, so its verifier API gets the network's rule — the
+    one agencies, senders and institutions are held to — from here, not a copy of it.
+    """
+
+    def open(
+        self, token: str, *, session: Session, settings: Settings, max_bytes: int
+    ) -> jpki.SignedRequest:
+        """Verify ``token`` with its government-CA certificate; its signer and payload."""
+        opened = network.open_signed(token, session=session, settings=settings, max_bytes=max_bytes)
+        return jpki.SignedRequest(signer=opened.sender, payload=opened.payload)
+
+    def admit_once(
+        self, *, session: Session, request_id: str, requester: str, issued_at: datetime
+    ) -> None:
+        """Accept a request id once, within the clock skew (``network.admit_once``)."""
+        network.admit_once(
+            session=session, request_id=request_id, requester=requester, issued_at=issued_at
+        )
 
 
 class DeliveryBox:

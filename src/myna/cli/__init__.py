@@ -331,6 +331,27 @@ def bench_delivery(
     _run(delivery.run, json, plan=plan, recipients=recipients, documents=documents, resends=resends)
 
 
+@bench_app.command("verify")
+def bench_verify(
+    duration: BenchDuration = 10.0,
+    concurrency: BenchConcurrency = 8,
+    workers: BenchWorkers = 1,
+    certificates: Annotated[
+        int, typer.Option(min=100, max=1_000_000, help="Signing certificates issued to ask about.")
+    ] = 2_000,
+    batch: Annotated[
+        int, typer.Option(min=1, max=1000, help="Serial numbers per status request.")
+    ] = 100,
+    database_url: BenchDatabase = "",
+    json: BenchJson = None,
+) -> None:
+    """JPKI verifiers: revocation statuses per second in signed batches, server CPU each."""
+    from myna.bench import verify  # noqa: PLC0415
+
+    plan = Plan(0, duration, concurrency, workers, database_url)
+    _run(verify.run, json, plan=plan, certificates=certificates, batch=batch)
+
+
 @bench_app.command("return")
 def bench_return(
     residents: BenchResidents = 10_000,

@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from myna.cli.common import exit_on_error, migrated_container, migrated_session
-from myna.jpki import service
+from myna.jpki import service, verifier_identity, verifiers
 from myna.jpki.domain import (
     AuthorityKind,
     JpkiError,
@@ -20,6 +20,8 @@ from myna.jpki.domain import (
     check_organization,
     parse_serial,
 )
+from myna.jpki.schemas import StatementRead
+from myna.jpki.verifier_domain import VerifierKind
 from myna.platform.db import unit_of_work
 from myna.platform.errors import N_
 
@@ -188,3 +190,123 @@ def org_issue(
     typer.echo(f"key\t{key_path}")
     typer.echo(f"certificate\t{cert_path}")
     typer.echo(f"chain\t{chain_path}")
+
+
+# --- verifiers (署名検証者・利用者証明検証者) ---------------------------------------
+
+
+@app.command("register-verifier")
+def register_verifier(
+    code: Annotated[str, typer.Option(help="The verifier's code, e.g. mirai-bank.")],
+    name: Annotated[str, typer.Option(help="Its name, e.g. みらい銀行株式会社 (O=).")],
+    kind: Annotated[VerifierKind, typer.Option(help="The certificates it was approved to check.")],
+    out: Annotated[
+        Path, typer.Option(help="Directory for <code>/: verifier.json, key, certificate.")
+    ],
+    platform: Annotated[
+        str | None,
+        typer.Option(help="A service provider's platform operator (a registered verifier)."),
+    ] = None,
+) -> None:
+    """Register a verifier: a P-256 key made here, its government-CA certificate, its files."""
+    container = migrated_container()
+    with exit_on_error():
+        folder = out / code
+        for name_of_file in verifier_identity.FILES:
+            if (folder / name_of_file).exists():
+                raise verifier_identity.VerifierFilesExistError(path=str(folder / name_of_file))
+        key = ec.generate_private_key(ec.SECP256R1())
+        with unit_of_work(container.session_factory) as session:
+            service.ensure_authorities(session=session, settings=container.settings)
+            found, certificate = verifiers.register_verifier(
+                session=session,
+                settings=container.settings,
+                code=code,
+                name=name,
+                kind=kind,
+                platform=platform,
+                public_key=key.public_key(),
+            )
+            chain = [
+                x509.load_der_x509_certificate(service.ca_certificate(session=session, kind=k))
+                for k in (AuthorityKind.GOVERNMENT, AuthorityKind.ROOT)
+            ]
+            identity = verifier_identity.VerifierIdentity(
+                code=found.code,
+                name=found.name,
+                kind=found.kind.value,
+                platform=found.platform,
+                organization_code=found.organization_code,
+                private_key=key,
+                certificate=certificate,
+            )
+            # Written inside the transaction: files that cannot be written leave no
+            # registration behind.
+            folder = verifier_identity.write_identity(out, identity, chain)
+    typer.echo(f"verifier\t{found.code}")
+    typer.echo(f"organization\t{found.organization_code}")
+    typer.echo(f"kind\t{found.kind.value}")
+    typer.echo(f"platform\t{found.platform or ''}")
+    typer.echo(f"serial\t{certificate.serial_number:#x}")
+    typer.echo(f"not_after\t{certificate.not_valid_after_utc.isoformat()}")
+    typer.echo(f"files\t{folder}")
+    typer.echo(
+        f"warning: {folder / 'key.pem'} is not encrypted; keep it secret (mode 0600).", err=True
+    )
+
+
+@app.command("suspend-verifier")
+def suspend_verifier(code: Annotated[str, typer.Argument(help="The verifier's code.")]) -> None:
+    """Stop a verifier's requests (and those of its service providers, for a platform)."""
+    with exit_on_error(), migrated_session() as session:
+        found = verifiers.suspend_verifier(session=session, code=code)
+    typer.echo(f"{found.code}\tsuspended")
+
+
+@app.command("resume-verifier")
+def resume_verifier(code: Annotated[str, typer.Argument(help="The verifier's code.")]) -> None:
+    """Let a suspended verifier ask again."""
+    with exit_on_error(), migrated_session() as session:
+        found = verifiers.resume_verifier(session=session, code=code)
+    typer.echo(f"{found.code}\tactive")
+
+
+@app.command("verifiers")
+def list_verifiers() -> None:
+    """The registered verifiers: code, kind, platform, state, name."""
+    with exit_on_error(), migrated_session() as session:
+        found = verifiers.list_verifiers(session=session)
+    for item in found:
+        state = "suspended" if item.suspended else "active"
+        typer.echo(f"{item.code}\t{item.kind.value}\t{item.platform or ''}\t{state}\t{item.name}")
+
+
+@app.command()
+def statement(
+    verifier: Annotated[str, typer.Option(help="The verifier's code.")],
+    month: Annotated[str, typer.Option(help="The month in Japan, YYYY-MM.")],
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print the statement as the API returns it.")
+    ] = False,
+) -> None:
+    """A verifier's monthly statement (請求明細): items, counts and amounts in yen."""
+    with exit_on_error(), migrated_session() as session:
+        found = StatementRead.of(verifiers.statement(session=session, code=verifier, month=month))
+    if json_output:
+        typer.echo(found.model_dump_json(indent=2))
+        return
+    typer.echo(f"verifier\t{found.verifier}\t{found.name}")
+    typer.echo(f"month\t{found.month}{'' if found.final else ' (so far)'}")
+    typer.echo(f"billed_to\t{found.billed_to}")
+    for line in found.lines:
+        typer.echo(
+            f"{line.item.value}\t{line.label}\t{line.count}\t× {line.unit_price_yen}円\t"
+            f"{line.amount_yen}円"
+        )
+    for provider in found.service_providers:
+        for line in provider.lines:
+            typer.echo(
+                f"{provider.code}:{line.item.value}\t{line.label}\t{line.count}\t"
+                f"× {line.unit_price_yen}円\t{line.amount_yen}円"
+            )
+    typer.echo(f"total\t{found.total_yen}円")

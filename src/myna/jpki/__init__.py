@@ -39,6 +39,7 @@ from myna.jpki.domain import (
     organization_urn,
     parse_serial,
 )
+from myna.jpki.interfaces import SignedRequest, SignedRequests
 from myna.jpki.service import (
     ca_certificate,
     certificate_status,
@@ -83,6 +84,8 @@ __all__ = [
     "RevocationReason",
     "RevocationReasonMismatchError",
     "SignedContent",
+    "SignedRequest",
+    "SignedRequests",
     "SigningStanding",
     "UnsupportedOrganizationKeyError",
     "VerificationError",

@@ -1,15 +1,17 @@
-"""JPKI tables: the certificate authorities and every certificate they issued."""
+"""JPKI tables: the certificate authorities, every certificate they issued, the verifiers."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from myna.platform.db import Base, UTCDateTime, utcnow
 
-__all__ = ["Base", "CertificateAuthority", "IssuedCertificate"]
+__all__ = ["Base", "CertificateAuthority", "IssuedCertificate", "Verifier", "VerifierUsage"]
+
+_BIG_ID = BigInteger().with_variant(Integer(), "sqlite")
 
 
 class CertificateAuthority(Base):
@@ -64,3 +66,49 @@ class IssuedCertificate(Base):
     revocation_reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
     # RFC 5280 §5.3.2: when the key is known or suspected to have become invalid.
     invalidity_date: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class Verifier(Base):
+    """A business registered to check card certificates (署名検証者 / 利用者証明検証者).
+
+    ``kind`` is what it was approved for (``signature``, ``authentication``, ``both``);
+    ``platform_code`` names the platform operator (プラットフォーム事業者) a service provider
+    works under, itself a verifier. ``organization_code`` (``jv-<code>``) is the subject of
+    its certificate from the government CA, with which it signs its requests.
+    """
+
+    __tablename__ = "jpki_verifiers"
+
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))
+    platform_code: Mapped[str | None] = mapped_column(
+        ForeignKey("jpki_verifiers.code"), index=True, nullable=True
+    )
+    organization_code: Mapped[str] = mapped_column(String(64), unique=True)
+    registered_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class VerifierUsage(Base):
+    """One answered request of a verifier, as billed: written in the request's transaction.
+
+    ``items`` is how many statuses (or CRLs) it is billed for, at ``unit_price_yen`` each
+    as the tariff stood when it was answered; ``month`` is the month in Japan (YYYY-MM)
+    whose statement it goes on.
+    """
+
+    __tablename__ = "jpki_verifier_usage"
+    __table_args__ = (
+        Index("ix_jpki_verifier_usage_verifier_code_month", "verifier_code", "month"),
+    )
+
+    id: Mapped[int] = mapped_column(_BIG_ID, primary_key=True, autoincrement=True)
+    verifier_code: Mapped[str] = mapped_column(ForeignKey("jpki_verifiers.code"))
+    month: Mapped[str] = mapped_column(String(7))
+    kind: Mapped[str] = mapped_column(String(16))
+    request_id: Mapped[str] = mapped_column(String(64))
+    items: Mapped[int] = mapped_column(Integer)
+    unit_price_yen: Mapped[int] = mapped_column(Integer)
+    amount_yen: Mapped[int] = mapped_column(BigInteger)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from myna.jpki.domain import AuthorityKind, CertificateKind, CertificateStatus
-from myna.jpki.models import CertificateAuthority, IssuedCertificate
+from myna.jpki.models import CertificateAuthority, IssuedCertificate, Verifier, VerifierUsage
 
 
 def authority(
@@ -24,6 +26,27 @@ def authority(
     if for_update:
         query = query.with_for_update()
     return session.scalars(query).one_or_none()
+
+
+@dataclass(frozen=True, slots=True)
+class CrlState:
+    """What tells whether a cached CRL of a CA is still current (no key, no certificate)."""
+
+    id: int
+    fingerprint: str
+    crl_revision: int
+
+
+def crl_state(session: Session, kind: AuthorityKind) -> CrlState | None:
+    """The id, fingerprint and CRL revision of the CA of ``kind``, read afresh."""
+    found = session.execute(
+        select(
+            CertificateAuthority.id,
+            CertificateAuthority.fingerprint,
+            CertificateAuthority.crl_revision,
+        ).where(CertificateAuthority.kind == kind.value)
+    ).one_or_none()
+    return None if found is None else CrlState(*found)
 
 
 def authorities(session: Session) -> Sequence[CertificateAuthority]:
@@ -85,3 +108,133 @@ def bump_crl_revision(session: Session, authority_id: int) -> None:
         .where(CertificateAuthority.id == authority_id)
         .values(crl_revision=CertificateAuthority.crl_revision + 1)
     )
+
+
+class StatusRow(NamedTuple):
+    """What a status answer needs of an issued certificate (not its bytes)."""
+
+    serial: str
+    not_after: datetime
+    status: str
+    revoked_at: datetime | None
+    revocation_reason: str | None
+    invalidity_date: datetime | None
+
+
+# Built once: the serials travel as one expanding parameter, not a literal each time.
+# The CA's row is joined so that its CRL revision and the certificates are read by one
+# statement, from one snapshot of the database (also under READ COMMITTED). The join is
+# on the serials alone, so that the primary key finds them (with the CA's id in the
+# condition, SQLite would walk every certificate of the CA by its index); a certificate
+# of another CA is left out afterwards.
+_STATUSES = (
+    select(
+        CertificateAuthority.id,
+        CertificateAuthority.fingerprint,
+        CertificateAuthority.crl_revision,
+        IssuedCertificate.authority_id,
+        IssuedCertificate.serial,
+        IssuedCertificate.not_after,
+        IssuedCertificate.status,
+        IssuedCertificate.revoked_at,
+        IssuedCertificate.revocation_reason,
+        IssuedCertificate.invalidity_date,
+    )
+    .select_from(CertificateAuthority)
+    .outerjoin(
+        IssuedCertificate, IssuedCertificate.serial.in_(bindparam("serials", expanding=True))
+    )
+    .where(CertificateAuthority.kind == bindparam("kind"))
+)
+
+
+def statuses_under(
+    session: Session, kind: AuthorityKind, serial_keys: Collection[str]
+) -> tuple[CrlState, dict[str, StatusRow]] | None:
+    """The CA of ``kind`` (its CRL revision) and its certificates among ``serial_keys``.
+
+    One statement, by primary key; None when the CA does not exist.
+    """
+    rows = session.execute(_STATUSES, {"serials": list(serial_keys), "kind": kind.value}).all()
+    if not rows:
+        return None
+    state = CrlState(*rows[0][:3])
+    return state, {row[4]: StatusRow._make(row[4:]) for row in rows if row[3] == state.id}
+
+
+def verifier(session: Session, code: str) -> Verifier | None:
+    """The verifier registered under ``code``."""
+    return session.get(Verifier, code)
+
+
+def verifiers(session: Session) -> Sequence[Verifier]:
+    """Every verifier, by code."""
+    return session.scalars(select(Verifier).order_by(Verifier.code)).all()
+
+
+def service_providers(session: Session, platform_code: str) -> Sequence[Verifier]:
+    """The verifiers registered under a platform operator, by code."""
+    return session.scalars(
+        select(Verifier).where(Verifier.platform_code == platform_code).order_by(Verifier.code)
+    ).all()
+
+
+def add_usage(
+    session: Session,
+    *,
+    verifier_code: str,
+    month: str,
+    kind: str,
+    request_id: str,
+    items: int,
+    unit_price_yen: int,
+    at: datetime,
+) -> None:
+    """Write one line of a verifier's usage: a plain insert, no unit-of-work flush."""
+    session.execute(
+        insert(VerifierUsage).values(
+            verifier_code=verifier_code,
+            month=month,
+            kind=kind,
+            request_id=request_id,
+            items=items,
+            unit_price_yen=unit_price_yen,
+            amount_yen=items * unit_price_yen,
+            at=at,
+        )
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class UsageTotal:
+    """A verifier's usage of one kind at one price within a month."""
+
+    verifier_code: str
+    kind: str
+    unit_price_yen: int
+    requests: int
+    items: int
+    amount_yen: int
+
+
+def usage_totals(session: Session, codes: Collection[str], month: str) -> list[UsageTotal]:
+    """The usage of ``codes`` in ``month``, summed by verifier, kind and unit price."""
+    if not codes:
+        return []
+    rows = session.execute(
+        select(
+            VerifierUsage.verifier_code,
+            VerifierUsage.kind,
+            VerifierUsage.unit_price_yen,
+            func.count(),
+            func.sum(VerifierUsage.items),
+            func.sum(VerifierUsage.amount_yen),
+        )
+        .where(VerifierUsage.verifier_code.in_(list(codes)), VerifierUsage.month == month)
+        .group_by(VerifierUsage.verifier_code, VerifierUsage.kind, VerifierUsage.unit_price_yen)
+        .order_by(VerifierUsage.verifier_code, VerifierUsage.kind, VerifierUsage.unit_price_yen)
+    )
+    return [
+        UsageTotal(code, kind, int(price), int(requests), int(items or 0), int(amount or 0))
+        for code, kind, price, requests, items, amount in rows
+    ]

@@ -127,6 +127,9 @@ class _CachedCrl:
     der: bytes
     revision: int
     refresh_after: datetime
+    number: int
+    this_update: datetime
+    next_update: datetime
 
 
 class _Cache:
@@ -615,14 +618,54 @@ def current_crl(*, session: Session, settings: Settings, kind: AuthorityKind | s
     primary-key read), so a revocation made by any worker is published on the next GET.
     A fresh CRL gets the next CRL number from the row (RFC 5280 §5.2.3: increasing).
     """
-    authority_kind = _authority_kind(kind)
-    row = repository.authority(session, authority_kind)
-    if row is None:
+    return _current_crl(session, settings, _authority_kind(kind)).der
+
+
+@dataclass(frozen=True, slots=True)
+class CrlInfo:
+    """Which CRL an answer agrees with: its number (RFC 5280 §5.2.3) and its times (§5.1.2.4-5).
+
+    ``revision`` is the CA's ``crl_revision`` the CRL was made at: an answer read while it
+    still holds is consistent with this CRL.
+    """
+
+    number: int
+    this_update: datetime
+    next_update: datetime
+    revision: int
+
+
+def crl_info(
+    *, session: Session, settings: Settings, kind: AuthorityKind, state: repository.CrlState
+) -> CrlInfo:
+    """The CRL of the CA of ``kind`` current at ``state`` (read by the caller), as served.
+
+    The cached CRL when it was made at ``state``'s revision; otherwise a new one. Its
+    ``revision`` is what it was made at: when that is not ``state``'s, a revocation came
+    in between, and what the caller read with ``state`` is older than this CRL.
+    """
+    cached = _crl_at(session, settings, _authority_kind(kind), state)
+    return CrlInfo(cached.number, cached.this_update, cached.next_update, cached.revision)
+
+
+def _current_crl(session: Session, settings: Settings, authority_kind: AuthorityKind) -> _CachedCrl:
+    # The common case reads three columns; the CA's row (its key) only when a CRL is made.
+    state = repository.crl_state(session, authority_kind)
+    if state is None:
         raise AuthoritiesNotInitializedError
+    return _crl_at(session, settings, authority_kind, state)
+
+
+def _crl_at(
+    session: Session,
+    settings: Settings,
+    authority_kind: AuthorityKind,
+    state: repository.CrlState,
+) -> _CachedCrl:
     now = _now(None)
-    cached = _cache_of(session).crls.get(row.fingerprint)
-    if cached is not None and cached.revision == row.crl_revision and now < cached.refresh_after:
-        return cached.der
+    cached = _cache_of(session).crls.get(state.fingerprint)
+    if cached is not None and cached.revision == state.crl_revision and now < cached.refresh_after:
+        return cached
     row = repository.authority(session, authority_kind, for_update=True)
     if row is None:  # pragma: no cover - read a moment ago
         raise AuthoritiesNotInitializedError
@@ -647,12 +690,17 @@ def current_crl(*, session: Session, settings: Settings, kind: AuthorityKind | s
         entries=entries,
     )
     session.flush()
-    der = crl.public_bytes(serialization.Encoding.DER)
     # Reissue at half life, so a relying party never fetches a CRL about to lapse.
-    _cache_of(session).crls[row.fingerprint] = _CachedCrl(
-        der=der, revision=row.crl_revision, refresh_after=now + CRL_LIFETIME / 2
+    cached = _CachedCrl(
+        der=crl.public_bytes(serialization.Encoding.DER),
+        revision=row.crl_revision,
+        refresh_after=now + CRL_LIFETIME / 2,
+        number=number,
+        this_update=now,
+        next_update=now + CRL_LIFETIME,
     )
-    return der
+    _cache_of(session).crls[row.fingerprint] = cached
+    return cached
 
 
 # --- OCSP (RFC 6960) ----------------------------------------------------------------

@@ -31,6 +31,7 @@ class Limit(StrEnum):
     PARTNER_REGISTRATION = "partner-registration"  # organisation registrations, per address
     FILING_TOKEN = "filing-token"  # noqa: S105 - a name; the municipality filing API's tokens, per address
     DELIVERY = "delivery"  # the 民間送達 sender API, per address
+    JPKI_VERIFIER = "jpki-verifier"  # the JPKI verifier API (revocation status), per address
 
 
 def limits_from(settings: Settings) -> dict[Limit, str]:
@@ -43,6 +44,7 @@ def limits_from(settings: Settings) -> dict[Limit, str]:
         Limit.PARTNER_REGISTRATION: settings.partner_registration_rate_limit,
         Limit.FILING_TOKEN: settings.filing_token_rate_limit,
         Limit.DELIVERY: settings.delivery_rate_limit,
+        Limit.JPKI_VERIFIER: settings.jpki_verifier_rate_limit,
     }
 
 

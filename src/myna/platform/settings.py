@@ -54,6 +54,16 @@ class Settings(BaseSettings):
     filing_token_rate_limit: str = "60/minute"  # noqa: S105 - a rate, not a secret
     # 民間送達 sender API requests per client address (a sender delivers in bulk).
     delivery_rate_limit: str = "6000/minute"
+    # JPKI verifiers (署名検証者): requests to the verifier API per client address, and the
+    # most serial numbers one revocation-status request may ask about.
+    jpki_verifier_rate_limit: str = "6000/minute"
+    jpki_status_max_serials: int = Field(default=1000, ge=1, le=10_000)
+    # What J-LIS bills a verifier per item, in yen: each status of a signing certificate
+    # (署名検証, 20円/件), each status of a user-authentication certificate, and each CRL
+    # fetched through the verifier API (0: the CRLs are free).
+    jpki_fee_sign_status_yen: int = Field(default=20, ge=0, le=100_000)
+    jpki_fee_auth_status_yen: int = Field(default=2, ge=0, le=100_000)
+    jpki_fee_crl_yen: int = Field(default=0, ge=0, le=100_000)
     # A TrueType font with Japanese glyphs, embedded in PDFs (the tax return's copy).
     # Empty: IPAex Gothic where Debian installs it (fonts-ipaexfont-gothic).
     pdf_font: str = ""
