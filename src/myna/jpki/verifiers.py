@@ -13,7 +13,7 @@ the tariff of the moment, and summed into a monthly statement (請求明細).
 A status answer says which CRL it agrees with (its number and thisUpdate, RFC 5280
 §5.2.3 and §5.1.2.4): the certificates are read in one statement with the CA's
 ``crl_revision`` — moved by every revocation — and the CRL named is the one made at that
-revision (docs/adr/0010-jpki-verifiers-port-and-crl-consistency.md).
+revision (docs/adr/0012-jpki-verifiers-port-and-crl-consistency.md).
 """
 
 from __future__ import annotations

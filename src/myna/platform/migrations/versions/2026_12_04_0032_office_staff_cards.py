@@ -6,7 +6,7 @@ challenge says whose login it is (``audience``, the existing ones residents'), t
 subject of the certificate its answer rested on, and why an answer was refused.
 
 Revision ID: 0032_office_staff_cards
-Revises: 0030_tax_previous_year
+Revises: 0031_jpki_verifiers
 Create Date: 2026-12-04
 """
 
@@ -18,7 +18,7 @@ from alembic import op
 from myna.platform.migrations import tables
 
 revision: str = "0032_office_staff_cards"
-down_revision: str | None = "0030_tax_previous_year"
+down_revision: str | None = "0031_jpki_verifiers"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
