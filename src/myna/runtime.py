@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import uvicorn
+from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 from rich.console import Console
 from rich.table import Table
@@ -24,6 +25,10 @@ from myna.delivery import demo as delivery_demo
 from myna.delivery import service as delivery
 from myna.delivery.identity import SenderIdentity, load_identity
 from myna.delivery.identity import write_identity as write_sender
+from myna.jpki import verifier_identity
+from myna.jpki import verifiers as jpki_verifiers
+from myna.jpki.verifier_domain import VerifierKind
+from myna.jpki.verifier_identity import VerifierIdentity
 from myna.medical import service as medical
 from myna.office import service as office
 from myna.platform.db import unit_of_work
@@ -36,6 +41,8 @@ from myna.reader.app import create_reader_app
 from myna.tax import pdf as tax_pdf
 
 DEMO_RESIDENTS = 1000
+# A bank approved as 署名検証者 and 利用者証明検証者 (docs/api/verifiers.md).
+DEMO_VERIFIER = ("mirai-bank", "みらい銀行株式会社")
 DEMO_SEED = 2026
 # Published on purpose: these are the demo cards' secrets, printed at every start.
 DEMO_PIN = "1234"
@@ -124,6 +131,7 @@ def prepare_demo(container: Container, console: Console) -> list[DemoCard]:
     ensure_demo_institutions(container)
     ensure_demo_enrolments(container)
     ensure_demo_deliveries(container)
+    ensure_demo_verifier(container)
     manifest_path = container.settings.data_dir / "demo-cards.json"
     manifest: dict[str, str] = (
         json.loads(manifest_path.read_text(encoding="utf-8")) if manifest_path.exists() else {}
@@ -233,6 +241,72 @@ def register_sender(
     return identity
 
 
+def register_verifier(
+    session: Session,
+    settings: Settings,
+    *,
+    code: str,
+    name: str,
+    kind: VerifierKind,
+    platform: str | None,
+    directory: Path,
+) -> tuple[VerifierIdentity, Path]:
+    """Register a verifier with a P-256 key made here; its files under ``directory/code``.
+
+    The files are written inside the caller's transaction: files that cannot be written
+    leave no registration behind.
+    """
+    for file_name in verifier_identity.FILES:
+        if (directory / code / file_name).exists():
+            raise verifier_identity.VerifierFilesExistError(path=str(directory / code / file_name))
+    key = ec.generate_private_key(ec.SECP256R1())
+    jpki.ensure_authorities(session=session, settings=settings)
+    found, certificate = jpki_verifiers.register_verifier(
+        session=session,
+        settings=settings,
+        code=code,
+        name=name,
+        kind=kind,
+        platform=platform,
+        public_key=key.public_key(),
+    )
+    chain = [
+        x509.load_der_x509_certificate(jpki.ca_certificate(session=session, kind=k))
+        for k in (jpki.AuthorityKind.GOVERNMENT, jpki.AuthorityKind.ROOT)
+    ]
+    identity = verifier_identity.VerifierIdentity(
+        code=found.code,
+        name=found.name,
+        kind=found.kind.value,
+        platform=found.platform,
+        organization_code=found.organization_code,
+        private_key=key,
+        certificate=certificate,
+    )
+    return identity, verifier_identity.write_identity(directory, identity, chain)
+
+
+def ensure_demo_verifier(container: Container) -> Path:
+    """The demo's verifier (a bank checking cards' certificates), registered once."""
+    code, name = DEMO_VERIFIER
+    directory = container.settings.verifier_dir
+    if (directory / code / "verifier.json").exists():
+        return directory / code
+    with unit_of_work(container.session_factory) as session:
+        if jpki_verifiers.verifier(session=session, code=code) is not None:
+            return directory / code  # registered, but its files are gone
+        _identity, folder = register_verifier(
+            session,
+            container.settings,
+            code=code,
+            name=name,
+            kind=VerifierKind.BOTH,
+            platform=None,
+            directory=directory,
+        )
+    return folder
+
+
 def ensure_demo_deliveries(container: Container) -> None:
     """The demo senders, linked to 山田 太郎, with his 令和7年分 documents delivered once."""
     directory = container.settings.sender_dir
@@ -281,6 +355,7 @@ def print_demo(
     counter: str | None = None,
     *,
     pdf_font: str = "",
+    verifier_dir: Path = Path("var/verifiers"),
 ) -> None:
     """The personas, their secrets, the clinic and pharmacy, and the URLs."""
     table = Table(title="Demo residents (synthetic) / デモ住民")
@@ -306,6 +381,10 @@ def print_demo(
             clinics.add_row(code, name, f"{counter.rstrip('/')}/{code}/")
         console.print(clinics)
     console.print(f"JPKI CRLs, CA certificates, OCSP: {portal}/jpki/ca/")
+    console.print(
+        f"Verifier / 検証者 {DEMO_VERIFIER[1]}: {portal}/api/jpki/v1/status "
+        f"(keys under {verifier_dir / DEMO_VERIFIER[0]})"
+    )
     if not tax_pdf.font_available(pdf_font):
         console.print(
             "[yellow]No Japanese TrueType font: the tax return's PDF copy is unavailable. "

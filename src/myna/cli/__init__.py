@@ -115,6 +115,7 @@ def demo(host: Host = "127.0.0.1", port: Port = 8000) -> None:
         settings.reader_url,
         settings.counter_url,
         pdf_font=settings.pdf_font,
+        verifier_dir=settings.verifier_dir,
     )
     runtime.run_servers(
         container, host=host, port=port, reader_port=port + 1, counter_port=port + 2

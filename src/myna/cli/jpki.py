@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from myna.cli.common import exit_on_error, migrated_container, migrated_session
-from myna.jpki import service, verifier_identity, verifiers
+from myna.jpki import service, verifiers
 from myna.jpki.domain import (
     AuthorityKind,
     JpkiError,
@@ -209,43 +209,23 @@ def register_verifier(
     ] = None,
 ) -> None:
     """Register a verifier: a P-256 key made here, its government-CA certificate, its files."""
+    from myna import runtime  # noqa: PLC0415 - the demo's and this command's one registration
+
     container = migrated_container()
-    with exit_on_error():
-        folder = out / code
-        for name_of_file in verifier_identity.FILES:
-            if (folder / name_of_file).exists():
-                raise verifier_identity.VerifierFilesExistError(path=str(folder / name_of_file))
-        key = ec.generate_private_key(ec.SECP256R1())
-        with unit_of_work(container.session_factory) as session:
-            service.ensure_authorities(session=session, settings=container.settings)
-            found, certificate = verifiers.register_verifier(
-                session=session,
-                settings=container.settings,
-                code=code,
-                name=name,
-                kind=kind,
-                platform=platform,
-                public_key=key.public_key(),
-            )
-            chain = [
-                x509.load_der_x509_certificate(service.ca_certificate(session=session, kind=k))
-                for k in (AuthorityKind.GOVERNMENT, AuthorityKind.ROOT)
-            ]
-            identity = verifier_identity.VerifierIdentity(
-                code=found.code,
-                name=found.name,
-                kind=found.kind.value,
-                platform=found.platform,
-                organization_code=found.organization_code,
-                private_key=key,
-                certificate=certificate,
-            )
-            # Written inside the transaction: files that cannot be written leave no
-            # registration behind.
-            folder = verifier_identity.write_identity(out, identity, chain)
+    with exit_on_error(), unit_of_work(container.session_factory) as session:
+        identity, folder = runtime.register_verifier(
+            session,
+            container.settings,
+            code=code,
+            name=name,
+            kind=kind,
+            platform=platform,
+            directory=out,
+        )
+    found, certificate = identity, identity.certificate
     typer.echo(f"verifier\t{found.code}")
     typer.echo(f"organization\t{found.organization_code}")
-    typer.echo(f"kind\t{found.kind.value}")
+    typer.echo(f"kind\t{found.kind}")
     typer.echo(f"platform\t{found.platform or ''}")
     typer.echo(f"serial\t{certificate.serial_number:#x}")
     typer.echo(f"not_after\t{certificate.not_valid_after_utc.isoformat()}")

@@ -149,6 +149,11 @@ class Settings(BaseSettings):
         return self.data_dir / "senders"
 
     @property
+    def verifier_dir(self) -> Path:
+        """Where registered verifiers' keys and certificates are written (the demo's too)."""
+        return self.data_dir / "verifiers"
+
+    @property
     def trusted_portals(self) -> list[str]:
         """Portal origins the reader answers for; the configured portal by default."""
         return self.reader_trusted_portals or [self.portal_url.rstrip("/")]
