@@ -9,6 +9,7 @@ client credentials grant).
 
 from __future__ import annotations
 
+import contextlib
 import re
 import secrets
 from collections.abc import Iterable, Sequence
@@ -71,12 +72,25 @@ class AuthAppError(MynaError):
     code = "authapp_error"
 
 
+class ReasonedError(AuthAppError):
+    """An error whose ``{reason}`` is a message id of its own, translated when shown and
+    filled with the error's other parameters."""
+
+    def localized(self) -> str:
+        params = dict(self.params)
+        reason = i18n.gettext(str(params.pop("reason", "")))
+        # A reason from elsewhere (a library's words) is shown as is.
+        with contextlib.suppress(KeyError, IndexError, ValueError):
+            reason = reason.format(**params)
+        return i18n.gettext(self.message).format(reason=reason)
+
+
 class ClientNotFoundError(NotFoundError):
     code = "authapp_client_not_found"
     message = N_("No business is registered with this client ID.")
 
 
-class InvalidClientRegistrationError(AuthAppError):
+class InvalidClientRegistrationError(ReasonedError):
     code = "invalid_client_registration"
     message = N_("The registration is not valid: {reason}.")
     status_code = 422
@@ -337,7 +351,7 @@ class InsufficientScopeError(OAuthError, code="insufficient_scope", status_code=
     message = N_("The access token does not carry the scope {scope}.")
 
 
-class InvalidAuthorizationRequestError(AuthAppError):
+class InvalidAuthorizationRequestError(ReasonedError):
     """Shown to the resident at the authorization endpoint; never redirected (RFC 6749
     §4.1.2.1: the client or its redirect URI could not be verified)."""
 
@@ -347,8 +361,3 @@ class InvalidAuthorizationRequestError(AuthAppError):
         "Please start again from the service you came from."
     )
     status_code = 400
-
-    def localized(self) -> str:
-        # A resident reads this page: the reason is a message id of its own.
-        reason = i18n.gettext(str(self.params.get("reason", "")))
-        return i18n.gettext(self.message).format(reason=reason)

@@ -120,9 +120,7 @@ def test_the_basic_4_info_come_from_the_signing_certificate_and_are_logged(
     # Consenting before signing is refused on the page.
     early = portal.post(path, data={"csrf_token": csrf(html), "decision": "consent"})
     assert early.status_code == 409
-    started = portal.post(
-        path + "/sign", data={"csrf_token": csrf(html)}, follow_redirects=False
-    )
+    started = portal.post(path + "/sign", data={"csrf_token": csrf(html)}, follow_redirects=False)
     assert started.status_code == 303
     assert started.headers["location"] == path + "/signing"
     waiting = portal.get(path + "/signing")
@@ -226,9 +224,7 @@ def test_an_unsupported_scope_or_response_type_goes_back_as_an_error(
     assert no_nonce["error"] == "invalid_request"
 
 
-def test_the_error_description_follows_the_language(
-    portal: TestClient, business: Business
-) -> None:
+def test_the_error_description_follows_the_language(portal: TestClient, business: Business) -> None:
     japanese = _redirected_error(portal, business, scope="openid foo")
     portal.get("/language?lang=en&next=/", follow_redirects=False)
     english = _redirected_error(portal, business, scope="openid foo")
