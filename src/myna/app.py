@@ -16,12 +16,14 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from myna import __version__, network
+from myna import __version__, authapp, network
 from myna.applications.domain import MAX_APPLICATION_ATTACHMENT_BYTES
 from myna.applications.resident_views import router as resident_application_router
 from myna.applications.submission_api import router as submission_api_router
 from myna.applications.views import ATTACHMENT_UPLOAD_PATH
 from myna.applications.views import router as application_router
+from myna.authapp.api import router as authapp_api_router
+from myna.authapp.views import router as authapp_router
 from myna.catalog.api import router as services_api_router
 from myna.catalog.views import router as services_router
 from myna.corrections.views import CORRECTIONS_PATH
@@ -150,6 +152,8 @@ def create_app(container: Container) -> FastAPI:
         submission_api_router,
         oauth_router,
         partner_resource_router,
+        authapp_api_router,
+        authapp_router,
         office_router,
         office_application_router,
         office_move_router,
@@ -208,6 +212,7 @@ async def _publish_tree_heads(container: Container) -> None:
                 portal_service.forget_expired_challenges(session=session)
                 network.forget_old_requests(session=session)
                 authorization.forget_expired(session=session)
+                authapp.forget_expired(session=session)
 
     while True:
         await anyio.sleep(container.settings.tree_head_interval_seconds)
@@ -222,7 +227,19 @@ def wants_json(request: Request) -> bool:
     """API and JPKI clients get JSON errors; people get pages."""
     path = request.url.path
     return path.startswith(
-        ("/api/", "/jpki/", "/network/", "/login/status/", "/transparency/", "/.well-known/")
+        (
+            "/api/",
+            "/jpki/",
+            "/network/",
+            "/login/status/",
+            "/transparency/",
+            "/.well-known/",
+            "/authapp/api/",
+            "/authapp/.well-known/",
+            "/authapp/token",
+            "/authapp/userinfo",
+            "/authapp/jwks",
+        )
     ) or "application/json" in (request.headers.get("accept", ""))
 
 

@@ -16,7 +16,7 @@ from functools import cached_property
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from myna import corrections, delivery, jpki, network, notices, tax
+from myna import authapp, corrections, delivery, jpki, network, notices, tax
 from myna.applications.procedures import Procedures
 from myna.applications.submission import SignedDocumentHandler
 from myna.jpki import service as jpki_service
@@ -85,7 +85,11 @@ class Container:
     @cached_property
     def signed_documents(self) -> dict[str, SignedDocumentHandler]:
         """What happens to documents other than applications once the card signed them."""
-        return {tax_filing.PURPOSE: tax_filing.ReturnFiling(hub_for=self.hub_for)}
+        return {
+            tax_filing.PURPOSE: tax_filing.ReturnFiling(hub_for=self.hub_for),
+            authapp.IDENTITY_PURPOSE: authapp.IdentitySigning(),
+            authapp.SIGN_PURPOSE: authapp.TransactionSigning(),
+        }
 
     def platform_administrator(self, session: Session, staff_id: int) -> str | None:
         """The name of a logged-in staff member who administers the platform, else None.

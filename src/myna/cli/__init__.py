@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 
 from myna.bench.harness import Plan, Result
+from myna.cli.authapp import app as authapp_app
 from myna.cli.card import app as card_app
 from myna.cli.delivery import app as delivery_app
 from myna.cli.jpki import app as jpki_app
@@ -43,6 +44,11 @@ app.add_typer(
     partners_app,
     name="partners",
     help="Organisations using the Mynaportal API (連携する民間事業者).",
+)
+app.add_typer(
+    authapp_app,
+    name="authapp",
+    help="デジタル認証アプリ: businesses' OIDC login and signing transactions.",
 )
 card_app.command("login")(card_login)
 

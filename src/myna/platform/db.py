@@ -48,6 +48,7 @@ MODEL_MODULES = (
     "myna.medical.models",
     "myna.delivery.models",
     "myna.tax.models",
+    "myna.authapp.models",
 )
 
 
