@@ -16,7 +16,7 @@ from functools import cached_property
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from myna import corrections, delivery, jpki, network, notices, tax
+from myna import corrections, delivery, jpki, network, notices, phone, tax
 from myna.applications.procedures import Procedures
 from myna.applications.submission import SignedDocumentHandler
 from myna.jpki import service as jpki_service
@@ -29,6 +29,7 @@ from myna.platform.db import import_all_models, make_engine, make_session_factor
 from myna.platform.ratelimit import RateLimiter
 from myna.platform.sessions import SessionStore
 from myna.platform.settings import Settings
+from myna.portal.phone import PhoneIssuance
 from myna.tax import filing as tax_filing
 
 __all__ = ["Container", "build_container", "import_all_models", "session_caches"]
@@ -85,7 +86,10 @@ class Container:
     @cached_property
     def signed_documents(self) -> dict[str, SignedDocumentHandler]:
         """What happens to documents other than applications once the card signed them."""
-        return {tax_filing.PURPOSE: tax_filing.ReturnFiling(hub_for=self.hub_for)}
+        return {
+            tax_filing.PURPOSE: tax_filing.ReturnFiling(hub_for=self.hub_for),
+            phone.ISSUANCE_PURPOSE: PhoneIssuance(settings=self.settings),
+        }
 
     def platform_administrator(self, session: Session, staff_id: int) -> str | None:
         """The name of a logged-in staff member who administers the platform, else None.
