@@ -77,6 +77,8 @@ from myna.platform.web import (
 from myna.portal import service as portal_service
 from myna.portal.account_views import router as account_router
 from myna.portal.api import router as portal_api_router
+from myna.portal.phone_api import router as phone_api_router
+from myna.portal.phone_views import router as phone_router
 from myna.portal.views import router as portal_router
 from myna.tax.views import router as tax_router
 
@@ -124,6 +126,8 @@ def create_app(container: Container) -> FastAPI:
     for router in (
         portal_router,
         portal_api_router,
+        phone_api_router,
+        phone_router,
         account_router,
         jpki_router,
         jpki_verifier_router,

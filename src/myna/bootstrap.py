@@ -16,7 +16,7 @@ from functools import cached_property
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from myna import authapp, corrections, delivery, jpki, network, notices, tax
+from myna import authapp, corrections, delivery, jpki, network, notices, phone, tax
 from myna.applications.procedures import Procedures
 from myna.applications.submission import SignedDocumentHandler
 from myna.jpki import service as jpki_service
@@ -29,6 +29,7 @@ from myna.platform.db import import_all_models, make_engine, make_session_factor
 from myna.platform.ratelimit import RateLimiter
 from myna.platform.sessions import SessionStore
 from myna.platform.settings import Settings
+from myna.portal.phone import PhoneIssuance
 from myna.tax import filing as tax_filing
 
 __all__ = ["Container", "build_container", "import_all_models", "session_caches"]
@@ -89,6 +90,7 @@ class Container:
             tax_filing.PURPOSE: tax_filing.ReturnFiling(hub_for=self.hub_for),
             authapp.IDENTITY_PURPOSE: authapp.IdentitySigning(),
             authapp.SIGN_PURPOSE: authapp.TransactionSigning(),
+            phone.ISSUANCE_PURPOSE: PhoneIssuance(settings=self.settings),
         }
 
     def platform_administrator(self, session: Session, staff_id: int) -> str | None:

@@ -29,7 +29,7 @@ from typing import Any, Protocol
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from myna import jpki, network, registry
+from myna import jpki, network, phone, registry
 from myna.applications import forms
 from myna.applications import service as applications
 from myna.applications.domain import (
@@ -710,8 +710,12 @@ def complete(
     request_id: str,
     signature: bytes,
     now: datetime | None = None,
+    unlock: phone.Assertion | None = None,
 ) -> applications.ApplicationRead:
-    """Verify the signature and file the application, all in the caller's transaction."""
+    """Verify the signature and file the application, all in the caller's transaction.
+
+    A signature by a phone credential comes with the phone's unlock (``unlock``).
+    """
     now = now or utcnow()
     row = _request_row(session, request_id)
     if row.purpose != APPLICATION:
@@ -721,7 +725,7 @@ def complete(
         if filed is not None and filed.signature == signature:
             return applications.read(filed)  # the same answer again: the same receipt
         raise AlreadySignedError
-    signed = _verified(session, settings, row, signature, now)
+    signed = _verified(session, settings, row, signature, now, unlock)
     files = _draft_attachment_rows(
         session, row.resident_id, row.municipality_code, row.procedure_code
     )
@@ -782,6 +786,7 @@ def finish(
     request_id: str,
     signature: bytes,
     now: datetime | None = None,
+    unlock: phone.Assertion | None = None,
 ) -> SignedReceipt:
     """The card's answer to any signing request: an application is filed (:func:`complete`),
     another purpose's document goes to its handler, in the caller's transaction.
@@ -799,6 +804,7 @@ def finish(
             request_id=request_id,
             signature=signature,
             now=now,
+            unlock=unlock,
         )
         return SignedReceipt(filed.receipt_number, filed.status.value, filed.procedure_name)
     handler = handlers.get(row.purpose)
@@ -809,7 +815,7 @@ def finish(
         if row.signature == signature:
             return SignedReceipt(row.receipt_number, "received", view.procedure_name)
         raise AlreadySignedError
-    signed = _verified(session, settings, row, signature, now)
+    signed = _verified(session, settings, row, signature, now, unlock)
     receipt = handler.on_signed(
         session=session, request=view, signed=signed, signature=signature, now=now
     )
@@ -820,9 +826,19 @@ def finish(
 
 
 def _verified(
-    session: Session, settings: Settings, row: SigningRequest, signature: bytes, now: datetime
+    session: Session,
+    settings: Settings,
+    row: SigningRequest,
+    signature: bytes,
+    now: datetime,
+    unlock: phone.Assertion | None = None,
 ) -> jpki.SignedContent:
-    """The signature over an open request, checked: in time, valid, by the resident who asked."""
+    """The signature over an open request, checked: in time, valid, by the resident who asked.
+
+    A phone credential's signature counts only with the phone's unlock over the same
+    document (docs/phone-credential.md), checked once the signer is known to be the
+    resident.
+    """
     if row.expires_at <= now:
         raise SigningRequestExpiredError
     signed = jpki.verify_detached_signature(
@@ -830,6 +846,13 @@ def _verified(
     )
     if signed.certificate.holder_id != row.resident_id:
         raise SignerMismatchError
+    phone.verify_unlock(
+        session=session,
+        settings=settings,
+        certificate=signed.certificate,
+        to_be_signed=row.content,
+        assertion=unlock,
+    )
     return signed
 
 

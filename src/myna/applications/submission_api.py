@@ -16,6 +16,7 @@ from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from myna.applications import submission
+from myna.phone.schemas import UnlockIn
 from myna.platform.encoding import b64url
 from myna.platform.web import get_container, transaction
 
@@ -52,11 +53,16 @@ class SigningRequestOut(BaseModel):
 
 
 class SignatureIn(BaseModel):
-    """The card's answer: a detached CMS SignedData (RFC 5652), DER, base64url."""
+    """The answer: a detached CMS SignedData (RFC 5652), DER, base64url, from a card or a phone."""
 
     model_config = ConfigDict(extra="forbid")
 
     signature: str = Field(min_length=16, max_length=90_000)
+    unlock: UnlockIn | None = Field(
+        default=None,
+        description="The phone's unlock (WebAuthn assertion), required when a phone "
+        "credential signs (docs/phone-credential.md).",
+    )
 
 
 class ReceiptOut(BaseModel):
@@ -105,6 +111,7 @@ def answer_signing_request(
             settings=container.settings,
             request_id=request_id,
             signature=signature,
+            unlock=body.unlock.assertion() if body.unlock is not None else None,
         )
     return ReceiptOut(
         receipt_number=filed.receipt_number,

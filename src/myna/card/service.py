@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta, timezone
 from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy.orm import Session
 
-from myna import jpki, registry
+from myna import jpki, phone, registry
 from myna.card import cardfile
 from myna.card.domain import (
     CardSurface,
@@ -114,7 +114,8 @@ def reset_pin(*, settings: Settings, card_id: str, kind: str, new_secret: str) -
 def report_lost(*, session: Session, settings: Settings, card_id: str) -> None:
     """Revoke both certificates of a lost card (reason: loss, RFC 5280 §5.3.1 keyCompromise).
 
-    The card file need not be present: the card is lost; JPKI knows it by its id.
+    The card file need not be present: the card is lost; JPKI knows it by its id. A
+    phone credential issued from the card loses its certificates with it.
     """
     del settings  # the revocation lives in JPKI; the card file is not consulted
     jpki.revoke_for_card(
@@ -123,4 +124,5 @@ def report_lost(*, session: Session, settings: Settings, card_id: str) -> None:
         kinds=[jpki.CertificateKind.AUTH, jpki.CertificateKind.SIGN],
         reason=jpki.RevocationReason.LOSS,
     )
+    phone.revoke_for_card(session=session, card_id=card_id)
     log.info("card.reported_lost", card_id=card_id)

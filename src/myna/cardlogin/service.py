@@ -18,7 +18,7 @@ from cryptography import x509
 from sqlalchemy import CursorResult, Executable, delete, insert, update
 from sqlalchemy.orm import Session
 
-from myna import jpki
+from myna import jpki, phone
 from myna.card.protocol import login_message
 from myna.cardlogin.domain import (
     Audience,
@@ -167,6 +167,7 @@ def verify_answer(
     certificate_der: bytes,
     signature: bytes,
     at: datetime,
+    unlock: phone.Assertion | None = None,
 ) -> CardAnswer:
     """Check a card's answer, in the order of docs/card-login.md; record nothing.
 
@@ -174,8 +175,9 @@ def verify_answer(
     a replay) and in time (ChallengeExpiredError); the certificate must pass the one
     JPKI verification for a user-authentication certificate (chain, validity, key
     usage, revocation), and the signature must be over the login message rebuilt here
-    (both ``jpki.VerificationError``). The caller records the outcome: ``accept_answer``
-    or ``fail_challenge``.
+    (both ``jpki.VerificationError``). A phone credential's certificate also needs the
+    phone's unlock over the same message (``phone.verify_unlock``, docs/phone-credential.md).
+    The caller records the outcome: ``accept_answer`` or ``fail_challenge``.
     """
     challenge = session.get(LoginChallenge, challenge_id)
     if challenge is None:
@@ -199,6 +201,13 @@ def verify_answer(
         origin=challenge.origin, challenge_id=challenge.id, nonce=challenge.nonce
     )
     jpki.verify_signature(certificate=certificate, data=message, signature=signature)
+    phone.verify_unlock(
+        session=session,
+        settings=settings,
+        certificate=verified,
+        to_be_signed=message,
+        assertion=unlock,
+    )
     return CardAnswer(
         challenge_id=challenge.id,
         audience=Audience(challenge.audience),

@@ -46,6 +46,11 @@ MYNA_ARC = "2.25.324120047593859607022947288340813002089"
 POLICY_SIGN = ObjectIdentifier(f"{MYNA_ARC}.1.1")
 POLICY_AUTH = ObjectIdentifier(f"{MYNA_ARC}.1.2")
 POLICY_ORGANIZATION = ObjectIdentifier(f"{MYNA_ARC}.1.3")
+# スマホ用電子証明書: the phone credential's two certificates, issued by the same CAs as the
+# card's but under policies of their own, so a relying party can tell a phone from a card
+# (docs/phone-credential.md).
+POLICY_PHONE_SIGN = ObjectIdentifier(f"{MYNA_ARC}.1.4")
+POLICY_PHONE_AUTH = ObjectIdentifier(f"{MYNA_ARC}.1.5")
 # extendedKeyUsage (RFC 5280 §4.2.1.12) of organisation certificates: signing the
 # messages agencies exchange over the information provision network
 # (情報提供ネットワークシステム) — requests, answers, notices.
@@ -89,6 +94,17 @@ class CertificateKind(StrEnum):
         return self is not CertificateKind.ORGANIZATION
 
 
+class CredentialMedium(StrEnum):
+    """Where the key of a resident's certificate lives: the card's chip or a phone.
+
+    The phone credential (スマホ用電子証明書) is issued from the card and carries the same
+    two kinds of certificate; its certificate policy tells it apart (:data:`POLICIES`).
+    """
+
+    CARD = "card"
+    PHONE = "phone"
+
+
 class AuthorityKind(StrEnum):
     """The CAs: root and card CAs in the role of J-LIS, a government CA in that of GPKI."""
 
@@ -106,6 +122,21 @@ _ISSUERS = {
     CertificateKind.ORGANIZATION: AuthorityKind.GOVERNMENT,
 }
 CARD_KINDS = frozenset({CertificateKind.SIGN, CertificateKind.AUTH})
+# The certificate policy (RFC 5280 §4.2.1.4) of each resident certificate, by medium.
+POLICIES = {
+    (CertificateKind.SIGN, CredentialMedium.CARD): POLICY_SIGN,
+    (CertificateKind.AUTH, CredentialMedium.CARD): POLICY_AUTH,
+    (CertificateKind.SIGN, CredentialMedium.PHONE): POLICY_PHONE_SIGN,
+    (CertificateKind.AUTH, CredentialMedium.PHONE): POLICY_PHONE_AUTH,
+}
+
+
+def medium_of_policies(policies: Iterable[ObjectIdentifier]) -> CredentialMedium:
+    """The medium a resident certificate's policies name (a card when none is a phone's)."""
+    found = set(policies)
+    if POLICY_PHONE_SIGN in found or POLICY_PHONE_AUTH in found:
+        return CredentialMedium.PHONE
+    return CredentialMedium.CARD
 
 
 class CertificateStatus(StrEnum):
@@ -649,6 +680,9 @@ class VerifiedCertificate:
     not_before: datetime
     not_after: datetime
     subject_cn: str
+    # A phone credential's certificate must come with the phone's unlock (user
+    # verification); see docs/phone-credential.md.
+    medium: CredentialMedium = CredentialMedium.CARD
 
 
 @dataclass(frozen=True, slots=True)

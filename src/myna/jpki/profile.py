@@ -20,12 +20,14 @@ from cryptography.x509.oid import AuthorityInformationAccessOID, NameOID
 
 from myna.jpki.domain import (
     EKU_MESSAGE_SIGNING,
+    POLICIES,
     POLICY_AUTH,
     POLICY_ORGANIZATION,
     POLICY_SIGN,
     AuthorityKind,
     BasicInfo,
     CertificateKind,
+    CredentialMedium,
     organization_urn,
 )
 
@@ -269,6 +271,7 @@ def leaf_subject(subject_cn: str) -> x509.Name:
 def build_leaf(
     *,
     kind: CertificateKind,
+    medium: CredentialMedium = CredentialMedium.CARD,
     public_key: rsa.RSAPublicKey,
     issuer: x509.Certificate,
     issuer_key: rsa.RSAPrivateKey,
@@ -279,14 +282,17 @@ def build_leaf(
     basic_info: BasicInfo | None,
     base_url: str,
 ) -> x509.Certificate:
-    """A card certificate (署名用 or 利用者証明用) per the J-LIS profile and RFC 5280 §4.2."""
+    """A card or phone certificate (署名用 or 利用者証明用), J-LIS profile and RFC 5280 §4.2.
+
+    The phone credential's (スマホ用電子証明書) differ only in their certificate policy.
+    """
     builder = _issued(
         _end_entity(
             kind, leaf_subject(subject_cn), public_key, issuer, serial, not_before, not_after
         ),
         public_key=public_key,
         issuer_key=issuer_key,
-        policy=_POLICIES[kind],
+        policy=POLICIES[(kind, medium)],
         crl=crl_url(base_url, kind.authority),
         access=_access(base_url, kind.authority),
     )

@@ -46,6 +46,7 @@ from myna.jpki.domain import (
     CertificateNotFoundError,
     CertificateRecord,
     CertificateStatus,
+    CredentialMedium,
     InvalidBasicInfoError,
     InvalidValidityError,
     JpkiError,
@@ -65,6 +66,7 @@ from myna.jpki.domain import (
     certificate_expiry,
     check_organization,
     end_of_day_jst,
+    medium_of_policies,
     serial_key,
 )
 from myna.jpki.models import CertificateAuthority, IssuedCertificate
@@ -384,8 +386,14 @@ def issue_certificate(
     basic_info: BasicInfo | None,
     now: datetime | None = None,
     not_after: datetime | None = None,
+    medium: CredentialMedium = CredentialMedium.CARD,
 ) -> x509.Certificate:
-    """Issue a card certificate (発行) valid until the holder's 5th birthday after issue."""
+    """Issue a card certificate (発行) valid until the holder's 5th birthday after issue.
+
+    ``medium`` PHONE issues a phone credential's certificate (スマホ用電子証明書): the same
+    profile under the phone's certificate policy; ``card_id`` is then the phone
+    credential's own identifier.
+    """
     kind = CertificateKind(kind)
     if not kind.on_card:
         msg = "organisation certificates come from issue_organization_certificate"
@@ -407,7 +415,12 @@ def issue_certificate(
     # Opaque, random and unrelated to the holder: a CN must reveal nothing (J-LIS profile).
     subject_cn = secrets.token_hex(16).upper()
     certificate = profile.build_leaf(
-        kind=kind, public_key=key, subject_cn=subject_cn, basic_info=basic_info, **issuance
+        kind=kind,
+        medium=CredentialMedium(medium),
+        public_key=key,
+        subject_cn=subject_cn,
+        basic_info=basic_info,
+        **issuance,
     )
     row = IssuedCertificate(
         kind=kind.value, holder_id=holder_id, card_id=card_id, subject_cn=subject_cn
@@ -504,6 +517,14 @@ def certificate_status(*, session: Session, serial: int) -> CertificateRecord:
     if row is None:
         raise CertificateNotFoundError
     return _record(row)
+
+
+def certificate_der(*, session: Session, serial: int) -> bytes:
+    """An issued certificate as it was issued, DER (what its holder installs)."""
+    row = repository.certificate(session, serial_key(serial))
+    if row is None:
+        raise CertificateNotFoundError
+    return row.certificate
 
 
 def signing_standing(
@@ -911,7 +932,17 @@ def verify_certificate(
         kind=kind,
         not_before=parsed.not_valid_before_utc,
         not_after=parsed.not_valid_after_utc,
+        medium=certificate_medium(parsed),
     )
+
+
+def certificate_medium(certificate: x509.Certificate) -> CredentialMedium:
+    """Card or phone, from the certificate policies our CA put in (RFC 5280 §4.2.1.4)."""
+    try:
+        policies = certificate.extensions.get_extension_for_class(x509.CertificatePolicies).value
+    except x509.ExtensionNotFound:
+        return CredentialMedium.CARD
+    return medium_of_policies(policy.policy_identifier for policy in policies)
 
 
 def verify_signature(

@@ -34,6 +34,7 @@ MODEL_MODULES = (
     "myna.registry.models",
     "myna.jpki.models",
     "myna.cardlogin.models",
+    "myna.phone.models",
     "myna.portal.models",
     "myna.network.transparency.models",
     "myna.agencies.models",

@@ -107,6 +107,7 @@ def answer_challenge(
             signature=signature,
             client_ip=client_address(request),
             session_token=browser.token if browser is not None else None,
+            unlock=body.unlock.assertion() if body.unlock is not None else None,
         )
     # Same-device login: the client that asked for the challenge answered it itself.
     if outcome.logged_in is not None and outcome.resident is not None:

@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 
 from pydantic import BaseModel, Field, field_validator
 
+from myna.phone.schemas import UnlockIn
 from myna.platform.clock import JST
 from myna.platform.params import PageNumber, check_date
 
@@ -38,6 +39,11 @@ class AnswerIn(BaseModel):
     )
     signature: str = Field(
         min_length=16, max_length=2048, description="PKCS#1 v1.5 SHA-256 signature, base64url."
+    )
+    unlock: UnlockIn | None = Field(
+        default=None,
+        description="The phone's unlock (WebAuthn assertion), required with a phone "
+        "credential's certificate (docs/phone-credential.md).",
     )
 
 

@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from myna import cardlogin, registry
+from myna import cardlogin, phone, registry
 from myna.cardlogin import Audience, ChallengeStatus, ChallengeView, LoginError
 from myna.platform.db import utcnow
 from myna.platform.errors import MynaError
@@ -72,6 +72,7 @@ def answer_challenge(
     signature: bytes,
     client_ip: str | None,
     session_token: str | None = None,
+    unlock: phone.Assertion | None = None,
 ) -> AnswerOutcome:
     """Verify a card's answer to a challenge of any audience.
 
@@ -92,6 +93,7 @@ def answer_challenge(
             certificate_der=certificate_der,
             signature=signature,
             at=now,
+            unlock=unlock,
         )
         resident = None
         if answer.audience is Audience.RESIDENT:

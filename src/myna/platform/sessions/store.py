@@ -29,6 +29,8 @@ class BrowserSession:
     csrf_token: str
     subject_id: int | None = None
     awaiting_second_factor: bool = False
+    # The certificate the login rests on (a card's or a phone's, decimal serial).
+    certificate_serial: str | None = None
     certificate_not_after: datetime | None = None
     # When the login this session rests on happened (OIDC ``auth_time``).
     authenticated_at: datetime | None = None

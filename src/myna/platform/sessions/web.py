@@ -43,6 +43,7 @@ class ResidentSession:
     resident_id: int
     certificate_not_after: datetime | None
     authenticated_at: datetime | None
+    certificate_serial: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
