@@ -25,7 +25,6 @@ from cryptography.x509.oid import SignatureAlgorithmOID
 from sqlalchemy.orm import Session
 
 from myna.jpki import profile, repository
-from myna.jpki.profile import CaPrivateKey
 from myna.jpki.domain import (
     CARD_KINDS,
     CRL_LIFETIME,
@@ -69,6 +68,7 @@ from myna.jpki.domain import (
     serial_key,
 )
 from myna.jpki.models import CertificateAuthority, IssuedCertificate
+from myna.jpki.profile import CaPrivateKey
 from myna.platform.attributes import from_attributes
 from myna.platform.db import utcnow
 from myna.platform.errors import N_
