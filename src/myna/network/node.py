@@ -57,10 +57,10 @@ from myna.network.domain import (
     HUB,
     ExchangeError,
     MalformedMessageError,
-    UntrustedPqCertificateError,
     ProviderQuery,
     ProviderUpdate,
     SenderMismatchError,
+    UntrustedPqCertificateError,
     new_request_id,
 )
 from myna.network.interfaces import AgencyTransport
