@@ -39,7 +39,7 @@ def _open(session: Session, settings: Settings, token: str, policy: str) -> byte
 
 
 def _header(token: str) -> dict[str, object]:
-    header: dict[str, object] = json.loads(b64url_decode(token.split(".")[0]))
+    header: dict[str, object] = json.loads(b64url_decode(token.split(".", maxsplit=1)[0]))
     return header
 
 
