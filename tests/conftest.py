@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 import structlog
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import mldsa, rsa
 from sqlalchemy import Connection, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -23,6 +23,7 @@ from myna.bootstrap import Container, build_container, session_caches
 from myna.card import service as card_service
 from myna.jpki import service as jpki_service
 from myna.jpki.domain import AuthorityKind
+from myna.jpki.profile import CaPrivateKey
 from myna.platform import i18n
 from myna.platform.db import make_engine
 from myna.platform.migrate import upgrade_to_head
@@ -148,18 +149,22 @@ def _logging_as_at_start(_logging_at_start: dict[str, Any]) -> Iterator[None]:
     structlog.configure(**_logging_at_start)
 
 
+def new_ca_key(kind: AuthorityKind) -> CaPrivateKey:
+    """A CA key of the kind's hierarchy: ML-DSA-65 for the post-quantum CAs, else RSA-2048."""
+    if kind.post_quantum:
+        return mldsa.MLDSA65PrivateKey.generate()
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
 @pytest.fixture(scope="session")
-def pooled_ca_keys() -> dict[AuthorityKind, rsa.RSAPrivateKey]:
+def pooled_ca_keys() -> dict[AuthorityKind, CaPrivateKey]:
     """One key per CA kind for the whole run: RSA key generation is the slow part."""
-    return {
-        kind: rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        for kind in AuthorityKind
-    }
+    return {kind: new_ca_key(kind) for kind in AuthorityKind}
 
 
 @pytest.fixture(autouse=True)
 def _pooled_ca_keys(
-    monkeypatch: pytest.MonkeyPatch, pooled_ca_keys: dict[AuthorityKind, rsa.RSAPrivateKey]
+    monkeypatch: pytest.MonkeyPatch, pooled_ca_keys: dict[AuthorityKind, CaPrivateKey]
 ) -> None:
     """Each test's certificate authorities are new (serials, certificates, database rows)
     but share the run's CA keys, made once (the CAs of different kinds never share one)."""

@@ -13,6 +13,12 @@ signed tree head is. The algorithms:
 
 Each rate is measured for ``seconds`` (at least one operation) and every signature made
 is verified once, so a broken algorithm cannot report a rate.
+
+Then the hub message itself (ADR 0010): a 1 KiB payload signed as the hub signs it —
+classic (ES256, certificate in ``x5c``) and hybrid (ES256 and ML-DSA-65 with its
+certificate in the ``pq`` header) — with its size on the wire and the rate of sign +
+verify of both signatures; and the JPKI's certificates and CRLs of both hierarchies
+(RSA-2048 and ML-DSA-65), built with the JPKI's own profile.
 """
 
 from __future__ import annotations
@@ -32,6 +38,9 @@ from rich.console import Console
 from rich.table import Table
 
 from myna.bench.harness import Result
+from myna.jpki import profile
+from myna.jpki.domain import AuthorityKind
+from myna.network.messages import Credential, PqCredential, read_envelope, required_pq, sign
 
 MESSAGE = bytes(range(256)) * 4  # 1 KiB
 
@@ -172,12 +181,162 @@ def measure(algorithm: Algorithm, seconds: float) -> Measured:
     )
 
 
+BASE_URL = "https://myna.example"
+
+
+@dataclass(frozen=True, slots=True)
+class Hierarchy:
+    """One JPKI hierarchy's root, government CA and an organisation certificate."""
+
+    root: x509.Certificate
+    government: x509.Certificate
+    government_key: Any
+    organization: x509.Certificate
+
+
+def _hierarchy(root_kind: AuthorityKind, gov_kind: AuthorityKind, subject_key: Any) -> Hierarchy:
+    now = datetime.now(UTC)
+    if root_kind.post_quantum:
+        root_key: Any = mldsa.MLDSA65PrivateKey.generate()
+        gov_key: Any = mldsa.MLDSA65PrivateKey.generate()
+    else:
+        root_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        gov_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    root = profile.build_root(key=root_key, now=now, kind=root_kind)
+    government = profile.build_issuing(
+        kind=gov_kind, key=gov_key, root=root, root_key=root_key, now=now, base_url=BASE_URL
+    )
+    organization = profile.build_organization(
+        public_key=subject_key.public_key(),
+        issuer=government,
+        issuer_key=gov_key,
+        serial=x509.random_serial_number(),
+        code="muni-131016",
+        name="東京都千代田区",
+        not_before=now,
+        not_after=now + timedelta(days=365),
+        base_url=BASE_URL,
+    )
+    return Hierarchy(root, government, gov_key, organization)
+
+
+def _crl_bytes(hierarchy: Hierarchy, entries: int) -> int:
+    now = datetime.now(UTC).replace(microsecond=0)
+    revoked = [
+        profile.RevokedEntry(
+            serial=x509.random_serial_number(),
+            revoked_at=now,
+            reason=x509.ReasonFlags.key_compromise,
+            invalidity_date=None,
+        )
+        for _ in range(entries)
+    ]
+    crl = profile.build_crl(
+        issuer=hierarchy.government,
+        issuer_key=hierarchy.government_key,
+        number=1,
+        this_update=now,
+        next_update=now + timedelta(hours=24),
+        entries=revoked,
+    )
+    return len(crl.public_bytes(serialization.Encoding.DER))
+
+
+def _der(certificate: x509.Certificate) -> int:
+    return len(certificate.public_bytes(serialization.Encoding.DER))
+
+
+def _open(token: str, policy: str) -> bytes:
+    """Both signatures checked (signatures only: the chain is checked per certificate)."""
+    from joserfc import jws  # noqa: PLC0415
+    from joserfc.jwk import ECKey  # noqa: PLC0415
+
+    from myna.network.messages import registry_for  # noqa: PLC0415
+
+    envelope = read_envelope(token, bad_certificate=ValueError)
+    pq = required_pq(envelope, policy)
+    if pq is not None:
+        pq.verify()
+    key = ECKey.import_key(envelope.certificate.public_key())  # type: ignore[arg-type]
+    return jws.deserialize_compact(token, key, registry=registry_for(len(token))).payload
+
+
+def _round_trip(credential: Credential, policy: str) -> Callable[[], bytes]:
+    return lambda: _open(sign(MESSAGE, credential), policy)
+
+
+def measure_messages(seconds: float) -> dict[str, Any]:
+    """Hub messages classic and hybrid; certificates and CRLs of both hierarchies."""
+    ec_key = ec.generate_private_key(ec.SECP256R1())
+    pq_key = mldsa.MLDSA65PrivateKey.generate()
+    classic_pki = _hierarchy(AuthorityKind.ROOT, AuthorityKind.GOVERNMENT, ec_key)
+    pq_pki = _hierarchy(AuthorityKind.PQ_ROOT, AuthorityKind.PQ_GOVERNMENT, pq_key)
+    classic = Credential("muni-131016", classic_pki.organization, ec_key)
+    hybrid = Credential(
+        "muni-131016", classic_pki.organization, ec_key, PqCredential(pq_pki.organization, pq_key)
+    )
+    messages: dict[str, Any] = {}
+    for name, credential, policy in (("classic", classic, "classic"), ("hybrid", hybrid, "hybrid")):
+        token = sign(MESSAGE, credential)
+        if _open(token, policy) != MESSAGE:  # pragma: no cover - a broken signer
+            msg = f"the {name} message does not open"
+            raise AssertionError(msg)
+        rate, _ = _rate(_round_trip(credential, policy), seconds)
+        messages[name] = {"message_bytes": len(token), "sign_verify_per_s": round(rate, 1)}
+    sizes = {
+        "rsa": {
+            "root_certificate": _der(classic_pki.root),
+            "gov_certificate": _der(classic_pki.government),
+            "organization_certificate": _der(classic_pki.organization),
+            "crl_empty": _crl_bytes(classic_pki, 0),
+            "crl_100": _crl_bytes(classic_pki, 100),
+        },
+        "ml-dsa-65": {
+            "root_certificate": _der(pq_pki.root),
+            "gov_certificate": _der(pq_pki.government),
+            "organization_certificate": _der(pq_pki.organization),
+            "crl_empty": _crl_bytes(pq_pki, 0),
+            "crl_100": _crl_bytes(pq_pki, 100),
+        },
+    }
+    return {"messages": messages, "jpki": sizes}
+
+
+def _print_messages(console: Console, measured: dict[str, Any]) -> None:
+    table = Table(title="hub message (1 KiB payload, one core)")
+    for column in ("signatures", "message B", "sign+verify/s"):
+        table.add_column(column, justify="left" if column == "signatures" else "right")
+    for name, row in measured["messages"].items():
+        table.add_row(name, f"{row['message_bytes']:,}", f"{row['sign_verify_per_s']:,.0f}")
+    console.print(table)
+    pki = Table(title="JPKI certificates and CRLs (DER bytes)")
+    for column in ("hierarchy", "root", "gov CA", "organisation", "CRL empty", "CRL 100"):
+        pki.add_column(column, justify="left" if column == "hierarchy" else "right")
+    for name, row in measured["jpki"].items():
+        pki.add_row(
+            name,
+            *(
+                f"{row[k]:,}"
+                for k in (
+                    "root_certificate",
+                    "gov_certificate",
+                    "organization_certificate",
+                    "crl_empty",
+                    "crl_100",
+                )
+            ),
+        )
+    console.print(pki)
+
+
 def run(*, console: Console, seconds: float = 2.0) -> Result:
     """Measure every algorithm and print them side by side."""
     rows = []
     for algorithm in ALGORITHMS:
         console.print(f"{algorithm.name}…")
         rows.append(measure(algorithm, seconds))
+    console.print("hub messages and JPKI hierarchies…")
+    hub = measure_messages(seconds)
     table = Table(title="myna bench crypto (one core, 1 KiB message)")
     for column in (
         "algorithm",
@@ -200,6 +359,7 @@ def run(*, console: Console, seconds: float = 2.0) -> Result:
             f"{row.verify_per_s:,.0f}",
         )
     console.print(table)
+    _print_messages(console, hub)
     by_name = {row.name: row for row in rows}
     hybrid, classic = by_name["ML-DSA-65"], by_name["ECDSA P-256 (ES256)"]
     return Result(
@@ -209,5 +369,10 @@ def run(*, console: Console, seconds: float = 2.0) -> Result:
         p99_ms=0.0,
         baseline_rate_per_s=classic.verify_per_s,
         ratio=round(hybrid.verify_per_s / classic.verify_per_s, 3),
-        details={"seconds": seconds, "algorithms": [asdict(row) for row in rows]},
+        details={
+            "seconds": seconds,
+            "algorithms": [asdict(row) for row in rows],
+            "hub_messages": hub["messages"],
+            "jpki": hub["jpki"],
+        },
     )

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, mldsa
 
 from myna.cli.common import exit_on_error, migrated_container, migrated_session
 from myna.jpki import service, verifiers
@@ -24,6 +24,11 @@ from myna.jpki.schemas import StatementRead
 from myna.jpki.verifier_domain import VerifierKind
 from myna.platform.db import unit_of_work
 from myna.platform.errors import N_
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from myna.platform.settings import Settings
 
 app = typer.Typer(no_args_is_help=True, help="The JPKI certificate authorities (J-LIS role).")
 
@@ -115,6 +120,28 @@ def _write_private(path: Path, data: bytes) -> None:
         handle.write(data)
 
 
+def _pem(certificates: list[x509.Certificate]) -> bytes:
+    return b"".join(c.public_bytes(serialization.Encoding.PEM) for c in certificates)
+
+
+def _issue_pq(
+    session: Session, settings: Settings, code: str, name: str, key: mldsa.MLDSA65PrivateKey
+) -> tuple[x509.Certificate, list[x509.Certificate]]:
+    """The ML-DSA-65 organisation certificate and its chain (pq-gov, pq-root)."""
+    certificate = service.issue_organization_certificate(
+        session=session,
+        settings=settings,
+        organization_code=code,
+        organization_name=name,
+        public_key=key.public_key(),
+    )
+    chain = [
+        x509.load_der_x509_certificate(service.ca_certificate(session=session, kind=k))
+        for k in (AuthorityKind.PQ_GOVERNMENT, AuthorityKind.PQ_ROOT)
+    ]
+    return certificate, chain
+
+
 @app.command("org-issue")
 def org_issue(
     code: Annotated[str, typer.Option(help="The organisation's code, e.g. nta; also the CN.")],
@@ -126,11 +153,20 @@ def org_issue(
         str | None,
         typer.Option(help="Encrypt the key with the passphrase in this environment variable."),
     ] = None,
+    pq: Annotated[
+        bool,
+        typer.Option(
+            "--pq",
+            help="Also an ML-DSA-65 key and certificate from the post-quantum government CA "
+            "(<code>.mldsa65.key.pem, <code>.mldsa65.crt.pem, pq-gov-chain.pem).",
+        ),
+    ] = False,
 ) -> None:
     """Generate a P-256 key and issue an organisation certificate from the government CA.
 
     For agency nodes run as their own processes: the key (PKCS#8 PEM, mode 0600,
-    encrypted when --passphrase-env is given) and the certificate go to files.
+    encrypted when --passphrase-env is given) and the certificate go to files. With
+    --pq, an ML-DSA-65 key and certificate too, for hybrid messages (ADR 0010).
     """
     container = migrated_container()
     with exit_on_error():
@@ -143,21 +179,26 @@ def org_issue(
         key_out.mkdir(parents=True, exist_ok=True)
         key_path = key_out / f"{code}.key.pem"
         cert_path = key_out / f"{code}.crt.pem"
-        for path in (key_path, cert_path):
+        pq_key_path = key_out / f"{code}.mldsa65.key.pem"
+        pq_cert_path = key_out / f"{code}.mldsa65.crt.pem"
+        for path in (key_path, cert_path, *((pq_key_path, pq_cert_path) if pq else ())):
             if path.exists():
                 raise KeyFileExistsError(path=str(path))
         key = ec.generate_private_key(ec.SECP256R1())
+        pq_key = mldsa.MLDSA65PrivateKey.generate() if pq else None
         encryption: serialization.KeySerializationEncryption = (
             serialization.BestAvailableEncryption(passphrase.encode())
             if passphrase
             else serialization.NoEncryption()
         )
-        _write_private(
-            key_path,
-            key.private_bytes(
-                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption
-            ),
-        )
+        for path, private in ((key_path, key), (pq_key_path, pq_key)):
+            if private is not None:
+                _write_private(
+                    path,
+                    private.private_bytes(
+                        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption
+                    ),
+                )
         try:
             with unit_of_work(container.session_factory) as session:
                 service.ensure_authorities(session=session, settings=container.settings)
@@ -172,12 +213,21 @@ def org_issue(
                     x509.load_der_x509_certificate(service.ca_certificate(session=session, kind=k))
                     for k in (AuthorityKind.GOVERNMENT, AuthorityKind.ROOT)
                 ]
+                pq_issued = (
+                    None
+                    if pq_key is None
+                    else _issue_pq(session, container.settings, code, name, pq_key)
+                )
         except BaseException:
             key_path.unlink(missing_ok=True)
+            pq_key_path.unlink(missing_ok=True)
             raise
     cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
     chain_path = key_out / "gov-chain.pem"
     chain_path.write_bytes(b"".join(c.public_bytes(serialization.Encoding.PEM) for c in chain))
+    if pq_issued is not None:
+        pq_cert_path.write_bytes(_pem([pq_issued[0]]))
+        (key_out / "pq-gov-chain.pem").write_bytes(_pem(pq_issued[1]))
     if passphrase is None:
         typer.echo(
             f"warning: {key_path} is not encrypted; keep it secret (mode 0600) "
@@ -190,6 +240,11 @@ def org_issue(
     typer.echo(f"key\t{key_path}")
     typer.echo(f"certificate\t{cert_path}")
     typer.echo(f"chain\t{chain_path}")
+    if pq_issued is not None:
+        typer.echo(f"pq_serial\t{pq_issued[0].serial_number:#x}")
+        typer.echo(f"pq_key\t{pq_key_path}")
+        typer.echo(f"pq_certificate\t{pq_cert_path}")
+        typer.echo(f"pq_chain\t{key_out / 'pq-gov-chain.pem'}")
 
 
 # --- verifiers (署名検証者・利用者証明検証者) ---------------------------------------

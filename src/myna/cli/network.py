@@ -7,6 +7,7 @@ with the agency's records from an embedded database (docs/network.md, step by st
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -16,7 +17,7 @@ from myna.cli.common import exit_on_error
 from myna.platform.settings import Settings, get_settings
 
 if TYPE_CHECKING:
-    from myna.network.messages import Credential
+    from myna.network.messages import Credential, PqCredential
 
 app = typer.Typer(no_args_is_help=True, help="Agency nodes (中間サーバー) in distributed mode.")
 
@@ -62,6 +63,28 @@ def _credential(agency: str, key: Path, cert: Path, passphrase_env: str | None) 
     return Credential(code=agency, certificate=certificate, private_key=private_key)
 
 
+def _pq_credential(key: Path, cert: Path, passphrase_env: str | None) -> PqCredential:
+    """The agency's ML-DSA-65 key and certificate from the post-quantum government CA."""
+    from cryptography import x509  # noqa: PLC0415 - keep `myna --help` fast
+    from cryptography.hazmat.primitives import serialization  # noqa: PLC0415
+    from cryptography.hazmat.primitives.asymmetric import mldsa  # noqa: PLC0415
+
+    from myna.network import node  # noqa: PLC0415
+    from myna.network.messages import PqCredential  # noqa: PLC0415
+
+    passphrase = os.environ.get(passphrase_env, "").encode() if passphrase_env else None
+    try:
+        private_key = serialization.load_pem_private_key(
+            key.read_bytes(), password=passphrase or None
+        )
+        certificate = x509.load_pem_x509_certificate(cert.read_bytes())
+    except (OSError, ValueError, TypeError) as exc:
+        raise node.NodeConfigurationError(reason=str(exc)) from exc
+    if not isinstance(private_key, mldsa.MLDSA65PrivateKey):
+        raise node.NodeConfigurationError(reason="the --pq-key is not an ML-DSA-65 key")
+    return PqCredential(certificate=certificate, private_key=private_key)
+
+
 @app.command()
 def serve(
     agency: Agency,
@@ -77,8 +100,28 @@ def serve(
         str, typer.Option(help="The government CA's CRL (default: from the certificate).")
     ] = "",
     passphrase_env: PassphraseEnv = None,
+    pq_key: Annotated[
+        Path | None,
+        typer.Option(help="The agency's ML-DSA-65 key (PKCS#8 PEM): sign hybrid messages."),
+    ] = None,
+    pq_cert: Annotated[
+        Path | None,
+        typer.Option(help="Its certificate from the post-quantum government CA (PEM)."),
+    ] = None,
+    pq_ca_chain: Annotated[
+        Path | None,
+        typer.Option(help="The post-quantum government CA and root (pq-gov-chain.pem)."),
+    ] = None,
+    pq_crl_url: Annotated[
+        str, typer.Option(help="The post-quantum government CA's CRL (default: from --pq-cert).")
+    ] = "",
 ) -> None:
-    """Start one agency's node: migrate its database, check its key, answer the hub."""
+    """Start one agency's node: migrate its database, check its key, answer the hub.
+
+    With --pq-key and --pq-cert its answers and receipts carry an ML-DSA-65 signature
+    too; with --pq-ca-chain it can check the hub's, as MYNA_MESSAGE_SIGNATURE_POLICY
+    (hybrid or post-quantum) requires.
+    """
     import httpx  # noqa: PLC0415 - keep `myna --help` fast
     import uvicorn  # noqa: PLC0415
 
@@ -92,11 +135,32 @@ def serve(
     configure_logging(level=settings.log_level, json=settings.log_json)
     with exit_on_error():
         credential = _credential(agency, key, cert, passphrase_env)
+        if (pq_key is None) != (pq_cert is None):
+            raise node.NodeConfigurationError(reason="--pq-key and --pq-cert go together")
+        if pq_key is not None and pq_cert is not None:
+            credential = replace(credential, pq=_pq_credential(pq_key, pq_cert, passphrase_env))
+        if settings.message_signatures == "hybrid" and credential.pq is None:
+            raise node.NodeConfigurationError(
+                reason="MYNA_MESSAGE_SIGNATURES=hybrid needs --pq-key and --pq-cert"
+            )
         try:
             trust = node.HubTrust.from_pem(ca_chain.read_bytes())
+            if pq_ca_chain is not None:
+                trust = trust.with_pq(pq_ca_chain.read_bytes())
         except (OSError, ValueError, TypeError) as exc:
             raise node.NodeConfigurationError(reason=str(exc)) from exc
         client = httpx.Client(timeout=settings.agency_timeout_seconds, trust_env=False)
+        pq_revocation = None
+        if pq_ca_chain is not None:
+            if not pq_crl_url and credential.pq is None:
+                raise node.NodeConfigurationError(
+                    reason="--pq-ca-chain needs --pq-crl-url or --pq-cert"
+                )
+            own = credential.pq
+            pq_revocation = node.CrlCache(
+                url=(pq_crl_url or node.crl_url_of(own.certificate)) if own else pq_crl_url,
+                client=client,
+            )
         agency_node = node.AgencyNode(
             agency_code=agency,
             credential=credential,
@@ -105,6 +169,8 @@ def serve(
                 url=crl_url or node.crl_url_of(credential.certificate),
                 client=client,
             ),
+            pq_revocation=pq_revocation,
+            policy=settings.message_signature_policy,
         )
         node.check_own_credential(agency_node)
     container = build_container(settings)

@@ -51,6 +51,9 @@ POLICY_ORGANIZATION = ObjectIdentifier(f"{MYNA_ARC}.1.3")
 # (docs/phone-credential.md).
 POLICY_PHONE_SIGN = ObjectIdentifier(f"{MYNA_ARC}.1.4")
 POLICY_PHONE_AUTH = ObjectIdentifier(f"{MYNA_ARC}.1.5")
+# Organisation certificates of the post-quantum hierarchy (ML-DSA-65, FIPS 204):
+# a policy of their own, so a relying party can tell them from the RSA/ECDSA ones.
+POLICY_ORGANIZATION_PQ = ObjectIdentifier(f"{MYNA_ARC}.1.6")
 # extendedKeyUsage (RFC 5280 §4.2.1.12) of organisation certificates: signing the
 # messages agencies exchange over the information provision network
 # (情報提供ネットワークシステム) — requests, answers, notices.
@@ -82,6 +85,8 @@ class CertificateKind(StrEnum):
     AUTH = "auth"  # 利用者証明用電子証明書: proves "it is me", carries nothing personal
     # An agency's (later a partner's) message-signing certificate, from the government CA.
     ORGANIZATION = "organization"
+    # Its ML-DSA-65 twin from the post-quantum government CA (docs/adr/0010).
+    ORGANIZATION_PQ = "organization-pq"
 
     @property
     def authority(self) -> AuthorityKind:
@@ -91,7 +96,12 @@ class CertificateKind(StrEnum):
     @property
     def on_card(self) -> bool:
         """Whether the certificate lives on a MyNumber card (signing or user-auth)."""
-        return self is not CertificateKind.ORGANIZATION
+        return not self.organization
+
+    @property
+    def organization(self) -> bool:
+        """Whether the certificate is an organisation's (classic or post-quantum)."""
+        return self in (CertificateKind.ORGANIZATION, CertificateKind.ORGANIZATION_PQ)
 
 
 class CredentialMedium(StrEnum):
@@ -113,13 +123,38 @@ class AuthorityKind(StrEnum):
     AUTH = "auth"
     # 政府認証基盤 (GPKI) 官職/組織認証局: agencies' organisation certificates.
     GOVERNMENT = "gov"
+    # The post-quantum hierarchy beside the RSA one (ML-DSA-65, FIPS 204): its own root
+    # and a government CA issuing ML-DSA-65 organisation certificates.
+    PQ_ROOT = "pq-root"
+    PQ_GOVERNMENT = "pq-gov"
+
+    @property
+    def post_quantum(self) -> bool:
+        """Whether the CA signs with ML-DSA-65 (else RSA-2048)."""
+        return self in (AuthorityKind.PQ_ROOT, AuthorityKind.PQ_GOVERNMENT)
+
+    @property
+    def root(self) -> AuthorityKind:
+        """The root this CA chains to (a root is its own)."""
+        return AuthorityKind.PQ_ROOT if self.post_quantum else AuthorityKind.ROOT
+
+    @property
+    def is_root(self) -> bool:
+        """Whether this is a self-signed root CA."""
+        return self in (AuthorityKind.ROOT, AuthorityKind.PQ_ROOT)
 
 
-ISSUING_AUTHORITIES = (AuthorityKind.SIGN, AuthorityKind.AUTH, AuthorityKind.GOVERNMENT)
+ISSUING_AUTHORITIES = (
+    AuthorityKind.SIGN,
+    AuthorityKind.AUTH,
+    AuthorityKind.GOVERNMENT,
+    AuthorityKind.PQ_GOVERNMENT,
+)
 _ISSUERS = {
     CertificateKind.SIGN: AuthorityKind.SIGN,
     CertificateKind.AUTH: AuthorityKind.AUTH,
     CertificateKind.ORGANIZATION: AuthorityKind.GOVERNMENT,
+    CertificateKind.ORGANIZATION_PQ: AuthorityKind.PQ_GOVERNMENT,
 }
 CARD_KINDS = frozenset({CertificateKind.SIGN, CertificateKind.AUTH})
 # The certificate policy (RFC 5280 §4.2.1.4) of each resident certificate, by medium.
@@ -203,14 +238,14 @@ class RevocationReason(StrEnum):
     def revokes(self) -> frozenset[CertificateKind]:
         """The certificates this event revokes: a change of the 4 info spares the auth one."""
         if self in ORGANIZATION_REASONS:
-            return frozenset({CertificateKind.ORGANIZATION})
+            return frozenset({CertificateKind.ORGANIZATION, CertificateKind.ORGANIZATION_PQ})
         if self is RevocationReason.BASIC_INFO_CHANGE:
             return frozenset({CertificateKind.SIGN})
         return CARD_KINDS
 
     def applies_to(self, kind: CertificateKind) -> bool:
         """Whether this reason may revoke a certificate of ``kind`` (card vs organisation)."""
-        return (self in ORGANIZATION_REASONS) is (kind is CertificateKind.ORGANIZATION)
+        return (self in ORGANIZATION_REASONS) is kind.organization
 
 
 ORGANIZATION_REASONS = frozenset(
@@ -693,6 +728,8 @@ class VerifiedOrganization:
     organization_code: str
     organization_name: str
     not_after: datetime
+    # ORGANIZATION_PQ when the certificate is ML-DSA-65 from the post-quantum government CA.
+    kind: CertificateKind = CertificateKind.ORGANIZATION
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, mldsa, rsa
 from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
 from cryptography.x509.oid import AuthorityInformationAccessOID, NameOID
 
@@ -23,6 +23,7 @@ from myna.jpki.domain import (
     POLICIES,
     POLICY_AUTH,
     POLICY_ORGANIZATION,
+    POLICY_ORGANIZATION_PQ,
     POLICY_SIGN,
     AuthorityKind,
     BasicInfo,
@@ -37,7 +38,12 @@ AUTHORITY_NAMES = {
     AuthorityKind.SIGN: "Myna JPKI Signing CA",
     AuthorityKind.AUTH: "Myna JPKI User Authentication CA",
     AuthorityKind.GOVERNMENT: "Myna Government CA",
+    AuthorityKind.PQ_ROOT: "Myna JPKI Post-Quantum Root CA",
+    AuthorityKind.PQ_GOVERNMENT: "Myna Government Post-Quantum CA",
 }
+# A CA's key: RSA-2048 (the J-LIS hierarchy) or ML-DSA-65 (the post-quantum one).
+CaPrivateKey = rsa.RSAPrivateKey | mldsa.MLDSA65PrivateKey
+OrganizationKey = ec.EllipticCurvePublicKey | rsa.RSAPublicKey | mldsa.MLDSA65PublicKey
 ROOT_LIFETIME = timedelta(days=20 * 365)
 # Longer than the longest card certificate (five birthdays, just over five years).
 ISSUING_LIFETIME = timedelta(days=10 * 365)
@@ -48,12 +54,21 @@ _POLICIES = {
     CertificateKind.SIGN: POLICY_SIGN,
     CertificateKind.AUTH: POLICY_AUTH,
     CertificateKind.ORGANIZATION: POLICY_ORGANIZATION,
+    CertificateKind.ORGANIZATION_PQ: POLICY_ORGANIZATION_PQ,
 }
 _AUTHORITY_POLICIES = {
     AuthorityKind.SIGN: POLICY_SIGN,
     AuthorityKind.AUTH: POLICY_AUTH,
     AuthorityKind.GOVERNMENT: POLICY_ORGANIZATION,
+    AuthorityKind.PQ_GOVERNMENT: POLICY_ORGANIZATION_PQ,
 }
+
+
+def signature_hash(key: CaPrivateKey) -> hashes.SHA256 | None:
+    """The hash a CA's signature names: SHA-256 for RSA (sha256WithRSAEncryption, RFC 4055
+    §5); none for ML-DSA-65, which signs the whole message itself (FIPS 204, RFC 9881 §2:
+    id-ml-dsa-65 with absent parameters)."""
+    return None if isinstance(key, mldsa.MLDSA65PrivateKey) else hashes.SHA256()
 
 
 def authority_name(kind: AuthorityKind) -> x509.Name:
@@ -152,7 +167,7 @@ def _issued(
     builder: x509.CertificateBuilder,
     *,
     public_key: CertificatePublicKeyTypes,
-    issuer_key: rsa.RSAPrivateKey,
+    issuer_key: CaPrivateKey,
     policy: x509.ObjectIdentifier,
     crl: str,
     access: x509.AuthorityInformationAccess,
@@ -198,9 +213,11 @@ def _end_entity(
     )
 
 
-def build_root(*, key: rsa.RSAPrivateKey, now: datetime) -> x509.Certificate:
+def build_root(
+    *, key: CaPrivateKey, now: datetime, kind: AuthorityKind = AuthorityKind.ROOT
+) -> x509.Certificate:
     """The self-signed root CA (RFC 5280 §4.2.1.9: CA, pathLenConstraint 1)."""
-    name = authority_name(AuthorityKind.ROOT)
+    name = authority_name(kind)
     public_key = key.public_key()
     return (
         _certificate(
@@ -214,16 +231,16 @@ def build_root(*, key: rsa.RSAPrivateKey, now: datetime) -> x509.Certificate:
             key_usage=_key_usage(key_cert_sign=True, crl_sign=True),
         )
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
-        .sign(key, hashes.SHA256())
+        .sign(key, signature_hash(key))
     )
 
 
 def build_issuing(
     *,
     kind: AuthorityKind,
-    key: rsa.RSAPrivateKey,
+    key: CaPrivateKey,
     root: x509.Certificate,
-    root_key: rsa.RSAPrivateKey,
+    root_key: CaPrivateKey,
     now: datetime,
     base_url: str,
 ) -> x509.Certificate:
@@ -246,16 +263,16 @@ def build_issuing(
     # The root answers no OCSP: the access names its certificate only.
     root_certificate = x509.AccessDescription(
         AuthorityInformationAccessOID.CA_ISSUERS,
-        x509.UniformResourceIdentifier(ca_url(base_url, AuthorityKind.ROOT)),
+        x509.UniformResourceIdentifier(ca_url(base_url, kind.root)),
     )
     return _issued(
         builder,
         public_key=public_key,
         issuer_key=root_key,
         policy=_AUTHORITY_POLICIES[kind],
-        crl=crl_url(base_url, AuthorityKind.ROOT),
+        crl=crl_url(base_url, kind.root),
         access=x509.AuthorityInformationAccess([root_certificate]),
-    ).sign(root_key, hashes.SHA256())
+    ).sign(root_key, signature_hash(root_key))
 
 
 def leaf_subject(subject_cn: str) -> x509.Name:
@@ -274,7 +291,7 @@ def build_leaf(
     medium: CredentialMedium = CredentialMedium.CARD,
     public_key: rsa.RSAPublicKey,
     issuer: x509.Certificate,
-    issuer_key: rsa.RSAPrivateKey,
+    issuer_key: CaPrivateKey,
     serial: int,
     subject_cn: str,
     not_before: datetime,
@@ -301,7 +318,7 @@ def build_leaf(
         builder = builder.add_extension(
             x509.SubjectAlternativeName(basic_info.other_names()), critical=False
         )
-    return builder.sign(issuer_key, hashes.SHA256())
+    return builder.sign(issuer_key, signature_hash(issuer_key))
 
 
 def organization_subject(code: str, name: str) -> x509.Name:
@@ -332,9 +349,9 @@ def _access(base_url: str, authority: AuthorityKind) -> x509.AuthorityInformatio
 
 def build_organization(
     *,
-    public_key: ec.EllipticCurvePublicKey | rsa.RSAPublicKey,
+    public_key: OrganizationKey,
     issuer: x509.Certificate,
-    issuer_key: rsa.RSAPrivateKey,
+    issuer_key: CaPrivateKey,
     serial: int,
     code: str,
     name: str,
@@ -346,28 +363,33 @@ def build_organization(
 
     keyUsage digitalSignature only (critical, §4.2.1.3) and extendedKeyUsage the Myna
     message-signing purpose (§4.2.1.12), so the key signs messages and nothing else; the
-    subjectAltName URI ``urn:myna:agency:<code>`` names the organisation (§4.2.1.6).
+    subjectAltName URI ``urn:myna:agency:<code>`` names the organisation (§4.2.1.6). An
+    ML-DSA-65 key gets the same profile from the post-quantum government CA, under the
+    policy of its own (docs/adr/0010-post-quantum-signatures.md).
     """
     subject = organization_subject(code, name)
+    kind = (
+        CertificateKind.ORGANIZATION_PQ
+        if isinstance(public_key, mldsa.MLDSA65PublicKey)
+        else CertificateKind.ORGANIZATION
+    )
     builder = (
-        _end_entity(
-            CertificateKind.ORGANIZATION, subject, public_key, issuer, serial, not_before, not_after
-        )
+        _end_entity(kind, subject, public_key, issuer, serial, not_before, not_after)
         .add_extension(x509.ExtendedKeyUsage([EKU_MESSAGE_SIGNING]), critical=False)
         .add_extension(
             x509.SubjectAlternativeName([x509.UniformResourceIdentifier(organization_urn(code))]),
             critical=False,
         )
     )
-    authority = AuthorityKind.GOVERNMENT
+    authority = kind.authority
     return _issued(
         builder,
         public_key=public_key,
         issuer_key=issuer_key,
-        policy=_POLICIES[CertificateKind.ORGANIZATION],
+        policy=_POLICIES[kind],
         crl=crl_url(base_url, authority),
         access=_access(base_url, authority),
-    ).sign(issuer_key, hashes.SHA256())
+    ).sign(issuer_key, signature_hash(issuer_key))
 
 
 @dataclass(frozen=True, slots=True)
@@ -383,13 +405,16 @@ class RevokedEntry:
 def build_crl(
     *,
     issuer: x509.Certificate,
-    issuer_key: rsa.RSAPrivateKey,
+    issuer_key: CaPrivateKey,
     number: int,
     this_update: datetime,
     next_update: datetime,
     entries: Iterable[RevokedEntry],
 ) -> x509.CertificateRevocationList:
-    """A v2 CRL with CRL number and AKI (RFC 5280 §5.2.1, §5.2.3), reasons and dates (§5.3)."""
+    """A v2 CRL with CRL number and AKI (RFC 5280 §5.2.1, §5.2.3), reasons and dates (§5.3).
+
+    A post-quantum CA signs it with ML-DSA-65 (signatureAlgorithm id-ml-dsa-65, RFC 9881).
+    """
     builder = (
         x509.CertificateRevocationListBuilder()
         .issuer_name(issuer.subject)
@@ -414,4 +439,4 @@ def build_crl(
                 critical=False,
             )
         builder = builder.add_revoked_certificate(revoked.build())
-    return builder.sign(issuer_key, hashes.SHA256())
+    return builder.sign(issuer_key, signature_hash(issuer_key))

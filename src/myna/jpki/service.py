@@ -19,7 +19,7 @@ from typing import TypedDict
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, mldsa, padding, rsa
 from cryptography.x509 import ocsp
 from cryptography.x509.oid import SignatureAlgorithmOID
 from sqlalchemy.orm import Session
@@ -70,6 +70,7 @@ from myna.jpki.domain import (
     serial_key,
 )
 from myna.jpki.models import CertificateAuthority, IssuedCertificate
+from myna.jpki.profile import CaPrivateKey
 from myna.platform.attributes import from_attributes
 from myna.platform.db import utcnow
 from myna.platform.errors import N_
@@ -80,6 +81,8 @@ log = get_logger(__name__)
 
 # The J-LIS profile signs with sha256WithRSAEncryption only (RFC 4055 §5).
 ACCEPTED_SIGNATURE_ALGORITHM = SignatureAlgorithmOID.RSA_WITH_SHA256
+# The post-quantum hierarchy signs with ML-DSA-65 (id-ml-dsa-65, RFC 9881 §2).
+PQ_SIGNATURE_ALGORITHM = SignatureAlgorithmOID.ML_DSA_65
 
 
 class AuthorityKeyError(JpkiError, code="authority_key_unreadable", status_code=500):
@@ -91,10 +94,17 @@ class AuthorityKeyError(JpkiError, code="authority_key_unreadable", status_code=
     )
 
 
-def _new_key(kind: AuthorityKind) -> rsa.RSAPrivateKey:
-    """A fresh CA key (RSA-2048, as the J-LIS CAs). Tests replace this to save time."""
-    del kind  # every CA gets the same key type; the argument lets tests key a pool
+def _new_key(kind: AuthorityKind) -> CaPrivateKey:
+    """A fresh CA key: RSA-2048 as the J-LIS CAs, ML-DSA-65 for the post-quantum hierarchy.
+
+    Tests replace this to save time (the kind lets them key a pool).
+    """
+    if kind.post_quantum:
+        return mldsa.MLDSA65PrivateKey.generate()
     return rsa.generate_private_key(public_exponent=65537, key_size=MIN_RSA_BITS)
+
+
+CaPublicKey = rsa.RSAPublicKey | mldsa.MLDSA65PublicKey
 
 
 # --- the in-process cache of CA material ------------------------------------------
@@ -108,7 +118,7 @@ class _Authority:
     certificate: x509.Certificate
     fingerprint: str
     key_id: bytes
-    public_key: rsa.RSAPublicKey
+    public_key: CaPublicKey
     encrypted_key: bytes
 
     def ocsp_hashes(self, algorithm: hashes.HashAlgorithm) -> tuple[bytes, bytes]:
@@ -116,11 +126,20 @@ class _Authority:
         name = hashes.Hash(algorithm)
         name.update(self.certificate.subject.public_bytes())
         key = hashes.Hash(algorithm)
-        key.update(
-            self.public_key.public_bytes(
-                serialization.Encoding.DER, serialization.PublicFormat.PKCS1
+        # The subjectPublicKey BIT STRING's contents: RSAPublicKey DER, or the raw
+        # ML-DSA-65 public key (RFC 9881 §4).
+        if isinstance(self.public_key, mldsa.MLDSA65PublicKey):
+            key.update(
+                self.public_key.public_bytes(
+                    serialization.Encoding.Raw, serialization.PublicFormat.Raw
+                )
             )
-        )
+        else:
+            key.update(
+                self.public_key.public_bytes(
+                    serialization.Encoding.DER, serialization.PublicFormat.PKCS1
+                )
+            )
         return name.finalize(), key.finalize()
 
 
@@ -144,7 +163,7 @@ class _Cache:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.authorities: dict[str, _Authority] = {}
-        self.private_keys: dict[str, rsa.RSAPrivateKey] = {}
+        self.private_keys: dict[str, CaPrivateKey] = {}
         self.crls: dict[str, _CachedCrl] = {}
         # Issuing CAs whose chain to the root was checked, by subjectKeyIdentifier.
         self.issuers: dict[bytes, list[_Authority]] = {}
@@ -155,8 +174,10 @@ class _Cache:
             return found
         certificate = x509.load_der_x509_certificate(row.certificate)
         public_key = certificate.public_key()
-        if not isinstance(public_key, rsa.RSAPublicKey):  # pragma: no cover - we made it
-            msg = "CA keys are RSA"
+        if not isinstance(
+            public_key, rsa.RSAPublicKey | mldsa.MLDSA65PublicKey
+        ):  # pragma: no cover - we made it
+            msg = "CA keys are RSA or ML-DSA-65"
             raise TypeError(msg)
         authority = _Authority(
             kind=AuthorityKind(row.kind),
@@ -209,7 +230,7 @@ def _material(cache: _Cache, row: CertificateAuthority) -> _Authority:
     return cache.material(row)
 
 
-def _private_key(cache: _Cache, authority: _Authority, settings: Settings) -> rsa.RSAPrivateKey:
+def _private_key(cache: _Cache, authority: _Authority, settings: Settings) -> CaPrivateKey:
     found = cache.private_keys.get(authority.fingerprint)
     if found is not None:
         return found
@@ -219,21 +240,21 @@ def _private_key(cache: _Cache, authority: _Authority, settings: Settings) -> rs
         )
     except (ValueError, TypeError) as exc:
         raise AuthorityKeyError from exc
-    if not isinstance(key, rsa.RSAPrivateKey):  # pragma: no cover - we stored it
+    if not isinstance(
+        key, rsa.RSAPrivateKey | mldsa.MLDSA65PrivateKey
+    ):  # pragma: no cover - we stored it
         raise AuthorityKeyError
     cache.private_keys[authority.fingerprint] = key
     return key
 
 
 def _register(cache: _Cache, rows: Iterable[CertificateAuthority]) -> None:
-    """Trust the issuing CAs whose certificates the root signed (RFC 5280 §6.1.3)."""
+    """Trust the issuing CAs whose certificates their root signed (RFC 5280 §6.1.3)."""
     by_kind = {AuthorityKind(row.kind): _material(cache, row) for row in rows}
-    root = by_kind.get(AuthorityKind.ROOT)
-    if root is None:
-        return
     for kind in ISSUING_AUTHORITIES:
         issuing = by_kind.get(kind)
-        if issuing is None:
+        root = by_kind.get(kind.root)
+        if issuing is None or root is None:
             continue
         try:
             issuing.certificate.verify_directly_issued_by(root.certificate)
@@ -282,7 +303,7 @@ def _store_authority(
     settings: Settings,
     kind: AuthorityKind,
     certificate: x509.Certificate,
-    key: rsa.RSAPrivateKey,
+    key: CaPrivateKey,
 ) -> CertificateAuthority:
     encrypted = key.private_bytes(
         serialization.Encoding.DER,
@@ -304,38 +325,42 @@ def _store_authority(
 
 
 def ensure_authorities(*, session: Session, settings: Settings) -> None:
-    """Create the root CA and the issuing CAs (sign, auth, gov) that are missing; else no-op.
+    """Create the roots and the issuing CAs that are missing; else no-op.
 
-    A database made before the government CA existed gets it on the next call, under
-    the root it already has.
+    Two hierarchies: the RSA root with the sign, auth and gov CAs, and the ML-DSA-65
+    root with the post-quantum gov CA (docs/adr/0010-post-quantum-signatures.md). A
+    database made before a CA existed gets it on the next call, under the root it
+    already has.
     """
     rows = {AuthorityKind(row.kind): row for row in repository.authorities(session)}
     now = _now(None)
-    if AuthorityKind.ROOT not in rows:
-        if rows:
-            msg = "issuing CAs exist without their root; the JPKI tables are inconsistent"
-            raise RuntimeError(msg)
-        key = _new_key(AuthorityKind.ROOT)
-        root_certificate = profile.build_root(key=key, now=now)
-        rows[AuthorityKind.ROOT] = _store_authority(
-            session, settings, AuthorityKind.ROOT, root_certificate, key
-        )
-        log.info("jpki.authority_created", kind="root")
-    root = _material(_cache_of(session), rows[AuthorityKind.ROOT])
-    for kind in ISSUING_AUTHORITIES:
-        if kind in rows:
+    for root_kind in (AuthorityKind.ROOT, AuthorityKind.PQ_ROOT):
+        issuing_kinds = [kind for kind in ISSUING_AUTHORITIES if kind.root is root_kind]
+        if not issuing_kinds:
             continue
-        key = _new_key(kind)
-        certificate = profile.build_issuing(
-            kind=kind,
-            key=key,
-            root=root.certificate,
-            root_key=_private_key(_cache_of(session), root, settings),
-            now=now,
-            base_url=settings.portal_url,
-        )
-        rows[kind] = _store_authority(session, settings, kind, certificate, key)
-        log.info("jpki.authority_created", kind=kind.value)
+        if root_kind not in rows:
+            if any(kind in rows for kind in issuing_kinds):
+                msg = "issuing CAs exist without their root; the JPKI tables are inconsistent"
+                raise RuntimeError(msg)
+            key = _new_key(root_kind)
+            root_certificate = profile.build_root(key=key, now=now, kind=root_kind)
+            rows[root_kind] = _store_authority(session, settings, root_kind, root_certificate, key)
+            log.info("jpki.authority_created", kind=root_kind.value)
+        root = _material(_cache_of(session), rows[root_kind])
+        for kind in issuing_kinds:
+            if kind in rows:
+                continue
+            key = _new_key(kind)
+            certificate = profile.build_issuing(
+                kind=kind,
+                key=key,
+                root=root.certificate,
+                root_key=_private_key(_cache_of(session), root, settings),
+                now=now,
+                base_url=settings.portal_url,
+            )
+            rows[kind] = _store_authority(session, settings, kind, certificate, key)
+            log.info("jpki.authority_created", kind=kind.value)
     session.flush()
     _register(_cache_of(session), rows.values())
 
@@ -436,7 +461,7 @@ class _Issuance(TypedDict):
     """What the profile's builders take from the issuing CA, the clock and the settings."""
 
     issuer: x509.Certificate
-    issuer_key: rsa.RSAPrivateKey
+    issuer_key: CaPrivateKey
     serial: int
     not_before: datetime
     not_after: datetime
@@ -762,7 +787,7 @@ def ocsp_response(*, session: Session, settings: Settings, request_der: bytes) -
     authority_id = None
     for row in repository.authorities(session):
         candidate = _material(_cache_of(session), row)
-        if candidate.kind is AuthorityKind.ROOT:
+        if candidate.kind.is_root:
             continue
         if candidate.ocsp_hashes(algorithm) == (name_hash, key_hash):
             authority, authority_id = candidate, row.id
@@ -799,7 +824,8 @@ def ocsp_response(*, session: Session, settings: Settings, request_der: bytes) -
     )
     if nonce is not None:
         builder = builder.add_extension(x509.OCSPNonce(nonce), critical=False)
-    response = builder.sign(_private_key(_cache_of(session), authority, settings), hashes.SHA256())
+    signer = _private_key(_cache_of(session), authority, settings)
+    response = builder.sign(signer, profile.signature_hash(signer))
     return response.public_bytes(serialization.Encoding.DER)
 
 
@@ -979,18 +1005,28 @@ def read_basic_info(certificate: x509.Certificate | bytes) -> BasicInfo:
 
 # --- organisation certificates (the government CA, GPKI's role) ------------------
 
-OrganizationPublicKey = ec.EllipticCurvePublicKey | rsa.RSAPublicKey
+OrganizationPublicKey = ec.EllipticCurvePublicKey | rsa.RSAPublicKey | mldsa.MLDSA65PublicKey
 
 
 def _check_organization_key(public_key: object) -> OrganizationPublicKey:
-    """ECDSA on P-256 (RFC 5480 §2.1.1.1 secp256r1) or RSA of at least 2048 bits."""
+    """ECDSA on P-256 (RFC 5480 §2.1.1.1 secp256r1), RSA of at least 2048 bits, or
+    ML-DSA-65 (FIPS 204; certified by the post-quantum government CA)."""
     if isinstance(public_key, ec.EllipticCurvePublicKey) and isinstance(
         public_key.curve, ec.SECP256R1
     ):
         return public_key
     if isinstance(public_key, rsa.RSAPublicKey) and public_key.key_size >= MIN_RSA_BITS:
         return public_key
+    if isinstance(public_key, mldsa.MLDSA65PublicKey):
+        return public_key
     raise UnsupportedOrganizationKeyError
+
+
+def _organization_kind(public_key: OrganizationPublicKey) -> CertificateKind:
+    """An ML-DSA-65 key is certified by the post-quantum government CA, any other by gov."""
+    if isinstance(public_key, mldsa.MLDSA65PublicKey):
+        return CertificateKind.ORGANIZATION_PQ
+    return CertificateKind.ORGANIZATION
 
 
 def issue_organization_certificate(
@@ -1003,16 +1039,21 @@ def issue_organization_certificate(
     now: datetime | None = None,
     not_after: datetime | None = None,
 ) -> x509.Certificate:
-    """Issue an agency's message-signing certificate from the government CA (3 years)."""
+    """Issue an agency's message-signing certificate from the government CA (3 years).
+
+    An ML-DSA-65 key gets its certificate from the post-quantum government CA
+    (``pq-gov``), signed with ML-DSA-65 under its own policy; any other from ``gov``.
+    """
     code, name = check_organization(organization_code, organization_name)
     key = _check_organization_key(public_key)
-    issuer = _authority(session, AuthorityKind.GOVERNMENT)
+    kind = _organization_kind(key)
+    issuer = _authority(session, kind.authority)
     not_before = _now(now)
     not_after = _now(not_after or not_before + ORGANIZATION_LIFETIME)
     issuance = _issuance(_cache_of(session), issuer, settings, not_before, not_after)
     certificate = profile.build_organization(public_key=key, code=code, name=name, **issuance)
     row = IssuedCertificate(
-        kind=CertificateKind.ORGANIZATION.value,
+        kind=kind.value,
         holder_id=None,
         card_id=None,
         organization_code=code,
@@ -1021,7 +1062,7 @@ def issue_organization_certificate(
     _record_issued(session, issuer, issuance, certificate, row)
     log.info(
         "jpki.certificate_issued",
-        kind=CertificateKind.ORGANIZATION.value,
+        kind=kind.value,
         serial=serial_key(certificate.serial_number),
         organization=code,
     )
@@ -1037,14 +1078,15 @@ def revoke_organization_certificate(
 ) -> CertificateRecord:
     """Revoke an organisation certificate for key compromise, cessation or supersession.
 
-    Published in gov.crl and by OCSP at once (RFC 5280 §5.3.1 reason; ``at`` becomes
+    Published in gov.crl (pq-gov.crl for an ML-DSA-65 one) and by OCSP at once (RFC 5280
+    §5.3.1 reason; ``at`` becomes
     the invalidityDate, §5.3.2). Revoking twice keeps the first reason and date.
     """
     reason = RevocationReason(reason)
     if reason not in ORGANIZATION_REASONS:
         raise RevocationReasonMismatchError
     row = repository.certificate(session, serial_key(serial), for_update=True)
-    if row is None or row.kind != CertificateKind.ORGANIZATION.value:
+    if row is None or not CertificateKind(row.kind).organization:
         raise OrganizationCertificateNotFoundError
     if row.status != CertificateStatus.REVOKED.value:
         _revoke(session, row, reason, at)
@@ -1052,13 +1094,22 @@ def revoke_organization_certificate(
     return _record(row)
 
 
-def _check_organization_algorithm(certificate: x509.Certificate) -> None:
-    if certificate.signature_algorithm_oid != ACCEPTED_SIGNATURE_ALGORITHM:
-        raise VerificationError("weak_algorithm")
+def _check_organization_algorithm(certificate: x509.Certificate) -> CertificateKind:
+    """sha256WithRSAEncryption over a P-256 or RSA key, or ML-DSA-65 over an ML-DSA-65
+    key (the post-quantum hierarchy signs only those); which kind the certificate is."""
     try:
-        _check_organization_key(certificate.public_key())
+        key = _check_organization_key(certificate.public_key())
     except (ValueError, UnsupportedAlgorithm, UnsupportedOrganizationKeyError) as exc:
         raise VerificationError("weak_algorithm") from exc
+    kind = _organization_kind(key)
+    expected = (
+        PQ_SIGNATURE_ALGORITHM
+        if kind is CertificateKind.ORGANIZATION_PQ
+        else ACCEPTED_SIGNATURE_ALGORITHM
+    )
+    if certificate.signature_algorithm_oid != expected:
+        raise VerificationError("weak_algorithm")
+    return kind
 
 
 def _check_message_signing(certificate: x509.Certificate) -> None:
@@ -1089,8 +1140,10 @@ def verify_organization_certificate(
     The same checks as :func:`verify_certificate`, for the government CA's profile, each
     raising :class:`OrganizationVerificationError` (a VerificationError with the same
     codes): encoding (malformed_certificate); sha256WithRSAEncryption from the CA and a
-    subject key that is ECDSA P-256 or RSA >= 2048 (weak_algorithm); the government CA,
-    chaining to the root, found by AKI and issuer name (untrusted_issuer) whose key
+    subject key that is ECDSA P-256 or RSA >= 2048, or ML-DSA-65 from the CA over an
+    ML-DSA-65 key (weak_algorithm); the government CA of that kind (``gov``, or
+    ``pq-gov`` for ML-DSA-65), chaining to its root, found by AKI and issuer name
+    (untrusted_issuer) whose key
     verifies the signature (bad_certificate_signature) — RFC 5280 §6.1.3 (a)(1)-(2),
     (a)(4); cA false, keyUsage exactly digitalSignature and extendedKeyUsage including
     Myna's message-signing purpose (wrong_key_usage: a resident's card certificate fails
@@ -1103,16 +1156,16 @@ def verify_organization_certificate(
     try:
         moment = _now(at)
         parsed, der = _parse(certificate)
-        _check_organization_algorithm(parsed)
+        kind = _check_organization_algorithm(parsed)
         issuer = _issuer_of(session, parsed)
-        _check_key_usage(parsed, issuer, CertificateKind.ORGANIZATION)
+        _check_key_usage(parsed, issuer, kind)
         _check_message_signing(parsed)
         _check_validity(parsed, issuer, moment)
         row = repository.certificate(session, serial_key(parsed.serial_number))
         if (
             row is None
             or row.certificate != der
-            or row.kind != CertificateKind.ORGANIZATION.value
+            or row.kind != kind.value
             or row.organization_code is None
         ):
             raise VerificationError("untrusted_issuer")
@@ -1123,6 +1176,7 @@ def verify_organization_certificate(
             organization_code=row.organization_code,
             organization_name=_organization_name(parsed),
             not_after=parsed.not_valid_after_utc,
+            kind=kind,
         )
     except OrganizationVerificationError:
         raise
@@ -1136,7 +1190,8 @@ def verify_organization_signature(
     """Check an organisation's signature over ``data`` with its certificate's key.
 
     ECDSA P-256 with SHA-256, the signature DER ``Ecdsa-Sig-Value`` (RFC 3279 §2.2.3),
-    or RSASSA-PKCS1-v1_5 with SHA-256 (RFC 8017 §8.2.2). Call
+    RSASSA-PKCS1-v1_5 with SHA-256 (RFC 8017 §8.2.2), or ML-DSA-65 (FIPS 204 §5.3, empty
+    context). Call
     :func:`verify_organization_certificate` first: this checks the signature only.
     """
     try:
@@ -1150,6 +1205,8 @@ def verify_organization_signature(
     try:
         if isinstance(public_key, ec.EllipticCurvePublicKey):
             public_key.verify(bytes(signature), bytes(data), ec.ECDSA(hashes.SHA256()))
+        elif isinstance(public_key, mldsa.MLDSA65PublicKey):
+            public_key.verify(bytes(signature), bytes(data))
         else:
             public_key.verify(bytes(signature), bytes(data), padding.PKCS1v15(), hashes.SHA256())
     except (InvalidSignature, ValueError, TypeError) as exc:

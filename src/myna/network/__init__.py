@@ -25,11 +25,13 @@ from myna.network.domain import (
     PORTAL,
     SELF_DISCLOSURE,
     BadMessageSignatureError,
+    BadPqSignatureError,
     ExchangeError,
     ExchangeRequest,
     ItemRecord,
     ItemResult,
     MalformedMessageError,
+    MissingPqSignatureError,
     Outcome,
     RecordUpdate,
     ReplayedMessageError,
@@ -38,13 +40,14 @@ from myna.network.domain import (
     UnknownAgencyError,
     UnknownLinkCodeError,
     UnsignedMessageError,
+    UntrustedPqCertificateError,
     UpdateFailedError,
     UpdateNotAllowedError,
 )
 from myna.network.hub import ExchangeOutcome, Hub
 from myna.network.interfaces import AgencyTransport, CorrectionInbox, Directory
 from myna.network.linkcodes import issue_many, link_code_for_resident
-from myna.network.messages import Credential, open_signed, sign
+from myna.network.messages import Credential, PqCredential, open_signed, sign
 from myna.network.provider import InProcessTransport, answer
 from myna.network.replay import admit_once, forget_old_requests
 from myna.network.seeding import (
@@ -74,6 +77,7 @@ __all__ = [
     "AgencySeedReport",
     "AgencyTransport",
     "BadMessageSignatureError",
+    "BadPqSignatureError",
     "CorrectionAnswer",
     "CorrectionDeliveryFailedError",
     "CorrectionInbox",
@@ -92,7 +96,9 @@ __all__ = [
     "ItemRecord",
     "ItemResult",
     "MalformedMessageError",
+    "MissingPqSignatureError",
     "Outcome",
+    "PqCredential",
     "RecordUpdate",
     "ReplayedMessageError",
     "SenderMismatchError",
@@ -100,6 +106,7 @@ __all__ = [
     "UnknownAgencyError",
     "UnknownLinkCodeError",
     "UnsignedMessageError",
+    "UntrustedPqCertificateError",
     "UpdateFailedError",
     "UpdateNotAllowedError",
     "admit_once",

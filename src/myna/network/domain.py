@@ -2,7 +2,8 @@
 
 Messages between agencies and the hub are JWS compact serialisations (RFC 7515 §7.1)
 signed with ES256 (RFC 7518 §3.4) by the sender's organisation key, whose certificate
-from the government CA travels in the ``x5c`` header (RFC 7515 §4.1.6). This module
+from the government CA travels in the ``x5c`` header (RFC 7515 §4.1.6); a hybrid one
+carries an ML-DSA-65 signature of the same payload beside it (ADR 0010). This module
 holds the shapes and the rules; signing and verifying live in ``messages.py``.
 """
 
@@ -400,6 +401,27 @@ class BadMessageSignatureError(ExchangeError, code="bad_message_signature", stat
     message = N_(
         "The message signature does not verify with the sender's certificate. "
         "Sign it again with the key of that certificate."
+    )
+
+
+class MissingPqSignatureError(ExchangeError, code="missing_pq_signature", status_code=401):
+    message = N_(
+        "The message carries no ML-DSA-65 signature, which this receiver requires. "
+        "Sign it with your ML-DSA-65 key as well as with ES256."
+    )
+
+
+class BadPqSignatureError(ExchangeError, code="bad_pq_signature", status_code=401):
+    message = N_(
+        "The message's ML-DSA-65 signature does not verify with the sender's post-quantum "
+        "certificate. Sign it again with the key of that certificate."
+    )
+
+
+class UntrustedPqCertificateError(ExchangeError, code="untrusted_pq_certificate", status_code=401):
+    message = N_(
+        "The sender's ML-DSA-65 certificate is not one the post-quantum government CA "
+        "issued and still vouches for ({reason})."
     )
 
 

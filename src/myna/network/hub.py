@@ -52,7 +52,7 @@ from myna.network.domain import (
     exchange_response_json,
 )
 from myna.network.interfaces import AgencyTransport, CorrectionInbox, Directory
-from myna.network.messages import open_signed, sign
+from myna.network.messages import open_message, sign
 from myna.network.models import DeliveredCorrection
 from myna.network.replay import admit_once
 from myna.network.transparency import NewEntry
@@ -162,7 +162,7 @@ class Hub:
         )
 
     def _admit_update(self, session: Session, token: str) -> tuple[UpdateRequest, str]:
-        opened = open_signed(token, session=session, settings=self.settings)
+        opened = open_message(token, session=session, settings=self.settings)
         request = UpdateRequest.from_json(opened.payload)
         if request.publisher != opened.sender:
             raise SenderMismatchError(claimed=request.publisher, signer=opened.sender)
@@ -197,7 +197,9 @@ class Hub:
 
     def _reply(self, session: Session, agency: str, token: str) -> bytes:
         """The payload of ``agency``'s signed reply, verified as signed by that agency."""
-        opened = open_signed(token, session=session, settings=self.settings, expected_sender=agency)
+        opened = open_message(
+            token, session=session, settings=self.settings, expected_sender=agency
+        )
         return opened.payload
 
     def respond(self, *, session: Session, outcome: ExchangeOutcome) -> str:
@@ -206,7 +208,7 @@ class Hub:
         return sign(exchange_response_json(outcome.request_id, outcome.results), hub)
 
     def _admit(self, session: Session, token: str) -> tuple[ExchangeRequest, str]:
-        opened = open_signed(token, session=session, settings=self.settings)
+        opened = open_message(token, session=session, settings=self.settings)
         request = ExchangeRequest.from_json(opened.payload)
         if request.requester != opened.sender:
             raise SenderMismatchError(claimed=request.requester, signer=opened.sender)
@@ -225,7 +227,7 @@ class Hub:
         that holder may answer, once) and logged; a holder that does not take the request
         raises, so the portal records nothing either.
         """
-        opened = open_signed(
+        opened = open_message(
             token, session=session, settings=self.settings, max_bytes=MAX_CORRECTION_MESSAGE_BYTES
         )
         request = CorrectionRequest.from_json(opened.payload)
@@ -275,7 +277,7 @@ class Hub:
         is still unanswered; logged; handed to the portal (the inbox), which tells the
         resident — all in the caller's transaction.
         """
-        opened = open_signed(token, session=session, settings=self.settings)
+        opened = open_message(token, session=session, settings=self.settings)
         answer = CorrectionAnswer.from_json(opened.payload)
         if answer.owner != opened.sender:
             raise SenderMismatchError(claimed=answer.owner, signer=opened.sender)

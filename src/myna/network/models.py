@@ -31,6 +31,8 @@ class AgencyCredential(Base):
     """An agency's signing key and certificate, kept here in embedded mode only.
 
     In distributed mode each agency node keeps its own key; the hub then holds none.
+    The ML-DSA-65 key and its certificate from the post-quantum government CA are made
+    when ``MYNA_MESSAGE_SIGNATURES`` is ``hybrid`` (ADR 0010).
     """
 
     __tablename__ = "network_agency_credentials"
@@ -38,6 +40,8 @@ class AgencyCredential(Base):
     agency_code: Mapped[str] = mapped_column(String(64), primary_key=True)
     certificate_der: Mapped[bytes] = mapped_column(LargeBinary)
     private_key_pem: Mapped[str] = mapped_column(Text)
+    pq_certificate_der: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    pq_private_key_pem: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 

@@ -12,6 +12,11 @@ look the hub's certificate up in the JPKI tables as the hub does: it verifies th
 (:func:`verify_hub_message`). The hub verifies the node's answers with the JPKI tables,
 where ``myna jpki org-issue`` recorded the node's certificate. docs/network.md has the
 protocol for integrators.
+
+Hybrid messages (ADR 0010): under ``MYNA_MESSAGE_SIGNATURE_POLICY`` ``hybrid`` or
+``post-quantum`` the node also checks the ML-DSA-65 signature, its certificate against
+the post-quantum government CA and root it was given (``pq-gov-chain.pem``) and that
+CA's own CRL, signed with ML-DSA-65.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ import contextlib
 import threading
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
@@ -29,7 +34,7 @@ import anyio.to_thread
 import httpx
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, mldsa
 from cryptography.x509.oid import NameOID, SignatureAlgorithmOID
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
@@ -55,6 +60,7 @@ from myna.network.domain import (
     ProviderQuery,
     ProviderUpdate,
     SenderMismatchError,
+    UntrustedPqCertificateError,
     new_request_id,
 )
 from myna.network.interfaces import AgencyTransport
@@ -62,8 +68,9 @@ from myna.network.messages import (
     MAX_TOKEN_BYTES,
     Credential,
     OpenedMessage,
-    header_certificate,
+    read_envelope,
     registry_for,
+    required_pq,
     sign,
 )
 from myna.network.models import LinkCode
@@ -159,38 +166,82 @@ def _issued_by(certificate: x509.Certificate, issuer: x509.Certificate) -> bool:
     return True
 
 
+def _chain(data: bytes) -> tuple[x509.Certificate, x509.Certificate]:
+    """The root and the government CA it issued, from a PEM bundle."""
+    try:
+        certificates = x509.load_pem_x509_certificates(data)
+    except ValueError as exc:
+        raise NodeConfigurationError(reason="the CA chain file holds no PEM certificate") from exc
+    roots = [c for c in certificates if c.subject == c.issuer and _issued_by(c, c)]
+    if len(roots) != 1 or not _is_ca(roots[0]):
+        raise NodeConfigurationError(reason="the CA chain file must hold exactly one root CA")
+    root = roots[0]
+    issuing = [c for c in certificates if c is not root and _is_ca(c) and _issued_by(c, root)]
+    if len(issuing) != 1:
+        raise NodeConfigurationError(
+            reason="the CA chain file must hold the government CA issued by its root"
+        )
+    return root, issuing[0]
+
+
 @dataclass(frozen=True, slots=True)
 class HubTrust:
     """What an agency node trusts: the government CA under its root, and the hub's code.
 
     Loaded from ``gov-chain.pem`` (written by ``myna jpki org-issue``, also served at
     ``/jpki/ca/gov.crt`` and ``/jpki/ca/root.crt``); the root is the trust anchor of
-    RFC 5280 §6.1.1 (d), configured out of band.
+    RFC 5280 §6.1.1 (d), configured out of band. ``pq_root`` and ``pq_government`` are
+    the post-quantum hierarchy's (``pq-gov-chain.pem``), for ML-DSA-65 signatures.
     """
 
     root: x509.Certificate
     government: x509.Certificate
     hub_code: str = HUB
+    pq_root: x509.Certificate | None = None
+    pq_government: x509.Certificate | None = None
 
     @classmethod
     def from_pem(cls, data: bytes, *, hub_code: str = HUB) -> HubTrust:
         """The government CA and the root from a PEM bundle; NodeConfigurationError if not."""
-        try:
-            certificates = x509.load_pem_x509_certificates(data)
-        except ValueError as exc:
+        root, government = _chain(data)
+        if government.signature_algorithm_oid != SignatureAlgorithmOID.RSA_WITH_SHA256:
+            raise NodeConfigurationError(reason="the CA chain file is not the RSA hierarchy's")
+        return cls(root=root, government=government, hub_code=hub_code)
+
+    def with_pq(self, data: bytes) -> HubTrust:
+        """This trust and the post-quantum government CA and root from a PEM bundle."""
+        root, government = _chain(data)
+        if not isinstance(government.public_key(), mldsa.MLDSA65PublicKey) or (
+            government.signature_algorithm_oid != SignatureAlgorithmOID.ML_DSA_65
+        ):
             raise NodeConfigurationError(
-                reason="the CA chain file holds no PEM certificate"
-            ) from exc
-        roots = [c for c in certificates if c.subject == c.issuer and _issued_by(c, c)]
-        if len(roots) != 1 or not _is_ca(roots[0]):
-            raise NodeConfigurationError(reason="the CA chain file must hold exactly one root CA")
-        root = roots[0]
-        issuing = [c for c in certificates if c is not root and _is_ca(c) and _issued_by(c, root)]
-        if len(issuing) != 1:
-            raise NodeConfigurationError(
-                reason="the CA chain file must hold the government CA issued by its root"
+                reason="the post-quantum CA chain file must hold ML-DSA-65 CAs"
             )
-        return cls(root=root, government=issuing[0], hub_code=hub_code)
+        return replace(self, pq_root=root, pq_government=government)
+
+    def check_pq_certificate(
+        self, certificate: x509.Certificate, *, organization: str, at: datetime
+    ) -> x509.Certificate:
+        """:meth:`check_certificate` for an ML-DSA-65 certificate under the post-quantum
+        government CA (signed with ML-DSA-65, ML-DSA-65 key); returns that CA."""
+        if self.pq_government is None or self.pq_root is None:
+            raise UntrustedPqCertificateError(reason="untrusted_issuer")
+        if certificate.signature_algorithm_oid != SignatureAlgorithmOID.ML_DSA_65:
+            raise UntrustedPqCertificateError(reason="weak_algorithm")
+        if not isinstance(certificate.public_key(), mldsa.MLDSA65PublicKey):
+            raise UntrustedPqCertificateError(reason="weak_algorithm")
+        if certificate.issuer != self.pq_government.subject:
+            raise UntrustedPqCertificateError(reason="untrusted_issuer")
+        if not _issued_by(certificate, self.pq_government):
+            raise UntrustedPqCertificateError(reason="bad_certificate_signature")
+        try:
+            for authority in (self.pq_root, self.pq_government, certificate):
+                _check_validity(authority, at)
+            _check_profile(certificate)
+        except jpki.VerificationError as exc:
+            raise UntrustedPqCertificateError(reason=exc.code) from exc
+        _check_subject(certificate, organization)
+        return self.pq_government
 
     def check_certificate(
         self, certificate: x509.Certificate, *, organization: str, at: datetime
@@ -214,10 +265,14 @@ class HubTrust:
             _check_validity(authority, at)
         _check_validity(certificate, at)
         _check_profile(certificate)
-        names = certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
-        if len(names) != 1 or names[0].value != organization:
-            signer = str(names[0].value) if len(names) == 1 else "?"
-            raise SenderMismatchError(claimed=organization, signer=signer)
+        _check_subject(certificate, organization)
+
+
+def _check_subject(certificate: x509.Certificate, organization: str) -> None:
+    names = certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    if len(names) != 1 or names[0].value != organization:
+        signer = str(names[0].value) if len(names) == 1 else "?"
+        raise SenderMismatchError(claimed=organization, signer=signer)
 
 
 def _check_profile(certificate: x509.Certificate) -> None:
@@ -304,14 +359,14 @@ class CrlCache:
 
 def _check_revocation(
     certificate: x509.Certificate,
-    trust: HubTrust,
+    issuer: x509.Certificate,
     crl: x509.CertificateRevocationList,
     at: datetime,
 ) -> None:
     # RFC 5280 §6.3.3: the CRL must come from the certificate's issuer, verify with its
     # key and be current; then the serial must not be listed.
-    if crl.issuer != trust.government.subject or not crl.is_signature_valid(
-        trust.government.public_key()  # type: ignore[arg-type]  # the CA key is RSA
+    if crl.issuer != issuer.subject or not crl.is_signature_valid(
+        issuer.public_key()  # type: ignore[arg-type]  # the CA key is RSA or ML-DSA-65
     ):
         raise RevocationUnavailableError
     next_update = crl.next_update_utc
@@ -330,6 +385,8 @@ def verify_hub_message(
     revocation: RevocationSource,
     at: datetime | None = None,
     max_bytes: int = MAX_TOKEN_BYTES,
+    policy: str = "classic",
+    pq_revocation: RevocationSource | None = None,
 ) -> OpenedMessage:
     """Verify a message from the hub without the JPKI database: the node's one verifier.
 
@@ -340,15 +397,32 @@ def verify_hub_message(
     key (RFC 7515 §5.2). Raises ``OrganizationVerificationError`` with the JPKI code
     (untrusted_issuer, revoked, ...), SenderMismatchError, RevocationUnavailableError or
     BadMessageSignatureError; returns the sender and the payload.
+
+    Under ``hybrid`` the ML-DSA-65 signature is checked the same way against the
+    post-quantum government CA and its CRL (``pq_revocation``) — MissingPqSignatureError,
+    UntrustedPqCertificateError, BadPqSignatureError; under ``post-quantum`` only it.
     """
     moment = at or utcnow()
-    sender, certificate = header_certificate(
+    envelope = read_envelope(
         token, bad_certificate=lambda: _verification("malformed_certificate"), max_bytes=max_bytes
     )
+    sender, certificate = envelope.sender, envelope.certificate
     if sender != trust.hub_code:
         raise SenderMismatchError(claimed=trust.hub_code, signer=sender)
+    pq = required_pq(envelope, policy)
+    if pq is not None:
+        issuer = trust.check_pq_certificate(pq.certificate, organization=trust.hub_code, at=moment)
+        if pq_revocation is None:
+            raise RevocationUnavailableError
+        try:
+            _check_revocation(pq.certificate, issuer, pq_revocation.revocation_list(), moment)
+        except jpki.OrganizationVerificationError as exc:
+            raise UntrustedPqCertificateError(reason=exc.code) from exc
+        pq.verify()
+    if policy == "post-quantum":
+        return OpenedMessage(sender=sender, payload=envelope.payload)
     trust.check_certificate(certificate, organization=trust.hub_code, at=moment)
-    _check_revocation(certificate, trust, revocation.revocation_list(), moment)
+    _check_revocation(certificate, trust.government, revocation.revocation_list(), moment)
     key = certificate.public_key()
     if not isinstance(key, ec.EllipticCurvePublicKey):  # pragma: no cover - checked above
         raise _verification("weak_algorithm")
@@ -372,6 +446,21 @@ class AgencyNode:
     credential: Credential
     trust: HubTrust
     revocation: RevocationSource
+    # The post-quantum government CA's CRL, and what the node requires of the hub's
+    # messages (MYNA_MESSAGE_SIGNATURE_POLICY).
+    pq_revocation: RevocationSource | None = None
+    policy: str = "classic"
+
+    def verify(self, token: str, *, max_bytes: int = MAX_TOKEN_BYTES) -> OpenedMessage:
+        """:func:`verify_hub_message` with this node's trust, CRLs and policy."""
+        return verify_hub_message(
+            token,
+            trust=self.trust,
+            revocation=self.revocation,
+            max_bytes=max_bytes,
+            policy=self.policy,
+            pq_revocation=self.pq_revocation,
+        )
 
 
 def answer_on_node(*, session: Session, node: AgencyNode, token: str) -> str:
@@ -380,7 +469,7 @@ def answer_on_node(*, session: Session, node: AgencyNode, token: str) -> str:
     The node keeps the request ids it answered (its own ``network_seen_requests``), so a
     captured query cannot be played again within the clock-skew window.
     """
-    opened = verify_hub_message(token, trust=node.trust, revocation=node.revocation)
+    opened = node.verify(token)
     query = ProviderQuery.from_json(opened.payload)
     _admit(session, node, query.provider, query.request_id, query.requester, query.issued_at)
     return respond(
@@ -390,7 +479,7 @@ def answer_on_node(*, session: Session, node: AgencyNode, token: str) -> str:
 
 def update_on_node(*, session: Session, node: AgencyNode, token: str) -> str:
     """副本の更新 on a node: verify the hub's update, refuse stale or replayed ones, write."""
-    opened = verify_hub_message(token, trust=node.trust, revocation=node.revocation)
+    opened = node.verify(token)
     update = ProviderUpdate.from_json(opened.payload)
     _admit(session, node, update.owner, update.request_id, update.publisher, update.issued_at)
     return apply_update(
@@ -400,12 +489,7 @@ def update_on_node(*, session: Session, node: AgencyNode, token: str) -> str:
 
 def correction_on_node(*, session: Session, node: AgencyNode, token: str) -> str:
     """訂正の申出 on a node: verify the hub's delivery, refuse stale or replayed ones, queue."""
-    opened = verify_hub_message(
-        token,
-        trust=node.trust,
-        revocation=node.revocation,
-        max_bytes=MAX_CORRECTION_MESSAGE_BYTES,
-    )
+    opened = node.verify(token, max_bytes=MAX_CORRECTION_MESSAGE_BYTES)
     correction = ProviderCorrection.from_json(opened.payload)
     _admit(
         session,
@@ -524,11 +608,15 @@ def create_node_app(container: Container, node: AgencyNode) -> FastAPI:
     """
     interval = container.settings.node_crl_max_age_seconds
 
+    sources = [node.revocation, *([node.pq_revocation] if node.pq_revocation else [])]
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        await anyio.to_thread.run_sync(node.revocation.refresh)
+        for source in sources:
+            await anyio.to_thread.run_sync(source.refresh)
         async with anyio.create_task_group() as tasks:
-            tasks.start_soon(_refresh_revocation, node.revocation, interval)
+            for source in sources:
+                tasks.start_soon(_refresh_revocation, source, interval)
             yield
             tasks.cancel_scope.cancel()
 
@@ -626,8 +714,34 @@ def check_own_credential(node: AgencyNode, *, at: datetime | None = None) -> Non
         ) from exc
     if node.credential.private_key.public_key() != certificate.public_key():
         raise NodeConfigurationError(reason="the key file does not belong to the certificate")
+    _check_own_pq(node, moment)
     if not agencies.load_catalog().knows(node.agency_code):
         raise NodeConfigurationError(reason=f"{node.agency_code} is not in the agency catalog")
+
+
+def _check_own_pq(node: AgencyNode, moment: datetime) -> None:
+    """The ML-DSA-65 key and certificate, and what the policy needs to check the hub's."""
+    pq = node.credential.pq
+    if pq is not None:
+        try:
+            node.trust.check_pq_certificate(
+                pq.certificate, organization=node.agency_code, at=moment
+            )
+        except MynaError as exc:
+            raise NodeConfigurationError(
+                reason=f"the ML-DSA-65 certificate does not verify as {node.agency_code} "
+                f"({exc.code}); pass --pq-ca-chain"
+            ) from exc
+        if pq.private_key.public_key() != pq.certificate.public_key():
+            raise NodeConfigurationError(
+                reason="the ML-DSA-65 key file does not belong to its certificate"
+            )
+    if node.policy != "classic" and (
+        node.trust.pq_government is None or node.pq_revocation is None
+    ):
+        raise NodeConfigurationError(
+            reason=f"the {node.policy} policy needs the post-quantum CA chain (--pq-ca-chain)"
+        )
 
 
 def crl_url_of(certificate: x509.Certificate) -> str:

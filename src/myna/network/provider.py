@@ -23,7 +23,7 @@ from myna.network.domain import (
     ProviderUpdate,
     UpdateReceipt,
 )
-from myna.network.messages import Credential, open_signed, sign
+from myna.network.messages import Credential, open_message, sign
 from myna.platform.settings import Settings
 
 
@@ -31,7 +31,7 @@ def answer(
     *, session: Session, settings: Settings, token: str, provider: str, credential: Credential
 ) -> str:
     """Verify the hub's signed query with the JPKI tables, then :func:`respond` (embedded)."""
-    opened = open_signed(token, session=session, settings=settings, expected_sender=HUB)
+    opened = open_message(token, session=session, settings=settings, expected_sender=HUB)
     query = ProviderQuery.from_json(opened.payload)
     return respond(session=session, query=query, provider=provider, credential=credential)
 
@@ -149,7 +149,7 @@ class InProcessTransport:
 
     def publish(self, owner: str, signed_update: str) -> str:
         """Deliver ``signed_update`` to ``owner``'s store; its signed receipt."""
-        opened = open_signed(
+        opened = open_message(
             signed_update, session=self.session, settings=self.settings, expected_sender=HUB
         )
         credential = credential_for(session=self.session, settings=self.settings, code=owner)
@@ -162,7 +162,7 @@ class InProcessTransport:
 
     def correct(self, owner: str, signed_correction: str) -> str:
         """Deliver ``signed_correction`` to ``owner``'s queue; its signed receipt."""
-        opened = open_signed(
+        opened = open_message(
             signed_correction,
             session=self.session,
             settings=self.settings,

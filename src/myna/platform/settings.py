@@ -93,6 +93,14 @@ class Settings(BaseSettings):
     # Which of a tree head's signatures `myna log verify` requires: "classic" is ES256,
     # "hybrid" both ES256 and ML-DSA-65, "post-quantum" ML-DSA-65 (see ADR 10).
     log_signature_policy: Literal["classic", "hybrid", "post-quantum"] = "classic"
+    # Hub messages and receipts (ADR 10, docs/network.md): which signatures this process
+    # makes with the keys it keeps ("classic" ES256; "hybrid" ES256 and ML-DSA-65 — an
+    # agency node signs with the ML-DSA-65 key given to `myna agency serve --pq-key`) ...
+    message_signatures: Literal["classic", "hybrid"] = "classic"
+    # ... and which it requires of the messages it receives, at the hub and at agency
+    # nodes: "classic" checks ES256 and ignores the second signature, "hybrid" needs both,
+    # "post-quantum" needs ML-DSA-65. Switch the signers to hybrid first.
+    message_signature_policy: Literal["classic", "hybrid", "post-quantum"] = "classic"
     # How long the hub waits on an agency node (to connect, to send, between bytes of
     # the answer) before that provider's items are reported unavailable.
     agency_timeout_seconds: float = Field(default=5.0, gt=0, le=120)
@@ -109,6 +117,18 @@ class Settings(BaseSettings):
                 msg = f"MYNA_AGENCY_NODES: {code!r} needs an http:// or https:// base URL"
                 raise ValueError(msg)
         return {code: url.rstrip("/") for code, url in nodes.items()}
+
+    @model_validator(mode="after")
+    def _sign_what_is_required(self) -> Settings:
+        # A process that requires ML-DSA-65 signatures receives its own messages too (the
+        # hub answers itself in embedded mode): it must make them.
+        if self.message_signature_policy != "classic" and self.message_signatures != "hybrid":
+            msg = (
+                "MYNA_MESSAGE_SIGNATURE_POLICY=hybrid or post-quantum needs "
+                "MYNA_MESSAGE_SIGNATURES=hybrid"
+            )
+            raise ValueError(msg)
+        return self
 
     @model_validator(mode="after")
     def _refuse_development_secrets(self) -> Settings:

@@ -42,3 +42,17 @@ def test_an_algorithm_that_verifies_anything_is_refused() -> None:
         assert "verified a signature over another message" in str(refused)
     else:
         raise AssertionError("a lax verifier was measured")
+
+
+def test_the_hub_message_is_measured_classic_and_hybrid_with_both_hierarchies() -> None:
+    measured = crypto.measure_messages(0.01)
+    classic, hybrid = measured["messages"]["classic"], measured["messages"]["hybrid"]
+    # The hybrid message carries an ML-DSA-65 signature and certificate more.
+    assert hybrid["message_bytes"] > classic["message_bytes"] + 3309 + 5000
+    assert classic["sign_verify_per_s"] > 0
+    assert hybrid["sign_verify_per_s"] > 0
+    rsa_pki, pq_pki = measured["jpki"]["rsa"], measured["jpki"]["ml-dsa-65"]
+    # An ML-DSA-65 CRL carries a 3,309-byte signature where RSA's is 256 bytes (the
+    # algorithm identifiers and DER lengths differ by a few bytes).
+    assert 3309 - 256 - 16 <= pq_pki["crl_empty"] - rsa_pki["crl_empty"] <= 3309 - 256 + 16
+    assert pq_pki["organization_certificate"] > rsa_pki["organization_certificate"] + 3309

@@ -17,7 +17,9 @@ from myna.bootstrap import Container
 from myna.jpki import service
 from myna.jpki.api import router
 from myna.jpki.domain import AuthorityKind
+from myna.jpki.profile import CaPrivateKey
 from myna.platform.settings import Settings
+from tests.conftest import new_ca_key
 
 BIRTH_DATE = date(1985, 7, 14)
 BASIC_INFO = jpki.BasicInfo(
@@ -34,9 +36,9 @@ def _rsa(bits: int = 2048) -> rsa.RSAPrivateKey:
 
 
 @pytest.fixture(scope="session")
-def ca_keys() -> dict[AuthorityKind, rsa.RSAPrivateKey]:
+def ca_keys() -> dict[AuthorityKind, CaPrivateKey]:
     """One key per CA kind for the whole run; RSA key generation is the slow part."""
-    return {kind: _rsa() for kind in AuthorityKind}
+    return {kind: new_ca_key(kind) for kind in AuthorityKind}
 
 
 @pytest.fixture(scope="session")
@@ -47,7 +49,7 @@ def card_keys() -> dict[str, rsa.RSAPrivateKey]:
 
 @pytest.fixture(autouse=True)
 def _pooled_ca_keys(
-    monkeypatch: pytest.MonkeyPatch, ca_keys: dict[AuthorityKind, rsa.RSAPrivateKey]
+    monkeypatch: pytest.MonkeyPatch, ca_keys: dict[AuthorityKind, CaPrivateKey]
 ) -> None:
     monkeypatch.setattr(service, "_new_key", lambda kind: ca_keys[kind])
 

@@ -41,7 +41,14 @@ def test_the_index_lists_the_authorities_and_their_urls(
     response = client.get("/jpki/ca/")
     assert response.status_code == 200
     body = response.json()
-    assert [a["kind"] for a in body["authorities"]] == ["root", "sign", "auth", "gov"]
+    assert [a["kind"] for a in body["authorities"]] == [
+        "root",
+        "sign",
+        "auth",
+        "gov",
+        "pq-root",
+        "pq-gov",
+    ]
     sign = body["authorities"][1]
     assert sign["certificate_url"] == "http://testserver/jpki/ca/sign.crt"
     assert sign["crl_url"] == "http://testserver/jpki/crl/sign.crl"

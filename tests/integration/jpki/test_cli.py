@@ -46,7 +46,14 @@ def test_the_cli_creates_publishes_revokes_and_reports(
     assert first.exit_code == 0, first.output
     again = runner.invoke(app, ["init"])
     assert _rows(again.output) == _rows(first.output)  # idempotent: the same fingerprints
-    assert [row.split("\t")[0] for row in _rows(first.output)] == ["root", "sign", "auth", "gov"]
+    assert [row.split("\t")[0] for row in _rows(first.output)] == [
+        "root",
+        "sign",
+        "auth",
+        "gov",
+        "pq-root",
+        "pq-gov",
+    ]
 
     container = build_container(get_settings())
     with unit_of_work(container.session_factory) as session:

@@ -72,6 +72,8 @@ def test_it_creates_the_authorities_once(
         AuthorityKind.SIGN,
         AuthorityKind.AUTH,
         AuthorityKind.GOVERNMENT,
+        AuthorityKind.PQ_ROOT,
+        AuthorityKind.PQ_GOVERNMENT,
     ]
     assert [a.sha256_fingerprint for a in after] == [a.sha256_fingerprint for a in before]
 

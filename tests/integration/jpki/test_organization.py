@@ -87,7 +87,12 @@ def test_a_database_with_only_the_three_card_cas_gets_the_government_ca(
     jpki.ensure_authorities(session=session, settings=settings)
 
     after = jpki.list_authorities(session=session)
-    assert [a.kind for a in after] == [*[a.kind for a in before], AuthorityKind.GOVERNMENT]
+    assert [a.kind for a in after] == [
+        *[a.kind for a in before],
+        AuthorityKind.GOVERNMENT,
+        AuthorityKind.PQ_ROOT,
+        AuthorityKind.PQ_GOVERNMENT,
+    ]
     assert [a.sha256_fingerprint for a in after[:3]] == [a.sha256_fingerprint for a in before]
     _ca(session, AuthorityKind.GOVERNMENT).verify_directly_issued_by(
         _ca(session, AuthorityKind.ROOT)

@@ -56,6 +56,7 @@ class Deployment:
     node_databases: dict[str, str]
     nodes: dict[str, NodeProcess] = field(default_factory=dict)
     transports: list[HttpTransport] = field(default_factory=list)
+    hybrid: bool = False
 
     def hub_for(self, session: Session, settings: Settings) -> network.Hub:
         """A hub reaching the nodes named in ``settings`` (its pool closed at the end)."""
@@ -76,6 +77,19 @@ class Deployment:
             str(self.keys / agency / "gov-chain.pem"),
             "--database-url",
             self.node_databases[agency],
+            *self.pq_args(agency),
+        ]
+
+    def pq_args(self, agency: str) -> list[str]:
+        if not self.hybrid:
+            return []
+        return [
+            "--pq-key",
+            str(self.keys / agency / f"{agency}.mldsa65.key.pem"),
+            "--pq-cert",
+            str(self.keys / agency / f"{agency}.mldsa65.crt.pem"),
+            "--pq-ca-chain",
+            str(self.keys / agency / "pq-gov-chain.pem"),
         ]
 
     def start(self, agency: str) -> NodeProcess:
@@ -118,13 +132,15 @@ class Deployment:
 
 
 @contextmanager
-def deploy(tmp: Path, nodes: Mapping[str, str]) -> Iterator[Deployment]:
+def deploy(tmp: Path, nodes: Mapping[str, str], *, hybrid: bool = False) -> Iterator[Deployment]:
     """The hub (and portal) in this process, each agency of ``nodes`` as its own process.
 
     ``nodes`` maps agency codes to their names; each gets keys from the hub's government
     CA (``myna jpki org-issue``), a database of its own filled by ``myna agency load``,
-    and runs as ``myna agency serve``.
+    and runs as ``myna agency serve``. ``hybrid``: every side signs with ML-DSA-65 too
+    and requires it (``MYNA_MESSAGE_SIGNATURE_POLICY=hybrid``).
     """
+    policy = {"message_signatures": "hybrid", "message_signature_policy": "hybrid"}
     hub_database = fresh_database(tmp, "dist_hub")
     portal_port = free_port()
     settings = Settings(
@@ -135,6 +151,7 @@ def deploy(tmp: Path, nodes: Mapping[str, str]) -> Iterator[Deployment]:
         log_json=False,
         tree_head_interval_seconds=3600,
         **TEST_SECRETS,  # type: ignore[arg-type]
+        **(policy if hybrid else {}),  # type: ignore[arg-type]
     )
     container = build_container(settings)
     prepare_database(container)
@@ -146,6 +163,7 @@ def deploy(tmp: Path, nodes: Mapping[str, str]) -> Iterator[Deployment]:
         "MYNA_LOG_JSON": "false",
         "MYNA_LOG_LEVEL": "WARNING",
         **{f"MYNA_{name.upper()}": value for name, value in TEST_SECRETS.items()},
+        **({f"MYNA_{name.upper()}": value for name, value in policy.items()} if hybrid else {}),
     }
     hub_environment = {
         **environment,
@@ -159,13 +177,17 @@ def deploy(tmp: Path, nodes: Mapping[str, str]) -> Iterator[Deployment]:
         # The government CA lives with the hub: the agency's key and certificate are
         # made there, as an operator would, and recorded in the hub's JPKI tables.
         run_myna(hub_environment, "jpki", "org-issue", "--code", code, "--name", name,
-                 "--key-out", str(keys / code))  # fmt: skip
+                 "--key-out", str(keys / code), *(["--pq"] if hybrid else []))  # fmt: skip
         run_myna(environment, "agency", "load", "--agency", code, "--from-database",
                  hub_database, "--database-url", node_databases[code])  # fmt: skip
     portal = ServerThread(create_app(container), portal_port).start()
     # Issue the government CA's CRL once, before any exchange holds the hub's database.
     httpx.get(f"{settings.portal_url}/jpki/crl/gov.crl", timeout=10).raise_for_status()
-    deployment = Deployment(tmp, settings, container, taro.id, environment, keys, node_databases)
+    if hybrid:
+        httpx.get(f"{settings.portal_url}/jpki/crl/pq-gov.crl", timeout=10).raise_for_status()
+    deployment = Deployment(
+        tmp, settings, container, taro.id, environment, keys, node_databases, hybrid=hybrid
+    )
     try:
         for code in nodes:
             deployment.nodes[code] = deployment.start(code)

@@ -97,8 +97,9 @@ def test_organisation_reasons_map_to_crl_reasons_and_revoke_organisations_only(
     reason: RevocationReason, flag: x509.ReasonFlags
 ) -> None:
     assert reason.crl_reason is flag
-    assert reason.revokes == {CertificateKind.ORGANIZATION}
+    assert reason.revokes == {CertificateKind.ORGANIZATION, CertificateKind.ORGANIZATION_PQ}
     assert reason.applies_to(CertificateKind.ORGANIZATION)
+    assert reason.applies_to(CertificateKind.ORGANIZATION_PQ)
     assert not reason.applies_to(CertificateKind.SIGN)
     assert not reason.applies_to(CertificateKind.AUTH)
 
