@@ -46,6 +46,7 @@ from myna.office.filings_api import router as filings_api_router
 from myna.office.move_views import router as office_move_router
 from myna.office.notice_views import NOTICE_FORM_MAX_BYTES, NOTICE_FORM_PATH
 from myna.office.notice_views import router as office_notice_router
+from myna.office.signing_reissue_views import router as office_signing_reissue_router
 from myna.office.staff_card_views import router as office_staff_card_router
 from myna.office.views import router as office_router
 from myna.partners import authorization
@@ -75,6 +76,7 @@ from myna.platform.web import (
 from myna.portal import service as portal_service
 from myna.portal.account_views import router as account_router
 from myna.portal.api import router as portal_api_router
+from myna.portal.latest_info_views import router as latest_info_consent_router
 from myna.portal.views import router as portal_router
 from myna.tax.views import router as tax_router
 
@@ -123,6 +125,7 @@ def create_app(container: Container) -> FastAPI:
         portal_router,
         portal_api_router,
         account_router,
+        latest_info_consent_router,
         jpki_router,
         jpki_verifier_router,
         network_router,
@@ -156,6 +159,7 @@ def create_app(container: Container) -> FastAPI:
         office_correction_router,
         office_notice_router,
         office_staff_card_router,
+        office_signing_reissue_router,
         language_router,
     ):
         app.include_router(router)
