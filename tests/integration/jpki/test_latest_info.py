@@ -381,3 +381,17 @@ def test_another_municipalitys_counter_is_refused(latest: Latest) -> None:
             password=NEW_PASSWORD,
             municipality_code="141003",
         )
+
+
+def test_the_new_endpoints_are_described_in_openapi(latest: Latest) -> None:
+    spec = latest.api.get("/api/openapi.json").json()
+    consents = spec["paths"]["/api/jpki/v1/latest-info/consents"]["post"]
+    assert "application/jose" in consents["requestBody"]["content"]
+    assert consents["responses"]["201"]["content"]["application/json"]["schema"]["$ref"].endswith(
+        "ConsentRegisteredRead"
+    )
+    query = spec["paths"]["/api/jpki/v1/latest-info"]["post"]
+    assert query["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith(
+        "LatestInfoRead"
+    )
+    assert "basic_info" in spec["components"]["schemas"]["LatestNewsRead"]["properties"]
