@@ -48,6 +48,7 @@ from myna.office.filings_api import router as filings_api_router
 from myna.office.move_views import router as office_move_router
 from myna.office.notice_views import NOTICE_FORM_MAX_BYTES, NOTICE_FORM_PATH
 from myna.office.notice_views import router as office_notice_router
+from myna.office.signing_reissue_views import router as office_signing_reissue_router
 from myna.office.staff_card_views import router as office_staff_card_router
 from myna.office.views import router as office_router
 from myna.partners import authorization
@@ -77,6 +78,7 @@ from myna.platform.web import (
 from myna.portal import service as portal_service
 from myna.portal.account_views import router as account_router
 from myna.portal.api import router as portal_api_router
+from myna.portal.latest_info_views import router as latest_info_consent_router
 from myna.portal.phone_api import router as phone_api_router
 from myna.portal.phone_views import router as phone_router
 from myna.portal.views import router as portal_router
@@ -129,6 +131,7 @@ def create_app(container: Container) -> FastAPI:
         phone_api_router,
         phone_router,
         account_router,
+        latest_info_consent_router,
         jpki_router,
         jpki_verifier_router,
         network_router,
@@ -164,6 +167,7 @@ def create_app(container: Container) -> FastAPI:
         office_correction_router,
         office_notice_router,
         office_staff_card_router,
+        office_signing_reissue_router,
         language_router,
     ):
         app.include_router(router)

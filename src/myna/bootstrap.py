@@ -74,6 +74,11 @@ class Container:
         return NetworkSignedRequests()
 
     @cached_property
+    def provision_log(self) -> jpki.ProvisionLog:
+        """Where the JPKI writes each provision of latest 4 info: the exchange log."""
+        return ExchangeLogProvisions()
+
+    @cached_property
     def jwks_cache(self) -> organizations.JwksCache:
         """Partners' key sets fetched from their jwks_uris, shared by the worker threads."""
         return organizations.JwksCache()
@@ -155,6 +160,35 @@ class NetworkSignedRequests:
         """Accept a request id once, within the clock skew (``network.admit_once``)."""
         network.admit_once(
             session=session, request_id=request_id, requester=requester, issued_at=issued_at
+        )
+
+
+class ExchangeLogProvisions:
+    """Provisions of latest 4 info (最新4情報の提供) written to the exchange log.
+
+    J-LIS gives a verifier the 4 info without the hub (it holds them itself), yet the
+    holder sees the provision in やりとり履歴 beside every exchange of the network: the
+    verifier as the requester (``jv-<code>``), J-LIS as the provider, the consented
+    purpose, written in the transaction of the answer.
+    """
+
+    def record(self, *, session: Session, provisions: list[jpki.Provision]) -> None:
+        """Append one log entry per provision."""
+        transparency.append(
+            session=session,
+            entries=[
+                transparency.NewEntry(
+                    time=provision.at,
+                    requester=provision.verifier_organization,
+                    provider=jpki.LOG_PROVIDER,
+                    procedure=jpki.LOG_PROCEDURE,
+                    item=jpki.LOG_ITEM,
+                    subject=str(provision.holder_id),
+                    outcome=transparency.Outcome.SUCCESS,
+                    purpose=provision.purpose,
+                )
+                for provision in provisions
+            ],
         )
 
 

@@ -22,6 +22,8 @@ from myna.card.domain import (
     KeyKind,
     NoCardOnReaderError,
     NotAMyNumberCardError,
+    OtherMunicipalityCardError,
+    ReissueNotEligibleError,
     ResidentNotEligibleError,
     SigningCertificateProtectedError,
     WrongPinError,
@@ -29,7 +31,7 @@ from myna.card.domain import (
 )
 from myna.card.interfaces import ApduTransport, CardReader, CardSession, CardSummary
 from myna.card.pcsc import PcscTransport
-from myna.card.service import issue_card, report_lost, reset_pin
+from myna.card.service import issue_card, reissue_signing, report_lost, reset_pin
 from myna.card.virtual import VirtualCard, VirtualCardReader, VirtualCardSession
 from myna.card.vpcd import VpcdCard
 
@@ -53,7 +55,9 @@ __all__ = [
     "KeyKind",
     "NoCardOnReaderError",
     "NotAMyNumberCardError",
+    "OtherMunicipalityCardError",
     "PcscTransport",
+    "ReissueNotEligibleError",
     "ResidentNotEligibleError",
     "SigningCertificateProtectedError",
     "VirtualCard",
@@ -63,6 +67,7 @@ __all__ = [
     "WrongPinError",
     "card_id_for",
     "issue_card",
+    "reissue_signing",
     "report_lost",
     "reset_pin",
     "validate_secret",

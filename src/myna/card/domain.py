@@ -89,6 +89,28 @@ class CardDamagedError(MynaError):
     status_code = 422
 
 
+class ReissueNotEligibleError(MynaError):
+    """A signing certificate is re-issued only to a resident whose record is active."""
+
+    code = "reissue_not_eligible"
+    message = N_(
+        "A signing certificate can be re-issued only to a resident whose registry record "
+        "is active. Check the resident's record at the municipality."
+    )
+    status_code = 409
+
+
+class OtherMunicipalityCardError(MynaError):
+    """The card's holder is not a resident of the clerk's municipality."""
+
+    code = "card_of_other_municipality"
+    message = N_(
+        "This card's holder is not a resident of your municipality. The signing "
+        "certificate is re-issued at the counter of the municipality where they live."
+    )
+    status_code = 404
+
+
 class ResidentNotEligibleError(MynaError):
     """Cards are issued only to residents whose registry record is active."""
 

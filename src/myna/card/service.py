@@ -1,7 +1,8 @@
-"""Card use cases: issuance (交付), the municipality's PIN reset, and a loss report."""
+"""Card use cases: issuance (交付), re-issue of the signing certificate, PIN reset, loss."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -12,6 +13,8 @@ from myna.card import cardfile
 from myna.card.domain import (
     CardSurface,
     KeyKind,
+    OtherMunicipalityCardError,
+    ReissueNotEligibleError,
     ResidentNotEligibleError,
     card_expiry,
     validate_secret,
@@ -53,13 +56,7 @@ def issue_card(
 
     card_id = cardfile.new_card_id()
     keys = {kind: generate_chip_key() for kind in KeyKind}
-    basic_info = jpki.BasicInfo(
-        name=resident.full_name,
-        name_substitute=resident.full_name,
-        sex=int(resident.sex),
-        birth_date=resident.birth_date,
-        address=resident.full_address,
-    )
+    basic_info = _basic_info(resident)
     certificates = {
         kind: jpki.issue_certificate(
             session=session,
@@ -87,6 +84,65 @@ def issue_card(
     )
     summary = VirtualCardReader.from_settings(settings).insert(card)
     log.info("card.issued", card_id=card_id)
+    return summary
+
+
+def _basic_info(resident: registry.ResidentRead) -> jpki.BasicInfo:
+    """The basic 4 info of the resident's record, as a signing certificate carries them."""
+    return jpki.BasicInfo(
+        name=resident.full_name,
+        name_substitute=resident.full_name,
+        sex=int(resident.sex),
+        birth_date=resident.birth_date,
+        address=resident.full_address,
+    )
+
+
+def reissue_signing(
+    *,
+    session: Session,
+    settings: Settings,
+    card_id: str,
+    password: str,
+    municipality_code: str | None = None,
+    now: datetime | None = None,
+) -> CardSummary:
+    """Re-issue the signing certificate onto the holder's card at the counter (再発行).
+
+    A new key pair is generated on the chip, J-LIS issues a certificate with the
+    registry's current 4 info and links it to the previous one, and the card gets the
+    new key, certificate and signing password (set by the holder at the counter) and its
+    face's new entries; the user-authentication key and certificate stay as they are.
+    ``municipality_code`` is the counter's: another municipality's resident is refused.
+    """
+    validate_secret(KeyKind.SIGN, password)
+    now = now or utcnow()
+    reader = VirtualCardReader.from_settings(settings)
+    card = reader.load(card_id)
+    holder_id = jpki.card_holder(session=session, card_id=card_id)
+    resident = registry.get_resident(session=session, resident_id=holder_id)
+    if municipality_code is not None and resident.municipality_code != municipality_code:
+        raise OtherMunicipalityCardError
+    if resident.status != registry.ResidentStatus.ACTIVE:
+        raise ReissueNotEligibleError
+    key = generate_chip_key()
+    certificate = jpki.reissue_signing_certificate(
+        session=session,
+        settings=settings,
+        card_id=card_id,
+        public_key=key.public_key(),
+        basic_info=_basic_info(resident),
+        now=now,
+    )
+    # The face's entries as the municipality updated them; the card's own expiry stays:
+    # a re-issue changes the certificate, not the card.
+    surface = replace(
+        _surface(resident, now.astimezone(JST).date()), expires_on=card.surface.expires_on
+    )
+    summary = reader.replace_signing(
+        card_id, key=key, certificate=certificate, password=password, surface=surface
+    )
+    log.info("card.signing_reissued", card_id=card_id)
     return summary
 
 

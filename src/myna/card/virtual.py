@@ -221,6 +221,38 @@ class VirtualCard:
         )
         return replace(self, applications=applications)
 
+    def with_new_signing_key(
+        self,
+        *,
+        key: rsa.RSAPrivateKey,
+        certificate: x509.Certificate,
+        password: str,
+        card_secret: str,
+        surface: CardSurface,
+    ) -> VirtualCard:
+        """This card with a re-issued signing application (署名用電子証明書の再発行).
+
+        A new key pair and certificate, a new password and its counter at zero, and the
+        face's entries as the municipality updated them; the user-authentication
+        application is untouched.
+        """
+        validate_secret(KeyKind.SIGN, password)
+        if certificate.public_key() != key.public_key():
+            msg = "the sign certificate does not match the sign key"
+            raise ValueError(msg)
+        applications = dict(self.applications)
+        applications[KeyKind.SIGN] = CardApplication(
+            certificate_pem=certificate.public_bytes(serialization.Encoding.PEM).decode(),
+            private_key_pem=cardfile.encrypt_private_key(
+                key, cardfile.key_passphrase(card_secret, self.card_id, KeyKind.SIGN)
+            ),
+            verifier=cardfile.make_verifier(
+                password, cardfile.pin_pepper(card_secret, self.card_id, KeyKind.SIGN)
+            ),
+            counter=TryCounter.fresh(KeyKind.SIGN),
+        )
+        return replace(self, surface=surface, applications=applications)
+
     def summary(self) -> CardSummary:
         """What anyone may see about this card."""
         auth = self.applications[KeyKind.AUTH]
@@ -402,6 +434,29 @@ class VirtualCardReader:
             if cardfile.card_path(self.card_dir, card.card_id).exists():
                 msg = f"card {card.card_id} already exists"
                 raise FileExistsError(msg)
+            card.save(self.card_dir, self._card_secret)
+        return card.summary()
+
+    def replace_signing(
+        self,
+        card_id: str,
+        *,
+        key: rsa.RSAPrivateKey,
+        certificate: x509.Certificate,
+        password: str,
+        surface: CardSurface,
+    ) -> CardSummary:
+        """Write a re-issued signing key, certificate and password onto the card."""
+        validate_secret(KeyKind.SIGN, password)
+        self._require_card(card_id)
+        with cardfile.locked(self.card_dir, card_id):
+            card = self.load(card_id).with_new_signing_key(
+                key=key,
+                certificate=certificate,
+                password=password,
+                card_secret=self._card_secret,
+                surface=surface,
+            )
             card.save(self.card_dir, self._card_secret)
         return card.summary()
 

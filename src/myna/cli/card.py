@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from myna.card.chip import JpkiChip
 from myna.card.domain import KeyKind
-from myna.card.service import JST, issue_card, report_lost, reset_pin
+from myna.card.service import JST, issue_card, reissue_signing, report_lost, reset_pin
 from myna.card.virtual import VirtualCardReader
 from myna.card.vpcd import VPCD_HOST, VPCD_PORT, VpcdCard
 from myna.cli.common import exit_on_error
@@ -308,6 +308,28 @@ def reset_pin_command(
         console.print(_("The PIN is reset and unlocked."))
     else:
         console.print(_("The signing password is reset and unlocked."))
+
+
+@app.command("reissue-signing")
+def reissue_signing_command(
+    card_id: Annotated[str, typer.Argument(help="The card id.")],
+    password: Annotated[
+        str,
+        _secret(
+            "New signing password / 新しい署名用パスワード",
+            "The new signing password (6 to 16 letters and digits), set by the holder.",
+        ),
+    ] = "",
+) -> None:
+    """Re-issue the signing certificate onto the card after the basic 4 info changed."""
+    settings = _settings()
+    with _friendly_errors(), _database(settings) as session:
+        reissue_signing(session=session, settings=settings, card_id=card_id, password=password)
+    reader = VirtualCardReader(settings.card_dir, settings.card_secret.get_secret_value())
+    certificate = reader.read_certificate(card_id, KeyKind.SIGN)
+    console.print(_("A new signing certificate is on the card; the previous one is revoked."))
+    console.print(_field(_("Serial number"), f"{certificate.serial_number:X}"))
+    console.print(_field(_("Valid until"), _moment(certificate.not_valid_after_utc)))
 
 
 @app.command("report-lost")

@@ -44,3 +44,30 @@ class SignedRequests(Protocol):
     ) -> None:
         """Accept ``request_id`` of ``requester`` once, and only when ``issued_at`` is fresh."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class Provision:
+    """One provision of a holder's latest basic 4 info to a verifier (最新4情報の提供)."""
+
+    verifier_organization: str
+    """The verifier's organisation code (``jv-<code>``): who received the 4 info."""
+    verifier_name: str
+    holder_id: int
+    """The registry's opaque resident id the certificates carry (never a MyNumber)."""
+    purpose: str
+    """The purpose the holder consented to, as signed."""
+    at: datetime
+
+
+class ProvisionLog(Protocol):
+    """Where each provision of 4 info to a verifier is written for the holder to see.
+
+    The exchange log (やりとり履歴) is the network's; the JPKI sits below the network, so
+    the composition root hands it this port. ``record`` writes in the caller's session,
+    in the same transaction as the answer that provided the 4 info.
+    """
+
+    def record(self, *, session: Session, provisions: list[Provision]) -> None:
+        """Write ``provisions`` to the exchange log."""
+        ...

@@ -1,15 +1,31 @@
-"""JPKI tables: the certificate authorities, every certificate they issued, the verifiers."""
+"""JPKI tables: the CAs, every certificate they issued, re-issues, verifiers and consents."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, LargeBinary, String
+from sqlalchemy import (
+    BigInteger,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from myna.platform.db import Base, UTCDateTime, utcnow
 
-__all__ = ["Base", "CertificateAuthority", "IssuedCertificate", "Verifier", "VerifierUsage"]
+__all__ = [
+    "Base",
+    "CertificateAuthority",
+    "IssuedCertificate",
+    "LatestInfoConsent",
+    "SigningSuccession",
+    "Verifier",
+    "VerifierUsage",
+]
 
 _BIG_ID = BigInteger().with_variant(Integer(), "sqlite")
 
@@ -112,3 +128,50 @@ class VerifierUsage(Base):
     unit_price_yen: Mapped[int] = mapped_column(Integer)
     amount_yen: Mapped[int] = mapped_column(BigInteger)
     at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SigningSuccession(Base):
+    """A signing certificate re-issued onto the same card: the old serial → the new one.
+
+    Written when the municipality's counter re-issues the signing certificate after a
+    change of the basic 4 info (署名用電子証明書の再発行); 最新4情報提供 follows these links
+    from a serial a verifier once verified to the newest certificate.
+    """
+
+    __tablename__ = "jpki_signing_successions"
+
+    serial: Mapped[str] = mapped_column(ForeignKey("jpki_certificates.serial"), primary_key=True)
+    successor_serial: Mapped[str] = mapped_column(
+        ForeignKey("jpki_certificates.serial"), unique=True
+    )
+    card_id: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class LatestInfoConsent(Base):
+    """A resident's consent, signed with the card, that a verifier may get their latest 4 info.
+
+    ``holder_id`` is the registry's opaque resident id (as on the certificates);
+    ``certificate_serial`` the signing certificate that signed ``statement``
+    (the canonical bytes, :mod:`myna.jpki.consent_statement`) into ``signature`` (CMS DER).
+    ``consent_ref`` is the verifier's consent-id, unique per verifier. A withdrawn consent
+    (``withdrawn_at``) is kept, and no longer lets the 4 info go out.
+    """
+
+    __tablename__ = "jpki_latest_info_consents"
+    __table_args__ = (
+        UniqueConstraint("verifier_code", "consent_ref"),
+        Index("ix_jpki_latest_info_consents_holder_verifier", "holder_id", "verifier_code"),
+    )
+
+    id: Mapped[int] = mapped_column(_BIG_ID, primary_key=True, autoincrement=True)
+    verifier_code: Mapped[str] = mapped_column(ForeignKey("jpki_verifiers.code"))
+    consent_ref: Mapped[str] = mapped_column(String(64))
+    holder_id: Mapped[int] = mapped_column(Integer)
+    certificate_serial: Mapped[str] = mapped_column(ForeignKey("jpki_certificates.serial"))
+    purpose: Mapped[str] = mapped_column(String(200))
+    statement: Mapped[bytes] = mapped_column(LargeBinary)
+    signature: Mapped[bytes] = mapped_column(LargeBinary)
+    consented_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    registered_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

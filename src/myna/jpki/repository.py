@@ -11,7 +11,14 @@ from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from myna.jpki.domain import AuthorityKind, CertificateKind, CertificateStatus
-from myna.jpki.models import CertificateAuthority, IssuedCertificate, Verifier, VerifierUsage
+from myna.jpki.models import (
+    CertificateAuthority,
+    IssuedCertificate,
+    LatestInfoConsent,
+    SigningSuccession,
+    Verifier,
+    VerifierUsage,
+)
 
 
 def authority(
@@ -238,3 +245,102 @@ def usage_totals(session: Session, codes: Collection[str], month: str) -> list[U
         UsageTotal(code, kind, int(price), int(requests), int(items or 0), int(amount or 0))
         for code, kind, price, requests, items, amount in rows
     ]
+
+
+# --- re-issues and 最新4情報提供 -----------------------------------------------------
+
+
+def add_succession(
+    session: Session, *, serial: str, successor_serial: str, card_id: str, at: datetime
+) -> None:
+    """Link a signing certificate to the one re-issued after it."""
+    session.add(
+        SigningSuccession(serial=serial, successor_serial=successor_serial, card_id=card_id, at=at)
+    )
+    session.flush()
+
+
+def successors_from(
+    session: Session, serial_keys: Collection[str], *, depth: int
+) -> dict[str, str]:
+    """The old → new links reachable from ``serial_keys``, followed ``depth`` steps at most.
+
+    One query per step, over the whole batch: a batch of a thousand serials re-issued
+    twice is three queries, not two thousand.
+    """
+    links: dict[str, str] = {}
+    frontier = set(serial_keys)
+    for _step in range(depth):
+        if not frontier:
+            break
+        rows = session.execute(
+            select(SigningSuccession.serial, SigningSuccession.successor_serial).where(
+                SigningSuccession.serial.in_(sorted(frontier))
+            )
+        ).all()
+        frontier = set()
+        for old, new in rows:
+            if old not in links:
+                links[old] = new
+                if new not in links:
+                    frontier.add(new)
+    return links
+
+
+def certificates_by_serial(
+    session: Session, serial_keys: Collection[str]
+) -> dict[str, IssuedCertificate]:
+    """The issued certificates among ``serial_keys``, by serial."""
+    if not serial_keys:
+        return {}
+    rows = session.scalars(
+        select(IssuedCertificate).where(IssuedCertificate.serial.in_(sorted(serial_keys)))
+    ).all()
+    return {row.serial: row for row in rows}
+
+
+def add_consent(session: Session, consent: LatestInfoConsent) -> None:
+    """Keep a registered consent."""
+    session.add(consent)
+    session.flush()
+
+
+def live_consents(
+    session: Session, verifier_code: str, holder_ids: Collection[int]
+) -> dict[int, LatestInfoConsent]:
+    """Each holder's newest unwithdrawn consent for ``verifier_code``, by holder."""
+    if not holder_ids:
+        return {}
+    rows = session.scalars(
+        select(LatestInfoConsent)
+        .where(
+            LatestInfoConsent.verifier_code == verifier_code,
+            LatestInfoConsent.holder_id.in_(sorted(holder_ids)),
+            LatestInfoConsent.withdrawn_at.is_(None),
+        )
+        .order_by(LatestInfoConsent.registered_at, LatestInfoConsent.id)
+    ).all()
+    return {row.holder_id: row for row in rows}
+
+
+def consents_of(session: Session, holder_id: int) -> Sequence[tuple[LatestInfoConsent, str]]:
+    """A holder's consents with each verifier's name, newest first."""
+    rows = session.execute(
+        select(LatestInfoConsent, Verifier.name)
+        .join(Verifier, Verifier.code == LatestInfoConsent.verifier_code)
+        .where(LatestInfoConsent.holder_id == holder_id)
+        .order_by(LatestInfoConsent.registered_at.desc(), LatestInfoConsent.id.desc())
+    ).all()
+    return [(row[0], row[1]) for row in rows]
+
+
+def consent_of(
+    session: Session, holder_id: int, consent_id: int
+) -> tuple[LatestInfoConsent, str] | None:
+    """One consent of ``holder_id`` with its verifier's name (another's is None)."""
+    row = session.execute(
+        select(LatestInfoConsent, Verifier.name)
+        .join(Verifier, Verifier.code == LatestInfoConsent.verifier_code)
+        .where(LatestInfoConsent.id == consent_id, LatestInfoConsent.holder_id == holder_id)
+    ).one_or_none()
+    return None if row is None else (row[0], row[1])

@@ -1,4 +1,4 @@
-"""The JPKI verifier API: revocation status, statements and CRLs (docs/api/verifiers.md).
+"""The JPKI verifier API: status, 最新4情報, statements and CRLs (docs/api/verifiers.md).
 
 ``POST /status`` takes one JWS compact serialisation (``application/jose``) signed by a
 registered verifier's key: a batch of serial numbers of signing or user-authentication
@@ -6,6 +6,10 @@ certificates, answered item by item and billed. ``GET /statements/{month}`` and 
 /crl/{kind}`` carry the same kind of signed request in ``Authorization: JWS <token>``.
 Requests are counted per client address against the verifier rate limit; each route
 runs its use case in one transaction, in one worker-thread hop.
+
+``POST /latest-info/consents`` registers a holder's consent signed with the card, and
+``POST /latest-info`` answers a batch with the latest basic 4 info where consented; both
+take a signed request in the body, as ``/status`` does.
 """
 
 from __future__ import annotations
@@ -18,9 +22,14 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from myna.jpki import verifiers
+from myna.jpki import latest_info, verifiers
 from myna.jpki.domain import CertificateKind
-from myna.jpki.schemas import StatementRead, StatusRead
+from myna.jpki.schemas import (
+    ConsentRegisteredRead,
+    LatestInfoRead,
+    StatementRead,
+    StatusRead,
+)
 from myna.jpki.verifier_domain import (
     UnsignedVerifierRequestError,
     VerifierMediaTypeError,
@@ -38,14 +47,20 @@ router = APIRouter(prefix=PREFIX, tags=["jpki verifiers"])
 JOSE = "application/jose"
 PKIX_CRL = "application/pkix-crl"  # RFC 2585 §4.2
 SCHEME = "JWS "
-_SIGNED = {
-    "requestBody": {
-        "required": True,
-        "content": {JOSE: {"schema": {"type": "string"}}},
-        "description": "A `status` request as a JWS compact serialisation signed by the "
-        "verifier (ES256, its certificate in x5c); see docs/api/verifiers.md",
+
+
+def _signed(kind: str) -> dict[str, object]:
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {JOSE: {"schema": {"type": "string"}}},
+            "description": f"A `{kind}` request as a JWS compact serialisation signed by the "
+            "verifier (ES256, its certificate in x5c); see docs/api/verifiers.md",
+        }
     }
-}
+
+
+_SIGNED = _signed("status")
 
 
 def _header(description: str) -> dict[str, object]:
@@ -123,6 +138,51 @@ async def revocation_status(request: Request) -> StatusRead:
         )
 
     return StatusRead.of(await _run(container, run))
+
+
+@router.post(
+    "/latest-info/consents",
+    summary="Register a holder's consent to 最新4情報提供, signed with the card",
+    openapi_extra=_signed("latest_info_consent"),
+    status_code=201,
+)
+async def register_consent(request: Request) -> ConsentRegisteredRead:
+    """Check the holder's CMS signature over the canonical statement naming this verifier."""
+    container = _limited(request)
+    token = await _signed_body(request, container)
+
+    def run(session: Session) -> latest_info.ConsentRead:
+        return latest_info.register_consent(
+            session=session,
+            settings=container.settings,
+            requests=container.signed_requests,
+            token=token,
+        )
+
+    return ConsentRegisteredRead.of(await _run(container, run))
+
+
+@router.post(
+    "/latest-info",
+    summary="The status of a batch of signing certificates, with the latest 4 info where "
+    "consented (最新4情報提供)",
+    openapi_extra=_signed("latest_info"),
+)
+async def latest(request: Request) -> LatestInfoRead:
+    """Each serial valid, expired, revoked or unknown; the news where consented; billed."""
+    container = _limited(request)
+    token = await _signed_body(request, container)
+
+    def run(session: Session) -> latest_info.LatestAnswer:
+        return latest_info.latest_info(
+            session=session,
+            settings=container.settings,
+            requests=container.signed_requests,
+            provisions=container.provision_log,
+            token=token,
+        )
+
+    return LatestInfoRead.of(await _run(container, run))
 
 
 @router.get(

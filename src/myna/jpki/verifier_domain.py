@@ -80,6 +80,7 @@ class UsageKind(StrEnum):
     SIGN_STATUS = "sign_status"  # 署名検証: one status of a signing certificate
     AUTH_STATUS = "auth_status"  # one status of a user-authentication certificate
     CRL = "crl"  # one CRL fetched through the verifier API
+    LATEST_INFO = "latest_info"  # 最新4情報の提供: one holder's latest 4 info given out
 
     @classmethod
     def status_of(cls, kind: CertificateKind) -> UsageKind:
@@ -91,6 +92,7 @@ USAGE_LABELS: dict[UsageKind, str] = {
     UsageKind.SIGN_STATUS: "署名用電子証明書の失効情報の提供（署名検証）",
     UsageKind.AUTH_STATUS: "利用者証明用電子証明書の失効情報の提供",
     UsageKind.CRL: "失効情報ファイル（CRL）の提供",
+    UsageKind.LATEST_INFO: "最新4情報の提供",
 }
 
 
@@ -101,6 +103,7 @@ class Tariff:
     sign_status_yen: int
     auth_status_yen: int
     crl_yen: int
+    latest_info_yen: int = 0
 
     def unit_price(self, kind: UsageKind) -> int:
         """The price of one item of ``kind``."""
@@ -108,6 +111,8 @@ class Tariff:
             return self.sign_status_yen
         if kind is UsageKind.AUTH_STATUS:
             return self.auth_status_yen
+        if kind is UsageKind.LATEST_INFO:
+            return self.latest_info_yen
         return self.crl_yen
 
 

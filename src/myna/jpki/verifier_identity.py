@@ -31,6 +31,7 @@ from joserfc import jws
 from joserfc.jwk import ECKey
 
 from myna.jpki.domain import JpkiError
+from myna.jpki.latest_domain import LATEST_INFO, LATEST_INFO_CONSENT
 from myna.jpki.verifier_domain import CRL, STATEMENT, STATUS
 from myna.platform.errors import N_
 
@@ -77,6 +78,22 @@ class VerifierIdentity:
     def status_request(self, certificate_kind: str, serials: Sequence[object]) -> str:
         """The signed ``status`` request about ``serials`` (hex) of ``certificate_kind``."""
         return self.request(STATUS, certificate_kind=certificate_kind, serials=list(serials))
+
+    def latest_info_request(self, serials: Sequence[object]) -> str:
+        """The signed ``latest_info`` request about signing-certificate ``serials`` (hex)."""
+        return self.request(LATEST_INFO, serials=list(serials))
+
+    def consent_request(self, statement: bytes, signature: bytes) -> str:
+        """The signed ``latest_info_consent`` request carrying a holder's signed statement.
+
+        ``statement`` is the canonical bytes (:mod:`myna.jpki.consent_statement`) the
+        holder's card signed; ``signature`` the detached CMS SignedData, DER.
+        """
+        return self.request(
+            LATEST_INFO_CONSENT,
+            statement=base64.b64encode(statement).decode("ascii"),
+            signature=base64.b64encode(signature).decode("ascii"),
+        )
 
     def statement_request(self, month: str) -> str:
         """The signed ``statement`` request for ``month`` (``YYYY-MM``)."""

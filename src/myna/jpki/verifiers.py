@@ -100,6 +100,7 @@ def tariff(settings: Settings) -> Tariff:
         sign_status_yen=settings.jpki_fee_sign_status_yen,
         auth_status_yen=settings.jpki_fee_auth_status_yen,
         crl_yen=settings.jpki_fee_crl_yen,
+        latest_info_yen=settings.jpki_fee_latest_info_yen,
     )
 
 
@@ -222,7 +223,7 @@ def resume_verifier(*, session: Session, code: str) -> VerifierRead:
 # --- signed requests --------------------------------------------------------------
 
 
-def _open(
+def open_request(
     session: Session,
     settings: Settings,
     requests: SignedRequests,
@@ -258,7 +259,8 @@ def _open(
     return row, envelope
 
 
-def _permitted(row: Verifier, kind: CertificateKind) -> None:
+def check_permitted(row: Verifier, kind: CertificateKind) -> None:
+    """Refuse a verifier not approved for certificates of ``kind``."""
     approved = VerifierKind(row.kind)
     if not approved.allows(kind):
         raise CertificateKindNotPermittedError(
@@ -266,7 +268,7 @@ def _permitted(row: Verifier, kind: CertificateKind) -> None:
         )
 
 
-def _bill(
+def bill(
     session: Session,
     row: Verifier,
     envelope: Envelope,
@@ -376,9 +378,9 @@ def revocation_status(
     CRL. Each ``good`` or ``revoked`` status is billed at the tariff of the kind;
     ``unknown`` and ``invalid`` are not.
     """
-    row, envelope = _open(session, settings, requests, token, STATUS)
+    row, envelope = open_request(session, settings, requests, token, STATUS)
     kind = certificate_kind(envelope)
-    _permitted(row, kind)
+    check_permitted(row, kind)
     queries = read_serials(envelope, limit=settings.jpki_status_max_serials)
     crl, found = _consistent_read(
         session, settings, kind, [query.key for query in queries if query.key is not None]
@@ -390,7 +392,7 @@ def revocation_status(
     usage = UsageKind.status_of(kind)
     price = tariff(settings).unit_price(usage)
     now = utcnow()
-    _bill(session, row, envelope, usage, billed, price, now)
+    bill(session, row, envelope, usage, billed, price, now)
     return StatusAnswer(
         verifier=row.code,
         certificate_kind=kind,
@@ -418,13 +420,13 @@ def verifier_crl(
     The same bytes as the public ``/jpki/crl/<kind>.crl``; fetched this way, the CRL is
     on the verifier's statement at the CRL tariff (0 yen by default: the CRLs are free).
     """
-    row, envelope = _open(session, settings, requests, token, CRL)
+    row, envelope = open_request(session, settings, requests, token, CRL)
     if certificate_kind(envelope) is not kind:
         raise MalformedVerifierRequestError(field="certificate_kind")
-    _permitted(row, kind)
+    check_permitted(row, kind)
     der = service.current_crl(session=session, settings=settings, kind=kind.authority)
     price = tariff(settings).unit_price(UsageKind.CRL)
-    _bill(session, row, envelope, UsageKind.CRL, 1, price, utcnow())
+    bill(session, row, envelope, UsageKind.CRL, 1, price, utcnow())
     return der
 
 
@@ -538,7 +540,7 @@ def own_statement(
     The month in the path and the one the signed request names must agree.
     """
     when = BillingMonth.parse(month)
-    row, envelope = _open(session, settings, requests, token, STATEMENT)
+    row, envelope = open_request(session, settings, requests, token, STATEMENT)
     if BillingMonth.parse(envelope.body.get("month")) != when:
         raise MalformedVerifierRequestError(field="month")
     return statement(session=session, code=row.code, month=when)

@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     jpki_fee_sign_status_yen: int = Field(default=20, ge=0, le=100_000)
     jpki_fee_auth_status_yen: int = Field(default=2, ge=0, le=100_000)
     jpki_fee_crl_yen: int = Field(default=0, ge=0, le=100_000)
+    # And each provision of a holder's latest basic 4 info (最新4情報の提供) to a verifier
+    # the holder consented to, on top of the status of the serial asked about.
+    jpki_fee_latest_info_yen: int = Field(default=10, ge=0, le=100_000)
     # A TrueType font with Japanese glyphs, embedded in PDFs (the tax return's copy).
     # Empty: IPAex Gothic where Debian installs it (fonts-ipaexfont-gothic).
     pdf_font: str = ""

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from myna import agencies, network
+from myna import agencies, jpki, network
 from myna.network.transparency import Exchange, LogEntry, Outcome
 from myna.platform import i18n
 from myna.platform.i18n import gettext as _
@@ -93,6 +93,12 @@ def _agency_names(code: str, session: Session) -> tuple[str, str] | None:
         return ("マイナポータル", "Mynaportal")
     if code in ("-", network.HUB):
         return ("情報提供ネットワークシステム", "Information provision network")
+    if code == jpki.LOG_PROVIDER:
+        return ("地方公共団体情報システム機構（J-LIS）", "J-LIS")
+    if code.startswith(jpki.VERIFIER_PREFIX):
+        # A JPKI verifier that received the latest 4 info: its registered name.
+        verifier = jpki.verifier(session=session, code=code.removeprefix(jpki.VERIFIER_PREFIX))
+        return (verifier.name, verifier.name) if verifier else None
     return _cached_agency(code, session)
 
 
@@ -114,6 +120,8 @@ _AGENCY_NAMES: dict[str, tuple[str, str]] = {}
 
 def item_label(code: str) -> str:
     """An item's name in the reader's language."""
+    if code == jpki.LOG_ITEM:
+        return _("Latest basic four information (name, address, date of birth, sex)")
     try:
         schema = agencies.load_catalog().item(code)
     except agencies.UnknownItemError:
@@ -265,6 +273,8 @@ def procedure_label(code: str) -> str:
     """A procedure's name in the reader's language."""
     if code == network.SELF_DISCLOSURE:
         return _("Your own request (self-information disclosure)")
+    if code == jpki.LOG_PROCEDURE:
+        return _("Latest basic four information service (最新4情報提供), with your consent")
     procedure = agencies.load_catalog().procedures.get(code)
     return _name(procedure.name_ja, procedure.name_en) if procedure else code
 

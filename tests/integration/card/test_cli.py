@@ -192,3 +192,40 @@ def test_report_lost_revokes_both_certificates(deployment: Deployment, db: Sessi
     assert jpki.certificate_status(session=db, serial=taro_serial).status != (
         jpki.CertificateStatus.REVOKED
     )
+
+
+def test_reissue_signing_puts_a_new_certificate_on_a_card_whose_info_changed(
+    deployment: Deployment, db: Session
+) -> None:
+    issued = runner.invoke(
+        app, ["issue", "--persona", "misaki", "--pin", "4321", "--password", "MISAKI01"]
+    )
+    assert issued.exit_code == 0, issued.output
+    card_id = next(
+        summary.card_id
+        for summary in deployment.reader.list_cards()
+        if summary.card_id in issued.stdout
+    )
+    auth = deployment.reader.read_certificate(card_id, KeyKind.AUTH)
+    old = deployment.reader.read_certificate(card_id, KeyKind.SIGN)
+    # Nothing changed yet: the counter refuses, and the card stays as it was.
+    refused = runner.invoke(app, ["reissue-signing", card_id, "--password", "MISAKI02"])
+    assert refused.exit_code == 1
+    assert "再発行の必要はありません" in refused.stderr
+    assert deployment.reader.read_certificate(card_id, KeyKind.SIGN) == old
+    # A change of the 4 info revokes the signing certificate; the counter re-issues it.
+    jpki.revoke_for_card(
+        session=db,
+        card_id=card_id,
+        kinds=[jpki.CertificateKind.SIGN],
+        reason=jpki.RevocationReason.BASIC_INFO_CHANGE,
+    )
+    db.commit()
+    result = runner.invoke(app, ["reissue-signing", card_id, "--password", "MISAKI02"])
+    assert result.exit_code == 0, result.output
+    new = deployment.reader.read_certificate(card_id, KeyKind.SIGN)
+    assert new.serial_number != old.serial_number
+    assert f"{new.serial_number:X}" in result.stdout
+    assert deployment.reader.read_certificate(card_id, KeyKind.AUTH) == auth
+    assert jpki.successor_chain(session=db, serial=old.serial_number) == [new.serial_number]
+    deployment.reader.open_session(card_id, "sign", "MISAKI02")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date, datetime
 
 import pytest
@@ -20,6 +20,7 @@ from myna.jpki.domain import AuthorityKind
 from myna.jpki.profile import CaPrivateKey
 from myna.platform.settings import Settings
 from tests.conftest import new_ca_key
+from tests.integration.jpki.latest import Latest, build_latest
 
 BIRTH_DATE = date(1985, 7, 14)
 BASIC_INFO = jpki.BasicInfo(
@@ -137,3 +138,11 @@ def client(container: Container) -> TestClient:
     app.state.container = container
     app.include_router(router)
     return TestClient(app)
+
+
+@pytest.fixture
+def latest(
+    session: Session, settings: Settings, container: Container, authorities: None
+) -> Iterator[Latest]:
+    """最新4情報提供's world: taro's and hanako's cards, three verifiers, the API."""
+    yield from build_latest(session, settings, container)

@@ -2,7 +2,7 @@
 signing transactions and used client-assertion ids.
 
 Revision ID: 0035_authapp
-Revises: 0033_log_pq_signatures
+Revises: 0034_jpki_latest_info
 Create Date: 2026-12-05
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 from myna.platform.migrations import tables
 
 revision: str = "0035_authapp"
-down_revision: str | None = "0033_log_pq_signatures"
+down_revision: str | None = "0034_jpki_latest_info"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
