@@ -15,6 +15,8 @@ errors a resident, a clerk or a verifier sees.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -33,6 +35,8 @@ CONSENT_MAX_AGE = timedelta(days=30)
 CONSENT_CLOCK_SKEW = timedelta(minutes=5)
 # The signature (CMS DER) and the statement, base64 in the signed request.
 MAX_CONSENT_SIGNATURE_BYTES = 64 * 1024
+# A signed document carrying the statement's fingerprint (a signing transaction's).
+MAX_CONSENT_DOCUMENT_BYTES = 16 * 1024
 # A chain of re-issues is walked at most this far (a card lives ten years).
 MAX_SUCCESSIONS = 64
 
@@ -120,6 +124,35 @@ class ConsentSignatureError(MynaError, code="invalid_consent_signature", status_
         "({problem}). It must be a detached CMS signature over the exact statement, made "
         "with a signing certificate of a MyNumber card that is valid now."
     )
+
+
+class ConsentNotInDocumentError(MynaError, code="consent_not_in_document", status_code=400):
+    """The signed document does not list the statement's SHA-256 among its digests."""
+
+    message = N_(
+        "The signed document does not list the consent statement's SHA-256 fingerprint "
+        "among data.digests. Put the fingerprint of the exact statement in the document the "
+        "resident signs (the authentication app's signing transaction does), or send the "
+        "signature over the statement itself without a document."
+    )
+
+
+def statement_in_document(statement: bytes, document: bytes) -> bool:
+    """Whether ``document`` (a JSON object) lists SHA-256(``statement``) in ``data.digests``.
+
+    A signature over such a document binds the statement as surely as one over the
+    statement itself: the document fixes its fingerprint (the authentication app's
+    signing transactions sign documents of this shape, docs/api/authapp.md).
+    """
+    try:
+        parsed = json.loads(document)
+    except (ValueError, UnicodeDecodeError):
+        return False
+    data = parsed.get("data") if isinstance(parsed, dict) else None
+    digests = data.get("digests") if isinstance(data, dict) else None
+    if not isinstance(digests, list):
+        return False
+    return hashlib.sha256(statement).hexdigest() in digests
 
 
 class ConsentOutOfTimeError(MynaError, code="consent_out_of_time", status_code=400):

@@ -50,11 +50,13 @@ from myna.jpki.interfaces import Provision, ProvisionLog, SignedRequests
 from myna.jpki.latest_domain import (
     LATEST_INFO,
     LATEST_INFO_CONSENT,
+    MAX_CONSENT_DOCUMENT_BYTES,
     MAX_CONSENT_SIGNATURE_BYTES,
     MAX_SUCCESSIONS,
     ConsentExistsError,
     ConsentForAnotherVerifierError,
     ConsentNotFoundError,
+    ConsentNotInDocumentError,
     ConsentOutOfTimeError,
     ConsentSignatureError,
     LatestOutcome,
@@ -65,6 +67,7 @@ from myna.jpki.latest_domain import (
     check_reissue,
     consent_in_time,
     newest_in_chain,
+    statement_in_document,
 )
 from myna.jpki.models import IssuedCertificate, LatestInfoConsent
 from myna.jpki.verifier_domain import (
@@ -260,9 +263,16 @@ def register_consent(
     now = utcnow()
     if not consent_in_time(statement.issued_at, now):
         raise ConsentOutOfTimeError
+    # The signature is over the statement itself, or over a document that lists the
+    # statement's SHA-256 (a signing transaction of the authentication app).
+    content = statement_bytes
+    if envelope.body.get("document") is not None:
+        content = _base64_field(envelope.body, "document", MAX_CONSENT_DOCUMENT_BYTES)
+        if not statement_in_document(statement_bytes, content):
+            raise ConsentNotInDocumentError
     try:
         signed = verify_detached_signature(
-            session=session, settings=settings, signature=signature, content=statement_bytes
+            session=session, settings=settings, signature=signature, content=content
         )
     except VerificationError as exc:
         raise ConsentSignatureError(problem=exc.code) from exc

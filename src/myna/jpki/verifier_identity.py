@@ -83,17 +83,23 @@ class VerifierIdentity:
         """The signed ``latest_info`` request about signing-certificate ``serials`` (hex)."""
         return self.request(LATEST_INFO, serials=list(serials))
 
-    def consent_request(self, statement: bytes, signature: bytes) -> str:
+    def consent_request(
+        self, statement: bytes, signature: bytes, document: bytes | None = None
+    ) -> str:
         """The signed ``latest_info_consent`` request carrying a holder's signed statement.
 
-        ``statement`` is the canonical bytes (:mod:`myna.jpki.consent_statement`) the
-        holder's card signed; ``signature`` the detached CMS SignedData, DER.
+        ``statement`` is the canonical bytes (:mod:`myna.jpki.consent_statement`);
+        ``signature`` the detached CMS SignedData, DER, made by the holder's card over the
+        statement — or over ``document``, a signed document listing the statement's
+        SHA-256 in ``data.digests`` (an authentication-app signing transaction's).
         """
-        return self.request(
-            LATEST_INFO_CONSENT,
-            statement=base64.b64encode(statement).decode("ascii"),
-            signature=base64.b64encode(signature).decode("ascii"),
-        )
+        body = {
+            "statement": base64.b64encode(statement).decode("ascii"),
+            "signature": base64.b64encode(signature).decode("ascii"),
+        }
+        if document is not None:
+            body["document"] = base64.b64encode(document).decode("ascii")
+        return self.request(LATEST_INFO_CONSENT, **body)
 
     def statement_request(self, month: str) -> str:
         """The signed ``statement`` request for ``month`` (``YYYY-MM``)."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import hashlib
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -171,6 +173,60 @@ def test_a_consent_signed_by_another_card_under_this_certificate_is_refused(
     )
     refused(
         latest.consent(latest.taro_card, statement=statement, signature=forged),
+        400,
+        "invalid_consent_signature",
+        "bad_signature",
+    )
+    assert _consents(latest.session) == []
+
+
+def _listing(*statements: bytes) -> bytes:
+    """A signed document of the authentication app's shape, listing fingerprints."""
+    digests = [hashlib.sha256(statement).hexdigest() for statement in statements]
+    return json.dumps({"data": {"client_id": "aa-x", "digests": digests}}).encode()
+
+
+def test_a_consent_signed_inside_a_document_listing_its_fingerprint_is_registered(
+    latest: Latest,
+) -> None:
+    statement = latest.statement()
+    document = _listing(b"the account application", statement)
+    signature = latest.signing(latest.taro_card).sign_cms(document)
+    token = latest.bank.consent_request(statement, signature, document)
+    registered = latest.post("/latest-info/consents", token)
+    assert registered.status_code == 201, registered.text
+    [consent] = _consents(latest.session)
+    assert consent.holder_id == latest.taro.id
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        _listing(b"the account application"),  # the statement's fingerprint is absent
+        b"[1, 2]",
+        b"\xff\xfe",
+        json.dumps({"data": {"digests": "not a list"}}).encode(),
+    ],
+)
+def test_a_document_without_the_statements_fingerprint_is_refused(
+    latest: Latest, document: bytes
+) -> None:
+    statement = latest.statement()
+    signature = latest.signing(latest.taro_card).sign_cms(document)
+    token = latest.bank.consent_request(statement, signature, document)
+    refused(latest.post("/latest-info/consents", token), 400, "consent_not_in_document")
+    assert _consents(latest.session) == []
+
+
+def test_a_document_listing_the_statement_but_signed_over_other_bytes_is_refused(
+    latest: Latest,
+) -> None:
+    statement = latest.statement()
+    document = _listing(statement)
+    signature = latest.signing(latest.taro_card).sign_cms(statement)  # not over the document
+    token = latest.bank.consent_request(statement, signature, document)
+    refused(
+        latest.post("/latest-info/consents", token),
         400,
         "invalid_consent_signature",
         "bad_signature",
