@@ -11,12 +11,13 @@ from pathlib import Path
 import uvicorn
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
+from joserfc.jwk import ECKey, KeySet
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy.orm import Session
 from uvicorn.supervisors import Multiprocess
 
-from myna import agencies, card, jpki, network, notices, registry
+from myna import agencies, authapp, card, jpki, network, notices, registry
 from myna.app import create_app
 from myna.bootstrap import Container, build_container
 from myna.counter.app import create_counter_app
@@ -43,6 +44,8 @@ from myna.tax import pdf as tax_pdf
 DEMO_RESIDENTS = 1000
 # A bank approved as 署名検証者 and 利用者証明検証者 (docs/api/verifiers.md).
 DEMO_VERIFIER = ("mirai-bank", "みらい銀行株式会社")
+# The same bank as a client of the authentication app, run from examples/mirai_bank.
+DEMO_BUSINESS_URL = "http://127.0.0.1:8710"
 DEMO_SEED = 2026
 # Published on purpose: these are the demo cards' secrets, printed at every start.
 DEMO_PIN = "1234"
@@ -132,6 +135,7 @@ def prepare_demo(container: Container, console: Console) -> list[DemoCard]:
     ensure_demo_enrolments(container)
     ensure_demo_deliveries(container)
     ensure_demo_verifier(container)
+    ensure_demo_business(container)
     manifest_path = container.settings.data_dir / "demo-cards.json"
     manifest: dict[str, str] = (
         json.loads(manifest_path.read_text(encoding="utf-8")) if manifest_path.exists() else {}
@@ -307,6 +311,44 @@ def ensure_demo_verifier(container: Container) -> Path:
     return folder
 
 
+def demo_business_dir(settings: Settings) -> Path:
+    """Where the sample bank (examples/mirai_bank) keeps its client keys and customers."""
+    return settings.data_dir / DEMO_VERIFIER[0]
+
+
+def ensure_demo_business(container: Container) -> Path:
+    """The demo bank registered with the authentication app, its keys made once.
+
+    The bank's private JWK Set (a signing key for its client assertions, an encryption
+    key for signed documents) and its client id go to ``authapp-client.json`` (mode
+    0600) beside its customers; only the public keys are registered.
+    """
+    folder = demo_business_dir(container.settings)
+    path = folder / "authapp-client.json"
+    if path.exists():
+        jwks = json.loads(path.read_text(encoding="utf-8"))["jwks"]
+    else:
+        keys = [
+            ECKey.generate_key("P-256", {"use": use, "alg": alg, "kid": f"mirai-{use}-1"})
+            for use, alg in (("sig", "ES256"), ("enc", "ECDH-ES+A256KW"))
+        ]
+        jwks = {"keys": [key.as_dict(private=True) for key in keys]}
+    public = KeySet.import_key_set(jwks).as_dict(private=False)
+    with unit_of_work(container.session_factory) as session:
+        client = authapp.register_client(
+            session=session,
+            name=DEMO_VERIFIER[1],
+            redirect_uris=[f"{DEMO_BUSINESS_URL}/callback"],
+            jwks=public,
+        )
+    folder.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600)
+    path.write_text(
+        json.dumps({"client_id": client.client_id, "jwks": jwks}, indent=2), encoding="utf-8"
+    )
+    return path
+
+
 def ensure_demo_deliveries(container: Container) -> None:
     """The demo senders, linked to 山田 太郎, with his 令和7年分 documents delivered once."""
     directory = container.settings.sender_dir
@@ -381,6 +423,11 @@ def print_demo(
             clinics.add_row(code, name, f"{counter.rstrip('/')}/{code}/")
         console.print(clinics)
     console.print(f"JPKI CRLs, CA certificates, OCSP: {portal}/jpki/ca/")
+    console.print(
+        f"Sample business / みらい銀行 (ログイン・署名・最新4情報): {DEMO_BUSINESS_URL} — "
+        "start it with "
+        "[bold].venv/bin/python examples/mirai_bank/bank.py run[/bold]"
+    )
     console.print(
         f"Verifier / 検証者 {DEMO_VERIFIER[1]}: {portal}/api/jpki/v1/status "
         f"(keys under {verifier_dir / DEMO_VERIFIER[0]})"

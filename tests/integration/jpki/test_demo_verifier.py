@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from myna import card, jpki, registry, runtime
+from myna import authapp, card, jpki, registry, runtime
 from myna.app import create_app
 from myna.bootstrap import Container
 from myna.jpki import verifiers
@@ -45,3 +47,23 @@ def test_the_demo_starts_with_a_registered_verifier_that_can_ask(
     assert answer.status_code == 200, answer.text
     (item,) = answer.json()["items"]
     assert (item["serial"], item["status"]) == (serial, "good")
+
+
+def test_the_demo_registers_the_sample_bank_with_the_authentication_app(
+    session: Session, settings: Settings, container: Container
+) -> None:
+    path = runtime.ensure_demo_business(container)
+    first = json.loads(path.read_text(encoding="utf-8"))
+    assert path.stat().st_mode & 0o077 == 0  # private keys: the owner's alone
+    assert runtime.ensure_demo_business(container) == path  # a second start keeps the keys
+    again = json.loads(path.read_text(encoding="utf-8"))
+    assert again == first
+    client = authapp.get_client(session=session, client_id=first["client_id"])
+    assert client.name == runtime.DEMO_VERIFIER[1]
+    assert client.redirect_uris == (f"{runtime.DEMO_BUSINESS_URL}/callback",)
+    # Registered: the public halves only; kept: the private ones, which match them.
+    registered = {key["kid"]: key for key in client.jwks["keys"]}
+    for key in first["jwks"]["keys"]:
+        assert "d" in key
+        assert "d" not in registered[key["kid"]]
+        assert registered[key["kid"]]["x"] == key["x"]
