@@ -446,7 +446,7 @@ def _open_loans(session: Session, patron_id: int) -> list[tuple[Loan, Book]]:
         .where(Loan.patron_id == patron_id, Loan.returned_at.is_(None))
         .order_by(Loan.due_on, Loan.id)
     )
-    return [(loan, book) for loan, book in rows.tuples()]
+    return [(loan, book) for loan, book in rows]
 
 
 def _book(session: Session, library: FacilityView, code: str) -> Book:
@@ -513,7 +513,7 @@ def return_book(
     ).first()
     if found is None:
         raise BookNotOnLoanError
-    loan, patron = found.tuple()
+    loan, patron = found
     loan.returned_at = at
     _record_use(
         session,
@@ -554,7 +554,7 @@ def loans_of(
         .where(Patron.holder.in_(holders), Loan.returned_at.is_(None))
         .order_by(Loan.due_on, Loan.id)
     )
-    return [_loan_view(loan, book, library.name, today) for loan, book, library in rows.tuples()]
+    return [_loan_view(loan, book, library.name, today) for loan, book, library in rows]
 
 
 # --- shelters ------------------------------------------------------------------------------
