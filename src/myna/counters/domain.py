@@ -73,7 +73,9 @@ METHOD_LABELS: dict[Method, str] = {
 }
 
 
-def holder_pseudonym(key: bytes, *, service: Service, municipality_code: str, resident_id: int) -> str:
+def holder_pseudonym(
+    key: bytes, *, service: Service, municipality_code: str, resident_id: int
+) -> str:
     """The pseudonym by which ``service`` of ``municipality_code`` knows a resident.
 
     HMAC-SHA-256 (RFC 2104) over ``service|municipality|resident id``, 32 hex digits.
@@ -167,9 +169,7 @@ class BookNotOnLoanError(CounterError, code="counter_book_not_on_loan", status_c
 
 
 class OverdueLoansError(CounterError, code="counter_overdue", status_code=409):
-    message = N_(
-        "The patron has {count} overdue book(s). No book is lent until they are returned."
-    )
+    message = N_("The patron has {count} overdue book(s). No book is lent until they are returned.")
 
 
 class LoanLimitError(CounterError, code="counter_loan_limit", status_code=409):
@@ -198,5 +198,7 @@ class CheckinNotFoundError(NotFoundError, code="counter_checkin_not_found"):
     message = N_("This check-in does not exist at this shelter, or has already been checked out.")
 
 
-class OtherMunicipalityFacilityError(CounterError, code="counter_other_municipality", status_code=403):
+class OtherMunicipalityFacilityError(
+    CounterError, code="counter_other_municipality", status_code=403
+):
     message = N_("This library or shelter belongs to another municipality.")

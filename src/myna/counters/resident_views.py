@@ -27,9 +27,7 @@ def card_uses_page(request: Request, current: CurrentResident) -> Response:
     settings = get_container(request).settings
     with transaction(request) as db:
         loans = counters.loans_of(session=db, settings=settings, resident_id=current.resident_id)
-        uses = counters.card_uses_of(
-            session=db, settings=settings, resident_id=current.resident_id
-        )
+        uses = counters.card_uses_of(session=db, settings=settings, resident_id=current.resident_id)
     return templates.page(
         request,
         "counters/card_uses.html",

@@ -497,8 +497,12 @@ def lend(
         detail=book.title,
         at=at,
     )
-    loans = [_loan_view(loan, b, library.name, today) for loan, b in _open_loans(session, patron.id)]
-    return PatronView(patron_number(library.municipality_code, patron.id), holder.resident.full_name, loans)
+    loans = [
+        _loan_view(loan, b, library.name, today) for loan, b in _open_loans(session, patron.id)
+    ]
+    return PatronView(
+        patron_number(library.municipality_code, patron.id), holder.resident.full_name, loans
+    )
 
 
 def return_book(
@@ -545,7 +549,9 @@ def loans_of(
 ) -> list[LoanView]:
     """The resident's own books on loan at every library, earliest due first."""
     today = today_in_japan(at)
-    holders = [h for h, s in _holders_of(session, settings, resident_id).items() if s is Service.LIBRARY]
+    holders = [
+        h for h, s in _holders_of(session, settings, resident_id).items() if s is Service.LIBRARY
+    ]
     rows = session.execute(
         select(Loan, Book, Facility)
         .join(Book, Book.id == Loan.book_id)
@@ -591,7 +597,9 @@ def present_at_shelter(
     """The presenter and the household members who may be checked in with them."""
     members = [
         m
-        for m in registry.household_members(session=session, household_id=holder.resident.household_id)
+        for m in registry.household_members(
+            session=session, household_id=holder.resident.household_id
+        )
         if m.status == registry.ResidentStatus.ACTIVE and m.id != holder.resident.id
     ]
     payload = {
@@ -631,11 +639,7 @@ def open_presentation(
         payload = json.loads(opened)
     except (ValueError, InvalidTag) as exc:
         raise PresentationExpiredError from exc
-    if (
-        payload["f"] != shelter.id
-        or payload["s"] != staff_id
-        or payload["e"] < int(at.timestamp())
-    ):
+    if payload["f"] != shelter.id or payload["s"] != staff_id or payload["e"] < int(at.timestamp()):
         raise PresentationExpiredError
     presenter = _current_resident(session, int(payload["r"]))
     members = [_current_resident(session, int(m)) for m in payload["h"]]
@@ -703,7 +707,11 @@ def check_in(
     ``with_members`` are positions in ``presentation.members``. Someone already in (not
     checked out) at this shelter is refused, nothing written.
     """
-    chosen = [presentation.members[i] for i in sorted(set(with_members)) if 0 <= i < len(presentation.members)]
+    chosen = [
+        presentation.members[i]
+        for i in sorted(set(with_members))
+        if 0 <= i < len(presentation.members)
+    ]
     people = ([(presentation.presenter, presentation.method)] if include_presenter else []) + [
         (m, Method.HOUSEHOLD) for m in chosen
     ]
@@ -783,4 +791,3 @@ def roster(*, session: Session, shelter: FacilityView) -> list[CheckinView]:
         select(Checkin).where(Checkin.shelter_id == shelter.id).order_by(Checkin.id)
     )
     return [_checkin_view(row, shelter.name) for row in rows]
-

@@ -121,9 +121,9 @@ def library_page(request: Request, current: CurrentStaff) -> Response:
     return _library_page(request, current, _staff(request, current))
 
 
-def _library_step(request: Request, current: CurrentStaff, card_id: str, pin: str) -> tuple[
-    office.StaffRead, counters.FacilityView, counters.Identified
-]:
+def _library_step(
+    request: Request, current: CurrentStaff, card_id: str, pin: str
+) -> tuple[office.StaffRead, counters.FacilityView, counters.Identified]:
     """The staff member, their library and the holder proven with the card and PIN."""
     staff = _staff(request, current)
     container = get_container(request)

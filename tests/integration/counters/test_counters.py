@@ -85,7 +85,11 @@ def town(session: Session, settings: Settings, container: Container) -> Town:
     people = registry.ensure_personas(session=session)
     cards = {
         name: card.issue_card(
-            session=session, settings=settings, resident_id=people[name].id, pin=PIN, password=PASSWORD
+            session=session,
+            settings=settings,
+            resident_id=people[name].id,
+            pin=PIN,
+            password=PASSWORD,
         ).card_id
         for name in ("taro", "hanako", "misaki")
     }
@@ -109,7 +113,11 @@ def _post(client: TestClient, page_path: str, path: str, **data: str) -> object:
 
 def _register(client: TestClient, card_id: str, pin: str = PIN) -> object:
     return _post(
-        client, "/office/counters/library", "/office/counters/library/register", card_id=card_id, pin=pin
+        client,
+        "/office/counters/library",
+        "/office/counters/library/register",
+        card_id=card_id,
+        pin=pin,
     )
 
 

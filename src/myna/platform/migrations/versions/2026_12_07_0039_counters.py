@@ -70,7 +70,9 @@ def upgrade() -> None:
         sa.Column("due_on", sa.Date(), nullable=False),
         sa.Column("returned_at", UTCDateTime(), nullable=True),
         sa.ForeignKeyConstraint(
-            ["book_id"], ["counters_books.id"], name=op.f("fk_counters_loans_book_id_counters_books")
+            ["book_id"],
+            ["counters_books.id"],
+            name=op.f("fk_counters_loans_book_id_counters_books"),
         ),
         sa.ForeignKeyConstraint(
             ["patron_id"],
