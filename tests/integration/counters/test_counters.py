@@ -456,3 +456,10 @@ def test_one_resident_never_sees_another_s_loans_or_check_ins(
         page_text = hanako.get("/card-uses").text
     assert "路面電車のある風景" not in page_text
     assert "第一小学校" not in page_text
+
+
+def test_the_roster_export_is_described_in_the_openapi_document(town: Town) -> None:
+    with TestClient(create_app(town.container), base_url=PORTAL) as client:
+        document = client.get("/api/openapi.json").json()
+    operation = document["paths"]["/office/counters/shelters/{shelter_id}/roster.json"]["get"]
+    assert "Roster" in json.dumps(operation["responses"]["200"])
