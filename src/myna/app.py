@@ -28,6 +28,9 @@ from myna.catalog.api import router as services_api_router
 from myna.catalog.views import router as services_router
 from myna.corrections.views import CORRECTIONS_PATH
 from myna.corrections.views import router as correction_router
+from myna.counters.resident_views import router as counters_resident_router
+from myna.counters.views import export_router as counters_export_router
+from myna.counters.views import router as counters_router
 from myna.delivery.api import router as delivery_api_router
 from myna.delivery.handover_views import router as delivery_handover_router
 from myna.delivery.views import router as delivery_router
@@ -168,6 +171,9 @@ def create_app(container: Container) -> FastAPI:
         office_notice_router,
         office_staff_card_router,
         office_signing_reissue_router,
+        counters_router,
+        counters_export_router,
+        counters_resident_router,
         language_router,
     ):
         app.include_router(router)

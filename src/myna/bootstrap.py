@@ -16,7 +16,7 @@ from functools import cached_property
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from myna import authapp, corrections, delivery, jpki, network, notices, phone, tax
+from myna import authapp, card, corrections, delivery, jpki, network, notices, phone, tax
 from myna.applications.procedures import Procedures
 from myna.applications.submission import SignedDocumentHandler
 from myna.jpki import service as jpki_service
@@ -52,6 +52,15 @@ class Container:
     def sessions(self) -> SessionStore:
         """Residents' and staff's browser sessions (tests may swap in one with their clock)."""
         return SessionStore.from_settings(self.settings)
+
+    @cached_property
+    def counter_reader(self) -> card.CardReader:
+        """The card reader at the municipal counters (市民カード化): the virtual cards.
+
+        Tests swap in a reader of their own; a deployment with card readers at its
+        counters puts an ``ApduCardReader`` over PC/SC here.
+        """
+        return card.VirtualCardReader.from_settings(self.settings)
 
     @cached_property
     def procedures(self) -> Procedures:

@@ -17,7 +17,7 @@ from rich.table import Table
 from sqlalchemy.orm import Session
 from uvicorn.supervisors import Multiprocess
 
-from myna import agencies, authapp, card, jpki, network, notices, registry
+from myna import agencies, authapp, card, counters, jpki, network, notices, registry
 from myna.app import create_app
 from myna.bootstrap import Container, build_container
 from myna.counter.app import create_counter_app
@@ -131,6 +131,7 @@ def prepare_demo(container: Container, console: Console) -> list[DemoCard]:
         if notices.count_notices(session=session) == 0:
             notices.seed_demo_notices(session=session)
     ensure_demo_staff(container)
+    ensure_demo_counters(container)
     ensure_demo_institutions(container)
     ensure_demo_enrolments(container)
     ensure_demo_deliveries(container)
@@ -389,6 +390,13 @@ def ensure_demo_staff(container: Container) -> None:
             continue
 
 
+def ensure_demo_counters(container: Container) -> None:
+    """The library and shelters of the demo staff's municipalities (市民カード化), once."""
+    for code in sorted({municipality for _login, municipality, _name, _role in DEMO_STAFF}):
+        with unit_of_work(container.session_factory) as session:
+            counters.ensure_facilities(session=session, municipality_code=code)
+
+
 def print_demo(
     console: Console,
     cards: list[DemoCard],
@@ -414,6 +422,10 @@ def print_demo(
     console.print(staff)
     console.print("One-time code / ワンタイムコード: [bold]myna office code --login <login>[/bold]")
     console.print(f"Portal / ポータル:        [bold]{portal}[/bold]")
+    console.print(
+        f"Municipal counters / 市民カード窓口 (図書館・避難所): [bold]{portal}/office/counters"
+        "[/bold] (back-office login)"
+    )
     console.print(f"Card reader / カードリーダー: [bold]{reader}[/bold]")
     if counter is not None:
         clinics = Table(title="Clinic counter / 医療機関窓口 (" + counter + ")")

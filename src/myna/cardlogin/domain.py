@@ -34,13 +34,16 @@ class Audience(StrEnum):
 
     ``resident``: a resident's login at the portal. ``staff``: a staff member's login at
     the back office (職員証としての利用). ``staff-card``: a staff member presents the card
-    so an administrator can register it to their account. A challenge is completed only
-    by the door of its own audience.
+    so an administrator can register it to their account. ``counter``: a resident
+    presents the card at a municipal counter (市民カード化: a library, a shelter), the
+    challenge bound to the staff member's session and answered at the counter's reader.
+    A challenge is completed only by the door of its own audience.
     """
 
     RESIDENT = "resident"
     STAFF = "staff"
     STAFF_CARD = "staff-card"
+    COUNTER = "counter"
 
 
 def new_challenge_id() -> str:

@@ -71,6 +71,9 @@ class Settings(BaseSettings):
     # Empty: IPAex Gothic where Debian installs it (fonts-ipaexfont-gothic).
     pdf_font: str = ""
     rate_limit_storage_url: str = "memory://"
+    # Municipalities (6-digit codes) whose libraries also register residents of other
+    # municipalities (市外利用者); every other library registers its own residents only.
+    library_outside_users: list[str] = Field(default_factory=list)
     # Reverse proxies (IP addresses or CIDR ranges) whose X-Forwarded-For and
     # X-Forwarded-Proto the portal believes. Empty: the peer address is the client's,
     # whatever headers it sends (rate limits cannot be dodged by forging them).
