@@ -71,6 +71,7 @@ def entry_row(entry: LogEntry, leaf_hash: bytes) -> dict[str, Any]:
         "outcome": entry.outcome.value,
         "purpose": entry.purpose,
         "detail": entry.detail,
+        "actor": entry.actor,
     }
 
 
