@@ -190,9 +190,7 @@ class Member:
 # A child's relation to the head of household → the relations of their parents in it.
 PARENTS_BY_CHILD_RELATION: dict[Relation, frozenset[Relation]] = {
     Relation.CHILD: frozenset({Relation.HEAD, Relation.WIFE, Relation.HUSBAND}),
-    Relation.GRANDCHILD: frozenset(
-        {Relation.CHILD, Relation.CHILDS_WIFE, Relation.CHILDS_HUSBAND}
-    ),
+    Relation.GRANDCHILD: frozenset({Relation.CHILD, Relation.CHILDS_WIFE, Relation.CHILDS_HUSBAND}),
 }
 
 
@@ -293,7 +291,7 @@ def new_code() -> str:
 def normalize_code(value: str) -> str:
     """A typed code in its canonical form (case, spaces, hyphens, O/I/L read as 0/1)."""
     compact = "".join(value.split()).replace("-", "").upper()
-    compact = compact.translate(str.maketrans({"O": "0", "I": "1", "L": "1"}))
+    compact = compact.translate(str.maketrans("OIL", "011"))
     length = CODE_GROUPS * CODE_GROUP_LENGTH
     if len(compact) != length or any(c not in CODE_ALPHABET for c in compact):
         raise InvalidCodeError

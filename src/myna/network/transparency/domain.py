@@ -817,13 +817,15 @@ T = TypeVar("T")
 
 @dataclass(frozen=True, slots=True)
 class SubjectFilter:
-    """Which of one subject's entries to list: a period [since, until), a provider, an item."""
+    """Which of one subject's entries to list: a period [since, until), a provider, an item,
+    only those a proxy (代理人) asked for."""
 
     subject: str
     since: datetime | None = None
     until: datetime | None = None
     provider: str | None = None
     item: str | None = None
+    by_proxy: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -190,6 +190,8 @@ def _subject_conditions(which: SubjectFilter) -> list[ColumnElement[bool]]:
         conditions.append(LogEntryRow.provider == which.provider)
     if which.item is not None:
         conditions.append(LogEntryRow.item == which.item)
+    if which.by_proxy:
+        conditions.append(LogEntryRow.actor.is_not(None))
     return conditions
 
 

@@ -137,7 +137,9 @@ class SessionStore:
 
     def stop_acting(self, db: Session, kind: SessionKind, token: str) -> bool:
         """The session of ``token`` is its own subject's again."""
-        return self._set_acting(db, kind, token, subject_id=None, grant=None, label=None, scopes=None)
+        return self._set_acting(
+            db, kind, token, subject_id=None, grant=None, label=None, scopes=None
+        )
 
     def stop_acting_on(self, db: Session, kind: SessionKind, grant: str) -> int:
         """Every session acting on ``grant`` stops (a revocation); how many did."""
