@@ -368,7 +368,9 @@ def accept(
 def revoke(
     *, session: Session, principal_id: int, appointment_id: int, now: datetime | None = None
 ) -> str:
-    """The principal revokes an appointment at once; returns its grant (sessions stop).
+    """The principal revokes an appointment at once; returns its grant.
+
+    A session acting on it is refused from its next request (``myna.proxy.web``).
 
     Revoking what is already revoked changes nothing.
     """

@@ -260,15 +260,13 @@ def revoke(
     appointment_id: AppointmentId,
     csrf_token: CsrfField,
 ) -> Response:
-    """Revoke at once: sessions acting on it stop now (and would be refused anyway)."""
+    """Revoke at once: a session acting on it is refused at its next request, and told so."""
     check_csrf(current, csrf_token)
-    container = get_container(request)
     with transaction(request) as db:
-        grant = service.revoke(
+        service.revoke(
             session=db,
             principal_id=current.resident_id,
             appointment_id=appointment_id,
-            now=container.proxy_clock(),
+            now=get_container(request).proxy_clock(),
         )
-        container.sessions.stop_acting_on(db, RESIDENT, grant)
     return RedirectResponse("/proxy?done=revoked", status_code=303)

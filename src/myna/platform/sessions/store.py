@@ -141,16 +141,6 @@ class SessionStore:
             db, kind, token, subject_id=None, grant=None, label=None, scopes=None
         )
 
-    def stop_acting_on(self, db: Session, kind: SessionKind, grant: str) -> int:
-        """Every session acting on ``grant`` stops (a revocation); how many did."""
-        result = db.execute(
-            update(StoredSession)
-            .where(StoredSession.kind == kind.name, StoredSession.acting_grant == grant)
-            .values(acting_for_id=None, acting_grant=None, acting_label=None, acting_scopes=None)
-        )
-        assert isinstance(result, CursorResult)  # noqa: S101 - DML always yields a cursor result
-        return int(result.rowcount)
-
     def _set_acting(
         self,
         db: Session,
