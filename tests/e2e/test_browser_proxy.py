@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from myna import card, registry
 from myna.platform.clock import today_in_japan
@@ -38,7 +38,9 @@ def test_a_parent_acts_for_their_child_and_comes_back(browser: Browser, platform
     page.get_by_role("main").get_by_role("link", name="わたしの情報").click()
     expect(banner).to_be_visible()
     page.get_by_role("button", name="取得する").click()
-    expect(page.get_by_role("heading", name="住民税")).to_be_visible()
+    # The child's information, not the parent's.
+    expect(page.get_by_role("heading", name="本人確認情報（基本4情報）")).to_be_visible()
+    expect(page.get_by_text("ヤマダ ハルト").first).to_be_visible()
     _assert_accessible(page)
     # The parent's own pages are not offered while acting, and refuse if asked.
     expect(
@@ -79,12 +81,11 @@ def ichiro_card(platform: Platform) -> Iterator[str]:
             (platform.settings.card_dir / name).unlink(missing_ok=True)
 
 
-def test_a_resident_appoints_a_proxy_and_revokes_them(
-    browser: Browser, platform: Platform, ichiro_card: str
-) -> None:
-    assert ichiro_card
+def _appoint(
+    proxy_context: BrowserContext, principal_context: BrowserContext, platform: Platform
+) -> tuple[Page, Page]:
+    """Taro shows his code; Ichiro (on a phone) appoints him for notices, for ten days."""
     # The proxy-to-be (taro) shows his one-time appointment code.
-    proxy_context = browser.new_context(locale="ja-JP")
     proxy = _login(proxy_context, platform)
     proxy.goto(f"{platform.portal}/proxy")
     proxy.get_by_role("button", name="任命コードを表示する").click()
@@ -93,9 +94,6 @@ def test_a_resident_appoints_a_proxy_and_revokes_them(
     _assert_accessible(proxy)
 
     # The principal (ichiro, on a phone) appoints him for notices, for ten days.
-    principal_context = browser.new_context(
-        locale="ja-JP", viewport=PHONE, is_mobile=True, has_touch=True
-    )
     principal = _login(principal_context, platform, holder=ICHIRO)
     principal.goto(f"{platform.portal}/proxy")
     principal.get_by_role("link", name="代理人を任命する").click()
@@ -115,6 +113,19 @@ def test_a_resident_appoints_a_proxy_and_revokes_them(
     principal.get_by_role("button", name="任命する").click()
     principal.wait_for_url(f"{platform.portal}/proxy?done=appointed")
     expect(principal.get_by_text("承諾待ち")).to_be_visible()
+
+    return proxy, principal
+
+
+def test_a_resident_appoints_a_proxy_and_revokes_them(
+    browser: Browser, platform: Platform, ichiro_card: str
+) -> None:
+    assert ichiro_card
+    proxy_context = browser.new_context(locale="ja-JP")
+    principal_context = browser.new_context(
+        locale="ja-JP", viewport=PHONE, is_mobile=True, has_touch=True
+    )
+    proxy, principal = _appoint(proxy_context, principal_context, platform)
 
     # The proxy accepts with his own login and acts for the principal.
     proxy.goto(f"{platform.portal}/proxy")
