@@ -84,7 +84,9 @@ from myna.portal.api import router as portal_api_router
 from myna.portal.latest_info_views import router as latest_info_consent_router
 from myna.portal.phone_api import router as phone_api_router
 from myna.portal.phone_views import router as phone_router
+from myna.portal.proxy_views import router as proxy_activity_router
 from myna.portal.views import router as portal_router
+from myna.proxy.views import router as proxy_router
 from myna.tax.views import router as tax_router
 
 if TYPE_CHECKING:
@@ -135,6 +137,8 @@ def create_app(container: Container) -> FastAPI:
         phone_router,
         account_router,
         latest_info_consent_router,
+        proxy_router,
+        proxy_activity_router,
         jpki_router,
         jpki_verifier_router,
         network_router,

@@ -9,6 +9,7 @@ with their own settings and swap adapters on it (fakes, not mocks).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
@@ -25,7 +26,7 @@ from myna.network import credentials, transparency
 from myna.network.node import HttpTransport
 from myna.office import service as office
 from myna.partners import organizations
-from myna.platform.db import import_all_models, make_engine, make_session_factory
+from myna.platform.db import import_all_models, make_engine, make_session_factory, utcnow
 from myna.platform.ratelimit import RateLimiter
 from myna.platform.sessions import SessionStore
 from myna.platform.settings import Settings
@@ -42,6 +43,9 @@ class Container:
     settings: Settings
     engine: Engine
     session_factory: sessionmaker[Session]
+    # The time proxies' authorities are judged at (a child's 15th birthday, an
+    # appointment's last day); tests set their own.
+    proxy_clock: Callable[[], datetime] = utcnow
 
     @cached_property
     def rate_limiter(self) -> RateLimiter:

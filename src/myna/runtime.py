@@ -17,7 +17,7 @@ from rich.table import Table
 from sqlalchemy.orm import Session
 from uvicorn.supervisors import Multiprocess
 
-from myna import agencies, authapp, card, counters, jpki, network, notices, registry
+from myna import agencies, authapp, card, counters, jpki, network, notices, proxy, registry
 from myna.app import create_app
 from myna.bootstrap import Container, build_container
 from myna.counter.app import create_counter_app
@@ -154,7 +154,24 @@ def prepare_demo(container: Container, console: Console) -> list[DemoCard]:
         cards.append(DemoCard(key, resident.full_name, card_id, DEMO_PIN, DEMO_PASSWORD))
     manifest_path.parent.mkdir(parents=True, exist_ok=True)
     manifest_path.write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    describe_demo_proxies(container, console, personas["taro"])
     return cards
+
+
+def describe_demo_proxies(
+    container: Container, console: Console, parent: registry.ResidentRead
+) -> None:
+    """Whom the demo parent acts for at once (法定代理人: read from the household, no setup)."""
+    with unit_of_work(container.session_factory) as session:
+        children = proxy.authorities_for(
+            session=session, proxy_id=parent.id, now=container.proxy_clock()
+        )
+    for view in children:
+        if view.authority.kind is proxy.Kind.LEGAL:
+            console.print(
+                f"Proxy / 代理人: {parent.full_name} acts for {view.principal_name} "
+                "(法定代理人) — log in with his card, then open /proxy"
+            )
 
 
 def issue_demo_card(session: Session, settings: Settings, resident_id: int) -> card.CardSummary:

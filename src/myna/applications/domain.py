@@ -153,11 +153,16 @@ class ApplicationDocument:
     # Names of coded answers as the resident read them ({"new_municipality_code":
     # "大阪府大阪市"}): signed with the codes, so what the reader shows is what is signed.
     labels: dict[str, str] = field(default_factory=dict)
+    # The proxy (代理人) who applies for the applicant and signs with their own card: the
+    # document names both, so no one can read a proxy's signature as the applicant's.
+    proxy_name: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         labels = {"labels": dict(self.labels)} if self.labels else {}
+        proxy = {"proxy": {"name": self.proxy_name}} if self.proxy_name is not None else {}
         return {
             **labels,
+            **proxy,
             "version": DOCUMENT_VERSION,
             "procedure": {"code": self.procedure_code, "name": self.procedure_name},
             "municipality": {"code": self.municipality_code, "name": self.municipality_name},

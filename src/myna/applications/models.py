@@ -100,6 +100,8 @@ class SigningRequest(Base):
     receipt_number: Mapped[str | None] = mapped_column(String(32))
     signature: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     done_path: Mapped[str | None] = mapped_column(String(200))
+    # Prepared by a proxy (代理人) for the resident: the proxy's card must sign it.
+    proxy_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class Application(Base):
@@ -131,6 +133,8 @@ class Application(Base):
     signed_at: Mapped[datetime] = mapped_column(UTCDateTime())
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Filed by a proxy (代理人) on the resident's behalf, signed with the proxy's card.
+    proxy_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class ApplicationAttachment(Base):

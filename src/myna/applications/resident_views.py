@@ -5,7 +5,8 @@
 signing request; ``/apply/sign/{id}`` waits for the card reader (QR code or link, like
 the login) and moves on to the receipt; ``/applications`` lists the resident's filings
 and ``/applications/{receipt}`` shows one with its history and the signed files. Every
-page needs the resident's login (``CurrentResident``) and shows only their own filings.
+page needs the resident's login, or a proxy's acting for them with the apply scope
+(``proxy.ActingForApply``), and shows only the resident's own filings.
 """
 
 # No `from __future__ import annotations`: FastAPI reads the routes' annotations at
@@ -19,6 +20,7 @@ import segno
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
+from myna import proxy
 from myna.applications import forms, submission
 from myna.applications import service as applications
 from myna.applications.domain import (
@@ -38,7 +40,7 @@ from myna.applications.views import (
 )
 from myna.platform.forms import PostedMany, SettingsDep, Upload
 from myna.platform.params import PageNumber, RowId
-from myna.platform.sessions import CurrentResident, check_csrf
+from myna.platform.sessions import check_csrf
 from myna.platform.web import get_container, transaction
 
 RequestId = Annotated[str, Path(min_length=20, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
@@ -73,7 +75,7 @@ def _readable(
 @router.post("/apply/{municipality}/{code}/prefill")
 def prefill(
     request: Request,
-    current: CurrentResident,
+    current: proxy.ActingForApply,
     municipality: Municipality,
     code: Code,
     posted: PostedMany,
@@ -88,6 +90,7 @@ def prefill(
             municipality_code=municipality,
             code=code,
             group_titles=posted.get("group", [])[:20],
+            proxy_id=current.proxy_id,
         )
     return RedirectResponse(f"/apply/{municipality}/{code}?done=prefilled", status_code=303)
 
@@ -95,7 +98,7 @@ def prefill(
 @router.post("/apply/{municipality}/{code}/attachments")
 def attach(
     request: Request,
-    current: CurrentResident,
+    current: proxy.ActingForApply,
     municipality: Municipality,
     code: Code,
     upload: Upload,
@@ -192,6 +195,7 @@ def sign(request: Request, draft: PostedDraft) -> Response:
                 municipality_code=draft.municipality,
                 code=draft.code,
                 submission_key=draft.values.get("submission_key", ""),
+                proxy_id=draft.proxy_id,
             )
         except submission.SigningCertificateError as error:
             return review_page(
@@ -203,6 +207,7 @@ def sign(request: Request, draft: PostedDraft) -> Response:
                 csrf_token=draft.csrf_token,
                 problem=error.localized(),
                 status_code=error.status_code,
+                proxy_id=draft.proxy_id,
             )
     if view.receipt_number is not None:
         return RedirectResponse(f"/applications/{view.receipt_number}", status_code=303)
@@ -211,7 +216,7 @@ def sign(request: Request, draft: PostedDraft) -> Response:
 
 @router.get("/apply/sign/{request_id}", response_class=HTMLResponse)
 def signing_page(
-    request: Request, settings: SettingsDep, current: CurrentResident, request_id: RequestId
+    request: Request, settings: SettingsDep, current: proxy.ActingForApply, request_id: RequestId
 ) -> Response:
     with transaction(request) as db:
         view = submission.request_for_resident(
@@ -234,6 +239,7 @@ def signing_page(
         signing_answers=forms.document_answers(document),
         signing_attachments=document["attachments"],
         signing_applicant=document["applicant"]["name"],
+        signing_proxy=document.get("proxy", {}).get("name"),
         signing_link=signing_link(settings.reader_url, settings.portal_url, view.id),
         headers=NO_STORE,
     )
@@ -241,7 +247,7 @@ def signing_page(
 
 @router.get("/apply/sign/{request_id}/qr.svg")
 def signing_qr(
-    request: Request, settings: SettingsDep, current: CurrentResident, request_id: RequestId
+    request: Request, settings: SettingsDep, current: proxy.ActingForApply, request_id: RequestId
 ) -> Response:
     with transaction(request) as db:
         submission.request_for_resident(
@@ -254,7 +260,9 @@ def signing_qr(
 
 
 @router.get("/apply/sign/{request_id}/status")
-def signing_status(request: Request, current: CurrentResident, request_id: RequestId) -> Response:
+def signing_status(
+    request: Request, current: proxy.ActingForApply, request_id: RequestId
+) -> Response:
     with transaction(request) as db:
         state = submission.status(
             session=db, request_id=request_id, resident_id=current.resident_id
@@ -268,7 +276,7 @@ def signing_status(request: Request, current: CurrentResident, request_id: Reque
 @router.get("/applications", response_class=HTMLResponse)
 def application_list(
     request: Request,
-    current: CurrentResident,
+    current: proxy.ActingForApply,
     page: Annotated[PageNumber, Query()] = 1,
 ) -> Response:
     with transaction(request) as db:
@@ -281,7 +289,9 @@ def application_list(
 
 
 @router.get("/applications/{receipt}", response_class=HTMLResponse)
-def application_detail(request: Request, current: CurrentResident, receipt: Receipt) -> Response:
+def application_detail(
+    request: Request, current: proxy.ActingForApply, receipt: Receipt
+) -> Response:
     with transaction(request) as db:
         filed = applications.get_application(
             session=db, receipt_number=receipt, resident_id=current.resident_id
@@ -305,7 +315,7 @@ def application_detail(request: Request, current: CurrentResident, receipt: Rece
 @router.get("/applications/{receipt}/application.{extension}")
 def signed_file(
     request: Request,
-    current: CurrentResident,
+    current: proxy.ActingForApply,
     receipt: Receipt,
     extension: Annotated[str, Path(pattern="^(json|p7s)$")],
 ) -> Response:

@@ -29,7 +29,7 @@ from typing import Any, Protocol
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from myna import jpki, network, phone, registry
+from myna import jpki, network, phone, proxy, registry
 from myna.applications import forms
 from myna.applications import service as applications
 from myna.applications.domain import (
@@ -104,6 +104,17 @@ class SignerMismatchError(SubmissionError):
     message = N_(
         "The application was signed with a card that is not yours. "
         "Sign with your own MyNumber card."
+    )
+    status_code = 403
+
+
+class ProxySignedAsPrincipalError(SubmissionError):
+    """An application a proxy prepared, signed with any card but the proxy's own."""
+
+    code = "proxy_must_sign"
+    message = N_(
+        "This application was prepared by a proxy and must be signed with the proxy's own "
+        "card. A proxy never signs as the person they act for."
     )
     status_code = 403
 
@@ -226,6 +237,14 @@ class SigningRequestView:
     receipt_number: str | None
     purpose: str = APPLICATION
     own_done_path: str | None = None
+    resident_id: int = 0
+    # Prepared by a proxy (代理人): whose card must sign (theirs, never the resident's).
+    proxy_id: int | None = None
+
+    @property
+    def signer_id(self) -> int:
+        """Whose card must sign: the proxy's when a proxy prepared it, else the resident's."""
+        return self.resident_id if self.proxy_id is None else self.proxy_id
 
     @property
     def document(self) -> dict[str, Any]:
@@ -401,6 +420,7 @@ def prefill(
     municipality_code: str,
     code: str,
     group_titles: list[str],
+    proxy_id: int | None = None,
 ) -> PrefillResult:
     """Fill the agreed groups from わたしの情報, fetched through the hub (and so logged).
 
@@ -419,6 +439,7 @@ def prefill(
         resident_id=resident_id,
         items=items,
         procedure=PREFILL_PROCEDURE,
+        actor_id=proxy_id,
     )
     # The newest record of each item (an item may have several, e.g. one per year).
     newest: dict[str, network.ItemRecord] = {}
@@ -480,6 +501,8 @@ def _view(session: Session, row: SigningRequest) -> SigningRequestView:
         receipt_number=receipt,
         purpose=row.purpose,
         own_done_path=row.done_path,
+        proxy_id=row.proxy_id,
+        resident_id=row.resident_id,
     )
 
 
@@ -497,8 +520,12 @@ def _document(
     code: str,
     submission_key: str,
     now: datetime,
+    proxy_id: int | None = None,
 ) -> ApplicationDocument:
-    """The checked draft as the document to sign; an incomplete draft is refused."""
+    """The checked draft as the document to sign; an incomplete draft is refused.
+
+    A proxy's document names them beside the applicant (``proxy``).
+    """
     procedure, municipality_name = forms.form_for(
         session=session, municipality_code=municipality_code, code=code
     )
@@ -530,6 +557,9 @@ def _document(
         submission_key=submission_key,
         prepared_at=now,
         labels=forms.labels(session=session, form=form, data=data),
+        proxy_name=None
+        if proxy_id is None
+        else registry.get_resident(session=session, resident_id=proxy_id).full_name,
     )
 
 
@@ -541,6 +571,7 @@ def preview(
     municipality_code: str,
     code: str,
     now: datetime | None = None,
+    proxy_id: int | None = None,
 ) -> dict[str, Any]:
     """The document :func:`prepare` would freeze now, for the review page (確認画面).
 
@@ -555,6 +586,7 @@ def preview(
         code=code,
         submission_key="",
         now=now or utcnow(),
+        proxy_id=proxy_id,
     )
     return document.to_dict()
 
@@ -568,11 +600,13 @@ def prepare(
     code: str,
     submission_key: str,
     now: datetime | None = None,
+    proxy_id: int | None = None,
 ) -> SigningRequestView:
     """Freeze the checked draft into the document to sign; the same key, the same request.
 
     A resident whose signing certificate is revoked or expired is told so here, before
-    any request exists (:func:`check_signing_certificate`).
+    any request exists (:func:`check_signing_certificate`). A proxy (``proxy_id``)
+    prepares a document naming them, which only their own card can sign.
     """
     moment = now or utcnow()
 
@@ -585,6 +619,7 @@ def prepare(
             code=code,
             submission_key=submission_key.strip(),
             now=moment,
+            proxy_id=proxy_id,
         ).canonical()
 
     return open_signing_request(
@@ -595,6 +630,7 @@ def prepare(
         procedure_code=code,
         content=document,
         now=moment,
+        proxy_id=proxy_id,
     )
 
 
@@ -609,6 +645,7 @@ def open_signing_request(
     purpose: str = APPLICATION,
     done_path: str | None = None,
     now: datetime | None = None,
+    proxy_id: int | None = None,
 ) -> SigningRequestView:
     """The signing request for the page's ``submission_key``: the same key, the same request.
 
@@ -628,11 +665,12 @@ def open_signing_request(
     ).one_or_none()
     if existing is not None and _signed(existing):
         return _view(session, existing)
-    check_signing_certificate(session=session, resident_id=resident_id, now=now)
-    if existing is not None and existing.expires_at > now:
+    signer = resident_id if proxy_id is None else proxy_id
+    check_signing_certificate(session=session, resident_id=signer, now=now)
+    if existing is not None and existing.expires_at > now and existing.proxy_id == proxy_id:
         return _view(session, existing)
     to_sign = content()
-    if existing is not None:  # expired and never signed: prepare it afresh
+    if existing is not None:  # expired, or for another signer, never signed: afresh
         session.delete(existing)
         session.flush()
     row = SigningRequest(
@@ -648,6 +686,7 @@ def open_signing_request(
         failures=0,
         purpose=purpose,
         done_path=done_path,
+        proxy_id=proxy_id,
     )
     session.add(row)
     session.flush()
@@ -747,6 +786,7 @@ def complete(
         signed_at=signed.signing_time or now,
         submitted_at=now,
         updated_at=now,
+        proxy_id=row.proxy_id,
     )
     session.add(application)
     session.flush()
@@ -765,11 +805,28 @@ def complete(
         session,
         application,
         kind="status",
-        actor=applications.RESIDENT,
+        actor=applications.RESIDENT if row.proxy_id is None else f"proxy:{row.proxy_id}",
         status=ApplicationStatus.RECEIVED,
         now=now,
     )
     row.application_id = application.id
+    if row.proxy_id is not None:
+        authority = proxy.check_authority(
+            session=session,
+            proxy_id=row.proxy_id,
+            principal_id=row.resident_id,
+            scope=proxy.Scope.APPLY,
+            now=now,
+        )
+        proxy.record(
+            session=session,
+            principal_id=row.resident_id,
+            proxy_id=row.proxy_id,
+            grant=authority.grant,
+            action="applied",
+            detail=f"{application.receipt_number} {_document_names(row.content)[0]}",
+            now=now,
+        )
     procedures.of(application.procedure_code).on_filed(session=session, application=application)
     _clear_draft(session, row.resident_id, row.municipality_code, row.procedure_code)
     applications.notify_resident(session, application, status=ApplicationStatus.RECEIVED)
@@ -844,7 +901,20 @@ def _verified(
     signed = jpki.verify_detached_signature(
         session=session, settings=settings, signature=signature, content=row.content
     )
-    if signed.certificate.holder_id != row.resident_id:
+    if row.proxy_id is not None:
+        # Signing is never delegated: a proxy's document is signed with the proxy's own
+        # card, as proxy — the resident's card (or anyone else's) is refused — and only
+        # while the proxy still may apply for the resident.
+        if signed.certificate.holder_id != row.proxy_id:
+            raise ProxySignedAsPrincipalError
+        proxy.check_authority(
+            session=session,
+            proxy_id=row.proxy_id,
+            principal_id=row.resident_id,
+            scope=proxy.Scope.APPLY,
+            now=now,
+        )
+    elif signed.certificate.holder_id != row.resident_id:
         raise SignerMismatchError
     phone.verify_unlock(
         session=session,
@@ -892,7 +962,7 @@ def status(
     if view.expires_at <= now:
         return {"state": "expired"}
     try:
-        check_signing_certificate(session=session, resident_id=resident_id, now=now)
+        check_signing_certificate(session=session, resident_id=view.signer_id, now=now)
     except SigningCertificateError as error:
         return {"state": "error", "error": error.code, "message": error.localized()}
     return {"state": "pending"}

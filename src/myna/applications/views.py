@@ -9,7 +9,8 @@ postal code or lists a prefecture's municipalities and shows the form again with
 everything typed kept (no script needed), ``POST .../attachments`` adds
 a file and ``POST .../sign`` freezes the checked draft into a signing request (see
 :mod:`myna.applications.submission`; the signing pages are in resident_views).
-Every page needs the resident's login (``CurrentResident``).
+Every page needs the resident's login, or a proxy's acting for them with the apply
+scope (``proxy.ActingForApply``): the draft is the resident's, the signature the proxy's.
 """
 
 # No `from __future__ import annotations`: FastAPI reads the routes' annotations at
@@ -22,11 +23,12 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
+from myna import proxy
 from myna.applications import forms, submission
 from myna.applications.domain import MAX_APPLICATION_ATTACHMENT_BYTES, MAX_APPLICATION_ATTACHMENTS
 from myna.catalog.api import CODE_PATTERN, MUNICIPALITY_PATTERN
 from myna.platform.forms import Posted
-from myna.platform.sessions import CurrentResident, check_csrf
+from myna.platform.sessions import check_csrf
 from myna.platform.web import get_container, templates_beside, transaction
 
 templates = templates_beside(__file__)
@@ -47,10 +49,11 @@ class DraftPost:
     code: str
     values: dict[str, str]
     csrf_token: str  # the session's, for a page shown again
+    proxy_id: int | None = None  # a proxy (代理人) applying for the resident
 
 
 def _draft_post(
-    current: CurrentResident, municipality: Municipality, code: Code, posted: Posted
+    current: proxy.ActingForApply, municipality: Municipality, code: Code, posted: Posted
 ) -> DraftPost:
     check_csrf(current, posted.get("csrf_token"))
     return DraftPost(
@@ -59,6 +62,7 @@ def _draft_post(
         code=code,
         values=posted,
         csrf_token=current.csrf_token,
+        proxy_id=current.proxy_id,
     )
 
 
@@ -176,7 +180,7 @@ def _files(db: Session, resident_id: int, municipality: str, code: str) -> Any:
 @router.get("/apply/{municipality}/{code}", response_class=HTMLResponse)
 def apply_page(
     request: Request,
-    current: CurrentResident,
+    current: proxy.ActingForApply,
     municipality: Municipality,
     code: Code,
     saved: Annotated[bool, Query()] = False,
@@ -236,6 +240,7 @@ def review_page(
     csrf_token: str,
     problem: str = "",
     status_code: int = 200,
+    proxy_id: int | None = None,
 ) -> Response:
     """The review (確認画面): the document the card will sign, read as the reader shows it."""
     document = submission.preview(
@@ -244,6 +249,7 @@ def review_page(
         resident_id=resident_id,
         municipality_code=municipality,
         code=code,
+        proxy_id=proxy_id,
     )
     return templates.page(
         request,
@@ -294,6 +300,7 @@ def check(request: Request, draft: PostedDraft) -> Response:
                 municipality=municipality,
                 code=code,
                 csrf_token=draft.csrf_token,
+                proxy_id=draft.proxy_id,
             )
         attachments = _files(db, resident_id, municipality, code)
         choices = forms.municipality_choices(

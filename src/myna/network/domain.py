@@ -46,8 +46,9 @@ def new_request_id() -> str:
 
 def _query_json(message: ExchangeRequest | ProviderQuery) -> bytes:
     body = asdict(message)
-    if body.get("purpose", "") is None:
-        del body["purpose"]
+    for optional in ("purpose", "actor"):
+        if body.get(optional, "") is None:
+            del body[optional]
     body["items"] = list(message.items)
     body["issued_at"] = message.issued_at.isoformat()
     return canonical(body)
@@ -81,6 +82,10 @@ class ExchangeRequest:
     # Why, in words the resident reads in やりとり履歴 (e.g. the organisation a consent
     # was given to); optional, and absent from the signed JSON when not set.
     purpose: str | None = None
+    # Who acts for the person when not they themselves: a proxy (代理人) at the portal,
+    # as the requester vouches by signing; the hub writes it beside the subject in the
+    # exchange log. Optional, and absent from the signed JSON when not set.
+    actor: str | None = None
 
     def to_json(self) -> bytes:
         """Canonical JSON for signing."""
@@ -90,12 +95,14 @@ class ExchangeRequest:
     def from_json(cls, data: bytes) -> ExchangeRequest:
         """Parse and check the shape; MalformedMessageError on anything else."""
         fields = _query_fields(data, ("request_id", "requester", "procedure", "subject"))
-        purpose = json_object(data).get("purpose")
-        if purpose is not None:
-            try:
-                fields["purpose"] = bounded_text(purpose, MAX_PURPOSE)
-            except (TypeError, ValueError) as exc:
-                raise MalformedMessageError from exc
+        body = json_object(data)
+        for name, limit in (("purpose", MAX_PURPOSE), ("actor", 64)):
+            value = body.get(name)
+            if value is not None:
+                try:
+                    fields[name] = bounded_text(value, limit)
+                except (TypeError, ValueError) as exc:
+                    raise MalformedMessageError from exc
         return cls(**fields)
 
 

@@ -351,7 +351,15 @@ class Hub:
                 issued_at=utcnow(),
             )
             results.extend(self._ask(session, query, sign(query.to_json(), hub)))
-        self._log(session, request.requester, request.procedure, request.purpose, subject, results)
+        self._log(
+            session,
+            request.requester,
+            request.procedure,
+            request.purpose,
+            subject,
+            results,
+            actor=request.actor,
+        )
         return ExchangeOutcome(
             request_id=request.request_id,
             requester=request.requester,
@@ -390,6 +398,8 @@ class Hub:
         purpose: str | None,
         subject: str,
         results: Sequence[ItemResult],
+        *,
+        actor: str | None = None,
     ) -> None:
         now = utcnow()
         append_entries(
@@ -405,6 +415,7 @@ class Hub:
                     outcome=r.outcome,
                     detail=r.detail,
                     purpose=purpose,
+                    actor=actor,
                 )
                 for r in results
             ],

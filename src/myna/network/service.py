@@ -43,12 +43,14 @@ def request_self_information(
     items: Sequence[str],
     procedure: str = SELF_DISCLOSURE,
     purpose: str | None = None,
+    actor_id: int | None = None,
 ) -> ExchangeOutcome:
     """自己情報開示: the portal asks, through the hub, for the logged-in resident's items.
 
     The portal signs as an agency of its own, under the self-disclosure procedure or a
     self-only procedure of the same kind (pre-filling an e-application), and only ever
-    with the link code of the resident whose session it serves.
+    with the link code of the resident whose session it serves. ``actor_id`` is the
+    proxy (代理人) who asks for the resident, written beside them in the exchange log.
     """
     return ask(
         session=session,
@@ -58,6 +60,7 @@ def request_self_information(
         procedure=procedure,
         items=items,
         purpose=purpose,
+        actor=None if actor_id is None else str(actor_id),
     )
 
 
@@ -70,6 +73,7 @@ def ask(
     procedure: str,
     items: Sequence[str],
     purpose: str | None = None,
+    actor: str | None = None,
 ) -> ExchangeOutcome:
     """情報照会: ``requester`` asks the hub for items about a person it knows."""
     return ask_about(
@@ -82,6 +86,7 @@ def ask(
         procedure=procedure,
         items=items,
         purpose=purpose,
+        actor=actor,
     )
 
 
@@ -94,6 +99,7 @@ def ask_about(
     procedure: str,
     items: Sequence[str],
     purpose: str | None = None,
+    actor: str | None = None,
 ) -> ExchangeOutcome:
     """情報照会 about the person behind ``requester``'s own link code ``subject``."""
     request = ExchangeRequest(
@@ -104,6 +110,7 @@ def ask_about(
         items=tuple(items),
         issued_at=utcnow(),
         purpose=purpose,
+        actor=actor,
     )
     token = sign(request.to_json(), _credential(session, hub, requester))
     return hub.exchange(session=session, token=token)

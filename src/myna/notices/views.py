@@ -1,7 +1,9 @@
 """The resident's notice pages: the inbox, one notice, archive, attachments.
 
-Every page needs the resident's login (``CurrentResident``, from the platform's
-sessions); each query is scoped to that resident, so one never sees another's notices.
+Every page needs the resident's login (the platform's sessions), or a proxy's acting
+for them with the notices scope (``proxy.ActingForNotices``, docs/proxy.md); each query
+is scoped to that resident, so one never sees another's notices. A proxy's opening or
+archiving a notice is recorded for the resident to see.
 """
 
 # No `from __future__ import annotations`: FastAPI reads the routes' annotations at
@@ -14,12 +16,12 @@ from fastapi import APIRouter, Form, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
-from myna import agencies
+from myna import agencies, proxy
 from myna.notices import service
 from myna.notices.domain import CATEGORY_LABELS, Category, paragraphs
 from myna.platform.i18n import gettext as _
 from myna.platform.params import BigRowId, PageNumber
-from myna.platform.sessions import CsrfField, CurrentResident, check_csrf
+from myna.platform.sessions import CsrfField, ResidentSession, check_csrf
 from myna.platform.web import templates_beside, transaction
 
 templates = templates_beside(__file__)
@@ -43,10 +45,23 @@ def _sender_names(db: Session, codes: set[str]) -> dict[str, str]:
     return names
 
 
+def _by_proxy(db: Session, current: ResidentSession, action: str, detail: str | None) -> None:
+    """Record what a proxy did with the resident's notices (nothing for the resident's own)."""
+    if current.proxy_id is not None and current.acting_grant is not None:
+        proxy.record(
+            session=db,
+            principal_id=current.resident_id,
+            proxy_id=current.proxy_id,
+            grant=current.acting_grant,
+            action=action,
+            detail=detail,
+        )
+
+
 @router.get("/notices", response_class=HTMLResponse)
 def inbox_page(
     request: Request,
-    current: CurrentResident,
+    current: proxy.ActingForNotices,
     page: Annotated[PageNumber, Query()] = 1,
     archived: Annotated[bool, Query()] = False,
 ) -> Response:
@@ -67,11 +82,12 @@ def inbox_page(
 
 
 @router.get("/notices/{notice_id}", response_class=HTMLResponse)
-def notice_page(request: Request, current: CurrentResident, notice_id: NoticeId) -> Response:
+def notice_page(request: Request, current: proxy.ActingForNotices, notice_id: NoticeId) -> Response:
     with transaction(request) as db:
         service.mark_read(session=db, resident_id=current.resident_id, notice_id=notice_id)
         view = service.get_notice(session=db, resident_id=current.resident_id, notice_id=notice_id)
         senders = _sender_names(db, {view.notice.sender})
+        _by_proxy(db, current, "notice_opened", view.notice.title)
     return templates.page(
         request,
         "notices/notice.html",
@@ -87,7 +103,7 @@ def notice_page(request: Request, current: CurrentResident, notice_id: NoticeId)
 @router.post("/notices/{notice_id}/archive")
 def archive_notice(
     request: Request,
-    current: CurrentResident,
+    current: proxy.ActingForNotices,
     notice_id: NoticeId,
     csrf_token: CsrfField,
     restore: Annotated[bool, Form()] = False,
@@ -97,12 +113,13 @@ def archive_notice(
         service.archive(
             session=db, resident_id=current.resident_id, notice_id=notice_id, archived=not restore
         )
+        _by_proxy(db, current, "notice_restored" if restore else "notice_archived", None)
     return RedirectResponse("/notices", status_code=303)
 
 
 @router.get("/notices/{notice_id}/attachments/{attachment_id}")
 def attachment(
-    request: Request, current: CurrentResident, notice_id: NoticeId, attachment_id: NoticeId
+    request: Request, current: proxy.ActingForNotices, notice_id: NoticeId, attachment_id: NoticeId
 ) -> Response:
     with transaction(request) as db:
         meta, data = service.get_attachment(

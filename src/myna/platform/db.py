@@ -51,6 +51,7 @@ MODEL_MODULES = (
     "myna.tax.models",
     "myna.authapp.models",
     "myna.counters.models",
+    "myna.proxy.models",
 )
 
 

@@ -216,14 +216,45 @@ class ResidentChrome:
     resident_id: int
     csrf_token: str
     unread_notices: int | None = None
+    # Acting for another resident (代理人): their name for the banner, and the scopes
+    # (space-separated) that choose which of the menu's pages are offered.
+    acting_label: str | None = None
+    acting_scopes: str = ""
+
+    @property
+    def acting(self) -> bool:
+        """Whether the session acts for someone else (the banner shows whom)."""
+        return self.acting_label is not None
+
+    def offers(self, scope: str) -> bool:
+        """Whether the menu offers the page of ``scope`` (always, for one's own portal)."""
+        return not self.acting or scope in self.acting_scopes.split()
 
 
 _CHROME_STATE = "myna_resident_chrome"
 
 
-def remember_resident(request: Request, *, resident_id: int, csrf_token: str) -> None:
-    """Note, for the layout, that a resident is logged in on this request."""
-    setattr(request.state, _CHROME_STATE, ResidentChrome(resident_id, csrf_token))
+def remember_resident(
+    request: Request,
+    *,
+    resident_id: int,
+    csrf_token: str,
+    acting_label: str | None = None,
+    acting_scopes: str = "",
+) -> None:
+    """Note, for the layout, that a resident is logged in on this request.
+
+    While acting, the menu counts no unread notices: the badge would be the card
+    holder's own, in the principal's menu.
+    """
+    chrome = ResidentChrome(
+        resident_id,
+        csrf_token,
+        unread_notices=0 if acting_label is not None else None,
+        acting_label=acting_label,
+        acting_scopes=acting_scopes,
+    )
+    setattr(request.state, _CHROME_STATE, chrome)
 
 
 def resident_chrome(request: Request) -> ResidentChrome | None:

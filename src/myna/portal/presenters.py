@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from myna import agencies, jpki, network
+from myna import agencies, jpki, network, proxy
 from myna.network.transparency import Exchange, LogEntry, Outcome
 from myna.platform import i18n
 from myna.platform.i18n import gettext as _
@@ -310,6 +310,8 @@ class ExchangeView:
     purpose: str
     summary: list[tuple[str, str, int]]
     rows: list[ExchangeRow]
+    # The proxy (代理人) who asked for the resident; empty when they asked themselves.
+    acted_by: str = ""
 
 
 def _summary(outcomes: Sequence[Outcome]) -> list[tuple[str, str, int]]:
@@ -333,9 +335,17 @@ def exchange_views(
             purpose=exchange.purpose or "",
             summary=_summary([e.outcome for e in exchange.entries]),
             rows=exchange_rows(session, exchange.entries, tree_size),
+            acted_by=actor_name(session, exchange.actor),
         )
         for exchange in exchanges
     ]
+
+
+def actor_name(session: Session, actor: str | None) -> str:
+    """The name of the proxy an exchange-log entry names as its actor ("" for none)."""
+    if actor is None or not actor.isdigit():
+        return ""
+    return proxy.name_of(session=session, resident_id=int(actor))
 
 
 def exchanges_csv(rows: Sequence[ExchangeRow]) -> str:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
-from myna import network, registry
+from myna import network, proxy, registry
 from myna.cardlogin import ChallengeBindingError, reader_link
 from myna.cardlogin.web import ChallengeIdForm, ChallengeIdPath, qr_svg
 from myna.network import transparency
@@ -36,6 +36,8 @@ from myna.portal.schemas import ExchangeFilters
 
 templates = templates_beside(__file__)
 router = APIRouter(include_in_schema=False)
+# The purpose やりとり履歴 shows for わたしの情報 retrieved by a proxy (代理人).
+PROXY_PURPOSE = "代理人による自己情報の確認"
 
 
 def local_path(value: str, default: str = "/home") -> str:
@@ -137,16 +139,23 @@ def login_complete(
 
 
 @router.get("/home", response_class=HTMLResponse)
-def home(request: Request, current: CurrentResident) -> Response:
+def home(request: Request, current: proxy.ActingOrSelf) -> Response:
+    """My page; for a proxy acting for someone, theirs, with only the pages allowed."""
+    acting = current.proxy_id is not None
     with transaction(request) as db:
         resident = registry.get_resident(session=db, resident_id=current.resident_id)
-        events = service.recent_auth_events(session=db, resident_id=current.resident_id, limit=5)
+        events = (
+            []
+            if acting
+            else service.recent_auth_events(session=db, resident_id=current.resident_id, limit=5)
+        )
     return templates.page(
         request,
         "portal/home.html",
         resident=resident,
-        certificate_not_after=current.certificate_not_after,
+        certificate_not_after=None if acting else current.certificate_not_after,
         events=events,
+        home_acting_scopes=(current.acting_scopes or "").split() if acting else None,
         headers={"Cache-Control": "no-store"},
     )
 
@@ -180,7 +189,7 @@ def _my_info_page(
 
 
 @router.get("/my-info", response_class=HTMLResponse)
-def my_info(request: Request, current: CurrentResident) -> Response:
+def my_info(request: Request, current: proxy.ActingForMyInfo) -> Response:
     options = presenters.categories()
     return _my_info_page(request, current.csrf_token, options, {c.code for c in options}, None)
 
@@ -188,7 +197,7 @@ def my_info(request: Request, current: CurrentResident) -> Response:
 @router.post("/my-info")
 def my_info_retrieve(
     request: Request,
-    current: CurrentResident,
+    current: proxy.ActingForMyInfo,
     csrf_token: CsrfField,
     category: Annotated[list[str], Form(max_length=64)] = [],  # noqa: B006 - FastAPI form default
     format: Annotated[str, Form(pattern="^(html|json|csv)$")] = "html",
@@ -204,6 +213,9 @@ def my_info_retrieve(
             hub=get_container(request).hub_for(db),
             resident_id=current.resident_id,
             items=items,
+            # A proxy's retrieval is logged as theirs, for the resident (やりとり履歴).
+            purpose=None if current.proxy_id is None else PROXY_PURPOSE,
+            actor_id=current.proxy_id,
         )
         view = presenters.self_info_view(db, outcome, selected)
     if format == "json":

@@ -420,7 +420,7 @@ _CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
 _TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z")
 _TEXT_LIMIT = 200
 _FIELDS = {"index", "time", "requester", "provider", "procedure", "item", "subject", "outcome"}
-_OPTIONAL = {"purpose", "detail"}
+_OPTIONAL = {"purpose", "detail", "actor"}
 
 
 def format_time(moment: datetime) -> str:
@@ -466,6 +466,8 @@ class NewEntry:
     """One exchange to record: who asked whom for which item about whom, and how it ended.
 
     ``subject`` is opaque: the registry's resident id as a string, never a MyNumber.
+    ``actor``, when present, is who acted for the subject (a proxy, 代理人), opaque the
+    same way; an entry without it was the subject's own (or an agency's) doing.
     ``time`` defaults to the moment of appending.
     """
 
@@ -478,6 +480,7 @@ class NewEntry:
     time: datetime | None = None
     purpose: str | None = None
     detail: str | None = None
+    actor: str | None = None
 
     def __post_init__(self) -> None:
         for name in ("requester", "provider", "procedure", "item", "subject"):
@@ -489,6 +492,8 @@ class NewEntry:
                 raise InvalidEntryError(reason="unknown outcome") from error
         _check_text("purpose", self.purpose)
         _check_text("detail", self.detail)
+        if self.actor is not None:
+            _check_code("actor", self.actor)
         if self.time is not None:
             format_time(self.time)
 
@@ -507,6 +512,7 @@ class LogEntry:
     outcome: Outcome
     purpose: str | None = None
     detail: str | None = None
+    actor: str | None = None
 
     @classmethod
     def record(cls, index: int, entry: NewEntry, time: datetime) -> LogEntry:
@@ -529,6 +535,8 @@ class LogEntry:
             value["purpose"] = self.purpose
         if self.detail is not None:
             value["detail"] = self.detail
+        if self.actor is not None:
+            value["actor"] = self.actor
         return value
 
     def canonical_bytes(self) -> bytes:
@@ -568,6 +576,7 @@ class LogEntry:
             outcome=outcome,
             purpose=_check_text("purpose", value.get("purpose")),
             detail=_check_text("detail", value.get("detail")),
+            actor=None if value.get("actor") is None else _check_code("actor", value["actor"]),
         )
 
 
@@ -808,13 +817,15 @@ T = TypeVar("T")
 
 @dataclass(frozen=True, slots=True)
 class SubjectFilter:
-    """Which of one subject's entries to list: a period [since, until), a provider, an item."""
+    """Which of one subject's entries to list: a period [since, until), a provider, an item,
+    only those a proxy (代理人) asked for."""
 
     subject: str
     since: datetime | None = None
     until: datetime | None = None
     provider: str | None = None
     item: str | None = None
+    by_proxy: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -830,6 +841,11 @@ class Exchange:
     procedure: str
     purpose: str | None
     entries: tuple[LogEntry, ...]
+
+    @property
+    def actor(self) -> str | None:
+        """Who acted for the subject (a proxy), as the entries record it; None if themselves."""
+        return self.entries[0].actor if self.entries else None
 
     @staticmethod
     def key_of(entry: LogEntry) -> tuple[datetime, str, str, str | None]:

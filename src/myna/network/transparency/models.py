@@ -47,6 +47,8 @@ class LogEntryRow(Base):
     outcome: Mapped[str] = mapped_column(String(16))
     purpose: Mapped[str | None] = mapped_column(String(200))
     detail: Mapped[str | None] = mapped_column(String(200))
+    # Who acted when not the subject: a proxy's resident id (代理人), else empty.
+    actor: Mapped[str | None] = mapped_column(String(64))
 
 
 class LogNode(Base):

@@ -71,6 +71,7 @@ def entry_row(entry: LogEntry, leaf_hash: bytes) -> dict[str, Any]:
         "outcome": entry.outcome.value,
         "purpose": entry.purpose,
         "detail": entry.detail,
+        "actor": entry.actor,
     }
 
 
@@ -189,6 +190,8 @@ def _subject_conditions(which: SubjectFilter) -> list[ColumnElement[bool]]:
         conditions.append(LogEntryRow.provider == which.provider)
     if which.item is not None:
         conditions.append(LogEntryRow.item == which.item)
+    if which.by_proxy:
+        conditions.append(LogEntryRow.actor.is_not(None))
     return conditions
 
 

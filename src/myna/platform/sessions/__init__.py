@@ -11,6 +11,7 @@ member is stays in their contexts.
 from myna.platform.sessions.domain import (
     RESIDENT,
     STAFF,
+    ActingForAnotherError,
     CsrfError,
     Lifetime,
     LoginRequiredError,
@@ -42,6 +43,7 @@ from myna.platform.sessions.web import (
 __all__ = [
     "RESIDENT",
     "STAFF",
+    "ActingForAnotherError",
     "BrowserSession",
     "Clock",
     "CsrfError",

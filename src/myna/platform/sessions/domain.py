@@ -49,6 +49,20 @@ class StaffNotLoggedInError(LoginRequiredError, code="staff_not_logged_in"):
     login_path = "/office/login"
 
 
+class ActingForAnotherError(MynaError, code="acting_for_another", status_code=403):
+    """A page of the resident's own, asked for while their session acts for someone else.
+
+    Only the pages a proxy may use for the person they act for (docs/proxy.md) serve an
+    acting session; every other page refuses it, so nothing of the proxy's own — and
+    nothing beyond the granted scopes — is shown or done in the principal's name.
+    """
+
+    message = N_(
+        "This page is not available while you act for another person. "
+        "Use “Back to my own portal” at the top of the page first."
+    )
+
+
 class CsrfError(MynaError, code="csrf_failed", status_code=403):
     """A form posted without this session's CSRF token."""
 

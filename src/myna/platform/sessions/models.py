@@ -33,3 +33,9 @@ class StoredSession(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
     authenticated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Acting for another resident (代理人, docs/proxy.md): whom, on which grant (checked
+    # against its live record at every request), their name for the banner, the scopes.
+    acting_for_id: Mapped[int | None] = mapped_column(Integer)
+    acting_grant: Mapped[str | None] = mapped_column(String(40))
+    acting_label: Mapped[str | None] = mapped_column(String(200))
+    acting_scopes: Mapped[str | None] = mapped_column(String(64))

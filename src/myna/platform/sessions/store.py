@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import CursorResult, delete, insert, or_
+from sqlalchemy import CursorResult, delete, insert, or_, update
 from sqlalchemy.orm import Session
 
 from myna.platform.attributes import from_attributes
@@ -36,6 +36,11 @@ class BrowserSession:
     authenticated_at: datetime | None = None
     # Made by this request: the response must set the cookie.
     is_new: bool = False
+    # Acting for another resident (代理人): whom, on which grant, their name, the scopes.
+    acting_for_id: int | None = None
+    acting_grant: str | None = None
+    acting_label: str | None = None
+    acting_scopes: str | None = None
 
     @property
     def logged_in(self) -> bool:
@@ -109,6 +114,60 @@ class SessionStore:
             certificate_serial=certificate_serial,
             certificate_not_after=certificate_not_after,
         )
+
+    def act_for(
+        self,
+        db: Session,
+        kind: SessionKind,
+        token: str,
+        *,
+        subject_id: int,
+        grant: str,
+        label: str,
+        scopes: str,
+    ) -> bool:
+        """The logged-in session of ``token`` acts for ``subject_id`` from now on.
+
+        The grant is what the acting rests on; whoever reads the session checks it
+        against its live record (the platform only keeps it). Whether the session exists.
+        """
+        return self._set_acting(
+            db, kind, token, subject_id=subject_id, grant=grant, label=label, scopes=scopes
+        )
+
+    def stop_acting(self, db: Session, kind: SessionKind, token: str) -> bool:
+        """The session of ``token`` is its own subject's again."""
+        return self._set_acting(
+            db, kind, token, subject_id=None, grant=None, label=None, scopes=None
+        )
+
+    def _set_acting(
+        self,
+        db: Session,
+        kind: SessionKind,
+        token: str,
+        *,
+        subject_id: int | None,
+        grant: str | None,
+        label: str | None,
+        scopes: str | None,
+    ) -> bool:
+        result = db.execute(
+            update(StoredSession)
+            .where(
+                StoredSession.token_digest == token_digest(token),
+                StoredSession.kind == kind.name,
+                StoredSession.subject_id.is_not(None),
+            )
+            .values(
+                acting_for_id=subject_id,
+                acting_grant=grant,
+                acting_label=label,
+                acting_scopes=scopes,
+            )
+        )
+        assert isinstance(result, CursorResult)  # noqa: S101 - DML always yields a cursor result
+        return bool(result.rowcount)
 
     def end(self, db: Session, kind: SessionKind, token: str) -> bool:
         """Log out: the row goes, so the cookie is worthless everywhere. Whether it existed."""

@@ -23,7 +23,7 @@ from fastapi import Depends, Form, Request, Response
 
 from myna.platform.attributes import from_attributes
 from myna.platform.db import unit_of_work
-from myna.platform.sessions.domain import RESIDENT, STAFF, SessionKind
+from myna.platform.sessions.domain import RESIDENT, STAFF, ActingForAnotherError, SessionKind
 from myna.platform.sessions.store import BrowserSession
 from myna.platform.web import UploadGate, get_container, remember_resident
 
@@ -44,6 +44,15 @@ class ResidentSession:
     certificate_not_after: datetime | None
     authenticated_at: datetime | None
     certificate_serial: str | None = None
+    # Acting for another resident (代理人, docs/proxy.md). As the session is stored,
+    # ``resident_id`` is the card holder and ``acting_for`` whom they act for; a page
+    # that serves acting sessions (``myna.proxy.web``) gets ``resident_id`` = the
+    # principal and ``proxy_id`` = the card holder, after checking the grant.
+    acting_for: int | None = None
+    acting_grant: str | None = None
+    acting_label: str | None = None
+    acting_scopes: str | None = None
+    proxy_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +96,13 @@ def as_resident(browser: BrowserSession | None) -> ResidentSession | None:
     if browser is None or browser.kind != RESIDENT.name or not browser.logged_in:
         return None
     assert browser.subject_id is not None  # noqa: S101 - logged_in guarantees a subject
-    return from_attributes(ResidentSession, browser, resident_id=browser.subject_id)
+    return from_attributes(
+        ResidentSession,
+        browser,
+        resident_id=browser.subject_id,
+        acting_for=browser.acting_for_id,
+        proxy_id=None,
+    )
 
 
 def as_staff(browser: BrowserSession | None) -> StaffSession | None:
@@ -108,7 +123,13 @@ async def optional_resident(request: Request, browser: ResidentBrowser) -> Resid
     """
     resident = as_resident(browser)
     if resident is not None:
-        remember_resident(request, resident_id=resident.resident_id, csrf_token=resident.csrf_token)
+        remember_resident(
+            request,
+            resident_id=resident.resident_id,
+            csrf_token=resident.csrf_token,
+            acting_label=resident.acting_label if resident.acting_for is not None else None,
+            acting_scopes=resident.acting_scopes or "",
+        )
     return resident
 
 
@@ -116,9 +137,15 @@ OptionalResident = Annotated[ResidentSession | None, Depends(optional_resident)]
 
 
 async def current_resident(resident: OptionalResident) -> ResidentSession:
-    """The logged-in resident's session, or NotLoggedInError (pages go to the login)."""
+    """The logged-in resident's own session, or NotLoggedInError (pages go to the login).
+
+    A session acting for someone else is refused (ActingForAnotherError): this is a page
+    of the resident's own, and the pages a proxy may use declare so (``myna.proxy.web``).
+    """
     if resident is None:
         raise RESIDENT.login_error
+    if resident.acting_for is not None:
+        raise ActingForAnotherError
     return resident
 
 
