@@ -27,7 +27,8 @@ import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from functools import cache
+from typing import Any, Protocol, cast
 
 import pykakasi
 
@@ -235,7 +236,17 @@ def doses_from_payloads(payloads: Sequence[Mapping[str, Any]]) -> list[Dose]:
 
 # --- romanization (ICAO pid.n) ---------------------------------------------------------
 
-_kakasi = pykakasi.kakasi()
+
+class _Converter(Protocol):
+    def convert(self, text: str) -> list[dict[str, str]]: ...
+
+
+@cache
+def _kakasi() -> _Converter:
+    # The dictionary loads once per process, on first use (as the catalog's readings).
+    return cast(_Converter, pykakasi.kakasi())  # type: ignore[no-untyped-call]
+
+
 _LONG_VOWELS = (("ou", "o"), ("oo", "o"), ("uu", "u"))
 _N_BEFORE_LABIAL = re.compile(r"n(?=[bmp])")
 
@@ -246,7 +257,7 @@ def passport_hepburn(kana: str) -> str:
     The passport rules: long vowels unwritten (タロウ → TARO, ユウキ → YUKI), ん before
     b, m, p written M (ナンバ → NAMBA); the syllabic ん before a vowel or y needs no mark.
     """
-    text = "".join(item["hepburn"] for item in _kakasi.convert(kana.replace(" ", "")))
+    text = "".join(item["hepburn"] for item in _kakasi().convert(kana.replace(" ", "")))
     for long, short in _LONG_VOWELS:
         text = text.replace(long, short)
     text = _N_BEFORE_LABIAL.sub("m", text)
@@ -288,10 +299,10 @@ def inflate_raw(data: bytes, *, limit: int = MAX_INFLATED_BYTES) -> bytes:
     """Undo :func:`deflate_raw`, refusing more than ``limit`` bytes of output."""
     decompressor = zlib.decompressobj(wbits=-15)
     try:
-        out = decompressor.decompress(data, limit)
+        out = decompressor.decompress(data, limit + 1)
     except zlib.error as exc:
         raise rejection("malformed") from exc
-    if decompressor.unconsumed_tail:
+    if len(out) > limit:
         raise rejection("too_large")
     if not decompressor.eof or decompressor.unused_data:
         raise rejection("malformed")
@@ -303,7 +314,7 @@ def shc_numeric(jws: str) -> str:
     digits = []
     for character in jws:
         value = ord(character) - 45
-        if not 0 <= value <= 77:  # noqa: PLR2004 - '-' (45) to 'z' (122): base64url and '.'
+        if not 0 <= value <= 77:
             msg = "a JWS holds only base64url characters and dots"
             raise ValueError(msg)
         digits.append(f"{value:02d}")
@@ -321,7 +332,7 @@ def shc_from_numeric(text: str) -> str:
     if not digits or len(digits) % 2 or not digits.isascii() or not digits.isdigit():
         raise rejection("malformed")
     pairs = [int(digits[i : i + 2]) for i in range(0, len(digits), 2)]
-    if any(value > 77 for value in pairs):  # noqa: PLR2004 - beyond 'z'
+    if any(value > 77 for value in pairs):
         raise rejection("malformed")
     return "".join(chr(value + 45) for value in pairs)
 
@@ -518,14 +529,18 @@ def read_shc_bundle(payload: Mapping[str, Any]) -> tuple[tuple[str, ...], date, 
             if resource["resourceType"] != "Immunization":
                 continue
             coding = resource["vaccineCode"]["coding"][0]
-            known = VACCINES_BY_CVX.get(str(coding["code"])) if coding["system"] == CVX_SYSTEM else None
+            known = (
+                VACCINES_BY_CVX.get(str(coding["code"])) if coding["system"] == CVX_SYSTEM else None
+            )
             protocol = resource.get("protocolApplied") or [{}]
             doses.append(
                 VerifiedDose(
                     vaccine=known.name_ja if known else f"CVX {coding['code']}",
                     dose=protocol[0].get("doseNumberPositiveInt"),
                     on=_as_date(resource["occurrenceDateTime"]),
-                    performer=str((resource.get("performer") or [{}])[0].get("actor", {}).get("display", "")),
+                    performer=str(
+                        (resource.get("performer") or [{}])[0].get("actor", {}).get("display", "")
+                    ),
                     lot=resource.get("lotNumber"),
                 )
             )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import io
+from typing import Any
 
 import cv2
 import numpy as np
@@ -30,8 +31,10 @@ def shc_code(qr_text: str) -> segno.QRCode:
         msg = "an SHC QR text starts with shc:/"
         raise ValueError(msg)
     digits = qr_text[len(domain.SHC_PREFIX) :]
+    segments: Any = [(domain.SHC_PREFIX, consts.MODE_BYTE), (digits, consts.MODE_NUMERIC)]
+    # segno takes a list of (content, mode) segments; its annotations name one content.
     return segno.make(
-        [(domain.SHC_PREFIX, consts.MODE_BYTE), (digits, consts.MODE_NUMERIC)],
+        segments,
         error="l",
         micro=False,
         boost_error=False,
@@ -71,10 +74,22 @@ def decode_image(image: bytes) -> str:
         raise rejection("bad_image") from exc
     if picture is None or picture.size == 0:
         raise rejection("bad_image")
-    text, _points, _straight = cv2.QRCodeDetector().detectAndDecode(picture)
-    if not text:
-        raise rejection("no_image_code")
-    return str(text)
+    # The classic detector first; the ArUco-based one finds the finder patterns of dense
+    # codes (a seal with its certificate is version 30 or so) that the classic one misses;
+    # then both again on the picture doubled, for small screenshots.
+    for attempt in _attempts(picture):
+        for detector in (cv2.QRCodeDetector(), cv2.QRCodeDetectorAruco()):
+            text, _points, _straight = detector.detectAndDecode(attempt)
+            if text:
+                return str(text)
+    raise rejection("no_image_code")
+
+
+def _attempts(picture: np.ndarray) -> list[np.ndarray]:
+    attempts = [picture]
+    if picture.size * 4 <= MAX_IMAGE_PIXELS:
+        attempts.append(cv2.resize(picture, None, fx=2, fy=2, interpolation=cv2.INTER_NEAREST))
+    return attempts
 
 
 _SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
@@ -87,12 +102,12 @@ def _dimensions(image: bytes) -> tuple[int, int]:
     start-of-frame marker (ITU T.81 §B.2.2).
     """
     if image.startswith(b"\x89PNG"):
-        if len(image) < 24 or image[12:16] != b"IHDR":  # noqa: PLR2004 - signature + IHDR
+        if len(image) < 24 or image[12:16] != b"IHDR":
             raise rejection("bad_image")
         return int.from_bytes(image[16:20], "big"), int.from_bytes(image[20:24], "big")
     at = 2
     while at + 4 <= len(image):
-        if image[at] != 0xFF:  # noqa: PLR2004 - every marker starts with 0xFF
+        if image[at] != 0xFF:
             raise rejection("bad_image")
         marker = image[at + 1]
         length = int.from_bytes(image[at + 2 : at + 4], "big")

@@ -415,7 +415,7 @@ def verify(
             found = _verify_shc(session, settings, domain.shc_from_numeric(text), moment)
         elif text.startswith("{"):
             found = _verify_vds(session, settings, text, moment)
-        elif text.count(".") == 2:  # noqa: PLR2004 - a JWS in compact form has three parts
+        elif text.count(".") == 2:
             found = _verify_shc(session, settings, text, moment)
         else:
             raise rejection("unreadable")
@@ -440,7 +440,7 @@ def _verify_shc(
     session: Session, settings: Settings, jws: str, now: datetime
 ) -> VerifiedCertificate:
     parts = jws.split(".")
-    if len(parts) != 3:  # noqa: PLR2004 - header, payload, signature
+    if len(parts) != 3:
         raise rejection("malformed")
     try:
         header = _json_object(domain.b64url_decode(parts[0]))
@@ -541,7 +541,7 @@ def _check_signer(
 
 def _check_signature(certificate: bytes, data: bytes, signature: bytes) -> None:
     """ES256 with the certificate's key; the signature r‖s (64 bytes)."""
-    if len(signature) != 64:  # noqa: PLR2004 - r and s of P-256
+    if len(signature) != 64:
         raise rejection("bad_signature")
     try:
         public_key = x509.load_der_x509_certificate(certificate).public_key()

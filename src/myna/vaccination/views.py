@@ -37,13 +37,13 @@ def vaccinations(request: Request, current: CurrentResident) -> Response:
         found = service.vaccines_of(
             session=db, hub=get_container(request).hub_for(db), resident_id=current.resident_id
         )
-    return templates.page(request, "vaccination/index.html", headers=NO_STORE, vaccines=found)
+    return templates.page(request, "vaccination/index.html", headers=NO_STORE, vax_vaccines=found)
 
 
 @router.get(VERIFY_PATH, response_class=HTMLResponse)
 def verify_page(request: Request) -> Response:
     """The open verifier: paste a code's text or upload its picture."""
-    return templates.page(request, "vaccination/verify.html", result=None)
+    return templates.page(request, "vaccination/verify.html", vax_result=None)
 
 
 @router.post(VERIFY_PATH, response_class=HTMLResponse)
@@ -62,7 +62,7 @@ def verify(request: Request, upload: Upload) -> Response:
         payload = text or (qr.decode_image(picture) if picture else "")
         if not payload:
             return templates.page(
-                request, "vaccination/verify.html", status_code=400, result=None, empty=True
+                request, "vaccination/verify.html", status_code=400, vax_result=None, vax_empty=True
             )
         with transaction(request) as db:
             result = service.verify(
@@ -73,10 +73,10 @@ def verify(request: Request, upload: Upload) -> Response:
             request,
             "vaccination/verify.html",
             status_code=422,
-            result=None,
-            problem=error.localized(),
+            vax_result=None,
+            vax_problem=error.localized(),
         )
-    return templates.page(request, "vaccination/verify.html", result=result)
+    return templates.page(request, "vaccination/verify.html", vax_result=result)
 
 
 @router.get(INDEX_PATH + "/certificates/{slug}", response_class=HTMLResponse)
@@ -97,11 +97,11 @@ def certificate(request: Request, current: CurrentResident, slug: Slug) -> Respo
             "vaccination/certificate.html",
             status_code=error.status_code,
             headers=NO_STORE,
-            issued=None,
-            problem=error.localized(),
+            vax_issued=None,
+            vax_problem=error.localized(),
         )
     shc_png = qr.png(qr.shc_code(issued.shc_qr))
-    vds_png = qr.png(qr.vds_code(issued.vds)) if issued.vds is not None else None
+    vds_png = qr.png(qr.vds_code(issued.vds), scale=6) if issued.vds is not None else None
     card_file = (
         '{"verifiableCredential":["' + issued.shc_jws + '"]}'
     )  # application/smart-health-card (the spec's file download)
@@ -109,13 +109,13 @@ def certificate(request: Request, current: CurrentResident, slug: Slug) -> Respo
         request,
         "vaccination/certificate.html",
         headers=NO_STORE,
-        issued=issued,
-        problem=None,
-        shc_image=qr.data_uri(shc_png),
-        vds_image=qr.data_uri(vds_png) if vds_png is not None else None,
-        card_file="data:application/smart-health-card;base64,"
+        vax_issued=issued,
+        vax_problem=None,
+        vax_shc_image=qr.data_uri(shc_png),
+        vax_vds_image=qr.data_uri(vds_png) if vds_png is not None else None,
+        vax_card_file="data:application/smart-health-card;base64,"
         + base64.b64encode(card_file.encode()).decode("ascii"),
-        vds_file=(
+        vax_vds_file=(
             "data:application/json;base64,"
             + base64.b64encode(issued.vds.encode("utf-8")).decode("ascii")
             if issued.vds is not None

@@ -75,7 +75,9 @@ def _jws_parts(jws: str) -> tuple[dict[str, object], dict[str, object], str]:
     return header, payload, signature
 
 
-def _resign(jws_header: dict[str, object], payload: dict[str, object], key: ec.EllipticCurvePrivateKey) -> str:
+def _resign(
+    jws_header: dict[str, object], payload: dict[str, object], key: ec.EllipticCurvePrivateKey
+) -> str:
     signer = service.Signer("000000", str(jws_header["kid"]), None, key)  # type: ignore[arg-type]
     return service.sign_shc(payload, signer)
 
@@ -113,9 +115,7 @@ def test_the_issuing_read_goes_through_the_hub_and_is_logged(world: World) -> No
     logged = network.transparency.entries_for_subject(
         session=world.session, subject=str(world.card.resident_id), page_size=100
     )
-    assert any(
-        e.item == "vaccination" and e.purpose == service.PURPOSE for e in logged.items
-    )
+    assert any(e.item == "vaccination" and e.purpose == service.PURPOSE for e in logged.items)
 
 
 def test_the_municipality_publishes_its_key_with_the_certificate_chain(world: World) -> None:
@@ -155,7 +155,9 @@ def test_a_tampered_payload_is_refused(world: World) -> None:
     issued = world.issue("mr")
     head, _, signature = issued.shc_jws.split(".")
     _, payload, _ = _jws_parts(issued.shc_jws)
-    payload["vc"]["credentialSubject"]["fhirBundle"]["entry"][0]["resource"]["birthDate"] = "2000-01-01"  # type: ignore[index]
+    payload["vc"]["credentialSubject"]["fhirBundle"]["entry"][0]["resource"]["birthDate"] = (
+        "2000-01-01"  # type: ignore[index]
+    )
     body = domain.b64url(domain.deflate_raw(domain.minified(payload)))
     assert _reason(world, f"{head}.{body}.{signature}") == "bad_signature"
     assert issued.vds is not None
@@ -168,7 +170,10 @@ def test_an_unknown_issuer_is_refused(world: World) -> None:
     issued = world.issue("mr")
     header, payload, _ = _jws_parts(issued.shc_jws)
     key = ec.generate_private_key(ec.SECP256R1())
-    for issuer in ("https://evil.example/vaccination/issuers/131016", f"{world.settings.portal_url}/vaccination/issuers/999999"):
+    for issuer in (
+        "https://evil.example/vaccination/issuers/131016",
+        f"{world.settings.portal_url}/vaccination/issuers/999999",
+    ):
         assert _reason(world, _resign(header, {**payload, "iss": issuer}, key)) == "unknown_issuer"
     # A seal signed with a certificate Myna never issued.
     assert issued.vds is not None
@@ -212,7 +217,9 @@ def test_an_expired_signer_is_refused(world: World) -> None:
     issued = world.issue("mr")
     later = utcnow() + timedelta(days=365 * 3 + 30)
     with pytest.raises(CertificateRejectedError) as caught:
-        service.verify(session=world.session, settings=world.settings, text=issued.shc_qr, now=later)
+        service.verify(
+            session=world.session, settings=world.settings, text=issued.shc_qr, now=later
+        )
     assert caught.value.reason == "expired"
 
 
@@ -220,7 +227,9 @@ def test_a_card_from_the_future_is_refused(world: World) -> None:
     issued = world.issue("mr")
     earlier = utcnow() - timedelta(hours=1)
     with pytest.raises(CertificateRejectedError) as caught:
-        service.verify(session=world.session, settings=world.settings, text=issued.shc_qr, now=earlier)
+        service.verify(
+            session=world.session, settings=world.settings, text=issued.shc_qr, now=earlier
+        )
     assert caught.value.reason == "not_yet_valid"
 
 
@@ -287,7 +296,8 @@ def test_a_picture_without_a_code_is_refused(world: World) -> None:
     blank = io.BytesIO()
     segno.make("x").save(blank, kind="png", scale=1, border=0)
     not_code = world.client.post(
-        "/vaccination/verify", files={"file": ("x.png", b"\x89PNG\r\n\x1a\n" + b"0" * 40, "image/png")}
+        "/vaccination/verify",
+        files={"file": ("x.png", b"\x89PNG\r\n\x1a\n" + b"0" * 40, "image/png")},
     )
     assert not_code.status_code == 422
     text = world.client.post(
