@@ -88,6 +88,9 @@ from myna.portal.proxy_views import router as proxy_activity_router
 from myna.portal.views import router as portal_router
 from myna.proxy.views import router as proxy_router
 from myna.tax.views import router as tax_router
+from myna.vaccination.api import router as vaccination_api_router
+from myna.vaccination.service import ISSUERS_PATH as VACCINATION_ISSUERS
+from myna.vaccination.views import router as vaccination_router
 
 if TYPE_CHECKING:
     from myna.bootstrap import Container
@@ -151,6 +154,8 @@ def create_app(container: Container) -> FastAPI:
         move_router,
         correction_router,
         medical_router,
+        vaccination_router,
+        vaccination_api_router,
         # Before the box: /delivery/{delivery_id} would take /delivery/year-end-adjustment.
         delivery_handover_router,
         delivery_router,
@@ -206,9 +211,15 @@ def create_app(container: Container) -> FastAPI:
         ],
     )
     app.add_middleware(SecurityHeadersMiddleware, public_prefixes=("/static/",))
-    # The exchange log's key, heads and proofs: readable by monitors on any site.
+    # The exchange log's key, heads and proofs: readable by monitors on any site; the
+    # municipalities' SMART Health Card keys, by verifiers' pages on any site.
     app.add_middleware(
-        PublicReadMiddleware, prefixes=(f"{TRANSPARENCY_PREFIX}/", TRANSPARENCY_WELL_KNOWN)
+        PublicReadMiddleware,
+        prefixes=(
+            f"{TRANSPARENCY_PREFIX}/",
+            TRANSPARENCY_WELL_KNOWN,
+            f"{VACCINATION_ISSUERS}/",
+        ),
     )
     if container.settings.trusted_proxies:
         # Outermost: every limit and log below sees the client a trusted proxy names.
@@ -257,6 +268,7 @@ def wants_json(request: Request) -> bool:
             "/authapp/token",
             "/authapp/userinfo",
             "/authapp/jwks",
+            f"{VACCINATION_ISSUERS}/",
         )
     ) or "application/json" in (request.headers.get("accept", ""))
 

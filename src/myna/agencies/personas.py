@@ -51,6 +51,7 @@ from myna.agencies.synthetic import (
     insurer_check_digit,
     salary_income,
     vaccination_schedule,
+    vaccine_lot,
 )
 
 
@@ -434,6 +435,7 @@ def _haruto(facts: ResidentFacts) -> list[GeneratedRecord]:
                 dose=dose,
                 vaccinated_on=day,
                 municipality="東京都千代田区",
+                lot=vaccine_lot(vaccine, dose, day, "東京都千代田区"),
             )
         )
     return records

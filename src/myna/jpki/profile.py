@@ -358,6 +358,7 @@ def build_organization(
     not_before: datetime,
     not_after: datetime,
     base_url: str,
+    uri: str | None = None,
 ) -> x509.Certificate:
     """An organisation certificate for signing exchange messages (RFC 5280 §4.2).
 
@@ -365,9 +366,14 @@ def build_organization(
     message-signing purpose (§4.2.1.12), so the key signs messages and nothing else; the
     subjectAltName URI ``urn:myna:agency:<code>`` names the organisation (§4.2.1.6). An
     ML-DSA-65 key gets the same profile from the post-quantum government CA, under the
-    policy of its own (docs/adr/0010-post-quantum-signatures.md).
+    policy of its own (docs/adr/0010-post-quantum-signatures.md). ``uri``, when given,
+    is a second URI name: the https address the organisation signs as (a SMART Health
+    Card issuer's ``iss``, docs/adr/0018-vaccination-certificates.md).
     """
     subject = organization_subject(code, name)
+    names: list[x509.GeneralName] = [x509.UniformResourceIdentifier(organization_urn(code))]
+    if uri is not None:
+        names.append(x509.UniformResourceIdentifier(uri))
     kind = (
         CertificateKind.ORGANIZATION_PQ
         if isinstance(public_key, mldsa.MLDSA65PublicKey)
@@ -377,7 +383,7 @@ def build_organization(
         _end_entity(kind, subject, public_key, issuer, serial, not_before, not_after)
         .add_extension(x509.ExtendedKeyUsage([EKU_MESSAGE_SIGNING]), critical=False)
         .add_extension(
-            x509.SubjectAlternativeName([x509.UniformResourceIdentifier(organization_urn(code))]),
+            x509.SubjectAlternativeName(names),
             critical=False,
         )
     )

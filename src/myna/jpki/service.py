@@ -1038,11 +1038,13 @@ def issue_organization_certificate(
     public_key: OrganizationPublicKey,
     now: datetime | None = None,
     not_after: datetime | None = None,
+    uri: str | None = None,
 ) -> x509.Certificate:
     """Issue an agency's message-signing certificate from the government CA (3 years).
 
     An ML-DSA-65 key gets its certificate from the post-quantum government CA
     (``pq-gov``), signed with ML-DSA-65 under its own policy; any other from ``gov``.
+    ``uri`` adds an https address the organisation signs as to its subjectAltName.
     """
     code, name = check_organization(organization_code, organization_name)
     key = _check_organization_key(public_key)
@@ -1051,7 +1053,9 @@ def issue_organization_certificate(
     not_before = _now(now)
     not_after = _now(not_after or not_before + ORGANIZATION_LIFETIME)
     issuance = _issuance(_cache_of(session), issuer, settings, not_before, not_after)
-    certificate = profile.build_organization(public_key=key, code=code, name=name, **issuance)
+    certificate = profile.build_organization(
+        public_key=key, code=code, name=name, uri=uri, **issuance
+    )
     row = IssuedCertificate(
         kind=kind.value,
         holder_id=None,

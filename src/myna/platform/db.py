@@ -52,6 +52,7 @@ MODEL_MODULES = (
     "myna.authapp.models",
     "myna.counters.models",
     "myna.proxy.models",
+    "myna.vaccination.models",
 )
 
 
