@@ -39,11 +39,13 @@ from myna.delivery.errors import (
     UnsignedDocumentError,
     UntrustedSignerError,
 )
-from myna.delivery.service import Received, documents_of
+from myna.delivery.domain import SENDER_KIND_LABELS, SenderKind
+from myna.delivery.service import Received, deliveries_by_sender_kind, documents_of
 from myna.delivery.signature import VerifiedDocument, sign, verify
 
 __all__ = [
     "MAX_DOCUMENT_BYTES",
+    "SENDER_KIND_LABELS",
     "ContributionKind",
     "DeliveryError",
     "Dependents",
@@ -63,12 +65,14 @@ __all__ = [
     "Received",
     "SalaryWithholdingSlip",
     "SchemaInvalidError",
+    "SenderKind",
     "TamperedDocumentError",
     "UnknownDocumentKindError",
     "UnsafeDocumentError",
     "UnsignedDocumentError",
     "UntrustedSignerError",
     "VerifiedDocument",
+    "deliveries_by_sender_kind",
     "documents_of",
     "explain",
     "parse",

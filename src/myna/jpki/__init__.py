@@ -81,7 +81,8 @@ from myna.jpki.service import (
     verify_organization_signature,
     verify_signature,
 )
-from myna.jpki.verifier_domain import VERIFIER_PREFIX
+from myna.jpki.counts import card_holders, verifier_requests_by_kind
+from myna.jpki.verifier_domain import VERIFIER_PREFIX, VerifierKind
 from myna.jpki.verifiers import verifier
 
 __all__ = [
@@ -126,8 +127,10 @@ __all__ = [
     "VerificationError",
     "VerifiedCertificate",
     "VerifiedOrganization",
+    "VerifierKind",
     "WeakKeyError",
     "ca_certificate",
+    "card_holders",
     "card_holder",
     "certificate_der",
     "certificate_expiry",
@@ -152,6 +155,7 @@ __all__ = [
     "signing_standing",
     "successor_chain",
     "verifier",
+    "verifier_requests_by_kind",
     "verify_certificate",
     "verify_detached_signature",
     "verify_organization_certificate",

@@ -4,6 +4,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from datetime import date
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -18,6 +21,20 @@ def count_municipalities(session: Session) -> int:
 def count_residents(session: Session) -> int:
     """How many residents are registered, whatever their status."""
     return session.scalar(select(func.count()).select_from(Resident)) or 0
+
+
+def residents_by_municipality_and_birth_date(
+    session: Session, ids: Collection[int] | None = None
+) -> list[tuple[str, date, int]]:
+    """Active residents counted by municipality and date of birth, of ``ids`` if given."""
+    statement = (
+        select(Resident.municipality_code, Resident.birth_date, func.count())
+        .where(Resident.status == "active")
+        .group_by(Resident.municipality_code, Resident.birth_date)
+    )
+    if ids is not None:
+        statement = statement.where(Resident.id.in_(ids))
+    return [(code, born, count) for code, born, count in session.execute(statement)]
 
 
 def resident_with_municipality(
