@@ -82,6 +82,7 @@ from myna.portal.latest_info_views import router as latest_info_consent_router
 from myna.portal.phone_api import router as phone_api_router
 from myna.portal.phone_views import router as phone_router
 from myna.portal.views import router as portal_router
+from myna.stats.views import router as stats_router
 from myna.tax.views import router as tax_router
 
 if TYPE_CHECKING:
@@ -90,6 +91,7 @@ if TYPE_CHECKING:
 log = get_logger(__name__)
 PLATFORM_STATIC = Path(__file__).parent / "platform" / "static"
 PORTAL_STATIC = Path(__file__).parent / "portal" / "static"
+STATS_STATIC = Path(__file__).parent / "stats" / "static"
 MAX_BODY_BYTES = 1 << 20
 # An e-application's attachment: the file plus the multipart envelope.
 MAX_UPLOAD_BYTES = MAX_APPLICATION_ATTACHMENT_BYTES + (64 << 10)
@@ -148,6 +150,7 @@ def create_app(container: Container) -> FastAPI:
         delivery_handover_router,
         delivery_router,
         tax_router,
+        stats_router,
         consent_router,
         organization_router,
         partner_review_router,
@@ -173,6 +176,7 @@ def create_app(container: Container) -> FastAPI:
         app.include_router(router)
     install_api_docs(app)
     app.mount("/static/portal", StaticFiles(directory=PORTAL_STATIC), name="portal-static")
+    app.mount("/static/stats", StaticFiles(directory=STATS_STATIC), name="stats-static")
     app.mount("/static", StaticFiles(directory=PLATFORM_STATIC), name="static")
 
     @app.get("/healthz", tags=["operations"], summary="Liveness: the process answers")
@@ -247,6 +251,8 @@ def wants_json(request: Request) -> bool:
             "/authapp/token",
             "/authapp/userinfo",
             "/authapp/jwks",
+            # The usage statistics' open data (the page itself is /stats).
+            "/stats/",
         )
     ) or "application/json" in (request.headers.get("accept", ""))
 

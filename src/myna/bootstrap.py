@@ -16,7 +16,7 @@ from functools import cached_property
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from myna import authapp, corrections, delivery, jpki, network, notices, phone, tax
+from myna import authapp, corrections, delivery, jpki, network, notices, phone, stats, tax
 from myna.applications.procedures import Procedures
 from myna.applications.submission import SignedDocumentHandler
 from myna.jpki import service as jpki_service
@@ -52,6 +52,11 @@ class Container:
     def sessions(self) -> SessionStore:
         """Residents' and staff's browser sessions (tests may swap in one with their clock)."""
         return SessionStore.from_settings(self.settings)
+
+    @cached_property
+    def stats_cache(self) -> stats.DashboardCache:
+        """The usage statistics' figures, reused while fresh (``MYNA_STATS_CACHE_SECONDS``)."""
+        return stats.DashboardCache(max_age_seconds=self.settings.stats_cache_seconds)
 
     @cached_property
     def procedures(self) -> Procedures:

@@ -107,9 +107,7 @@ def procedure_name(code: str) -> str:
     return code if procedure is None else procedure.name_ja
 
 
-def counts_by_procedure_and_status(
-    *, session: Session
-) -> dict[tuple[str, ApplicationStatus], int]:
+def counts_by_procedure_and_status(*, session: Session) -> dict[tuple[str, ApplicationStatus], int]:
     """Submitted applications per procedure and processing status (counts only)."""
     rows = session.execute(
         select(Application.procedure_code, Application.status, func.count()).group_by(

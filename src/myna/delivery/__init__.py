@@ -29,6 +29,7 @@ from myna.delivery.documents import (
     explain,
     parse,
 )
+from myna.delivery.domain import SENDER_KIND_LABELS, SenderKind
 from myna.delivery.errors import (
     DeliveryError,
     DocumentTooLargeError,
@@ -39,7 +40,6 @@ from myna.delivery.errors import (
     UnsignedDocumentError,
     UntrustedSignerError,
 )
-from myna.delivery.domain import SENDER_KIND_LABELS, SenderKind
 from myna.delivery.service import Received, deliveries_by_sender_kind, documents_of
 from myna.delivery.signature import VerifiedDocument, sign, verify
 

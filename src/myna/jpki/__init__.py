@@ -7,6 +7,7 @@ Other contexts import only from here.
 """
 
 from myna.jpki.cms import SignedContent, verify_detached_signature
+from myna.jpki.counts import card_holders, verifier_requests_by_kind
 from myna.jpki.domain import (
     EKU_MESSAGE_SIGNING,
     AuthoritiesNotInitializedError,
@@ -81,7 +82,6 @@ from myna.jpki.service import (
     verify_organization_signature,
     verify_signature,
 )
-from myna.jpki.counts import card_holders, verifier_requests_by_kind
 from myna.jpki.verifier_domain import VERIFIER_PREFIX, VerifierKind
 from myna.jpki.verifiers import verifier
 
@@ -130,8 +130,8 @@ __all__ = [
     "VerifierKind",
     "WeakKeyError",
     "ca_certificate",
-    "card_holders",
     "card_holder",
+    "card_holders",
     "certificate_der",
     "certificate_expiry",
     "certificate_medium",

@@ -371,4 +371,4 @@ def verifier_requests_by_kind(session: Session) -> dict[str, int]:
         .join(Verifier, Verifier.code == VerifierUsage.verifier_code)
         .group_by(Verifier.kind)
     )
-    return {kind: count for kind, count in rows}
+    return dict(rows.all())

@@ -5,13 +5,13 @@ Other contexts import only from here.
 
 from myna.notices.demo import seed_demo_notices
 from myna.notices.domain import (
+    CATEGORY_LABELS,
     MAX_ATTACHMENT_BYTES,
     AttachmentTooLargeError,
     AttachmentTypeError,
     Audience,
     AudienceNotAllowedError,
     Category,
-    CATEGORY_LABELS,
     EmptySegmentError,
     Facts,
     InvalidNoticeError,
@@ -52,6 +52,7 @@ from myna.notices.service import (
 )
 
 __all__ = [
+    "CATEGORY_LABELS",
     "MAX_ATTACHMENT_BYTES",
     "AttachmentCreate",
     "AttachmentRead",
@@ -59,7 +60,6 @@ __all__ = [
     "AttachmentTypeError",
     "Audience",
     "AudienceNotAllowedError",
-    "CATEGORY_LABELS",
     "Category",
     "CategoryCounts",
     "EmptySegmentError",

@@ -99,7 +99,7 @@ def sent_by(session: Session, sender: str, offset: int, limit: int) -> list[Noti
 def sent_by_category(session: Session) -> dict[str, int]:
     """How many notices were sent per category (a segment notice counts once)."""
     rows = session.execute(select(Notice.category, func.count()).group_by(Notice.category))
-    return {category: count for category, count in rows}
+    return dict(rows.all())
 
 
 def read_by_category(session: Session) -> dict[str, int]:
@@ -111,4 +111,4 @@ def read_by_category(session: Session) -> dict[str, int]:
         .where(NoticeState.read_at.is_not(None))
         .group_by(Notice.category)
     )
-    return {category: count for category, count in rows}
+    return dict(rows.all())

@@ -276,4 +276,4 @@ def count_by_procedure(session: Session) -> dict[str, int]:
     rows = session.execute(
         select(LogEntryRow.procedure, func.count()).group_by(LogEntryRow.procedure)
     )
-    return {procedure: count for procedure, count in rows}
+    return dict(rows.all())
