@@ -83,7 +83,10 @@ def world(session: Session, settings: Settings) -> World:
     forties = [_resident(session, 200 + i, TOWN_B, _ages(today, 45)) for i in range(3)]
     jpki.ensure_authorities(session=session, settings=settings)
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048).public_key()
-    for holder, born in [*((r, _ages(today, 35)) for r in thirties[:12]), (forties[0], _ages(today, 45))]:
+    for holder, born in [
+        *((r, _ages(today, 35)) for r in thirties[:12]),
+        (forties[0], _ages(today, 45)),
+    ]:
         jpki.issue_certificate(
             session=session,
             settings=settings,
@@ -95,9 +98,23 @@ def world(session: Session, settings: Settings) -> World:
             basic_info=None,
         )
     for n in range(12):
-        session.add(AuthEvent(occurred_at=now - timedelta(minutes=n), event="login", outcome="ok", resident_id=thirties[n]))
+        session.add(
+            AuthEvent(
+                occurred_at=now - timedelta(minutes=n),
+                event="login",
+                outcome="ok",
+                resident_id=thirties[n],
+            )
+        )
     for n in range(3):
-        session.add(AuthEvent(occurred_at=now - timedelta(days=1), event="login", outcome="ok", resident_id=children[n]))
+        session.add(
+            AuthEvent(
+                occurred_at=now - timedelta(days=1),
+                event="login",
+                outcome="ok",
+                resident_id=children[n],
+            )
+        )
     session.add(AuthEvent(occurred_at=now, event="card_verified", outcome="bad_pin"))
     transparency.append(
         session=session,
@@ -160,11 +177,22 @@ def world(session: Session, settings: Settings) -> World:
     session.add(consent)
     session.flush()
     for n in range(11):
-        session.add(ConsentUse(consent_id="c-stats", api="self-info", items=[], succeeded=n < 10, used_at=now))
+        session.add(
+            ConsentUse(
+                consent_id="c-stats", api="self-info", items=[], succeeded=n < 10, used_at=now
+            )
+        )
     session.commit()
     return World(
         residents={"thirties": thirties, "children": children, "forties": forties},
-        private=["鈴ノ木", "スズノキ", "太郎", _my_number(0), _my_number(200), str(_ages(today, 45))],
+        private=[
+            "鈴ノ木",
+            "スズノキ",
+            "太郎",
+            _my_number(0),
+            _my_number(200),
+            str(_ages(today, 45)),
+        ],
     )
 
 

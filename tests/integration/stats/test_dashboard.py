@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import UTC, datetime
 
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from myna.bootstrap import Container
+from myna.portal.models import AuthEvent
 from myna.stats import compute
 from tests.integration.stats.conftest import EMPTY_TOWN, TOWN_A, TOWN_B, World
 
@@ -66,9 +68,13 @@ def test_the_json_has_every_table_and_no_ones_data(client: TestClient, world: Wo
     data = response.json()
     assert data["threshold"] == 10
     assert set(data) >= {"cards", "logins", "exchanges", "notices", "applications", "api_uses"}
-    total = next(r for r in data["cards"] if r["municipality_code"] is None and r["age_band"] is None)
+    total = next(
+        r for r in data["cards"] if r["municipality_code"] is None and r["age_band"] is None
+    )
     assert total["card_holders"] == {"value": 13, "suppressed": False}
-    small = next(r for r in data["cards"] if r["municipality_code"] == TOWN_B and r["age_band"] == "40-49")
+    small = next(
+        r for r in data["cards"] if r["municipality_code"] == TOWN_B and r["age_band"] == "40-49"
+    )
     assert small["residents"] == {"value": None, "suppressed": True}
     assert small["issuance_rate"] is None
     assert len(data["logins"]) == 31
@@ -130,7 +136,9 @@ def test_a_filter_to_a_small_municipality_shows_nothing_small(
     page = client.get(f"/stats?municipality={TOWN_B}")
     assert page.status_code == 200
     assert "この市区町村は人数が少ないため" in page.text
-    csv_rows = list(csv.DictReader(io.StringIO(client.get(f"/stats/cards.csv?municipality={TOWN_B}").text)))
+    csv_rows = list(
+        csv.DictReader(io.StringIO(client.get(f"/stats/cards.csv?municipality={TOWN_B}").text))
+    )
     assert {r["residents"] for r in csv_rows} <= {"", "0"}
 
 
@@ -168,9 +176,6 @@ def test_the_figures_are_reused_while_fresh(
     client: TestClient, container: Container, session: Session, world: World
 ) -> None:
     first = client.get("/stats/data.json").json()
-    from myna.portal.models import AuthEvent  # noqa: PLC0415
-    from datetime import UTC, datetime  # noqa: PLC0415
-
     session.add(AuthEvent(occurred_at=datetime.now(UTC), event="login", outcome="ok"))
     session.commit()
     assert client.get("/stats/data.json").json() == first
