@@ -15,12 +15,13 @@ from dataclasses import dataclass
 from xml.sax.saxutils import escape, quoteattr
 
 SVG_NS = "http://www.w3.org/2000/svg"
-WIDTH = 640
+# Narrow enough that the text stays legible when a phone scales the chart to its width.
+WIDTH = 360
 _LABEL_HEIGHT = 18
 _BAR_HEIGHT = 16
 _BAR_GAP = 4
 _GROUP_GAP = 12
-_VALUE_SPACE = 96
+_VALUE_SPACE = 64
 _LEGEND_HEIGHT = 24
 
 
@@ -163,12 +164,12 @@ def line_chart(
 
     Each published value is a ``circle.point``; a withheld one is marked on the axis
     (``rect.withheld``); ``labels`` name the points, one in ``tick_every`` on the axis
-    (and the last).
+    and the last (the regular one before it is left out when it would crowd it).
     """
     if len(labels) != len(values):
         msg = "one label per value"
         raise ValueError(msg)
-    height, left, right, top_pad, bottom = 240.0, 48.0, 16.0, 12.0, 32.0
+    height, left, right, top_pad, bottom = 200.0, 40.0, 16.0, 12.0, 32.0
     plot_w, plot_h = WIDTH - left - right, height - top_pad - bottom
     top = _scale_max(values)
     count = len(values)
@@ -181,7 +182,9 @@ def line_chart(
         return top_pad + plot_h - plot_h * v / top
 
     parts = _open(chart, height, "line")
-    for fraction in (0.0, 0.5, 1.0):
+    # Whole numbers on the axis: the middle line only when it falls on one.
+    fractions = (0.0, 0.5, 1.0) if (top / 2).is_integer() else (0.0, 1.0)
+    for fraction in fractions:
         y = y_of(top * fraction)
         parts.append(
             f'<line class="grid" x1="{_number(left)}" y1="{_number(y)}" '
@@ -217,7 +220,8 @@ def line_chart(
             parts.append(
                 f'<circle class="point" cx="{_number(x_of(i))}" cy="{_number(y_of(value))}" r="3"/>'
             )
-        if i % tick_every == 0 or i == count - 1:
+        near_last = count - 1 - i < tick_every / 2
+        if (i % tick_every == 0 and not near_last) or i == count - 1:
             parts.append(
                 f'<text class="axis axis-x" x="{_number(x_of(i))}" '
                 f'y="{_number(height - 10)}">{escape(labels[i])}</text>'

@@ -63,7 +63,7 @@ def test_rates_are_drawn_against_a_fixed_maximum() -> None:
         maximum=1.0,
     )
     (bar,) = _classes(_parse(svg), "rect", "bar")
-    assert float(bar.get("width", "0")) == pytest.approx((640 - 96) / 2)
+    assert float(bar.get("width", "0")) == pytest.approx((360 - 64) / 2)
 
 
 def test_a_series_must_have_a_value_per_category() -> None:
@@ -101,3 +101,17 @@ def test_an_empty_chart_is_still_valid() -> None:
         )
     )
     assert _classes(root, "rect", "bar") == []
+
+
+def test_the_axis_keeps_whole_numbers_and_the_last_day_uncrowded() -> None:
+    root = _parse(
+        line_chart(
+            Chart("l2", "t", "d"),
+            labels=[str(d) for d in range(30)],
+            values=[1.0] + [0.0] * 29,
+            value_text=lambda v: f"{v:,.0f}",
+        )
+    )
+    assert [t.text for t in _classes(root, "text", "axis-y")] == ["0", "1"]
+    assert [t.text for t in _classes(root, "text", "axis-x")] == ["0", "7", "14", "21", "29"]
+    assert len(_classes(root, "circle", "point")) == 30
