@@ -9,8 +9,7 @@ data — ever holds a small count.
 from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
-
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING
 
 from myna import agencies, authapp, delivery, jpki, medical, network, notices, partners, registry
 from myna.applications import service as applications
@@ -27,6 +26,10 @@ from myna.stats.domain import (
     published_counts,
     published_cross_table,
 )
+
+if TYPE_CHECKING:
+    # Sessions are handed through to the contexts; the statistics read nothing themselves.
+    from sqlalchemy.orm import Session
 
 
 def compute(*, session: Session, threshold: int, now: datetime | None = None) -> Dashboard:
