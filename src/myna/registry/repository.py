@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from datetime import date
 
 from sqlalchemy import func, select
@@ -35,6 +35,16 @@ def residents_by_municipality_and_birth_date(
     if ids is not None:
         statement = statement.where(Resident.id.in_(ids))
     return [(code, born, count) for code, born, count in session.execute(statement)]
+
+
+def active_residents_placed(session: Session) -> Iterator[tuple[int, str, date]]:
+    """Every active resident's id, municipality and date of birth, streamed in batches."""
+    rows = session.execute(
+        select(Resident.id, Resident.municipality_code, Resident.birth_date)
+        .where(Resident.status == "active")
+        .execution_options(yield_per=5000)
+    )
+    yield from ((resident_id, code, born) for resident_id, code, born in rows)
 
 
 def resident_with_municipality(

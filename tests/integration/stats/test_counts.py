@@ -40,6 +40,11 @@ def test_the_registry_counts_residents_by_municipality_and_age_band(
         among=[*world.residents["thirties"][:2], world.residents["forties"][0], 10**9],
     )
     assert some == {(TOWN_A, 30): 2, (TOWN_B, 40): 1}
+    # Many ids (more than ten queries' worth) are counted in one pass over the register.
+    many = [*world.residents["children"], *range(10**8, 10**8 + 6000)]
+    assert registry.residents_by_municipality_and_age_band(
+        session=session, on=today, band_starts=AGE_BAND_STARTS, among=many
+    ) == {(TOWN_A, 0): 12}
 
 
 def test_the_jpki_counts_each_card_holder_once_and_only_cards_in_use(
