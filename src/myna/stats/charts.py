@@ -109,7 +109,7 @@ def bar_chart(
         raise ValueError(msg)
     top = maximum or _scale_max([v for s in series for v in s.values])
     keys = _legend(series) if len(series) > 1 else []
-    legend = (max(y for _, y, _ in keys) + 8) if keys else 0
+    legend = (max(y for _, y, _ in keys) + 14) if keys else 0
     group = _LABEL_HEIGHT + len(series) * (_BAR_HEIGHT + _BAR_GAP) + _GROUP_GAP
     height = legend + max(1, len(categories)) * group
     span = WIDTH - _VALUE_SPACE
@@ -222,8 +222,10 @@ def line_chart(
             )
         near_last = count - 1 - i < tick_every / 2
         if (i % tick_every == 0 and not near_last) or i == count - 1:
+            # The last label ends at its point, so it stays inside the chart.
+            kind = "axis axis-x last" if i == count - 1 and count > 1 else "axis axis-x"
             parts.append(
-                f'<text class="axis axis-x" x="{_number(x_of(i))}" '
+                f'<text class="{kind}" x="{_number(x_of(i))}" '
                 f'y="{_number(height - 10)}">{escape(labels[i])}</text>'
             )
     parts.append("</svg>")

@@ -6,7 +6,7 @@ suppressed; the routes only pick, label and draw them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -161,7 +161,7 @@ def _percent(rate: float | None) -> str:
     return "–" if rate is None else f"{rate * 100:.1f}%"
 
 
-def _name(names: dict[str, tuple[str, str]] | Any, code: str) -> str:
+def _name(names: Mapping[str, tuple[str, str]], code: str) -> str:
     ja, en = names.get(code, (code, code))
     return ja if i18n.get_locale() == "ja" else en
 
