@@ -87,6 +87,7 @@ from myna.portal.phone_views import router as phone_router
 from myna.portal.proxy_views import router as proxy_activity_router
 from myna.portal.views import router as portal_router
 from myna.proxy.views import router as proxy_router
+from myna.stats.views import router as stats_router
 from myna.tax.views import router as tax_router
 from myna.vaccination.api import router as vaccination_api_router
 from myna.vaccination.service import ISSUERS_PATH as VACCINATION_ISSUERS
@@ -98,6 +99,7 @@ if TYPE_CHECKING:
 log = get_logger(__name__)
 PLATFORM_STATIC = Path(__file__).parent / "platform" / "static"
 PORTAL_STATIC = Path(__file__).parent / "portal" / "static"
+STATS_STATIC = Path(__file__).parent / "stats" / "static"
 MAX_BODY_BYTES = 1 << 20
 # An e-application's attachment: the file plus the multipart envelope.
 MAX_UPLOAD_BYTES = MAX_APPLICATION_ATTACHMENT_BYTES + (64 << 10)
@@ -160,6 +162,7 @@ def create_app(container: Container) -> FastAPI:
         delivery_handover_router,
         delivery_router,
         tax_router,
+        stats_router,
         consent_router,
         organization_router,
         partner_review_router,
@@ -188,6 +191,7 @@ def create_app(container: Container) -> FastAPI:
         app.include_router(router)
     install_api_docs(app)
     app.mount("/static/portal", StaticFiles(directory=PORTAL_STATIC), name="portal-static")
+    app.mount("/static/stats", StaticFiles(directory=STATS_STATIC), name="stats-static")
     app.mount("/static", StaticFiles(directory=PLATFORM_STATIC), name="static")
 
     @app.get("/healthz", tags=["operations"], summary="Liveness: the process answers")
@@ -269,6 +273,8 @@ def wants_json(request: Request) -> bool:
             "/authapp/userinfo",
             "/authapp/jwks",
             f"{VACCINATION_ISSUERS}/",
+            # The usage statistics' open data (the page itself is /stats).
+            "/stats/",
         )
     ) or "application/json" in (request.headers.get("accept", ""))
 

@@ -17,7 +17,7 @@ from functools import cached_property
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from myna import authapp, card, corrections, delivery, jpki, network, notices, phone, tax
+from myna import authapp, card, corrections, delivery, jpki, network, notices, phone, stats, tax
 from myna.applications.procedures import Procedures
 from myna.applications.submission import SignedDocumentHandler
 from myna.jpki import service as jpki_service
@@ -65,6 +65,11 @@ class Container:
         counters puts an ``ApduCardReader`` over PC/SC here.
         """
         return card.VirtualCardReader.from_settings(self.settings)
+
+    @cached_property
+    def stats_cache(self) -> stats.DashboardCache:
+        """The usage statistics' figures, reused while fresh (``MYNA_STATS_CACHE_SECONDS``)."""
+        return stats.DashboardCache(max_age_seconds=self.settings.stats_cache_seconds)
 
     @cached_property
     def procedures(self) -> Procedures:

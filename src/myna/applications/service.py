@@ -107,6 +107,16 @@ def procedure_name(code: str) -> str:
     return code if procedure is None else procedure.name_ja
 
 
+def counts_by_procedure_and_status(*, session: Session) -> dict[tuple[str, ApplicationStatus], int]:
+    """Submitted applications per procedure and processing status (counts only)."""
+    rows = session.execute(
+        select(Application.procedure_code, Application.status, func.count()).group_by(
+            Application.procedure_code, Application.status
+        )
+    )
+    return {(code, ApplicationStatus(status)): count for code, status, count in rows}
+
+
 def read(row: Application) -> ApplicationRead:
     """The public view of an application row."""
     return from_attributes(

@@ -14,6 +14,7 @@ from myna.authapp.signing import (
     IdentitySigning,
     TransactionSigning,
 )
+from myna.authapp.usage import count_signed_transactions
 
 __all__ = [
     "IDENTITY_PURPOSE",
@@ -21,6 +22,7 @@ __all__ = [
     "ClientRead",
     "IdentitySigning",
     "TransactionSigning",
+    "count_signed_transactions",
     "forget_expired",
     "get_client",
     "list_clients",

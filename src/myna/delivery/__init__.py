@@ -29,6 +29,7 @@ from myna.delivery.documents import (
     explain,
     parse,
 )
+from myna.delivery.domain import SENDER_KIND_LABELS, SenderKind
 from myna.delivery.errors import (
     DeliveryError,
     DocumentTooLargeError,
@@ -39,11 +40,12 @@ from myna.delivery.errors import (
     UnsignedDocumentError,
     UntrustedSignerError,
 )
-from myna.delivery.service import Received, documents_of
+from myna.delivery.service import Received, deliveries_by_sender_kind, documents_of
 from myna.delivery.signature import VerifiedDocument, sign, verify
 
 __all__ = [
     "MAX_DOCUMENT_BYTES",
+    "SENDER_KIND_LABELS",
     "ContributionKind",
     "DeliveryError",
     "Dependents",
@@ -63,12 +65,14 @@ __all__ = [
     "Received",
     "SalaryWithholdingSlip",
     "SchemaInvalidError",
+    "SenderKind",
     "TamperedDocumentError",
     "UnknownDocumentKindError",
     "UnsafeDocumentError",
     "UnsignedDocumentError",
     "UntrustedSignerError",
     "VerifiedDocument",
+    "deliveries_by_sender_kind",
     "documents_of",
     "explain",
     "parse",

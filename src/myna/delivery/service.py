@@ -596,6 +596,17 @@ class Received:
     document: Document
 
 
+def deliveries_by_sender_kind(*, session: Session) -> dict[SenderKind, int]:
+    """Documents delivered to residents' boxes per kind of sender (counts only)."""
+    rows = session.execute(
+        select(Sender.kind, func.count())
+        .select_from(Delivery)
+        .join(Sender, Sender.code == Delivery.sender_code)
+        .group_by(Sender.kind)
+    )
+    return {SenderKind(kind): count for kind, count in rows}
+
+
 def documents_of(*, session: Session, resident_id: int, year: int | None = None) -> list[Received]:
     """The resident's delivered documents (of one 年分 when given), oldest first."""
     query = (

@@ -7,6 +7,7 @@ Other contexts import only from here.
 """
 
 from myna.jpki.cms import SignedContent, verify_detached_signature
+from myna.jpki.counts import card_holders, verifier_requests_by_kind
 from myna.jpki.domain import (
     EKU_MESSAGE_SIGNING,
     AuthoritiesNotInitializedError,
@@ -81,7 +82,7 @@ from myna.jpki.service import (
     verify_organization_signature,
     verify_signature,
 )
-from myna.jpki.verifier_domain import VERIFIER_PREFIX
+from myna.jpki.verifier_domain import VERIFIER_PREFIX, VerifierKind
 from myna.jpki.verifiers import verifier
 
 __all__ = [
@@ -126,9 +127,11 @@ __all__ = [
     "VerificationError",
     "VerifiedCertificate",
     "VerifiedOrganization",
+    "VerifierKind",
     "WeakKeyError",
     "ca_certificate",
     "card_holder",
+    "card_holders",
     "certificate_der",
     "certificate_expiry",
     "certificate_medium",
@@ -152,6 +155,7 @@ __all__ = [
     "signing_standing",
     "successor_chain",
     "verifier",
+    "verifier_requests_by_kind",
     "verify_certificate",
     "verify_detached_signature",
     "verify_organization_certificate",

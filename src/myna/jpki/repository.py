@@ -344,3 +344,31 @@ def consent_of(
         .where(LatestInfoConsent.id == consent_id, LatestInfoConsent.holder_id == holder_id)
     ).one_or_none()
     return None if row is None else (row[0], row[1])
+
+
+def card_holder_ids(session: Session, at: datetime) -> set[int]:
+    """Holders of a valid user-authentication certificate at ``at``: one per card holder."""
+    return set(
+        session.scalars(
+            select(IssuedCertificate.holder_id)
+            .where(
+                IssuedCertificate.kind == CertificateKind.AUTH.value,
+                IssuedCertificate.status == CertificateStatus.VALID.value,
+                IssuedCertificate.holder_id.is_not(None),
+                IssuedCertificate.not_before <= at,
+                IssuedCertificate.not_after > at,
+            )
+            .distinct()
+        )
+    )
+
+
+def verifier_requests_by_kind(session: Session) -> dict[str, int]:
+    """Answered verifier requests (billed usage rows) by the verifier's kind."""
+    rows = session.execute(
+        select(Verifier.kind, func.count())
+        .select_from(VerifierUsage)
+        .join(Verifier, Verifier.code == VerifierUsage.verifier_code)
+        .group_by(Verifier.kind)
+    )
+    return dict(rows.all())

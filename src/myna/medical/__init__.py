@@ -19,6 +19,7 @@ from myna.medical.domain import (
     copay_percent,
     late_elderly_from,
 )
+from myna.medical.usage import count_eligibility_confirmations
 
 __all__ = [
     "CopayPercent",
@@ -31,5 +32,6 @@ __all__ = [
     "ScoreTable",
     "check_digit",
     "copay_percent",
+    "count_eligibility_confirmations",
     "late_elderly_from",
 ]

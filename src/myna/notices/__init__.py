@@ -5,6 +5,7 @@ Other contexts import only from here.
 
 from myna.notices.demo import seed_demo_notices
 from myna.notices.domain import (
+    CATEGORY_LABELS,
     MAX_ATTACHMENT_BYTES,
     AttachmentTooLargeError,
     AttachmentTypeError,
@@ -32,10 +33,12 @@ from myna.notices.schemas import (
     SentNoticeRead,
 )
 from myna.notices.service import (
+    CategoryCounts,
     NoticeNotFoundError,
     archive,
     count_notices,
     count_sent,
+    counts_by_category,
     get_attachment,
     get_notice,
     inbox,
@@ -49,6 +52,7 @@ from myna.notices.service import (
 )
 
 __all__ = [
+    "CATEGORY_LABELS",
     "MAX_ATTACHMENT_BYTES",
     "AttachmentCreate",
     "AttachmentRead",
@@ -57,6 +61,7 @@ __all__ = [
     "Audience",
     "AudienceNotAllowedError",
     "Category",
+    "CategoryCounts",
     "EmptySegmentError",
     "Facts",
     "InboxItem",
@@ -76,6 +81,7 @@ __all__ = [
     "archive",
     "count_notices",
     "count_sent",
+    "counts_by_category",
     "get_attachment",
     "get_notice",
     "inbox",

@@ -94,3 +94,21 @@ def sent_by(session: Session, sender: str, offset: int, limit: int) -> list[Noti
         .limit(limit)
     )
     return list(rows)
+
+
+def sent_by_category(session: Session) -> dict[str, int]:
+    """How many notices were sent per category (a segment notice counts once)."""
+    rows = session.execute(select(Notice.category, func.count()).group_by(Notice.category))
+    return dict(rows.all())
+
+
+def read_by_category(session: Session) -> dict[str, int]:
+    """How many times a notice was opened by a resident it reached, per category."""
+    rows = session.execute(
+        select(Notice.category, func.count())
+        .select_from(NoticeState)
+        .join(Notice, Notice.id == NoticeState.notice_id)
+        .where(NoticeState.read_at.is_not(None))
+        .group_by(Notice.category)
+    )
+    return dict(rows.all())

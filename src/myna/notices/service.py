@@ -332,6 +332,29 @@ def count_notices(*, session: Session) -> int:
     return repository.count_notices(session)
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class CategoryCounts:
+    """Notices of one category: how many were sent, how many readings they had."""
+
+    sent: int
+    read: int
+
+
+def counts_by_category(*, session: Session) -> dict[Category, CategoryCounts]:
+    """Notices sent and read per category, for the usage statistics (counts only).
+
+    A segment notice is sent once whatever its audience; ``read`` counts the residents
+    who opened a notice (one per notice and resident).
+    """
+    sent = repository.sent_by_category(session)
+    read = repository.read_by_category(session)
+    return {
+        Category(category): CategoryCounts(sent=sent.get(category, 0), read=read.get(category, 0))
+        for category in sorted(sent.keys() | read.keys())
+        if category in {known.value for known in Category}
+    }
+
+
 def count_sent(*, session: Session, sender: str) -> int:
     """How many notices ``sender`` has sent (for its back office)."""
     return repository.count_sent(session, sender)

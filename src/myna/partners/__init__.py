@@ -14,11 +14,13 @@ from myna.partners.organizations import (
     check_redirect_uri,
     check_redirect_uris,
 )
+from myna.partners.usage import count_api_uses
 
 __all__ = [
     "InvalidRegistrationError",
     "check_jwks",
     "check_redirect_uri",
     "check_redirect_uris",
+    "count_api_uses",
     "pairwise_subject",
 ]

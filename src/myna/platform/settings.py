@@ -67,6 +67,10 @@ class Settings(BaseSettings):
     # And each provision of a holder's latest basic 4 info (最新4情報の提供) to a verifier
     # the holder consented to, on top of the status of the serial asked about.
     jpki_fee_latest_info_yen: int = Field(default=10, ge=0, le=100_000)
+    # The public usage statistics (/stats, docs/stats.md): counts from 1 to this minus one
+    # are withheld, and the figures are recomputed when older than the cache's seconds.
+    stats_threshold: int = Field(default=10, ge=2, le=1000)
+    stats_cache_seconds: float = Field(default=60.0, ge=0, le=3600)
     # A TrueType font with Japanese glyphs, embedded in PDFs (the tax return's copy).
     # Empty: IPAex Gothic where Debian installs it (fonts-ipaexfont-gothic).
     pdf_font: str = ""

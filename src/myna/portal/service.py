@@ -10,13 +10,14 @@ authentication audit (``auth_events``) is written beside each step.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from myna import cardlogin, phone, registry
 from myna.cardlogin import Audience, ChallengeStatus, ChallengeView, LoginError
+from myna.platform.clock import today_in_japan
 from myna.platform.db import utcnow
 from myna.platform.errors import MynaError
 from myna.platform.logging import get_logger
@@ -251,6 +252,27 @@ def recent_auth_events(*, session: Session, resident_id: int, limit: int = 10) -
     )
 
 
+def logins_per_day(*, session: Session, since: datetime, until: datetime) -> dict[date, int]:
+    """Residents' completed logins per calendar day in Japan, ``since`` ≤ time < ``until``.
+
+    Read from the authentication audit (``login`` with outcome ``ok``); days without a
+    login are absent.
+    """
+    counts: dict[date, int] = {}
+    moments = session.scalars(
+        select(AuthEvent.occurred_at).where(
+            AuthEvent.event == "login",
+            AuthEvent.outcome == "ok",
+            AuthEvent.occurred_at >= since,
+            AuthEvent.occurred_at < until,
+        )
+    )
+    for moment in moments:
+        day = today_in_japan(moment)
+        counts[day] = counts.get(day, 0) + 1
+    return counts
+
+
 def _fail(
     session: Session,
     challenge_id: str,
@@ -304,6 +326,7 @@ __all__ = [
     "forget_expired_challenges",
     "get_challenge",
     "is_bound",
+    "logins_per_day",
     "logout",
     "recent_auth_events",
     "start_login",

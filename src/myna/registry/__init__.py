@@ -21,6 +21,7 @@ from myna.registry.domain import (
     MunicipalityFileError,
     MyNumber,
     ResidentStatus,
+    age_band,
     age_on,
     my_number_check_digit,
     validate_my_number,
@@ -55,6 +56,7 @@ from myna.registry.service import (
     record_move,
     register_resident,
     resident_id_of,
+    residents_by_municipality_and_age_band,
 )
 
 __all__ = [
@@ -82,6 +84,7 @@ __all__ = [
     "SeedSummary",
     "Sex",
     "address_history",
+    "age_band",
     "age_on",
     "count_residents",
     "ensure_municipalities",
@@ -102,6 +105,7 @@ __all__ = [
     "record_move",
     "register_resident",
     "resident_id_of",
+    "residents_by_municipality_and_age_band",
     "seed_population",
     "validate_municipality_code",
     "validate_my_number",

@@ -14,6 +14,8 @@ from __future__ import annotations
 import csv
 import io
 import unicodedata
+from bisect import bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -170,6 +172,17 @@ def age_on(birth_date: date, day: date) -> int:
     """Age in whole years on ``day`` (年齢計算ニ関スル法律: a year ends the day before)."""
     years = day.year - birth_date.year
     return years - 1 if (day.month, day.day) < (birth_date.month, birth_date.day) else years
+
+
+def age_band(age: int, band_starts: Sequence[int]) -> int:
+    """The start of the band ``age`` falls in: the greatest of ``band_starts`` not above it.
+
+    ``band_starts`` is ascending and begins at 0 (e.g. 0, 10, 20 … 80 for 80 and over).
+    """
+    if not band_starts or band_starts[0] != 0 or list(band_starts) != sorted(set(band_starts)):
+        msg = "age bands must start at 0 and ascend"
+        raise ValueError(msg)
+    return band_starts[bisect_right(band_starts, age) - 1]
 
 
 @dataclass(frozen=True, slots=True)

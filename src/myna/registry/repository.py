@@ -4,6 +4,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterator
+from datetime import date
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -18,6 +21,30 @@ def count_municipalities(session: Session) -> int:
 def count_residents(session: Session) -> int:
     """How many residents are registered, whatever their status."""
     return session.scalar(select(func.count()).select_from(Resident)) or 0
+
+
+def residents_by_municipality_and_birth_date(
+    session: Session, ids: Collection[int] | None = None
+) -> list[tuple[str, date, int]]:
+    """Active residents counted by municipality and date of birth, of ``ids`` if given."""
+    statement = (
+        select(Resident.municipality_code, Resident.birth_date, func.count())
+        .where(Resident.status == "active")
+        .group_by(Resident.municipality_code, Resident.birth_date)
+    )
+    if ids is not None:
+        statement = statement.where(Resident.id.in_(ids))
+    return [(code, born, count) for code, born, count in session.execute(statement)]
+
+
+def active_residents_placed(session: Session) -> Iterator[tuple[int, str, date]]:
+    """Every active resident's id, municipality and date of birth, streamed in batches."""
+    rows = session.execute(
+        select(Resident.id, Resident.municipality_code, Resident.birth_date)
+        .where(Resident.status == "active")
+        .execution_options(yield_per=5000)
+    )
+    yield from ((resident_id, code, born) for resident_id, code, born in rows)
 
 
 def resident_with_municipality(

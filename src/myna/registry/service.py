@@ -17,6 +17,8 @@ from myna.registry.domain import (
     AddressChangeReason,
     MunicipalityRow,
     ResidentStatus,
+    age_band,
+    age_on,
     is_katakana,
     parse_municipality_csv,
     validate_my_number,
@@ -141,6 +143,53 @@ def _resident_read(
 def count_residents(*, session: Session) -> int:
     """How many residents the registry holds (the demo reuses an existing population)."""
     return repository.count_residents(session)
+
+
+# Resident ids per query when counting a given set (well under every database's limit
+# of bound parameters), and how many such queries before one pass over the register.
+_COUNT_CHUNK = 500
+_COUNT_CHUNKS = 10
+
+
+def residents_by_municipality_and_age_band(
+    *,
+    session: Session,
+    on: date,
+    band_starts: Sequence[int],
+    among: Iterable[int] | None = None,
+) -> dict[tuple[str, int], int]:
+    """Active residents (住民) by municipality and age band on ``on``: counts, no one's data.
+
+    The key is (local government code, the band's first age, see :func:`age_band`); only
+    groups with someone in them appear. ``among`` restricts the count to those resident
+    ids (the holders of a card, say): read in chunks, or in one pass for many ids.
+    """
+    rows: list[tuple[str, date, int]]
+    if among is None:
+        rows = repository.residents_by_municipality_and_birth_date(session)
+    else:
+        ids = sorted(set(among))
+        if len(ids) <= _COUNT_CHUNKS * _COUNT_CHUNK:
+            rows = [
+                row
+                for start in range(0, len(ids), _COUNT_CHUNK)
+                for row in repository.residents_by_municipality_and_birth_date(
+                    session, ids[start : start + _COUNT_CHUNK]
+                )
+            ]
+        else:
+            # Many ids: one pass over the register beats thousands of IN lists.
+            wanted = set(ids)
+            rows = [
+                (code, born, 1)
+                for resident_id, code, born in repository.active_residents_placed(session)
+                if resident_id in wanted
+            ]
+    counts: dict[tuple[str, int], int] = {}
+    for code, born, count in rows:
+        key = (code, age_band(age_on(born, on), band_starts))
+        counts[key] = counts.get(key, 0) + count
+    return counts
 
 
 def get_resident(*, session: Session, resident_id: int) -> ResidentRead:

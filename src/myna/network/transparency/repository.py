@@ -272,3 +272,11 @@ def cosignatures_of(session: Session, tree_size: int) -> list[LogCosignature]:
             .order_by(LogCosignature.witness)
         )
     )
+
+
+def count_by_procedure(session: Session) -> dict[str, int]:
+    """How many entries the log holds per procedure (事務)."""
+    rows = session.execute(
+        select(LogEntryRow.procedure, func.count()).group_by(LogEntryRow.procedure)
+    )
+    return dict(rows.all())

@@ -90,6 +90,11 @@ def tree_size(*, session: Session) -> int:
     return repository.read_state(session)[0]
 
 
+def exchanges_by_procedure(*, session: Session) -> dict[str, int]:
+    """Logged exchanges per procedure (事務), whatever their outcome: counts, no subjects."""
+    return repository.count_by_procedure(session)
+
+
 def _head(row: LogTreeHead) -> SignedTreeHead:
     return from_attributes(SignedTreeHead, row)
 
