@@ -452,6 +452,12 @@ def print_demo(
             clinics.add_row(code, name, f"{counter.rstrip('/')}/{code}/")
         console.print(clinics)
     console.print(f"JPKI CRLs, CA certificates, OCSP: {portal}/jpki/ca/")
+    phone_note = (
+        ""
+        if "://127.0.0.1" not in portal
+        else " (WebAuthn needs a host name: make demo HOST=localhost)"
+    )
+    console.print(f"Phone app / スマホ用電子証明書: {portal}/phone/{phone_note}")
     console.print(
         f"Sample business / みらい銀行 (ログイン・署名・最新4情報): {DEMO_BUSINESS_URL} — "
         "start it with "
