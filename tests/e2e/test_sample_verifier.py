@@ -221,7 +221,9 @@ def _current_signing_serial(platform: Platform, customer: Customer) -> int:
         [current] = [
             c
             for c in jpki.list_certificates(session=session, holder_id=customer.resident_id)
-            if c.kind is jpki.CertificateKind.SIGN and c.status is jpki.CertificateStatus.VALID
+            if c.kind is jpki.CertificateKind.SIGN
+            and c.status is jpki.CertificateStatus.VALID
+            and c.card_id == customer.card_id  # other journeys may give him cards of theirs
         ]
     return current.serial
 
