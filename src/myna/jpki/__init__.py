@@ -8,7 +8,9 @@ Other contexts import only from here.
 
 from myna.jpki.cms import SignedContent, verify_detached_signature
 from myna.jpki.domain import (
+    EKU_DOCUMENT_SIGNING,
     EKU_MESSAGE_SIGNING,
+    EKU_TIME_STAMPING,
     AuthoritiesNotInitializedError,
     AuthorityInfo,
     AuthorityKind,
@@ -26,6 +28,7 @@ from myna.jpki.domain import (
     JpkiError,
     NoBasicInfoError,
     OrganizationCertificateNotFoundError,
+    OrganizationPurpose,
     OrganizationVerificationError,
     RevocationNotApplicableError,
     RevocationReason,
@@ -85,7 +88,9 @@ from myna.jpki.verifier_domain import VERIFIER_PREFIX
 from myna.jpki.verifiers import verifier
 
 __all__ = [
+    "EKU_DOCUMENT_SIGNING",
     "EKU_MESSAGE_SIGNING",
+    "EKU_TIME_STAMPING",
     "LOG_ITEM",
     "LOG_PROCEDURE",
     "LOG_PROVIDER",
@@ -111,6 +116,7 @@ __all__ = [
     "NoBasicInfoError",
     "NoCardCertificateError",
     "OrganizationCertificateNotFoundError",
+    "OrganizationPurpose",
     "OrganizationVerificationError",
     "Provision",
     "ProvisionLog",

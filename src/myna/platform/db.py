@@ -50,6 +50,7 @@ MODEL_MODULES = (
     "myna.delivery.models",
     "myna.tax.models",
     "myna.authapp.models",
+    "myna.certificates.models",
 )
 
 
