@@ -26,6 +26,9 @@ from myna.authapp.api import router as authapp_api_router
 from myna.authapp.views import router as authapp_router
 from myna.catalog.api import router as services_api_router
 from myna.catalog.views import router as services_router
+from myna.certificates.api import router as kiosk_api_router
+from myna.certificates.office_views import router as office_seal_router
+from myna.certificates.views import router as certificate_router
 from myna.corrections.views import CORRECTIONS_PATH
 from myna.corrections.views import router as correction_router
 from myna.delivery.api import router as delivery_api_router
@@ -148,6 +151,8 @@ def create_app(container: Container) -> FastAPI:
         delivery_handover_router,
         delivery_router,
         tax_router,
+        certificate_router,
+        kiosk_api_router,
         consent_router,
         organization_router,
         partner_review_router,
@@ -168,6 +173,7 @@ def create_app(container: Container) -> FastAPI:
         office_notice_router,
         office_staff_card_router,
         office_signing_reissue_router,
+        office_seal_router,
         language_router,
     ):
         app.include_router(router)

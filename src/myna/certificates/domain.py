@@ -162,3 +162,64 @@ def check_member_ids(values: list[str]) -> tuple[int, ...]:
             raise NotOwnHouseholdError
         ids.append(int(value))
     return tuple(ids)
+
+
+def parse_kind(value: str) -> CertificateKind:
+    """The form chosen on a request form, or UnknownCertificateKindError."""
+    try:
+        return CertificateKind(value)
+    except ValueError as exc:
+        raise UnknownCertificateKindError from exc
+
+
+def parse_request(
+    *,
+    kind: str,
+    scope: str,
+    members: list[str],
+    relation: bool,
+    domicile: bool,
+    my_number: bool,
+) -> tuple[CertificateKind, ResidentRecordOptions]:
+    """A request form's fields as the form and its options (options only for 住民票の写し)."""
+    chosen = parse_kind(kind)
+    if chosen is not CertificateKind.RESIDENT_RECORD:
+        return chosen, ResidentRecordOptions()
+    try:
+        parsed_scope = Scope(scope or Scope.HOUSEHOLD.value)
+    except ValueError as exc:
+        raise NoMemberChosenError from exc
+    return chosen, ResidentRecordOptions(
+        scope=parsed_scope,
+        members=check_member_ids(members) if parsed_scope is Scope.CHOSEN else (),
+        relation=relation,
+        domicile=domicile,
+        my_number=my_number,
+    )
+
+
+# コンビニ交付: a kiosk session lasts while the user stands at the copier.
+KIOSK_SESSION_MINUTES = 10
+
+
+class KioskSessionUnknownError(MynaError, code="kiosk_session_unknown", status_code=404):
+    message = N_(
+        "This session at the kiosk has ended (the card was taken out, or it was left too "
+        "long). Start again from the first screen."
+    )
+
+
+class KioskNotIdentifiedError(MynaError, code="kiosk_not_identified", status_code=409):
+    message = N_("Put your card on the reader and enter your PIN first.")
+
+
+class KioskCardRefusedError(MynaError, code="kiosk_card_refused", status_code=403):
+    message = N_(
+        "Your card could not be confirmed: its user-authentication certificate is not "
+        "valid (expired, revoked or not Myna's), or the signature does not match. Ask at "
+        "the municipal office."
+    )
+
+
+class KioskAlreadyIdentifiedError(MynaError, code="kiosk_already_identified", status_code=409):
+    message = N_("A card has already been confirmed in this session. Start again to use another.")

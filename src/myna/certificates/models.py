@@ -42,3 +42,24 @@ class CertificateIssuance(Base):
     message_digest: Mapped[str] = mapped_column(String(64), unique=True)
     signer_serial: Mapped[str] = mapped_column(String(40))
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+
+class KioskSession(Base):
+    """A session at a certificate kiosk: the challenge the card signs, then whose card it was.
+
+    Opened when a copier's user chooses 証明書交付; identified once, by the card's
+    user-authentication signature over the kiosk's message; ended when the card is taken
+    out or the session expires. Nothing personal beyond the registry id.
+    """
+
+    __tablename__ = "certificate_kiosk_sessions"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kiosk_id: Mapped[str] = mapped_column(String(32))
+    nonce: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    resident_id: Mapped[int | None] = mapped_column(Integer, default=None)
+    certificate_serial: Mapped[str | None] = mapped_column(String(40), default=None)
+    identified_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)

@@ -20,6 +20,7 @@ from myna import agencies, jpki, network, registry
 from myna.certificates import pades, pdf, signing
 from myna.certificates.domain import (
     FEES,
+    KIOSK_REQUESTER,
     LOG_ITEMS,
     LOG_PROCEDURE,
     CertificateKind,
@@ -309,7 +310,7 @@ def issue(
         entries=[
             transparency.NewEntry(
                 time=now,
-                requester=network.PORTAL if door is Door.PORTAL else "kiosk",
+                requester=network.PORTAL if door is Door.PORTAL else KIOSK_REQUESTER,
                 provider=agencies.municipality_agency_code(applicant.municipality_code),
                 procedure=LOG_PROCEDURE,
                 item=LOG_ITEMS[kind],
@@ -399,3 +400,18 @@ def household_of(*, session: Session, resident_id: int) -> list[registry.Residen
     """The resident's household, for the request form's member choice."""
     resident = registry.get_resident(session=session, resident_id=resident_id)
     return registry.household_members(session=session, household_id=resident.household_id)
+
+
+def cancel_seal_at_counter(
+    *, session: Session, municipality_code: str, card_id: str
+) -> registry.ResidentRead:
+    """印鑑登録の廃止 at the counter: the resident presents the card; own municipality only."""
+    try:
+        holder = jpki.card_holder(session=session, card_id=card_id)
+    except jpki.NoCardCertificateError as exc:
+        raise SealCardUnknownError from exc
+    resident = registry.get_resident(session=session, resident_id=holder)
+    if resident.municipality_code != municipality_code:
+        raise SealOtherMunicipalityError
+    registry.cancel_seal(session=session, resident_id=holder)
+    return resident

@@ -1,4 +1,4 @@
-"""本籍 and 印鑑登録 in the registry; issued certificates and the municipalities' signing keys.
+"""本籍 and 印鑑登録 in the registry; issued certificates, the signing keys, kiosk sessions.
 
 Revision ID: 0038_certificates
 Revises: 0037_message_pq_keys
@@ -62,9 +62,21 @@ def upgrade() -> None:
         tables.unique("certificate_issuances", "message_digest"),
     )
     tables.create_indexes("certificate_issuances", "resident_id")
+    op.create_table(
+        "certificate_kiosk_sessions",
+        *tables.strings(id=32, kiosk_id=32, nonce=64),
+        sa.Column("created_at", tables.MOMENT, nullable=False),
+        sa.Column("expires_at", tables.MOMENT, nullable=False),
+        sa.Column("resident_id", sa.Integer(), nullable=True),
+        *tables.strings(certificate_serial=40, nullable=True),
+        sa.Column("identified_at", tables.MOMENT, nullable=True),
+        sa.Column("ended_at", tables.MOMENT, nullable=True),
+        tables.primary_key("certificate_kiosk_sessions"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("certificate_kiosk_sessions")
     tables.drop_indexes("certificate_issuances", "resident_id")
     op.drop_table("certificate_issuances")
     op.drop_table("certificate_signers")
