@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
+from starlette.datastructures import UploadFile
 
 from myna.certificates import service
 from myna.office import service as office
@@ -80,6 +81,13 @@ def _page(
     )
 
 
+def _read(file: UploadFile | None) -> bytes:
+    if file is None:
+        return b""
+    with file.file:
+        return file.file.read(MAX_IMAGE_BYTES) if file.filename else b""
+
+
 def _card_id(value: str | None) -> str:
     card_id = (value or "").strip()
     if not card_id or len(card_id) > MAX_CARD_ID:
@@ -98,12 +106,12 @@ def seals_page(request: Request, current: CurrentStaff) -> Response:
 def register_seal(request: Request, current: CurrentStaff, upload: Upload) -> Response:
     """Register the imprint for the card's holder (a resident of this municipality)."""
     fields, file = upload
+    image = _read(file)  # read (and closed) first, whatever happens next
     check_csrf(current, fields.get("csrf_token"))
     code, name = _municipality(request, current.staff_id)
     typed = (fields.get("card_id") or "").strip()[:MAX_CARD_ID]
     try:
         card_id = _card_id(fields.get("card_id"))
-        image = file.file.read(MAX_IMAGE_BYTES) if file is not None and file.filename else b""
         if not image:
             raise NoSealImageError
         with transaction(request) as db:

@@ -117,9 +117,10 @@ def verify_page(request: Request, number: str = "") -> Response:
 def verify_upload(request: Request, upload: Upload) -> Response:
     """Check an uploaded certificate: the signature offline, then its issuance's status."""
     _fields, file = upload
-    if file is None or not file.filename:
+    if file is None:
         return _verify_page(request, error=NoFileError())
-    document = file.file.read(MAX_VERIFY_BYTES + 1)
+    with file.file:
+        document = file.file.read(MAX_VERIFY_BYTES + 1) if file.filename else b""
     if len(document) > MAX_VERIFY_BYTES:
         return _verify_page(request, error=TooLargeError())
     if not document:
