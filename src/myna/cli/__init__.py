@@ -375,6 +375,21 @@ def bench_verify(
     _run(verify.run, json, plan=plan, certificates=certificates, batch=batch)
 
 
+@bench_app.command("certificates")
+def bench_certificates(
+    duration: BenchDuration = 10.0,
+    concurrency: BenchConcurrency = 4,
+    workers: BenchWorkers = 1,
+    database_url: BenchDatabase = "",
+    json: BenchJson = None,
+) -> None:
+    """Signed 住民票の写し (PAdES B-LTA) per second at the kiosk API, server CPU each."""
+    from myna.bench import certificates  # noqa: PLC0415
+
+    plan = Plan(0, duration, concurrency, workers, database_url)
+    _run(certificates.run, json, plan=plan)
+
+
 @bench_app.command("return")
 def bench_return(
     residents: BenchResidents = 10_000,
