@@ -26,6 +26,9 @@ from myna.authapp.api import router as authapp_api_router
 from myna.authapp.views import router as authapp_router
 from myna.catalog.api import router as services_api_router
 from myna.catalog.views import router as services_router
+from myna.certificates.api import router as kiosk_api_router
+from myna.certificates.office_views import router as office_seal_router
+from myna.certificates.views import router as certificate_router
 from myna.corrections.views import CORRECTIONS_PATH
 from myna.corrections.views import router as correction_router
 from myna.counters.resident_views import router as counters_resident_router
@@ -163,6 +166,8 @@ def create_app(container: Container) -> FastAPI:
         delivery_router,
         tax_router,
         stats_router,
+        certificate_router,
+        kiosk_api_router,
         consent_router,
         organization_router,
         partner_review_router,
@@ -186,6 +191,7 @@ def create_app(container: Container) -> FastAPI:
         counters_router,
         counters_export_router,
         counters_resident_router,
+        office_seal_router,
         language_router,
     ):
         app.include_router(router)

@@ -30,6 +30,7 @@ from myna.jpki import verifier_identity
 from myna.jpki import verifiers as jpki_verifiers
 from myna.jpki.verifier_domain import VerifierKind
 from myna.jpki.verifier_identity import VerifierIdentity
+from myna.kiosk.app import create_kiosk_app
 from myna.medical import service as medical
 from myna.office import service as office
 from myna.platform.db import unit_of_work
@@ -421,6 +422,7 @@ def print_demo(
     reader: str,
     counter: str | None = None,
     *,
+    kiosk: str | None = None,
     pdf_font: str = "",
     verifier_dir: Path = Path("var/verifiers"),
 ) -> None:
@@ -451,6 +453,9 @@ def print_demo(
         for code, name in DEMO_INSTITUTIONS:
             clinics.add_row(code, name, f"{counter.rstrip('/')}/{code}/")
         console.print(clinics)
+    if kiosk is not None:
+        console.print(f"Certificate kiosk / コンビニ交付端末: [bold]{kiosk}[/bold]")
+        console.print(f"Certificate verification / 証明書の検証: {portal}/certificates/verify")
     console.print(f"JPKI CRLs, CA certificates, OCSP: {portal}/jpki/ca/")
     phone_note = (
         ""
@@ -487,9 +492,11 @@ def run_servers(
     port: int,
     reader_port: int | None,
     counter_port: int | None = None,
+    kiosk_port: int | None = None,
     log_level: str = "info",
 ) -> None:
-    """Run the portal (and optionally the card reader and the clinic counter) until stopped."""
+    """Run the portal (and optionally the card reader, the clinic counter and the
+    certificate kiosk) until stopped."""
     servers = [
         uvicorn.Server(
             uvicorn.Config(
@@ -516,6 +523,18 @@ def run_servers(
                     create_counter_app(container),
                     host=host,
                     port=counter_port,
+                    log_level=log_level,
+                    **SERVER_OPTIONS,
+                )
+            )
+        )
+    if kiosk_port is not None:
+        servers.append(
+            uvicorn.Server(
+                uvicorn.Config(
+                    create_kiosk_app(container),
+                    host=host,
+                    port=kiosk_port,
                     log_level=log_level,
                     **SERVER_OPTIONS,
                 )

@@ -30,3 +30,15 @@ def counter_message(*, institution_code: str, visit_id: str, nonce: str) -> byte
     counter cannot confirm a visit at another.
     """
     return "\n".join((COUNTER_PROTOCOL, institution_code, visit_id, nonce)).encode("utf-8")
+
+
+KIOSK_PROTOCOL = "myna-certificate-kiosk-v1"
+
+
+def kiosk_message(*, kiosk_id: str, session_id: str, nonce: str) -> bytes:
+    """The exact bytes the card signs at a certificate kiosk (コンビニ交付).
+
+    Bound to the kiosk and to its session, so a signature made at one copier cannot
+    open a session at another, nor a later one at the same copier.
+    """
+    return "\n".join((KIOSK_PROTOCOL, kiosk_id, session_id, nonce)).encode("utf-8")

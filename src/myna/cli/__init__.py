@@ -83,7 +83,10 @@ app.add_typer(bench_app, name="bench")
 Host = Annotated[str, typer.Option(help="Address to listen on.")]
 Port = Annotated[
     int,
-    typer.Option(help="Portal port; the card reader listens on the next one, the counter after."),
+    typer.Option(
+        help="Portal port; the card reader listens on the next one, the counter and the "
+        "certificate kiosk after."
+    ),
 ]
 
 
@@ -97,12 +100,15 @@ def _settings_for(host: str, port: int) -> Settings:
         update["reader_url"] = f"http://{host}:{port + 1}"
     if "MYNA_COUNTER_URL" not in os.environ:
         update["counter_url"] = f"http://{host}:{port + 2}"
+    if "MYNA_KIOSK_URL" not in os.environ:
+        update["kiosk_url"] = f"http://{host}:{port + 3}"
     return settings.model_copy(update=update)
 
 
 @app.command()
 def demo(host: Host = "127.0.0.1", port: Port = 8000) -> None:
-    """Migrate, seed ~1,000 residents, issue the personas' cards, start portal, reader, counter."""
+    """Migrate, seed ~1,000 residents, issue the personas' cards, start portal, reader,
+    counter and certificate kiosk."""
     from myna import runtime  # noqa: PLC0415 - keep `myna --help` fast
     from myna.bootstrap import build_container  # noqa: PLC0415
     from myna.platform.logging import configure_logging  # noqa: PLC0415
@@ -120,11 +126,17 @@ def demo(host: Host = "127.0.0.1", port: Port = 8000) -> None:
         settings.portal_url,
         settings.reader_url,
         settings.counter_url,
+        kiosk=settings.kiosk_url,
         pdf_font=settings.pdf_font,
         verifier_dir=settings.verifier_dir,
     )
     runtime.run_servers(
-        container, host=host, port=port, reader_port=port + 1, counter_port=port + 2
+        container,
+        host=host,
+        port=port,
+        reader_port=port + 1,
+        counter_port=port + 2,
+        kiosk_port=port + 3,
     )
 
 
@@ -135,6 +147,9 @@ def serve(
     reader: Annotated[bool, typer.Option(help="Also start the virtual card reader.")] = False,
     counter: Annotated[
         bool, typer.Option(help="Also start the clinic counter (オンライン資格確認の窓口).")
+    ] = False,
+    kiosk: Annotated[
+        bool, typer.Option(help="Also start the certificate kiosk (コンビニ交付).")
     ] = False,
     workers: Annotated[int, typer.Option(min=1, max=64, help="Portal worker processes.")] = 1,
 ) -> None:
@@ -169,6 +184,7 @@ def serve(
         port=port,
         reader_port=port + 1 if reader else None,
         counter_port=port + 2 if counter else None,
+        kiosk_port=port + 3 if kiosk else None,
     )
 
 
@@ -357,6 +373,21 @@ def bench_verify(
 
     plan = Plan(0, duration, concurrency, workers, database_url)
     _run(verify.run, json, plan=plan, certificates=certificates, batch=batch)
+
+
+@bench_app.command("certificates")
+def bench_certificates(
+    duration: BenchDuration = 10.0,
+    concurrency: BenchConcurrency = 4,
+    workers: BenchWorkers = 1,
+    database_url: BenchDatabase = "",
+    json: BenchJson = None,
+) -> None:
+    """Signed 住民票の写し (PAdES B-LTA) per second at the kiosk API, server CPU each."""
+    from myna.bench import certificates  # noqa: PLC0415
+
+    plan = Plan(0, duration, concurrency, workers, database_url)
+    _run(certificates.run, json, plan=plan)
 
 
 @bench_app.command("return")

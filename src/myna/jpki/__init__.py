@@ -9,7 +9,9 @@ Other contexts import only from here.
 from myna.jpki.cms import SignedContent, verify_detached_signature
 from myna.jpki.counts import card_holders, verifier_requests_by_kind
 from myna.jpki.domain import (
+    EKU_DOCUMENT_SIGNING,
     EKU_MESSAGE_SIGNING,
+    EKU_TIME_STAMPING,
     AuthoritiesNotInitializedError,
     AuthorityInfo,
     AuthorityKind,
@@ -27,6 +29,7 @@ from myna.jpki.domain import (
     JpkiError,
     NoBasicInfoError,
     OrganizationCertificateNotFoundError,
+    OrganizationPurpose,
     OrganizationVerificationError,
     RevocationNotApplicableError,
     RevocationReason,
@@ -86,7 +89,9 @@ from myna.jpki.verifier_domain import VERIFIER_PREFIX, VerifierKind
 from myna.jpki.verifiers import verifier
 
 __all__ = [
+    "EKU_DOCUMENT_SIGNING",
     "EKU_MESSAGE_SIGNING",
+    "EKU_TIME_STAMPING",
     "LOG_ITEM",
     "LOG_PROCEDURE",
     "LOG_PROVIDER",
@@ -112,6 +117,7 @@ __all__ = [
     "NoBasicInfoError",
     "NoCardCertificateError",
     "OrganizationCertificateNotFoundError",
+    "OrganizationPurpose",
     "OrganizationVerificationError",
     "Provision",
     "ProvisionLog",

@@ -58,6 +58,20 @@ POLICY_ORGANIZATION_PQ = ObjectIdentifier(f"{MYNA_ARC}.1.6")
 # messages agencies exchange over the information provision network
 # (情報提供ネットワークシステム) — requests, answers, notices.
 EKU_MESSAGE_SIGNING = ObjectIdentifier(f"{MYNA_ARC}.2.1")
+# id-kp-documentSigning (RFC 9336 §3.1): a municipality's key that signs the PDF
+# certificates it issues (住民票の写し …), and nothing else.
+EKU_DOCUMENT_SIGNING = ObjectIdentifier("1.3.6.1.5.5.7.3.36")
+# id-kp-timeStamping (RFC 3161 §2.3): a time-stamping authority's key, alone and critical.
+EKU_TIME_STAMPING = ObjectIdentifier("1.3.6.1.5.5.7.3.8")
+
+
+class OrganizationPurpose(StrEnum):
+    """What an organisation certificate's key may sign (its extendedKeyUsage)."""
+
+    MESSAGES = "messages"  # the network's messages (EKU_MESSAGE_SIGNING)
+    DOCUMENTS = "documents"  # documents an organisation issues (RFC 9336), non-repudiation
+    TIMESTAMPS = "timestamps"  # RFC 3161 time-stamp tokens
+
 
 # The URI subjectAltName of an organisation certificate: urn:myna:agency:<code>.
 ORGANIZATION_URN_PREFIX = "urn:myna:agency:"

@@ -16,10 +16,12 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, mldsa, rsa
 from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
-from cryptography.x509.oid import AuthorityInformationAccessOID, NameOID
+from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, NameOID
 
 from myna.jpki.domain import (
+    EKU_DOCUMENT_SIGNING,
     EKU_MESSAGE_SIGNING,
+    EKU_TIME_STAMPING,
     POLICIES,
     POLICY_AUTH,
     POLICY_ORGANIZATION,
@@ -29,6 +31,7 @@ from myna.jpki.domain import (
     BasicInfo,
     CertificateKind,
     CredentialMedium,
+    OrganizationPurpose,
     organization_urn,
 )
 
@@ -199,6 +202,7 @@ def _end_entity(
     serial: int,
     not_before: datetime,
     not_after: datetime,
+    key_usage: x509.KeyUsage | None = None,
 ) -> x509.CertificateBuilder:
     """A certificate that is no CA (RFC 5280 §4.2.1.9), with its kind's key usage."""
     return _certificate(
@@ -209,7 +213,7 @@ def _end_entity(
         not_before=not_before,
         not_after=not_after,
         constraints=x509.BasicConstraints(ca=False, path_length=None),
-        key_usage=leaf_key_usage(kind),
+        key_usage=key_usage or leaf_key_usage(kind),
     )
 
 
@@ -359,6 +363,7 @@ def build_organization(
     not_after: datetime,
     base_url: str,
     uri: str | None = None,
+    purpose: OrganizationPurpose = OrganizationPurpose.MESSAGES,
 ) -> x509.Certificate:
     """An organisation certificate for signing exchange messages (RFC 5280 §4.2).
 
@@ -369,6 +374,10 @@ def build_organization(
     policy of its own (docs/adr/0010-post-quantum-signatures.md). ``uri``, when given,
     is a second URI name: the https address the organisation signs as (a SMART Health
     Card issuer's ``iss``, docs/adr/0018-vaccination-certificates.md).
+
+    Other ``purpose``s: a key that signs the documents the organisation issues gets
+    digitalSignature + nonRepudiation and id-kp-documentSigning (RFC 9336 §3.1); a
+    time-stamping authority's, id-kp-timeStamping alone and critical (RFC 3161 §2.3).
     """
     subject = organization_subject(code, name)
     names: list[x509.GeneralName] = [x509.UniformResourceIdentifier(organization_urn(code))]
@@ -379,14 +388,21 @@ def build_organization(
         if isinstance(public_key, mldsa.MLDSA65PublicKey)
         else CertificateKind.ORGANIZATION
     )
-    builder = (
-        _end_entity(kind, subject, public_key, issuer, serial, not_before, not_after)
-        .add_extension(x509.ExtendedKeyUsage([EKU_MESSAGE_SIGNING]), critical=False)
-        .add_extension(
-            x509.SubjectAlternativeName(names),
+    documents = purpose is OrganizationPurpose.DOCUMENTS
+    usage = _key_usage(digital_signature=True, content_commitment=documents)
+    builder = _end_entity(kind, subject, public_key, issuer, serial, not_before, not_after, usage)
+    if purpose is OrganizationPurpose.MESSAGES:
+        builder = builder.add_extension(
+            x509.ExtendedKeyUsage([EKU_MESSAGE_SIGNING]), critical=False
+        )
+    elif documents:
+        builder = builder.add_extension(
+            x509.ExtendedKeyUsage([EKU_DOCUMENT_SIGNING, ExtendedKeyUsageOID.EMAIL_PROTECTION]),
             critical=False,
         )
-    )
+    else:
+        builder = builder.add_extension(x509.ExtendedKeyUsage([EKU_TIME_STAMPING]), critical=True)
+    builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=False)
     authority = kind.authority
     return _issued(
         builder,

@@ -52,6 +52,7 @@ from myna.jpki.domain import (
     JpkiError,
     NoBasicInfoError,
     OrganizationCertificateNotFoundError,
+    OrganizationPurpose,
     OrganizationVerificationError,
     RevocationNotApplicableError,
     RevocationReason,
@@ -1039,8 +1040,12 @@ def issue_organization_certificate(
     now: datetime | None = None,
     not_after: datetime | None = None,
     uri: str | None = None,
+    purpose: OrganizationPurpose = OrganizationPurpose.MESSAGES,
 ) -> x509.Certificate:
     """Issue an agency's message-signing certificate from the government CA (3 years).
+
+    ``purpose`` picks another use of the key: signing the documents the organisation
+    issues, or RFC 3161 time-stamp tokens (``profile.build_organization``).
 
     An ML-DSA-65 key gets its certificate from the post-quantum government CA
     (``pq-gov``), signed with ML-DSA-65 under its own policy; any other from ``gov``.
@@ -1054,7 +1059,12 @@ def issue_organization_certificate(
     not_after = _now(not_after or not_before + ORGANIZATION_LIFETIME)
     issuance = _issuance(_cache_of(session), issuer, settings, not_before, not_after)
     certificate = profile.build_organization(
-        public_key=key, code=code, name=name, uri=uri, **issuance
+        public_key=key,
+        code=code,
+        name=name,
+        uri=uri,
+        purpose=OrganizationPurpose(purpose),
+        **issuance,
     )
     row = IssuedCertificate(
         kind=kind.value,

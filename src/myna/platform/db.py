@@ -53,6 +53,7 @@ MODEL_MODULES = (
     "myna.counters.models",
     "myna.proxy.models",
     "myna.vaccination.models",
+    "myna.certificates.models",
 )
 
 

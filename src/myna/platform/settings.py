@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     portal_url: str = "http://127.0.0.1:8000"
     reader_url: str = "http://127.0.0.1:8001"
     counter_url: str = "http://127.0.0.1:8002"
+    kiosk_url: str = "http://127.0.0.1:8003"
     # Origins the virtual card reader will answer challenges for (anti-phishing).
     reader_trusted_portals: list[str] = Field(default_factory=list)
 

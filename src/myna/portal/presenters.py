@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from myna import agencies, jpki, network, proxy
+from myna import agencies, certificates, jpki, network, proxy
 from myna.network.transparency import Exchange, LogEntry, Outcome
 from myna.platform import i18n
 from myna.platform.i18n import gettext as _
@@ -95,6 +95,8 @@ def _agency_names(code: str, session: Session) -> tuple[str, str] | None:
         return ("情報提供ネットワークシステム", "Information provision network")
     if code == jpki.LOG_PROVIDER:
         return ("地方公共団体情報システム機構（J-LIS）", "J-LIS")
+    if code == certificates.KIOSK_REQUESTER:
+        return ("コンビニ交付（証明書交付端末）", "Certificate kiosk (コンビニ交付)")
     if code.startswith(jpki.VERIFIER_PREFIX):
         # A JPKI verifier that received the latest 4 info: its registered name.
         verifier = jpki.verifier(session=session, code=code.removeprefix(jpki.VERIFIER_PREFIX))
@@ -122,6 +124,8 @@ def item_label(code: str) -> str:
     """An item's name in the reader's language."""
     if code == jpki.LOG_ITEM:
         return _("Latest basic four information (name, address, date of birth, sex)")
+    if code in certificates.LOG_ITEM_NAMES:
+        return _name(*certificates.LOG_ITEM_NAMES[code])
     try:
         schema = agencies.load_catalog().item(code)
     except agencies.UnknownItemError:

@@ -166,3 +166,38 @@ __all__ += [
 from myna.registry.moves import record_move_in  # noqa: E402 - kept beside its export
 
 __all__ += ["record_move_in"]
+
+# 印鑑登録 and 本籍 (the certificates context prints them).
+from myna.registry.seals import (  # noqa: E402 - kept beside their exports
+    MAX_SEAL_BYTES,
+    Domicile,
+    InvalidSealImageError,
+    SealAlreadyRegisteredError,
+    SealNotRegisteredError,
+    SealRead,
+    cancel_seal,
+    check_seal_image,
+    domicile_of,
+    my_number_for_own_copy,
+    record_domicile,
+    register_seal,
+    seal_cancelled_since,
+    seal_of,
+)
+
+__all__ += [
+    "MAX_SEAL_BYTES",
+    "Domicile",
+    "InvalidSealImageError",
+    "SealAlreadyRegisteredError",
+    "SealNotRegisteredError",
+    "SealRead",
+    "cancel_seal",
+    "check_seal_image",
+    "domicile_of",
+    "my_number_for_own_copy",
+    "record_domicile",
+    "register_seal",
+    "seal_cancelled_since",
+    "seal_of",
+]

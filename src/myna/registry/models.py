@@ -5,15 +5,31 @@ The MyNumber column exists only here; other contexts reach people by ``resident_
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, SmallInteger, String
+from sqlalchemy import (
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    SmallInteger,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
-from myna.platform.db import Base
+from myna.platform.db import Base, UTCDateTime
 from myna.reference.models import Municipality
 
-__all__ = ["AddressHistory", "Base", "Household", "Municipality", "Resident"]
+__all__ = [
+    "AddressHistory",
+    "Base",
+    "Household",
+    "Municipality",
+    "Resident",
+    "SealRegistration",
+]
 
 # The municipalities table is the reference data's (myna.reference); residents point at it.
 
@@ -53,6 +69,26 @@ class Resident(Base):
     relation: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16), default="active")
     registered_on: Mapped[date] = mapped_column(Date)
+    # 本籍 and 筆頭者: printed on a 住民票の写し only when asked for.
+    domicile: Mapped[str | None] = mapped_column(String(200), default=None)
+    domicile_head: Mapped[str | None] = mapped_column(String(64), default=None)
+
+
+class SealRegistration(Base):
+    """A registered seal (印鑑登録): the imprint, its number, and whether it still stands."""
+
+    __tablename__ = "seal_registrations"
+    __table_args__ = (UniqueConstraint("municipality_code", "registration_number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id"), index=True)
+    municipality_code: Mapped[str] = mapped_column(String(6), ForeignKey("municipalities.code"))
+    registration_number: Mapped[str] = mapped_column(String(16))
+    image_png: Mapped[bytes] = mapped_column(LargeBinary)
+    image_sha256: Mapped[str] = mapped_column(String(64))
+    registered_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    registered_by: Mapped[str] = mapped_column(String(64))
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
 
 class AddressHistory(Base):

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from myna.reference import Relation, Sex
 from myna.registry import repository
+from myna.registry.models import Resident
 from myna.registry.schemas import ResidentCreate, ResidentRead
 from myna.registry.service import ensure_municipalities, get_resident, register_resident
 
@@ -125,6 +126,16 @@ PERSONAS: tuple[Persona, ...] = (
 
 PERSONAS_BY_KEY: dict[str, Persona] = {persona.key: persona for persona in PERSONAS}
 
+# 本籍 and 筆頭者 of the personas (synthetic): the 山田 family's is 太郎's; 美咲 and 一郎
+# keep those of their parents' 戸籍.
+PERSONA_DOMICILES: dict[str, tuple[str, str]] = {
+    "taro": ("東京都千代田区神田神保町二丁目3番地", "山田 太郎"),
+    "hanako": ("東京都千代田区神田神保町二丁目3番地", "山田 太郎"),
+    "haruto": ("東京都千代田区神田神保町二丁目3番地", "山田 太郎"),
+    "misaki": ("神奈川県横浜市中区山下町12番地", "佐藤 健一"),
+    "ichiro": ("北海道札幌市中央区北一条西二丁目1番地", "鈴木 一郎"),
+}
+
 
 def ensure_personas(*, session: Session) -> dict[str, ResidentRead]:
     """Register the personas that are missing (idempotent) and return all, by key."""
@@ -135,6 +146,7 @@ def ensure_personas(*, session: Session) -> dict[str, ResidentRead]:
         resident_id = repository.resident_id_by_my_number(session, persona.my_number)
         if resident_id is not None:
             resident = get_resident(session=session, resident_id=resident_id)
+            _record_domicile(session, resident_id, persona.key)
         else:
             # A persona's fields are the registration's, by name (household_id aside).
             data = ResidentCreate.model_validate(persona, from_attributes=True)
@@ -142,6 +154,14 @@ def ensure_personas(*, session: Session) -> dict[str, ResidentRead]:
             resident = register_resident(
                 session=session, data=data.model_copy(update={"household_id": household_id})
             )
+            _record_domicile(session, resident.id, persona.key)
         households.setdefault(persona.household, resident.household_id)
         result[persona.key] = resident
     return result
+
+
+def _record_domicile(session: Session, resident_id: int, key: str) -> None:
+    row = session.get(Resident, resident_id)
+    if row is not None and row.domicile is None and key in PERSONA_DOMICILES:
+        row.domicile, row.domicile_head = PERSONA_DOMICILES[key]
+        session.flush()
