@@ -151,6 +151,15 @@ def serve(
     container = build_container(settings)
     runtime.prepare_database(container)
     if workers > 1:
+        from myna.platform.metrics import prepare_multiprocess_dir  # noqa: PLC0415
+
+        if prepare_multiprocess_dir() is None and (
+            settings.metrics_token is not None or settings.metrics_loopback
+        ):
+            Console(stderr=True).print(
+                "[yellow]PROMETHEUS_MULTIPROC_DIR is not set: each scrape of /metrics "
+                "shows one worker's counts only (docs/operations.md).[/yellow]"
+            )
         os.environ.setdefault("MYNA_PORTAL_URL", settings.portal_url)
         os.environ.setdefault("MYNA_READER_URL", settings.reader_url)
         uvicorn.run(
