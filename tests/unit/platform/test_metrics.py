@@ -21,13 +21,21 @@ for _ in range({n}):
 m.exchanged("self-disclosure", ["success", "denied"])
 m.refused("login")
 """
-SCRAPE = "import sys; from myna.platform.metrics import Metrics; sys.stdout.buffer.write(Metrics().exposition())"
+SCRAPE = (
+    "import sys; from myna.platform.metrics import Metrics; "
+    "sys.stdout.buffer.write(Metrics().exposition())"
+)
 
 
 def _python(code: str, directory: Path) -> str:
     env = {**os.environ, metrics.MULTIPROCESS_ENV: str(directory)}
-    done = subprocess.run(  # noqa: S603 - this interpreter, code written above
-        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60, check=True
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
     )
     return done.stdout
 
