@@ -17,7 +17,19 @@ from functools import cached_property
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from myna import authapp, card, corrections, delivery, jpki, network, notices, phone, stats, tax
+from myna import (
+    agencies,
+    authapp,
+    card,
+    corrections,
+    delivery,
+    jpki,
+    network,
+    notices,
+    phone,
+    stats,
+    tax,
+)
 from myna.applications.procedures import Procedures
 from myna.applications.submission import SignedDocumentHandler
 from myna.jpki import service as jpki_service
@@ -27,7 +39,16 @@ from myna.network.node import HttpTransport
 from myna.office import service as office
 from myna.partners import organizations
 from myna.platform.db import import_all_models, make_engine, make_session_factory, utcnow
+from myna.platform.metrics import LogGauges, Metrics, MetricsAccess
 from myna.platform.ratelimit import RateLimiter
+from myna.platform.readiness import (
+    Check,
+    NotReadyError,
+    ReadinessProbe,
+    database_check,
+    schema_head,
+    storage_check,
+)
 from myna.platform.sessions import SessionStore
 from myna.platform.settings import Settings
 from myna.portal.phone import PhoneIssuance
@@ -50,7 +71,67 @@ class Container:
     @cached_property
     def rate_limiter(self) -> RateLimiter:
         """The process's one rate limiter, built from the settings on first use."""
-        return RateLimiter.from_settings(self.settings)
+        return RateLimiter.from_settings(self.settings, on_refused=self.metrics.refused)
+
+    @cached_property
+    def metrics(self) -> Metrics:
+        """This portal's Prometheus collectors, in a registry of its own."""
+        procedures = {
+            *agencies.load_catalog().procedures,
+            network.CORRECTION_REQUEST,
+            network.CORRECTION_ANSWER,
+            jpki.LOG_PROCEDURE,
+        }
+        return Metrics(procedures=procedures, log_gauges=self._log_gauges)
+
+    @cached_property
+    def metrics_access(self) -> MetricsAccess:
+        """Who may scrape ``/metrics`` (``MYNA_METRICS_TOKEN``, ``MYNA_METRICS_LOOPBACK``)."""
+        return MetricsAccess(
+            token=self.settings.metrics_token, loopback=self.settings.metrics_loopback
+        )
+
+    def _log_gauges(self) -> LogGauges:
+        with self.session_factory() as session:
+            status = transparency.log_status(session=session)
+        age = None if status.signed_at is None else (utcnow() - status.signed_at).total_seconds()
+        return LogGauges(
+            entries=status.tree_size,
+            signed_entries=status.signed_size,
+            newest_head_age_seconds=age,
+        )
+
+    @cached_property
+    def readiness(self) -> ReadinessProbe:
+        """The checks of ``/readyz``: database, shared rate-limit storage, log signer."""
+        timeout = self.settings.ready_timeout_seconds
+        checks = [
+            database_check(
+                self._new_session,
+                expected_revision=schema_head(),
+                timeout_seconds=timeout,
+            )
+        ]
+        if self.rate_limiter.shared:
+            checks.append(storage_check("redis", self.rate_limiter.storage_answers))
+        checks.append(Check("log_signer", self._log_signer_ready))
+        return ReadinessProbe(checks, timeout_seconds=timeout)
+
+    def _new_session(self) -> Session:
+        # The factory as it is when asked: tests put one over their transaction.
+        return self.session_factory()
+
+    def _log_signer_ready(self) -> str:
+        """The tree-head key is loaded and heads keep up with the log (see ``LogStatus``)."""
+        signer = self.log_signer  # raises when the key can be neither read nor made
+        with self.session_factory() as session:
+            status = transparency.log_status(session=session)
+        waited = status.unsigned_for(utcnow())
+        if waited > self.settings.ready_tree_head_max_age_seconds:
+            unsigned = status.tree_size - status.signed_size
+            msg = f"{unsigned} entries unsigned for {int(waited)} s"
+            raise NotReadyError(msg)
+        return f"key {signer.key_id}; {status.signed_size} of {status.tree_size} entries signed"
 
     @cached_property
     def sessions(self) -> SessionStore:
@@ -94,7 +175,7 @@ class Container:
     @cached_property
     def provision_log(self) -> jpki.ProvisionLog:
         """Where the JPKI writes each provision of latest 4 info: the exchange log."""
-        return ExchangeLogProvisions()
+        return ExchangeLogProvisions(counter=self.metrics)
 
     @cached_property
     def jwks_cache(self) -> organizations.JwksCache:
@@ -140,6 +221,7 @@ class Container:
             settings=self.settings,
             remote=self.agency_transport,
             inbox=self.correction_inbox,
+            counter=self.metrics,
         )
 
     @cached_property
@@ -190,6 +272,9 @@ class ExchangeLogProvisions:
     purpose, written in the transaction of the answer.
     """
 
+    def __init__(self, *, counter: network.ExchangeCounter | None = None) -> None:
+        self.counter = counter
+
     def record(self, *, session: Session, provisions: list[jpki.Provision]) -> None:
         """Append one log entry per provision."""
         transparency.append(
@@ -208,6 +293,10 @@ class ExchangeLogProvisions:
                 for provision in provisions
             ],
         )
+        if self.counter is not None:
+            self.counter.exchanged(
+                jpki.LOG_PROCEDURE, [transparency.Outcome.SUCCESS.value] * len(provisions)
+            )
 
 
 class DeliveryBox:

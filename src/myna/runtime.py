@@ -35,6 +35,7 @@ from myna.medical import service as medical
 from myna.office import service as office
 from myna.platform.db import unit_of_work
 from myna.platform.logging import configure_logging
+from myna.platform.metrics import prepare_multiprocess_dir
 from myna.platform.migrate import upgrade_to_head
 from myna.platform.progress import progress_bar
 from myna.platform.settings import Settings, get_settings
@@ -570,6 +571,7 @@ def serve_on_socket(fd: int, *, workers: int = 1, factory: str = PORTAL_FACTORY)
     )
     server = uvicorn.Server(config)
     if workers > 1:
+        prepare_multiprocess_dir()  # the workers' metrics add up in a fresh directory
         Multiprocess(config, sockets=[sock]).run()
     else:
         server.run(sockets=[sock])

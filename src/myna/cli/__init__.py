@@ -75,7 +75,7 @@ def seed(
         runtime.seed_agency_data(container, Console(), after_household_id=before, seed=seed_value)
 
 
-db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
+db_app = typer.Typer(no_args_is_help=True, help="Database schema, backups and restores.")
 app.add_typer(db_app, name="db")
 bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks (figures in docs/benchmarks.md).")
 app.add_typer(bench_app, name="bench")
@@ -166,6 +166,15 @@ def serve(
     container = build_container(settings)
     runtime.prepare_database(container)
     if workers > 1:
+        from myna.platform.metrics import prepare_multiprocess_dir  # noqa: PLC0415
+
+        if prepare_multiprocess_dir() is None and (
+            settings.metrics_token is not None or settings.metrics_loopback
+        ):
+            Console(stderr=True).print(
+                "[yellow]PROMETHEUS_MULTIPROC_DIR is not set: each scrape of /metrics "
+                "shows one worker's counts only (docs/operations.md).[/yellow]"
+            )
         os.environ.setdefault("MYNA_PORTAL_URL", settings.portal_url)
         os.environ.setdefault("MYNA_READER_URL", settings.reader_url)
         uvicorn.run(
@@ -197,6 +206,32 @@ def db_upgrade() -> None:
     container = build_container(get_settings())
     upgrade_to_head(container.engine)
     Console().print("Database is at the newest schema.")
+
+
+@db_app.command("backup")
+def db_backup(
+    out: Annotated[
+        Path, typer.Option("--out", help="The backup file to write (refused if it exists).")
+    ],
+    force: Annotated[bool, typer.Option(help="Replace an existing file.")] = False,
+) -> None:
+    """Back up the database: pg_dump's custom format, or SQLite's online backup."""
+    from myna.cli.backups import run_backup  # noqa: PLC0415
+
+    run_backup(out=out, force=force)
+
+
+@db_app.command("restore")
+def db_restore(
+    source: Annotated[Path, typer.Option("--from", help="A file written by `myna db backup`.")],
+    force: Annotated[
+        bool, typer.Option(help="Replace a database that already holds data.")
+    ] = False,
+) -> None:
+    """Restore the database from a backup, in one transaction (stop the portal first)."""
+    from myna.cli.backups import run_restore  # noqa: PLC0415
+
+    run_restore(source=source, force=force)
 
 
 def main() -> None:

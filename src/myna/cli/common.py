@@ -32,9 +32,17 @@ def migrated_container() -> Container:
 
 @contextmanager
 def migrated_session() -> Iterator[Session]:
-    """A unit of work on the migrated deployment, committed when the block ends."""
-    with unit_of_work(migrated_container().session_factory) as session:
-        yield session
+    """A unit of work on the migrated deployment, committed when the block ends.
+
+    The engine's connections are closed afterwards: a command run in-process (a test)
+    leaves no pooled connection behind.
+    """
+    container = migrated_container()
+    try:
+        with unit_of_work(container.session_factory) as session:
+            yield session
+    finally:
+        container.engine.dispose()
 
 
 @contextmanager

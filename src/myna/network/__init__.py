@@ -45,7 +45,7 @@ from myna.network.domain import (
     UpdateNotAllowedError,
 )
 from myna.network.hub import ExchangeOutcome, Hub
-from myna.network.interfaces import AgencyTransport, CorrectionInbox, Directory
+from myna.network.interfaces import AgencyTransport, CorrectionInbox, Directory, ExchangeCounter
 from myna.network.linkcodes import issue_many, link_code_for_resident
 from myna.network.messages import Credential, PqCredential, open_signed, sign
 from myna.network.provider import InProcessTransport, answer
@@ -88,6 +88,7 @@ __all__ = [
     "Credential",
     "Directory",
     "Evidence",
+    "ExchangeCounter",
     "ExchangeError",
     "ExchangeOutcome",
     "ExchangeRequest",

@@ -51,7 +51,7 @@ from myna.network.domain import (
     UpdateRequest,
     exchange_response_json,
 )
-from myna.network.interfaces import AgencyTransport, CorrectionInbox, Directory
+from myna.network.interfaces import AgencyTransport, CorrectionInbox, Directory, ExchangeCounter
 from myna.network.messages import open_message, sign
 from myna.network.models import DeliveredCorrection
 from myna.network.replay import admit_once
@@ -114,6 +114,7 @@ class Hub:
     directory: Directory
     transport: AgencyTransport
     inbox: CorrectionInbox | None = None
+    counter: ExchangeCounter | None = None
 
     def exchange(self, *, session: Session, token: str) -> ExchangeOutcome:
         """Handle one signed ExchangeRequest end to end (see the module docstring)."""
@@ -390,8 +391,8 @@ class Hub:
             )
         return tuple(results)
 
-    @staticmethod
     def _log(
+        self,
         session: Session,
         requester: str,
         procedure: str,
@@ -420,3 +421,5 @@ class Hub:
                 for r in results
             ],
         )
+        if self.counter is not None:
+            self.counter.exchanged(procedure, [r.outcome.value for r in results])

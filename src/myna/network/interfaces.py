@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from sqlalchemy.orm import Session
 
     from myna.network.corrections import CorrectionAnswer
@@ -60,4 +62,12 @@ class Directory(Protocol):
 
     def category_of(self, item: str) -> str:
         """The category (わたしの情報 section) of ``item``."""
+        ...
+
+
+class ExchangeCounter(Protocol):
+    """Where the hub counts what it logged (the operators' metrics): no subject, no data."""
+
+    def exchanged(self, procedure: str, outcomes: Sequence[str]) -> None:
+        """Count the logged items of one exchange under ``procedure``, by outcome."""
         ...

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from myna import agencies
 from myna.network.hub import Hub
-from myna.network.interfaces import AgencyTransport, CorrectionInbox
+from myna.network.interfaces import AgencyTransport, CorrectionInbox, ExchangeCounter
 from myna.network.node import HttpTransport, RoutingTransport
 from myna.network.provider import InProcessTransport
 from myna.network.transparency import LogSigner
@@ -31,17 +31,23 @@ def build_hub(
     settings: Settings,
     remote: HttpTransport | None,
     inbox: CorrectionInbox | None = None,
+    counter: ExchangeCounter | None = None,
 ) -> Hub:
     """The hub for one unit of work: in-process agencies share ``session``.
 
     Agencies ``remote`` serves (their nodes) are reached over HTTP, the others in-process;
-    answers to correction requests go to ``inbox`` (the portal's).
+    answers to correction requests go to ``inbox`` (the portal's); what it logs is counted
+    by ``counter`` (the portal's metrics).
     """
     transport: AgencyTransport = InProcessTransport(session=session, settings=settings)
     if remote is not None:
         transport = RoutingTransport(remote=remote, local=transport)
     return Hub(
-        settings=settings, directory=agencies.load_catalog(), transport=transport, inbox=inbox
+        settings=settings,
+        directory=agencies.load_catalog(),
+        transport=transport,
+        inbox=inbox,
+        counter=counter,
     )
 
 

@@ -10,7 +10,7 @@ an organisation) and turn a refusal into their own protocol's error.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from enum import StrEnum
 
 from limits import RateLimitItem, parse
@@ -51,18 +51,40 @@ def limits_from(settings: Settings) -> dict[Limit, str]:
 class RateLimiter:
     """Moving-window limits by name, counted per key, in one storage."""
 
-    def __init__(self, *, limits: Mapping[Limit, str], storage_url: str) -> None:
+    def __init__(
+        self,
+        *,
+        limits: Mapping[Limit, str],
+        storage_url: str,
+        on_refused: Callable[[str], None] | None = None,
+    ) -> None:
         self._items: dict[Limit, RateLimitItem] = {name: parse(v) for name, v in limits.items()}
-        self._limiter = MovingWindowRateLimiter(storage_from_string(storage_url))
+        self._storage = storage_from_string(storage_url)
+        self._limiter = MovingWindowRateLimiter(self._storage)
+        self._on_refused = on_refused
+        self.shared = storage_url.split(":", 1)[0].startswith("redis")
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> RateLimiter:
-        """The limiter a deployment's settings describe."""
-        return cls(limits=limits_from(settings), storage_url=settings.rate_limit_storage_url)
+    def from_settings(
+        cls, settings: Settings, *, on_refused: Callable[[str], None] | None = None
+    ) -> RateLimiter:
+        """The limiter a deployment's settings describe; ``on_refused`` hears each refusal."""
+        return cls(
+            limits=limits_from(settings),
+            storage_url=settings.rate_limit_storage_url,
+            on_refused=on_refused,
+        )
 
     def allow(self, limit: Limit, key: str) -> bool:
         """Count one attempt by ``key`` against ``limit``; False past the limit."""
-        return bool(self._limiter.hit(self._items[limit], limit.value, key))
+        allowed = bool(self._limiter.hit(self._items[limit], limit.value, key))
+        if not allowed and self._on_refused is not None:
+            self._on_refused(limit.value)
+        return allowed
+
+    def storage_answers(self) -> bool:
+        """Whether the counters' storage answers (a Redis server's PING)."""
+        return bool(self._storage.check())
 
     def hit(self, limit: Limit, key: str) -> None:
         """Count one attempt; :class:`RateLimitedError` (429) past the limit."""

@@ -13,6 +13,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 # the validator below refuses them anywhere else.
 _DEV_SECRET = "development-only-secret-change-me"  # noqa: S105
 
+# A bearer token for the metrics scrape: long enough not to be guessed.
+MIN_METRICS_TOKEN_LENGTH = 24
+
 Environment = Literal["development", "test", "production"]
 
 
@@ -89,6 +92,15 @@ class Settings(BaseSettings):
     # only when set, as tests do for a local key server. Private, link-local and other
     # non-public addresses are refused whatever this says; production refuses it.
     partner_jwks_allow_loopback: bool = False
+    # Prometheus metrics at /metrics (docs/operations.md): read with this bearer token,
+    # or without one from the loopback interface when that is allowed; with neither the
+    # endpoint does not exist (404).
+    metrics_token: SecretStr | None = None
+    metrics_loopback: bool = False
+    # Readiness (/readyz): how long each check may take, and how long the exchange log
+    # may hold entries no signed tree head covers before the portal is not ready.
+    ready_timeout_seconds: float = Field(default=2.0, gt=0, le=60)
+    ready_tree_head_max_age_seconds: float = Field(default=300.0, gt=0, le=86_400)
     default_locale: str = "ja"
     log_level: str = "INFO"
     log_json: bool = True
@@ -128,6 +140,19 @@ class Settings(BaseSettings):
                 msg = f"MYNA_AGENCY_NODES: {code!r} needs an http:// or https:// base URL"
                 raise ValueError(msg)
         return {code: url.rstrip("/") for code, url in nodes.items()}
+
+    @field_validator("metrics_token", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, token: object) -> object:
+        return None if token == "" else token
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _long_enough(cls, token: SecretStr | None) -> SecretStr | None:
+        if token is not None and len(token.get_secret_value()) < MIN_METRICS_TOKEN_LENGTH:
+            msg = f"MYNA_METRICS_TOKEN needs at least {MIN_METRICS_TOKEN_LENGTH} characters"
+            raise ValueError(msg)
+        return token
 
     @model_validator(mode="after")
     def _sign_what_is_required(self) -> Settings:

@@ -899,6 +899,31 @@ class Problem:
         return self.message.format(**self.params)
 
 
+@dataclass(frozen=True, slots=True)
+class LogStatus:
+    """How far the log's signed heads keep up with it (for operators: no entry's content)."""
+
+    tree_size: int
+    signed_size: int
+    # When the newest head was signed; None before the first head.
+    signed_at: datetime | None
+    # When the oldest entry no head covers yet happened; None when every entry is signed.
+    oldest_unsigned_at: datetime | None
+
+    def unsigned_for(self, now: datetime) -> float:
+        """Seconds the log has held entries no signed head covers (0 when none).
+
+        An idle log keeps its last head however old (a head is signed when the tree
+        grew), so age alone says nothing: what matters is how long the newest entries
+        have waited — counted from the later of the newest head and the oldest entry
+        still unsigned, as an entry may carry an earlier time than it was logged at.
+        """
+        if self.oldest_unsigned_at is None:
+            return 0.0
+        since = max(filter(None, (self.signed_at, self.oldest_unsigned_at)))
+        return max(0.0, (now - since).total_seconds())
+
+
 @dataclass
 class VerificationReport:
     """What a full recomputation of the log found."""

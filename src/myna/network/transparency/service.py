@@ -33,6 +33,7 @@ from myna.network.transparency.domain import (
     InclusionProof,
     LeafIndexOutOfRangeError,
     LogEntry,
+    LogStatus,
     NewEntry,
     Node,
     NoTreeHeadError,
@@ -137,6 +138,21 @@ def tree_head(*, session: Session, tree_size: int) -> SignedTreeHead:
 def tree_heads(*, session: Session, start: int = 0, limit: int = 100) -> list[SignedTreeHead]:
     """The published heads of tree size ``start`` or more, oldest first (at most ``limit``)."""
     return [_head(row) for row in repository.heads_from(session, start=start, limit=limit)]
+
+
+def log_status(*, session: Session) -> LogStatus:
+    """The log's size, its newest signed head's size and time, its oldest unsigned entry."""
+    size = tree_size(session=session)
+    row = repository.latest_head(session)
+    signed = 0 if row is None else row.tree_size
+    signed_at = None if row is None else _head(row).time
+    oldest = repository.get_entry(session, signed) if size > signed else None
+    return LogStatus(
+        tree_size=size,
+        signed_size=signed,
+        signed_at=signed_at,
+        oldest_unsigned_at=None if oldest is None else oldest.occurred_at,
+    )
 
 
 def published_consistency_proof(*, session: Session, first: int, second: int) -> ConsistencyProof:
