@@ -41,6 +41,7 @@ from myna.platform.web import (
     LocaleMiddleware,
     RejectNulMiddleware,
     SecurityHeadersMiddleware,
+    UnexpectedErrorMiddleware,
     language_router,
     templates_beside,
 )
@@ -675,6 +676,7 @@ def create_counter_app(
     app.add_exception_handler(StarletteHTTPException, _http_problem)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.mount("/static", StaticFiles(directory=PLATFORM_STATIC), name="static")
+    app.add_middleware(UnexpectedErrorMiddleware)  # innermost: a 500 gets the headers
     app.add_middleware(LocaleMiddleware)
     app.add_middleware(RejectNulMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, limit=64 * 1024)

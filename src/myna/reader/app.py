@@ -30,6 +30,7 @@ from myna.platform.web import (
     LocaleMiddleware,
     RejectNulMiddleware,
     SecurityHeadersMiddleware,
+    UnexpectedErrorMiddleware,
     language_router,
     templates_beside,
 )
@@ -420,6 +421,7 @@ def create_reader_app(container: Container, *, http_client: httpx.Client | None 
     app.include_router(router)
     app.include_router(language_router)
     app.mount("/static", StaticFiles(directory=PLATFORM_STATIC), name="static")
+    app.add_middleware(UnexpectedErrorMiddleware)  # innermost: a 500 gets the headers
     app.add_middleware(LocaleMiddleware)
     app.add_middleware(RejectNulMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, limit=64 * 1024)
