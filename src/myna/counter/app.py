@@ -43,6 +43,7 @@ from myna.platform.web import (
     SecurityHeadersMiddleware,
     UnexpectedErrorMiddleware,
     language_router,
+    secure_cookies,
     templates_beside,
 )
 
@@ -196,7 +197,12 @@ def _csrf_token(request: Request) -> str:
 
 def _with_csrf(request: Request, response: Response) -> Response:
     response.set_cookie(
-        CSRF_COOKIE, _csrf_token(request), httponly=True, samesite="strict", path="/"
+        CSRF_COOKIE,
+        _csrf_token(request),
+        httponly=True,
+        samesite="strict",
+        secure=secure_cookies(request),
+        path="/",
     )
     return response
 

@@ -243,13 +243,37 @@ _OPEN_SESSION = "myna_open_session"
 language_router = APIRouter(include_in_schema=False)
 
 
+def secure_cookies(request: Request) -> bool:
+    """Whether cookies go out ``Secure``: the site is https as its users know it.
+
+    That is the request's scheme as the client saw it (a trusted proxy's
+    X-Forwarded-Proto counts), ``MYNA_COOKIE_SECURE``, or an https ``MYNA_PORTAL_URL``:
+    behind a proxy Myna does not trust, the request itself arrives over plain http.
+    """
+    if request.url.scheme == "https":
+        return True
+    container: Container | None = getattr(request.app.state, "container", None)
+    settings = container.settings if container is not None else None
+    return settings is not None and (
+        settings.cookie_secure or settings.portal_url.startswith("https://")
+    )
+
+
 @language_router.get("/language")
-def choose_language(lang: str = "ja", next: str = "/") -> Response:
+def choose_language(request: Request, lang: str = "ja", next: str = "/") -> Response:
     """Remember the reader's language in a cookie and go back to the page."""
     target = next if is_site_path(next) else "/"
     response = RedirectResponse(target, status_code=303)
     chosen = lang if lang in i18n.SUPPORTED_LOCALES else i18n.DEFAULT_LOCALE
-    response.set_cookie("myna_lang", chosen, max_age=365 * 86400, samesite="lax", path="/")
+    response.set_cookie(
+        "myna_lang",
+        chosen,
+        max_age=365 * 86400,
+        httponly=True,  # read by the server only (LocaleMiddleware)
+        samesite="lax",
+        secure=secure_cookies(request),
+        path="/",
+    )
     return response
 
 

@@ -32,6 +32,7 @@ from myna.platform.web import (
     SecurityHeadersMiddleware,
     UnexpectedErrorMiddleware,
     language_router,
+    secure_cookies,
     templates_beside,
 )
 
@@ -232,7 +233,14 @@ def _form(request: Request, name: str, **values: Any) -> Response:
     """A page with a form: its CSRF token in the page and in a strict cookie."""
     token = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(24)
     response = _render(request, name, csrf_token=token, error=None, **values)
-    response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="strict", path="/")
+    response.set_cookie(
+        CSRF_COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=secure_cookies(request),
+        path="/",
+    )
     return response
 
 

@@ -25,7 +25,7 @@ from myna.platform.attributes import from_attributes
 from myna.platform.db import unit_of_work
 from myna.platform.sessions.domain import RESIDENT, STAFF, ActingForAnotherError, SessionKind
 from myna.platform.sessions.store import BrowserSession
-from myna.platform.web import UploadGate, get_container, remember_resident
+from myna.platform.web import UploadGate, get_container, remember_resident, secure_cookies
 
 if TYPE_CHECKING:
     from myna.bootstrap import Container
@@ -189,8 +189,9 @@ def clear_session_cookie(request: Request, response: Response, kind: SessionKind
 
 
 def _secure(request: Request) -> bool:
-    # https as the client sees it: a trusted proxy's X-Forwarded-Proto counts (create_app).
-    return get_container(request).settings.cookie_secure or request.url.scheme == "https"
+    # https as the client sees it (a trusted proxy's X-Forwarded-Proto counts), or an
+    # https portal URL: see platform.web.secure_cookies.
+    return secure_cookies(request)
 
 
 def login_gate(container: "Container", kind: SessionKind) -> UploadGate:
