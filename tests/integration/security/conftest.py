@@ -35,6 +35,17 @@ class Caller:
     client: TestClient
     subject_id: int
     csrf_token: str
+    kind: str = RESIDENT.name
+
+    def renew(self, container: Container, session: Session) -> None:
+        """A new session for the same subject (the last request may have ended the old)."""
+        kind = RESIDENT if self.kind == RESIDENT.name else STAFF
+        active = container.sessions.rotate(
+            session, kind, old_token=None, subject_id=self.subject_id
+        )
+        session.commit()
+        self.client.cookies.set(kind.cookie, active.token)
+        self.csrf_token = active.csrf_token
 
 
 @dataclass
@@ -71,7 +82,7 @@ def _caller(
     session.commit()
     client = TestClient(app, base_url="http://testserver", follow_redirects=False)
     client.cookies.set(session_kind.cookie, active.token)
-    return Caller(client=client, subject_id=subject, csrf_token=active.csrf_token)
+    return Caller(client=client, subject_id=subject, csrf_token=active.csrf_token, kind=kind)
 
 
 @pytest.fixture
