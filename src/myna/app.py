@@ -79,6 +79,7 @@ from myna.platform.web import (
     PublicReadMiddleware,
     RejectNulMiddleware,
     SecurityHeadersMiddleware,
+    UnexpectedErrorMiddleware,
     UploadRule,
     language_router,
     make_templates,
@@ -254,6 +255,8 @@ def create_app(container: Container) -> FastAPI:
     install_error_handlers(app)
     # Each context's routes are asked only about paths of their own first segment.
     index_routes(app)
+    # Innermost: a 500 passes through the security headers like every other answer.
+    app.add_middleware(UnexpectedErrorMiddleware, handler=unexpected_error)
     app.add_middleware(LocaleMiddleware)
     app.add_middleware(RejectNulMiddleware)
     app.add_middleware(
@@ -395,14 +398,16 @@ def install_error_handlers(app: FastAPI) -> None:
             code = "http_error"
         return error_response(request, status=exc.status_code, code=code, message=message)
 
-    @app.exception_handler(Exception)
-    async def unexpected(request: Request, exc: Exception) -> Response:
-        log.exception(
-            "unhandled_error", path=request.url.path, request_id=request_id_of(request.scope)
-        )
-        return error_response(
-            request,
-            status=500,
-            code="internal_error",
-            message=_("Something went wrong on our side. Please try again later."),
-        )
+    app.add_exception_handler(Exception, unexpected_error)
+
+
+async def unexpected_error(request: Request, exc: Exception) -> Response:
+    """An unexpected failure: logged with its trace, answered without one."""
+    del exc  # the log has it, from the exception being handled
+    log.exception("unhandled_error", path=request.url.path, request_id=request_id_of(request.scope))
+    return error_response(
+        request,
+        status=500,
+        code="internal_error",
+        message=_("Something went wrong on our side. Please try again later."),
+    )

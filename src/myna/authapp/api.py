@@ -31,7 +31,8 @@ from myna.authapp.domain import (
 from myna.platform.db import unit_of_work, utcnow
 from myna.platform.errors import N_, MynaError
 from myna.platform.oauth.errors import InvalidRequestError, OAuthError
-from myna.platform.web import get_container, transaction
+from myna.platform.ratelimit import Limit
+from myna.platform.web import client_address, get_container, transaction
 
 router = APIRouter(tags=["authentication app (デジタル認証アプリ)"])
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -252,6 +253,8 @@ async def token(request: Request) -> Response:
         return answer
 
     try:
+        # Counted before the client is known: codes and assertions are guessed from somewhere.
+        container.rate_limiter.hit(Limit.AUTHAPP_TOKEN, client_address(request))
         params = await _form(request)
         body = await run_in_threadpool(run, params)
     except MynaError as exc:

@@ -41,7 +41,9 @@ from myna.platform.web import (
     LocaleMiddleware,
     RejectNulMiddleware,
     SecurityHeadersMiddleware,
+    UnexpectedErrorMiddleware,
     language_router,
+    secure_cookies,
     templates_beside,
 )
 
@@ -195,7 +197,12 @@ def _csrf_token(request: Request) -> str:
 
 def _with_csrf(request: Request, response: Response) -> Response:
     response.set_cookie(
-        CSRF_COOKIE, _csrf_token(request), httponly=True, samesite="strict", path="/"
+        CSRF_COOKIE,
+        _csrf_token(request),
+        httponly=True,
+        samesite="strict",
+        secure=secure_cookies(request),
+        path="/",
     )
     return response
 
@@ -675,6 +682,7 @@ def create_counter_app(
     app.add_exception_handler(StarletteHTTPException, _http_problem)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.mount("/static", StaticFiles(directory=PLATFORM_STATIC), name="static")
+    app.add_middleware(UnexpectedErrorMiddleware)  # innermost: a 500 gets the headers
     app.add_middleware(LocaleMiddleware)
     app.add_middleware(RejectNulMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, limit=64 * 1024)

@@ -80,7 +80,12 @@ from myna.platform.attributes import from_attributes
 from myna.platform.db import unit_of_work, utcnow
 from myna.platform.errors import N_, MynaError
 from myna.platform.logging import get_logger
-from myna.platform.web import BodyLimit, RejectNulMiddleware, SecurityHeadersMiddleware
+from myna.platform.web import (
+    BodyLimit,
+    RejectNulMiddleware,
+    SecurityHeadersMiddleware,
+    UnexpectedErrorMiddleware,
+)
 
 if TYPE_CHECKING:
     from myna.bootstrap import Container
@@ -691,6 +696,7 @@ def create_node_app(container: Container, node: AgencyNode) -> FastAPI:
     async def invalid(_request: Request, _exc: RequestValidationError) -> JSONResponse:
         return _error(MalformedMessageError())
 
+    app.add_middleware(UnexpectedErrorMiddleware)  # innermost: a 500 gets the headers
     app.add_middleware(RejectNulMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     return app

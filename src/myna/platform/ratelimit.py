@@ -32,6 +32,8 @@ class Limit(StrEnum):
     FILING_TOKEN = "filing-token"  # noqa: S105 - a name; the municipality filing API's tokens, per address
     DELIVERY = "delivery"  # the 民間送達 sender API, per address
     JPKI_VERIFIER = "jpki-verifier"  # the JPKI verifier API (revocation status), per address
+    ONE_TIME_CODE = "one-time-code"  # codes typed by a resident (proxy appointments), per resident
+    AUTHAPP_TOKEN = "authapp-token"  # noqa: S105 - a name; the OIDC token endpoint, per address
 
 
 def limits_from(settings: Settings) -> dict[Limit, str]:
@@ -45,6 +47,8 @@ def limits_from(settings: Settings) -> dict[Limit, str]:
         Limit.FILING_TOKEN: settings.filing_token_rate_limit,
         Limit.DELIVERY: settings.delivery_rate_limit,
         Limit.JPKI_VERIFIER: settings.jpki_verifier_rate_limit,
+        Limit.ONE_TIME_CODE: settings.one_time_code_rate_limit,
+        Limit.AUTHAPP_TOKEN: settings.partner_rate_limit,
     }
 
 

@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     consent_rate_limit: str = "10/minute"
     partner_registration_rate_limit: str = "10/hour"
     filing_token_rate_limit: str = "60/minute"  # noqa: S105 - a rate, not a secret
+    # Attempts at a code a resident types (a proxy appointment code), per resident.
+    one_time_code_rate_limit: str = "10/minute"
     # 民間送達 sender API requests per client address (a sender delivers in bulk).
     delivery_rate_limit: str = "6000/minute"
     # JPKI verifiers (署名検証者): requests to the verifier API per client address, and the

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from myna.platform import i18n
 from myna.platform.db import unit_of_work
 from myna.platform.i18n import gettext as _
+from myna.platform.logging import get_logger
 from myna.platform.urls import is_site_path
 
 if TYPE_CHECKING:
@@ -56,6 +57,8 @@ def client_address(request: Request) -> str:
     """The caller's address: the peer, or what a trusted proxy forwarded for it."""
     return request.client.host if request.client else "unknown"
 
+
+log = get_logger(__name__)
 
 SECURITY_HEADERS = {
     b"content-security-policy": CONTENT_SECURITY_POLICY.encode(),
@@ -99,6 +102,51 @@ class SecurityHeadersMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+# What answers an unexpected exception: the app's page or JSON for a 500.
+UnexpectedHandler = Callable[[Request, Exception], Awaitable[Response]]
+
+
+class UnexpectedErrorMiddleware:
+    """Answers an unexpected exception inside the other middleware, not outside them.
+
+    Starlette hands a 500 to its ``ServerErrorMiddleware``, which sits outside every
+    middleware an app adds: the answer would miss the security headers (CSP, no-store,
+    nosniff). Added first, this one is innermost, so the 500 goes out through them all.
+    Without a ``handler`` the answer is a short localized text. An exception after the
+    answer has started is left to the server (nothing can be said any more).
+    """
+
+    def __init__(self, app: ASGIApp, *, handler: UnexpectedHandler | None = None) -> None:
+        self.app = app
+        self.handler = handler
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            if started:
+                raise
+            if self.handler is None:
+                log.exception("unhandled_error", path=scope.get("path", ""))
+                await _plain(
+                    send, 500, _("Something went wrong on our side. Please try again later.")
+                )
+                return
+            response = await self.handler(Request(scope, receive), exc)
+            await response(scope, receive, send)
 
 
 class PublicReadMiddleware:
@@ -195,13 +243,37 @@ _OPEN_SESSION = "myna_open_session"
 language_router = APIRouter(include_in_schema=False)
 
 
+def secure_cookies(request: Request) -> bool:
+    """Whether cookies go out ``Secure``: the site is https as its users know it.
+
+    That is the request's scheme as the client saw it (a trusted proxy's
+    X-Forwarded-Proto counts), ``MYNA_COOKIE_SECURE``, or an https ``MYNA_PORTAL_URL``:
+    behind a proxy Myna does not trust, the request itself arrives over plain http.
+    """
+    if request.url.scheme == "https":
+        return True
+    container: Container | None = getattr(request.app.state, "container", None)
+    settings = container.settings if container is not None else None
+    return settings is not None and (
+        settings.cookie_secure or settings.portal_url.startswith("https://")
+    )
+
+
 @language_router.get("/language")
-def choose_language(lang: str = "ja", next: str = "/") -> Response:
+def choose_language(request: Request, lang: str = "ja", next: str = "/") -> Response:
     """Remember the reader's language in a cookie and go back to the page."""
     target = next if is_site_path(next) else "/"
     response = RedirectResponse(target, status_code=303)
     chosen = lang if lang in i18n.SUPPORTED_LOCALES else i18n.DEFAULT_LOCALE
-    response.set_cookie("myna_lang", chosen, max_age=365 * 86400, samesite="lax", path="/")
+    response.set_cookie(
+        "myna_lang",
+        chosen,
+        max_age=365 * 86400,
+        httponly=True,  # read by the server only (LocaleMiddleware)
+        samesite="lax",
+        secure=secure_cookies(request),
+        path="/",
+    )
     return response
 
 

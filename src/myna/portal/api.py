@@ -17,6 +17,7 @@ from myna.platform.sessions import (
     RESIDENT,
     CurrentResident,
     ResidentBrowser,
+    SameOrigin,
     clear_session_cookie,
     set_session_cookie,
 )
@@ -127,7 +128,11 @@ def me(request: Request, current: CurrentResident) -> ResidentOut:
 
 
 @router.post(
-    "/logout", status_code=status.HTTP_204_NO_CONTENT, responses=ERRORS, summary="End the session"
+    "/logout",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=ERRORS,
+    summary="End the session",
+    dependencies=[SameOrigin],
 )
 def api_logout(request: Request, response: Response, current: CurrentResident) -> None:
     log_out(request, token=current.token, resident_id=current.resident_id)

@@ -24,7 +24,7 @@ from myna.platform.db import utcnow
 from myna.platform.encoding import b64url, b64url_decode
 from myna.platform.forms import SettingsDep
 from myna.platform.ratelimit import Limit
-from myna.platform.sessions import CurrentResident
+from myna.platform.sessions import CurrentResident, SameOrigin
 from myna.platform.web import client_address, transaction
 from myna.portal.dependencies import LoginLimiterDep
 from myna.portal.phone import request_signature
@@ -127,6 +127,7 @@ def _login_serial(current: CurrentResident) -> int:
     status_code=status.HTTP_201_CREATED,
     responses=ERRORS,
     summary="Start issuing a phone credential from the card this session logged in with",
+    dependencies=[SameOrigin],
 )
 def start_issuance(
     request: Request, settings: SettingsDep, current: CurrentResident
@@ -152,6 +153,7 @@ def start_issuance(
     "/issuances/{issuance_id}/keys",
     responses=ERRORS,
     summary="Register the phone's keys and unlock; opens the card's signing request",
+    dependencies=[SameOrigin],
 )
 def register_keys(
     request: Request,
@@ -220,6 +222,7 @@ def current_credential(request: Request, current: CurrentResident) -> PhoneOut:
     "/credential/lost",
     responses=ERRORS,
     summary="Report the phone lost from the portal: its certificates are revoked",
+    dependencies=[SameOrigin],
 )
 def report_lost(request: Request, current: CurrentResident) -> RevokedOut:
     with transaction(request) as db:

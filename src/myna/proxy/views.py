@@ -20,8 +20,9 @@ from fastapi import APIRouter, Form, Path, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from myna.platform.clock import today_in_japan
-from myna.platform.errors import MynaError
+from myna.platform.errors import MynaError, RateLimitedError
 from myna.platform.params import RowId
+from myna.platform.ratelimit import Limit
 from myna.platform.sessions import (
     RESIDENT,
     CsrfField,
@@ -184,6 +185,9 @@ def appoint(
     """Appoint whoever holds ``code``; a refusal shows the form again with the reason."""
     check_csrf(current, csrf_token)
     chosen = frozenset(scope[:8])
+    # A code is 60 random bits, but guessing at it is still counted (per resident).
+    if not get_container(request).rate_limiter.allow(Limit.ONE_TIME_CODE, str(current.resident_id)):
+        raise RateLimitedError
     try:
         scopes = parse_scopes(chosen)
         try:

@@ -30,7 +30,9 @@ from myna.platform.web import (
     LocaleMiddleware,
     RejectNulMiddleware,
     SecurityHeadersMiddleware,
+    UnexpectedErrorMiddleware,
     language_router,
+    secure_cookies,
     templates_beside,
 )
 
@@ -231,7 +233,14 @@ def _form(request: Request, name: str, **values: Any) -> Response:
     """A page with a form: its CSRF token in the page and in a strict cookie."""
     token = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(24)
     response = _render(request, name, csrf_token=token, error=None, **values)
-    response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="strict", path="/")
+    response.set_cookie(
+        CSRF_COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=secure_cookies(request),
+        path="/",
+    )
     return response
 
 
@@ -420,6 +429,7 @@ def create_reader_app(container: Container, *, http_client: httpx.Client | None 
     app.include_router(router)
     app.include_router(language_router)
     app.mount("/static", StaticFiles(directory=PLATFORM_STATIC), name="static")
+    app.add_middleware(UnexpectedErrorMiddleware)  # innermost: a 500 gets the headers
     app.add_middleware(LocaleMiddleware)
     app.add_middleware(RejectNulMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, limit=64 * 1024)

@@ -29,6 +29,7 @@ from myna.platform.sessions.web import (
     OptionalResident,
     ResidentBrowser,
     ResidentSession,
+    SameOrigin,
     StaffBrowser,
     StaffSession,
     as_resident,
@@ -37,6 +38,7 @@ from myna.platform.sessions.web import (
     current_resident,
     current_staff,
     login_gate,
+    same_origin,
     set_session_cookie,
 )
 
@@ -56,6 +58,7 @@ __all__ = [
     "OptionalResident",
     "ResidentBrowser",
     "ResidentSession",
+    "SameOrigin",
     "SessionKind",
     "SessionStore",
     "StaffBrowser",
@@ -68,6 +71,7 @@ __all__ = [
     "current_resident",
     "current_staff",
     "login_gate",
+    "same_origin",
     "set_session_cookie",
     "token_digest",
 ]

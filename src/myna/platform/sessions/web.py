@@ -17,15 +17,22 @@ thread hop and no query at all.
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
+from urllib.parse import urlsplit
 
 import anyio.to_thread
 from fastapi import Depends, Form, Request, Response
 
 from myna.platform.attributes import from_attributes
 from myna.platform.db import unit_of_work
-from myna.platform.sessions.domain import RESIDENT, STAFF, ActingForAnotherError, SessionKind
+from myna.platform.sessions.domain import (
+    RESIDENT,
+    STAFF,
+    ActingForAnotherError,
+    CsrfError,
+    SessionKind,
+)
 from myna.platform.sessions.store import BrowserSession
-from myna.platform.web import UploadGate, get_container, remember_resident
+from myna.platform.web import UploadGate, get_container, remember_resident, secure_cookies
 
 if TYPE_CHECKING:
     from myna.bootstrap import Container
@@ -189,8 +196,33 @@ def clear_session_cookie(request: Request, response: Response, kind: SessionKind
 
 
 def _secure(request: Request) -> bool:
-    # https as the client sees it: a trusted proxy's X-Forwarded-Proto counts (create_app).
-    return get_container(request).settings.cookie_secure or request.url.scheme == "https"
+    # https as the client sees it (a trusted proxy's X-Forwarded-Proto counts), or an
+    # https portal URL: see platform.web.secure_cookies.
+    return secure_cookies(request)
+
+
+async def same_origin(request: Request) -> None:
+    """Refuse a cookie-authenticated API call a page of another site made (CsrfError).
+
+    The JSON API's calls carry no form and so no CSRF token; a browser says where a
+    request comes from in ``Sec-Fetch-Site`` (Fetch Metadata) and ``Origin``, which a
+    page cannot forge. A client that is no browser sends neither and has no cookies a
+    page could borrow. OWASP CSRF Prevention Cheat Sheet, "Verifying Origin With
+    Standard Headers" and "Fetch Metadata headers".
+    """
+    site = request.headers.get("sec-fetch-site")
+    if site is not None and site not in ("same-origin", "none"):
+        raise CsrfError
+    origin = request.headers.get("origin")
+    if origin is not None:
+        portal = urlsplit(get_container(request).settings.portal_url)
+        own = {f"{request.url.scheme}://{request.url.netloc}", f"{portal.scheme}://{portal.netloc}"}
+        if origin.rstrip("/") not in own:
+            raise CsrfError
+
+
+# For the JSON API's state-changing calls that rest on a browser session.
+SameOrigin = Depends(same_origin)
 
 
 def login_gate(container: "Container", kind: SessionKind) -> UploadGate:

@@ -1,0 +1,216 @@
+"""Another owner's object is refused exactly like one that does not exist.
+
+Every route with a path parameter is listed here: in ``MATRIX`` (a real object of
+resident A / 千代田区 is requested by resident B, by 横浜市's staff and by 横浜市's
+filing client, and each answer must equal, in status and body shape, the answer for a
+random id of the same format), in ``PUBLIC`` (no owner, with the reason), or in
+``NOT_IN_MATRIX_YET`` (owned objects this matrix does not build yet). A new route with a
+path parameter fails ``test_every_route_with_an_id_is_listed`` until it is placed.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+import httpx
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from myna.applications.service import ApplicationRead
+from tests.integration.applications.filing import file_application, filing_api_headers, signer_for
+from tests.integration.security.conftest import YOKOHAMA, World
+from tests.integration.security.routes import walk
+
+JSON = {"accept": "application/json"}
+
+MATRIX = {
+    "GET /applications/{receipt}": "resident",
+    "GET /applications/{receipt}/application.{extension}": "resident",
+    "GET /office/applications/{receipt_number}": "staff",
+    "GET /office/applications/{receipt_number}/export.zip": "staff",
+    "POST /office/applications/{receipt_number}/status": "staff",
+    "POST /office/applications/{receipt_number}/comments": "staff",
+    "GET /api/municipality/applications/{receipt_number}": "filing client",
+    "POST /api/municipality/applications/{receipt_number}/status": "filing client",
+}
+
+PUBLIC = {
+    "GET /jpki/ca/{name}.crt": "the CA certificates are published",
+    "GET /jpki/crl/{name}.crl": "the CRLs are published",
+    "GET /jpki/ocsp/{encoded:path}": "OCSP answers anyone (RFC 6960)",
+    "GET /api/jpki/v1/crl/{kind}": "the CRLs, to signed verifier requests",
+    "GET /api/jpki/v1/statements/{month}": "a verifier's own statement, by its signed request",
+    "GET /transparency/tree-heads/{tree_size}": "the exchange log is public",
+    "GET /transparency/tree-heads/{tree_size}/cosignatures": "the exchange log is public",
+    "GET /exchanges/{index}/proof.json": "inclusion proofs of the public log",
+    "GET /vaccination/issuers/{municipality_code}/.well-known/jwks.json": "issuer keys",
+    "GET /stats/{table}.csv": "the usage statistics are open data",
+    "GET /services/{municipality}/{code}": "the procedure catalog is public",
+    "GET /api/services/{municipality}/{code}": "the procedure catalog is public",
+    "GET /apply/{municipality}/{code}": "a procedure's form, by municipality and code",
+    "POST /apply/{municipality}/{code}/prefill": "the caller's own draft of a procedure",
+    "POST /apply/{municipality}/{code}/attachments": "the caller's own draft of a procedure",
+    "POST /apply/{municipality}/{code}/sign": "the caller's own draft of a procedure",
+    "POST /apply/{municipality}/{code}/draft": "the caller's own draft of a procedure",
+    "POST /apply/{municipality}/{code}/check": "the caller's own draft of a procedure",
+    "POST /apply/{municipality}/{code}/lookup": "the caller's own draft of a procedure",
+    "GET /tax/{year}": "the caller's own return of a year",
+    "POST /tax/{year}/start": "the caller's own return of a year",
+    "GET /tax/{year}/gather": "the caller's own return of a year",
+    "POST /tax/{year}/gather": "the caller's own return of a year",
+    "POST /tax/{year}/fields/{field_id}": "a field of the caller's own return",
+    "POST /tax/{year}/self-medication": "the caller's own return of a year",
+    "POST /tax/{year}/medical-choice": "the caller's own return of a year",
+    "GET /tax/{year}/corrections": "the caller's own return of a year",
+    "POST /tax/{year}/sign": "the caller's own return of a year",
+    "GET /tax/{year}/return.pdf": "the caller's own return of a year",
+    "GET /tax/{year}/return.xml": "the caller's own return of a year",
+    "GET /tax/{year}/signed.{extension}": "the caller's own return of a year",
+    "GET /vaccination/certificates/{slug}": "a kind of certificate, of the caller's own record",
+    "GET /api/login/challenges/{challenge_id}": "a login challenge: 128 random bits, no owner yet",
+    "POST /api/login/challenges/{challenge_id}/response": "answered with a card's signature",
+    "GET /login/qr/{challenge_id}.svg": "the QR of a challenge bound to this browser's session",
+    "GET /login/status/{challenge_id}": "a challenge bound to this browser's session",
+    "GET /office/login/card/qr/{challenge_id}.svg": "a challenge bound to this session",
+    "GET /office/login/card/status/{challenge_id}": "a challenge bound to this session",
+    "GET /api/signing-requests/{request_id}": "a signing request: 128 random bits, read by "
+    "the card reader, answered only with the resident's card",
+    "POST /api/signing-requests/{request_id}/response": "answered with the card's signature",
+}
+
+NOT_IN_MATRIX_YET = {
+    "GET /api/phone/issuances/{issuance_id}",
+    "POST /api/phone/issuances/{issuance_id}/keys",
+    "GET /latest-info-consents/{consent_id}/withdraw",
+    "POST /latest-info-consents/{consent_id}/withdraw",
+    "POST /proxy/appointments/{appointment_id}/accept",
+    "GET /proxy/appointments/{appointment_id}/revoke",
+    "POST /proxy/appointments/{appointment_id}/revoke",
+    "GET /notices/{notice_id}",
+    "POST /notices/{notice_id}/archive",
+    "GET /notices/{notice_id}/attachments/{attachment_id}",
+    "POST /apply/{municipality}/{code}/attachments/{attachment_id}/delete",
+    "GET /apply/sign/{request_id}",
+    "GET /apply/sign/{request_id}/qr.svg",
+    "GET /apply/sign/{request_id}/status",
+    "POST /delivery/year-end-adjustment/{handover_id}/withdraw",
+    "GET /delivery/{delivery_id}",
+    "GET /delivery/{delivery_id}/original.xml",
+    "GET /tax/{year}/sign/{request_id}",
+    "GET /consent/{pending_id}",
+    "POST /consent/{pending_id}",
+    "GET /consents/{consent_id}",
+    "GET /consents/{consent_id}/receipt",
+    "POST /consents/{consent_id}/revoke",
+    "GET /office/partners/{client_id}",
+    "POST /office/partners/{client_id}/review",
+    "POST /office/partners/{client_id}/suspend",
+    "POST /office/partners/{client_id}/resume",
+    "GET /api/municipality/applications/{receipt_number}/attachments/{attachment_id}",
+    "GET /api/delivery/v1/documents/{document_id}",
+    "GET /api/delivery/v1/year-end-adjustment/{handover_id}",
+    "GET /authapp/api/v1/sign-requests/{request_id}",
+    "GET /authapp/consent/{authorization_id}",
+    "POST /authapp/consent/{authorization_id}",
+    "POST /authapp/consent/{authorization_id}/sign",
+    "GET /authapp/consent/{authorization_id}/signing",
+    "GET /authapp/sign/{request_id}",
+    "POST /authapp/sign/{request_id}",
+    "GET /authapp/sign/{request_id}/signing",
+    "GET /office/applications/{receipt_number}/attachments/{attachment_id}",
+    "GET /office/moves/{move_id}",
+    "POST /office/moves/{move_id}/complete",
+    "GET /office/corrections/{correction_id}",
+    "GET /office/corrections/{correction_id}/evidence",
+    "POST /office/corrections/{correction_id}/answer",
+    "GET /office/staff/{staff_id}/cards",
+    "POST /office/staff/{staff_id}/cards/challenge",
+    "GET /office/staff/{staff_id}/cards/present/{challenge_id}",
+    "GET /office/staff/{staff_id}/cards/present/{challenge_id}/status",
+    "GET /office/staff/{staff_id}/cards/present/{challenge_id}/qr.svg",
+    "POST /office/staff/{staff_id}/cards",
+    "POST /office/staff/{staff_id}/cards/{card_id}/remove",
+    "GET /office/counters/shelters/{shelter_id}",
+    "GET /office/counters/shelters/{shelter_id}/card",
+    "POST /office/counters/shelters/{shelter_id}/pin",
+    "POST /office/counters/shelters/{shelter_id}/face",
+    "POST /office/counters/shelters/{shelter_id}/checkins",
+    "POST /office/counters/shelters/{shelter_id}/checkins/{checkin_id}/checkout",
+    "GET /office/counters/shelters/{shelter_id}/roster.csv",
+    "GET /office/counters/shelters/{shelter_id}/roster.json",
+}
+
+
+def test_every_route_with_an_id_is_listed(world: World) -> None:
+    with_ids = {route.key for route in walk(world.app) if "{" in route.path}
+    listed = set(MATRIX) | set(PUBLIC) | NOT_IN_MATRIX_YET
+    assert with_ids - listed == set(), "place each new route in the matrix or an allow-list"
+    assert listed - with_ids == set(), "listed routes that no longer exist"
+    assert not set(MATRIX) & set(PUBLIC) and not (set(MATRIX) | set(PUBLIC)) & NOT_IN_MATRIX_YET
+
+
+def _shape(response: httpx.Response) -> tuple[int, Any]:
+    """What a refusal shows: its status and its body's keys and error code (not wording)."""
+    try:
+        body = response.json()
+    except ValueError:
+        return response.status_code, response.headers.get("content-type")
+    if isinstance(body, dict):
+        return response.status_code, (sorted(body), body.get("error"))
+    return response.status_code, type(body).__name__
+
+
+def _random_like(receipt: str) -> str:
+    """A receipt number of the same format that names nothing."""
+    digits = iter(secrets.choice("0123456789") for _ in receipt)
+    return "".join(next(digits) if c.isdigit() else c for c in receipt)
+
+
+def _filed(session: Session, world: World) -> ApplicationRead:
+    taro = signer_for(session, world.container.settings, "taro")
+    application = file_application(session, world.container.settings, taro)
+    session.commit()
+    return application
+
+
+def _request(client: TestClient, key: str, path: str, **kwargs: Any) -> httpx.Response:
+    method = key.split(" ", 1)[0]
+    return client.request(method, path, **kwargs)
+
+
+def test_another_owner_gets_what_a_missing_id_gets(world: World, session: Session) -> None:
+    application = _filed(session, world)
+    receipt = application.receipt_number
+    missing = _random_like(receipt)
+    assert missing != receipt
+    filing_client = TestClient(world.app, base_url="http://testserver")
+    filing = filing_api_headers(filing_client, session, YOKOHAMA)
+    callers = {
+        "resident": (world.resident_b.client, world.resident_b.csrf_token, {}),
+        "staff": (world.staff_y.client, world.staff_y.csrf_token, {}),
+        "filing client": (filing_client, "", filing),
+    }
+    failures = []
+    for key, kind in MATRIX.items():
+        client, csrf, headers = callers[kind]
+        path_of = key.split(" ", 1)[1]
+        data = {"csrf_token": csrf, "status": "accepted", "note": "x", "comment": "x"}
+        answers = []
+        for value in (receipt, missing):
+            path = path_of.replace("{receipt}", value).replace("{receipt_number}", value)
+            path = path.replace("{extension}", "pdf")
+            kwargs: dict[str, Any] = {"headers": {**JSON, **headers}}
+            if key.startswith("POST"):
+                kwargs["data" if kind != "filing client" else "json"] = data
+            answers.append(_request(client, key, path, **kwargs))
+        owned, absent = answers
+        if owned.status_code < 400 or _shape(owned) != _shape(absent):
+            failures.append(f"{key} as {kind}: {_shape(owned)} vs {_shape(absent)}")
+    filing_client.close()
+    assert failures == [], "\n".join(failures)
+    # The owner still reaches it: the refusals are about the caller, not a broken route.
+    own = world.resident_a.client.get(f"/applications/{receipt}")
+    assert own.status_code == 200
+    staff = world.staff_x.client.get(f"/office/applications/{receipt}")
+    assert staff.status_code == 200
