@@ -457,6 +457,10 @@ def print_demo(
     if kiosk is not None:
         console.print(f"Certificate kiosk / コンビニ交付端末: [bold]{kiosk}[/bold]")
         console.print(f"Certificate verification / 証明書の検証: {portal}/certificates/verify")
+    console.print(
+        f"Vaccination certificate verifier / 接種証明書の検証: {portal}/vaccination/verify"
+    )
+    console.print(f"Usage statistics / 利用状況 (open data): {portal}/stats")
     console.print(f"JPKI CRLs, CA certificates, OCSP: {portal}/jpki/ca/")
     phone_note = (
         ""

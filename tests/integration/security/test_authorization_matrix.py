@@ -46,6 +46,22 @@ PUBLIC = {
     "GET /exchanges/{index}/proof.json": "inclusion proofs of the public log",
     "GET /vaccination/issuers/{municipality_code}/.well-known/jwks.json": "issuer keys",
     "GET /stats/{table}.csv": "the usage statistics are open data",
+    "GET /api/kiosk/v1/sessions/{session_id}": (
+        "a kiosk session: its id is an unguessable capability of the kiosk that opened it, "
+        "and only the card that answered its nonce is served (tests/integration/certificates)"
+    ),
+    "DELETE /api/kiosk/v1/sessions/{session_id}": (
+        "a kiosk session: its id is an unguessable capability of the kiosk that opened it, "
+        "and only the card that answered its nonce is served (tests/integration/certificates)"
+    ),
+    "POST /api/kiosk/v1/sessions/{session_id}/card": (
+        "a kiosk session: its id is an unguessable capability of the kiosk that opened it, "
+        "and only the card that answered its nonce is served (tests/integration/certificates)"
+    ),
+    "POST /api/kiosk/v1/sessions/{session_id}/certificates": (
+        "a kiosk session: its id is an unguessable capability of the kiosk that opened it, "
+        "and only the card that answered its nonce is served (tests/integration/certificates)"
+    ),
     "GET /services/{municipality}/{code}": "the procedure catalog is public",
     "GET /api/services/{municipality}/{code}": "the procedure catalog is public",
     "GET /apply/{municipality}/{code}": "a procedure's form, by municipality and code",

@@ -23,6 +23,8 @@ from tests.integration.security.routes import STATE_CHANGING, Route, walk
 EXEMPT: dict[str, str] = {
     "POST /vaccination/verify": "the open verifier of a certificate file: reads no session, "
     "keeps nothing",
+    "POST /certificates/verify": "the open verification page of a certificate PDF: reads no "
+    "session, keeps nothing",
     "POST /api/login/challenges": "starts a card login: what any visitor may do, and only "
     "a card's signature over the challenge (bound to this session) logs anyone in",
     "POST /api/login/challenges/{challenge_id}/response": "answered with a card's signature "
