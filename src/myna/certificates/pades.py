@@ -20,13 +20,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from asn1crypto import cms as asn1_cms
+from asn1crypto import core as asn1_core
 from asn1crypto import crl as asn1_crl
 from asn1crypto import keys as asn1_keys
 from asn1crypto import ocsp as asn1_ocsp
 from asn1crypto import tsp as asn1_tsp
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.serialization import (
     Encoding,
     NoEncryption,
@@ -38,7 +41,12 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
 from pyhanko.sign.ades.report import AdESFailure, AdESPassed
 from pyhanko.sign.diff_analysis import DEFAULT_DIFF_POLICY
-from pyhanko.sign.general import CMSStructuralError, SigningError, find_unique_cms_attribute
+from pyhanko.sign.general import (
+    CMSStructuralError,
+    SigningError,
+    as_signing_certificate,
+    find_unique_cms_attribute,
+)
 from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
 from pyhanko.sign.validation.ades import ades_lta_validation
 from pyhanko.sign.validation.errors import SignatureValidationError
@@ -59,6 +67,7 @@ from pyhanko_certvalidator.policy_decl import (
     FreshnessReqType,
 )
 from pyhanko_certvalidator.registry import SimpleCertificateStore, SimpleTrustManager
+from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 
 from myna.platform.errors import N_, MynaError
 
@@ -133,21 +142,8 @@ def _asn1_certificate(certificate: x509.Certificate) -> asn1_x509.Certificate:
     return asn1_x509.Certificate.load(certificate.public_bytes(Encoding.DER))
 
 
-def _asn1_key(key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey) -> asn1_keys.PrivateKeyInfo:
-    der = key.private_bytes(Encoding.DER, PrivateFormat.PKCS8, NoEncryption())
-    return asn1_keys.PrivateKeyInfo.load(der)
-
-
-def _validation_context(material: SigningMaterial, at: datetime | None) -> ValidationContext:
-    return ValidationContext(
-        trust_roots=[_asn1_certificate(material.root)],
-        other_certs=[_asn1_certificate(c) for c in material.intermediates],
-        crls=[asn1_crl.CertificateList.load(der) for der in material.crls],
-        ocsps=[asn1_ocsp.OCSPResponse.load(der) for der in material.ocsp_responses],
-        allow_fetching=False,
-        revocation_mode="hard-fail",
-        moment=at,
-    )
+def _pkcs8(key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey) -> bytes:
+    return key.private_bytes(Encoding.DER, PrivateFormat.PKCS8, NoEncryption())
 
 
 def _store(certificates: list[asn1_x509.Certificate]) -> SimpleCertificateStore:
@@ -156,36 +152,156 @@ def _store(certificates: list[asn1_x509.Certificate]) -> SimpleCertificateStore:
     return store
 
 
+@dataclass(frozen=True, slots=True)
+class PreparedSigning:
+    """:class:`SigningMaterial` with everything a signature needs already encoded.
+
+    Built once when the material is gathered and reused for every certificate signed
+    with it while its revocation data is fresh. It holds DER only (and the loaded keys):
+    each signature reads its own asn1crypto objects from it, since asn1crypto parses
+    lazily into the object and such objects are not safe to share between threads.
+    """
+
+    material: SigningMaterial
+    signer_key_der: bytes  # PKCS#8, as pyHanko's signer carries it
+    tsa_key_der: bytes
+    signer_certificate_der: bytes
+    tsa_certificate_der: bytes
+    chain_der: tuple[bytes, ...]  # the intermediates, then the root
+
+    @classmethod
+    def of(cls, material: SigningMaterial) -> PreparedSigning:
+        """Encode ``material`` once."""
+        return cls(
+            material=material,
+            signer_key_der=_pkcs8(material.signer_key),
+            tsa_key_der=_pkcs8(material.tsa_key),
+            signer_certificate_der=material.signer_certificate.public_bytes(Encoding.DER),
+            tsa_certificate_der=material.tsa_certificate.public_bytes(Encoding.DER),
+            chain_der=tuple(
+                c.public_bytes(Encoding.DER) for c in (*material.intermediates, material.root)
+            ),
+        )
+
+    def chain(self) -> list[asn1_x509.Certificate]:
+        """The government CA and the root."""
+        return [asn1_x509.Certificate.load(der) for der in self.chain_der]
+
+    def validation_context(self) -> ValidationContext:
+        """A context for one signature: the chain, the CRLs and OCSP answers, no fetching.
+
+        pyHanko validates the signer's and the TSA's certificates with it before signing
+        and takes from it what goes into the DSS.
+        """
+        chain = self.chain()
+        return ValidationContext(
+            trust_roots=chain[-1:],
+            other_certs=chain[:-1],
+            crls=[asn1_crl.CertificateList.load(der) for der in self.material.crls],
+            ocsps=[asn1_ocsp.OCSPResponse.load(der) for der in self.material.ocsp_responses],
+            allow_fetching=False,
+            revocation_mode="hard-fail",
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SignedPdf:
+    """A signed certificate and the CMS messageDigest of its signature (hex)."""
+
+    pdf: bytes
+    message_digest: str
+
+
+class _DocumentSigner(signers.SimpleSigner):
+    """pyHanko's in-memory signer over a key loaded once.
+
+    pyHanko's own :class:`~pyhanko.sign.signers.SimpleSigner` parses its PKCS#8 key
+    again for every raw signature (three per certificate). This one signs with the
+    loaded P-256 key, and keeps the messageDigest it signed (RFC 5652 §11.2): the
+    digest that names the issuance, known without reading the PDF back.
+    """
+
+    def __init__(self, prepared: PreparedSigning) -> None:
+        super().__init__(
+            signing_cert=asn1_x509.Certificate.load(prepared.signer_certificate_der),
+            signing_key=asn1_keys.PrivateKeyInfo.load(prepared.signer_key_der),
+            cert_registry=_store(prepared.chain()),
+        )
+        self._key = prepared.material.signer_key
+        self.message_digest: bytes | None = None
+
+    def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
+        """ECDSA over ``data`` (the DER of the signed attributes)."""
+        mechanism = self.get_signature_mechanism_for_digest(digest_algorithm).signature_algo
+        if mechanism != "ecdsa":
+            msg = f"a municipality's key signs with ECDSA, not {mechanism}"
+            raise SigningError(msg)
+        return self._key.sign(data, ec.ECDSA(get_pyca_cryptography_hash(digest_algorithm)))
+
+    async def async_sign(  # type: ignore[override]
+        self, data_digest: bytes, digest_algorithm: str, dry_run: bool = False, **kwargs: Any
+    ) -> Any:
+        """The CMS signature over ``data_digest``; the digest of the real one is kept."""
+        if not dry_run:
+            self.message_digest = data_digest
+        return await super().async_sign(data_digest, digest_algorithm, dry_run=dry_run, **kwargs)
+
+
 # Myna's time-stamping policy (RFC 3161 §2.4.2 TSTInfo.policy), under Myna's own arc
 # (jpki.domain.MYNA_ARC, a UUID-based OID) beside its certificate policies (.1.x).
 TSA_POLICY = "2.25.324120047593859607022947288340813002089.3.1"
 
 
+def _attribute(kind: str, value: object) -> asn1_cms.CMSAttribute:
+    """A CMS attribute with one value (RFC 5652 §5.3)."""
+    return asn1_cms.CMSAttribute({"type": asn1_cms.CMSAttributeType(kind), "values": (value,)})
+
+
 class MynaTimeStamper(DummyTimeStamper):
     """Myna's RFC 3161 time-stamping authority, in-process: its key signs each TSTInfo.
 
-    pyHanko's own in-process TSA, with Myna's policy OID in each token (§2.4.2).
+    pyHanko's own in-process TSA, with Myna's policy OID in each token (§2.4.2), signing
+    with the RSA key loaded once rather than parsed again for every token.
     """
+
+    def __init__(self, prepared: PreparedSigning) -> None:
+        super().__init__(
+            tsa_cert=asn1_x509.Certificate.load(prepared.tsa_certificate_der),
+            tsa_key=asn1_keys.PrivateKeyInfo.load(prepared.tsa_key_der),
+            certs_to_embed=_store(prepared.chain()),
+        )
+        self._key = prepared.material.tsa_key
 
     def _build_tst_info(self, message_imprint: Any, dt: datetime, req: Any) -> Any:
         info = super()._build_tst_info(message_imprint, dt, req)
         info["policy"] = asn1_tsp.ObjectIdentifier(TSA_POLICY)
         return info
 
+    def _sign_tst_info(
+        self, tst_info_data: bytes, md_algorithm: str, dt: datetime
+    ) -> tuple[bytes, asn1_cms.CMSAttributes]:
+        """The token's signer info (RFC 3161 §2.4.2, RFC 5035 signingCertificateV2)."""
+        digest = hashes.Hash(get_pyca_cryptography_hash(md_algorithm))
+        digest.update(tst_info_data)
+        signed_attrs = asn1_cms.CMSAttributes(
+            [
+                _attribute("content_type", "tst_info"),
+                _attribute("signing_time", asn1_cms.Time({"utc_time": asn1_core.UTCTime(dt)})),
+                _attribute("signing_certificate", as_signing_certificate(self.tsa_cert)),
+                _attribute("message_digest", digest.finalize()),
+            ]
+        )
+        signature = self._key.sign(
+            signed_attrs.dump(),
+            padding.PKCS1v15(),
+            get_pyca_cryptography_hash(md_algorithm.upper()),
+        )
+        return signature, signed_attrs
 
-def sign(pdf: bytes, material: SigningMaterial, *, signer_name: str, location: str) -> bytes:
+
+def sign(pdf: bytes, prepared: PreparedSigning, *, signer_name: str, location: str) -> SignedPdf:
     """``pdf`` signed at PAdES B-LTA (signature, its time stamp, DSS, document time stamp)."""
-    chain = [_asn1_certificate(c) for c in (*material.intermediates, material.root)]
-    signer = signers.SimpleSigner(
-        signing_cert=_asn1_certificate(material.signer_certificate),
-        signing_key=_asn1_key(material.signer_key),
-        cert_registry=_store(chain),
-    )
-    timestamper = MynaTimeStamper(
-        tsa_cert=_asn1_certificate(material.tsa_certificate),
-        tsa_key=_asn1_key(material.tsa_key),
-        certs_to_embed=_store(chain),
-    )
+    signer = _DocumentSigner(prepared)
     metadata = signers.PdfSignatureMetadata(
         field_name=SIGNATURE_FIELD,
         md_algorithm=MD_ALGORITHM,
@@ -196,17 +312,19 @@ def sign(pdf: bytes, material: SigningMaterial, *, signer_name: str, location: s
         embed_validation_info=True,
         use_pades_lta=True,
         timestamp_field_name=TIMESTAMP_FIELD,
-        validation_context=_validation_context(material, None),
+        validation_context=prepared.validation_context(),
         signer_key_usage=set(SIGNER_KEY_USAGE),
     )
     try:
         writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
-        signed = signers.PdfSigner(metadata, signer=signer, timestamper=timestamper).sign_pdf(
-            writer
-        )
+        signed = signers.PdfSigner(
+            metadata, signer=signer, timestamper=MynaTimeStamper(prepared)
+        ).sign_pdf(writer)
     except (SigningError, PdfError, ValueError) as exc:
         raise SigningFailedError from exc
-    return bytes(signed.getbuffer())
+    if signer.message_digest is None:  # pragma: no cover - pyHanko signs once, for real
+        raise SigningFailedError
+    return SignedPdf(pdf=bytes(signed.getbuffer()), message_digest=signer.message_digest.hex())
 
 
 def _reader(pdf: bytes) -> PdfFileReader:

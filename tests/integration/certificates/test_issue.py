@@ -198,7 +198,7 @@ def test_the_signer_certificate_is_for_documents_only(world: World) -> None:
         settings=world.settings,
         municipality_code="131016",
         municipality_name="東京都千代田区",
-    )
+    ).material
     usages = material.signer_certificate.extensions.get_extension_for_class(
         x509.ExtendedKeyUsage
     ).value
@@ -265,3 +265,46 @@ def test_pdfsig_validates_it_with_the_myna_root(world: World, tmp_path: Path) ->
     )
     assert "Signature is Valid." in done.stdout, done.stdout + done.stderr
     assert "Certificate is Trusted." in done.stdout, done.stdout
+
+
+def _material(world: World) -> pades.PreparedSigning:
+    return signing.material_for(
+        session=world.session,
+        settings=world.settings,
+        municipality_code="131016",
+        municipality_name="東京都千代田区",
+    )
+
+
+def test_the_signing_material_is_gathered_once_and_reused(world: World) -> None:
+    first = _material(world)
+    assert _material(world) is first
+    # Another session of the same process (the container's factory) reuses it too.
+    with world.container.session_factory(bind=world.session.connection()) as other:
+        again = signing.material_for(
+            session=other,
+            settings=world.settings,
+            municipality_code="131016",
+            municipality_name="東京都千代田区",
+        )
+    assert again is first
+
+
+def test_the_recorded_digest_is_the_signature_s(world: World) -> None:
+    issued = _issue(world, "taro", CertificateKind.RESIDENT_RECORD)
+    validated = pades.validate(issued.pdf, roots=signing.trust_roots(session=world.session))
+    row = service.issuance_status(session=world.session, number=issued.number)
+    assert row.standing
+    found = service.verify(session=world.session, document=issued.pdf)
+    assert found.signature.message_digest == validated.message_digest
+    assert found.status.number == issued.number
+
+
+def test_a_revoked_municipality_key_signs_nothing_more(world: World) -> None:
+    _issue(world, "taro", CertificateKind.RESIDENT_RECORD)  # the material is cached now
+    serial = _material(world).material.signer_certificate.serial_number
+    jpki.revoke_organization_certificate(
+        session=world.session, serial=serial, reason=jpki.RevocationReason.KEY_COMPROMISE
+    )
+    with pytest.raises(pades.SigningFailedError):
+        _issue(world, "taro", CertificateKind.RESIDENT_RECORD)
