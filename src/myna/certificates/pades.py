@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import io
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Any
 
 from asn1crypto import cms as asn1_cms
@@ -47,6 +47,7 @@ from pyhanko.sign.general import (
     as_signing_certificate,
     find_unique_cms_attribute,
 )
+from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes
 from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
 from pyhanko.sign.validation.ades import ades_lta_validation
 from pyhanko.sign.validation.errors import SignatureValidationError
@@ -168,11 +169,13 @@ class PreparedSigning:
     signer_certificate_der: bytes
     tsa_certificate_der: bytes
     chain_der: tuple[bytes, ...]  # the intermediates, then the root
+    # The space the signature's /Contents gets (hex digits), measured once (see ``of``).
+    signature_reserved: int = 0
 
     @classmethod
     def of(cls, material: SigningMaterial) -> PreparedSigning:
-        """Encode ``material`` once."""
-        return cls(
+        """Encode ``material`` once, and measure the space its signatures need."""
+        prepared = cls(
             material=material,
             signer_key_der=_pkcs8(material.signer_key),
             tsa_key_der=_pkcs8(material.tsa_key),
@@ -182,6 +185,7 @@ class PreparedSigning:
                 c.public_bytes(Encoding.DER) for c in (*material.intermediates, material.root)
             ),
         )
+        return replace(prepared, signature_reserved=asyncio.run(_signature_space(prepared)))
 
     def chain(self) -> list[asn1_x509.Certificate]:
         """The government CA and the root."""
@@ -299,6 +303,25 @@ class MynaTimeStamper(DummyTimeStamper):
         return signature, signed_attrs
 
 
+async def _signature_space(prepared: PreparedSigning) -> int:
+    """How much room a signature's CMS needs in the PDF, as pyHanko would estimate it.
+
+    pyHanko makes a trial signature (a CMS with a trial time stamp) before each real one
+    to size the /Contents placeholder; the size depends only on the keys and the chain,
+    so it is measured once here, with the same 50 % margin pyHanko allows.
+    """
+    trial = await _DocumentSigner(prepared).async_sign(
+        bytes(get_pyca_cryptography_hash(MD_ALGORITHM).digest_size),
+        MD_ALGORITHM,
+        dry_run=True,
+        use_pades=True,
+        timestamper=MynaTimeStamper(prepared),
+        signed_attr_settings=PdfCMSSignedAttributes(signing_time=datetime.now(UTC)),
+    )
+    hex_digits = len(trial.dump()) * 2
+    return hex_digits + 2 * (hex_digits // 4)
+
+
 def sign(pdf: bytes, prepared: PreparedSigning, *, signer_name: str, location: str) -> SignedPdf:
     """``pdf`` signed at PAdES B-LTA (signature, its time stamp, DSS, document time stamp)."""
     signer = _DocumentSigner(prepared)
@@ -319,7 +342,7 @@ def sign(pdf: bytes, prepared: PreparedSigning, *, signer_name: str, location: s
         writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
         signed = signers.PdfSigner(
             metadata, signer=signer, timestamper=MynaTimeStamper(prepared)
-        ).sign_pdf(writer)
+        ).sign_pdf(writer, bytes_reserved=prepared.signature_reserved)
     except (SigningError, PdfError, ValueError) as exc:
         raise SigningFailedError from exc
     if signer.message_digest is None:  # pragma: no cover - pyHanko signs once, for real
