@@ -169,6 +169,8 @@ class PreparedSigning:
     signer_certificate_der: bytes
     tsa_certificate_der: bytes
     chain_der: tuple[bytes, ...]  # the intermediates, then the root
+    # The TSA's signingCertificate attribute (RFC 2634 §5.4), the same in every token.
+    tsa_signing_certificate_der: bytes = b""
     # The space the signature's /Contents gets (hex digits), measured once (see ``of``).
     signature_reserved: int = 0
 
@@ -184,6 +186,13 @@ class PreparedSigning:
             chain_der=tuple(
                 c.public_bytes(Encoding.DER) for c in (*material.intermediates, material.root)
             ),
+        )
+        prepared = replace(
+            prepared,
+            tsa_signing_certificate_der=_attribute(
+                "signing_certificate",
+                as_signing_certificate(asn1_x509.Certificate.load(prepared.tsa_certificate_der)),
+            ).dump(),
         )
         return replace(prepared, signature_reserved=asyncio.run(_signature_space(prepared)))
 
@@ -275,6 +284,7 @@ class MynaTimeStamper(DummyTimeStamper):
             certs_to_embed=_store(prepared.chain()),
         )
         self._key = prepared.material.tsa_key
+        self._signing_certificate_der = prepared.tsa_signing_certificate_der
 
     def _build_tst_info(self, message_imprint: Any, dt: datetime, req: Any) -> Any:
         info = super()._build_tst_info(message_imprint, dt, req)
@@ -284,14 +294,14 @@ class MynaTimeStamper(DummyTimeStamper):
     def _sign_tst_info(
         self, tst_info_data: bytes, md_algorithm: str, dt: datetime
     ) -> tuple[bytes, asn1_cms.CMSAttributes]:
-        """The token's signer info (RFC 3161 §2.4.2, RFC 5035 signingCertificateV2)."""
+        """The token's signed attributes and signature (RFC 3161 §2.4.2, RFC 5652 §5.3)."""
         digest = hashes.Hash(get_pyca_cryptography_hash(md_algorithm))
         digest.update(tst_info_data)
         signed_attrs = asn1_cms.CMSAttributes(
             [
                 _attribute("content_type", "tst_info"),
                 _attribute("signing_time", asn1_cms.Time({"utc_time": asn1_core.UTCTime(dt)})),
-                _attribute("signing_certificate", as_signing_certificate(self.tsa_cert)),
+                asn1_cms.CMSAttribute.load(self._signing_certificate_der),
                 _attribute("message_digest", digest.finalize()),
             ]
         )
