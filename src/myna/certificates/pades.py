@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import io
-from dataclasses import dataclass, replace
+import threading
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -158,9 +159,10 @@ class PreparedSigning:
     """:class:`SigningMaterial` with everything a signature needs already encoded.
 
     Built once when the material is gathered and reused for every certificate signed
-    with it while its revocation data is fresh. It holds DER only (and the loaded keys):
-    each signature reads its own asn1crypto objects from it, since asn1crypto parses
-    lazily into the object and such objects are not safe to share between threads.
+    with it while its revocation data is fresh. It holds DER (and the loaded keys); the
+    asn1crypto objects pyHanko works with are read from it once per thread
+    (:meth:`objects`), since asn1crypto parses lazily into the object and so its objects
+    are not safe to share between threads.
     """
 
     material: SigningMaterial
@@ -173,6 +175,7 @@ class PreparedSigning:
     tsa_signing_certificate_der: bytes = b""
     # The space the signature's /Contents gets (hex digits), measured once (see ``of``).
     signature_reserved: int = 0
+    _per_thread: threading.local = field(default_factory=threading.local, compare=False, repr=False)
 
     @classmethod
     def of(cls, material: SigningMaterial) -> PreparedSigning:
@@ -196,24 +199,58 @@ class PreparedSigning:
         )
         return replace(prepared, signature_reserved=asyncio.run(_signature_space(prepared)))
 
-    def chain(self) -> list[asn1_x509.Certificate]:
-        """The government CA and the root."""
-        return [asn1_x509.Certificate.load(der) for der in self.chain_der]
+    def objects(self) -> _Asn1Objects:
+        """This thread's asn1crypto objects of the material, read on its first signature."""
+        found: _Asn1Objects | None = getattr(self._per_thread, "objects", None)
+        if found is None:
+            found = self._per_thread.objects = _Asn1Objects.of(self)
+        return found
 
     def validation_context(self) -> ValidationContext:
         """A context for one signature: the chain, the CRLs and OCSP answers, no fetching.
 
         pyHanko validates the signer's and the TSA's certificates with it before signing
-        and takes from it what goes into the DSS.
+        and takes from it what goes into the DSS. A new one for each signature: pyHanko
+        records what it validated in it.
         """
-        chain = self.chain()
+        objects = self.objects()
         return ValidationContext(
-            trust_roots=chain[-1:],
-            other_certs=chain[:-1],
-            crls=[asn1_crl.CertificateList.load(der) for der in self.material.crls],
-            ocsps=[asn1_ocsp.OCSPResponse.load(der) for der in self.material.ocsp_responses],
+            trust_roots=list(objects.chain[-1:]),
+            other_certs=list(objects.chain[:-1]),
+            crls=list(objects.crls),
+            ocsps=list(objects.ocsp_responses),
             allow_fetching=False,
             revocation_mode="hard-fail",
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _Asn1Objects:
+    """The material as asn1crypto objects, for the signatures of one thread."""
+
+    signer_certificate: asn1_x509.Certificate
+    signer_key: asn1_keys.PrivateKeyInfo
+    tsa_certificate: asn1_x509.Certificate
+    tsa_key: asn1_keys.PrivateKeyInfo
+    chain: tuple[asn1_x509.Certificate, ...]  # the intermediates, then the root
+    chain_store: SimpleCertificateStore  # only read by pyHanko's signer
+    crls: tuple[asn1_crl.CertificateList, ...]
+    ocsp_responses: tuple[asn1_ocsp.OCSPResponse, ...]
+
+    @classmethod
+    def of(cls, prepared: PreparedSigning) -> _Asn1Objects:
+        chain = tuple(asn1_x509.Certificate.load(der) for der in prepared.chain_der)
+        return cls(
+            signer_certificate=asn1_x509.Certificate.load(prepared.signer_certificate_der),
+            signer_key=asn1_keys.PrivateKeyInfo.load(prepared.signer_key_der),
+            tsa_certificate=asn1_x509.Certificate.load(prepared.tsa_certificate_der),
+            tsa_key=asn1_keys.PrivateKeyInfo.load(prepared.tsa_key_der),
+            chain=chain,
+            chain_store=_store(list(chain)),
+            crls=tuple(asn1_crl.CertificateList.load(der) for der in prepared.material.crls),
+            ocsp_responses=tuple(
+                asn1_ocsp.OCSPResponse.load(der) for der in prepared.material.ocsp_responses
+            ),
         )
 
 
@@ -235,10 +272,11 @@ class _DocumentSigner(signers.SimpleSigner):
     """
 
     def __init__(self, prepared: PreparedSigning) -> None:
+        objects = prepared.objects()
         super().__init__(
-            signing_cert=asn1_x509.Certificate.load(prepared.signer_certificate_der),
-            signing_key=asn1_keys.PrivateKeyInfo.load(prepared.signer_key_der),
-            cert_registry=_store(prepared.chain()),
+            signing_cert=objects.signer_certificate,
+            signing_key=objects.signer_key,
+            cert_registry=objects.chain_store,
         )
         self._key = prepared.material.signer_key
         self.message_digest: bytes | None = None
@@ -278,10 +316,11 @@ class MynaTimeStamper(DummyTimeStamper):
     """
 
     def __init__(self, prepared: PreparedSigning) -> None:
+        objects = prepared.objects()
         super().__init__(
-            tsa_cert=asn1_x509.Certificate.load(prepared.tsa_certificate_der),
-            tsa_key=asn1_keys.PrivateKeyInfo.load(prepared.tsa_key_der),
-            certs_to_embed=_store(prepared.chain()),
+            tsa_cert=objects.tsa_certificate,
+            tsa_key=objects.tsa_key,
+            certs_to_embed=objects.chain_store,
         )
         self._key = prepared.material.tsa_key
         self._signing_certificate_der = prepared.tsa_signing_certificate_der
