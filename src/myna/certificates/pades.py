@@ -51,6 +51,7 @@ from pyhanko.sign.general import (
 from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes
 from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
 from pyhanko.sign.validation.ades import ades_lta_validation
+from pyhanko.sign.validation.dss import DocumentSecurityStore
 from pyhanko.sign.validation.errors import SignatureValidationError
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from pyhanko.sign.validation.policy_decl import (
@@ -61,8 +62,9 @@ from pyhanko.sign.validation.policy_decl import (
     SignatureValidationSpec,
 )
 from pyhanko.sign.validation.settings import KeyUsageConstraints
-from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator import CertificateValidator, ValidationContext
 from pyhanko_certvalidator.context import CertValidationPolicySpec
+from pyhanko_certvalidator.errors import PathBuildingError, PathValidationError
 from pyhanko_certvalidator.policy_decl import (
     REQUIRE_REVINFO,
     CertRevTrustPolicy,
@@ -175,6 +177,7 @@ class PreparedSigning:
     tsa_signing_certificate_der: bytes = b""
     # The space the signature's /Contents gets (hex digits), measured once (see ``of``).
     signature_reserved: int = 0
+    timestamp_reserved: int = 0
     _per_thread: threading.local = field(default_factory=threading.local, compare=False, repr=False)
 
     @classmethod
@@ -197,7 +200,9 @@ class PreparedSigning:
                 as_signing_certificate(asn1_x509.Certificate.load(prepared.tsa_certificate_der)),
             ).dump(),
         )
-        return replace(prepared, signature_reserved=asyncio.run(_signature_space(prepared)))
+        asyncio.run(_check_certificates(prepared))
+        signature, timestamp = asyncio.run(_measure(prepared))
+        return replace(prepared, signature_reserved=signature, timestamp_reserved=timestamp)
 
     def objects(self) -> _Asn1Objects:
         """This thread's asn1crypto objects of the material, read on its first signature."""
@@ -352,28 +357,70 @@ class MynaTimeStamper(DummyTimeStamper):
         return signature, signed_attrs
 
 
-async def _signature_space(prepared: PreparedSigning) -> int:
-    """How much room a signature's CMS needs in the PDF, as pyHanko would estimate it.
+async def _measure(prepared: PreparedSigning) -> tuple[int, int]:
+    """How much room the signature and the document time stamp need, as pyHanko sizes them.
 
     pyHanko makes a trial signature (a CMS with a trial time stamp) before each real one
-    to size the /Contents placeholder; the size depends only on the keys and the chain,
-    so it is measured once here, with the same 50 % margin pyHanko allows.
+    to size the /Contents placeholder, and a trial time stamp before a document time
+    stamp; the sizes depend only on the keys and the chain, so they are measured once
+    here, with the same 50 % margin pyHanko allows. Hex digits, as in the PDF.
     """
+    timestamper = MynaTimeStamper(prepared)
     trial = await _DocumentSigner(prepared).async_sign(
         bytes(get_pyca_cryptography_hash(MD_ALGORITHM).digest_size),
         MD_ALGORITHM,
         dry_run=True,
         use_pades=True,
-        timestamper=MynaTimeStamper(prepared),
+        timestamper=timestamper,
         signed_attr_settings=PdfCMSSignedAttributes(signing_time=datetime.now(UTC)),
     )
-    hex_digits = len(trial.dump()) * 2
-    return hex_digits + 2 * (hex_digits // 4)
+    token = await timestamper.async_dummy_response(MD_ALGORITHM)
+    sizes = (len(trial.dump()) * 2, len(token.dump()) * 2)
+    return (sizes[0] + 2 * (sizes[0] // 4), sizes[1] + 2 * (sizes[1] // 4))
+
+
+async def _check_certificates(prepared: PreparedSigning) -> None:
+    """The signer's and the TSA's certificates valid now, for their use, and not revoked.
+
+    The path to Myna's root, validity, key usage (the signer) and id-kp-timeStamping
+    (the TSA), checked against the CRLs and OCSP answers the signatures will carry
+    (RFC 5280 §6, in hard-fail mode): once for the material, not for every signature.
+    """
+    objects = prepared.objects()
+    context = prepared.validation_context()
+    try:
+        await CertificateValidator(
+            objects.signer_certificate,
+            intermediate_certs=objects.chain_store,
+            validation_context=context,
+        ).async_validate_usage(set(SIGNER_KEY_USAGE))  # type: ignore[no-untyped-call]
+        await CertificateValidator(
+            objects.tsa_certificate,
+            intermediate_certs=objects.chain_store,
+            validation_context=context,
+        ).async_validate_usage(set(), {"time_stamping"})  # type: ignore[no-untyped-call]
+    except (PathBuildingError, PathValidationError) as exc:
+        raise SigningFailedError from exc
 
 
 def sign(pdf: bytes, prepared: PreparedSigning, *, signer_name: str, location: str) -> SignedPdf:
-    """``pdf`` signed at PAdES B-LTA (signature, its time stamp, DSS, document time stamp)."""
+    """``pdf`` signed at PAdES B-LTA (signature, its time stamp, DSS, document time stamp).
+
+    Two incremental updates, as pyHanko's own B-LTA signing writes them: the signature
+    with its time stamp (B-T), then the DSS — the chain, the CRLs and the OCSP answers of
+    the material (B-LT) — with the document time stamp over all of it (B-LTA). The
+    certificates were validated against exactly that revocation data when the material
+    was gathered (:func:`_check_certificates`); only their expiry is checked here.
+    """
+    material = prepared.material
+    now = datetime.now(UTC)
+    if any(
+        not c.not_valid_before_utc <= now < c.not_valid_after_utc
+        for c in (material.signer_certificate, material.tsa_certificate)
+    ):
+        raise SigningFailedError
     signer = _DocumentSigner(prepared)
+    timestamper = MynaTimeStamper(prepared)
     metadata = signers.PdfSignatureMetadata(
         field_name=SIGNATURE_FIELD,
         md_algorithm=MD_ALGORITHM,
@@ -381,17 +428,23 @@ def sign(pdf: bytes, prepared: PreparedSigning, *, signer_name: str, location: s
         name=signer_name,
         location=location,
         reason="証明書の交付 (certificate issuance)",
-        embed_validation_info=True,
-        use_pades_lta=True,
-        timestamp_field_name=TIMESTAMP_FIELD,
-        validation_context=prepared.validation_context(),
-        signer_key_usage=set(SIGNER_KEY_USAGE),
     )
+    objects = prepared.objects()
     try:
-        writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
-        signed = signers.PdfSigner(
-            metadata, signer=signer, timestamper=MynaTimeStamper(prepared)
-        ).sign_pdf(writer, bytes_reserved=prepared.signature_reserved)
+        signed = signers.PdfSigner(metadata, signer=signer, timestamper=timestamper).sign_pdf(
+            IncrementalPdfFileWriter(io.BytesIO(pdf)), bytes_reserved=prepared.signature_reserved
+        )
+        writer = IncrementalPdfFileWriter(signed)
+        DocumentSecurityStore.supply_dss_in_writer(
+            writer,
+            None,
+            certs=[objects.signer_certificate, objects.tsa_certificate, *objects.chain],
+            ocsps=list(objects.ocsp_responses),
+            crls=list(objects.crls),
+        )
+        signers.PdfTimeStamper(timestamper, field_name=TIMESTAMP_FIELD).timestamp_pdf(
+            writer, MD_ALGORITHM, bytes_reserved=prepared.timestamp_reserved, in_place=True
+        )
     except (SigningError, PdfError, ValueError) as exc:
         raise SigningFailedError from exc
     if signer.message_digest is None:  # pragma: no cover - pyHanko signs once, for real
