@@ -9,7 +9,9 @@ check it offline, years later, with any PAdES validator (pyHanko, poppler's pdfs
 Acrobat).
 
 pyHanko does the PDF and CMS work; this module hands it the keys and the revocation
-data (fetched in-process from Myna's JPKI by the caller) and reads its verdict.
+data (gathered in-process from Myna's JPKI by the caller, and prepared once for many
+signatures: :class:`PreparedSigning`), writes the DSS from them, and reads pyHanko's
+verdict when a certificate is verified.
 """
 
 from __future__ import annotations

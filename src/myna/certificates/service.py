@@ -283,9 +283,10 @@ def issue(
         municipality_code=applicant.municipality_code,
         municipality_name=applicant.municipality_name,
     )
-    # Not validated again here: pyHanko checked the signer's and the TSA's certificates
-    # against the chain and revocation data before signing; validating what was just
-    # made would cost a third of the issuance. The verification page validates.
+    # Not validated again here: the signer's and the TSA's certificates were validated
+    # against the material's chain and revocation data when it was gathered, and
+    # validating what was just made would cost a third of the issuance. The
+    # verification page validates.
     signed = pades.sign(
         pdf.render(page, font_path=settings.pdf_font),
         material,
