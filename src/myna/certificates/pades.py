@@ -177,7 +177,8 @@ class PreparedSigning:
     chain_der: tuple[bytes, ...]  # the intermediates, then the root
     # The TSA's signingCertificate attribute (RFC 2634 §5.4), the same in every token.
     tsa_signing_certificate_der: bytes = b""
-    # The space the signature's /Contents gets (hex digits), measured once (see ``of``).
+    # The space the signature's and the document time stamp's /Contents get (hex
+    # digits), measured once (see ``of``).
     signature_reserved: int = 0
     timestamp_reserved: int = 0
     _per_thread: threading.local = field(default_factory=threading.local, compare=False, repr=False)
@@ -214,11 +215,11 @@ class PreparedSigning:
         return found
 
     def validation_context(self) -> ValidationContext:
-        """A context for one signature: the chain, the CRLs and OCSP answers, no fetching.
+        """A context of the material alone: its chain, CRLs and OCSP answers, no fetching.
 
-        pyHanko validates the signer's and the TSA's certificates with it before signing
-        and takes from it what goes into the DSS. A new one for each signature: pyHanko
-        records what it validated in it.
+        The signer's and the TSA's certificates are validated with it when the material
+        is gathered (:func:`_check_certificates`). A new one each time: pyHanko's
+        validator records what it validated in it.
         """
         objects = self.objects()
         return ValidationContext(
