@@ -32,6 +32,7 @@ from myna import (
 )
 from myna.applications.procedures import Procedures
 from myna.applications.submission import SignedDocumentHandler
+from myna.certificates import signing as certificate_signing
 from myna.jpki import service as jpki_service
 from myna.moves import service as moves
 from myna.network import credentials, transparency
@@ -315,12 +316,14 @@ class DeliveryBox:
 def session_caches() -> dict[str, object]:
     """The process's caches that travel with each session (``Session.info``).
 
-    The JPKI CAs' decrypted material and CRLs, the agencies' decrypted credentials: the
-    code that needs them works with a session, so the root hands them over that way.
+    The JPKI CAs' decrypted material and CRLs, the agencies' decrypted credentials, the
+    municipalities' certificate-signing keys and material: the code that needs them works
+    with a session, so the root hands them over that way.
     """
     return {
         jpki_service.CACHE_KEY: jpki_service.new_cache(),
         credentials.CACHE_KEY: credentials.new_cache(),
+        certificate_signing.CACHE_KEY: certificate_signing.new_cache(),
     }
 
 

@@ -4,16 +4,17 @@ One operation is one ``POST /api/kiosk/v1/sessions/{id}/certificates`` for a hou
 copy of the residence record at a kiosk session the card already opened: the registry
 read, the page written with ReportLab (IPAex Gothic embedded as a subset, the QR code),
 the municipality's ECDSA P-256 signature, the TSA's RSA-2048 time stamp, the chain, CRLs
-and OCSP answers in the DSS, the document time stamp (PAdES B-LTA), the validation of
-what was signed, the issuance row and one exchange-log entry per member shown — one
-transaction. The answer is checked: a PDF with its number and the kiosk's fee.
+and OCSP answers in the DSS, the document time stamp (PAdES B-LTA), the issuance row
+and one exchange-log entry per member shown — one transaction. The answer is checked: a
+PDF with its number and the kiosk's fee.
 
 Phases:
 
 1. setup (not timed): the CAs, the personas, taro's card; the portal started in a
    subprocess; ``concurrency`` kiosk sessions opened with the card (PIN, signature,
    ``jpki`` verification); a warm-up of :data:`WARM_UP` certificates one after another
-   (the first builds the municipality's key and gathers its revocation data);
+   (the first builds the municipality's key and gathers the signing material the
+   process then reuses);
 2. baseline: the trivial endpoint (``GET /healthz``) back to back;
 3. certificates back to back at ``concurrency`` clients;
 4. certificates paced at half the rate phase 3 reached (open loop).

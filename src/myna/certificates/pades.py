@@ -9,24 +9,30 @@ check it offline, years later, with any PAdES validator (pyHanko, poppler's pdfs
 Acrobat).
 
 pyHanko does the PDF and CMS work; this module hands it the keys and the revocation
-data (fetched in-process from Myna's JPKI by the caller) and reads its verdict.
+data (gathered in-process from Myna's JPKI by the caller, and prepared once for many
+signatures: :class:`PreparedSigning`), writes the DSS from them, and reads pyHanko's
+verdict when a certificate is verified.
 """
 
 from __future__ import annotations
 
 import asyncio
 import io
-from dataclasses import dataclass
-from datetime import datetime
+import threading
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Any
 
+from asn1crypto import cms as asn1_cms
+from asn1crypto import core as asn1_core
 from asn1crypto import crl as asn1_crl
 from asn1crypto import keys as asn1_keys
 from asn1crypto import ocsp as asn1_ocsp
 from asn1crypto import tsp as asn1_tsp
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.serialization import (
     Encoding,
     NoEncryption,
@@ -38,9 +44,16 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
 from pyhanko.sign.ades.report import AdESFailure, AdESPassed
 from pyhanko.sign.diff_analysis import DEFAULT_DIFF_POLICY
-from pyhanko.sign.general import CMSStructuralError, SigningError, find_unique_cms_attribute
+from pyhanko.sign.general import (
+    CMSStructuralError,
+    SigningError,
+    as_signing_certificate,
+    find_unique_cms_attribute,
+)
+from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes
 from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
 from pyhanko.sign.validation.ades import ades_lta_validation
+from pyhanko.sign.validation.dss import DocumentSecurityStore
 from pyhanko.sign.validation.errors import SignatureValidationError
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from pyhanko.sign.validation.policy_decl import (
@@ -51,14 +64,16 @@ from pyhanko.sign.validation.policy_decl import (
     SignatureValidationSpec,
 )
 from pyhanko.sign.validation.settings import KeyUsageConstraints
-from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator import CertificateValidator, ValidationContext
 from pyhanko_certvalidator.context import CertValidationPolicySpec
+from pyhanko_certvalidator.errors import PathBuildingError, PathValidationError
 from pyhanko_certvalidator.policy_decl import (
     REQUIRE_REVINFO,
     CertRevTrustPolicy,
     FreshnessReqType,
 )
 from pyhanko_certvalidator.registry import SimpleCertificateStore, SimpleTrustManager
+from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 
 from myna.platform.errors import N_, MynaError
 
@@ -133,21 +148,8 @@ def _asn1_certificate(certificate: x509.Certificate) -> asn1_x509.Certificate:
     return asn1_x509.Certificate.load(certificate.public_bytes(Encoding.DER))
 
 
-def _asn1_key(key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey) -> asn1_keys.PrivateKeyInfo:
-    der = key.private_bytes(Encoding.DER, PrivateFormat.PKCS8, NoEncryption())
-    return asn1_keys.PrivateKeyInfo.load(der)
-
-
-def _validation_context(material: SigningMaterial, at: datetime | None) -> ValidationContext:
-    return ValidationContext(
-        trust_roots=[_asn1_certificate(material.root)],
-        other_certs=[_asn1_certificate(c) for c in material.intermediates],
-        crls=[asn1_crl.CertificateList.load(der) for der in material.crls],
-        ocsps=[asn1_ocsp.OCSPResponse.load(der) for der in material.ocsp_responses],
-        allow_fetching=False,
-        revocation_mode="hard-fail",
-        moment=at,
-    )
+def _pkcs8(key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey) -> bytes:
+    return key.private_bytes(Encoding.DER, PrivateFormat.PKCS8, NoEncryption())
 
 
 def _store(certificates: list[asn1_x509.Certificate]) -> SimpleCertificateStore:
@@ -156,36 +158,272 @@ def _store(certificates: list[asn1_x509.Certificate]) -> SimpleCertificateStore:
     return store
 
 
+@dataclass(frozen=True, slots=True)
+class PreparedSigning:
+    """:class:`SigningMaterial` with everything a signature needs already encoded.
+
+    Built once when the material is gathered and reused for every certificate signed
+    with it while its revocation data is fresh. It holds DER (and the loaded keys); the
+    asn1crypto objects pyHanko works with are read from it once per thread
+    (:meth:`objects`), since asn1crypto parses lazily into the object and so its objects
+    are not safe to share between threads.
+    """
+
+    material: SigningMaterial
+    signer_key_der: bytes  # PKCS#8, as pyHanko's signer carries it
+    tsa_key_der: bytes
+    signer_certificate_der: bytes
+    tsa_certificate_der: bytes
+    chain_der: tuple[bytes, ...]  # the intermediates, then the root
+    # The TSA's signingCertificate attribute (RFC 2634 §5.4), the same in every token.
+    tsa_signing_certificate_der: bytes = b""
+    # The space the signature's and the document time stamp's /Contents get (hex
+    # digits), measured once (see ``of``).
+    signature_reserved: int = 0
+    timestamp_reserved: int = 0
+    _per_thread: threading.local = field(default_factory=threading.local, compare=False, repr=False)
+
+    @classmethod
+    def of(cls, material: SigningMaterial) -> PreparedSigning:
+        """Encode ``material`` once, and measure the space its signatures need."""
+        prepared = cls(
+            material=material,
+            signer_key_der=_pkcs8(material.signer_key),
+            tsa_key_der=_pkcs8(material.tsa_key),
+            signer_certificate_der=material.signer_certificate.public_bytes(Encoding.DER),
+            tsa_certificate_der=material.tsa_certificate.public_bytes(Encoding.DER),
+            chain_der=tuple(
+                c.public_bytes(Encoding.DER) for c in (*material.intermediates, material.root)
+            ),
+        )
+        prepared = replace(
+            prepared,
+            tsa_signing_certificate_der=_attribute(
+                "signing_certificate",
+                as_signing_certificate(asn1_x509.Certificate.load(prepared.tsa_certificate_der)),
+            ).dump(),
+        )
+        asyncio.run(_check_certificates(prepared))
+        signature, timestamp = asyncio.run(_measure(prepared))
+        return replace(prepared, signature_reserved=signature, timestamp_reserved=timestamp)
+
+    def objects(self) -> _Asn1Objects:
+        """This thread's asn1crypto objects of the material, read on its first signature."""
+        found: _Asn1Objects | None = getattr(self._per_thread, "objects", None)
+        if found is None:
+            found = self._per_thread.objects = _Asn1Objects.of(self)
+        return found
+
+    def validation_context(self) -> ValidationContext:
+        """A context of the material alone: its chain, CRLs and OCSP answers, no fetching.
+
+        The signer's and the TSA's certificates are validated with it when the material
+        is gathered (:func:`_check_certificates`). A new one each time: pyHanko's
+        validator records what it validated in it.
+        """
+        objects = self.objects()
+        return ValidationContext(
+            trust_roots=list(objects.chain[-1:]),
+            other_certs=list(objects.chain[:-1]),
+            crls=list(objects.crls),
+            ocsps=list(objects.ocsp_responses),
+            allow_fetching=False,
+            revocation_mode="hard-fail",
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _Asn1Objects:
+    """The material as asn1crypto objects, for the signatures of one thread."""
+
+    signer_certificate: asn1_x509.Certificate
+    signer_key: asn1_keys.PrivateKeyInfo
+    tsa_certificate: asn1_x509.Certificate
+    tsa_key: asn1_keys.PrivateKeyInfo
+    chain: tuple[asn1_x509.Certificate, ...]  # the intermediates, then the root
+    chain_store: SimpleCertificateStore  # only read by pyHanko's signer
+    crls: tuple[asn1_crl.CertificateList, ...]
+    ocsp_responses: tuple[asn1_ocsp.OCSPResponse, ...]
+
+    @classmethod
+    def of(cls, prepared: PreparedSigning) -> _Asn1Objects:
+        chain = tuple(asn1_x509.Certificate.load(der) for der in prepared.chain_der)
+        return cls(
+            signer_certificate=asn1_x509.Certificate.load(prepared.signer_certificate_der),
+            signer_key=asn1_keys.PrivateKeyInfo.load(prepared.signer_key_der),
+            tsa_certificate=asn1_x509.Certificate.load(prepared.tsa_certificate_der),
+            tsa_key=asn1_keys.PrivateKeyInfo.load(prepared.tsa_key_der),
+            chain=chain,
+            chain_store=_store(list(chain)),
+            crls=tuple(asn1_crl.CertificateList.load(der) for der in prepared.material.crls),
+            ocsp_responses=tuple(
+                asn1_ocsp.OCSPResponse.load(der) for der in prepared.material.ocsp_responses
+            ),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SignedPdf:
+    """A signed certificate and the CMS messageDigest of its signature (hex)."""
+
+    pdf: bytes
+    message_digest: str
+
+
+class _DocumentSigner(signers.SimpleSigner):
+    """pyHanko's in-memory signer over a key loaded once.
+
+    pyHanko's own :class:`~pyhanko.sign.signers.SimpleSigner` parses its PKCS#8 key
+    again for every raw signature (three per certificate). This one signs with the
+    loaded P-256 key, and keeps the messageDigest it signed (RFC 5652 §11.2): the
+    digest that names the issuance, known without reading the PDF back.
+    """
+
+    def __init__(self, prepared: PreparedSigning) -> None:
+        objects = prepared.objects()
+        super().__init__(
+            signing_cert=objects.signer_certificate,
+            signing_key=objects.signer_key,
+            cert_registry=objects.chain_store,
+        )
+        self._key = prepared.material.signer_key
+        self.message_digest: bytes | None = None
+
+    def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
+        """ECDSA over ``data`` (the DER of the signed attributes)."""
+        mechanism = self.get_signature_mechanism_for_digest(digest_algorithm).signature_algo
+        if mechanism != "ecdsa":
+            msg = f"a municipality's key signs with ECDSA, not {mechanism}"
+            raise SigningError(msg)
+        return self._key.sign(data, ec.ECDSA(get_pyca_cryptography_hash(digest_algorithm)))
+
+    async def async_sign(  # type: ignore[override]
+        self, data_digest: bytes, digest_algorithm: str, dry_run: bool = False, **kwargs: Any
+    ) -> Any:
+        """The CMS signature over ``data_digest``; the digest of the real one is kept."""
+        if not dry_run:
+            self.message_digest = data_digest
+        return await super().async_sign(data_digest, digest_algorithm, dry_run=dry_run, **kwargs)
+
+
 # Myna's time-stamping policy (RFC 3161 §2.4.2 TSTInfo.policy), under Myna's own arc
 # (jpki.domain.MYNA_ARC, a UUID-based OID) beside its certificate policies (.1.x).
 TSA_POLICY = "2.25.324120047593859607022947288340813002089.3.1"
 
 
+def _attribute(kind: str, value: object) -> asn1_cms.CMSAttribute:
+    """A CMS attribute with one value (RFC 5652 §5.3)."""
+    return asn1_cms.CMSAttribute({"type": asn1_cms.CMSAttributeType(kind), "values": (value,)})
+
+
 class MynaTimeStamper(DummyTimeStamper):
     """Myna's RFC 3161 time-stamping authority, in-process: its key signs each TSTInfo.
 
-    pyHanko's own in-process TSA, with Myna's policy OID in each token (§2.4.2).
+    pyHanko's own in-process TSA, with Myna's policy OID in each token (§2.4.2), signing
+    with the RSA key loaded once rather than parsed again for every token.
     """
+
+    def __init__(self, prepared: PreparedSigning) -> None:
+        objects = prepared.objects()
+        super().__init__(
+            tsa_cert=objects.tsa_certificate,
+            tsa_key=objects.tsa_key,
+            certs_to_embed=objects.chain_store,
+        )
+        self._key = prepared.material.tsa_key
+        self._signing_certificate_der = prepared.tsa_signing_certificate_der
 
     def _build_tst_info(self, message_imprint: Any, dt: datetime, req: Any) -> Any:
         info = super()._build_tst_info(message_imprint, dt, req)
         info["policy"] = asn1_tsp.ObjectIdentifier(TSA_POLICY)
         return info
 
+    def _sign_tst_info(
+        self, tst_info_data: bytes, md_algorithm: str, dt: datetime
+    ) -> tuple[bytes, asn1_cms.CMSAttributes]:
+        """The token's signed attributes and signature (RFC 3161 §2.4.2, RFC 5652 §5.3)."""
+        digest = hashes.Hash(get_pyca_cryptography_hash(md_algorithm))
+        digest.update(tst_info_data)
+        signed_attrs = asn1_cms.CMSAttributes(
+            [
+                _attribute("content_type", "tst_info"),
+                _attribute("signing_time", asn1_cms.Time({"utc_time": asn1_core.UTCTime(dt)})),
+                asn1_cms.CMSAttribute.load(self._signing_certificate_der),
+                _attribute("message_digest", digest.finalize()),
+            ]
+        )
+        signature = self._key.sign(
+            signed_attrs.dump(),
+            padding.PKCS1v15(),
+            get_pyca_cryptography_hash(md_algorithm.upper()),
+        )
+        return signature, signed_attrs
 
-def sign(pdf: bytes, material: SigningMaterial, *, signer_name: str, location: str) -> bytes:
-    """``pdf`` signed at PAdES B-LTA (signature, its time stamp, DSS, document time stamp)."""
-    chain = [_asn1_certificate(c) for c in (*material.intermediates, material.root)]
-    signer = signers.SimpleSigner(
-        signing_cert=_asn1_certificate(material.signer_certificate),
-        signing_key=_asn1_key(material.signer_key),
-        cert_registry=_store(chain),
+
+async def _measure(prepared: PreparedSigning) -> tuple[int, int]:
+    """How much room the signature and the document time stamp need, as pyHanko sizes them.
+
+    pyHanko makes a trial signature (a CMS with a trial time stamp) before each real one
+    to size the /Contents placeholder, and a trial time stamp before a document time
+    stamp; the sizes depend only on the keys and the chain, so they are measured once
+    here, with the same 50 % margin pyHanko allows. Hex digits, as in the PDF.
+    """
+    timestamper = MynaTimeStamper(prepared)
+    trial = await _DocumentSigner(prepared).async_sign(
+        bytes(get_pyca_cryptography_hash(MD_ALGORITHM).digest_size),
+        MD_ALGORITHM,
+        dry_run=True,
+        use_pades=True,
+        timestamper=timestamper,
+        signed_attr_settings=PdfCMSSignedAttributes(signing_time=datetime.now(UTC)),
     )
-    timestamper = MynaTimeStamper(
-        tsa_cert=_asn1_certificate(material.tsa_certificate),
-        tsa_key=_asn1_key(material.tsa_key),
-        certs_to_embed=_store(chain),
-    )
+    token = await timestamper.async_dummy_response(MD_ALGORITHM)
+    sizes = (len(trial.dump()) * 2, len(token.dump()) * 2)
+    return (sizes[0] + 2 * (sizes[0] // 4), sizes[1] + 2 * (sizes[1] // 4))
+
+
+async def _check_certificates(prepared: PreparedSigning) -> None:
+    """The signer's and the TSA's certificates valid now, for their use, and not revoked.
+
+    The path to Myna's root, validity, key usage (the signer) and id-kp-timeStamping
+    (the TSA), checked against the CRLs and OCSP answers the signatures will carry
+    (RFC 5280 §6, in hard-fail mode): once for the material, not for every signature.
+    """
+    objects = prepared.objects()
+    context = prepared.validation_context()
+    try:
+        await CertificateValidator(
+            objects.signer_certificate,
+            intermediate_certs=objects.chain_store,
+            validation_context=context,
+        ).async_validate_usage(set(SIGNER_KEY_USAGE))  # type: ignore[no-untyped-call]
+        await CertificateValidator(
+            objects.tsa_certificate,
+            intermediate_certs=objects.chain_store,
+            validation_context=context,
+        ).async_validate_usage(set(), {"time_stamping"})  # type: ignore[no-untyped-call]
+    except (PathBuildingError, PathValidationError) as exc:
+        raise SigningFailedError from exc
+
+
+def sign(pdf: bytes, prepared: PreparedSigning, *, signer_name: str, location: str) -> SignedPdf:
+    """``pdf`` signed at PAdES B-LTA (signature, its time stamp, DSS, document time stamp).
+
+    Two incremental updates, as pyHanko's own B-LTA signing writes them: the signature
+    with its time stamp (B-T), then the DSS — the chain, the CRLs and the OCSP answers of
+    the material (B-LT) — with the document time stamp over all of it (B-LTA). The
+    certificates were validated against exactly that revocation data when the material
+    was gathered (:func:`_check_certificates`); only their expiry is checked here.
+    """
+    material = prepared.material
+    now = datetime.now(UTC)
+    if any(
+        not c.not_valid_before_utc <= now < c.not_valid_after_utc
+        for c in (material.signer_certificate, material.tsa_certificate)
+    ):
+        raise SigningFailedError
+    signer = _DocumentSigner(prepared)
+    timestamper = MynaTimeStamper(prepared)
     metadata = signers.PdfSignatureMetadata(
         field_name=SIGNATURE_FIELD,
         md_algorithm=MD_ALGORITHM,
@@ -193,20 +431,28 @@ def sign(pdf: bytes, material: SigningMaterial, *, signer_name: str, location: s
         name=signer_name,
         location=location,
         reason="証明書の交付 (certificate issuance)",
-        embed_validation_info=True,
-        use_pades_lta=True,
-        timestamp_field_name=TIMESTAMP_FIELD,
-        validation_context=_validation_context(material, None),
-        signer_key_usage=set(SIGNER_KEY_USAGE),
     )
+    objects = prepared.objects()
     try:
-        writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
         signed = signers.PdfSigner(metadata, signer=signer, timestamper=timestamper).sign_pdf(
-            writer
+            IncrementalPdfFileWriter(io.BytesIO(pdf)), bytes_reserved=prepared.signature_reserved
+        )
+        writer = IncrementalPdfFileWriter(signed)
+        DocumentSecurityStore.supply_dss_in_writer(
+            writer,
+            None,
+            certs=[objects.signer_certificate, objects.tsa_certificate, *objects.chain],
+            ocsps=list(objects.ocsp_responses),
+            crls=list(objects.crls),
+        )
+        signers.PdfTimeStamper(timestamper, field_name=TIMESTAMP_FIELD).timestamp_pdf(
+            writer, MD_ALGORITHM, bytes_reserved=prepared.timestamp_reserved, in_place=True
         )
     except (SigningError, PdfError, ValueError) as exc:
         raise SigningFailedError from exc
-    return bytes(signed.getbuffer())
+    if signer.message_digest is None:  # pragma: no cover - pyHanko signs once, for real
+        raise SigningFailedError
+    return SignedPdf(pdf=bytes(signed.getbuffer()), message_digest=signer.message_digest.hex())
 
 
 def _reader(pdf: bytes) -> PdfFileReader:

@@ -104,18 +104,26 @@ class _Qr(Flowable):
         matrix = segno.make(self.url, error="m", micro=False).matrix
         count = len(matrix) + 8  # the quiet zone: four modules each side
         module = self.size / count
-        self.canv.setFillColor(colors.black)
+        # One filled path of one rectangle per run of dark modules in a row: a few
+        # hundred path operators, where a rectangle per module made thousands of calls.
+        path = self.canv.beginPath()
         for y, row in enumerate(matrix):
-            for x, dark in enumerate(row):
-                if dark:
-                    self.canv.rect(
-                        (x + 4) * module,
-                        self.size - (y + 5) * module,
-                        module,
-                        module,
-                        stroke=0,
-                        fill=1,
-                    )
+            x = 0
+            while x < len(row):
+                if not row[x]:
+                    x += 1
+                    continue
+                start = x
+                while x < len(row) and row[x]:
+                    x += 1
+                path.rect(
+                    (start + 4) * module,
+                    self.size - (y + 5) * module,
+                    (x - start) * module,
+                    module,
+                )
+        self.canv.setFillColor(colors.black)
+        self.canv.drawPath(path, stroke=0, fill=1)
 
 
 def _table(rows: tuple[Row, ...], font: str, width: float) -> Table:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from myna import jpki, registry
-from myna.certificates import domain, pades, service, signing
+from myna.certificates import domain, pades, pdf, service, signing
 from myna.certificates.domain import CertificateKind, Door, ResidentRecordOptions, Scope
 from tests.integration.certificates.conftest import World, seal_png
 
@@ -198,7 +199,7 @@ def test_the_signer_certificate_is_for_documents_only(world: World) -> None:
         settings=world.settings,
         municipality_code="131016",
         municipality_name="東京都千代田区",
-    )
+    ).material
     usages = material.signer_certificate.extensions.get_extension_for_class(
         x509.ExtendedKeyUsage
     ).value
@@ -265,3 +266,73 @@ def test_pdfsig_validates_it_with_the_myna_root(world: World, tmp_path: Path) ->
     )
     assert "Signature is Valid." in done.stdout, done.stdout + done.stderr
     assert "Certificate is Trusted." in done.stdout, done.stdout
+
+
+def _material(world: World) -> pades.PreparedSigning:
+    return signing.material_for(
+        session=world.session,
+        settings=world.settings,
+        municipality_code="131016",
+        municipality_name="東京都千代田区",
+    )
+
+
+def test_the_signing_material_is_gathered_once_and_reused(world: World) -> None:
+    first = _material(world)
+    assert _material(world) is first
+    # Another session of the same process (the container's factory) reuses it too.
+    with world.container.session_factory(bind=world.session.connection()) as other:
+        again = signing.material_for(
+            session=other,
+            settings=world.settings,
+            municipality_code="131016",
+            municipality_name="東京都千代田区",
+        )
+    assert again is first
+
+
+def test_the_recorded_digest_is_the_signature_s(world: World) -> None:
+    issued = _issue(world, "taro", CertificateKind.RESIDENT_RECORD)
+    validated = pades.validate(issued.pdf, roots=signing.trust_roots(session=world.session))
+    row = service.issuance_status(session=world.session, number=issued.number)
+    assert row.standing
+    found = service.verify(session=world.session, document=issued.pdf)
+    assert found.signature.message_digest == validated.message_digest
+    assert found.status.number == issued.number
+
+
+def test_a_revoked_municipality_key_signs_nothing_more(world: World) -> None:
+    _issue(world, "taro", CertificateKind.RESIDENT_RECORD)  # the material is cached now
+    serial = _material(world).material.signer_certificate.serial_number
+    jpki.revoke_organization_certificate(
+        session=world.session, serial=serial, reason=jpki.RevocationReason.KEY_COMPROMISE
+    )
+    with pytest.raises(pades.SigningFailedError):
+        _issue(world, "taro", CertificateKind.RESIDENT_RECORD)
+
+
+def test_threads_sign_with_the_same_material(world: World) -> None:
+    material = _material(world)
+    roots = signing.trust_roots(session=world.session)
+    page = pdf.CertificatePage(
+        title="住民票の写し",
+        number="ABCD-EFGH-JKLM-NPQR",
+        header=(pdf.Row("交付番号", "ABCD-EFGH-JKLM-NPQR"),),
+        entries=(pdf.Entry("世帯", (pdf.Row("住所", "東京都千代田区"),)),),
+        attestation="この写しは、住民票の原本と相違ないことを証明する。",
+        issued_on="令和8年12月4日",
+        issuer="東京都千代田区長",
+        verify_url="http://testserver/certificates/verify?number=ABCD-EFGH-JKLM-NPQR",
+    )
+    document = pdf.render(page, font_path=world.settings.pdf_font)
+
+    def sign(_: int) -> pades.SignedPdf:
+        return pades.sign(document, material, signer_name="東京都千代田区長", location="千代田区")
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        signed = list(pool.map(sign, range(8)))
+    for one in signed:
+        validated = pades.validate(one.pdf, roots=roots)
+        assert validated.level == "B-LTA"
+        assert validated.message_digest == one.message_digest
+    assert len({one.message_digest for one in signed}) == len(signed)
