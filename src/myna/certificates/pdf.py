@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
 from xml.sax.saxutils import escape
 
 import segno
@@ -18,8 +16,6 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFError, TTFont
 from reportlab.platypus import (
     Flowable,
     Image,
@@ -31,13 +27,7 @@ from reportlab.platypus import (
 )
 
 from myna.platform.errors import N_, MynaError
-
-FONT_NAME = "MynaCertificateJapanese"
-FONT_CANDIDATES = (
-    "/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf",
-    "/usr/share/fonts/truetype/ipaexfont-gothic/ipaexg.ttf",
-    "/usr/share/fonts/truetype/fonts-japanese-gothic.ttf",
-)
+from myna.platform.fonts import japanese_font
 
 
 class CertificateFontMissingError(MynaError, code="certificate_font_missing", status_code=503):
@@ -80,16 +70,11 @@ class CertificatePage:
     seal_png: bytes | None = None
 
 
-@cache
 def _font(configured: str) -> str:
-    for path in [configured] if configured else list(FONT_CANDIDATES):
-        if Path(path).is_file():
-            try:
-                pdfmetrics.registerFont(TTFont(FONT_NAME, path))
-            except TTFError:
-                continue
-            return FONT_NAME
-    raise CertificateFontMissingError
+    font = japanese_font(configured)
+    if font is None:
+        raise CertificateFontMissingError
+    return font
 
 
 class _Qr(Flowable):

@@ -9,12 +9,13 @@ service's own localized message (the service answers in the counter's language).
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from myna.counter.identity import InstitutionIdentity
+from myna.platform.answers import Read, json_answer, read_answer
 from myna.platform.errors import N_, MynaError
 from myna.platform.i18n import get_locale
 
@@ -274,29 +275,8 @@ class EligibilityClient:
 
     @staticmethod
     def _json(response: httpx.Response) -> dict[str, Any]:
-        try:
-            body = response.json()
-        except ValueError as exc:
-            raise UnreadableAnswerError from exc
-        if not isinstance(body, dict):
-            raise UnreadableAnswerError
-        if not response.is_success:
-            message = body.get("message")
-            if not isinstance(message, str) or not message:
-                raise UnreadableAnswerError
-            raise ServiceRefusedError(
-                error=str(body.get("error", "error")),
-                text=message,
-                status_code=response.status_code,
-            )
-        return body
-
-
-Read = TypeVar("Read", bound=BaseModel)
+        return json_answer(response, refused=ServiceRefusedError, unreadable=UnreadableAnswerError)
 
 
 def _read(model: type[Read], body: dict[str, Any]) -> Read:
-    try:
-        return model.model_validate(body)
-    except ValidationError as exc:
-        raise UnreadableAnswerError from exc
+    return read_answer(model, body, unreadable=UnreadableAnswerError)

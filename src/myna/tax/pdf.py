@@ -12,27 +12,16 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFError, TTFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from myna.platform.errors import N_, MynaError
-
-FONT_NAME = "MynaJapanese"
-# Where Debian puts IPAex Gothic (fonts-ipaexfont-gothic), newest layout first.
-FONT_CANDIDATES = (
-    "/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf",
-    "/usr/share/fonts/truetype/ipaexfont-gothic/ipaexg.ttf",
-    "/usr/share/fonts/truetype/fonts-japanese-gothic.ttf",
-)
+from myna.platform.fonts import japanese_font
 
 
 class PdfFontMissingError(MynaError, code="pdf_font_missing", status_code=503):
@@ -70,26 +59,16 @@ class ReturnCopy:
     footer: str  # how to check the signature
 
 
-@cache
 def _font(configured: str) -> str:
-    paths = [configured] if configured else list(FONT_CANDIDATES)
-    for path in paths:
-        if Path(path).is_file():
-            try:
-                pdfmetrics.registerFont(TTFont(FONT_NAME, path))
-            except TTFError:
-                continue
-            return FONT_NAME
-    raise PdfFontMissingError
+    font = japanese_font(configured)
+    if font is None:
+        raise PdfFontMissingError
+    return font
 
 
 def font_available(configured: str = "") -> bool:
     """Whether a Japanese TrueType font can be embedded here (the demo says so at start)."""
-    try:
-        _font(configured)
-    except PdfFontMissingError:
-        return False
-    return True
+    return japanese_font(configured) is not None
 
 
 def _table(
