@@ -23,16 +23,13 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from asn1crypto import cms as asn1_cms
-from asn1crypto import core as asn1_core
 from asn1crypto import crl as asn1_crl
 from asn1crypto import keys as asn1_keys
 from asn1crypto import ocsp as asn1_ocsp
 from asn1crypto import tsp as asn1_tsp
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import (
     Encoding,
     NoEncryption,
@@ -47,7 +44,6 @@ from pyhanko.sign.diff_analysis import DEFAULT_DIFF_POLICY
 from pyhanko.sign.general import (
     CMSStructuralError,
     SigningError,
-    as_signing_certificate,
     find_unique_cms_attribute,
 )
 from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes
@@ -75,6 +71,8 @@ from pyhanko_certvalidator.policy_decl import (
 from pyhanko_certvalidator.registry import SimpleCertificateStore, SimpleTrustManager
 from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 
+from myna.certificates import cms_parts
+from myna.certificates.cms_parts import CmsParts
 from myna.platform.errors import N_, MynaError
 
 MD_ALGORITHM = "sha256"
@@ -175,8 +173,8 @@ class PreparedSigning:
     signer_certificate_der: bytes
     tsa_certificate_der: bytes
     chain_der: tuple[bytes, ...]  # the intermediates, then the root
-    # The TSA's signingCertificate attribute (RFC 2634 §5.4), the same in every token.
-    tsa_signing_certificate_der: bytes = b""
+    # The parts of the CMS structures every signature shares, encoded once.
+    cms: CmsParts | None = None
     # The space the signature's and the document time stamp's /Contents get (hex
     # digits), measured once (see ``of``).
     signature_reserved: int = 0
@@ -196,12 +194,14 @@ class PreparedSigning:
                 c.public_bytes(Encoding.DER) for c in (*material.intermediates, material.root)
             ),
         )
+        objects = prepared.objects()
         prepared = replace(
             prepared,
-            tsa_signing_certificate_der=_attribute(
-                "signing_certificate",
-                as_signing_certificate(asn1_x509.Certificate.load(prepared.tsa_certificate_der)),
-            ).dump(),
+            cms=CmsParts.of(
+                signer=objects.signer_certificate,
+                tsa=objects.tsa_certificate,
+                chain=list(objects.chain),
+            ),
         )
         asyncio.run(_check_certificates(prepared))
         signature, timestamp = asyncio.run(_measure(prepared))
@@ -271,12 +271,15 @@ class SignedPdf:
 
 
 class _DocumentSigner(signers.SimpleSigner):
-    """pyHanko's in-memory signer over a key loaded once.
+    """pyHanko's in-memory signer, signing from the material's keys and encoded parts.
 
     pyHanko's own :class:`~pyhanko.sign.signers.SimpleSigner` parses its PKCS#8 key
-    again for every raw signature (three per certificate). This one signs with the
-    loaded P-256 key, and keeps the messageDigest it signed (RFC 5652 §11.2): the
-    digest that names the issuance, known without reading the PDF back.
+    again for every raw signature and encodes the whole CMS structure afresh. This one
+    makes the real signature from the loaded P-256 key and the parts encoded once
+    (:func:`cms_parts.pades_signature`, the structure pyHanko writes), leaves pyHanko's
+    trial signature (which only sizes the placeholder) to pyHanko, and keeps the
+    messageDigest it signed (RFC 5652 §11.2): the digest that names the issuance, known
+    without reading the PDF back.
     """
 
     def __init__(self, prepared: PreparedSigning) -> None:
@@ -286,7 +289,7 @@ class _DocumentSigner(signers.SimpleSigner):
             signing_key=objects.signer_key,
             cert_registry=objects.chain_store,
         )
-        self._key = prepared.material.signer_key
+        self._prepared = prepared
         self.message_digest: bytes | None = None
 
     def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
@@ -295,15 +298,31 @@ class _DocumentSigner(signers.SimpleSigner):
         if mechanism != "ecdsa":
             msg = f"a municipality's key signs with ECDSA, not {mechanism}"
             raise SigningError(msg)
-        return self._key.sign(data, ec.ECDSA(get_pyca_cryptography_hash(digest_algorithm)))
+        return self._prepared.material.signer_key.sign(
+            data, ec.ECDSA(get_pyca_cryptography_hash(digest_algorithm))
+        )
 
     async def async_sign(  # type: ignore[override]
         self, data_digest: bytes, digest_algorithm: str, dry_run: bool = False, **kwargs: Any
     ) -> Any:
-        """The CMS signature over ``data_digest``; the digest of the real one is kept."""
-        if not dry_run:
-            self.message_digest = data_digest
-        return await super().async_sign(data_digest, digest_algorithm, dry_run=dry_run, **kwargs)
+        """The CMS signature over ``data_digest``, time-stamped; its digest is kept."""
+        parts = self._prepared.cms
+        if dry_run or parts is None:
+            return await super().async_sign(
+                data_digest, digest_algorithm, dry_run=dry_run, **kwargs
+            )
+        if digest_algorithm != MD_ALGORITHM or not kwargs.get("use_pades"):
+            msg = f"certificates are signed as PAdES with {MD_ALGORITHM}"
+            raise SigningError(msg)
+        self.message_digest = data_digest
+        material = self._prepared.material
+        return cms_parts.pades_signature(
+            parts,
+            material.signer_key,
+            document_digest=data_digest,
+            tsa_key=material.tsa_key,
+            tsa_policy=TSA_POLICY,
+        )
 
 
 # Myna's time-stamping policy (RFC 3161 §2.4.2 TSTInfo.policy), under Myna's own arc
@@ -311,16 +330,12 @@ class _DocumentSigner(signers.SimpleSigner):
 TSA_POLICY = "2.25.324120047593859607022947288340813002089.3.1"
 
 
-def _attribute(kind: str, value: object) -> asn1_cms.CMSAttribute:
-    """A CMS attribute with one value (RFC 5652 §5.3)."""
-    return asn1_cms.CMSAttribute({"type": asn1_cms.CMSAttributeType(kind), "values": (value,)})
-
-
 class MynaTimeStamper(DummyTimeStamper):
     """Myna's RFC 3161 time-stamping authority, in-process: its key signs each TSTInfo.
 
-    pyHanko's own in-process TSA, with Myna's policy OID in each token (§2.4.2), signing
-    with the RSA key loaded once rather than parsed again for every token.
+    pyHanko's own in-process TSA answers every request; this one answers with a token
+    of Myna's policy (§2.4.2) signed by the RSA key loaded once, from the parts encoded
+    once (:func:`cms_parts.timestamp_token`, the structure pyHanko writes).
     """
 
     def __init__(self, prepared: PreparedSigning) -> None:
@@ -330,34 +345,28 @@ class MynaTimeStamper(DummyTimeStamper):
             tsa_key=objects.tsa_key,
             certs_to_embed=objects.chain_store,
         )
-        self._key = prepared.material.tsa_key
-        self._signing_certificate_der = prepared.tsa_signing_certificate_der
+        self._prepared = prepared
 
-    def _build_tst_info(self, message_imprint: Any, dt: datetime, req: Any) -> Any:
-        info = super()._build_tst_info(message_imprint, dt, req)
-        info["policy"] = asn1_tsp.ObjectIdentifier(TSA_POLICY)
-        return info
-
-    def _sign_tst_info(
-        self, tst_info_data: bytes, md_algorithm: str, dt: datetime
-    ) -> tuple[bytes, asn1_cms.CMSAttributes]:
-        """The token's signed attributes and signature (RFC 3161 §2.4.2, RFC 5652 §5.3)."""
-        digest = hashes.Hash(get_pyca_cryptography_hash(md_algorithm))
-        digest.update(tst_info_data)
-        signed_attrs = asn1_cms.CMSAttributes(
-            [
-                _attribute("content_type", "tst_info"),
-                _attribute("signing_time", asn1_cms.Time({"utc_time": asn1_core.UTCTime(dt)})),
-                asn1_cms.CMSAttribute.load(self._signing_certificate_der),
-                _attribute("message_digest", digest.finalize()),
-            ]
+    def request_tsa_response(self, req: asn1_tsp.TimeStampReq) -> asn1_tsp.TimeStampResp:
+        """A granted response with a token over the request's imprint (RFC 3161 §2.4.2)."""
+        parts = self._prepared.cms
+        imprint = req["message_imprint"]
+        if parts is None or imprint["hash_algorithm"]["algorithm"].native != MD_ALGORITHM:
+            msg = f"Myna's TSA stamps {MD_ALGORITHM} digests"
+            raise SigningError(msg)
+        token = cms_parts.timestamp_token(
+            parts,
+            self._prepared.material.tsa_key,
+            policy=TSA_POLICY,
+            message_imprint=bytes(imprint["hashed_message"].native),
+            nonce=req["nonce"].native,
         )
-        signature = self._key.sign(
-            signed_attrs.dump(),
-            padding.PKCS1v15(),
-            get_pyca_cryptography_hash(md_algorithm.upper()),
+        return asn1_tsp.TimeStampResp(
+            {
+                "status": asn1_tsp.PKIStatusInfo({"status": asn1_tsp.PKIStatus("granted")}),
+                "time_stamp_token": token,
+            }
         )
-        return signature, signed_attrs
 
 
 async def _measure(prepared: PreparedSigning) -> tuple[int, int]:
