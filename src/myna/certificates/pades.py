@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from asn1crypto import cms as asn1_cms
 from asn1crypto import crl as asn1_crl
 from asn1crypto import keys as asn1_keys
 from asn1crypto import ocsp as asn1_ocsp
@@ -305,7 +306,10 @@ class _DocumentSigner(signers.SimpleSigner):
     async def async_sign(  # type: ignore[override]
         self, data_digest: bytes, digest_algorithm: str, dry_run: bool = False, **kwargs: Any
     ) -> Any:
-        """The CMS signature over ``data_digest``, time-stamped; its digest is kept."""
+        """The CMS signature over ``data_digest``, time-stamped; its digest is kept.
+
+        The real one as DER, which pyHanko writes into /Contents as it is.
+        """
         parts = self._prepared.cms
         if dry_run or parts is None:
             return await super().async_sign(
@@ -354,12 +358,14 @@ class MynaTimeStamper(DummyTimeStamper):
         if parts is None or imprint["hash_algorithm"]["algorithm"].native != MD_ALGORITHM:
             msg = f"Myna's TSA stamps {MD_ALGORITHM} digests"
             raise SigningError(msg)
-        token = cms_parts.timestamp_token(
-            parts,
-            self._prepared.material.tsa_key,
-            policy=TSA_POLICY,
-            message_imprint=bytes(imprint["hashed_message"].native),
-            nonce=req["nonce"].native,
+        token = asn1_cms.ContentInfo.load(
+            cms_parts.timestamp_token(
+                parts,
+                self._prepared.material.tsa_key,
+                policy=TSA_POLICY,
+                message_imprint=bytes(imprint["hashed_message"].native),
+                nonce=req["nonce"].native,
+            )
         )
         return asn1_tsp.TimeStampResp(
             {

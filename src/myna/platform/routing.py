@@ -16,8 +16,6 @@ Written here because FastAPI offers no route index; it leans on the one internal
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import FastAPI
 from starlette._utils import get_route_path
 from starlette.routing import BaseRoute, Match
@@ -48,14 +46,31 @@ if _IncludedRouter is not None:
             return super().matches(scope)
 
         def _first_segments(self) -> frozenset[str] | None:
-            version = self.original_router._get_routes_version()
-            cached: tuple[Any, frozenset[str] | None] | None = self.__dict__.get("_segments")
+            version = self._version()
+            cached: tuple[int, frozenset[str] | None] | None = self.__dict__.get("_segments")
             if cached is not None and cached[0] == version:
                 return cached[1]
             found = {first_segment(str(c.path or "")) for c in iter_route_contexts([self])}
             segments = None if any("{" in s for s in found) else frozenset(found)
             self.__dict__["_segments"] = (version, segments)
             return segments
+
+        def _version(self) -> int:
+            """The routes' version: the router's own counter while it includes no router.
+
+            FastAPI's ``_get_routes_version`` walks every route of the router to add up
+            the versions of the routers it includes; asked of every included router on
+            every request, that walk was most of the cost of matching. A router that
+            includes none is changed only through its own counter (including a router
+            into it bumps that too), so the counter alone says whether the index holds.
+            """
+            router = self.original_router
+            nested: bool | None = self.__dict__.get("_nested")
+            if nested is None or router._routes_version != self.__dict__.get("_own_version"):
+                nested = any(isinstance(r, _IncludedRouter) for r in router.routes)
+                self.__dict__["_nested"] = nested
+                self.__dict__["_own_version"] = router._routes_version
+            return router._get_routes_version() if nested else router._routes_version
 
 
 def index_routes(app: FastAPI) -> None:

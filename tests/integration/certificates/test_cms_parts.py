@@ -13,7 +13,7 @@ import hashlib
 from typing import Any
 
 import pytest
-from asn1crypto import cms, tsp
+from asn1crypto import cms, core, tsp
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding
@@ -45,8 +45,11 @@ def _ours(prepared: pades.PreparedSigning) -> cms.ContentInfo:
         tsa_key=prepared.material.tsa_key,
         tsa_policy=pades.TSA_POLICY,
     )
-    # What is written into the PDF, read back as a validator reads it.
-    return cms.ContentInfo.load(signed.dump())
+    # What is written into the PDF, read back as a validator reads it; DER, unchanged
+    # when asn1crypto encodes it again.
+    read = cms.ContentInfo.load(signed)
+    assert read.dump(force=True) == signed
+    return read
 
 
 def _pyhankos(prepared: pades.PreparedSigning) -> cms.ContentInfo:
@@ -178,3 +181,26 @@ def test_the_tsa_refuses_another_digest_algorithm(world: World) -> None:
     )
     with pytest.raises(SigningError):
         stamper.request_tsa_response(request)
+
+
+def test_a_time_stamp_token_is_der_as_asn1crypto_writes_it(world: World) -> None:
+    prepared = _prepared(world)
+    assert prepared.cms is not None
+    token = cms_parts.timestamp_token(
+        prepared.cms,
+        prepared.material.tsa_key,
+        policy=pades.TSA_POLICY,
+        message_imprint=DIGEST,
+        nonce=7,
+    )
+    read = cms.ContentInfo.load(token)
+    assert read.dump(force=True) == token
+    assert read["content"]["encap_content_info"]["content"].parsed["nonce"].native == 7
+
+
+@pytest.mark.parametrize("size", [0, 1, 0x7F, 0x80, 0xFF, 0x100, 0x180, 0xFFFF, 0x10000])
+def test_lengths_are_der(size: int) -> None:
+    # X.690 §8.1.3: short form below 128, else the fewest length octets.
+    encoded = cms_parts._tlv(0x04, bytes(size))
+    assert core.OctetString.load(encoded).native == bytes(size)
+    assert core.OctetString(bytes(size)).dump() == encoded

@@ -69,3 +69,39 @@ def test_routes_added_after_indexing_are_found() -> None:
     app.include_router(late)
     index_routes(app)
     assert TestClient(app).get("/late").json() == {"router": "late"}
+
+
+def test_routes_added_to_an_indexed_router_after_requests_are_found() -> None:
+    app = FastAPI()
+    flat = APIRouter()
+    outer = APIRouter()
+    inner = APIRouter()
+
+    @flat.get("/flat/one")
+    def one() -> dict[str, str]:
+        return {"route": "one"}
+
+    @inner.get("/nested/one")
+    def nested_one() -> dict[str, str]:
+        return {"route": "nested one"}
+
+    outer.include_router(inner)
+    app.include_router(flat)
+    app.include_router(outer)
+    index_routes(app)
+    client = TestClient(app)
+    assert client.get("/flat/one").json() == {"route": "one"}
+    assert client.get("/nested/one").json() == {"route": "nested one"}
+    assert client.get("/second/two").status_code == 404
+
+    @flat.get("/second/two")
+    def two() -> dict[str, str]:
+        return {"route": "two"}
+
+    @inner.get("/third/three")
+    def three() -> dict[str, str]:
+        return {"route": "three"}
+
+    # Indexed before, asked again: the new first segments are seen in both routers.
+    assert client.get("/second/two").json() == {"route": "two"}
+    assert client.get("/third/three").json() == {"route": "three"}
