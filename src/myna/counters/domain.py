@@ -196,9 +196,3 @@ class AlreadyCheckedInError(CounterError, code="counter_already_checked_in", sta
 
 class CheckinNotFoundError(NotFoundError, code="counter_checkin_not_found"):
     message = N_("This check-in does not exist at this shelter, or has already been checked out.")
-
-
-class OtherMunicipalityFacilityError(
-    CounterError, code="counter_other_municipality", status_code=403
-):
-    message = N_("This library or shelter belongs to another municipality.")

@@ -44,7 +44,6 @@ from myna.counters.domain import (
     NoFacilityError,
     NoMemberChosenError,
     NotRegisteredError,
-    OtherMunicipalityFacilityError,
     OutsideResidentError,
     PresentationExpiredError,
     Service,
@@ -155,12 +154,18 @@ def shelters_of(*, session: Session, municipality_code: str) -> list[FacilityVie
 
 
 def shelter(*, session: Session, shelter_id: int, municipality_code: str) -> FacilityView:
-    """A shelter that the staff of ``municipality_code`` run; another's is refused."""
+    """A shelter that the staff of ``municipality_code`` run.
+
+    Another municipality's shelter is refused as if it did not exist: its id tells the
+    caller nothing.
+    """
     row = session.get(Facility, shelter_id)
-    if row is None or row.kind != Service.SHELTER.value:
+    if (
+        row is None
+        or row.kind != Service.SHELTER.value
+        or row.municipality_code != municipality_code
+    ):
         raise NoFacilityError
-    if row.municipality_code != municipality_code:
-        raise OtherMunicipalityFacilityError
     return _view(row)
 
 

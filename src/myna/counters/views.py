@@ -27,6 +27,7 @@ from myna.counters.domain import (
 from myna.counters.export import roster_csv
 from myna.counters.schemas import Roster, RosterEntry
 from myna.office import service as office
+from myna.platform.api_errors import error_responses
 from myna.platform.errors import MynaError
 from myna.platform.params import RowId
 from myna.platform.sessions import CsrfField, CurrentStaff, check_csrf
@@ -487,6 +488,10 @@ def _roster(request: Request, current: CurrentStaff, shelter_id: int) -> Roster:
     PREFIX + "/shelters/{shelter_id}/roster.json",
     response_model=Roster,
     summary="A shelter's roster (避難者名簿), for the staff of its municipality",
+    responses={
+        303: {"description": "Not logged in as staff: to the staff login page."},
+        **error_responses(403, 404, pages=True),
+    },
 )
 def roster_json(request: Request, current: CurrentStaff, shelter_id: ShelterId) -> Response:
     roster = _roster(request, current, shelter_id)

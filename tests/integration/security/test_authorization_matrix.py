@@ -17,12 +17,17 @@ import httpx
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from myna.applications.service import ApplicationRead
+from myna import counters, network, notices
+from myna.applications import service as applications
+from myna.applications import submission
 from tests.integration.applications.filing import file_application, filing_api_headers, signer_for
 from tests.integration.security.conftest import YOKOHAMA, World
 from tests.integration.security.routes import walk
 
 JSON = {"accept": "application/json"}
+CHIYODA = "131016"
+CHIYODA_AGENCY = "muni-131016"
+PDF = b"%PDF-1.7\n" + b"0" * 64
 
 MATRIX = {
     "GET /applications/{receipt}": "resident",
@@ -33,6 +38,23 @@ MATRIX = {
     "POST /office/applications/{receipt_number}/comments": "staff",
     "GET /api/municipality/applications/{receipt_number}": "filing client",
     "POST /api/municipality/applications/{receipt_number}/status": "filing client",
+    "GET /office/applications/{receipt_number}/attachments/{attachment_id}": "staff",
+    "GET /api/municipality/applications/{receipt_number}/attachments/{attachment_id}": (
+        "filing client"
+    ),
+    "GET /notices/{notice_id}": "resident",
+    "POST /notices/{notice_id}/archive": "resident",
+    "GET /notices/{notice_id}/attachments/{attachment_id}": "resident",
+    "GET /office/counters/shelters/{shelter_id}": "staff",
+    "GET /office/counters/shelters/{shelter_id}/card": "staff",
+    "POST /office/counters/shelters/{shelter_id}/pin": "staff",
+    "POST /office/counters/shelters/{shelter_id}/face": "staff",
+    "POST /office/counters/shelters/{shelter_id}/checkins": "staff",
+    "GET /office/counters/shelters/{shelter_id}/roster.csv": "staff",
+    "GET /office/counters/shelters/{shelter_id}/roster.json": "staff",
+    "GET /office/staff/{staff_id}/cards": "staff",
+    "POST /office/staff/{staff_id}/cards/challenge": "staff",
+    "POST /office/staff/{staff_id}/cards": "staff",
 }
 
 PUBLIC = {
@@ -103,9 +125,6 @@ NOT_IN_MATRIX_YET = {
     "POST /proxy/appointments/{appointment_id}/accept",
     "GET /proxy/appointments/{appointment_id}/revoke",
     "POST /proxy/appointments/{appointment_id}/revoke",
-    "GET /notices/{notice_id}",
-    "POST /notices/{notice_id}/archive",
-    "GET /notices/{notice_id}/attachments/{attachment_id}",
     "POST /apply/{municipality}/{code}/attachments/{attachment_id}/delete",
     "GET /apply/sign/{request_id}",
     "GET /apply/sign/{request_id}/qr.svg",
@@ -123,7 +142,6 @@ NOT_IN_MATRIX_YET = {
     "POST /office/partners/{client_id}/review",
     "POST /office/partners/{client_id}/suspend",
     "POST /office/partners/{client_id}/resume",
-    "GET /api/municipality/applications/{receipt_number}/attachments/{attachment_id}",
     "GET /api/delivery/v1/documents/{document_id}",
     "GET /api/delivery/v1/year-end-adjustment/{handover_id}",
     "GET /authapp/api/v1/sign-requests/{request_id}",
@@ -134,27 +152,16 @@ NOT_IN_MATRIX_YET = {
     "GET /authapp/sign/{request_id}",
     "POST /authapp/sign/{request_id}",
     "GET /authapp/sign/{request_id}/signing",
-    "GET /office/applications/{receipt_number}/attachments/{attachment_id}",
     "GET /office/moves/{move_id}",
     "POST /office/moves/{move_id}/complete",
     "GET /office/corrections/{correction_id}",
     "GET /office/corrections/{correction_id}/evidence",
     "POST /office/corrections/{correction_id}/answer",
-    "GET /office/staff/{staff_id}/cards",
-    "POST /office/staff/{staff_id}/cards/challenge",
     "GET /office/staff/{staff_id}/cards/present/{challenge_id}",
     "GET /office/staff/{staff_id}/cards/present/{challenge_id}/status",
     "GET /office/staff/{staff_id}/cards/present/{challenge_id}/qr.svg",
-    "POST /office/staff/{staff_id}/cards",
     "POST /office/staff/{staff_id}/cards/{card_id}/remove",
-    "GET /office/counters/shelters/{shelter_id}",
-    "GET /office/counters/shelters/{shelter_id}/card",
-    "POST /office/counters/shelters/{shelter_id}/pin",
-    "POST /office/counters/shelters/{shelter_id}/face",
-    "POST /office/counters/shelters/{shelter_id}/checkins",
     "POST /office/counters/shelters/{shelter_id}/checkins/{checkin_id}/checkout",
-    "GET /office/counters/shelters/{shelter_id}/roster.csv",
-    "GET /office/counters/shelters/{shelter_id}/roster.json",
 }
 
 
@@ -177,17 +184,83 @@ def _shape(response: httpx.Response) -> tuple[int, Any]:
     return response.status_code, type(body).__name__
 
 
-def _random_like(receipt: str) -> str:
-    """A receipt number of the same format that names nothing."""
-    digits = iter(secrets.choice("0123456789") for _ in receipt)
-    return "".join(next(digits) if c.isdigit() else c for c in receipt)
+def _random_like(value: str) -> str:
+    """An id of the same format that names nothing: a receipt number's digits redrawn, a
+    row id far above any this test creates."""
+    if value.isdigit() and len(value) < 9:
+        return str(2**30 + secrets.randbelow(2**30))
+    digits = iter(secrets.choice("0123456789") for _ in value)
+    return "".join(next(digits) if c.isdigit() else c for c in value)
 
 
-def _filed(session: Session, world: World) -> ApplicationRead:
-    taro = signer_for(session, world.container.settings, "taro")
-    application = file_application(session, world.container.settings, taro)
+def _owned(session: Session, world: World) -> dict[str, dict[str, str]]:
+    """Resident A's and 千代田区's objects, as the path parameters that name them.
+
+    Keyed by path prefix: an ``attachment_id`` is an application's under the office and
+    the filing API, a notice's under /notices.
+    """
+    settings = world.container.settings
+    taro = signer_for(session, settings, "taro")
+    submission.add_attachment(
+        session=session,
+        resident_id=taro.resident_id,
+        municipality_code=taro.municipality_code,
+        code="disaster-certificate",
+        name="写真.pdf",
+        media_type="application/pdf",
+        data=PDF,
+    )
+    application = file_application(session, settings, taro)
+    (file,) = applications.attachments(session=session, application_id=application.id)
+    code = network.link_code_for_resident(
+        session=session, resident_id=world.resident_a.subject_id, agency_code=CHIYODA_AGENCY
+    )
+    notice = notices.send_notice(
+        session=session,
+        sender=CHIYODA_AGENCY,
+        audience=notices.ToResident(code),
+        content=notices.NoticeCreate.model_validate(
+            {
+                "title": "太郎さんへ",
+                "body": "本文です。",
+                "category": notices.Category.PROCEDURE,
+                "attachments": [{"name": "案内.pdf", "media_type": "application/pdf", "data": PDF}],
+            }
+        ),
+    )
+    counters.ensure_facilities(session=session, municipality_code=CHIYODA)
+    shelter = counters.shelters_of(session=session, municipality_code=CHIYODA)[0]
     session.commit()
-    return application
+    receipt = application.receipt_number
+    return {
+        "/": {
+            "receipt": receipt,
+            "receipt_number": receipt,
+            "attachment_id": str(file.id),
+            "shelter_id": str(shelter.id),
+            "staff_id": str(world.staff_x.subject_id),
+        },
+        "/notices/": {
+            "notice_id": str(notice.id),
+            "attachment_id": str(notice.attachments[0].id),
+        },
+    }
+
+
+def _values(owned: dict[str, dict[str, str]], path: str) -> dict[str, str]:
+    values = dict(owned["/"])
+    for prefix, more in owned.items():
+        if path.startswith(prefix):
+            values.update(more)
+    return values
+
+
+def _fill(path: str, values: dict[str, str]) -> str:
+    for name, value in values.items():
+        path = path.replace("{" + name + "}", value)
+    path = path.replace("{extension}", "pdf")
+    assert "{" not in path, f"no object for {path}"
+    return path
 
 
 def _request(client: TestClient, key: str, path: str, **kwargs: Any) -> httpx.Response:
@@ -196,10 +269,7 @@ def _request(client: TestClient, key: str, path: str, **kwargs: Any) -> httpx.Re
 
 
 def test_another_owner_gets_what_a_missing_id_gets(world: World, session: Session) -> None:
-    application = _filed(session, world)
-    receipt = application.receipt_number
-    missing = _random_like(receipt)
-    assert missing != receipt
+    owned = _owned(session, world)
     filing_client = TestClient(world.app, base_url="http://testserver")
     filing = filing_api_headers(filing_client, session, YOKOHAMA)
     callers = {
@@ -211,22 +281,29 @@ def test_another_owner_gets_what_a_missing_id_gets(world: World, session: Sessio
     for key, kind in MATRIX.items():
         client, csrf, headers = callers[kind]
         path_of = key.split(" ", 1)[1]
+        values = _values(owned, path_of)
+        missing = {name: _random_like(value) for name, value in values.items()}
+        assert missing != values
         data = {"csrf_token": csrf, "status": "accepted", "note": "x", "comment": "x"}
         answers = []
-        for value in (receipt, missing):
-            path = path_of.replace("{receipt}", value).replace("{receipt_number}", value)
-            path = path.replace("{extension}", "pdf")
+        for chosen in (values, missing):
             kwargs: dict[str, Any] = {"headers": {**JSON, **headers}}
             if key.startswith("POST"):
                 kwargs["data" if kind != "filing client" else "json"] = data
-            answers.append(_request(client, key, path, **kwargs))
-        owned, absent = answers
-        if owned.status_code < 400 or _shape(owned) != _shape(absent):
-            failures.append(f"{key} as {kind}: {_shape(owned)} vs {_shape(absent)}")
+            answers.append(_request(client, key, _fill(path_of, chosen), **kwargs))
+        theirs, absent = answers
+        if theirs.status_code < 400 or _shape(theirs) != _shape(absent):
+            failures.append(f"{key} as {kind}: {_shape(theirs)} vs {_shape(absent)}")
     filing_client.close()
     assert failures == [], "\n".join(failures)
-    # The owner still reaches it: the refusals are about the caller, not a broken route.
-    own = world.resident_a.client.get(f"/applications/{receipt}")
-    assert own.status_code == 200
-    staff = world.staff_x.client.get(f"/office/applications/{receipt}")
-    assert staff.status_code == 200
+    # The owners still reach them: the refusals are about the caller, not a broken route.
+    mine = _values(owned, "/")
+    notice = _values(owned, "/notices/")
+    assert world.resident_a.client.get(f"/applications/{mine['receipt']}").status_code == 200
+    assert world.resident_a.client.get(f"/notices/{notice['notice_id']}").status_code == 200
+    for path in (
+        f"/office/applications/{mine['receipt']}",
+        f"/office/counters/shelters/{mine['shelter_id']}",
+        f"/office/staff/{mine['staff_id']}/cards",
+    ):
+        assert world.staff_x.client.get(path).status_code == 200, path
