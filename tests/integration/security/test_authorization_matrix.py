@@ -11,15 +11,18 @@ path parameter fails ``test_every_route_with_an_id_is_listed`` until it is place
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 from typing import Any
 
 import httpx
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from myna import counters, network, notices
+from myna import counters, network, notices, registry
 from myna.applications import service as applications
 from myna.applications import submission
+from myna.platform.clock import today_in_japan
+from myna.proxy import service as proxy
 from tests.integration.applications.filing import file_application, filing_api_headers, signer_for
 from tests.integration.security.conftest import YOKOHAMA, World
 from tests.integration.security.routes import walk
@@ -55,6 +58,9 @@ MATRIX = {
     "GET /office/staff/{staff_id}/cards": "staff",
     "POST /office/staff/{staff_id}/cards/challenge": "staff",
     "POST /office/staff/{staff_id}/cards": "staff",
+    "POST /proxy/appointments/{appointment_id}/accept": "resident",
+    "GET /proxy/appointments/{appointment_id}/revoke": "resident",
+    "POST /proxy/appointments/{appointment_id}/revoke": "resident",
 }
 
 PUBLIC = {
@@ -122,9 +128,6 @@ NOT_IN_MATRIX_YET = {
     "POST /api/phone/issuances/{issuance_id}/keys",
     "GET /latest-info-consents/{consent_id}/withdraw",
     "POST /latest-info-consents/{consent_id}/withdraw",
-    "POST /proxy/appointments/{appointment_id}/accept",
-    "GET /proxy/appointments/{appointment_id}/revoke",
-    "POST /proxy/appointments/{appointment_id}/revoke",
     "POST /apply/{municipality}/{code}/attachments/{attachment_id}/delete",
     "GET /apply/sign/{request_id}",
     "GET /apply/sign/{request_id}/qr.svg",
@@ -228,6 +231,16 @@ def _owned(session: Session, world: World) -> dict[str, dict[str, str]]:
             }
         ),
     )
+    # Resident A appoints 花子 as a proxy (pending her acceptance): B is neither.
+    hanako = registry.ensure_personas(session=session)["hanako"]
+    proxy_code, _ = proxy.issue_code(session=session, resident_id=hanako.id)
+    appointment = proxy.appoint(
+        session=session,
+        principal_id=world.resident_a.subject_id,
+        code=proxy_code,
+        scopes=frozenset({proxy.Scope.NOTICES}),
+        until=today_in_japan() + timedelta(days=30),
+    )
     counters.ensure_facilities(session=session, municipality_code=CHIYODA)
     shelter = counters.shelters_of(session=session, municipality_code=CHIYODA)[0]
     session.commit()
@@ -239,6 +252,7 @@ def _owned(session: Session, world: World) -> dict[str, dict[str, str]]:
             "attachment_id": str(file.id),
             "shelter_id": str(shelter.id),
             "staff_id": str(world.staff_x.subject_id),
+            "appointment_id": str(appointment.appointment.id),
         },
         "/notices/": {
             "notice_id": str(notice.id),
