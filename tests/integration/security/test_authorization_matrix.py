@@ -10,6 +10,7 @@ path parameter fails ``test_every_route_with_an_id_is_listed`` until it is place
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import timedelta
 from typing import Any
@@ -21,7 +22,10 @@ from sqlalchemy.orm import Session
 from myna import counters, network, notices, registry
 from myna.applications import service as applications
 from myna.applications import submission
+from myna.partners import consents, organizations
+from myna.partners.models import Organization
 from myna.platform.clock import today_in_japan
+from myna.platform.db import utcnow
 from myna.proxy import service as proxy
 from tests.integration.applications.filing import file_application, filing_api_headers, signer_for
 from tests.integration.security.conftest import YOKOHAMA, World
@@ -30,6 +34,7 @@ from tests.integration.security.routes import walk
 JSON = {"accept": "application/json"}
 CHIYODA = "131016"
 CHIYODA_AGENCY = "muni-131016"
+RECEIPT = re.compile(r"[0-9A-Z]{4}(-[0-9A-Z]{4})+")
 PDF = b"%PDF-1.7\n" + b"0" * 64
 
 MATRIX = {
@@ -61,6 +66,9 @@ MATRIX = {
     "POST /proxy/appointments/{appointment_id}/accept": "resident",
     "GET /proxy/appointments/{appointment_id}/revoke": "resident",
     "POST /proxy/appointments/{appointment_id}/revoke": "resident",
+    "GET /consents/{consent_id}": "resident",
+    "GET /consents/{consent_id}/receipt": "resident",
+    "POST /consents/{consent_id}/revoke": "resident",
 }
 
 PUBLIC = {
@@ -138,9 +146,6 @@ NOT_IN_MATRIX_YET = {
     "GET /tax/{year}/sign/{request_id}",
     "GET /consent/{pending_id}",
     "POST /consent/{pending_id}",
-    "GET /consents/{consent_id}",
-    "GET /consents/{consent_id}/receipt",
-    "POST /consents/{consent_id}/revoke",
     "GET /office/partners/{client_id}",
     "POST /office/partners/{client_id}/review",
     "POST /office/partners/{client_id}/suspend",
@@ -189,9 +194,11 @@ def _shape(response: httpx.Response) -> tuple[int, Any]:
 
 def _random_like(value: str) -> str:
     """An id of the same format that names nothing: a receipt number's digits redrawn, a
-    row id far above any this test creates."""
+    row id far above any this test creates, a random token of the same length."""
     if value.isdigit() and len(value) < 9:
         return str(2**30 + secrets.randbelow(2**30))
+    if not RECEIPT.fullmatch(value):
+        return secrets.token_urlsafe(len(value))[: len(value)]
     digits = iter(secrets.choice("0123456789") for _ in value)
     return "".join(next(digits) if c.isdigit() else c for c in value)
 
@@ -241,6 +248,7 @@ def _owned(session: Session, world: World) -> dict[str, dict[str, str]]:
         scopes=frozenset({proxy.Scope.NOTICES}),
         until=today_in_japan() + timedelta(days=30),
     )
+    consent = _consent(session, world)
     counters.ensure_facilities(session=session, municipality_code=CHIYODA)
     shelter = counters.shelters_of(session=session, municipality_code=CHIYODA)[0]
     session.commit()
@@ -253,12 +261,43 @@ def _owned(session: Session, world: World) -> dict[str, dict[str, str]]:
             "shelter_id": str(shelter.id),
             "staff_id": str(world.staff_x.subject_id),
             "appointment_id": str(appointment.appointment.id),
+            "consent_id": consent,
         },
         "/notices/": {
             "notice_id": str(notice.id),
             "attachment_id": str(notice.attachments[0].id),
         },
     }
+
+
+def _consent(session: Session, world: World) -> str:
+    """Resident A's consent to an approved organisation, with its signed receipt."""
+    session.add(
+        Organization(
+            client_id="client-minato-bank",
+            name="みなと銀行",
+            purpose="住宅ローンの審査",
+            contact="api@minato-bank.example",
+            retention="審査終了後1年",
+            status="approved",
+            redirect_uris=["https://minato-bank.example/callback"],
+            jwks={"keys": []},
+            jwks_uri=None,
+            requested_scopes=[],
+            approved_scopes=["openid", "name"],
+            created_at=utcnow(),
+        )
+    )
+    session.flush()
+    given = consents.create_consent(
+        session=session,
+        settings=world.container.settings,
+        resident_id=world.resident_a.subject_id,
+        client=organizations.get_client(session=session, client_id="client-minato-bank"),
+        scopes=["openid", "name"],
+        chosen=["name:name"],
+    )
+    return given.id
 
 
 def _values(owned: dict[str, dict[str, str]], path: str) -> dict[str, str]:
@@ -315,6 +354,7 @@ def test_another_owner_gets_what_a_missing_id_gets(world: World, session: Sessio
     notice = _values(owned, "/notices/")
     assert world.resident_a.client.get(f"/applications/{mine['receipt']}").status_code == 200
     assert world.resident_a.client.get(f"/notices/{notice['notice_id']}").status_code == 200
+    assert world.resident_a.client.get(f"/consents/{mine['consent_id']}").status_code == 200
     for path in (
         f"/office/applications/{mine['receipt']}",
         f"/office/counters/shelters/{mine['shelter_id']}",
