@@ -63,6 +63,7 @@ from myna.partners.oauth_api import router as oauth_router
 from myna.partners.organization_views import router as organization_router
 from myna.partners.resource_api import router as partner_resource_router
 from myna.partners.review_views import router as partner_review_router
+from myna.platform.api_errors import PLATFORM_ERRORS
 from myna.platform.apidocs import install_api_docs
 from myna.platform.db import unit_of_work
 from myna.platform.errors import N_, MynaError
@@ -149,6 +150,8 @@ def create_app(container: Container) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         openapi_url="/api/openapi.json",
+        # Every operation may be refused by the platform itself (myna.platform.api_errors).
+        responses=PLATFORM_ERRORS,
     )
     app.state.container = container
     _ = container.rate_limiter  # built now (with the metrics), before requests race to build it
@@ -257,11 +260,12 @@ def create_app(container: Container) -> FastAPI:
     index_routes(app)
     # Innermost: a 500 passes through the security headers like every other answer.
     app.add_middleware(UnexpectedErrorMiddleware, handler=unexpected_error)
-    app.add_middleware(LocaleMiddleware)
-    app.add_middleware(RejectNulMiddleware)
+    # The edge's refusals come inside the locale, answered as the common error.
+    app.add_middleware(RejectNulMiddleware, handler=refused_at_the_edge)
     app.add_middleware(
         BodySizeLimitMiddleware,
         limit=MAX_BODY_BYTES,
+        handler=refused_at_the_edge,
         uploads=[
             UploadRule(ATTACHMENT_UPLOAD_PATH, MAX_UPLOAD_BYTES, login_gate(container, RESIDENT)),
             UploadRule(
@@ -270,6 +274,7 @@ def create_app(container: Container) -> FastAPI:
             UploadRule(NOTICE_FORM_PATH, NOTICE_FORM_MAX_BYTES, login_gate(container, STAFF)),
         ],
     )
+    app.add_middleware(LocaleMiddleware)
     app.add_middleware(SecurityHeadersMiddleware, public_prefixes=("/static/",))
     # The exchange log's key, heads and proofs: readable by monitors on any site; the
     # municipalities' SMART Health Card keys, by verifiers' pages on any site.
@@ -399,6 +404,20 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(request, status=exc.status_code, code=code, message=message)
 
     app.add_exception_handler(Exception, unexpected_error)
+
+
+async def refused_at_the_edge(request: Request, status: int) -> Response:
+    """A request refused before its route: a NUL in it (400) or a body too large (413)."""
+    if status == 413:
+        return error_response(
+            request, status=413, code="request_too_large", message=_("The request is too large.")
+        )
+    return error_response(
+        request,
+        status=status,
+        code="invalid_request",
+        message=_("The request is not valid. Please check what you sent."),
+    )
 
 
 async def unexpected_error(request: Request, exc: Exception) -> Response:

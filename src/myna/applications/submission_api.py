@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from myna.applications import submission
 from myna.phone.schemas import UnlockIn
+from myna.platform.api_errors import error_responses
 from myna.platform.encoding import b64url
 from myna.platform.web import get_container, transaction
 
@@ -24,16 +25,7 @@ router = APIRouter(prefix="/api/signing-requests", tags=["e-application signing"
 RequestId = Annotated[str, Path(min_length=20, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 
 
-class ApiError(BaseModel):
-    """Every API error: a stable code and a message in the caller's language."""
-
-    error: str
-    message: str
-
-
-ERRORS: dict[int | str, dict[str, object]] = {
-    code: {"model": ApiError} for code in (400, 403, 404, 409, 410, 413, 422)
-}
+ERRORS = error_responses(400, 403, 404, 409, 410, 413, 422)
 
 
 class SigningRequestOut(BaseModel):

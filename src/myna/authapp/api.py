@@ -110,7 +110,7 @@ class SignRequestOut(BaseModel):
 
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": OAuthErrorOut} for code in (400, 401, 403, 404, 409, 410, 422)
+    code: {"model": OAuthErrorOut} for code in (401, 403, 404, 409, 410)
 }
 
 
@@ -157,7 +157,12 @@ def openid_configuration(request: Request) -> JSONResponse:
     return JSONResponse(oidc.metadata(get_container(request).settings))
 
 
-@router.get(oidc.JWKS_PATH, summary="The app's public signing key (JWKS, with x5c)")
+@router.get(
+    oidc.JWKS_PATH,
+    summary="The app's public signing key (JWKS, with x5c)",
+    response_class=Response,
+    responses={200: {"content": {"application/jwk-set+json": {}}, "description": "The JWKS"}},
+)
 def jwks(request: Request) -> JSONResponse:
     settings = get_container(request).settings
     with transaction(request) as db:

@@ -8,14 +8,13 @@ from fastapi import APIRouter, Path, Query, Request
 
 from myna.catalog import service
 from myna.catalog.domain import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_QUERY_LENGTH
-from myna.catalog.schemas import ErrorRead, ProcedureRead, SearchResultRead
+from myna.catalog.schemas import ProcedureRead, SearchResultRead
+from myna.platform.api_errors import error_responses
 from myna.platform.params import PageNumber
 from myna.platform.web import transaction
 
 router = APIRouter(prefix="/api/services", tags=["service catalog"])
-ERRORS: dict[int | str, dict[str, object]] = {
-    code: {"model": ErrorRead} for code in (400, 404, 422)
-}
+ERRORS = error_responses(400, 404, 422)
 MUNICIPALITY_PATTERN = r"^[0-9]{6}$"
 CODE_PATTERN = r"^[a-z0-9-]{1,64}$"
 

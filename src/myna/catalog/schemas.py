@@ -56,10 +56,3 @@ class SearchResultRead(BaseModel):
     page_size: int
     pages: int
     has_next: bool
-
-
-class ErrorRead(BaseModel):
-    """Every API error: a stable code and a message in the caller's language."""
-
-    error: str
-    message: str

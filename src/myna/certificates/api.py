@@ -27,10 +27,13 @@ from myna.certificates.schemas import (
     KioskSessionCreate,
     KioskSessionRead,
 )
+from myna.platform.api_errors import error_responses
 from myna.platform.web import get_container, transaction
 
 PREFIX = "/api/kiosk/v1"
-router = APIRouter(prefix=PREFIX, tags=["certificates"])
+router = APIRouter(
+    prefix=PREFIX, tags=["certificates"], responses=error_responses(403, 404, 409, 410, 429)
+)
 SessionId = Annotated[str, PathParam(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
 PDF = "application/pdf"
 NO_STORE = {"Cache-Control": "no-store"}

@@ -34,6 +34,7 @@ from myna.delivery.schemas import (
 )
 from myna.network.api import jose_body
 from myna.network.domain import MalformedMessageError, UnsignedMessageError
+from myna.platform.api_errors import error_responses
 from myna.platform.db import unit_of_work
 from myna.platform.ratelimit import Limit
 from myna.platform.web import client_address, get_container
@@ -42,7 +43,9 @@ if TYPE_CHECKING:
     from myna.bootstrap import Container
 
 PREFIX = "/api/delivery/v1"
-router = APIRouter(prefix=PREFIX, tags=["delivery"])
+router = APIRouter(
+    prefix=PREFIX, tags=["delivery"], responses=error_responses(401, 403, 404, 409, 415)
+)
 SCHEME = "JWS "
 _SIGNED = {
     "requestBody": {

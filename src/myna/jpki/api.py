@@ -11,6 +11,7 @@ import base64
 import binascii
 from datetime import datetime
 from email.utils import format_datetime
+from typing import Any
 
 from cryptography import x509
 from cryptography.x509 import ocsp
@@ -20,12 +21,17 @@ from fastapi.responses import JSONResponse, Response
 
 from myna.jpki import profile, service
 from myna.jpki.domain import JpkiError
-from myna.jpki.schemas import AuthorityIndex, AuthorityRead, ErrorRead
+from myna.jpki.schemas import AuthorityIndex, AuthorityRead, JpkiErrorRead
+from myna.platform.api_errors import error_responses
 from myna.platform.db import unit_of_work, utcnow
 from myna.platform.errors import N_, MynaError
 from myna.platform.web import BodyLimit, get_container, transaction
 
-router = APIRouter(tags=["jpki"])
+router = APIRouter(
+    tags=["jpki"],
+    # The repository's own refusals carry {code, message} (its clients read ``code``).
+    responses=error_responses(404, 413, 415, 503, model=JpkiErrorRead),
+)
 
 PKIX_CERT = "application/pkix-cert"  # RFC 2585 §4.1
 PKIX_CRL = "application/pkix-crl"  # RFC 2585 §4.2
@@ -47,8 +53,14 @@ class OcspMediaTypeError(JpkiError, code="ocsp_unsupported_media_type", status_c
     message = N_("Send the OCSP request with the content type application/ocsp-request.")
 
 
+# An OCSP answer is DER; unsuccessful statuses are OCSP responses too (RFC 6960 §2.3).
+_OCSP_ANSWER: dict[int | str, dict[str, Any]] = {
+    200: {"content": {OCSP_RESPONSE: {}}, "description": "The OCSP response, DER"}
+}
+
+
 def _error(error: MynaError) -> JSONResponse:
-    body = ErrorRead(code=error.code, message=error.localized())
+    body = JpkiErrorRead(code=error.code, message=error.localized())
     return JSONResponse(body.model_dump(), status_code=error.status_code)
 
 
@@ -85,7 +97,11 @@ def authority_index(
         )
 
 
-@router.get("/jpki/ca/{name}.crt", response_model=None)
+@router.get(
+    "/jpki/ca/{name}.crt",
+    response_class=Response,
+    responses={200: {"content": {PKIX_CERT: {}}, "description": "The CA certificate, DER"}},
+)
 def authority_certificate(
     name: str,
     request: Request,
@@ -103,7 +119,11 @@ def authority_certificate(
         )
 
 
-@router.get("/jpki/crl/{name}.crl", response_model=None)
+@router.get(
+    "/jpki/crl/{name}.crl",
+    response_class=Response,
+    responses={200: {"content": {PKIX_CRL: {}}, "description": "The CRL, DER"}},
+)
 def revocation_list(
     request: Request,
     name: str,
@@ -163,7 +183,7 @@ _OCSP_BODY = BodyLimit(
 )
 
 
-@router.post("/jpki/ocsp", response_model=None)
+@router.post("/jpki/ocsp", response_class=Response, responses=_OCSP_ANSWER)
 async def ocsp_post(request: Request) -> Response:
     """An OCSP request by POST (RFC 6960 Appendix A.1)."""
     try:
@@ -173,7 +193,7 @@ async def ocsp_post(request: Request) -> Response:
     return await _answer(request, body)
 
 
-@router.get("/jpki/ocsp/{encoded:path}", response_model=None)
+@router.get("/jpki/ocsp/{encoded:path}", response_class=Response, responses=_OCSP_ANSWER)
 async def ocsp_get(request: Request, encoded: str) -> Response:
     """An OCSP request by GET: the URL-encoded base64 of the DER (RFC 6960 Appendix A.1)."""
     if len(encoded) > MAX_OCSP_REQUEST_BYTES * 4 // 3 + 4:

@@ -35,8 +35,8 @@ class AuthorityIndex(BaseModel):
     ocsp_url: str
 
 
-class ErrorRead(BaseModel):
-    """An error: a stable code and a message in the reader's language."""
+class JpkiErrorRead(BaseModel):
+    """A JPKI repository error: a stable code and a message in the reader's language."""
 
     code: str
     message: str

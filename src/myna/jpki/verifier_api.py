@@ -35,6 +35,7 @@ from myna.jpki.verifier_domain import (
     VerifierMediaTypeError,
     VerifierRequestTooLargeError,
 )
+from myna.platform.api_errors import error_responses
 from myna.platform.db import unit_of_work
 from myna.platform.ratelimit import Limit
 from myna.platform.web import BodyLimit, client_address, get_container
@@ -43,7 +44,9 @@ if TYPE_CHECKING:
     from myna.bootstrap import Container
 
 PREFIX = "/api/jpki/v1"
-router = APIRouter(prefix=PREFIX, tags=["jpki verifiers"])
+router = APIRouter(
+    prefix=PREFIX, tags=["jpki verifiers"], responses=error_responses(401, 403, 404, 409, 415, 429)
+)
 JOSE = "application/jose"
 PKIX_CRL = "application/pkix-crl"  # RFC 2585 §4.2
 SCHEME = "JWS "

@@ -27,6 +27,7 @@ from myna.medical.schemas import (
     eligibility_read,
 )
 from myna.network.api import jose_body
+from myna.platform.api_errors import error_responses
 from myna.platform.clock import JST
 from myna.platform.db import unit_of_work, utcnow
 from myna.platform.web import get_container
@@ -35,7 +36,9 @@ if TYPE_CHECKING:
     from myna.bootstrap import Container
 
 PREFIX = "/api/medical/v1"
-router = APIRouter(prefix=PREFIX, tags=["medical"])
+router = APIRouter(
+    prefix=PREFIX, tags=["medical"], responses=error_responses(401, 403, 404, 409, 415)
+)
 MAX_REQUEST_BYTES = 4 * MAX_CERTIFICATE_BYTES + 4096
 FHIR_JSON = "application/fhir+json"
 _SIGNED = {

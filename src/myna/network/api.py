@@ -14,10 +14,11 @@ from fastapi.responses import JSONResponse, Response
 
 from myna.network.domain import UnsignedMessageError
 from myna.network.messages import MAX_TOKEN_BYTES
+from myna.platform.api_errors import error_responses
 from myna.platform.db import unit_of_work
 from myna.platform.web import get_container
 
-router = APIRouter(tags=["network"])
+router = APIRouter(tags=["network"], responses=error_responses(401, 403, 404, 409, 415))
 JOSE = "application/jose"
 
 

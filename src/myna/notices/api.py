@@ -24,10 +24,15 @@ from sqlalchemy.orm import Session
 from myna import network
 from myna.notices import service
 from myna.notices.domain import Audience, InvalidNoticeError, Segment, ToResident, ToSegment
+from myna.platform.api_errors import error_responses
 from myna.platform.db import unit_of_work
 from myna.platform.web import get_container
 
-router = APIRouter(prefix="/api/agency/notices", tags=["notices"])
+router = APIRouter(
+    prefix="/api/agency/notices",
+    tags=["notices"],
+    responses=error_responses(401, 403, 404, 409, 415),
+)
 JOSE = "application/jose"
 _SIGNED_BODY = {
     "requestBody": {

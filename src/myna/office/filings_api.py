@@ -35,16 +35,18 @@ from myna.office.filing_schemas import (
     VerificationRead,
 )
 from myna.office.filings import ApiCaller
+from myna.platform.api_errors import error_responses
 from myna.platform.attributes import from_attributes
 from myna.platform.encoding import b64
 from myna.platform.errors import N_, MynaError, RateLimitedError
+from myna.platform.files import DOCUMENT_SIGNATURES
 from myna.platform.oauth.errors import InvalidTokenError, OAuthError
 from myna.platform.oauth.rfc7523 import MAX_ASSERTION_BYTES
 from myna.platform.params import PageNumber, RowId, plausible_date
 from myna.platform.ratelimit import Limit
 from myna.platform.web import client_address, get_container, transaction
 
-router = APIRouter(tags=["municipalities"])
+router = APIRouter(tags=["municipalities"], responses=error_responses(403, 404, 409))
 PREFIX = "/api/municipality"
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 # Token requests per client address (MYNA_FILING_TOKEN_RATE_LIMIT): a client needs one
@@ -228,7 +230,14 @@ def get_application(
     f"{PREFIX}/applications/{{receipt_number}}/attachments/{{attachment_id}}",
     summary="The bytes of one attached file",
     response_class=Response,
-    responses={200: {"content": {"application/octet-stream": {}}}, **_UNAUTHORIZED},
+    responses={
+        200: {
+            # Served as the type its first bytes show (myna.platform.files).
+            "content": {media_type: {} for media_type in DOCUMENT_SIGNATURES},
+            "description": "The file: a PDF, a PNG or a JPEG.",
+        },
+        **_UNAUTHORIZED,
+    },
 )
 def get_attachment(
     request: Request, credentials: Bearer, receipt_number: str, attachment_id: RowId

@@ -234,7 +234,12 @@ def authorization_server_metadata(request: Request) -> JSONResponse:
     return JSONResponse(discovery.metadata(get_container(request).settings))
 
 
-@router.get(discovery.JWKS_PATH, summary="The platform's public signing keys (JWKS)")
+@router.get(
+    discovery.JWKS_PATH,
+    summary="The platform's public signing keys (JWKS)",
+    response_class=Response,
+    responses={200: {"content": {"application/jwk-set+json": {}}, "description": "The JWKS"}},
+)
 def jwks(request: Request) -> JSONResponse:
     settings = get_container(request).settings
     with transaction(request) as db:

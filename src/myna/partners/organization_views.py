@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from myna.partners import organizations
 from myna.partners.domain import ALL_SCOPES, PartnerError, RegisteredClient, RequestedScope
+from myna.platform.api_errors import ErrorRead, error_responses
 from myna.platform.attributes import from_attributes
 from myna.platform.errors import N_
 from myna.platform.ratelimit import Limit
@@ -250,8 +251,12 @@ def _count_registration(request: Request) -> None:
         "requested scopes. Limited to 10 registrations per hour and address."
     ),
     responses={
-        400: {"model": RegistrationErrorRead, "description": "RFC 7591 §3.2.2 error."},
-        429: {"description": "Too many registrations from this address."},
+        **error_responses(429),
+        # A body that is not JSON at all is refused by the platform, in its common body.
+        400: {
+            "model": RegistrationErrorRead | ErrorRead,
+            "description": "RFC 7591 §3.2.2 error, or an unreadable body (invalid_request).",
+        },
     },
 )
 def register(request: Request, body: OrganizationCreate) -> Response:

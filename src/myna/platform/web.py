@@ -420,21 +420,43 @@ def _count_unread_notices(request: Request) -> None:
     setattr(request.state, _CHROME_STATE, replace(chrome, unread_notices=unread))
 
 
+# What answers a request refused at the edge (400, 413): the app's error body or page.
+RefusalHandler = Callable[[Request, int], Awaitable[Response]]
+
+
+async def _refuse(
+    handler: RefusalHandler | None, scope: Scope, receive: Receive, send: Send, status: int
+) -> None:
+    """Answer ``status`` with the app's ``handler``, or a short text without one."""
+    if handler is None:
+        text = (
+            _("The request is too large.")
+            if status == 413
+            else _("The request is not valid. Please check what you sent.")
+        )
+        await _plain(send, status, text)
+        return
+    response = await handler(Request(scope, receive), status)
+    await response(scope, receive, send)
+
+
 class RejectNulMiddleware:
     """Refuses a NUL character anywhere in the path or query with 400.
 
     No legitimate request carries one, PostgreSQL text cannot store one, and refusing it
-    at the edge keeps every route from having to.
+    at the edge keeps every route from having to. With a ``handler`` the refusal is the
+    app's common error (JSON or page), as its OpenAPI declares.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, handler: RefusalHandler | None = None) -> None:
         self.app = app
+        self.handler = handler
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and (
             "\x00" in scope.get("path", "") or b"%00" in scope.get("query_string", b"")
         ):
-            await _plain(send, 400, _("The request is not valid. Please check what you sent."))
+            await _refuse(self.handler, scope, receive, send, 400)
             return
         await self.app(scope, receive, send)
 
@@ -466,9 +488,17 @@ class BodySizeLimitMiddleware:
     the server read megabytes before its session is even looked at.
     """
 
-    def __init__(self, app: ASGIApp, *, limit: int, uploads: Sequence[UploadRule] = ()) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        limit: int,
+        uploads: Sequence[UploadRule] = (),
+        handler: RefusalHandler | None = None,
+    ) -> None:
         self.app = app
         self.limit = limit
+        self.handler = handler
         self.uploads = [(re.compile(rule.pattern), rule) for rule in uploads]
 
     def _rule(self, scope: Scope) -> UploadRule | None:
@@ -499,7 +529,7 @@ class BodySizeLimitMiddleware:
         )
         if declared is not None and declared > self.limit:
             if rule is None or declared > rule.limit or not await self._admitted(rule, scope):
-                await _too_large(send)
+                await _refuse(self.handler, scope, receive, send, 413)
                 return
             limit = rule.limit
         received = 0
@@ -525,7 +555,7 @@ class BodySizeLimitMiddleware:
         try:
             await self.app(scope, counting_receive, send)
         except BodyTooLargeError:
-            await _too_large(send)
+            await _refuse(self.handler, scope, receive, send, 413)
 
 
 class BodyTooLargeError(Exception):
@@ -559,10 +589,6 @@ class BodyLimit:
             if len(body) > self.limit:
                 raise self.too_large
         return bytes(body)
-
-
-async def _too_large(send: Send) -> None:
-    await _plain(send, 413, _("The request is too large."))
 
 
 async def _plain(send: Send, status: int, text: str) -> None:

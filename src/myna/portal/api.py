@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request, Response, status
 from myna import jpki, registry
 from myna.cardlogin import ChallengeView
 from myna.cardlogin.web import ChallengeIdPath
+from myna.platform.api_errors import error_responses
 from myna.platform.attributes import from_attributes
 from myna.platform.encoding import b64url, b64url_decode
 from myna.platform.forms import SettingsDep
@@ -28,14 +29,11 @@ from myna.portal.schemas import (
     AnswerIn,
     AnswerOut,
     ChallengeOut,
-    ErrorOut,
     ResidentOut,
 )
 
 router = APIRouter(prefix="/api", tags=["card login"])
-ERRORS: dict[int | str, dict[str, object]] = {
-    code: {"model": ErrorOut} for code in (400, 401, 403, 404, 409, 410, 413, 422, 429)
-}
+ERRORS = error_responses(400, 401, 403, 404, 409, 410, 413, 422, 429)
 
 
 def _challenge_out(view: ChallengeView) -> ChallengeOut:

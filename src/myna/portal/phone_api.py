@@ -20,6 +20,7 @@ from myna.applications.resident_views import signing_link
 from myna.cardlogin.domain import ChallengeStatus
 from myna.cardlogin.web import CHALLENGE_ID_PATTERN
 from myna.phone.schemas import RegistrationIn, UnlockIn
+from myna.platform.api_errors import error_responses
 from myna.platform.db import utcnow
 from myna.platform.encoding import b64url, b64url_decode
 from myna.platform.forms import SettingsDep
@@ -28,12 +29,9 @@ from myna.platform.sessions import CurrentResident, SameOrigin
 from myna.platform.web import client_address, transaction
 from myna.portal.dependencies import LoginLimiterDep
 from myna.portal.phone import request_signature
-from myna.portal.schemas import ErrorOut
 
 router = APIRouter(prefix="/api/phone", tags=["phone credential"])
-ERRORS: dict[int | str, dict[str, object]] = {
-    code: {"model": ErrorOut} for code in (400, 401, 403, 404, 409, 410, 413, 422, 429)
-}
+ERRORS = error_responses(400, 401, 403, 404, 409, 410, 413, 422, 429)
 IssuanceId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")]
 _B64URL = r"^[A-Za-z0-9_-]+={0,2}$"
 

@@ -70,13 +70,6 @@ class StatusOut(BaseModel):
     status: str
 
 
-class ErrorOut(BaseModel):
-    """Every API error: a stable code and a message in the caller's language."""
-
-    error: str
-    message: str
-
-
 class ExchangeFilters(BaseModel):
     """やりとり履歴 filters from the query string."""
 

@@ -37,13 +37,6 @@ TABLES: tuple[TableName, ...] = (
 )
 
 
-class ErrorRead(BaseModel):
-    """Every API error: a stable code and a message in the caller's language."""
-
-    error: str
-    message: str
-
-
 class FigureRead(BaseModel):
     """One count: its value, or null when withheld because it is too small to publish."""
 

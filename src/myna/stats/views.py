@@ -16,6 +16,7 @@ from markupsafe import Markup
 
 from myna.notices import CATEGORY_LABELS, Category
 from myna.platform import i18n
+from myna.platform.api_errors import error_responses
 from myna.platform.db import unit_of_work
 from myna.platform.errors import N_, NotFoundError
 from myna.platform.i18n import gettext as _
@@ -24,7 +25,6 @@ from myna.stats import charts, service
 from myna.stats.domain import ORGANIZATION_TYPES, Counts, Dashboard, Figure, age_band_label
 from myna.stats.schemas import (
     TABLES,
-    ErrorRead,
     StatsRead,
     TableName,
     card_rows,
@@ -36,7 +36,7 @@ from myna.stats.schemas import (
 templates = templates_beside(__file__)
 router = APIRouter(tags=["usage statistics"])
 MUNICIPALITY_PATTERN = r"^[0-9]{6}$"
-ERRORS: dict[int | str, dict[str, object]] = {code: {"model": ErrorRead} for code in (404, 422)}
+ERRORS = error_responses(404, 422)
 Municipality = Annotated[
     str | None,
     Query(

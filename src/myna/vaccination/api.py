@@ -11,11 +11,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
 
+from myna.platform.api_errors import error_responses
 from myna.platform.web import get_container, transaction
 from myna.vaccination import service
 from myna.vaccination.schemas import JwkSet
 
-router = APIRouter(tags=["vaccination"])
+router = APIRouter(tags=["vaccination"], responses=error_responses(404))
 MunicipalityCode = Annotated[str, Path(pattern=r"^\d{6}$", description="全国地方公共団体コード")]
 
 

@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 
 from myna.network.transparency import service
 from myna.network.transparency.domain import SignedTreeHead
+from myna.platform.api_errors import error_responses
 from myna.platform.params import TreeSize
 from myna.platform.web import get_container, transaction
 
@@ -28,7 +29,7 @@ LATEST = "public, no-cache"
 KEY = "public, max-age=3600"
 MAX_HEADS = 1000
 
-router = APIRouter(tags=["transparency"])
+router = APIRouter(tags=["transparency"], responses=error_responses(404))
 
 
 class TreeHeadRead(BaseModel):
