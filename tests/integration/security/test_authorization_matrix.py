@@ -36,6 +36,7 @@ CHIYODA = "131016"
 CHIYODA_AGENCY = "muni-131016"
 RECEIPT = re.compile(r"[0-9A-Z]{4}(-[0-9A-Z]{4})+")
 PROCEDURE = "disaster-certificate"
+ORGANIZATION = "client-minato-bank"
 PDF = b"%PDF-1.7\n" + b"0" * 64
 
 MATRIX = {
@@ -71,6 +72,11 @@ MATRIX = {
     "GET /consents/{consent_id}/receipt": "resident",
     "POST /consents/{consent_id}/revoke": "resident",
     "POST /apply/{municipality}/{code}/attachments/{attachment_id}/delete": "resident",
+    # An organisation's registration: platform administrators only, not a municipality's.
+    "GET /office/partners/{client_id}": "staff",
+    "POST /office/partners/{client_id}/review": "staff",
+    "POST /office/partners/{client_id}/suspend": "staff",
+    "POST /office/partners/{client_id}/resume": "staff",
 }
 
 # Routes that act on the caller's own objects only: another's id is answered exactly like
@@ -157,10 +163,6 @@ NOT_IN_MATRIX_YET = {
     "GET /tax/{year}/sign/{request_id}",
     "GET /consent/{pending_id}",
     "POST /consent/{pending_id}",
-    "GET /office/partners/{client_id}",
-    "POST /office/partners/{client_id}/review",
-    "POST /office/partners/{client_id}/suspend",
-    "POST /office/partners/{client_id}/resume",
     "GET /api/delivery/v1/documents/{document_id}",
     "GET /api/delivery/v1/year-end-adjustment/{handover_id}",
     "GET /authapp/api/v1/sign-requests/{request_id}",
@@ -283,6 +285,7 @@ def _owned(session: Session, world: World) -> dict[str, dict[str, str]]:
             "staff_id": str(world.staff_x.subject_id),
             "appointment_id": str(appointment.appointment.id),
             "consent_id": consent,
+            "client_id": ORGANIZATION,
         },
         "/apply/": {
             "municipality": CHIYODA,
@@ -300,7 +303,7 @@ def _consent(session: Session, world: World) -> str:
     """Resident A's consent to an approved organisation, with its signed receipt."""
     session.add(
         Organization(
-            client_id="client-minato-bank",
+            client_id=ORGANIZATION,
             name="みなと銀行",
             purpose="住宅ローンの審査",
             contact="api@minato-bank.example",
@@ -319,7 +322,7 @@ def _consent(session: Session, world: World) -> str:
         session=session,
         settings=world.container.settings,
         resident_id=world.resident_a.subject_id,
-        client=organizations.get_client(session=session, client_id="client-minato-bank"),
+        client=organizations.get_client(session=session, client_id=ORGANIZATION),
         scopes=["openid", "name"],
         chosen=["name:name"],
     )
