@@ -42,10 +42,10 @@ prerequisites: ## install (as root) or name what the tests need beyond Python: C
 	scripts/test-prerequisites
 
 test-sqlite: $(STAMP) ## the whole suite on SQLite
-	$(BIN)/pytest -n 2 -q
+	$(BIN)/pytest -n 2 -q --durations=15
 
 test-postgres: $(STAMP) ## the database-facing suite on PostgreSQL (127.0.0.1:5432)
-	MYNA_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -n 2 -q -m "not browser" tests/integration tests/e2e
+	MYNA_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -n 2 -q --durations=15 -m "not browser" tests/integration tests/e2e
 
 # The checks first, so a machine that lacks something stops in seconds, not minutes.
 test: prerequisites $(STAMP) $(PCSC_STAMP) lint test-sqlite test-postgres ## set up and run everything: lint, SQLite suite, PostgreSQL suite

@@ -34,7 +34,8 @@ def fresh_database(tmp: Path, name: str) -> str:
     if not configured.startswith("postgresql"):
         return f"sqlite:///{tmp / f'{name}.db'}"
     base = make_url(configured)
-    database = f"myna_test_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{name}"
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    database = f"myna_test_{worker}_{os.getpid()}_{name}"  # this run's own
     admin = make_engine(base.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
