@@ -267,11 +267,9 @@ def _entries_by_subject(container: Container, resident_ids: dict[str, int]) -> C
     with unit_of_work(container.session_factory) as session:
         return Counter(
             {
-                key: len(
-                    transparency.entries_for_subject(
-                        session=session, subject=str(resident_id), page_size=100000
-                    ).items
-                )
+                key: transparency.entries_for_subject(
+                    session=session, subject=str(resident_id), page_size=1
+                ).total
                 for key, resident_id in resident_ids.items()
             }
         )

@@ -180,7 +180,10 @@ def test_the_app_counts_its_own_requests_by_route_template(
 ) -> None:
     under = apps[name]
     guarded = settings.model_copy(update={"metrics_token": SecretStr(TOKEN)})
-    with _client(under.build(guarded, True)) as client, _client(under.build(guarded, True)) as other:
+    with (
+        _client(under.build(guarded, True)) as client,
+        _client(under.build(guarded, True)) as other,
+    ):
         client.get("/healthz")
         client.get("/healthz")
         own = client.request("POST" if name == "node" else "GET", under.own_path)
