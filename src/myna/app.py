@@ -65,12 +65,11 @@ from myna.partners.resource_api import router as partner_resource_router
 from myna.partners.review_views import router as partner_review_router
 from myna.platform.apidocs import install_api_docs
 from myna.platform.db import unit_of_work
-from myna.platform.errors import N_, MynaError
+from myna.platform.errors import MynaError
 from myna.platform.i18n import gettext as _
 from myna.platform.logging import get_logger
-from myna.platform.metrics import CONTENT_TYPE_LATEST, MetricsMiddleware
-from myna.platform.readiness import ReadinessAnswer
-from myna.platform.requestid import RequestIdMiddleware, request_id_of
+from myna.platform.operations import METRICS_PATH, READINESS_PATH, install_operations
+from myna.platform.requestid import request_id_of
 from myna.platform.routing import index_routes
 from myna.platform.sessions import RESIDENT, STAFF, LoginRequiredError, login_gate
 from myna.platform.web import (
@@ -113,16 +112,6 @@ MAX_UPLOAD_BYTES = MAX_APPLICATION_ATTACHMENT_BYTES + (64 << 10)
 # A correction request's evidence, the fields and the envelope.
 MAX_EVIDENCE_UPLOAD_BYTES = network.MAX_EVIDENCE_BYTES + (64 << 10)
 _error_templates = make_templates()
-METRICS_PATH = "/metrics"
-READINESS_PATH = "/readyz"
-# Probes and scrapes are read fresh each time: no cache between them and the process.
-NO_STORE = {"Cache-Control": "no-store"}
-
-
-class MetricsUnauthorizedError(MynaError, code="unauthorized", status_code=401):
-    """A scrape of /metrics without the configured bearer token."""
-
-    message = N_("The metrics need the operator's bearer token.")
 
 
 def create_app(container: Container) -> FastAPI:
@@ -214,44 +203,6 @@ def create_app(container: Container) -> FastAPI:
     app.mount("/static/stats", StaticFiles(directory=STATS_STATIC), name="stats-static")
     app.mount("/static", StaticFiles(directory=PLATFORM_STATIC), name="static")
 
-    @app.get("/healthz", tags=["operations"], summary="Liveness: the process answers")
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
-
-    @app.get(
-        READINESS_PATH,
-        tags=["operations"],
-        summary="Readiness: the database, the shared rate limits and the log signer answer",
-        response_model=ReadinessAnswer,
-        responses={503: {"model": ReadinessAnswer, "description": "A check did not pass."}},
-    )
-    async def readyz() -> JSONResponse:
-        answer = ReadinessAnswer.of(await container.readiness.run())
-        if answer.failed:
-            log.warning("not_ready", failed=answer.failed)
-        return JSONResponse(
-            answer.model_dump(), status_code=503 if answer.failed else 200, headers=NO_STORE
-        )
-
-    @app.get(METRICS_PATH, include_in_schema=False)
-    def metrics(request: Request) -> Response:
-        access = container.metrics_access
-        if not access.enabled:
-            raise StarletteHTTPException(status_code=404)
-        peer = request.client.host if request.client else None
-        if not access.allows(authorization=request.headers.get("authorization"), peer=peer):
-            if not access.wants_token:
-                raise StarletteHTTPException(status_code=404)
-            error = MetricsUnauthorizedError()
-            response = error_response(
-                request, status=error.status_code, code=error.code, message=error.localized()
-            )
-            response.headers["WWW-Authenticate"] = 'Bearer realm="metrics"'
-            return response
-        return Response(
-            container.metrics.exposition(), media_type=CONTENT_TYPE_LATEST, headers=NO_STORE
-        )
-
     install_error_handlers(app)
     # Each context's routes are asked only about paths of their own first segment.
     index_routes(app)
@@ -281,9 +232,8 @@ def create_app(container: Container) -> FastAPI:
             f"{VACCINATION_ISSUERS}/",
         ),
     )
-    # Every request is counted by its route template and carries an id in its log lines.
-    app.add_middleware(MetricsMiddleware, metrics=container.metrics)
-    app.add_middleware(RequestIdMiddleware)
+    # /healthz, /readyz, /metrics; every request counted and carrying an id in its logs.
+    install_operations(app, container.operations)
     if container.settings.trusted_proxies:
         # Outermost: every limit and log below sees the client a trusted proxy names.
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=container.settings.trusted_proxies)

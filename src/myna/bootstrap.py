@@ -41,6 +41,7 @@ from myna.office import service as office
 from myna.partners import organizations
 from myna.platform.db import import_all_models, make_engine, make_session_factory, utcnow
 from myna.platform.metrics import LogGauges, Metrics, MetricsAccess
+from myna.platform.operations import Operations
 from myna.platform.ratelimit import RateLimiter
 from myna.platform.readiness import (
     Check,
@@ -90,6 +91,13 @@ class Container:
         """Who may scrape ``/metrics`` (``MYNA_METRICS_TOKEN``, ``MYNA_METRICS_LOOPBACK``)."""
         return MetricsAccess(
             token=self.settings.metrics_token, loopback=self.settings.metrics_loopback
+        )
+
+    @cached_property
+    def operations(self) -> Operations:
+        """The portal's /healthz, /readyz and /metrics: its collectors, access and checks."""
+        return Operations(
+            metrics=self.metrics, access=self.metrics_access, readiness=self.readiness
         )
 
     def _log_gauges(self) -> LogGauges:

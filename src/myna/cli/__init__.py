@@ -175,6 +175,12 @@ def serve(
                 "[yellow]PROMETHEUS_MULTIPROC_DIR is not set: each scrape of /metrics "
                 "shows one worker's counts only (docs/operations.md).[/yellow]"
             )
+        if settings.rate_limit_storage_url.startswith("memory"):
+            Console(stderr=True).print(
+                "[yellow]MYNA_RATE_LIMIT_STORAGE_URL is memory://: each worker counts the "
+                f"rate limits alone, so every limit is {workers} times looser; set it to "
+                "redis://... (docs/operations.md#many-workers).[/yellow]"
+            )
         os.environ.setdefault("MYNA_PORTAL_URL", settings.portal_url)
         os.environ.setdefault("MYNA_READER_URL", settings.reader_url)
         uvicorn.run(
