@@ -42,7 +42,7 @@ prerequisites: ## install (as root) or name what the tests need beyond Python: C
 	scripts/test-prerequisites
 
 test-sqlite: $(STAMP) ## the whole suite on SQLite
-	$(BIN)/pytest -n 2 -q --durations=15
+	$(BIN)/pytest -n 2 -q --durations=15 -m "not postgres"
 
 test-postgres: $(STAMP) ## the database-facing suite on PostgreSQL (127.0.0.1:5432)
 	MYNA_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -n 2 -q --durations=15 -m "not browser" tests/integration tests/e2e

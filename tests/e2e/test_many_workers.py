@@ -44,7 +44,7 @@ from tests.e2e.conftest import PASSWORD, PIN
 from tests.integration.network.nodekit import NodeProcess, run_myna, start_node
 from tests.integration.platform.test_operations import sample
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
 ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 CHIYODA = "muni-131016"
