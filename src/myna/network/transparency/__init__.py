@@ -3,7 +3,8 @@
 Every exchange the hub (情報提供ネットワークシステム) makes is appended in the same
 transaction as the exchange and sequenced, in batches, as a leaf of an append-only
 Merkle tree (group commit, ADR 0016); the log signs tree heads; a resident gets an
-inclusion proof for each of their entries, anyone can check consistency between two heads, and ``myna log verify`` checks all of it offline.
+inclusion proof for each of their entries, anyone can check consistency between two
+heads, and ``myna log verify`` checks all of it offline.
 Other contexts import only from here (the hub re-exports what it needs).
 """
 
