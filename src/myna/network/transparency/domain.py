@@ -923,6 +923,16 @@ class LogStatus:
     # Entries appended but not yet sequenced (they count as unsigned too).
     pending: int = 0
 
+    @property
+    def entries(self) -> int:
+        """Every entry the log holds: in the tree or pending."""
+        return self.tree_size + self.pending
+
+    @property
+    def unsigned(self) -> int:
+        """Entries no signed head covers yet, pending ones included."""
+        return self.entries - self.signed_size
+
     def unsigned_for(self, now: datetime) -> float:
         """Seconds the log has held entries no signed head covers (0 when none).
 
