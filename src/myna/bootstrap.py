@@ -105,7 +105,7 @@ class Container:
             status = transparency.log_status(session=session)
         age = None if status.signed_at is None else (utcnow() - status.signed_at).total_seconds()
         return LogGauges(
-            entries=status.tree_size,
+            entries=status.entries,
             signed_entries=status.signed_size,
             newest_head_age_seconds=age,
         )
@@ -137,10 +137,9 @@ class Container:
             status = transparency.log_status(session=session)
         waited = status.unsigned_for(utcnow())
         if waited > self.settings.ready_tree_head_max_age_seconds:
-            unsigned = status.tree_size - status.signed_size
-            msg = f"{unsigned} entries unsigned for {int(waited)} s"
+            msg = f"{status.unsigned} entries unsigned for {int(waited)} s"
             raise NotReadyError(msg)
-        return f"key {signer.key_id}; {status.signed_size} of {status.tree_size} entries signed"
+        return f"key {signer.key_id}; {status.signed_size} of {status.entries} entries signed"
 
     @cached_property
     def sessions(self) -> SessionStore:
