@@ -42,6 +42,7 @@ from myna.jpki.verifier_api import router as jpki_verifier_router
 from myna.medical.api import router as medical_api_router
 from myna.medical.views import router as medical_router
 from myna.moves.views import router as move_router
+from myna.network import transparency
 from myna.network.api import router as network_router
 from myna.network.transparency.api import PREFIX as TRANSPARENCY_PREFIX
 from myna.network.transparency.api import WELL_KNOWN as TRANSPARENCY_WELL_KNOWN
@@ -240,12 +241,24 @@ def create_app(container: Container) -> FastAPI:
     return app
 
 
+SEQUENCE_STEP = 250
+"""Pending exchange-log entries integrated per transaction by the background publisher."""
+
+
 async def _publish_tree_heads(container: Container) -> None:
     """Sign a new exchange-log tree head every interval, so entries become provable."""
 
     rounds = 0
 
     def publish() -> None:
+        # Pending entries are integrated in short transactions first, so writers wait on
+        # the log's lock (SQLite's one write lock) for one small batch at a time; the
+        # head then signs what is left with them.
+        while True:
+            with unit_of_work(container.session_factory) as session:
+                given = transparency.sequence(session=session, limit=SEQUENCE_STEP)
+            if len(given) < SEQUENCE_STEP:
+                break
         with unit_of_work(container.session_factory) as session:
             container.publish_tree_head(session)
             # Housekeeping about once a minute: expired sessions and old request ids.
