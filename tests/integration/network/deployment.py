@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -93,10 +94,16 @@ class Deployment:
             str(self.keys / agency / "pq-gov-chain.pem"),
         ]
 
-    def start(self, agency: str) -> NodeProcess:
+    def start(self, agency: str, *, clock_offset_seconds: float = 0.0) -> NodeProcess:
         env = {**self.environment, "MYNA_DATA_DIR": str(self.tmp / agency)}
-        log = self.tmp / f"{agency}-{len(self.nodes)}.log"
-        return start_node(env, free_port(), *self.serve_args(agency), log=log)
+        log = self.tmp / f"{agency}-{len(self.nodes)}-{uuid.uuid4().hex[:8]}.log"
+        return start_node(
+            env,
+            free_port(),
+            *self.serve_args(agency),
+            log=log,
+            clock_offset_seconds=clock_offset_seconds,
+        )
 
     def urls(self, **overrides: str) -> dict[str, str]:
         return {**{code: node.url for code, node in self.nodes.items()}, **overrides}
