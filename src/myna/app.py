@@ -362,11 +362,15 @@ async def database_unavailable(request: Request, exc: Exception) -> Response:
     them (``pool_pre_ping``), so the same process serves again once the database does.
     Nothing was committed by the failed request (its transaction died with it).
     """
+    cause = getattr(exc, "orig", None) or exc
     log.warning(
         "database_unavailable",
         path=request.url.path,
         request_id=request_id_of(request.scope),
-        error=type(getattr(exc, "orig", exc)).__name__,
+        error=type(cause).__name__,
+        # The driver's own words ("database or disk is full", "terminating connection
+        # due to administrator command"): what the operator acts on.
+        reason=(str(cause).splitlines() or [""])[0][:200],
     )
     return error_response(
         request,

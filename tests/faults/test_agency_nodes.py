@@ -47,9 +47,9 @@ def _request_waiting_at(port: int) -> bool:
     for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
         fields = line.split()
         local, state, queues = fields[1], fields[3], fields[4]
-        if int(local.split(":")[1], 16) == port and state == ESTABLISHED:
-            if int(queues.split(":")[1], 16) > 0:
-                return True
+        waiting = int(queues.split(":")[1], 16)
+        if int(local.split(":")[1], 16) == port and state == ESTABLISHED and waiting > 0:
+            return True
     return False
 
 

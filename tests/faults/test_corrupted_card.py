@@ -45,7 +45,7 @@ def _garbage(text: bytes) -> bytes:
 
 
 def _myna(env: dict[str, str], *arguments: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # noqa: S603
+    return subprocess.run(
         myna_command(*arguments), env=env, capture_output=True, text=True, timeout=120, check=False
     )
 

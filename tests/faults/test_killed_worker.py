@@ -76,7 +76,7 @@ def test_a_worker_killed_mid_append_leaves_whole_exchanges_and_a_log_that_verifi
         network.seed_agency_data(session=session, seed=1)
         before = transparency.tree_size(session=session)
     env = {**os.environ, **portal_environment(tmp_path, database_url)}
-    child = subprocess.run(  # noqa: S603
+    child = subprocess.run(
         [sys.executable, "-c", CHILD, str(taro), str(COMMITTED), ",".join(ITEMS)],
         env=env,
         capture_output=True,

@@ -201,7 +201,12 @@ def start_node(
 ) -> NodeProcess:
     """Start ``myna agency serve`` and wait (bounded) until its /healthz answers."""
     command = myna_command(
-        "agency", "serve", "--port", str(port), *arguments, clock_offset_seconds=clock_offset_seconds
+        "agency",
+        "serve",
+        "--port",
+        str(port),
+        *arguments,
+        clock_offset_seconds=clock_offset_seconds,
     )
     with log.open("wb") as stream:
         process = subprocess.Popen(
