@@ -140,13 +140,16 @@ class Deployment:
 
 
 @contextmanager
-def deploy(tmp: Path, nodes: Mapping[str, str], *, hybrid: bool = False) -> Iterator[Deployment]:
+def deploy(
+    tmp: Path, nodes: Mapping[str, str], *, hybrid: bool = False, start_nodes: bool = True
+) -> Iterator[Deployment]:
     """The hub (and portal) in this process, each agency of ``nodes`` as its own process.
 
     ``nodes`` maps agency codes to their names; each gets keys from the hub's government
     CA (``myna jpki org-issue``), a database of its own filled by ``myna agency load``,
     and runs as ``myna agency serve``. ``hybrid``: every side signs with ML-DSA-65 too
-    and requires it (``MYNA_MESSAGE_SIGNATURE_POLICY=hybrid``).
+    and requires it (``MYNA_MESSAGE_SIGNATURE_POLICY=hybrid``). ``start_nodes=False``
+    prepares the nodes without starting them (a test starts its own with ``start``).
     """
     policy = {"message_signatures": "hybrid", "message_signature_policy": "hybrid"}
     hub_database = fresh_database(tmp, "dist_hub")
@@ -197,7 +200,7 @@ def deploy(tmp: Path, nodes: Mapping[str, str], *, hybrid: bool = False) -> Iter
         tmp, settings, container, taro.id, environment, keys, node_databases, hybrid=hybrid
     )
     try:
-        for code in nodes:
+        for code in nodes if start_nodes else ():
             deployment.nodes[code] = deployment.start(code)
         yield deployment
     finally:
