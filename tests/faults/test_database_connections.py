@@ -20,7 +20,7 @@ import pytest
 from myna.bench.harness import portal_process
 from tests.faults.conftest import POSTGRES, portal_environment, prepared
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
 LATER = "しばらくしてから"
 
