@@ -13,6 +13,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
@@ -361,7 +363,34 @@ def install_error_handlers(app: FastAPI) -> None:
             code = "http_error"
         return error_response(request, status=exc.status_code, code=code, message=message)
 
+    app.add_exception_handler(OperationalError, database_unavailable)
+    app.add_exception_handler(PoolTimeoutError, database_unavailable)
     app.add_exception_handler(Exception, unexpected_error)
+
+
+async def database_unavailable(request: Request, exc: Exception) -> Response:
+    """The database dropped the connection or did not answer: 503, and try again.
+
+    A restart or failover of PostgreSQL cuts the connections in use; the pool replaces
+    them (``pool_pre_ping``), so the same process serves again once the database does.
+    Nothing was committed by the failed request (its transaction died with it).
+    """
+    cause = getattr(exc, "orig", None) or exc
+    log.warning(
+        "database_unavailable",
+        path=request.url.path,
+        request_id=request_id_of(request.scope),
+        error=type(cause).__name__,
+        # The driver's own words ("database or disk is full", "terminating connection
+        # due to administrator command"): what the operator acts on.
+        reason=(str(cause).splitlines() or [""])[0][:200],
+    )
+    return error_response(
+        request,
+        status=503,
+        code="database_unavailable",
+        message=_("The service is briefly unavailable. Please try again shortly."),
+    )
 
 
 async def unexpected_error(request: Request, exc: Exception) -> Response:

@@ -170,18 +170,26 @@ def process_tree_cpu_seconds(pid: int) -> float:
 
 @contextmanager
 def server_process(
-    env: dict[str, str], *, sock: socket.socket, workers: int, factory: str = PORTAL_FACTORY
+    env: dict[str, str],
+    *,
+    sock: socket.socket,
+    workers: int,
+    factory: str = PORTAL_FACTORY,
+    prelude: str = "",
 ) -> Iterator[Server]:
     """Run the portal (or ``factory``'s app) in a subprocess on ``sock``; stop it by its PID.
 
     The socket is bound here and inherited by the server, so the port cannot be taken by
     another process (a parallel test run, say) between choosing it and listening on it.
+    ``prelude`` is Python run first in the subprocess (a fault test's set-up).
     """
     fd, port = sock.fileno(), port_of(sock)
     code = (
         "from myna.runtime import serve_on_socket; "
         f"serve_on_socket({fd}, workers={workers}, factory={factory!r})"
     )
+    if prelude:
+        code = f"{prelude}\n{code}"
     process = subprocess.Popen(  # noqa: S603
         [sys.executable, "-c", code], env={**os.environ, **env}, pass_fds=(fd,)
     )
@@ -223,12 +231,12 @@ def portal_process(
 
 @contextmanager
 def portal_server(
-    env: dict[str, str], *, workers: int, sock: socket.socket | None = None
+    env: dict[str, str], *, workers: int, sock: socket.socket | None = None, prelude: str = ""
 ) -> Iterator[Server]:
     """:func:`portal_process`, giving the server (its URL and PID, for its CPU time)."""
     sock = sock or bound_socket()
     env = {**env, "MYNA_PORTAL_URL": f"http://127.0.0.1:{port_of(sock)}"}
-    with server_process(env, sock=sock, workers=workers) as server:
+    with server_process(env, sock=sock, workers=workers, prelude=prelude) as server:
         yield server
 
 
