@@ -149,6 +149,15 @@ class Server:
 
 def process_tree_cpu_seconds(pid: int) -> float:
     """User + system CPU seconds of ``pid`` and every process below it (``/proc/*/stat``)."""
+    return sum(process_tree(pid).values())
+
+
+def process_tree(pid: int) -> dict[int, float]:
+    """``pid`` and every process below it (uvicorn's workers, say), each one's CPU seconds.
+
+    Each process's own user + system time, all its threads, from ``/proc/<pid>/stat``; a
+    process that has ended is no longer counted (a server's workers live as long as it).
+    """
     parents: dict[int, int] = {}
     ticks: dict[int, int] = {}
     for entry in Path("/proc").iterdir():
@@ -167,7 +176,8 @@ def process_tree_cpu_seconds(pid: int) -> float:
         below = {child for child, parent in parents.items() if parent in tree} - tree
         grew = bool(below)
         tree |= below
-    return sum(ticks.get(p, 0) for p in tree) / os.sysconf("SC_CLK_TCK")
+    per_second = os.sysconf("SC_CLK_TCK")
+    return {p: ticks[p] / per_second for p in tree if p in ticks}
 
 
 @contextmanager
