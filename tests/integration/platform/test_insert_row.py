@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from typing import cast
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Engine, Table, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -13,9 +14,14 @@ from myna.network.models import SeenRequest
 from myna.platform.db import insert_row, make_engine
 
 
-def test_a_row_is_written_with_its_column_types_and_nothing_is_loaded() -> None:
+def _engine() -> Engine:
     engine = make_engine("sqlite://")
-    SeenRequest.__table__.create(engine)
+    cast(Table, SeenRequest.__table__).create(engine)
+    return engine
+
+
+def test_a_row_is_written_with_its_column_types_and_nothing_is_loaded() -> None:
+    engine = _engine()
     received = datetime(2026, 1, 2, 12, 0, tzinfo=timezone(timedelta(hours=9)))
     with Session(engine) as session:
         insert_row(
@@ -33,8 +39,7 @@ def test_a_row_is_written_with_its_column_types_and_nothing_is_loaded() -> None:
 
 
 def test_the_tables_constraints_still_refuse_a_duplicate() -> None:
-    engine = make_engine("sqlite://")
-    SeenRequest.__table__.create(engine)
+    engine = _engine()
     values = {"request_id": "r-1", "requester": "portal", "received_at": datetime.now(UTC)}
     with Session(engine) as session:
         insert_row(session, SeenRequest, values)
