@@ -42,10 +42,13 @@ prerequisites: ## install (as root) or name what the tests need beyond Python: C
 	scripts/test-prerequisites
 
 test-sqlite: $(STAMP) ## the whole suite on SQLite
-	$(BIN)/pytest -n 2 -q
+	$(BIN)/pytest -n 2 -q --durations=15 -m "not postgres"
 
 test-postgres: $(STAMP) ## the database-facing suite on PostgreSQL (127.0.0.1:5432)
-	MYNA_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -n 2 -q -m "not browser" tests/integration tests/e2e
+	MYNA_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -n 2 -q --durations=15 -m "not browser" tests/integration tests/e2e tests/faults/test_database_connections.py
+
+test-faults: $(STAMP) ## faults with real processes: killed nodes and workers, a cut database, a full disk
+	$(BIN)/pytest -n 1 -q tests/faults
 
 # The checks first, so a machine that lacks something stops in seconds, not minutes.
 test: prerequisites $(STAMP) $(PCSC_STAMP) lint test-sqlite test-postgres ## set up and run everything: lint, SQLite suite, PostgreSQL suite
@@ -56,4 +59,4 @@ bench: $(STAMP) ## the login benchmark (see docs/benchmarks.md)
 clean: ## remove the demo data under var/
 	rm -rf var
 
-.PHONY: help install demo serve lint prerequisites test test-sqlite test-postgres bench clean
+.PHONY: help install demo serve lint prerequisites test test-sqlite test-postgres test-faults bench clean

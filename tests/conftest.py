@@ -40,25 +40,39 @@ def _worker() -> str:
     return os.environ.get("PYTEST_XDIST_WORKER", "main")
 
 
-def _postgres_database(url: str) -> str:
-    """Create a fresh database for this worker next to ``url``'s and return its URL."""
-    base = make_url(url)
-    name = f"myna_test_{_worker()}"
-    admin = make_engine(base.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT")
+def _admin(url: str) -> Engine:
+    return make_engine(
+        make_url(url).render_as_string(hide_password=False), isolation_level="AUTOCOMMIT"
+    )
+
+
+def _postgres_database(url: str) -> tuple[str, str]:
+    """Create a fresh database for this run's worker next to ``url``'s: its URL and name.
+
+    Named by the xdist worker and the process, so two runs on one server (a second
+    checkout, a CI job beside a developer's) never drop each other's database.
+    """
+    name = f"myna_test_{_worker()}_{os.getpid()}"
+    admin = _admin(url)
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
-    return base.set(database=name).render_as_string(hide_password=False)
+    return make_url(url).set(database=name).render_as_string(hide_password=False), name
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     configured = os.environ.get("MYNA_TEST_DATABASE_URL", "")
-    if configured.startswith("postgresql"):
-        return _postgres_database(configured)
-    path = tmp_path_factory.mktemp("db") / "myna-test.db"
-    return f"sqlite:///{path}"
+    if not configured.startswith("postgresql"):
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'myna-test.db'}"
+        return
+    url, name = _postgres_database(configured)
+    yield url
+    admin = _admin(configured)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
 
 
 @pytest.fixture(scope="session")

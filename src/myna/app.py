@@ -13,6 +13,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
@@ -42,6 +44,7 @@ from myna.jpki.verifier_api import router as jpki_verifier_router
 from myna.medical.api import router as medical_api_router
 from myna.medical.views import router as medical_router
 from myna.moves.views import router as move_router
+from myna.network import transparency
 from myna.network.api import router as network_router
 from myna.network.transparency.api import PREFIX as TRANSPARENCY_PREFIX
 from myna.network.transparency.api import WELL_KNOWN as TRANSPARENCY_WELL_KNOWN
@@ -66,12 +69,11 @@ from myna.partners.review_views import router as partner_review_router
 from myna.platform.api_errors import PLATFORM_ERRORS
 from myna.platform.apidocs import install_api_docs
 from myna.platform.db import unit_of_work
-from myna.platform.errors import N_, MynaError
+from myna.platform.errors import MynaError
 from myna.platform.i18n import gettext as _
 from myna.platform.logging import get_logger
-from myna.platform.metrics import CONTENT_TYPE_LATEST, MetricsMiddleware
-from myna.platform.readiness import ReadinessAnswer
-from myna.platform.requestid import RequestIdMiddleware, request_id_of
+from myna.platform.operations import METRICS_PATH, READINESS_PATH, install_operations
+from myna.platform.requestid import request_id_of
 from myna.platform.routing import index_routes
 from myna.platform.sessions import RESIDENT, STAFF, LoginRequiredError, login_gate
 from myna.platform.web import (
@@ -114,16 +116,6 @@ MAX_UPLOAD_BYTES = MAX_APPLICATION_ATTACHMENT_BYTES + (64 << 10)
 # A correction request's evidence, the fields and the envelope.
 MAX_EVIDENCE_UPLOAD_BYTES = network.MAX_EVIDENCE_BYTES + (64 << 10)
 _error_templates = make_templates()
-METRICS_PATH = "/metrics"
-READINESS_PATH = "/readyz"
-# Probes and scrapes are read fresh each time: no cache between them and the process.
-NO_STORE = {"Cache-Control": "no-store"}
-
-
-class MetricsUnauthorizedError(MynaError, code="unauthorized", status_code=401):
-    """A scrape of /metrics without the configured bearer token."""
-
-    message = N_("The metrics need the operator's bearer token.")
 
 
 def create_app(container: Container) -> FastAPI:
@@ -217,44 +209,6 @@ def create_app(container: Container) -> FastAPI:
     app.mount("/static/stats", StaticFiles(directory=STATS_STATIC), name="stats-static")
     app.mount("/static", StaticFiles(directory=PLATFORM_STATIC), name="static")
 
-    @app.get("/healthz", tags=["operations"], summary="Liveness: the process answers")
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
-
-    @app.get(
-        READINESS_PATH,
-        tags=["operations"],
-        summary="Readiness: the database, the shared rate limits and the log signer answer",
-        response_model=ReadinessAnswer,
-        responses={503: {"model": ReadinessAnswer, "description": "A check did not pass."}},
-    )
-    async def readyz() -> JSONResponse:
-        answer = ReadinessAnswer.of(await container.readiness.run())
-        if answer.failed:
-            log.warning("not_ready", failed=answer.failed)
-        return JSONResponse(
-            answer.model_dump(), status_code=503 if answer.failed else 200, headers=NO_STORE
-        )
-
-    @app.get(METRICS_PATH, include_in_schema=False)
-    def metrics(request: Request) -> Response:
-        access = container.metrics_access
-        if not access.enabled:
-            raise StarletteHTTPException(status_code=404)
-        peer = request.client.host if request.client else None
-        if not access.allows(authorization=request.headers.get("authorization"), peer=peer):
-            if not access.wants_token:
-                raise StarletteHTTPException(status_code=404)
-            error = MetricsUnauthorizedError()
-            response = error_response(
-                request, status=error.status_code, code=error.code, message=error.localized()
-            )
-            response.headers["WWW-Authenticate"] = 'Bearer realm="metrics"'
-            return response
-        return Response(
-            container.metrics.exposition(), media_type=CONTENT_TYPE_LATEST, headers=NO_STORE
-        )
-
     install_error_handlers(app)
     # Each context's routes are asked only about paths of their own first segment.
     index_routes(app)
@@ -286,13 +240,16 @@ def create_app(container: Container) -> FastAPI:
             f"{VACCINATION_ISSUERS}/",
         ),
     )
-    # Every request is counted by its route template and carries an id in its log lines.
-    app.add_middleware(MetricsMiddleware, metrics=container.metrics)
-    app.add_middleware(RequestIdMiddleware)
+    # /healthz, /readyz, /metrics; every request counted and carrying an id in its logs.
+    install_operations(app, container.operations)
     if container.settings.trusted_proxies:
         # Outermost: every limit and log below sees the client a trusted proxy names.
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=container.settings.trusted_proxies)
     return app
+
+
+SEQUENCE_STEP = 250
+"""Pending exchange-log entries integrated per transaction by the background publisher."""
 
 
 async def _publish_tree_heads(container: Container) -> None:
@@ -301,6 +258,14 @@ async def _publish_tree_heads(container: Container) -> None:
     rounds = 0
 
     def publish() -> None:
+        # Pending entries are integrated in short transactions first, so writers wait on
+        # the log's lock (SQLite's one write lock) for one small batch at a time; the
+        # head then signs what is left with them.
+        while True:
+            with unit_of_work(container.session_factory) as session:
+                given = transparency.sequence(session=session, limit=SEQUENCE_STEP)
+            if len(given) < SEQUENCE_STEP:
+                break
         with unit_of_work(container.session_factory) as session:
             container.publish_tree_head(session)
             # Housekeeping about once a minute: expired sessions and old request ids.
@@ -403,6 +368,8 @@ def install_error_handlers(app: FastAPI) -> None:
             code = "http_error"
         return error_response(request, status=exc.status_code, code=code, message=message)
 
+    app.add_exception_handler(OperationalError, database_unavailable)
+    app.add_exception_handler(PoolTimeoutError, database_unavailable)
     app.add_exception_handler(Exception, unexpected_error)
 
 
@@ -417,6 +384,31 @@ async def refused_at_the_edge(request: Request, status: int) -> Response:
         status=status,
         code="invalid_request",
         message=_("The request is not valid. Please check what you sent."),
+    )
+
+
+async def database_unavailable(request: Request, exc: Exception) -> Response:
+    """The database dropped the connection or did not answer: 503, and try again.
+
+    A restart or failover of PostgreSQL cuts the connections in use; the pool replaces
+    them (``pool_pre_ping``), so the same process serves again once the database does.
+    Nothing was committed by the failed request (its transaction died with it).
+    """
+    cause = getattr(exc, "orig", None) or exc
+    log.warning(
+        "database_unavailable",
+        path=request.url.path,
+        request_id=request_id_of(request.scope),
+        error=type(cause).__name__,
+        # The driver's own words ("database or disk is full", "terminating connection
+        # due to administrator command"): what the operator acts on.
+        reason=(str(cause).splitlines() or [""])[0][:200],
+    )
+    return error_response(
+        request,
+        status=503,
+        code="database_unavailable",
+        message=_("The service is briefly unavailable. Please try again shortly."),
     )
 
 

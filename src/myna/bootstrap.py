@@ -41,6 +41,7 @@ from myna.office import service as office
 from myna.partners import organizations
 from myna.platform.db import import_all_models, make_engine, make_session_factory, utcnow
 from myna.platform.metrics import LogGauges, Metrics, MetricsAccess
+from myna.platform.operations import Operations
 from myna.platform.ratelimit import RateLimiter
 from myna.platform.readiness import (
     Check,
@@ -92,12 +93,19 @@ class Container:
             token=self.settings.metrics_token, loopback=self.settings.metrics_loopback
         )
 
+    @cached_property
+    def operations(self) -> Operations:
+        """The portal's /healthz, /readyz and /metrics: its collectors, access and checks."""
+        return Operations(
+            metrics=self.metrics, access=self.metrics_access, readiness=self.readiness
+        )
+
     def _log_gauges(self) -> LogGauges:
         with self.session_factory() as session:
             status = transparency.log_status(session=session)
         age = None if status.signed_at is None else (utcnow() - status.signed_at).total_seconds()
         return LogGauges(
-            entries=status.tree_size,
+            entries=status.entries,
             signed_entries=status.signed_size,
             newest_head_age_seconds=age,
         )
@@ -129,10 +137,9 @@ class Container:
             status = transparency.log_status(session=session)
         waited = status.unsigned_for(utcnow())
         if waited > self.settings.ready_tree_head_max_age_seconds:
-            unsigned = status.tree_size - status.signed_size
-            msg = f"{unsigned} entries unsigned for {int(waited)} s"
+            msg = f"{status.unsigned} entries unsigned for {int(waited)} s"
             raise NotReadyError(msg)
-        return f"key {signer.key_id}; {status.signed_size} of {status.tree_size} entries signed"
+        return f"key {signer.key_id}; {status.signed_size} of {status.entries} entries signed"
 
     @cached_property
     def sessions(self) -> SessionStore:

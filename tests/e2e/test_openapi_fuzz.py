@@ -44,7 +44,9 @@ MUNICIPALITY_API = "/api/municipality/"
 # Enough to reach every handler with odd input, small enough for a two-core CI run.
 EXAMPLES_PER_OPERATION = 25
 
-pytestmark = pytest.mark.slow
+# Once per run, on PostgreSQL: where out-of-range integers and dates reach a stricter
+# database (SQLite stores what PostgreSQL refuses).
+pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 # No 5xx, and every answer is one the schema declares: its status code, its media type
 # and its body (the common error body included).
 CHECKS = [

@@ -221,6 +221,17 @@ class _ResourceCalls:
         )
         answer.raise_for_status()
 
+    def share(self, index: int, count: int) -> None:
+        """A client process of ``count``: its own sequence of tokens."""
+        self.rng = random.Random(people.SEED + index)  # noqa: S311
+
+    def tally(self) -> object:
+        """Nothing to gather: the calls keep no counts."""
+        return None
+
+    def absorb(self, tally: object) -> None:
+        """Nothing to gather (see :meth:`tally`)."""
+
 
 @dataclass(frozen=True, slots=True)
 class _Phases:
@@ -228,11 +239,14 @@ class _Phases:
     tokens: LoadStats
     full: LoadStats
     half: LoadStats
+    trivial_cpu_s: float
+    token_cpu_s: float
+    call_cpu_s: float
 
 
 def _measure(
     container: Container,
-    url: str,
+    server: harness.Server,
     client_id: str,
     key: ECKey,
     resident_ids: list[int],
@@ -240,15 +254,20 @@ def _measure(
     codes: int,
     load: harness.Load,
 ) -> _Phases:
-    concurrency, duration, console = load
+    concurrency, duration, console, _ = load
     issuer = container.settings.portal_url
+    url = server.url
 
+    before = server.cpu_seconds()
     baseline = harness.baseline_phase(url, load)
+    trivial_cpu = server.cpu_seconds() - before
     console.print(f"Preparing {codes} single-use codes (push, consent, approve)…")
     prepared = _prepare_codes(container, client_id, resident_ids, codes)
     issued: list[IssuedToken] = []
     token_requests = _TokenRequests(url, issuer, client_id, key, prepared, issued)
+    # One client process: each code is redeemed once, and the tokens are kept here.
     console.print(f"Token requests, {concurrency} clients, up to {duration:.0f} s…")
+    before = server.cpu_seconds()
     tokens = asyncio.run(
         harness.closed_loop(
             token_requests,
@@ -257,9 +276,12 @@ def _measure(
             exhausted=lambda: not token_requests.codes,
         )
     )
+    token_cpu = server.cpu_seconds() - before
     calls = _ResourceCalls(url, issuer, issued, random.Random(people.SEED))  # noqa: S311
+    before = server.cpu_seconds()
     full, half = harness.full_and_half_load(calls, "Resource calls", load)
-    return _Phases(baseline, tokens, full, half)
+    call_cpu = server.cpu_seconds() - before
+    return _Phases(baseline, tokens, full, half, trivial_cpu, token_cpu, call_cpu)
 
 
 def run(
@@ -271,6 +293,7 @@ def run(
     codes: int,
     database_url: str,
     console: Console,
+    clients: int = 1,
 ) -> Result:
     """Run the partner-API scenario and return its result."""
     configure_logging(level="WARNING", json=False)
@@ -297,10 +320,10 @@ def run(
         client_id, key = _organization(container)
         setup_s = time.perf_counter() - started
         env = space.server_env(MYNA_PARTNER_RATE_LIMIT=harness.UNLIMITED)
-        with harness.portal_process(env, workers=workers, sock=sock) as url:
+        with harness.portal_server(env, workers=workers, sock=sock) as server:
             consenting = resident_ids[:MAX_CONSENTING]
-            load = harness.Load(concurrency, duration, console)
-            phases = _measure(container, url, client_id, key, consenting, codes=codes, load=load)
+            load = harness.Load(concurrency, duration, console, clients)
+            phases = _measure(container, server, client_id, key, consenting, codes=codes, load=load)
         container.engine.dispose()
     baseline, tokens, full, half = phases.baseline, phases.tokens, phases.full, phases.half
     result = Result.of_load(
@@ -312,7 +335,7 @@ def run(
             "population": population.size,
             "database": harness.database_kind(space.database_url),
             "setup_s": round(setup_s, 1),
-            **harness.load_settings(duration, concurrency, workers),
+            **harness.load_settings(duration, concurrency, workers, clients),
             "tokens_per_s": round(tokens.rate, 1),
             "tokens_issued": tokens.done,
             "token_p50_ms": round(tokens.percentile(50), 1),
@@ -321,6 +344,9 @@ def run(
             "resource_full_load_p99_ms": round(full.percentile(99), 1),
             "errors": baseline.errors + tokens.errors + full.errors + half.errors,
             "error_samples": tokens.error_samples + full.error_samples + half.error_samples,
+            "server_cpu_ms_per_resource_call": harness.cpu_ms_per(phases.call_cpu_s, full, half),
+            "server_cpu_ms_per_token": harness.cpu_ms_per(phases.token_cpu_s, tokens),
+            "server_cpu_ms_per_trivial_request": harness.cpu_ms_per(phases.trivial_cpu_s, baseline),
         },
     )
     _print(console, result)
@@ -338,6 +364,12 @@ def _print(console: Console, result: Result) -> None:
             ("token p50 / p99 (ms)", f"{details['token_p50_ms']} / {details['token_p99_ms']}"),
             ("resource calls/s (full load)", f"{result.rate_per_s:,.1f}"),
             ("resource call p50 / p99 at half load (ms)", f"{result.p50_ms} / {result.p99_ms}"),
+            ("server CPU per token (ms)", str(details["server_cpu_ms_per_token"])),
+            ("server CPU per resource call (ms)", str(details["server_cpu_ms_per_resource_call"])),
+            (
+                "server CPU per trivial request (ms)",
+                str(details["server_cpu_ms_per_trivial_request"]),
+            ),
             ("errors", str(details["errors"])),
         ],
     )

@@ -23,6 +23,7 @@ import random
 import re
 import time
 from dataclasses import dataclass, field
+from typing import cast
 
 import httpx
 from rich.console import Console
@@ -136,6 +137,24 @@ class _Submissions:
         self.verify = LoadStats()
         self.signing_s = []
 
+    def share(self, index: int, count: int) -> None:
+        """A client process of ``count``: residents of its own, so none signs twice at once."""
+        part = self.applicants[index::count]
+        self.applicants = part or [self.applicants[index % len(self.applicants)]]
+        self.rng = random.Random(people.SEED + index)  # noqa: S311
+        self._free = None
+        self.reset()
+
+    def tally(self) -> object:
+        """This client process's verification times and signing times."""
+        return (self.verify, self.signing_s)
+
+    def absorb(self, tally: object) -> None:
+        """Add a client process's verification and signing times."""
+        verify, signing_s = cast("tuple[LoadStats, list[float]]", tally)
+        self.verify = harness.merged([self.verify, verify])
+        self.signing_s += signing_s
+
 
 async def _log_in(
     url: str, residents: list[tuple[str, card.CardSession, card.CardSession]]
@@ -191,10 +210,11 @@ def run(
     cards: int,
     database_url: str,
     console: Console,
+    clients: int = 1,
 ) -> Result:
     """Run the signed-submission scenario and return its result."""
     configure_logging(level="WARNING", json=False)
-    load = harness.Load(concurrency, duration, console)
+    load = harness.Load(concurrency, duration, console, clients)
     with harness.workspace("myna-bench-apply-", database_url) as space:
         # A fresh population: the scenario does not take --reuse.
         population = people.seed_population(
@@ -203,17 +223,22 @@ def run(
         holders = _card_holders(space, cards=cards, console=console)
         space.container.engine.dispose()
         env = space.server_env(MYNA_LOGIN_RATE_LIMIT=harness.UNLIMITED)
-        with harness.portal_process(env, workers=workers) as url:
+        with harness.portal_server(env, workers=workers) as server:
+            url = server.url
             console.print(f"Logging {len(holders)} residents in by card…")
             applicants = asyncio.run(_log_in(url, holders))
             submit = _Submissions(url, applicants, random.Random(people.SEED))  # noqa: S311
             console.print("Warm-up: one submission per resident…")
             asyncio.run(harness.closed_loop(submit, concurrency=1, duration=1.0))
             submit.reset()
+            before = server.cpu_seconds()
             baseline = harness.baseline_phase(url, load)
+            trivial_cpu = server.cpu_seconds() - before
+            before = server.cpu_seconds()
             full, half = harness.full_and_half_load(
                 submit, "Submissions", load, min_rate=0.5, before_half=lambda _: submit.reset()
             )
+            busy_cpu = server.cpu_seconds() - before
     signing = sorted(submit.signing_s)
     signing_ms = signing[len(signing) // 2] * 1000 if signing else 0.0
     result = Result.of_load(
@@ -225,7 +250,7 @@ def run(
             "population": residents,
             "database": harness.database_kind(space.database_url),
             "setup_s": round(population.setup_s, 1),
-            **harness.load_settings(duration, concurrency, workers),
+            **harness.load_settings(duration, concurrency, workers, clients),
             "applicants": len(applicants),
             "submissions_full_load": full.done,
             "submissions_half_load": half.done,
@@ -236,6 +261,8 @@ def run(
             "verify_and_file_p50_ms": round(submit.verify.percentile(50), 1),
             "verify_and_file_p99_ms": round(submit.verify.percentile(99), 1),
             "client_cms_signing_ms": round(signing_ms, 1),
+            "server_cpu_ms_per_submission": harness.cpu_ms_per(busy_cpu, full, half),
+            "server_cpu_ms_per_trivial_request": harness.cpu_ms_per(trivial_cpu, baseline),
         },
     )
     _print(console, result)
@@ -254,6 +281,7 @@ def _print(console: Console, result: Result) -> None:
             ("submission p50 / p99 at half load (ms)", f"{result.p50_ms} / {result.p99_ms}"),
             ("verify + file p50 / p99 at half load (ms)", verify),
             ("client CMS signing (ms, median)", str(details["client_cms_signing_ms"])),
+            ("server CPU per submission (ms)", str(details["server_cpu_ms_per_submission"])),
             ("errors", str(details["errors"])),
         ],
     )

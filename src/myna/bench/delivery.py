@@ -297,7 +297,7 @@ def _resend_phase(
     """Resends back to back; the server CPU they used."""
     if not accepted:
         return LoadStats(), 0.0
-    concurrency, duration, console = load
+    concurrency, duration, console, _ = load
     console.print(f"Resends of accepted documents, {concurrency} clients, {duration:.0f} s…")
     resend = _Resends(server.url, accepted, random.Random(people.SEED))  # noqa: S311
     before = server.cpu_seconds()

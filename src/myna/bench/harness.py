@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import json
+import multiprocessing
 import os
 import socket
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypeVar, runtime_checkable
 
 import httpx
 from rich.console import Console
@@ -147,6 +149,15 @@ class Server:
 
 def process_tree_cpu_seconds(pid: int) -> float:
     """User + system CPU seconds of ``pid`` and every process below it (``/proc/*/stat``)."""
+    return sum(process_tree(pid).values())
+
+
+def process_tree(pid: int) -> dict[int, float]:
+    """``pid`` and every process below it (uvicorn's workers, say), each one's CPU seconds.
+
+    Each process's own user + system time, all its threads, from ``/proc/<pid>/stat``; a
+    process that has ended is no longer counted (a server's workers live as long as it).
+    """
     parents: dict[int, int] = {}
     ticks: dict[int, int] = {}
     for entry in Path("/proc").iterdir():
@@ -165,23 +176,32 @@ def process_tree_cpu_seconds(pid: int) -> float:
         below = {child for child, parent in parents.items() if parent in tree} - tree
         grew = bool(below)
         tree |= below
-    return sum(ticks.get(p, 0) for p in tree) / os.sysconf("SC_CLK_TCK")
+    per_second = os.sysconf("SC_CLK_TCK")
+    return {p: ticks[p] / per_second for p in tree if p in ticks}
 
 
 @contextmanager
 def server_process(
-    env: dict[str, str], *, sock: socket.socket, workers: int, factory: str = PORTAL_FACTORY
+    env: dict[str, str],
+    *,
+    sock: socket.socket,
+    workers: int,
+    factory: str = PORTAL_FACTORY,
+    prelude: str = "",
 ) -> Iterator[Server]:
     """Run the portal (or ``factory``'s app) in a subprocess on ``sock``; stop it by its PID.
 
     The socket is bound here and inherited by the server, so the port cannot be taken by
     another process (a parallel test run, say) between choosing it and listening on it.
+    ``prelude`` is Python run first in the subprocess (a fault test's set-up).
     """
     fd, port = sock.fileno(), port_of(sock)
     code = (
         "from myna.runtime import serve_on_socket; "
         f"serve_on_socket({fd}, workers={workers}, factory={factory!r})"
     )
+    if prelude:
+        code = f"{prelude}\n{code}"
     process = subprocess.Popen(  # noqa: S603
         [sys.executable, "-c", code], env={**os.environ, **env}, pass_fds=(fd,)
     )
@@ -223,12 +243,12 @@ def portal_process(
 
 @contextmanager
 def portal_server(
-    env: dict[str, str], *, workers: int, sock: socket.socket | None = None
+    env: dict[str, str], *, workers: int, sock: socket.socket | None = None, prelude: str = ""
 ) -> Iterator[Server]:
     """:func:`portal_process`, giving the server (its URL and PID, for its CPU time)."""
     sock = sock or bound_socket()
     env = {**env, "MYNA_PORTAL_URL": f"http://127.0.0.1:{port_of(sock)}"}
-    with server_process(env, sock=sock, workers=workers) as server:
+    with server_process(env, sock=sock, workers=workers, prelude=prelude) as server:
         yield server
 
 
@@ -352,18 +372,164 @@ async def in_turn(
 
 
 class Load(NamedTuple):
-    """How hard a scenario's phases push: clients at once, seconds each; where they report."""
+    """How hard a scenario's phases push: clients at once, seconds each; where they report.
+
+    ``clients`` load-generator processes share the ``concurrency`` (and a paced phase's
+    rate) between them, so one process's event loop does not cap the figure.
+    """
 
     concurrency: int
     duration: float
     console: Console
+    clients: int = 1
+
+
+@runtime_checkable
+class SharedOperation(Protocol):
+    """An operation with state to split among client processes and to gather back."""
+
+    def share(self, index: int, count: int) -> None:
+        """In client process ``index`` of ``count``: keep only this process's part."""
+
+    def tally(self) -> object:
+        """What this process counted (picklable), for :meth:`absorb` in the parent."""
+
+    def absorb(self, tally: object) -> None:
+        """Add a client process's :meth:`tally` to this operation's counts."""
+
+
+def share_of(total: int, index: int, count: int) -> int:
+    """Process ``index``'s part of ``total`` split evenly over ``count`` (at least one)."""
+    return max(1, total // count + (1 if index < total % count else 0))
+
+
+def merged(parts: list[LoadStats]) -> LoadStats:
+    """One phase from its client processes' parts: counts summed, latencies pooled.
+
+    The elapsed time is the longest part's, so the rate is every operation done over the
+    phase's wall time (the parts' rates summed, give or take their start-up skew).
+    """
+    return LoadStats(
+        done=sum(part.done for part in parts),
+        errors=sum(part.errors for part in parts),
+        latencies=[latency for part in parts for latency in part.latencies],
+        elapsed=max((part.elapsed for part in parts), default=0.0),
+        error_samples=[sample for part in parts for sample in part.error_samples][:5],
+    )
+
+
+LoopOf = Callable[[int, int], Coroutine[Any, Any, LoadStats]]
+
+
+def _client_process(
+    operation: object, index: int, count: int, loop_of: LoopOf, sender: Connection
+) -> None:
+    """A forked client process: its part of the operation's state, its loop, its stats."""
+    try:
+        if isinstance(operation, SharedOperation):
+            operation.share(index, count)
+        stats = asyncio.run(loop_of(index, count))
+        tally = operation.tally() if isinstance(operation, SharedOperation) else None
+        sender.send((stats, tally, ""))
+    except Exception as exc:  # reported to the parent, which raises it
+        sender.send((None, None, f"{type(exc).__name__}: {exc}"))
+    finally:
+        sender.close()
+
+
+def in_processes(operation: object, clients: int, loop_of: LoopOf) -> LoadStats:
+    """``loop_of(index, clients)`` in ``clients`` forked client processes, merged.
+
+    With one client the loop runs in this process, as it always did. Forked, each
+    process has the operation as it was (logged-in sessions, keys, tokens); one that is a
+    :class:`SharedOperation` keeps its part of the state and sends its tally back.
+    """
+    if clients <= 1:
+        return asyncio.run(loop_of(0, 1))
+    context = multiprocessing.get_context("fork")
+    started: list[tuple[multiprocessing.context.ForkProcess, Connection]] = []
+    for index in range(clients):
+        receiver, sender = context.Pipe(duplex=False)
+        process = context.Process(
+            target=_client_process,
+            args=(operation, index, clients, loop_of, sender),
+            daemon=True,
+        )
+        process.start()
+        sender.close()  # the child holds its own end
+        started.append((process, receiver))
+    parts: list[LoadStats] = []
+    failures: list[str] = []
+    for process, receiver in started:
+        try:
+            stats, tally, failure = receiver.recv()
+        except EOFError:
+            stats, tally, failure = None, None, "a client process ended without its results"
+        receiver.close()
+        process.join()
+        if failure or stats is None:
+            failures.append(failure)
+            continue
+        parts.append(stats)
+        if isinstance(operation, SharedOperation):
+            operation.absorb(tally)
+    if failures:
+        msg = "; ".join(failures)
+        raise RuntimeError(msg)
+    return merged(parts)
+
+
+def closed_load(
+    operation: Operation,
+    load: Load,
+    *,
+    exhausted: Callable[[], bool] | None = None,
+) -> LoadStats:
+    """:func:`closed_loop` at ``load`` from its client processes, ``concurrency`` shared.
+
+    An operation drawing on a supply (``exhausted``) runs in this process only: each
+    forked copy of the supply would hand every item out once more.
+    """
+    clients = 1 if exhausted is not None else load.clients
+
+    def loop_of(index: int, count: int) -> Coroutine[Any, Any, LoadStats]:
+        return closed_loop(
+            operation,
+            concurrency=share_of(load.concurrency, index, count),
+            duration=load.duration,
+            exhausted=exhausted,
+        )
+
+    return in_processes(operation, clients, loop_of)
+
+
+def paced_load(
+    operation: Operation, load: Load, *, rate: float, concurrency: int, clients: int
+) -> LoadStats:
+    """:func:`paced_loop` from ``clients`` processes, the rate and the clients shared."""
+
+    def loop_of(index: int, count: int) -> Coroutine[Any, Any, LoadStats]:
+        return paced_loop(
+            operation,
+            rate=rate / count,
+            duration=load.duration,
+            concurrency=share_of(concurrency, index, count),
+        )
+
+    return in_processes(operation, clients, loop_of)
+
+
+def _processes(clients: int) -> str:
+    return f" from {clients} client processes" if clients > 1 else ""
 
 
 def baseline_phase(url: str, load: Load) -> LoadStats:
     """The server's trivial endpoint (``GET /healthz``) back to back: every ratio's yardstick."""
-    load.console.print(f"Trivial endpoint, {load.concurrency} clients, {load.duration:.0f} s…")
-    trivial = get_ok(f"{url}/healthz")
-    return asyncio.run(closed_loop(trivial, concurrency=load.concurrency, duration=load.duration))
+    load.console.print(
+        f"Trivial endpoint, {load.concurrency} clients{_processes(load.clients)}, "
+        f"{load.duration:.0f} s…"
+    )
+    return closed_load(get_ok(f"{url}/healthz"), load)
 
 
 def full_and_half_load(
@@ -382,20 +548,18 @@ def full_and_half_load(
     phase early (see :func:`closed_loop`); ``before_half`` is told how many operations the
     paced phase will start, before it starts (to reset counters or prepare that many).
     """
-    concurrency, duration, console = load
-    console.print(f"{what}, {concurrency} clients, {duration:.0f} s…")
-    full = asyncio.run(
-        closed_loop(operation, concurrency=concurrency, duration=duration, exhausted=exhausted)
-    )
+    concurrency, duration, console, _ = load
+    # Operations drawn from a supply run in one client process (see closed_load).
+    clients = 1 if exhausted is not None else load.clients
+    console.print(f"{what}, {concurrency} clients{_processes(clients)}, {duration:.0f} s…")
+    full = closed_load(operation, load, exhausted=exhausted)
     half_rate = max(min_rate, full.rate / 2)
     if before_half is not None:
         before_half(int(duration * half_rate))
     # A floor below one per second needs a decimal to be read.
     shown = f"{half_rate:.0f}" if min_rate >= 1 else f"{half_rate:.1f}"
-    console.print(f"{what} paced at half load ({shown}/s), {duration:.0f} s…")
-    half = asyncio.run(
-        paced_loop(operation, rate=half_rate, duration=duration, concurrency=concurrency * 4)
-    )
+    console.print(f"{what} paced at half load ({shown}/s){_processes(clients)}, {duration:.0f} s…")
+    half = paced_load(operation, load, rate=half_rate, concurrency=concurrency * 4, clients=clients)
     return full, half
 
 
@@ -419,10 +583,11 @@ class Plan:
     workers: int
     database_url: str = ""
     reuse: bool = False
+    clients: int = 1
 
     def load(self, console: Console) -> Load:
         """The load of each phase, reported on ``console``."""
-        return Load(self.concurrency, self.duration, console)
+        return Load(self.concurrency, self.duration, console, self.clients)
 
 
 @dataclass(frozen=True, slots=True)
@@ -495,7 +660,7 @@ class Measured:
                 "database": database_kind(database_url),
                 "reused_database": population.reused,
                 "setup_s": round(population.setup_s, 1),
-                **load_settings(plan.duration, plan.concurrency, plan.workers),
+                **load_settings(plan.duration, plan.concurrency, plan.workers, plan.clients),
                 **self.details(noun),
                 **details,
             },
@@ -572,9 +737,21 @@ def database_kind(url: str) -> str:
     return "postgresql" if url.startswith("postgresql") else "sqlite"
 
 
-def load_settings(duration: float, concurrency: int, workers: int) -> dict[str, object]:
+def load_settings(
+    duration: float, concurrency: int, workers: int, clients: int = 1
+) -> dict[str, object]:
     """How an HTTP scenario was run, as every result's details say it."""
-    return {"duration_s": duration, "concurrency": concurrency, "workers": workers}
+    return {
+        "duration_s": duration,
+        "concurrency": concurrency,
+        "workers": workers,
+        "client_processes": clients,
+    }
+
+
+def cpu_ms_per(cpu_s: float, *phases: LoadStats) -> float:
+    """CPU milliseconds per operation completed in ``phases`` (rounded for a result)."""
+    return round(cpu_s * 1000 / max(1, sum(phase.done for phase in phases)), 3)
 
 
 @dataclass(frozen=True, slots=True)

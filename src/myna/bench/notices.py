@@ -123,6 +123,7 @@ def run(
         )
         stats = LoadStats()
         rng = random.Random(people.SEED)  # noqa: S311 - picks residents to read, no secret
+        cpu_before = time.process_time()
         begin = time.perf_counter()
         while time.perf_counter() - begin < duration:
             resident_id = rng.randint(1, population)
@@ -136,6 +137,7 @@ def run(
             stats.latencies.append(time.perf_counter() - t0)
             stats.done += 1
         stats.elapsed = time.perf_counter() - begin
+        read_cpu = time.process_time() - cpu_before
         container.engine.dispose()
     result = Result(
         scenario="notices",
@@ -151,12 +153,15 @@ def run(
             "visible_after_ms": round(visible_ms, 2),
             "notice_rows_added": rows_added,
             "inbox_errors": stats.errors,
+            # In process: this process's CPU (the reads and the database driver) per read.
+            "process_cpu_ms_per_inbox_page": harness.cpu_ms_per(read_cpu, stats),
             "database": harness.database_kind(space.database_url),
         },
     )
     console.print(
         f"Inbox first page: {stats.rate:.0f}/s, p50 {result.p50_ms:.2f} ms, "
-        f"p99 {result.p99_ms:.2f} ms over {stats.done} reads"
+        f"p99 {result.p99_ms:.2f} ms over {stats.done} reads, "
+        f"{result.details['process_cpu_ms_per_inbox_page']} ms of CPU each"
     )
     return result
 
@@ -269,6 +274,17 @@ class _InboxReads:
         if not _listed(response.text, self.notice_id):
             raise NoticeMissingError(f"notice {self.notice_id} not on the first page")
 
+    def share(self, index: int, count: int) -> None:
+        """A client process of ``count``: its own sequence of residents."""
+        self.rng = random.Random(people.SEED + index)  # noqa: S311
+
+    def tally(self) -> object:
+        """Nothing to gather: the reads keep no counts."""
+        return None
+
+    def absorb(self, tally: object) -> None:
+        """Nothing to gather (see :meth:`tally`)."""
+
 
 @dataclass(frozen=True, slots=True)
 class _Phases:
@@ -277,6 +293,8 @@ class _Phases:
     baseline: LoadStats
     full: LoadStats
     half: LoadStats
+    trivial_cpu_s: float
+    busy_cpu_s: float
 
 
 def _signed_notice(container: Container) -> str:
@@ -296,17 +314,23 @@ def _signed_notice(container: Container) -> str:
     return network.sign(json.dumps(payload, ensure_ascii=False).encode(), credential)
 
 
-def _measure(url: str, signers: list[Signer], token: str, load: harness.Load) -> _Phases:
-    console = load.console
+def _measure(
+    server: harness.Server, signers: list[Signer], token: str, load: harness.Load
+) -> _Phases:
+    console, url = load.console, server.url
     console.print(f"Logging {len(signers)} residents in by card…")
     cookies, warm_up = asyncio.run(_log_in(url, signers))
     console.print("Sending the segment notice through the agency API…")
     visibility = asyncio.run(_send_and_watch(url, token, cookies))
     reads = _InboxReads(url, cookies, visibility.notice_id, random.Random(people.SEED))  # noqa: S311
 
+    before = server.cpu_seconds()
     baseline = harness.baseline_phase(url, load)
+    trivial_cpu = server.cpu_seconds() - before
+    before = server.cpu_seconds()
     full, half = harness.full_and_half_load(reads, "Inbox first pages", load)
-    return _Phases(warm_up, visibility, baseline, full, half)
+    busy_cpu = server.cpu_seconds() - before
+    return _Phases(warm_up, visibility, baseline, full, half, trivial_cpu, busy_cpu)
 
 
 def run_http(
@@ -320,6 +344,7 @@ def run_http(
     database_url: str,
     reuse: bool,
     console: Console,
+    clients: int = 1,
 ) -> Result:
     """Seed (unless reused), then over HTTP: time the notice to visible and inbox pages."""
     # Seeding and card issuance log at INFO: the console is for the figures.
@@ -338,9 +363,9 @@ def run_http(
             rows_before = notices.count_notices(session=session)
         signers = people.auth_signers(space.settings, card_ids)
         env = space.server_env(MYNA_LOGIN_RATE_LIMIT=harness.UNLIMITED)
-        with harness.portal_process(env, workers=workers) as url:
-            load = harness.Load(concurrency, duration, console)
-            phases = _measure(url, signers, token, load)
+        with harness.portal_server(env, workers=workers) as server:
+            load = harness.Load(concurrency, duration, console, clients)
+            phases = _measure(server, signers, token, load)
         with unit_of_work(container.session_factory) as session:
             rows_after = notices.count_notices(session=session)
         container.engine.dispose()
@@ -350,7 +375,7 @@ def run_http(
         database=harness.database_kind(space.database_url),
         live=rows_after,
         rows_added=rows_after - rows_before,
-        settings=harness.load_settings(duration, concurrency, workers),
+        settings=harness.load_settings(duration, concurrency, workers, clients),
         console=console,
     )
 
@@ -398,6 +423,8 @@ def _http_result(
             "baseline_p50_ms": round(baseline.percentile(50), 1),
             "baseline_p99_ms": round(baseline.percentile(99), 1),
             "first_inbox_p50_ms": round(phases.warm_up.percentile(50), 1),
+            "server_cpu_ms_per_inbox_page": harness.cpu_ms_per(phases.busy_cpu_s, full, half),
+            "server_cpu_ms_per_trivial_request": harness.cpu_ms_per(phases.trivial_cpu_s, baseline),
             "errors": full.errors + half.errors + baseline.errors,
             "error_samples": sorted(
                 {*baseline.error_samples, *full.error_samples, *half.error_samples}
@@ -423,5 +450,6 @@ def _print_goals(console: Console, result: Result) -> None:
     console.print(
         f"inbox first page: p99 at half load = {result.p99_ms} ms (goal < 50 ms; "
         f"{details['half_load_over_50ms']} of {details['half_load_reads']} reads above); "
-        f"pages/s ÷ trivial req/s = {result.ratio:.1%}"
+        f"pages/s ÷ trivial req/s = {result.ratio:.1%}; server CPU "
+        f"{details['server_cpu_ms_per_inbox_page']} ms per page"
     )

@@ -114,6 +114,21 @@ class _Retrievals:
         self.counts = RetrievalCounts()
         return stats
 
+    def share(self, index: int, count: int) -> None:
+        """A client process of ``count``: its own sequence of residents."""
+        self.rng = random.Random(people.SEED + index)  # noqa: S311
+        self.counts = RetrievalCounts()
+
+    def tally(self) -> object:
+        """This client process's counts."""
+        return self.counts
+
+    def absorb(self, tally: object) -> None:
+        """Add a client process's counts."""
+        if isinstance(tally, RetrievalCounts):
+            self.counts.retrievals += tally.retrievals
+            self.counts.records += tally.records
+
 
 def run(*, plan: harness.Plan, cards: int, console: Console) -> Result:
     """Run the self-information scenario and return its result."""

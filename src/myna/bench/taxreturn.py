@@ -592,7 +592,7 @@ def _load_phases(server: harness.Server, returns: _Returns, load: harness.Load) 
     the first load phase stops where a third of the residents is left, and the paced one
     is shortened to the residents left rather than failing for the want of one.
     """
-    concurrency, duration, console = load
+    concurrency, duration, console, _ = load
     console.print(f"Warm-up: {WARM_UP} returns one after another…")
     cold = asyncio.run(returns.warm_up())
     before = server.cpu_seconds()
@@ -626,7 +626,7 @@ def _filing_phase(
     server: harness.Server, filings: _Filings, load: harness.Load
 ) -> tuple[LoadStats, float]:
     """Filings back to back until the computed returns or the time run out; their CPU."""
-    concurrency, duration, console = load
+    concurrency, duration, console, _ = load
     console.print(
         f"Filing {len(filings.pending)} returns, {concurrency} clients, ≤ {duration:.0f} s…"
     )

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from cryptography import x509
-from sqlalchemy import CursorResult, Executable, delete, insert, update
+from sqlalchemy import CursorResult, Executable, delete, update
 from sqlalchemy.orm import Session
 
 from myna import jpki, phone
@@ -34,7 +34,7 @@ from myna.cardlogin.domain import (
 )
 from myna.cardlogin.models import LoginChallenge
 from myna.platform.attributes import from_attributes
-from myna.platform.db import utcnow
+from myna.platform.db import insert_row, utcnow
 from myna.platform.sessions import token_digest
 from myna.platform.settings import Settings
 
@@ -106,18 +106,20 @@ def start_challenge(
         expires_at=now + timedelta(seconds=settings.challenge_ttl_seconds),
     )
     # The challenge row is its own record of issuance; audits start at the answer.
-    session.execute(
-        insert(LoginChallenge).values(
-            id=view.challenge_id,
-            nonce=view.nonce,
-            origin=view.origin,
-            session_digest=token_digest(session_token),
-            audience=view.audience.value,
-            subject=subject,
-            status=view.status,
-            created_at=now,
-            expires_at=view.expires_at,
-        )
+    insert_row(
+        session,
+        LoginChallenge,
+        {
+            "id": view.challenge_id,
+            "nonce": view.nonce,
+            "origin": view.origin,
+            "session_digest": token_digest(session_token),
+            "audience": view.audience.value,
+            "subject": subject,
+            "status": view.status,
+            "created_at": now,
+            "expires_at": view.expires_at,
+        },
     )
     return view
 

@@ -175,6 +175,12 @@ def serve(
                 "[yellow]PROMETHEUS_MULTIPROC_DIR is not set: each scrape of /metrics "
                 "shows one worker's counts only (docs/operations.md).[/yellow]"
             )
+        if settings.rate_limit_storage_url.startswith("memory"):
+            Console(stderr=True).print(
+                "[yellow]MYNA_RATE_LIMIT_STORAGE_URL is memory://: each worker counts the "
+                f"rate limits alone, so every limit is {workers} times looser; set it to "
+                "redis://... (docs/operations.md#many-workers).[/yellow]"
+            )
         os.environ.setdefault("MYNA_PORTAL_URL", settings.portal_url)
         os.environ.setdefault("MYNA_READER_URL", settings.reader_url)
         uvicorn.run(
@@ -247,6 +253,14 @@ BenchJson = Annotated[Path | None, typer.Option("--json", help="Write the result
 BenchDuration = Annotated[float, typer.Option(min=1, help="Seconds per phase.")]
 BenchConcurrency = Annotated[int, typer.Option(min=1, max=256, help="Concurrent clients.")]
 BenchWorkers = Annotated[int, typer.Option(min=1, max=32, help="Server worker processes.")]
+BenchClients = Annotated[
+    int,
+    typer.Option(
+        min=1,
+        max=32,
+        help="Load-generator processes sharing the concurrent clients (results merged).",
+    ),
+]
 BenchReuse = Annotated[
     bool, typer.Option(help="Skip seeding if the database already has --residents people.")
 ]
@@ -272,6 +286,7 @@ def bench_login(
     duration: BenchDuration = 10.0,
     concurrency: BenchConcurrency = 8,
     workers: BenchWorkers = 1,
+    clients: BenchClients = 1,
     database_url: BenchDatabase = "",
     json: BenchJson = None,
 ) -> None:
@@ -284,6 +299,7 @@ def bench_login(
         duration=duration,
         concurrency=concurrency,
         workers=workers,
+        clients=clients,
         database_url=database_url,
     )
 
@@ -330,6 +346,7 @@ def bench_selfinfo(
     duration: BenchDuration = 10.0,
     concurrency: BenchConcurrency = 8,
     workers: BenchWorkers = 1,
+    clients: BenchClients = 1,
     cards: BenchCards = 50,
     database_url: BenchDatabase = "",
     reuse: BenchReuse = False,
@@ -338,7 +355,7 @@ def bench_selfinfo(
     """Full わたしの情報 retrievals (every category) per second and p50/p99 over HTTP."""
     from myna.bench import selfinfo  # noqa: PLC0415
 
-    plan = Plan(residents, duration, concurrency, workers, database_url, reuse)
+    plan = Plan(residents, duration, concurrency, workers, database_url, reuse, clients=clients)
     _run(selfinfo.run, json, plan=plan, cards=cards)
 
 
@@ -348,6 +365,7 @@ def bench_eligibility(
     duration: BenchDuration = 10.0,
     concurrency: BenchConcurrency = 8,
     workers: BenchWorkers = 1,
+    clients: BenchClients = 1,
     cards: BenchCards = 50,
     database_url: BenchDatabase = "",
     reuse: BenchReuse = False,
@@ -356,7 +374,7 @@ def bench_eligibility(
     """Card-based オンライン資格確認 at a clinic (4 signed requests each) per second over HTTP."""
     from myna.bench import eligibility  # noqa: PLC0415
 
-    plan = Plan(residents, duration, concurrency, workers, database_url, reuse)
+    plan = Plan(residents, duration, concurrency, workers, database_url, reuse, clients=clients)
     _run(eligibility.run, json, plan=plan, cards=cards)
 
 
@@ -366,6 +384,7 @@ def bench_delivery(
     duration: BenchDuration = 10.0,
     concurrency: BenchConcurrency = 8,
     workers: BenchWorkers = 1,
+    clients: BenchClients = 1,
     recipients: Annotated[
         int, typer.Option(min=1, max=100_000, help="Random residents who link the senders.")
     ] = 1_000,
@@ -385,7 +404,7 @@ def bench_delivery(
     """民間送達: signed documents accepted per second (XSD, XMLDSig, CA), server CPU each."""
     from myna.bench import delivery  # noqa: PLC0415
 
-    plan = Plan(residents, duration, concurrency, workers, database_url, reuse)
+    plan = Plan(residents, duration, concurrency, workers, database_url, reuse, clients=clients)
     _run(delivery.run, json, plan=plan, recipients=recipients, documents=documents, resends=resends)
 
 
@@ -394,6 +413,7 @@ def bench_verify(
     duration: BenchDuration = 10.0,
     concurrency: BenchConcurrency = 8,
     workers: BenchWorkers = 1,
+    clients: BenchClients = 1,
     certificates: Annotated[
         int, typer.Option(min=100, max=1_000_000, help="Signing certificates issued to ask about.")
     ] = 2_000,
@@ -406,7 +426,7 @@ def bench_verify(
     """JPKI verifiers: revocation statuses per second in signed batches, server CPU each."""
     from myna.bench import verify  # noqa: PLC0415
 
-    plan = Plan(0, duration, concurrency, workers, database_url)
+    plan = Plan(0, duration, concurrency, workers, database_url, clients=clients)
     _run(verify.run, json, plan=plan, certificates=certificates, batch=batch)
 
 
@@ -415,13 +435,14 @@ def bench_certificates(
     duration: BenchDuration = 10.0,
     concurrency: BenchConcurrency = 4,
     workers: BenchWorkers = 1,
+    clients: BenchClients = 1,
     database_url: BenchDatabase = "",
     json: BenchJson = None,
 ) -> None:
     """Signed 住民票の写し (PAdES B-LTA) per second at the kiosk API, server CPU each."""
     from myna.bench import certificates  # noqa: PLC0415
 
-    plan = Plan(0, duration, concurrency, workers, database_url)
+    plan = Plan(0, duration, concurrency, workers, database_url, clients=clients)
     _run(certificates.run, json, plan=plan)
 
 
@@ -431,6 +452,7 @@ def bench_return(
     duration: BenchDuration = 10.0,
     concurrency: BenchConcurrency = 8,
     workers: BenchWorkers = 1,
+    clients: BenchClients = 1,
     returns: Annotated[
         int,
         typer.Option(
@@ -449,7 +471,7 @@ def bench_return(
     """確定申告: returns gathered from ten documents, computed and shown, per second over HTTP."""
     from myna.bench import taxreturn  # noqa: PLC0415
 
-    plan = Plan(residents, duration, concurrency, workers, database_url, reuse)
+    plan = Plan(residents, duration, concurrency, workers, database_url, reuse, clients=clients)
     _run(taxreturn.run, json, plan=plan, returns=returns, medical=medical)
 
 
@@ -459,6 +481,7 @@ def bench_apply(
     duration: BenchDuration = 10.0,
     concurrency: BenchConcurrency = 4,
     workers: BenchWorkers = 1,
+    clients: BenchClients = 1,
     cards: BenchCards = 40,
     database_url: BenchDatabase = "",
     json: BenchJson = None,
@@ -474,6 +497,7 @@ def bench_apply(
         duration=duration,
         concurrency=concurrency,
         workers=workers,
+        clients=clients,
         database_url=database_url,
     )
 
@@ -484,6 +508,7 @@ def bench_api(
     duration: BenchDuration = 10.0,
     concurrency: BenchConcurrency = 4,
     workers: BenchWorkers = 1,
+    clients: BenchClients = 1,
     codes: Annotated[
         int,
         typer.Option(
@@ -504,6 +529,7 @@ def bench_api(
         duration=duration,
         concurrency=concurrency,
         workers=workers,
+        clients=clients,
         database_url=database_url,
     )
 
@@ -529,6 +555,10 @@ def bench_notices(
     workers: Annotated[
         int, typer.Option(min=1, max=32, help="Server worker processes (--http).")
     ] = 1,
+    clients: Annotated[
+        int,
+        typer.Option(min=1, max=32, help="Load-generator processes sharing the clients (--http)."),
+    ] = 1,
     cards: Annotated[
         int,
         typer.Option(min=1, max=1000, help="Random adults given a card and logged in (--http)."),
@@ -549,6 +579,7 @@ def bench_notices(
             segments=segments,
             concurrency=concurrency,
             workers=workers,
+            clients=clients,
             cards=cards,
             database_url=database_url,
             reuse=reuse,

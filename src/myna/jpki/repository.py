@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from myna.jpki.domain import AuthorityKind, CertificateKind, CertificateStatus
@@ -19,6 +19,7 @@ from myna.jpki.models import (
     Verifier,
     VerifierUsage,
 )
+from myna.platform.db import insert_row
 
 
 def authority(
@@ -198,17 +199,19 @@ def add_usage(
     at: datetime,
 ) -> None:
     """Write one line of a verifier's usage: a plain insert, no unit-of-work flush."""
-    session.execute(
-        insert(VerifierUsage).values(
-            verifier_code=verifier_code,
-            month=month,
-            kind=kind,
-            request_id=request_id,
-            items=items,
-            unit_price_yen=unit_price_yen,
-            amount_yen=items * unit_price_yen,
-            at=at,
-        )
+    insert_row(
+        session,
+        VerifierUsage,
+        {
+            "verifier_code": verifier_code,
+            "month": month,
+            "kind": kind,
+            "request_id": request_id,
+            "items": items,
+            "unit_price_yen": unit_price_yen,
+            "amount_yen": items * unit_price_yen,
+            "at": at,
+        },
     )
 
 

@@ -33,6 +33,12 @@ from myna.kiosk.client import Choices, KioskClient
 from myna.platform.errors import N_, MynaError
 from myna.platform.i18n import gettext as _
 from myna.platform.logging import get_logger
+from myna.platform.operations import (
+    app_operations,
+    directory_check,
+    http_check,
+    install_operations,
+)
 from myna.platform.settings import Settings
 from myna.platform.web import (
     BodySizeLimitMiddleware,
@@ -473,4 +479,10 @@ def create_kiosk_app(
     app.add_middleware(RejectNulMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, limit=64 * 1024)
     app.add_middleware(SecurityHeadersMiddleware)
+    # /healthz, /readyz (the cards, the portal's service), /metrics, request ids.
+    checks = [
+        directory_check("cards", settings.card_dir),
+        http_check("portal", http, f"{settings.portal_url.rstrip('/')}/healthz"),
+    ]
+    install_operations(app, app_operations(settings, checks))
     return app

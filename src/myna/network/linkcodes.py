@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from myna import registry
 from myna.network.domain import UnknownLinkCodeError, new_link_code
 from myna.network.models import LinkCode
-from myna.platform.db import utcnow
+from myna.platform.db import insert_row, utcnow
 
 
 def link_code_for_resident(*, session: Session, resident_id: int, agency_code: str) -> str:
@@ -41,10 +41,15 @@ def _ensure(session: Session, my_number: str, agency_code: str) -> str:
     try:
         # A savepoint: two first uses at once (PostgreSQL, several workers) issue one code.
         with session.begin_nested():
-            session.execute(
-                insert(LinkCode).values(
-                    my_number=my_number, agency_code=agency_code, link_code=code, issued_at=utcnow()
-                )
+            insert_row(
+                session,
+                LinkCode,
+                {
+                    "my_number": my_number,
+                    "agency_code": agency_code,
+                    "link_code": code,
+                    "issued_at": utcnow(),
+                },
             )
     except IntegrityError:
         issued = session.scalar(

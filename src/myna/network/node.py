@@ -80,6 +80,8 @@ from myna.platform.attributes import from_attributes
 from myna.platform.db import unit_of_work, utcnow
 from myna.platform.errors import N_, MynaError
 from myna.platform.logging import get_logger
+from myna.platform.operations import app_operations, install_operations
+from myna.platform.readiness import Check, NotReadyError, database_check, schema_head
 from myna.platform.web import (
     BodyLimit,
     RejectNulMiddleware,
@@ -96,7 +98,6 @@ MEDIA_TYPE = "application/jose"  # RFC 7515 §9.2.1: a JWS in compact serialisat
 QUERY_PATH = "/network/query"
 UPDATE_PATH = "/network/update"
 CORRECTION_PATH = "/network/correction"
-HEALTH_PATH = "/healthz"
 
 
 # -- errors ---------------------------------------------------------------------------
@@ -606,7 +607,10 @@ async def _body(request: Request, limit: BodyLimit = _QUERY_BODY) -> str:
 
 
 def create_node_app(container: Container, node: AgencyNode) -> FastAPI:
-    """The agency node's HTTP face: ``POST /network/query`` and ``GET /healthz``.
+    """The agency node's HTTP face: ``POST /network/query`` and the operator's endpoints.
+
+    ``/healthz``, ``/readyz`` (its database, the government CA's CRL) and ``/metrics``
+    are the ones every Myna app has (:func:`myna.platform.operations.install_operations`).
 
     At start-up the node fetches the government CA's CRL, then again every
     ``MYNA_NODE_CRL_MAX_AGE_SECONDS`` in the background.
@@ -677,10 +681,6 @@ def create_node_app(container: Container, node: AgencyNode) -> FastAPI:
     async def correction(request: Request) -> Response:
         return await handle(request, queue, "node_correction_refused", _CORRECTION_BODY)
 
-    @app.get(HEALTH_PATH, summary="Liveness: the node answers")
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok", "agency": node.agency_code}
-
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = "not_found" if exc.status_code == 404 else "bad_request"
@@ -699,7 +699,39 @@ def create_node_app(container: Container, node: AgencyNode) -> FastAPI:
     app.add_middleware(UnexpectedErrorMiddleware)  # innermost: a 500 gets the headers
     app.add_middleware(RejectNulMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
+    # /healthz, /readyz (the node's database, the government CA's CRL), /metrics, ids.
+    checks = [
+        database_check(
+            container.session_factory,
+            expected_revision=schema_head(),
+            timeout_seconds=container.settings.ready_timeout_seconds,
+        ),
+        *(_crl_check(name, source) for name, source in _revocation_checks(node)),
+    ]
+    install_operations(
+        app, app_operations(container.settings, checks, health={"agency": node.agency_code})
+    )
     return app
+
+
+def _revocation_checks(node: AgencyNode) -> list[tuple[str, RevocationSource]]:
+    named = [("hub_crl", node.revocation)]
+    if node.pq_revocation is not None:
+        named.append(("hub_pq_crl", node.pq_revocation))
+    return named
+
+
+def _crl_check(name: str, source: RevocationSource) -> Check:
+    """The government CA's CRL is held and current (fetched now if it lapsed)."""
+
+    def run() -> str:
+        try:
+            crl = source.revocation_list()
+        except RevocationUnavailableError as error:
+            raise NotReadyError("unavailable") from error
+        return f"current until {crl.next_update_utc:%Y-%m-%dT%H:%M:%SZ}"
+
+    return Check(name, run)
 
 
 async def _refresh_revocation(source: RevocationSource, interval: float) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, insert
+from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -20,7 +20,7 @@ from myna.network.domain import (
     is_fresh,
 )
 from myna.network.models import SeenRequest
-from myna.platform.db import utcnow
+from myna.platform.db import insert_row, utcnow
 
 
 def admit_once(*, session: Session, request_id: str, requester: str, issued_at: datetime) -> None:
@@ -29,10 +29,10 @@ def admit_once(*, session: Session, request_id: str, requester: str, issued_at: 
         raise StaleMessageError
     try:
         with session.begin_nested():
-            session.execute(
-                insert(SeenRequest).values(
-                    request_id=request_id, requester=requester, received_at=utcnow()
-                )
+            insert_row(
+                session,
+                SeenRequest,
+                {"request_id": request_id, "requester": requester, "received_at": utcnow()},
             )
     except IntegrityError as exc:
         raise ReplayedMessageError from exc

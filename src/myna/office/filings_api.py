@@ -38,7 +38,7 @@ from myna.office.filings import ApiCaller
 from myna.platform.api_errors import error_responses
 from myna.platform.attributes import from_attributes
 from myna.platform.encoding import b64
-from myna.platform.errors import N_, MynaError, RateLimitedError
+from myna.platform.errors import N_, MynaError, RateLimitedError, RateLimitUnavailableError
 from myna.platform.files import DOCUMENT_SIGNATURES
 from myna.platform.oauth.errors import InvalidTokenError, OAuthError
 from myna.platform.oauth.rfc7523 import MAX_ASSERTION_BYTES
@@ -121,7 +121,11 @@ def token(
     scope: FormValue = "",
 ) -> Response:
     limiter = get_container(request).rate_limiter
-    if not limiter.allow(Limit.FILING_TOKEN, client_address(request)):
+    try:
+        allowed = limiter.allow(Limit.FILING_TOKEN, client_address(request))
+    except RateLimitUnavailableError as error:
+        return _oauth_error(error, headers={**NO_STORE, "Retry-After": str(RETRY_AFTER_SECONDS)})
+    if not allowed:
         return _oauth_error(
             TokenRateLimitedError(),
             headers={**NO_STORE, "Retry-After": str(RETRY_AFTER_SECONDS)},

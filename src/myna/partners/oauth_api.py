@@ -23,7 +23,7 @@ from myna.partners import authorization, discovery, dpop
 from myna.partners.client_auth import authenticate_client
 from myna.partners.domain import PartnerError, RegisteredClient
 from myna.platform.db import unit_of_work, utcnow
-from myna.platform.errors import N_, MynaError
+from myna.platform.errors import N_, MynaError, RateLimitUnavailableError
 from myna.platform.oauth.errors import InvalidDPoPProofError, InvalidRequestError, OAuthError
 from myna.platform.ratelimit import Limit
 from myna.platform.web import get_container, transaction
@@ -130,11 +130,13 @@ def _json_example(description: str, example: dict[str, Any]) -> dict[str, Any]:
 
 def oauth_error(exc: MynaError, *, status: int | None = None) -> JSONResponse:
     """An RFC 6749 §5.2 error response; DPoP errors are 400 here (RFC 9449 §5)."""
-    code = exc.code if isinstance(exc, OAuthError | PartnerError) else "invalid_request"
+    known = OAuthError | PartnerError | RateLimitUnavailableError
+    code = exc.code if isinstance(exc, known) else "invalid_request"
     if status is None:
         status = 400 if isinstance(exc, InvalidDPoPProofError) else exc.status_code
-        status = status if status in {400, 401, 429} else 400
-    headers = {**NO_STORE, "Retry-After": str(RETRY_AFTER_SECONDS)} if status == 429 else NO_STORE
+        status = status if status in {400, 401, 429, 503} else 400
+    waits = status in {429, 503}
+    headers = {**NO_STORE, "Retry-After": str(RETRY_AFTER_SECONDS)} if waits else NO_STORE
     return JSONResponse(
         {"error": code, "error_description": exc.localized()}, status_code=status, headers=headers
     )

@@ -63,3 +63,12 @@ class RateLimitedError(MynaError, code="rate_limited", status_code=429):
     """Too many attempts from one client within the limit's window."""
 
     message = N_("Too many attempts. Please wait a minute and try again.")
+
+
+class RateLimitUnavailableError(MynaError, code="temporarily_unavailable", status_code=503):
+    """A guarded step (a login, a PIN, a consent) cannot be counted just now, so it waits.
+
+    The code is OAuth's own (RFC 6749 §4.1.2.1), so the token endpoints can answer it as is.
+    """
+
+    message = N_("This cannot be done for a moment. Please try again shortly.")

@@ -81,6 +81,8 @@ class Settings(BaseSettings):
     # Empty: IPAex Gothic where Debian installs it (fonts-ipaexfont-gothic).
     pdf_font: str = ""
     rate_limit_storage_url: str = "memory://"
+    # What the rate-limit counters' keys start with in a shared storage (Redis).
+    rate_limit_key_prefix: str = "myna"
     # Municipalities (6-digit codes) whose libraries also register residents of other
     # municipalities (市外利用者); every other library registers its own residents only.
     library_outside_users: list[str] = Field(default_factory=list)

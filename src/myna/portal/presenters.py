@@ -249,7 +249,7 @@ def self_info_csv(view: SelfInfoView) -> str:
 class ExchangeRow:
     """One line of やりとり履歴."""
 
-    index: int
+    index: int | None  # None while the entry is pending (not yet sequenced)
     time: datetime
     requester: str
     provider: str
@@ -297,7 +297,7 @@ def exchange_rows(
             item=item_label(e.item),
             outcome=outcome_label(e.outcome),
             outcome_code=e.outcome.value,
-            proven=e.index < tree_size,
+            proven=e.index is not None and e.index < tree_size,
             purpose=e.purpose or "",
         )
         for e in entries

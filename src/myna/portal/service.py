@@ -12,13 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from myna import cardlogin, phone, registry
 from myna.cardlogin import Audience, ChallengeStatus, ChallengeView, LoginError
 from myna.platform.clock import today_in_japan
-from myna.platform.db import utcnow
+from myna.platform.db import insert_row, utcnow
 from myna.platform.errors import MynaError
 from myna.platform.logging import get_logger
 from myna.platform.sessions import RESIDENT, BrowserSession, SessionStore
@@ -303,16 +303,18 @@ def _audit(
     resident_id: int | None = None,
     serial: str | None = None,
 ) -> None:
-    session.execute(
-        insert(AuthEvent).values(
-            occurred_at=utcnow(),
-            event=event,
-            outcome=outcome,
-            challenge_id=challenge_id,
-            client_ip=client_ip,
-            resident_id=resident_id,
-            certificate_serial=serial,
-        )
+    insert_row(
+        session,
+        AuthEvent,
+        {
+            "occurred_at": utcnow(),
+            "event": event,
+            "outcome": outcome,
+            "challenge_id": challenge_id,
+            "client_ip": client_ip,
+            "resident_id": resident_id,
+            "certificate_serial": serial,
+        },
     )
 
 

@@ -25,6 +25,7 @@ from myna.platform.encoding import b64url, b64url_decode
 from myna.platform.errors import N_, MynaError
 from myna.platform.i18n import gettext as _
 from myna.platform.logging import get_logger
+from myna.platform.operations import app_operations, directory_check, install_operations
 from myna.platform.web import (
     BodySizeLimitMiddleware,
     LocaleMiddleware,
@@ -434,4 +435,6 @@ def create_reader_app(container: Container, *, http_client: httpx.Client | None 
     app.add_middleware(RejectNulMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, limit=64 * 1024)
     app.add_middleware(SecurityHeadersMiddleware)
+    # /healthz, /readyz (the cards can be read), /metrics, request ids in the logs.
+    install_operations(app, app_operations(settings, [directory_check("cards", settings.card_dir)]))
     return app

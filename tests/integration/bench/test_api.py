@@ -28,3 +28,6 @@ def test_the_api_benchmark_issues_tokens_and_serves_signed_calls(
     assert 0 < result.details["tokens_issued"] <= 30
     assert result.rate_per_s > 0
     assert result.baseline_rate_per_s > 0
+    assert result.details["server_cpu_ms_per_resource_call"] > 0
+    assert result.details["server_cpu_ms_per_token"] > 0
+    assert result.details["server_cpu_ms_per_trivial_request"] > 0

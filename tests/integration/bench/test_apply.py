@@ -19,6 +19,7 @@ def test_the_apply_benchmark_files_signed_applications_without_errors(
         duration=1.0,
         concurrency=2,
         workers=1,
+        clients=2,
         cards=4,
         database_url="",
         console=Console(quiet=True),
@@ -30,3 +31,7 @@ def test_the_apply_benchmark_files_signed_applications_without_errors(
     assert result.rate_per_s > 0
     assert result.baseline_rate_per_s > 0
     assert result.details["applicants"] == 4
+    assert result.details["client_processes"] == 2
+    # The verification times of both client processes are gathered back.
+    assert result.details["verify_and_file_p50_ms"] > 0
+    assert result.details["server_cpu_ms_per_submission"] > 0

@@ -61,6 +61,8 @@ def test_the_http_mode_sends_a_segment_notice_that_every_logged_in_adult_sees(
     assert details["full_load_reads"] > 0
     assert details["half_load_reads"] > 0
     assert details["errors"] == 0, details["error_samples"]
+    assert details["server_cpu_ms_per_inbox_page"] > 0
+    assert details["server_cpu_ms_per_trivial_request"] > 0
     assert written["rate_per_s"] > 0
     assert written["baseline_rate_per_s"] > 0
     assert 0 < written["p50_ms"] <= written["p99_ms"] <= details["half_load_max_ms"]

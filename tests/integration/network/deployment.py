@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -34,7 +35,8 @@ def fresh_database(tmp: Path, name: str) -> str:
     if not configured.startswith("postgresql"):
         return f"sqlite:///{tmp / f'{name}.db'}"
     base = make_url(configured)
-    database = f"myna_test_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{name}"
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    database = f"myna_test_{worker}_{os.getpid()}_{name}"  # this run's own
     admin = make_engine(base.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
@@ -92,10 +94,16 @@ class Deployment:
             str(self.keys / agency / "pq-gov-chain.pem"),
         ]
 
-    def start(self, agency: str) -> NodeProcess:
+    def start(self, agency: str, *, clock_offset_seconds: float = 0.0) -> NodeProcess:
         env = {**self.environment, "MYNA_DATA_DIR": str(self.tmp / agency)}
-        log = self.tmp / f"{agency}-{len(self.nodes)}.log"
-        return start_node(env, free_port(), *self.serve_args(agency), log=log)
+        log = self.tmp / f"{agency}-{len(self.nodes)}-{uuid.uuid4().hex[:8]}.log"
+        return start_node(
+            env,
+            free_port(),
+            *self.serve_args(agency),
+            log=log,
+            clock_offset_seconds=clock_offset_seconds,
+        )
 
     def urls(self, **overrides: str) -> dict[str, str]:
         return {**{code: node.url for code, node in self.nodes.items()}, **overrides}
@@ -132,13 +140,16 @@ class Deployment:
 
 
 @contextmanager
-def deploy(tmp: Path, nodes: Mapping[str, str], *, hybrid: bool = False) -> Iterator[Deployment]:
+def deploy(
+    tmp: Path, nodes: Mapping[str, str], *, hybrid: bool = False, start_nodes: bool = True
+) -> Iterator[Deployment]:
     """The hub (and portal) in this process, each agency of ``nodes`` as its own process.
 
     ``nodes`` maps agency codes to their names; each gets keys from the hub's government
     CA (``myna jpki org-issue``), a database of its own filled by ``myna agency load``,
     and runs as ``myna agency serve``. ``hybrid``: every side signs with ML-DSA-65 too
-    and requires it (``MYNA_MESSAGE_SIGNATURE_POLICY=hybrid``).
+    and requires it (``MYNA_MESSAGE_SIGNATURE_POLICY=hybrid``). ``start_nodes=False``
+    prepares the nodes without starting them (a test starts its own with ``start``).
     """
     policy = {"message_signatures": "hybrid", "message_signature_policy": "hybrid"}
     hub_database = fresh_database(tmp, "dist_hub")
@@ -189,7 +200,7 @@ def deploy(tmp: Path, nodes: Mapping[str, str], *, hybrid: bool = False) -> Iter
         tmp, settings, container, taro.id, environment, keys, node_databases, hybrid=hybrid
     )
     try:
-        for code in nodes:
+        for code in nodes if start_nodes else ():
             deployment.nodes[code] = deployment.start(code)
         yield deployment
     finally:

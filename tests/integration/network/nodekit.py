@@ -142,9 +142,20 @@ class ServerThread:
         self.thread.join(timeout=10)
 
 
-def myna_command(*arguments: str) -> list[str]:
-    """The ``myna`` command line run with this interpreter."""
-    return [sys.executable, "-c", "from myna.cli import main; main()", *arguments]
+def myna_command(*arguments: str, clock_offset_seconds: float = 0.0) -> list[str]:
+    """The ``myna`` command line run with this interpreter.
+
+    ``clock_offset_seconds`` sets the process's clock that far off (Myna's ``utcnow``,
+    replaced before anything imports it): a machine whose clock drifted.
+    """
+    code = "from myna.cli import main; main()"
+    if clock_offset_seconds:
+        code = (
+            "import datetime, myna.platform.db as db; real = db.utcnow; "
+            f"db.utcnow = lambda: real() + datetime.timedelta(seconds={clock_offset_seconds!r}); "
+            + code
+        )
+    return [sys.executable, "-c", code, *arguments]
 
 
 def run_myna(env: dict[str, str], *arguments: str) -> str:
@@ -181,11 +192,25 @@ class NodeProcess:
                 self.process.wait()
 
 
-def start_node(env: dict[str, str], port: int, *arguments: str, log: Path) -> NodeProcess:
+def start_node(
+    env: dict[str, str],
+    port: int,
+    *arguments: str,
+    log: Path,
+    clock_offset_seconds: float = 0.0,
+) -> NodeProcess:
     """Start ``myna agency serve`` and wait (bounded) until its /healthz answers."""
+    command = myna_command(
+        "agency",
+        "serve",
+        "--port",
+        str(port),
+        *arguments,
+        clock_offset_seconds=clock_offset_seconds,
+    )
     with log.open("wb") as stream:
         process = subprocess.Popen(
-            myna_command("agency", "serve", "--port", str(port), *arguments),
+            command,
             env={**os.environ, **env},
             stdout=stream,
             stderr=subprocess.STDOUT,

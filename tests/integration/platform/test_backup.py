@@ -177,13 +177,13 @@ def test_restoring_over_data_needs_force(
     assert "--force" in refused
     container = build_container(get_settings())
     with unit_of_work(container.session_factory) as session:
-        assert tlog.tree_size(session=session) == 5  # untouched
+        assert tlog.log_status(session=session).entries == 5  # untouched
     container.engine.dispose()
 
     _myna("db", "restore", "--from", str(archive), "--force")
     container = build_container(get_settings())
     with unit_of_work(container.session_factory) as session:
-        assert tlog.tree_size(session=session) == 3
+        assert tlog.log_status(session=session).entries == 3
     container.engine.dispose()
 
 

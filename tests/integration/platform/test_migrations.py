@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import text
+from sqlalchemy import insert, select, text, update
 from sqlalchemy.engine import Engine
 
-from myna.platform.db import Base, import_all_models, make_engine
+from myna.network import transparency as tlog
+from myna.network.transparency.domain import Frontier, LogEntry, NewEntry, Outcome
+from myna.network.transparency.models import LogEntryRow, LogNode, LogState
+from myna.network.transparency.repository import entry_row
+from myna.platform.db import (
+    Base,
+    import_all_models,
+    make_engine,
+    make_session_factory,
+    unit_of_work,
+)
 from myna.platform.migrate import alembic_config
 
 
@@ -122,3 +133,72 @@ def test_pending_card_logins_survive_the_staff_card_migration(tmp_path: Path) ->
         left = conn.execute(text("SELECT id FROM login_challenges")).scalars().all()
     engine.dispose()
     assert left == ["c1"]
+
+
+def test_an_exchange_log_with_entries_moves_to_group_commit(tmp_path: Path) -> None:
+    """0042 keeps every entry's leaf; the log then takes pending appends and verifies."""
+    url = f"sqlite:///{tmp_path / 'log.db'}"
+    config = alembic_config(url)
+    command.upgrade(config, "0038_certificates")
+    engine = make_engine(url)
+    frontier = Frontier()
+    at = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    entries, nodes = [], []
+    for index in range(6):
+        entry = LogEntry(
+            index=index,
+            time=at + timedelta(minutes=index),
+            requester="portal",
+            provider="mhlw",
+            procedure="self-info",
+            item="health.insurance",
+            subject=str(1000 + index % 2),
+            outcome=Outcome.SUCCESS,
+        )
+        digest = entry.leaf_hash()
+        entries.append(entry_row(entry, digest))
+        nodes += [
+            {"level": lv, "node_index": i, "hash": h} for (lv, i), h in frontier.append(digest)
+        ]
+    with engine.begin() as conn:
+        conn.execute(insert(LogEntryRow.__table__), entries)  # type: ignore[arg-type]
+        conn.execute(insert(LogNode.__table__), nodes)  # type: ignore[arg-type]
+        conn.execute(
+            update(LogState.__table__).values(tree_size=6, frontier=frontier.to_bytes())  # type: ignore[arg-type]
+        )
+    command.upgrade(config, "head")
+    signer = tlog.LogSigner.generate()
+    factory = make_session_factory(engine)
+    with unit_of_work(factory) as session:
+        before = [tlog.get_entry(session=session, index=i) for i in range(6)]
+        tlog.append(
+            session=session,
+            entries=[
+                NewEntry(
+                    requester="portal",
+                    provider="nta",
+                    procedure="self-info",
+                    item="tax.income",
+                    subject="1000",
+                    outcome=Outcome.SUCCESS,
+                )
+            ],
+        )
+    with unit_of_work(factory) as session:
+        head = tlog.publish_tree_head(session=session, signer=signer)
+        report = tlog.verify_log(session=session, public_key=signer.public_jwk)
+        keys = session.execute(
+            select(LogEntryRow.id, LogEntryRow.leaf_index).order_by(LogEntryRow.id)
+        ).all()
+        history = tlog.entries_for_subject(session=session, subject="1000")
+        grown = tlog.consistency_proof(session=session, first=6, second=7)
+    engine.dispose()
+    assert [e.leaf_hash() for e in before] == [row["leaf_hash"] for row in entries]
+    assert [tuple(key) for key in keys] == [(i + 1, i) for i in range(7)]
+    assert head.tree_size == 7
+    # The tree of the six old leaves is a prefix of the new one (RFC 9162 §2.1.4.2).
+    tlog.verify_consistency(
+        first=6, second=7, first_root=frontier.root(), second_root=head.root_hash, path=grown.path
+    )
+    assert report.ok, [str(p) for p in report.problems]
+    assert [e.index for e in history.items] == [6, 4, 2, 0]

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import delete, update
-from sqlalchemy.orm import Session
+from sqlalchemy import delete, or_, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
 
-from myna.network.transparency import LogSigner, NewEntry, Outcome
+from myna.network import transparency as tlog
+from myna.network.transparency import LogSigner, NewEntry, Outcome, repository
 from myna.network.transparency.models import LogEntryRow, LogNode, LogState, LogTreeHead
+from myna.platform.db import make_session_factory, unit_of_work
 
 START = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
 
@@ -27,6 +31,34 @@ def log_session(session: Session) -> Session:
     session.execute(delete(LogEntryRow))
     session.execute(update(LogState).values(tree_size=0, frontier=b""))
     return session
+
+
+@pytest.fixture
+def committing(engine: Engine) -> Iterator[tuple[sessionmaker[Session], int]]:
+    """Sessions that really commit; the log is put back as it was afterwards."""
+    factory = make_session_factory(engine)
+    with unit_of_work(factory) as session:
+        tlog.sequence(session=session)  # nothing of another test's left pending
+    with unit_of_work(factory) as session:
+        start, frontier = repository.read_state(session)
+    yield factory, start
+    with unit_of_work(factory) as session:
+        session.execute(delete(LogTreeHead).where(LogTreeHead.tree_size > start))
+        session.execute(
+            delete(LogNode).where((LogNode.node_index + 1).op("<<")(LogNode.level) > start)
+        )
+        session.execute(
+            delete(LogEntryRow).where(
+                or_(LogEntryRow.leaf_index.is_(None), LogEntryRow.leaf_index >= start)
+            )
+        )
+        session.execute(update(LogState).values(tree_size=start, frontier=frontier))
+
+
+def logged(session: Session, entries: Sequence[NewEntry]) -> list[int]:
+    """Append ``entries`` and sequence them at once: their leaf indices."""
+    tlog.append(session=session, entries=entries)
+    return list(tlog.sequence(session=session))
 
 
 def exchange(

@@ -1,79 +1,92 @@
-"""Appends from several threads, each in its own committed transaction."""
+"""Appends from several threads, each in its own committed transaction, while a sequencer runs."""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections import defaultdict
+from datetime import timedelta
 
-import pytest
-from sqlalchemy import delete, update
-from sqlalchemy.engine import Engine
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from myna.network import transparency as tlog
-from myna.network.transparency import repository
-from myna.network.transparency.models import LogEntryRow, LogNode, LogState, LogTreeHead
-from myna.platform.db import make_session_factory, unit_of_work
-from tests.integration.transparency.conftest import exchange
+from myna.network.transparency.models import LogEntryRow
+from myna.platform.db import unit_of_work
+from tests.integration.transparency.conftest import START, exchange
 
 THREADS = 6
 TRANSACTIONS = 15
 PER_TRANSACTION = 3
 
 
-@pytest.fixture
-def committing(engine: Engine) -> Iterator[tuple[sessionmaker[Session], int]]:
-    """Sessions that really commit; the log is put back as it was afterwards."""
-    factory = make_session_factory(engine)
-    with unit_of_work(factory) as session:
-        start, frontier = repository.read_state(session)
-    yield factory, start
-    with unit_of_work(factory) as session:
-        session.execute(delete(LogTreeHead).where(LogTreeHead.tree_size > start))
-        session.execute(
-            delete(LogNode).where((LogNode.node_index + 1).op("<<")(LogNode.level) > start)
-        )
-        session.execute(delete(LogEntryRow).where(LogEntryRow.leaf_index >= start))
-        session.execute(update(LogState).values(tree_size=start, frontier=frontier))
-
-
 def test_concurrent_appends_get_unique_consecutive_indices(
     committing: tuple[sessionmaker[Session], int], signer: tlog.LogSigner
 ) -> None:
     factory, start = committing
-    got: list[list[int]] = []
     errors: list[BaseException] = []
-    lock = threading.Lock()
-    barrier = threading.Barrier(THREADS)
+    appended = threading.Event()
+    barrier = threading.Barrier(THREADS + 1)
+    heads: list[tlog.SignedTreeHead] = []
 
-    def worker(number: int) -> None:
+    def appender(number: int) -> None:
         try:
             barrier.wait()
-            for _ in range(TRANSACTIONS):
+            for transaction in range(TRANSACTIONS):
                 with unit_of_work(factory) as session:
-                    indices = tlog.append(
+                    tlog.append(
                         session=session,
-                        entries=exchange(PER_TRANSACTION, subject=f"{number}"),
+                        entries=exchange(
+                            PER_TRANSACTION,
+                            subject=f"{number}",
+                            start=START + timedelta(hours=transaction),
+                        ),
                     )
-                    if number == 0:
-                        tlog.publish_tree_head(session=session, signer=signer)
-                with lock:
-                    got.append(indices)
         except BaseException as error:  # reported below, with the thread's context
             errors.append(error)
 
-    threads = [threading.Thread(target=worker, args=(n,)) for n in range(THREADS)]
-    for thread in threads:
+    def sequencer() -> None:
+        # Sequences and signs while the appends run, as the background publisher does.
+        try:
+            barrier.wait()
+            while not appended.is_set():
+                with unit_of_work(factory) as session:
+                    tlog.sequence(session=session, limit=7)
+                with unit_of_work(factory) as session:
+                    heads.append(tlog.publish_tree_head(session=session, signer=signer))
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=appender, args=(n,)) for n in range(THREADS)]
+    publisher = threading.Thread(target=sequencer)
+    for thread in [*threads, publisher]:
         thread.start()
     for thread in threads:
         thread.join()
+    appended.set()
+    publisher.join()
     assert errors == []
-    total = THREADS * TRANSACTIONS * PER_TRANSACTION
-    flat = sorted(i for indices in got for i in indices)
-    assert flat == list(range(start, start + total))
-    # Each transaction's entries are contiguous: nothing interleaves inside one append.
-    assert all(indices == list(range(indices[0], indices[0] + PER_TRANSACTION)) for indices in got)
     with unit_of_work(factory) as session:
+        last = tlog.publish_tree_head(session=session, signer=signer)
+    total = THREADS * TRANSACTIONS * PER_TRANSACTION
+    assert last.tree_size == start + total  # the head covers every committed append
+    with unit_of_work(factory) as session:
+        rows = session.execute(
+            select(LogEntryRow.leaf_index, LogEntryRow.subject, LogEntryRow.occurred_at).where(
+                LogEntryRow.leaf_index.is_(None) | (LogEntryRow.leaf_index >= start)
+            )
+        ).all()
         report = tlog.verify_log(session=session, public_key=signer.public_jwk)
+    indices = sorted(index for index, _, _ in rows if index is not None)
+    assert len(rows) == total
+    assert indices == list(range(start, start + total))  # none lost, none twice, no gap
+    # Each thread's entries are sequenced in the order it committed them.
+    by_thread: dict[str, list[tuple[object, int]]] = defaultdict(list)
+    for index, subject, at in rows:
+        by_thread[subject].append((at, index))
+    for entries in by_thread.values():
+        in_time = [index for _, index in sorted(entries)]
+        assert in_time == sorted(in_time)
+    sizes = [head.tree_size for head in heads]
+    assert sizes == sorted(sizes)
     assert report.ok, [str(p) for p in report.problems]
     assert report.tree_size == start + total

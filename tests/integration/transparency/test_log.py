@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from myna.network import transparency as tlog
 from myna.network.transparency import LogSigner, NewEntry, Outcome
 from myna.network.transparency.models import LogNode
-from tests.integration.transparency.conftest import START, exchange
+from tests.integration.transparency.conftest import START, exchange, logged
 from tests.unit.transparency import naive
 
 
@@ -20,16 +20,19 @@ def _all_leaves(session: Session) -> list[bytes]:
     return [tlog.get_entry(session=session, index=i).canonical_bytes() for i in range(size)]
 
 
-def test_appends_get_consecutive_indices_from_zero(log_session: Session) -> None:
-    assert tlog.append(session=log_session, entries=exchange(3)) == [0, 1, 2]
-    assert tlog.append(session=log_session, entries=exchange(1)) == [3]
-    assert tlog.append(session=log_session, entries=[]) == []
+def test_sequenced_entries_get_consecutive_indices_from_zero(log_session: Session) -> None:
+    assert tlog.append(session=log_session, entries=exchange(3)) == 3
+    assert tlog.append(session=log_session, entries=exchange(1)) == 1
+    assert tlog.append(session=log_session, entries=[]) == 0
+    assert tlog.tree_size(session=log_session) == 0  # pending until sequenced
+    assert list(tlog.sequence(session=log_session)) == [0, 1, 2, 3]
     assert tlog.tree_size(session=log_session) == 4
+    assert logged(log_session, exchange(2)) == [4, 5]
 
 
 def test_an_entry_reads_back_exactly_as_appended(log_session: Session) -> None:
     new = exchange(1, outcome=tlog.Outcome.TIMEOUT)[0]
-    [index] = tlog.append(session=log_session, entries=[new])
+    [index] = logged(log_session, [new])
     entry = tlog.get_entry(session=log_session, index=index)
     assert (entry.time, entry.subject, entry.outcome) == (new.time, "1001", tlog.Outcome.TIMEOUT)
     assert entry.to_json()["time"] == "2026-11-28T09:00:00.000000Z"
@@ -40,6 +43,8 @@ def test_roots_and_proofs_from_storage_match_the_naive_computation(
 ) -> None:
     for size in (1, 2, 3, 5, 8, 13, 1, 4):
         tlog.append(session=log_session, entries=exchange(size))
+    tlog.sequence(session=log_session, limit=10)
+    tlog.sequence(session=log_session)
     leaves = _all_leaves(log_session)
     n = len(leaves)
     assert n == 37
@@ -81,16 +86,16 @@ def test_published_heads_are_signed_and_consistent(log_session: Session, signer:
 def test_an_entry_newer_than_the_latest_head_has_no_proof_yet(
     log_session: Session, signer: LogSigner
 ) -> None:
-    tlog.append(session=log_session, entries=exchange(2))
+    logged(log_session, exchange(2))
     assert tlog.inclusion_bundle(session=log_session, index=1) is None
     tlog.publish_tree_head(session=log_session, signer=signer)
-    tlog.append(session=log_session, entries=exchange(1))
+    logged(log_session, exchange(1))
     assert tlog.inclusion_bundle(session=log_session, index=2) is None
     assert tlog.inclusion_bundle(session=log_session, index=1) is not None
 
 
 def test_proofs_beyond_the_log_are_refused(log_session: Session) -> None:
-    tlog.append(session=log_session, entries=exchange(4))
+    logged(log_session, exchange(4))
     with pytest.raises(tlog.TreeSizeError):
         tlog.inclusion_proof(session=log_session, index=1, tree_size=5)
     with pytest.raises(tlog.LeafIndexOutOfRangeError):
@@ -126,6 +131,7 @@ def test_the_resident_page_is_newest_first_filtered_and_paginated(
         session=log_session,
         entries=exchange(7, subject="1001", provider="nta", item="tax.income"),
     )
+    tlog.sequence(session=log_session)
     first = tlog.entries_for_subject(session=log_session, subject="1001", page_size=10)
     assert (first.total, first.pages, len(first.items)) == (37, 4, 10)
     times = [entry.time for entry in first.items]

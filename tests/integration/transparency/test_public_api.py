@@ -125,7 +125,8 @@ def test_sizes_not_yet_published_are_not_revealed(
     public: TestClient, container: Container, log_session: Session
 ) -> None:
     grow(log_session, container, 4)
-    transparency.append(session=log_session, entries=exchange(3))  # logged, not yet signed
+    transparency.append(session=log_session, entries=exchange(3))
+    transparency.sequence(session=log_session)  # in the tree, not yet signed
     log_session.commit()
     beyond = public.get("/transparency/consistency", params={"first": 4, "second": 7})
     assert beyond.status_code == 404

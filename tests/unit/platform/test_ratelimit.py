@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
+import socket
 
-from myna.platform.errors import RateLimitedError
+import pytest
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter
+
+from myna.platform.errors import RateLimitedError, RateLimitUnavailableError
 from myna.platform.ratelimit import Limit, RateLimiter, limits_from
 from myna.platform.settings import Settings
 from tests.conftest import TEST_SECRETS
@@ -31,3 +35,62 @@ def test_limits_and_keys_are_counted_apart() -> None:
     assert limiter.allow(Limit.OFFICE_LOGIN, "198.51.100.1")
     with pytest.raises(RateLimitedError):
         limiter.hit(Limit.LOGIN, "198.51.100.1")
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_without_its_storage_a_guarded_limit_refuses_and_the_others_count_in_memory(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    clock = _Clock()
+    limiter = RateLimiter(
+        limits={Limit.LOGIN: "5/minute", Limit.DELIVERY: "2/minute"},
+        storage_url=f"redis://127.0.0.1:{_closed_port()}",
+        clock=clock,
+    )
+    with pytest.raises(RateLimitUnavailableError) as refused:
+        limiter.allow(Limit.LOGIN, "198.51.100.1")
+    assert refused.value.status_code == 503
+    assert limiter.degraded
+    # The others still answer, and are still limited (here, in this process).
+    assert limiter.allow(Limit.DELIVERY, "198.51.100.1")
+    assert limiter.allow(Limit.DELIVERY, "198.51.100.1")
+    assert not limiter.allow(Limit.DELIVERY, "198.51.100.1")
+    clock.now += 60  # the storage is asked again, and still does not answer
+    assert limiter.allow(Limit.DELIVERY, "198.51.100.2")
+    with pytest.raises(RateLimitUnavailableError):
+        limiter.hit(Limit.LOGIN, "198.51.100.1")
+
+
+def test_the_outage_is_logged_once_and_its_end_too(capsys: pytest.CaptureFixture[str]) -> None:
+    clock = _Clock()
+    limiter = RateLimiter(
+        limits={Limit.DELIVERY: "100/minute"},
+        storage_url=f"redis://127.0.0.1:{_closed_port()}",
+        clock=clock,
+    )
+    for _ in range(3):
+        clock.now += 10
+        assert limiter.allow(Limit.DELIVERY, "198.51.100.1")
+    limiter._storage = storage_from_string("memory://")  # the storage answers again
+    limiter._limiter = MovingWindowRateLimiter(limiter._storage)
+    clock.now += 10
+    assert limiter.allow(Limit.DELIVERY, "198.51.100.1")
+    assert not limiter.degraded
+    out = capsys.readouterr()
+    logged = out.out + out.err
+    assert logged.count("rate_limit_storage_down") == 1
+    assert logged.count("rate_limit_storage_back") == 1

@@ -1,9 +1,10 @@
 """The exchange log (やりとり履歴) as an RFC 9162 transparency log.
 
-Every exchange the hub (情報提供ネットワークシステム) makes is appended as a leaf of an
-append-only Merkle tree, in the same transaction as the exchange; the log signs tree
-heads; a resident gets an inclusion proof for each of their entries, anyone can check
-consistency between two heads, and ``myna log verify`` checks all of it offline.
+Every exchange the hub (情報提供ネットワークシステム) makes is appended in the same
+transaction as the exchange and sequenced, in batches, as a leaf of an append-only
+Merkle tree (group commit, ADR 0016); the log signs tree heads; a resident gets an
+inclusion proof for each of their entries, anyone can check consistency between two
+heads, and ``myna log verify`` checks all of it offline.
 Other contexts import only from here (the hub re-exports what it needs).
 """
 
@@ -56,6 +57,7 @@ from myna.network.transparency.service import (
     publish_tree_head,
     published_consistency_proof,
     root_hash,
+    sequence,
     tree_head,
     tree_heads,
     tree_size,
@@ -118,6 +120,7 @@ __all__ = [
     "publish_tree_head",
     "published_consistency_proof",
     "root_hash",
+    "sequence",
     "tree_head",
     "tree_heads",
     "tree_size",

@@ -500,9 +500,13 @@ class NewEntry:
 
 @dataclass(frozen=True, slots=True)
 class LogEntry:
-    """A recorded entry (やりとり履歴の1件); the leaf data is :meth:`canonical_bytes`."""
+    """A recorded entry (やりとり履歴の1件); the leaf data is :meth:`canonical_bytes`.
 
-    index: int
+    ``index`` is None while the entry is pending: appended, not yet sequenced into the
+    tree (it has no leaf data until it has a place).
+    """
+
+    index: int | None
     time: datetime
     requester: str
     provider: str
@@ -539,8 +543,15 @@ class LogEntry:
             value["actor"] = self.actor
         return value
 
+    @property
+    def pending(self) -> bool:
+        """Appended but not yet sequenced: no leaf index, no proof yet."""
+        return self.index is None
+
     def canonical_bytes(self) -> bytes:
-        """The leaf data: canonical JSON of :meth:`to_json`."""
+        """The leaf data: canonical JSON of :meth:`to_json` (a sequenced entry's only)."""
+        if self.index is None:
+            raise InvalidEntryError(reason="a pending entry has no leaf data yet")
         return canonical_json(self.to_json())
 
     def leaf_hash(self) -> bytes:
@@ -909,6 +920,18 @@ class LogStatus:
     signed_at: datetime | None
     # When the oldest entry no head covers yet happened; None when every entry is signed.
     oldest_unsigned_at: datetime | None
+    # Entries appended but not yet sequenced (they count as unsigned too).
+    pending: int = 0
+
+    @property
+    def entries(self) -> int:
+        """Every entry the log holds: in the tree or pending."""
+        return self.tree_size + self.pending
+
+    @property
+    def unsigned(self) -> int:
+        """Entries no signed head covers yet, pending ones included."""
+        return self.entries - self.signed_size
 
     def unsigned_for(self, now: datetime) -> float:
         """Seconds the log has held entries no signed head covers (0 when none).

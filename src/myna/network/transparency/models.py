@@ -2,6 +2,8 @@
 
 An entry's leaf data is rebuilt exactly from its columns (``LogEntry.canonical_bytes``),
 so there is one copy of each fact and any change to a column changes the leaf hash.
+An entry is written *pending* (no leaf index, no leaf hash) in the transaction of its
+exchange; the sequencer gives it both later (group commit, ADR 0016).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ _BigKey = BigInteger().with_variant(Integer(), "sqlite")
 
 
 class LogState(Base):
-    """The single row that serialises appends: tree size and the frontier's hashes."""
+    """The single row that serialises sequencing: tree size and the frontier's hashes."""
 
     __tablename__ = "exchange_log_state"
 
@@ -33,11 +35,14 @@ class LogEntryRow(Base):
 
     __tablename__ = "exchange_log_entries"
     __table_args__ = (
-        Index("ix_exchange_log_entries_subject_time", "subject", "occurred_at", "leaf_index"),
+        Index("ix_exchange_log_entries_subject_time", "subject", "occurred_at", "id"),
     )
 
-    leaf_index: Mapped[int] = mapped_column(_BigKey, primary_key=True, autoincrement=False)
-    leaf_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    # Insertion order: the order the sequencer takes pending entries in.
+    id: Mapped[int] = mapped_column(_BigKey, primary_key=True, autoincrement=True)
+    # Both None while the entry is pending (appended, not yet sequenced).
+    leaf_index: Mapped[int | None] = mapped_column(_BigKey, unique=True, index=True)
+    leaf_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32))
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
     requester: Mapped[str] = mapped_column(String(64), index=True)
     provider: Mapped[str] = mapped_column(String(64), index=True)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Generator, Iterable, Sequence
+from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Table, bindparam, func, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
-from myna.network.transparency.domain import LogEntry, Node, SubjectFilter
+from myna.network.transparency.domain import LogEntry, NewEntry, Node, SubjectFilter
 from myna.network.transparency.models import (
     LogCosignature,
     LogEntryRow,
@@ -33,6 +34,31 @@ _SAVE_STATE = (
 )
 _INSERT_ENTRY = insert(_ENTRIES)
 _INSERT_NODE = insert(_NODES)
+_PENDING = _ENTRIES.c.leaf_index.is_(None)
+# What the sequencer needs of a pending entry: its key and the columns of its leaf data.
+_SELECT_PENDING = (
+    select(
+        _ENTRIES.c.id,
+        _ENTRIES.c.occurred_at,
+        _ENTRIES.c.requester,
+        _ENTRIES.c.provider,
+        _ENTRIES.c.procedure,
+        _ENTRIES.c.item,
+        _ENTRIES.c.subject,
+        _ENTRIES.c.outcome,
+        _ENTRIES.c.purpose,
+        _ENTRIES.c.detail,
+        _ENTRIES.c.actor,
+    )
+    .where(_PENDING, _ENTRIES.c.id <= bindparam("until"))
+    .order_by(_ENTRIES.c.id)
+    .limit(bindparam("batch"))
+)
+_ASSIGN_LEAF = (
+    update(_ENTRIES)
+    .where(_ENTRIES.c.id == bindparam("entry_id"))
+    .values(leaf_index=bindparam("new_index"), leaf_hash=bindparam("new_hash"))
+)
 
 
 def lock_state(session: Session) -> tuple[int, bytes]:
@@ -40,7 +66,7 @@ def lock_state(session: Session) -> tuple[int, bytes]:
 
     PostgreSQL takes a row lock (``SELECT ... FOR UPDATE``); SQLite has one writer and
     Myna begins every transaction with ``BEGIN IMMEDIATE``, so the lock is implied.
-    Core statements on the session's connection: this is the hot path of every append.
+    Only the sequencer takes it: one sequencer at a time, in any number of processes.
     """
     row = session.connection().execute(_LOCK_STATE).one()
     return row.tree_size, row.frontier
@@ -57,8 +83,24 @@ def save_state(session: Session, *, tree_size: int, frontier: bytes) -> None:
     session.connection().execute(_SAVE_STATE, {"new_size": tree_size, "new_frontier": frontier})
 
 
+def pending_row(entry: NewEntry, time: datetime) -> dict[str, Any]:
+    """The column values that store ``entry`` pending: no leaf index or hash yet."""
+    return {
+        "occurred_at": time,
+        "requester": entry.requester,
+        "provider": entry.provider,
+        "procedure": entry.procedure,
+        "item": entry.item,
+        "subject": entry.subject,
+        "outcome": entry.outcome.value,
+        "purpose": entry.purpose,
+        "detail": entry.detail,
+        "actor": entry.actor,
+    }
+
+
 def entry_row(entry: LogEntry, leaf_hash: bytes) -> dict[str, Any]:
-    """The column values that store ``entry`` (for :func:`insert_entries`)."""
+    """The column values that store ``entry`` sequenced (index and leaf hash given)."""
     return {
         "leaf_index": entry.index,
         "leaf_hash": leaf_hash,
@@ -80,6 +122,32 @@ def insert_entries(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     session.connection().execute(_INSERT_ENTRY, list(rows))
 
 
+def last_entry_id(session: Session) -> int:
+    """The largest entry key this transaction sees (0 for none): where a sequencing run ends."""
+    found = session.connection().execute(select(func.max(_ENTRIES.c.id))).scalar_one()
+    return int(found or 0)
+
+
+def pending_entries(session: Session, *, until: int, batch: int) -> Sequence[Any]:
+    """Up to ``batch`` pending entries with keys up to ``until``, in insertion order."""
+    return session.connection().execute(_SELECT_PENDING, {"until": until, "batch": batch}).all()
+
+
+def assign_leaves(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Give pending entries their leaf index and hash (``entry_id``, ``new_index``,
+    ``new_hash``; one executemany)."""
+    if rows:
+        session.connection().execute(_ASSIGN_LEAF, list(rows))
+
+
+def pending_summary(session: Session) -> tuple[int, datetime | None]:
+    """How many entries are pending, and the earliest time among them."""
+    row = session.execute(
+        select(func.count(), func.min(_ENTRIES.c.occurred_at)).where(_PENDING)
+    ).one()
+    return int(row[0]), row[1]
+
+
 def insert_nodes(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     """Insert completed subtree hashes."""
     if rows:
@@ -99,7 +167,8 @@ def fetch_nodes(session: Session, nodes: Iterable[Node]) -> dict[Node, bytes]:
                 LogEntryRow.leaf_index.in_(chunk)
             )
         ):
-            found[(0, leaf_index)] = value
+            if leaf_index is not None and value is not None:
+                found[(0, leaf_index)] = value
     for start in range(0, len(inner), _CHUNK):
         chunk_nodes = inner[start : start + _CHUNK]
         for level, node_index, value in session.execute(
@@ -112,14 +181,17 @@ def fetch_nodes(session: Session, nodes: Iterable[Node]) -> dict[Node, bytes]:
 
 
 def get_entry(session: Session, index: int) -> LogEntryRow | None:
-    """One entry by its leaf index."""
-    return session.get(LogEntryRow, index)
+    """One sequenced entry by its leaf index."""
+    return session.scalars(select(LogEntryRow).where(LogEntryRow.leaf_index == index)).first()
 
 
 def stream_entries(session: Session, *, batch: int = 5000) -> Generator[LogEntryRow, None, None]:
-    """Every entry in leaf order, fetched in batches."""
+    """Every sequenced entry in leaf order, fetched in batches (pending ones have no place)."""
     result = session.scalars(
-        select(LogEntryRow).order_by(LogEntryRow.leaf_index).execution_options(yield_per=batch)
+        select(LogEntryRow)
+        .where(LogEntryRow.leaf_index.is_not(None))
+        .order_by(LogEntryRow.leaf_index)
+        .execution_options(yield_per=batch)
     )
     try:
         yield from result
@@ -204,7 +276,7 @@ def subject_page(
         session.scalars(
             select(LogEntryRow)
             .where(*conditions)
-            .order_by(LogEntryRow.occurred_at.desc(), LogEntryRow.leaf_index.desc())
+            .order_by(LogEntryRow.occurred_at.desc(), LogEntryRow.id.desc())
             .offset(offset)
             .limit(limit)
         )
@@ -220,7 +292,7 @@ def subject_exchange_page(
 
     An exchange is the entries sharing time, requester, procedure and purpose (the hub
     appends one request's items at once, with one time). The subject's entries are read
-    newest first along the ``(subject, occurred_at, leaf_index)`` index and grouped as they
+    newest first along the ``(subject, occurred_at, id)`` index and grouped as they
     come, until the page's exchanges are complete — a page costs the rows up to it, not a
     grouping of the subject's whole history.
     """
@@ -230,7 +302,7 @@ def subject_exchange_page(
     result = session.scalars(
         select(LogEntryRow)
         .where(*_subject_conditions(which))
-        .order_by(LogEntryRow.occurred_at.desc(), LogEntryRow.leaf_index.desc())
+        .order_by(LogEntryRow.occurred_at.desc(), LogEntryRow.id.desc())
         .execution_options(yield_per=200)
     )
     try:
@@ -249,7 +321,7 @@ def subject_exchange_page(
     keys = list(found)
     more = more or len(keys) > wanted
     page = [row for key in keys[offset:wanted] for row in found[key]]
-    return sorted(page, key=lambda row: row.leaf_index), more
+    return sorted(page, key=lambda row: row.id), more
 
 
 def cosignature(session: Session, tree_size: int, witness_key_id: str) -> LogCosignature | None:

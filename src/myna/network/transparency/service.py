@@ -1,12 +1,17 @@
-"""Exchange-log use cases: append, sign tree heads, prove, page, verify (RFC 9162).
+"""Exchange-log use cases: append, sequence, sign tree heads, prove, page, verify (RFC 9162).
 
-The hub appends in the caller's transaction, so an exchange and its log entries
-commit or roll back together (the log is complete by construction). Indices are
-consecutive and gapless: every append locks the single ``exchange_log_state`` row
-(PostgreSQL ``SELECT ... FOR UPDATE``; on SQLite the transaction's ``BEGIN IMMEDIATE``
-already holds the one write lock), takes the next indices from it, and stores the new
-size and frontier before the lock is released at commit. A rolled-back append
-releases its indices with everything else.
+Group commit (ADR 0016), as Certificate Transparency logs do it: queue now, sequence
+in batches. The hub appends in the caller's transaction, so an exchange and its log
+entries commit or roll back together (the log is complete by construction); an append
+only inserts its entries, *pending* — no leaf index, nothing locked. The sequencer
+(:func:`sequence`) then takes the committed pending entries in insertion order, in one
+transaction that locks the single ``exchange_log_state`` row (PostgreSQL
+``SELECT ... FOR UPDATE``; on SQLite the transaction's ``BEGIN IMMEDIATE`` already holds
+the one write lock): it gives them the next consecutive leaf indices, their leaf hashes
+and the subtree hashes they complete, and saves the new size and frontier — one tree
+update for many appends. Indices stay consecutive and gapless; a rolled-back append
+leaves no row to sequence. :func:`publish_tree_head` sequences first, so every head
+covers every entry committed before it began.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from myna.network.transparency.domain import (
     Frontier,
     InclusionBundle,
     InclusionProof,
+    InvalidEntryError,
     LeafIndexOutOfRangeError,
     LogEntry,
     LogStatus,
@@ -63,31 +69,77 @@ from myna.platform.logging import get_logger
 log = get_logger(__name__)
 
 MAX_PAGE_SIZE = 200
+# Pending entries read, hashed and updated per statement while sequencing.
+SEQUENCE_BATCH = 2000
 
 
-def append(*, session: Session, entries: Sequence[NewEntry]) -> list[int]:
-    """Append entries in the caller's transaction; return their leaf indices."""
+def append(*, session: Session, entries: Sequence[NewEntry]) -> int:
+    """Queue entries in the caller's transaction (pending until sequenced); return how many.
+
+    Nothing is locked beyond the inserted rows: appends from any number of transactions
+    run side by side. The entries get their leaf indices from :func:`sequence`.
+    """
     if not entries:
-        return []
+        return 0
+    now = utcnow()
+    repository.insert_entries(
+        session, [repository.pending_row(new, new.time or now) for new in entries]
+    )
+    return len(entries)
+
+
+def sequence(*, session: Session, limit: int | None = None) -> range:
+    """Integrate pending entries into the tree; return the leaf indices given.
+
+    Locks the log's state row (one sequencer at a time, across processes), then takes
+    the entries committed and pending when it began, in insertion order — at most
+    ``limit`` of them, all when None — and gives them the next consecutive indices,
+    their leaf hashes (RFC 9162 §2.1.1) and the subtree hashes they complete.
+    """
     size, blob = repository.lock_state(session)
     frontier = Frontier.from_bytes(size, blob)
-    now = utcnow()
-    rows: list[dict[str, Any]] = []
-    nodes: list[dict[str, Any]] = []
-    for new in entries:
-        entry = LogEntry.record(frontier.size, new, new.time or now)
-        digest = entry.leaf_hash()
-        rows.append(repository.entry_row(entry, digest))
-        for (level, index), value in frontier.append(digest):
-            nodes.append({"level": level, "node_index": index, "hash": value})
-    repository.insert_entries(session, rows)
-    repository.insert_nodes(session, nodes)
-    repository.save_state(session, tree_size=frontier.size, frontier=frontier.to_bytes())
-    return list(range(size, frontier.size))
+    # Rows committed after this point wait for the next run: a run always ends.
+    until = repository.last_entry_id(session)
+    left = limit
+    while left is None or left > 0:
+        batch = SEQUENCE_BATCH if left is None else min(left, SEQUENCE_BATCH)
+        pending = repository.pending_entries(session, until=until, batch=batch)
+        if not pending:
+            break
+        leaves: list[dict[str, Any]] = []
+        nodes: list[dict[str, Any]] = []
+        for row in pending:
+            entry = LogEntry(
+                index=frontier.size,
+                time=row.occurred_at,
+                requester=row.requester,
+                provider=row.provider,
+                procedure=row.procedure,
+                item=row.item,
+                subject=row.subject,
+                outcome=Outcome(row.outcome),
+                purpose=row.purpose,
+                detail=row.detail,
+                actor=row.actor,
+            )
+            digest = entry.leaf_hash()
+            leaves.append({"entry_id": row.id, "new_index": frontier.size, "new_hash": digest})
+            for (level, index), value in frontier.append(digest):
+                nodes.append({"level": level, "node_index": index, "hash": value})
+        repository.assign_leaves(session, leaves)
+        repository.insert_nodes(session, nodes)
+        if left is not None:
+            left -= len(pending)
+        if len(pending) < batch:
+            break
+    if frontier.size > size:
+        repository.save_state(session, tree_size=frontier.size, frontier=frontier.to_bytes())
+        log.debug("exchange_log.sequenced", first=size, tree_size=frontier.size)
+    return range(size, frontier.size)
 
 
 def tree_size(*, session: Session) -> int:
-    """How many entries the log holds (as this transaction sees it)."""
+    """How many entries the tree holds (sequenced, as this transaction sees it)."""
     return repository.read_state(session)[0]
 
 
@@ -103,8 +155,13 @@ def _head(row: LogTreeHead) -> SignedTreeHead:
 def publish_tree_head(
     *, session: Session, signer: LogSigner, now: datetime | None = None
 ) -> SignedTreeHead:
-    """Sign the current tree (RFC 9162 §4.10); a tree already signed keeps its head."""
-    size, blob = repository.lock_state(session)
+    """Sequence what is pending, then sign the tree (RFC 9162 §4.10).
+
+    The head covers every entry committed before this began; a tree already signed
+    keeps its head.
+    """
+    sequence(session=session)
+    size, blob = repository.read_state(session)  # still locked by sequence()
     existing = repository.head_for_size(session, size)
     if existing is not None:
         return _head(existing)
@@ -141,17 +198,23 @@ def tree_heads(*, session: Session, start: int = 0, limit: int = 100) -> list[Si
 
 
 def log_status(*, session: Session) -> LogStatus:
-    """The log's size, its newest signed head's size and time, its oldest unsigned entry."""
+    """The log's size, its newest signed head's size and time, its oldest unsigned entry.
+
+    Pending entries are unsigned too: a sequencer or publisher that stopped shows here.
+    """
     size = tree_size(session=session)
     row = repository.latest_head(session)
     signed = 0 if row is None else row.tree_size
     signed_at = None if row is None else _head(row).time
     oldest = repository.get_entry(session, signed) if size > signed else None
+    pending, oldest_pending = repository.pending_summary(session)
+    times = [t for t in (None if oldest is None else oldest.occurred_at, oldest_pending) if t]
     return LogStatus(
         tree_size=size,
         signed_size=signed,
         signed_at=signed_at,
-        oldest_unsigned_at=None if oldest is None else oldest.occurred_at,
+        oldest_unsigned_at=min(times, default=None),
+        pending=pending,
     )
 
 
@@ -277,7 +340,7 @@ def _entry(row: LogEntryRow) -> LogEntry:
 
 
 def get_entry(*, session: Session, index: int) -> LogEntry:
-    """One entry as stored, or LeafIndexOutOfRangeError."""
+    """One sequenced entry as stored, or LeafIndexOutOfRangeError."""
     row = repository.get_entry(session, index)
     if row is None:
         raise LeafIndexOutOfRangeError(index=index, tree_size=tree_size(session=session))
@@ -327,20 +390,24 @@ def exchanges_for_subject(
         session, SubjectFilter(**which), offset=offset, limit=page_size
     )
     grouped: dict[tuple[Any, ...], list[LogEntry]] = {}
-    for row in rows:
+    # Rows come in insertion order; an exchange sorts by its last entry's place in it.
+    last: dict[tuple[Any, ...], int] = {}
+    for position, row in enumerate(rows):
         entry = _entry(row)
-        grouped.setdefault(Exchange.key_of(entry), []).append(entry)
+        key = Exchange.key_of(entry)
+        grouped.setdefault(key, []).append(entry)
+        last[key] = position
+    ordered = sorted(grouped, key=lambda key: (key[0], last[key]), reverse=True)
     exchanges = [
         Exchange(
-            time=time,
-            requester=requester,
-            procedure=procedure,
-            purpose=purpose,
-            entries=tuple(entries),
+            time=key[0],
+            requester=key[1],
+            procedure=key[2],
+            purpose=key[3],
+            entries=tuple(grouped[key]),
         )
-        for (time, requester, procedure, purpose), entries in grouped.items()
+        for key in ordered
     ]
-    exchanges.sort(key=lambda e: (e.time, e.entries[-1].index), reverse=True)
     total = offset + len(exchanges) + (1 if more else 0)
     return Page(items=exchanges, page=page, page_size=page_size, total=total)
 
@@ -365,13 +432,13 @@ def _replay(
                     "entries_missing",
                     N_("Entries {first} to {last} are missing."),
                     first=frontier.size,
-                    last=row.leaf_index - 1,
+                    last=(row.leaf_index or 0) - 1,
                 )
             )
             return
         try:
             digest = _entry(row).leaf_hash()
-        except ValueError:
+        except (ValueError, InvalidEntryError):
             digest = b""
         if digest != row.leaf_hash:
             report.add(
@@ -382,7 +449,7 @@ def _replay(
                 )
             )
         # The tree is rebuilt from what the entries say, not from the stored hashes.
-        for (level, index), value in frontier.append(digest or row.leaf_hash):
+        for (level, index), value in frontier.append(digest or row.leaf_hash or b""):
             report.nodes_checked += 1
             stored = next(stored_nodes, None)
             if stored is None or stored[:2] != (level, index) or stored[2] != value:

@@ -6,11 +6,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import CursorResult, delete, insert, or_, update
+from sqlalchemy import CursorResult, delete, or_, update
 from sqlalchemy.orm import Session
 
 from myna.platform.attributes import from_attributes
-from myna.platform.db import utcnow
+from myna.platform.db import insert_row, utcnow
 from myna.platform.sessions.domain import Lifetime, SessionKind, new_token, token_digest
 from myna.platform.sessions.models import StoredSession
 from myna.platform.settings import Settings
@@ -232,7 +232,7 @@ class SessionStore:
         )
         # Core insert on the hot path: the ORM's unit of work costs more than the INSERT.
         columns = StoredSession.__table__.columns
-        db.execute(insert(StoredSession).values({c.key: getattr(row, c.key) for c in columns}))
+        insert_row(db, StoredSession, {c.key: getattr(row, c.key) for c in columns})
         return _as_browser_session(row, token, is_new=True)
 
 
