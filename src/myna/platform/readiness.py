@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cache, cached_property
 from typing import Literal
 
 import anyio
@@ -132,8 +132,13 @@ def storage_check(name: str, answers: Callable[[], bool]) -> Check:
     return Check(name, run)
 
 
+@cache
 def schema_head() -> str:
-    """The newest migration this code knows (what a ready database must be at)."""
+    """The newest migration this code knows (what a ready database must be at).
+
+    Read once per process: reading it loads every migration script (tens of
+    milliseconds), and the scripts are the installed code's, changed only by a restart.
+    """
     head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
     return head or ""
 
