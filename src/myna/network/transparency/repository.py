@@ -83,7 +83,7 @@ def save_state(session: Session, *, tree_size: int, frontier: bytes) -> None:
     session.connection().execute(_SAVE_STATE, {"new_size": tree_size, "new_frontier": frontier})
 
 
-def pending_row(entry: NewEntry, time: datetime) -> dict[str, Any]:
+def pending_row(entry: NewEntry | LogEntry, time: datetime) -> dict[str, Any]:
     """The column values that store ``entry`` pending: no leaf index or hash yet."""
     return {
         "occurred_at": time,
@@ -101,20 +101,7 @@ def pending_row(entry: NewEntry, time: datetime) -> dict[str, Any]:
 
 def entry_row(entry: LogEntry, leaf_hash: bytes) -> dict[str, Any]:
     """The column values that store ``entry`` sequenced (index and leaf hash given)."""
-    return {
-        "leaf_index": entry.index,
-        "leaf_hash": leaf_hash,
-        "occurred_at": entry.time,
-        "requester": entry.requester,
-        "provider": entry.provider,
-        "procedure": entry.procedure,
-        "item": entry.item,
-        "subject": entry.subject,
-        "outcome": entry.outcome.value,
-        "purpose": entry.purpose,
-        "detail": entry.detail,
-        "actor": entry.actor,
-    }
+    return {"leaf_index": entry.index, "leaf_hash": leaf_hash, **pending_row(entry, entry.time)}
 
 
 def insert_entries(session: Session, rows: Sequence[dict[str, Any]]) -> None:

@@ -109,19 +109,7 @@ def sequence(*, session: Session, limit: int | None = None) -> range:
         leaves: list[dict[str, Any]] = []
         nodes: list[dict[str, Any]] = []
         for row in pending:
-            entry = LogEntry(
-                index=frontier.size,
-                time=row.occurred_at,
-                requester=row.requester,
-                provider=row.provider,
-                procedure=row.procedure,
-                item=row.item,
-                subject=row.subject,
-                outcome=Outcome(row.outcome),
-                purpose=row.purpose,
-                detail=row.detail,
-                actor=row.actor,
-            )
+            entry = _entry(row, index=frontier.size)
             digest = entry.leaf_hash()
             leaves.append({"entry_id": row.id, "new_index": frontier.size, "new_hash": digest})
             for (level, index), value in frontier.append(digest):
@@ -333,9 +321,15 @@ def consistency_proof(*, session: Session, first: int, second: int) -> Consisten
     return ConsistencyProof(first=first, second=second, path=tuple(path))
 
 
-def _entry(row: LogEntryRow) -> LogEntry:
+def _entry(row: LogEntryRow | Any, *, index: int | None = None) -> LogEntry:
+    """The entry a stored row holds (an ORM row, or a Core row of the same columns);
+    ``index`` places a pending one."""
     return from_attributes(
-        LogEntry, row, index=row.leaf_index, time=row.occurred_at, outcome=Outcome(row.outcome)
+        LogEntry,
+        row,
+        index=row.leaf_index if index is None else index,
+        time=row.occurred_at,
+        outcome=Outcome(row.outcome),
     )
 
 
