@@ -5,12 +5,11 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 
-from myna.bench.harness import Plan, Result
 from myna.cli.authapp import app as authapp_app
 from myna.cli.card import app as card_app
 from myna.cli.delivery import app as delivery_app
@@ -24,6 +23,9 @@ from myna.cli.registry import app as registry_app
 from myna.cli.registry import seed as seed_registry
 from myna.cli.transparency import app as log_app
 from myna.platform.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from myna.bench.harness import Plan, Result
 
 app = typer.Typer(no_args_is_help=True, help="Myna: an open Mynaportal platform.")
 app.add_typer(card_app, name="card", help="Virtual MyNumber cards (issue, info, sign, login).")
@@ -272,6 +274,13 @@ BenchCards = Annotated[
 ]
 
 
+def _plan(*arguments: Any, **options: Any) -> Plan:
+    """A benchmark plan; the harness is imported only by the commands that run one."""
+    from myna.bench.harness import Plan  # noqa: PLC0415
+
+    return Plan(*arguments, **options)
+
+
 def _run(scenario: Callable[..., Result], json: Path | None, **options: object) -> None:
     """Run a scenario, its progress on the console; write its result as JSON when asked."""
     console = Console()
@@ -355,7 +364,7 @@ def bench_selfinfo(
     """Full わたしの情報 retrievals (every category) per second and p50/p99 over HTTP."""
     from myna.bench import selfinfo  # noqa: PLC0415
 
-    plan = Plan(residents, duration, concurrency, workers, database_url, reuse, clients=clients)
+    plan = _plan(residents, duration, concurrency, workers, database_url, reuse, clients=clients)
     _run(selfinfo.run, json, plan=plan, cards=cards)
 
 
@@ -374,7 +383,7 @@ def bench_eligibility(
     """Card-based オンライン資格確認 at a clinic (4 signed requests each) per second over HTTP."""
     from myna.bench import eligibility  # noqa: PLC0415
 
-    plan = Plan(residents, duration, concurrency, workers, database_url, reuse, clients=clients)
+    plan = _plan(residents, duration, concurrency, workers, database_url, reuse, clients=clients)
     _run(eligibility.run, json, plan=plan, cards=cards)
 
 
@@ -404,7 +413,7 @@ def bench_delivery(
     """民間送達: signed documents accepted per second (XSD, XMLDSig, CA), server CPU each."""
     from myna.bench import delivery  # noqa: PLC0415
 
-    plan = Plan(residents, duration, concurrency, workers, database_url, reuse, clients=clients)
+    plan = _plan(residents, duration, concurrency, workers, database_url, reuse, clients=clients)
     _run(delivery.run, json, plan=plan, recipients=recipients, documents=documents, resends=resends)
 
 
@@ -426,7 +435,7 @@ def bench_verify(
     """JPKI verifiers: revocation statuses per second in signed batches, server CPU each."""
     from myna.bench import verify  # noqa: PLC0415
 
-    plan = Plan(0, duration, concurrency, workers, database_url, clients=clients)
+    plan = _plan(0, duration, concurrency, workers, database_url, clients=clients)
     _run(verify.run, json, plan=plan, certificates=certificates, batch=batch)
 
 
@@ -442,7 +451,7 @@ def bench_certificates(
     """Signed 住民票の写し (PAdES B-LTA) per second at the kiosk API, server CPU each."""
     from myna.bench import certificates  # noqa: PLC0415
 
-    plan = Plan(0, duration, concurrency, workers, database_url, clients=clients)
+    plan = _plan(0, duration, concurrency, workers, database_url, clients=clients)
     _run(certificates.run, json, plan=plan)
 
 
@@ -471,7 +480,7 @@ def bench_return(
     """確定申告: returns gathered from ten documents, computed and shown, per second over HTTP."""
     from myna.bench import taxreturn  # noqa: PLC0415
 
-    plan = Plan(residents, duration, concurrency, workers, database_url, reuse, clients=clients)
+    plan = _plan(residents, duration, concurrency, workers, database_url, reuse, clients=clients)
     _run(taxreturn.run, json, plan=plan, returns=returns, medical=medical)
 
 
