@@ -29,10 +29,14 @@ from myna.platform.db import make_engine
 from myna.platform.migrate import upgrade_to_head
 from myna.platform.settings import Settings
 
-TEST_SECRETS = {
+# What every test deployment is given, as settings or as MYNA_ variables of a process:
+# its own secrets, and the lowest scrypt cost readers accept for new card PIN verifiers
+# (2^10: the same verifier code, a sixteenth of the production default's CPU).
+TEST_SETTINGS = {
     "secret_key": "test-secret-key-not-for-production",
     "card_secret": "test-card-secret-not-for-production",
     "ca_secret": "test-ca-secret-not-for-production",
+    "card_pin_work_factor": "10",
 }
 
 
@@ -120,7 +124,7 @@ def settings(tmp_path: Path) -> Settings:
         # Tests publish tree heads themselves; a background publisher would share the
         # test's connection from another thread.
         tree_head_interval_seconds=3600,
-        **TEST_SECRETS,  # type: ignore[arg-type]
+        **TEST_SETTINGS,  # type: ignore[arg-type]
     )
 
 

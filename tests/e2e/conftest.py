@@ -21,7 +21,7 @@ from myna.platform.db import unit_of_work
 from myna.platform.settings import Settings
 from myna.reader.app import create_reader_app
 from myna.runtime import prepare_database
-from tests.conftest import TEST_SECRETS
+from tests.conftest import TEST_SETTINGS
 from tests.integration.network.nodekit import ServerThread
 
 __all__ = ["ServerThread"]  # the e2e tests' servers start like the network tests'
@@ -66,7 +66,7 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
         # One server for every browser test of a worker, all from 127.0.0.1: the login
         # limit itself is tested on its own (test_forwarded_headers, 3/minute).
         login_rate_limit="600/minute",
-        **TEST_SECRETS,  # type: ignore[arg-type]
+        **TEST_SETTINGS,  # type: ignore[arg-type]
     )
     container = build_container(settings)
     prepare_database(container)

@@ -23,7 +23,7 @@ from myna.platform.db import unit_of_work
 from myna.platform.settings import Settings
 from myna.reader.app import create_reader_app
 from myna.runtime import prepare_database
-from tests.conftest import TEST_SECRETS
+from tests.conftest import TEST_SETTINGS
 from tests.e2e.conftest import PASSWORD, PIN, ServerThread
 from tests.integration.applications.filing import DISASTER, PROCEDURES, VALID_DISASTER
 
@@ -52,7 +52,7 @@ def localhost_platform(
         log_json=False,
         tree_head_interval_seconds=3600,
         login_rate_limit="600/minute",
-        **TEST_SECRETS,  # type: ignore[arg-type]
+        **TEST_SETTINGS,  # type: ignore[arg-type]
     )
     container = build_container(settings)
     prepare_database(container)

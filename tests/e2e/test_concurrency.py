@@ -21,7 +21,7 @@ from myna.platform.db import unit_of_work
 from myna.platform.settings import Settings
 from myna.reader.client import login
 from myna.runtime import prepare_database
-from tests.conftest import TEST_SECRETS
+from tests.conftest import TEST_SETTINGS
 from tests.e2e.conftest import PASSWORD, PIN, ServerThread
 
 
@@ -37,7 +37,7 @@ def single_thread_portal(
         worker_threads=1,
         login_rate_limit="1000/minute",
         log_json=False,
-        **TEST_SECRETS,  # type: ignore[arg-type]
+        **TEST_SETTINGS,  # type: ignore[arg-type]
     )
     container = build_container(settings)
     prepare_database(container)

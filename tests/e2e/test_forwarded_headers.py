@@ -17,7 +17,7 @@ from myna.bench.harness import free_port
 from myna.bootstrap import build_container
 from myna.platform.settings import Settings
 from myna.runtime import prepare_database
-from tests.conftest import TEST_SECRETS
+from tests.conftest import TEST_SETTINGS
 from tests.e2e.conftest import ServerThread
 
 
@@ -31,7 +31,7 @@ def _serve(data_dir: Path, *, trusted_proxies: list[str]) -> Iterator[str]:
         tree_head_interval_seconds=3600,
         login_rate_limit="3/minute",
         trusted_proxies=trusted_proxies,
-        **TEST_SECRETS,  # type: ignore[arg-type]
+        **TEST_SETTINGS,  # type: ignore[arg-type]
     )
     container = build_container(settings)
     prepare_database(container)

@@ -39,7 +39,7 @@ from myna.platform.encoding import b64url, b64url_decode
 from myna.platform.settings import Settings
 from myna.reader.client import login
 from myna.runtime import prepare_database
-from tests.conftest import TEST_SECRETS
+from tests.conftest import TEST_SETTINGS
 from tests.e2e.conftest import PASSWORD, PIN
 from tests.integration.network.nodekit import NodeProcess, run_myna, start_node
 from tests.integration.platform.test_operations import sample
@@ -115,7 +115,7 @@ def platform(
         database_url=database,
         portal_url=url,
         log_json=False,
-        **TEST_SECRETS,  # type: ignore[arg-type]
+        **TEST_SETTINGS,  # type: ignore[arg-type]
     )
     container = build_container(settings)
     prepare_database(container)
@@ -136,7 +136,7 @@ def platform(
         "MYNA_ENVIRONMENT": "test",
         "MYNA_LOG_JSON": "false",
         "MYNA_LOG_LEVEL": "WARNING",
-        **{f"MYNA_{name.upper()}": value for name, value in TEST_SECRETS.items()},
+        **{f"MYNA_{name.upper()}": value for name, value in TEST_SETTINGS.items()},
     }
     hub_env = {
         **common,

@@ -36,7 +36,7 @@ from myna.applications.service import ApplicationRead
 from myna.bootstrap import Container, build_container
 from myna.office import filings
 from myna.platform.settings import Settings
-from tests.conftest import TEST_SECRETS
+from tests.conftest import TEST_SETTINGS
 from tests.integration.applications.filing import file_application, signer_for
 
 CHIYODA = "131016"
@@ -59,7 +59,7 @@ CHECKS = [
 
 def _published_schema() -> dict[str, Any]:
     """The OpenAPI document the app serves (it does not depend on the database)."""
-    settings = Settings(environment="test", **TEST_SECRETS)  # type: ignore[arg-type]
+    settings = Settings(environment="test", **TEST_SETTINGS)  # type: ignore[arg-type]
     container = build_container(settings, engine=create_engine("sqlite://"))
     return create_app(container).openapi()
 

@@ -18,7 +18,7 @@ from myna.card.pcsc import reader_names
 from myna.cli import app
 from myna.platform.db import unit_of_work
 from myna.platform.settings import get_settings
-from tests.conftest import TEST_SECRETS
+from tests.conftest import TEST_SETTINGS
 from tests.e2e.conftest import PASSWORD, PIN, Platform
 from tests.e2e.pcsc import vpcd_reader
 
@@ -38,7 +38,7 @@ def cli_env(platform: Platform) -> Iterator[dict[str, str]]:
         "MYNA_DATA_DIR": str(platform.settings.data_dir),
         "MYNA_PORTAL_URL": platform.portal,
         "MYNA_DEFAULT_LOCALE": "ja",
-        **{f"MYNA_{key.upper()}": value for key, value in TEST_SECRETS.items()},
+        **{f"MYNA_{key.upper()}": value for key, value in TEST_SETTINGS.items()},
     }
     get_settings.cache_clear()
     yield env

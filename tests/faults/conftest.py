@@ -16,7 +16,7 @@ import pytest
 from myna.bootstrap import build_container
 from myna.platform.settings import Settings
 from myna.runtime import prepare_database
-from tests.conftest import TEST_SECRETS
+from tests.conftest import TEST_SETTINGS
 
 POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
 
@@ -30,7 +30,7 @@ def portal_environment(data_dir: Path, database_url: str, **more: str) -> dict[s
         "MYNA_DATA_DIR": str(data_dir),
         "MYNA_DATABASE_URL": database_url,
         "MYNA_TREE_HEAD_INTERVAL_SECONDS": "3600",
-        **{f"MYNA_{name.upper()}": value for name, value in TEST_SECRETS.items()},
+        **{f"MYNA_{name.upper()}": value for name, value in TEST_SETTINGS.items()},
         **more,
     }
 
@@ -43,7 +43,7 @@ def prepared(data_dir: Path, database_url: str) -> Settings:
         database_url=database_url,
         log_json=False,
         tree_head_interval_seconds=3600,
-        **TEST_SECRETS,  # type: ignore[arg-type]
+        **TEST_SETTINGS,  # type: ignore[arg-type]
     )
     container = build_container(settings)
     prepare_database(container)

@@ -38,8 +38,14 @@ FORMAT_NAME = "myna-virtual-card"
 FORMAT_VERSION = 1
 
 # scrypt cost for the PIN verifier (RFC 7914 §2): 16 MiB, ~50 ms per check. The pepper,
-# not the cost, is what stops offline guessing of a 4-digit PIN from a stolen file.
-SCRYPT_N = 2**14
+# not the cost, is what stops offline guessing of a 4-digit PIN from a stolen file. A
+# deployment may choose another N for new verifiers (``MYNA_CARD_PIN_WORK_FACTOR``, its
+# base-2 logarithm); each verifier records its own, so cards made under another keep
+# working. Readers accept what ``check_verifier`` bounds.
+SCRYPT_LOG2_N = 14
+SCRYPT_N = 2**SCRYPT_LOG2_N
+MIN_LOG2_N = 10
+MAX_LOG2_N = 20
 SCRYPT_R = 8
 SCRYPT_P = 1
 SALT_BYTES = 16
@@ -85,13 +91,20 @@ def _scrypt(secret: str, salt: bytes, n: int, r: int, p: int) -> bytes:
     return hashlib.scrypt(secret.encode(), salt=salt, n=n, r=r, p=p, dklen=32)
 
 
-def make_verifier(secret: str, pepper: bytes) -> dict[str, Any]:
-    """A fresh verifier for ``secret`` (the secret itself is never stored)."""
+def make_verifier(secret: str, pepper: bytes, log2_n: int = SCRYPT_LOG2_N) -> dict[str, Any]:
+    """A fresh verifier for ``secret`` (the secret itself is never stored).
+
+    ``log2_n``: scrypt's cost parameter N as a power of two, within what readers accept.
+    """
+    if not MIN_LOG2_N <= log2_n <= MAX_LOG2_N:
+        msg = f"scrypt work factor 2^{log2_n} out of range"
+        raise ValueError(msg)
+    n = 2**log2_n
     salt = secrets.token_bytes(SALT_BYTES)
-    digest = hmac.digest(pepper, _scrypt(secret, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P), "sha256")
+    digest = hmac.digest(pepper, _scrypt(secret, salt, n, SCRYPT_R, SCRYPT_P), "sha256")
     return {
         "algorithm": VERIFIER_ALGORITHM,
-        "n": SCRYPT_N,
+        "n": n,
         "r": SCRYPT_R,
         "p": SCRYPT_P,
         "salt": b64(salt),
@@ -107,7 +120,7 @@ def check_verifier(verifier: dict[str, Any], secret: str, pepper: bytes) -> bool
     n, r, p = int(verifier["n"]), int(verifier["r"]), int(verifier["p"])
     # Bounds keep a hostile file from asking for gigabytes (the MAC is checked first,
     # but the bounds cost nothing).
-    if not (2**10 <= n <= 2**20 and 1 <= r <= 32 and 1 <= p <= 16):
+    if not (2**MIN_LOG2_N <= n <= 2**MAX_LOG2_N and 1 <= r <= 32 and 1 <= p <= 16):
         msg = "verifier parameters out of range"
         raise ValueError(msg)
     salt = unb64(verifier["salt"])

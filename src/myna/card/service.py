@@ -81,6 +81,7 @@ def issue_card(
         certificates=certificates,
         secrets={KeyKind.AUTH: pin, KeyKind.SIGN: password},
         card_secret=settings.card_secret.get_secret_value(),
+        pin_work_factor=settings.card_pin_work_factor,
     )
     summary = VirtualCardReader.from_settings(settings).insert(card)
     log.info("card.issued", card_id=card_id)

@@ -76,8 +76,12 @@ class VirtualCard:
         certificates: Mapping[KeyKind, x509.Certificate],
         secrets: Mapping[KeyKind, str],
         card_secret: str,
+        pin_work_factor: int = cardfile.SCRYPT_LOG2_N,
     ) -> VirtualCard:
-        """A new card holding ``keys`` sealed with ``card_secret`` and their PIN verifiers."""
+        """A new card holding ``keys`` sealed with ``card_secret`` and their PIN verifiers.
+
+        ``pin_work_factor``: scrypt's N for the verifiers, as a power of two.
+        """
         applications: dict[KeyKind, CardApplication] = {}
         for kind in KeyKind:
             validate_secret(kind, secrets[kind])
@@ -91,7 +95,7 @@ class VirtualCard:
                     keys[kind], cardfile.key_passphrase(card_secret, card_id, kind)
                 ),
                 verifier=cardfile.make_verifier(
-                    secrets[kind], cardfile.pin_pepper(card_secret, card_id, kind)
+                    secrets[kind], cardfile.pin_pepper(card_secret, card_id, kind), pin_work_factor
                 ),
                 counter=TryCounter.fresh(kind),
             )
@@ -207,7 +211,13 @@ class VirtualCard:
         applications[kind] = replace(applications[kind], counter=counter)
         return replace(self, applications=applications)
 
-    def with_new_secret(self, kind: KeyKind, secret: str, card_secret: str) -> VirtualCard:
+    def with_new_secret(
+        self,
+        kind: KeyKind,
+        secret: str,
+        card_secret: str,
+        pin_work_factor: int = cardfile.SCRYPT_LOG2_N,
+    ) -> VirtualCard:
         """This card with a new verifier for ``kind`` and its counter at zero."""
         validate_secret(kind, secret)
         applications = dict(self.applications)
@@ -215,7 +225,7 @@ class VirtualCard:
         applications[kind] = replace(
             app,
             verifier=cardfile.make_verifier(
-                secret, cardfile.pin_pepper(card_secret, self.card_id, kind)
+                secret, cardfile.pin_pepper(card_secret, self.card_id, kind), pin_work_factor
             ),
             counter=app.counter.reset(),
         )
@@ -229,6 +239,7 @@ class VirtualCard:
         password: str,
         card_secret: str,
         surface: CardSurface,
+        pin_work_factor: int = cardfile.SCRYPT_LOG2_N,
     ) -> VirtualCard:
         """This card with a re-issued signing application (署名用電子証明書の再発行).
 
@@ -247,7 +258,9 @@ class VirtualCard:
                 key, cardfile.key_passphrase(card_secret, self.card_id, KeyKind.SIGN)
             ),
             verifier=cardfile.make_verifier(
-                password, cardfile.pin_pepper(card_secret, self.card_id, KeyKind.SIGN)
+                password,
+                cardfile.pin_pepper(card_secret, self.card_id, KeyKind.SIGN),
+                pin_work_factor,
             ),
             counter=TryCounter.fresh(KeyKind.SIGN),
         )
@@ -330,9 +343,12 @@ class VirtualCardSession:
 class VirtualCardReader:
     """A card reader over ``card_dir``: implements ``CardReader`` with card files."""
 
-    def __init__(self, card_dir: Path, card_secret: str) -> None:
+    def __init__(
+        self, card_dir: Path, card_secret: str, pin_work_factor: int = cardfile.SCRYPT_LOG2_N
+    ) -> None:
         self.card_dir = card_dir
         self._card_secret = card_secret
+        self._pin_work_factor = pin_work_factor
 
     def __repr__(self) -> str:
         return f"VirtualCardReader({str(self.card_dir)!r})"
@@ -340,7 +356,11 @@ class VirtualCardReader:
     @classmethod
     def from_settings(cls, settings: Settings) -> VirtualCardReader:
         """The reader over ``settings.card_dir`` with the deployment's card secret."""
-        return cls(settings.card_dir, settings.card_secret.get_secret_value())
+        return cls(
+            settings.card_dir,
+            settings.card_secret.get_secret_value(),
+            settings.card_pin_work_factor,
+        )
 
     # -- reading ----------------------------------------------------------------------
 
@@ -456,6 +476,7 @@ class VirtualCardReader:
                 password=password,
                 card_secret=self._card_secret,
                 surface=surface,
+                pin_work_factor=self._pin_work_factor,
             )
             card.save(self.card_dir, self._card_secret)
         return card.summary()
@@ -466,6 +487,8 @@ class VirtualCardReader:
         validate_secret(key_kind, new_secret)
         self._require_card(card_id)
         with cardfile.locked(self.card_dir, card_id):
-            card = self.load(card_id).with_new_secret(key_kind, new_secret, self._card_secret)
+            card = self.load(card_id).with_new_secret(
+                key_kind, new_secret, self._card_secret, self._pin_work_factor
+            )
             card.save(self.card_dir, self._card_secret)
         return card.summary()

@@ -23,7 +23,7 @@ from myna.applications.models import Application, ApplicationDraft, ApplicationE
 from myna.bootstrap import build_container
 from myna.platform.db import unit_of_work
 from myna.platform.settings import Settings
-from tests.conftest import TEST_SECRETS
+from tests.conftest import TEST_SETTINGS
 from tests.integration.applications.filing import (
     DISASTER,
     PASSWORD,
@@ -64,7 +64,7 @@ CHILD = textwrap.dedent(
 def test_a_filing_killed_before_its_commit_leaves_nothing_and_can_be_answered_again(
     tmp_path: Path,
 ) -> None:
-    settings = Settings(environment="test", data_dir=tmp_path, log_json=False, **TEST_SECRETS)  # type: ignore[arg-type]
+    settings = Settings(environment="test", data_dir=tmp_path, log_json=False, **TEST_SETTINGS)  # type: ignore[arg-type]
     container = build_container(settings)
     from myna.runtime import prepare_database  # noqa: PLC0415 - the runtime sits above services
 
@@ -103,9 +103,9 @@ def test_a_filing_killed_before_its_commit_leaves_nothing_and_can_be_answered_ag
         check=False,
         env={
             **os.environ,
-            "T_SECRET": TEST_SECRETS["secret_key"],
-            "T_CARD": TEST_SECRETS["card_secret"],
-            "T_CA": TEST_SECRETS["ca_secret"],
+            "T_SECRET": TEST_SETTINGS["secret_key"],
+            "T_CARD": TEST_SETTINGS["card_secret"],
+            "T_CA": TEST_SETTINGS["ca_secret"],
         },
     )
     assert child.returncode == -signal.SIGKILL, child.stderr

@@ -13,7 +13,7 @@ from myna.cli import office as office_cli
 from myna.office import service as office
 from myna.platform.db import unit_of_work
 from myna.platform.settings import get_settings
-from tests.conftest import TEST_SECRETS
+from tests.conftest import TEST_SETTINGS
 
 
 def _environment(tmp_path: Path, environment: str) -> pytest.MonkeyPatch:
@@ -21,7 +21,7 @@ def _environment(tmp_path: Path, environment: str) -> pytest.MonkeyPatch:
     patch.setenv("MYNA_ENVIRONMENT", environment)
     patch.setenv("MYNA_DATABASE_URL", f"sqlite:///{tmp_path / 'myna.db'}")
     patch.setenv("MYNA_DATA_DIR", str(tmp_path / "var"))
-    for name, value in TEST_SECRETS.items():
+    for name, value in TEST_SETTINGS.items():
         patch.setenv(f"MYNA_{name.upper()}", str(value))
     get_settings.cache_clear()
     return patch

@@ -61,6 +61,16 @@ def test_an_issued_card_shows_its_holder_and_is_unlocked(
     assert card.surface.birth_date == taro.birth_date
 
 
+def test_issued_verifiers_take_the_deployments_work_factor(
+    reader: VirtualCardReader, card_id: str, settings: Settings
+) -> None:
+    card = reader.load(card_id)
+    assert {app.verifier["n"] for app in card.applications.values()} == {
+        2**settings.card_pin_work_factor
+    }
+    assert settings.card_pin_work_factor != Settings.model_fields["card_pin_work_factor"].default
+
+
 def test_the_auth_signature_verifies_against_the_auth_certificate(
     reader: VirtualCardReader, card_id: str
 ) -> None:

@@ -25,7 +25,7 @@ from myna.network.node import HttpTransport, HubTrust
 from myna.platform.db import make_engine, unit_of_work
 from myna.platform.settings import Settings
 from myna.runtime import prepare_database
-from tests.conftest import TEST_SECRETS
+from tests.conftest import TEST_SETTINGS
 from tests.integration.network.nodekit import NodeProcess, ServerThread, run_myna, start_node
 
 
@@ -161,7 +161,7 @@ def deploy(
         portal_url=f"http://127.0.0.1:{portal_port}",
         log_json=False,
         tree_head_interval_seconds=3600,
-        **TEST_SECRETS,  # type: ignore[arg-type]
+        **TEST_SETTINGS,  # type: ignore[arg-type]
         **(policy if hybrid else {}),  # type: ignore[arg-type]
     )
     container = build_container(settings)
@@ -173,7 +173,7 @@ def deploy(
         "MYNA_ENVIRONMENT": "test",
         "MYNA_LOG_JSON": "false",
         "MYNA_LOG_LEVEL": "WARNING",
-        **{f"MYNA_{name.upper()}": value for name, value in TEST_SECRETS.items()},
+        **{f"MYNA_{name.upper()}": value for name, value in TEST_SETTINGS.items()},
         **({f"MYNA_{name.upper()}": value for name, value in policy.items()} if hybrid else {}),
     }
     hub_environment = {

@@ -30,7 +30,7 @@ from myna.network.transparency.signing import verify_cosignature
 from myna.platform.db import make_engine, unit_of_work
 from myna.platform.migrate import upgrade_to_head
 from myna.platform.settings import Settings
-from tests.conftest import TEST_SECRETS
+from tests.conftest import TEST_SETTINGS
 from tests.integration.network.deployment import fresh_database
 from tests.integration.network.nodekit import ServerThread
 from tests.integration.transparency.conftest import START, exchange
@@ -70,7 +70,7 @@ def _portal(
         log_json=False,
         tree_head_interval_seconds=3600,
         log_witnesses=witnesses or {},
-        **TEST_SECRETS,  # type: ignore[arg-type]
+        **TEST_SETTINGS,  # type: ignore[arg-type]
     )
     container = build_container(settings, engine=make_engine(settings.database_url))
     upgrade_to_head(container.engine)

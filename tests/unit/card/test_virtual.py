@@ -350,3 +350,28 @@ def test_the_card_refuses_a_certificate_that_does_not_match_its_key(
 def test_the_session_never_shows_its_key(reader: VirtualCardReader, card_id: str) -> None:
     session = reader.open_session(card_id, KeyKind.AUTH, PIN)
     assert "PRIVATE" not in repr(session)
+
+
+def test_new_verifiers_take_the_readers_work_factor_and_older_cards_still_open(
+    card_dir: Path, card_id: str
+) -> None:
+    """A card issued at the default cost opens under a reader set to another; a reset
+    made there records the reader's cost, and the card opens with the new PIN only."""
+    assert _document(card_dir, card_id)["applications"]["auth"]["verifier"]["n"] == 2**14
+    cheaper = VirtualCardReader(card_dir, CARD_SECRET, pin_work_factor=11)
+    cheaper.open_session(card_id, KeyKind.AUTH, PIN)
+
+    cheaper.reset_secret(card_id, "auth", "5678")
+
+    verifier = _document(card_dir, card_id)["applications"]["auth"]["verifier"]
+    assert verifier["n"] == 2**11
+    assert _document(card_dir, card_id)["applications"]["sign"]["verifier"]["n"] == 2**14
+    with pytest.raises(WrongPinError):
+        VirtualCardReader(card_dir, CARD_SECRET).open_session(card_id, KeyKind.AUTH, PIN)
+    VirtualCardReader(card_dir, CARD_SECRET).open_session(card_id, KeyKind.AUTH, "5678")
+
+
+@pytest.mark.parametrize("log2_n", [9, 21])
+def test_a_work_factor_readers_would_refuse_is_never_written(log2_n: int) -> None:
+    with pytest.raises(ValueError, match="out of range"):
+        cardfile.make_verifier(PIN, b"pepper", log2_n)

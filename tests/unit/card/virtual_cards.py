@@ -62,8 +62,11 @@ def new_chip() -> Chip:
 
 
 def insert_card(card_dir: Path, chip: Chip) -> tuple[VirtualCardReader, str]:
-    """A reader over ``card_dir`` holding a new card made of ``chip``; its id."""
-    reader = VirtualCardReader(card_dir, CARD_SECRET)
+    """A reader over ``card_dir`` holding a new card made of ``chip``; its id.
+
+    Its PIN verifiers use the cheapest scrypt cost readers accept.
+    """
+    reader = VirtualCardReader(card_dir, CARD_SECRET, cardfile.MIN_LOG2_N)
     card = VirtualCard.create(
         card_id=cardfile.new_card_id(),
         issued_at=NOW,
@@ -72,6 +75,7 @@ def insert_card(card_dir: Path, chip: Chip) -> tuple[VirtualCardReader, str]:
         certificates=chip.certificates,
         secrets={KeyKind.AUTH: PIN, KeyKind.SIGN: PASSWORD},
         card_secret=CARD_SECRET,
+        pin_work_factor=cardfile.MIN_LOG2_N,
     )
     reader.insert(card)
     return reader, card.card_id

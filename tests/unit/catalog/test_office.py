@@ -8,9 +8,9 @@ from pydantic import SecretStr
 
 from myna.office import service as office
 from myna.platform.settings import Settings
-from tests.conftest import TEST_SECRETS
+from tests.conftest import TEST_SETTINGS
 
-SETTINGS = Settings(environment="test", **TEST_SECRETS)  # type: ignore[arg-type]
+SETTINGS = Settings(environment="test", **TEST_SETTINGS)  # type: ignore[arg-type]
 OTHER = SETTINGS.model_copy(update={"secret_key": SecretStr("another-secret-key")})
 
 

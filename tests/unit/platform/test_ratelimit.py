@@ -11,11 +11,11 @@ from limits.strategies import MovingWindowRateLimiter
 from myna.platform.errors import RateLimitedError, RateLimitUnavailableError
 from myna.platform.ratelimit import Limit, RateLimiter, limits_from
 from myna.platform.settings import Settings
-from tests.conftest import TEST_SECRETS
+from tests.conftest import TEST_SETTINGS
 
 
 def _settings(**changes: str) -> Settings:
-    return Settings(environment="test", **TEST_SECRETS, **changes)  # type: ignore[arg-type]
+    return Settings(environment="test", **TEST_SETTINGS, **changes)  # type: ignore[arg-type]
 
 
 def test_every_named_limit_comes_from_the_settings() -> None:
