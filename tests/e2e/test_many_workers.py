@@ -3,11 +3,12 @@
 The portal runs as two worker processes (``serve_on_socket(fd, workers=2)``) on a fresh
 PostgreSQL database, with two agency nodes as processes of their own, the rate limits in
 Redis and the metrics in a multiprocess directory. Threads log in with cards, fetch
-わたしの情報 through the hub from both nodes, and answer one login challenge twice at
-once, for a few seconds. Then: every retrieval a client saw succeed has its entries in
-the exchange log, the log (heads signed by both workers) verifies, every challenge was
-issued once and spent once, the login limit was counted once across both workers, and
-the metrics add both workers' requests up.
+わたしの情報 through the hub from both nodes, submit signed e-applications, and answer
+one login challenge and one signing request twice at once, for a few seconds. Then:
+every retrieval a client saw succeed has its entries in the exchange log, the log (heads
+signed by both workers) verifies, every challenge was issued once and spent once, every
+signed application was filed once under one receipt number of its own, the login limit
+was counted once across both workers, and the metrics add both workers' requests up.
 """
 
 from __future__ import annotations
@@ -29,8 +30,11 @@ import psycopg
 import pytest
 import redis
 from cryptography.hazmat.primitives.serialization import Encoding
+from sqlalchemy import select
 
 from myna import card, network, registry
+from myna.applications.models import Application
+from myna.bench.apply import FORM, PROCEDURE
 from myna.bench.harness import bound_socket, free_port, port_of, portal_process
 from myna.bootstrap import Container, build_container
 from myna.network import transparency
@@ -57,6 +61,7 @@ THREADS = 4
 LOGIN_LIMIT = 400
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 _CATEGORY = re.compile(r'name="category" value="([^"]+)"')
+_SUBMISSION_KEY = re.compile(r'name="submission_key" value="([^"]+)"')
 
 
 def _admin() -> psycopg.Connection:
@@ -98,7 +103,9 @@ class Platform:
     url: str
     container: Container
     signers: dict[str, card.CardSession]
+    signing: dict[str, card.CardSession]
     resident_ids: dict[str, int]
+    municipalities: dict[str, str]
     nodes: list[NodeProcess] = field(default_factory=list)
 
 
@@ -166,8 +173,18 @@ def platform(
     }
     reader = card.VirtualCardReader(settings.card_dir, settings.card_secret.get_secret_value())
     signers = {key: reader.open_session(card_id, "auth", PIN) for key, card_id in cards.items()}
+    signing = {
+        key: reader.open_session(card_id, "sign", PASSWORD) for key, card_id in cards.items()
+    }
     with portal_process(portal_env, workers=2, sock=sock) as served:
-        deployed = Platform(served, container, signers, {k: personas[k].id for k in PERSONAS})
+        deployed = Platform(
+            served,
+            container,
+            signers,
+            signing,
+            {k: personas[k].id for k in PERSONAS},
+            {k: personas[k].municipality_code for k in PERSONAS},
+        )
         try:
             for code in NODES:
                 arguments = [
@@ -196,6 +213,8 @@ class Tally:
     retrievals: Counter[str] = field(default_factory=Counter)
     challenges: list[str] = field(default_factory=list)
     double_answers: list[int] = field(default_factory=list)
+    receipts: Counter[str] = field(default_factory=Counter)
+    doubly_signed: list[list[str]] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
 
 
@@ -244,6 +263,39 @@ def _spend_twice(platform: Platform, key: str, tally: Tally) -> None:
         tally.double_answers.append(won)
 
 
+def _submit(
+    client: httpx.Client, platform: Platform, key: str, csrf: str, *, answers: int = 1
+) -> list[str]:
+    """A signed 罹災証明書 application; the receipt numbers of its ``answers`` answers,
+    sent at the same moment when more than one."""
+    form = f"{platform.url}/apply/{platform.municipalities[key]}/{PROCEDURE}"
+    checked = client.post(f"{form}/check", data={**FORM, "csrf_token": csrf})
+    submission_key = _SUBMISSION_KEY.search(checked.text)
+    assert checked.status_code == 200, checked.text[:300]
+    assert submission_key is not None
+    signed = client.post(
+        f"{form}/sign",
+        data={"csrf_token": csrf, "submission_key": submission_key.group(1)},
+        follow_redirects=False,
+    )
+    assert signed.status_code == 303, signed.text[:300]
+    api = f"{platform.url}/api/signing-requests/{signed.headers['location'].rsplit('/', 1)[1]}"
+    content = b64url_decode(client.get(api).json()["to_be_signed"])
+    body = {"signature": b64url(platform.signing[key].sign_cms(content))}
+    start = threading.Barrier(answers)
+
+    def answer(_: int) -> str:
+        with httpx.Client(timeout=30.0) as answering:
+            start.wait()
+            response = answering.post(f"{api}/response", json=body)
+        assert response.status_code == 200, response.text[:300]
+        assert response.json()["status"] == "received"
+        return str(response.json()["receipt_number"])
+
+    with ThreadPoolExecutor(max_workers=answers) as pool:
+        return list(pool.map(answer, range(answers)))
+
+
 def _load(platform: Platform, key: str, deadline: float, tally: Tally) -> None:
     with httpx.Client(timeout=30.0) as client:
         round_ = 0
@@ -258,9 +310,27 @@ def _load(platform: Platform, key: str, deadline: float, tally: Tally) -> None:
                         tally.retrievals[key] += 1
                     else:
                         tally.failures.append(key)
+            receipts = _submit(client, platform, key, csrf, answers=2 if round_ == 0 else 1)
+            with tally.lock:
+                tally.receipts[key] += 1
+                if len(receipts) > 1:
+                    tally.doubly_signed.append(receipts)
             if round_ % 2 == 0:
                 _spend_twice(platform, key, tally)
             round_ += 1
+
+
+def _receipts_by_resident(
+    container: Container, resident_ids: dict[str, int]
+) -> dict[str, list[str]]:
+    names = {resident_id: key for key, resident_id in resident_ids.items()}
+    filed: dict[str, list[str]] = {key: [] for key in resident_ids}
+    with unit_of_work(container.session_factory) as session:
+        for resident_id, receipt in session.execute(
+            select(Application.resident_id, Application.receipt_number)
+        ):
+            filed[names[resident_id]].append(receipt)
+    return filed
 
 
 def _entries_by_subject(container: Container, resident_ids: dict[str, int]) -> Counter[str]:
@@ -311,6 +381,19 @@ def test_two_workers_and_two_nodes_lose_no_entry_and_spend_no_challenge_twice(
     # Each challenge was issued once and, answered twice at once, let in exactly one.
     assert len(set(tally.challenges)) == len(tally.challenges) > 0
     assert tally.double_answers == [1] * len(tally.challenges)
+    # Every application a client saw received is filed once, under a receipt of its own;
+    # a signing request answered on both workers at once was filed once, and both
+    # answers gave its one receipt number.
+    filed = _receipts_by_resident(platform.container, platform.resident_ids)
+    assert {key: len(receipts) for key, receipts in filed.items()} == {
+        key: tally.receipts[key] for key in PERSONAS
+    }
+    every = [receipt for receipts in filed.values() for receipt in receipts]
+    assert len(set(every)) == len(every) == sum(tally.receipts.values()) > 0
+    assert tally.doubly_signed, "no signing request was answered twice"
+    for first, second in tally.doubly_signed:
+        assert first == second
+        assert first in every
 
     # The login limit is one count across both workers: what is left of it is exact.
     attempts = 2 * (tally.logins + len(PERSONAS)) + 3 * len(tally.challenges)

@@ -697,10 +697,13 @@ def _signed(row: SigningRequest) -> bool:
     return row.application_id is not None or row.receipt_number is not None
 
 
-def _request_row(session: Session, request_id: str) -> SigningRequest:
+def _request_row(session: Session, request_id: str, *, lock: bool = False) -> SigningRequest:
+    """The signing request ``request_id``; ``lock``: held until the transaction ends, so
+    two answers to it at once (two workers) are filed one after the other, the second
+    finding the first's receipt."""
     if not request_id or len(request_id) > 64:
         raise SigningRequestNotFoundError
-    row = session.get(SigningRequest, request_id)
+    row = session.get(SigningRequest, request_id, with_for_update=lock, populate_existing=lock)
     if row is None:
         raise SigningRequestNotFoundError
     return row
@@ -756,7 +759,7 @@ def complete(
     A signature by a phone credential comes with the phone's unlock (``unlock``).
     """
     now = now or utcnow()
-    row = _request_row(session, request_id)
+    row = _request_row(session, request_id, lock=True)
     if row.purpose != APPLICATION:
         raise SigningRequestNotFoundError
     if row.application_id is not None:
@@ -852,7 +855,7 @@ def finish(
     request is refused.
     """
     now = now or utcnow()
-    row = _request_row(session, request_id)
+    row = _request_row(session, request_id, lock=True)
     if row.purpose == APPLICATION:
         filed = complete(
             session=session,
