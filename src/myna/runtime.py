@@ -33,6 +33,7 @@ from myna.jpki.verifier_identity import VerifierIdentity
 from myna.kiosk.app import create_kiosk_app
 from myna.medical import service as medical
 from myna.office import service as office
+from myna.office.roles import StaffRole
 from myna.platform.db import unit_of_work
 from myna.platform.logging import configure_logging
 from myna.platform.metrics import prepare_multiprocess_dir
@@ -402,7 +403,7 @@ def ensure_demo_staff(container: Container) -> None:
                     municipality_code=municipality,
                     login_id=login_id,
                     display_name=name,
-                    role=office.StaffRole(role),
+                    role=StaffRole(role),
                     password=DEMO_STAFF_PASSWORD,
                 )
         except office.StaffExistsError:

@@ -24,6 +24,7 @@ from myna.jpki.schemas import StatementRead
 from myna.jpki.verifier_domain import VerifierKind
 from myna.platform.db import unit_of_work
 from myna.platform.errors import N_
+from myna.platform.settings import get_settings
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -51,9 +52,8 @@ class PassphraseMissingError(JpkiError, code="passphrase_missing"):
 @app.command()
 def init() -> None:
     """Create the root, signing, user-authentication and government CAs that are missing."""
-    container = migrated_container()
-    with unit_of_work(container.session_factory) as session:
-        service.ensure_authorities(session=session, settings=container.settings)
+    with migrated_session() as session:
+        service.ensure_authorities(session=session, settings=get_settings())
         authorities = service.list_authorities(session=session)
     for authority in authorities:
         typer.echo(
@@ -82,9 +82,8 @@ def crl(
     kind: Annotated[AuthorityKind, typer.Option(help="Whose CRL.")] = AuthorityKind.SIGN,
 ) -> None:
     """Write a CA's current CRL (DER) to a file."""
-    container = migrated_container()
-    with exit_on_error(), unit_of_work(container.session_factory) as session:
-        der = service.current_crl(session=session, settings=container.settings, kind=kind)
+    with exit_on_error(), migrated_session() as session:
+        der = service.current_crl(session=session, settings=get_settings(), kind=kind)
     out.write_bytes(der)
     parsed = x509.load_der_x509_crl(der)
     number = parsed.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number
@@ -168,7 +167,7 @@ def org_issue(
     encrypted when --passphrase-env is given) and the certificate go to files. With
     --pq, an ML-DSA-65 key and certificate too, for hybrid messages (ADR 0010).
     """
-    container = migrated_container()
+    settings = get_settings()
     with exit_on_error():
         code, name = check_organization(code, name)
         passphrase = None
@@ -200,11 +199,11 @@ def org_issue(
                     ),
                 )
         try:
-            with unit_of_work(container.session_factory) as session:
-                service.ensure_authorities(session=session, settings=container.settings)
+            with migrated_session(settings) as session:
+                service.ensure_authorities(session=session, settings=settings)
                 certificate = service.issue_organization_certificate(
                     session=session,
-                    settings=container.settings,
+                    settings=settings,
                     organization_code=code,
                     organization_name=name,
                     public_key=key.public_key(),
@@ -214,9 +213,7 @@ def org_issue(
                     for k in (AuthorityKind.GOVERNMENT, AuthorityKind.ROOT)
                 ]
                 pq_issued = (
-                    None
-                    if pq_key is None
-                    else _issue_pq(session, container.settings, code, name, pq_key)
+                    None if pq_key is None else _issue_pq(session, settings, code, name, pq_key)
                 )
         except BaseException:
             key_path.unlink(missing_ok=True)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from myna.cli.common import exit_on_error
+from myna.cli.common import exit_on_error, migrated_session
 from myna.platform.settings import Settings, get_settings
 
 if TYPE_CHECKING:
@@ -195,25 +195,19 @@ def load(
     database_url: DatabaseUrl = "",
 ) -> None:
     """Copy one agency's replica records from an embedded database into its node's."""
-    from myna.bootstrap import build_container  # noqa: PLC0415
     from myna.network import node  # noqa: PLC0415
     from myna.platform.db import make_engine, make_session_factory, unit_of_work  # noqa: PLC0415
-    from myna.platform.migrate import upgrade_to_head  # noqa: PLC0415
 
-    settings = _settings(database_url)
-    container = build_container(settings)
-    upgrade_to_head(container.engine)
     source_engine = make_engine(from_database)
     try:
         with (
             exit_on_error(),
             unit_of_work(make_session_factory(source_engine)) as source,
-            unit_of_work(container.session_factory) as target,
+            migrated_session(_settings(database_url)) as target,
         ):
             written = node.copy_agency_records(source=source, target=target, agency_code=agency)
     finally:
         source_engine.dispose()
-        container.engine.dispose()
     typer.echo(f"{agency}: {written} records loaded")
 
 

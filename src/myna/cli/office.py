@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 
 from myna.cli.common import exit_on_error, migrated_container, migrated_session
-from myna.office.service import StaffRole
+from myna.office.roles import StaffRole
 from myna.platform.db import unit_of_work
 from myna.platform.i18n import gettext as _
 

@@ -32,7 +32,8 @@ from myna.applications.service import ApplicationRead, EventRead
 from myna.moves import service as moves
 from myna.office import applicants, filings
 from myna.office import service as office
-from myna.office.service import OfficeError, StaffRead, StaffRole
+from myna.office.roles import StaffRole
+from myna.office.service import OfficeError, StaffRead
 from myna.office.views import templates
 from myna.platform.clock import today_in_japan
 from myna.platform.errors import N_, MynaError

@@ -29,7 +29,8 @@ from myna.notices.domain import (
 
 # ``myna.notices`` has no read function for a sender's notices yet; this module reads
 # its table read-only (see list_notices).
-from myna.office.service import OfficeError, StaffRead, StaffRole
+from myna.office.roles import StaffRole
+from myna.office.service import OfficeError, StaffRead
 from myna.platform.attributes import from_attributes
 from myna.platform.clock import JST
 from myna.platform.db import utcnow

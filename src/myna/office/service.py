@@ -11,7 +11,6 @@ service, so no page or API can forget to.
 
 from __future__ import annotations
 
-import enum
 import hashlib
 import secrets
 import time
@@ -33,6 +32,7 @@ from myna.applications.domain import STATUS_LABELS
 from myna.applications.models import Application
 from myna.applications.service import ApplicationRead
 from myna.office.models import StaffMember
+from myna.office.roles import StaffRole
 from myna.platform.attributes import from_attributes
 from myna.platform.db import utcnow
 from myna.platform.encoding import b64, unb64
@@ -59,20 +59,6 @@ SCRYPT_R = 8
 SCRYPT_P = 1
 SCRYPT_DKLEN = 32
 _HKDF_INFO = b"myna office totp-secret v1"
-
-
-class StaffRole(enum.StrEnum):
-    """What a staff member may do: 担当者, 管理職 (approves), システム管理者, and the platform's.
-
-    ``platform-admin`` (プラットフォーム管理者) is the platform operator's: it reviews the
-    organisations that use the Mynaportal API (``/office/partners``) and decides nothing
-    about a municipality's applications (it sees them as a clerk of its own municipality).
-    """
-
-    CLERK = "clerk"
-    SUPERVISOR = "supervisor"
-    ADMIN = "admin"
-    PLATFORM_ADMIN = "platform-admin"
 
 
 ROLE_LABELS = {

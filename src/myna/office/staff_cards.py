@@ -29,10 +29,10 @@ from sqlalchemy.orm import Session
 from myna import cardlogin
 from myna.cardlogin import Audience, ChallengeStatus, ChallengeView, ProvenCard
 from myna.office.models import StaffCard, StaffMember
+from myna.office.roles import StaffRole
 from myna.office.service import (
     OfficeError,
     StaffRead,
-    StaffRole,
     check_may_log_in,
     get_staff,
     read_staff,
