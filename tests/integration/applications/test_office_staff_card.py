@@ -546,7 +546,7 @@ def test_a_challenge_proves_the_card_for_its_own_purpose_only(
         session.commit()
         uri = cardlogin.request_uri(settings.portal_url, view.challenge_id)
         assert answer_challenge(_browser(portal), uri, registered.card).status_code == 200
-        with pytest.raises(cardlogin.ChallengeBindingError):
+        with pytest.raises(cardlogin.ChallengeNotFoundError):
             staff_cards.card_login(
                 session=session,
                 sessions=container.sessions,
@@ -564,7 +564,7 @@ def test_a_completed_login_cannot_be_replayed_or_followed_by_another_browser(
     challenge_id = challenge_id_of(page.text)
     stranger = _browser(portal)
     stranger.get("/office/login")
-    assert stranger.get(f"/office/login/card/status/{challenge_id}").status_code == 403
+    assert stranger.get(f"/office/login/card/status/{challenge_id}").status_code == 404
     assert stranger.get(f"/office/login/card/qr/{challenge_id}.svg").status_code == 404
     nobody = _browser(portal)
     refused = nobody.get(
@@ -582,7 +582,7 @@ def test_a_completed_login_cannot_be_replayed_or_followed_by_another_browser(
     replay = browser.post(
         "/office/login/card", data={"csrf_token": _csrf(page.text), "challenge_id": challenge_id}
     )
-    assert replay.status_code == 403
+    assert replay.status_code == 404  # the new session's, it is not: as an unknown one
     assert not _logged_in(browser)
 
 
