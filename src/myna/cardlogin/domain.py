@@ -102,6 +102,9 @@ class ChallengeNotVerifiedError(LoginError):
 
 
 class ChallengeBindingError(LoginError):
+    """A challenge's status or completion asked with no session at all (nothing is looked
+    up: another session's challenge is ChallengeNotFoundError, as an unknown one)."""
+
     code = "challenge_wrong_session"
     message = N_("This login request was started in another browser. Please start again here.")
     status_code = 403

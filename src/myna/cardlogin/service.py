@@ -22,7 +22,6 @@ from myna import jpki, phone
 from myna.card.protocol import login_message
 from myna.cardlogin.domain import (
     Audience,
-    ChallengeBindingError,
     ChallengeExpiredError,
     ChallengeFailedError,
     ChallengeNotFoundError,
@@ -282,7 +281,8 @@ def take_verified(
 ) -> ProvenCard:
     """Complete a verified challenge, once: its certificate, for the asking session only.
 
-    Refused: another session's or another audience's challenge (ChallengeBindingError);
+    Refused: another session's or another audience's challenge, as an unknown one
+    (ChallengeNotFoundError);
     one the card has not answered yet (ChallengeNotVerifiedError) or no longer can
     (ChallengeExpiredError); one whose answer was refused (ChallengeFailedError, with
     the reason); one already completed (ChallengeUsedError).
@@ -343,17 +343,20 @@ def _bound_challenge(
     audience: Audience,
     subject: str | None = None,
 ) -> LoginChallenge:
+    """The challenge, if this session asked for it at this door (for this subject).
+
+    Another session's is "not found", exactly as an unknown id: that it exists is the
+    asking browser's to know. Another audience's is treated as another session's: this
+    door cannot complete it, whoever holds it.
+    """
     challenge = session.get(LoginChallenge, challenge_id)
-    if challenge is None:
-        raise ChallengeNotFoundError
-    # Another audience's challenge is treated as another session's: this door cannot
-    # complete it, whoever holds it.
     if (
-        challenge.audience != audience
+        challenge is None
+        or challenge.audience != audience
         or challenge.subject != subject
         or not secrets.compare_digest(challenge.session_digest, token_digest(session_token))
     ):
-        raise ChallengeBindingError
+        raise ChallengeNotFoundError
     return challenge
 
 

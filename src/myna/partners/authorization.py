@@ -257,8 +257,15 @@ def _require_client(session: Session, client_id: str) -> RegisteredClient:
     return client
 
 
-def _pending_row(session: Session, pending_id: str) -> PushedRequest:
-    row = session.get(PushedRequest, pending_id[:64])
+def _pending_row(session: Session, pending_id: str, resident_id: int) -> PushedRequest:
+    """The opened, unexpired, unused request, bound to the first resident who opens it.
+
+    Another resident's is "not found", exactly as an unknown id: the request was pushed
+    for one person's browser, and from the moment that person sees its consent page no
+    one else may read, answer or refuse it. The row is locked while it is bound, so two
+    residents opening it at once cannot both have it.
+    """
+    row = session.get(PushedRequest, pending_id[:64], with_for_update=True)
     if (
         row is None
         or not row.parameters.get("opened")
@@ -266,12 +273,21 @@ def _pending_row(session: Session, pending_id: str) -> PushedRequest:
         or row.expires_at <= utcnow()
     ):
         raise PendingAuthorizationNotFoundError
+    holder = row.parameters.get("resident_id")
+    if holder is None:
+        row.parameters = {**row.parameters, "resident_id": resident_id}
+        session.flush()
+    elif holder != resident_id:
+        raise PendingAuthorizationNotFoundError
     return row
 
 
-def pending_request(*, session: Session, pending_id: str) -> PendingAuthorization:
-    """The opened, unexpired, unused request waiting for consent; else 404."""
-    row = _pending_row(session, pending_id)
+def pending_request(*, session: Session, pending_id: str, resident_id: int) -> PendingAuthorization:
+    """The opened, unexpired, unused request waiting for ``resident_id``'s consent; else 404.
+
+    The first resident to open it is the only one who ever gets it (see :func:`_pending_row`).
+    """
+    row = _pending_row(session, pending_id, resident_id)
     client = get_client(session=session, client_id=row.client_id)
     if not client.is_active:
         raise PendingAuthorizationNotFoundError
@@ -325,7 +341,7 @@ def approve(
     ``scopes`` are those the resident consented to: a subset of the request's;
     ``auth_time`` is when the resident logged in with the card (the ID token's).
     """
-    pending = pending_request(session=session, pending_id=pending_id)
+    pending = pending_request(session=session, pending_id=pending_id, resident_id=resident_id)
     granted = tuple(dict.fromkeys(scopes))
     if not granted or not set(granted) <= set(pending.scopes):
         raise InvalidScopeError(reason=N_("the consent goes beyond the request"))
@@ -337,7 +353,7 @@ def approve(
         or consent.revoked_at is not None
     ):
         raise PendingAuthorizationNotFoundError
-    row = _pending_row(session, pending_id)
+    row = _pending_row(session, pending_id, resident_id)
     now = utcnow()
     code = secrets.token_urlsafe(32)
     session.add(
@@ -362,9 +378,9 @@ def approve(
     return _redirect(settings, pending.redirect_uri, {"code": code, "state": pending.state})
 
 
-def deny(*, session: Session, settings: Settings, pending_id: str) -> str:
-    """End the request refused; return the redirect with ``access_denied`` (RFC 6749 §4.1.2.1)."""
-    pending = pending_request(session=session, pending_id=pending_id)
+def deny(*, session: Session, settings: Settings, pending_id: str, resident_id: int) -> str:
+    """``resident_id`` refuses: the redirect with ``access_denied`` (RFC 6749 §4.1.2.1)."""
+    pending = pending_request(session=session, pending_id=pending_id, resident_id=resident_id)
     if not _claim(session, PushedRequest, PushedRequest.id == pending.pending_id, utcnow()):
         raise PendingAuthorizationNotFoundError
     return _redirect(

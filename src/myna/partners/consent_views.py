@@ -3,7 +3,8 @@
 ``GET /consent/{pending_id}`` shows what a pending authorization asks for — the
 organisation, its purpose, every item with its source agency and how long it may be
 kept — with a checkbox per item; ``POST`` consents (a signed receipt is kept and the
-browser goes back to the organisation with a code) or refuses (``access_denied``).
+browser goes back to the organisation with a code) or refuses (``access_denied``). A
+pending authorization is the first resident's who opens it, and "not found" for anyone else.
 ``/consents`` lists the resident's consents with every use, ``/consents/{id}`` shows one
 and its receipt (``/consents/{id}/receipt``), ``POST /consents/{id}/revoke`` withdraws
 it once the resident ticks the confirmation, and its tokens die at once. A new
@@ -98,7 +99,9 @@ def _consent_form(
     error: MynaError | None = None,
 ) -> Response:
     with transaction(request) as db:
-        pending = authorization.pending_request(session=db, pending_id=pending_id)
+        pending = authorization.pending_request(
+            session=db, pending_id=pending_id, resident_id=current.resident_id
+        )
         offered = consents.offers(pending.client, pending.scopes)
     return templates.page(
         request,
@@ -139,9 +142,13 @@ def answer(
             decision = next(iter(posted.get("decision", [])), "")
             if decision not in ("consent", "refuse"):
                 raise InvalidFormInputError
-            pending = authorization.pending_request(session=db, pending_id=pending_id)
+            pending = authorization.pending_request(
+                session=db, pending_id=pending_id, resident_id=resident_id
+            )
             if decision == "refuse":
-                url = authorization.deny(session=db, settings=settings, pending_id=pending_id)
+                url = authorization.deny(
+                    session=db, settings=settings, pending_id=pending_id, resident_id=resident_id
+                )
             else:
                 consent = consents.create_consent(
                     session=db,

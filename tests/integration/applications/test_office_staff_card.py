@@ -11,10 +11,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 from fastapi.testclient import TestClient
 from httpx import Response
@@ -31,9 +29,14 @@ from myna.office import service as office
 from myna.office import staff_cards
 from myna.office.models import StaffCard
 from myna.platform.db import make_engine, utcnow
-from myna.platform.encoding import b64url, b64url_decode
 from myna.platform.settings import Settings, get_settings
 from myna.reader.app import create_reader_app
+from tests.integration.applications.staffcards import (
+    answer_challenge,
+    challenge_id_of,
+    register_staff_card,
+    request_uri_of,
+)
 from tests.integration.portal.conftest import PIN, IssuedCard, issue
 
 PORTAL = "http://testserver"
@@ -131,70 +134,14 @@ def _password_login(browser: TestClient, session: Session, settings: Settings, l
     assert done.headers["location"] == "/office"
 
 
-def _request_uri(page: str) -> str:
-    link = re.search(r'href="(http://[^"]+/authorize\?request_uri=[^"]+)"', page)
-    assert link
-    return parse_qs(urlsplit(link.group(1).replace("&amp;", "&")).query)["request_uri"][0]
-
-
-def _challenge_id(page: str) -> str:
-    found = re.search(r'data-challenge="([^"]+)"', page)
-    assert found
-    return found.group(1)
-
-
-def _answer(api: TestClient, request_uri: str, issued: IssuedCard) -> Response:
-    """A card reader answering: read the challenge, rebuild the message, sign, post."""
-    path = urlsplit(request_uri).path
-    challenge = api.get(path)
-    assert challenge.status_code == 200, challenge.text
-    body = challenge.json()
-    message = b64url_decode(body["to_be_signed"])
-    assert (
-        message == f"myna-card-login-v1\n{PORTAL}\n{body['challenge_id']}\n{body['nonce']}".encode()
-    )
-    chip = issued.reader.open_session(issued.card_id, "auth", PIN)
-    return api.post(
-        f"{path}/response",
-        json={
-            "certificate": b64url(chip.certificate.public_bytes(Encoding.DER)),
-            "signature": b64url(chip.sign(message)),
-        },
-    )
-
-
-def _register(
-    portal: TestClient, admin_browser: TestClient, staff_id: int, issued: IssuedCard
-) -> Response:
-    """The administrator starts, the card answers, the administrator confirms."""
-    cards_page = admin_browser.get(f"/office/staff/{staff_id}/cards")
-    assert cards_page.status_code == 200, cards_page.text
-    started = admin_browser.post(
-        f"/office/staff/{staff_id}/cards/challenge",
-        data={"csrf_token": _csrf(cards_page.text)},
-        follow_redirects=False,
-    )
-    assert started.status_code == 303, started.text
-    present = admin_browser.get(started.headers["location"])
-    answered = _answer(_browser(portal), _request_uri(present.text), issued)
-    assert answered.json() == {"status": "verified", "resident": None}
-    verified = admin_browser.get(started.headers["location"])
-    assert verified.status_code == 200
-    return admin_browser.post(
-        f"/office/staff/{staff_id}/cards",
-        data={"csrf_token": _csrf(verified.text), "challenge_id": _challenge_id(present.text)},
-        follow_redirects=False,
-    )
-
-
 def _card_login(portal: TestClient, browser: TestClient, issued: IssuedCard) -> Response:
     """The staff member's card login: challenge page, the card answers, the page completes."""
     page = browser.get("/office/login/card")
     assert page.status_code == 200, page.text
-    _answer(_browser(portal), _request_uri(page.text), issued)
+    answer_challenge(_browser(portal), request_uri_of(page.text), issued)
     return browser.post(
         "/office/login/card",
-        data={"csrf_token": _csrf(page.text), "challenge_id": _challenge_id(page.text)},
+        data={"csrf_token": _csrf(page.text), "challenge_id": challenge_id_of(page.text)},
         follow_redirects=False,
     )
 
@@ -213,10 +160,10 @@ def admin_browser(
 
 
 @pytest.fixture
-def registered(portal: TestClient, admin_browser: TestClient, clerk: Staff) -> Staff:
+def registered(admin_browser: TestClient, clerk: Staff) -> Staff:
     """The clerk's card, registered by the administrator."""
     assert clerk.card is not None
-    assert _register(portal, admin_browser, clerk.account.id, clerk.card).status_code == 303
+    assert register_staff_card(admin_browser, clerk.account.id, clerk.card).status_code == 303
     return clerk
 
 
@@ -259,7 +206,7 @@ def test_an_administrator_registers_a_staff_members_card_through_the_reader(
     assert qr.headers["content-type"].startswith("image/svg+xml")
 
     # The staff member presents the card; the reader says what it is for.
-    _reader(reader_app, _request_uri(present.text), clerk.card, "職員証として登録します")
+    _reader(reader_app, request_uri_of(present.text), clerk.card, "職員証として登録します")
     assert admin_browser.get(f"{present_path}/status").json() == {"status": "verified"}
 
     # The administrator sees the proven certificate and confirms; one audit line.
@@ -270,7 +217,7 @@ def test_an_administrator_registers_a_staff_members_card_through_the_reader(
     with capture_logs() as logs:
         registered = admin_browser.post(
             f"/office/staff/{clerk.account.id}/cards",
-            data={"csrf_token": _csrf(confirm.text), "challenge_id": _challenge_id(present.text)},
+            data={"csrf_token": _csrf(confirm.text), "challenge_id": challenge_id_of(present.text)},
             follow_redirects=False,
         )
     assert registered.status_code == 303
@@ -291,8 +238,8 @@ def test_the_staff_member_logs_in_with_the_card_and_no_one_time_code(
     assert 'href="/office/login/card"' in login_page.text
     page = browser.get("/office/login/card")
     anonymous = browser.cookies.get("myna_office")
-    challenge_id = _challenge_id(page.text)
-    _reader(reader_app, _request_uri(page.text), registered.card, "職員証による職員のログイン")
+    challenge_id = challenge_id_of(page.text)
+    _reader(reader_app, request_uri_of(page.text), registered.card, "職員証による職員のログイン")
     status = browser.get(f"/office/login/card/status/{challenge_id}")
     assert status.json() == {"status": "verified"}
     logged_in = browser.post(
@@ -356,10 +303,10 @@ def test_a_card_registered_to_no_staff_member_is_refused(
     english = _browser(portal)
     english.cookies.set("myna_lang", "en")
     page = english.get("/office/login/card?lang=en")
-    _answer(_browser(portal), _request_uri(page.text), hanako)
+    answer_challenge(_browser(portal), request_uri_of(page.text), hanako)
     refused_en = english.post(
         "/office/login/card",
-        data={"csrf_token": _csrf(page.text), "challenge_id": _challenge_id(page.text)},
+        data={"csrf_token": _csrf(page.text), "challenge_id": challenge_id_of(page.text)},
         headers={"Accept-Language": "en"},
     )
     assert "not registered to any back-office account" in refused_en.text
@@ -374,14 +321,14 @@ def test_a_revoked_certificate_is_refused(
     browser = _browser(portal)
     page = browser.get("/office/login/card")
     # The reader hears it first: JPKI refuses the certificate.
-    answered = _answer(_browser(portal), _request_uri(page.text), registered.card)
+    answered = answer_challenge(_browser(portal), request_uri_of(page.text), registered.card)
     assert answered.json()["error"] == "revoked"
     # The page's status poll sees the refusal and the page says why.
-    status = browser.get(f"/office/login/card/status/{_challenge_id(page.text)}")
+    status = browser.get(f"/office/login/card/status/{challenge_id_of(page.text)}")
     assert status.json() == {"status": "failed"}
     refused = browser.post(
         "/office/login/card",
-        data={"csrf_token": _csrf(page.text), "challenge_id": _challenge_id(page.text)},
+        data={"csrf_token": _csrf(page.text), "challenge_id": challenge_id_of(page.text)},
     )
     assert refused.status_code == 403
     assert "失効しているため" in refused.text
@@ -501,7 +448,7 @@ def test_a_staff_card_of_another_municipality_logs_in_to_its_own_office_only(
     misaki = issue(session, settings, cards, "misaki")
     yokohama_browser = _browser(portal)
     _password_login(yokohama_browser, session, settings, "hama")
-    assert _register(portal, yokohama_browser, hama.id, misaki).status_code == 303
+    assert register_staff_card(yokohama_browser, hama.id, misaki).status_code == 303
     # …and cannot touch Chiyoda's registrations.
     chiyoda_card = session.scalars(
         select(StaffCard).where(StaffCard.staff_id == registered.account.id)
@@ -540,7 +487,7 @@ def test_only_an_administrator_registers_cards(
     assert session.scalar(select(StaffCard.id)) is None
 
 
-def test_registration_needs_the_csrf_token_and_the_card_answer(
+def test_registration_needs_the_csrf_token_and_the_cardanswer_challenge(
     portal: TestClient, session: Session, admin_browser: TestClient, clerk: Staff
 ) -> None:
     assert clerk.card is not None
@@ -554,12 +501,12 @@ def test_registration_needs_the_csrf_token_and_the_card_answer(
         f"{cards_path}/challenge", data={"csrf_token": csrf}, follow_redirects=False
     )
     present = admin_browser.get(started.headers["location"])
-    challenge_id = _challenge_id(present.text)
+    challenge_id = challenge_id_of(present.text)
     # Before the card has answered: nothing to register.
     early = admin_browser.post(cards_path, data={"csrf_token": csrf, "challenge_id": challenge_id})
     assert early.status_code == 409
     assert "カードからの応答がまだありません" in early.text
-    _answer(_browser(portal), _request_uri(present.text), clerk.card)
+    answer_challenge(_browser(portal), request_uri_of(present.text), clerk.card)
     forged = admin_browser.post(
         cards_path, data={"csrf_token": "forged", "challenge_id": challenge_id}
     )
@@ -598,8 +545,8 @@ def test_a_challenge_proves_the_card_for_its_own_purpose_only(
         )
         session.commit()
         uri = cardlogin.request_uri(settings.portal_url, view.challenge_id)
-        assert _answer(_browser(portal), uri, registered.card).status_code == 200
-        with pytest.raises(cardlogin.ChallengeBindingError):
+        assert answer_challenge(_browser(portal), uri, registered.card).status_code == 200
+        with pytest.raises(cardlogin.ChallengeNotFoundError):
             staff_cards.card_login(
                 session=session,
                 sessions=container.sessions,
@@ -614,10 +561,10 @@ def test_a_completed_login_cannot_be_replayed_or_followed_by_another_browser(
     assert registered.card is not None
     browser = _browser(portal)
     page = browser.get("/office/login/card")
-    challenge_id = _challenge_id(page.text)
+    challenge_id = challenge_id_of(page.text)
     stranger = _browser(portal)
     stranger.get("/office/login")
-    assert stranger.get(f"/office/login/card/status/{challenge_id}").status_code == 403
+    assert stranger.get(f"/office/login/card/status/{challenge_id}").status_code == 404
     assert stranger.get(f"/office/login/card/qr/{challenge_id}.svg").status_code == 404
     nobody = _browser(portal)
     refused = nobody.get(
@@ -625,7 +572,7 @@ def test_a_completed_login_cannot_be_replayed_or_followed_by_another_browser(
     )
     assert refused.status_code == 403
     assert refused.json()["error"] == "challenge_wrong_session"
-    _answer(_browser(portal), _request_uri(page.text), registered.card)
+    answer_challenge(_browser(portal), request_uri_of(page.text), registered.card)
     form = {"csrf_token": _csrf(page.text), "challenge_id": challenge_id}
     assert browser.post("/office/login/card", data=form, follow_redirects=False).status_code == 303
     # Logged out, the same answer does not log in again.
@@ -635,7 +582,7 @@ def test_a_completed_login_cannot_be_replayed_or_followed_by_another_browser(
     replay = browser.post(
         "/office/login/card", data={"csrf_token": _csrf(page.text), "challenge_id": challenge_id}
     )
-    assert replay.status_code == 403
+    assert replay.status_code == 404  # the new session's, it is not: as an unknown one
     assert not _logged_in(browser)
 
 
@@ -653,7 +600,7 @@ def test_a_reissued_card_is_registered_again_and_the_old_registration_removed(
     new_card = issue(session, settings, cards, "taro")
     browser = _browser(portal)
     assert _card_login(portal, browser, new_card).status_code == 403
-    assert _register(portal, admin_browser, registered.account.id, new_card).status_code == 303
+    assert register_staff_card(admin_browser, registered.account.id, new_card).status_code == 303
     assert _card_login(portal, browser, new_card).status_code == 303
     rows = session.scalars(
         select(StaffCard).where(StaffCard.staff_id == registered.account.id).order_by(StaffCard.id)
@@ -677,10 +624,10 @@ def test_a_reissued_card_is_registered_again_and_the_old_registration_removed(
 
 
 def test_a_certificate_belongs_to_one_account_only(
-    portal: TestClient, admin_browser: TestClient, registered: Staff, admin: Staff
+    admin_browser: TestClient, registered: Staff, admin: Staff
 ) -> None:
     assert registered.card is not None
-    refused = _register(portal, admin_browser, admin.account.id, registered.card)
+    refused = register_staff_card(admin_browser, admin.account.id, registered.card)
     assert refused.status_code == 409
     assert "すでに職員アカウントに登録されています" in refused.text
 
@@ -755,8 +702,8 @@ def test_a_card_proven_for_one_staff_member_is_not_registered_to_another(
         follow_redirects=False,
     )
     present = admin_browser.get(started.headers["location"])
-    _reader(reader_app, _request_uri(present.text), clerk.card, "職員証として登録します")
-    challenge = _challenge_id(present.text)
+    _reader(reader_app, request_uri_of(present.text), clerk.card, "職員証として登録します")
+    challenge = challenge_id_of(present.text)
     token = _csrf(admin_browser.get(started.headers["location"]).text)
     elsewhere = admin_browser.post(
         f"/office/staff/{other.id}/cards",

@@ -393,11 +393,13 @@ def test_a_refusal_redirects_with_access_denied_state_and_iss(
 ) -> None:
     org = register(session)
     pending_id = open_pending(api, org, pkce()[1])
-    redirect = authorization.deny(session=session, settings=settings, pending_id=pending_id)
+    redirect = authorization.deny(
+        session=session, settings=settings, pending_id=pending_id, resident_id=RESIDENT
+    )
     query = parse_qs(urlsplit(redirect).query)
     assert query == {"error": ["access_denied"], "state": ["st-123"], "iss": [ISSUER]}
     with pytest.raises(authorization.PendingAuthorizationNotFoundError):
-        authorization.pending_request(session=session, pending_id=pending_id)
+        authorization.pending_request(session=session, pending_id=pending_id, resident_id=RESIDENT)
 
 
 def test_the_pending_request_tells_the_consent_page_what_was_asked(
@@ -405,7 +407,7 @@ def test_the_pending_request_tells_the_consent_page_what_was_asked(
 ) -> None:
     org = register(session)
     pending = authorization.pending_request(
-        session=session, pending_id=open_pending(api, org, pkce()[1])
+        session=session, pending_id=open_pending(api, org, pkce()[1]), resident_id=RESIDENT
     )
     assert pending.client.client_id == org.client_id
     assert pending.scopes == ("openid", "name", "address")
@@ -984,7 +986,41 @@ def test_a_pending_request_is_answered_once(
     with pytest.raises(authorization.PendingAuthorizationNotFoundError):
         authorization.approve(**answer)
     with pytest.raises(authorization.PendingAuthorizationNotFoundError):
-        authorization.deny(session=session, settings=settings, pending_id=pending_id)
+        authorization.deny(
+            session=session, settings=settings, pending_id=pending_id, resident_id=RESIDENT
+        )
+
+
+def test_a_pending_request_is_the_first_resident_s_who_opens_it(
+    api: TestClient, session: Session, settings: Settings
+) -> None:
+    org = register(session)
+    pending_id = open_pending(api, org, pkce()[1])
+    authorization.pending_request(session=session, pending_id=pending_id, resident_id=RESIDENT)
+    other = RESIDENT + 1
+    # Another resident can neither read it, nor answer it with a consent of their own,
+    # nor refuse it: each is "not found", as an unknown id is.
+    with pytest.raises(authorization.PendingAuthorizationNotFoundError):
+        authorization.pending_request(session=session, pending_id=pending_id, resident_id=other)
+    with pytest.raises(authorization.PendingAuthorizationNotFoundError):
+        authorization.deny(
+            session=session, settings=settings, pending_id=pending_id, resident_id=other
+        )
+    consent_id = give_consent(session, org, ("openid", "name"))
+    session.get_one(Consent, consent_id).resident_id = other
+    with pytest.raises(authorization.PendingAuthorizationNotFoundError):
+        authorization.approve(
+            session=session,
+            settings=settings,
+            pending_id=pending_id,
+            resident_id=other,
+            consent_id=consent_id,
+            scopes=("openid",),
+        )
+    # The first resident still has it.
+    assert authorization.pending_request(
+        session=session, pending_id=pending_id, resident_id=RESIDENT
+    ).scopes == ("openid", "name", "address")
 
 
 def test_approval_cannot_go_beyond_the_request(

@@ -501,7 +501,9 @@ def test_an_organisation_that_registered_an_encryption_key_alone_can_read_its_an
     assert opened.status_code == 303, opened.text
     pending_id = opened.headers["location"].removeprefix("/consent/")
     # 3. The resident consents (what the consent page does once they tick the items).
-    pending = authorization.pending_request(session=session, pending_id=pending_id)
+    pending = authorization.pending_request(
+        session=session, pending_id=pending_id, resident_id=taro
+    )
     consent = consents.create_consent(
         session=session,
         settings=settings,

@@ -165,7 +165,14 @@ def test_another_browser_cannot_see_or_complete_the_login(
     challenge_id, _, _ = _start_login(portal)
     other = TestClient(portal.app, base_url=PORTAL)
     other.get("/login")
-    assert other.get(f"/login/status/{challenge_id}").status_code == 403
+    # Another browser's challenge is answered as an unknown one: nothing says it exists.
+    theirs = other.get(f"/login/status/{challenge_id}", headers={"Accept": "application/json"})
+    unknown = other.get(
+        "/login/status/" + "A" * len(challenge_id), headers={"Accept": "application/json"}
+    )
+    assert theirs.status_code == unknown.status_code == 404
+    assert theirs.json() == unknown.json()
+    assert theirs.json()["error"] == "challenge_not_found"
     assert other.get(f"/login/qr/{challenge_id}.svg").status_code == 404
 
 

@@ -9,7 +9,7 @@ caller has a client of its own, so no cookie leaks from one to the other.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pytest
 from fastapi import FastAPI
@@ -59,16 +59,36 @@ class World:
     staff_x: Caller
     staff_y: Caller
     anonymous: TestClient
+    opened: list[TestClient] = field(default_factory=list)
+
+    def log_in(self, session: Session, kind: str, subject_id: int) -> Caller:
+        """Another logged-in browser (closed with the world)."""
+        caller = _caller(self.app, self.container, session, kind, subject_id)
+        self.opened.append(caller.client)
+        return caller
+
+    def client(self) -> TestClient:
+        """Another client without cookies, an API client's (closed with the world)."""
+        client = TestClient(self.app, base_url="http://testserver", follow_redirects=False)
+        self.opened.append(client)
+        return client
 
 
-def _staff(session: Session, settings: Settings, code: str, login: str) -> int:
+def new_staff(
+    session: Session,
+    settings: Settings,
+    code: str,
+    login: str,
+    role: office.StaffRole = office.StaffRole.ADMIN,
+) -> int:
+    """A staff account of ``code``'s office (an administrator unless told); its id."""
     created = office.create_staff(
         session=session,
         settings=settings,
         municipality_code=code,
         login_id=login,
         display_name=login,
-        role=office.StaffRole.ADMIN,
+        role=role,
         password=PASSWORD,
     )
     return created.staff.id
@@ -90,8 +110,8 @@ def world(container: Container, session: Session, settings: Settings) -> Iterato
     registry.ensure_municipalities(session=session)
     personas = registry.ensure_personas(session=session)
     app = create_app(container)
-    x = _staff(session, settings, CHIYODA, "attack-x")
-    y = _staff(session, settings, YOKOHAMA, "attack-y")
+    x = new_staff(session, settings, CHIYODA, "attack-x")
+    y = new_staff(session, settings, YOKOHAMA, "attack-y")
     built = World(
         app=app,
         container=container,
@@ -108,5 +128,6 @@ def world(container: Container, session: Session, settings: Settings) -> Iterato
         built.staff_x.client,
         built.staff_y.client,
         built.anonymous,
+        *built.opened,
     ):
         client.close()
