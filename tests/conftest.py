@@ -31,12 +31,13 @@ from myna.platform.settings import Settings
 
 # What every test deployment is given, as settings or as MYNA_ variables of a process:
 # its own secrets, and the lowest scrypt cost readers accept for new card PIN verifiers
-# (2^10: the same verifier code, a sixteenth of the production default's CPU).
+# and staff password records (2^10: the same code, a sixteenth of the default's CPU).
 TEST_SETTINGS = {
     "secret_key": "test-secret-key-not-for-production",
     "card_secret": "test-card-secret-not-for-production",
     "ca_secret": "test-ca-secret-not-for-production",
     "card_pin_work_factor": "10",
+    "staff_password_work_factor": "10",
 }
 
 

@@ -53,8 +53,10 @@ DASHBOARD_RECENT = 5
 
 # scrypt (RFC 7914) parameters: N=2**14, r=8, p=1 use 16 MiB and ~50 ms per check,
 # the interactive-login setting RFC 7914 section 2 suggests; 16-byte random salt per
-# user; 32-byte key. They are stored with each hash so they can be raised later.
-SCRYPT_N = 2**14
+# user; 32-byte key. They are stored with each hash so they can be raised later; a
+# deployment chooses N for new records (``MYNA_STAFF_PASSWORD_WORK_FACTOR``, log2 N).
+SCRYPT_LOG2_N = 14
+SCRYPT_N = 2**SCRYPT_LOG2_N
 SCRYPT_R = 8
 SCRYPT_P = 1
 SCRYPT_DKLEN = 32
@@ -178,11 +180,12 @@ class Dashboard:
 # --- secrets -----------------------------------------------------------------------
 
 
-def hash_password(password: str) -> str:
-    """An scrypt record: ``scrypt$N$r$p$salt$key`` (base64 salt and key)."""
+def hash_password(password: str, log2_n: int = SCRYPT_LOG2_N) -> str:
+    """An scrypt record: ``scrypt$N$r$p$salt$key`` (base64 salt and key), N = 2^log2_n."""
+    n = 2**log2_n
     salt = secrets.token_bytes(16)
-    key = _scrypt(password, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P)
-    return "$".join(("scrypt", str(SCRYPT_N), str(SCRYPT_R), str(SCRYPT_P), b64(salt), b64(key)))
+    key = _scrypt(password, salt, n, SCRYPT_R, SCRYPT_P)
+    return "$".join(("scrypt", str(n), str(SCRYPT_R), str(SCRYPT_P), b64(salt), b64(key)))
 
 
 def check_password(password: str, record: str) -> bool:
@@ -201,9 +204,10 @@ def _scrypt(password: str, salt: bytes, n: int, r: int, p: int) -> bytes:
 
 
 @cache
-def _dummy_hash() -> str:
-    """A hash to check unknown login IDs against, so they take as long as known ones."""
-    return hash_password(secrets.token_urlsafe(16))
+def _dummy_hash(log2_n: int) -> str:
+    """A hash to check unknown login IDs against, so they take as long as known ones
+    (made at the deployment's work factor, as its accounts' records are)."""
+    return hash_password(secrets.token_urlsafe(16), log2_n)
 
 
 def _totp_key(settings: Settings) -> bytes:
@@ -257,7 +261,7 @@ def create_staff(
         login_id=login_id,
         display_name=display_name,
         role=StaffRole(role).value,
-        password_hash=hash_password(password),
+        password_hash=hash_password(password, settings.staff_password_work_factor),
         totp_secret=seal_secret(secret, settings=settings, login_id=login_id),
         totp_last_step=0,
         failed_attempts=0,
@@ -322,12 +326,19 @@ def _record_failure(row: StaffMember, now: datetime) -> None:
         log.warning("office_staff_locked", staff_id=row.id)
 
 
-def verify_password(*, session: Session, login_id: str, password: str) -> StaffRead:
-    """The first factor: the account if the password matches, else a counted failure."""
+def verify_password(
+    *, session: Session, login_id: str, password: str, work_factor: int = SCRYPT_LOG2_N
+) -> StaffRead:
+    """The first factor: the account if the password matches, else a counted failure.
+
+    ``work_factor``: the deployment's (``Settings.staff_password_work_factor``), which an
+    unknown login ID is checked at, so that it takes as long as a known one.
+    """
     now = utcnow()
     row = _by_login(session, login_id.strip())
     if row is None:
-        check_password(password, _dummy_hash())  # the same time whether or not the ID exists
+        # The same time whether or not the ID exists.
+        check_password(password, _dummy_hash(work_factor))
         raise InvalidCredentialsError
     _check_not_locked(row, now)
     if not check_password(password, row.password_hash):
@@ -376,9 +387,12 @@ def password_step(
     session_token: str | None,
     login_id: str,
     password: str,
+    work_factor: int = SCRYPT_LOG2_N,
 ) -> BrowserSession:
     """Check the password; a new session waiting for the one-time code."""
-    staff = verify_password(session=session, login_id=login_id, password=password)
+    staff = verify_password(
+        session=session, login_id=login_id, password=password, work_factor=work_factor
+    )
     return sessions.rotate(
         session, STAFF, old_token=session_token, subject_id=staff.id, awaiting_second_factor=True
     )

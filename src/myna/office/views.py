@@ -229,12 +229,14 @@ def login_submit(
     active = check_csrf(browser, csrf_token)
 
     def password_step(db: Session) -> BrowserSession:
+        container = get_container(request)
         return office.password_step(
             session=db,
-            sessions=get_container(request).sessions,
+            sessions=container.sessions,
             session_token=active.token,
             login_id=login_id,
             password=password,
+            work_factor=container.settings.staff_password_work_factor,
         )
 
     return _login_step(request, "office/login.html", active, password_step, "/office/login/code")

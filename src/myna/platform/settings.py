@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     # scrypt's cost N, as a power of two, for new card PIN verifiers (docs/card-format.md);
     # each verifier records its own, so changing it leaves issued cards working.
     card_pin_work_factor: int = Field(default=14, ge=10, le=20)
+    # scrypt's cost N, as a power of two, for new back-office password records.
+    staff_password_work_factor: int = Field(default=14, ge=10, le=20)
     # Protects the CA private keys at rest in the database.
     ca_secret: SecretStr = SecretStr(_DEV_SECRET)
 

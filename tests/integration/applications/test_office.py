@@ -15,6 +15,7 @@ from myna import registry
 from myna.app import create_app
 from myna.bootstrap import Container
 from myna.office import service as office
+from myna.office.models import StaffMember
 from myna.platform.sessions import STAFF
 from myna.platform.settings import Settings
 
@@ -94,6 +95,15 @@ def test_a_password_and_a_current_code_log_a_staff_member_in(
         at=now,
     )
     assert checked.municipality_code == CHIYODA
+
+
+def test_a_new_password_record_takes_the_deployments_work_factor(
+    session: Session, settings: Settings, staff: office.StaffRead
+) -> None:
+    record = session.get(StaffMember, staff.id)
+    assert record is not None
+    assert record.password_hash.split("$")[1] == str(2**settings.staff_password_work_factor)
+    assert settings.staff_password_work_factor != 14  # the default is not what is tested
 
 
 def test_a_wrong_password_is_refused(session: Session, staff: office.StaffRead) -> None:

@@ -38,3 +38,10 @@ def test_a_sealed_totp_secret_opens_only_for_its_account_and_key() -> None:
 
 def test_every_role_has_a_label() -> None:
     assert set(office.ROLE_LABELS) == set(office.StaffRole)
+
+
+def test_a_password_record_made_at_another_work_factor_records_it_and_verifies() -> None:
+    record = office.hash_password("correct horse battery", 11)
+    assert record.split("$")[1] == str(2**11)
+    assert office.check_password("correct horse battery", record)
+    assert not office.check_password("correct horse battery!", record)
