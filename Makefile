@@ -9,6 +9,11 @@ PCSC_STAMP := $(VENV)/.installed-pcsc
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Test processes: twice the cores, since many tests wait on servers, subprocesses and
+# timeouts rather than compute. A module whose tests share a costly fixture (agency
+# nodes as processes) is an xdist group, run by one process (--dist loadgroup).
+TEST_WORKERS ?= $(shell echo $$(( $$(nproc) * 2 )))
+PYTEST_PARALLEL := -n $(TEST_WORKERS) --dist loadgroup
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-16s %s\n", $$1, $$2}'
@@ -42,10 +47,10 @@ prerequisites: ## install (as root) or name what the tests need beyond Python: C
 	scripts/test-prerequisites
 
 test-sqlite: $(STAMP) ## the whole suite on SQLite
-	$(BIN)/pytest -n 2 -q --durations=15 -m "not postgres"
+	$(BIN)/pytest $(PYTEST_PARALLEL) -q --durations=15 -m "not postgres"
 
 test-postgres: $(STAMP) ## the database-facing suite on PostgreSQL (127.0.0.1:5432); the benchmarks' own tests make their own SQLite files, so they run once
-	MYNA_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -n 2 -q --durations=15 -m "not browser" tests/integration tests/e2e tests/faults/test_database_connections.py --ignore=tests/integration/bench
+	MYNA_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest $(PYTEST_PARALLEL) -q --durations=15 -m "not browser" tests/integration tests/e2e tests/faults/test_database_connections.py --ignore=tests/integration/bench
 
 test-faults: $(STAMP) ## faults with real processes: killed nodes and workers, a cut database, a full disk
 	$(BIN)/pytest -n 1 -q tests/faults

@@ -17,7 +17,8 @@ from myna.platform.db import unit_of_work
 from myna.runtime import DEMO_INSTITUTIONS, ensure_demo_institutions
 from tests.e2e.conftest import PIN, Platform, ServerThread
 
-pytestmark = pytest.mark.browser
+# One worker builds this module's shared fixture once (make test runs --dist loadgroup).
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("e2e.test_counter_browser")]
 axe = Axe()
 PHONE = {"width": 390, "height": 844}
 CLINIC, CLINIC_NAME = DEMO_INSTITUTIONS[0]

@@ -22,7 +22,8 @@ import pytest
 from myna import network
 from tests.integration.network.deployment import Deployment, deploy
 
-pytestmark = pytest.mark.slow
+# One worker builds this module's shared fixture once (make test runs --dist loadgroup).
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("faults.test_agency_nodes")]
 
 CHIYODA = "muni-131016"
 NODES = {CHIYODA: "東京都千代田区"}  # the insurer answers in the hub's process

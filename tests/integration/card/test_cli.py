@@ -20,6 +20,9 @@ from myna.cli.card import app
 from myna.platform.db import make_engine
 from myna.platform.settings import get_settings
 
+# One worker builds this module's shared fixture once (make test runs --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("integration.card.test_cli")
+
 PIN = "1234"
 PASSWORD = "MYNA2026"
 runner = CliRunner()

@@ -18,6 +18,9 @@ from myna.jpki import profile
 from myna.jpki.domain import MYNA_ARC, AuthorityKind
 from myna.platform.settings import Settings
 
+# One worker builds this module's shared fixture once (make test runs --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("integration.jpki.test_post_quantum")
+
 PQ_ORG = jpki.CertificateKind.ORGANIZATION_PQ
 CERT_ID_HASH = hashes.SHA1()  # noqa: S303 - RFC 5019 §2.1.1 CertIDs
 

@@ -22,6 +22,9 @@ from myna.platform.db import make_engine, unit_of_work
 from tests.integration.applications.filing import file_application, signer_for
 from tests.integration.network.deployment import Deployment, deploy
 
+# One worker builds this module's shared fixture once (make test runs --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("integration.moves.test_distributed_move")
+
 CHIYODA = "muni-131016"
 OSAKA = "271004"
 POLICE = moves.POLICE

@@ -30,6 +30,9 @@ from tests.integration.network.nodekit import (
     start_node,
 )
 
+# One worker builds this module's shared fixture once (make test runs --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("integration.network.test_distributed")
+
 CHIYODA = "muni-131016"
 MINATO = "kenpo-minato-denki"
 NODES = {CHIYODA: "東京都千代田区", MINATO: "みなと電機健康保険組合"}

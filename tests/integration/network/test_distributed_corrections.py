@@ -26,6 +26,9 @@ from myna.platform.db import make_engine, unit_of_work
 from tests.integration.network.deployment import Deployment, deploy
 from tests.integration.network.nodekit import myna_command, run_myna
 
+# One worker builds this module's shared fixture once (make test runs --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("integration.network.test_distributed_corrections")
+
 CHIYODA = "muni-131016"
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 64
 

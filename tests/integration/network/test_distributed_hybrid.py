@@ -19,6 +19,9 @@ from myna.platform.encoding import b64url_decode
 from tests.integration.network.deployment import Deployment, deploy
 from tests.integration.network.nodekit import start_node
 
+# One worker builds this module's shared fixture once (make test runs --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("integration.network.test_distributed_hybrid")
+
 CHIYODA = "muni-131016"
 NODES = {CHIYODA: "東京都千代田区"}
 ITEMS = ["household", "resident-tax"]

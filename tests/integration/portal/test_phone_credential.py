@@ -29,6 +29,9 @@ from tests.integration.portal.phonekit import (
 )
 from tests.webauthn_authenticator import SoftAuthenticator
 
+# One worker builds this module's shared fixture once (make test runs --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("integration.portal.test_phone_credential")
+
 
 @pytest.fixture(scope="module")
 def phone_keys() -> list[rsa.RSAPrivateKey]:
