@@ -299,9 +299,13 @@ def _authorization(
 ) -> AuthAppAuthorization:
     """The open login request, bound to ``resident_id`` (the first resident to open it).
 
-    Another resident's is "not found": a login request is one person's.
+    Another resident's is "not found": a login request is one person's. The row is
+    locked while it is read, so two residents opening it at once are bound one after the
+    other, and the second finds it the first's.
     """
-    row = session.get(AuthAppAuthorization, authorization_id[:64])
+    row = session.get(
+        AuthAppAuthorization, authorization_id[:64], with_for_update=True, populate_existing=True
+    )
     if row is None or row.used_at is not None or row.expires_at <= now:
         raise AuthorizationNotFoundError
     if row.resident_id is None:
