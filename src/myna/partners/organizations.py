@@ -43,7 +43,7 @@ from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 import httpx
 from joserfc.jwk import KeySet, KeySetSerialization
-from sqlalchemy import select, update
+from sqlalchemy import Row, Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from myna import agencies
@@ -175,7 +175,7 @@ class JwksUnavailableError(PartnerError):
 # --- views ---------------------------------------------------------------------------
 
 
-def client_view(row: Organization) -> RegisteredClient:
+def client_view(row: Organization | Row[Any]) -> RegisteredClient:
     """The organisation as the authorization server and the consent page see it."""
     return RegisteredClient(
         client_id=row.client_id,
@@ -232,9 +232,17 @@ def _row(session: Session, client_id: str) -> Organization:
     return row
 
 
+_ORGANIZATIONS = cast(Table, Organization.__table__)
+# Every token and resource request reads its organisation: a Core select compiled once.
+_CLIENT = select(_ORGANIZATIONS).where(_ORGANIZATIONS.c.client_id == bindparam("client_id"))
+
+
 def get_client(*, session: Session, client_id: str) -> RegisteredClient:
     """The registered organisation with this client id, whatever its status; else 404."""
-    return client_view(_row(session, client_id))
+    row = session.execute(_CLIENT, {"client_id": client_id[:64]}).one_or_none()
+    if row is None:
+        raise OrganizationNotFoundError
+    return client_view(row)
 
 
 def list_approved(*, session: Session) -> list[RegisteredClient]:
