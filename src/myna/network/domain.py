@@ -13,7 +13,7 @@ import base64
 import json
 import secrets
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -45,7 +45,8 @@ def new_request_id() -> str:
 
 
 def _query_json(message: ExchangeRequest | ProviderQuery) -> bytes:
-    body = asdict(message)
+    # The fields as they are (asdict would deep-copy each), the optional ones when set.
+    body = {f.name: getattr(message, f.name) for f in fields(message)}
     for optional in ("purpose", "actor"):
         if body.get(optional, "") is None:
             del body[optional]
