@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from datetime import date, datetime
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -35,10 +36,45 @@ def upsert_rows(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     session.execute(statement, list(rows))
 
 
+class StoredRecord(NamedTuple):
+    """A record as an answer carries it (no ids, no link code)."""
+
+    item_code: str
+    record_key: str
+    payload: dict[str, Any]
+    source: str
+    valid_from: date
+    updated_at: datetime
+
+
+_RECORDS = cast(Table, AgencyRecord.__table__)
+# Every answer to the hub runs this: a Core select compiled once, its rows as tuples
+# (the ORM would build, and track, an object per record only to be read once).
+_ANSWER = (
+    select(*(_RECORDS.c[name] for name in StoredRecord._fields))
+    .where(
+        _RECORDS.c.agency_code == bindparam("agency_code"),
+        _RECORDS.c.link_code == bindparam("link_code"),
+        _RECORDS.c.item_code.in_(bindparam("items", expanding=True)),
+    )
+    .order_by(_RECORDS.c.item_code, _RECORDS.c.record_key)
+)
+
+
+def answer_records(
+    session: Session, agency_code: str, link_code: str, items: Sequence[str]
+) -> list[StoredRecord]:
+    """The records ``agency_code`` holds under ``link_code`` for ``items``, by item and key."""
+    rows = session.execute(
+        _ANSWER, {"agency_code": agency_code, "link_code": link_code, "items": list(items)}
+    )
+    return [StoredRecord._make(row) for row in rows]
+
+
 def records_for(
     session: Session, agency_code: str, link_code: str, items: Sequence[str]
 ) -> Sequence[AgencyRecord]:
-    """The records ``agency_code`` holds under ``link_code`` for ``items``."""
+    """The records ``agency_code`` holds under ``link_code`` for ``items`` (as rows)."""
     return session.scalars(
         select(AgencyRecord)
         .where(

@@ -157,7 +157,7 @@ def answer_query(
             raise ItemNotProvidedError(agency=agency_code, item=item)
     return [
         from_attributes(ItemRecord, row, key=row.record_key, provider=agency_code)
-        for row in repository.records_for(session, agency_code, link_code, list(items))
+        for row in repository.answer_records(session, agency_code, link_code, items)
     ]
 
 

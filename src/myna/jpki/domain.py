@@ -769,10 +769,20 @@ class CertificateRecord:
 
     def revoked_by(self, at: datetime) -> bool:
         """Whether the revocation had taken effect at ``at``."""
-        if self.status is not CertificateStatus.REVOKED or self.revoked_at is None:
-            return False
-        effective = min(self.revoked_at, self.invalidity_date or self.revoked_at)
-        return effective <= at
+        return revoked_by(self.status, self.revoked_at, self.invalidity_date, at)
+
+
+def revoked_by(
+    status: CertificateStatus | str,
+    revoked_at: datetime | None,
+    invalidity_date: datetime | None,
+    at: datetime,
+) -> bool:
+    """Whether a revocation recorded so had taken effect at ``at``: from the invalidity
+    date when it is earlier than the revocation (RFC 5280 §5.3.2)."""
+    if status != CertificateStatus.REVOKED or revoked_at is None:
+        return False
+    return min(revoked_at, invalidity_date or revoked_at) <= at
 
 
 @dataclass(frozen=True, slots=True)

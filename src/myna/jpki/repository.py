@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from myna.jpki.domain import AuthorityKind, CertificateKind, CertificateStatus
@@ -69,6 +69,40 @@ def certificate(
     if for_update:
         return session.get(IssuedCertificate, serial_key, with_for_update=True)
     return session.get(IssuedCertificate, serial_key)
+
+
+class Standing(NamedTuple):
+    """What decides, beside its bytes, whether an issued certificate is good now."""
+
+    kind: str
+    organization_code: str | None
+    status: str
+    revoked_at: datetime | None
+    invalidity_date: datetime | None
+
+
+_CERTIFICATES = cast(Table, IssuedCertificate.__table__)
+# A Core select of the table's columns, compiled once: an ORM load by primary key builds
+# an object and its identity-map entry for the five values a verification reads.
+_STANDING = select(
+    _CERTIFICATES.c.kind,
+    _CERTIFICATES.c.organization_code,
+    _CERTIFICATES.c.status,
+    _CERTIFICATES.c.revoked_at,
+    _CERTIFICATES.c.invalidity_date,
+).where(
+    _CERTIFICATES.c.serial == bindparam("serial"),
+    _CERTIFICATES.c.certificate == bindparam("certificate"),
+)
+
+
+def standing(session: Session, serial_key: str, certificate: bytes) -> Standing | None:
+    """The record of the certificate issued under ``serial_key``, if it holds exactly
+    ``certificate`` (its DER): kind, organisation and revocation status, read afresh."""
+    found = session.execute(
+        _STANDING, {"serial": serial_key, "certificate": certificate}
+    ).one_or_none()
+    return None if found is None else Standing._make(found)
 
 
 def revoked_under(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import secrets
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import TypedDict
 
@@ -68,6 +68,7 @@ from myna.jpki.domain import (
     check_organization,
     end_of_day_jst,
     medium_of_policies,
+    revoked_by,
     serial_key,
 )
 from myna.jpki.models import CertificateAuthority, IssuedCertificate
@@ -154,11 +155,38 @@ class _CachedCrl:
     next_update: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class _CheckedOrganization:
+    """What an organisation certificate's bytes alone settled when it verified: profile,
+    algorithm, issuer and signature, key usage and purpose, the organisation's name.
+
+    None of it can change while the bytes stay the same and their issuing CA stays
+    trusted (the cache only ever adds trusted CAs). The validity window is the
+    certificate's within its CA's; the issuance record and its revocation are read
+    afresh on every verification.
+    """
+
+    serial: int
+    serial_key: str
+    kind: CertificateKind
+    organization_name: str
+    not_before: datetime
+    not_after: datetime
+    certificate_not_after: datetime
+
+
+# Verified organisation certificates kept per process: a few hundred agencies, partners
+# and verifiers at most; past this many (never reached but by something odd) start over.
+MAX_CHECKED_ORGANIZATIONS = 4096
+
+
 class _Cache:
     """CA material, decrypted keys and CRLs, shared by the threads of one process.
 
     Entries are keyed by the CA certificate's SHA-256 fingerprint, so a CA that is
     replaced (or a database that is reset) can never be served from a stale entry.
+    Organisation certificates that verified are kept by their DER bytes (what their
+    bytes settled, :class:`_CheckedOrganization`).
     """
 
     def __init__(self) -> None:
@@ -168,6 +196,13 @@ class _Cache:
         self.crls: dict[str, _CachedCrl] = {}
         # Issuing CAs whose chain to the root was checked, by subjectKeyIdentifier.
         self.issuers: dict[bytes, list[_Authority]] = {}
+        self.organizations: dict[bytes, _CheckedOrganization] = {}
+
+    def checked(self, der: bytes, organization: _CheckedOrganization) -> None:
+        with self._lock:
+            if len(self.organizations) >= MAX_CHECKED_ORGANIZATIONS:
+                self.organizations.clear()
+            self.organizations[der] = organization
 
     def material(self, row: CertificateAuthority) -> _Authority:
         found = self.authorities.get(row.fingerprint)
@@ -1165,37 +1200,81 @@ def verify_organization_certificate(
     the issuance record, which must hold these very bytes (untrusted_issuer), and its
     revocation status (revoked, §6.1.3 (a)(3)). The caller compares the code it expects
     with ``organization_code``.
+
+    Agencies sign every message with the same certificate, so what its bytes settle is
+    kept in the process (by DER) once they verified: a certificate seen before costs its
+    validity dates and one read of its issuance record — the record and the revocation
+    are never taken from memory, so a revocation counts from the next verification.
     """
     del settings  # the CA material comes from the database; kept for a uniform signature
     try:
         moment = _now(at)
-        parsed, der = _parse(certificate)
-        kind = _check_organization_algorithm(parsed)
-        issuer = _issuer_of(session, parsed)
-        _check_key_usage(parsed, issuer, kind)
-        _check_message_signing(parsed)
-        _check_validity(parsed, issuer, moment)
-        row = repository.certificate(session, serial_key(parsed.serial_number))
-        if (
-            row is None
-            or row.certificate != der
-            or row.kind != kind.value
-            or row.organization_code is None
-        ):
-            raise VerificationError("untrusted_issuer")
-        if _record(row).revoked_by(moment):
-            raise VerificationError("revoked")
+        cache = _cache_of(session)
+        der = _der_if_known(certificate)
+        checked = None if der is None else cache.organizations.get(der)
+        if checked is not None and der is not None:
+            code = _recorded_organization(session, checked, der, moment)
+        else:
+            parsed, der = _parse(certificate)
+            window = _checked_organization(session, parsed)
+            code = _recorded_organization(session, window, der, moment)
+            # Read last: a certificate the CA never recorded is untrusted whatever its names.
+            checked = replace(window, organization_name=_organization_name(parsed))
+            cache.checked(der, checked)
         return VerifiedOrganization(
-            serial=parsed.serial_number,
-            organization_code=row.organization_code,
-            organization_name=_organization_name(parsed),
-            not_after=parsed.not_valid_after_utc,
-            kind=kind,
+            serial=checked.serial,
+            organization_code=code,
+            organization_name=checked.organization_name,
+            not_after=checked.certificate_not_after,
+            kind=checked.kind,
         )
     except OrganizationVerificationError:
         raise
     except VerificationError as error:
         raise OrganizationVerificationError(error.code) from error
+
+
+def _checked_organization(session: Session, parsed: x509.Certificate) -> _CheckedOrganization:
+    """Algorithm, issuer and signature, key usage and purpose: what the bytes settle."""
+    kind = _check_organization_algorithm(parsed)
+    issuer = _issuer_of(session, parsed)
+    _check_key_usage(parsed, issuer, kind)
+    _check_message_signing(parsed)
+    ca = issuer.certificate
+    return _CheckedOrganization(
+        serial=parsed.serial_number,
+        serial_key=serial_key(parsed.serial_number),
+        kind=kind,
+        organization_name="",  # read once the record is found (see the caller)
+        not_before=max(parsed.not_valid_before_utc, ca.not_valid_before_utc),
+        not_after=min(parsed.not_valid_after_utc, ca.not_valid_after_utc),
+        certificate_not_after=parsed.not_valid_after_utc,
+    )
+
+
+def _der_if_known(certificate: x509.Certificate | bytes) -> bytes | None:
+    """The DER to look a certificate up by (None for a PEM text: parsed first)."""
+    if isinstance(certificate, x509.Certificate):
+        return certificate.public_bytes(serialization.Encoding.DER)
+    data = bytes(certificate)
+    return None if data.lstrip().startswith(b"-----BEGIN") else data
+
+
+def _recorded_organization(
+    session: Session, checked: _CheckedOrganization, der: bytes, moment: datetime
+) -> str:
+    """Validity at ``moment`` (of the certificate and its CA); then the issuance record,
+    which must hold these bytes, and its revocation; the organisation code it names."""
+    if moment < checked.not_before:
+        raise VerificationError("not_yet_valid")
+    if moment > checked.not_after:
+        raise VerificationError("expired")
+    row = repository.standing(session, checked.serial_key, der)
+    if row is None or row.kind != checked.kind.value or row.organization_code is None:
+        raise VerificationError("untrusted_issuer")
+    if revoked_by(row.status, row.revoked_at, row.invalidity_date, moment):
+        raise VerificationError("revoked")
+    return row.organization_code
 
 
 def verify_organization_signature(

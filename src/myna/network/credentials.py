@@ -9,10 +9,13 @@ post-quantum government CA and kept the same way (ADR 0010).
 
 from __future__ import annotations
 
+from typing import cast
+
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, mldsa
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -30,26 +33,51 @@ def _passphrase(settings: Settings, code: str) -> bytes:
 
 
 CACHE_KEY = "myna.network.credentials"
+CredentialCache = dict[tuple[str, bytes, bytes | None], Credential]
+
+_CREDENTIALS = cast(Table, AgencyCredential.__table__)
+# What keys the cache: the certificates, read with a Core select compiled once (not the
+# ORM row with its encrypted keys, which only a credential not yet decrypted needs).
+_CERTIFICATES = select(_CREDENTIALS.c.certificate_der, _CREDENTIALS.c.pq_certificate_der).where(
+    _CREDENTIALS.c.agency_code == bindparam("code")
+)
 
 
-def new_cache() -> dict[tuple[str, bytes, bytes | None], Credential]:
+def new_cache() -> CredentialCache:
     """A fresh cache of decrypted credentials for one composition root."""
     return {}
 
 
-def _decoded(session: Session, row: AgencyCredential, passphrase: bytes) -> Credential:
+def _cache_of(session: Session) -> CredentialCache:
     # Decrypting PKCS#8 runs PBKDF2: kept, since the same agencies sign all day. The
     # cache comes with the session from the composition root's factory (a bare session
-    # gets its own); the certificate's bytes are in the key, so a new one is never
+    # gets its own); the certificates' bytes are in the key, so a new one is never
     # answered with an old key.
     cache = session.info.get(CACHE_KEY)
     if not isinstance(cache, dict):
         cache = session.info[CACHE_KEY] = new_cache()
+    return cache
+
+
+def _decoded(session: Session, row: AgencyCredential, passphrase: bytes) -> Credential:
+    cache = _cache_of(session)
     entry = (row.agency_code, row.certificate_der, row.pq_certificate_der)
     found = cache.get(entry)
     if found is None:
         found = cache[entry] = _decode(row, passphrase)
     return found
+
+
+def _known(session: Session, settings: Settings, code: str) -> Credential | None:
+    """The decrypted credential of the row the database holds now, if decrypted before
+    (and, under hybrid signatures, with its ML-DSA-65 key)."""
+    found = session.execute(_CERTIFICATES, {"code": code}).one_or_none()
+    if found is None:
+        return None
+    certificate, pq_certificate = found
+    if settings.message_signatures == "hybrid" and pq_certificate is None:
+        return None
+    return _cache_of(session).get((code, certificate, pq_certificate))
 
 
 def _decode(row: AgencyCredential, passphrase: bytes) -> Credential:
@@ -79,6 +107,9 @@ def credential_for(
     Under ``MYNA_MESSAGE_SIGNATURES=hybrid`` a credential without an ML-DSA-65 key (made
     before) gets one, certified by the post-quantum government CA, on its next use.
     """
+    known = _known(session, settings, code)
+    if known is not None:
+        return known
     row = session.get(AgencyCredential, code)
     passphrase = _passphrase(settings, code)
     if row is None:

@@ -13,7 +13,7 @@ import base64
 import json
 import secrets
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -45,7 +45,8 @@ def new_request_id() -> str:
 
 
 def _query_json(message: ExchangeRequest | ProviderQuery) -> bytes:
-    body = asdict(message)
+    # The fields as they are (asdict would deep-copy each), the optional ones when set.
+    body = {f.name: getattr(message, f.name) for f in fields(message)}
     for optional in ("purpose", "actor"):
         if body.get(optional, "") is None:
             del body[optional]
@@ -138,6 +139,16 @@ class ItemRecord:
     payload: dict[str, Any]
     updated_at: str
 
+    def to_dict(self) -> dict[str, Any]:
+        """The record as it goes into a message (the payload as is: it is only written
+        out, so ``asdict``'s deep copy of it would be wasted)."""
+        return {
+            "item": self.item,
+            "provider": self.provider,
+            "payload": self.payload,
+            "updated_at": self.updated_at,
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class ProviderAnswer:
@@ -153,7 +164,7 @@ class ProviderAnswer:
             {
                 "request_id": self.request_id,
                 "provider": self.provider,
-                "records": [asdict(r) for r in self.records],
+                "records": [r.to_dict() for r in self.records],
             }
         )
 
@@ -352,7 +363,7 @@ def exchange_response_json(request_id: str, results: tuple[ItemResult, ...]) -> 
                     "provider": r.provider,
                     "outcome": r.outcome.value,
                     "detail": r.detail,
-                    "records": [asdict(record) for record in r.records],
+                    "records": [record.to_dict() for record in r.records],
                 }
                 for r in results
             ],

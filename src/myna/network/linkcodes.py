@@ -7,8 +7,9 @@ see their own link code, never the MyNumber and never another agency's code.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -16,6 +17,27 @@ from myna import registry
 from myna.network.domain import UnknownLinkCodeError, new_link_code
 from myna.network.models import LinkCode
 from myna.platform.db import insert_row, utcnow
+
+_LINK_CODES = cast(Table, LinkCode.__table__)
+# Every exchange maps its person through these: Core selects compiled once.
+_CODE_OF = select(_LINK_CODES.c.link_code).where(
+    _LINK_CODES.c.my_number == bindparam("my_number"),
+    _LINK_CODES.c.agency_code == bindparam("agency_code"),
+)
+_NUMBER_OF = select(_LINK_CODES.c.my_number).where(
+    _LINK_CODES.c.agency_code == bindparam("agency_code"),
+    _LINK_CODES.c.link_code == bindparam("link_code"),
+)
+_HOLDING = select(_LINK_CODES.c.agency_code, _LINK_CODES.c.link_code).where(
+    _LINK_CODES.c.my_number == bindparam("my_number")
+)
+
+
+def _code_of(session: Session, my_number: str, agency_code: str) -> str | None:
+    code: str | None = session.scalar(
+        _CODE_OF, {"my_number": my_number, "agency_code": agency_code}
+    )
+    return code
 
 
 def link_code_for_resident(*, session: Session, resident_id: int, agency_code: str) -> str:
@@ -30,11 +52,7 @@ def ensure_link_code(*, session: Session, my_number: str, agency_code: str) -> s
 
 
 def _ensure(session: Session, my_number: str, agency_code: str) -> str:
-    existing = session.scalar(
-        select(LinkCode.link_code).where(
-            LinkCode.my_number == my_number, LinkCode.agency_code == agency_code
-        )
-    )
+    existing = _code_of(session, my_number, agency_code)
     if existing is not None:
         return existing
     code = new_link_code()
@@ -52,11 +70,7 @@ def _ensure(session: Session, my_number: str, agency_code: str) -> str:
                 },
             )
     except IntegrityError:
-        issued = session.scalar(
-            select(LinkCode.link_code).where(
-                LinkCode.my_number == my_number, LinkCode.agency_code == agency_code
-            )
-        )
+        issued = _code_of(session, my_number, agency_code)
         if issued is None:  # pragma: no cover - the unique key said it exists
             raise
         return issued
@@ -99,10 +113,8 @@ def issue_many(
 
 def my_number_of(*, session: Session, agency_code: str, link_code: str) -> str:
     """The person behind ``agency_code``'s ``link_code`` (hub-internal only)."""
-    number = session.scalar(
-        select(LinkCode.my_number).where(
-            LinkCode.agency_code == agency_code, LinkCode.link_code == link_code
-        )
+    number: str | None = session.scalar(
+        _NUMBER_OF, {"agency_code": agency_code, "link_code": link_code}
     )
     if number is None:
         raise UnknownLinkCodeError
@@ -111,7 +123,5 @@ def my_number_of(*, session: Session, agency_code: str, link_code: str) -> str:
 
 def agencies_holding(*, session: Session, my_number: str) -> dict[str, str]:
     """Every agency with a link code for this person, and that code."""
-    rows = session.execute(
-        select(LinkCode.agency_code, LinkCode.link_code).where(LinkCode.my_number == my_number)
-    ).all()
+    rows = session.execute(_HOLDING, {"my_number": my_number}).all()
     return {agency: code for agency, code in rows}  # noqa: C416 - rows are Row objects

@@ -21,7 +21,7 @@ import base64
 import binascii
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -101,13 +101,21 @@ class PqCredential:
 class Credential:
     """An agency's signing identity: its code, certificate and private key.
 
-    With ``pq`` it signs hybrid: ES256 and ML-DSA-65 over the same payload.
+    With ``pq`` it signs hybrid: ES256 and ML-DSA-65 over the same payload. The header's
+    ``x5c`` value and the JWK the signature is made with are derived once, when the
+    credential is made: an agency signs all day with the same ones.
     """
 
     code: str
     certificate: x509.Certificate
     private_key: ec.EllipticCurvePrivateKey
     pq: PqCredential | None = None
+    x5c: str = field(init=False, repr=False, compare=False)
+    jwk: ECKey = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "x5c", b64(self.certificate.public_bytes(Encoding.DER)))
+        object.__setattr__(self, "jwk", ECKey.import_key(self.private_key))
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,12 +140,10 @@ def _pq_signature(payload: bytes, code: str, pq: PqCredential) -> str:
 
 def sign(payload: bytes, credential: Credential) -> str:
     """Sign ``payload`` as ``credential``'s agency: ES256, and ML-DSA-65 when it has the key."""
-    certificate = b64(credential.certificate.public_bytes(Encoding.DER))
-    header = {"alg": ALGORITHM, "kid": credential.code, "x5c": [certificate]}
+    header = {"alg": ALGORITHM, "kid": credential.code, "x5c": [credential.x5c]}
     if credential.pq is not None:
         header[PQ_HEADER] = _pq_signature(payload, credential.code, credential.pq)
-    key = ECKey.import_key(credential.private_key)
-    return jws.serialize_compact(header, payload, key, registry=FILE_REGISTRY)
+    return jws.serialize_compact(header, payload, credential.jwk, registry=FILE_REGISTRY)
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,12 +168,18 @@ class PqSignature:
 
 @dataclass(frozen=True, slots=True)
 class Envelope:
-    """A message as read, before any signature is checked: what each policy needs."""
+    """A message as read, before any signature is checked: what each policy needs.
+
+    ``signed`` is the JWS as read, checked later without reading the token again;
+    ``certificate_der`` the ``x5c`` certificate's bytes, by which verifiers know it.
+    """
 
     sender: str
     certificate: x509.Certificate
     payload: bytes
     pq: PqSignature | None
+    signed: jws.CompactSignature
+    certificate_der: bytes
 
 
 def _pq_part(value: object, encoded_payload: str) -> PqSignature:
@@ -207,7 +219,7 @@ def read_envelope(
         header = extracted.headers()
     except (JoseError, ValueError, UnicodeError) as exc:
         raise MalformedMessageError from exc
-    sender, certificate = _header_certificate(header, bad_certificate)
+    sender, der, certificate = _header_certificate(header, bad_certificate)
     pq = header.get(PQ_HEADER)
     encoded_payload = token.split(".")[1]
     return Envelope(
@@ -215,6 +227,8 @@ def read_envelope(
         certificate=certificate,
         payload=extracted.payload,
         pq=None if pq is None else _pq_part(pq, encoded_payload),
+        signed=extracted,
+        certificate_der=der,
     )
 
 
@@ -249,7 +263,7 @@ def header_certificate(
 
 def _header_certificate(
     header: dict[str, object], bad_certificate: Callable[[], Exception]
-) -> tuple[str, x509.Certificate]:
+) -> tuple[str, bytes, x509.Certificate]:
     sender = header.get("kid")
     chain = header.get("x5c")
     if header.get("alg") != ALGORITHM or not isinstance(sender, str) or not chain:
@@ -258,7 +272,7 @@ def _header_certificate(
         raise MalformedMessageError
     try:
         der = base64.b64decode(chain[0], validate=True)
-        return sender, x509.load_der_x509_certificate(der)
+        return sender, der, x509.load_der_x509_certificate(der)
     except (ValueError, binascii.Error) as exc:
         raise bad_certificate() from exc
 
@@ -284,7 +298,7 @@ def open_signed(
     if pq is not None:
         _verify_pq(pq, session=session, settings=settings)
     if policy != "post-quantum":
-        _verify_classic(token, envelope, session=session, settings=settings, max_bytes=max_bytes)
+        _verify_classic(envelope, session=session, settings=settings, max_bytes=max_bytes)
     if expected_sender is not None and sender != expected_sender:
         raise SenderMismatchError(claimed=expected_sender, signer=sender)
     return OpenedMessage(sender=sender, payload=envelope.payload)
@@ -307,12 +321,13 @@ def _verify_pq(pq: PqSignature, *, session: Session, settings: Settings) -> None
 
 
 def _verify_classic(
-    token: str, envelope: Envelope, *, session: Session, settings: Settings, max_bytes: int
+    envelope: Envelope, *, session: Session, settings: Settings, max_bytes: int
 ) -> None:
     sender, certificate = envelope.sender, envelope.certificate
     try:
+        # By its bytes: a certificate verified before is known by them (jpki's cache).
         verified = jpki.verify_organization_certificate(
-            session=session, settings=settings, certificate=certificate
+            session=session, settings=settings, certificate=envelope.certificate_der
         )
     except MynaError as exc:
         raise BadMessageSignatureError from exc
@@ -322,11 +337,14 @@ def _verify_classic(
     if not isinstance(public_key, ec.EllipticCurvePublicKey):
         raise BadMessageSignatureError
     try:
-        jws.deserialize_compact(
-            token, ECKey.import_key(public_key), registry=registry_for(max_bytes)
+        # The JWS read by read_envelope, checked as it was read (RFC 7515 §5.2).
+        valid = jws.validate_compact(
+            envelope.signed, ECKey.import_key(public_key), registry=registry_for(max_bytes)
         )
     except (JoseError, ValueError) as exc:
         raise BadMessageSignatureError from exc
+    if not valid:
+        raise BadMessageSignatureError
 
 
 def open_message(

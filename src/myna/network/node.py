@@ -433,12 +433,15 @@ def verify_hub_message(
     if not isinstance(key, ec.EllipticCurvePublicKey):  # pragma: no cover - checked above
         raise _verification("weak_algorithm")
     try:
-        opened = jws.deserialize_compact(
-            token, ECKey.import_key(key), registry=registry_for(max_bytes)
+        # The JWS as read_envelope read it, not the token read a second time.
+        valid = jws.validate_compact(
+            envelope.signed, ECKey.import_key(key), registry=registry_for(max_bytes)
         )
     except (JoseError, ValueError) as exc:
         raise _verification("bad_signature") from exc
-    return OpenedMessage(sender=sender, payload=opened.payload)
+    if not valid:
+        raise _verification("bad_signature")
+    return OpenedMessage(sender=sender, payload=envelope.payload)
 
 
 # -- the node ---------------------------------------------------------------------------

@@ -10,7 +10,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import delete
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from myna.network.domain import (
@@ -20,22 +19,19 @@ from myna.network.domain import (
     is_fresh,
 )
 from myna.network.models import SeenRequest
-from myna.platform.db import insert_row, utcnow
+from myna.platform.db import insert_once, utcnow
 
 
 def admit_once(*, session: Session, request_id: str, requester: str, issued_at: datetime) -> None:
     """Accept a request id once, and only when ``issued_at`` is within the clock skew."""
     if not is_fresh(issued_at, utcnow()):
         raise StaleMessageError
-    try:
-        with session.begin_nested():
-            insert_row(
-                session,
-                SeenRequest,
-                {"request_id": request_id, "requester": requester, "received_at": utcnow()},
-            )
-    except IntegrityError as exc:
-        raise ReplayedMessageError from exc
+    if not insert_once(
+        session,
+        SeenRequest,
+        {"request_id": request_id, "requester": requester, "received_at": utcnow()},
+    ):
+        raise ReplayedMessageError
 
 
 def forget_old_requests(*, session: Session) -> int:

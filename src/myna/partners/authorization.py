@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 from urllib.parse import urlencode
 
-from sqlalchemy import ColumnElement, CursorResult, delete, select, update
+from sqlalchemy import ColumnElement, CursorResult, Table, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from myna.partners import discovery
@@ -531,6 +531,11 @@ def subject(*, settings: Settings, client_id: str, resident_id: int) -> str:
 # --- resource requests (RFC 9449 §7) -------------------------------------------------
 
 
+_TOKENS = cast(Table, AccessToken.__table__)
+# Every resource request reads its token: a Core select compiled once.
+_TOKEN_ROW = select(_TOKENS).where(_TOKENS.c.digest == bindparam("digest"))
+
+
 def authenticate_resource_request(
     *,
     session: Session,
@@ -555,7 +560,7 @@ def authenticate_resource_request(
         raise InvalidTokenError(reason=N_("send the access token as “Authorization: DPoP …”"))
     now = utcnow()
     checked = rfc9449.verify_proof(dpop, method=method, url=url, now=now, access_token=token)
-    row = session.get(AccessToken, digest(token))
+    row = session.execute(_TOKEN_ROW, {"digest": digest(token)}).one_or_none()
     if row is None:
         raise InvalidTokenError(reason=N_("the token is unknown"))
     # The key first: only the token's holder learns why else it is refused.

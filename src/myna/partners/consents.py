@@ -39,7 +39,7 @@ from myna.partners.domain import (
 )
 from myna.partners.models import Consent, ConsentUse, Organization
 from myna.platform import i18n
-from myna.platform.db import utcnow
+from myna.platform.db import insert_row, utcnow
 from myna.platform.errors import N_, NotFoundError
 from myna.platform.settings import Settings
 
@@ -517,16 +517,17 @@ def record_use(
     *, session: Session, consent_id: str, api: str, items: Sequence[str], succeeded: bool
 ) -> None:
     """Write one use of a consent, where the use happens (shown in the consent's history)."""
-    session.add(
-        ConsentUse(
-            consent_id=consent_id,
-            api=api[:64],
-            items=list(items),
-            succeeded=succeeded,
-            used_at=utcnow(),
-        )
+    insert_row(
+        session,
+        ConsentUse,
+        {
+            "consent_id": consent_id,
+            "api": api[:64],
+            "items": list(items),
+            "succeeded": succeeded,
+            "used_at": utcnow(),
+        },
     )
-    session.flush()
 
 
 def _own(session: Session, resident_id: int, consent_id: str) -> Consent:

@@ -83,8 +83,7 @@ def signing_key(*, session: Session, settings: Settings) -> ECKey:
     credential = network.credential_for(
         session=session, settings=settings, code=network.PORTAL, name=PLATFORM_NAME
     )
-    key = ECKey.import_key(credential.private_key)
-    return ECKey.import_key(key.as_dict(private=True, kid=thumbprint(key)))
+    return ECKey.import_key(credential.private_key, {"kid": thumbprint(credential.jwk)})
 
 
 def public_jwks(*, session: Session, settings: Settings) -> dict[str, Any]:
@@ -104,6 +103,10 @@ def sign_jwt(
     *, session: Session, settings: Settings, claims: dict[str, Any], typ: str = "JWT"
 ) -> str:
     """A JWT signed by the platform (ES256, ``kid`` the key's thumbprint)."""
-    key = signing_key(session=session, settings=settings)
+    return sign_jwt_with(signing_key(session=session, settings=settings), claims, typ=typ)
+
+
+def sign_jwt_with(key: ECKey, claims: dict[str, Any], *, typ: str = "JWT") -> str:
+    """:func:`sign_jwt` with the :func:`signing_key` already at hand (many JWTs at once)."""
     header = {"alg": PLATFORM_ALGORITHM, "typ": typ, "kid": key.kid}
     return jwt.encode(header, claims, key, algorithms=[PLATFORM_ALGORITHM])

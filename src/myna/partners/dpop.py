@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from myna.partners.models import SeenProof
-from myna.platform.db import add_once
+from myna.platform.db import insert_once
 from myna.platform.oauth import rfc9449
 from myna.platform.oauth.rfc7519 import Remember
 
@@ -28,7 +28,9 @@ def seen_key(kind: str, scope: str, jti: str) -> str:
 
 def remember(*, session: Session, kind: str, scope: str, jti: str, until: datetime) -> bool:
     """Record a jti as used; False if it was seen before (a replay, RFC 9449 §11.1)."""
-    return add_once(session, SeenProof(jti=seen_key(kind, scope, jti), kind=kind, expires_at=until))
+    return insert_once(
+        session, SeenProof, {"jti": seen_key(kind, scope, jti), "kind": kind, "expires_at": until}
+    )
 
 
 def remembering(session: Session, kind: str) -> Remember:

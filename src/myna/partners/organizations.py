@@ -43,7 +43,7 @@ from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 import httpx
 from joserfc.jwk import KeySet, KeySetSerialization
-from sqlalchemy import select, update
+from sqlalchemy import Row, Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from myna import agencies
@@ -175,7 +175,7 @@ class JwksUnavailableError(PartnerError):
 # --- views ---------------------------------------------------------------------------
 
 
-def client_view(row: Organization) -> RegisteredClient:
+def client_view(row: Organization | Row[Any]) -> RegisteredClient:
     """The organisation as the authorization server and the consent page see it."""
     return RegisteredClient(
         client_id=row.client_id,
@@ -232,9 +232,17 @@ def _row(session: Session, client_id: str) -> Organization:
     return row
 
 
+_ORGANIZATIONS = cast(Table, Organization.__table__)
+# Every token and resource request reads its organisation: a Core select compiled once.
+_CLIENT = select(_ORGANIZATIONS).where(_ORGANIZATIONS.c.client_id == bindparam("client_id"))
+
+
 def get_client(*, session: Session, client_id: str) -> RegisteredClient:
     """The registered organisation with this client id, whatever its status; else 404."""
-    return client_view(_row(session, client_id))
+    row = session.execute(_CLIENT, {"client_id": client_id[:64]}).one_or_none()
+    if row is None:
+        raise OrganizationNotFoundError
+    return client_view(row)
 
 
 def list_approved(*, session: Session) -> list[RegisteredClient]:
@@ -706,7 +714,7 @@ def client_keys(
     ``kid`` refetches at most every ten seconds, so a rotation there is seen at once).
     The encryption key is left out: it never verifies anything.
     """
-    keys = _registered_keys(session, settings, cache, client_id, kid)
+    keys = _registered_keys(settings, cache, get_client(session=session, client_id=client_id), kid)
     signing = [key for key in keys["keys"] if key.get("use") == SIGNING]
     return _key_set({"keys": signing}) if signing else KeySet([])
 
@@ -715,23 +723,30 @@ def encryption_key(
     *, session: Session, settings: Settings, cache: JwksCache, client_id: str
 ) -> dict[str, Any] | None:
     """The organisation's public encryption key (``use: enc``), or None if it has none."""
-    keys = _registered_keys(session, settings, cache, client_id, None)
+    client = get_client(session=session, client_id=client_id)
+    return encryption_key_of(settings=settings, cache=cache, client=client)
+
+
+def encryption_key_of(
+    *, settings: Settings, cache: JwksCache, client: RegisteredClient
+) -> dict[str, Any] | None:
+    """:func:`encryption_key` of an organisation already read."""
+    keys = _registered_keys(settings, cache, client, None)
     return next((key for key in keys["keys"] if key.get("use") == ENCRYPTION), None)
 
 
 def _registered_keys(
-    session: Session, settings: Settings, cache: JwksCache, client_id: str, kid: str | None
+    settings: Settings, cache: JwksCache, client: RegisteredClient, kid: str | None
 ) -> dict[str, Any]:
-    row = _row(session, client_id)
-    if row.jwks is not None:
-        return row.jwks
-    if row.jwks_uri is None:  # registration requires one of the two
+    if client.jwks is not None:
+        return client.jwks
+    if client.jwks_uri is None:  # registration requires one of the two
         raise JwksUnavailableError
-    if row.status != OrganizationStatus.APPROVED:
+    if client.status is not OrganizationStatus.APPROVED:
         # Anyone may register: an organisation nobody has approved must not be able to
         # make the platform call a URL of its choosing.
         raise JwksUnavailableError(NOT_APPROVED)
-    return cache.keys(row.jwks_uri, kid, allow_loopback=loopback_allowed(settings))
+    return cache.keys(client.jwks_uri, kid, allow_loopback=loopback_allowed(settings))
 
 
 def _key_set(jwks: dict[str, Any]) -> KeySet:

@@ -53,7 +53,7 @@ from myna.partners.organizations import (
     CONTENT_ENCRYPTION,
     ENCRYPTION_ALGORITHMS_FOR_KTY,
     JwksCache,
-    encryption_key,
+    encryption_key_of,
     get_client,
 )
 from myna.platform.clock import JST
@@ -130,6 +130,8 @@ class _Reply:
     common: dict[str, Any]  # iss, aud, sub, iat, consent_id
     enc_key: dict[str, Any] | None
     organisation: str
+    # The platform's signing key, read once for the answer and each item in it.
+    key: ECKey
 
     @property
     def issued(self) -> int:
@@ -137,9 +139,7 @@ class _Reply:
 
     def sign(self, claims: dict[str, Any], *, typ: str) -> str:
         """A JWT signed by the platform with the common claims and ``claims``."""
-        return discovery.sign_jwt(
-            session=self.session, settings=self.settings, claims={**self.common, **claims}, typ=typ
-        )
+        return discovery.sign_jwt_with(self.key, {**self.common, **claims}, typ=typ)
 
     def seal(self, claims: dict[str, Any], *, typ: str) -> tuple[str, str]:
         """The answer: signed with a lifetime and a ``jti`` of its own, encrypted if asked."""
@@ -192,9 +192,7 @@ def _reply(
 ) -> _Reply:
     """Prepare the answer to an allowed use; the encryption key is read before any fetch."""
     client = get_client(session=session, client_id=context.client_id)
-    enc_key = encryption_key(
-        session=session, settings=settings, cache=cache, client_id=client.client_id
-    )
+    enc_key = encryption_key_of(settings=settings, cache=cache, client=client)
     common = {
         "iss": discovery.issuer(settings),
         "aud": context.client_id,
@@ -204,7 +202,8 @@ def _reply(
         "iat": int(utcnow().timestamp()),
         "consent_id": consent.id,
     }
-    return _Reply(session, settings, common, enc_key, client.name)
+    key = discovery.signing_key(session=session, settings=settings)
+    return _Reply(session, settings, common, enc_key, client.name, key)
 
 
 def _basic_info(record: network.ItemRecord, scopes: set[str]) -> dict[str, dict[str, Any]]:

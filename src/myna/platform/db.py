@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from sqlalchemy import DateTime, MetaData, Table, create_engine, event, insert, inspect
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -197,6 +198,26 @@ def add_once(session: Session, row: Base) -> bool:
     except IntegrityError:
         return False
     return True
+
+
+def insert_once(session: Session, model: type[Base], values: Mapping[str, object]) -> bool:
+    """INSERT one row of ``model``'s table unless its key is taken: False if it was.
+
+    ``INSERT … ON CONFLICT DO NOTHING`` (SQLite and PostgreSQL alike): the database tells
+    which of two racing requests came first, without the savepoint (two more statements)
+    that catching an IntegrityError needs on PostgreSQL, nor a read before the write.
+    """
+    table = cast(Table, model.__table__)
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        statement: Any = postgresql.insert(table).on_conflict_do_nothing()
+    elif dialect == "sqlite":
+        statement = sqlite.insert(table).on_conflict_do_nothing()
+    else:  # pragma: no cover - Myna runs on SQLite and PostgreSQL
+        raise NotImplementedError(dialect)
+    # The row count of an INSERT is kept only when asked (PostgreSQL's driver gives -1).
+    result = session.execute(statement.execution_options(preserve_rowcount=True), dict(values))
+    return int(getattr(result, "rowcount", 0)) == 1
 
 
 def insert_row(session: Session, model: type[Base], values: Mapping[str, object]) -> None:

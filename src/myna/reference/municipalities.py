@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from myna.platform.errors import N_, NotFoundError
 from myna.reference.domain import validate_municipality_code
 from myna.reference.models import Municipality
-from myna.reference.repository import municipalities_by_code
+from myna.reference.repository import municipalities_by_code, municipality_values
 from myna.reference.repository import ordered as _ordered
 from myna.reference.repository import prefectures as _prefectures
 from myna.reference.schemas import MunicipalityRead
@@ -54,10 +54,10 @@ def list_prefectures(*, session: Session) -> list[tuple[str, str]]:
 def get_municipality(*, session: Session, code: str) -> MunicipalityRead:
     """One municipality by its local government code."""
     code = validate_municipality_code(code)
-    found = municipalities_by_code(session, [code]).get(code)
+    found = municipality_values(session, code)
     if found is None:
         raise MunicipalityNotFoundError(code=code)
-    return _municipality_read(found)
+    return MunicipalityRead.model_validate(found)
 
 
 def require_municipality(*, session: Session, code: str) -> Municipality:

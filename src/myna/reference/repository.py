@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from myna.reference.models import Municipality
 
-__all__ = ["municipalities_by_code", "ordered", "prefectures"]
+__all__ = ["municipalities_by_code", "municipality_values", "ordered", "prefectures"]
+
+_MUNICIPALITIES = cast(Table, Municipality.__table__)
+# Naming one agency of a municipality (an inbox's senders, an answer's sources): a Core
+# select compiled once, not an ORM object to be read once.
+_ONE = select(_MUNICIPALITIES).where(_MUNICIPALITIES.c.code == bindparam("code"))
+
+
+def municipality_values(session: Session, code: str) -> dict[str, Any] | None:
+    """The columns of municipality ``code``, by name, or None."""
+    row = session.execute(_ONE, {"code": code}).one_or_none()
+    return None if row is None else dict(row._mapping)
 
 
 def municipalities_by_code(session: Session, codes: Iterable[str]) -> dict[str, Municipality]:

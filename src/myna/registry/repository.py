@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator
 from datetime import date
+from typing import cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from myna.registry.models import AddressHistory, Household, Municipality, Resident
@@ -59,9 +60,22 @@ def resident_with_municipality(
     return (row[0], row[1]) if row else None
 
 
+_RESIDENTS = cast(Table, Resident.__table__)
+# The hub maps a person on every exchange, both ways: Core selects compiled once.
+_MY_NUMBER = select(_RESIDENTS.c.my_number).where(_RESIDENTS.c.id == bindparam("resident_id"))
+_RESIDENT_ID = select(_RESIDENTS.c.id).where(_RESIDENTS.c.my_number == bindparam("my_number"))
+
+
+def my_number_of(session: Session, resident_id: int) -> str | None:
+    """The MyNumber of resident ``resident_id``, or None."""
+    number: str | None = session.scalar(_MY_NUMBER, {"resident_id": resident_id})
+    return number
+
+
 def resident_id_by_my_number(session: Session, my_number: str) -> int | None:
     """The id of the resident holding ``my_number``, or None."""
-    return session.scalar(select(Resident.id).where(Resident.my_number == my_number))
+    resident_id: int | None = session.scalar(_RESIDENT_ID, {"my_number": my_number})
+    return resident_id
 
 
 def residents_of_household(session: Session, household_id: int) -> list[Resident]:

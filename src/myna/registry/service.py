@@ -210,10 +210,10 @@ def find_resident_by_my_number(*, session: Session, my_number: str) -> ResidentR
 
 def get_my_number(*, session: Session, resident_id: int) -> str:
     """The resident's MyNumber. Only the network hub's link-code issuance may call this."""
-    found = repository.resident_with_municipality(session, resident_id)
+    found = repository.my_number_of(session, resident_id)
     if found is None:
         raise ResidentNotFoundError
-    return found[0].my_number
+    return found
 
 
 def my_numbers_of(*, session: Session, resident_ids: Sequence[int]) -> dict[int, str]:
@@ -233,7 +233,7 @@ def my_numbers_of(*, session: Session, resident_ids: Sequence[int]) -> dict[int,
 
 def resident_id_of(*, session: Session, my_number: str) -> int:
     """The registry id behind a MyNumber (for the hub's log subject; no validation cost)."""
-    resident_id = session.scalar(select(Resident.id).where(Resident.my_number == my_number))
+    resident_id = repository.resident_id_by_my_number(session, my_number)
     if resident_id is None:
         raise ResidentNotFoundError
     return resident_id

@@ -11,11 +11,13 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.x509 import ocsp
 from cryptography.x509.oid import ExtendedKeyUsageOID
 from fastapi.testclient import TestClient
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from myna import jpki
 from myna.jpki import profile, service
-from myna.jpki.domain import MYNA_ARC, AuthorityKind
+from myna.jpki.domain import MYNA_ARC, AuthorityKind, serial_key
+from myna.jpki.models import IssuedCertificate
 from myna.platform.db import utcnow
 from myna.platform.settings import Settings
 from tests.integration.jpki.conftest import IssueFn
@@ -271,6 +273,52 @@ def test_a_revoked_organisation_certificate_fails_from_its_invalidity_date(
     with pytest.raises(jpki.VerificationError, match="revoked"):
         _verify(session, settings, certificate, at=leaked)
     assert _verify(session, settings, certificate, at=leaked - timedelta(seconds=1))
+
+
+def test_a_certificate_verified_before_is_refused_as_soon_as_it_is_revoked(
+    issue_org: IssueFn, session: Session, settings: Settings
+) -> None:
+    certificate = issue_org()
+    der = certificate.public_bytes(serialization.Encoding.DER)
+    # Verified twice: the second time its bytes are known to the process.
+    assert _verify(session, settings, der) == _verify(session, settings, der)
+    jpki.revoke_organization_certificate(
+        session=session, serial=certificate.serial_number, reason=Reason.KEY_COMPROMISE
+    )
+    for form in (der, certificate):
+        with pytest.raises(jpki.OrganizationVerificationError) as error:
+            _verify(session, settings, form)
+        assert _code(error) == "revoked"
+
+
+def test_a_certificate_verified_before_is_untrusted_once_its_record_is_gone(
+    issue_org: IssueFn, session: Session, settings: Settings
+) -> None:
+    certificate = issue_org()
+    assert _verify(session, settings, certificate)
+    # A database reset, or an issuance rolled back: what the process knew counts for nothing.
+    session.execute(
+        delete(IssuedCertificate).where(
+            IssuedCertificate.serial == serial_key(certificate.serial_number)
+        )
+    )
+    with pytest.raises(jpki.OrganizationVerificationError) as error:
+        _verify(session, settings, certificate)
+    assert _code(error) == "untrusted_issuer"
+
+
+def test_a_certificate_verified_before_is_still_checked_for_its_dates(
+    issue_org: IssueFn, session: Session, settings: Settings
+) -> None:
+    now = utcnow().replace(microsecond=0)
+    certificate = issue_org(now=now - timedelta(minutes=50), not_after=now + timedelta(days=1))
+    assert _verify(session, settings, certificate)
+    with pytest.raises(jpki.VerificationError) as error:
+        _verify(session, settings, certificate, at=now + timedelta(days=2))
+    assert _code(error) == "expired"
+    with pytest.raises(jpki.VerificationError) as error:
+        _verify(session, settings, certificate, at=now - timedelta(hours=2))
+    assert _code(error) == "not_yet_valid"
 
 
 def test_an_expired_or_not_yet_valid_organisation_certificate_fails(

@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import inspect, select, text, update
 from sqlalchemy.orm import Session
 
-from myna import network, registry
+from myna import jpki, network, registry
 from myna.network import transparency
 from myna.network.domain import ExchangeRequest, new_request_id
 from myna.network.messages import Credential, sign
@@ -209,6 +209,64 @@ def test_an_old_answer_replayed_for_a_new_query_is_a_failure(
         session=session, hub=world.hub, resident_id=taro, items=["resident-tax"]
     )
     assert [(r.outcome, r.records) for r in outcome.results] == [(network.Outcome.FAILED, ())]
+
+
+def _revoke(session: Session, settings: Settings, code: str) -> None:
+    credential = network.credential_for(session=session, settings=settings, code=code)
+    jpki.revoke_organization_certificate(
+        session=session,
+        serial=credential.certificate.serial_number,
+        reason=jpki.RevocationReason.KEY_COMPROMISE,
+    )
+
+
+def test_a_requester_is_refused_from_the_request_after_its_certificate_is_revoked(
+    session: Session, settings: Settings, world: World
+) -> None:
+    credential, request = _request(session, settings, world)
+    world.hub.exchange(session=session, token=sign(request.to_json(), credential))
+    _revoke(session, settings, YOKOHAMA)
+    _, again = _request(session, settings, world)
+    with pytest.raises(network.BadMessageSignatureError):
+        world.hub.exchange(session=session, token=sign(again.to_json(), credential))
+
+
+def test_a_providers_answer_after_its_certificate_is_revoked_is_a_failure(
+    session: Session, settings: Settings, world: World
+) -> None:
+    taro = world.residents["taro"].id
+    first = network.request_self_information(
+        session=session, hub=world.hub, resident_id=taro, items=["resident-tax"]
+    )
+    assert [r.outcome for r in first.results] == [network.Outcome.SUCCESS]
+    _revoke(session, settings, "muni-131016")
+    outcome = network.request_self_information(
+        session=session, hub=world.hub, resident_id=taro, items=["resident-tax"]
+    )
+    assert [(r.outcome, r.detail, r.records) for r in outcome.results] == [
+        (network.Outcome.FAILED, "bad_message_signature", ())
+    ]
+    # Newest first: the answer before the revocation, then the one after.
+    assert [e.outcome for e in _entries(session, world)] == [
+        network.Outcome.FAILED,
+        network.Outcome.SUCCESS,
+    ]
+
+
+def test_a_provider_refuses_the_hubs_query_once_the_hubs_certificate_is_revoked(
+    session: Session, settings: Settings, world: World
+) -> None:
+    taro = world.residents["taro"].id
+    network.request_self_information(
+        session=session, hub=world.hub, resident_id=taro, items=["resident-tax"]
+    )
+    _revoke(session, settings, network.HUB)
+    outcome = network.request_self_information(
+        session=session, hub=world.hub, resident_id=taro, items=["resident-tax"]
+    )
+    assert [(r.outcome, r.detail) for r in outcome.results] == [
+        (network.Outcome.FAILED, "bad_message_signature")
+    ]
 
 
 def test_an_unsigned_request_is_rejected(session: Session, world: World) -> None:

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from myna.network.models import SeenRequest
-from myna.platform.db import insert_row, make_engine
+from myna.platform.db import insert_once, insert_row, make_engine
 
 
 def _engine() -> Engine:
@@ -45,3 +45,18 @@ def test_the_tables_constraints_still_refuse_a_duplicate() -> None:
         insert_row(session, SeenRequest, values)
         with pytest.raises(IntegrityError):
             insert_row(session, SeenRequest, values)
+
+
+def test_insert_once_writes_a_row_once_and_says_whether_it_did(session: Session) -> None:
+    # The suite's database (SQLite, or PostgreSQL in its pass): each reports the count its
+    # own way, and a taken key must read as "not written" on both.
+    first = {"request_id": "once-1", "requester": "portal", "received_at": datetime.now(UTC)}
+    assert insert_once(session, SeenRequest, first) is True
+    assert insert_once(session, SeenRequest, {**first, "requester": "nta"}) is False
+    assert insert_once(session, SeenRequest, {**first, "request_id": "once-2"}) is True
+    rows = session.execute(
+        select(SeenRequest.request_id, SeenRequest.requester)
+        .where(SeenRequest.request_id.in_(["once-1", "once-2"]))
+        .order_by(SeenRequest.request_id)
+    ).all()
+    assert [tuple(row) for row in rows] == [("once-1", "portal"), ("once-2", "portal")]
