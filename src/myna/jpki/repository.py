@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import Row, Table, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from myna.jpki.domain import AuthorityKind, CertificateKind, CertificateStatus
@@ -69,6 +69,19 @@ def certificate(
     if for_update:
         return session.get(IssuedCertificate, serial_key, with_for_update=True)
     return session.get(IssuedCertificate, serial_key)
+
+
+_CERTIFICATES = cast(Table, IssuedCertificate.__table__)
+_CERTIFICATE_BY_SERIAL = select(_CERTIFICATES).where(_CERTIFICATES.c.serial == bindparam("serial"))
+
+
+def certificate_row(session: Session, serial_key: str) -> Row[Any] | None:
+    """The issued certificate's columns under ``serial_key`` (a Core read: no object).
+
+    For the verification of every card login and signature, which only reads the row:
+    the ORM's identity map costs more than the query.
+    """
+    return session.execute(_CERTIFICATE_BY_SERIAL, {"serial": serial_key}).first()
 
 
 def revoked_under(
