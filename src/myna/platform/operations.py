@@ -78,10 +78,12 @@ class Operations:
     health: Mapping[str, str] = field(default_factory=dict)
 
 
-def install_operations(app: FastAPI, operations: Operations) -> None:
+def install_operations(app: FastAPI, operations: Operations, *, middleware: bool = True) -> None:
     """Add ``/healthz``, ``/readyz``, ``/metrics`` and the request-id and metrics middleware.
 
     Call it after the app's own routes and middleware (see the module's docstring).
+    Without ``middleware`` only the routes are added: the app's edge layer
+    (:class:`myna.platform.edge.EdgeMiddleware`) counts and names its requests itself.
     """
     router = APIRouter(tags=["operations"])
     health = {"status": "ok", **operations.health}
@@ -128,9 +130,10 @@ def install_operations(app: FastAPI, operations: Operations) -> None:
     app.include_router(router)
     # First in matching order: no catch-all path of the app answers for them.
     routes[:] = routes[before:] + routes[:before]
-    # Outside the app's own middleware: every request is counted and carries an id.
-    app.add_middleware(MetricsMiddleware, metrics=operations.metrics)
-    app.add_middleware(RequestIdMiddleware)
+    if middleware:
+        # Outside the app's own middleware: every request is counted and carries an id.
+        app.add_middleware(MetricsMiddleware, metrics=operations.metrics)
+        app.add_middleware(RequestIdMiddleware)
 
 
 def app_operations(
