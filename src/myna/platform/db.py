@@ -9,10 +9,11 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import DateTime, MetaData, Table, create_engine, event, insert, inspect
+from sqlalchemy import DateTime, Insert, MetaData, Table, create_engine, event, insert, inspect
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -280,4 +281,10 @@ def insert_row(session: Session, model: type[Base], values: Mapping[str, object]
     keys its cache on the values' structure each time, about four times the CPU of the
     INSERT itself — it showed in every card login (challenge, audit row, session).
     """
-    session.execute(insert(cast(Table, model.__table__)), dict(values))
+    session.execute(_insert_of(cast(Table, model.__table__)), dict(values))
+
+
+@cache
+def _insert_of(table: Table) -> Insert:
+    """The table's INSERT, built once: its cache key is then computed once too."""
+    return insert(table)

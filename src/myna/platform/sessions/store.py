@@ -24,6 +24,15 @@ TOUCH_INTERVAL = timedelta(seconds=60)
 # statements, and nothing here needs an object).
 SESSIONS = cast(Table, StoredSession.__table__)
 _BY_DIGEST = select(SESSIONS).where(SESSIONS.c.token_digest == bindparam("digest"))
+_END = delete(SESSIONS).where(
+    SESSIONS.c.token_digest == bindparam("digest"), SESSIONS.c.kind == bindparam("kind")
+)
+_FORGET = delete(SESSIONS).where(SESSIONS.c.token_digest == bindparam("digest"))
+_TOUCH = (
+    update(SESSIONS)
+    .where(SESSIONS.c.token_digest == bindparam("digest"))
+    .values(last_seen_at=bindparam("now"))
+)
 
 
 class _Due(Enum):
@@ -101,7 +110,7 @@ class SessionStore:
         now = self.clock()
         due = self._due(row, now)
         if due is _Due.EXPIRED:
-            db.execute(delete(SESSIONS).where(SESSIONS.c.token_digest == digest))
+            db.execute(_FORGET, {"digest": digest})
             return None
         if due is _Due.TOUCH:
             self._touch(db, digest, now)
@@ -147,9 +156,7 @@ class SessionStore:
 
     @staticmethod
     def _touch(db: Session, digest: str, now: datetime) -> None:
-        db.execute(
-            update(SESSIONS).where(SESSIONS.c.token_digest == digest).values(last_seen_at=now)
-        )
+        db.execute(_TOUCH, {"digest": digest, "now": now})
 
     def rotate(
         self,
@@ -230,11 +237,7 @@ class SessionStore:
 
     def end(self, db: Session, kind: SessionKind, token: str) -> bool:
         """Log out: the row goes, so the cookie is worthless everywhere. Whether it existed."""
-        result = db.execute(
-            delete(SESSIONS).where(
-                SESSIONS.c.token_digest == token_digest(token), SESSIONS.c.kind == kind.name
-            )
-        )
+        result = db.execute(_END, {"digest": token_digest(token), "kind": kind.name})
         assert isinstance(result, CursorResult)  # noqa: S101 - DML always yields a cursor result
         return bool(result.rowcount)
 
