@@ -22,7 +22,7 @@ from myna.platform.sessions import (
     clear_session_cookie,
     set_session_cookie,
 )
-from myna.platform.web import client_address, get_container, transaction
+from myna.platform.web import client_address, get_container, one_hop, transaction
 from myna.portal import service
 from myna.portal.dependencies import LoginLimiterDep, log_out
 from myna.portal.schemas import (
@@ -46,6 +46,7 @@ def _challenge_out(view: ChallengeView) -> ChallengeOut:
     responses=ERRORS,
     summary="Start a card login: a single-use challenge bound to this client's session",
 )
+@one_hop
 def create_challenge(
     request: Request,
     response: Response,
@@ -82,6 +83,7 @@ def read_challenge(
     responses=ERRORS,
     summary="Answer a challenge with the card's certificate and signature",
 )
+@one_hop
 def answer_challenge(
     challenge_id: ChallengeIdPath,
     body: AnswerIn,
