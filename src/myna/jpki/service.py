@@ -866,6 +866,15 @@ def ocsp_response(*, session: Session, settings: Settings, request_der: bytes) -
 
 def _parse(certificate: x509.Certificate | bytes) -> tuple[x509.Certificate, bytes]:
     """The certificate and its DER; malformed_certificate if either cannot be had."""
+    parsed = _parsed(certificate)
+    try:
+        return parsed, parsed.public_bytes(serialization.Encoding.DER)
+    except (ValueError, TypeError) as exc:
+        raise VerificationError("malformed_certificate") from exc
+
+
+def _parsed(certificate: x509.Certificate | bytes) -> x509.Certificate:
+    """The certificate, its extensions decoded; malformed_certificate if it cannot be had."""
     try:
         if isinstance(certificate, x509.Certificate):
             parsed = certificate
@@ -877,7 +886,7 @@ def _parse(certificate: x509.Certificate | bytes) -> tuple[x509.Certificate, byt
             raise VerificationError("malformed_certificate")
         # Extensions are decoded lazily; decode them now so damage shows up here.
         parsed.extensions  # noqa: B018
-        return parsed, parsed.public_bytes(serialization.Encoding.DER)
+        return parsed
     except (ValueError, TypeError) as exc:
         raise VerificationError("malformed_certificate") from exc
 
@@ -1035,7 +1044,7 @@ def verify_signature(
     *, certificate: x509.Certificate | bytes, data: bytes, signature: bytes
 ) -> None:
     """Check a card signature: RSASSA-PKCS1-v1_5 with SHA-256 (RFC 8017 §8.2.2)."""
-    parsed, _ = _parse(certificate)
+    parsed = _parsed(certificate)
     public_key = _check_rsa(parsed)
     try:
         public_key.verify(bytes(signature), bytes(data), padding.PKCS1v15(), hashes.SHA256())
