@@ -69,6 +69,7 @@ from myna.partners.review_views import router as partner_review_router
 from myna.platform.api_errors import PLATFORM_ERRORS
 from myna.platform.apidocs import install_api_docs
 from myna.platform.db import unit_of_work
+from myna.platform.edge import EdgeMiddleware
 from myna.platform.errors import MynaError
 from myna.platform.i18n import gettext as _
 from myna.platform.logging import get_logger
@@ -77,12 +78,6 @@ from myna.platform.requestid import request_id_of
 from myna.platform.routing import index_routes
 from myna.platform.sessions import RESIDENT, STAFF, LoginRequiredError, login_gate
 from myna.platform.web import (
-    BodySizeLimitMiddleware,
-    LocaleMiddleware,
-    PublicReadMiddleware,
-    RejectNulMiddleware,
-    SecurityHeadersMiddleware,
-    UnexpectedErrorMiddleware,
     UploadRule,
     language_router,
     make_templates,
@@ -212,14 +207,16 @@ def create_app(container: Container) -> FastAPI:
     install_error_handlers(app)
     # Each context's routes are asked only about paths of their own first segment.
     index_routes(app)
-    # Innermost: a 500 passes through the security headers like every other answer.
-    app.add_middleware(UnexpectedErrorMiddleware, handler=unexpected_error)
-    # The edge's refusals come inside the locale, answered as the common error.
-    app.add_middleware(RejectNulMiddleware, handler=refused_at_the_edge)
+    # /healthz, /readyz, /metrics (first in matching order); the edge below counts and
+    # names every request itself.
+    install_operations(app, container.operations, middleware=False)
+    # Every request's middleware work in one layer (myna.platform.edge), from the
+    # outside in: request id, metrics, public reads, security headers, locale, body
+    # limits, NUL refusals, and a 500 answered inside them all (so with the headers).
     app.add_middleware(
-        BodySizeLimitMiddleware,
-        limit=MAX_BODY_BYTES,
-        handler=refused_at_the_edge,
+        EdgeMiddleware,
+        metrics=container.operations.metrics,
+        body_limit=MAX_BODY_BYTES,
         uploads=[
             UploadRule(ATTACHMENT_UPLOAD_PATH, MAX_UPLOAD_BYTES, login_gate(container, RESIDENT)),
             UploadRule(
@@ -227,21 +224,18 @@ def create_app(container: Container) -> FastAPI:
             ),
             UploadRule(NOTICE_FORM_PATH, NOTICE_FORM_MAX_BYTES, login_gate(container, STAFF)),
         ],
-    )
-    app.add_middleware(LocaleMiddleware)
-    app.add_middleware(SecurityHeadersMiddleware, public_prefixes=("/static/",))
-    # The exchange log's key, heads and proofs: readable by monitors on any site; the
-    # municipalities' SMART Health Card keys, by verifiers' pages on any site.
-    app.add_middleware(
-        PublicReadMiddleware,
-        prefixes=(
+        # The exchange log's key, heads and proofs: readable by monitors on any site; the
+        # municipalities' SMART Health Card keys, by verifiers' pages on any site.
+        public_read=(
             f"{TRANSPARENCY_PREFIX}/",
             TRANSPARENCY_WELL_KNOWN,
             f"{VACCINATION_ISSUERS}/",
         ),
+        public_prefixes=("/static/",),
+        # The edge's refusals (400, 413) as the common error, in the reader's language.
+        refusals=refused_at_the_edge,
+        unexpected=unexpected_error,
     )
-    # /healthz, /readyz, /metrics; every request counted and carrying an id in its logs.
-    install_operations(app, container.operations)
     if container.settings.trusted_proxies:
         # Outermost: every limit and log below sees the client a trusted proxy names.
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=container.settings.trusted_proxies)

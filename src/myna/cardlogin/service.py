@@ -11,11 +11,22 @@ a staff member's) is the caller's: this module proves the card, nothing more.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 from cryptography import x509
-from sqlalchemy import CursorResult, Executable, delete, update
+from sqlalchemy import (
+    CursorResult,
+    Executable,
+    RowMapping,
+    Table,
+    bindparam,
+    delete,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from myna import jpki, phone
@@ -36,6 +47,29 @@ from myna.platform.attributes import from_attributes
 from myna.platform.db import insert_row, utcnow
 from myna.platform.sessions import token_digest
 from myna.platform.settings import Settings
+
+# The answer's statements, built once: Core statements on the table (an ORM UPDATE
+# evaluates its criteria against the session's objects, about twice the statement's own
+# cost), each compiled and cached once under the same key.
+_CHALLENGES = cast(Table, LoginChallenge.__table__)
+_CHALLENGE_BY_ID = select(_CHALLENGES).where(_CHALLENGES.c.id == bindparam("challenge_id"))
+# Compare-and-set: the challenge moves on from ``from_status`` only if it is still there.
+_MOVE_ON = (
+    update(_CHALLENGES)
+    .where(
+        _CHALLENGES.c.id == bindparam("challenge_id"),
+        _CHALLENGES.c.status == bindparam("from_status"),
+    )
+    .values(status=bindparam("to_status"))
+)
+_ACCEPT = _MOVE_ON.values(
+    resident_id=bindparam("resident_id"),
+    certificate_serial=bindparam("certificate_serial"),
+    certificate_subject=bindparam("certificate_subject"),
+    certificate_not_after=bindparam("certificate_not_after"),
+    answered_at=bindparam("answered_at"),
+)
+_FAIL = _MOVE_ON.values(failure=bindparam("failure"), answered_at=bindparam("answered_at"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,26 +214,27 @@ def verify_answer(
     phone's unlock over the same message (``phone.verify_unlock``, docs/phone-credential.md).
     The caller records the outcome: ``accept_answer`` or ``fail_challenge``.
     """
-    challenge = session.get(LoginChallenge, challenge_id)
+    challenge = _challenge_row(session, challenge_id)
     if challenge is None:
         raise ChallengeNotFoundError
-    if challenge.status != ChallengeStatus.PENDING:
+    if challenge["status"] != ChallengeStatus.PENDING:
         raise ChallengeUsedError
-    if challenge.expires_at <= at:
+    if challenge["expires_at"] <= at:
         raise ChallengeExpiredError
     try:
         certificate = x509.load_der_x509_certificate(certificate_der)
     except ValueError as exc:
         raise jpki.VerificationError("malformed_certificate") from exc
+    # The bytes as presented: the JPKI remembers bytes it has checked before.
     verified = jpki.verify_certificate(
         session=session,
         settings=settings,
-        certificate=certificate,
+        certificate=certificate_der,
         kind=jpki.CertificateKind.AUTH,
         at=at,
     )
     message = login_message(
-        origin=challenge.origin, challenge_id=challenge.id, nonce=challenge.nonce
+        origin=challenge["origin"], challenge_id=challenge["id"], nonce=challenge["nonce"]
     )
     jpki.verify_signature(certificate=certificate, data=message, signature=signature)
     phone.verify_unlock(
@@ -210,9 +245,9 @@ def verify_answer(
         assertion=unlock,
     )
     return CardAnswer(
-        challenge_id=challenge.id,
-        audience=Audience(challenge.audience),
-        session_digest=challenge.session_digest,
+        challenge_id=challenge["id"],
+        audience=Audience(challenge["audience"]),
+        session_digest=challenge["session_digest"],
         certificate=verified,
     )
 
@@ -232,19 +267,17 @@ def accept_answer(
     """
     won = _affected(
         session,
-        update(LoginChallenge)
-        .where(
-            LoginChallenge.id == answer.challenge_id,
-            LoginChallenge.status == ChallengeStatus.PENDING,
-        )
-        .values(
-            status=status,
-            resident_id=resident_id,
-            certificate_serial=str(answer.certificate.serial),
-            certificate_subject=answer.certificate.subject_cn,
-            certificate_not_after=answer.certificate.not_after,
-            answered_at=at,
-        ),
+        _ACCEPT,
+        {
+            "challenge_id": answer.challenge_id,
+            "from_status": ChallengeStatus.PENDING.value,
+            "to_status": ChallengeStatus(status).value,
+            "resident_id": resident_id,
+            "certificate_serial": str(answer.certificate.serial),
+            "certificate_subject": answer.certificate.subject_cn,
+            "certificate_not_after": answer.certificate.not_after,
+            "answered_at": at,
+        },
     )
     if won != 1:
         raise ChallengeUsedError
@@ -253,9 +286,14 @@ def accept_answer(
 def fail_challenge(*, session: Session, challenge_id: str, failure: str) -> None:
     """Consume a pending challenge whose answer was refused, keeping the reason's code."""
     session.execute(
-        update(LoginChallenge)
-        .where(LoginChallenge.id == challenge_id, LoginChallenge.status == ChallengeStatus.PENDING)
-        .values(status=ChallengeStatus.FAILED, failure=failure[:32], answered_at=utcnow())
+        _FAIL,
+        {
+            "challenge_id": challenge_id,
+            "from_status": ChallengeStatus.PENDING.value,
+            "to_status": ChallengeStatus.FAILED.value,
+            "failure": failure[:32],
+            "answered_at": utcnow(),
+        },
     )
 
 
@@ -290,9 +328,12 @@ def take_verified(
     challenge = _verified(session, challenge_id, session_token, audience, subject)
     won = _affected(
         session,
-        update(LoginChallenge)
-        .where(LoginChallenge.id == challenge_id, LoginChallenge.status == ChallengeStatus.VERIFIED)
-        .values(status=ChallengeStatus.COMPLETED),
+        _MOVE_ON,
+        {
+            "challenge_id": challenge_id,
+            "from_status": ChallengeStatus.VERIFIED.value,
+            "to_status": ChallengeStatus.COMPLETED.value,
+        },
     )
     if won != 1:
         raise ChallengeUsedError
@@ -360,9 +401,16 @@ def _bound_challenge(
     return challenge
 
 
-def _affected(session: Session, statement: Executable) -> int:
+def _challenge_row(session: Session, challenge_id: str) -> RowMapping | None:
+    """A challenge's columns, read with a Core statement (nothing enters the session)."""
+    return session.execute(_CHALLENGE_BY_ID, {"challenge_id": challenge_id}).mappings().first()
+
+
+def _affected(
+    session: Session, statement: Executable, parameters: Mapping[str, Any] | None = None
+) -> int:
     """Rows changed by an UPDATE or DELETE (how compare-and-set knows it won)."""
-    result = session.execute(statement)
+    result = session.execute(statement, parameters)
     assert isinstance(result, CursorResult)  # noqa: S101 - DML always yields a cursor result
     return int(result.rowcount)
 

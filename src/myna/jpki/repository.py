@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import NamedTuple, cast
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Table, bindparam, func, select, update
+from sqlalchemy import Row, Table, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from myna.jpki.domain import AuthorityKind, CertificateKind, CertificateStatus
@@ -103,6 +103,18 @@ def standing(session: Session, serial_key: str, certificate: bytes) -> Standing 
         _STANDING, {"serial": serial_key, "certificate": certificate}
     ).one_or_none()
     return None if found is None else Standing._make(found)
+
+
+_CERTIFICATE_BY_SERIAL = select(_CERTIFICATES).where(_CERTIFICATES.c.serial == bindparam("serial"))
+
+
+def certificate_row(session: Session, serial_key: str) -> Row[Any] | None:
+    """The issued certificate's columns under ``serial_key`` (a Core read: no object).
+
+    For the verification of every card login and signature, which only reads the row:
+    the ORM's identity map costs more than the query.
+    """
+    return session.execute(_CERTIFICATE_BY_SERIAL, {"serial": serial_key}).first()
 
 
 def revoked_under(

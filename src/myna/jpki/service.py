@@ -14,7 +14,7 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, mldsa, padding, rsa
 from cryptography.x509 import ocsp
 from cryptography.x509.oid import SignatureAlgorithmOID
+from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
 from myna.jpki import profile, repository
@@ -180,6 +181,27 @@ class _CheckedOrganization:
 MAX_CHECKED_ORGANIZATIONS = 4096
 
 
+@dataclass(frozen=True, slots=True)
+class _CheckedCertificate:
+    """A card certificate whose encoding, algorithm and issuer's signature have passed.
+
+    What depends on the certificate's bytes alone (and on the issuing CAs this cache
+    trusts for the process's life): kept by those bytes, so a card presented again is
+    not parsed and its issuer's signature not verified again. Everything that depends
+    on the moment or the records — purpose, validity, revocation, the holder — is
+    checked at every verification.
+    """
+
+    certificate: x509.Certificate
+    der: bytes
+    issuer: _Authority
+    medium: CredentialMedium
+
+
+# Certificates checked, kept per process (a few kilobytes each): the cards in use.
+CHECKED_CERTIFICATES = 4096
+
+
 class _Cache:
     """CA material, decrypted keys and CRLs, shared by the threads of one process.
 
@@ -187,6 +209,7 @@ class _Cache:
     replaced (or a database that is reset) can never be served from a stale entry.
     Organisation certificates that verified are kept by their DER bytes (what their
     bytes settled, :class:`_CheckedOrganization`).
+    Card certificates that passed the checks of their bytes are kept by those bytes.
     """
 
     def __init__(self) -> None:
@@ -197,12 +220,20 @@ class _Cache:
         # Issuing CAs whose chain to the root was checked, by subjectKeyIdentifier.
         self.issuers: dict[bytes, list[_Authority]] = {}
         self.organizations: dict[bytes, _CheckedOrganization] = {}
+        self.checked: dict[bytes, _CheckedCertificate] = {}
 
-    def checked(self, der: bytes, organization: _CheckedOrganization) -> None:
+    def remember_organization(self, der: bytes, organization: _CheckedOrganization) -> None:
         with self._lock:
             if len(self.organizations) >= MAX_CHECKED_ORGANIZATIONS:
                 self.organizations.clear()
             self.organizations[der] = organization
+
+    def remember_checked(self, presented: bytes, checked: _CheckedCertificate) -> None:
+        with self._lock:
+            if len(self.checked) >= CHECKED_CERTIFICATES:
+                # The oldest entry goes (dicts keep insertion order).
+                self.checked.pop(next(iter(self.checked)))
+            self.checked[presented] = checked
 
     def material(self, row: CertificateAuthority) -> _Authority:
         found = self.authorities.get(row.fingerprint)
@@ -551,7 +582,7 @@ def _record_issued(
 # --- records and revocation -------------------------------------------------------
 
 
-def _record(row: IssuedCertificate) -> CertificateRecord:
+def _record(row: IssuedCertificate | Row[Any]) -> CertificateRecord:
     # The row keeps the serial as hex and the enumerations as their values.
     return from_attributes(
         CertificateRecord,
@@ -870,6 +901,15 @@ def ocsp_response(*, session: Session, settings: Settings, request_der: bytes) -
 
 def _parse(certificate: x509.Certificate | bytes) -> tuple[x509.Certificate, bytes]:
     """The certificate and its DER; malformed_certificate if either cannot be had."""
+    parsed = _parsed(certificate)
+    try:
+        return parsed, parsed.public_bytes(serialization.Encoding.DER)
+    except (ValueError, TypeError) as exc:
+        raise VerificationError("malformed_certificate") from exc
+
+
+def _parsed(certificate: x509.Certificate | bytes) -> x509.Certificate:
+    """The certificate, its extensions decoded; malformed_certificate if it cannot be had."""
     try:
         if isinstance(certificate, x509.Certificate):
             parsed = certificate
@@ -881,7 +921,7 @@ def _parse(certificate: x509.Certificate | bytes) -> tuple[x509.Certificate, byt
             raise VerificationError("malformed_certificate")
         # Extensions are decoded lazily; decode them now so damage shows up here.
         parsed.extensions  # noqa: B018
-        return parsed, parsed.public_bytes(serialization.Encoding.DER)
+        return parsed
     except (ValueError, TypeError) as exc:
         raise VerificationError("malformed_certificate") from exc
 
@@ -965,20 +1005,21 @@ def verify_certificate(
     relying party needs the precise reason as a stable code. The JPKI path is fixed and
     short — card certificate, issuing CA, root — and the issuing CAs are checked against
     the root once, when first loaded, then kept in memory, so the login hot path costs
-    one database query.
+    one database query. Certificate bytes that passed the checks of the bytes alone
+    (encoding, algorithm, issuer's signature) are remembered per process, so a card
+    presented again is neither parsed nor its issuer's signature verified again.
     """
     moment = _now(at)
     kind = CertificateKind(kind)
     if not kind.on_card:
         msg = "organisation certificates are verified by verify_organization_certificate"
         raise ValueError(msg)
-    parsed, der = _parse(certificate)
-    _check_algorithm(parsed)
-    issuer = _issuer_of(session, parsed)
+    checked = _checked_certificate(session, certificate)
+    parsed, issuer = checked.certificate, checked.issuer
     _check_key_usage(parsed, issuer, kind)
     _check_validity(parsed, issuer, moment)
-    row = repository.certificate(session, serial_key(parsed.serial_number))
-    if row is None or row.certificate != der:
+    row = repository.certificate_row(session, serial_key(parsed.serial_number))
+    if row is None or row.certificate != checked.der:
         # Signed with our key yet unknown to us: never trust what was not recorded.
         raise VerificationError("untrusted_issuer")
     record = _record(row)
@@ -994,8 +1035,35 @@ def verify_certificate(
         kind=kind,
         not_before=parsed.not_valid_before_utc,
         not_after=parsed.not_valid_after_utc,
+        medium=checked.medium,
+    )
+
+
+def _checked_certificate(
+    session: Session, certificate: x509.Certificate | bytes
+) -> _CheckedCertificate:
+    """The checks of a certificate's bytes: encoding, algorithm, issuer and its signature.
+
+    Bytes that passed before are not checked again (see :class:`_CheckedCertificate`);
+    a certificate that fails is checked afresh each time it is presented.
+    """
+    cache = _cache_of(session)
+    presented = None if isinstance(certificate, x509.Certificate) else bytes(certificate)
+    if presented is not None:
+        found = cache.checked.get(presented)
+        if found is not None:
+            return found
+    parsed, der = _parse(certificate)
+    _check_algorithm(parsed)
+    checked = _CheckedCertificate(
+        certificate=parsed,
+        der=der,
+        issuer=_issuer_of(session, parsed),
         medium=certificate_medium(parsed),
     )
+    if presented is not None:
+        cache.remember_checked(presented, checked)
+    return checked
 
 
 def certificate_medium(certificate: x509.Certificate) -> CredentialMedium:
@@ -1011,7 +1079,7 @@ def verify_signature(
     *, certificate: x509.Certificate | bytes, data: bytes, signature: bytes
 ) -> None:
     """Check a card signature: RSASSA-PKCS1-v1_5 with SHA-256 (RFC 8017 §8.2.2)."""
-    parsed, _ = _parse(certificate)
+    parsed = _parsed(certificate)
     public_key = _check_rsa(parsed)
     try:
         public_key.verify(bytes(signature), bytes(data), padding.PKCS1v15(), hashes.SHA256())
@@ -1220,7 +1288,7 @@ def verify_organization_certificate(
             code = _recorded_organization(session, window, der, moment)
             # Read last: a certificate the CA never recorded is untrusted whatever its names.
             checked = replace(window, organization_name=_organization_name(parsed))
-            cache.checked(der, checked)
+            cache.remember_organization(der, checked)
         return VerifiedOrganization(
             serial=checked.serial,
             organization_code=code,

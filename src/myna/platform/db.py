@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import importlib
+import sqlite3
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import DateTime, MetaData, Table, create_engine, event, insert, inspect
+from sqlalchemy import DateTime, Insert, MetaData, Table, create_engine, event, insert, inspect
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
@@ -98,6 +101,46 @@ def utcnow() -> datetime:
 
 
 _SQLITE_BUSY_SECONDS = 30
+# Set while a ``read_only`` session begins its transaction (see there).
+_READING: ContextVar[bool] = ContextVar("myna_read_only", default=False)
+
+
+class _SqliteConnection(sqlite3.Connection):
+    """A pysqlite connection that lets go of the process's write lock once it has ended.
+
+    SQLAlchemy announces a commit (its ``commit`` event) before it sends COMMIT: a lock
+    released there let the next transaction's BEGIN IMMEDIATE meet the one still
+    committing, and wait out SQLite's busy handler (sleeps of 1 ms and more) while every
+    other thread queued behind it. Released here, after COMMIT or ROLLBACK has run, the
+    next writer finds the database free.
+    """
+
+    writer: threading.Lock | None = None
+    holds_writer = False
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        finally:
+            self.let_go()
+
+    def rollback(self) -> None:
+        try:
+            super().rollback()
+        finally:
+            self.let_go()
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self.let_go()
+
+    def let_go(self) -> None:
+        """Release the process's write lock if this connection holds it."""
+        if self.holds_writer and self.writer is not None:
+            self.holds_writer = False
+            self.writer.release()
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -107,7 +150,12 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         kwargs.setdefault(
-            "connect_args", {"check_same_thread": False, "timeout": _SQLITE_BUSY_SECONDS}
+            "connect_args",
+            {
+                "check_same_thread": False,
+                "timeout": _SQLITE_BUSY_SECONDS,
+                "factory": _SqliteConnection,
+            },
         )
         engine = create_engine(url, **kwargs)
         _configure_sqlite(engine)
@@ -120,42 +168,46 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
 
 def _configure_sqlite(engine: Engine) -> None:
+    # SQLite has one writer. IMMEDIATE takes the write lock up front: a deferred
+    # transaction that reads and then writes fails at once with SQLITE_BUSY when another
+    # writer got in between. Within this process, transactions queue on a lock instead
+    # of SQLite's busy handler, which sleeps in steps of up to 100 ms; other processes
+    # still wait through the busy timeout. A ``read_only`` session writes nothing: it
+    # begins a deferred transaction, beside the writer (WAL), without the lock.
+    writer = threading.Lock()
+
     # pysqlite's own transaction handling breaks SAVEPOINT; SQLAlchemy's documented
     # recipe hands BEGIN to SQLAlchemy instead.
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
+        if isinstance(dbapi_connection, _SqliteConnection):
+            dbapi_connection.writer = writer
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
-    # SQLite has one writer. IMMEDIATE takes the write lock up front: a deferred
-    # transaction that reads and then writes fails at once with SQLITE_BUSY when another
-    # writer got in between. Within this process, transactions queue on a lock instead
-    # of SQLite's busy handler, which sleeps in steps of up to 100 ms; other processes
-    # still wait through the busy timeout.
-    writer = threading.Lock()
-
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
+        if _READING.get():
+            conn.exec_driver_sql("BEGIN")
+            return
+        dbapi_connection = conn.connection.dbapi_connection
+        if not isinstance(dbapi_connection, _SqliteConnection):
+            # Connections made by another factory (a caller's connect_args) lock alone.
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            return
         if not writer.acquire(timeout=_SQLITE_BUSY_SECONDS):
             msg = "the database stayed locked by another transaction"
             raise TimeoutError(msg)
-        conn.info["myna_writer"] = True
+        dbapi_connection.holds_writer = True
         try:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         except BaseException:
-            _release(conn)
+            dbapi_connection.let_go()
             raise
-
-    def _release(conn: Any) -> None:
-        if conn.info.pop("myna_writer", False):
-            writer.release()
-
-    event.listen(engine, "commit", _release)
-    event.listen(engine, "rollback", _release)
 
 
 def make_session_factory(
@@ -167,6 +219,28 @@ def make_session_factory(
     composition root hands its caches to the code that works with a session this way.
     """
     return sessionmaker(bind=engine, expire_on_commit=False, info=info or {})
+
+
+@contextmanager
+def read_only(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A session for reads alone: rolled back at the end, whatever it did.
+
+    On SQLite it begins a deferred transaction without the process's write lock, so a
+    read (a session's look-up at every request) neither waits for a writer nor makes one
+    wait; elsewhere it is an ordinary transaction. Nothing written through it is kept.
+    """
+    reading = _READING.set(True)
+    session = factory()
+    try:
+        # Begin now, while the flag is set: the transaction is the read's whatever
+        # happens inside the block.
+        session.connection()
+    finally:
+        _READING.reset(reading)
+    try:
+        yield session
+    finally:
+        session.close()
 
 
 @contextmanager
@@ -228,4 +302,10 @@ def insert_row(session: Session, model: type[Base], values: Mapping[str, object]
     keys its cache on the values' structure each time, about four times the CPU of the
     INSERT itself — it showed in every card login (challenge, audit row, session).
     """
-    session.execute(insert(cast(Table, model.__table__)), dict(values))
+    session.execute(_insert_of(cast(Table, model.__table__)), dict(values))
+
+
+@cache
+def _insert_of(table: Table) -> Insert:
+    """The table's INSERT, built once: its cache key is then computed once too."""
+    return insert(table)

@@ -47,6 +47,7 @@ __all__ = [
     "MetricsMiddleware",
     "multiprocess_dir",
     "prepare_multiprocess_dir",
+    "route_of",
 ]
 
 log = get_logger(__name__)
@@ -155,6 +156,8 @@ class Metrics:
             ("procedure", "outcome"),
             registry=self.registry,
         )
+        # Route templates, methods and statuses are few: their children are kept.
+        self._request_children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
         self.rate_limited = Counter(
             "myna_rate_limit_refusals",
             "Attempts refused by a named rate limit.",
@@ -164,8 +167,17 @@ class Metrics:
 
     def observe_request(self, *, route: str, method: str, status: int, seconds: float) -> None:
         """Count one answered request and its latency."""
-        self.requests.labels(route, method, str(status)).inc()
-        self.latency.labels(route, method).observe(seconds)
+        key = (route, method, status)
+        found = self._request_children.get(key)
+        if found is None:
+            # A child per label set, kept: ``labels`` checks and locks on every call.
+            found = (
+                self.requests.labels(route, method, str(status)),
+                self.latency.labels(route, method),
+            )
+            self._request_children[key] = found
+        found[0].inc()
+        found[1].observe(seconds)
 
     def exchanged(self, procedure: str, outcomes: Sequence[str]) -> None:
         """Count the items of one exchange the hub logged, by their outcome."""
@@ -190,7 +202,7 @@ class Metrics:
         return generate_latest(registry)
 
 
-def _route_of(scope: Scope) -> str:
+def route_of(scope: Scope) -> str:
     """The matched route's template (a mount's prefix), or ``unmatched``."""
     route = scope.get("route")
     path = getattr(route, "path", None)
@@ -221,7 +233,7 @@ class MetricsMiddleware:
             await self.app(scope, receive, send_status)
         finally:
             self.metrics.observe_request(
-                route=_route_of(scope),
+                route=route_of(scope),
                 method=str(scope["method"]),
                 status=status,
                 seconds=time.perf_counter() - started,

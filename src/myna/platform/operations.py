@@ -23,10 +23,11 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 
 import httpx
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -78,20 +79,28 @@ class Operations:
     health: Mapping[str, str] = field(default_factory=dict)
 
 
-def install_operations(app: FastAPI, operations: Operations) -> None:
+def install_operations(app: FastAPI, operations: Operations, *, middleware: bool = True) -> None:
     """Add ``/healthz``, ``/readyz``, ``/metrics`` and the request-id and metrics middleware.
 
     Call it after the app's own routes and middleware (see the module's docstring).
+    Without ``middleware`` only the routes are added: the app's edge layer
+    (:class:`myna.platform.edge.EdgeMiddleware`) counts and names its requests itself.
     """
-    router = APIRouter(tags=["operations"])
     health = {"status": "ok", **operations.health}
+    routes = app.router.routes
+    before = len(routes)
+    # The app's own routes, not an included router: a probe is matched without asking a
+    # router first (the liveness probe is the cheapest request there is).
+    router = app.router
+    tags: list[str | Enum] = ["operations"]
 
-    @router.get(HEALTH_PATH, summary="Liveness: the process answers")
+    @router.get(HEALTH_PATH, tags=tags, summary="Liveness: the process answers")
     async def healthz() -> dict[str, str]:
         return health
 
     @router.get(
         READINESS_PATH,
+        tags=tags,
         summary="Readiness: what the app needs answers (check by check)",
         response_model=ReadinessAnswer,
         responses={503: {"model": ReadinessAnswer, "description": "A check did not pass."}},
@@ -104,7 +113,7 @@ def install_operations(app: FastAPI, operations: Operations) -> None:
             answer.model_dump(), status_code=503 if answer.failed else 200, headers=NO_STORE
         )
 
-    @router.get(METRICS_PATH, include_in_schema=False)
+    @router.get(METRICS_PATH, tags=tags, include_in_schema=False)
     def metrics(request: Request) -> Response:
         access = operations.access
         if not access.enabled:
@@ -123,14 +132,12 @@ def install_operations(app: FastAPI, operations: Operations) -> None:
             operations.metrics.exposition(), media_type=CONTENT_TYPE_LATEST, headers=NO_STORE
         )
 
-    routes = app.router.routes
-    before = len(routes)
-    app.include_router(router)
     # First in matching order: no catch-all path of the app answers for them.
     routes[:] = routes[before:] + routes[:before]
-    # Outside the app's own middleware: every request is counted and carries an id.
-    app.add_middleware(MetricsMiddleware, metrics=operations.metrics)
-    app.add_middleware(RequestIdMiddleware)
+    if middleware:
+        # Outside the app's own middleware: every request is counted and carries an id.
+        app.add_middleware(MetricsMiddleware, metrics=operations.metrics)
+        app.add_middleware(RequestIdMiddleware)
 
 
 def app_operations(

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, ParamSpec, TypeVar
 
 import anyio.to_thread
 from fastapi import APIRouter, Depends, Request, Response
@@ -15,6 +16,7 @@ from fastapi.responses import RedirectResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.orm import Session
+from starlette.datastructures import QueryParams
 from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -70,6 +72,20 @@ SECURITY_HEADERS = {
 }
 
 
+def with_security_headers(start: Message, *, public: bool) -> list[tuple[bytes, bytes]]:
+    """A response start's headers with the security headers it does not set itself.
+
+    ``Cache-Control: no-store`` too, unless the answer says how it may be cached or is
+    ``public`` (a static file): see :class:`SecurityHeadersMiddleware`.
+    """
+    headers = list(start.get("headers", []))
+    present = {name.lower() for name, _ in headers}
+    headers.extend((name, value) for name, value in SECURITY_HEADERS.items() if name not in present)
+    if b"cache-control" not in present and not public:
+        headers.append((b"cache-control", b"no-store"))
+    return headers
+
+
 class SecurityHeadersMiddleware:
     """Adds the security headers to every HTTP response (pure ASGI: cheap).
 
@@ -91,14 +107,7 @@ class SecurityHeadersMiddleware:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                present = {name.lower() for name, _ in headers}
-                headers.extend(
-                    (name, value) for name, value in SECURITY_HEADERS.items() if name not in present
-                )
-                if b"cache-control" not in present and not public:
-                    headers.append((b"cache-control", b"no-store"))
-                message["headers"] = headers
+                message["headers"] = with_security_headers(message, public=public)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
@@ -139,14 +148,19 @@ class UnexpectedErrorMiddleware:
         except Exception as exc:
             if started:
                 raise
-            if self.handler is None:
-                log.exception("unhandled_error", path=scope.get("path", ""))
-                await _plain(
-                    send, 500, _("Something went wrong on our side. Please try again later.")
-                )
-                return
-            response = await self.handler(Request(scope, receive), exc)
-            await response(scope, receive, send)
+            await answer_unexpected(self.handler, scope, receive, send, exc)
+
+
+async def answer_unexpected(
+    handler: UnexpectedHandler | None, scope: Scope, receive: Receive, send: Send, exc: Exception
+) -> None:
+    """Answer an unexpected exception with ``handler``, or a short localized text."""
+    if handler is None:
+        log.exception("unhandled_error", path=scope.get("path", ""))
+        await _plain(send, 500, _("Something went wrong on our side. Please try again later."))
+        return
+    response = await handler(Request(scope, receive), exc)
+    await response(scope, receive, send)
 
 
 class PublicReadMiddleware:
@@ -169,18 +183,7 @@ class PublicReadMiddleware:
             await self.app(scope, receive, send)
             return
         if scope["method"] == "OPTIONS":
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 204,
-                    "headers": [
-                        self.ALLOW,
-                        (b"access-control-allow-methods", b"GET, HEAD"),
-                        (b"access-control-max-age", b"86400"),
-                    ],
-                }
-            )
-            await send({"type": "http.response.body", "body": b""})
+            await answer_preflight(send)
             return
 
         async def send_allowing(message: Message) -> None:
@@ -191,6 +194,22 @@ class PublicReadMiddleware:
         await self.app(scope, receive, send_allowing)
 
 
+async def answer_preflight(send: Send) -> None:
+    """A CORS preflight for a public document, answered for GET (no credentials)."""
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 204,
+            "headers": [
+                PublicReadMiddleware.ALLOW,
+                (b"access-control-allow-methods", b"GET, HEAD"),
+                (b"access-control-max-age", b"86400"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": b""})
+
+
 class LocaleMiddleware:
     """Sets the request's locale: ``?lang=`` then the ``myna_lang`` cookie, then headers."""
 
@@ -199,14 +218,32 @@ class LocaleMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            request = Request(scope)
-            i18n.set_locale(
-                i18n.negotiate(
-                    request.query_params.get("lang") or request.cookies.get("myna_lang"),
-                    request.headers.get("accept-language"),
-                )
-            )
+            i18n.set_locale(locale_of(scope))
         await self.app(scope, receive, send)
+
+
+_LANG_COOKIE = "myna_lang"
+_LANG_COOKIE_BYTES = _LANG_COOKIE.encode()
+
+
+def locale_of(scope: Scope) -> str:
+    """The request's locale: ``?lang=``, then the ``myna_lang`` cookie, then Accept-Language.
+
+    Read from the raw scope: the query and the cookies are parsed only when they can
+    name a language (most requests carry neither).
+    """
+    query: bytes = scope.get("query_string", b"")
+    requested = QueryParams(query).get("lang") if b"lang" in query else None
+    accept_language = cookie = None
+    # The first of each header, as Starlette's Request reads them.
+    for name, value in scope.get("headers", ()):
+        if name == b"accept-language" and accept_language is None:
+            accept_language = value.decode("latin-1")
+        elif name == b"cookie" and cookie is None:
+            cookie = value
+    if not requested and cookie is not None and _LANG_COOKIE_BYTES in cookie:
+        requested = cookie_parser(cookie.decode("latin-1")).get(_LANG_COOKIE)
+    return i18n.negotiate(requested or None, accept_language)
 
 
 def get_container(request: Request) -> Container:
@@ -236,6 +273,28 @@ def transaction(request: Request) -> Iterator[Session]:
             yield session
         finally:
             setattr(request.state, _OPEN_SESSION, None)
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def one_hop(route: Callable[P, R]) -> Callable[P, Coroutine[Any, Any, R]]:
+    """A sync route run in one worker-thread hop, its answer validated on the event loop.
+
+    FastAPI runs a sync route in the thread pool and then validates what it returned
+    against the response model in a second hop of its own. For a route answering a small
+    model, the hop (a queue, two thread wake-ups, the GIL handed over and back) costs
+    more than the validation: run as a coroutine that sends the route's whole body to the
+    pool at once, the route costs one hop. The route stays a plain function, its
+    parameters and answer as FastAPI reads them (``functools.wraps``).
+    """
+
+    @functools.wraps(route)
+    async def in_one_hop(*args: P.args, **kwargs: P.kwargs) -> R:
+        return await anyio.to_thread.run_sync(functools.partial(route, *args, **kwargs))
+
+    return in_one_hop
 
 
 PLATFORM_TEMPLATES = Path(__file__).with_name("templates")
@@ -424,7 +483,7 @@ def _count_unread_notices(request: Request) -> None:
 RefusalHandler = Callable[[Request, int], Awaitable[Response]]
 
 
-async def _refuse(
+async def refuse(
     handler: RefusalHandler | None, scope: Scope, receive: Receive, send: Send, status: int
 ) -> None:
     """Answer ``status`` with the app's ``handler``, or a short text without one."""
@@ -453,12 +512,15 @@ class RejectNulMiddleware:
         self.handler = handler
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and (
-            "\x00" in scope.get("path", "") or b"%00" in scope.get("query_string", b"")
-        ):
-            await _refuse(self.handler, scope, receive, send, 400)
+        if scope["type"] == "http" and carries_nul(scope):
+            await refuse(self.handler, scope, receive, send, 400)
             return
         await self.app(scope, receive, send)
+
+
+def carries_nul(scope: Scope) -> bool:
+    """Whether the request's path or query holds a NUL character (refused with 400)."""
+    return "\x00" in scope.get("path", "") or b"%00" in scope.get("query_string", b"")
 
 
 # Whether a request's cookies carry a valid session allowed to upload (run in a thread).
@@ -521,15 +583,31 @@ class BodySizeLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        await self.guard(scope, receive, send, self.app)
+
+    async def guard(self, scope: Scope, receive: Receive, send: Send, app: ASGIApp) -> None:
+        """Run ``app`` for an HTTP request, its body held to the limits.
+
+        A request that frames no body (HTTP/1 without Content-Length or
+        Transfer-Encoding) has none to count and goes straight through.
+        """
+        declared = None
+        framed = False
+        for name, value in scope.get("headers", ()):
+            if name == b"content-length":
+                framed = True
+                if declared is None and value.isdigit():
+                    declared = int(value)
+            elif name == b"transfer-encoding":
+                framed = True
+        if not framed and scope.get("http_version") in ("1.0", "1.1"):
+            await app(scope, receive, send)
+            return
         rule = self._rule(scope)
         limit = self.limit
-        declared = next(
-            (int(v) for n, v in scope.get("headers", []) if n == b"content-length" and v.isdigit()),
-            None,
-        )
         if declared is not None and declared > self.limit:
             if rule is None or declared > rule.limit or not await self._admitted(rule, scope):
-                await _refuse(self.handler, scope, receive, send, 413)
+                await refuse(self.handler, scope, receive, send, 413)
                 return
             limit = rule.limit
         received = 0
@@ -553,9 +631,9 @@ class BodySizeLimitMiddleware:
             return message
 
         try:
-            await self.app(scope, counting_receive, send)
+            await app(scope, counting_receive, send)
         except BodyTooLargeError:
-            await _refuse(self.handler, scope, receive, send, 413)
+            await refuse(self.handler, scope, receive, send, 413)
 
 
 class BodyTooLargeError(Exception):

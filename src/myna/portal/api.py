@@ -17,12 +17,12 @@ from myna.platform.ratelimit import Limit
 from myna.platform.sessions import (
     RESIDENT,
     CurrentResident,
-    ResidentBrowser,
+    ResidentCookie,
     SameOrigin,
     clear_session_cookie,
     set_session_cookie,
 )
-from myna.platform.web import client_address, get_container, transaction
+from myna.platform.web import client_address, get_container, one_hop, transaction
 from myna.portal import service
 from myna.portal.dependencies import LoginLimiterDep, log_out
 from myna.portal.schemas import (
@@ -46,17 +46,19 @@ def _challenge_out(view: ChallengeView) -> ChallengeOut:
     responses=ERRORS,
     summary="Start a card login: a single-use challenge bound to this client's session",
 )
+@one_hop
 def create_challenge(
     request: Request,
     response: Response,
     settings: SettingsDep,
     limiter: LoginLimiterDep,
-    browser: ResidentBrowser,
+    cookie: ResidentCookie,
 ) -> ChallengeOut:
     limiter.hit(Limit.LOGIN, client_address(request))
+    sessions = get_container(request).sessions
+    # The session is looked up inside the route's own transaction: one thread hop.
     with transaction(request) as db:
-        if browser is None:
-            browser = get_container(request).sessions.open(db, RESIDENT)
+        browser = sessions.load(db, RESIDENT, cookie) or sessions.open(db, RESIDENT)
         view = service.start_login(session=db, settings=settings, session_token=browser.token)
     if browser.is_new:
         set_session_cookie(request, response, RESIDENT, browser)
@@ -81,6 +83,7 @@ def read_challenge(
     responses=ERRORS,
     summary="Answer a challenge with the card's certificate and signature",
 )
+@one_hop
 def answer_challenge(
     challenge_id: ChallengeIdPath,
     body: AnswerIn,
@@ -88,7 +91,7 @@ def answer_challenge(
     response: Response,
     settings: SettingsDep,
     limiter: LoginLimiterDep,
-    browser: ResidentBrowser,
+    cookie: ResidentCookie,
 ) -> AnswerOut:
     limiter.hit(Limit.LOGIN, client_address(request))
     try:
@@ -96,11 +99,13 @@ def answer_challenge(
         signature = b64url_decode(body.signature.replace("+", "-").replace("/", "_"))
     except ValueError as exc:
         raise jpki.VerificationError("malformed_certificate") from exc
+    sessions = get_container(request).sessions
     with transaction(request) as db:
+        browser = sessions.load(db, RESIDENT, cookie)
         outcome = service.answer_challenge(
             session=db,
             settings=settings,
-            sessions=get_container(request).sessions,
+            sessions=sessions,
             challenge_id=challenge_id,
             certificate_der=certificate,
             signature=signature,

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator
 from datetime import date
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, select
+from sqlalchemy import Row, Table, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from myna.registry.models import AddressHistory, Household, Municipality, Resident
@@ -70,6 +70,32 @@ def my_number_of(session: Session, resident_id: int) -> str | None:
     """The MyNumber of resident ``resident_id``, or None."""
     number: str | None = session.scalar(_MY_NUMBER, {"resident_id": resident_id})
     return number
+
+
+_MUNICIPALITIES = cast(Table, Municipality.__table__)
+# A resident's record as other contexts read it: every column but the MyNumber, with the
+# municipality's names. Built once, read with Core (the card login reads it each time).
+_RESIDENT_RECORD = (
+    select(
+        *(column for column in _RESIDENTS.c if column.key != "my_number"),
+        _MUNICIPALITIES.c.prefecture_name,
+        _MUNICIPALITIES.c.name.label("municipality_own_name"),
+    )
+    .join_from(
+        _RESIDENTS, _MUNICIPALITIES, _MUNICIPALITIES.c.code == _RESIDENTS.c.municipality_code
+    )
+    .where(_RESIDENTS.c.id == bindparam("resident_id"))
+)
+
+
+def resident_record(session: Session, resident_id: int) -> Row[Any] | None:
+    """A resident's columns (not the MyNumber) and their municipality's names, or None.
+
+    A Core read: nothing enters the session (for reading; changes load the objects).
+    """
+    return cast(
+        "Row[Any] | None", session.execute(_RESIDENT_RECORD, {"resident_id": resident_id}).first()
+    )
 
 
 def resident_id_by_my_number(session: Session, my_number: str) -> int | None:

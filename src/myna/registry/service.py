@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
+from typing import Any, NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session
 
 from myna import reference
@@ -125,8 +126,15 @@ def _require_municipality(session: Session, code: str) -> Municipality:
 # -- residents ---------------------------------------------------------------------------
 
 
+class _Place(NamedTuple):
+    """A municipality's names, as a resident's record reads them."""
+
+    prefecture_name: str
+    name: str
+
+
 def _resident_read(
-    resident: Resident, municipality: Municipality | MunicipalityRead
+    resident: Resident | Row[Any], municipality: Municipality | MunicipalityRead | _Place
 ) -> ResidentRead:
     municipality_name = f"{municipality.prefecture_name}{municipality.name}"
     return from_attributes(
@@ -194,10 +202,10 @@ def residents_by_municipality_and_age_band(
 
 def get_resident(*, session: Session, resident_id: int) -> ResidentRead:
     """A resident's record by id."""
-    found = repository.resident_with_municipality(session, resident_id)
-    if found is None:
+    row = repository.resident_record(session, resident_id)
+    if row is None:
         raise ResidentNotFoundError
-    return _resident_read(*found)
+    return _resident_read(row, _Place(row.prefecture_name, row.municipality_own_name))
 
 
 def find_resident_by_my_number(*, session: Session, my_number: str) -> ResidentRead:

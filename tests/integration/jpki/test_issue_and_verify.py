@@ -333,6 +333,34 @@ def test_verification_costs_one_query_once_the_authorities_are_known(
     assert "jpki_certificates" in statements[0]
 
 
+def test_a_certificate_verified_before_is_still_checked_for_what_can_change(
+    issue: IssueFn, session: Session, settings: Settings
+) -> None:
+    # The checks of its bytes are remembered; its purpose, its validity at the moment
+    # asked and its revocation are not.
+    now = utcnow()
+    certificate = issue(AUTH, now=now - timedelta(days=1), not_after=now + timedelta(days=1))
+    der = certificate.public_bytes(serialization.Encoding.DER)
+    assert _verify(session, settings, der, AUTH).serial == certificate.serial_number
+    assert _failure(session, settings, der, SIGN) == "wrong_key_usage"
+    assert _failure(session, settings, der, AUTH, at=now + timedelta(days=2)) == "expired"
+    jpki.revoke_certificate(
+        session=session, serial=certificate.serial_number, reason=jpki.RevocationReason.LOSS
+    )
+    assert _failure(session, settings, der, AUTH) == "revoked"
+
+
+def test_a_copy_of_a_verified_certificate_with_a_byte_changed_is_checked_afresh(
+    issue: IssueFn, session: Session, settings: Settings
+) -> None:
+    der = issue(AUTH).public_bytes(serialization.Encoding.DER)
+    _verify(session, settings, der, AUTH)
+    tampered = bytearray(der)
+    tampered[-10] ^= 0xFF  # inside the signature value
+    assert _failure(session, settings, bytes(tampered), AUTH) == "bad_certificate_signature"
+    assert _verify(session, settings, der, AUTH).serial
+
+
 def test_a_revocation_after_the_moment_of_verification_does_not_count(
     issue: IssueFn, session: Session, settings: Settings
 ) -> None:

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, iter_route_contexts
 
-from myna.platform.sessions.web import resident_browser, staff_browser
+from myna.platform.sessions.web import resident_browser, resident_cookie, staff_browser
 
 STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -33,8 +33,11 @@ class Route:
 
     @property
     def cookie_session(self) -> bool:
-        """Whether the route reads a browser session (the resident's or the staff's)."""
-        return _depends_on(self.dependant, (resident_browser, staff_browser))
+        """Whether the route reads a browser session (the resident's or the staff's).
+
+        Looked up before the route, or loaded by the route from the cookie it declares.
+        """
+        return _depends_on(self.dependant, (resident_browser, resident_cookie, staff_browser))
 
     @property
     def form_fields(self) -> list[str]:

@@ -3,7 +3,8 @@
 The portal's card login and the back office's two-step login both end here: a
 ``SessionStore`` (on the composition root's container) keeps every session, and pages
 declare what they need as FastAPI dependencies (``CurrentResident``, ``CurrentStaff``,
-``OptionalResident``, ``ResidentBrowser``, ``StaffBrowser``). Forms are checked with
+``OptionalResident``, ``ResidentBrowser``, ``StaffBrowser``; ``ResidentCookie`` for a
+route that loads the session inside its own transaction). Forms are checked with
 ``check_csrf``. The platform knows subjects only by id: what a resident or a staff
 member is stays in their contexts.
 """
@@ -28,6 +29,7 @@ from myna.platform.sessions.web import (
     CurrentStaff,
     OptionalResident,
     ResidentBrowser,
+    ResidentCookie,
     ResidentSession,
     SameOrigin,
     StaffBrowser,
@@ -57,6 +59,7 @@ __all__ = [
     "NotLoggedInError",
     "OptionalResident",
     "ResidentBrowser",
+    "ResidentCookie",
     "ResidentSession",
     "SameOrigin",
     "SessionKind",

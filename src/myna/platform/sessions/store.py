@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import Enum
+from typing import Any, cast
 
-from sqlalchemy import CursorResult, delete, or_, update
-from sqlalchemy.orm import Session
+from sqlalchemy import CursorResult, RowMapping, Table, bindparam, delete, or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
 
-from myna.platform.attributes import from_attributes
-from myna.platform.db import insert_row, utcnow
+from myna.platform.db import insert_row, read_only, unit_of_work, utcnow
 from myna.platform.sessions.domain import Lifetime, SessionKind, new_token, token_digest
 from myna.platform.sessions.models import StoredSession
 from myna.platform.settings import Settings
@@ -18,6 +19,28 @@ from myna.platform.settings import Settings
 Clock = Callable[[], datetime]
 # Refreshing last_seen on every request would turn every page view into a write.
 TOUCH_INTERVAL = timedelta(seconds=60)
+# The table itself: the store's statements are Core statements (one row by primary key
+# at every request; the ORM's identity map and bulk-update evaluation cost more than the
+# statements, and nothing here needs an object).
+SESSIONS = cast(Table, StoredSession.__table__)
+_BY_DIGEST = select(SESSIONS).where(SESSIONS.c.token_digest == bindparam("digest"))
+_END = delete(SESSIONS).where(
+    SESSIONS.c.token_digest == bindparam("digest"), SESSIONS.c.kind == bindparam("kind")
+)
+_FORGET = delete(SESSIONS).where(SESSIONS.c.token_digest == bindparam("digest"))
+_TOUCH = (
+    update(SESSIONS)
+    .where(SESSIONS.c.token_digest == bindparam("digest"))
+    .values(last_seen_at=bindparam("now"))
+)
+
+
+class _Due(Enum):
+    """What a looked-up row needs written before it is used."""
+
+    NOTHING = "nothing"
+    TOUCH = "touch"
+    EXPIRED = "expired"
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,24 +96,67 @@ class SessionStore:
         return self._insert(db, kind, subject_id=None)
 
     def load(self, db: Session, kind: SessionKind, token: str | None) -> BrowserSession | None:
-        """The live session of ``kind`` for a cookie ``token``; None if unknown or expired."""
+        """The live session of ``kind`` for a cookie ``token``; None if unknown or expired.
+
+        Inside the caller's transaction: an expired row is deleted, a session unseen for
+        a minute has its ``last_seen_at`` moved on.
+        """
         if not token:
             return None
-        row = db.get(StoredSession, token_digest(token))
-        if row is None or row.kind != kind.name:
+        digest = token_digest(token)
+        row = self._row(db, kind, digest)
+        if row is None:
             return None
         now = self.clock()
+        due = self._due(row, now)
+        if due is _Due.EXPIRED:
+            db.execute(_FORGET, {"digest": digest})
+            return None
+        if due is _Due.TOUCH:
+            self._touch(db, digest, now)
+        return _as_browser_session(row, token)
+
+    def look_up(
+        self, factory: sessionmaker[Session], kind: SessionKind, token: str | None
+    ) -> BrowserSession | None:
+        """:meth:`load` as every request does it: a read, and a write only when one is due.
+
+        The row is read in a ``read_only`` session (no write lock, nothing to commit); the
+        rare request that finds it expired or due a touch does :meth:`load` in a short
+        write transaction of its own.
+        """
+        if not token:
+            return None
+        with read_only(factory) as db:
+            row = self._row(db, kind, token_digest(token))
+            if row is None:
+                return None
+            if self._due(row, self.clock()) is _Due.NOTHING:
+                return _as_browser_session(row, token)
+        with unit_of_work(factory) as db:
+            return self.load(db, kind, token)
+
+    def _row(self, db: Session, kind: SessionKind, digest: str) -> RowMapping | None:
+        row = db.execute(_BY_DIGEST, {"digest": digest}).mappings().first()
+        if row is None or row["kind"] != kind.name:
+            return None
+        return row
+
+    def _due(self, row: Mapping[Any, Any], now: datetime) -> _Due:
         if self.lifetime.expired(
             now,
-            created_at=row.created_at,
-            last_seen_at=row.last_seen_at,
-            awaiting_second_factor=row.awaiting_second_factor,
+            created_at=row["created_at"],
+            last_seen_at=row["last_seen_at"],
+            awaiting_second_factor=row["awaiting_second_factor"],
         ):
-            db.delete(row)
-            return None
-        if now - row.last_seen_at > TOUCH_INTERVAL:
-            row.last_seen_at = now
-        return _as_browser_session(row, token)
+            return _Due.EXPIRED
+        if now - row["last_seen_at"] > TOUCH_INTERVAL:
+            return _Due.TOUCH
+        return _Due.NOTHING
+
+    @staticmethod
+    def _touch(db: Session, digest: str, now: datetime) -> None:
+        db.execute(_TOUCH, {"digest": digest, "now": now})
 
     def rotate(
         self,
@@ -153,11 +219,11 @@ class SessionStore:
         scopes: str | None,
     ) -> bool:
         result = db.execute(
-            update(StoredSession)
+            update(SESSIONS)
             .where(
-                StoredSession.token_digest == token_digest(token),
-                StoredSession.kind == kind.name,
-                StoredSession.subject_id.is_not(None),
+                SESSIONS.c.token_digest == token_digest(token),
+                SESSIONS.c.kind == kind.name,
+                SESSIONS.c.subject_id.is_not(None),
             )
             .values(
                 acting_for_id=subject_id,
@@ -171,19 +237,15 @@ class SessionStore:
 
     def end(self, db: Session, kind: SessionKind, token: str) -> bool:
         """Log out: the row goes, so the cookie is worthless everywhere. Whether it existed."""
-        result = db.execute(
-            delete(StoredSession).where(
-                StoredSession.token_digest == token_digest(token), StoredSession.kind == kind.name
-            )
-        )
+        result = db.execute(_END, {"digest": token_digest(token), "kind": kind.name})
         assert isinstance(result, CursorResult)  # noqa: S101 - DML always yields a cursor result
         return bool(result.rowcount)
 
     def end_subject(self, db: Session, kind: SessionKind, subject_id: int) -> int:
         """End every session of ``kind`` a subject holds (an account disabled); how many."""
         result = db.execute(
-            delete(StoredSession).where(
-                StoredSession.kind == kind.name, StoredSession.subject_id == subject_id
+            delete(SESSIONS).where(
+                SESSIONS.c.kind == kind.name, SESSIONS.c.subject_id == subject_id
             )
         )
         assert isinstance(result, CursorResult)  # noqa: S101 - DML always yields a cursor result
@@ -193,12 +255,12 @@ class SessionStore:
         """Delete every expired session of every kind; returns how many went."""
         now = self.clock()
         result = db.execute(
-            delete(StoredSession).where(
+            delete(SESSIONS).where(
                 or_(
-                    StoredSession.last_seen_at < now - self.lifetime.idle,
-                    StoredSession.created_at < now - self.lifetime.absolute,
-                    (StoredSession.awaiting_second_factor.is_(True))
-                    & (StoredSession.created_at < now - self.lifetime.second_factor),
+                    SESSIONS.c.last_seen_at < now - self.lifetime.idle,
+                    SESSIONS.c.created_at < now - self.lifetime.absolute,
+                    (SESSIONS.c.awaiting_second_factor.is_(True))
+                    & (SESSIONS.c.created_at < now - self.lifetime.second_factor),
                 )
             )
         )
@@ -218,23 +280,41 @@ class SessionStore:
         """Insert a session row (only the token's digest) and hand back the token."""
         token = new_token()
         now = self.clock()
-        row = StoredSession(
-            token_digest=token_digest(token),
-            kind=kind.name,
-            csrf_token=new_token(),
-            subject_id=subject_id,
-            awaiting_second_factor=awaiting_second_factor,
-            certificate_serial=certificate_serial,
-            certificate_not_after=certificate_not_after,
-            created_at=now,
-            last_seen_at=now,
-            authenticated_at=now if subject_id is not None else None,
-        )
-        # Core insert on the hot path: the ORM's unit of work costs more than the INSERT.
-        columns = StoredSession.__table__.columns
-        insert_row(db, StoredSession, {c.key: getattr(row, c.key) for c in columns})
+        row = {
+            "token_digest": token_digest(token),
+            "kind": kind.name,
+            "csrf_token": new_token(),
+            "subject_id": subject_id,
+            "awaiting_second_factor": awaiting_second_factor,
+            "certificate_serial": certificate_serial,
+            "certificate_not_after": certificate_not_after,
+            "created_at": now,
+            "last_seen_at": now,
+            "authenticated_at": now if subject_id is not None else None,
+            "acting_for_id": None,
+            "acting_grant": None,
+            "acting_label": None,
+            "acting_scopes": None,
+        }
+        insert_row(db, StoredSession, row)
         return _as_browser_session(row, token, is_new=True)
 
 
-def _as_browser_session(row: StoredSession, token: str, *, is_new: bool = False) -> BrowserSession:
-    return from_attributes(BrowserSession, row, token=token, is_new=is_new)
+def _as_browser_session(
+    row: Mapping[Any, Any], token: str, *, is_new: bool = False
+) -> BrowserSession:
+    return BrowserSession(
+        kind=row["kind"],
+        token=token,
+        csrf_token=row["csrf_token"],
+        subject_id=row["subject_id"],
+        awaiting_second_factor=bool(row["awaiting_second_factor"]),
+        certificate_serial=row["certificate_serial"],
+        certificate_not_after=row["certificate_not_after"],
+        authenticated_at=row["authenticated_at"],
+        is_new=is_new,
+        acting_for_id=row["acting_for_id"],
+        acting_grant=row["acting_grant"],
+        acting_label=row["acting_label"],
+        acting_scopes=row["acting_scopes"],
+    )

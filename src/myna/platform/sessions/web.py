@@ -4,11 +4,14 @@
 ``OptionalResident`` serves pages that show a logged-out state, and ``ResidentBrowser``
 or ``StaffBrowser`` (any live session, logged in or not) the login pages themselves.
 
-A session is looked up in a short transaction of its own, run in one worker-thread hop
-and committed before the route starts. The route then opens its own (see
+A session is looked up in one worker-thread hop before the route starts, as a read of
+its own (``SessionStore.look_up``: no write lock, nothing to commit, unless the row is
+due a touch or has expired). The route then opens its own transaction (see
 ``platform.web.transaction``): no transaction, and so no lock on SQLite's single writer,
 is ever held while waiting for another thread. A request without the cookie costs no
-thread hop and no query at all.
+thread hop and no query at all. A route that opens a transaction anyway may take the
+cookie alone (``ResidentCookie``) and load the session inside it: one hop, one
+transaction.
 """
 
 # No `from __future__ import annotations`: FastAPI reads the dependencies' annotations
@@ -23,7 +26,6 @@ import anyio.to_thread
 from fastapi import Depends, Form, Request, Response
 
 from myna.platform.attributes import from_attributes
-from myna.platform.db import unit_of_work
 from myna.platform.sessions.domain import (
     RESIDENT,
     STAFF,
@@ -72,8 +74,7 @@ class StaffSession:
 
 
 def _load(container: "Container", kind: SessionKind, token: str) -> BrowserSession | None:
-    with unit_of_work(container.session_factory) as db:
-        return container.sessions.load(db, kind, token)
+    return container.sessions.look_up(container.session_factory, kind, token)
 
 
 async def _browser(request: Request, kind: SessionKind) -> BrowserSession | None:
@@ -96,6 +97,18 @@ async def staff_browser(request: Request) -> BrowserSession | None:
 
 ResidentBrowser = Annotated[BrowserSession | None, Depends(resident_browser)]
 StaffBrowser = Annotated[BrowserSession | None, Depends(staff_browser)]
+
+
+async def resident_cookie(request: Request) -> str | None:
+    """The portal session cookie's token, not yet looked up (no I/O, no thread hop).
+
+    For a route that opens a transaction anyway: it loads the session inside it
+    (``SessionStore.load``), one worker-thread hop and one transaction for the request.
+    """
+    return request.cookies.get(RESIDENT.cookie) or None
+
+
+ResidentCookie = Annotated[str | None, Depends(resident_cookie)]
 
 
 def as_resident(browser: BrowserSession | None) -> ResidentSession | None:
