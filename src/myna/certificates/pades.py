@@ -16,7 +16,6 @@ verdict when a certificate is verified.
 
 from __future__ import annotations
 
-import asyncio
 import io
 import threading
 from dataclasses import dataclass, field, replace
@@ -74,6 +73,7 @@ from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 
 from myna.certificates import cms_parts
 from myna.certificates.cms_parts import CmsParts
+from myna.platform import coroutines
 from myna.platform.errors import N_, MynaError
 
 MD_ALGORITHM = "sha256"
@@ -204,8 +204,8 @@ class PreparedSigning:
                 chain=list(objects.chain),
             ),
         )
-        asyncio.run(_check_certificates(prepared))
-        signature, timestamp = asyncio.run(_measure(prepared))
+        coroutines.run(_check_certificates(prepared))
+        signature, timestamp = coroutines.run(_measure(prepared))
         return replace(prepared, signature_reserved=signature, timestamp_reserved=timestamp)
 
     def objects(self) -> _Asn1Objects:
@@ -449,8 +449,13 @@ def sign(pdf: bytes, prepared: PreparedSigning, *, signer_name: str, location: s
     )
     objects = prepared.objects()
     try:
-        signed = signers.PdfSigner(metadata, signer=signer, timestamper=timestamper).sign_pdf(
-            IncrementalPdfFileWriter(io.BytesIO(pdf)), bytes_reserved=prepared.signature_reserved
+        # pyHanko's synchronous methods call asyncio.run themselves: its coroutines go
+        # through coroutines.run, which also works where an event loop is running.
+        signed = coroutines.run(
+            signers.PdfSigner(metadata, signer=signer, timestamper=timestamper).async_sign_pdf(
+                IncrementalPdfFileWriter(io.BytesIO(pdf)),
+                bytes_reserved=prepared.signature_reserved,
+            )
         )
         writer = IncrementalPdfFileWriter(signed)
         DocumentSecurityStore.supply_dss_in_writer(
@@ -460,8 +465,10 @@ def sign(pdf: bytes, prepared: PreparedSigning, *, signer_name: str, location: s
             ocsps=list(objects.ocsp_responses),
             crls=list(objects.crls),
         )
-        signers.PdfTimeStamper(timestamper, field_name=TIMESTAMP_FIELD).timestamp_pdf(
-            writer, MD_ALGORITHM, bytes_reserved=prepared.timestamp_reserved, in_place=True
+        coroutines.run(
+            signers.PdfTimeStamper(timestamper, field_name=TIMESTAMP_FIELD).async_timestamp_pdf(
+                writer, MD_ALGORITHM, bytes_reserved=prepared.timestamp_reserved, in_place=True
+            )
         )
     except (SigningError, PdfError, ValueError) as exc:
         raise SigningFailedError from exc
@@ -524,7 +531,7 @@ def validate(pdf: bytes, *, roots: list[x509.Certificate]) -> ValidatedSignature
         diff_policy=DEFAULT_DIFF_POLICY,
     )
     try:
-        result = asyncio.run(ades_lta_validation(signature, spec))
+        result = coroutines.run(ades_lta_validation(signature, spec))
     except (SignatureValidationError, PdfError, ValueError, KeyError, TypeError) as exc:
         raise UnknownSignerError from exc
     status = result.api_status

@@ -8,7 +8,6 @@ every signature in them.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 from typing import Any
 
@@ -22,6 +21,7 @@ from pyhanko.sign.general import SigningError
 from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
 
 from myna.certificates import cms_parts, pades, signing
+from myna.platform import coroutines
 from tests.integration.certificates.conftest import World
 
 DIGEST = hashlib.sha256(b"the byte ranges of a certificate's PDF").digest()
@@ -64,7 +64,9 @@ def _pyhankos(prepared: pades.PreparedSigning) -> cms.ContentInfo:
         tsa_key=objects.tsa_key,
         certs_to_embed=objects.chain_store,
     )
-    made = asyncio.run(signer.async_sign(DIGEST, "sha256", use_pades=True, timestamper=timestamper))
+    made = coroutines.run(
+        signer.async_sign(DIGEST, "sha256", use_pades=True, timestamper=timestamper)
+    )
     return cms.ContentInfo.load(made.dump())
 
 
@@ -162,7 +164,7 @@ def test_the_time_stamp_token_has_pyhankos_structure(world: World) -> None:
 
 def test_the_tsa_answers_a_request_with_its_nonce(world: World) -> None:
     stamper = pades.MynaTimeStamper(_prepared(world))
-    token = asyncio.run(stamper.async_timestamp(DIGEST, "sha256"))
+    token = coroutines.run(stamper.async_timestamp(DIGEST, "sha256"))
     tst = token["content"]["encap_content_info"]["content"].parsed
     assert tst["message_imprint"]["hashed_message"].native == DIGEST
     assert tst["policy"].native == pades.TSA_POLICY

@@ -24,6 +24,7 @@ from myna.certificates import pades, service
 from myna.certificates.domain import CertificateKind, Door
 from myna.kiosk.app import create_kiosk_app
 from myna.office import service as office
+from myna.platform import coroutines
 from tests.integration.certificates.conftest import PORTAL, World, logged_in, seal_png
 from tests.integration.portal.conftest import PASSWORD, PIN
 
@@ -152,10 +153,12 @@ def _foreign_signed_pdf() -> bytes:
         cert_registry=None,  # type: ignore[arg-type]
     )
     writer = IncrementalPdfFileWriter(io.BytesIO(buffer.getvalue()))
-    signed = signers.sign_pdf(
-        writer,
-        signers.PdfSignatureMetadata(field_name=pades.SIGNATURE_FIELD, md_algorithm="sha256"),
-        signer=signer,
+    signed = coroutines.run(
+        signers.async_sign_pdf(
+            writer,
+            signers.PdfSignatureMetadata(field_name=pades.SIGNATURE_FIELD, md_algorithm="sha256"),
+            signer=signer,
+        )
     )
     return bytes(signed.getbuffer())
 
