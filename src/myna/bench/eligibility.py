@@ -208,5 +208,6 @@ def run(*, plan: harness.Plan, cards: int, console: Console) -> Result:
         f"p99 at half load = {result.p99_ms} ms (goal ≤ 100 ms); server CPU "
         f"{measured.cpu_ms_per_operation:.1f} ms per confirmation, "
         f"{measured.cpu_ms_per_trivial_request:.2f} ms per trivial request"
+        f"{harness.database_cpu_note(measured.database_cpu_ms_per_operation, 'confirmation')}"
     )
     return result

@@ -16,11 +16,21 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypeVar, runtime_checkable
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    NamedTuple,
+    Protocol,
+    TypeVar,
+    overload,
+    runtime_checkable,
+)
 
 import httpx
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.pool import NullPool
 
 from myna.bootstrap import Container, build_container
 from myna.platform.settings import Settings
@@ -131,11 +141,34 @@ def port_of(sock: socket.socket) -> int:
 
 
 @dataclass(frozen=True, slots=True)
+class CpuUse:
+    """CPU seconds a server and its database's backends spent between two readings."""
+
+    server_s: float
+    database_s: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class CpuReading:
+    """CPU seconds a server and its database's backends have used so far."""
+
+    server_s: float
+    backends: dict[int, float] | None
+
+    def until(self, later: CpuReading) -> CpuUse:
+        """What was spent from this reading to ``later``."""
+        return CpuUse(
+            later.server_s - self.server_s, backends_cpu_between(self.backends, later.backends)
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Server:
-    """A benchmark's server process: where it answers, and its PID."""
+    """A benchmark's server process: where it answers, its PID, and its database."""
 
     url: str
     pid: int
+    database_url: str = ""
 
     def cpu_seconds(self) -> float:
         """User and system CPU the server and its workers have used so far (Linux /proc).
@@ -146,10 +179,27 @@ class Server:
         """
         return process_tree_cpu_seconds(self.pid)
 
+    def cpu(self) -> CpuReading:
+        """The server's CPU so far, and its database backends' (see :func:`database_backends`)."""
+        return CpuReading(self.cpu_seconds(), database_backends(self.database_url))
+
 
 def process_tree_cpu_seconds(pid: int) -> float:
     """User + system CPU seconds of ``pid`` and every process below it (``/proc/*/stat``)."""
     return sum(process_tree(pid).values())
+
+
+def _stat_fields(pid: int | str) -> list[str] | None:
+    """``/proc/<pid>/stat`` after the command name: state, ppid, … utime, stime; or None."""
+    try:
+        # The command name may hold spaces and parentheses: split after its last ")".
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None  # the process ended, or is not one of this host's
+
+
+def _cpu_ticks(fields: list[str]) -> int:
+    return int(fields[11]) + int(fields[12])
 
 
 def process_tree(pid: int) -> dict[int, float]:
@@ -163,13 +213,11 @@ def process_tree(pid: int) -> dict[int, float]:
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
-        try:
-            # After the command name's closing parenthesis: state, ppid, … utime, stime.
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
+        fields = _stat_fields(entry.name)
+        if fields is None:
             continue  # the process ended while the table was read
         parents[int(entry.name)] = int(fields[1])
-        ticks[int(entry.name)] = int(fields[11]) + int(fields[12])
+        ticks[int(entry.name)] = _cpu_ticks(fields)
     tree = {pid}
     grew = True
     while grew:
@@ -178,6 +226,65 @@ def process_tree(pid: int) -> dict[int, float]:
         tree |= below
     per_second = os.sysconf("SC_CLK_TCK")
     return {p: ticks[p] / per_second for p in tree if p in ticks}
+
+
+# PostgreSQL on one of these runs on this host, so its backends are in this /proc.
+_THIS_HOST = frozenset({"127.0.0.1", "localhost", "::1"})
+_BACKENDS = text(
+    "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+    "AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
+)
+
+
+def database_backends(database_url: str) -> dict[int, float] | None:
+    """CPU seconds so far of each PostgreSQL backend connected to ``database_url``'s database.
+
+    The server's own CPU leaves out the database's work; on PostgreSQL that is done in a
+    backend process per connection, which ``/proc`` shows when the server runs on this
+    host. Client backends of that one database only: another database's work on the same
+    server, autovacuum and PostgreSQL's background processes are not counted. None when
+    there is nothing to read: SQLite (its work runs inside the server process, already
+    counted), or a PostgreSQL server elsewhere (a host not this one, or a backend that is
+    not a ``postgres`` process here, as behind a container's port).
+    """
+    if not database_url.startswith("postgresql"):
+        return None
+    url = make_url(database_url)
+    if url.host is not None and url.host not in _THIS_HOST:
+        return None
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as connection:
+            pids = list(connection.execute(_BACKENDS).scalars())
+    finally:
+        engine.dispose()
+    per_second = os.sysconf("SC_CLK_TCK")
+    backends: dict[int, float] = {}
+    for pid in pids:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue  # the backend ended since the query
+        if not stat.startswith(f"{pid} (postgres) "):
+            return None  # not this host's PostgreSQL
+        fields = stat.rsplit(")", 1)[1].split()
+        backends[pid] = _cpu_ticks(fields) / per_second
+    if pids and not backends:
+        return None  # none of them is a process here
+    return backends
+
+
+def backends_cpu_between(
+    before: dict[int, float] | None, after: dict[int, float] | None
+) -> float | None:
+    """The backends' CPU from one reading to the next; None if either could not be read.
+
+    A backend that started in between counts whole; one that ended in between is missed
+    (a benchmark's server keeps its pooled connections open, so few end).
+    """
+    if before is None or after is None:
+        return None
+    return sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
 
 
 @contextmanager
@@ -222,7 +329,7 @@ def server_process(
                 msg = "the benchmark server did not start within 60 s"
                 raise RuntimeError(msg)
             time.sleep(0.2)
-        yield Server(url, process.pid)
+        yield Server(url, process.pid, env.get("MYNA_DATABASE_URL", ""))
     finally:
         process.terminate()
         try:
@@ -600,6 +707,8 @@ class Measured:
     half: LoadStats
     trivial_cpu_s: float
     busy_cpu_s: float
+    trivial_database_cpu_s: float | None = None
+    busy_database_cpu_s: float | None = None
 
     @property
     def cpu_ms_per_operation(self) -> float:
@@ -610,6 +719,16 @@ class Measured:
     def cpu_ms_per_trivial_request(self) -> float:
         """Server CPU per trivial request (the yardstick's cost)."""
         return self.trivial_cpu_s * 1000 / max(1, self.baseline.done)
+
+    @property
+    def database_cpu_ms_per_operation(self) -> float | None:
+        """PostgreSQL's CPU per completed operation (its backends), when it could be read."""
+        return cpu_ms_per(self.busy_database_cpu_s, self.full, self.half)
+
+    @property
+    def database_cpu_ms_per_trivial_request(self) -> float | None:
+        """PostgreSQL's CPU per trivial request, when it could be read."""
+        return cpu_ms_per(self.trivial_database_cpu_s, self.baseline)
 
     def phases(self, noun: str) -> dict[str, LoadStats]:
         """The phases by the names a table shows, the warm-up last."""
@@ -636,6 +755,8 @@ class Measured:
             f"first_{noun}_max_ms": round(max(self.cold.latencies, default=0.0) * 1000, 1),
             f"server_cpu_ms_per_{noun}": round(self.cpu_ms_per_operation, 2),
             "server_cpu_ms_per_trivial_request": round(self.cpu_ms_per_trivial_request, 3),
+            f"database_cpu_ms_per_{noun}": self.database_cpu_ms_per_operation,
+            "database_cpu_ms_per_trivial_request": self.database_cpu_ms_per_trivial_request,
             "baseline_p50_ms": round(self.baseline.percentile(50), 1),
         }
 
@@ -679,19 +800,30 @@ def measure(
 ) -> Measured:
     """Warm-up, the trivial endpoint, then ``operation`` at full and half load.
 
-    The server's CPU is read around the trivial phase and around the two load phases
-    together, so each result gives the server CPU per operation beside the rate.
+    The server's CPU (and its PostgreSQL backends', when they can be read) is read around
+    the trivial phase and around the two load phases together, so each result gives the
+    CPU per operation beside the rate.
     """
     load.console.print(f"Warm-up: {warm_up}…")
     cold = asyncio.run(operation.warm_up())
-    before = server.cpu_seconds()
+    before = server.cpu()
     baseline = baseline_phase(server.url, load)
-    trivial_cpu = server.cpu_seconds() - before
-    before = server.cpu_seconds()
+    trivial = before.until(server.cpu())
+    before = server.cpu()
     full, half = full_and_half_load(
         operation, what, load, exhausted=exhausted, before_half=before_half
     )
-    return Measured(cold, baseline, full, half, trivial_cpu, server.cpu_seconds() - before)
+    busy = before.until(server.cpu())
+    return Measured(
+        cold,
+        baseline,
+        full,
+        half,
+        trivial.server_s,
+        busy.server_s,
+        trivial.database_s,
+        busy.database_s,
+    )
 
 
 def bench_settings(data_dir: Path, database_url: str) -> Settings:
@@ -749,8 +881,22 @@ def load_settings(
     }
 
 
-def cpu_ms_per(cpu_s: float, *phases: LoadStats) -> float:
-    """CPU milliseconds per operation completed in ``phases`` (rounded for a result)."""
+def database_cpu_note(ms: object, noun: str) -> str:
+    """The console's mention of PostgreSQL's CPU per operation, when it was read."""
+    return f", PostgreSQL {ms} ms per {noun}" if ms is not None else ""
+
+
+@overload
+def cpu_ms_per(cpu_s: float, *phases: LoadStats) -> float: ...
+@overload
+def cpu_ms_per(cpu_s: float | None, *phases: LoadStats) -> float | None: ...
+def cpu_ms_per(cpu_s: float | None, *phases: LoadStats) -> float | None:
+    """CPU milliseconds per operation completed in ``phases`` (rounded for a result).
+
+    None stays None: a CPU time that could not be read (a database's, say).
+    """
+    if cpu_s is None:
+        return None
     return round(cpu_s * 1000 / max(1, sum(phase.done for phase in phases)), 3)
 
 

@@ -1,5 +1,8 @@
 """`myna bench login`: full card logins over HTTP against a fresh server.
 
+The database is a fresh SQLite file, or the one ``--database-url`` names, used as it is
+(a population seeded beforehand with ``myna seed``, say: the result gives its size).
+
 A login is two requests (challenge, answer), a certificate chain and revocation
 check, a signature verification, a session rotation and durable audit rows. The
 same run measures the server's trivial endpoint and the raw RSA-2048 verify rate of
@@ -40,14 +43,17 @@ def rsa_verify_rate(seconds: float = 1.0) -> float:
     return count / (time.perf_counter() - began)
 
 
-def _prepare(space: harness.Workspace) -> Signer:
+def _prepare(space: harness.Workspace) -> tuple[Signer, int]:
+    """A card for the persona taro; and the population the logins run against."""
     container = space.container
     runtime.prepare_database(container)
     with unit_of_work(container.session_factory) as session:
         taro = registry.ensure_personas(session=session)["taro"]
         summary = runtime.issue_demo_card(session, space.settings, taro.id)
+    with unit_of_work(container.session_factory) as session:
+        population = registry.count_residents(session=session)
     container.engine.dispose()
-    return people.auth_signers(space.settings, [summary.card_id])[0]
+    return people.auth_signers(space.settings, [summary.card_id])[0], population
 
 
 def run(
@@ -62,16 +68,17 @@ def run(
     """Run the login scenario and return its result."""
     load = harness.Load(concurrency, duration, console, clients)
     with harness.workspace("myna-bench-", database_url) as space:
-        console.print("Preparing a fresh database and a card…")
-        signer = _prepare(space)
+        # A fresh SQLite file, or the database given as it is (a seeded population, say).
+        console.print("Preparing the database and a card…")
+        signer, population = _prepare(space)
         env = space.server_env(MYNA_LOGIN_RATE_LIMIT=harness.UNLIMITED)
         console.print(f"Bare FastAPI app, trivial endpoint, {concurrency} clients…")
         sock = harness.bound_socket()
         with harness.server_process(env, sock=sock, workers=workers, factory=BARE) as bare_server:
             trivial = harness.get_ok(f"{bare_server.url}/healthz")
-            before = bare_server.cpu_seconds()
+            bare_before = bare_server.cpu_seconds()
             bare = harness.closed_load(trivial, load)
-            bare_cpu = bare_server.cpu_seconds() - before
+            bare_cpu = bare_server.cpu_seconds() - bare_before
         with harness.portal_server(env, workers=workers) as server:
             url = server.url
 
@@ -79,12 +86,12 @@ def run(
                 client.cookies.clear()
                 await login_async(client, url, signer)
 
-            before = server.cpu_seconds()
+            reading = server.cpu()
             baseline = harness.baseline_phase(url, load)
-            trivial_cpu = server.cpu_seconds() - before
-            before = server.cpu_seconds()
+            trivial_cpu = reading.until(server.cpu())
+            reading = server.cpu()
             full, half = harness.full_and_half_load(login, "Card logins", load)
-            login_cpu = server.cpu_seconds() - before
+            login_cpu = reading.until(server.cpu())
         console.print("Raw RSA-2048 verify rate…")
         verify_rate = rsa_verify_rate()
     result = Result.of_load(
@@ -95,6 +102,7 @@ def run(
         details={
             **harness.load_settings(duration, concurrency, workers, clients),
             "database": harness.database_kind(space.database_url),
+            "population": population,
             "full_load_p50_ms": round(full.percentile(50), 1),
             "full_load_p99_ms": round(full.percentile(99), 1),
             "full_load_errors": full.errors,
@@ -107,8 +115,12 @@ def run(
             "baseline_p50_ms": round(baseline.percentile(50), 1),
             "bare_fastapi_rate_per_s": round(bare.rate, 1),
             "trivial_vs_bare": round(baseline.rate / bare.rate, 3) if bare.rate else 0.0,
-            "server_cpu_ms_per_login": harness.cpu_ms_per(login_cpu, full, half),
-            "server_cpu_ms_per_trivial_request": harness.cpu_ms_per(trivial_cpu, baseline),
+            "server_cpu_ms_per_login": harness.cpu_ms_per(login_cpu.server_s, full, half),
+            "server_cpu_ms_per_trivial_request": harness.cpu_ms_per(trivial_cpu.server_s, baseline),
+            "database_cpu_ms_per_login": harness.cpu_ms_per(login_cpu.database_s, full, half),
+            "database_cpu_ms_per_trivial_request": harness.cpu_ms_per(
+                trivial_cpu.database_s, baseline
+            ),
             "bare_fastapi_cpu_ms_per_request": harness.cpu_ms_per(bare_cpu, bare),
             "rsa2048_verify_per_s": round(verify_rate, 0),
         },
@@ -124,5 +136,7 @@ def run(
         f"{result.details['server_cpu_ms_per_login']} ms per login (goal ≤ 3 ms), "
         f"{result.details['server_cpu_ms_per_trivial_request']} ms per trivial request "
         "(goal ≤ 0.3 ms)"
+        f"{harness.database_cpu_note(result.details['database_cpu_ms_per_login'], 'login')}; "
+        f"population {result.details['population']:,}"
     )
     return result

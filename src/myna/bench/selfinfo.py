@@ -179,4 +179,5 @@ def _print_goals(console: Console, result: Result) -> None:
         f"retrievals/s ÷ trivial req/s = {result.ratio:.1%}; "
         f"p99 at half load = {result.p99_ms} ms (goal < 100 ms embedded); server CPU "
         f"{result.details['server_cpu_ms_per_retrieval']} ms per retrieval"
+        f"{harness.database_cpu_note(result.details['database_cpu_ms_per_retrieval'], 'retrieval')}"
     )

@@ -180,3 +180,25 @@ def test_a_server_with_two_workers_counts_every_worker(off_loop: Callable[..., A
         assert len(tree) >= 3
         assert server.cpu_seconds() >= sum(tree.values()) - 0.05
         assert server.cpu_seconds() > tree[server.pid]
+
+
+def test_the_database_cpu_is_read_only_for_a_postgresql_server_on_this_host() -> None:
+    # SQLite works inside the server process, whose CPU is already counted.
+    assert harness.database_backends("sqlite:////tmp/bench.db") is None
+    # A server on another host has no backends in this machine's /proc (nothing connects).
+    assert harness.database_backends("postgresql+psycopg://postgres@10.255.255.1/bench") is None
+    assert harness.Server("http://127.0.0.1:1", os.getpid()).cpu().backends is None
+
+
+def test_the_database_cpu_between_readings_counts_new_backends_whole_and_none_stays_none() -> None:
+    before = {10: 1.0, 11: 2.0, 12: 0.5}
+    # 10 worked 0.25 s, 11 ended (missed), 13 started after the first reading.
+    after = {10: 1.25, 12: 0.5, 13: 0.4}
+    assert harness.backends_cpu_between(before, after) == pytest.approx(0.65)
+    assert harness.backends_cpu_between(None, after) is None
+    assert harness.backends_cpu_between(before, None) is None
+    use = harness.CpuReading(3.0, before).until(harness.CpuReading(3.5, after))
+    assert use.server_s == pytest.approx(0.5)
+    assert use.database_s == pytest.approx(0.65)
+    assert harness.cpu_ms_per(use.database_s, LoadStats(done=5)) == pytest.approx(130.0)
+    assert harness.cpu_ms_per(None, LoadStats(done=5)) is None
