@@ -21,7 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from myna.platform import i18n
 from myna.platform.metrics import Metrics, route_of
-from myna.platform.requestid import REQUEST_ID_HEADER, STATE_KEY, accepted_request_id
+from myna.platform.requestid import REQUEST_ID_HEADER, assign_request_id
 from myna.platform.web import (
     BodySizeLimitMiddleware,
     PublicReadMiddleware,
@@ -79,13 +79,7 @@ class EdgeMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        presented = None
-        for name, value in scope["headers"]:
-            if name == _REQUEST_ID:
-                presented = value.decode("latin-1")
-                break
-        request_id = accepted_request_id(presented)
-        scope.setdefault("state", {})[STATE_KEY] = request_id
+        request_id = assign_request_id(scope)
         path = str(scope.get("path", ""))
         cross_origin = bool(self.public_read) and path.startswith(self.public_read)
         public = path.startswith(self.public_prefixes)

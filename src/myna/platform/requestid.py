@@ -45,6 +45,19 @@ def request_id_of(scope: Scope) -> str | None:
     return found if isinstance(found, str) else None
 
 
+def assign_request_id(scope: Scope) -> str:
+    """The request's id (the client's ``X-Request-ID`` if acceptable, else a new one),
+    kept in the scope's state for the logs and the answer's header."""
+    presented = None
+    for name, value in scope["headers"]:
+        if name == _HEADER:
+            presented = value.decode("latin-1")
+            break
+    request_id = accepted_request_id(presented)
+    scope.setdefault("state", {})[STATE_KEY] = request_id
+    return request_id
+
+
 class RequestIdMiddleware:
     """Gives each HTTP request its id: bound into the logs, returned in the header."""
 
@@ -55,13 +68,7 @@ class RequestIdMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        presented = None
-        for name, value in scope["headers"]:
-            if name == _HEADER:
-                presented = value.decode("latin-1")
-                break
-        request_id = accepted_request_id(presented)
-        scope.setdefault("state", {})[STATE_KEY] = request_id
+        request_id = assign_request_id(scope)
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
