@@ -9,7 +9,13 @@ from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
 from myna.platform.errors import RateLimitedError, RateLimitUnavailableError
-from myna.platform.ratelimit import Limit, RateLimiter, limits_from
+from myna.platform.ratelimit import (
+    SWEEP_SECONDS,
+    Limit,
+    ProcessStorage,
+    RateLimiter,
+    limits_from,
+)
 from myna.platform.settings import Settings
 from tests.conftest import TEST_SETTINGS
 
@@ -94,3 +100,34 @@ def test_the_outage_is_logged_once_and_its_end_too(capsys: pytest.CaptureFixture
     logged = out.out + out.err
     assert logged.count("rate_limit_storage_down") == 1
     assert logged.count("rate_limit_storage_back") == 1
+
+
+def test_memory_counters_are_swept_by_one_timer_a_second_not_a_thread_per_attempt() -> None:
+    storage = ProcessStorage()
+    storage.timer.cancel()  # the one limits starts on construction
+    storage.timer.join()
+    assert storage.acquire_entry("login/198.51.100.1", limit=2, expiry=60)
+    timer = storage.timer
+    # limits calls this storage's scheduler: one daemon timer, a second ahead.
+    assert timer.interval == SWEEP_SECONDS
+    assert timer.daemon
+    assert storage.acquire_entry("login/198.51.100.1", limit=2, expiry=60)
+    assert storage.timer is timer  # no new thread for the second attempt
+    assert not storage.acquire_entry("login/198.51.100.1", limit=2, expiry=60)
+    timer.cancel()
+    timer.join()
+    # The sweep drops only attempts that have left their window.
+    storage.acquire_entry("login/198.51.100.2", limit=2, expiry=60)
+    for entry in storage.events["login/198.51.100.1"]:
+        entry.expiry -= 120
+    storage._MemoryStorage__expire_events()  # type: ignore[attr-defined]
+    assert storage.events["login/198.51.100.1"] == []
+    assert len(storage.events["login/198.51.100.2"]) == 1
+    storage.timer.cancel()
+
+
+def test_a_process_limiter_counts_in_the_swept_storage() -> None:
+    limiter = RateLimiter.from_settings(_settings(login_rate_limit="1/minute"))
+    assert limiter.allow(Limit.LOGIN, "198.51.100.3")
+    assert not limiter.allow(Limit.LOGIN, "198.51.100.3")
+    assert isinstance(limiter._storage, ProcessStorage)
