@@ -189,25 +189,30 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
-    @event.listens_for(engine, "begin")
-    def _on_begin(conn: Any) -> None:
+    # BEGIN is the dialect's (``do_begin``), not a "begin" event: any connection event on
+    # the engine makes every statement run SQLAlchemy's event dispatch, and a BEGIN sent
+    # as a statement of its own goes through the whole execution path; here it is one
+    # call on the driver's connection.
+    def do_begin(connection: Any) -> None:
+        dbapi_connection = connection.dbapi_connection
         if _READING.get():
-            conn.exec_driver_sql("BEGIN")
+            dbapi_connection.execute("BEGIN")
             return
-        dbapi_connection = conn.connection.dbapi_connection
         if not isinstance(dbapi_connection, _SqliteConnection):
             # Connections made by another factory (a caller's connect_args) lock alone.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            dbapi_connection.execute("BEGIN IMMEDIATE")
             return
         if not writer.acquire(timeout=_SQLITE_BUSY_SECONDS):
             msg = "the database stayed locked by another transaction"
             raise TimeoutError(msg)
         dbapi_connection.holds_writer = True
         try:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            dbapi_connection.execute("BEGIN IMMEDIATE")
         except BaseException:
             dbapi_connection.let_go()
             raise
+
+    engine.dialect.do_begin = do_begin  # type: ignore[method-assign,assignment]
 
 
 def make_session_factory(

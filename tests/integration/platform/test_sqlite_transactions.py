@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import cast
 
 import pytest
 from sqlalchemy import Engine, Table, func, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from myna.network.models import SeenRequest
+from myna.platform import db
 from myna.platform.db import insert_row, make_engine, make_session_factory, read_only, unit_of_work
 
 
@@ -88,3 +91,33 @@ def test_nothing_written_through_a_read_is_kept(factory: sessionmaker[Session]) 
         assert _count(reader) == 1
     with read_only(factory) as reader:
         assert _count(reader) == 0
+
+
+def test_transactions_begin_without_connection_events(engine: Engine) -> None:
+    # BEGIN IMMEDIATE is the dialect's own step: with a connection event on the engine,
+    # SQLAlchemy would run its event dispatch around every statement of every request.
+    assert not engine._has_events
+    with engine.begin() as connection:
+        assert connection.connection.dbapi_connection.in_transaction  # type: ignore[union-attr]
+
+
+def test_a_begin_that_fails_lets_go_of_the_lock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Another process holds SQLite's own write lock: this process's BEGIN IMMEDIATE
+    # waits out the busy timeout and fails, and must not keep the process's lock.
+    monkeypatch.setattr(db, "_SQLITE_BUSY_SECONDS", 0.05)
+    path = tmp_path / "writer.db"
+    engine = make_engine(f"sqlite:///{path}")
+    cast(Table, SeenRequest.__table__).create(engine)
+    factory = make_session_factory(engine)
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    with pytest.raises(OperationalError, match="locked"), unit_of_work(factory) as session:
+        _seen(session, "while-another-process-writes")
+    holder.rollback()
+    holder.close()
+    with unit_of_work(factory) as session:
+        _seen(session, "after-the-failed-begin")
+    with read_only(factory) as session:
+        assert _count(session) == 1
