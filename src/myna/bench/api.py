@@ -122,8 +122,11 @@ def _prepare_codes(
     settings = container.settings
     rng = random.Random(people.SEED)  # noqa: S311 - choosing residents, not secrets
     if count > len(resident_ids):
-        msg = f"{count} codes need {count} residents (one consent each): {len(resident_ids)} given"
-        raise RuntimeError(msg)
+        msg = (
+            f"{count} codes need {count} residents (one consent each), and the database "
+            f"has {len(resident_ids)}: ask for fewer, or seed more residents."
+        )
+        raise harness.BenchmarkError(msg)
     # One resident per code: a resident's new consent to the organisation replaces the
     # previous one, whose code would then be refused.
     chosen = rng.sample(resident_ids, count)

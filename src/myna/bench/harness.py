@@ -45,6 +45,10 @@ BENCH_SECRETS = {
     "MYNA_CARD_SECRET": "bench-card-secret",
     "MYNA_CA_SECRET": "bench-ca-secret",
 }
+class BenchmarkError(RuntimeError):
+    """A benchmark that cannot run as asked; its message says what to do instead."""
+
+
 # A rate limit no benchmark reaches: the server's own work is measured, not its limiter.
 UNLIMITED = "10000000/minute"
 Item = TypeVar("Item")

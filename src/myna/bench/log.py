@@ -35,7 +35,7 @@ from sqlalchemy import delete, insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from myna.bench.harness import LoadStats, Result
+from myna.bench.harness import BenchmarkError, LoadStats, Result
 from myna.network import transparency as tlog
 from myna.network.transparency.models import LogEntryRow
 from myna.network.transparency.repository import entry_row
@@ -270,8 +270,11 @@ def _measure(
     factory = make_session_factory(engine)
     with unit_of_work(factory) as session:
         if tlog.tree_size(session=session):
-            msg = "the benchmark needs an empty exchange log (a fresh database)"
-            raise RuntimeError(msg)
+            msg = (
+                "The exchange log of this database is not empty: give --database-url a "
+                "new, empty database (createdb), or leave it out for a fresh SQLite file."
+            )
+            raise BenchmarkError(msg)
     signer = tlog.LogSigner.generate()
     setup_started = time.perf_counter()
     setup_total = _setup(factory, subject_entries, console)

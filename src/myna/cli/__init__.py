@@ -283,8 +283,14 @@ def _plan(*arguments: Any, **options: Any) -> Plan:
 
 def _run(scenario: Callable[..., Result], json: Path | None, **options: object) -> None:
     """Run a scenario, its progress on the console; write its result as JSON when asked."""
+    from myna.bench.harness import BenchmarkError  # noqa: PLC0415
+
     console = Console()
-    result = scenario(console=console, **options)
+    try:
+        result = scenario(console=console, **options)
+    except BenchmarkError as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(code=1) from None
     if json is not None:
         result.write(json)
         console.print(f"Wrote {json}")
