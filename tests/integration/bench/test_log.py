@@ -1,4 +1,4 @@
-"""`myna bench log`: appends from threads, heads every second, the log verified; a used log refused."""
+"""`myna bench log`: appends, a head every second, the log verified; a used log refused."""
 
 from __future__ import annotations
 
