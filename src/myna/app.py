@@ -78,6 +78,7 @@ from myna.platform.requestid import request_id_of
 from myna.platform.routing import index_routes
 from myna.platform.sessions import RESIDENT, STAFF, LoginRequiredError, login_gate
 from myna.platform.web import (
+    NO_TELEMETRY,
     UploadRule,
     language_router,
     make_templates,
@@ -129,6 +130,7 @@ def create_app(container: Container) -> FastAPI:
         container.close()
 
     app = FastAPI(
+        telemetry=NO_TELEMETRY,
         lifespan=lifespan,
         title="Myna Portal API",
         version=__version__,

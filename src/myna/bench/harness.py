@@ -45,6 +45,8 @@ BENCH_SECRETS = {
     "MYNA_CARD_SECRET": "bench-card-secret",
     "MYNA_CA_SECRET": "bench-ca-secret",
 }
+
+
 class BenchmarkError(RuntimeError):
     """A benchmark that cannot run as asked; its message says what to do instead."""
 

@@ -43,6 +43,7 @@ from myna.platform.operations import (
 )
 from myna.platform.settings import Settings
 from myna.platform.web import (
+    NO_TELEMETRY,
     BodySizeLimitMiddleware,
     LocaleMiddleware,
     RejectNulMiddleware,
@@ -671,6 +672,7 @@ def create_counter_app(
             http.close()
 
     app = FastAPI(
+        telemetry=NO_TELEMETRY,
         title="Myna clinic counter",
         docs_url=None,
         redoc_url=None,

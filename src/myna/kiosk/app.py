@@ -41,6 +41,7 @@ from myna.platform.operations import (
 )
 from myna.platform.settings import Settings
 from myna.platform.web import (
+    NO_TELEMETRY,
     BodySizeLimitMiddleware,
     LocaleMiddleware,
     RejectNulMiddleware,
@@ -457,6 +458,7 @@ def create_kiosk_app(
             http.close()
 
     app = FastAPI(
+        telemetry=NO_TELEMETRY,
         title="Myna certificate kiosk",
         docs_url=None,
         redoc_url=None,

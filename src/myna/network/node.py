@@ -83,6 +83,7 @@ from myna.platform.logging import get_logger
 from myna.platform.operations import app_operations, install_operations
 from myna.platform.readiness import Check, NotReadyError, database_check, schema_head
 from myna.platform.web import (
+    NO_TELEMETRY,
     BodyLimit,
     RejectNulMiddleware,
     SecurityHeadersMiddleware,
@@ -633,6 +634,7 @@ def create_node_app(container: Container, node: AgencyNode) -> FastAPI:
             tasks.cancel_scope.cancel()
 
     app = FastAPI(
+        telemetry=NO_TELEMETRY,
         lifespan=lifespan,
         title=f"Myna agency node {node.agency_code}",
         version=__version__,

@@ -27,6 +27,7 @@ from myna.platform.i18n import gettext as _
 from myna.platform.logging import get_logger
 from myna.platform.operations import app_operations, directory_check, install_operations
 from myna.platform.web import (
+    NO_TELEMETRY,
     BodySizeLimitMiddleware,
     LocaleMiddleware,
     RejectNulMiddleware,
@@ -415,6 +416,7 @@ def create_reader_app(container: Container, *, http_client: httpx.Client | None 
             http.close()
 
     app = FastAPI(
+        telemetry=NO_TELEMETRY,
         title="Myna virtual card reader",
         docs_url=None,
         redoc_url=None,

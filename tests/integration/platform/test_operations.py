@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from opentelemetry import trace as otel_trace
 from pydantic import SecretStr
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
@@ -367,3 +368,29 @@ def _entries(n: int, *, start: object = None) -> list[transparency.NewEntry]:
         )
         for _ in range(n)
     ]
+
+
+def test_fastapis_opentelemetry_hooks_are_off_and_never_ask_for_a_provider(
+    container: Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Myna's observability is its own metrics and request-id logs: FastAPI's native
+    # OpenTelemetry hooks stay off, and requests do not look the global providers up.
+    asked: list[str] = []
+    real = otel_trace.get_tracer_provider
+
+    def counting_provider() -> otel_trace.TracerProvider:
+        asked.append("tracer")
+        return real()
+
+    monkeypatch.setattr(otel_trace, "get_tracer_provider", counting_provider)
+    app = create_app(container)
+    with _client(app) as client:
+        assert client.get("/healthz").status_code == 200
+        assert client.get("/").status_code == 200
+    assert asked == []
+    # An app with FastAPI's defaults does ask: the check can fail.
+    default = FastAPI()
+    default.add_api_route("/ping", lambda: {"ok": True})
+    with TestClient(default) as client:
+        assert client.get("/ping").status_code == 200
+    assert asked
