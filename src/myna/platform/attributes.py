@@ -14,13 +14,25 @@ from pydantic import BaseModel
 T = TypeVar("T")
 
 
-def field_names(cls: type[Any]) -> list[str]:
+# Each class's fields, read once: they do not change, and ``from_attributes`` runs for
+# every record of every exchange.
+_FIELDS: dict[type[Any], tuple[str, ...]] = {}
+
+
+def field_names(cls: type[Any]) -> tuple[str, ...]:
     """The fields a dataclass or a Pydantic model is constructed with, in order."""
+    known = _FIELDS.get(cls)
+    if known is not None:
+        return known
     if dataclasses.is_dataclass(cls):
-        return [f.name for f in dataclasses.fields(cls) if f.init]
-    if issubclass(cls, BaseModel):
-        return list(cls.model_fields)
-    raise TypeError(f"{cls.__name__} is neither a dataclass nor a Pydantic model")
+        names = tuple(f.name for f in dataclasses.fields(cls) if f.init)
+    elif issubclass(cls, BaseModel):
+        names = tuple(cls.model_fields)
+    else:
+        msg = f"{cls.__name__} is neither a dataclass nor a Pydantic model"
+        raise TypeError(msg)
+    _FIELDS[cls] = names
+    return names
 
 
 def from_attributes(cls: type[T], source: object, /, **given: Any) -> T:
