@@ -66,6 +66,30 @@ def _postgres_database(url: str) -> tuple[str, str]:
     return make_url(url).set(database=name).render_as_string(hide_password=False), name
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _drop_this_runs_node_databases() -> Iterator[None]:
+    """Drop, at the end, the databases this test process made for its agency nodes.
+
+    ``tests.integration.network.deployment.fresh_database`` names them after the worker
+    and the process (``myna_test_<worker>_<pid>_<name>``); without this they stayed on
+    the server after every PostgreSQL run, about 230 MB a run.
+    """
+    yield
+    configured = os.environ.get("MYNA_TEST_DATABASE_URL", "")
+    if not configured.startswith("postgresql"):
+        return
+    prefix = f"myna_test_{_worker()}_{os.getpid()}_"
+    admin = _admin(configured)
+    with admin.connect() as conn:
+        names = conn.execute(
+            text("SELECT datname FROM pg_database WHERE starts_with(datname, :prefix)"),
+            {"prefix": prefix},
+        ).scalars()
+        for name in list(names):
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     configured = os.environ.get("MYNA_TEST_DATABASE_URL", "")
