@@ -132,9 +132,9 @@ class RateLimiter:
                 "socket_timeout": STORAGE_TIMEOUT_SECONDS,
             }
         self._storage = (
-            storage_from_string(storage_url, wrap_exceptions=True, **options)
-            if self.shared or not storage_url.startswith("memory")
-            else ProcessStorage()
+            ProcessStorage()
+            if storage_url.startswith("memory:")
+            else storage_from_string(storage_url, wrap_exceptions=True, **options)
         )
         self._limiter = MovingWindowRateLimiter(self._storage)
         self._fallback = MovingWindowRateLimiter(ProcessStorage())

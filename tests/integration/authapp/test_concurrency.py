@@ -70,16 +70,19 @@ def test_two_residents_opening_one_login_request_at_once_bind_it_to_the_first(
     first_bound = threading.Event()
     outcome: dict[str, object] = {}
 
+    def open_as(session: Session, resident_id: int, signing_request_id: str) -> None:
+        oidc.attach_signing_request(
+            session=session,
+            authorization_id=request_id,
+            resident_id=resident_id,
+            signing_request_id=signing_request_id,
+        )
+
     def second() -> None:
         first_bound.wait(timeout=30)
         try:
             with unit_of_work(factory) as session:
-                oidc.attach_signing_request(
-                    session=session,
-                    authorization_id=request_id,
-                    resident_id=SECOND,
-                    signing_request_id="second",
-                )
+                open_as(session, SECOND, "second")
             outcome["second"] = "bound"
         except AuthorizationNotFoundError:
             outcome["second"] = "not found"
@@ -87,12 +90,7 @@ def test_two_residents_opening_one_login_request_at_once_bind_it_to_the_first(
     other = threading.Thread(target=second)
     other.start()
     with unit_of_work(factory) as session:
-        oidc.attach_signing_request(
-            session=session,
-            authorization_id=request_id,
-            resident_id=FIRST,
-            signing_request_id="first",
-        )
+        open_as(session, FIRST, "first")
         if postgres:
             first_bound.set()
             deadline = time.monotonic() + 30
